@@ -1,0 +1,25 @@
+/**
+ * The CLI's command contract. Each command lives in `commands/<name>.ts`, parses its own flags
+ * with `node:util` `parseArgs`, calls package APIs and formats output. No model logic here.
+ */
+export interface CliIO {
+  /** Results (JSON, tables): stdout. */
+  out(line: string): void;
+  /** Progress and diagnostics: stderr. */
+  err(line: string): void;
+}
+
+export interface CliCommand {
+  /** Words that select the command, e.g. `['embed']` or `['data', 'inspect']`. */
+  readonly path: readonly string[];
+  readonly summary: string;
+  /** Full usage text shown by `--help`. */
+  readonly usage: string;
+  /** Runs with the arguments after the command words; resolves to the exit code. */
+  run(argv: string[], io: CliIO): Promise<number>;
+}
+
+/** A user error (bad flag, missing file): printed without a stack trace, exit code 2. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}

@@ -1,0 +1,4 @@
+/** @samtune/cli: the `samtune` command line. Run `samtune --help`. */
+export { COMMANDS } from './commands/index.js';
+export { UsageError, type CliCommand, type CliIO } from './command.js';
+export { createProgressBar, type ProgressBar } from './progress.js';
