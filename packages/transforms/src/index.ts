@@ -1,2 +1,3 @@
-/** @samtune/transforms: Image I/O (sharp), SAM pre-processing (resize longest side, normalise, pad) with reversible geometry, and prompt sampling from masks. */
-export const PACKAGE_NAME = '@samtune/transforms';
+/** @samtune/transforms: image I/O, SAM pre-processing with reversible geometry, prompts from masks. */
+export { readImage, ImageReadError, type RgbImage } from './image-io.js';
+export { normalizeAndPad, PadSizeError } from './normalize.js';
