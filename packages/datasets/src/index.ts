@@ -1,2 +1,62 @@
 /** @samtune/datasets: Readers for COCO, Pascal VOC, Common Semantic Segmentation and Datumaro datasets, with lazy masks and a pluggable adapter registry. */
 export const PACKAGE_NAME = '@samtune/datasets';
+export type {
+  Dataset,
+  DatasetItem,
+  DatasetInstance,
+  DatasetLabel,
+  BoxXYXY,
+  MaskSource,
+  InstanceAttributes,
+  SkippedEntry,
+  LoadOptions,
+  ImageCheck,
+} from './model.js';
+export {
+  DatasetError,
+  MissingImageError,
+  UnreadableImageError,
+  ImageSizeMismatchError,
+  InvalidPolygonError,
+  InvalidBoxError,
+  RleSizeMismatchError,
+  InvalidRleError,
+  UnknownCategoryError,
+  MalformedAnnotationError,
+  MaskSizeMismatchError,
+  UnreadableMaskError,
+  DuplicateIdError,
+  DatasetFormatError,
+  AdapterRegistrationError,
+  MaskDecodeError,
+  type SkipScope,
+  type DatasetErrorLocation,
+} from './errors.js';
+export { type DatasetAdapter, type AdapterResult } from './adapter.js';
+export { type DatasetLoadContext, type ImageSizeHW } from './context.js';
+export {
+  loadDataset,
+  registerDatasetAdapter,
+  unregisterDatasetAdapter,
+  listDatasetAdapters,
+  detectDatasetFormats,
+  BUILTIN_FORMATS,
+} from './registry.js';
+export { splitDataset, SplitOptionsError, type SplitOptions } from './split.js';
+export { summarizeDataset, type DatasetSummary, type SubsetSummary } from './inspect.js';
+export { rasterizePolygon, rasterizePolygonCenters, polygonBounds, PolygonFormatError } from './polygon.js';
+export { decodeRleString, encodeRleString, rleToMask, maskToRle, rleBounds, checkRleCounts, RleFormatError } from './rle.js';
+export { decodePng, readPng, readPngHeader, PngDecodeError, type DecodedPng, type PngHeader, type PngColorType } from './png.js';
+export { vocColormap } from './label-map.js';
+export {
+  parsePolygon,
+  parseRle,
+  checkBox,
+  xywhToXyxy,
+  partsMask,
+  boxMask,
+  toNumber,
+  BOX_TOLERANCE_PX,
+  type MaskPart,
+} from './shapes.js';
+export { VOC_CLASSES } from './voc-labels.js';

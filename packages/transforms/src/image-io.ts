@@ -1,7 +1,16 @@
 /**
  * Image decoding: the only place in samtune that imports sharp. Every image becomes 8-bit RGB,
  * row-major HWC, with its EXIF orientation applied.
+ *
+ * Conventions (chosen to match what the official SAM code sees through PIL):
+ * - EXIF orientation is applied (the pixels are rotated/flipped, width/height swapped if needed).
+ * - Gray and gray+alpha become RGB with R = G = B; palette images are expanded to RGB.
+ * - Alpha is dropped without compositing (like PIL's `convert('RGB')`).
+ * - 16-bit samples are reduced to 8 bits by keeping the high byte (`v >> 8`, like PIL for 16-bit RGB).
+ * - Embedded ICC profiles are ignored (PIL and OpenCV ignore them too), so the pixel values are the
+ *   decoded values, not colour-managed ones.
  */
+import { stat } from 'node:fs/promises';
 import sharp from 'sharp';
 
 /** 8-bit RGB image, row-major `(H,W,3)`, `data.length === height * width * 3`. */
@@ -11,32 +20,99 @@ export interface RgbImage {
   readonly data: Uint8Array;
 }
 
-/** Thrown when an image file is missing, unreadable or truncated. */
+/** Size of an image as `readImage` would return it (EXIF orientation applied), from the header only. */
+export interface ImageInfo {
+  /** Width in pixels after EXIF orientation. */
+  readonly width: number;
+  /** Height in pixels after EXIF orientation. */
+  readonly height: number;
+  /** Decoder that recognised the file: `jpeg`, `png`, `webp`, … */
+  readonly format: string;
+  /** EXIF orientation tag (1–8), 1 when absent. */
+  readonly orientation: number;
+}
+
+/** Base class of every image reading failure; `file` is the path that failed. */
 export class ImageReadError extends Error {
-  override readonly name = 'ImageReadError';
+  override readonly name: string = 'ImageReadError';
   constructor(
     readonly file: string,
     readonly reason: string,
+    fn = 'readImage',
   ) {
-    super(`readImage(path): cannot read image '${file}': ${reason}`);
+    super(`${fn}(path): cannot read image '${file}': ${reason}`);
   }
 }
 
+/** The image file does not exist (or the path is not a regular file). */
+export class ImageNotFoundError extends ImageReadError {
+  override readonly name: string = 'ImageNotFoundError';
+}
+
+/** The file exists but is not a decodable image: unknown format, corrupt or truncated data. */
+export class ImageDecodeError extends ImageReadError {
+  override readonly name: string = 'ImageDecodeError';
+}
+
+async function ensureFile(path: string, fn: string): Promise<void> {
+  let isFile: boolean;
+  try {
+    isFile = (await stat(path)).isFile();
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'unknown error';
+    throw new ImageNotFoundError(path, `expected an existing image file, got ${code}`, fn);
+  }
+  if (!isFile) throw new ImageNotFoundError(path, 'expected a regular file, got a directory or special file', fn);
+}
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
 /**
- * Decodes an image file (JPEG, PNG, WebP, TIFF, …) to 8-bit RGB with EXIF orientation applied.
- * Gray is expanded to RGB, alpha is dropped, 16-bit is reduced to 8-bit.
+ * Decodes an image file (JPEG, PNG, WebP, TIFF, GIF, …) to 8-bit RGB `(H,W,3)` with EXIF orientation
+ * applied. See the module notes for gray, alpha, palette, 16-bit and ICC handling.
+ * @throws ImageNotFoundError when the file is missing; ImageDecodeError when it is corrupt or truncated.
  */
 export async function readImage(path: string): Promise<RgbImage> {
-  try {
-    const { data, info } = await sharp(path, { failOn: 'truncated' })
-      .rotate()
-      .toColourspace('srgb')
-      .removeAlpha()
-      .raw({ depth: 'uchar' })
-      .toBuffer({ resolveWithObject: true });
-    if (info.channels !== 3) throw new Error(`decoded to ${info.channels} channels, expected 3`);
-    return { width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
-  } catch (err) {
-    throw new ImageReadError(path, err instanceof Error ? err.message : String(err));
+  await ensureFile(path, 'readImage');
+  const decoded = await sharp(path, { failOn: 'truncated', autoOrient: true, ignoreIcc: true })
+    .toColourspace('srgb')
+    .removeAlpha()
+    .raw({ depth: 'uchar' })
+    .toBuffer({ resolveWithObject: true })
+    .catch((err: unknown) => {
+      throw new ImageDecodeError(path, `corrupt, truncated or unsupported image data (${message(err)})`);
+    });
+  const { data, info } = decoded;
+  if (info.channels !== 3 || data.length !== info.width * info.height * 3) {
+    throw new ImageDecodeError(
+      path,
+      `expected 3-channel 8-bit output of ${info.width}x${info.height}x3 bytes, got ${info.channels} channels and ${data.length} bytes`,
+    );
   }
+  return { width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
+}
+
+/**
+ * Reads only the header: the size `readImage` would return (EXIF orientation applied, so a 90°-rotated
+ * photo reports its displayed width/height). Fast; no pixels are decoded.
+ * @throws ImageNotFoundError when the file is missing; ImageDecodeError when the header is unreadable.
+ */
+export async function readImageInfo(path: string): Promise<ImageInfo> {
+  await ensureFile(path, 'readImageInfo');
+  const meta = await sharp(path)
+    .metadata()
+    .catch((err: unknown) => {
+      throw new ImageDecodeError(path, `unreadable image header (${message(err)})`, 'readImageInfo');
+    });
+  const o = meta.autoOrient as { width?: number; height?: number } | undefined;
+  const orientation = meta.orientation ?? 1;
+  const swap = orientation >= 5 && orientation <= 8;
+  const width = o?.width ?? (swap ? meta.height : meta.width);
+  const height = o?.height ?? (swap ? meta.width : meta.height);
+  if (!(width > 0 && height > 0)) {
+    throw new ImageDecodeError(path, `expected a positive size in the header, got ${width}x${height}`, 'readImageInfo');
+  }
+  return { width, height, format: meta.format, orientation };
 }

@@ -1,3 +1,54 @@
 /** @samtune/transforms: image I/O, SAM pre-processing with reversible geometry, prompts from masks. */
-export { readImage, ImageReadError, type RgbImage } from './image-io.js';
+export {
+  readImage,
+  readImageInfo,
+  ImageReadError,
+  ImageNotFoundError,
+  ImageDecodeError,
+  type RgbImage,
+  type ImageInfo,
+} from './image-io.js';
 export { normalizeAndPad, PadSizeError } from './normalize.js';
+export { getPreprocessShape, resizeLongestSide, SAM_IMAGE_SIZE, ImageSizeError } from './resize.js';
+export { resizePil, resizePlanes, ResampleInputError, type Image8 } from './resample.js';
+export { axisWeights, ResampleSizeError, type AxisKind, type AxisWeights } from './weights.js';
+export { preprocessImage, SAM_PIXEL_MEAN, SAM_PIXEL_STD, type PreprocessedImage } from './preprocess.js';
+export {
+  ResizeGeometry,
+  CoordsShapeError,
+  type Point,
+  type Box,
+  type CoordinateScale,
+  type ResizeGeometryOptions,
+  type ResizeGeometryJSON,
+} from './geometry.js';
+export {
+  createMask,
+  assertMask,
+  maskArea,
+  thresholdMask,
+  resizeMask,
+  resizeMaskSoft,
+  cropPadPlane,
+  MaskShapeError,
+  type BinaryMask,
+  type ImageSize,
+  type MaskResizeMethod,
+} from './mask.js';
+export { maskToLowRes, lowResToOriginal, lowResToModel, LOW_RES_SIZE, type LowResTargetOptions } from './lowres.js';
+export { distanceToBackground } from './distance.js';
+export { createRng, RngArgumentError, type Rng } from './rng.js';
+export {
+  maskBox,
+  jitterBox,
+  samplePositivePoints,
+  interiorPoint,
+  sampleNegativePoints,
+  selectPrompt,
+  PromptError,
+  type JitterOptions,
+  type NegativePointOptions,
+  type PromptMode,
+  type PromptCandidates,
+  type SelectedPrompt,
+} from './prompts.js';

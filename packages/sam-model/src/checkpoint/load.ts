@@ -1,0 +1,95 @@
+/**
+ * One entry point for SAM weights: a path or a registry name → config, weights, SHA-256. Reads
+ * official `.pth`/`.pt` (torch zip, restricted unpickler) and `.safetensors` (a samtune-written
+ * file carries its config as JSON in metadata key `samtune.config`); validates every key.
+ */
+import { closeSync, openSync, readSync } from 'node:fs';
+import type { SamConfig } from '../config.js';
+import type { WeightMap } from '../tensor.js';
+import { resolveCheckpointDetailed, sha256File, type ResolveCheckpointOptions } from './download.js';
+import { validateWeights } from './expected-shapes.js';
+import { inferSamConfig } from './infer-config.js';
+import { readSafetensors, writeSafetensors } from './safetensors.js';
+import { readTorchCheckpoint } from './torch.js';
+
+/** Metadata key holding the SamConfig JSON in samtune-written safetensors. */
+export const SAMTUNE_CONFIG_KEY = 'samtune.config';
+
+/** Thrown when the file is neither a torch zip nor safetensors, or its stored config is invalid. */
+export class CheckpointFormatError extends Error {
+  override readonly name = 'CheckpointFormatError';
+}
+
+export interface LoadSamCheckpointOptions extends ResolveCheckpointOptions {
+  /** Check keys and shapes against the config (default true). */
+  validate?: boolean;
+}
+
+export interface LoadedSamCheckpoint {
+  config: SamConfig;
+  weights: WeightMap;
+  /** Lower-case hex SHA-256 of the file. */
+  sha256: string;
+  /** Absolute local path read. */
+  path: string;
+}
+
+function sniff(path: string): 'torch' | 'safetensors' {
+  const fd = openSync(path, 'r');
+  const head = Buffer.alloc(9);
+  try {
+    readSync(fd, head, 0, 9, 0);
+  } finally {
+    closeSync(fd);
+  }
+  if (head[0] === 0x50 && head[1] === 0x4b) return 'torch'; // "PK": zip
+  if (head[8] === 0x7b) return 'safetensors'; // u64 header length then '{'
+  throw new CheckpointFormatError(`loadSamCheckpoint(${path}): not a torch.save zip (.pth/.pt) nor a safetensors file (first bytes ${head.toString('hex')})`);
+}
+
+function parseStoredConfig(json: string, path: string): SamConfig {
+  let c: unknown;
+  try {
+    c = JSON.parse(json);
+  } catch (e) {
+    throw new CheckpointFormatError(`loadSamCheckpoint(${path}): metadata '${SAMTUNE_CONFIG_KEY}' is not JSON (${(e as Error).message})`);
+  }
+  const o = c as Partial<SamConfig>;
+  if (!o || typeof o.name !== 'string' || !o.imageEncoder || !o.promptEncoder || !o.maskDecoder) {
+    throw new CheckpointFormatError(`loadSamCheckpoint(${path}): metadata '${SAMTUNE_CONFIG_KEY}' is not a SamConfig (needs name, imageEncoder, promptEncoder, maskDecoder)`);
+  }
+  return o as SamConfig;
+}
+
+/**
+ * Loads SAM weights from a path or a registry name (`tiny_vit`, `vit_b`, …; downloaded and cached,
+ * see `resolveCheckpoint`). The config comes from `samtune.config` metadata when present, else is
+ * inferred from shapes. Weights are row-major host tensors keyed as the official state dict.
+ * @throws CheckpointKeysError listing all missing/unexpected/mis-shaped keys (unless validate=false)
+ */
+export async function loadSamCheckpoint(nameOrPath: string, opts: LoadSamCheckpointOptions = {}): Promise<LoadedSamCheckpoint> {
+  const resolved = await resolveCheckpointDetailed(nameOrPath, opts);
+  const path = resolved.path;
+  let weights: WeightMap;
+  let config: SamConfig;
+  if (sniff(path) === 'torch') {
+    weights = readTorchCheckpoint(path);
+    config = inferSamConfig(weights);
+  } else {
+    const st = readSafetensors(path);
+    weights = st.tensors;
+    const stored = st.metadata[SAMTUNE_CONFIG_KEY];
+    config = stored !== undefined ? parseStoredConfig(stored, path) : inferSamConfig(weights);
+  }
+  if (opts.validate !== false) validateWeights(weights, config, path);
+  const sha256 = resolved.sha256 ?? (await sha256File(path));
+  return { config, weights, sha256, path };
+}
+
+/**
+ * Writes SAM weights as safetensors (atomically) with the config in `samtune.config`, so
+ * `loadSamCheckpoint` reads it back without inference. `metadata` adds more string entries.
+ */
+export function writeSamSafetensors(path: string, weights: WeightMap, config: SamConfig, metadata: Record<string, string> = {}): void {
+  writeSafetensors(path, weights, { ...metadata, [SAMTUNE_CONFIG_KEY]: JSON.stringify(config) });
+}

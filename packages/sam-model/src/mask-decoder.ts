@@ -1,0 +1,110 @@
+/**
+ * SAM's mask decoder (official `modeling/mask_decoder.py`), written once against `Ops<T>`.
+ * This is the part samtune trains: everything here is differentiable through `TfjsOps`
+ * (no tensor reads, no branching on values).
+ */
+import type { MaskDecoderConfig } from './config.js';
+import { ParamScope, layerNorm2d, mlp } from './layers.js';
+import type { Ops } from './ops/ops.js';
+import { broadcastBatch } from './prompt-encoder.js';
+import { twoWayTransformer } from './two-way-transformer.js';
+
+/** Checkpoint prefix of the mask decoder (its tensors are the trainable ones). */
+export const MASK_DECODER_PREFIX = 'mask_decoder.';
+
+/** Thrown for decoder inputs of the wrong shape. */
+export class MaskDecoderShapeError extends Error {
+  override readonly name = 'MaskDecoderShapeError';
+}
+
+/** Inputs of `maskDecoder` / `predictMasks`. */
+export interface MaskDecoderInputs<T> {
+  /**
+   * `[1, C, 64, 64]` image embedding, broadcast to every prompt (official `repeat_interleave` of one
+   * image), or `[B, C, 64, 64]`: one embedding per prompt (a training batch over several images).
+   */
+  readonly imageEmbeddings: T;
+  /** `[1, C, 64, 64]` dense positional encoding (`get_dense_pe()`). */
+  readonly imagePe: T;
+  /** `[B, N', C]` sparse prompt embeddings. */
+  readonly sparse: T;
+  /** `[B, C, 64, 64]` dense prompt embeddings. */
+  readonly dense: T;
+}
+
+/** Masks and IoU predictions of the decoder. */
+export interface MaskDecoderOutputs<T> {
+  /** `[B, M, 256, 256]` low-res mask logits (4x the embedding grid). */
+  readonly masks: T;
+  /** `[B, M]` predicted mask IoU. */
+  readonly iou: T;
+}
+
+/**
+ * Official `MaskDecoder.predict_masks`: all `numMultimaskOutputs + 1` masks.
+ * Tokens are `[iou_token, mask_tokens…, sparse…]`; masks are the hypernetwork outputs of the mask
+ * tokens dotted with the upscaled image features. Returns masks `[B,M+1,4h,4w]`, iou `[B,M+1]`.
+ */
+export function predictMasks<T>(ops: Ops<T>, cfg: MaskDecoderConfig, inputs: MaskDecoderInputs<T>): MaskDecoderOutputs<T> {
+  const { imageEmbeddings, imagePe, sparse, dense } = inputs;
+  const ss = ops.shape(sparse);
+  const es = ops.shape(imageEmbeddings);
+  const ds = ops.shape(dense);
+  const c = cfg.transformerDim;
+  const b = ss[0] as number;
+  if (ss.length !== 3 || ss[2] !== c || b < 0) {
+    throw new MaskDecoderShapeError(`predictMasks(sparse): expected [B,N,${c}] with a static B, got [${ss.join(',')}]`);
+  }
+  if (es.length !== 4 || es[1] !== c || (es[0] !== 1 && es[0] !== b)) {
+    throw new MaskDecoderShapeError(`predictMasks(imageEmbeddings): expected [1,${c},H,W] or [${b},${c},H,W], got [${es.join(',')}]`);
+  }
+  if (ds.length !== 4 || ds[0] !== b || ds[1] !== c || ds[2] !== es[2] || ds[3] !== es[3]) {
+    throw new MaskDecoderShapeError(`predictMasks(dense): expected [${b},${c},${es[2]},${es[3]}], got [${ds.join(',')}]`);
+  }
+  const p = new ParamScope(ops, MASK_DECODER_PREFIX);
+  const numMaskTokens = cfg.numMultimaskOutputs + 1;
+
+  const outputTokens = ops.reshape(ops.concat([p.get('iou_token.weight'), p.get('mask_tokens.weight')], 0), [1, 1 + numMaskTokens, c]);
+  const tokens = ops.concat([broadcastBatch(ops, outputTokens, b), sparse], 1);
+
+  const src = ops.add(imageEmbeddings, dense); // [B,C,h,w]: one image broadcast to every prompt
+  const h = es[2] as number;
+  const w = es[3] as number;
+  const { queries: hs, keys } = twoWayTransformer(p.child('transformer'), cfg, src, imagePe, tokens);
+  const iouTokenOut = ops.slice(hs, 1, 0, 1); // [B,1,C]
+
+  // Upscale the image features: [B,C,h,w] -> [B,C/8,4h,4w].
+  const up = p.child('output_upscaling');
+  const srcMap = ops.reshape(ops.transpose(keys, [0, 2, 1]), [b, c, h, w]);
+  let x = ops.convTranspose2d(srcMap, up.child(0).get('weight'), up.child(0).get('bias'), 2);
+  x = ops.gelu(layerNorm2d(up.child(1), x));
+  x = ops.gelu(ops.convTranspose2d(x, up.child(3).get('weight'), up.child(3).get('bias'), 2));
+  const upC = c / 8;
+
+  const hyper: T[] = [];
+  for (let i = 0; i < numMaskTokens; i++) {
+    const token = ops.slice(hs, 1, 1 + i, 2 + i); // [B,1,C]
+    hyper.push(mlp(p.child('output_hypernetworks_mlps').child(i), token, 3)); // [B,1,C/8]
+  }
+  const hyperIn = ops.concat(hyper, 1); // [B,M+1,C/8]
+  const flat = ops.reshape(x, [b, upC, 16 * h * w]);
+  const masks = ops.reshape(ops.matmul(hyperIn, flat), [b, numMaskTokens, 4 * h, 4 * w]);
+
+  const iou = ops.reshape(mlp(p.child('iou_prediction_head'), iouTokenOut, cfg.iouHeadDepth), [b, numMaskTokens]);
+  return { masks, iou };
+}
+
+/**
+ * Official `MaskDecoder.forward`: `predictMasks`, then with `multimaskOutput` the masks of tokens
+ * 1..M (M = `numMultimaskOutputs`, 3), else token 0 only.
+ * Returns masks `[B, M|1, 256, 256]` (logits) and iou `[B, M|1]`.
+ */
+export function maskDecoder<T>(
+  ops: Ops<T>,
+  cfg: MaskDecoderConfig,
+  inputs: MaskDecoderInputs<T> & { readonly multimaskOutput: boolean },
+): MaskDecoderOutputs<T> {
+  const all = predictMasks(ops, cfg, inputs);
+  const [start, end] = inputs.multimaskOutput ? [1, cfg.numMultimaskOutputs + 1] : [0, 1];
+  return { masks: ops.slice(all.masks, 1, start, end), iou: ops.slice(all.iou, 1, start, end) };
+}

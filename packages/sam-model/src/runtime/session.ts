@@ -1,0 +1,136 @@
+/**
+ * onnxruntime-node sessions behind a small API: host tensors in, float32 host tensors out.
+ * The only onnxruntime importer in sam-model (the export package is the other one in the repo).
+ */
+import { availableParallelism } from 'node:os';
+import * as ort from 'onnxruntime-node';
+import type { DType, FloatTensor, HostTensor } from '../tensor.js';
+
+/** Thrown when an input is missing, unknown, or has the wrong shape or dtype (names it, expected vs got). */
+export class SessionInputError extends Error {
+  override readonly name = 'SessionInputError';
+}
+
+/** Thrown when onnxruntime cannot load the model or a run fails (wraps its message). */
+export class SessionError extends Error {
+  override readonly name = 'SessionError';
+}
+
+export interface SessionOptions {
+  /** Threads inside one op. Default `os.availableParallelism()`. */
+  intraOpNumThreads?: number;
+  /** Default `'all'`. */
+  graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
+  /** Execution providers by name, in order of preference. Default `['cpu']`. */
+  executionProviders?: readonly string[];
+}
+
+/** A model input or output: dims are numbers, or strings for symbolic (dynamic) dims. */
+export interface ValueSignature {
+  readonly name: string;
+  readonly dtype: string;
+  readonly shape: readonly (number | string)[];
+}
+
+export interface Session {
+  readonly inputs: readonly ValueSignature[];
+  readonly outputs: readonly ValueSignature[];
+  /**
+   * Runs the model. Every model input must be given, with its declared dtype and shape (symbolic
+   * dims match any size). Returns the requested outputs (default all) as float32 host tensors.
+   */
+  run(inputs: Readonly<Record<string, HostTensor>>, outputNames?: readonly string[]): Promise<Record<string, FloatTensor>>;
+  /** Frees the native session; `run` afterwards throws. */
+  release(): Promise<void>;
+}
+
+const ORT_TYPES: Partial<Record<DType, string>> = { float32: 'float32', int64: 'int64', int32: 'int32', uint8: 'uint8', int8: 'int8', bool: 'bool' };
+const fmt = (s: readonly (number | string)[]): string => `[${s.join(',')}]`;
+
+function signature(m: ort.InferenceSession.ValueMetadata): ValueSignature {
+  return m.isTensor ? { name: m.name, dtype: m.type, shape: [...m.shape] } : { name: m.name, dtype: 'non-tensor', shape: [] };
+}
+
+function toOrt(name: string, t: HostTensor, sig: ValueSignature): ort.Tensor {
+  const type = ORT_TYPES[t.dtype];
+  if (!type || type !== sig.dtype) {
+    throw new SessionInputError(`Session.run(inputs): input '${name}' must be ${sig.dtype} ${fmt(sig.shape)}, got ${t.dtype} [${t.shape.join(',')}]`);
+  }
+  const rankOk = sig.shape.length === t.shape.length;
+  const dimsOk = rankOk && sig.shape.every((d, i) => typeof d === 'string' || d < 0 || d === t.shape[i]);
+  if (!dimsOk) {
+    throw new SessionInputError(`Session.run(inputs): input '${name}' must have shape ${fmt(sig.shape)}, got [${t.shape.join(',')}]`);
+  }
+  return new ort.Tensor(type as 'float32', t.data as Float32Array, [...t.shape]);
+}
+
+function toHost(name: string, v: ort.OnnxValue): FloatTensor {
+  if (!(v instanceof ort.Tensor)) throw new SessionError(`Session.run(): output '${name}' is not a tensor`);
+  const shape = v.dims.map(Number);
+  if (v.type === 'float32') return { dtype: 'float32', shape, data: v.data as Float32Array };
+  const src = v.data as ArrayLike<number | bigint | boolean>;
+  const out = new Float32Array(src.length);
+  for (let i = 0; i < out.length; i++) out[i] = Number(src[i]);
+  return { dtype: 'float32', shape, data: out };
+}
+
+/**
+ * Loads a model from its bytes or a `.onnx` path (a path is needed when initializers are stored
+ * externally: the `.data` file is found beside it).
+ */
+export async function createSession(model: Uint8Array | string, opts: SessionOptions = {}): Promise<Session> {
+  const options: ort.InferenceSession.SessionOptions = {
+    intraOpNumThreads: opts.intraOpNumThreads ?? availableParallelism(),
+    graphOptimizationLevel: opts.graphOptimizationLevel ?? 'all',
+    executionProviders: [...(opts.executionProviders ?? ['cpu'])],
+  };
+  let session: ort.InferenceSession;
+  try {
+    session = typeof model === 'string' ? await ort.InferenceSession.create(model, options) : await ort.InferenceSession.create(model, options);
+  } catch (err) {
+    const what = typeof model === 'string' ? `'${model}'` : `${model.length} bytes`;
+    throw new SessionError(`createSession(model): onnxruntime could not load the model (${what}): ${err instanceof Error ? err.message : String(err)}`);
+  }
+  const inputs = session.inputMetadata.map(signature);
+  const outputs = session.outputMetadata.map(signature);
+  let released = false;
+
+  return {
+    inputs,
+    outputs,
+    async run(given, outputNames) {
+      if (released) throw new SessionError('Session.run(): the session was released');
+      const feeds: Record<string, ort.Tensor> = {};
+      for (const sig of inputs) {
+        const t = given[sig.name];
+        if (!t) {
+          throw new SessionInputError(
+            `Session.run(inputs): missing input '${sig.name}' (${sig.dtype} ${fmt(sig.shape)}); given: ${Object.keys(given).join(', ') || 'none'}`,
+          );
+        }
+        feeds[sig.name] = toOrt(sig.name, t, sig);
+      }
+      const unknown = Object.keys(given).filter((k) => !inputs.some((s) => s.name === k));
+      if (unknown.length > 0) {
+        throw new SessionInputError(`Session.run(inputs): unknown input(s) ${unknown.map((u) => `'${u}'`).join(', ')}; the model takes ${inputs.map((s) => s.name).join(', ')}`);
+      }
+      const wanted = outputNames ?? outputs.map((o) => o.name);
+      const bad = wanted.filter((n) => !outputs.some((o) => o.name === n));
+      if (bad.length > 0) throw new SessionInputError(`Session.run(outputNames): no output(s) ${bad.join(', ')}; the model has ${outputs.map((o) => o.name).join(', ')}`);
+      let result: ort.InferenceSession.ReturnType;
+      try {
+        result = await session.run(feeds, [...wanted]);
+      } catch (err) {
+        throw new SessionError(`Session.run(): onnxruntime failed: ${err instanceof Error ? err.message : String(err)}`);
+      }
+      const out: Record<string, FloatTensor> = {};
+      for (const n of wanted) out[n] = toHost(n, result[n] as ort.OnnxValue);
+      return out;
+    },
+    async release() {
+      if (released) return;
+      released = true;
+      await session.release();
+    },
+  };
+}

@@ -1,0 +1,141 @@
+/**
+ * SAM's `TwoWayTransformer` (official `modeling/transformer.py`), written once against `Ops<T>`:
+ * `depth` `TwoWayAttentionBlock`s (token self-attention, token->image cross-attention, ReLU MLP,
+ * image->token cross-attention), then a final token->image attention and LayerNorm.
+ *
+ * Token count N may be dynamic (`-1`, ONNX); the batch must be static. Every reshape uses at most
+ * one `-1` (the token axis).
+ */
+import type { MaskDecoderConfig } from './config.js';
+import type { ParamScope } from './layers.js';
+import { layerNorm, linear, mlpBlock } from './layers.js';
+import type { Ops } from './ops/ops.js';
+
+/** Thrown when the transformer's inputs have the wrong rank, channels or a dynamic batch. */
+export class TransformerShapeError extends Error {
+  override readonly name = 'TransformerShapeError';
+}
+
+function batchOf<T>(ops: Ops<T>, x: T, fn: string, arg: string): number {
+  const b = ops.shape(x)[0];
+  if (b === undefined || b < 0) {
+    throw new TransformerShapeError(`${fn}(${arg}): needs a static batch dim, got shape [${ops.shape(x).join(',')}]`);
+  }
+  return b;
+}
+
+/** `[B,N,C]` -> `[B,heads,N,C/heads]`. */
+function separateHeads<T>(ops: Ops<T>, x: T, b: number, heads: number, inner: number): T {
+  return ops.transpose(ops.reshape(x, [b, -1, heads, inner / heads]), [0, 2, 1, 3]);
+}
+
+/** `[B,heads,N,c]` -> `[B,N,heads*c]`. */
+function recombineHeads<T>(ops: Ops<T>, x: T, b: number, inner: number): T {
+  return ops.reshape(ops.transpose(x, [0, 2, 1, 3]), [b, -1, inner]);
+}
+
+/**
+ * The transformer's `Attention`: q/k/v projections to `inner = dim / downsampleRate` channels,
+ * `heads` heads, softmax(q k^T / sqrt(inner/heads)) v, output projection back to `dim`.
+ * `q [B,Nq,C]`, `k`/`v` `[B|1,Nk,C]` -> `[B,Nq,C]`.
+ */
+export function attention<T>(p: ParamScope<T>, q: T, k: T, v: T, heads: number, inner: number): T {
+  const { ops } = p;
+  if (inner % heads !== 0) {
+    throw new TransformerShapeError(`attention(heads): ${heads} heads must divide the inner dim ${inner} (${p.prefix})`);
+  }
+  const bq = batchOf(ops, q, 'attention', 'q');
+  const bk = batchOf(ops, k, 'attention', 'k');
+  const qh = separateHeads(ops, linear(p.child('q_proj'), q), bq, heads, inner);
+  const kh = separateHeads(ops, linear(p.child('k_proj'), k), bk, heads, inner);
+  const vh = separateHeads(ops, linear(p.child('v_proj'), v), batchOf(ops, v, 'attention', 'v'), heads, inner);
+  const logits = ops.scale(ops.matmul(qh, kh, true), 1 / Math.sqrt(inner / heads));
+  const out = recombineHeads(ops, ops.matmul(ops.softmax(logits), vh), Math.max(bq, bk), inner);
+  return linear(p.child('out_proj'), out);
+}
+
+/** Queries (tokens) and keys (image tokens) after a block. */
+export interface TwoWayState<T> {
+  /** `[B, N_tokens, C]`. */
+  readonly queries: T;
+  /** `[B, H*W, C]`. */
+  readonly keys: T;
+}
+
+/** One `TwoWayAttentionBlock` (`skipFirstLayerPe` for block 0). */
+export function twoWayAttentionBlock<T>(
+  p: ParamScope<T>,
+  cfg: MaskDecoderConfig,
+  state: TwoWayState<T>,
+  queryPe: T,
+  keyPe: T,
+  skipFirstLayerPe: boolean,
+): TwoWayState<T> {
+  const { ops } = p;
+  const dim = cfg.transformerDim;
+  const heads = cfg.transformerNumHeads;
+  const crossInner = dim / cfg.attentionDownsampleRate;
+  let { queries, keys } = state;
+
+  if (skipFirstLayerPe) {
+    queries = attention(p.child('self_attn'), queries, queries, queries, heads, dim);
+  } else {
+    const q = ops.add(queries, queryPe);
+    queries = ops.add(queries, attention(p.child('self_attn'), q, q, queries, heads, dim));
+  }
+  queries = layerNorm(p.child('norm1'), queries);
+
+  let q = ops.add(queries, queryPe);
+  let k = ops.add(keys, keyPe);
+  queries = ops.add(queries, attention(p.child('cross_attn_token_to_image'), q, k, keys, heads, crossInner));
+  queries = layerNorm(p.child('norm2'), queries);
+
+  queries = ops.add(queries, mlpBlock(p.child('mlp'), queries, 'relu'));
+  queries = layerNorm(p.child('norm3'), queries);
+
+  q = ops.add(queries, queryPe);
+  k = ops.add(keys, keyPe);
+  keys = ops.add(keys, attention(p.child('cross_attn_image_to_token'), k, q, queries, heads, crossInner));
+  keys = layerNorm(p.child('norm4'), keys);
+  return { queries, keys };
+}
+
+/**
+ * Official `TwoWayTransformer.forward`.
+ * @param p scope of the transformer (`mask_decoder.transformer.`)
+ * @param imageEmbedding `[B, C, H, W]`
+ * @param imagePe `[1|B, C, H, W]` (broadcast over the batch)
+ * @param pointEmbedding `[B, N, C]` tokens
+ * @returns `queries [B,N,C]` (processed tokens) and `keys [B,H*W,C]` (processed image)
+ */
+export function twoWayTransformer<T>(
+  p: ParamScope<T>,
+  cfg: MaskDecoderConfig,
+  imageEmbedding: T,
+  imagePe: T,
+  pointEmbedding: T,
+): TwoWayState<T> {
+  const { ops } = p;
+  const s = ops.shape(imageEmbedding);
+  const ps = ops.shape(imagePe);
+  if (s.length !== 4 || s[1] !== cfg.transformerDim || ps.length !== 4) {
+    throw new TransformerShapeError(
+      `twoWayTransformer(imageEmbedding, imagePe): expected [B,${cfg.transformerDim},H,W] and [1,${cfg.transformerDim},H,W], got [${s.join(',')}] and [${ps.join(',')}]`,
+    );
+  }
+  const b = batchOf(ops, imageEmbedding, 'twoWayTransformer', 'imageEmbedding');
+  const c = cfg.transformerDim;
+  const hw = (s[2] as number) * (s[3] as number);
+  const flatten = (x: T, batch: number): T => ops.transpose(ops.reshape(x, [batch, c, hw]), [0, 2, 1]);
+  const keyPe = flatten(imagePe, batchOf(ops, imagePe, 'twoWayTransformer', 'imagePe'));
+
+  let state: TwoWayState<T> = { queries: pointEmbedding, keys: flatten(imageEmbedding, b) };
+  for (let i = 0; i < cfg.transformerDepth; i++) {
+    state = twoWayAttentionBlock(p.child('layers').child(i), cfg, state, pointEmbedding, keyPe, i === 0);
+  }
+  const q = ops.add(state.queries, pointEmbedding);
+  const k = ops.add(state.keys, keyPe);
+  const attn = attention(p.child('final_attn_token_to_image'), q, k, state.keys, cfg.transformerNumHeads, c / cfg.attentionDownsampleRate);
+  const queries = layerNorm(p.child('norm_final_attn'), ops.add(state.queries, attn));
+  return { queries, keys: state.keys };
+}

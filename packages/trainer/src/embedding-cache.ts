@@ -1,0 +1,243 @@
+/**
+ * On-disk cache of image embeddings. The image encoder is frozen during fine-tuning, so an image's
+ * embedding depends only on (encoder weights, image bytes, pre-processing): computed once, reused by
+ * every epoch and every later run (and by `eval`).
+ *
+ * Key: `sha256(encoderKey | sha256(image file) | PREPROCESS_VERSION)`. `encoderKey` is normally
+ * `imageEncoderKey(config, weights)`, a hash of the image-encoder weights, so an official checkpoint
+ * and a fine-tuned one (same frozen encoder) share their embeddings.
+ * File: `<dir>/<key>.safetensors` with `image_embeddings [1,256,64,64]` float32 and metadata
+ * (`samtune.embedding.*`: key, image sha256, original/input size `(H,W)`, pre-processing version).
+ * Writes are atomic (temp file + rename, `writeSafetensors`); a file that does not parse or whose
+ * metadata disagrees is treated as a miss and rewritten, so an interrupted fill resumes cleanly and a
+ * half-written file is never used.
+ */
+import { createHash } from 'node:crypto';
+import { mkdirSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { isIgnoredKey, readSafetensors, sha256File, toFloat32, writeSafetensors } from '@samtune/sam-model';
+import type { FloatTensor, SamConfig, WeightMap } from '@samtune/sam-model';
+import { preprocessImage, readImage } from '@samtune/transforms';
+
+/** Version of the image pre-processing (resize longest side PIL-bilinear, normalise, pad). Bump on change. */
+export const PREPROCESS_VERSION = 'samtune-preprocess-v1:pil-bilinear-1024,sam-mean-std,pad-br';
+
+/** Tensor name inside a cache file (the fixtures' name). */
+export const EMBEDDING_TENSOR = 'image_embeddings';
+
+/** Anything that embeds a pre-processed image (e.g. `ImageEncoderSession`). */
+export interface ImageEmbedder {
+  /** `images [1,3,1024,1024]` normalised + padded → `[1,256,64,64]`. */
+  embed(images: Float32Array): Promise<FloatTensor>;
+}
+
+/** A cached (or freshly computed) embedding. */
+export interface CachedEmbedding {
+  /** `[1,256,64,64]` float32. */
+  readonly embedding: FloatTensor;
+  /** `(H,W)` of the original image. */
+  readonly originalSize: readonly [number, number];
+  /** `(h,w)` of the resized image inside the 1024 frame. */
+  readonly inputSize: readonly [number, number];
+  /** The cache file. */
+  readonly path: string;
+  /** True when it was read from disk, false when computed now. */
+  readonly hit: boolean;
+}
+
+/** Progress of `fill`. */
+export interface FillProgress {
+  readonly done: number;
+  readonly total: number;
+  /** Images found in the cache so far. */
+  readonly hits: number;
+  /** Images embedded so far. */
+  readonly computed: number;
+  readonly elapsedSeconds: number;
+  /** Estimated seconds left, from the time per computed image (NaN before the first one). */
+  readonly etaSeconds: number;
+}
+
+/** Result of `fill`. */
+export interface FillStats {
+  readonly total: number;
+  readonly hits: number;
+  readonly computed: number;
+  /** Wall time of the whole fill. */
+  readonly seconds: number;
+  /** Wall time spent computing (reading, pre-processing, encoding, writing) the misses. */
+  readonly computeSeconds: number;
+}
+
+/** Thrown when an image cannot be embedded (the message names the image). */
+export class EmbeddingCacheError extends Error {
+  override readonly name = 'EmbeddingCacheError';
+}
+
+/**
+ * Hash of the image encoder: its config and every `image_encoder.*` tensor (name, shape, float32
+ * bytes; keys the encoder ignores are skipped). Lower-case hex SHA-256.
+ */
+export function imageEncoderKey(config: SamConfig, weights: WeightMap): string {
+  const h = createHash('sha256');
+  h.update(JSON.stringify(config.imageEncoder));
+  const keys = [...weights.keys()].filter((k) => k.startsWith('image_encoder.') && !isIgnoredKey(k)).sort();
+  for (const k of keys) {
+    const t = toFloat32(weights.get(k) as NonNullable<ReturnType<WeightMap['get']>>);
+    h.update(`${k}[${t.shape.join(',')}]`);
+    h.update(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
+  }
+  return h.digest('hex');
+}
+
+export interface EmbeddingCacheOptions {
+  /** Cache directory (created on demand). */
+  readonly dir: string;
+  /** Encoder identity, normally `imageEncoderKey(config, weights)`. */
+  readonly encoderKey: string;
+  /** The encoder, or a factory called on the first miss (building a session is costly). */
+  readonly embedder: ImageEmbedder | (() => Promise<ImageEmbedder>);
+}
+
+const META = {
+  key: 'samtune.embedding.key',
+  image: 'samtune.embedding.image_sha256',
+  encoder: 'samtune.embedding.encoder_key',
+  version: 'samtune.embedding.preprocess_version',
+  originalSize: 'samtune.embedding.original_size',
+  inputSize: 'samtune.embedding.input_size',
+  source: 'samtune.embedding.source',
+} as const;
+
+function parseSize(s: string | undefined): [number, number] | undefined {
+  if (!s) return undefined;
+  const v: unknown = JSON.parse(s);
+  return Array.isArray(v) && v.length === 2 && v.every((x) => Number.isInteger(x) && x > 0) ? [v[0] as number, v[1] as number] : undefined;
+}
+
+/** The embedding cache (see the module comment). */
+export class EmbeddingCache {
+  readonly dir: string;
+  readonly encoderKey: string;
+  private embedderSource: ImageEmbedder | (() => Promise<ImageEmbedder>);
+  private embedder: Promise<ImageEmbedder> | undefined;
+  private readonly imageHashes = new Map<string, { size: number; mtimeMs: number; sha: string }>();
+
+  constructor(options: EmbeddingCacheOptions) {
+    this.dir = options.dir;
+    this.encoderKey = options.encoderKey;
+    this.embedderSource = options.embedder;
+  }
+
+  /** SHA-256 of the image file (memoised per path while size and mtime are unchanged). */
+  async imageSha256(imagePath: string): Promise<string> {
+    const st = statSync(imagePath);
+    const known = this.imageHashes.get(imagePath);
+    if (known && known.size === st.size && known.mtimeMs === st.mtimeMs) return known.sha;
+    const sha = await sha256File(imagePath);
+    this.imageHashes.set(imagePath, { size: st.size, mtimeMs: st.mtimeMs, sha });
+    return sha;
+  }
+
+  /** The cache key of an image. */
+  async keyFor(imagePath: string): Promise<string> {
+    const imageSha = await this.imageSha256(imagePath);
+    return createHash('sha256').update(`${this.encoderKey}|${imageSha}|${PREPROCESS_VERSION}`).digest('hex');
+  }
+
+  /** The cache file of a key. */
+  pathFor(key: string): string {
+    return join(this.dir, `${key}.safetensors`);
+  }
+
+  /** Reads a cache entry; undefined (and the bad file removed) when it is absent, unreadable or not this key's. */
+  read(key: string): CachedEmbedding | undefined {
+    const path = this.pathFor(key);
+    let content;
+    try {
+      content = readSafetensors(path);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') rmSync(path, { force: true });
+      return undefined;
+    }
+    const t = content.tensors.get(EMBEDDING_TENSOR);
+    const originalSize = parseSize(content.metadata[META.originalSize]);
+    const inputSize = parseSize(content.metadata[META.inputSize]);
+    if (!t || t.dtype !== 'float32' || t.shape.length !== 4 || t.shape[0] !== 1 || content.metadata[META.key] !== key || !originalSize || !inputSize) {
+      rmSync(path, { force: true });
+      return undefined;
+    }
+    return { embedding: t as FloatTensor, originalSize, inputSize, path, hit: true };
+  }
+
+  /** The embedding of an image: from the cache, or computed and stored. */
+  async get(imagePath: string): Promise<CachedEmbedding> {
+    const key = await this.keyFor(imagePath);
+    return this.read(key) ?? (await this.compute(imagePath, key));
+  }
+
+  /**
+   * Makes sure every image is cached, in order. `onProgress` is called after each image with counts
+   * and an ETA (from the time per computed image). Safe to interrupt: finished images stay cached.
+   */
+  async fill(imagePaths: readonly string[], onProgress?: (p: FillProgress) => void): Promise<FillStats> {
+    const unique = [...new Set(imagePaths)];
+    const start = performance.now();
+    let hits = 0;
+    let computed = 0;
+    let computeMs = 0;
+    for (const [i, imagePath] of unique.entries()) {
+      const key = await this.keyFor(imagePath);
+      const p = this.pathFor(key);
+      let ok = false;
+      try {
+        ok = statSync(p).isFile() && this.read(key) !== undefined;
+      } catch {
+        ok = false;
+      }
+      if (ok) {
+        hits++;
+      } else {
+        const t0 = performance.now();
+        await this.compute(imagePath, key);
+        computeMs += performance.now() - t0;
+        computed++;
+      }
+      const left = unique.length - i - 1;
+      onProgress?.({
+        done: i + 1,
+        total: unique.length,
+        hits,
+        computed,
+        elapsedSeconds: (performance.now() - start) / 1000,
+        etaSeconds: computed > 0 ? (computeMs / computed / 1000) * left : left === 0 ? 0 : Number.NaN,
+      });
+    }
+    return { total: unique.length, hits, computed, seconds: (performance.now() - start) / 1000, computeSeconds: computeMs / 1000 };
+  }
+
+  private async compute(imagePath: string, key: string): Promise<CachedEmbedding> {
+    this.embedder ??= typeof this.embedderSource === 'function' ? this.embedderSource() : Promise.resolve(this.embedderSource);
+    const embedder = await this.embedder;
+    let pre;
+    let embedding: FloatTensor;
+    try {
+      pre = preprocessImage(await readImage(imagePath));
+      embedding = await embedder.embed(pre.tensor);
+    } catch (e) {
+      throw new EmbeddingCacheError(`EmbeddingCache.get(${imagePath}): could not embed the image: ${(e as Error).message}`);
+    }
+    mkdirSync(this.dir, { recursive: true });
+    const path = this.pathFor(key);
+    writeSafetensors(path, new Map([[EMBEDDING_TENSOR, embedding]]), {
+      [META.key]: key,
+      [META.image]: await this.imageSha256(imagePath),
+      [META.encoder]: this.encoderKey,
+      [META.version]: PREPROCESS_VERSION,
+      [META.originalSize]: JSON.stringify(pre.originalSize),
+      [META.inputSize]: JSON.stringify(pre.inputSize),
+      [META.source]: imagePath,
+    });
+    return { embedding, originalSize: pre.originalSize, inputSize: pre.inputSize, path, hit: false };
+  }
+}

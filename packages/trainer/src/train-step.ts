@@ -1,0 +1,189 @@
+/**
+ * One decoder forward + loss + backward on a micro-batch of prompts of ONE image, and gradient
+ * accumulation over micro-batches. Only the mask decoder's variables receive gradients; the prompt
+ * encoder's tensors are frozen constants inside `SamPredictor` and the image embedding is an input.
+ *
+ * Loss: `samLoss` (20 * focal + dice + IoU-MSE, per mask, averaged over masks) on the decoder's
+ * `[B,1,256,256]` low-res logits against `[B,1,256,256]` binary targets (the original mask area-
+ * downsampled into the low-res frame, `maskToLowRes`). Multimask prompts (one point, no box) train
+ * the output with the lowest loss (see `prompt-policy.ts`).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { diceLossPerMask, focalLossPerMask, iouMseLossPerMask, resolveLossWeights, samLoss } from '@samtune/losses';
+import type { SamLossConfig } from '@samtune/losses';
+import type { SamPredictor } from '@samtune/sam-model';
+import { useMultimask } from './prompt-policy.js';
+
+/** Thrown when a prompt batch or its targets have inconsistent sizes. */
+export class TrainStepError extends Error {
+  override readonly name = 'TrainStepError';
+}
+
+/** B prompts of one image, in the MODEL (1024) frame. Either boxes, or points with labels. */
+export interface DecoderPromptBatch {
+  /** B, the number of prompts. */
+  readonly size: number;
+  /** `[B,4]` XYXY boxes, 1024 frame, row-major. */
+  readonly boxes?: Float32Array;
+  /** `[B,N,2]` XY points, 1024 frame. */
+  readonly coords?: Float32Array;
+  /** `[B,N]` point labels (1 foreground, 0 background). */
+  readonly labels?: Float32Array;
+  /** N, points per prompt (0 with boxes only). */
+  readonly numPoints: number;
+}
+
+/** Loss values of a micro-batch (unweighted parts, means over its prompts). */
+export interface LossParts {
+  readonly loss: number;
+  readonly focal: number;
+  readonly dice: number;
+  readonly iou: number;
+}
+
+/** Tensors of `decoderLoss` (owned by the enclosing `tf.tidy` / `tf.variableGrads`). */
+export interface DecoderLossResult {
+  readonly loss: tf.Scalar;
+  readonly focal: tf.Scalar;
+  readonly dice: tf.Scalar;
+  readonly iou: tf.Scalar;
+  /** `[B,1,256,256]` logits of the trained output (token 0, or the best of 3). */
+  readonly lowResMasks: tf.Tensor;
+  /** `[B,1]` predicted IoU of the trained output. */
+  readonly iouPredictions: tf.Tensor;
+}
+
+function check(batch: DecoderPromptBatch, targets: tf.Tensor): void {
+  const b = batch.size;
+  const n = batch.numPoints;
+  const bad = (what: string, want: number, got: number | undefined): never => {
+    throw new TrainStepError(`decoderLoss(batch): ${what} must have ${want} values for ${b} prompts, got ${got ?? 'none'}`);
+  };
+  if (batch.boxes && batch.boxes.length !== b * 4) bad('boxes [B,4]', b * 4, batch.boxes.length);
+  if (n > 0 && batch.coords?.length !== b * n * 2) bad(`coords [B,${n},2]`, b * n * 2, batch.coords?.length);
+  if (n > 0 && batch.labels?.length !== b * n) bad(`labels [B,${n}]`, b * n, batch.labels?.length);
+  if (!batch.boxes && n === 0) throw new TrainStepError('decoderLoss(batch): a prompt batch needs boxes or points, got neither');
+  const ts = targets.shape;
+  if (ts.length !== 4 || ts[0] !== b || ts[1] !== 1) {
+    throw new TrainStepError(`decoderLoss(targets): expected [${b},1,256,256], got [${ts.join(',')}]`);
+  }
+}
+
+/**
+ * Forward and loss of a micro-batch. Not tidied: call inside `tf.tidy` or `tf.variableGrads`.
+ * @param embedding `[1,256,64,64]` image embedding of the image the prompts belong to
+ * @param targets `[B,1,256,256]` 0/1 low-res targets
+ */
+export function decoderLoss(predictor: SamPredictor, embedding: tf.Tensor, batch: DecoderPromptBatch, targets: tf.Tensor, lossConfig: SamLossConfig = {}): DecoderLossResult {
+  check(batch, targets);
+  const b = batch.size;
+  const n = batch.numPoints;
+  const multimask = useMultimask({ hasBox: batch.boxes !== undefined, numPoints: n });
+  const { masks, iou } = predictor.decode(
+    embedding,
+    {
+      ...(batch.boxes ? { boxes: tf.tensor(batch.boxes, [b, 4]) } : {}),
+      ...(n > 0 ? { coords: tf.tensor(batch.coords as Float32Array, [b, n, 2]), labels: tf.tensor(batch.labels as Float32Array, [b, n]) } : {}),
+    },
+    multimask,
+  );
+  if (!multimask) {
+    const parts = samLoss(masks, targets, iou, lossConfig);
+    return { ...parts, lowResMasks: masks, iouPredictions: iou };
+  }
+  // Best of M outputs by loss: every output against the same target, keep the minimum per prompt.
+  const m = masks.shape[1] as number;
+  const tiled = tf.tile(targets, [1, m, 1, 1]);
+  const w = resolveLossWeights(lossConfig);
+  const focal = tf.reshape(focalLossPerMask(masks, tiled, { ...(lossConfig.focalAlpha !== undefined ? { alpha: lossConfig.focalAlpha } : {}), ...(lossConfig.focalGamma !== undefined ? { gamma: lossConfig.focalGamma } : {}) }), [b, m]);
+  const dice = tf.reshape(diceLossPerMask(masks, tiled, lossConfig.diceSmooth), [b, m]);
+  const iouMse = tf.reshape(iouMseLossPerMask(masks, tiled, iou), [b, m]);
+  const total = tf.addN([tf.mul(focal, w.focal), tf.mul(dice, w.dice), tf.mul(iouMse, w.iou)]);
+  const pick = tf.cast(tf.oneHot(tf.argMin(total, 1), m), 'float32'); // constant: no gradient through the choice
+  const sel = (t: tf.Tensor): tf.Tensor => tf.sum(tf.mul(t, pick), 1);
+  const chosenMasks = tf.sum(tf.mul(masks, tf.reshape(pick, [b, m, 1, 1])), 1, true);
+  return {
+    loss: tf.mean(sel(total)) as tf.Scalar,
+    focal: tf.mean(sel(focal)) as tf.Scalar,
+    dice: tf.mean(sel(dice)) as tf.Scalar,
+    iou: tf.mean(sel(iouMse)) as tf.Scalar,
+    lowResMasks: chosenMasks,
+    iouPredictions: tf.reshape(sel(iou), [b, 1]),
+  };
+}
+
+/** Gradients of one micro-batch, keyed by checkpoint key (`mask_decoder.…`). */
+export interface MicroBatchGradients {
+  /** Gradients of `scale * loss`; the caller owns (and disposes) them. */
+  readonly grads: Map<string, tf.Tensor>;
+  /** Unscaled loss parts of this micro-batch. */
+  readonly parts: LossParts;
+}
+
+/**
+ * Forward + backward of one micro-batch. The loss is multiplied by `scale` before differentiation
+ * (use `B_micro / B_total` so that accumulated gradients are those of the mean over the whole batch).
+ */
+export function microBatchGradients(
+  predictor: SamPredictor,
+  embedding: tf.Tensor,
+  batch: DecoderPromptBatch,
+  targets: tf.Tensor,
+  scale = 1,
+  lossConfig: SamLossConfig = {},
+): MicroBatchGradients {
+  const vars = predictor.trainableVariables();
+  const keyOf = new Map([...vars].map(([k, v]) => [v.name, k]));
+  let parts: LossParts = { loss: Number.NaN, focal: Number.NaN, dice: Number.NaN, iou: Number.NaN };
+  const { value, grads } = tf.variableGrads(() => {
+    const r = decoderLoss(predictor, embedding, batch, targets, lossConfig);
+    const [loss, focal, dice, iou] = [r.loss, r.focal, r.dice, r.iou].map((s) => s.dataSync()[0] as number) as [number, number, number, number];
+    parts = { loss, focal, dice, iou };
+    return (scale === 1 ? r.loss : tf.mul(r.loss, scale)) as tf.Scalar;
+  }, [...vars.values()]);
+  value.dispose();
+  const out = new Map<string, tf.Tensor>();
+  for (const [name, g] of Object.entries(grads)) {
+    const key = keyOf.get(name);
+    if (key === undefined) throw new TrainStepError(`microBatchGradients(): gradient for variable '${name}' that is not a mask-decoder variable`);
+    out.set(key, g);
+  }
+  return { grads: out, parts };
+}
+
+/** Sums gradients over micro-batches; `take()` hands the sums over and starts again. */
+export class GradientAccumulator {
+  private sums = new Map<string, tf.Tensor>();
+
+  /** Adds (and disposes) `grads`. */
+  add(grads: Map<string, tf.Tensor>): void {
+    for (const [key, g] of grads) {
+      const prev = this.sums.get(key);
+      if (prev) {
+        this.sums.set(key, tf.add(prev, g));
+        prev.dispose();
+        g.dispose();
+      } else {
+        this.sums.set(key, g);
+      }
+    }
+  }
+
+  /** True when nothing was added since the last `take()`. */
+  get empty(): boolean {
+    return this.sums.size === 0;
+  }
+
+  /** The summed gradients (the caller disposes them); the accumulator is empty afterwards. */
+  take(): Record<string, tf.Tensor> {
+    const out = Object.fromEntries(this.sums);
+    this.sums = new Map();
+    return out;
+  }
+
+  /** Frees whatever was accumulated. */
+  dispose(): void {
+    for (const g of this.sums.values()) g.dispose();
+    this.sums.clear();
+  }
+}
