@@ -27,6 +27,7 @@ export {
   assertMask,
   maskArea,
   thresholdMask,
+  logitsToMask,
   resizeMask,
   resizeMaskSoft,
   cropPadPlane,
@@ -52,3 +53,4 @@ export {
   type PromptCandidates,
   type SelectedPrompt,
 } from './prompts.js';
+export { writeMaskPng, writeOverlayPng, OVERLAY_COLORS, type OverlayPrompts } from './image-write.js';

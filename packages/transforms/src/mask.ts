@@ -77,6 +77,16 @@ export function thresholdMask(values: ArrayLike<number>, width: number, height: 
   return { width, height, data: out };
 }
 
+/** SAM's binarisation of mask logits `(H,W)`: `logit > threshold` (mask_threshold 0.0) is inside. */
+export function logitsToMask(logits: ArrayLike<number>, width: number, height: number, threshold = 0): BinaryMask {
+  if (logits.length !== width * height) {
+    throw new MaskShapeError(`logitsToMask(logits): expected length H*W = ${height}*${width} = ${width * height}, got ${logits.length}`);
+  }
+  const out = new Uint8Array(width * height);
+  for (let i = 0; i < out.length; i++) out[i] = (logits[i] as number) > threshold ? 1 : 0;
+  return { width, height, data: out };
+}
+
 /**
  * The fraction of each output pixel that the mask covers, after resampling to `(height,width)`
  * (values in `[0,1]`; `nearest` gives only 0/1).

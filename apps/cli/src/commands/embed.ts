@@ -1,0 +1,87 @@
+/** `samtune embed`: image embeddings [1,256,64,64] on onnxruntime-node, one model load for many images. */
+import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { basename, dirname, extname, join } from 'node:path';
+import { encodeNpy, writeEmbedding } from '@samtune/sam-model';
+import { ImageReadError, readImage } from '@samtune/transforms';
+import { parseFlags, required } from '../args.js';
+import { UsageError, type CliCommand } from '../command.js';
+import { loadModel } from '../model-io.js';
+import { createProgressBar } from '../progress.js';
+
+const IMAGE_EXT = new Set(['.jpg', '.jpeg', '.png', '.webp', '.tif', '.tiff', '.bmp', '.gif']);
+
+function listImages(dir: string): string[] {
+  return readdirSync(dir)
+    .filter((f) => IMAGE_EXT.has(extname(f).toLowerCase()))
+    .sort()
+    .map((f) => join(dir, f));
+}
+
+export const embedCommand: CliCommand = {
+  path: ['embed'],
+  summary: 'compute image embeddings (onnxruntime-node) and write them to disk',
+  usage: `usage: samtune embed --checkpoint <name|path> (--image <file>... | --images <dir>) --out <file.safetensors|file.npy|dir> [--strict]
+
+  --checkpoint  tiny_vit | vit_b | vit_l | vit_h (downloaded and cached) or a .pth/.safetensors path
+  --image       an image file; repeat for several
+  --images      a folder: every image in it
+  --out         one image: a .safetensors (image_embeddings + sizes) or .npy file;
+                several images: a folder receiving <image stem>.safetensors each
+  --strict      stop at the first unreadable image (default: report it, skip it, go on; exit code 1)`,
+  async run(argv, io) {
+    const f = parseFlags(argv, {
+      checkpoint: { type: 'string' },
+      image: { type: 'string', multiple: true },
+      images: { type: 'string' },
+      out: { type: 'string' },
+      strict: { type: 'boolean' },
+    });
+    const checkpoint = required(f.checkpoint, 'checkpoint');
+    const out = required(f.out, 'out');
+    const images = [...(f.image ?? []), ...(f.images ? listImages(f.images) : [])];
+    if (images.length === 0) throw new UsageError('no images: give --image <file> or --images <dir>');
+    const ext = extname(out).toLowerCase();
+    const toFile = ext === '.safetensors' || ext === '.npy';
+    if (toFile && images.length > 1) throw new UsageError(`--out ${out} is a file but ${images.length} images were given: pass a folder`);
+    if (!toFile && existsAsFile(out)) throw new UsageError(`--out ${out} exists and is not a folder`);
+
+    const model = await loadModel(checkpoint, io);
+    io.err(`image encoder: onnxruntime-node (cpu)`);
+    const bar = createProgressBar('embed');
+    const skipped: string[] = [];
+    let written = 0;
+    try {
+      for (const [i, path] of images.entries()) {
+        bar.update(i, images.length, basename(path));
+        let img;
+        try {
+          img = await readImage(path);
+        } catch (err) {
+          if (f.strict || !(err instanceof ImageReadError)) throw err;
+          skipped.push(`${path}: ${err.message}`);
+          continue;
+        }
+        const emb = await model.embedImage(img);
+        const target = toFile ? out : join(out, `${basename(path, extname(path))}.safetensors`);
+        mkdirSync(dirname(target), { recursive: true });
+        if (ext === '.npy') writeFileSync(target, encodeNpy(emb.embedding));
+        else writeEmbedding(target, emb, { image: path, checkpoint_sha256: model.source.sha256 });
+        written++;
+      }
+      bar.update(images.length, images.length);
+      bar.done(`embed: wrote ${written} embedding${written === 1 ? '' : 's'} to ${out}${skipped.length ? `, skipped ${skipped.length}` : ''}`);
+    } finally {
+      await model.release();
+    }
+    for (const s of skipped) io.err(`skipped ${s}`);
+    return skipped.length > 0 ? 1 : 0;
+  },
+};
+
+function existsAsFile(p: string): boolean {
+  try {
+    return statSync(p).isFile();
+  } catch {
+    return false;
+  }
+}

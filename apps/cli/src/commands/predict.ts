@@ -1,0 +1,106 @@
+/** `samtune predict`: masks for point/box prompts on one image. */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, extname } from 'node:path';
+import { decodeNpy, encodeSafetensors, floatTensor, LOW_RES_SIZE, readEmbedding, readSafetensors, type FloatTensor } from '@samtune/sam-model';
+import { logitsToMask, readImage, writeMaskPng, writeOverlayPng } from '@samtune/transforms';
+import { parseBox, parseFlags, parsePoint, required } from '../args.js';
+import { UsageError, type CliCommand } from '../command.js';
+import { announceBackend, loadModel } from '../model-io.js';
+
+/** Reads `--mask-input`: low-res logits [1,256,256] from .npy or .safetensors (`mask_input`, `low_res_masks` or the only tensor). */
+function readMaskInput(path: string): FloatTensor {
+  let t: FloatTensor | undefined;
+  if (extname(path).toLowerCase() === '.npy') {
+    t = decodeNpy(readFileSync(path), path);
+  } else {
+    const { tensors } = readSafetensors(path);
+    const found = tensors.get('mask_input') ?? tensors.get('low_res_masks') ?? (tensors.size === 1 ? [...tensors.values()][0] : undefined);
+    if (!found || found.dtype !== 'float32') {
+      throw new UsageError(`--mask-input ${path}: needs a float32 tensor 'mask_input' or 'low_res_masks' (has ${[...tensors.keys()].join(', ') || 'none'})`);
+    }
+    t = found as FloatTensor;
+  }
+  const n = LOW_RES_SIZE * LOW_RES_SIZE;
+  if (t.data.length < n || t.shape.slice(-2).join(',') !== `${LOW_RES_SIZE},${LOW_RES_SIZE}`) {
+    throw new UsageError(`--mask-input ${path}: expected low-res logits [1,${LOW_RES_SIZE},${LOW_RES_SIZE}], got [${t.shape.join(',')}]`);
+  }
+  // [1,256,256], [256,256], [1,1,256,256] or [M,256,256] (the first mask) all give the first 256x256 plane.
+  return floatTensor(t.data.slice(0, n), [1, LOW_RES_SIZE, LOW_RES_SIZE]);
+}
+
+export const predictCommand: CliCommand = {
+  path: ['predict'],
+  summary: 'predict masks for point and box prompts on one image',
+  usage: `usage: samtune predict --checkpoint <name|path> (--image <file> | --embedding <file.safetensors>)
+       [--point x,y,label]... [--box x0,y0,x1,y1] [--mask-input <file.npy|.safetensors>] [--multimask]
+       --out <file.safetensors|file.png> [--overlay <file.png>]
+
+  Prompts are in ORIGINAL image pixels: --point x,y,label (label 1 foreground, 0 background; repeat),
+  --box x0,y0,x1,y1 (XYXY). Box and points together are passed to SAM together.
+  --embedding     reuse a file written by 'samtune embed' instead of encoding the image
+  --mask-input    low-res logits [1,256,256] from an earlier prediction (e.g. its low_res_masks)
+  --multimask     three masks (ambiguity-aware) instead of one
+  --out .safetensors: low_res_masks [M,256,256], iou_predictions [M], masks [M,H,W] (logits)
+  --out .png:         the binary mask with the highest predicted IoU
+  --overlay       also write that mask and the prompts drawn over the image (needs --image)`,
+  async run(argv, io) {
+    const f = parseFlags(argv, {
+      checkpoint: { type: 'string' },
+      image: { type: 'string' },
+      embedding: { type: 'string' },
+      point: { type: 'string', multiple: true },
+      box: { type: 'string' },
+      'mask-input': { type: 'string' },
+      multimask: { type: 'boolean' },
+      out: { type: 'string' },
+      overlay: { type: 'string' },
+    });
+    const checkpoint = required(f.checkpoint, 'checkpoint');
+    const out = required(f.out, 'out');
+    const outExt = extname(out).toLowerCase();
+    if (outExt !== '.safetensors' && outExt !== '.png') throw new UsageError(`--out ${out}: expected a .safetensors or .png file`);
+    if (!f.image && !f.embedding) throw new UsageError('give --image <file> or --embedding <file>');
+    if (f.overlay && !f.image) throw new UsageError('--overlay needs --image');
+    const points = (f.point ?? []).map(parsePoint);
+    const box = f.box ? parseBox(f.box) : undefined;
+    if (points.length === 0 && !box) throw new UsageError('no prompt: give --point x,y,label and/or --box x0,y0,x1,y1');
+    const maskInput = f['mask-input'] ? readMaskInput(f['mask-input']) : undefined;
+
+    await announceBackend(io);
+    const model = await loadModel(checkpoint, io);
+    try {
+      const img = f.image ? await readImage(f.image) : undefined;
+      const emb = f.embedding ? readEmbedding(f.embedding) : await model.embedImage(img!);
+      const res = model.predict(
+        emb,
+        {
+          ...(points.length ? { points: points.map((p) => [p.x, p.y] as const), labels: points.map((p) => p.label) } : {}),
+          ...(box ? { box } : {}),
+          ...(maskInput ? { maskInput } : {}),
+        },
+        { multimask: Boolean(f.multimask), returnMasks: true },
+      );
+      const masks = res.masks!;
+      const iou = Array.from(res.iouPredictions.data);
+      const best = iou.indexOf(Math.max(...iou));
+      const [h, w] = emb.originalSize;
+      const bestMask = logitsToMask(masks.data.subarray(best * h * w, (best + 1) * h * w), w, h, model.config.maskThreshold);
+      mkdirSync(dirname(out), { recursive: true });
+      if (outExt === '.png') await writeMaskPng(out, bestMask);
+      else {
+        writeFileSync(
+          out,
+          encodeSafetensors(new Map([['low_res_masks', res.lowResMasks], ['iou_predictions', res.iouPredictions], ['masks', masks]]), {
+            original_size: `${h},${w}`,
+            checkpoint_sha256: model.source.sha256,
+          }),
+        );
+      }
+      if (f.overlay && img) await writeOverlayPng(f.overlay, img, [bestMask], { points, ...(box ? { boxes: [box] } : {}) });
+      io.out(JSON.stringify({ iou_predictions: iou.map((v) => +v.toFixed(5)), best, out, ...(f.overlay ? { overlay: f.overlay } : {}) }));
+      return 0;
+    } finally {
+      await model.release();
+    }
+  },
+};

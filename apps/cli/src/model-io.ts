@@ -1,0 +1,29 @@
+/**
+ * What several commands share: loading a model with a download progress bar, and naming the
+ * tfjs backend in use. Formatting only; the work is in @samtune/sam-model.
+ */
+import { initBackend, SamModel } from '@samtune/sam-model';
+import type { CliIO } from './command.js';
+import { createProgressBar } from './progress.js';
+
+/** Loads `--checkpoint <name|path>` (downloading a registry name with a progress bar) and says what loaded. */
+export async function loadModel(checkpoint: string, io: CliIO): Promise<SamModel> {
+  let bar: ReturnType<typeof createProgressBar> | undefined;
+  const model = await SamModel.load(checkpoint, {
+    onProgress: (done, total) => {
+      bar ??= createProgressBar(`download ${checkpoint}`);
+      bar.update(Math.round(done / 1e6), Math.round((total ?? done) / 1e6), 'MB');
+    },
+  });
+  bar?.done();
+  io.err(`model: ${model.config.name} (${model.config.imageEncoder.kind}) from ${model.source.path} sha256 ${model.source.sha256.slice(0, 12)}`);
+  return model;
+}
+
+/** Selects the tfjs backend (SAMTUNE_BACKEND overrides) and prints which one runs and why others did not. */
+export async function announceBackend(io: CliIO): Promise<string> {
+  const info = await initBackend();
+  const skipped = info.skipped.map((s) => `${s.name}: ${s.reason}`).join('; ');
+  io.err(`tfjs backend: ${info.name}${skipped ? ` (skipped ${skipped})` : ''}`);
+  return info.name;
+}
