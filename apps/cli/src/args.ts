@@ -6,9 +6,11 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { UsageError } from './command.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
+/** Parsed flag values of `parseFlags` for an options table `O`. */
+export type Flags<O extends Options> = ReturnType<typeof parseArgs<{ args: string[]; options: O; strict: true; allowPositionals: false }>>['values'];
 
 /** `parseArgs` (strict, no positionals) whose errors are `UsageError`s. */
-export function parseFlags<O extends Options>(argv: string[], options: O) {
+export function parseFlags<O extends Options>(argv: string[], options: O): Flags<O> {
   try {
     return parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values;
   } catch (err) {

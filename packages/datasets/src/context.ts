@@ -5,7 +5,7 @@
 import { ImageNotFoundError, readImage, readImageInfo } from '@samtune/transforms';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DatasetError, ImageSizeMismatchError, MissingImageError, UnreadableImageError, type DatasetErrorLocation } from './errors.js';
+import { ImageSizeMismatchError, MissingImageError, UnreadableImageError, type DatasetError, type DatasetErrorLocation } from './errors.js';
 import type { ImageCheck, SkippedEntry } from './model.js';
 
 /** Image size `(H,W)` in pixels. */

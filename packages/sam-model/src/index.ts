@@ -49,3 +49,4 @@ export {
   type SamPredictorOptions, type PredictPrompts, type PredictOptions, type PredictResult, type BatchPredictResult, type TfPrompts, type Point, type Box,
 } from './predictor.js';
 export { SamModel, writeEmbedding, readEmbedding, EmbeddingFileError, type ImageEmbedding, type ModelSource } from './sam.js';
+export { useMultimask, selectMaskIndex, type PromptShape } from './mask-selection.js';

@@ -1,6 +1,10 @@
 /** Every CLI command, in the order `samtune --help` lists them. */
 import type { CliCommand } from '../command.js';
+import { dataInspectCommand } from './data-inspect.js';
 import { embedCommand } from './embed.js';
 import { predictCommand } from './predict.js';
+import { trainCommand } from './train.js';
+import { evalCommand } from './eval.js';
+import { demoCommand } from './demo.js';
 
-export const COMMANDS: readonly CliCommand[] = [embedCommand, predictCommand];
+export const COMMANDS: readonly CliCommand[] = [embedCommand, predictCommand, dataInspectCommand, trainCommand, evalCommand, demoCommand];
