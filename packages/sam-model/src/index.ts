@@ -50,3 +50,4 @@ export {
 } from './predictor.js';
 export { SamModel, writeEmbedding, readEmbedding, EmbeddingFileError, type ImageEmbedding, type ModelSource } from './sam.js';
 export { useMultimask, selectMaskIndex, type PromptShape } from './mask-selection.js';
+export { writeFileAtomic } from './fs-atomic.js';

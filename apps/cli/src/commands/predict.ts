@@ -33,7 +33,7 @@ export const predictCommand: CliCommand = {
   summary: 'predict masks for point and box prompts on one image',
   usage: `usage: samtune predict --checkpoint <name|path> (--image <file> | --embedding <file.safetensors>)
        [--point x,y,label]... [--box x0,y0,x1,y1] [--mask-input <file.npy|.safetensors>] [--multimask]
-       --out <file.safetensors|file.png> [--overlay <file.png>]
+       --out <file.safetensors|file.png> [--overlay <file.png>] [--mask-threshold <logit>]
 
   Prompts are in ORIGINAL image pixels: --point x,y,label (label 1 foreground, 0 background; repeat),
   --box x0,y0,x1,y1 (XYXY). Box and points together are passed to SAM together.
@@ -42,7 +42,9 @@ export const predictCommand: CliCommand = {
   --multimask     three masks (ambiguity-aware) instead of one
   --out .safetensors: low_res_masks [M,256,256], iou_predictions [M], masks [M,H,W] (logits)
   --out .png:         the binary mask with the highest predicted IoU
-  --overlay       also write that mask and the prompts drawn over the image (needs --image)`,
+  --overlay       also write that mask and the prompts drawn over the image (needs --image)
+  --mask-threshold  logit above which a pixel is inside the .png/overlay mask (default 0, SAM's;
+                  write negative values as --mask-threshold=-0.5)`,
   async run(argv, io) {
     const f = parseFlags(argv, {
       checkpoint: { type: 'string' },
@@ -54,6 +56,7 @@ export const predictCommand: CliCommand = {
       multimask: { type: 'boolean' },
       out: { type: 'string' },
       overlay: { type: 'string' },
+      'mask-threshold': { type: 'string' },
     });
     const checkpoint = required(f.checkpoint, 'checkpoint');
     const out = required(f.out, 'out');
@@ -65,6 +68,8 @@ export const predictCommand: CliCommand = {
     const box = f.box ? parseBox(f.box) : undefined;
     if (points.length === 0 && !box) throw new UsageError('no prompt: give --point x,y,label and/or --box x0,y0,x1,y1');
     const maskInput = f['mask-input'] ? readMaskInput(f['mask-input']) : undefined;
+    const threshold = f['mask-threshold'] === undefined ? undefined : Number(f['mask-threshold']);
+    if (threshold !== undefined && !Number.isFinite(threshold)) throw new UsageError(`--mask-threshold '${f['mask-threshold']}': expected a number (a logit)`);
 
     await announceBackend(io);
     const model = await loadModel(checkpoint, io);
@@ -84,7 +89,7 @@ export const predictCommand: CliCommand = {
       const iou = Array.from(res.iouPredictions.data);
       const best = iou.indexOf(Math.max(...iou));
       const [h, w] = emb.originalSize;
-      const bestMask = logitsToMask(masks.data.subarray(best * h * w, (best + 1) * h * w), w, h, model.config.maskThreshold);
+      const bestMask = logitsToMask(masks.data.subarray(best * h * w, (best + 1) * h * w), w, h, threshold ?? model.config.maskThreshold);
       mkdirSync(dirname(out), { recursive: true });
       if (outExt === '.png') await writeMaskPng(out, bestMask);
       else {

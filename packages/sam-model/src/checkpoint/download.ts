@@ -4,7 +4,8 @@
  * streamed SHA-256 checks, and an atomic rename.
  */
 import { createHash, type Hash } from 'node:crypto';
-import { createReadStream, existsSync, fsyncSync, closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { writeFileAtomic } from '../fs-atomic.js';
+import { createReadStream, existsSync, fsyncSync, closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { CHECKPOINT_REGISTRY, publishedCheckpoint, type PublishedCheckpoint } from './registry.js';
@@ -58,11 +59,6 @@ export async function sha256File(path: string): Promise<string> {
   return h.digest('hex');
 }
 
-function writeAtomic(path: string, text: string): void {
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, path);
-}
 
 /** The expected hash: the registry's, else the sidecar recorded at first download. */
 function expectedSha(entry: PublishedCheckpoint, finalPath: string): string | undefined {
@@ -138,7 +134,7 @@ function finish(name: string, entry: PublishedCheckpoint, finalPath: string, par
     throw new ChecksumMismatchError(`resolveCheckpoint('${name}'): SHA-256 of ${entry.url} is ${actual}, expected ${expected}; the downloaded file was deleted`, expected, actual);
   }
   renameSync(part, finalPath);
-  writeAtomic(`${finalPath}.sha256`, `${actual}  ${entry.fileName}\n`);
+  writeFileAtomic(`${finalPath}.sha256`, `${actual}  ${entry.fileName}\n`);
   return actual;
 }
 
@@ -170,7 +166,7 @@ export async function resolveCheckpointDetailed(nameOrPath: string, opts: Resolv
     if (expected && expected !== actual) {
       throw new ChecksumMismatchError(`resolveCheckpoint('${nameOrPath}'): cached ${finalPath} has SHA-256 ${actual}, expected ${expected}; delete it to download again`, expected, actual);
     }
-    if (!expected) writeAtomic(`${finalPath}.sha256`, `${actual}  ${entry.fileName}\n`);
+    if (!expected) writeFileAtomic(`${finalPath}.sha256`, `${actual}  ${entry.fileName}\n`);
     return { path: finalPath, sha256: actual };
   }
   const sha256 = await download(nameOrPath, entry, finalPath, opts);

@@ -3,9 +3,8 @@
  * length, JSON header `{name: {dtype, shape, data_offsets:[begin,end]}, __metadata__: {…}}`, then
  * the raw little-endian data). F16/BF16/F64 are widened to float32 on read.
  */
-import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { closeSync, openSync } from 'node:fs';
+import { writeFileAtomic } from '../fs-atomic.js';
 import type { HostTensor, WeightMap } from '../tensor.js';
 import { numel } from '../tensor.js';
 import { ELEMENT_SIZE, materialize, type StorageDType } from './dtype.js';
@@ -159,21 +158,5 @@ export function encodeSafetensors(tensors: WeightMap, metadata: Record<string, s
  */
 export function writeSafetensors(path: string, tensors: WeightMap, metadata: Record<string, string> = {}): void {
   const { header, order } = plan(tensors, metadata);
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  const fd = openSync(tmp, 'w');
-  try {
-    const put = (b: Uint8Array): void => {
-      let done = 0;
-      while (done < b.byteLength) done += writeSync(fd, b, done, Math.min(1 << 30, b.byteLength - done));
-    };
-    put(header);
-    for (const t of order) put(tensorBytes(t));
-    fsyncSync(fd);
-    closeSync(fd);
-    renameSync(tmp, path);
-  } catch (e) {
-    try { closeSync(fd); } catch { /* already closed */ }
-    rmSync(tmp, { force: true });
-    throw e;
-  }
+  writeFileAtomic(path, [header, ...order.map(tensorBytes)]);
 }

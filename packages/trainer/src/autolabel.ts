@@ -1,0 +1,119 @@
+/**
+ * Prompts in, labels out: predicts a mask for every prompt of a dataset (boxes, e.g. a detector's
+ * output as COCO, and/or Datumaro-style points) with a SAM model — typically a fine-tuned run's
+ * `best.safetensors` — and returns a COCO instances document whose `segmentation` is compressed RLE.
+ * The result is an ordinary COCO file that `@samtune/datasets` reads back (review, train, evaluate).
+ *
+ * Prompt choice follows the box-priority rule (`selectPrompt`), the output token follows
+ * sam-model's mask-selection rule (one point: best-IoU of three masks; otherwise token 0).
+ */
+import type { Dataset, DatasetItem } from '@samtune/datasets';
+import { encodeRleString, maskToRle } from '@samtune/datasets';
+import { selectMaskIndex, useMultimask, type SamModel } from '@samtune/sam-model';
+import { ImageReadError, logitsToMask, maskArea, maskBox, readImage, selectPrompt, type PromptMode } from '@samtune/transforms';
+
+/** A COCO instances document (the subset of fields samtune writes). */
+export interface CocoInstances {
+  info: { description: string; date_created: string };
+  images: { id: number; file_name: string; width: number; height: number }[];
+  categories: { id: number; name: string; supercategory: string }[];
+  annotations: {
+    id: number;
+    image_id: number;
+    category_id: number;
+    /** COCO compressed RLE, column-major, at the image size. */
+    segmentation: { size: [number, number]; counts: string };
+    area: number;
+    /** `[x, y, w, h]` of the predicted mask (pixels). */
+    bbox: [number, number, number, number];
+    iscrowd: 0;
+    /** SAM's predicted IoU of the kept mask. */
+    score: number;
+    /** The prompt used: `box` or `points`. */
+    prompt: string;
+  }[];
+}
+
+export interface AutolabelOptions {
+  /** `both` (default): the box when an instance has one, else its points; `box` / `points` require that kind. */
+  readonly prompt?: PromptMode;
+  /** Only these subsets (default: all). */
+  readonly subsets?: readonly string[];
+  /** Called after each image: `(done, total, imageId)`. */
+  readonly onProgress?: (done: number, total: number, detail: string) => void;
+  /** `file_name` written for an item (default: the image path relative to nothing: its basename). */
+  readonly fileName?: (item: DatasetItem) => string;
+}
+
+export interface AutolabelResult {
+  readonly coco: CocoInstances;
+  readonly images: number;
+  readonly instances: number;
+  /** Prompts or images that could not be labelled, with the reason (file, item, what). */
+  readonly skipped: readonly string[];
+}
+
+/** Labels every prompt of `dataset` with `model` (one image embedding per image). */
+export async function autolabel(model: SamModel, dataset: Dataset, opts: AutolabelOptions = {}): Promise<AutolabelResult> {
+  const mode = opts.prompt ?? 'both';
+  const subsets = opts.subsets ?? Object.keys(dataset.subsets);
+  const items = subsets.flatMap((s) => dataset.subsets[s] ?? []);
+  const coco: CocoInstances = {
+    info: { description: `samtune autolabel with ${model.config.name} (${model.source.path})`, date_created: new Date().toISOString() },
+    images: [],
+    categories: dataset.labels.map((l) => ({ id: l.id, name: l.name, supercategory: 'none' })),
+    annotations: [],
+  };
+  const skipped: string[] = [];
+  for (const [i, item] of items.entries()) {
+    const imageId = coco.images.length + 1;
+    let img;
+    try {
+      img = await readImage(item.imagePath);
+    } catch (err) {
+      if (!(err instanceof ImageReadError)) throw err;
+      skipped.push(`${item.imagePath} (item ${item.id}): ${err.message}`);
+      opts.onProgress?.(i + 1, items.length, item.id);
+      continue;
+    }
+    coco.images.push({ id: imageId, file_name: opts.fileName?.(item) ?? item.imagePath.split(/[\\/]/).pop()!, width: img.width, height: img.height });
+    const emb = await model.embedImage(img);
+    for (const inst of item.instances) {
+      let prompt;
+      try {
+        prompt = selectPrompt({ box: inst.box, ...(inst.points?.length ? { points: inst.points } : {}) }, mode);
+      } catch (err) {
+        skipped.push(`${item.imagePath} (item ${item.id}, instance ${inst.id}): ${(err as Error).message}`);
+        continue;
+      }
+      const numPoints = prompt.kind === 'points' ? prompt.points.length : 0;
+      const res = model.predict(
+        emb,
+        prompt.kind === 'box' ? { box: prompt.box } : { points: prompt.points, labels: prompt.labels },
+        { multimask: useMultimask({ hasBox: prompt.kind === 'box', numPoints }), returnMasks: true },
+      );
+      const k = selectMaskIndex(res.iouPredictions.data);
+      const plane = img.width * img.height;
+      const mask = logitsToMask(res.masks!.data.subarray(k * plane, (k + 1) * plane), img.width, img.height, model.config.maskThreshold);
+      const area = maskArea(mask);
+      if (area === 0) {
+        skipped.push(`${item.imagePath} (item ${item.id}, instance ${inst.id}): the predicted mask is empty`);
+        continue;
+      }
+      const [x0, y0, x1, y1] = maskBox(mask);
+      coco.annotations.push({
+        id: coco.annotations.length + 1,
+        image_id: imageId,
+        category_id: inst.label.id,
+        segmentation: { size: [img.height, img.width], counts: encodeRleString(maskToRle(mask)) },
+        area,
+        bbox: [x0, y0, x1 - x0 + 1, y1 - y0 + 1],
+        iscrowd: 0,
+        score: +(res.iouPredictions.data[k] as number).toFixed(5),
+        prompt: prompt.kind,
+      });
+    }
+    opts.onProgress?.(i + 1, items.length, item.id);
+  }
+  return { coco, images: coco.images.length, instances: coco.annotations.length, skipped };
+}
