@@ -1,2 +1,54 @@
 /** @samtune/export: Exports SAM encoders and decoders to ONNX with the official SAM export I/O contract, verified after writing. */
 export const PACKAGE_NAME = '@samtune/export';
+export {
+  SAMTUNE_VERSION,
+  EXPORT_OPSET,
+  EXPORT_FILES,
+  DECODER_INPUTS,
+  DECODER_OUTPUTS,
+  ENCODER_INPUT,
+  ENCODER_RGB_INPUT,
+  ENCODER_OUTPUT,
+  POINT_LABEL,
+  MASK_SELECTION_RULE,
+  MULTIMASK_TOKENS,
+  METADATA_KEYS,
+  decoderInputSpecs,
+  decoderOutputSpecs,
+  encoderInputSpec,
+  encoderOutputSpec,
+  type DecoderVariant,
+  type EncoderVariant,
+  type TensorSpec,
+} from './contract.js';
+export { ExportVerificationError, OnnxPromptError, ModelDirError, ModelCapabilityError, EncoderInputError } from './errors.js';
+export { recordDecoderGraph, type DecoderGraphOptions } from './decoder-graph.js';
+export { recordEncoderGraph } from './encoder-graph.js';
+export { selectMaskInGraph, postprocessInGraph, normalizeAndPadInGraph } from './graph-steps.js';
+export { decoderFeeds, promptsToFrame, type DecoderFeeds, type FramePrompts } from './prompts.js';
+export {
+  readModelJson,
+  writeModelJson,
+  isExportDir,
+  MODEL_JSON_FORMAT,
+  MODEL_JSON_VERSION,
+  type ModelJson,
+  type ModelFileEntry,
+  type EncoderEntry,
+  type DecoderEntry,
+  type VerificationSummary,
+} from './model-json.js';
+export { verifyDecoderFile, verifyDecoderFiles, verificationCases, verificationEmbedding, VERIFY_ORIGINAL_SIZE, type VerifyCase } from './verify-decoder.js';
+export { verifyEncoderFiles, verificationImage, VERIFY_IMAGE_SIZE, type EncoderReference } from './verify-encoder.js';
+export { deleteModelFile } from './verify-common.js';
+export {
+  exportSamOnnx,
+  exportDecoderModel,
+  exportDecoderModels,
+  exportEncoderModels,
+  type ExportSource,
+  type ExportComponent,
+  type ExportOptions,
+  type ExportResult,
+} from './export-model.js';
+export { OnnxSamModel, type OnnxSamModelOptions, type OnnxPredictOptions, type DecoderOutputs } from './runner.js';

@@ -1,0 +1,91 @@
+/**
+ * Test-only: the reference fixtures of `../shared/fixtures/sam-reference` (a missing one fails loudly,
+ * never skips), manifest prompt cases as `PredictPrompts`, and a worst-ratio tally per output.
+ */
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { compareTensors, readSafetensors, type Agreement, type FloatTensor, type PredictPrompts } from '@samtune/sam-model';
+
+function repoRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'pnpm-workspace.yaml'))) {
+    const up = dirname(dir);
+    if (up === dir) throw new Error('repoRoot(): no pnpm-workspace.yaml above the test file');
+    dir = up;
+  }
+  return dir;
+}
+
+/** Absolute path of `../shared/fixtures/sam-reference/<name>`; throws if missing. */
+export function referencePath(name: string): string {
+  const p = resolve(repoRoot(), '..', 'shared', 'fixtures', 'sam-reference', name);
+  if (!existsSync(p)) throw new Error(`referencePath(name): fixture '${name}' not found at ${p} (../shared must sit beside the repo)`);
+  return p;
+}
+
+/** A fresh temporary directory. */
+export function tempDir(prefix: string): string {
+  return mkdtempSync(join(tmpdir(), `samtune-export-${prefix}-`));
+}
+
+export interface PromptCase {
+  readonly case: number;
+  readonly point_coords: [number, number][] | null;
+  readonly point_labels: number[] | null;
+  readonly box: [number, number, number, number] | null;
+  readonly mask_input_from_case: number | null;
+  readonly multimask_output: boolean;
+}
+
+export interface Manifest {
+  readonly images: Record<string, { readonly file: string; readonly original_size: [number, number]; readonly input_size: [number, number] }>;
+  readonly cases: Record<string, (PromptCase | { readonly case: 'batch' })[]>;
+}
+
+export function readManifest(): Manifest {
+  return JSON.parse(readFileSync(referencePath('manifest.json'), 'utf8')) as Manifest;
+}
+
+/** The non-batch prompt cases of an image. */
+export function promptCases(m: Manifest, stem: string): PromptCase[] {
+  const list = m.cases[stem];
+  if (!list) throw new Error(`manifest.json: no cases for image '${stem}'`);
+  return list.filter((c): c is PromptCase => c.case !== 'batch');
+}
+
+/** Reference tensors of `<model>_outputs.safetensors` with a getter that names missing keys. */
+export function referenceOutputs(model: string): (key: string) => FloatTensor {
+  const tensors = readSafetensors(referencePath(`${model}_outputs.safetensors`)).tensors;
+  return (key) => {
+    const t = tensors.get(key);
+    if (!t || t.dtype !== 'float32') throw new Error(`${model}_outputs.safetensors: no float32 tensor '${key}'`);
+    return t as FloatTensor;
+  };
+}
+
+/** A manifest case as predictor prompts (ORIGINAL pixels), with its fixture mask input. */
+export function casePrompts(c: PromptCase, maskInput?: FloatTensor): PredictPrompts {
+  return {
+    ...(c.point_coords ? { points: c.point_coords, labels: c.point_labels ?? [] } : {}),
+    ...(c.box ? { box: c.box } : {}),
+    ...(maskInput ? { maskInput } : {}),
+  };
+}
+
+/** Worst agreement ratio per output family, for the report lines the tests print. */
+export class RatioTally {
+  private readonly worst = new Map<string, { ratio: number; key: string }>();
+
+  check(family: string, key: string, ours: { shape: readonly number[]; data: ArrayLike<number> }, ref: FloatTensor): Agreement {
+    const a = compareTensors(ours, ref);
+    const prev = this.worst.get(family);
+    if (!prev || !(a.ratio <= prev.ratio)) this.worst.set(family, { ratio: a.ratio, key });
+    return a;
+  }
+
+  summary(label: string): string {
+    return [...this.worst].map(([f, w]) => `${label} ${f}: worst ratio ${w.ratio.toFixed(4)} (${w.key})`).join('\n');
+  }
+}
