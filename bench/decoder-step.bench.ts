@@ -12,7 +12,7 @@
  *
  * Run from the repo root: npx tsx --conditions=@samtune/source bench/decoder-step.bench.ts
  * Options (env): BENCH_REPS (matmul timing reps, default 20), BENCH_STEPS (timed training steps per
- * setting, default 3), BENCH_BATCHES (default "1,2,4").
+ * setting, default 5), BENCH_BATCHES (default "1,2,4").
  * Writes bench/results/decoder-step.{json,md}. Timings are medians; the machine may be shared.
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -20,17 +20,18 @@ import { createRequire } from 'node:module';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type * as TF from '@tensorflow/tfjs';
 import { SAM_PRESETS, initBackend, installOrtKernels, readTorchCheckpoint, type OrtKernelsHandle } from '../packages/sam-model/src/index.js';
 import { SamPredictor } from '../packages/sam-model/src/predictor.js';
 
 // tfjs is a dependency of sam-model, not of the repo root: load the same instance sam-model uses
 const samRequire = createRequire(resolve(dirname(fileURLToPath(import.meta.url)), '../packages/sam-model/package.json'));
-const tf = samRequire('@tensorflow/tfjs') as typeof import('@tensorflow/tfjs');
-type Tensor = import('@tensorflow/tfjs').Tensor;
+const tf = samRequire('@tensorflow/tfjs') as typeof TF;
+type Tensor = TF.Tensor;
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const REPS = Number(process.env.BENCH_REPS ?? 20);
-const STEPS = Number(process.env.BENCH_STEPS ?? 3);
+const STEPS = Number(process.env.BENCH_STEPS ?? 5);
 const BATCHES = (process.env.BENCH_BATCHES ?? '1,2,4').split(',').map(Number);
 
 const median = (xs: number[]): number => {
@@ -128,6 +129,12 @@ interface StepResult {
   speedup: number;
   stockStepsMs: number[];
   ortStepsMs: number[];
+  /** Process CPU time (user+sys, all threads) per step, median: less sensitive to other jobs than wall time. */
+  stockCpuMsPerStep: number;
+  ortCpuMsPerStep: number;
+  /** stock CPU time / ORT CPU time. */
+  cpuSpeedup: number;
+  loadavg: string;
   ortKernelCalls: Record<string, { ort: number; fallback: number }>;
 }
 
@@ -146,28 +153,36 @@ function benchSteps(predictor: SamPredictor, embedding: Tensor, b: number): Step
   const boxes = tf.tensor(randomBoxes(b), [b, 4]);
   const target = tf.tidy(() => tf.cast(tf.greater(tf.randomUniform([b, 1, 256, 256], 0, 1, 'float32', 3), 0.7), 'float32'));
   const vars = [...predictor.trainableVariables().values()];
+  const cpuMs: number[] = [];
   const step = (): number => {
     const t = performance.now();
+    const c = process.cpuUsage();
     tf.tidy(() => {
       const { value, grads } = tf.variableGrads(() => {
         const { masks, iou } = predictor.decode(embedding, { boxes }, false);
         const p = tf.sigmoid(masks);
         const bce = tf.mean(tf.add(tf.sub(tf.relu(masks), tf.mul(masks, target)), tf.log1p(tf.exp(tf.neg(tf.abs(masks))))));
         const dice = tf.sub(1, tf.div(tf.add(tf.mul(2, tf.sum(tf.mul(p, target))), 1), tf.add(tf.add(tf.sum(p), tf.sum(target)), 1)));
-        return tf.addN([bce, dice, tf.mean(tf.square(iou))]) as import('@tensorflow/tfjs').Scalar;
+        return tf.addN([bce, dice, tf.mean(tf.square(iou))]) as TF.Scalar;
       }, vars);
       // read the gradients back (as an optimizer step would consume them) so the timing is complete
       for (const g of Object.values(grads)) g.dataSync();
       value.dataSync();
     });
+    const cu = process.cpuUsage(c);
+    cpuMs.push((cu.user + cu.system) / 1000);
     return performance.now() - t;
   };
-  const run = (): number[] => {
+  const run = (): { wall: number[]; cpu: number } => {
     step(); // warm-up (and ORT session creation)
-    return Array.from({ length: STEPS }, step);
+    cpuMs.length = 0;
+    const wall = Array.from({ length: STEPS }, step);
+    return { wall, cpu: median(cpuMs) };
   };
-  const stockStepsMs = run();
-  const { ortStepsMs, counts } = withOrt((h) => ({ ortStepsMs: run(), counts: structuredClone(h.counts()) }));
+  const stock = run();
+  const stockStepsMs = stock.wall;
+  const { ort, counts } = withOrt((h) => ({ ort: run(), counts: structuredClone(h.counts()) }));
+  const ortStepsMs = ort.wall;
   tf.dispose([boxes, target]);
   const s = median(stockStepsMs);
   const o = median(ortStepsMs);
@@ -180,6 +195,10 @@ function benchSteps(predictor: SamPredictor, embedding: Tensor, b: number): Step
     speedup: round(s / o, 2),
     stockStepsMs: stockStepsMs.map((x) => round(x, 1)),
     ortStepsMs: ortStepsMs.map((x) => round(x, 1)),
+    stockCpuMsPerStep: round(stock.cpu, 1),
+    ortCpuMsPerStep: round(ort.cpu, 1),
+    cpuSpeedup: round(stock.cpu / ort.cpu, 2),
+    loadavg: loadavg().map((x) => x.toFixed(2)).join(' '),
     ortKernelCalls: Object.fromEntries(Object.entries(counts).map(([k, v]) => [k, { ort: Math.round(v.ort / (STEPS + 1)), fallback: Math.round(v.fallback / (STEPS + 1)) }])),
   };
 }
@@ -196,9 +215,19 @@ function markdown(r: { machine: Record<string, unknown>; matmuls: Record<string,
     '',
     '## Full decoder training step (forward + loss + tf.variableGrads over all mask-decoder tensors, box prompts)',
     '',
-    '| prompts | stock ms/step | ORT ms/step | stock ms/prompt | ORT ms/prompt | speedup |',
-    '| ---: | ---: | ---: | ---: | ---: | ---: |',
-    ...r.steps.map((s) => `| ${s.prompts} | ${s.stockMsPerStep} | ${s.ortMsPerStep} | ${s.stockMsPerPrompt} | ${s.ortMsPerPrompt} | ${s.speedup}x |`),
+    '| prompts | stock ms/step | ORT ms/step | stock ms/prompt | ORT ms/prompt | wall speedup | stock CPU ms/step | ORT CPU ms/step | CPU speedup | load avg after |',
+    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+    ...r.steps.map(
+      (s) =>
+        `| ${s.prompts} | ${s.stockMsPerStep} | ${s.ortMsPerStep} | ${s.stockMsPerPrompt} | ${s.ortMsPerPrompt} | ${s.speedup}x | ${s.stockCpuMsPerStep} | ${s.ortCpuMsPerStep} | ${s.cpuSpeedup}x | ${s.loadavg} |`,
+    ),
+    '',
+    'Wall times are medians of the timed steps (after one warm-up step). CPU ms is the median process user+sys time per step over all',
+    'threads (ORT uses up to 2): on a machine shared with other jobs it is the steadier measure of cost.',
+    '',
+    'Kernel calls per step (ORT / stock fallback below the size thresholds), first setting:',
+    '',
+    ...Object.entries(r.steps[0]?.ortKernelCalls ?? {}).map(([k, v]) => `- ${k}: ${v.ort} / ${v.fallback}`),
     '',
   ];
   for (const [b, rows] of Object.entries(r.matmuls)) {

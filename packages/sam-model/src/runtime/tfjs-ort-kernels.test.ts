@@ -240,7 +240,9 @@ describe('installOrtKernels: Transpose vs the stock wasm kernel', () => {
     const x = tf.randomNormal([2, 8, 64, 16]);
     const h = installOrtKernels();
     tf.transpose(x, [0, 2, 1, 3]).dispose();
-    tf.tidy(() => tf.transpose(tf.reshape(x, [2, 8, 4, 16, 16]), [0, 3, 1, 4, 2]));
+    tf.tidy(() => {
+      tf.transpose(tf.reshape(x, [2, 8, 4, 16, 16]), [0, 3, 1, 4, 2]);
+    });
     expect(h.counts().Transpose).toEqual({ ort: 1, fallback: 1 });
     h.uninstall();
     x.dispose();

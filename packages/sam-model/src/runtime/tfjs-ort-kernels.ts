@@ -1,14 +1,17 @@
 /**
  * Faster tfjs-wasm training on CPU: re-registers the wasm backend's `BatchMatMul`, `_FusedMatMul`,
  * `Sum`, `Tile` and (high-rank) `Transpose` kernels so that they run on onnxruntime-node (MLAS,
- * multi-threaded) synchronously, reading and writing tfjs tensors in place on the wasm heap. tfjs-wasm runs single-threaded under
- * Node; ORT uses every core, and its GEMM is several times faster per core. Gradients need nothing
- * extra: tfjs differentiates BatchMatMul with BatchMatMul (and Tile/broadcasts with Sum), so the
- * backward pass takes the same kernels.
+ * multi-threaded) synchronously, reading and writing tfjs tensors in place on the wasm heap.
+ * tfjs-wasm runs single-threaded under Node and its matmul is slow with transposed operands; ORT's
+ * GEMM is ~10-50x faster on the SAM decoder's products. Gradients need nothing extra: tfjs
+ * differentiates BatchMatMul with BatchMatMul (and Transpose with Transpose, Tile and broadcasts
+ * with Sum), so the backward pass takes the same kernels.
  *
- * Small ops stay on the stock kernel (ORT's per-call overhead is a few microseconds, which dominates
- * tiny products); the thresholds are options. Results agree with the stock kernels to float32
- * rounding (summation order differs).
+ * Small ops stay on the stock kernel (an ORT call costs ~10 µs, which dominates tiny products); the
+ * thresholds are options. Results agree with the stock kernels to float32 rounding (summation order
+ * differs); batch broadcasting follows numpy fully (the stock kernels flatten batch dims and get
+ * `[2,1,..] x [3,..]` wrong), and `_FusedMatMul` adds its bias correctly (the stock wasm kernel of
+ * tfjs 4.22 does not for rows after the first).
  */
 import * as tf from '@tensorflow/tfjs';
 import type { KernelConfig, KernelFunc } from '@tensorflow/tfjs';
@@ -17,7 +20,7 @@ import { ORT_KERNEL_NAMES, withFallback } from './tfjs-ort-kernel-context.js';
 import { ortBatchMatMul, ortFusedMatMul } from './tfjs-ort-matmul.js';
 import { ortSum, ortTile } from './tfjs-ort-reduce.js';
 import { ortTranspose } from './tfjs-ort-transpose.js';
-import { SessionCache } from './tfjs-ort-session.js';
+import { loadBinding, SessionCache } from './tfjs-ort-session.js';
 
 export { ORT_KERNEL_NAMES, type OrtKernelCounts, type OrtKernelName, type OrtThresholds } from './tfjs-ort-kernel-context.js';
 export { OrtBindingError } from './tfjs-ort-session.js';
@@ -28,6 +31,11 @@ export interface OrtKernelsOptions {
   readonly kernels?: readonly OrtKernelName[];
   /** ORT intra-op threads (default: ORT's choice, one per physical core). */
   readonly intraOpThreads?: number;
+  /**
+   * Whether idle ORT threads spin-wait between calls (default false: measured faster for a whole
+   * decoder training step on a 2-core machine, where spinning threads compete with tfjs' own thread).
+   */
+  readonly spinning?: boolean;
   /** Size thresholds below which the stock kernel runs (defaults: `DEFAULT_ORT_THRESHOLDS`). */
   readonly thresholds?: Partial<OrtThresholds>;
 }
@@ -81,10 +89,10 @@ function zeroCounts(): Record<OrtKernelName, OrtKernelCounts> {
 
 /**
  * Replaces the wasm backend's BatchMatMul/_FusedMatMul/Sum/Tile/Transpose kernels by ORT-backed
- * ones (see the module comment). Requires the active tfjs backend to be 'wasm' and initialised (`await
- * initBackend('wasm')` or `tf.setBackend('wasm')`); otherwise returns a handle with
- * `installed: false`. Throws `OrtKernelsInstallError` when already installed, and `OrtBindingError`
- * (on first use of a kernel) when onnxruntime-node cannot load.
+ * ones (see the module comment). Requires the active tfjs backend to be 'wasm' and initialised
+ * (`await initBackend('wasm')` or `tf.setBackend('wasm')`); otherwise returns a handle with
+ * `installed: false`. Throws `OrtKernelsInstallError` when already installed or for an unknown
+ * kernel name, and `OrtBindingError` when onnxruntime-node's native binding cannot load.
  */
 export function installOrtKernels(options: OrtKernelsOptions = {}): OrtKernelsHandle {
   const counts = zeroCounts();
@@ -97,8 +105,12 @@ export function installOrtKernels(options: OrtKernelsOptions = {}): OrtKernelsHa
   for (const n of names) {
     if (!ORT_KERNEL_NAMES.includes(n)) throw new OrtKernelsInstallError(`installOrtKernels(options.kernels): unknown kernel '${String(n)}', expected one of ${ORT_KERNEL_NAMES.join(', ')}`);
   }
+  loadBinding(); // fail here, not in the middle of a training step, when onnxruntime-node cannot load
   const thresholds: OrtThresholds = { ...DEFAULT_ORT_THRESHOLDS, ...options.thresholds };
-  const sessions = new SessionCache(options.intraOpThreads === undefined ? {} : { intraOpThreads: options.intraOpThreads });
+  const sessions = new SessionCache({
+    ...(options.intraOpThreads === undefined ? {} : { intraOpThreads: options.intraOpThreads }),
+    spinning: options.spinning ?? false,
+  });
   const ctx: OrtKernelContext = { sessions, thresholds, counts };
   const originals: KernelConfig[] = [];
   for (const name of names) {
@@ -106,7 +118,9 @@ export function installOrtKernels(options: OrtKernelsOptions = {}): OrtKernelsHa
     if (!stock) continue;
     originals.push(stock);
     tf.unregisterKernel(name, 'wasm');
-    tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc: withFallback(name, ctx, BODIES[name], stock.kernelFunc as KernelFunc) });
+    // keep the stock setup/dispose hooks: a re-created wasm backend re-runs setupFunc, which re-binds
+    // the stock kernel that the fallback path calls
+    tf.registerKernel({ ...stock, kernelFunc: withFallback(name, ctx, BODIES[name], stock.kernelFunc as KernelFunc) });
   }
   active = true;
   let done = false;

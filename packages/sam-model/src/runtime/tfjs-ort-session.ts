@@ -33,7 +33,8 @@ type OrtTensorCtor = new (type: 'float32' | 'int64', data: Float32Array | BigInt
 
 let loaded: { binding: NativeBindingModule['binding']; Tensor: OrtTensorCtor } | undefined;
 
-function loadBinding(): NonNullable<typeof loaded> {
+/** Loads (once) onnxruntime-node's native binding; throws `OrtBindingError` when it cannot load. */
+export function loadBinding(): NonNullable<typeof loaded> {
   if (loaded) return loaded;
   try {
     const mod = require('onnxruntime-node/dist/binding') as NativeBindingModule;
@@ -51,6 +52,11 @@ function loadBinding(): NonNullable<typeof loaded> {
 export interface OrtSessionOptions {
   /** ORT intra-op threads; undefined = ORT's default (one per physical core). */
   readonly intraOpThreads?: number;
+  /**
+   * Let idle intra-op threads spin-wait for the next call (ORT's default, `true`). Spinning lowers
+   * latency on an idle machine but burns the cores that tfjs (and other processes) need.
+   */
+  readonly spinning?: boolean;
 }
 
 /** A float32 tensor description for `SyncOrtSession.run`: data (a view, not copied) and dims. */
@@ -75,6 +81,8 @@ export class SyncOrtSession {
     const native = new binding.InferenceSession();
     const sessionOptions: Record<string, unknown> = { graphOptimizationLevel: 'all', executionMode: 'sequential' };
     if (options.intraOpThreads !== undefined) sessionOptions.intraOpNumThreads = options.intraOpThreads;
+    // `extra` keys become ORT session config entries ("session.intra_op.allow_spinning")
+    if (options.spinning !== undefined) sessionOptions.extra = { session: { intra_op: { allow_spinning: options.spinning ? '1' : '0' } } };
     try {
       native.loadModel(bytes.buffer, bytes.byteOffset, bytes.byteLength, sessionOptions);
     } catch (err) {
