@@ -20,24 +20,18 @@ import { createRequire } from 'node:module';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type * as TF from '@tensorflow/tfjs';
-import { SAM_PRESETS, initBackend, installOrtKernels, readTorchCheckpoint, type OrtKernelsHandle } from '../packages/sam-model/src/index.js';
-import { SamPredictor } from '../packages/sam-model/src/predictor.js';
+import * as tf from '@tensorflow/tfjs';
+import { SAM_PRESETS, SamPredictor, initBackend, installOrtKernels, readTorchCheckpoint, type OrtKernelsHandle } from '@samtune/sam-model';
+import { samLoss } from '@samtune/losses';
+import { median } from './machine.js';
 
-// tfjs is a dependency of sam-model, not of the repo root: load the same instance sam-model uses
-const samRequire = createRequire(resolve(dirname(fileURLToPath(import.meta.url)), '../packages/sam-model/package.json'));
-const tf = samRequire('@tensorflow/tfjs') as typeof TF;
-type Tensor = TF.Tensor;
+type Tensor = tf.Tensor;
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const REPS = Number(process.env.BENCH_REPS ?? 20);
 const STEPS = Number(process.env.BENCH_STEPS ?? 5);
 const BATCHES = (process.env.BENCH_BATCHES ?? '1,2,4').split(',').map(Number);
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((p, q) => p - q);
-  return s[Math.floor(s.length / 2)] as number;
-};
 const round = (x: number, d = 3): number => Number(x.toFixed(d));
 
 /** Median ms of `f()` (each result disposed) after `warm` untimed calls. */
@@ -160,10 +154,7 @@ function benchSteps(predictor: SamPredictor, embedding: Tensor, b: number): Step
     tf.tidy(() => {
       const { value, grads } = tf.variableGrads(() => {
         const { masks, iou } = predictor.decode(embedding, { boxes }, false);
-        const p = tf.sigmoid(masks);
-        const bce = tf.mean(tf.add(tf.sub(tf.relu(masks), tf.mul(masks, target)), tf.log1p(tf.exp(tf.neg(tf.abs(masks))))));
-        const dice = tf.sub(1, tf.div(tf.add(tf.mul(2, tf.sum(tf.mul(p, target))), 1), tf.add(tf.add(tf.sum(p), tf.sum(target)), 1)));
-        return tf.addN([bce, dice, tf.mean(tf.square(iou))]) as TF.Scalar;
+        return samLoss(masks, target, iou).loss;
       }, vars);
       // read the gradients back (as an optimizer step would consume them) so the timing is complete
       for (const g of Object.values(grads)) g.dataSync();
@@ -243,7 +234,7 @@ function markdown(r: { machine: Record<string, unknown>; matmuls: Record<string,
 async function main(): Promise<void> {
   const info = await initBackend('wasm');
   if (info.name !== 'wasm') throw new Error(`bench: expected the wasm backend, got ${info.name}`);
-  const ortPkg = samRequire('onnxruntime-node/package.json') as { version: string };
+  const ortPkg = createRequire(import.meta.url)('onnxruntime-node/package.json') as { version: string };
   const machine = {
     cpu: cpus()[0]?.model ?? 'unknown',
     cores: cpus().length,
