@@ -15,7 +15,7 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { isIgnoredKey, readSafetensors, sha256File, toFloat32, writeSafetensors } from '@samtune/sam-model';
+import { isIgnoredKey, isOptionalKey, readSafetensors, sha256File, toFloat32, writeSafetensors } from '@samtune/sam-model';
 import type { FloatTensor, SamConfig, WeightMap } from '@samtune/sam-model';
 import { preprocessImage, readImage } from '@samtune/transforms';
 
@@ -76,12 +76,12 @@ export class EmbeddingCacheError extends Error {
 
 /**
  * Hash of the image encoder: its config and every `image_encoder.*` tensor (name, shape, float32
- * bytes; keys the encoder ignores are skipped). Lower-case hex SHA-256.
+ * bytes; keys the encoder ignores or does not need are skipped). Lower-case hex SHA-256.
  */
 export function imageEncoderKey(config: SamConfig, weights: WeightMap): string {
   const h = createHash('sha256');
   h.update(JSON.stringify(config.imageEncoder));
-  const keys = [...weights.keys()].filter((k) => k.startsWith('image_encoder.') && !isIgnoredKey(k)).sort();
+  const keys = [...weights.keys()].filter((k) => k.startsWith('image_encoder.') && !isIgnoredKey(k) && !isOptionalKey(k)).sort();
   for (const k of keys) {
     const t = toFloat32(weights.get(k) as NonNullable<ReturnType<WeightMap['get']>>);
     h.update(`${k}[${t.shape.join(',')}]`);

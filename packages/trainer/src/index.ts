@@ -17,3 +17,77 @@ export {
   type PixelArray,
   type PredictionKind,
 } from './metrics.js';
+export { useMultimask, selectMaskIndex, type PromptShape, type TrainPromptKind } from './prompt-policy.js';
+export {
+  decoderLoss,
+  microBatchGradients,
+  GradientAccumulator,
+  TrainStepError,
+  type DecoderPromptBatch,
+  type DecoderLossResult,
+  type LossParts,
+  type MicroBatchGradients,
+} from './train-step.js';
+export {
+  EmbeddingCache,
+  EmbeddingCacheError,
+  imageEncoderKey,
+  PREPROCESS_VERSION,
+  EMBEDDING_TENSOR,
+  type ImageEmbedder,
+  type CachedEmbedding,
+  type FillProgress,
+  type FillStats,
+  type EmbeddingCacheOptions,
+} from './embedding-cache.js';
+export {
+  defaultTrainConfig,
+  applyOverride,
+  mergeConfig,
+  validateTrainConfig,
+  TrainConfigError,
+  type TrainConfig,
+  type PartialTrainConfig,
+  type PromptModeOption,
+} from './config.js';
+export {
+  computeImageTargets,
+  TargetStore,
+  buildPrompts,
+  toDecoderBatch,
+  derivedRng,
+  hashString,
+  shuffled,
+  chunks,
+  SampleError,
+  POINT_POOL_SIZE,
+  type TrainItem,
+  type TrainInstance,
+  type InstanceTarget,
+  type ImageTargets,
+  type SampleOptions,
+  type PromptSpec,
+} from './samples.js';
+export { evaluate, EvaluateError, type EvalResult, type EvaluateOptions } from './evaluate.js';
+export {
+  writeModelCheckpoint,
+  saveRunState,
+  loadRunState,
+  RunStateError,
+  CHECKPOINT_META,
+  RUN_STATE_KEY,
+  RUN_STATE_VERSION,
+  type EpochRecord,
+  type RunStateMeta,
+} from './checkpoints.js';
+export { type TrainEvent, type TrainEventHandler, type TrainResult } from './events.js';
+export { trainEpoch, stepsPerEpoch, type EpochTotals, type TrainEpochOptions } from './train-epoch.js';
+export { setupRuntime, openDataset, openModel, pickSubset, SubsetError, VAL_SUBSET_CANDIDATES, type RuntimeInfo, type ModelContext } from './setup.js';
+export { runTraining, runFiles, RunDirectoryError, type RunTrainingOptions } from './trainer.js';
+export { curvesSvg, reportMarkdown, writeRunReport } from './report.js';
+export { RunLog, readRunLog } from './run-log.js';
+export { startTrainingWorker, runTrainingInWorker, trainWorkerPath, TrainWorkerError, type TrainingJob, type WorkerTrainingOptions, type WorkerMessage } from './worker.js';
+export { evaluateCheckpoint, type EvaluateCheckpointOptions, type CheckpointEvaluation } from './eval-run.js';
+export { resolveDemoCheckpoint, demoTrainConfig, type DemoCheckpoint, type DemoCheckpointOptions } from './demo.js';
+export { WorkerLoaderError } from './worker.js';
+export { autolabel, type AutolabelOptions, type AutolabelResult, type CocoInstances } from './autolabel.js';

@@ -2,11 +2,14 @@
  * The trainer's own train-step path (decoderLoss → microBatchGradients → GradientAccumulator)
  * against the official one-step training fixture `tinyvit_train_step.safetensors`: three boxes on
  * dog.jpg, MobileSAM's decoder (tinyvit.pth), loss 20*focal + dice + iou_mse on the 256x256 logits.
+ * Runs on the trainer's default runtime: tfjs-wasm with the onnxruntime-node BatchMatMul/Sum/Tile
+ * kernels (`setupRuntime('wasm', true)`).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { compareTensors, initBackend, readTorchCheckpoint, SAM_PRESETS, SamPredictor } from '@samtune/sam-model';
+import { compareTensors, readTorchCheckpoint, SAM_PRESETS, SamPredictor } from '@samtune/sam-model';
 import type { FloatTensor, WeightMap } from '@samtune/sam-model';
+import { setupRuntime } from './setup.js';
 import { GradientAccumulator, decoderLoss, microBatchGradients, type DecoderPromptBatch } from './train-step.js';
 import { fixtureTensor, readFixture, referencePath } from './test-utils/fixtures.js';
 
@@ -16,7 +19,8 @@ let embedding: FloatTensor;
 const worst = new Map<string, number>();
 
 beforeAll(async () => {
-  await initBackend('wasm');
+  const rt = await setupRuntime('wasm', true);
+  expect(rt.ortKernels).toBe(true);
   step = readFixture('tinyvit_train_step.safetensors');
   embedding = fixtureTensor(readFixture('tinyvit_outputs.safetensors'), 'tinyvit_outputs.safetensors', 'dog.image_embeddings');
   predictor = new SamPredictor({ config: SAM_PRESETS.tiny_vit, weights: readTorchCheckpoint(referencePath('tinyvit.pth')) });

@@ -1,0 +1,65 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { UsageError } from '../command.js';
+import { recordingIO } from '../test-utils/io.js';
+import { parseTrainArgs, resultTable, trainEventRenderer } from './train.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'samtune-train-cli-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const base = ['--checkpoint', 'tiny_vit', '--data-root', '/data', '--out', 'runs/x'];
+
+describe('samtune train flags', () => {
+  it('maps shorthands and dotted overrides onto the config, defaults elsewhere', () => {
+    const { config, resume, worker } = parseTrainArgs([
+      ...base, '--lr', '1e-4', '--batch-size=4', '--epochs', '7', '--prompt', 'point', '--optimizer.weight-decay', '0.01',
+      '--data.val.max-instances', '3', '--early-stopping.patience', '5', '--no-ort-kernels', '--no-worker', '--resume',
+    ]);
+    expect(config.checkpoint).toBe('tiny_vit');
+    expect(config.data.root).toBe('/data');
+    expect(config.out).toBe('runs/x');
+    expect(config.optimizer).toMatchObject({ lr: 1e-4, weightDecay: 0.01 });
+    expect(config.data.train.batchSize).toBe(4);
+    expect(config.data.val.maxInstances).toBe(3);
+    expect(config.training.epochs).toBe(7);
+    expect(config.training.microBatch).toBe(4);
+    expect(config.prompt.mode).toBe('point');
+    expect(config.earlyStopping.patience).toBe(5);
+    expect(config.runtime.ortKernels).toBe(false);
+    expect([resume, worker]).toEqual([true, false]);
+  });
+
+  it('reads a YAML config, and flags win over it', () => {
+    const file = join(dir, 'train.yaml');
+    writeFileSync(file, 'optimizer:\n  lr: 0.0003\ndata:\n  train:\n    batch-size: 3\n    max-instances: 6\ntraining:\n  epochs: 12\n');
+    const { config } = parseTrainArgs([...base, '--config', file, '--epochs', '2']);
+    expect(config.optimizer.lr).toBe(0.0003);
+    expect(config.data.train).toMatchObject({ batchSize: 3, maxInstances: 6 });
+    expect(config.training.epochs).toBe(2);
+  });
+
+  it('reports usage errors that name the flag', () => {
+    expect(() => parseTrainArgs(['--data-root', '/d', '--out', 'o'])).toThrow(/'checkpoint'/);
+    expect(() => parseTrainArgs([...base, '--learning-rate', '1'])).toThrow(/unknown flag --learning-rate/);
+    expect(() => parseTrainArgs([...base, '--optimizer.lrr', '1'])).toThrow(/unknown key 'optimizer.lrr'/);
+    expect(() => parseTrainArgs([...base, '--lr', 'fast'])).toThrow(/'optimizer.lr': expected a number/);
+    expect(() => parseTrainArgs([...base, '--prompt', 'mask'])).toThrow(/prompt.mode/);
+    expect(() => parseTrainArgs([...base, '--epochs'])).toThrow(UsageError);
+    expect(() => parseTrainArgs([...base, '--config', join(dir, 'none.yaml')])).toThrow(/cannot read the file/);
+  });
+
+  it('renders events as progress and summary lines, and the before/after table', () => {
+    const io = recordingIO();
+    const render = trainEventRenderer(io);
+    const m = { f1: 0.5, iou: 1 / 3, dice: 0.5, images: 4, instances: 17, loss: 1.25 };
+    render({ type: 'eval-done', phase: 'zero-shot', epoch: 0, metrics: m, seconds: 1.5 });
+    render({ type: 'epoch-end', stop: true, reason: 'early stopping (patience) at epoch 6', record: { epoch: 6, trainLoss: 1, trainFocal: 0, trainDice: 0, trainIou: 0, steps: 3, prompts: 12, val: m, trainSeconds: 10, valSeconds: 2, best: false } });
+    expect(io.stderr).toEqual([
+      'zero-shot: F1 0.5000 IoU 0.3333 loss 1.2500 (17 instances, 1.5s)',
+      'epoch 6: train loss 1.0000, val F1 0.5000, 10.0s + 2.0s; early stopping (patience) at epoch 6',
+    ]);
+    expect(resultTable(m, { ...m, f1: 0.75 }, 'after').split('\n')[3]).toBe('| after | 0.7500 | 0.3333 | 0.5000 | 17 |');
+  });
+});

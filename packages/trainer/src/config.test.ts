@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { applyOverride, defaultTrainConfig, mergeConfig, TrainConfigError, validateTrainConfig } from './config.js';
+
+describe('train config', () => {
+  it('has the reference recipe as defaults', () => {
+    const c = defaultTrainConfig();
+    expect(c.optimizer.lr).toBe(1e-5);
+    expect(c.data.train.batchSize).toBe(2);
+    expect(c.data.train.maxInstances).toBe(0);
+    expect(c.training).toEqual({ epochs: 100, microBatch: 4, seed: 0 });
+    expect(c.earlyStopping).toEqual({ enabled: true, minDelta: 0.001, patience: 3, warmupEpochs: 3 });
+    expect(c.prompt.mode).toBe('box');
+  });
+
+  it('applies dotted overrides with kebab-case keys and typed values', () => {
+    const c = defaultTrainConfig();
+    applyOverride(c, 'optimizer.lr', '1e-4');
+    applyOverride(c, 'data.train.batch-size', '4');
+    applyOverride(c, 'early-stopping.enabled', 'false');
+    applyOverride(c, 'optimizer.betas', '0.8,0.99');
+    applyOverride(c, 'prompt.mode', 'point');
+    expect(c.optimizer.lr).toBe(1e-4);
+    expect(c.data.train.batchSize).toBe(4);
+    expect(c.earlyStopping.enabled).toBe(false);
+    expect(c.optimizer.betas).toEqual([0.8, 0.99]);
+    expect(c.prompt.mode).toBe('point');
+  });
+
+  it('rejects unknown keys, sections and badly typed values with the key in the message', () => {
+    const c = defaultTrainConfig();
+    expect(() => applyOverride(c, 'optimizer.learning-rate', '1')).toThrow(/unknown key 'optimizer.learning-rate'.*lr/);
+    expect(() => applyOverride(c, 'optimizer', '1')).toThrow(/is a section/);
+    expect(() => applyOverride(c, 'optimizer.lr', 'fast')).toThrow(/'optimizer.lr': expected a number, got 'fast'/);
+    expect(() => applyOverride(c, 'optimizer.lr.x', '1')).toThrow(TrainConfigError);
+  });
+
+  it('merges a nested (YAML-shaped) config and validates ranges', () => {
+    const c = defaultTrainConfig();
+    mergeConfig(c, { checkpoint: 'tiny_vit', data: { root: '/d', train: { 'batch-size': 3 } }, training: { epochs: 7 }, out: 'runs/x' });
+    expect(c.data.train.batchSize).toBe(3);
+    expect(c.training.epochs).toBe(7);
+    expect(validateTrainConfig(c)).toBe(c);
+    expect(() => mergeConfig(c, { training: { epochs: 'many' } })).toThrow(/training.epochs/);
+    c.training.microBatch = 0;
+    expect(() => validateTrainConfig(c)).toThrow(/'training.microBatch': expected an integer >= 1, got 0/);
+    expect(() => validateTrainConfig(defaultTrainConfig())).toThrow(/'checkpoint'/);
+  });
+});

@@ -1,0 +1,110 @@
+/**
+ * Evaluation of a predictor on a subset, with the reference's metrics: pixel-level binary F1, IoU and
+ * Dice, micro-averaged over all instance masks (`MetricAccumulator`), at the ORIGINAL image size,
+ * threshold 0.5 on the probability (logit > 0). Prompts are deterministic: the instance's tight box
+ * (or its interior point in point mode), never jittered. The low-res logits go through SAM's
+ * `postprocess_masks` (`lowResToOriginal`); a multimask output keeps the mask with the highest
+ * predicted IoU (`selectMaskIndex`). Each original mask is decoded when needed and dropped after.
+ * The low-res loss (same as training) is reported too.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { samLoss } from '@samtune/losses';
+import type { SamPredictor } from '@samtune/sam-model';
+import { lowResToOriginal, ResizeGeometry } from '@samtune/transforms';
+import type { EmbeddingCache } from './embedding-cache.js';
+import { MetricAccumulator } from './metrics.js';
+import { selectMaskIndex, useMultimask } from './prompt-policy.js';
+import { buildPrompts, chunks, toDecoderBatch, type SampleOptions, type TargetStore, type TrainItem } from './samples.js';
+
+/** Metrics of one evaluation (the CLI's `--json` shape, plus the loss). */
+export interface EvalResult {
+  readonly f1: number;
+  readonly iou: number;
+  readonly dice: number;
+  /** Images evaluated. */
+  readonly images: number;
+  /** Instance masks evaluated. */
+  readonly instances: number;
+  /** Mean low-res loss (20*focal + dice + iou_mse) over the instances. */
+  readonly loss: number;
+}
+
+export interface EvaluateOptions {
+  readonly predictor: SamPredictor;
+  readonly cache: EmbeddingCache;
+  readonly targets: TargetStore;
+  readonly items: readonly TrainItem[];
+  readonly prompt: SampleOptions;
+  /** Instances per image (the first ones), 0 = all. */
+  readonly maxInstances: number;
+  /** Prompts per decoder call. */
+  readonly microBatch: number;
+  /** Called after each image. */
+  readonly onProgress?: (done: number, total: number) => void;
+  /** Receives each instance's logits at the original size `(H,W)` (e.g. to save predictions). */
+  readonly onPrediction?: (item: TrainItem, instanceId: string, logits: Float32Array) => void;
+}
+
+/** Thrown when an instance's mask cannot be found again at evaluation time. */
+export class EvaluateError extends Error {
+  override readonly name = 'EvaluateError';
+}
+
+/** Evaluates `predictor` on `items` (see the module comment). */
+export async function evaluate(options: EvaluateOptions): Promise<EvalResult> {
+  const { predictor, cache, targets, items, prompt, maxInstances, microBatch, onProgress, onPrediction } = options;
+  const acc = new MetricAccumulator();
+  let lossSum = 0;
+  let images = 0;
+  for (const [i, item] of items.entries()) {
+    const { targets: t } = await targets.get(item);
+    const prompts = buildPrompts(item, t, prompt, maxInstances);
+    if (prompts.length > 0) {
+      images++;
+      const cached = await cache.get(item.imagePath);
+      const geometry = new ResizeGeometry(cached.originalSize);
+      if (cached.originalSize[0] !== item.height || cached.originalSize[1] !== item.width) {
+        throw new EvaluateError(`evaluate(${item.imagePath}): embedding was made from an image of (H,W)=(${cached.originalSize.join(',')}), the dataset says (${item.height},${item.width})`);
+      }
+      const byId = new Map(item.instances.map((inst) => [inst.id, inst]));
+      const emb = tf.tensor(cached.embedding.data, [...cached.embedding.shape]);
+      try {
+        for (const chunk of chunks(prompts, microBatch)) {
+          const { batch, targets: tgt } = toDecoderBatch(chunk, geometry);
+          const multimask = useMultimask({ hasBox: batch.boxes !== undefined, numPoints: batch.numPoints });
+          const { low, loss } = tf.tidy(() => {
+            const { masks, iou: pred } = predictor.decode(
+              emb,
+              batch.boxes
+                ? { boxes: tf.tensor(batch.boxes, [batch.size, 4]) }
+                : { coords: tf.tensor(batch.coords as Float32Array, [batch.size, batch.numPoints, 2]), labels: tf.tensor(batch.labels as Float32Array, [batch.size, batch.numPoints]) },
+              multimask,
+            );
+            const m = masks.shape[1] as number;
+            const iouHost = pred.dataSync();
+            const pick = Array.from({ length: batch.size }, (_, b) => b * m + selectMaskIndex(iouHost.subarray(b * m, (b + 1) * m)));
+            const flat = tf.reshape(masks, [batch.size * m, 256, 256]);
+            const chosen = tf.reshape(tf.gather(flat, pick), [batch.size, 1, 256, 256]);
+            const chosenIou = tf.reshape(tf.gather(tf.reshape(pred, [-1]), pick), [batch.size, 1]);
+            const l = samLoss(chosen, tf.tensor(tgt, [batch.size, 1, 256, 256]), chosenIou).loss;
+            return { low: chosen.dataSync() as Float32Array, loss: l.dataSync()[0] as number };
+          });
+          lossSum += loss * batch.size;
+          for (const [k, p] of chunk.entries()) {
+            const inst = byId.get(p.target.instanceId);
+            if (!inst) throw new EvaluateError(`evaluate(${item.imagePath}): instance '${p.target.instanceId}' disappeared from the item`);
+            const logits = lowResToOriginal(low.subarray(k * 65536, (k + 1) * 65536), geometry);
+            onPrediction?.(item, inst.id, logits);
+            const mask = await inst.mask();
+            acc.add(logits, mask.data, 'logits', `${item.imagePath}#${inst.id}`);
+          }
+        }
+      } finally {
+        emb.dispose();
+      }
+    }
+    onProgress?.(i + 1, items.length);
+  }
+  const m = acc.compute();
+  return { f1: m.f1, iou: m.iou, dice: m.dice, images, instances: m.instances, loss: m.instances > 0 ? lossSum / m.instances : Number.NaN };
+}

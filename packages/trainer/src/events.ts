@@ -1,0 +1,38 @@
+/**
+ * Progress events of a training run, plain JSON-safe objects (they cross the worker-thread boundary
+ * and go to the JSONL log). The CLI renders them as progress bars.
+ */
+import type { EpochRecord } from './checkpoints.js';
+import type { EvalResult } from './evaluate.js';
+
+/** The run's result (also written to `<out>/metrics.json`). */
+export interface TrainResult {
+  readonly out: string;
+  readonly epochs: number;
+  readonly bestEpoch: number | null;
+  readonly stopReason: string;
+  readonly zeroShot: EvalResult | null;
+  /** Validation metrics of best.safetensors. */
+  readonly best: EvalResult | null;
+  readonly history: readonly EpochRecord[];
+  /** Paths written. */
+  readonly files: { readonly best: string; readonly last: string; readonly state: string; readonly log: string; readonly report: string; readonly curves: string };
+}
+
+export type TrainEvent =
+  | { readonly type: 'info'; readonly message: string }
+  | { readonly type: 'backend'; readonly backend: string; readonly ortKernels: boolean; readonly detail: string }
+  | { readonly type: 'dataset'; readonly format: string; readonly train: number; readonly val: number; readonly trainSubset: string; readonly valSubset: string; readonly skipped: number }
+  | { readonly type: 'embed-progress'; readonly done: number; readonly total: number; readonly hits: number; readonly computed: number; readonly etaSeconds: number }
+  | { readonly type: 'embed-done'; readonly seconds: number; readonly computed: number; readonly hits: number; readonly total: number }
+  | { readonly type: 'targets-progress'; readonly done: number; readonly total: number }
+  | { readonly type: 'eval-progress'; readonly phase: 'zero-shot' | 'val'; readonly epoch: number; readonly done: number; readonly total: number }
+  | { readonly type: 'eval-done'; readonly phase: 'zero-shot' | 'val'; readonly epoch: number; readonly metrics: EvalResult; readonly seconds: number }
+  | { readonly type: 'resume'; readonly epochsDone: number }
+  | { readonly type: 'epoch-start'; readonly epoch: number; readonly epochs: number; readonly steps: number }
+  | { readonly type: 'step'; readonly epoch: number; readonly step: number; readonly steps: number; readonly loss: number; readonly prompts: number }
+  | { readonly type: 'epoch-end'; readonly record: EpochRecord; readonly stop: boolean; readonly reason: string | null }
+  | { readonly type: 'done'; readonly result: TrainResult };
+
+/** Receives events; must not throw. */
+export type TrainEventHandler = (event: TrainEvent) => void;

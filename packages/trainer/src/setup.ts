@@ -1,0 +1,100 @@
+/**
+ * What training and evaluation share: the tfjs backend (with the onnxruntime kernels on wasm), the
+ * checkpoint, the dataset subsets, the embedding cache (its encoder session built on the first miss)
+ * and the predictor whose mask-decoder variables train.
+ */
+import { loadDataset } from '@samtune/datasets';
+import type { Dataset } from '@samtune/datasets';
+import { ImageEncoderSession, initBackend, installOrtKernels, loadSamCheckpoint, SamPredictor } from '@samtune/sam-model';
+import type { LoadedSamCheckpoint, OrtKernelsHandle } from '@samtune/sam-model';
+import { EmbeddingCache, imageEncoderKey } from './embedding-cache.js';
+import type { TrainEventHandler } from './events.js';
+import type { TrainItem } from './samples.js';
+
+/** Validation subset names tried, in order, when the config says `auto`. */
+export const VAL_SUBSET_CANDIDATES = ['val', 'valid', 'validation', 'test'] as const;
+
+/** Thrown when a requested subset does not exist or is empty. */
+export class SubsetError extends Error {
+  override readonly name = 'SubsetError';
+}
+
+/** The backend in use and whether the ORT kernels were installed. */
+export interface RuntimeInfo {
+  readonly backend: string;
+  readonly ortKernels: boolean;
+  readonly detail: string;
+  /** Restores the stock kernels. */
+  release(): void;
+}
+
+let ortHandle: OrtKernelsHandle | undefined;
+
+/**
+ * Selects the tfjs backend (`''` = automatic) and, on wasm with `ortKernels`, installs the
+ * onnxruntime-backed BatchMatMul/Sum/Tile kernels (once per process).
+ */
+export async function setupRuntime(backend: string, ortKernels: boolean): Promise<RuntimeInfo> {
+  const info = await initBackend(backend || undefined);
+  let installed = false;
+  let detail = `tfjs backend '${info.name}'`;
+  if (info.name === 'wasm' && ortKernels) {
+    ortHandle ??= installOrtKernels();
+    installed = ortHandle.installed;
+    detail += installed ? ' with onnxruntime-node BatchMatMul/Sum/Tile kernels' : ` (onnxruntime kernels not installed: ${ortHandle.reason ?? 'unknown'})`;
+  } else if (info.name === 'wasm') {
+    detail += ' with its stock kernels (onnxruntime kernels disabled)';
+  }
+  if (info.skipped.length > 0) detail += `; skipped: ${info.skipped.map((s) => `${s.name} (${s.reason})`).join('; ')}`;
+  return {
+    backend: info.name,
+    ortKernels: installed,
+    detail,
+    release: () => {
+      ortHandle?.uninstall();
+      ortHandle = undefined;
+    },
+  };
+}
+
+/** A subset by name; `auto` tries `candidates`. */
+export function pickSubset(dataset: Dataset, name: string, candidates: readonly string[] = VAL_SUBSET_CANDIDATES): { name: string; items: readonly TrainItem[] } {
+  const names = name === 'auto' ? candidates : [name];
+  for (const n of names) {
+    const items = dataset.subsets[n];
+    if (items && items.length > 0) return { name: n, items };
+  }
+  throw new SubsetError(
+    `pickSubset(${dataset.root}, '${name}'): no non-empty subset ${name === 'auto' ? `among ${candidates.join(', ')}` : `'${name}'`}; the dataset has ${Object.entries(dataset.subsets).map(([k, v]) => `${k} (${v.length})`).join(', ') || 'no subsets'}`,
+  );
+}
+
+/** Loads a dataset (format `auto` detects it). */
+export async function openDataset(root: string, format: string): Promise<Dataset> {
+  return loadDataset(root, format === 'auto' ? {} : { format });
+}
+
+/** A checkpoint with its embedding cache and predictor. */
+export interface ModelContext {
+  readonly checkpoint: LoadedSamCheckpoint;
+  readonly predictor: SamPredictor;
+  readonly cache: EmbeddingCache;
+  dispose(): void;
+}
+
+/** Loads the checkpoint, builds the predictor and the cache (encoder session built lazily). */
+export async function openModel(checkpointNameOrPath: string, cacheDir: string, onEvent?: TrainEventHandler): Promise<ModelContext> {
+  const checkpoint = await loadSamCheckpoint(checkpointNameOrPath);
+  const { config, weights } = checkpoint;
+  onEvent?.({ type: 'info', message: `checkpoint ${checkpoint.path} (${config.name}, sha256 ${checkpoint.sha256.slice(0, 12)}…)` });
+  const predictor = new SamPredictor({ config, weights });
+  const cache = new EmbeddingCache({
+    dir: cacheDir,
+    encoderKey: imageEncoderKey(config, weights),
+    embedder: async () => {
+      onEvent?.({ type: 'info', message: 'building the image encoder session (onnxruntime-node)' });
+      return ImageEncoderSession.create(config.imageEncoder, weights);
+    },
+  });
+  return { checkpoint, predictor, cache, dispose: () => predictor.dispose() };
+}

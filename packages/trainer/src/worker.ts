@@ -1,0 +1,103 @@
+/**
+ * Training in a worker thread (`node:worker_threads`): the decoder steps are long synchronous
+ * computations, so running them off the main thread keeps the caller's event loop (CLI progress
+ * bars, an HTTP server) responsive. Events arrive through `onEvent` exactly as with `runTraining`.
+ *
+ * The worker runs `train-worker.js` beside this file. From sources under tsx (`.ts`), Node does not
+ * apply tsx's `--import` loader to worker threads, so the worker first registers tsx's ESM API
+ * (found next to the loader in the parent's `execArgv`) and then imports `train-worker.ts`;
+ * `--conditions` is inherited with `execArgv`.
+ */
+import { existsSync } from 'node:fs';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { TrainConfig } from './config.js';
+import type { TrainEvent, TrainEventHandler, TrainResult } from './events.js';
+
+/** Messages from the worker. */
+export type WorkerMessage =
+  | { readonly kind: 'event'; readonly event: TrainEvent }
+  | { readonly kind: 'result'; readonly result: TrainResult }
+  | { readonly kind: 'error'; readonly name: string; readonly message: string; readonly stack: string };
+
+/** An error thrown inside the worker, re-created on the caller's side with the original name. */
+export class TrainWorkerError extends Error {
+  override readonly name: string;
+  constructor(name: string, message: string, readonly workerStack: string) {
+    super(message);
+    this.name = name;
+  }
+}
+
+/** The worker entry file next to this module (`.js` when built, `.ts` from sources). */
+export function trainWorkerPath(): string {
+  const here = fileURLToPath(import.meta.url);
+  const ts = here.replace(/worker\.(ts|js)$/, 'train-worker.ts');
+  const js = here.replace(/worker\.(ts|js)$/, 'train-worker.js');
+  return here.endsWith('.ts') && existsSync(ts) ? ts : js;
+}
+
+export interface WorkerTrainingOptions {
+  readonly resume?: boolean;
+  readonly onEvent?: TrainEventHandler;
+}
+
+/** A training run in a worker thread; `cancel()` terminates it (the run directory stays resumable). */
+export interface TrainingJob {
+  readonly result: Promise<TrainResult>;
+  cancel(): Promise<void>;
+}
+
+/** Thrown when the worker entry is TypeScript but the process does not run under tsx. */
+export class WorkerLoaderError extends Error {
+  override readonly name = 'WorkerLoaderError';
+}
+
+/** A worker on `entry`; a `.ts` entry is bootstrapped through tsx's ESM API (see the module comment). */
+function spawn(entry: string, workerData: unknown): Worker {
+  if (!entry.endsWith('.ts')) return new Worker(entry, { workerData });
+  const argv = process.execArgv;
+  const loader = argv.find((a, k) => argv[k - 1] === '--import' && /[\\/]tsx[\\/]/.test(a));
+  if (!loader) throw new WorkerLoaderError(`startTrainingWorker(): the worker entry ${entry} is TypeScript and this process was not started by tsx (execArgv ${JSON.stringify(argv)}); build the package or use runTraining`);
+  const api = new URL('./esm/api/index.mjs', loader.startsWith('file:') ? loader : pathToFileURL(loader)).href;
+  const code = `(async () => { const { register } = await import(${JSON.stringify(api)}); register(); await import(${JSON.stringify(pathToFileURL(entry).href)}); })().catch((e) => { throw e; });`;
+  return new Worker(code, { eval: true, workerData });
+}
+
+/** Starts `runTraining(config)` in a worker thread. */
+export function startTrainingWorker(config: TrainConfig, options: WorkerTrainingOptions = {}): TrainingJob {
+  const worker = spawn(trainWorkerPath(), { config, resume: options.resume ?? false });
+  let settled = false;
+  const result = new Promise<TrainResult>((resolvePromise, reject) => {
+    worker.on('message', (m: WorkerMessage) => {
+      if (m.kind === 'event') options.onEvent?.(m.event);
+      else if (m.kind === 'result') {
+        settled = true;
+        resolvePromise(m.result);
+        void worker.terminate();
+      } else {
+        settled = true;
+        reject(new TrainWorkerError(m.name, m.message, m.stack));
+        void worker.terminate();
+      }
+    });
+    worker.on('error', (e) => {
+      settled = true;
+      reject(e);
+    });
+    worker.on('exit', (code) => {
+      if (!settled) reject(new TrainWorkerError('TrainWorkerExit', `startTrainingWorker(): the training worker exited with code ${code} before finishing`, ''));
+    });
+  });
+  return {
+    result,
+    cancel: async () => {
+      await worker.terminate();
+    },
+  };
+}
+
+/** `runTraining` in a worker thread; resolves with its result. */
+export function runTrainingInWorker(config: TrainConfig, options: WorkerTrainingOptions = {}): Promise<TrainResult> {
+  return startTrainingWorker(config, options).result;
+}
