@@ -7,18 +7,26 @@ import nx from '@nx/eslint-plugin';
 
 const libs = (...names) => names.map((n) => `scope:${n}`);
 
-const constraints = [
-  { sourceTag: 'type:lib', notDependOnLibsWithTags: ['type:app'] },
-  { sourceTag: 'scope:transforms', onlyDependOnLibsWithTags: [] },
-  { sourceTag: 'scope:losses', onlyDependOnLibsWithTags: [] },
-  { sourceTag: 'scope:datasets', onlyDependOnLibsWithTags: libs('transforms') },
-  { sourceTag: 'scope:sam-model', onlyDependOnLibsWithTags: libs('transforms') },
-  { sourceTag: 'scope:trainer', onlyDependOnLibsWithTags: libs('transforms', 'datasets', 'sam-model', 'losses') },
-  { sourceTag: 'scope:export', onlyDependOnLibsWithTags: libs('transforms', 'sam-model') },
-  { sourceTag: 'scope:quantize-ptq', onlyDependOnLibsWithTags: libs('transforms', 'datasets', 'sam-model', 'export') },
-  { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:lib'] },
-];
-const boundaries = (depConstraints) => ['error', { enforceBuildableLibDependency: false, allow: [], depConstraints }];
+/** Dependency direction; `forTests` also lets test files use the test-only fixture helpers. */
+function constraints(forTests) {
+  const testing = forTests ? ['scope:test-fixtures'] : [];
+  const only = (scope, ...deps) => ({ sourceTag: `scope:${scope}`, onlyDependOnLibsWithTags: [...libs(...deps), ...testing] });
+  return [
+    // (source files may not import @samtune/test-fixtures: no list below names it unless forTests)
+    { sourceTag: 'type:lib', notDependOnLibsWithTags: ['type:app'] },
+    only('transforms'),
+    // losses' TESTS may read the reference fixtures with sam-model's safetensors reader (a devDependency).
+    forTests ? only('losses', 'sam-model') : only('losses'),
+    only('datasets', 'transforms'),
+    only('sam-model', 'transforms'),
+    only('trainer', 'transforms', 'datasets', 'sam-model', 'losses'),
+    only('export', 'transforms', 'sam-model'),
+    only('quantize-ptq', 'transforms', 'datasets', 'sam-model', 'export'),
+    only('test-fixtures'),
+    { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:lib', ...testing] },
+  ];
+}
+const boundaries = (forTests) => ['error', { enforceBuildableLibDependency: false, allow: [], depConstraints: constraints(forTests) }];
 
 export default tseslint.config(
   { ignores: ['**/dist/**', '**/node_modules/**', '**/.nx/**', '**/vitest.config.ts', 'runs/**', 'bench/results/**'] },
@@ -34,17 +42,11 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/consistent-type-imports': 'error',
-      '@nx/enforce-module-boundaries': boundaries(constraints),
+      '@nx/enforce-module-boundaries': boundaries(false),
     },
   },
   {
-    // losses' TESTS may read the reference fixtures with sam-model's safetensors reader (a
-    // devDependency); its source stays standalone.
-    files: ['packages/losses/src/**/*.test.ts', 'packages/losses/src/test-utils/**/*.ts'],
-    rules: {
-      '@nx/enforce-module-boundaries': boundaries(
-        constraints.map((c) => (c.sourceTag === 'scope:losses' ? { ...c, onlyDependOnLibsWithTags: libs('sam-model') } : c)),
-      ),
-    },
+    files: ['**/*.test.ts', '**/test-utils/**/*.ts'],
+    rules: { '@nx/enforce-module-boundaries': boundaries(true) },
   },
 );

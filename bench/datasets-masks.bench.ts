@@ -5,7 +5,7 @@
  * Also compares the pycocotools rasterisation rule with exact pixel-centre sampling and the
  * polygons' shoelace area on the same polygons.
  *
- * Run from the repo root: npx tsx --conditions=@samtune/source bench/datasets-masks.bench.ts [--passes 3]
+ * Run from the repo root: pnpm bench:datasets [--passes 3]
  * Writes bench/results/datasets-masks.{json,md}.
  */
 import { readFileSync } from 'node:fs';
@@ -159,7 +159,7 @@ writeResult(
     '',
     `Rasterisation rule on all ${q.polygons} polygons (train + valid): pycocotools rule ${q.pycocotoolsRulePixels} px, exact pixel-centre sampling ${q.exactCentrePixels} px, shoelace area ${q.shoelaceArea}; ${q.differingPixels} pixels differ between the two rules (${(q.differingShareOfPixels * 100).toFixed(3)}% of all, worst polygon ${(q.worstPolygonDifferingShare * 100).toFixed(2)}%).`,
     '',
-    'Reproduce: `npx tsx --conditions=@samtune/source bench/datasets-masks.bench.ts` (writes bench/results/datasets-masks.json and this file).',
+    'Reproduce: `pnpm bench:datasets` (writes bench/results/datasets-masks.json and this file).',
   ].join('\n'),
 );
 console.log(JSON.stringify(result, null, 2));

@@ -10,7 +10,7 @@
  *    Weights: the MobileSAM reference checkpoint ../shared/fixtures/sam-reference/tinyvit.pth (its
  *    decoder has SAM's exact decoder shapes); the image embedding is random.
  *
- * Run from the repo root: npx tsx --conditions=@samtune/source bench/decoder-step.bench.ts
+ * Run from the repo root: pnpm bench:decoder
  * Options (env): BENCH_REPS (matmul timing reps, default 20), BENCH_STEPS (timed training steps per
  * setting, default 5), BENCH_BATCHES (default "1,2,4").
  * Writes bench/results/decoder-step.{json,md}. Timings are medians; the machine may be shared.
@@ -202,7 +202,7 @@ function markdown(r: { machine: Record<string, unknown>; matmuls: Record<string,
     `Machine: ${String(m.cpu)}, ${String(m.cores)} cores, Node ${String(m.node)}, tfjs ${String(m.tfjs)}, onnxruntime-node ${String(m.onnxruntime)}, ${String(m.date)}.`,
     `Load average at start: ${String(m.loadavgStart)} (the machine was shared with other jobs: timings are noisy; all figures are medians).`,
     '',
-    'Command: `npx tsx --conditions=@samtune/source bench/decoder-step.bench.ts`',
+    'Command: `pnpm bench:decoder`',
     '',
     '## Full decoder training step (forward + loss + tf.variableGrads over all mask-decoder tensors, box prompts)',
     '',

@@ -6,6 +6,7 @@
 import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { loadDataset } from '@samtune/datasets';
 import { compareArrays, readSafetensors, SamModel, sha256File, type FloatTensor } from '@samtune/sam-model';
 import { lowResToOriginal, ResizeGeometry } from '@samtune/transforms';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -175,7 +176,6 @@ describe('samtune-server', () => {
     expect((await call('/api/images')).body.images).toEqual([{ name: 'dog.jpg', labels: 2 }]);
 
     // samtune's own COCO reader (per-folder `_annotations.coco.json` layout) loads the same masks.
-    const { loadDataset } = await import('@samtune/datasets');
     const ds = await loadDataset(dir, { format: 'coco', strict: true });
     const item = ds.subsets.default![0]!;
     expect([item.width, item.height, item.instances.map((i) => i.label.name)]).toEqual([800, 534, ['dog', 'background']]);

@@ -6,5 +6,8 @@ import { predictCommand } from './predict.js';
 import { trainCommand } from './train.js';
 import { evalCommand } from './eval.js';
 import { demoCommand } from './demo.js';
+import { autolabelCommand } from './autolabel.js';
+import { optimizeCommand } from './optimize.js';
+import { exportCommand } from './export.js';
 
-export const COMMANDS: readonly CliCommand[] = [embedCommand, predictCommand, dataInspectCommand, trainCommand, evalCommand, demoCommand];
+export const COMMANDS: readonly CliCommand[] = [embedCommand, predictCommand, dataInspectCommand, trainCommand, evalCommand, autolabelCommand, demoCommand, exportCommand, optimizeCommand];

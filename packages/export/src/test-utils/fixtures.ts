@@ -2,28 +2,12 @@
  * Test-only: the reference fixtures of `../shared/fixtures/sam-reference` (a missing one fails loudly,
  * never skips), manifest prompt cases as `PredictPrompts`, and a worst-ratio tally per output.
  */
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { compareTensors, readSafetensors, type Agreement, type FloatTensor, type PredictPrompts } from '@samtune/sam-model';
-
-function repoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'pnpm-workspace.yaml'))) {
-    const up = dirname(dir);
-    if (up === dir) throw new Error('repoRoot(): no pnpm-workspace.yaml above the test file');
-    dir = up;
-  }
-  return dir;
-}
-
-/** Absolute path of `../shared/fixtures/sam-reference/<name>`; throws if missing. */
-export function referencePath(name: string): string {
-  const p = resolve(repoRoot(), '..', 'shared', 'fixtures', 'sam-reference', name);
-  if (!existsSync(p)) throw new Error(`referencePath(name): fixture '${name}' not found at ${p} (../shared must sit beside the repo)`);
-  return p;
-}
+import { referencePath } from '@samtune/test-fixtures';
+export { referencePath };
 
 /** A fresh temporary directory. */
 export function tempDir(prefix: string): string {

@@ -2,27 +2,8 @@
  * Test-only: locates `../shared` (beside the repo root) and its fixtures. A missing fixture fails
  * loudly with the path it looked for; tests never skip silently.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-/** The repo root: the nearest ancestor holding pnpm-workspace.yaml. */
-export function repoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'pnpm-workspace.yaml'))) {
-    const up = dirname(dir);
-    if (up === dir) throw new Error('repoRoot(): no pnpm-workspace.yaml above the test file');
-    dir = up;
-  }
-  return dir;
-}
-
-/** Absolute path of a file in `../shared/fixtures/sam-reference/`; throws if it does not exist. */
-export function referencePath(name: string): string {
-  const p = resolve(repoRoot(), '..', 'shared', 'fixtures', 'sam-reference', name);
-  if (!existsSync(p)) throw new Error(`referencePath(name): fixture '${name}' not found at ${p} (../shared must sit beside the repo)`);
-  return p;
-}
+import { readFileSync } from 'node:fs';
+export { repoRoot, referencePath } from '@samtune/test-fixtures';
 
 /** Minimal safetensors reader for F32 tensors (tests only). */
 export function readSafetensorsF32(path: string, names: readonly string[]): Map<string, { shape: number[]; data: Float32Array }> {

@@ -1,0 +1,85 @@
+/**
+ * Calibration samples from the user's own dataset (`@samtune/datasets` items):
+ * - encoder: each image read, resized (longest side 1024, PIL bilinear), normalised and padded, as
+ *   `images [1,3,1024,1024]`;
+ * - decoder: each image's embedding (from the caller: the FP32 encoder, or a cache of it) with
+ *   prompts from its instance masks, built with the official ONNX recipe (`@samtune/export`
+ *   `decoderFeeds`): the tight box of the mask (two corner points, labels 2,3) and, with
+ *   `prompts: 'both'`, its most interior point (one foreground point + the padding point).
+ * Sample choice is deterministic (a seeded shuffle), and samples are produced lazily, one image at a time.
+ */
+import { decoderFeeds, promptsToFrame } from '@samtune/export';
+import type { DatasetItem } from '@samtune/datasets';
+import type { FloatTensor } from '@samtune/sam-model';
+import { createRng, interiorPoint, maskBox, preprocessImage, readImage, SAM_PIXEL_MEAN, SAM_PIXEL_STD } from '@samtune/transforms';
+import type { Feeds } from './calibrate.js';
+
+/** Thrown when no calibration sample can be made (no items, no usable instance). */
+export class CalibrationDataError extends Error {
+  override readonly name = 'CalibrationDataError';
+}
+
+/** Up to `n` items chosen by a seeded shuffle (same items, same order for the same seed). */
+export function pickCalibrationItems<T>(items: readonly T[], n: number, seed = 0): T[] {
+  if (!Number.isInteger(n) || n < 1) throw new CalibrationDataError(`pickCalibrationItems(n): expected an integer >= 1, got ${n}`);
+  const rng = createRng(seed);
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = rng.int(i + 1);
+    [out[i], out[j]] = [out[j] as T, out[i] as T];
+  }
+  return out.slice(0, n);
+}
+
+/** Pre-processing of the exported encoder (`model.json` `pixel_mean`, `pixel_std`, `image_size`). */
+export interface EncoderPreprocess {
+  readonly pixelMean?: readonly [number, number, number];
+  readonly pixelStd?: readonly [number, number, number];
+  readonly imageSize?: number;
+}
+
+/** `images [1,3,S,S]` of each item's image, in order (one image in memory at a time). */
+export async function* encoderCalibrationFeeds(items: readonly Pick<DatasetItem, 'imagePath'>[], pre: EncoderPreprocess = {}): AsyncGenerator<Feeds> {
+  const s = pre.imageSize ?? 1024;
+  for (const item of items) {
+    const img = await readImage(item.imagePath);
+    const { tensor } = preprocessImage(img, pre.pixelMean ?? SAM_PIXEL_MEAN, pre.pixelStd ?? SAM_PIXEL_STD, s);
+    yield { images: { dtype: 'float32', shape: [1, 3, s, s], data: tensor } };
+  }
+}
+
+/** The embedding of an image and its original `(H,W)`. */
+export type EmbeddingSource = (imagePath: string) => Promise<{ readonly embedding: FloatTensor; readonly originalSize: readonly [number, number] }>;
+
+export interface DecoderCalibrationOptions {
+  /** Instances per image (seeded choice). Default 4. */
+  readonly promptsPerImage?: number;
+  /** `box` (default for evaluation parity) or `both` (box and one interior point per instance). Default `both`. */
+  readonly prompts?: 'box' | 'both';
+  readonly imageSize?: number;
+  readonly seed?: number;
+}
+
+/** Decoder inputs (official signature) for each item's instances (see the module comment). */
+export async function* decoderCalibrationFeeds(items: readonly DatasetItem[], embed: EmbeddingSource, options: DecoderCalibrationOptions = {}): AsyncGenerator<Feeds> {
+  const per = options.promptsPerImage ?? 4;
+  const s = options.imageSize ?? 1024;
+  let produced = 0;
+  for (const item of items) {
+    const usable = item.instances.filter((i) => !i.iscrowd);
+    if (usable.length === 0) continue;
+    const chosen = pickCalibrationItems(usable, Math.min(per, usable.length), options.seed ?? 0);
+    const { embedding, originalSize } = await embed(item.imagePath);
+    for (const inst of chosen) {
+      const mask = await inst.mask();
+      if (!mask.data.some((v) => v !== 0)) continue;
+      yield decoderFeeds(embedding, promptsToFrame({ box: maskBox(mask) }, originalSize, s), originalSize);
+      produced++;
+      if ((options.prompts ?? 'both') === 'both') {
+        yield decoderFeeds(embedding, promptsToFrame({ points: [interiorPoint(mask)], labels: [1] }, originalSize, s), originalSize);
+        produced++;
+      }
+    }
+  }
+  if (produced === 0) throw new CalibrationDataError(`decoderCalibrationFeeds(items): no usable instance (non-crowd, non-empty mask) in ${items.length} item(s)`);
+}

@@ -1,0 +1,268 @@
+/**
+ * `optimizeExportDir`: INT8 models for a samtune export directory (`model.json` + `encoder.onnx` +
+ * `decoder.onnx`), measured against FP32 and gated on accuracy.
+ *
+ * Per component: quantize (static QDQ calibrated on the given samples, or dynamic) into a work
+ * folder, time FP32 and INT8 (same input), evaluate the pair with that component in INT8 and the
+ * other in FP32 through the injected evaluator, and apply the gate. Passing models are written as
+ * `<dir>/encoder.int8.onnx` / `<dir>/decoder.int8.onnx` and listed in `model.json` under
+ * `models.encoder_int8` / `models.decoder_int8` (plus a `quantization` block); refused ones are not
+ * written. The report is written either way; then `AccuracyGateError` is thrown if any was refused.
+ */
+import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { OnnxSamModel, readModelJson, writeModelJson, SAMTUNE_VERSION } from '@samtune/export';
+import type { ModelFileEntry, ModelJson } from '@samtune/export';
+import { sha256File } from '@samtune/sam-model';
+import type { SessionOptions } from '@samtune/sam-model';
+import { CalibrationError } from './calibrate.js';
+import type { CalibrationMethod, Feeds } from './calibrate.js';
+import { AccuracyGateError, DEFAULT_MAX_F1_DROP, f1DropPoints, gateDecision, refusalMessage, withinGate } from './gate.js';
+import type { GateDecision, SegmentationScores } from './gate.js';
+import { compareOutputs } from './fidelity.js';
+import type { FidelityResult } from './fidelity.js';
+import { machineSummary, measureLatencies } from './latency.js';
+import type { LatencyStats } from './latency.js';
+import { quantizeDynamic } from './quantize-dynamic.js';
+import { quantizeStatic } from './quantize.js';
+import type { QuantizeResult } from './quantize.js';
+import type { QuantizableOp } from './qdq-plan.js';
+import { writeReport } from './report.js';
+import type { ComponentReport, PtqReport } from './report.js';
+
+/** The two quantizable components of an export directory. */
+export type Component = 'encoder' | 'decoder';
+
+/** Nodes kept float by default, by component, chosen by measurement (see the package README). */
+export const DEFAULT_EXCLUDES: Readonly<Record<Component, readonly string[]>> = {
+  encoder: [],
+  // the prompt encoder: random-Fourier positional encoding (coords @ gaussian → sin/cos) and the
+  // mask_input convolutions (zeros unless a mask prompt is given): cheap, and quantization-hostile.
+  decoder: ['prompt_encoder'],
+};
+
+/**
+ * Op types quantized by default, by component, chosen by measurement (package README): on the TinyViT
+ * encoder, quantizing the convolutions too (QLinearConv needs their outputs quantized, per tensor)
+ * doubled the embedding error (2.0 % → 4.3 % relative RMSE) and was slower on ORT CPU than leaving
+ * them float, so the defaults quantize the linear layers.
+ */
+export const DEFAULT_OP_TYPES: Readonly<Record<Component, readonly QuantizableOp[]>> = {
+  encoder: ['MatMul', 'Gemm'],
+  decoder: ['MatMul', 'Gemm'],
+};
+
+/** A model pair to evaluate: `model` runs `encoderFile` + `decoderFile`. */
+export interface EvalTarget {
+  /** `fp32`, `int8-encoder`, `int8-decoder` or `int8-both`. */
+  readonly label: string;
+  readonly model: OnnxSamModel;
+  readonly encoderFile: string;
+  readonly decoderFile: string;
+}
+
+/** Evaluates a pair on the validation set (the CLI composes it from the trainer's evaluation). */
+export type PairEvaluator = (target: EvalTarget) => Promise<SegmentationScores>;
+
+/** Calibration samples of a component; called once per use (may be called twice). */
+export type SampleFactory = () => Iterable<Feeds> | AsyncIterable<Feeds>;
+
+export interface OptimizeExportOptions {
+  readonly dir: string;
+  /** Components to quantize. Default: those present in `model.json`. */
+  readonly components?: readonly Component[];
+  readonly calibration: Readonly<Record<Component, SampleFactory>>;
+  readonly evaluate: PairEvaluator;
+  /**
+   * Held-out inputs (e.g. the validation images / prompts) on which FP32 and INT8 outputs are compared
+   * (`compareOutputs`): a label-free fidelity measure reported beside the metrics.
+   */
+  readonly fidelity?: Partial<Record<Component, SampleFactory>>;
+  /** Samples used for fidelity per component. Default 32. */
+  readonly fidelitySamples?: number;
+  /** Gate in F1 points. Default 1.0. */
+  readonly maxF1Drop?: number;
+  /** Static calibration method. Default `minmax`. */
+  readonly method?: CalibrationMethod;
+  readonly percentile?: number;
+  /** Dynamic quantization instead of static. */
+  readonly dynamic?: boolean;
+  /** Per component; default `DEFAULT_EXCLUDES`. */
+  readonly exclude?: Partial<Record<Component, readonly string[]>>;
+  /** Op types to quantize per component (static mode); default `DEFAULT_OP_TYPES`. */
+  readonly opTypes?: Partial<Record<Component, readonly QuantizableOp[]>>;
+  readonly activationMatMul?: boolean;
+  /** Timed runs per model (>= 20). Default 20. */
+  readonly latencyRuns?: number;
+  readonly session?: SessionOptions;
+  /** Where `ptq-report.{json,md}` go. Default `dir`. */
+  readonly reportDir?: string;
+  /** Data description for the report. */
+  readonly data?: Readonly<Record<string, string | number>>;
+  readonly notes?: readonly string[];
+  readonly log?: (line: string) => void;
+}
+
+/** What `optimizeExportDir` did. */
+export interface OptimizeResult {
+  readonly report: PtqReport;
+  readonly reportPaths: { readonly json: string; readonly markdown: string };
+  readonly decisions: readonly GateDecision[];
+}
+
+async function first(samples: SampleFactory): Promise<Feeds> {
+  for await (const f of samples()) return f;
+  throw new CalibrationError('optimizeExportDir(options.calibration): a sample factory produced no sample (needed for the latency input)');
+}
+
+/** A `model.json` in `evalDir` whose encoder/decoder entries point at the given files. */
+function pairDir(info: ModelJson, evalDir: string, encoderFile: string, decoderFile: string): string {
+  mkdirSync(evalDir, { recursive: true });
+  const { encoder, decoder } = info.models;
+  const models = {
+    ...(encoder ? { encoder: { ...encoder, file: relative(evalDir, encoderFile), external_data: undefined } } : {}),
+    ...(decoder ? { decoder: { ...decoder, file: relative(evalDir, decoderFile) } } : {}),
+  };
+  writeFileSync(join(evalDir, 'model.json'), JSON.stringify({ ...info, models }));
+  return evalDir;
+}
+
+/** Quantizes, measures, evaluates and gates the components of an export directory (see the module comment). */
+export async function optimizeExportDir(o: OptimizeExportOptions): Promise<OptimizeResult> {
+  const dir = resolve(o.dir);
+  const log = o.log ?? ((): void => {});
+  const info = readModelJson(dir);
+  const maxF1Drop = o.maxF1Drop ?? DEFAULT_MAX_F1_DROP;
+  const mode = o.dynamic ? 'dynamic' : 'static';
+  const components = (o.components ?? (['encoder', 'decoder'] as const)).filter((c) => info.models[c]);
+  const work = join(dir, '.ptq-work');
+  rmSync(work, { recursive: true, force: true });
+  mkdirSync(work, { recursive: true });
+  const fp32File = (c: Component): string => join(dir, (info.models[c] as ModelFileEntry).file);
+  const candidate = (c: Component): string => join(work, `${c}.int8.onnx`);
+  const entryFor = (c: Component): ModelFileEntry => info.models[c] as ModelFileEntry;
+
+  try {
+    const quantized = new Map<Component, QuantizeResult>();
+    const latencyFeeds = new Map<Component, Feeds>();
+    for (const c of components) {
+      const exclude = o.exclude?.[c] ?? DEFAULT_EXCLUDES[c];
+      log(`${c}: ${mode} INT8 quantization of ${entryFor(c).file}${mode === 'static' ? ` (${o.method ?? 'minmax'} calibration)` : ''}`);
+      const samples = o.calibration[c];
+      const r =
+        mode === 'dynamic'
+          ? quantizeDynamic(fp32File(c), { exclude })
+          : await quantizeStatic(fp32File(c), samples(), {
+              method: o.method ?? 'minmax',
+              ...(o.percentile !== undefined ? { percentile: o.percentile } : {}),
+              exclude,
+              opTypes: o.opTypes?.[c] ?? DEFAULT_OP_TYPES[c],
+              activationMatMul: o.activationMatMul ?? false,
+              ...(o.session ? { session: o.session } : {}),
+              onProgress: (n) => n % 10 === 0 && log(`${c}: calibrated on ${n} samples`),
+            });
+      writeFileSync(candidate(c), r.bytes);
+      quantized.set(c, r);
+      latencyFeeds.set(c, await first(samples));
+      log(`${c}: ${Object.entries(r.summary.quantized).map(([k, v]) => `${v} ${k}`).join(', ')} quantized, ${r.summary.keptFloat.length} kept float; ${(r.bytes.length / 1e6).toFixed(1)} MB`);
+    }
+
+    const evaluatePair = async (label: string, encoderFile: string, decoderFile: string): Promise<SegmentationScores> => {
+      const model = await OnnxSamModel.load(pairDir(info, join(work, `eval-${label}`), encoderFile, decoderFile), o.session ? { session: o.session } : {});
+      try {
+        log(`evaluating ${label}`);
+        const m = await o.evaluate({ label, model, encoderFile, decoderFile });
+        log(`${label}: F1 ${m.f1.toFixed(4)} IoU ${m.iou.toFixed(4)} Dice ${m.dice.toFixed(4)} (${m.instances} instances)`);
+        return m;
+      } finally {
+        await model.release();
+      }
+    };
+    const encFp32 = info.models.encoder ? fp32File('encoder') : '';
+    const decFp32 = info.models.decoder ? fp32File('decoder') : '';
+    const fp32 = await evaluatePair('fp32', encFp32, decFp32);
+    const reports: ComponentReport[] = [];
+    const decisions: GateDecision[] = [];
+    for (const c of components) {
+      const r = quantized.get(c) as QuantizeResult;
+      const int8 = await evaluatePair(`int8-${c}`, c === 'encoder' ? candidate(c) : encFp32, c === 'decoder' ? candidate(c) : decFp32);
+      const runs = o.latencyRuns ?? 20;
+      log(`${c}: timing FP32 and INT8 (${runs} interleaved runs each)`);
+      const feeds = latencyFeeds.get(c) as Feeds;
+      const [latFp32, latInt8] = (await measureLatencies([fp32File(c), candidate(c)], feeds, { runs, ...(o.session ? { session: o.session } : {}) })) as [LatencyStats, LatencyStats];
+      const fidFactory = o.fidelity?.[c];
+      let fidelity: FidelityResult | undefined;
+      if (fidFactory) {
+        log(`${c}: comparing FP32 and INT8 outputs on held-out inputs`);
+        fidelity = await compareOutputs(fp32File(c), candidate(c), fidFactory(), { ...(o.session ? { session: o.session } : {}), maxSamples: o.fidelitySamples ?? 32 });
+      }
+      const gate = gateDecision(c, fp32, int8, maxF1Drop);
+      decisions.push(gate);
+      log(gate.passed ? `${c}: F1 drop ${gate.f1DropPoints.toFixed(2)} points <= ${maxF1Drop}: accepted` : refusalMessage(gate));
+      reports.push({
+        component: c,
+        fp32: { file: entryFor(c).file, bytes: entryFor(c).bytes, latency: latFp32 },
+        int8: { file: `${c}.int8.onnx`, bytes: r.bytes.length, latency: latInt8 },
+        metrics: { fp32, int8 },
+        ...(fidelity ? { fidelity } : {}),
+        gate,
+        written: gate.passed,
+        quantization: {
+          mode,
+          quantized: r.summary.quantized,
+          keptFloat: r.summary.keptFloat,
+          ...(r.calibration ? { calibrationSamples: r.calibration.samples, calibrationSeconds: r.calibration.seconds } : {}),
+          exclude: [...(o.exclude?.[c] ?? DEFAULT_EXCLUDES[c])],
+          ...(mode === 'static' ? { opTypes: [...(o.opTypes?.[c] ?? DEFAULT_OP_TYPES[c])] } : {}),
+        },
+      });
+    }
+    let combined: PtqReport['combined'];
+    if (components.length === 2 && decisions.every((d) => d.passed)) {
+      const both = await evaluatePair('int8-both', candidate('encoder'), candidate('decoder'));
+      const drop = f1DropPoints(fp32, both);
+      combined = { metrics: both, f1DropPoints: drop, overGate: !withinGate(drop, maxF1Drop) };
+    }
+
+    const models: Record<string, unknown> = { ...info.models };
+    for (const rep of reports.filter((x) => x.written)) {
+      const target = join(dir, rep.int8.file);
+      renameSync(candidate(rep.component), target);
+      const { verification: _v, external_data: _x, ...base } = entryFor(rep.component) as ModelFileEntry & { variant: string };
+      models[`${rep.component}_int8`] = { ...base, file: rep.int8.file, bytes: rep.int8.bytes, sha256: await sha256File(target), quantization: { mode, method: o.dynamic ? undefined : (o.method ?? 'minmax'), f1_drop_points: rep.gate.f1DropPoints } };
+    }
+    const report: PtqReport = {
+      created_at: new Date().toISOString(),
+      samtune_version: SAMTUNE_VERSION,
+      export_dir: o.dir,
+      checkpoint: info.checkpoint,
+      model: info.model,
+      settings: {
+        mode,
+        ...(mode === 'static' ? { method: o.method ?? 'minmax' } : {}),
+        ...(mode === 'static' && o.method === 'percentile' ? { percentile: o.percentile ?? 99.99 } : {}),
+        maxF1Drop,
+        activationMatMul: o.activationMatMul ?? false,
+        activations: mode === 'static' ? 'uint8 per-tensor asymmetric (calibrated)' : 'uint8 per-tensor (range computed per run)',
+        weights: 'int8 per-channel symmetric (MatMul/Gemm: per output column; Conv: per output channel)',
+        latencyRuns: o.latencyRuns ?? 20,
+      },
+      data: o.data ?? {},
+      machine: machineSummary(),
+      components: reports,
+      ...(combined ? { combined } : {}),
+      notes: o.notes ?? [],
+    };
+    if (reports.some((x) => x.written)) {
+      writeModelJson(dir, { ...info, models: models as ModelJson['models'], quantization: { created_at: report.created_at, mode, max_f1_drop: maxF1Drop, report: 'ptq-report.json', decisions } } as ModelJson);
+    }
+    const reportPaths = writeReport(o.reportDir ?? dir, report);
+    const refused = decisions.filter((d) => !d.passed);
+    if (refused.length > 0) {
+      throw new AccuracyGateError(`optimizeExportDir(${dir}): accuracy gate refused ${refused.map(refusalMessage).join('; ')} (report: ${reportPaths.markdown})`, refused);
+    }
+    return { report, reportPaths, decisions };
+  } finally {
+    if (existsSync(work)) rmSync(work, { recursive: true, force: true });
+  }
+}

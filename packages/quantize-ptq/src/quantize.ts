@@ -1,0 +1,108 @@
+/**
+ * Static INT8 post-training quantization of one ONNX model, end to end: plan the QDQ insertion,
+ * calibrate the activation ranges on the user's samples, keep float the nodes calibration cannot
+ * support, write the QDQ model.
+ */
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { decodeModel, encodeModel } from '@samtune/sam-model';
+import type { ModelProto } from '@samtune/sam-model';
+import { collectStats, DEFAULT_PERCENTILE, observedShapes, rangesFrom } from './calibrate.js';
+import type { CalibrateOptions, CalibrationMethod, CalibrationStats, Feeds } from './calibrate.js';
+import type { TensorRange } from './histogram.js';
+import { applyQdq } from './qdq-apply.js';
+import type { QdqSummary } from './qdq-apply.js';
+import { planQdq } from './qdq-plan.js';
+import type { NodePlan, QdqOptions } from './qdq-plan.js';
+
+export interface StaticQuantizeOptions extends QdqOptions, CalibrateOptions {
+  /** Default `minmax`. */
+  readonly method?: CalibrationMethod;
+  /** Percentile of `percentile` calibration. Default 99.99. */
+  readonly percentile?: number;
+}
+
+/** A quantized model and how it was made. */
+export interface QuantizeResult {
+  readonly model: ModelProto;
+  /** The serialized model (`.onnx` bytes). */
+  readonly bytes: Uint8Array;
+  readonly summary: QdqSummary;
+  readonly calibration?: {
+    readonly method: CalibrationMethod;
+    readonly percentile?: number;
+    readonly samples: number;
+    readonly seconds: number;
+  };
+}
+
+/** A model given as bytes, a `.onnx` path or an already decoded proto. */
+export type ModelInput = Uint8Array | string | ModelProto;
+
+/**
+ * Decodes a `ModelInput`. Node `Buffer`s are viewed as plain `Uint8Array`s first: `decodeModel` keeps
+ * initializer bytes as views and `tensorFloats` copies them with `.slice()`, which on a Buffer is a
+ * view of the whole (pooled) ArrayBuffer, not a copy.
+ */
+export function toModelProto(model: ModelInput): ModelProto {
+  const plain = (b: Uint8Array): Uint8Array => new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+  if (typeof model === 'string') return inlineExternalData(decodeModel(plain(readFileSync(model))), dirname(model));
+  if (model instanceof Uint8Array) return decodeModel(plain(model));
+  return model;
+}
+
+/** Reads initializers stored as external data (`location`/`offset`/`length`, relative to `dir`) into `rawData`. */
+function inlineExternalData(model: ModelProto, dir: string): ModelProto {
+  if (!model.graph.initializer.some((t) => t.externalData)) return model;
+  const fds = new Map<string, number>();
+  try {
+    const initializer = model.graph.initializer.map((t) => {
+      if (!t.externalData) return t;
+      const get = (k: string): string | undefined => t.externalData?.find((e) => e.key === k)?.value;
+      const file = join(dir, get('location') ?? '');
+      let fd = fds.get(file);
+      if (fd === undefined) fds.set(file, (fd = openSync(file, 'r')));
+      const length = Number(get('length'));
+      const rawData = new Uint8Array(length);
+      readSync(fd, rawData, 0, length, Number(get('offset') ?? 0));
+      const { externalData: _e, dataLocation: _l, ...rest } = t;
+      return { ...rest, rawData };
+    });
+    return { ...model, graph: { ...model.graph, initializer } };
+  } finally {
+    for (const fd of fds.values()) closeSync(fd);
+  }
+}
+
+const tensorsOf = (n: NodePlan, inputs: readonly string[]): string[] => [...n.activationInputs.map((i) => inputs[i] as string), ...(n.output ? [n.output] : [])];
+
+/**
+ * Quantizes `model` to static INT8 QDQ (see qdq-plan.ts for what is quantized). Nodes whose
+ * calibrated activation range is a single value (the samples never exercised them, e.g. the
+ * `mask_input` convolutions when no sample has a mask prompt) are kept float: a zero-width range
+ * would clip every real input to that value.
+ * @param samples model inputs by name; iterated once.
+ */
+export async function quantizeStatic(model: ModelInput, samples: Iterable<Feeds> | AsyncIterable<Feeds>, options: StaticQuantizeOptions = {}): Promise<QuantizeResult> {
+  const proto = toModelProto(model);
+  const method = options.method ?? 'minmax';
+  const percentile = options.percentile ?? DEFAULT_PERCENTILE;
+  let plan = planQdq(proto, options);
+  const t0 = performance.now();
+  const stats: CalibrationStats = await collectStats(proto, plan.tensors, samples, { ...options, histograms: options.histograms ?? method !== 'minmax' });
+  const seconds = (performance.now() - t0) / 1000;
+  const ranges: Map<string, TensorRange> = rangesFrom(stats, method, percentile);
+  const keepFloat = new Map(options.keepFloat ?? []);
+  for (const n of plan.nodes) {
+    const flat = tensorsOf(n, (proto.graph.node[n.index] as { input: string[] }).input).filter((t) => {
+      const r = ranges.get(t);
+      return !r || !(r.max > r.min);
+    });
+    if (flat.length > 0) keepFloat.set(n.name, `calibration saw a single value in ${flat.join(', ')} (never exercised by the samples)`);
+  }
+  if (keepFloat.size > (options.keepFloat?.size ?? 0)) plan = planQdq(proto, { ...options, keepFloat });
+  const calibration = { method, ...(method === 'percentile' ? { percentile } : {}), samples: stats.samples };
+  // no timings in the model: the same samples give the same bytes
+  const { model: q, summary } = applyQdq(proto, plan, ranges, { calibration }, observedShapes(stats));
+  return { model: q, bytes: encodeModel(q), summary, calibration: { ...calibration, seconds } };
+}

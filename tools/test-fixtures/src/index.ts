@@ -1,0 +1,43 @@
+/**
+ * Test-only helpers shared by every package's tests: where the repo root and `../shared` (the
+ * reference fixtures and datasets beside the repo) are. A missing fixture fails loudly with the path
+ * it looked for; tests never skip silently. Production code never imports this package (lint).
+ */
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The repo root: the nearest ancestor of this file holding pnpm-workspace.yaml. */
+export function repoRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'pnpm-workspace.yaml'))) {
+    const up = dirname(dir);
+    if (up === dir) throw new Error('repoRoot(): no pnpm-workspace.yaml above @samtune/test-fixtures');
+    dir = up;
+  }
+  return dir;
+}
+
+/** Absolute path of `<repo>/<rel>` (e.g. `examples/plant-mini`); throws if it does not exist. */
+export function repoPath(rel: string): string {
+  const p = resolve(repoRoot(), rel);
+  if (!existsSync(p)) throw new Error(`repoPath(rel): '${rel}' not found at ${p}`);
+  return p;
+}
+
+/** Absolute path of `../shared/<rel>`; throws if it does not exist. */
+export function sharedPath(rel: string): string {
+  const p = resolve(repoRoot(), '..', 'shared', rel);
+  if (!existsSync(p)) throw new Error(`sharedPath(rel): fixture '${rel}' not found at ${p} (../shared must sit beside the repo)`);
+  return p;
+}
+
+/** Absolute path of `../shared/fixtures/sam-reference/<name>` (the official-code golden outputs). */
+export function referencePath(name: string): string {
+  return sharedPath(join('fixtures', 'sam-reference', name));
+}
+
+/** Absolute path of `../shared/fixtures/datumaro-formats/<rel>`. */
+export function datumaroFixture(rel: string): string {
+  return sharedPath(join('fixtures', 'datumaro-formats', rel));
+}
