@@ -39,15 +39,10 @@ export interface QuantizeResult {
 /** A model given as bytes, a `.onnx` path or an already decoded proto. */
 export type ModelInput = Uint8Array | string | ModelProto;
 
-/**
- * Decodes a `ModelInput`. Node `Buffer`s are viewed as plain `Uint8Array`s first: `decodeModel` keeps
- * initializer bytes as views and `tensorFloats` copies them with `.slice()`, which on a Buffer is a
- * view of the whole (pooled) ArrayBuffer, not a copy.
- */
+/** Decodes a `ModelInput` (a path — external data inlined —, model bytes, or an already decoded model). */
 export function toModelProto(model: ModelInput): ModelProto {
-  const plain = (b: Uint8Array): Uint8Array => new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
-  if (typeof model === 'string') return inlineExternalData(decodeModel(plain(readFileSync(model))), dirname(model));
-  if (model instanceof Uint8Array) return decodeModel(plain(model));
+  if (typeof model === 'string') return inlineExternalData(decodeModel(readFileSync(model)), dirname(model));
+  if (model instanceof Uint8Array) return decodeModel(model);
   return model;
 }
 

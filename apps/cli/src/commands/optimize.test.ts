@@ -1,10 +1,10 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { loadDataset } from '@samtune/datasets';
 import type { OnnxSamModel } from '@samtune/export';
 import type { PredictPrompts } from '@samtune/sam-model';
+import { datumaroFixture } from '@samtune/test-fixtures';
 import { afterAll, describe, expect, it } from 'vitest';
 import { UsageError } from '../command.js';
 import { COMMANDS } from './index.js';
@@ -13,11 +13,7 @@ import { onnxPairEvaluator, optimizeCommand, parseOptimizeArgs } from './optimiz
 const cache = mkdtempSync(join(tmpdir(), 'samtune-opt-cache-'));
 afterAll(() => rmSync(cache, { recursive: true, force: true }));
 
-function cocoFixture(): string {
-  const p = resolve(fileURLToPath(import.meta.url), '../../../../../../shared/fixtures/datumaro-formats/coco_dataset/coco_instances');
-  if (!existsSync(p)) throw new Error(`fixture ${p} not found (../shared must sit beside the repo)`);
-  return p;
-}
+const cocoFixture = (): string => datumaroFixture('coco_dataset/coco_instances');
 
 describe('samtune optimize flags', () => {
   it('parses the flags with their defaults', () => {

@@ -37,8 +37,8 @@ Exit code 1 when the gate refuses a model (the report is still written).
   --dynamic                 dynamic quantization (MatMul weights int8, activations per run; no calibration)
   --only encoder|decoder    quantize one component
   --ops <list>              op types to quantize, comma-separated, of MatMul,Gemm,Conv,ConvTranspose
-                            (default MatMul,Gemm: quantizing TinyViT's convolutions measured slower and
-                            twice the embedding error on onnxruntime CPU)
+                            (default MatMul,Gemm: quantizing TinyViT's convolutions too measured twice
+                            the embedding error and no speedup on onnxruntime CPU)
   --activation-matmul       also quantize MatMuls of two activations (attention; measured: more error)
   --format <name>           dataset format (default auto)
   --calibration-subset <s>  default: train / training

@@ -2,12 +2,10 @@
  * Test-only: small float graphs built with `OnnxGraphBuilder` (seeded weights), seeded input
  * samples, and the fixture locator.
  */
-import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { decodeModel, mulberry32, OnnxGraphBuilder } from '@samtune/sam-model';
 import type { HostTensor, ModelProto } from '@samtune/sam-model';
 import type { Feeds } from '../calibrate.js';
+export { sharedPath } from '@samtune/test-fixtures';
 
 /** Seeded uniform values in [lo, hi). */
 export function seeded(n: number, seed: number, lo = -1, hi = 1): Float32Array {
@@ -56,15 +54,3 @@ export function samples(name: string, shape: number[], n: number, seed = 100, lo
   return Array.from({ length: n }, (_, i) => ({ [name]: f32(seeded(len, seed + i, lo, hi), shape) }));
 }
 
-/** Absolute path of `../shared/<rel>` beside the repo; throws (never skips) when missing. */
-export function sharedPath(rel: string): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'pnpm-workspace.yaml'))) {
-    const up = dirname(dir);
-    if (up === dir) throw new Error('sharedPath(): no pnpm-workspace.yaml above the test file');
-    dir = up;
-  }
-  const p = resolve(dir, '..', 'shared', rel);
-  if (!existsSync(p)) throw new Error(`sharedPath(rel): fixture '${rel}' not found at ${p} (../shared must sit beside the repo)`);
-  return p;
-}

@@ -251,7 +251,8 @@ export function tensorFloats(t: TensorProto): Float32Array {
   if (t.dataType !== DataType.FLOAT || !t.rawData) {
     throw new OnnxProtoError(`tensorFloats(t): initializer '${t.name}' is not an inline float32 tensor (data_type ${t.dataType})`);
   }
-  return new Float32Array(t.rawData.slice().buffer);
+  // new Uint8Array(view) copies (a Buffer's slice() would not): aligned, exactly this tensor's bytes
+  return new Float32Array(new Uint8Array(t.rawData).buffer);
 }
 
 /** The int64 values of an initializer read by `decodeModel`, as numbers. */
@@ -259,5 +260,5 @@ export function tensorInt64s(t: TensorProto): number[] {
   if (t.dataType !== DataType.INT64 || !t.rawData) {
     throw new OnnxProtoError(`tensorInt64s(t): initializer '${t.name}' is not an inline int64 tensor (data_type ${t.dataType})`);
   }
-  return Array.from(new BigInt64Array(t.rawData.slice().buffer), Number);
+  return Array.from(new BigInt64Array(new Uint8Array(t.rawData).buffer), Number);
 }

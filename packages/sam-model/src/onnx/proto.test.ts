@@ -115,6 +115,16 @@ describe('ONNX protobuf writer and reader', () => {
     expect(tensorInt64s(u!)).toEqual([5, 127, 1]);
   });
 
+  it('reads initializer values from a Node Buffer (whose slice() is a view, not a copy)', () => {
+    const bytes = encodeModel(sampleModel());
+    const padded = Buffer.alloc(bytes.length + 3);
+    padded.set(bytes, 3);
+    const back = decodeModel(padded.subarray(3));
+    const init = (name: string) => back.graph.initializer.find((t) => t.name === name)!;
+    expect(Array.from(tensorFloats(init('w')))).toEqual([0.5, -1.5]);
+    expect(tensorInt64s(init('shape'))).toEqual([1, -1, 4]);
+  });
+
   it('refuses models over 2 GiB and malformed bytes, with named errors', () => {
     const model = sampleModel();
     // a stand-in raw_data whose length alone passes the limit (the size check runs before any allocation)
