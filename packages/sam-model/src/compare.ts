@@ -60,3 +60,36 @@ export function compareTensors(
   }
   return compareArrays(ours.data, ref.data, atol, rtol);
 }
+
+/**
+ * Worst agreement per output family (e.g. `low_res_masks`, `iou_predictions`, `masks`) over many
+ * comparisons: what parity tests and export verification report.
+ */
+export class AgreementTally {
+  private readonly worst = new Map<string, { ratio: number; key: string }>();
+
+  /** Compares `ours` with `ref`, records the ratio under `family` (worst kept, NaN counts as worst), returns the agreement. */
+  check(
+    family: string,
+    key: string,
+    ours: { shape: readonly number[]; data: ArrayLike<number> },
+    ref: { shape: readonly number[]; data: ArrayLike<number> },
+  ): Agreement {
+    const a = compareTensors(ours, ref);
+    const prev = this.worst.get(family);
+    if (!prev || !(a.ratio <= prev.ratio)) this.worst.set(family, { ratio: a.ratio, key });
+    return a;
+  }
+
+  /** The worst ratio and where it occurred, per family. */
+  entries(): [string, { ratio: number; key: string }][] {
+    return [...this.worst];
+  }
+
+  /** One line per family: `<label> <family>: worst ratio <r> (<key>)`. */
+  summary(label: string): string {
+    return this.entries()
+      .map(([f, w]) => `${label} ${f}: worst ratio ${w.ratio.toFixed(4)} (${w.key})`)
+      .join('\n');
+  }
+}

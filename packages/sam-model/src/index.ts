@@ -5,7 +5,7 @@ export * from './ops/ops.js';
 export { TfjsOps, type TfjsWeights } from './ops/tfjs-ops.js';
 export { initBackend, BACKEND_ORDER, BackendUnavailableError, type BackendInfo, type BackendName } from './ops/backend.js';
 export { ParamScope, linear, layerNorm, layerNorm2d, conv2d, mlp, mlpBlock, activate, type Activation } from './layers.js';
-export { compareArrays, compareTensors, DEFAULT_ATOL, DEFAULT_RTOL, ShapeMismatchError, type Agreement } from './compare.js';
+export { AgreementTally, compareArrays, compareTensors, DEFAULT_ATOL, DEFAULT_RTOL, ShapeMismatchError, type Agreement } from './compare.js';
 export { encodeNpy, decodeNpy, NpyFormatError } from './npy.js';
 export { initWeightsFromShapes, mulberry32, tinyVitAttentionBiasIdxs } from './init.js';
 export { readTorchCheckpoint, TorchCheckpointError, STATE_DICT_GLOBALS } from './checkpoint/torch.js';

@@ -5,7 +5,7 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { compareTensors, readSafetensors, type Agreement, type FloatTensor, type PredictPrompts } from '@samtune/sam-model';
+import { readSafetensors, type FloatTensor, type PredictPrompts } from '@samtune/sam-model';
 import { referencePath } from '@samtune/test-fixtures';
 export { referencePath };
 
@@ -58,18 +58,5 @@ export function casePrompts(c: PromptCase, maskInput?: FloatTensor): PredictProm
   };
 }
 
-/** Worst agreement ratio per output family, for the report lines the tests print. */
-export class RatioTally {
-  private readonly worst = new Map<string, { ratio: number; key: string }>();
-
-  check(family: string, key: string, ours: { shape: readonly number[]; data: ArrayLike<number> }, ref: FloatTensor): Agreement {
-    const a = compareTensors(ours, ref);
-    const prev = this.worst.get(family);
-    if (!prev || !(a.ratio <= prev.ratio)) this.worst.set(family, { ratio: a.ratio, key });
-    return a;
-  }
-
-  summary(label: string): string {
-    return [...this.worst].map(([f, w]) => `${label} ${f}: worst ratio ${w.ratio.toFixed(4)} (${w.key})`).join('\n');
-  }
-}
+/** Worst agreement ratio per output family (sam-model's `AgreementTally`). */
+export { AgreementTally as RatioTally } from '@samtune/sam-model';

@@ -4,7 +4,6 @@
  */
 import { readFileSync } from 'node:fs';
 import { readSafetensors } from '../checkpoint/safetensors.js';
-import { compareTensors, type Agreement } from '../compare.js';
 import type { FloatTensor, WeightMap } from '../tensor.js';
 import { referencePath } from './fixtures.js';
 
@@ -66,19 +65,5 @@ export function refTensor(outputs: WeightMap, model: string, key: string): Float
   return t as FloatTensor;
 }
 
-/** Worst agreement ratio per family (`low_res_masks`, `iou_predictions`, `masks`). */
-export class RatioTally {
-  private readonly worst = new Map<string, { ratio: number; key: string }>();
-
-  /** Compares, records under `family`, and returns the agreement (callers assert `ok`). */
-  check(family: string, key: string, ours: { shape: readonly number[]; data: ArrayLike<number> }, ref: FloatTensor): Agreement {
-    const a = compareTensors(ours, ref);
-    const prev = this.worst.get(family);
-    if (!prev || !(a.ratio <= prev.ratio)) this.worst.set(family, { ratio: a.ratio, key });
-    return a;
-  }
-
-  summary(label: string): string {
-    return [...this.worst].map(([f, w]) => `${label} ${f}: worst ratio ${w.ratio.toFixed(4)} (${w.key})`).join('\n');
-  }
-}
+/** Worst agreement ratio per output family (sam-model's `AgreementTally`). */
+export { AgreementTally as RatioTally } from '../compare.js';
