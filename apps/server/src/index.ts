@@ -1,5 +1,4 @@
 /** @samtune/server: HTTP API and labelling page for samtune models: composes the samtune packages. */
-export const PACKAGE_NAME = '@samtune/server';
 export { startServer, type SamServer, type SamServerOptions } from './server.js';
 export { ModelService, type EmbedReply, type PredictReply, type MaskReply } from './model-service.js';
 export { EmbeddingCache, type CachedEmbedding } from './embedding-cache.js';

@@ -1,5 +1,4 @@
 /** @samtune/quantize-ptq: Post-training INT8 quantization (QDQ) of exported SAM models, calibrated on your data, with an accuracy gate. */
-export const PACKAGE_NAME = '@samtune/quantize-ptq';
 export { activationParams, quantizeWeight, quantizeBias, quantizeUint8, roundHalfToEven, QuantParamsError, MIN_SCALE, type ActivationParams, type QuantizedWeight } from './qparams.js';
 export { TensorStats, CalibrationStatsError, DEFAULT_BINS, type TensorRange } from './histogram.js';
 export { ModelGraph, QuantizeModelError } from './model-graph.js';

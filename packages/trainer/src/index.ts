@@ -1,5 +1,4 @@
 /** @samtune/trainer: Fine-tunes the SAM mask decoder: embedding cache, batching, Adam, early stopping, metrics, atomic checkpoints, resume, report. */
-export const PACKAGE_NAME = '@samtune/trainer';
 export { Adam, OptimizerError, type AdamOptions, type AdamState } from './optimizer.js';
 export {
   EarlyStopping,
