@@ -90,3 +90,4 @@ export { evaluateCheckpoint, type EvaluateCheckpointOptions, type CheckpointEval
 export { resolveDemoCheckpoint, demoTrainConfig, type DemoCheckpoint, type DemoCheckpointOptions } from './demo.js';
 export { WorkerLoaderError } from './worker.js';
 export { autolabel, type AutolabelOptions, type AutolabelResult, type CocoInstances } from './autolabel.js';
+export { evaluateModel, type BoxPromptModel, type EvaluateModelOptions } from './evaluate-model.js';

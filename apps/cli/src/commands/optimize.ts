@@ -13,10 +13,7 @@ import {
   type CalibrationMethod, type Component, type EvalTarget, type PairEvaluator, type QuantizableOp, type SegmentationScores,
 } from '@samtune/quantize-ptq';
 import { sha256File } from '@samtune/sam-model';
-import {
-  buildPrompts, defaultTrainConfig, EmbeddingCache, MetricAccumulator, openDataset, pickSubset, TargetStore, VAL_SUBSET_CANDIDATES,
-  type TrainItem,
-} from '@samtune/trainer';
+import { defaultTrainConfig, EmbeddingCache, evaluateModel, openDataset, pickSubset, TargetStore, VAL_SUBSET_CANDIDATES, type TrainItem } from '@samtune/trainer';
 import { UsageError, type CliCommand } from '../command.js';
 
 const USAGE = `usage: samtune optimize --model <export dir> --data-root <dir> [flags]
@@ -133,36 +130,17 @@ async function onnxEmbeddingCache(dir: string, encoderFile: string, model: OnnxS
   });
 }
 
-/**
- * The evaluator of an ONNX pair: `samtune eval`'s recipe (trainer `buildPrompts` box prompts, no
- * jitter; `MetricAccumulator` at the original size), with the masks from `OnnxSamModel.predict`.
- */
+/** The evaluator of an ONNX pair: the trainer's `evaluateModel` (samtune eval's box recipe) on the pair's own embeddings. */
 export function onnxPairEvaluator(items: readonly TrainItem[], cacheDir: string, onImage?: (label: string, done: number, total: number) => void): PairEvaluator {
   const targets = new TargetStore(0, false);
-  return async (t: EvalTarget): Promise<SegmentationScores> => {
-    const cache = await onnxEmbeddingCache(cacheDir, t.encoderFile, t.model);
-    const acc = new MetricAccumulator();
-    let images = 0;
-    for (const [i, item] of items.entries()) {
-      const { targets: tg } = await targets.get(item);
-      const prompts = buildPrompts(item, tg, { mode: 'box', points: 1, jitterFraction: 0, jitterPixels: 0 }, 0);
-      if (prompts.length > 0) {
-        images++;
-        const emb = await cache.get(item.imagePath);
-        const byId = new Map(item.instances.map((inst) => [inst.id, inst]));
-        for (const p of prompts) {
-          const r = await t.model.predict(emb, { box: p.box as [number, number, number, number] }, { multimask: 'auto' });
-          const inst = byId.get(p.target.instanceId);
-          if (!inst) throw new UsageError(`evaluate(${item.imagePath}): instance '${p.target.instanceId}' disappeared`);
-          if (!r.masks) throw new UsageError(`evaluate(${t.label}): the decoder returned no original-size masks`);
-          acc.add(r.masks.data, (await inst.mask()).data, 'logits', `${item.imagePath}#${inst.id}`);
-        }
-      }
-      onImage?.(t.label, i + 1, items.length);
-    }
-    const m = acc.compute();
-    return { f1: m.f1, iou: m.iou, dice: m.dice, images, instances: m.instances };
-  };
+  return async (t: EvalTarget): Promise<SegmentationScores> =>
+    evaluateModel({
+      model: t.model,
+      cache: await onnxEmbeddingCache(cacheDir, t.encoderFile, t.model),
+      targets,
+      items,
+      onProgress: (done, total) => onImage?.(t.label, done, total),
+    });
 }
 
 function subset(ds: Dataset, wanted: string | undefined, candidates: readonly string[]): { name: string; items: readonly TrainItem[] } {
