@@ -17,6 +17,8 @@ export interface TrainConfig {
     root: string;
     /** `auto` or an adapter name (`coco`, `voc`, `css`, `datumaro`). */
     format: string;
+    /** Stop at the first bad image or annotation instead of reporting and skipping it. Default false. */
+    strict: boolean;
     train: {
       /** Subset name. Default `train`. */
       subset: string;
@@ -90,7 +92,7 @@ type DeepPartial<T> = { [K in keyof T]?: T[K] extends readonly unknown[] ? T[K] 
 export function defaultTrainConfig(): TrainConfig {
   return {
     checkpoint: '',
-    data: { root: '', format: 'auto', train: { subset: 'train', batchSize: 2, maxInstances: 0 }, val: { subset: 'auto', maxInstances: 0 } },
+    data: { root: '', format: 'auto', strict: false, train: { subset: 'train', batchSize: 2, maxInstances: 0 }, val: { subset: 'auto', maxInstances: 0 } },
     prompt: { mode: 'box', points: 1, jitterFraction: 0, jitterPixels: 0 },
     optimizer: { lr: 1e-5, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0 },
     training: { epochs: 100, microBatch: 4, seed: 0 },

@@ -22,7 +22,7 @@ export interface TrainResult {
 export type TrainEvent =
   | { readonly type: 'info'; readonly message: string }
   | { readonly type: 'backend'; readonly backend: string; readonly ortKernels: boolean; readonly detail: string }
-  | { readonly type: 'dataset'; readonly format: string; readonly train: number; readonly val: number; readonly trainSubset: string; readonly valSubset: string; readonly skipped: number }
+  | { readonly type: 'dataset'; readonly format: string; readonly train: number; readonly val: number; readonly trainSubset: string; readonly valSubset: string; readonly skipped: number; readonly problems: readonly string[] }
   | { readonly type: 'embed-progress'; readonly done: number; readonly total: number; readonly hits: number; readonly computed: number; readonly etaSeconds: number }
   | { readonly type: 'embed-done'; readonly seconds: number; readonly computed: number; readonly hits: number; readonly total: number }
   | { readonly type: 'targets-progress'; readonly done: number; readonly total: number }

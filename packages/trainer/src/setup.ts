@@ -70,8 +70,8 @@ export function pickSubset(dataset: Dataset, name: string, candidates: readonly 
 }
 
 /** Loads a dataset (format `auto` detects it). */
-export async function openDataset(root: string, format: string): Promise<Dataset> {
-  return loadDataset(root, format === 'auto' ? {} : { format });
+export async function openDataset(root: string, format: string, strict = false): Promise<Dataset> {
+  return loadDataset(root, { ...(format === 'auto' ? {} : { format }), strict });
 }
 
 /** A checkpoint with its embedding cache and predictor. */

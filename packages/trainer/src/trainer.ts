@@ -64,10 +64,10 @@ export async function runTraining(input: TrainConfig, options: RunTrainingOption
 
   const runtime = await setupRuntime(config.runtime.backend, config.runtime.ortKernels);
   emit({ type: 'backend', backend: runtime.backend, ortKernels: runtime.ortKernels, detail: runtime.detail });
-  const dataset = await openDataset(config.data.root, config.data.format);
+  const dataset = await openDataset(config.data.root, config.data.format, config.data.strict);
   const train = pickSubset(dataset, config.data.train.subset, [config.data.train.subset]);
   const val = pickSubset(dataset, config.data.val.subset);
-  emit({ type: 'dataset', format: dataset.format, train: train.items.length, val: val.items.length, trainSubset: train.name, valSubset: val.name, skipped: dataset.skipped.length });
+  emit({ type: 'dataset', format: dataset.format, train: train.items.length, val: val.items.length, trainSubset: train.name, valSubset: val.name, skipped: dataset.skipped.length, problems: dataset.skipped.map((p) => p.message) });
 
   const model = await openModel(config.checkpoint, config.runtime.cacheDir, emit);
   const { checkpoint, predictor, cache } = model;

@@ -28,7 +28,16 @@ describe('samtune train flags', () => {
     expect(config.prompt.mode).toBe('point');
     expect(config.earlyStopping.patience).toBe(5);
     expect(config.runtime.ortKernels).toBe(false);
+    expect(config.data.strict).toBe(false);
     expect([resume, worker]).toEqual([true, false]);
+  });
+
+  it('--strict stops at the first bad item; without it, skipped items are listed with their reason', () => {
+    expect(parseTrainArgs([...base, '--strict']).config.data.strict).toBe(true);
+    const lines: string[] = [];
+    const render = trainEventRenderer({ out: (l) => lines.push(l), err: (l) => lines.push(l) });
+    render({ type: 'dataset', format: 'coco', train: 2, val: 1, trainSubset: 'train', valSubset: 'val', skipped: 1, problems: ['a.json (item 7): polygon with 2 points'] });
+    expect(lines).toEqual(['dataset: coco, train 2 images → val 1 images (1 problems skipped)', 'skipped: a.json (item 7): polygon with 2 points']);
   });
 
   it('reads a YAML config, and flags win over it', () => {

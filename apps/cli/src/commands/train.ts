@@ -38,6 +38,7 @@ early stopping on validation F1, best/last checkpoints and a report (report.md, 
   --backend <name>           runtime.backend: wasm | cpu | tensorflow | tensorflow-gpu
   --no-ort-kernels           runtime.ort-kernels=false: stock tfjs-wasm kernels
   --no-worker                train on the main thread
+  --strict                   data.strict: stop at the first bad image or annotation (default: report, skip)
   --resume                   continue the run in --out after its last finished epoch
   --<section>.<key> <value>  any config key, e.g. --optimizer.lr 1e-4 --data.train.batch-size 4
                              --early-stopping.patience 5 --prompt.jitter-fraction 0.1`;
@@ -81,6 +82,7 @@ export function parseTrainArgs(argv: readonly string[]): TrainArgs {
     if (name === 'resume') resume = true;
     else if (name === 'no-worker') worker = false;
     else if (name === 'no-ort-kernels') flags.push('runtime.ort-kernels=false');
+    else if (name === 'strict') flags.push('data.strict=true');
     else {
       const value = eq >= 0 ? arg.slice(eq + 1) : argv[++i];
       if (value === undefined) throw new UsageError(`--${name} needs a value`);
@@ -147,7 +149,10 @@ export function trainEventRenderer(io: CliIO): (e: TrainEvent) => void {
     switch (e.type) {
       case 'info': io.err(e.message); break;
       case 'backend': io.err(`backend: ${e.detail}`); break;
-      case 'dataset': io.err(`dataset: ${e.format}, ${e.trainSubset} ${e.train} images → ${e.valSubset} ${e.val} images${e.skipped ? ` (${e.skipped} problems skipped)` : ''}`); break;
+      case 'dataset':
+        io.err(`dataset: ${e.format}, ${e.trainSubset} ${e.train} images → ${e.valSubset} ${e.val} images${e.skipped ? ` (${e.skipped} problems skipped)` : ''}`);
+        for (const p of e.problems) io.err(`skipped: ${p}`);
+        break;
       case 'resume': io.err(`resuming after epoch ${e.epochsDone}`); break;
       case 'embed-progress': open('embed', 'embeddings').update(e.done, e.total, `(${e.hits} cached)`); break;
       case 'embed-done': close(`embeddings: ${e.total} images, ${e.computed} computed, ${e.hits} cached, ${e.seconds.toFixed(1)}s`); break;
