@@ -3,6 +3,7 @@
  * `Sam.postprocess_masks`): original image pixels <-> the 1024 input frame, and mask logits from the
  * decoder's 256x256 back to the original image size.
  */
+import { getPreprocessShape, ResizeGeometry } from '@samtune/transforms';
 import { IMAGE_SIZE } from './config.js';
 import type { Ops } from './ops/ops.js';
 
@@ -23,9 +24,7 @@ function checkSize(fn: string, arg: string, size: readonly [number, number]): vo
  */
 export function preprocessShape(originalSize: readonly [number, number], longSide = IMAGE_SIZE): [number, number] {
   checkSize('preprocessShape', 'originalSize', originalSize);
-  const [h, w] = originalSize;
-  const scale = (longSide * 1.0) / Math.max(h, w);
-  return [Math.trunc(h * scale + 0.5), Math.trunc(w * scale + 0.5)];
+  return getPreprocessShape(originalSize[0], originalSize[1], longSide);
 }
 
 /**
@@ -38,16 +37,9 @@ export function applyCoords(coords: ArrayLike<number>, originalSize: readonly [n
   if (coords.length % 2 !== 0) {
     throw new FrameGeometryError(`applyCoords(coords): expected XY pairs (even length), got ${coords.length} numbers`);
   }
-  const [oldH, oldW] = originalSize;
-  const [newH, newW] = preprocessShape(originalSize, longSide);
-  const sx = newW / oldW;
-  const sy = newH / oldH;
-  const out = new Float32Array(coords.length);
-  for (let i = 0; i < coords.length; i += 2) {
-    out[i] = (coords[i] as number) * sx;
-    out[i + 1] = (coords[i + 1] as number) * sy;
-  }
-  return out;
+  checkSize('applyCoords', 'originalSize', originalSize);
+  // transforms' reversible geometry, per-axis scale (its default) = the official apply_coords
+  return new ResizeGeometry(originalSize, longSide).pointsToModel(coords);
 }
 
 /** Official `ResizeLongestSide.apply_boxes`: XYXY boxes (flat, 4 per box) -> the 1024 frame. */
