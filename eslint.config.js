@@ -10,7 +10,10 @@ const libs = (...names) => names.map((n) => `scope:${n}`);
 /** Dependency direction; `forTests` also lets test files use the test-only fixture helpers. */
 function constraints(forTests) {
   const testing = forTests ? ['scope:test-fixtures'] : [];
-  const only = (scope, ...deps) => ({ sourceTag: `scope:${scope}`, onlyDependOnLibsWithTags: [...libs(...deps), ...testing] });
+  const only = (scope, ...deps) => ({
+    sourceTag: `scope:${scope}`,
+    onlyDependOnLibsWithTags: [...libs(...deps), ...testing],
+  });
   return [
     // (source files may not import @samtune/test-fixtures: no list below names it unless forTests)
     { sourceTag: 'type:lib', notDependOnLibsWithTags: ['type:app'] },
@@ -26,7 +29,10 @@ function constraints(forTests) {
     { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:lib', ...testing] },
   ];
 }
-const boundaries = (forTests) => ['error', { enforceBuildableLibDependency: false, allow: [], depConstraints: constraints(forTests) }];
+const boundaries = (forTests) => [
+  'error',
+  { enforceBuildableLibDependency: false, allow: [], depConstraints: constraints(forTests) },
+];
 
 export default tseslint.config(
   { ignores: ['**/dist/**', '**/node_modules/**', '**/.nx/**', '**/vitest.config.ts', 'runs/**', 'bench/results/**'] },

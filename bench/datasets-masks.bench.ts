@@ -28,7 +28,8 @@ const ds = await loadDataset(root);
 const loadSeconds = (performance.now() - t) / 1000;
 const items = ds.subsets.train ?? [];
 const instances: { inst: DatasetInstance }[] = items.flatMap((it) => it.instances.map((inst) => ({ inst })));
-if (items.length !== 59 || instances.length !== 479) throw new Error(`bench: expected train 59 images / 479 instances, got ${items.length} / ${instances.length}`);
+if (items.length !== 59 || instances.length !== 479)
+  throw new Error(`bench: expected train 59 images / 479 instances, got ${items.length} / ${instances.length}`);
 
 const peak = { rss: 0, heapUsed: 0, arrayBuffers: 0 };
 const sample = (): void => {
@@ -115,7 +116,11 @@ const result = {
   totalSecondsMedian: r(total, 3),
   passSeconds: passSeconds.map((s) => r(s, 3)),
   masksPerSecond: r(instances.length / total, 1),
-  msPerMask: { median: r(median(perMaskMs)), p95: r(sorted[Math.floor(sorted.length * 0.95)] ?? 0), max: r(sorted[sorted.length - 1] ?? 0) },
+  msPerMask: {
+    median: r(median(perMaskMs)),
+    p95: r(sorted[Math.floor(sorted.length * 0.95)] ?? 0),
+    max: r(sorted[sorted.length - 1] ?? 0),
+  },
   foregroundPixels: pixels,
   memoryMiB: {
     rssBefore: r(mem0.rss / MiB, 1),

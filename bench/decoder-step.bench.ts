@@ -21,7 +21,14 @@ import { cpus, loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
-import { SAM_PRESETS, SamPredictor, initBackend, installOrtKernels, readTorchCheckpoint, type OrtKernelsHandle } from '@samtune/sam-model';
+import {
+  SAM_PRESETS,
+  SamPredictor,
+  initBackend,
+  installOrtKernels,
+  readTorchCheckpoint,
+  type OrtKernelsHandle,
+} from '@samtune/sam-model';
 import { samLoss } from '@samtune/losses';
 import { median } from './machine.js';
 
@@ -68,7 +75,13 @@ interface MatMulCase {
 /** The decoder's dominant products for `b` prompts (8 heads, 4096 image tokens, 7 tokens). */
 function matmulCases(b: number): MatMulCase[] {
   const h = b * 8;
-  const c = (name: string, a: number[], bb: number[], transposeA = false, transposeB = false): MatMulCase => ({ name, a, b: bb, transposeA, transposeB });
+  const c = (name: string, a: number[], bb: number[], transposeA = false, transposeB = false): MatMulCase => ({
+    name,
+    a,
+    b: bb,
+    transposeA,
+    transposeB,
+  });
   return [
     c('token→image logits q·kᵀ', [h, 7, 16], [h, 4096, 16], false, true),
     c('token→image attn·v', [h, 7, 4096], [h, 4096, 16]),
@@ -108,7 +121,9 @@ function benchMatMuls(b: number): MatMulResult[] {
     const stockMs = timeMs(f, REPS);
     const ortMs = withOrt(() => timeMs(f, REPS));
     out.push({ ...mc, macs, stockMs: round(stockMs), ortMs: round(ortMs), speedup: round(stockMs / ortMs, 2) });
-    console.log(`  ${mc.name.padEnd(44)} [${mc.a}]${mc.transposeA ? 'ᵀ' : ''} x [${mc.b}]${mc.transposeB ? 'ᵀ' : ''}: stock ${stockMs.toFixed(2)} ms, ort ${ortMs.toFixed(2)} ms (${(stockMs / ortMs).toFixed(1)}x)`);
+    console.log(
+      `  ${mc.name.padEnd(44)} [${mc.a}]${mc.transposeA ? 'ᵀ' : ''} x [${mc.b}]${mc.transposeB ? 'ᵀ' : ''}: stock ${stockMs.toFixed(2)} ms, ort ${ortMs.toFixed(2)} ms (${(stockMs / ortMs).toFixed(1)}x)`,
+    );
     tf.dispose([a, bb]);
   }
   return out;
@@ -145,7 +160,9 @@ function randomBoxes(n: number): Float32Array {
 
 function benchSteps(predictor: SamPredictor, embedding: Tensor, b: number): StepResult {
   const boxes = tf.tensor(randomBoxes(b), [b, 4]);
-  const target = tf.tidy(() => tf.cast(tf.greater(tf.randomUniform([b, 1, 256, 256], 0, 1, 'float32', 3), 0.7), 'float32'));
+  const target = tf.tidy(() =>
+    tf.cast(tf.greater(tf.randomUniform([b, 1, 256, 256], 0, 1, 'float32', 3), 0.7), 'float32'),
+  );
   const vars = [...predictor.trainableVariables().values()];
   const cpuMs: number[] = [];
   const step = (): number => {
@@ -189,12 +206,23 @@ function benchSteps(predictor: SamPredictor, embedding: Tensor, b: number): Step
     stockCpuMsPerStep: round(stock.cpu, 1),
     ortCpuMsPerStep: round(ort.cpu, 1),
     cpuSpeedup: round(stock.cpu / ort.cpu, 2),
-    loadavg: loadavg().map((x) => x.toFixed(2)).join(' '),
-    ortKernelCalls: Object.fromEntries(Object.entries(counts).map(([k, v]) => [k, { ort: Math.round(v.ort / (STEPS + 1)), fallback: Math.round(v.fallback / (STEPS + 1)) }])),
+    loadavg: loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' '),
+    ortKernelCalls: Object.fromEntries(
+      Object.entries(counts).map(([k, v]) => [
+        k,
+        { ort: Math.round(v.ort / (STEPS + 1)), fallback: Math.round(v.fallback / (STEPS + 1)) },
+      ]),
+    ),
   };
 }
 
-function markdown(r: { machine: Record<string, unknown>; matmuls: Record<string, MatMulResult[]>; steps: StepResult[] }): string {
+function markdown(r: {
+  machine: Record<string, unknown>;
+  matmuls: Record<string, MatMulResult[]>;
+  steps: StepResult[];
+}): string {
   const m = r.machine;
   const lines = [
     '# Decoder training step: stock tfjs-wasm vs ORT-backed kernels',
@@ -222,9 +250,16 @@ function markdown(r: { machine: Record<string, unknown>; matmuls: Record<string,
     '',
   ];
   for (const [b, rows] of Object.entries(r.matmuls)) {
-    lines.push(`## Matmuls of the decoder, ${b} prompt(s) (ms per call)`, '', '| product | A | B | MACs | stock ms | ORT ms | speedup |', '| --- | --- | --- | ---: | ---: | ---: | ---: |');
+    lines.push(
+      `## Matmuls of the decoder, ${b} prompt(s) (ms per call)`,
+      '',
+      '| product | A | B | MACs | stock ms | ORT ms | speedup |',
+      '| --- | --- | --- | ---: | ---: | ---: | ---: |',
+    );
     for (const x of rows) {
-      lines.push(`| ${x.name} | [${x.a.join(',')}]${x.transposeA ? 'ᵀ' : ''} | [${x.b.join(',')}]${x.transposeB ? 'ᵀ' : ''} | ${(x.macs / 1e6).toFixed(1)}M | ${x.stockMs} | ${x.ortMs} | ${x.speedup}x |`);
+      lines.push(
+        `| ${x.name} | [${x.a.join(',')}]${x.transposeA ? 'ᵀ' : ''} | [${x.b.join(',')}]${x.transposeB ? 'ᵀ' : ''} | ${(x.macs / 1e6).toFixed(1)}M | ${x.stockMs} | ${x.ortMs} | ${x.speedup}x |`,
+      );
     }
     lines.push('');
   }
@@ -242,7 +277,9 @@ async function main(): Promise<void> {
     tfjs: tf.version.tfjs,
     onnxruntime: ortPkg.version,
     date: new Date().toISOString(),
-    loadavgStart: loadavg().map((x) => x.toFixed(2)).join(' '),
+    loadavgStart: loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' '),
   };
   console.log('machine', machine);
 
@@ -259,13 +296,25 @@ async function main(): Promise<void> {
   const steps: StepResult[] = [];
   for (const b of BATCHES) {
     const r = benchSteps(predictor, embedding, b);
-    console.log(`step, ${b} prompt(s): stock ${r.stockMsPerStep} ms (${r.stockMsPerPrompt}/prompt), ort ${r.ortMsPerStep} ms (${r.ortMsPerPrompt}/prompt): ${r.speedup}x`);
+    console.log(
+      `step, ${b} prompt(s): stock ${r.stockMsPerStep} ms (${r.stockMsPerPrompt}/prompt), ort ${r.ortMsPerStep} ms (${r.ortMsPerPrompt}/prompt): ${r.speedup}x`,
+    );
     steps.push(r);
   }
   embedding.dispose();
   predictor.dispose();
 
-  const result = { machine: { ...machine, loadavgEnd: loadavg().map((x) => x.toFixed(2)).join(' ') }, settings: { reps: REPS, steps: STEPS }, matmuls, steps };
+  const result = {
+    machine: {
+      ...machine,
+      loadavgEnd: loadavg()
+        .map((x) => x.toFixed(2))
+        .join(' '),
+    },
+    settings: { reps: REPS, steps: STEPS },
+    matmuls,
+    steps,
+  };
   const dir = join(ROOT, 'bench', 'results');
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'decoder-step.json'), `${JSON.stringify(result, null, 2)}\n`);

@@ -49,8 +49,19 @@ async function bench(label: string, load: () => Promise<SamModel>): Promise<Row>
   let params = 0;
   for (const [k, t] of model.weights) if (k.startsWith('image_encoder.')) params += t.data.length;
   await model.release();
-  const row = { model: label, source: model.source.path, params, loadSeconds, buildSessionSeconds, preprocessSeconds, secondsPerImage: median(times), runs: times };
-  console.log(`${label}: ${row.secondsPerImage.toFixed(3)} s/image (median of ${runs}), session build ${buildSessionSeconds.toFixed(2)} s`);
+  const row = {
+    model: label,
+    source: model.source.path,
+    params,
+    loadSeconds,
+    buildSessionSeconds,
+    preprocessSeconds,
+    secondsPerImage: median(times),
+    runs: times,
+  };
+  console.log(
+    `${label}: ${row.secondsPerImage.toFixed(3)} s/image (median of ${runs}), session build ${buildSessionSeconds.toFixed(2)} s`,
+  );
   return row;
 }
 
@@ -60,7 +71,12 @@ const rows = [
   await bench('vit_mini (fixture: embed 192, depth 4)', () => SamModel.load(resolve(ref, 'vit_mini.pth'))),
   await bench('vit_b (seeded, preset size)', async () => SamModel.seeded('vit_b', 0)),
 ];
-const result = { benchmark: 'image encoder, onnxruntime-node CPU, 1024x1024 input (dog.jpg)', machine, runsPerModel: runs, results: rows };
+const result = {
+  benchmark: 'image encoder, onnxruntime-node CPU, 1024x1024 input (dog.jpg)',
+  machine,
+  runsPerModel: runs,
+  results: rows,
+};
 writeResult(resolve(import.meta.dirname, 'results/embed.json'), JSON.stringify(result, null, 2));
 const md = [
   '# Image encoder: seconds per image (onnxruntime-node, CPU)',
@@ -70,7 +86,10 @@ const md = [
   '',
   '| model | encoder params | s / image (median) | session build s | checkpoint load s | pre-processing s |',
   '| --- | ---: | ---: | ---: | ---: | ---: |',
-  ...rows.map((r) => `| ${r.model} | ${(r.params / 1e6).toFixed(1)} M | ${r.secondsPerImage.toFixed(3)} | ${r.buildSessionSeconds.toFixed(2)} | ${r.loadSeconds.toFixed(2)} | ${r.preprocessSeconds.toFixed(3)} |`),
+  ...rows.map(
+    (r) =>
+      `| ${r.model} | ${(r.params / 1e6).toFixed(1)} M | ${r.secondsPerImage.toFixed(3)} | ${r.buildSessionSeconds.toFixed(2)} | ${r.loadSeconds.toFixed(2)} | ${r.preprocessSeconds.toFixed(3)} |`,
+  ),
   '',
   'Reproduce: `pnpm bench:embed` (writes bench/results/embed.json and this file).',
 ];

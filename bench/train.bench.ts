@@ -13,14 +13,26 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
-  Adam, defaultTrainConfig, evaluate, loadRunState, openDataset, openModel, pickSubset, setupRuntime, TargetStore, trainEpoch,
+  Adam,
+  defaultTrainConfig,
+  evaluate,
+  loadRunState,
+  openDataset,
+  openModel,
+  pickSubset,
+  setupRuntime,
+  TargetStore,
+  trainEpoch,
 } from '@samtune/trainer';
 import { machineInfo, median, writeResult } from './machine.js';
 
 const { values } = parseArgs({
   options: {
     epochs: { type: 'string', default: '1' },
-    checkpoint: { type: 'string', default: resolve(import.meta.dirname, '../../shared/fixtures/sam-reference/tinyvit.pth') },
+    checkpoint: {
+      type: 'string',
+      default: resolve(import.meta.dirname, '../../shared/fixtures/sam-reference/tinyvit.pth'),
+    },
     'data-root': { type: 'string', default: resolve(import.meta.dirname, '../../shared/datasets/plant-seg-coco') },
     'no-ort-kernels': { type: 'boolean', default: false },
     'from-run': { type: 'string' },
@@ -56,7 +68,10 @@ async function measure(): Promise<Result> {
   const cacheDir = mkdtempSync(join(tmpdir(), 'samtune-bench-train-'));
   try {
     const model = await openModel(values.checkpoint as string, cacheDir);
-    const fill = await model.cache.fill(train.items.map((i) => i.imagePath), (p) => process.stderr.write(`\rembedding ${p.done}/${p.total}`));
+    const fill = await model.cache.fill(
+      train.items.map((i) => i.imagePath),
+      (p) => process.stderr.write(`\rembedding ${p.done}/${p.total}`),
+    );
     process.stderr.write('\n');
     await model.cache.fill(val.items.map((i) => i.imagePath));
     const targets = new TargetStore(0, false);
@@ -70,7 +85,13 @@ async function measure(): Promise<Result> {
     for (let epoch = 1; epoch <= Number(values.epochs); epoch++) {
       const t0 = performance.now();
       const totals = await trainEpoch({
-        config: c, predictor: model.predictor, optimizer, cache: model.cache, targets, items: train.items, epoch,
+        config: c,
+        predictor: model.predictor,
+        optimizer,
+        cache: model.cache,
+        targets,
+        items: train.items,
+        epoch,
         onEvent: (e) => e.type === 'step' && process.stderr.write(`\repoch ${epoch} step ${e.step}/${e.steps}`),
       });
       epochSeconds.push((performance.now() - t0) / 1000);
@@ -78,16 +99,36 @@ async function measure(): Promise<Result> {
       prompts = totals.prompts;
       steps = totals.steps;
       const t1 = performance.now();
-      const m = await evaluate({ predictor: model.predictor, cache: model.cache, targets, items: val.items, prompt: c.prompt, maxInstances: 0, microBatch: c.training.microBatch });
+      const m = await evaluate({
+        predictor: model.predictor,
+        cache: model.cache,
+        targets,
+        items: val.items,
+        prompt: c.prompt,
+        maxInstances: 0,
+        microBatch: c.training.microBatch,
+      });
       validationSeconds.push((performance.now() - t1) / 1000);
       valPrompts = m.instances;
     }
     model.dispose();
     const med = median(epochSeconds);
     return {
-      source: `measured by bench/train.bench.ts (${values.epochs} epoch(s), empty embedding cache)`, machine: machineInfo(), backend: runtime.detail,
-      dataset: values['data-root'] as string, checkpoint: values.checkpoint as string, trainImages: train.items.length, trainPrompts: prompts, stepsPerEpoch: steps,
-      firstPassSeconds: fill.seconds, firstPassImages: fill.total, epochSeconds, medianEpochSeconds: med, secondsPerPrompt: med / prompts, validationSeconds, validationPrompts: valPrompts,
+      source: `measured by bench/train.bench.ts (${values.epochs} epoch(s), empty embedding cache)`,
+      machine: machineInfo(),
+      backend: runtime.detail,
+      dataset: values['data-root'] as string,
+      checkpoint: values.checkpoint as string,
+      trainImages: train.items.length,
+      trainPrompts: prompts,
+      stepsPerEpoch: steps,
+      firstPassSeconds: fill.seconds,
+      firstPassImages: fill.total,
+      epochSeconds,
+      medianEpochSeconds: med,
+      secondsPerPrompt: med / prompts,
+      validationSeconds,
+      validationPrompts: valPrompts,
     };
   } finally {
     rmSync(cacheDir, { recursive: true, force: true });
@@ -105,10 +146,20 @@ async function fromRun(dir: string): Promise<Result> {
   const prompts = h[0]?.prompts ?? 0;
   return {
     source: `derived from the training run ${dir} (state.safetensors: per-epoch wall times and the first embedding pass of that run; the machine was shared, see loadAverage1m at the time of derivation)`,
-    machine: machineInfo(), backend: meta.backend, dataset: meta.config.data.root, checkpoint: meta.baseCheckpoint.path,
-    trainImages, trainPrompts: prompts, stepsPerEpoch: h[0]?.steps ?? 0,
-    firstPassSeconds: meta.embeddingPass?.seconds ?? Number.NaN, firstPassImages: meta.embeddingPass ? meta.embeddingPass.computed + meta.embeddingPass.hits : 0,
-    epochSeconds, medianEpochSeconds: med, secondsPerPrompt: med / prompts, validationSeconds: h.map((r) => r.valSeconds), validationPrompts: h[0]?.val.instances ?? 0,
+    machine: machineInfo(),
+    backend: meta.backend,
+    dataset: meta.config.data.root,
+    checkpoint: meta.baseCheckpoint.path,
+    trainImages,
+    trainPrompts: prompts,
+    stepsPerEpoch: h[0]?.steps ?? 0,
+    firstPassSeconds: meta.embeddingPass?.seconds ?? Number.NaN,
+    firstPassImages: meta.embeddingPass ? meta.embeddingPass.computed + meta.embeddingPass.hits : 0,
+    epochSeconds,
+    medianEpochSeconds: med,
+    secondsPerPrompt: med / prompts,
+    validationSeconds: h.map((r) => r.valSeconds),
+    validationPrompts: h[0]?.val.instances ?? 0,
   };
 }
 

@@ -34,7 +34,10 @@ for (const [subset, want] of Object.entries(PICK)) {
       .toFile(join(DST, subset, im.file_name));
   }
   const out = {
-    info: { ...coco.info, description: `plant-mini: ${images.length} photos of plant-seg-coco/${subset}, downscaled 4x (CC BY 4.0)` },
+    info: {
+      ...coco.info,
+      description: `plant-mini: ${images.length} photos of plant-seg-coco/${subset}, downscaled 4x (CC BY 4.0)`,
+    },
     licenses: coco.licenses,
     categories: coco.categories,
     images: images.map((im) => ({ ...im, width: Math.round(im.width * SCALE), height: Math.round(im.height * SCALE) })),

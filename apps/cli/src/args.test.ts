@@ -13,6 +13,8 @@ describe('cli args', () => {
     expect(() => parseBox('5,5,1,9')).toThrow(/needs x0 < x1/);
     expect(() => parseFlags(['--nope'], { out: { type: 'string' } })).toThrow(UsageError);
     expect(() => required(undefined, 'out')).toThrow(/missing required flag --out/);
-    expect(parseFlags(['--out', 'x', '--multimask'], { out: { type: 'string' }, multimask: { type: 'boolean' } })).toEqual({ out: 'x', multimask: true });
+    expect(
+      parseFlags(['--out', 'x', '--multimask'], { out: { type: 'string' }, multimask: { type: 'boolean' } }),
+    ).toEqual({ out: 'x', multimask: true });
   });
 });

@@ -7,7 +7,9 @@ import { UsageError } from './command.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 /** Parsed flag values of `parseFlags` for an options table `O`. */
-export type Flags<O extends Options> = ReturnType<typeof parseArgs<{ args: string[]; options: O; strict: true; allowPositionals: false }>>['values'];
+export type Flags<O extends Options> = ReturnType<
+  typeof parseArgs<{ args: string[]; options: O; strict: true; allowPositionals: false }>
+>['values'];
 
 /** `parseArgs` (strict, no positionals) whose errors are `UsageError`s. */
 export function parseFlags<O extends Options>(argv: string[], options: O): Flags<O> {
@@ -35,8 +37,13 @@ function numbers(text: string, flag: string, count: number, what: string): numbe
 
 /** `--point x,y,label` in original image pixels; label 1 (foreground) or 0 (background). */
 export function parsePoint(text: string): { x: number; y: number; label: number } {
-  const [x, y, label] = numbers(text, 'point', 3, 'x,y,label with label 1 (foreground) or 0 (background)') as [number, number, number];
-  if (label !== 0 && label !== 1) throw new UsageError(`--point '${text}': label must be 1 (foreground) or 0 (background), got ${label}`);
+  const [x, y, label] = numbers(text, 'point', 3, 'x,y,label with label 1 (foreground) or 0 (background)') as [
+    number,
+    number,
+    number,
+  ];
+  if (label !== 0 && label !== 1)
+    throw new UsageError(`--point '${text}': label must be 1 (foreground) or 0 (background), got ${label}`);
   return { x, y, label };
 }
 

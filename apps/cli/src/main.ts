@@ -10,11 +10,15 @@ const io: CliIO = {
 
 function help(): string {
   const rows = COMMANDS.map((c) => `  ${c.path.join(' ').padEnd(16)} ${c.summary}`);
-  return ['usage: samtune <command> [flags]   (samtune <command> --help for its flags)', '', 'commands:', ...rows].join('\n');
+  return ['usage: samtune <command> [flags]   (samtune <command> --help for its flags)', '', 'commands:', ...rows].join(
+    '\n',
+  );
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const cmd = COMMANDS.filter((c) => c.path.every((w, i) => argv[i] === w)).sort((a, b) => b.path.length - a.path.length)[0];
+  const cmd = COMMANDS.filter((c) => c.path.every((w, i) => argv[i] === w)).sort(
+    (a, b) => b.path.length - a.path.length,
+  )[0];
   if (!cmd) {
     if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
       io.out(help());

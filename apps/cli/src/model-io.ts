@@ -16,7 +16,9 @@ export async function loadModel(checkpoint: string, io: CliIO): Promise<SamModel
     },
   });
   bar?.done();
-  io.err(`model: ${model.config.name} (${model.config.imageEncoder.kind}) from ${model.source.path} sha256 ${model.source.sha256.slice(0, 12)}`);
+  io.err(
+    `model: ${model.config.name} (${model.config.imageEncoder.kind}) from ${model.source.path} sha256 ${model.source.sha256.slice(0, 12)}`,
+  );
   return model;
 }
 

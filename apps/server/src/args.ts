@@ -29,7 +29,8 @@ export interface ServerArgs {
 function integer(v: string | undefined, flag: string, fallback: number, min: number, max: number): number {
   if (v === undefined) return fallback;
   const n = Number(v);
-  if (!/^\d+$/.test(v) || n < min || n > max) throw new UsageError(`--${flag}: expected an integer in [${min}, ${max}], got '${v}'`);
+  if (!/^\d+$/.test(v) || n < min || n > max)
+    throw new UsageError(`--${flag}: expected an integer in [${min}, ${max}], got '${v}'`);
   return n;
 }
 

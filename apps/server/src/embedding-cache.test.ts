@@ -3,7 +3,11 @@ import { describe, expect, it } from 'vitest';
 import { EmbeddingCache } from './embedding-cache.js';
 import { SerialQueue } from './serial-queue.js';
 
-const emb: ImageEmbedding = { embedding: floatTensor(new Float32Array(1), [1, 1, 1, 1]), originalSize: [2, 3], inputSize: [2, 3] };
+const emb: ImageEmbedding = {
+  embedding: floatTensor(new Float32Array(1), [1, 1, 1, 1]),
+  originalSize: [2, 3],
+  inputSize: [2, 3],
+};
 const entry = (id: string) => ({ id, embedding: emb });
 
 describe('EmbeddingCache', () => {
@@ -40,16 +44,18 @@ describe('SerialQueue', () => {
     const q = new SerialQueue();
     const log: string[] = [];
     let running = 0;
-    const task = (name: string, ms: number, fail = false) => async () => {
-      running++;
-      expect(running).toBe(1);
-      log.push(`start ${name}`);
-      await new Promise((r) => setTimeout(r, ms));
-      log.push(`end ${name}`);
-      running--;
-      if (fail) throw new Error(name);
-      return name;
-    };
+    const task =
+      (name: string, ms: number, fail = false) =>
+      async () => {
+        running++;
+        expect(running).toBe(1);
+        log.push(`start ${name}`);
+        await new Promise((r) => setTimeout(r, ms));
+        log.push(`end ${name}`);
+        running--;
+        if (fail) throw new Error(name);
+        return name;
+      };
     const results = await Promise.allSettled([q.run(task('a', 10)), q.run(task('b', 1, true)), q.run(task('c', 1))]);
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
     expect(log).toEqual(['start a', 'end a', 'start b', 'end b', 'start c', 'end c']);

@@ -18,7 +18,8 @@ export class EmbeddingCache {
 
   /** @param capacity most embeddings kept (>= 1); the least recently used one is dropped first. */
   constructor(readonly capacity: number) {
-    if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`EmbeddingCache(capacity): expected an integer >= 1, got ${capacity}`);
+    if (!Number.isInteger(capacity) || capacity < 1)
+      throw new RangeError(`EmbeddingCache(capacity): expected an integer >= 1, got ${capacity}`);
   }
 
   /** Embeddings held now. */
@@ -46,7 +47,10 @@ export class EmbeddingCache {
    * the same `make`. A failed `make` caches nothing.
    * @returns the entry and whether it was already cached
    */
-  async getOrCreate(id: string, make: () => Promise<CachedEmbedding>): Promise<{ entry: CachedEmbedding; cached: boolean }> {
+  async getOrCreate(
+    id: string,
+    make: () => Promise<CachedEmbedding>,
+  ): Promise<{ entry: CachedEmbedding; cached: boolean }> {
     const hit = this.get(id);
     if (hit) return { entry: hit, cached: true };
     let pending = this.inFlight.get(id);

@@ -86,7 +86,8 @@ const PACKAGE_ERROR_STATUS: Readonly<Record<string, number>> = {
 
 /** The status and JSON body for any thrown value (500 for everything unexpected). */
 export function errorReply(err: unknown): { status: number; body: { error: { name: string; message: string } } } {
-  if (err instanceof HttpError) return { status: err.status, body: { error: { name: err.name, message: err.message } } };
+  if (err instanceof HttpError)
+    return { status: err.status, body: { error: { name: err.name, message: err.message } } };
   const e = err instanceof Error ? err : new Error(String(err));
   const status = PACKAGE_ERROR_STATUS[e.name] ?? 500;
   return { status, body: { error: { name: e.name, message: e.message } } };

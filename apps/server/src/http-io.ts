@@ -14,7 +14,9 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
     let size = 0;
     let tooLarge = Number.isFinite(declared) && declared > limit;
     const fail = (): PayloadTooLargeError =>
-      new PayloadTooLargeError(`body: expected at most ${limit} bytes, got ${Number.isFinite(declared) ? declared : `more than ${limit}`} bytes`);
+      new PayloadTooLargeError(
+        `body: expected at most ${limit} bytes, got ${Number.isFinite(declared) ? declared : `more than ${limit}`} bytes`,
+      );
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
       if (size > limit) tooLarge = true;
@@ -36,10 +38,14 @@ export function parseJsonObject(body: Buffer): Record<string, unknown> {
   try {
     value = JSON.parse(body.toString('utf8'));
   } catch (err) {
-    throw new InvalidJsonError(`body: expected a JSON object, got invalid JSON (${err instanceof Error ? err.message : String(err)})`);
+    throw new InvalidJsonError(
+      `body: expected a JSON object, got invalid JSON (${err instanceof Error ? err.message : String(err)})`,
+    );
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new InvalidJsonError(`body: expected a JSON object, got ${Array.isArray(value) ? 'an array' : value === null ? 'null' : typeof value}`);
+    throw new InvalidJsonError(
+      `body: expected a JSON object, got ${Array.isArray(value) ? 'an array' : value === null ? 'null' : typeof value}`,
+    );
   }
   return value as Record<string, unknown>;
 }
@@ -47,13 +53,21 @@ export function parseJsonObject(body: Buffer): Record<string, unknown> {
 /** Sends `value` as JSON with `status`. */
 export function sendJson(res: ServerResponse, status: number, value: unknown): void {
   const text = JSON.stringify(value);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+    'cache-control': 'no-store',
+  });
   res.end(text);
 }
 
 /** Sends bytes with a content type. */
 export function sendBytes(res: ServerResponse, contentType: string, bytes: Buffer | string): void {
-  res.writeHead(200, { 'content-type': contentType, 'content-length': Buffer.byteLength(bytes), 'cache-control': 'no-store' });
+  res.writeHead(200, {
+    'content-type': contentType,
+    'content-length': Buffer.byteLength(bytes),
+    'cache-control': 'no-store',
+  });
   res.end(bytes);
 }
 
@@ -66,6 +80,10 @@ export function sendError(res: ServerResponse, err: unknown): void {
   }
   const extra: Record<string, string> = status === 413 ? { connection: 'close' } : {};
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), ...extra });
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+    ...extra,
+  });
   res.end(text);
 }

@@ -39,8 +39,13 @@ export async function listImages(dir: string): Promise<string[]> {
  *   NotFoundError (404) when no such file exists.
  */
 export async function resolveImage(dir: string | undefined, name: unknown, field: string): Promise<string> {
-  if (dir === undefined) throw new InvalidFieldError(field, 'the server was started without --images, so no image can be named; send the image bytes instead');
-  if (typeof name !== 'string' || name.length === 0) throw new InvalidFieldError(field, `expected an image name under --images, got ${JSON.stringify(name)}`);
+  if (dir === undefined)
+    throw new InvalidFieldError(
+      field,
+      'the server was started without --images, so no image can be named; send the image bytes instead',
+    );
+  if (typeof name !== 'string' || name.length === 0)
+    throw new InvalidFieldError(field, `expected an image name under --images, got ${JSON.stringify(name)}`);
   const root = resolve(dir);
   const path = resolve(root, name);
   const rel = relative(root, path);

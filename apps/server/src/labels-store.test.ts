@@ -18,7 +18,12 @@ describe('LabelStore', () => {
   it('writes COCO with area, bbox and category ids, and replaces one image on a second save', async () => {
     const store = new LabelStore(dir);
     expect(await store.read()).toEqual({ images: [], annotations: [], categories: [] });
-    expect(await store.save('a.jpg', 4, 3, [{ category: 'leaf', segmentation: SEG, score: 0.9 }, { category: 'stem', segmentation: SEG2 }])).toEqual({
+    expect(
+      await store.save('a.jpg', 4, 3, [
+        { category: 'leaf', segmentation: SEG, score: 0.9 },
+        { category: 'stem', segmentation: SEG2 },
+      ]),
+    ).toEqual({
       file: join(dir, LABELS_FILE),
       imageId: 1,
       saved: 2,
@@ -26,9 +31,24 @@ describe('LabelStore', () => {
     });
     await store.save('b.jpg', 4, 3, [{ category: 'stem', segmentation: SEG }]);
     const doc = JSON.parse(readFileSync(join(dir, LABELS_FILE), 'utf8'));
-    expect(doc.categories).toEqual([{ id: 1, name: 'leaf', supercategory: 'none' }, { id: 2, name: 'stem', supercategory: 'none' }]);
-    expect(doc.images).toEqual([{ id: 1, file_name: 'a.jpg', width: 4, height: 3 }, { id: 2, file_name: 'b.jpg', width: 4, height: 3 }]);
-    expect(doc.annotations[0]).toEqual({ id: 1, image_id: 1, category_id: 1, segmentation: { size: [3, 4], counts: [3, 2, 7] }, area: 2, bbox: [1, 0, 1, 2], iscrowd: 0, score: 0.9 });
+    expect(doc.categories).toEqual([
+      { id: 1, name: 'leaf', supercategory: 'none' },
+      { id: 2, name: 'stem', supercategory: 'none' },
+    ]);
+    expect(doc.images).toEqual([
+      { id: 1, file_name: 'a.jpg', width: 4, height: 3 },
+      { id: 2, file_name: 'b.jpg', width: 4, height: 3 },
+    ]);
+    expect(doc.annotations[0]).toEqual({
+      id: 1,
+      image_id: 1,
+      category_id: 1,
+      segmentation: { size: [3, 4], counts: [3, 2, 7] },
+      area: 2,
+      bbox: [1, 0, 1, 2],
+      iscrowd: 0,
+      score: 0.9,
+    });
     expect(doc.annotations[1]).toMatchObject({ id: 2, image_id: 1, category_id: 2, area: 1, bbox: [3, 2, 1, 1] });
     expect(doc.annotations[2]).toMatchObject({ id: 3, image_id: 2, category_id: 2 });
 
@@ -41,12 +61,23 @@ describe('LabelStore', () => {
   });
 
   it('keeps unknown fields of an existing file and refuses to overwrite a corrupt one', async () => {
-    writeFileSync(join(dir, LABELS_FILE), JSON.stringify({ info: { year: 2024 }, images: [{ id: 7, file_name: 'x.jpg', width: 4, height: 3 }], annotations: [], categories: [{ id: 5, name: 'leaf' }] }));
+    writeFileSync(
+      join(dir, LABELS_FILE),
+      JSON.stringify({
+        info: { year: 2024 },
+        images: [{ id: 7, file_name: 'x.jpg', width: 4, height: 3 }],
+        annotations: [],
+        categories: [{ id: 5, name: 'leaf' }],
+      }),
+    );
     const store = new LabelStore(dir);
     await store.save('a.jpg', 4, 3, [{ category: 'leaf', segmentation: SEG }]);
     const doc = await store.read();
     expect(doc.info).toEqual({ year: 2024 });
-    expect(doc.images.map((im) => [im.id, im.file_name])).toEqual([[7, 'x.jpg'], [8, 'a.jpg']]);
+    expect(doc.images.map((im) => [im.id, im.file_name])).toEqual([
+      [7, 'x.jpg'],
+      [8, 'a.jpg'],
+    ]);
     expect(doc.annotations[0]?.category_id).toBe(5);
 
     writeFileSync(join(dir, LABELS_FILE), '{"images": [');
@@ -59,6 +90,8 @@ describe('LabelStore', () => {
     expect(() => store.save('a.jpg', 5, 3, [{ category: 'leaf', segmentation: SEG }])).toThrow(
       new InvalidFieldError('annotations[0].segmentation.size', "expected [3, 5] (the size of 'a.jpg'), got [3, 4]"),
     );
-    expect(() => store.save('a.jpg', 4, 3, [{ category: 'leaf', segmentation: { size: [3, 4], counts: [12] } }])).toThrow(/annotations\[0\]\.segmentation: expected a mask with at least one foreground pixel/);
+    expect(() =>
+      store.save('a.jpg', 4, 3, [{ category: 'leaf', segmentation: { size: [3, 4], counts: [12] } }]),
+    ).toThrow(/annotations\[0\]\.segmentation: expected a mask with at least one foreground pixel/);
   });
 });

@@ -67,7 +67,8 @@ export interface SaveResult {
   readonly total: number;
 }
 
-const maxId = (items: readonly { id: number }[]): number => items.reduce((m, x) => Math.max(m, typeof x.id === 'number' ? x.id : 0), 0);
+const maxId = (items: readonly { id: number }[]): number =>
+  items.reduce((m, x) => Math.max(m, typeof x.id === 'number' ? x.id : 0), 0);
 
 export class LabelStore {
   private readonly queue = new SerialQueue();
@@ -91,13 +92,27 @@ export class LabelStore {
     try {
       doc = JSON.parse(text);
     } catch (err) {
-      throw new LabelsFileError(`LabelStore.read(): ${this.file} is not valid JSON (${(err as Error).message}); fix or move it, it is not overwritten`);
+      throw new LabelsFileError(
+        `LabelStore.read(): ${this.file} is not valid JSON (${(err as Error).message}); fix or move it, it is not overwritten`,
+      );
     }
     const o = doc as Partial<CocoDocument> | null;
-    if (typeof o !== 'object' || o === null || Array.isArray(o) || [o.images, o.annotations, o.categories].some((v) => v !== undefined && !Array.isArray(v))) {
-      throw new LabelsFileError(`LabelStore.read(): ${this.file} is not a COCO object {images: [], annotations: [], categories: []}; fix or move it, it is not overwritten`);
+    if (
+      typeof o !== 'object' ||
+      o === null ||
+      Array.isArray(o) ||
+      [o.images, o.annotations, o.categories].some((v) => v !== undefined && !Array.isArray(v))
+    ) {
+      throw new LabelsFileError(
+        `LabelStore.read(): ${this.file} is not a COCO object {images: [], annotations: [], categories: []}; fix or move it, it is not overwritten`,
+      );
     }
-    return { ...o, images: o.images ?? [], annotations: o.annotations ?? [], categories: o.categories ?? [] } as CocoDocument;
+    return {
+      ...o,
+      images: o.images ?? [],
+      annotations: o.annotations ?? [],
+      categories: o.categories ?? [],
+    } as CocoDocument;
   }
 
   /** The document restricted to one image (`file_name`), with all categories. */
@@ -117,9 +132,16 @@ export class LabelStore {
     labels.forEach((l, i) => {
       const [h, w] = l.segmentation.size;
       if (h !== height || w !== width) {
-        throw new InvalidFieldError(`annotations[${i}].segmentation.size`, `expected [${height}, ${width}] (the size of '${fileName}'), got [${h}, ${w}]`);
+        throw new InvalidFieldError(
+          `annotations[${i}].segmentation.size`,
+          `expected [${height}, ${width}] (the size of '${fileName}'), got [${h}, ${w}]`,
+        );
       }
-      if (rleArea(l.segmentation) === 0) throw new InvalidFieldError(`annotations[${i}].segmentation`, 'expected a mask with at least one foreground pixel, got an empty mask');
+      if (rleArea(l.segmentation) === 0)
+        throw new InvalidFieldError(
+          `annotations[${i}].segmentation`,
+          'expected a mask with at least one foreground pixel, got an empty mask',
+        );
     });
     return this.queue.run(async () => {
       const doc = await this.read();

@@ -33,7 +33,9 @@ async function main(argv: string[]): Promise<number> {
       lastPct = pct;
     },
   });
-  err(`model: ${model.config.name} (${model.config.imageEncoder.kind}) from ${model.source.path} sha256 ${model.source.sha256.slice(0, 12)}`);
+  err(
+    `model: ${model.config.name} (${model.config.imageEncoder.kind}) from ${model.source.path} sha256 ${model.source.sha256.slice(0, 12)}`,
+  );
   const srv = await startServer({
     model,
     ...(args.images === undefined ? {} : { imagesDir: args.images }),
@@ -42,7 +44,9 @@ async function main(argv: string[]): Promise<number> {
     cacheSize: args.cache,
     log: (line) => err(`${new Date().toISOString()} ${line}`),
   });
-  err(`samtune-server: listening on ${srv.url}/ ${args.images ? `(images: ${args.images})` : '(no --images: uploads only)'}`);
+  err(
+    `samtune-server: listening on ${srv.url}/ ${args.images ? `(images: ${args.images})` : '(no --images: uploads only)'}`,
+  );
   const stop = (signal: string): void => {
     err(`samtune-server: ${signal}, closing`);
     void srv

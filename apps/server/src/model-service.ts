@@ -59,7 +59,11 @@ async function decodeBytes(bytes: Uint8Array): Promise<RgbImage> {
     await writeFile(file, bytes);
     return await readImage(file);
   } catch (err) {
-    if (err instanceof ImageReadError) throw new InvalidFieldError('body', `expected image bytes (JPEG, PNG, WebP, TIFF, …), got ${bytes.length} bytes that do not decode: ${err.reason}`);
+    if (err instanceof ImageReadError)
+      throw new InvalidFieldError(
+        'body',
+        `expected image bytes (JPEG, PNG, WebP, TIFF, …), got ${bytes.length} bytes that do not decode: ${err.reason}`,
+      );
     throw err;
   } finally {
     await rm(dir, { recursive: true, force: true });
@@ -121,7 +125,9 @@ export class ModelService {
     const plane = width * height;
     const logits = res.masks?.data ?? new Float32Array(0);
     const masks = iou.map((_, m) => {
-      const rle = maskToCocoRle(logitsToMask(logits.subarray(m * plane, (m + 1) * plane), width, height, this.model.config.maskThreshold));
+      const rle = maskToCocoRle(
+        logitsToMask(logits.subarray(m * plane, (m + 1) * plane), width, height, this.model.config.maskThreshold),
+      );
       return { ...rle, area: rleArea(rle) };
     });
     return { id: req.id, width, height, multimask, iou, masks, best: selectMaskIndex(iou) };

@@ -37,8 +37,12 @@ describe('COCO uncompressed RLE', () => {
   });
 
   it('names the problem of invalid counts', () => {
-    expect(rleProblem({ size: [3, 4], counts: [3, 2] })).toBe('counts: expected counts to sum to h*w = 3*4 = 12, got 5');
-    expect(rleProblem({ size: [3, 4], counts: [3, -1, 10] })).toMatch(/^counts: expected non-negative integer counts, got -1 at index 1/);
+    expect(rleProblem({ size: [3, 4], counts: [3, 2] })).toBe(
+      'counts: expected counts to sum to h*w = 3*4 = 12, got 5',
+    );
+    expect(rleProblem({ size: [3, 4], counts: [3, -1, 10] })).toMatch(
+      /^counts: expected non-negative integer counts, got -1 at index 1/,
+    );
     expect(rleProblem({ size: [0, 4], counts: [] })).toMatch(/^size: expected \[H,W\] with positive integers/);
     expect(() => cocoRleToMask({ size: [3, 4], counts: [1.5, 10.5] })).toThrow(RleError);
   });

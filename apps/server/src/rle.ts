@@ -29,7 +29,8 @@ export function maskToCocoRle(mask: BinaryMask): CocoRle {
  */
 export function rleProblem(rle: CocoRle): string | undefined {
   const [h, w] = rle.size;
-  if (!Number.isInteger(h) || !Number.isInteger(w) || h <= 0 || w <= 0) return `size: expected [H,W] with positive integers, got [${rle.size.join(',')}]`;
+  if (!Number.isInteger(h) || !Number.isInteger(w) || h <= 0 || w <= 0)
+    return `size: expected [H,W] with positive integers, got [${rle.size.join(',')}]`;
   const problem = checkRleCounts(rle.counts, h, w);
   return problem && `counts: ${problem}`;
 }

@@ -31,7 +31,10 @@ interface Reply {
   body: Record<string, unknown> & { error?: { name: string; message: string } };
 }
 
-async function call(path: string, init: { method?: string; json?: unknown; body?: string | Uint8Array; type?: string } = {}): Promise<Reply> {
+async function call(
+  path: string,
+  init: { method?: string; json?: unknown; body?: string | Uint8Array; type?: string } = {},
+): Promise<Reply> {
   const headers: Record<string, string> = {};
   let body: string | Uint8Array | undefined = init.body;
   if (init.json !== undefined) {
@@ -39,7 +42,11 @@ async function call(path: string, init: { method?: string; json?: unknown; body?
     headers['content-type'] = 'application/json';
   }
   if (init.type) headers['content-type'] = init.type;
-  const res = await fetch(`${srv.url}${path}`, { method: init.method ?? (body === undefined ? 'GET' : 'POST'), headers, ...(body === undefined ? {} : { body }) });
+  const res = await fetch(`${srv.url}${path}`, {
+    method: init.method ?? (body === undefined ? 'GET' : 'POST'),
+    headers,
+    ...(body === undefined ? {} : { body }),
+  });
   return { status: res.status, body: (await res.json()) as Reply['body'] };
 }
 
@@ -55,7 +62,7 @@ function mismatchAgainstLowRes(mask: CocoRle, lowRes: FloatTensor, m: number): n
   const expected = lowResToOriginal(lowRes.data.subarray(m * plane, (m + 1) * plane), new ResizeGeometry([534, 800]));
   const got = cocoRleToMask(mask).data;
   let diff = 0;
-  for (let i = 0; i < got.length; i++) if ((got[i] === 1) !== ((expected[i] as number) > 0)) diff++;
+  for (let i = 0; i < got.length; i++) if ((got[i] === 1) !== (expected[i] as number) > 0) diff++;
   return diff;
 }
 
@@ -64,7 +71,14 @@ beforeAll(async () => {
   copyFileSync(referencePath('dog.jpg'), join(dir, 'dog.jpg'));
   ref = readSafetensors(referencePath('tinyvit_outputs.safetensors')).tensors as Map<string, FloatTensor>;
   model = await SamModel.load(referencePath('tinyvit.pth'));
-  srv = await startServer({ model, imagesDir: dir, port: 0, host: '127.0.0.1', cacheSize: 2, maxImageBytes: MAX_IMAGE_BYTES });
+  srv = await startServer({
+    model,
+    imagesDir: dir,
+    port: 0,
+    host: '127.0.0.1',
+    cacheSize: 2,
+    maxImageBytes: MAX_IMAGE_BYTES,
+  });
 });
 
 afterAll(async () => {
@@ -77,7 +91,12 @@ describe('samtune-server', () => {
   it('reports the model, its config, the backend and the checkpoint sha256', async () => {
     const { status, body } = await call('/api/health');
     expect(status).toBe(200);
-    expect(body).toMatchObject({ ok: true, model: 'tiny_vit', config: { imageEncoder: { kind: 'tiny_vit', imgSize: 1024 } }, images: dir });
+    expect(body).toMatchObject({
+      ok: true,
+      model: 'tiny_vit',
+      config: { imageEncoder: { kind: 'tiny_vit', imgSize: 1024 } },
+      images: dir,
+    });
     expect(['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']).toContain(body.backend);
     expect((body.checkpoint as { sha256: string }).sha256).toBe(await sha256File(referencePath('tinyvit.pth')));
   });
@@ -125,36 +144,102 @@ describe('samtune-server', () => {
     const diffs = masks.map((m, i) => mismatchAgainstLowRes(m, ref.get('dog.case0.low_res_masks')!, i));
     expect(Math.max(...diffs), `mismatches ${diffs}`).toBeLessThanOrEqual(MAX_FLIPS);
 
-    const two = await call('/api/predict', { json: { id: dogId, points: [[400, 293.70001220703125, 1], [200, 160.1999969482422, 0]], box: DOG_BOX } });
+    const two = await call('/api/predict', {
+      json: {
+        id: dogId,
+        points: [
+          [400, 293.70001220703125, 1],
+          [200, 160.1999969482422, 0],
+        ],
+        box: DOG_BOX,
+      },
+    });
     expect(compareArrays(two.body.iou as number[], ref.get('dog.case2.iou_predictions')!.data).ok).toBe(true);
-    expect(mismatchAgainstLowRes((two.body.masks as CocoRle[])[0]!, ref.get('dog.case2.low_res_masks')!, 0)).toBeLessThanOrEqual(MAX_FLIPS);
+    expect(
+      mismatchAgainstLowRes((two.body.masks as CocoRle[])[0]!, ref.get('dog.case2.low_res_masks')!, 0),
+    ).toBeLessThanOrEqual(MAX_FLIPS);
   });
 
   it('serialises concurrent predictions and answers each one', async () => {
     const json = { id: dogId, points: [[...DOG_POINT, 1]] };
-    const replies = await Promise.all([call('/api/predict', { json }), call('/api/predict', { json }), call('/api/health')]);
+    const replies = await Promise.all([
+      call('/api/predict', { json }),
+      call('/api/predict', { json }),
+      call('/api/health'),
+    ]);
     expect(replies.map((r) => r.status)).toEqual([200, 200, 200]);
     expect(replies[0]!.body.iou).toEqual(replies[1]!.body.iou);
   });
 
   it('answers bad requests with named JSON errors and keeps serving', async () => {
     const cases: [string, Parameters<typeof call>[1], number, string, RegExp][] = [
-      ['/api/predict', { body: '{"id": ', type: 'application/json' }, 400, 'InvalidJsonError', /^body: expected a JSON object, got invalid JSON/],
+      [
+        '/api/predict',
+        { body: '{"id": ', type: 'application/json' },
+        400,
+        'InvalidJsonError',
+        /^body: expected a JSON object, got invalid JSON/,
+      ],
       ['/api/predict', { json: [1, 2] }, 400, 'InvalidJsonError', /got an array/],
-      ['/api/predict', { json: { id: 'feedfeedfeedfeed', box: DOG_BOX } }, 404, 'UnknownEmbeddingError', /^id: no embedding 'feedfeedfeedfeed'/],
-      ['/api/predict', { json: { id: dogId, box: [160, 133.5, 900, 480] } }, 400, 'InvalidFieldError', /^box: expected XYXY inside the 800x534 image .* got \[160, 133.5, 900, 480\]$/],
-      ['/api/predict', { json: { id: dogId, points: [[10, 10, 7]] } }, 400, 'InvalidFieldError', /^points\[0\]\[2\]: expected label 1/],
-      ['/api/predict', { body: 'id=1', type: 'text/plain' }, 415, 'UnsupportedMediaTypeError', /^content-type: expected application\/json/],
+      [
+        '/api/predict',
+        { json: { id: 'feedfeedfeedfeed', box: DOG_BOX } },
+        404,
+        'UnknownEmbeddingError',
+        /^id: no embedding 'feedfeedfeedfeed'/,
+      ],
+      [
+        '/api/predict',
+        { json: { id: dogId, box: [160, 133.5, 900, 480] } },
+        400,
+        'InvalidFieldError',
+        /^box: expected XYXY inside the 800x534 image .* got \[160, 133.5, 900, 480\]$/,
+      ],
+      [
+        '/api/predict',
+        { json: { id: dogId, points: [[10, 10, 7]] } },
+        400,
+        'InvalidFieldError',
+        /^points\[0\]\[2\]: expected label 1/,
+      ],
+      [
+        '/api/predict',
+        { body: 'id=1', type: 'text/plain' },
+        415,
+        'UnsupportedMediaTypeError',
+        /^content-type: expected application\/json/,
+      ],
       ['/api/embed', { json: { image: 'cat.jpg' } }, 404, 'NotFoundError', /^image: no image 'cat.jpg'/],
-      ['/api/embed', { json: { image: '../dog.jpg' } }, 400, 'InvalidFieldError', /^image: expected a path inside --images/],
-      ['/api/embed', { body: 'not an image', type: 'image/png' }, 400, 'InvalidFieldError', /^body: expected image bytes .* do not decode/],
-      ['/api/embed', { body: new Uint8Array(MAX_IMAGE_BYTES + 1), type: 'image/jpeg' }, 413, 'PayloadTooLargeError', /^body: expected at most 200000 bytes, got 200001 bytes$/],
+      [
+        '/api/embed',
+        { json: { image: '../dog.jpg' } },
+        400,
+        'InvalidFieldError',
+        /^image: expected a path inside --images/,
+      ],
+      [
+        '/api/embed',
+        { body: 'not an image', type: 'image/png' },
+        400,
+        'InvalidFieldError',
+        /^body: expected image bytes .* do not decode/,
+      ],
+      [
+        '/api/embed',
+        { body: new Uint8Array(MAX_IMAGE_BYTES + 1), type: 'image/jpeg' },
+        413,
+        'PayloadTooLargeError',
+        /^body: expected at most 200000 bytes, got 200001 bytes$/,
+      ],
       ['/api/nothing', {}, 404, 'NotFoundError', /^path: no route \/api\/nothing/],
       ['/api/health', { method: 'DELETE' }, 405, 'MethodNotAllowedError', /takes GET, got DELETE/],
     ];
     for (const [path, init, status, name, message] of cases) {
       const r = await call(path, init);
-      expect([r.status, r.body.error?.name], `${path} ${JSON.stringify(init?.json ?? init?.type)}`).toEqual([status, name]);
+      expect([r.status, r.body.error?.name], `${path} ${JSON.stringify(init?.json ?? init?.type)}`).toEqual([
+        status,
+        name,
+      ]);
       expect(r.body.error?.message).toMatch(message);
     }
     expect((await call('/api/health')).status).toBe(200);
@@ -165,25 +250,53 @@ describe('samtune-server', () => {
     const masks = pred.body.masks as (CocoRle & { area: number })[];
     const seg = (m: CocoRle) => ({ size: m.size, counts: m.counts });
     const saved = await call('/api/labels', {
-      json: { image: 'dog.jpg', annotations: [{ category: 'dog', segmentation: seg(masks[0]!), score: 0.36 }, { category: 'background', segmentation: seg(masks[2]!) }] },
+      json: {
+        image: 'dog.jpg',
+        annotations: [
+          { category: 'dog', segmentation: seg(masks[0]!), score: 0.36 },
+          { category: 'background', segmentation: seg(masks[2]!) },
+        ],
+      },
     });
-    expect(saved).toEqual({ status: 200, body: { file: join(dir, '_annotations.coco.json'), imageId: 1, saved: 2, total: 2 } });
+    expect(saved).toEqual({
+      status: 200,
+      body: { file: join(dir, '_annotations.coco.json'), imageId: 1, saved: 2, total: 2 },
+    });
 
-    const doc = (await call('/api/labels?image=dog.jpg')).body as { images: unknown[]; annotations: { area: number; bbox: number[]; segmentation: CocoRle }[]; categories: unknown[] };
+    const doc = (await call('/api/labels?image=dog.jpg')).body as {
+      images: unknown[];
+      annotations: { area: number; bbox: number[]; segmentation: CocoRle }[];
+      categories: unknown[];
+    };
     expect(doc.images).toEqual([{ id: 1, file_name: 'dog.jpg', width: 800, height: 534 }]);
-    expect(doc.categories).toEqual([{ id: 1, name: 'dog', supercategory: 'none' }, { id: 2, name: 'background', supercategory: 'none' }]);
+    expect(doc.categories).toEqual([
+      { id: 1, name: 'dog', supercategory: 'none' },
+      { id: 2, name: 'background', supercategory: 'none' },
+    ]);
     expect(doc.annotations.map((a) => a.area)).toEqual([215047, 415069]);
     expect((await call('/api/images')).body.images).toEqual([{ name: 'dog.jpg', labels: 2 }]);
 
     // samtune's own COCO reader (per-folder `_annotations.coco.json` layout) loads the same masks.
     const ds = await loadDataset(dir, { format: 'coco', strict: true });
     const item = ds.subsets.default![0]!;
-    expect([item.width, item.height, item.instances.map((i) => i.label.name)]).toEqual([800, 534, ['dog', 'background']]);
+    expect([item.width, item.height, item.instances.map((i) => i.label.name)]).toEqual([
+      800,
+      534,
+      ['dog', 'background'],
+    ]);
     const readBack = await item.instances[0]!.mask();
     expect(Buffer.from(readBack.data).equals(Buffer.from(cocoRleToMask(masks[0]!).data))).toBe(true);
 
-    const wrong = await call('/api/labels', { json: { image: 'dog.jpg', annotations: [{ category: 'dog', segmentation: { size: [10, 10], counts: [50, 50] } }] } });
-    expect([wrong.status, wrong.body.error?.message]).toEqual([400, "annotations[0].segmentation.size: expected [534, 800] (the size of 'dog.jpg'), got [10, 10]"]);
+    const wrong = await call('/api/labels', {
+      json: {
+        image: 'dog.jpg',
+        annotations: [{ category: 'dog', segmentation: { size: [10, 10], counts: [50, 50] } }],
+      },
+    });
+    expect([wrong.status, wrong.body.error?.message]).toEqual([
+      400,
+      "annotations[0].segmentation.size: expected [534, 800] (the size of 'dog.jpg'), got [10, 10]",
+    ]);
   });
 
   it('serves the labelling page', async () => {
@@ -191,6 +304,7 @@ describe('samtune-server', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('text/html; charset=utf-8');
     const html = await res.text();
-    for (const part of ['<canvas id="view"', "'/api/predict'", "'/api/labels'", "'/api/embed'"]) expect(html).toContain(part);
+    for (const part of ['<canvas id="view"', "'/api/predict'", "'/api/labels'", "'/api/embed'"])
+      expect(html).toContain(part);
   });
 });

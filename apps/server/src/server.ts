@@ -10,7 +10,13 @@ import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { initBackend, type SamModel } from '@samtune/sam-model';
 import { readImageInfo } from '@samtune/transforms';
-import { errorReply, InvalidFieldError, MethodNotAllowedError, NotFoundError, UnsupportedMediaTypeError } from './errors.js';
+import {
+  errorReply,
+  InvalidFieldError,
+  MethodNotAllowedError,
+  NotFoundError,
+  UnsupportedMediaTypeError,
+} from './errors.js';
 import { parseJsonObject, readBody, sendBytes, sendError, sendJson } from './http-io.js';
 import { imageContentType, listImages, resolveImage } from './images.js';
 import { LabelStore } from './labels-store.js';
@@ -63,11 +69,16 @@ export async function startServer(opts: SamServerOptions): Promise<SamServer> {
 
   const json = async (req: IncomingMessage): Promise<Record<string, unknown>> => {
     const type = (req.headers['content-type'] ?? 'application/json').split(';')[0]?.trim().toLowerCase();
-    if (type !== 'application/json') throw new UnsupportedMediaTypeError(`content-type: expected application/json, got '${type}'`);
+    if (type !== 'application/json')
+      throw new UnsupportedMediaTypeError(`content-type: expected application/json, got '${type}'`);
     return parseJsonObject(await readBody(req, maxJson));
   };
   const needLabels = (): LabelStore => {
-    if (!labels) throw new InvalidFieldError('image', 'the server was started without --images, so labels cannot be saved or read');
+    if (!labels)
+      throw new InvalidFieldError(
+        'image',
+        'the server was started without --images, so labels cannot be saved or read',
+      );
     return labels;
   };
 
@@ -108,10 +119,14 @@ export async function startServer(opts: SamServerOptions): Promise<SamServer> {
         if (type.startsWith('image/') || type === 'application/octet-stream') {
           return sendJson(res, 200, await service.embedBytes(await readBody(req, maxImage)));
         }
-        throw new UnsupportedMediaTypeError(`content-type: expected application/json {"image": name} or image bytes (image/*, application/octet-stream), got '${type}'`);
+        throw new UnsupportedMediaTypeError(
+          `content-type: expected application/json {"image": name} or image bytes (image/*, application/octet-stream), got '${type}'`,
+        );
       },
     },
-    '/api/predict': { POST: async (req, res) => sendJson(res, 200, await service.predict(parsePredictRequest(await json(req)))) },
+    '/api/predict': {
+      POST: async (req, res) => sendJson(res, 200, await service.predict(parsePredictRequest(await json(req)))),
+    },
     '/api/labels': {
       GET: async (_req, res, url) => {
         const store = needLabels();
@@ -145,17 +160,25 @@ export async function startServer(opts: SamServerOptions): Promise<SamServer> {
     const method = req.method ?? 'GET';
     const url = new URL(req.url ?? '/', 'http://localhost');
     try {
-      const route = url.pathname.startsWith('/api/images/') ? { GET: serveImage } : routes[url.pathname === '/index.html' ? '/' : url.pathname];
+      const route = url.pathname.startsWith('/api/images/')
+        ? { GET: serveImage }
+        : routes[url.pathname === '/index.html' ? '/' : url.pathname];
       if (!route) throw new NotFoundError(`path: no route ${url.pathname} (see GET / and /api/health)`);
       const handler = route[method];
       if (!handler) {
         const allowed = Object.keys(route);
         res.setHeader('allow', allowed.join(', '));
-        throw new MethodNotAllowedError(allowed, `method: ${url.pathname} takes ${allowed.join(' or ')}, got ${method}`);
+        throw new MethodNotAllowedError(
+          allowed,
+          `method: ${url.pathname} takes ${allowed.join(' or ')}, got ${method}`,
+        );
       }
       await handler(req, res, url);
     } catch (err) {
-      if (errorReply(err).status >= 500) opts.log?.(`error on ${method} ${url.pathname}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+      if (errorReply(err).status >= 500)
+        opts.log?.(
+          `error on ${method} ${url.pathname}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
+        );
       sendError(res, err);
     } finally {
       opts.log?.(`${method} ${url.pathname} ${res.statusCode} ${Date.now() - started}ms`);

@@ -44,7 +44,8 @@ const show = (v: unknown): string => {
 };
 
 function finite(v: unknown, field: string): number {
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw new InvalidFieldError(field, `expected a finite number, got ${show(v)}`);
+  if (typeof v !== 'number' || !Number.isFinite(v))
+    throw new InvalidFieldError(field, `expected a finite number, got ${show(v)}`);
   return v;
 }
 
@@ -54,7 +55,8 @@ function array(v: unknown, field: string, what: string): unknown[] {
 }
 
 function string(v: unknown, field: string): string {
-  if (typeof v !== 'string' || v.trim().length === 0) throw new InvalidFieldError(field, `expected a non-empty string, got ${show(v)}`);
+  if (typeof v !== 'string' || v.trim().length === 0)
+    throw new InvalidFieldError(field, `expected a non-empty string, got ${show(v)}`);
   return v;
 }
 
@@ -65,12 +67,17 @@ export function parsePredictRequest(body: Record<string, unknown>): PredictReque
   const labels: number[] = [];
   if (body.points !== undefined && body.points !== null) {
     const list = array(body.points, 'points', 'an array of [x, y, label]');
-    if (list.length > MAX_POINTS) throw new InvalidFieldError('points', `expected at most ${MAX_POINTS} points, got ${list.length}`);
+    if (list.length > MAX_POINTS)
+      throw new InvalidFieldError('points', `expected at most ${MAX_POINTS} points, got ${list.length}`);
     list.forEach((p, i) => {
       const triple = array(p, `points[${i}]`, '[x, y, label]');
       if (triple.length !== 3) throw new InvalidFieldError(`points[${i}]`, `expected [x, y, label], got ${show(p)}`);
       const label = triple[2];
-      if (label !== 0 && label !== 1) throw new InvalidFieldError(`points[${i}][2]`, `expected label 1 (foreground) or 0 (background), got ${show(label)}`);
+      if (label !== 0 && label !== 1)
+        throw new InvalidFieldError(
+          `points[${i}][2]`,
+          `expected label 1 (foreground) or 0 (background), got ${show(label)}`,
+        );
       points.push([finite(triple[0], `points[${i}][0]`), finite(triple[1], `points[${i}][1]`)]);
       labels.push(label);
     });
@@ -81,18 +88,28 @@ export function parsePredictRequest(body: Record<string, unknown>): PredictReque
     if (b.length !== 4) throw new InvalidFieldError('box', `expected [x0, y0, x1, y1] (XYXY), got ${show(b)}`);
     box = b.map((v, i) => finite(v, `box[${i}]`)) as unknown as BoxXYXY;
   }
-  if (points.length === 0 && !box) throw new InvalidFieldError('points', 'no prompt: expected at least one point or a box');
+  if (points.length === 0 && !box)
+    throw new InvalidFieldError('points', 'no prompt: expected at least one point or a box');
   if (body.multimask !== undefined && body.multimask !== null && typeof body.multimask !== 'boolean') {
     throw new InvalidFieldError('multimask', `expected true or false, got ${show(body.multimask)}`);
   }
-  return { id, points, labels, ...(box ? { box } : {}), ...(typeof body.multimask === 'boolean' ? { multimask: body.multimask } : {}) };
+  return {
+    id,
+    points,
+    labels,
+    ...(box ? { box } : {}),
+    ...(typeof body.multimask === 'boolean' ? { multimask: body.multimask } : {}),
+  };
 }
 
 /** Checks that prompts lie in the image `(H,W)` = `(height,width)`: `0 <= x <= W`, `0 <= y <= H`, `x0 < x1`, `y0 < y1`. */
 export function checkPromptRange(req: PredictRequest, width: number, height: number): void {
   req.points.forEach(([x, y], i) => {
     if (x < 0 || x > width || y < 0 || y > height) {
-      throw new InvalidFieldError(`points[${i}]`, `expected a point inside the ${width}x${height} image (0 <= x <= ${width}, 0 <= y <= ${height}), got [${x}, ${y}]`);
+      throw new InvalidFieldError(
+        `points[${i}]`,
+        `expected a point inside the ${width}x${height} image (0 <= x <= ${width}, 0 <= y <= ${height}), got [${x}, ${y}]`,
+      );
     }
   });
   if (req.box) {
@@ -107,14 +124,16 @@ export function checkPromptRange(req: PredictRequest, width: number, height: num
 }
 
 function parseRle(v: unknown, field: string): CocoRle {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new InvalidFieldError(field, `expected a COCO RLE {size: [H, W], counts: [...]}, got ${show(v)}`);
+  if (typeof v !== 'object' || v === null || Array.isArray(v))
+    throw new InvalidFieldError(field, `expected a COCO RLE {size: [H, W], counts: [...]}, got ${show(v)}`);
   const o = v as Record<string, unknown>;
   const size = array(o.size, `${field}.size`, '[H, W]');
   if (size.length !== 2) throw new InvalidFieldError(`${field}.size`, `expected [H, W], got ${show(size)}`);
   const counts = array(o.counts, `${field}.counts`, 'an array of run lengths (uncompressed COCO RLE)');
   const rle: CocoRle = { size: size as [number, number], counts: counts as number[] };
   const problem = rleProblem(rle);
-  if (problem) throw new InvalidFieldError(`${field}.${problem.split(':')[0]}`, problem.slice(problem.indexOf(':') + 2));
+  if (problem)
+    throw new InvalidFieldError(`${field}.${problem.split(':')[0]}`, problem.slice(problem.indexOf(':') + 2));
   return rle;
 }
 
@@ -124,7 +143,8 @@ export function parseLabelsRequest(body: Record<string, unknown>): LabelsRequest
   const list = array(body.annotations, 'annotations', 'an array of {category, segmentation}');
   const annotations = list.map((a, i): LabelInput => {
     const f = `annotations[${i}]`;
-    if (typeof a !== 'object' || a === null || Array.isArray(a)) throw new InvalidFieldError(f, `expected {category, segmentation}, got ${show(a)}`);
+    if (typeof a !== 'object' || a === null || Array.isArray(a))
+      throw new InvalidFieldError(f, `expected {category, segmentation}, got ${show(a)}`);
     const o = a as Record<string, unknown>;
     const category = string(o.category, `${f}.category`).trim();
     const segmentation = parseRle(o.segmentation, `${f}.segmentation`);

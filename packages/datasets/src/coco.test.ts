@@ -31,7 +31,13 @@ describe('COCO fixture (datumaro-formats/coco_dataset/coco_instances)', () => {
     expect(a?.instances).toHaveLength(1);
     // Annotation 1: empty segmentation, bbox [2,2,3,1] -> box-only, XYXY [2,2,5,3], 3 pixels.
     const a1 = a?.instances[0];
-    expect(a1).toMatchObject({ id: '1', label: { id: 2, name: 'b' }, box: [2, 2, 5, 3], iscrowd: false, maskSource: 'box' });
+    expect(a1).toMatchObject({
+      id: '1',
+      label: { id: 2, name: 'b' },
+      box: [2, 2, 5, 3],
+      iscrowd: false,
+      maskSource: 'box',
+    });
     expect(await pixels(a1 as never)).toBe(3);
 
     const [b] = ds.subsets.val ?? [];
@@ -39,13 +45,26 @@ describe('COCO fixture (datumaro-formats/coco_dataset/coco_instances)', () => {
     expect(b?.instances).toHaveLength(2);
     const [b1, b2] = b?.instances ?? [];
     // Polygon (0,0)-(1,0)-(1,2)-(0,2), area 2, with its attributes.
-    expect(b1).toMatchObject({ id: '1', label: { id: 1, name: 'a' }, box: [0, 0, 1, 2], iscrowd: false, maskSource: 'polygon', attributes: { x: 1, y: 'hello' } });
+    expect(b1).toMatchObject({
+      id: '1',
+      label: { id: 1, name: 'a' },
+      box: [0, 0, 1, 2],
+      iscrowd: false,
+      maskSource: 'polygon',
+      attributes: { x: 1, y: 'hello' },
+    });
     const m1 = await b1?.mask();
     expect(m1).toMatchObject({ width: 5, height: 10 });
     expect(countOnes(m1?.data ?? [])).toBe(2);
     expect([m1?.data[0], m1?.data[5], m1?.data[1], m1?.data[10]]).toEqual([1, 1, 0, 0]);
     // Crowd RLE counts [0, 20, 30] on (H,W)=(10,5): the first two columns, 20 pixels.
-    expect(b2).toMatchObject({ id: '2', label: { id: 2, name: 'b' }, box: [0, 0, 1, 9], iscrowd: true, maskSource: 'rle' });
+    expect(b2).toMatchObject({
+      id: '2',
+      label: { id: 2, name: 'b' },
+      box: [0, 0, 1, 9],
+      iscrowd: true,
+      maskSource: 'rle',
+    });
     const m2 = await b2?.mask();
     expect(countOnes(m2?.data ?? [])).toBe(20);
     for (let y = 0; y < 10; y++) expect([m2?.data[y * 5], m2?.data[y * 5 + 1], m2?.data[y * 5 + 2]]).toEqual([1, 1, 0]);
@@ -86,9 +105,23 @@ describe('COCO layouts and encodings (temp datasets)', () => {
     const counts = [1, 2, 4, 3, 2];
     const root = makeDataset({
       'annotations/instances_train.json': doc([
-        { id: 1, image_id: 7, category_id: 10, segmentation: { size: [3, 4], counts: encodeRleString(counts) }, iscrowd: 0 },
+        {
+          id: 1,
+          image_id: 7,
+          category_id: 10,
+          segmentation: { size: [3, 4], counts: encodeRleString(counts) },
+          iscrowd: 0,
+        },
         { id: 2, image_id: 7, category_id: 10, segmentation: { size: [3, 4], counts }, iscrowd: 1 },
-        { id: 3, image_id: 7, category_id: 10, segmentation: [[0, 0, 1, 0, 1, 1, 0, 1], [2, 1, 4, 1, 4, 3, 2, 3]] },
+        {
+          id: 3,
+          image_id: 7,
+          category_id: 10,
+          segmentation: [
+            [0, 0, 1, 0, 1, 1, 0, 1],
+            [2, 1, 4, 1, 4, 3, 2, 3],
+          ],
+        },
       ]),
       'images/train/x.png': png,
     });
@@ -108,7 +141,9 @@ describe('COCO layouts and encodings (temp datasets)', () => {
     const root = makeDataset({ '_annotations.coco.json': doc([]), 'x.png': png });
     const std = makeDataset({ 'annotations/instances_val2017.json': doc([]), 'images/x.png': png });
     temp.push(root, std);
-    expect(summarizeDataset(await loadDataset(root)).subsets).toEqual({ default: { images: 1, instances: 0, skipped: 0 } });
+    expect(summarizeDataset(await loadDataset(root)).subsets).toEqual({
+      default: { images: 1, instances: 0, skipped: 0 },
+    });
     const ds = await loadDataset(std);
     expect(Object.keys(ds.subsets)).toEqual(['val2017']);
     expect(ds.subsets.val2017?.[0]?.imagePath).toBe(`${std}/images/x.png`);

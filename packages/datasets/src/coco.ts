@@ -11,9 +11,27 @@ import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { stemOf, type AdapterResult, type DatasetAdapter } from './adapter.js';
 import { isDir, isFile, listDir, type DatasetLoadContext } from './context.js';
-import { DatasetError, DuplicateIdError, InvalidBoxError, InvalidPolygonError, MalformedAnnotationError, UnknownCategoryError, type DatasetErrorLocation } from './errors.js';
+import {
+  DatasetError,
+  DuplicateIdError,
+  InvalidBoxError,
+  InvalidPolygonError,
+  MalformedAnnotationError,
+  UnknownCategoryError,
+  type DatasetErrorLocation,
+} from './errors.js';
 import type { BoxXYXY, DatasetInstance, DatasetItem, DatasetLabel, InstanceAttributes } from './model.js';
-import { boxMask, checkBox, parsePolygon, parseRle, partsBox, partsMask, toNumber, xywhToXyxy, type MaskPart } from './shapes.js';
+import {
+  boxMask,
+  checkBox,
+  parsePolygon,
+  parseRle,
+  partsBox,
+  partsMask,
+  toNumber,
+  xywhToXyxy,
+  type MaskPart,
+} from './shapes.js';
 
 const READER = 'loadCoco';
 const ROBOFLOW_FILE = '_annotations.coco.json';
@@ -28,9 +46,15 @@ async function findSources(root: string): Promise<CocoSource[]> {
   const out: CocoSource[] = [];
   for (const name of await listDir(join(root, 'annotations'))) {
     const m = /^instances_(.+)\.json$/.exec(name);
-    if (m?.[1]) out.push({ subset: m[1], file: join(root, 'annotations', name), imageDirs: [join(root, 'images', m[1]), join(root, 'images')] });
+    if (m?.[1])
+      out.push({
+        subset: m[1],
+        file: join(root, 'annotations', name),
+        imageDirs: [join(root, 'images', m[1]), join(root, 'images')],
+      });
   }
-  if (await isFile(join(root, ROBOFLOW_FILE))) out.push({ subset: 'default', file: join(root, ROBOFLOW_FILE), imageDirs: [root] });
+  if (await isFile(join(root, ROBOFLOW_FILE)))
+    out.push({ subset: 'default', file: join(root, ROBOFLOW_FILE), imageDirs: [root] });
   for (const name of await listDir(root)) {
     const dir = join(root, name);
     if (name !== 'annotations' && (await isDir(dir)) && (await isFile(join(dir, ROBOFLOW_FILE)))) {
@@ -43,7 +67,8 @@ async function findSources(root: string): Promise<CocoSource[]> {
 function scalarAttributes(raw: unknown): Record<string, string | number | boolean> {
   const out: Record<string, string | number | boolean> = {};
   if (typeof raw === 'object' && raw !== null && !Array.isArray(raw)) {
-    for (const [k, v] of Object.entries(raw)) if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') out[k] = v;
+    for (const [k, v] of Object.entries(raw))
+      if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') out[k] = v;
   }
   return out;
 }
@@ -60,7 +85,13 @@ interface CocoImage {
 }
 
 /** Builds one instance; throws a DatasetError for bad input. */
-function buildInstance(ann: Json, annId: string, img: CocoImage, labels: ReadonlyMap<number, DatasetLabel>, loc: DatasetErrorLocation): DatasetInstance {
+function buildInstance(
+  ann: Json,
+  annId: string,
+  img: CocoImage,
+  labels: ReadonlyMap<number, DatasetLabel>,
+  loc: DatasetErrorLocation,
+): DatasetInstance {
   const catId = toNumber(ann.category_id);
   const label = catId === undefined ? undefined : labels.get(catId);
   if (!label) throw new UnknownCategoryError(loc, ann.category_id as string | number, [...labels.keys()]);
@@ -69,7 +100,8 @@ function buildInstance(ann: Json, annId: string, img: CocoImage, labels: Readonl
   const parts: MaskPart[] = [];
   if (Array.isArray(seg)) for (const poly of seg) parts.push({ kind: 'polygon', xy: parsePolygon(poly, loc) });
   else if (isObj(seg)) parts.push(parseRle(seg, size, loc));
-  else if (seg !== undefined && seg !== null) throw new InvalidPolygonError(loc, `expected a list of polygons or an RLE object, got ${typeof seg}`);
+  else if (seg !== undefined && seg !== null)
+    throw new InvalidPolygonError(loc, `expected a list of polygons or an RLE object, got ${typeof seg}`);
   let box: BoxXYXY | undefined;
   if (ann.bbox !== undefined && ann.bbox !== null) box = checkBox(xywhToXyxy(ann.bbox, loc), size, loc);
   else box = partsBox(parts, size);
@@ -91,21 +123,39 @@ function readCategories(doc: Json, src: CocoSource, labels: Map<number, DatasetL
   const cats = doc.categories ?? [];
   const seen = new Set<number>();
   if (!Array.isArray(cats)) {
-    ctx.report(new MalformedAnnotationError({ reader: READER, file: src.file, subset: src.subset }, `expected 'categories' to be an array, got ${typeof cats}`, 'file'));
+    ctx.report(
+      new MalformedAnnotationError(
+        { reader: READER, file: src.file, subset: src.subset },
+        `expected 'categories' to be an array, got ${typeof cats}`,
+        'file',
+      ),
+    );
     return;
   }
   cats.forEach((c: unknown, i) => {
     const loc = { reader: READER, file: src.file, subset: src.subset, annotationId: `categories[${i}]` };
     const id = isObj(c) ? toNumber(c.id) : undefined;
     if (!isObj(c) || id === undefined || !Number.isInteger(id) || typeof c.name !== 'string') {
-      ctx.report(new MalformedAnnotationError(loc, `expected a category {id: integer, name: string}, got ${JSON.stringify(c)}`, 'annotation'));
+      ctx.report(
+        new MalformedAnnotationError(
+          loc,
+          `expected a category {id: integer, name: string}, got ${JSON.stringify(c)}`,
+          'annotation',
+        ),
+      );
       return;
     }
     if (seen.has(id)) return ctx.report(new DuplicateIdError(loc, 'category', id, 'annotation'));
     seen.add(id);
     const prev = labels.get(id);
     if (prev && prev.name !== c.name) {
-      ctx.report(new MalformedAnnotationError(loc, `category id ${id} is named '${c.name}' here but '${prev.name}' in another subset; keeping '${prev.name}'`, 'annotation'));
+      ctx.report(
+        new MalformedAnnotationError(
+          loc,
+          `category id ${id} is named '${c.name}' here but '${prev.name}' in another subset; keeping '${prev.name}'`,
+          'annotation',
+        ),
+      );
     } else if (!prev) labels.set(id, { id, name: c.name });
   });
 }
@@ -114,16 +164,39 @@ function readImages(doc: Json, src: CocoSource, ctx: DatasetLoadContext): Map<st
   const images = new Map<string, CocoImage>();
   const list = doc.images;
   if (!Array.isArray(list)) {
-    ctx.report(new MalformedAnnotationError({ reader: READER, file: src.file, subset: src.subset }, `expected 'images' to be an array, got ${typeof list}`, 'file'));
+    ctx.report(
+      new MalformedAnnotationError(
+        { reader: READER, file: src.file, subset: src.subset },
+        `expected 'images' to be an array, got ${typeof list}`,
+        'file',
+      ),
+    );
     return images;
   }
   list.forEach((im: unknown, i) => {
     const id = isObj(im) ? im.id : undefined;
-    const loc = { reader: READER, file: src.file, subset: src.subset, itemId: typeof id === 'number' || typeof id === 'string' ? String(id) : `images[${i}]` };
+    const loc = {
+      reader: READER,
+      file: src.file,
+      subset: src.subset,
+      itemId: typeof id === 'number' || typeof id === 'string' ? String(id) : `images[${i}]`,
+    };
     const width = isObj(im) ? toNumber(im.width) : undefined;
     const height = isObj(im) ? toNumber(im.height) : undefined;
-    if (!isObj(im) || (typeof id !== 'number' && typeof id !== 'string') || typeof im.file_name !== 'string' || !width || !height) {
-      ctx.report(new MalformedAnnotationError(loc, `expected an image {id, file_name, width > 0, height > 0}, got ${JSON.stringify(im)}`, 'item'));
+    if (
+      !isObj(im) ||
+      (typeof id !== 'number' && typeof id !== 'string') ||
+      typeof im.file_name !== 'string' ||
+      !width ||
+      !height
+    ) {
+      ctx.report(
+        new MalformedAnnotationError(
+          loc,
+          `expected an image {id, file_name, width > 0, height > 0}, got ${JSON.stringify(im)}`,
+          'item',
+        ),
+      );
       return;
     }
     if (images.has(String(id))) return ctx.report(new DuplicateIdError(loc, 'image', id, 'item'));
@@ -132,32 +205,61 @@ function readImages(doc: Json, src: CocoSource, ctx: DatasetLoadContext): Map<st
   return images;
 }
 
-async function loadSource(src: CocoSource, labels: Map<number, DatasetLabel>, ctx: DatasetLoadContext): Promise<DatasetItem[]> {
+async function loadSource(
+  src: CocoSource,
+  labels: Map<number, DatasetLabel>,
+  ctx: DatasetLoadContext,
+): Promise<DatasetItem[]> {
   const fileLoc = { reader: READER, file: src.file, subset: src.subset };
   let doc: unknown;
   try {
     doc = JSON.parse(await readFile(src.file, 'utf8'));
   } catch (err) {
-    ctx.report(new MalformedAnnotationError(fileLoc, `cannot parse JSON (${err instanceof Error ? err.message : String(err)})`, 'file'));
+    ctx.report(
+      new MalformedAnnotationError(
+        fileLoc,
+        `cannot parse JSON (${err instanceof Error ? err.message : String(err)})`,
+        'file',
+      ),
+    );
     return [];
   }
   if (!isObj(doc)) {
-    ctx.report(new MalformedAnnotationError(fileLoc, `expected a JSON object with images, annotations, categories; got ${Array.isArray(doc) ? 'an array' : typeof doc}`, 'file'));
+    ctx.report(
+      new MalformedAnnotationError(
+        fileLoc,
+        `expected a JSON object with images, annotations, categories; got ${Array.isArray(doc) ? 'an array' : typeof doc}`,
+        'file',
+      ),
+    );
     return [];
   }
   readCategories(doc, src, labels, ctx);
   const images = readImages(doc, src, ctx);
   const anns = doc.annotations ?? [];
-  if (!Array.isArray(anns)) ctx.report(new MalformedAnnotationError(fileLoc, `expected 'annotations' to be an array, got ${typeof anns}`, 'file'));
+  if (!Array.isArray(anns))
+    ctx.report(
+      new MalformedAnnotationError(fileLoc, `expected 'annotations' to be an array, got ${typeof anns}`, 'file'),
+    );
   const annIds = new Set<string>();
   (Array.isArray(anns) ? anns : []).forEach((a: unknown, i) => {
     const annId = isObj(a) && (typeof a.id === 'number' || typeof a.id === 'string') ? String(a.id) : `#${i}`;
     const loc = { ...fileLoc, itemId: isObj(a) ? String(a.image_id) : undefined, annotationId: annId };
-    if (!isObj(a)) return ctx.report(new MalformedAnnotationError(loc, `expected an annotation object, got ${JSON.stringify(a)}`, 'annotation'));
+    if (!isObj(a))
+      return ctx.report(
+        new MalformedAnnotationError(loc, `expected an annotation object, got ${JSON.stringify(a)}`, 'annotation'),
+      );
     if (annIds.has(annId)) return ctx.report(new DuplicateIdError(loc, 'annotation', annId, 'annotation'));
     annIds.add(annId);
     const img = images.get(String(a.image_id));
-    if (!img) return ctx.report(new MalformedAnnotationError(loc, `refers to image_id ${JSON.stringify(a.image_id)}, which is not in 'images'`, 'annotation'));
+    if (!img)
+      return ctx.report(
+        new MalformedAnnotationError(
+          loc,
+          `refers to image_id ${JSON.stringify(a.image_id)}, which is not in 'images'`,
+          'annotation',
+        ),
+      );
     img.anns.push(a);
   });
   const entries = [...images.values()];
@@ -183,7 +285,14 @@ async function loadSource(src: CocoSource, labels: Map<number, DatasetLabel>, ct
         else throw err;
       }
     }
-    const item: DatasetItem = { id: itemId, subset: src.subset, imagePath: path, width: img.width, height: img.height, instances };
+    const item: DatasetItem = {
+      id: itemId,
+      subset: src.subset,
+      imagePath: path,
+      width: img.width,
+      height: img.height,
+      instances,
+    };
     return item;
   });
   return items.filter((x): x is DatasetItem => x !== undefined);

@@ -5,7 +5,13 @@
 import { ImageNotFoundError, readImage, readImageInfo } from '@samtune/transforms';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ImageSizeMismatchError, MissingImageError, UnreadableImageError, type DatasetError, type DatasetErrorLocation } from './errors.js';
+import {
+  ImageSizeMismatchError,
+  MissingImageError,
+  UnreadableImageError,
+  type DatasetError,
+  type DatasetErrorLocation,
+} from './errors.js';
 import type { ImageCheck, SkippedEntry } from './model.js';
 
 /** Image size `(H,W)` in pixels. */
@@ -32,7 +38,11 @@ export interface DatasetLoadContext {
 }
 
 /** Runs `fn` over `items` with at most `limit` promises in flight; keeps order. */
-export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+export async function mapLimit<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
   const out = new Array<R>(items.length);
   let next = 0;
   const worker = async (): Promise<void> => {

@@ -25,7 +25,9 @@ describe('CSS fixture (datumaro-formats/common_semantic_segmentation_dataset/dat
     const [i1, i2] = ds.subsets.default ?? [];
     // masks/0001.png (5x1): Bicyclist Bicyclist Road Bicyclist Bicyclist -> 2 Bicyclist components + 1 Road.
     expect(i1).toMatchObject({ id: '0001', width: 5, height: 1, imagePath: `${root}/images/0001.png` });
-    const rows1 = await Promise.all((i1?.instances ?? []).map(async (i) => [i.id, i.label.name, i.box, countOnes((await i.mask()).data)]));
+    const rows1 = await Promise.all(
+      (i1?.instances ?? []).map(async (i) => [i.id, i.label.name, i.box, countOnes((await i.mask()).data)]),
+    );
     expect(rows1).toEqual([
       ['cc1', 'Bicyclist', [0, 0, 2, 1], 2],
       ['cc2', 'Road', [2, 0, 3, 1], 1],
@@ -33,7 +35,9 @@ describe('CSS fixture (datumaro-formats/common_semantic_segmentation_dataset/dat
     ]);
     // masks/0002.png: Animal x3, Child x2.
     expect(i2).toMatchObject({ id: '0002', width: 5, height: 1 });
-    const rows2 = await Promise.all((i2?.instances ?? []).map(async (i) => [i.label.name, i.box, countOnes((await i.mask()).data)]));
+    const rows2 = await Promise.all(
+      (i2?.instances ?? []).map(async (i) => [i.label.name, i.box, countOnes((await i.mask()).data)]),
+    );
     expect(rows2).toEqual([
       ['Animal', [0, 0, 3, 1], 3],
       ['Child', [3, 0, 5, 1], 2],
@@ -80,10 +84,24 @@ describe('CSS index masks, ignore labels and subset folders (temp datasets)', ()
 
   it('reads palette masks through segmentation_colors', async () => {
     const root = makeDataset({
-      'dataset_meta.json': { labels: ['bg', 'a', 'b'], segmentation_colors: [[0, 0, 0], [10, 20, 30], [40, 50, 60]], background_label: '0' },
+      'dataset_meta.json': {
+        labels: ['bg', 'a', 'b'],
+        segmentation_colors: [
+          [0, 0, 0],
+          [10, 20, 30],
+          [40, 50, 60],
+        ],
+        background_label: '0',
+      },
       'images/x.png': rgbImagePng(3, 1),
       // Palette order differs from the label order: palette index 0 = b's colour, 1 = bg, 2 = a.
-      'masks/x.png': encodePng({ width: 3, height: 1, colorType: 3, data: [2, 1, 0], palette: [40, 50, 60, 0, 0, 0, 10, 20, 30] }),
+      'masks/x.png': encodePng({
+        width: 3,
+        height: 1,
+        colorType: 3,
+        data: [2, 1, 0],
+        palette: [40, 50, 60, 0, 0, 0, 10, 20, 30],
+      }),
     });
     temp.push(root);
     const ds = await loadDataset(root, { format: 'css' });

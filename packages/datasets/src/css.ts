@@ -33,16 +33,25 @@ export function parseCssMeta(text: string, file: string, subset?: string): CssMe
   try {
     doc = JSON.parse(text);
   } catch (err) {
-    throw new MalformedAnnotationError(loc, `cannot parse JSON (${err instanceof Error ? err.message : String(err)})`, 'file');
+    throw new MalformedAnnotationError(
+      loc,
+      `cannot parse JSON (${err instanceof Error ? err.message : String(err)})`,
+      'file',
+    );
   }
-  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new MalformedAnnotationError(loc, 'expected a JSON object', 'file');
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc))
+    throw new MalformedAnnotationError(loc, 'expected a JSON object', 'file');
   const meta = doc as Record<string, unknown>;
   const all: DatasetLabel[] = [];
   if (typeof meta.label_map === 'object' && meta.label_map !== null && !Array.isArray(meta.label_map)) {
     for (const [k, v] of Object.entries(meta.label_map)) {
       const id = toNumber(k);
       if (id === undefined || !Number.isInteger(id) || id < 0 || typeof v !== 'string') {
-        throw new MalformedAnnotationError(loc, `expected label_map entries "<integer id>": "<name>", got ${JSON.stringify(k)}: ${JSON.stringify(v)}`, 'file');
+        throw new MalformedAnnotationError(
+          loc,
+          `expected label_map entries "<integer id>": "<name>", got ${JSON.stringify(k)}: ${JSON.stringify(v)}`,
+          'file',
+        );
       }
       all.push({ id, name: v });
     }
@@ -52,8 +61,15 @@ export function parseCssMeta(text: string, file: string, subset?: string): CssMe
   let colors: Map<number, number> | undefined;
   if (meta.segmentation_colors !== undefined) {
     const sc = meta.segmentation_colors;
-    if (!Array.isArray(sc) || !sc.every((c) => Array.isArray(c) && c.length === 3 && c.every((v) => Number.isInteger(v) && v >= 0 && v <= 255))) {
-      throw new MalformedAnnotationError(loc, "expected 'segmentation_colors' as [[r,g,b], ...] with integers 0..255", 'file');
+    if (
+      !Array.isArray(sc) ||
+      !sc.every((c) => Array.isArray(c) && c.length === 3 && c.every((v) => Number.isInteger(v) && v >= 0 && v <= 255))
+    ) {
+      throw new MalformedAnnotationError(
+        loc,
+        "expected 'segmentation_colors' as [[r,g,b], ...] with integers 0..255",
+        'file',
+      );
     }
     colors = new Map();
     sc.forEach((c: number[], i) => {
@@ -64,7 +80,9 @@ export function parseCssMeta(text: string, file: string, subset?: string): CssMe
   const bgRaw = meta.background_label;
   const bg = bgRaw !== undefined ? toNumber(bgRaw) : all.find((l) => l.name.toLowerCase() === 'background')?.id;
   const ignoreRaw = meta.ignore_labels ?? (meta.ignore_label !== undefined ? [meta.ignore_label] : []);
-  const ignore = new Set<number>(Array.isArray(ignoreRaw) ? ignoreRaw.map(toNumber).filter((n): n is number => n !== undefined) : []);
+  const ignore = new Set<number>(
+    Array.isArray(ignoreRaw) ? ignoreRaw.map(toNumber).filter((n): n is number => n !== undefined) : [],
+  );
   const byId = new Map(all.map((l) => [l.id, l]));
   if (!byId.has(255)) ignore.add(255);
   const nonInstance = (i: number): boolean => i === bg || ignore.has(i);
@@ -82,10 +100,12 @@ export function parseCssMeta(text: string, file: string, subset?: string): CssMe
 }
 
 async function findSources(root: string): Promise<{ subset: string; dir: string }[]> {
-  const ok = async (dir: string): Promise<boolean> => (await isFile(join(dir, META))) && (await isDir(join(dir, 'masks')));
+  const ok = async (dir: string): Promise<boolean> =>
+    (await isFile(join(dir, META))) && (await isDir(join(dir, 'masks')));
   if (await ok(root)) return [{ subset: 'default', dir: root }];
   const out: { subset: string; dir: string }[] = [];
-  for (const name of await listDir(root)) if (await ok(join(root, name))) out.push({ subset: name, dir: join(root, name) });
+  for (const name of await listDir(root))
+    if (await ok(join(root, name))) out.push({ subset: name, dir: join(root, name) });
   return out;
 }
 
@@ -99,13 +119,21 @@ async function findImage(dir: string, id: string): Promise<string | undefined> {
   return undefined;
 }
 
-async function loadItem(dir: string, subset: string, maskRel: string, meta: CssMeta, ctx: DatasetLoadContext): Promise<DatasetItem | undefined> {
+async function loadItem(
+  dir: string,
+  subset: string,
+  maskRel: string,
+  meta: CssMeta,
+  ctx: DatasetLoadContext,
+): Promise<DatasetItem | undefined> {
   const id = stemOf(maskRel);
   const maskPath = join(dir, 'masks', maskRel);
   const loc = { reader: READER, file: maskPath, subset, itemId: id };
   const imagePath = await findImage(dir, id);
   if (!imagePath) {
-    ctx.report(new MissingImageError(loc, join(dir, 'images', `${id}.{${IMAGE_EXTENSIONS.map((e) => e.slice(1)).join(',')}}`)));
+    ctx.report(
+      new MissingImageError(loc, join(dir, 'images', `${id}.{${IMAGE_EXTENSIONS.map((e) => e.slice(1)).join(',')}}`)),
+    );
     return undefined;
   }
   const size = await ctx.checkImage(imagePath, { ...loc, file: imagePath });
@@ -148,7 +176,9 @@ export const cssAdapter: DatasetAdapter = {
         continue;
       }
       for (const l of meta.labels) if (!labels.has(l.id)) labels.set(l.id, l);
-      const masks = (await listFilesRecursive(join(dir, 'masks'))).filter((f) => IMAGE_EXTENSIONS.some((e) => f.toLowerCase().endsWith(e)));
+      const masks = (await listFilesRecursive(join(dir, 'masks'))).filter((f) =>
+        IMAGE_EXTENSIONS.some((e) => f.toLowerCase().endsWith(e)),
+      );
       const loaded = await ctx.map(masks, (m) => loadItem(dir, subset, m, meta, ctx));
       for (const it of loaded) if (it) items.push(it);
     }

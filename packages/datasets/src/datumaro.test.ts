@@ -21,7 +21,9 @@ describe('Datumaro fixture (datumaro-formats/datumaro_dataset/legacy)', () => {
       { id: 3, name: 'mary' },
     ]);
     // Only image-level `label` annotations: items without instances. Sizes from the image headers.
-    const rows = Object.entries(ds.subsets).flatMap(([s, items]) => items.map((i) => [s, i.id, i.imagePath.slice(root.length), i.width, i.height, i.instances.length]));
+    const rows = Object.entries(ds.subsets).flatMap(([s, items]) =>
+      items.map((i) => [s, i.id, i.imagePath.slice(root.length), i.width, i.height, i.instances.length]),
+    );
     expect(rows).toEqual([
       ['test', 'c', '/images/test/c.jpg', 6, 8, 0],
       ['train', 'a', '/images/train/a.jpg', 6, 8, 0],
@@ -36,14 +38,29 @@ describe('Datumaro shapes: polygon, mask (RLE), bbox, points, groups (temp datas
     // (H,W)=(4,6). RLE column-major: 4 zeros, 4 ones (column 1), 16 zeros -> 4 pixels.
     const rle = { counts: encodeRleString([4, 4, 16]), size: [4, 6] };
     const doc = {
-      categories: { label: { labels: [{ name: 'cat', parent: '' }, { name: 'dog', parent: '' }], attributes: [] } },
+      categories: {
+        label: {
+          labels: [
+            { name: 'cat', parent: '' },
+            { name: 'dog', parent: '' },
+          ],
+          attributes: [],
+        },
+      },
       items: [
         {
           id: 'x',
           image: { path: 'x.png', size: [4, 6] },
           annotations: [
             { id: 0, type: 'label', label_id: 1, group: 0 },
-            { id: 1, type: 'polygon', label_id: 0, group: 1, points: [0, 0, 2, 0, 2, 2, 0, 2], attributes: { occluded: true } },
+            {
+              id: 1,
+              type: 'polygon',
+              label_id: 0,
+              group: 1,
+              points: [0, 0, 2, 0, 2, 2, 0, 2],
+              attributes: { occluded: true },
+            },
             { id: 2, type: 'bbox', label_id: 0, group: 1, bbox: [0, 0, 2.5, 2] },
             { id: 3, type: 'points', label_id: 0, group: 1, points: [1, 1, 1.5, 0.5] },
             { id: 4, type: 'mask', label_id: 1, group: 0, rle },

@@ -35,12 +35,20 @@ interface Group {
 
 function attrs(raw: unknown): Record<string, string | number | boolean> {
   const out: Record<string, string | number | boolean> = {};
-  if (isObj(raw)) for (const [k, v] of Object.entries(raw)) if (['string', 'number', 'boolean'].includes(typeof v)) out[k] = v as string | number | boolean;
+  if (isObj(raw))
+    for (const [k, v] of Object.entries(raw))
+      if (['string', 'number', 'boolean'].includes(typeof v)) out[k] = v as string | number | boolean;
   return out;
 }
 
 /** Groups an item's shape annotations into instances (see module notes). Reports and skips bad ones. */
-function buildInstances(anns: unknown[], size: { width: number; height: number }, labels: readonly DatasetLabel[], loc: DatasetErrorLocation, ctx: DatasetLoadContext): DatasetInstance[] {
+function buildInstances(
+  anns: unknown[],
+  size: { width: number; height: number },
+  labels: readonly DatasetLabel[],
+  loc: DatasetErrorLocation,
+  ctx: DatasetLoadContext,
+): DatasetInstance[] {
   const groups = new Map<string, Group>();
   const points: { group: number; xy: [number, number][] }[] = [];
   const usedIds = new Set<string>();
@@ -50,9 +58,19 @@ function buildInstances(anns: unknown[], size: { width: number; height: number }
     const aloc = { ...loc, annotationId: rawId };
     try {
       const labelId = a.label_id;
-      if (labelId === undefined || labelId === null) throw new MalformedAnnotationError(aloc, `expected a label_id on the ${String(a.type)} annotation, got none`, 'annotation');
+      if (labelId === undefined || labelId === null)
+        throw new MalformedAnnotationError(
+          aloc,
+          `expected a label_id on the ${String(a.type)} annotation, got none`,
+          'annotation',
+        );
       const label = typeof labelId === 'number' ? labels[labelId] : undefined;
-      if (!label) throw new UnknownCategoryError(aloc, labelId as number, labels.map((l) => l.id));
+      if (!label)
+        throw new UnknownCategoryError(
+          aloc,
+          labelId as number,
+          labels.map((l) => l.id),
+        );
       const group = typeof a.group === 'number' ? a.group : 0;
       if (a.type === 'points') {
         const xy = parsePolygonLike(a.points, aloc);
@@ -70,7 +88,15 @@ function buildInstances(anns: unknown[], size: { width: number; height: number }
       if (!g) {
         const id = usedIds.has(rawId) ? `${rawId}#${i}` : rawId;
         usedIds.add(id);
-        g = { key: groups.has(key) ? `${key}#${i}` : key, id, label, parts: [], box: undefined, points: [], attributes: attrs(a.attributes) };
+        g = {
+          key: groups.has(key) ? `${key}#${i}` : key,
+          id,
+          label,
+          parts: [],
+          box: undefined,
+          points: [],
+          attributes: attrs(a.attributes),
+        };
         groups.set(g.key, g);
       }
       if (part) g.parts.push(part);
@@ -89,7 +115,13 @@ function buildInstances(anns: unknown[], size: { width: number; height: number }
   for (const g of groups.values()) {
     const box = g.box ?? partsBox(g.parts, size);
     if (!box) {
-      ctx.report(new MalformedAnnotationError({ ...loc, annotationId: g.id }, 'expected a shape with pixels inside the image, got an empty one', 'annotation'));
+      ctx.report(
+        new MalformedAnnotationError(
+          { ...loc, annotationId: g.id },
+          'expected a shape with pixels inside the image, got an empty one',
+          'annotation',
+        ),
+      );
       continue;
     }
     const parts = g.parts;
@@ -102,7 +134,8 @@ function buildInstances(anns: unknown[], size: { width: number; height: number }
       maskSource: parts.length === 0 ? 'box' : kinds.size > 1 ? 'mixed' : kinds.has('polygon') ? 'polygon' : 'rle',
       attributes: g.attributes,
       ...(g.points.length > 0 ? { points: g.points } : {}),
-      mask: () => (parts.length > 0 ? partsMask(parts, size.width, size.height) : boxMask(box, size.width, size.height)),
+      mask: () =>
+        parts.length > 0 ? partsMask(parts, size.width, size.height) : boxMask(box, size.width, size.height),
     });
   }
   return out;
@@ -110,53 +143,100 @@ function buildInstances(anns: unknown[], size: { width: number; height: number }
 
 function parsePolygonLike(raw: unknown, loc: DatasetErrorLocation): [number, number][] {
   if (!Array.isArray(raw) || raw.length % 2 !== 0 || !raw.every((v) => typeof v === 'number' && Number.isFinite(v))) {
-    throw new MalformedAnnotationError(loc, `expected points as a flat array [x0,y0,x1,y1,...] of finite numbers, got ${JSON.stringify(raw)}`, 'annotation');
+    throw new MalformedAnnotationError(
+      loc,
+      `expected points as a flat array [x0,y0,x1,y1,...] of finite numbers, got ${JSON.stringify(raw)}`,
+      'annotation',
+    );
   }
   const out: [number, number][] = [];
   for (let i = 0; i < raw.length; i += 2) out.push([raw[i] as number, raw[i + 1] as number]);
   return out;
 }
 
-async function loadSubset(root: string, file: string, subset: string, labels: DatasetLabel[], ctx: DatasetLoadContext): Promise<DatasetItem[]> {
+async function loadSubset(
+  root: string,
+  file: string,
+  subset: string,
+  labels: DatasetLabel[],
+  ctx: DatasetLoadContext,
+): Promise<DatasetItem[]> {
   const fileLoc = { reader: READER, file, subset };
   let doc: unknown;
   try {
     doc = JSON.parse(await readFile(file, 'utf8'));
   } catch (err) {
-    ctx.report(new MalformedAnnotationError(fileLoc, `cannot parse JSON (${err instanceof Error ? err.message : String(err)})`, 'file'));
+    ctx.report(
+      new MalformedAnnotationError(
+        fileLoc,
+        `cannot parse JSON (${err instanceof Error ? err.message : String(err)})`,
+        'file',
+      ),
+    );
     return [];
   }
   const cats = isObj(doc) && isObj(doc.categories) && isObj(doc.categories.label) ? doc.categories.label.labels : [];
   if (!isObj(doc) || !Array.isArray(doc.items) || !Array.isArray(cats)) {
-    ctx.report(new MalformedAnnotationError(fileLoc, "expected an object with 'items' (array) and 'categories.label.labels' (array)", 'file'));
+    ctx.report(
+      new MalformedAnnotationError(
+        fileLoc,
+        "expected an object with 'items' (array) and 'categories.label.labels' (array)",
+        'file',
+      ),
+    );
     return [];
   }
   cats.forEach((c: unknown, id) => {
     const name = isObj(c) ? c.name : undefined;
     if (typeof name !== 'string') {
-      ctx.report(new MalformedAnnotationError({ ...fileLoc, annotationId: `categories.label.labels[${id}]` }, `expected {name: string}, got ${JSON.stringify(c)}`, 'file'));
+      ctx.report(
+        new MalformedAnnotationError(
+          { ...fileLoc, annotationId: `categories.label.labels[${id}]` },
+          `expected {name: string}, got ${JSON.stringify(c)}`,
+          'file',
+        ),
+      );
       return;
     }
     const prev = labels[id];
     if (!prev) labels[id] = { id, name };
     else if (prev.name !== name) {
-      ctx.report(new MalformedAnnotationError({ ...fileLoc, annotationId: `categories.label.labels[${id}]` }, `label ${id} is '${name}' here but '${prev.name}' in another subset; keeping '${prev.name}'`, 'annotation'));
+      ctx.report(
+        new MalformedAnnotationError(
+          { ...fileLoc, annotationId: `categories.label.labels[${id}]` },
+          `label ${id} is '${name}' here but '${prev.name}' in another subset; keeping '${prev.name}'`,
+          'annotation',
+        ),
+      );
     }
   });
   const items = await ctx.map(doc.items as unknown[], async (raw, i): Promise<DatasetItem | undefined> => {
     const id = isObj(raw) && (typeof raw.id === 'string' || typeof raw.id === 'number') ? String(raw.id) : undefined;
     const loc = { ...fileLoc, itemId: id ?? `items[${i}]` };
     if (!isObj(raw) || id === undefined) {
-      ctx.report(new MalformedAnnotationError(loc, `expected an item {id, annotations, image}, got ${JSON.stringify(raw)?.slice(0, 200)}`, 'item'));
+      ctx.report(
+        new MalformedAnnotationError(
+          loc,
+          `expected an item {id, annotations, image}, got ${JSON.stringify(raw)?.slice(0, 200)}`,
+          'item',
+        ),
+      );
       return undefined;
     }
     const image = isObj(raw.image) ? raw.image : isObj(raw.media) ? raw.media : {};
     const rel = typeof image.path === 'string' && image.path ? image.path : `${id}.jpg`;
     const candidates = [join(root, 'images', subset, rel), join(root, 'images', rel)];
     let path = resolve(candidates[0] as string);
-    for (const c of candidates) if (await isFile(c)) { path = resolve(c); break; }
+    for (const c of candidates)
+      if (await isFile(c)) {
+        path = resolve(c);
+        break;
+      }
     const sz = image.size;
-    const declared = Array.isArray(sz) && sz.length === 2 && sz.every((v) => typeof v === 'number' && v > 0) ? { height: sz[0] as number, width: sz[1] as number } : undefined;
+    const declared =
+      Array.isArray(sz) && sz.length === 2 && sz.every((v) => typeof v === 'number' && v > 0)
+        ? { height: sz[0] as number, width: sz[1] as number }
+        : undefined;
     const size = await ctx.checkImage(path, { ...loc, file: path }, declared);
     if (!size) return undefined;
     const anns = Array.isArray(raw.annotations) ? raw.annotations : [];

@@ -72,8 +72,16 @@ export class UnreadableImageError extends DatasetError {
 export class ImageSizeMismatchError extends DatasetError {
   override readonly name: string = 'ImageSizeMismatchError';
   override readonly kind: string = 'image-size-mismatch';
-  constructor(loc: DatasetErrorLocation, declared: { width: number; height: number }, actual: { width: number; height: number }) {
-    super(loc, `declared image size (H,W)=(${declared.height},${declared.width}) but the image file is (${actual.height},${actual.width})`, 'item');
+  constructor(
+    loc: DatasetErrorLocation,
+    declared: { width: number; height: number },
+    actual: { width: number; height: number },
+  ) {
+    super(
+      loc,
+      `declared image size (H,W)=(${declared.height},${declared.width}) but the image file is (${actual.height},${actual.width})`,
+      'item',
+    );
   }
 }
 
@@ -100,7 +108,11 @@ export class RleSizeMismatchError extends DatasetError {
   override readonly name: string = 'RleSizeMismatchError';
   override readonly kind: string = 'rle-size-mismatch';
   constructor(loc: DatasetErrorLocation, rleSize: readonly unknown[], image: { width: number; height: number }) {
-    super(loc, `RLE size [h,w]=${JSON.stringify(rleSize)} but the image is [${image.height},${image.width}]`, 'annotation');
+    super(
+      loc,
+      `RLE size [h,w]=${JSON.stringify(rleSize)} but the image is [${image.height},${image.width}]`,
+      'annotation',
+    );
   }
 }
 
@@ -136,8 +148,17 @@ export class MalformedAnnotationError extends DatasetError {
 export class MaskSizeMismatchError extends DatasetError {
   override readonly name: string = 'MaskSizeMismatchError';
   override readonly kind: string = 'mask-size-mismatch';
-  constructor(loc: DatasetErrorLocation, maskPath: string, mask: { width: number; height: number }, image: { width: number; height: number }) {
-    super(loc, `mask '${maskPath}' is (H,W)=(${mask.height},${mask.width}) but the image is (${image.height},${image.width})`, 'item');
+  constructor(
+    loc: DatasetErrorLocation,
+    maskPath: string,
+    mask: { width: number; height: number },
+    image: { width: number; height: number },
+  ) {
+    super(
+      loc,
+      `mask '${maskPath}' is (H,W)=(${mask.height},${mask.width}) but the image is (${image.height},${image.width})`,
+      'item',
+    );
   }
 }
 

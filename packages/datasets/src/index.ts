@@ -44,8 +44,24 @@ export {
 export { splitDataset, SplitOptionsError, type SplitOptions } from './split.js';
 export { summarizeDataset, type DatasetSummary, type SubsetSummary } from './inspect.js';
 export { rasterizePolygon, rasterizePolygonCenters, polygonBounds, PolygonFormatError } from './polygon.js';
-export { decodeRleString, encodeRleString, rleToMask, maskToRle, rleBounds, checkRleCounts, RleFormatError } from './rle.js';
-export { decodePng, readPng, readPngHeader, PngDecodeError, type DecodedPng, type PngHeader, type PngColorType } from './png.js';
+export {
+  decodeRleString,
+  encodeRleString,
+  rleToMask,
+  maskToRle,
+  rleBounds,
+  checkRleCounts,
+  RleFormatError,
+} from './rle.js';
+export {
+  decodePng,
+  readPng,
+  readPngHeader,
+  PngDecodeError,
+  type DecodedPng,
+  type PngHeader,
+  type PngColorType,
+} from './png.js';
 export { vocColormap } from './label-map.js';
 export {
   parsePolygon,

@@ -1,7 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { componentMask, connectedComponents, indexStats, pngToIndexMap, vocColormap, type IndexMap } from './label-map.js';
+import {
+  componentMask,
+  connectedComponents,
+  indexStats,
+  pngToIndexMap,
+  vocColormap,
+  type IndexMap,
+} from './label-map.js';
 
-const map = (rows: number[][]): IndexMap => ({ width: rows[0]?.length ?? 0, height: rows.length, data: Int32Array.from(rows.flat()) });
+const map = (rows: number[][]): IndexMap => ({
+  width: rows[0]?.length ?? 0,
+  height: rows.length,
+  data: Int32Array.from(rows.flat()),
+});
 
 describe('VOC colour map', () => {
   it('matches the published VOC colours', () => {
@@ -34,7 +45,13 @@ describe('connected components (8-connectivity)', () => {
   });
 
   it('computes per-index boxes and areas in one pass', () => {
-    const s = indexStats(map([[0, 3, 3], [4, 0, 3]]), (i) => i > 0);
+    const s = indexStats(
+      map([
+        [0, 3, 3],
+        [4, 0, 3],
+      ]),
+      (i) => i > 0,
+    );
     expect([...s.entries()]).toEqual([
       [3, { box: [1, 0, 3, 2], area: 3 }],
       [4, { box: [0, 1, 1, 2], area: 1 }],
@@ -44,7 +61,14 @@ describe('connected components (8-connectivity)', () => {
 
 describe('pngToIndexMap', () => {
   it('maps RGB through colours and reports the first unknown colour', () => {
-    const png = { width: 2, height: 1, colorType: 2 as const, channels: 3, data: Uint8Array.from([1, 2, 3, 9, 9, 9]), palette: undefined };
+    const png = {
+      width: 2,
+      height: 1,
+      colorType: 2 as const,
+      channels: 3,
+      data: Uint8Array.from([1, 2, 3, 9, 9, 9]),
+      palette: undefined,
+    };
     const colors = new Map([[(1 << 16) | (2 << 8) | 3, 5]]);
     expect(pngToIndexMap(png, colors)).toEqual({ ok: false, reason: 'colour (9,9,9) at (x,y)=(1,0) maps to no label' });
     colors.set((9 << 16) | (9 << 8) | 9, 0);

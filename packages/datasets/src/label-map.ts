@@ -43,7 +43,8 @@ export function colorLookup(colors: ArrayLike<number>): Map<number, number> {
 }
 
 /** Result of `pngToIndexMap`: the map, or the first colour that maps to no index. */
-export type IndexMapResult = { readonly ok: true; readonly map: IndexMap } | { readonly ok: false; readonly reason: string };
+export type IndexMapResult =
+  { readonly ok: true; readonly map: IndexMap } | { readonly ok: false; readonly reason: string };
 
 /**
  * Turns a decoded mask PNG into per-pixel indices:
@@ -51,7 +52,11 @@ export type IndexMapResult = { readonly ok: true; readonly map: IndexMap } | { r
  * - palette: the palette index when `paletteAsIndex` or no `colors`; else the entry's RGB looked up in `colors`;
  * - RGB(A): the RGB looked up in `colors` (required); a colour not in it is an error.
  */
-export function pngToIndexMap(png: DecodedPng, colors: Map<number, number> | undefined, paletteAsIndex = false): IndexMapResult {
+export function pngToIndexMap(
+  png: DecodedPng,
+  colors: Map<number, number> | undefined,
+  paletteAsIndex = false,
+): IndexMapResult {
   const { width, height, channels, data, colorType, palette } = png;
   const out = new Int32Array(width * height);
   const miss = (rgb: number, i: number): IndexMapResult => ({
@@ -74,7 +79,10 @@ export function pngToIndexMap(png: DecodedPng, colors: Map<number, number> | und
     const shift = data instanceof Uint16Array ? 8 : 0;
     for (let i = 0; i < out.length; i++) {
       const o = i * channels;
-      const rgb = (((data[o] as number) >> shift) << 16) | (((data[o + 1] as number) >> shift) << 8) | ((data[o + 2] as number) >> shift);
+      const rgb =
+        (((data[o] as number) >> shift) << 16) |
+        (((data[o + 1] as number) >> shift) << 8) |
+        ((data[o + 2] as number) >> shift);
       const v = colors.get(rgb);
       if (v === undefined) return miss(rgb, i);
       out[i] = v;
@@ -157,7 +165,10 @@ export function indexMask(map: IndexMap, index: number): BinaryMask {
 }
 
 /** Tight boxes and areas of every index in `indices` (one pass). */
-export function indexStats(map: IndexMap, keep: (index: number) => boolean): Map<number, { box: [number, number, number, number]; area: number }> {
+export function indexStats(
+  map: IndexMap,
+  keep: (index: number) => boolean,
+): Map<number, { box: [number, number, number, number]; area: number }> {
   const { width, data } = map;
   const out = new Map<number, { box: [number, number, number, number]; area: number }>();
   for (let p = 0; p < data.length; p++) {

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { decodePng, PngDecodeError, readPngHeader } from './png.js';
 import { encodePng } from './test-utils/png-writer.js';
 
-const sample = (w: number, h: number, ch: number, max: number): number[] => Array.from({ length: w * h * ch }, (_, i) => (i * 37 + 11) % (max + 1));
+const sample = (w: number, h: number, ch: number, max: number): number[] =>
+  Array.from({ length: w * h * ch }, (_, i) => (i * 37 + 11) % (max + 1));
 
 describe('decodePng', () => {
   it('keeps palette indices and the palette', async () => {
@@ -15,7 +16,12 @@ describe('decodePng', () => {
   });
 
   it('decodes every colour type at 8 bits, with all five scanline filters', async () => {
-    for (const [colorType, ch] of [[0, 1], [2, 3], [4, 2], [6, 4]] as const) {
+    for (const [colorType, ch] of [
+      [0, 1],
+      [2, 3],
+      [4, 2],
+      [6, 4],
+    ] as const) {
       const data = sample(7, 10, ch, 255);
       const png = await decodePng(encodePng({ width: 7, height: 10, colorType, data, filters: 'cycle' }));
       expect(png.channels).toBe(ch);
@@ -26,21 +32,50 @@ describe('decodePng', () => {
   it('unpacks 1-, 2- and 4-bit samples as stored values and keeps 16-bit values whole', async () => {
     for (const bitDepth of [1, 2, 4] as const) {
       const data = sample(11, 6, 1, 2 ** bitDepth - 1);
-      const png = await decodePng(encodePng({ width: 11, height: 6, colorType: 0, data: sample(11, 6, 1, 2 ** bitDepth - 1), bitDepth, filters: 'cycle' }));
+      const png = await decodePng(
+        encodePng({
+          width: 11,
+          height: 6,
+          colorType: 0,
+          data: sample(11, 6, 1, 2 ** bitDepth - 1),
+          bitDepth,
+          filters: 'cycle',
+        }),
+      );
       expect(Array.from(png.data)).toEqual(data);
     }
     const wide = [0, 1, 255, 256, 65535, 1234];
-    const png16 = await decodePng(encodePng({ width: 3, height: 2, colorType: 0, data: wide, bitDepth: 16, filters: 'cycle' }));
+    const png16 = await decodePng(
+      encodePng({ width: 3, height: 2, colorType: 0, data: wide, bitDepth: 16, filters: 'cycle' }),
+    );
     expect(png16.data).toBeInstanceOf(Uint16Array);
     expect(Array.from(png16.data)).toEqual(wide);
   });
 
   it('de-interlaces Adam7', async () => {
     const data = sample(13, 9, 3, 255);
-    const png = await decodePng(encodePng({ width: 13, height: 9, colorType: 2, data, interlace: true, filters: 'cycle' }));
+    const png = await decodePng(
+      encodePng({ width: 13, height: 9, colorType: 2, data, interlace: true, filters: 'cycle' }),
+    );
     expect(Array.from(png.data)).toEqual(data);
     const idx = sample(5, 3, 1, 3);
-    expect(Array.from((await decodePng(encodePng({ width: 5, height: 3, colorType: 3, data: idx, bitDepth: 2, palette: [0, 0, 0, 1, 1, 1, 2, 2, 2, 3, 3, 3], interlace: true }))).data)).toEqual(idx);
+    expect(
+      Array.from(
+        (
+          await decodePng(
+            encodePng({
+              width: 5,
+              height: 3,
+              colorType: 3,
+              data: idx,
+              bitDepth: 2,
+              palette: [0, 0, 0, 1, 1, 1, 2, 2, 2, 3, 3, 3],
+              interlace: true,
+            }),
+          )
+        ).data,
+      ),
+    ).toEqual(idx);
   });
 
   it('reads the header alone', () => {

@@ -56,8 +56,12 @@ function fail(file: string, what: string): never {
 }
 
 /** Parses the header and collects chunks (CRC-checked). */
-function parseChunks(buf: Uint8Array, file: string): { header: PngHeader; idat: Uint8Array[]; palette: Uint8Array | undefined } {
-  if (buf.length < 8 || SIGNATURE.some((b, i) => buf[i] !== b)) fail(file, 'expected the PNG signature, got other bytes');
+function parseChunks(
+  buf: Uint8Array,
+  file: string,
+): { header: PngHeader; idat: Uint8Array[]; palette: Uint8Array | undefined } {
+  if (buf.length < 8 || SIGNATURE.some((b, i) => buf[i] !== b))
+    fail(file, 'expected the PNG signature, got other bytes');
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   let header: PngHeader | undefined;
   let palette: Uint8Array | undefined;
@@ -65,33 +69,56 @@ function parseChunks(buf: Uint8Array, file: string): { header: PngHeader; idat: 
   let p = 8;
   let ended = false;
   while (!ended) {
-    if (p + 12 > buf.length) fail(file, `truncated: expected a chunk header at byte ${p}, file has ${buf.length} bytes`);
+    if (p + 12 > buf.length)
+      fail(file, `truncated: expected a chunk header at byte ${p}, file has ${buf.length} bytes`);
     const len = view.getUint32(p);
-    const type = String.fromCharCode(buf[p + 4] as number, buf[p + 5] as number, buf[p + 6] as number, buf[p + 7] as number);
-    if (p + 12 + len > buf.length) fail(file, `truncated: chunk '${type}' needs ${len} bytes at byte ${p + 8}, file has ${buf.length}`);
+    const type = String.fromCharCode(
+      buf[p + 4] as number,
+      buf[p + 5] as number,
+      buf[p + 6] as number,
+      buf[p + 7] as number,
+    );
+    if (p + 12 + len > buf.length)
+      fail(file, `truncated: chunk '${type}' needs ${len} bytes at byte ${p + 8}, file has ${buf.length}`);
     const body = buf.subarray(p + 8, p + 8 + len);
-    if ((crc32(buf.subarray(p + 4, p + 8 + len)) >>> 0) !== view.getUint32(p + 8 + len)) fail(file, `corrupt: CRC mismatch in chunk '${type}'`);
+    if (crc32(buf.subarray(p + 4, p + 8 + len)) >>> 0 !== view.getUint32(p + 8 + len))
+      fail(file, `corrupt: CRC mismatch in chunk '${type}'`);
     if (type === 'IHDR') {
       const b = new DataView(body.buffer, body.byteOffset, body.byteLength);
       const colorType = body[9] as number;
       if (!(colorType in CHANNELS)) fail(file, `expected colour type 0, 2, 3, 4 or 6, got ${colorType}`);
-      header = { width: b.getUint32(0), height: b.getUint32(4), bitDepth: body[8] as number, colorType: colorType as PngColorType, interlace: body[12] as number };
+      header = {
+        width: b.getUint32(0),
+        height: b.getUint32(4),
+        bitDepth: body[8] as number,
+        colorType: colorType as PngColorType,
+        interlace: body[12] as number,
+      };
     } else if (type === 'PLTE') palette = body.slice();
     else if (type === 'IDAT') idat.push(body);
     else if (type === 'IEND') ended = true;
     p += 12 + len;
   }
   if (!header) fail(file, 'expected an IHDR chunk, found none');
-  if (header.width === 0 || header.height === 0) fail(file, `expected a non-zero size, got ${header.width}x${header.height}`);
-  if (![1, 2, 4, 8, 16].includes(header.bitDepth)) fail(file, `expected bit depth 1, 2, 4, 8 or 16, got ${header.bitDepth}`);
+  if (header.width === 0 || header.height === 0)
+    fail(file, `expected a non-zero size, got ${header.width}x${header.height}`);
+  if (![1, 2, 4, 8, 16].includes(header.bitDepth))
+    fail(file, `expected bit depth 1, 2, 4, 8 or 16, got ${header.bitDepth}`);
   return { header, idat, palette };
 }
 
 /** Reads only the header of a PNG file (first 33 bytes). */
 export function readPngHeader(buf: Uint8Array, file = '<buffer>'): PngHeader {
-  if (buf.length < 33 || SIGNATURE.some((b, i) => buf[i] !== b)) fail(file, 'expected the PNG signature and IHDR, got other bytes');
+  if (buf.length < 33 || SIGNATURE.some((b, i) => buf[i] !== b))
+    fail(file, 'expected the PNG signature and IHDR, got other bytes');
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  return { width: view.getUint32(16), height: view.getUint32(20), bitDepth: buf[24] as number, colorType: buf[25] as PngColorType, interlace: buf[28] as number };
+  return {
+    width: view.getUint32(16),
+    height: view.getUint32(20),
+    bitDepth: buf[24] as number,
+    colorType: buf[25] as PngColorType,
+    interlace: buf[28] as number,
+  };
 }
 
 function paeth(a: number, b: number, c: number): number {
@@ -103,7 +130,14 @@ function paeth(a: number, b: number, c: number): number {
 }
 
 /** Undoes the scanline filters of one (sub-)image; returns its rows without filter bytes. */
-function unfilter(raw: Uint8Array, offset: number, rows: number, rowBytes: number, bpp: number, file: string): Uint8Array {
+function unfilter(
+  raw: Uint8Array,
+  offset: number,
+  rows: number,
+  rowBytes: number,
+  bpp: number,
+  file: string,
+): Uint8Array {
   const out = new Uint8Array(rows * rowBytes);
   for (let y = 0; y < rows; y++) {
     const f = raw[offset + y * (rowBytes + 1)] as number;
@@ -129,7 +163,18 @@ function unfilter(raw: Uint8Array, offset: number, rows: number, rowBytes: numbe
 }
 
 /** Writes the samples of an unfiltered (sub-)image into `dst` at pixel positions (x0 + i*dx, y0 + j*dy). */
-function scatter(src: Uint8Array, w: number, h: number, h0: PngHeader, ch: number, dst: Uint8Array | Uint16Array, x0: number, y0: number, dx: number, dy: number): void {
+function scatter(
+  src: Uint8Array,
+  w: number,
+  h: number,
+  h0: PngHeader,
+  ch: number,
+  dst: Uint8Array | Uint16Array,
+  x0: number,
+  y0: number,
+  dx: number,
+  dy: number,
+): void {
   const bits = h0.bitDepth;
   const rowBytes = Math.ceil((w * ch * bits) / 8);
   for (let j = 0; j < h; j++) {
@@ -173,7 +218,8 @@ export async function decodePng(buf: Uint8Array, file = '<buffer>'): Promise<Dec
     if (w <= 0 || h <= 0) continue;
     const rowBytes = Math.ceil((w * ch * header.bitDepth) / 8);
     const need = h * (rowBytes + 1);
-    if (offset + need > raw.length) fail(file, `truncated image data: expected at least ${offset + need} bytes after inflating, got ${raw.length}`);
+    if (offset + need > raw.length)
+      fail(file, `truncated image data: expected at least ${offset + need} bytes after inflating, got ${raw.length}`);
     scatter(unfilter(raw, offset, h, rowBytes, bpp, file), w, h, header, ch, data, x0, y0, dx, dy);
     offset += need;
   }

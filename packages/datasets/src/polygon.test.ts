@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { polygonBounds, PolygonFormatError, rasterizePolygon, rasterizePolygonCenters } from './polygon.js';
 
-const rows = (m: Uint8Array, w: number): string[] => Array.from({ length: m.length / w }, (_, y) => Array.from(m.subarray(y * w, y * w + w)).join(''));
+const rows = (m: Uint8Array, w: number): string[] =>
+  Array.from({ length: m.length / w }, (_, y) => Array.from(m.subarray(y * w, y * w + w)).join(''));
 const ones = (m: Uint8Array): number => m.reduce((n, v) => n + v, 0);
 
 describe('rasterizePolygon (pycocotools rule)', () => {
@@ -51,6 +52,11 @@ describe('rasterizePolygon (pycocotools rule)', () => {
   });
 
   it('computes bounds over several polygons', () => {
-    expect(polygonBounds([[1, 2, 3, 0.5, 2, 4], [0, 3, 1, 1, 1, 3]])).toEqual([0, 0.5, 3, 4]);
+    expect(
+      polygonBounds([
+        [1, 2, 3, 0.5, 2, 4],
+        [0, 3, 1, 1, 1, 3],
+      ]),
+    ).toEqual([0, 0.5, 3, 4]);
   });
 });

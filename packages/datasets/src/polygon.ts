@@ -21,10 +21,13 @@ export class PolygonFormatError extends Error {
 
 function checkPolygon(fn: string, xy: ArrayLike<number>): void {
   if (xy.length % 2 !== 0 || xy.length < 6) {
-    throw new PolygonFormatError(`${fn}(xy): expected an even number >= 6 of coordinates [x0,y0,x1,y1,...], got ${xy.length}`);
+    throw new PolygonFormatError(
+      `${fn}(xy): expected an even number >= 6 of coordinates [x0,y0,x1,y1,...], got ${xy.length}`,
+    );
   }
   for (let i = 0; i < xy.length; i++) {
-    if (!Number.isFinite(xy[i])) throw new PolygonFormatError(`${fn}(xy): expected finite coordinates, got ${xy[i]} at index ${i}`);
+    if (!Number.isFinite(xy[i]))
+      throw new PolygonFormatError(`${fn}(xy): expected finite coordinates, got ${xy[i]} at index ${i}`);
   }
 }
 
@@ -51,7 +54,11 @@ function walkBoundary(xy: ArrayLike<number>): { u: Int32Array; v: Int32Array } {
   qy[n] = qy[0] as number;
   let total = 0;
   for (let i = 0; i < n; i++) {
-    total += Math.max(Math.abs((qx[i + 1] as number) - (qx[i] as number)), Math.abs((qy[i + 1] as number) - (qy[i] as number))) + 1;
+    total +=
+      Math.max(
+        Math.abs((qx[i + 1] as number) - (qx[i] as number)),
+        Math.abs((qy[i + 1] as number) - (qy[i] as number)),
+      ) + 1;
   }
   const u = new Int32Array(total);
   const v = new Int32Array(total);
@@ -145,7 +152,12 @@ export function rasterizePolygon(xy: ArrayLike<number>, height: number, width: n
  * Even-odd rasterisation sampling exact pixel centres (x+0.5, y+0.5), no grid snapping. Same
  * contract as `rasterizePolygon`; provided to compare with it.
  */
-export function rasterizePolygonCenters(xy: ArrayLike<number>, height: number, width: number, out?: Uint8Array): Uint8Array {
+export function rasterizePolygonCenters(
+  xy: ArrayLike<number>,
+  height: number,
+  width: number,
+  out?: Uint8Array,
+): Uint8Array {
   checkPolygon('rasterizePolygonCenters', xy);
   const mask = checkSize('rasterizePolygonCenters', height, width, out);
   const n = xy.length / 2;

@@ -26,13 +26,19 @@ export const BUILTIN_FORMATS: readonly string[] = BUILTINS.map((a) => a.name);
  */
 export function registerDatasetAdapter(adapter: DatasetAdapter): void {
   if (typeof adapter?.name !== 'string' || !/^[a-z0-9][a-z0-9_.-]*$/i.test(adapter.name) || adapter.name === 'auto') {
-    throw new AdapterRegistrationError(`registerDatasetAdapter(adapter): expected a name of letters, digits, '_', '.', '-' (not 'auto'), got ${JSON.stringify(adapter?.name)}`);
+    throw new AdapterRegistrationError(
+      `registerDatasetAdapter(adapter): expected a name of letters, digits, '_', '.', '-' (not 'auto'), got ${JSON.stringify(adapter?.name)}`,
+    );
   }
   if (typeof adapter.detect !== 'function' || typeof adapter.load !== 'function') {
-    throw new AdapterRegistrationError(`registerDatasetAdapter(adapter): expected functions detect(root) and load(root, ctx) on '${adapter.name}'`);
+    throw new AdapterRegistrationError(
+      `registerDatasetAdapter(adapter): expected functions detect(root) and load(root, ctx) on '${adapter.name}'`,
+    );
   }
   if (listDatasetAdapters().some((a) => a.name === adapter.name)) {
-    throw new AdapterRegistrationError(`registerDatasetAdapter(adapter): an adapter named '${adapter.name}' already exists`);
+    throw new AdapterRegistrationError(
+      `registerDatasetAdapter(adapter): an adapter named '${adapter.name}' already exists`,
+    );
   }
   registered.unshift(adapter);
 }
@@ -60,7 +66,11 @@ export async function detectDatasetFormats(root: string): Promise<string[]> {
 function adapterFor(name: string): DatasetAdapter {
   const a = listDatasetAdapters().find((x) => x.name === name);
   if (!a) {
-    throw new DatasetFormatError(`loadDataset(options.format): expected 'auto' or one of ${listDatasetAdapters().map((x) => `'${x.name}'`).join(', ')}, got '${name}'`);
+    throw new DatasetFormatError(
+      `loadDataset(options.format): expected 'auto' or one of ${listDatasetAdapters()
+        .map((x) => `'${x.name}'`)
+        .join(', ')}, got '${name}'`,
+    );
   }
   return a;
 }
@@ -72,13 +82,18 @@ function adapterFor(name: string): DatasetAdapter {
  */
 export async function loadDataset(root: string, options: LoadOptions = {}): Promise<Dataset> {
   const abs = resolve(root);
-  if (!(await isDir(abs))) throw new DatasetFormatError(`loadDataset(root): expected an existing directory, got '${abs}'`);
+  if (!(await isDir(abs)))
+    throw new DatasetFormatError(`loadDataset(root): expected an existing directory, got '${abs}'`);
   const format = options.format ?? 'auto';
   let adapter: DatasetAdapter;
   if (format === 'auto') {
     const found = await detectDatasetFormats(abs);
     if (found.length === 0) {
-      throw new DatasetFormatError(`loadDataset(root): no adapter recognises '${abs}'; tried ${listDatasetAdapters().map((a) => a.name).join(', ')} (see the @samtune/datasets README for each layout)`);
+      throw new DatasetFormatError(
+        `loadDataset(root): no adapter recognises '${abs}'; tried ${listDatasetAdapters()
+          .map((a) => a.name)
+          .join(', ')} (see the @samtune/datasets README for each layout)`,
+      );
     }
     adapter = adapterFor(found[0] as string);
   } else adapter = adapterFor(format);
@@ -90,12 +105,25 @@ export async function loadDataset(root: string, options: LoadOptions = {}): Prom
     const seen = ids.get(item.subset) ?? new Set<string>();
     ids.set(item.subset, seen);
     if (seen.has(item.id)) {
-      ctx.report(new DuplicateIdError({ reader: 'loadDataset', file: item.imagePath, subset: item.subset, itemId: item.id }, 'item', item.id, 'item'));
+      ctx.report(
+        new DuplicateIdError(
+          { reader: 'loadDataset', file: item.imagePath, subset: item.subset, itemId: item.id },
+          'item',
+          item.id,
+          'item',
+        ),
+      );
       continue;
     }
     seen.add(item.id);
     (subsets[item.subset] ??= []).push(item);
   }
-  const ds: Dataset = { format: adapter.name, root: abs, labels: [...result.labels].sort((a, b) => a.id - b.id), subsets, skipped: ctx.skipped };
+  const ds: Dataset = {
+    format: adapter.name,
+    root: abs,
+    labels: [...result.labels].sort((a, b) => a.id - b.id),
+    subsets,
+    skipped: ctx.skipped,
+  };
   return options.split ? splitDataset(ds, options.split) : ds;
 }

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { checkRleCounts, decodeRleString, encodeRleString, maskToRle, rleBounds, rleToMask, RleFormatError } from './rle.js';
+import {
+  checkRleCounts,
+  decodeRleString,
+  encodeRleString,
+  maskToRle,
+  rleBounds,
+  rleToMask,
+  RleFormatError,
+} from './rle.js';
 
 // Reference pairs of counts and pycocotools strings (as published in cocotools-rs' tests, made with pycocotools).
 const VECTORS: [number[], string][] = [

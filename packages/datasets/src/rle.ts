@@ -21,9 +21,15 @@ export function decodeRleString(s: string): number[] {
     let k = 0;
     let more = true;
     while (more) {
-      if (p >= s.length) throw new RleFormatError(`decodeRleString(s): expected another character at offset ${p}, got the end of the string`);
+      if (p >= s.length)
+        throw new RleFormatError(
+          `decodeRleString(s): expected another character at offset ${p}, got the end of the string`,
+        );
       const c = s.charCodeAt(p) - 48;
-      if (c < 0 || c > 63) throw new RleFormatError(`decodeRleString(s): expected characters '0'..'o' (48..111), got code ${c + 48} at offset ${p}`);
+      if (c < 0 || c > 63)
+        throw new RleFormatError(
+          `decodeRleString(s): expected characters '0'..'o' (48..111), got code ${c + 48} at offset ${p}`,
+        );
       x += (c & 0x1f) * 2 ** (5 * k);
       more = (c & 0x20) !== 0;
       p++;
@@ -63,10 +69,12 @@ export function checkRleCounts(counts: readonly number[], height: number, width:
   let sum = 0;
   for (let i = 0; i < counts.length; i++) {
     const c = counts[i];
-    if (typeof c !== 'number' || !Number.isInteger(c) || c < 0) return `expected non-negative integer counts, got ${JSON.stringify(c)} at index ${i}`;
+    if (typeof c !== 'number' || !Number.isInteger(c) || c < 0)
+      return `expected non-negative integer counts, got ${JSON.stringify(c)} at index ${i}`;
     sum += c;
   }
-  if (sum !== height * width) return `expected counts to sum to h*w = ${height}*${width} = ${height * width}, got ${sum}`;
+  if (sum !== height * width)
+    return `expected counts to sum to h*w = ${height}*${width} = ${height * width}, got ${sum}`;
   return undefined;
 }
 

@@ -2,7 +2,13 @@
  * Mask PNGs as index maps (with the size and colour checks every reader needs), and instances from a
  * semantic (class-per-pixel) map: one instance per 8-connected component of each instance class.
  */
-import { MaskDecodeError, MaskSizeMismatchError, UnknownCategoryError, UnreadableMaskError, type DatasetErrorLocation } from './errors.js';
+import {
+  MaskDecodeError,
+  MaskSizeMismatchError,
+  UnknownCategoryError,
+  UnreadableMaskError,
+  type DatasetErrorLocation,
+} from './errors.js';
 import { componentMask, connectedComponents, pngToIndexMap, type IndexMap } from './label-map.js';
 import type { DatasetInstance, DatasetLabel } from './model.js';
 import { PngDecodeError, readPng } from './png.js';
@@ -17,7 +23,12 @@ export interface MaskColorRule {
  * Reads a mask PNG into an index map and checks it against the image size.
  * @throws UnreadableMaskError (not a PNG, corrupt, unknown colour), MaskSizeMismatchError.
  */
-export async function readIndexMap(path: string, rule: MaskColorRule, image: { width: number; height: number }, loc: DatasetErrorLocation): Promise<IndexMap> {
+export async function readIndexMap(
+  path: string,
+  rule: MaskColorRule,
+  image: { width: number; height: number },
+  loc: DatasetErrorLocation,
+): Promise<IndexMap> {
   let png;
   try {
     png = await readPng(path);
@@ -69,7 +80,9 @@ export function semanticInstances(
       mask: async () => {
         const fresh = await readIndexMap(maskPath, rule, image, loc);
         if (fresh.data[c.seed] !== c.index) {
-          throw new MaskDecodeError(`instance.mask(): '${maskPath}' changed since loading: expected index ${c.index} at pixel ${c.seed}, got ${fresh.data[c.seed]}`);
+          throw new MaskDecodeError(
+            `instance.mask(): '${maskPath}' changed since loading: expected index ${c.index} at pixel ${c.seed}, got ${fresh.data[c.seed]}`,
+          );
         }
         return componentMask(fresh, c.seed);
       },

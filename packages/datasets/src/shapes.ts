@@ -3,7 +3,13 @@
  * lazy decoding of an instance's shape parts into a mask.
  */
 import type { BinaryMask } from '@samtune/transforms';
-import { InvalidBoxError, InvalidPolygonError, InvalidRleError, RleSizeMismatchError, type DatasetErrorLocation } from './errors.js';
+import {
+  InvalidBoxError,
+  InvalidPolygonError,
+  InvalidRleError,
+  RleSizeMismatchError,
+  type DatasetErrorLocation,
+} from './errors.js';
 import type { BoxXYXY } from './model.js';
 import { polygonBounds, rasterizePolygon } from './polygon.js';
 import { checkRleCounts, decodeRleString, rleBounds, rleToMask } from './rle.js';
@@ -29,13 +35,17 @@ export function toNumber(v: unknown): number | undefined {
 
 /** Validates a flat polygon `[x0,y0,x1,y1,…]` (numbers or numeric strings): >= 3 points, finite. */
 export function parsePolygon(raw: unknown, loc: DatasetErrorLocation): number[] {
-  if (!Array.isArray(raw)) throw new InvalidPolygonError(loc, `expected an array of coordinates [x0,y0,x1,y1,...], got ${typeof raw}`);
-  if (raw.length % 2 !== 0) throw new InvalidPolygonError(loc, `expected an even number of coordinates, got ${raw.length}`);
-  if (raw.length < 6) throw new InvalidPolygonError(loc, `expected at least 3 points (6 coordinates), got ${raw.length / 2} point(s)`);
+  if (!Array.isArray(raw))
+    throw new InvalidPolygonError(loc, `expected an array of coordinates [x0,y0,x1,y1,...], got ${typeof raw}`);
+  if (raw.length % 2 !== 0)
+    throw new InvalidPolygonError(loc, `expected an even number of coordinates, got ${raw.length}`);
+  if (raw.length < 6)
+    throw new InvalidPolygonError(loc, `expected at least 3 points (6 coordinates), got ${raw.length / 2} point(s)`);
   const xy = new Array<number>(raw.length);
   for (let i = 0; i < raw.length; i++) {
     const n = toNumber(raw[i]);
-    if (n === undefined) throw new InvalidPolygonError(loc, `expected finite numbers, got ${JSON.stringify(raw[i])} at index ${i}`);
+    if (n === undefined)
+      throw new InvalidPolygonError(loc, `expected finite numbers, got ${JSON.stringify(raw[i])} at index ${i}`);
     xy[i] = n;
   }
   return xy;
@@ -46,9 +56,11 @@ export function parsePolygon(raw: unknown, loc: DatasetErrorLocation): number[] 
  * Compressed strings are decoded once here to check them, and kept compressed.
  */
 export function parseRle(raw: unknown, image: { width: number; height: number }, loc: DatasetErrorLocation): MaskPart {
-  if (typeof raw !== 'object' || raw === null) throw new InvalidRleError(loc, `expected an object {size, counts}, got ${JSON.stringify(raw)}`);
+  if (typeof raw !== 'object' || raw === null)
+    throw new InvalidRleError(loc, `expected an object {size, counts}, got ${JSON.stringify(raw)}`);
   const { size, counts } = raw as { size?: unknown; counts?: unknown };
-  if (!Array.isArray(size) || size.length !== 2) throw new InvalidRleError(loc, `expected size [h, w], got ${JSON.stringify(size)}`);
+  if (!Array.isArray(size) || size.length !== 2)
+    throw new InvalidRleError(loc, `expected size [h, w], got ${JSON.stringify(size)}`);
   const h = toNumber(size[0]);
   const w = toNumber(size[1]);
   if (h !== image.height || w !== image.width) throw new RleSizeMismatchError(loc, size, image);
@@ -74,9 +86,11 @@ export function parseRle(raw: unknown, image: { width: number; height: number },
 
 /** Converts `[x, y, w, h]` (numbers or numeric strings) to XYXY; malformed input throws InvalidBoxError. */
 export function xywhToXyxy(raw: unknown, loc: DatasetErrorLocation): [number, number, number, number] {
-  if (!Array.isArray(raw) || raw.length !== 4) throw new InvalidBoxError(loc, `expected [x, y, w, h], got ${JSON.stringify(raw)}`);
+  if (!Array.isArray(raw) || raw.length !== 4)
+    throw new InvalidBoxError(loc, `expected [x, y, w, h], got ${JSON.stringify(raw)}`);
   const v = raw.map(toNumber);
-  if (v.some((n) => n === undefined)) throw new InvalidBoxError(loc, `expected 4 finite numbers [x, y, w, h], got ${JSON.stringify(raw)}`);
+  if (v.some((n) => n === undefined))
+    throw new InvalidBoxError(loc, `expected 4 finite numbers [x, y, w, h], got ${JSON.stringify(raw)}`);
   const [x, y, w, h] = v as [number, number, number, number];
   return [x, y, x + w, y + h];
 }
@@ -85,17 +99,33 @@ export function xywhToXyxy(raw: unknown, loc: DatasetErrorLocation): [number, nu
  * Checks a box XYXY against the image: positive width and height, within the image up to
  * `BOX_TOLERANCE_PX` (then clamped). Throws InvalidBoxError otherwise.
  */
-export function checkBox(box: readonly number[], image: { width: number; height: number }, loc: DatasetErrorLocation): BoxXYXY {
+export function checkBox(
+  box: readonly number[],
+  image: { width: number; height: number },
+  loc: DatasetErrorLocation,
+): BoxXYXY {
   const [x1, y1, x2, y2] = box as [number, number, number, number];
-  if (![x1, y1, x2, y2].every(Number.isFinite)) throw new InvalidBoxError(loc, `expected finite XYXY, got ${JSON.stringify(box)}`);
+  if (![x1, y1, x2, y2].every(Number.isFinite))
+    throw new InvalidBoxError(loc, `expected finite XYXY, got ${JSON.stringify(box)}`);
   if (!(x2 > x1 && y2 > y1)) {
-    throw new InvalidBoxError(loc, `expected positive width and height, got XYXY ${JSON.stringify(box)} (w=${x2 - x1}, h=${y2 - y1})`);
+    throw new InvalidBoxError(
+      loc,
+      `expected positive width and height, got XYXY ${JSON.stringify(box)} (w=${x2 - x1}, h=${y2 - y1})`,
+    );
   }
   const t = BOX_TOLERANCE_PX;
   if (x1 < -t || y1 < -t || x2 > image.width + t || y2 > image.height + t) {
-    throw new InvalidBoxError(loc, `expected XYXY ${JSON.stringify(box)} within the image [0, 0, ${image.width}, ${image.height}] (tolerance ${t} px)`);
+    throw new InvalidBoxError(
+      loc,
+      `expected XYXY ${JSON.stringify(box)} within the image [0, 0, ${image.width}, ${image.height}] (tolerance ${t} px)`,
+    );
   }
-  const c: [number, number, number, number] = [Math.max(0, x1), Math.max(0, y1), Math.min(image.width, x2), Math.min(image.height, y2)];
+  const c: [number, number, number, number] = [
+    Math.max(0, x1),
+    Math.max(0, y1),
+    Math.min(image.width, x2),
+    Math.min(image.height, y2),
+  ];
   return c;
 }
 
@@ -109,7 +139,12 @@ function rleValues(part: MaskPart): readonly number[] {
 export function partsBox(parts: readonly MaskPart[], image: { width: number; height: number }): BoxXYXY | undefined {
   let b: [number, number, number, number] = [Infinity, Infinity, -Infinity, -Infinity];
   const grow = (o: readonly number[]): void => {
-    b = [Math.min(b[0], o[0] as number), Math.min(b[1], o[1] as number), Math.max(b[2], o[2] as number), Math.max(b[3], o[3] as number)];
+    b = [
+      Math.min(b[0], o[0] as number),
+      Math.min(b[1], o[1] as number),
+      Math.max(b[2], o[2] as number),
+      Math.max(b[3], o[3] as number),
+    ];
   };
   for (const p of parts) {
     if (p.kind === 'polygon') grow(polygonBounds([p.xy]));
@@ -118,7 +153,12 @@ export function partsBox(parts: readonly MaskPart[], image: { width: number; hei
       if (r) grow(r);
     }
   }
-  const c: [number, number, number, number] = [Math.max(0, b[0]), Math.max(0, b[1]), Math.min(image.width, b[2]), Math.min(image.height, b[3])];
+  const c: [number, number, number, number] = [
+    Math.max(0, b[0]),
+    Math.max(0, b[1]),
+    Math.min(image.width, b[2]),
+    Math.min(image.height, b[3]),
+  ];
   return c[2] > c[0] && c[3] > c[1] ? c : undefined;
 }
 

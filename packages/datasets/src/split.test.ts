@@ -2,8 +2,21 @@ import { describe, expect, it } from 'vitest';
 import type { Dataset, DatasetItem } from './model.js';
 import { splitDataset, SplitOptionsError } from './split.js';
 
-const item = (id: string): DatasetItem => ({ id, subset: 'default', imagePath: `/x/${id}.png`, width: 1, height: 1, instances: [] });
-const ds = (subsets: Record<string, DatasetItem[]>): Dataset => ({ format: 't', root: '/x', labels: [], subsets, skipped: [] });
+const item = (id: string): DatasetItem => ({
+  id,
+  subset: 'default',
+  imagePath: `/x/${id}.png`,
+  width: 1,
+  height: 1,
+  instances: [],
+});
+const ds = (subsets: Record<string, DatasetItem[]>): Dataset => ({
+  format: 't',
+  root: '/x',
+  labels: [],
+  subsets,
+  skipped: [],
+});
 
 describe('splitDataset', () => {
   const ten = Array.from({ length: 10 }, (_, i) => item(`i${i}`));
@@ -11,9 +24,16 @@ describe('splitDataset', () => {
   it('splits a single subset by seed: deterministic, disjoint, complete, sized by rounding', () => {
     const a = splitDataset(ds({ default: ten }), { seed: 7, val: 0.2, test: 0.1 });
     const b = splitDataset(ds({ default: [...ten].reverse() }), { seed: 7, val: 0.2, test: 0.1 });
-    expect(Object.fromEntries(Object.entries(a.subsets).map(([k, v]) => [k, v.length]))).toEqual({ train: 7, val: 2, test: 1 });
+    expect(Object.fromEntries(Object.entries(a.subsets).map(([k, v]) => [k, v.length]))).toEqual({
+      train: 7,
+      val: 2,
+      test: 1,
+    });
     expect(a.subsets).toEqual(b.subsets); // input order does not matter
-    const ids = Object.values(a.subsets).flat().map((i) => i.id).sort();
+    const ids = Object.values(a.subsets)
+      .flat()
+      .map((i) => i.id)
+      .sort();
     expect(ids).toEqual(ten.map((i) => i.id).sort());
     expect(a.subsets.val?.every((i) => i.subset === 'val')).toBe(true);
     const c = splitDataset(ds({ default: ten }), { seed: 8, val: 0.2, test: 0.1 });

@@ -26,11 +26,15 @@ export class SplitOptionsError extends Error {
 export function splitDataset(dataset: Dataset, options: SplitOptions = {}): Dataset {
   const { seed = 0, val = 0.2, test = 0 } = options;
   if (!(val >= 0 && val < 1 && test >= 0 && test < 1 && val + test < 1)) {
-    throw new SplitOptionsError(`splitDataset(options): expected val, test in [0, 1) with val + test < 1, got val=${val}, test=${test}`);
+    throw new SplitOptionsError(
+      `splitDataset(options): expected val, test in [0, 1) with val + test < 1, got val=${val}, test=${test}`,
+    );
   }
   const names = Object.keys(dataset.subsets);
   if (names.length !== 1) return dataset;
-  const items = [...(dataset.subsets[names[0] as string] ?? [])].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const items = [...(dataset.subsets[names[0] as string] ?? [])].sort((a, b) =>
+    a.id < b.id ? -1 : a.id > b.id ? 1 : 0,
+  );
   const rng = createRng(seed);
   for (let i = items.length - 1; i > 0; i--) {
     const j = rng.int(i + 1);
@@ -38,7 +42,8 @@ export function splitDataset(dataset: Dataset, options: SplitOptions = {}): Data
   }
   const nTest = Math.round(items.length * test);
   const nVal = Math.round(items.length * val);
-  const pick = (from: number, to: number, subset: string): DatasetItem[] => items.slice(from, to).map((it) => ({ ...it, subset }));
+  const pick = (from: number, to: number, subset: string): DatasetItem[] =>
+    items.slice(from, to).map((it) => ({ ...it, subset }));
   const subsets: Record<string, DatasetItem[]> = {};
   const train = pick(nTest + nVal, items.length, 'train');
   const valItems = pick(nTest, nTest + nVal, 'val');

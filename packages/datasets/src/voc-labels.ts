@@ -9,8 +9,26 @@ import type { DatasetLabel } from './model.js';
 
 /** The VOC classes; index + 1 is the class id. */
 export const VOC_CLASSES: readonly string[] = [
-  'aeroplane', 'bicycle', 'bird', 'boat', 'bottle', 'bus', 'car', 'cat', 'chair', 'cow',
-  'diningtable', 'dog', 'horse', 'motorbike', 'person', 'pottedplant', 'sheep', 'sofa', 'train', 'tvmonitor',
+  'aeroplane',
+  'bicycle',
+  'bird',
+  'boat',
+  'bottle',
+  'bus',
+  'car',
+  'cat',
+  'chair',
+  'cow',
+  'diningtable',
+  'dog',
+  'horse',
+  'motorbike',
+  'person',
+  'pottedplant',
+  'sheep',
+  'sofa',
+  'train',
+  'tvmonitor',
 ];
 
 /** VOC's void / "difficult border" index. */
@@ -63,7 +81,8 @@ export async function readVocLabelMap(path: string): Promise<VocLabelSet> {
     const fields = line.split(':');
     const loc = { reader: 'loadVoc', file: path, annotationId: `line ${i + 1}` };
     const name = fields[0]?.trim() ?? '';
-    if (!name || fields.length > 4) throw new MalformedAnnotationError(loc, `expected 'name:r,g,b:parts:actions', got '${line}'`, 'file');
+    if (!name || fields.length > 4)
+      throw new MalformedAnnotationError(loc, `expected 'name:r,g,b:parts:actions', got '${line}'`, 'file');
     if (names.includes(name)) throw new MalformedAnnotationError(loc, `label '${name}' is defined twice`, 'file');
     const color = (fields[1] ?? '').trim();
     let rgb = [-1, -1, -1];

@@ -16,7 +16,13 @@ export function vocMaskRule(kind: 'instance' | 'class', labels: VocLabelSet): Ma
 }
 
 /** Reads a VOC mask PNG as an index map checked against the image size. */
-export function readMaskMap(path: string, kind: 'instance' | 'class', size: { width: number; height: number }, loc: DatasetErrorLocation, labels: VocLabelSet): Promise<IndexMap> {
+export function readMaskMap(
+  path: string,
+  kind: 'instance' | 'class',
+  size: { width: number; height: number },
+  loc: DatasetErrorLocation,
+  labels: VocLabelSet,
+): Promise<IndexMap> {
   return readIndexMap(path, vocMaskRule(kind, labels), size, loc);
 }
 
@@ -25,7 +31,12 @@ function labelIndex(labels: VocLabelSet): Map<number, DatasetLabel> {
 }
 
 /** Class-only segmentation: one instance per 8-connected component of each instance class. */
-export function vocSemanticInstances(path: string, clsMap: IndexMap, labels: VocLabelSet, loc: DatasetErrorLocation): (() => DatasetInstance)[] {
+export function vocSemanticInstances(
+  path: string,
+  clsMap: IndexMap,
+  labels: VocLabelSet,
+  loc: DatasetErrorLocation,
+): (() => DatasetInstance)[] {
   const byId = labelIndex(labels);
   const rule: SemanticRule & MaskColorRule = {
     ...vocMaskRule('class', labels),
@@ -77,8 +88,16 @@ export function vocInstanceMasks(
           if (obj.error) throw obj.error;
           label = labels.byName.get(obj.name);
         }
-        if (!label) throw new MalformedAnnotationError(iloc, `instance index ${k} has no class: no SegmentationClass pixels and no XML object ${k}`, 'annotation');
-        const attributes: Record<string, string | number | boolean> = { ...(obj?.attributes ?? {}), area: (stats.get(k) as { area: number }).area };
+        if (!label)
+          throw new MalformedAnnotationError(
+            iloc,
+            `instance index ${k} has no class: no SegmentationClass pixels and no XML object ${k}`,
+            'annotation',
+          );
+        const attributes: Record<string, string | number | boolean> = {
+          ...(obj?.attributes ?? {}),
+          area: (stats.get(k) as { area: number }).area,
+        };
         if (obj && obj.name !== label.name) attributes.xmlLabel = obj.name;
         const rule = vocMaskRule('instance', labels);
         return {

@@ -21,7 +21,12 @@ describe('VOC fixture (datumaro-formats/voc_dataset/voc_dataset1)', () => {
     expect(ds.subsets.test).toHaveLength(1);
     expect(ds.subsets.test?.[0]).toMatchObject({ id: '2007_000002', width: 20, height: 10, instances: [] });
     const item = ds.subsets.train?.[0];
-    expect(item).toMatchObject({ id: '2007_000001', width: 20, height: 10, imagePath: `${root}/JPEGImages/2007_000001.jpg` });
+    expect(item).toMatchObject({
+      id: '2007_000001',
+      width: 20,
+      height: 10,
+      imagePath: `${root}/JPEGImages/2007_000001.jpg`,
+    });
     expect(item?.instances).toHaveLength(2);
     const [o1, o2] = item?.instances ?? [];
     // SegmentationObject is colour (128,0,0) = instance 1 everywhere; SegmentationClass (0,128,0) =
@@ -32,12 +37,25 @@ describe('VOC fixture (datumaro-formats/voc_dataset/voc_dataset1)', () => {
       label: { id: 2, name: 'bicycle' },
       box: [0, 0, 20, 10],
       maskSource: 'png',
-      attributes: { difficult: false, truncated: true, occluded: false, pose: 'Unspecified', xmlLabel: 'cat', area: 200 },
+      attributes: {
+        difficult: false,
+        truncated: true,
+        occluded: false,
+        pose: 'Unspecified',
+        xmlLabel: 'cat',
+        area: 200,
+      },
     });
     expect(countOnes((await o1?.mask())?.data ?? [])).toBe(200);
     // XML object 2 (person, <bndbox> 4,5,6,7 in VOC 1-based pixels) has no pixels -> box-only
     // instance, XYXY [3,4,6,7], 3x3 = 9 pixels. Its <part> and <actions> are not instances.
-    expect(o2).toMatchObject({ id: 'obj2', label: { id: 15, name: 'person' }, box: [3, 4, 6, 7], maskSource: 'box', attributes: { difficult: false, truncated: false } });
+    expect(o2).toMatchObject({
+      id: 'obj2',
+      label: { id: 15, name: 'person' },
+      box: [3, 4, 6, 7],
+      maskSource: 'box',
+      attributes: { difficult: false, truncated: false },
+    });
     const m2 = await o2?.mask();
     expect(countOnes(m2?.data ?? [])).toBe(9);
     expect(m2?.data[4 * 20 + 3]).toBe(1);
@@ -47,7 +65,8 @@ describe('VOC fixture (datumaro-formats/voc_dataset/voc_dataset1)', () => {
 
 describe('VOC palette masks, labelmap.txt, class-only and XML-only items (temp datasets)', () => {
   const pal = vocColormap(256);
-  const xml = (objs: string): string => `<annotation><filename>i.png</filename><size><width>4</width><height>3</height></size>${objs}</annotation>`;
+  const xml = (objs: string): string =>
+    `<annotation><filename>i.png</filename><size><width>4</width><height>3</height></size>${objs}</annotation>`;
   const obj = (name: string, b: number[], extra = ''): string =>
     `<object><name>${name}</name>${extra}<bndbox><xmin>${b[0]}</xmin><ymin>${b[1]}</ymin><xmax>${b[2]}</xmax><ymax>${b[3]}</ymax></bndbox></object>`;
 
@@ -65,7 +84,13 @@ describe('VOC palette masks, labelmap.txt, class-only and XML-only items (temp d
     const ds = await loadDataset(root);
     expect(ds.skipped).toEqual([]);
     const [a, b] = ds.subsets.train?.[0]?.instances ?? [];
-    expect(a).toMatchObject({ id: 'obj1', label: { id: 7, name: 'car' }, box: [0, 0, 2, 2], maskSource: 'png', attributes: { difficult: true, area: 4 } });
+    expect(a).toMatchObject({
+      id: 'obj1',
+      label: { id: 7, name: 'car' },
+      box: [0, 0, 2, 2],
+      maskSource: 'png',
+      attributes: { difficult: true, area: 4 },
+    });
     expect(Array.from((await a?.mask())?.data ?? [])).toEqual([1, 1, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0]);
     expect(b).toMatchObject({ id: 'obj2', label: { id: 12, name: 'dog' }, box: [3, 0, 4, 3], attributes: { area: 3 } });
   });
@@ -113,7 +138,12 @@ describe('VOC palette masks, labelmap.txt, class-only and XML-only items (temp d
     const ds = await loadDataset(root, { format: 'voc' });
     expect(Object.keys(ds.subsets)).toEqual(['train']);
     const [h] = ds.subsets.train?.[0]?.instances ?? [];
-    expect(h).toMatchObject({ label: { id: 13, name: 'horse' }, box: [0, 0, 4, 3], maskSource: 'box', attributes: { truncated: true, pose: 'Left' } });
+    expect(h).toMatchObject({
+      label: { id: 13, name: 'horse' },
+      box: [0, 0, 4, 3],
+      maskSource: 'box',
+      attributes: { truncated: true, pose: 'Left' },
+    });
     expect(countOnes((await h?.mask())?.data ?? [])).toBe(12);
   });
 });

@@ -14,7 +14,13 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AdapterResult, DatasetAdapter } from './adapter.js';
 import { IMAGE_EXTENSIONS, isDir, isFile, listDir, listFilesRecursive, type DatasetLoadContext } from './context.js';
-import { DatasetError, InvalidBoxError, MalformedAnnotationError, UnknownCategoryError, type DatasetErrorLocation } from './errors.js';
+import {
+  DatasetError,
+  InvalidBoxError,
+  MalformedAnnotationError,
+  UnknownCategoryError,
+  type DatasetErrorLocation,
+} from './errors.js';
 import type { DatasetInstance, DatasetItem } from './model.js';
 import { checkBox, boxMask, toNumber } from './shapes.js';
 import { defaultVocLabels, readVocLabelMap, type VocLabelSet } from './voc-labels.js';
@@ -48,10 +54,12 @@ function flag(v: unknown): boolean {
 
 function parseXml(text: string, file: string, loc: DatasetErrorLocation, labels: VocLabelSet): VocXml {
   const valid = XMLValidator.validate(text);
-  if (valid !== true) throw new MalformedAnnotationError(loc, `invalid XML at line ${valid.err.line}: ${valid.err.msg}`, 'item');
+  if (valid !== true)
+    throw new MalformedAnnotationError(loc, `invalid XML at line ${valid.err.line}: ${valid.err.msg}`, 'item');
   const doc = parser.parse(text) as { annotation?: Record<string, unknown> };
   const ann = doc.annotation;
-  if (typeof ann !== 'object' || ann === null) throw new MalformedAnnotationError(loc, `expected a root <annotation> element in '${file}'`, 'item');
+  if (typeof ann !== 'object' || ann === null)
+    throw new MalformedAnnotationError(loc, `expected a root <annotation> element in '${file}'`, 'item');
   const sz = ann.size as Record<string, unknown> | undefined;
   const w = toNumber(sz?.width);
   const h = toNumber(sz?.height);
@@ -69,12 +77,25 @@ function parseXml(text: string, file: string, loc: DatasetErrorLocation, labels:
     let box: [number, number, number, number] | undefined;
     const bb = o.bndbox as Record<string, unknown> | undefined;
     const v = [bb?.xmin, bb?.ymin, bb?.xmax, bb?.ymax].map(toNumber);
-    if (!labels.byName.has(name)) error = new UnknownCategoryError(oloc, name, labels.labels.map((l) => l.name));
-    else if (v.some((n) => n === undefined)) error = new InvalidBoxError(oloc, `expected <bndbox> with numeric xmin, ymin, xmax, ymax, got ${JSON.stringify(bb ?? null)}`);
+    if (!labels.byName.has(name))
+      error = new UnknownCategoryError(
+        oloc,
+        name,
+        labels.labels.map((l) => l.name),
+      );
+    else if (v.some((n) => n === undefined))
+      error = new InvalidBoxError(
+        oloc,
+        `expected <bndbox> with numeric xmin, ymin, xmax, ymax, got ${JSON.stringify(bb ?? null)}`,
+      );
     else box = [(v[0] as number) - 1, (v[1] as number) - 1, v[2] as number, v[3] as number];
     return { index, name, box, attributes, error };
   });
-  return { filename: typeof ann.filename === 'string' ? ann.filename : undefined, size: w && h ? { width: w, height: h } : undefined, objects };
+  return {
+    filename: typeof ann.filename === 'string' ? ann.filename : undefined,
+    size: w && h ? { width: w, height: h } : undefined,
+    objects,
+  };
 }
 
 function subsetFromFile(name: string, labels: VocLabelSet): string | undefined {
@@ -110,7 +131,8 @@ async function readSubsets(root: string, labels: VocLabelSet): Promise<Map<strin
   if (subsets.has('trainval') && (subsets.has('train') || subsets.has('val'))) subsets.delete('trainval');
   if (subsets.size === 0) {
     const ids = new Set<string>();
-    for (const dir of ['JPEGImages', 'Annotations']) for (const f of await listFilesRecursive(join(root, dir))) ids.add(f.replace(/\.[^./]+$/, ''));
+    for (const dir of ['JPEGImages', 'Annotations'])
+      for (const f of await listFilesRecursive(join(root, dir))) ids.add(f.replace(/\.[^./]+$/, ''));
     if (ids.size > 0) subsets.set('default', [...ids].sort());
   }
   return subsets;
@@ -125,7 +147,12 @@ async function imagePathFor(root: string, id: string, xmlName: string | undefine
   return join(root, 'JPEGImages', `${id}.jpg`);
 }
 
-function boxOnly(o: VocObject, size: { width: number; height: number }, loc: DatasetErrorLocation, labels: VocLabelSet): DatasetInstance {
+function boxOnly(
+  o: VocObject,
+  size: { width: number; height: number },
+  loc: DatasetErrorLocation,
+  labels: VocLabelSet,
+): DatasetInstance {
   if (o.error) throw o.error;
   const box = checkBox(o.box as readonly number[], size, { ...loc, annotationId: `object ${o.index}` });
   return {
@@ -139,7 +166,13 @@ function boxOnly(o: VocObject, size: { width: number; height: number }, loc: Dat
   };
 }
 
-async function loadItem(root: string, subset: string, id: string, labels: VocLabelSet, ctx: DatasetLoadContext): Promise<DatasetItem | undefined> {
+async function loadItem(
+  root: string,
+  subset: string,
+  id: string,
+  labels: VocLabelSet,
+  ctx: DatasetLoadContext,
+): Promise<DatasetItem | undefined> {
   const xmlPath = join(root, 'Annotations', `${id}.xml`);
   const loc = { reader: READER, file: xmlPath, subset, itemId: id };
   let xml: VocXml = { filename: undefined, size: undefined, objects: [] };
@@ -192,7 +225,10 @@ async function loadItem(root: string, subset: string, id: string, labels: VocLab
 export const vocAdapter: DatasetAdapter = {
   name: 'voc',
   async detect(root: string): Promise<boolean> {
-    return (await isDir(join(root, 'ImageSets'))) && ((await isDir(join(root, 'JPEGImages'))) || (await isDir(join(root, 'Annotations'))));
+    return (
+      (await isDir(join(root, 'ImageSets'))) &&
+      ((await isDir(join(root, 'JPEGImages'))) || (await isDir(join(root, 'Annotations'))))
+    );
   },
   async load(root: string, ctx: DatasetLoadContext): Promise<AdapterResult> {
     let labels = defaultVocLabels();

@@ -29,7 +29,14 @@ export type DecoderVariant = 'multimask' | 'single_mask';
 export type EncoderVariant = 'images' | 'rgb';
 
 /** Decoder input names, in the official order. */
-export const DECODER_INPUTS = ['image_embeddings', 'point_coords', 'point_labels', 'mask_input', 'has_mask_input', 'orig_im_size'] as const;
+export const DECODER_INPUTS = [
+  'image_embeddings',
+  'point_coords',
+  'point_labels',
+  'mask_input',
+  'has_mask_input',
+  'orig_im_size',
+] as const;
 /** Decoder output names, in the official order (`masks` first: the official demo reads output 0). */
 export const DECODER_OUTPUTS = ['masks', 'iou_predictions', 'low_res_masks'] as const;
 /** Encoder input of the normalised-and-padded variant. */
@@ -51,7 +58,7 @@ export const MASK_SELECTION_RULE =
   'and equal to 2 or 3 (box corners); padding (-1) is not counted. Exactly one point and no box corner: ' +
   'the ambiguous case, the mask of multimask tokens 1..3 with the highest predicted IoU is returned ' +
   '(the first on ties). Every other prompt (a box, a box with points, two or more points): token 0, the ' +
-  'single-mask token. The official export\'s (num_points - 2.5) * 1000 reweighting is NOT used: with it a ' +
+  "single-mask token. The official export's (num_points - 2.5) * 1000 reweighting is NOT used: with it a " +
   'box-only prompt (2 corner points) would return an untrained multimask token after box training.';
 
 /** Token layout of the multimask decoder's 4 outputs (the official `return_single_mask=False` export). */
@@ -70,7 +77,12 @@ export interface TensorSpec {
 /** Decoder inputs for an embedding grid `(eh,ew)` with `c` channels (SAM: 64x64x256). */
 export function decoderInputSpecs(c: number, eh: number, ew: number): TensorSpec[] {
   return [
-    { name: 'image_embeddings', dtype: 'float32', shape: [1, c, eh, ew], description: 'image encoder output for one image' },
+    {
+      name: 'image_embeddings',
+      dtype: 'float32',
+      shape: [1, c, eh, ew],
+      description: 'image encoder output for one image',
+    },
     {
       name: 'point_coords',
       dtype: 'float32',
@@ -81,11 +93,22 @@ export function decoderInputSpecs(c: number, eh: number, ew: number): TensorSpec
       name: 'point_labels',
       dtype: 'float32',
       shape: [1, 'num_points'],
-      description: '1 foreground, 0 background, 2 box top-left, 3 box bottom-right, -1 padding; points without a box need a padding point (0,0) label -1',
+      description:
+        '1 foreground, 0 background, 2 box top-left, 3 box bottom-right, -1 padding; points without a box need a padding point (0,0) label -1',
     },
-    { name: 'mask_input', dtype: 'float32', shape: [1, 1, 4 * eh, 4 * ew], description: 'low-res mask logits of an earlier prediction (zeros when none)' },
+    {
+      name: 'mask_input',
+      dtype: 'float32',
+      shape: [1, 1, 4 * eh, 4 * ew],
+      description: 'low-res mask logits of an earlier prediction (zeros when none)',
+    },
     { name: 'has_mask_input', dtype: 'float32', shape: [1], description: '1 when mask_input is used, else 0' },
-    { name: 'orig_im_size', dtype: 'float32', shape: [2], description: '(H,W) of the original image: size of the output masks' },
+    {
+      name: 'orig_im_size',
+      dtype: 'float32',
+      shape: [2],
+      description: '(H,W) of the original image: size of the output masks',
+    },
   ];
 }
 
@@ -94,16 +117,31 @@ export function decoderOutputSpecs(variant: DecoderVariant, eh: number, ew: numb
   const m = variant === 'multimask' ? 4 : 1;
   const which = variant === 'multimask' ? MULTIMASK_TOKENS : 'the mask chosen by the mask-selection rule';
   return [
-    { name: 'masks', dtype: 'float32', shape: [1, m, 'orig_height', 'orig_width'], description: `mask logits at orig_im_size (binary: > 0); ${which}` },
+    {
+      name: 'masks',
+      dtype: 'float32',
+      shape: [1, m, 'orig_height', 'orig_width'],
+      description: `mask logits at orig_im_size (binary: > 0); ${which}`,
+    },
     { name: 'iou_predictions', dtype: 'float32', shape: [1, m], description: 'predicted IoU of each mask' },
-    { name: 'low_res_masks', dtype: 'float32', shape: [1, m, 4 * eh, 4 * ew], description: 'low-res mask logits (feed one back as mask_input)' },
+    {
+      name: 'low_res_masks',
+      dtype: 'float32',
+      shape: [1, m, 4 * eh, 4 * ew],
+      description: 'low-res mask logits (feed one back as mask_input)',
+    },
   ];
 }
 
 /** Encoder input of a variant, for an `s x s` input frame (1024). */
 export function encoderInputSpec(variant: EncoderVariant, s: number): TensorSpec {
   return variant === 'images'
-    ? { name: ENCODER_INPUT, dtype: 'float32', shape: [1, 3, s, s], description: `RGB NCHW, resized to longest side ${s}, normalised with pixel_mean/pixel_std, then zero-padded bottom/right` }
+    ? {
+        name: ENCODER_INPUT,
+        dtype: 'float32',
+        shape: [1, 3, s, s],
+        description: `RGB NCHW, resized to longest side ${s}, normalised with pixel_mean/pixel_std, then zero-padded bottom/right`,
+      }
     : {
         name: ENCODER_RGB_INPUT,
         dtype: 'float32',
@@ -114,7 +152,12 @@ export function encoderInputSpec(variant: EncoderVariant, s: number): TensorSpec
 
 /** Encoder output for `c` channels on an `(eh,ew)` grid. */
 export function encoderOutputSpec(c: number, eh: number, ew: number): TensorSpec {
-  return { name: ENCODER_OUTPUT, dtype: 'float32', shape: [1, c, eh, ew], description: 'image embeddings (decoder input image_embeddings)' };
+  return {
+    name: ENCODER_OUTPUT,
+    dtype: 'float32',
+    shape: [1, c, eh, ew],
+    description: 'image embeddings (decoder input image_embeddings)',
+  };
 }
 
 /** Keys of the `metadata_props` written into each model. */

@@ -27,7 +27,12 @@ import { postprocessInGraph, selectMaskInGraph } from './graph-steps.js';
  * @param hasMaskInput `[1]` 0 or 1
  * @returns dense embeddings `[1,C,h,w]`
  */
-function denseEmbedding(ops: OnnxGraphOps, cfg: PromptEncoderConfig, maskInput: OnnxValue, hasMaskInput: OnnxValue): OnnxValue {
+function denseEmbedding(
+  ops: OnnxGraphOps,
+  cfg: PromptEncoderConfig,
+  maskInput: OnnxValue,
+  hasMaskInput: OnnxValue,
+): OnnxValue {
   const has = ops.reshape(hasMaskInput, [1, 1, 1, 1]);
   const masked = ops.mul(embedMasks(ops, maskInput), has);
   const noMask = ops.reshape(ops.param(`${PROMPT_ENCODER_PREFIX}no_mask_embed.weight`), [1, cfg.embedDim, 1, 1]);
@@ -49,9 +54,14 @@ export interface DecoderGraphOptions {
  */
 export function recordDecoderGraph(config: SamConfig, weights: WeightMap, opts: DecoderGraphOptions): OnnxGraphOps {
   const pe = config.promptEncoder;
-  const used: WeightMap = new Map([...weights].filter(([k]) => k.startsWith(PROMPT_ENCODER_PREFIX) || k.startsWith(MASK_DECODER_PREFIX)));
+  const used: WeightMap = new Map(
+    [...weights].filter(([k]) => k.startsWith(PROMPT_ENCODER_PREFIX) || k.startsWith(MASK_DECODER_PREFIX)),
+  );
   for (const [k, v] of preparePromptEncoderWeights(pe, weights)) used.set(k, v);
-  const ops = new OnnxGraphOps(used, new OnnxGraphBuilder({ name: `samtune_decoder_${opts.variant}`, opset: EXPORT_OPSET }));
+  const ops = new OnnxGraphOps(
+    used,
+    new OnnxGraphBuilder({ name: `samtune_decoder_${opts.variant}`, opset: EXPORT_OPSET }),
+  );
   const c = pe.embedDim;
   const [eh, ew] = pe.imageEmbeddingSize;
 
@@ -67,10 +77,16 @@ export function recordDecoderGraph(config: SamConfig, weights: WeightMap, opts: 
   const sparse = ops.scoped('prompt_encoder', () => embedPoints(ops, pe, coords, labels, false));
   const dense = ops.scoped('prompt_encoder', () => denseEmbedding(ops, pe, maskInput, hasMaskInput));
   const all = ops.scoped('mask_decoder', () =>
-    predictMasks(ops, config.maskDecoder, { imageEmbeddings: embeddings, imagePe: ops.param(DENSE_PE_KEY), sparse, dense }),
+    predictMasks(ops, config.maskDecoder, {
+      imageEmbeddings: embeddings,
+      imagePe: ops.param(DENSE_PE_KEY),
+      sparse,
+      dense,
+    }),
   );
   const numMultimask = config.maskDecoder.numMultimaskOutputs;
-  const picked = opts.variant === 'single_mask' ? selectMaskInGraph(ops, labels, all.masks, all.iou, numMultimask) : all;
+  const picked =
+    opts.variant === 'single_mask' ? selectMaskInGraph(ops, labels, all.masks, all.iou, numMultimask) : all;
   const m = opts.variant === 'single_mask' ? 1 : numMultimask + 1;
   const masks = postprocessInGraph(ops, picked.masks, origImSize, config.imageEncoder.imgSize);
 

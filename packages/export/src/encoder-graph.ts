@@ -27,7 +27,10 @@ export function recordEncoderGraph(config: SamConfig, weights: WeightMap, varian
   const enc = config.imageEncoder;
   const own: WeightMap = new Map([...weights].filter(([k]) => k.startsWith(IMAGE_ENCODER_PREFIX)));
   if (variant === 'images') return recordImageEncoderGraph(enc, own);
-  const ops = new OnnxGraphOps(prepareImageEncoderWeights(enc, own), new OnnxGraphBuilder({ name: 'samtune_image_encoder_rgb', opset: EXPORT_OPSET }));
+  const ops = new OnnxGraphOps(
+    prepareImageEncoderWeights(enc, own),
+    new OnnxGraphBuilder({ name: 'samtune_image_encoder_rgb', opset: EXPORT_OPSET }),
+  );
   ops.builder.setMetadata('samtune.image_encoder_config', JSON.stringify(enc));
   const image = ops.input(ENCODER_RGB_INPUT, ['height', 'width', enc.inChans]);
   const images = normalizeAndPadInGraph(ops, image, config.pixelMean, config.pixelStd, enc.imgSize);

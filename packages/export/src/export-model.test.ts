@@ -8,7 +8,15 @@
 import { readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compareTensors, createSession, decodeModel, initBackend, SamModel, sha256File, type FloatTensor } from '@samtune/sam-model';
+import {
+  compareTensors,
+  createSession,
+  decodeModel,
+  initBackend,
+  SamModel,
+  sha256File,
+  type FloatTensor,
+} from '@samtune/sam-model';
 import { preprocessImage, readImage, resizeLongestSide } from '@samtune/transforms';
 import { EXPORT_FILES, MASK_SELECTION_RULE, METADATA_KEYS } from './contract.js';
 import { ModelCapabilityError, ModelDirError } from './errors.js';
@@ -20,7 +28,12 @@ import { RatioTally, referenceOutputs, referencePath, tempDir } from './test-uti
 const STEMS = ['dog', 'truck'] as const;
 
 /** Runs both encoder files on both images and checks the embeddings against the fixture. */
-async function checkEncoders(dir: string, files: { images: string; rgb: string }, name: string, tally: RatioTally): Promise<void> {
+async function checkEncoders(
+  dir: string,
+  files: { images: string; rgb: string },
+  name: string,
+  tally: RatioTally,
+): Promise<void> {
   const ref = referenceOutputs(name);
   for (const [variant, file] of Object.entries(files)) {
     const session = await createSession(join(dir, file));
@@ -28,10 +41,15 @@ async function checkEncoders(dir: string, files: { images: string; rgb: string }
       for (const stem of STEMS) {
         const img = await readImage(referencePath(`${stem}.jpg`));
         let feed;
-        if (variant === 'images') feed = { images: { dtype: 'float32' as const, shape: [1, 3, 1024, 1024], data: preprocessImage(img).tensor } };
+        if (variant === 'images')
+          feed = {
+            images: { dtype: 'float32' as const, shape: [1, 3, 1024, 1024], data: preprocessImage(img).tensor },
+          };
         else {
           const r = resizeLongestSide(img);
-          feed = { input_image: { dtype: 'float32' as const, shape: [r.height, r.width, 3], data: Float32Array.from(r.data) } };
+          feed = {
+            input_image: { dtype: 'float32' as const, shape: [r.height, r.width, 3], data: Float32Array.from(r.data) },
+          };
         }
         const out = (await session.run(feed)).image_embeddings as FloatTensor;
         const a = tally.check('image_embeddings', `${name} ${variant} ${stem}`, out, ref(`${stem}.image_embeddings`));
@@ -57,7 +75,10 @@ describe('exportSamOnnx (tinyvit): the export directory', () => {
   });
   afterAll(async () => {
     console.log(tally.summary('tinyvit export'));
-    for (const [k, e] of Object.entries(result?.modelJson.models ?? {})) console.log(`tinyvit ${k}: ${e.file} ${e.bytes} bytes, verification ${JSON.stringify(e.verification?.worst_ratio)}`);
+    for (const [k, e] of Object.entries(result?.modelJson.models ?? {}))
+      console.log(
+        `tinyvit ${k}: ${e.file} ${e.bytes} bytes, verification ${JSON.stringify(e.verification?.worst_ratio)}`,
+      );
     await model?.release();
     rmSync(dir, { recursive: true, force: true });
   });
@@ -77,7 +98,9 @@ describe('exportSamOnnx (tinyvit): the export directory', () => {
     expect(json.mask_selection.rule).toBe(MASK_SELECTION_RULE);
     expect(json.models.decoder?.variant).toBe('multimask');
     expect(json.models.encoder?.inputs.map((s) => [s.name, s.shape])).toEqual([['images', [1, 3, 1024, 1024]]]);
-    expect(json.models.encoder_rgb?.inputs.map((s) => [s.name, s.shape])).toEqual([['input_image', ['height', 'width', 3]]]);
+    expect(json.models.encoder_rgb?.inputs.map((s) => [s.name, s.shape])).toEqual([
+      ['input_image', ['height', 'width', 3]],
+    ]);
     expect(json.models.decoder?.outputs.map((s) => s.name)).toEqual(['masks', 'iou_predictions', 'low_res_masks']);
     for (const [key, e] of Object.entries(json.models)) {
       const path = join(dir, e.file);
@@ -102,11 +125,17 @@ describe('exportSamOnnx (tinyvit): the export directory', () => {
         const emb = await onnx.embed(await readImage(referencePath('dog.jpg')));
         expect(emb.originalSize).toEqual([534, 800]);
         expect(emb.inputSize).toEqual([684, 1024]);
-        expect(tally.check('image_embeddings', `runner ${encoder} dog`, emb.embedding, ref('dog.image_embeddings')).ok).toBe(true);
+        expect(
+          tally.check('image_embeddings', `runner ${encoder} dog`, emb.embedding, ref('dog.image_embeddings')).ok,
+        ).toBe(true);
         const box = [160.0, 133.5, 560.0, 480.6000061035156] as const;
         const r = await onnx.predict(emb, { box }, { multimask: false });
         expect(r.masks?.shape).toEqual([1, 534, 800]);
-        for (const [n, ours] of [['low_res_masks', r.lowResMasks], ['iou_predictions', r.iouPredictions], ['masks', r.masks as FloatTensor]] as const) {
+        for (const [n, ours] of [
+          ['low_res_masks', r.lowResMasks],
+          ['iou_predictions', r.iouPredictions],
+          ['masks', r.masks as FloatTensor],
+        ] as const) {
           const a = tally.check(n, `runner ${encoder} dog.case1`, ours, ref(`dog.case1.${n}`));
           expect(a.ok, `${n} ${JSON.stringify(a)}`).toBe(true);
         }
@@ -130,8 +159,14 @@ describe('exportSamOnnx (tinyvit): the export directory', () => {
     const onnx = await OnnxSamModel.load(single);
     try {
       expect(onnx.decoderVariant).toBe('single_mask');
-      const emb = { embedding: referenceOutputs('tinyvit')('dog.image_embeddings'), originalSize: [534, 800] as const, inputSize: [684, 1024] as const };
-      await expect(onnx.predict(emb, { points: [[400, 293.7]], labels: [1] }, { multimask: true })).rejects.toThrow(ModelCapabilityError);
+      const emb = {
+        embedding: referenceOutputs('tinyvit')('dog.image_embeddings'),
+        originalSize: [534, 800] as const,
+        inputSize: [684, 1024] as const,
+      };
+      await expect(onnx.predict(emb, { points: [[400, 293.7]], labels: [1] }, { multimask: true })).rejects.toThrow(
+        ModelCapabilityError,
+      );
       const r = await onnx.predict(emb, { box: [160.0, 133.5, 560.0, 480.6000061035156] });
       expect(compareTensors(r.lowResMasks, referenceOutputs('tinyvit')('dog.case1.low_res_masks')).ok).toBe(true);
       await expect(onnx.embed(await readImage(referencePath('dog.jpg')))).rejects.toThrow(ModelDirError);
@@ -153,7 +188,10 @@ describe('exportEncoderModels (vit_mini): both encoders reproduce the official e
   it('encoder.onnx and encoder_rgb.onnx on dog.jpg and truck.jpg', async () => {
     const model = await SamModel.load(referencePath('vit_mini.pth'));
     try {
-      const entries = await exportEncoderModels(model, { images: join(dir, 'encoder.onnx'), rgb: join(dir, 'encoder_rgb.onnx') });
+      const entries = await exportEncoderModels(model, {
+        images: join(dir, 'encoder.onnx'),
+        rgb: join(dir, 'encoder_rgb.onnx'),
+      });
       console.log(`vit_mini encoders: ${entries.images?.bytes} / ${entries.rgb?.bytes} bytes`);
       await checkEncoders(dir, { images: 'encoder.onnx', rgb: 'encoder_rgb.onnx' }, 'vit_mini', tally);
     } finally {

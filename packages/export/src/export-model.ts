@@ -32,7 +32,14 @@ import {
 } from './contract.js';
 import { recordDecoderGraph } from './decoder-graph.js';
 import { recordEncoderGraph } from './encoder-graph.js';
-import { MODEL_JSON_FORMAT, MODEL_JSON_VERSION, writeModelJson, type DecoderEntry, type EncoderEntry, type ModelJson } from './model-json.js';
+import {
+  MODEL_JSON_FORMAT,
+  MODEL_JSON_VERSION,
+  writeModelJson,
+  type DecoderEntry,
+  type EncoderEntry,
+  type ModelJson,
+} from './model-json.js';
 import { verifyDecoderFiles } from './verify-decoder.js';
 import { verifyEncoderFiles } from './verify-encoder.js';
 
@@ -72,7 +79,14 @@ const PROMPT_RECIPE =
   'mask_input zeros and has_mask_input 0 without a mask; orig_im_size (H,W).';
 
 /** Writes the metadata_props shared by every exported model. */
-function setMetadata(ops: OnnxGraphOps, model: ExportSource, component: string, inputs: readonly TensorSpec[], outputs: readonly TensorSpec[], extra: Record<string, string> = {}): void {
+function setMetadata(
+  ops: OnnxGraphOps,
+  model: ExportSource,
+  component: string,
+  inputs: readonly TensorSpec[],
+  outputs: readonly TensorSpec[],
+  extra: Record<string, string> = {},
+): void {
   const b = ops.builder;
   const meta: Record<string, string> = {
     [METADATA_KEYS.component]: component,
@@ -93,7 +107,10 @@ function setMetadata(ops: OnnxGraphOps, model: ExportSource, component: string, 
 }
 
 /** Saves a recorded model and describes the file (size includes external data). */
-async function save(ops: OnnxGraphOps, path: string): Promise<{ file: string; external_data?: string; bytes: number; sha256: string }> {
+async function save(
+  ops: OnnxGraphOps,
+  path: string,
+): Promise<{ file: string; external_data?: string; bytes: number; sha256: string }> {
   const saved = ops.builder.save(path);
   const data = saved.externalDataPath;
   return {
@@ -133,12 +150,18 @@ export async function exportDecoderModels(
   opts.log?.('verifying the decoder(s) against the tfjs predictor');
   const checks = await verifyDecoderFiles(paths, model, opts.session);
   const out: Partial<Record<DecoderVariant, DecoderEntry>> = {};
-  for (const [variant, entry] of Object.entries(written) as [DecoderVariant, DecoderEntry][]) out[variant] = { ...entry, ...(checks[variant] ? { verification: checks[variant] } : {}) };
+  for (const [variant, entry] of Object.entries(written) as [DecoderVariant, DecoderEntry][])
+    out[variant] = { ...entry, ...(checks[variant] ? { verification: checks[variant] } : {}) };
   return out;
 }
 
 /** `exportDecoderModels` for one variant. */
-export async function exportDecoderModel(model: ExportSource, path: string, variant: DecoderVariant, opts: ExportOptions = {}): Promise<DecoderEntry> {
+export async function exportDecoderModel(
+  model: ExportSource,
+  path: string,
+  variant: DecoderVariant,
+  opts: ExportOptions = {},
+): Promise<DecoderEntry> {
   return (await exportDecoderModels(model, { [variant]: path }, opts))[variant] as DecoderEntry;
 }
 
@@ -166,7 +189,8 @@ export async function exportEncoderModels(
   opts.log?.('verifying the encoder(s) against the in-process encoder');
   const checks = await verifyEncoderFiles(paths, model, opts.session);
   const out: Partial<Record<EncoderVariant, EncoderEntry>> = {};
-  for (const [variant, entry] of Object.entries(written) as [EncoderVariant, EncoderEntry][]) out[variant] = { ...entry, ...(checks[variant] ? { verification: checks[variant] } : {}) };
+  for (const [variant, entry] of Object.entries(written) as [EncoderVariant, EncoderEntry][])
+    out[variant] = { ...entry, ...(checks[variant] ? { verification: checks[variant] } : {}) };
   return out;
 }
 
@@ -183,7 +207,9 @@ export async function exportSamOnnx(model: ExportSource, dir: string, opts: Expo
   };
   const encoders = Object.keys(encPaths).length > 0 ? await exportEncoderModels(model, encPaths, opts) : {};
   const variant: DecoderVariant = opts.singleMask ? 'single_mask' : 'multimask';
-  const decoder = parts.has('decoder') ? await exportDecoderModel(model, join(dir, EXPORT_FILES.decoder), variant, opts) : undefined;
+  const decoder = parts.has('decoder')
+    ? await exportDecoderModel(model, join(dir, EXPORT_FILES.decoder), variant, opts)
+    : undefined;
   const c = model.config;
   const modelJson: ModelJson = {
     format: MODEL_JSON_FORMAT,

@@ -58,7 +58,12 @@ export function selectMaskInGraph(
  * @param origImSize `[2]` float32 (H,W)
  * @returns `[1,M,H,W]` logits
  */
-export function postprocessInGraph(ops: OnnxGraphOps, lowRes: OnnxValue, origImSize: OnnxValue, imgSize: number): OnnxValue {
+export function postprocessInGraph(
+  ops: OnnxGraphOps,
+  lowRes: OnnxValue,
+  origImSize: OnnxValue,
+  imgSize: number,
+): OnnxValue {
   return ops.scoped('postprocess', () => {
     const [b, m] = lowRes.shape as [number, number];
     const up = ops.resizeBilinear(lowRes, [imgSize, imgSize]);
@@ -66,7 +71,11 @@ export function postprocessInGraph(ops: OnnxGraphOps, lowRes: OnnxValue, origImS
     const scale = ops.emit('Div', [ops.constant(new Float32Array([imgSize]), [], 'img_size'), longest], []);
     const scaled = ops.emit('Mul', [origImSize, scale], [2]);
     const prepadded = ops.emit('Cast', [ops.emit('Floor', [ops.addScalar(scaled, 0.5)], [2])], [2], { to: ONNX_INT64 });
-    const cropped = ops.emit('Slice', [up.name, ops.int64Const([0, 0]), prepadded.name, ops.int64Const([2, 3])], [b, m, -1, -1]);
+    const cropped = ops.emit(
+      'Slice',
+      [up.name, ops.int64Const([0, 0]), prepadded.name, ops.int64Const([2, 3])],
+      [b, m, -1, -1],
+    );
     const orig = ops.emit('Cast', [origImSize], [2], { to: ONNX_INT64 });
     const sizes = ops.emit('Concat', [ops.int64Const([b, m]), orig.name], [4], { axis: 0 });
     const attrs = { mode: 'linear', coordinate_transformation_mode: 'half_pixel' };

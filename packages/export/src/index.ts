@@ -20,7 +20,13 @@ export {
   type EncoderVariant,
   type TensorSpec,
 } from './contract.js';
-export { ExportVerificationError, OnnxPromptError, ModelDirError, ModelCapabilityError, EncoderInputError } from './errors.js';
+export {
+  ExportVerificationError,
+  OnnxPromptError,
+  ModelDirError,
+  ModelCapabilityError,
+  EncoderInputError,
+} from './errors.js';
 export { recordDecoderGraph, type DecoderGraphOptions } from './decoder-graph.js';
 export { recordEncoderGraph } from './encoder-graph.js';
 export { selectMaskInGraph, postprocessInGraph, normalizeAndPadInGraph } from './graph-steps.js';
@@ -37,7 +43,14 @@ export {
   type DecoderEntry,
   type VerificationSummary,
 } from './model-json.js';
-export { verifyDecoderFile, verifyDecoderFiles, verificationCases, verificationEmbedding, VERIFY_ORIGINAL_SIZE, type VerifyCase } from './verify-decoder.js';
+export {
+  verifyDecoderFile,
+  verifyDecoderFiles,
+  verificationCases,
+  verificationEmbedding,
+  VERIFY_ORIGINAL_SIZE,
+  type VerifyCase,
+} from './verify-decoder.js';
 export { verifyEncoderFiles, verificationImage, VERIFY_IMAGE_SIZE, type EncoderReference } from './verify-encoder.js';
 export { deleteModelFile } from './verify-common.js';
 export {

@@ -96,7 +96,10 @@ export function writeModelJson(dir: string, json: ModelJson): string {
  */
 export function readModelJson(dir: string): ModelJson {
   const path = join(dir, EXPORT_FILES.modelJson);
-  if (!existsSync(path)) throw new ModelDirError(`readModelJson(dir): ${path} not found; not a samtune export directory (run 'samtune export')`);
+  if (!existsSync(path))
+    throw new ModelDirError(
+      `readModelJson(dir): ${path} not found; not a samtune export directory (run 'samtune export')`,
+    );
   let json: Partial<ModelJson>;
   try {
     json = JSON.parse(readFileSync(path, 'utf8')) as Partial<ModelJson>;
@@ -108,13 +111,20 @@ export function readModelJson(dir: string): ModelJson {
       `readModelJson(dir): ${path} has format '${String(json.format)}' version ${String(json.format_version)}, expected '${MODEL_JSON_FORMAT}' version ${MODEL_JSON_VERSION}`,
     );
   }
-  if (!json.models || !json.config || !Array.isArray(json.pixel_mean) || !Array.isArray(json.pixel_std) || typeof json.image_size !== 'number') {
+  if (
+    !json.models ||
+    !json.config ||
+    !Array.isArray(json.pixel_mean) ||
+    !Array.isArray(json.pixel_std) ||
+    typeof json.image_size !== 'number'
+  ) {
     throw new ModelDirError(`readModelJson(dir): ${path} lacks models, config, pixel_mean, pixel_std or image_size`);
   }
   for (const [key, entry] of Object.entries(json.models)) {
     if (!entry) continue;
     for (const f of [entry.file, entry.external_data]) {
-      if (f !== undefined && !existsSync(join(dir, f))) throw new ModelDirError(`readModelJson(dir): models.${key} names ${f}, missing in ${dir}`);
+      if (f !== undefined && !existsSync(join(dir, f)))
+        throw new ModelDirError(`readModelJson(dir): models.${key} names ${f}, missing in ${dir}`);
     }
   }
   return json as ModelJson;

@@ -18,7 +18,13 @@ import {
   type SessionOptions,
 } from '@samtune/sam-model';
 import { normalizeAndPad, resizeLongestSide, type RgbImage } from '@samtune/transforms';
-import { ENCODER_INPUT, ENCODER_OUTPUT, ENCODER_RGB_INPUT, type DecoderVariant, type EncoderVariant } from './contract.js';
+import {
+  ENCODER_INPUT,
+  ENCODER_OUTPUT,
+  ENCODER_RGB_INPUT,
+  type DecoderVariant,
+  type EncoderVariant,
+} from './contract.js';
 import { EncoderInputError, ModelCapabilityError, ModelDirError } from './errors.js';
 import { readModelJson, type ModelFileEntry, type ModelJson } from './model-json.js';
 import { decoderFeeds, promptsToFrame, type DecoderFeeds } from './prompts.js';
@@ -78,7 +84,9 @@ export class OnnxSamModel {
     if (wanted === 'rgb' ? encoder_rgb : encoder) return wanted;
     if (encoder_rgb) return 'rgb';
     if (encoder) return 'images';
-    throw new ModelDirError(`OnnxSamModel.embed(): ${this.dir} has no encoder model (model.json models.encoder / encoder_rgb)`);
+    throw new ModelDirError(
+      `OnnxSamModel.embed(): ${this.dir} has no encoder model (model.json models.encoder / encoder_rgb)`,
+    );
   }
 
   private open(entry: ModelFileEntry | undefined, what: string): Promise<Session> {
@@ -89,7 +97,10 @@ export class OnnxSamModel {
   /** Runs the encoder on a prepared input: `images [1,3,S,S]` or `input_image [h,w,3]`. */
   async encode(input: HostTensor): Promise<FloatTensor> {
     const variant = this.encoderVariant;
-    this.encoderSession ??= this.open(variant === 'rgb' ? this.info.models.encoder_rgb : this.info.models.encoder, variant === 'rgb' ? 'encoder_rgb' : 'encoder');
+    this.encoderSession ??= this.open(
+      variant === 'rgb' ? this.info.models.encoder_rgb : this.info.models.encoder,
+      variant === 'rgb' ? 'encoder_rgb' : 'encoder',
+    );
     const name = variant === 'rgb' ? ENCODER_RGB_INPUT : ENCODER_INPUT;
     return (await (await this.encoderSession).run({ [name]: input }, [ENCODER_OUTPUT]))[ENCODER_OUTPUT] as FloatTensor;
   }
@@ -98,7 +109,9 @@ export class OnnxSamModel {
   async embed(img: RgbImage): Promise<ImageEmbedding> {
     const s = this.info.image_size;
     if (img.data.length !== img.width * img.height * 3) {
-      throw new EncoderInputError(`OnnxSamModel.embed(img): expected RGB data of ${img.width}x${img.height}x3 = ${img.width * img.height * 3} bytes, got ${img.data.length}`);
+      throw new EncoderInputError(
+        `OnnxSamModel.embed(img): expected RGB data of ${img.width}x${img.height}x3 = ${img.width * img.height * 3} bytes, got ${img.data.length}`,
+      );
     }
     const resized = resizeLongestSide(img, s);
     const input: HostTensor =
@@ -107,9 +120,18 @@ export class OnnxSamModel {
         : {
             dtype: 'float32',
             shape: [1, 3, s, s],
-            data: normalizeAndPad(resized, this.info.pixel_mean as [number, number, number], this.info.pixel_std as [number, number, number], s),
+            data: normalizeAndPad(
+              resized,
+              this.info.pixel_mean as [number, number, number],
+              this.info.pixel_std as [number, number, number],
+              s,
+            ),
           };
-    return { embedding: await this.encode(input), originalSize: [img.height, img.width], inputSize: [resized.height, resized.width] };
+    return {
+      embedding: await this.encode(input),
+      originalSize: [img.height, img.width],
+      inputSize: [resized.height, resized.width],
+    };
   }
 
   /** `SamModel`-compatible name of `embed`. */
@@ -138,7 +160,11 @@ export class OnnxSamModel {
           `(${ambiguous ? 'best IoU of tokens 1..3 for this one-point prompt' : 'token 0'}); export without --single-mask for ${mode === true ? '3 masks' : 'token 0'}`,
       );
     }
-    const feeds = decoderFeeds(emb.embedding, promptsToFrame(prompts, emb.originalSize, this.info.image_size), emb.originalSize);
+    const feeds = decoderFeeds(
+      emb.embedding,
+      promptsToFrame(prompts, emb.originalSize, this.info.image_size),
+      emb.originalSize,
+    );
     const out = await this.decode(feeds);
     let [from, to] = [0, 1];
     if (variant === 'multimask') {
@@ -146,7 +172,11 @@ export class OnnxSamModel {
       else if (mode === 'auto' && ambiguous) from = 1 + selectMaskIndex(out.iou_predictions.data.subarray(1));
       to = mode === true ? to : from + 1;
     }
-    return { lowResMasks: rows(out.low_res_masks, from, to), iouPredictions: rows(out.iou_predictions, from, to), masks: rows(out.masks, from, to) };
+    return {
+      lowResMasks: rows(out.low_res_masks, from, to),
+      iouPredictions: rows(out.iou_predictions, from, to),
+      masks: rows(out.masks, from, to),
+    };
   }
 
   /** Frees the onnxruntime sessions. */

@@ -25,7 +25,13 @@ export function deleteModelFile(path: string): void {
 }
 
 /** Releases `session`, deletes the model file (and `.data`), and throws `ExportVerificationError`. */
-export async function failVerification(path: string, output: string, testCase: string, a: Agreement, session?: Session): Promise<never> {
+export async function failVerification(
+  path: string,
+  output: string,
+  testCase: string,
+  a: Agreement,
+  session?: Session,
+): Promise<never> {
   await session?.release();
   deleteModelFile(path);
   throw new ExportVerificationError(path, output, testCase, a);

@@ -42,7 +42,8 @@ export interface VerifyCase {
 function gaussian(n: number, seed: number, std: number): Float32Array {
   const rand = mulberry32(seed);
   const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) out[i] = std * Math.sqrt(-2 * Math.log(Math.max(rand(), 1e-12))) * Math.cos(2 * Math.PI * rand());
+  for (let i = 0; i < n; i++)
+    out[i] = std * Math.sqrt(-2 * Math.log(Math.max(rand(), 1e-12))) * Math.cos(2 * Math.PI * rand());
   return out;
 }
 
@@ -57,7 +58,8 @@ export function verificationEmbedding(config: SamConfig): FloatTensor {
 function ellipseLogits(): FloatTensor {
   const n = 256;
   const data = new Float32Array(n * n);
-  for (let y = 0; y < n; y++) for (let x = 0; x < n; x++) data[y * n + x] = 8 - 16 * Math.hypot((x - 120) / 60, (y - 90) / 40);
+  for (let y = 0; y < n; y++)
+    for (let x = 0; x < n; x++) data[y * n + x] = 8 - 16 * Math.hypot((x - 120) / 60, (y - 90) / 40);
   return floatTensor(data, [1, n, n]);
 }
 
@@ -67,8 +69,28 @@ export function verificationCases(): VerifyCase[] {
   return [
     { name: 'one_point', prompts: { points: [[450, 300]], labels: [1] }, allTokens: true },
     { name: 'box', prompts: { box } },
-    { name: 'points_and_box', prompts: { points: [[420, 310], [250, 170]], labels: [1, 0], box } },
-    { name: 'two_points_mask_input', prompts: { points: [[420, 310], [560, 380]], labels: [1, 1], maskInput: ellipseLogits() } },
+    {
+      name: 'points_and_box',
+      prompts: {
+        points: [
+          [420, 310],
+          [250, 170],
+        ],
+        labels: [1, 0],
+        box,
+      },
+    },
+    {
+      name: 'two_points_mask_input',
+      prompts: {
+        points: [
+          [420, 310],
+          [560, 380],
+        ],
+        labels: [1, 1],
+        maskInput: ellipseLogits(),
+      },
+    },
   ];
 }
 
@@ -96,7 +118,11 @@ function referenceTokens(
   const refs = new Map<number, TokenOutputs>();
   const add = (r: PredictResult, first: number): void => {
     for (let i = 0; i < (r.iouPredictions.shape[0] as number); i++) {
-      refs.set(first + i, { masks: row(r.masks as FloatTensor, i), iou_predictions: floatTensor(r.iouPredictions.data.subarray(i, i + 1), [1, 1]), low_res_masks: row(r.lowResMasks, i) });
+      refs.set(first + i, {
+        masks: row(r.masks as FloatTensor, i),
+        iou_predictions: floatTensor(r.iouPredictions.data.subarray(i, i + 1), [1, 1]),
+        low_res_masks: row(r.lowResMasks, i),
+      });
     }
   };
   if (want.token0) add(predictor.predict(embedding, prompts, size, { multimask: false }), 0);
@@ -114,15 +140,24 @@ function outputRow(t: FloatTensor, i: number): FloatTensor {
 function ruleCandidates(refs: Map<number, TokenOutputs>): number[] {
   const ious = [...refs].filter(([t]) => t > 0).map(([t, r]) => [t, r.iou_predictions.data[0] as number] as const);
   const best = ious[selectMaskIndex(ious.map(([, v]) => v))] as readonly [number, number];
-  const tol = compareTensors(floatTensor(new Float32Array([0]), [1]), floatTensor(new Float32Array([best[1]]), [1])).tolerance;
+  const tol = compareTensors(
+    floatTensor(new Float32Array([0]), [1]),
+    floatTensor(new Float32Array([best[1]]), [1]),
+  ).tolerance;
   return [best[0], ...ious.filter(([t, v]) => t !== best[0] && best[1] - v <= tol).map(([t]) => t)];
 }
 
 const OUTPUTS: readonly OutputName[] = ['masks', 'iou_predictions', 'low_res_masks'];
 
 /** Compares row `r` of the model outputs with one token's reference; the first failing output, or the agreements. */
-function compareRow(out: Record<string, FloatTensor>, r: number, ref: TokenOutputs): { bad?: [OutputName, Agreement]; all: [OutputName, Agreement][] } {
-  const all = OUTPUTS.map((name) => [name, compareTensors(outputRow(out[name] as FloatTensor, r), ref[name])] as [OutputName, Agreement]);
+function compareRow(
+  out: Record<string, FloatTensor>,
+  r: number,
+  ref: TokenOutputs,
+): { bad?: [OutputName, Agreement]; all: [OutputName, Agreement][] } {
+  const all = OUTPUTS.map(
+    (name) => [name, compareTensors(outputRow(out[name] as FloatTensor, r), ref[name])] as [OutputName, Agreement],
+  );
   const bad = all.find(([, a]) => !a.ok);
   return bad ? { bad, all } : { all };
 }
@@ -189,7 +224,10 @@ export async function verifyDecoderFiles(
     for (const v of variants) sessions.set(v, await createSession(files[v] as string, opts));
     for (const c of cases) {
       const want = variants.map((v) => needs(v, c));
-      const refs = referenceTokens(predictor, embedding, c.prompts, size, { token0: want.some((w) => w.token0), multi: want.some((w) => w.multi) });
+      const refs = referenceTokens(predictor, embedding, c.prompts, size, {
+        token0: want.some((w) => w.token0),
+        multi: want.some((w) => w.multi),
+      });
       const feeds = decoderFeeds(embedding, promptsToFrame(c.prompts, size, config.imageEncoder.imgSize), size);
       for (const [variant, session] of sessions) {
         const failure = checkCase(variant, c, await session.run(feeds), refs, worst.get(variant) as WorstRatios);
@@ -200,7 +238,11 @@ export async function verifyDecoderFiles(
     predictor.dispose();
     for (const s of sessions.values()) await s.release();
   }
-  const summary = (v: DecoderVariant): VerificationSummary => (worst.get(v) as WorstRatios).summary('tfjs SamPredictor (in-process, same weights)', cases.map((c) => c.name));
+  const summary = (v: DecoderVariant): VerificationSummary =>
+    (worst.get(v) as WorstRatios).summary(
+      'tfjs SamPredictor (in-process, same weights)',
+      cases.map((c) => c.name),
+    );
   return Object.fromEntries(variants.map((v) => [v, summary(v)]));
 }
 

@@ -4,7 +4,16 @@
  * within `1e-4 + 1e-3 * max|ref|`. The `images` file gets `normalizeAndPad(image)`, the `rgb` file the
  * raw HWC image, so passing both also proves the in-graph normalise-then-pad equals the host one.
  */
-import { compareTensors, createSession, mulberry32, type FloatTensor, type HostTensor, type ImageEncoderSession, type SamConfig, type SessionOptions } from '@samtune/sam-model';
+import {
+  compareTensors,
+  createSession,
+  mulberry32,
+  type FloatTensor,
+  type HostTensor,
+  type ImageEncoderSession,
+  type SamConfig,
+  type SessionOptions,
+} from '@samtune/sam-model';
 import { normalizeAndPad, type RgbImage } from '@samtune/transforms';
 import { ENCODER_INPUT, ENCODER_OUTPUT, ENCODER_RGB_INPUT, type EncoderVariant } from './contract.js';
 import type { VerificationSummary } from './model-json.js';
@@ -59,7 +68,13 @@ export async function verifyEncoderFiles(
       const feed: Record<string, HostTensor> =
         variant === 'images'
           ? { [ENCODER_INPUT]: { dtype: 'float32' as const, shape: [1, 3, s, s], data: padded } }
-          : { [ENCODER_RGB_INPUT]: { dtype: 'float32' as const, shape: [image.height, image.width, 3], data: Float32Array.from(image.data) } };
+          : {
+              [ENCODER_RGB_INPUT]: {
+                dtype: 'float32' as const,
+                shape: [image.height, image.width, 3],
+                data: Float32Array.from(image.data),
+              },
+            };
       got = (await session.run(feed, [ENCODER_OUTPUT]))[ENCODER_OUTPUT] as FloatTensor;
     } finally {
       await session.release();
@@ -67,7 +82,11 @@ export async function verifyEncoderFiles(
     const a = compareTensors(got, ref);
     const name = `synthetic_${image.height}x${image.width}`;
     if (!a.ok) await failVerification(path, ENCODER_OUTPUT, name, a);
-    out[variant] = { reference: 'in-process onnxruntime encoder session (same weights)', cases: [name], worst_ratio: { [ENCODER_OUTPUT]: { ratio: a.ratio, case: name } } };
+    out[variant] = {
+      reference: 'in-process onnxruntime encoder session (same weights)',
+      cases: [name],
+      worst_ratio: { [ENCODER_OUTPUT]: { ratio: a.ratio, case: name } },
+    };
   }
   return out;
 }

@@ -39,7 +39,20 @@ describe('selectMaskInGraph: the samtune rule inside the graph', () => {
     ops.output('mask', picked.masks);
     ops.output('score', picked.iou);
     const session = await createSession(ops.builder.toModelBytes());
-    const labelSets = [[1, -1], [0, -1], [1], [2, 3], [1, 0, -1], [1, 2, 3], [0, 2, 3], [-1], [1, 1, -1], [1, -1, -1, -1], [3, 2], [0, 1, 2, 3]];
+    const labelSets = [
+      [1, -1],
+      [0, -1],
+      [1],
+      [2, 3],
+      [1, 0, -1],
+      [1, 2, 3],
+      [0, 2, 3],
+      [-1],
+      [1, 1, -1],
+      [1, -1, -1, -1],
+      [3, 2],
+      [0, 1, 2, 3],
+    ];
     const ious = [
       [0.99, 0.2, 0.8, 0.5],
       [0.1, 0.7, 0.7, 0.3],
@@ -57,7 +70,10 @@ describe('selectMaskInGraph: the samtune rule inside the graph', () => {
           const hasBox = l.includes(2) || l.includes(3);
           const numPoints = l.filter((v) => v === 0 || v === 1).length;
           const expected = useMultimask({ hasBox, numPoints }) ? 1 + selectMaskIndex(s.slice(1)) : 0;
-          expect(Array.from((out.mask as FloatTensor).data), `labels [${l}] iou [${s}]`).toEqual([10 * expected, 10 * expected + 0.5]);
+          expect(Array.from((out.mask as FloatTensor).data), `labels [${l}] iou [${s}]`).toEqual([
+            10 * expected,
+            10 * expected + 0.5,
+          ]);
           expect((out.score as FloatTensor).data[0]).toBeCloseTo(s[expected] as number, 6);
           expect(out.mask?.shape).toEqual([1, 1, 1, 2]);
         }
@@ -83,8 +99,12 @@ describe('decoderFeeds: the official ONNX prompt recipe', () => {
   });
   it('refuses no prompt, mismatched labels and a mask input of the wrong size', () => {
     expect(() => decoderFeeds(emb, {}, [1, 1])).toThrow(OnnxPromptError);
-    expect(() => decoderFeeds(emb, { points: [[1, 2]], labels: [1, 0] }, [1, 1])).toThrow(/equal lengths, got 1 points and 2 labels/);
-    expect(() => decoderFeeds(emb, { box: [0, 0, 1, 1], maskInput: floatTensor(new Float32Array(4), [1, 2, 2]) }, [1, 1])).toThrow(/expected \[1,256,256\]/);
+    expect(() => decoderFeeds(emb, { points: [[1, 2]], labels: [1, 0] }, [1, 1])).toThrow(
+      /equal lengths, got 1 points and 2 labels/,
+    );
+    expect(() =>
+      decoderFeeds(emb, { box: [0, 0, 1, 1], maskInput: floatTensor(new Float32Array(4), [1, 2, 2]) }, [1, 1]),
+    ).toThrow(/expected \[1,256,256\]/);
   });
 });
 
@@ -104,11 +124,19 @@ describe('verification failures delete the file and name the output', () => {
     recordDecoderGraph(config, weights, { variant: 'multimask' }).builder.save(path);
     const key = 'mask_decoder.iou_prediction_head.layers.2.bias';
     const bias = weights.get(key) as FloatTensor;
-    const shifted = new Map(weights).set(key, floatTensor(bias.data.map((v) => v + 0.5), bias.shape));
+    const shifted = new Map(weights).set(
+      key,
+      floatTensor(
+        bias.data.map((v) => v + 0.5),
+        bias.shape,
+      ),
+    );
     const err = await verifyDecoderFile(path, 'multimask', { config, weights: shifted }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ExportVerificationError);
     expect((err as ExportVerificationError).output).toBe('iou_predictions');
-    expect((err as Error).message).toMatch(/output 'iou_predictions' on case 'one_point \(token 0\)'.*ratio \d+\.\d+, expected <= 1\); the file was deleted/);
+    expect((err as Error).message).toMatch(
+      /output 'iou_predictions' on case 'one_point \(token 0\)'.*ratio \d+\.\d+, expected <= 1\); the file was deleted/,
+    );
     expect((err as ExportVerificationError).agreement.ratio).toBeGreaterThan(1);
     expect(existsSync(path)).toBe(false);
   });

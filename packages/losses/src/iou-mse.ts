@@ -41,7 +41,9 @@ export function maskIou(logits: tf.Tensor, targets: tf.Tensor): tf.Tensor2D {
 export function iouMseLossPerMask(logits: tf.Tensor, targets: tf.Tensor, iouPredictions: tf.Tensor): tf.Tensor1D {
   const masks = checkMaskPair('iouMseLossPerMask', logits, targets);
   checkIouPredictions('iouMseLossPerMask', logits, iouPredictions);
-  return tf.tidy(() => tf.squaredDifference(iouPredictions.reshape([masks]), maskIou(logits, targets).reshape([masks])));
+  return tf.tidy(() =>
+    tf.squaredDifference(iouPredictions.reshape([masks]), maskIou(logits, targets).reshape([masks])),
+  );
 }
 
 /**

@@ -75,7 +75,8 @@ describe('reduction over masks', () => {
     const i = tf.tensor2d([[0.4]]);
     const d = samLoss(x, t, i);
     const w = samLoss(x, t, i, { weights: { focal: 1, iou: 3 } });
-    const expected = (d.focal.dataSync()[0] as number) + (d.dice.dataSync()[0] as number) + 3 * (d.iou.dataSync()[0] as number);
+    const expected =
+      (d.focal.dataSync()[0] as number) + (d.dice.dataSync()[0] as number) + 3 * (d.iou.dataSync()[0] as number);
     expect(w.loss.dataSync()[0]).toBeCloseTo(expected, 6);
   });
 });
@@ -96,7 +97,11 @@ describe('shape errors', () => {
   it('names the function, the argument and both shapes', () => {
     const x = tf.zeros([2, 1, 4, 4]);
     expect(() => focalLoss(tf.zeros([2, 4, 4]), tf.zeros([2, 4, 4]))).toThrow(LossShapeError);
-    expect(() => diceLoss(x, tf.zeros([2, 1, 4, 3]))).toThrow(/diceLossPerMask\(logits, targets\): targets must have the logits' shape \[2,1,4,4\], got \[2,1,4,3\]/);
-    expect(() => samLoss(x, x, tf.zeros([2]))).toThrow(/iouPredictions must be \[2,1\] for logits \[2,1,4,4\], got \[2\]/);
+    expect(() => diceLoss(x, tf.zeros([2, 1, 4, 3]))).toThrow(
+      /diceLossPerMask\(logits, targets\): targets must have the logits' shape \[2,1,4,4\], got \[2,1,4,3\]/,
+    );
+    expect(() => samLoss(x, x, tf.zeros([2]))).toThrow(
+      /iouPredictions must be \[2,1\] for logits \[2,1,4,4\], got \[2\]/,
+    );
   });
 });

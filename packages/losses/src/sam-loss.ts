@@ -59,7 +59,12 @@ export function resolveLossWeights(config: SamLossConfig = {}): LossWeights {
  * @returns scalars `{ loss, focal, dice, iou }`; differentiate `loss` (e.g. with `tf.grads`).
  * @throws LossShapeError on mismatched shapes.
  */
-export function samLoss(logits: tf.Tensor, targets: tf.Tensor, iouPredictions: tf.Tensor, config: SamLossConfig = {}): SamLossResult {
+export function samLoss(
+  logits: tf.Tensor,
+  targets: tf.Tensor,
+  iouPredictions: tf.Tensor,
+  config: SamLossConfig = {},
+): SamLossResult {
   const w = resolveLossWeights(config);
   return tf.tidy(() => {
     const focal = focalLossPerMask(logits, targets, {

@@ -21,7 +21,9 @@ export function checkMaskPair(fn: string, logits: tf.Tensor, targets: tf.Tensor)
     throw new LossShapeError(`${fn}(logits, targets): logits must be [B,M,H,W] (rank 4), got ${fmt(logits.shape)}`);
   }
   if (targets.rank !== 4 || targets.shape.some((d, i) => d !== logits.shape[i])) {
-    throw new LossShapeError(`${fn}(logits, targets): targets must have the logits' shape ${fmt(logits.shape)}, got ${fmt(targets.shape)}`);
+    throw new LossShapeError(
+      `${fn}(logits, targets): targets must have the logits' shape ${fmt(logits.shape)}, got ${fmt(targets.shape)}`,
+    );
   }
   const [b = 0, m = 0] = logits.shape;
   if (b * m === 0) {
@@ -37,7 +39,9 @@ export function checkMaskPair(fn: string, logits: tf.Tensor, targets: tf.Tensor)
 export function checkIouPredictions(fn: string, logits: tf.Tensor, iouPredictions: tf.Tensor): void {
   const [b, m] = logits.shape;
   if (iouPredictions.rank !== 2 || iouPredictions.shape[0] !== b || iouPredictions.shape[1] !== m) {
-    throw new LossShapeError(`${fn}(logits, targets, iouPredictions): iouPredictions must be [${b},${m}] for logits ${fmt(logits.shape)}, got ${fmt(iouPredictions.shape)}`);
+    throw new LossShapeError(
+      `${fn}(logits, targets, iouPredictions): iouPredictions must be [${b},${m}] for logits ${fmt(logits.shape)}, got ${fmt(iouPredictions.shape)}`,
+    );
   }
 }
 

@@ -65,7 +65,10 @@ export async function collectStats(
   const inputs = new Set(model.graph.input.map((v) => v.name));
   const produced = new Set(model.graph.node.flatMap((n) => n.output));
   const missing = tensors.filter((t) => !inputs.has(t) && !produced.has(t));
-  if (missing.length > 0) throw new CalibrationError(`collectStats(tensors): ${missing.length} tensor(s) are not produced by the model: ${missing.slice(0, 5).join(', ')}`);
+  if (missing.length > 0)
+    throw new CalibrationError(
+      `collectStats(tensors): ${missing.length} tensor(s) are not produced by the model: ${missing.slice(0, 5).join(', ')}`,
+    );
   const histograms = options.histograms ?? true;
   const stats = new Map(tensors.map((t) => [t, new TensorStats(t, histograms, options.bins ?? DEFAULT_BINS)]));
   const fromFeeds = tensors.filter((t) => inputs.has(t));
@@ -79,7 +82,8 @@ export async function collectStats(
     for await (const feeds of samples) {
       for (const t of fromFeeds) {
         const v = feeds[t];
-        if (!v || v.dtype !== 'float32') throw new CalibrationError(`collectStats(samples): sample ${n} has no float32 input '${t}'`);
+        if (!v || v.dtype !== 'float32')
+          throw new CalibrationError(`collectStats(samples): sample ${n} has no float32 input '${t}'`);
         const st = stats.get(t) as TensorStats;
         st.observeShape(v.shape);
         st.update(v.data as Float32Array);
@@ -117,10 +121,17 @@ export function observedShapes(stats: CalibrationStats): Map<string, ObservedSha
 }
 
 /** Ranges of every tensor for a method (see the module comment). */
-export function rangesFrom(stats: CalibrationStats, method: CalibrationMethod, percentile = DEFAULT_PERCENTILE): Map<string, TensorRange> {
+export function rangesFrom(
+  stats: CalibrationStats,
+  method: CalibrationMethod,
+  percentile = DEFAULT_PERCENTILE,
+): Map<string, TensorRange> {
   const out = new Map<string, TensorRange>();
   for (const [name, s] of stats.stats) {
-    out.set(name, method === 'minmax' ? s.minMax() : method === 'percentile' ? s.percentileRange(percentile) : s.entropyRange());
+    out.set(
+      name,
+      method === 'minmax' ? s.minMax() : method === 'percentile' ? s.percentileRange(percentile) : s.entropyRange(),
+    );
   }
   return out;
 }

@@ -3,7 +3,12 @@ import type { Dataset, DatasetItem } from '@samtune/datasets';
 import type { FloatTensor } from '@samtune/sam-model';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Feeds } from './calibrate.js';
-import { CalibrationDataError, decoderCalibrationFeeds, encoderCalibrationFeeds, pickCalibrationItems } from './calibration-data.js';
+import {
+  CalibrationDataError,
+  decoderCalibrationFeeds,
+  encoderCalibrationFeeds,
+  pickCalibrationItems,
+} from './calibration-data.js';
 import { sharedPath } from './test-utils/graphs.js';
 
 // Datumaro's COCO test dataset: train/a.jpg (H,W)=(5,10) with one instance, val/b.jpg (10,5) with one
@@ -43,7 +48,12 @@ describe('calibration samples', () => {
 
   it('decoder: a box (labels 2,3) and an interior point (+ padding point) per non-crowd instance, 1024 frame', async () => {
     const seen: string[] = [];
-    const feeds = await collect(decoderCalibrationFeeds([...(ds.subsets.train ?? []), ...(ds.subsets.val ?? [])], async (p) => (seen.push(p), { embedding: zeros, originalSize: p.endsWith('a.jpg') ? [5, 10] : [10, 5] })));
+    const feeds = await collect(
+      decoderCalibrationFeeds(
+        [...(ds.subsets.train ?? []), ...(ds.subsets.val ?? [])],
+        async (p) => (seen.push(p), { embedding: zeros, originalSize: p.endsWith('a.jpg') ? [5, 10] : [10, 5] }),
+      ),
+    );
     expect(feeds).toHaveLength(4); // a: 1 instance, b: 1 instance (the crowd region skipped)
     expect(seen.map((p) => p.split('/').pop())).toEqual(['a.jpg', 'b.jpg']);
     const [box, point] = feeds as [Feeds, Feeds];
@@ -57,6 +67,8 @@ describe('calibration samples', () => {
 
   it('refuses a dataset without a usable instance', async () => {
     const crowdOnly = (ds.subsets.val ?? []).map((it) => ({ ...it, instances: it.instances.filter((i) => i.iscrowd) }));
-    await expect(collect(decoderCalibrationFeeds(crowdOnly, async () => ({ embedding: zeros, originalSize: [10, 5] })))).rejects.toThrow(/no usable instance .* in 1 item/);
+    await expect(
+      collect(decoderCalibrationFeeds(crowdOnly, async () => ({ embedding: zeros, originalSize: [10, 5] }))),
+    ).rejects.toThrow(/no usable instance .* in 1 item/);
   });
 });

@@ -11,7 +11,15 @@
 import { decoderFeeds, promptsToFrame } from '@samtune/export';
 import type { DatasetItem } from '@samtune/datasets';
 import type { FloatTensor } from '@samtune/sam-model';
-import { createRng, interiorPoint, maskBox, preprocessImage, readImage, SAM_PIXEL_MEAN, SAM_PIXEL_STD } from '@samtune/transforms';
+import {
+  createRng,
+  interiorPoint,
+  maskBox,
+  preprocessImage,
+  readImage,
+  SAM_PIXEL_MEAN,
+  SAM_PIXEL_STD,
+} from '@samtune/transforms';
 import type { Feeds } from './calibrate.js';
 
 /** Thrown when no calibration sample can be made (no items, no usable instance). */
@@ -21,7 +29,8 @@ export class CalibrationDataError extends Error {
 
 /** Up to `n` items chosen by a seeded shuffle (same items, same order for the same seed). */
 export function pickCalibrationItems<T>(items: readonly T[], n: number, seed = 0): T[] {
-  if (!Number.isInteger(n) || n < 1) throw new CalibrationDataError(`pickCalibrationItems(n): expected an integer >= 1, got ${n}`);
+  if (!Number.isInteger(n) || n < 1)
+    throw new CalibrationDataError(`pickCalibrationItems(n): expected an integer >= 1, got ${n}`);
   const rng = createRng(seed);
   const out = [...items];
   for (let i = out.length - 1; i > 0; i--) {
@@ -39,7 +48,10 @@ export interface EncoderPreprocess {
 }
 
 /** `images [1,3,S,S]` of each item's image, in order (one image in memory at a time). */
-export async function* encoderCalibrationFeeds(items: readonly Pick<DatasetItem, 'imagePath'>[], pre: EncoderPreprocess = {}): AsyncGenerator<Feeds> {
+export async function* encoderCalibrationFeeds(
+  items: readonly Pick<DatasetItem, 'imagePath'>[],
+  pre: EncoderPreprocess = {},
+): AsyncGenerator<Feeds> {
   const s = pre.imageSize ?? 1024;
   for (const item of items) {
     const img = await readImage(item.imagePath);
@@ -49,7 +61,9 @@ export async function* encoderCalibrationFeeds(items: readonly Pick<DatasetItem,
 }
 
 /** The embedding of an image and its original `(H,W)`. */
-export type EmbeddingSource = (imagePath: string) => Promise<{ readonly embedding: FloatTensor; readonly originalSize: readonly [number, number] }>;
+export type EmbeddingSource = (
+  imagePath: string,
+) => Promise<{ readonly embedding: FloatTensor; readonly originalSize: readonly [number, number] }>;
 
 export interface DecoderCalibrationOptions {
   /** Instances per image (seeded choice). Default 4. */
@@ -61,7 +75,11 @@ export interface DecoderCalibrationOptions {
 }
 
 /** Decoder inputs (official signature) for each item's instances (see the module comment). */
-export async function* decoderCalibrationFeeds(items: readonly DatasetItem[], embed: EmbeddingSource, options: DecoderCalibrationOptions = {}): AsyncGenerator<Feeds> {
+export async function* decoderCalibrationFeeds(
+  items: readonly DatasetItem[],
+  embed: EmbeddingSource,
+  options: DecoderCalibrationOptions = {},
+): AsyncGenerator<Feeds> {
   const per = options.promptsPerImage ?? 4;
   const s = options.imageSize ?? 1024;
   let produced = 0;
@@ -76,10 +94,17 @@ export async function* decoderCalibrationFeeds(items: readonly DatasetItem[], em
       yield decoderFeeds(embedding, promptsToFrame({ box: maskBox(mask) }, originalSize, s), originalSize);
       produced++;
       if ((options.prompts ?? 'both') === 'both') {
-        yield decoderFeeds(embedding, promptsToFrame({ points: [interiorPoint(mask)], labels: [1] }, originalSize, s), originalSize);
+        yield decoderFeeds(
+          embedding,
+          promptsToFrame({ points: [interiorPoint(mask)], labels: [1] }, originalSize, s),
+          originalSize,
+        );
         produced++;
       }
     }
   }
-  if (produced === 0) throw new CalibrationDataError(`decoderCalibrationFeeds(items): no usable instance (non-crowd, non-empty mask) in ${items.length} item(s)`);
+  if (produced === 0)
+    throw new CalibrationDataError(
+      `decoderCalibrationFeeds(items): no usable instance (non-crowd, non-empty mask) in ${items.length} item(s)`,
+    );
 }

@@ -23,13 +23,26 @@ function feeds(shift: number): Feeds[] {
   return emb.flatMap((e, i) => [
     decoderFeeds(e, { box: [100 + shift + 40 * i, 120, 520 + shift, 430 - 30 * i] }, [534, 800]),
     decoderFeeds(e, { points: [[300 + shift, 260 - 20 * i]], labels: [1] }, [534, 800]),
-    decoderFeeds(e, { points: [[250 + shift, 200], [600, 380 + 10 * i]], labels: [1, 0] }, [534, 800]),
+    decoderFeeds(
+      e,
+      {
+        points: [
+          [250 + shift, 200],
+          [600, 380 + 10 * i],
+        ],
+        labels: [1, 0],
+      },
+      [534, 800],
+    ),
   ]);
 }
 
 describe('static INT8 of the exported SAM decoder', () => {
   it('loads in onnxruntime, uses Gemm for all 47 linear layers with constant reshapes, and stays close to FP32', async () => {
-    const r = await quantizeStatic(decoder, feeds(0), { exclude: DEFAULT_EXCLUDES.decoder, session: { intraOpNumThreads: 2 } });
+    const r = await quantizeStatic(decoder, feeds(0), {
+      exclude: DEFAULT_EXCLUDES.decoder,
+      session: { intraOpNumThreads: 2 },
+    });
     expect(r.summary.quantized).toEqual({ 'MatMul+Add→Gemm': 47 });
     const reasons = new Set(r.summary.keptFloat.map((k) => k.reason));
     expect([...reasons].sort()).toEqual(['both inputs are activations (enable activationMatMul)', 'excluded by name']);

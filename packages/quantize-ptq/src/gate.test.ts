@@ -6,7 +6,10 @@ const scores = (f1: number) => ({ f1, iou: f1 / 2, dice: f1, images: 17, instanc
 describe('accuracy gate', () => {
   it('passes a drop up to the limit (in F1 points) and an improvement', () => {
     expect(f1DropPoints(scores(0.8), scores(0.79))).toBeCloseTo(1, 10);
-    expect(gateDecision('decoder', scores(0.8), scores(0.795), 1)).toMatchObject({ passed: true, f1DropPoints: expect.closeTo(0.5, 10) });
+    expect(gateDecision('decoder', scores(0.8), scores(0.795), 1)).toMatchObject({
+      passed: true,
+      f1DropPoints: expect.closeTo(0.5, 10),
+    });
     expect(gateDecision('decoder', scores(0.8), scores(0.81), 0).passed).toBe(true);
     expect(gateDecision('decoder', scores(0.8), scores(0.79), 1).passed).toBe(true); // exactly at the limit
     expect(enforceGate([gateDecision('encoder', scores(0.8), scores(0.8), 0)])).toHaveLength(1);
@@ -23,12 +26,16 @@ describe('accuracy gate', () => {
     }
     expect(err).toBeInstanceOf(AccuracyGateError);
     expect((err as AccuracyGateError).name).toBe('AccuracyGateError');
-    expect((err as Error).message).toBe('accuracy gate: encoder: INT8 F1 0.7825 vs FP32 0.8000 = drop of 1.75 F1 points > max-f1-drop 1; the INT8 model was not written');
+    expect((err as Error).message).toBe(
+      'accuracy gate: encoder: INT8 F1 0.7825 vs FP32 0.8000 = drop of 1.75 F1 points > max-f1-drop 1; the INT8 model was not written',
+    );
     expect((err as AccuracyGateError).refused.map((r) => r.model)).toEqual(['encoder']);
   });
 
   it('refuses a meaningless limit', () => {
     expect(() => gateDecision('x', scores(1), scores(1), -1)).toThrow(GateOptionsError);
-    expect(() => gateDecision('x', scores(1), scores(1), Number.NaN)).toThrow(/expected a finite number of F1 points >= 0, got NaN/);
+    expect(() => gateDecision('x', scores(1), scores(1), Number.NaN)).toThrow(
+      /expected a finite number of F1 points >= 0, got NaN/,
+    );
   });
 });

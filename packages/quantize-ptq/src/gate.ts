@@ -59,10 +59,23 @@ export function f1DropPoints(fp32: SegmentationScores, int8: SegmentationScores)
 }
 
 /** Decides (does not throw) whether `int8` passes against `fp32` under `maxF1Drop` points. */
-export function gateDecision(model: string, fp32: SegmentationScores, int8: SegmentationScores, maxF1Drop: number): GateDecision {
-  if (!Number.isFinite(maxF1Drop) || maxF1Drop < 0) throw new GateOptionsError(`gateDecision(maxF1Drop): expected a finite number of F1 points >= 0, got ${maxF1Drop}`);
+export function gateDecision(
+  model: string,
+  fp32: SegmentationScores,
+  int8: SegmentationScores,
+  maxF1Drop: number,
+): GateDecision {
+  if (!Number.isFinite(maxF1Drop) || maxF1Drop < 0)
+    throw new GateOptionsError(`gateDecision(maxF1Drop): expected a finite number of F1 points >= 0, got ${maxF1Drop}`);
   const drop = f1DropPoints(fp32, int8);
-  return { model, fp32F1: fp32.f1, int8F1: int8.f1, f1DropPoints: drop, maxF1Drop, passed: withinGate(drop, maxF1Drop) };
+  return {
+    model,
+    fp32F1: fp32.f1,
+    int8F1: int8.f1,
+    f1DropPoints: drop,
+    maxF1Drop,
+    passed: withinGate(drop, maxF1Drop),
+  };
 }
 
 /** The message of a refusal, e.g. "decoder: INT8 F1 0.8012 vs FP32 0.8213 = drop of 2.01 F1 points > --max-f1-drop 1". */
@@ -73,6 +86,7 @@ export function refusalMessage(d: GateDecision): string {
 /** Throws `AccuracyGateError` naming every refused decision; returns the decisions when all passed. */
 export function enforceGate(decisions: readonly GateDecision[]): readonly GateDecision[] {
   const refused = decisions.filter((d) => !d.passed);
-  if (refused.length > 0) throw new AccuracyGateError(`accuracy gate: ${refused.map(refusalMessage).join('; ')}`, refused);
+  if (refused.length > 0)
+    throw new AccuracyGateError(`accuracy gate: ${refused.map(refusalMessage).join('; ')}`, refused);
   return decisions;
 }

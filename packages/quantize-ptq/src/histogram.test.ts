@@ -42,6 +42,8 @@ describe('TensorStats', () => {
   it('refuses non-finite values and empty statistics, naming the tensor', () => {
     const s = new TensorStats('bad', false);
     expect(() => s.minMax()).toThrow(/'bad' saw no calibration values/);
-    expect(() => s.update(Float32Array.from([1, Number.NaN, Number.POSITIVE_INFINITY]))).toThrow(/'bad' has non-finite values/);
+    expect(() => s.update(Float32Array.from([1, Number.NaN, Number.POSITIVE_INFINITY]))).toThrow(
+      /'bad' has non-finite values/,
+    );
   });
 });

@@ -53,7 +53,8 @@ export class TensorStats {
       return;
     }
     const len = Math.max(shape.length, this.shape.length);
-    for (let i = 0; i < len; i++) if (shape.length !== this.shape.length || shape[i] !== this.shape[i]) this.varyingAxes.add(i);
+    for (let i = 0; i < len; i++)
+      if (shape.length !== this.shape.length || shape[i] !== this.shape[i]) this.varyingAxes.add(i);
   }
 
   /** Adds one sample's values. Non-finite values are refused (they would poison the range). */
@@ -67,7 +68,9 @@ export class TensorStats {
     }
     if (data.length === 0) return;
     if (!Number.isFinite(lo) || !Number.isFinite(hi)) {
-      throw new CalibrationStatsError(`TensorStats.update(data): tensor '${this.name}' has non-finite values (min ${lo}, max ${hi}) in a calibration sample`);
+      throw new CalibrationStatsError(
+        `TensorStats.update(data): tensor '${this.name}' has non-finite values (min ${lo}, max ${hi}) in a calibration sample`,
+      );
     }
     this.min = Math.min(this.min, lo);
     this.max = Math.max(this.max, hi);
@@ -104,7 +107,8 @@ export class TensorStats {
   }
 
   private requireData(what: string): void {
-    if (this.count === 0) throw new CalibrationStatsError(`TensorStats.${what}(): tensor '${this.name}' saw no calibration values`);
+    if (this.count === 0)
+      throw new CalibrationStatsError(`TensorStats.${what}(): tensor '${this.name}' saw no calibration values`);
   }
 
   /** `[min, max]` over every sample. */
@@ -120,10 +124,15 @@ export class TensorStats {
   percentileRange(percentile: number): TensorRange {
     this.requireData('percentileRange');
     if (!(percentile > 50 && percentile <= 100)) {
-      throw new CalibrationStatsError(`TensorStats.percentileRange(percentile): expected 50 < p <= 100, got ${percentile}`);
+      throw new CalibrationStatsError(
+        `TensorStats.percentileRange(percentile): expected 50 < p <= 100, got ${percentile}`,
+      );
     }
     const hist = this.hist;
-    if (!hist) throw new CalibrationStatsError(`TensorStats.percentileRange(): tensor '${this.name}' was collected without a histogram`);
+    if (!hist)
+      throw new CalibrationStatsError(
+        `TensorStats.percentileRange(): tensor '${this.name}' was collected without a histogram`,
+      );
     if (this.range === 0) return { min: 0, max: 0 };
     const width = (2 * this.range) / this.bins;
     const tail = ((100 - percentile) / 100) * this.count;
@@ -157,7 +166,10 @@ export class TensorStats {
   entropyRange(levels = 128): TensorRange {
     this.requireData('entropyRange');
     const hist = this.hist;
-    if (!hist) throw new CalibrationStatsError(`TensorStats.entropyRange(): tensor '${this.name}' was collected without a histogram`);
+    if (!hist)
+      throw new CalibrationStatsError(
+        `TensorStats.entropyRange(): tensor '${this.name}' was collected without a histogram`,
+      );
     if (this.range === 0) return { min: 0, max: 0 };
     const half = this.bins / 2;
     const abs = new Float64Array(half);

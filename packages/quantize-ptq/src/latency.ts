@@ -45,7 +45,11 @@ export function quantile(sorted: readonly number[], q: number): number {
 }
 
 /** Times `session.run(feeds)` of one model (see `measureLatencies`). */
-export async function measureLatency(model: string | Uint8Array, feeds: Feeds, options: LatencyOptions = {}): Promise<LatencyStats> {
+export async function measureLatency(
+  model: string | Uint8Array,
+  feeds: Feeds,
+  options: LatencyOptions = {},
+): Promise<LatencyStats> {
   return (await measureLatencies([model], feeds, options))[0] as LatencyStats;
 }
 
@@ -54,9 +58,16 @@ export async function measureLatency(model: string | Uint8Array, feeds: Feeds, o
  * of any, so a change of machine load during the measurement hits all models alike (on a shared
  * machine, back-to-back blocks of runs can differ by 2x). `model`: `.onnx` path or bytes.
  */
-export async function measureLatencies(models: readonly (string | Uint8Array)[], feeds: Feeds, options: LatencyOptions = {}): Promise<LatencyStats[]> {
+export async function measureLatencies(
+  models: readonly (string | Uint8Array)[],
+  feeds: Feeds,
+  options: LatencyOptions = {},
+): Promise<LatencyStats[]> {
   const runs = options.runs ?? MIN_LATENCY_RUNS;
-  if (!Number.isInteger(runs) || runs < MIN_LATENCY_RUNS) throw new LatencyOptionsError(`measureLatency(options.runs): expected an integer >= ${MIN_LATENCY_RUNS}, got ${runs}`);
+  if (!Number.isInteger(runs) || runs < MIN_LATENCY_RUNS)
+    throw new LatencyOptionsError(
+      `measureLatency(options.runs): expected an integer >= ${MIN_LATENCY_RUNS}, got ${runs}`,
+    );
   const threads = options.session?.intraOpNumThreads ?? availableParallelism();
   const sessions: Session[] = [];
   const times: number[][] = models.map(() => []);
@@ -75,7 +86,14 @@ export async function measureLatencies(models: readonly (string | Uint8Array)[],
   }
   return times.map((t) => {
     t.sort((a, b) => a - b);
-    return { medianMs: quantile(t, 0.5), p10Ms: quantile(t, 0.1), p90Ms: quantile(t, 0.9), minMs: t[0] as number, runs, threads };
+    return {
+      medianMs: quantile(t, 0.5),
+      p10Ms: quantile(t, 0.1),
+      p90Ms: quantile(t, 0.9),
+      minMs: t[0] as number,
+      runs,
+      threads,
+    };
   });
 }
 
@@ -86,5 +104,11 @@ export function fileBytes(path: string): number {
 
 /** The machine, for reports: CPU model, cores, load average at the time. */
 export function machineSummary(): { cpu: string; cores: number; load1: number; node: string; platform: string } {
-  return { cpu: cpus()[0]?.model ?? 'unknown', cores: availableParallelism(), load1: Number((loadavg()[0] ?? 0).toFixed(2)), node: process.version, platform: `${process.platform}-${process.arch}` };
+  return {
+    cpu: cpus()[0]?.model ?? 'unknown',
+    cores: availableParallelism(),
+    load1: Number((loadavg()[0] ?? 0).toFixed(2)),
+    node: process.version,
+    platform: `${process.platform}-${process.arch}`,
+  };
 }

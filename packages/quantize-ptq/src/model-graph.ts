@@ -72,10 +72,16 @@ export class ModelGraph {
   }
 }
 
-const bytesOf = (a: ArrayBufferView): Uint8Array => new Uint8Array(a.buffer.slice(a.byteOffset, a.byteOffset + a.byteLength));
+const bytesOf = (a: ArrayBufferView): Uint8Array =>
+  new Uint8Array(a.buffer.slice(a.byteOffset, a.byteOffset + a.byteLength));
 
 /** An inline initializer. */
-export function makeTensor(name: string, dataType: number, dims: readonly number[], data: ArrayBufferView): TensorProto {
+export function makeTensor(
+  name: string,
+  dataType: number,
+  dims: readonly number[],
+  data: ArrayBufferView,
+): TensorProto {
   return { name, dataType, dims: [...dims], rawData: bytesOf(data) };
 }
 
@@ -85,7 +91,13 @@ export function floatTensor(name: string, values: Float32Array, dims: readonly n
 }
 
 /** A node (name given explicitly: quantizer nodes are named after the tensor they serve). */
-export function makeNode(opType: string, name: string, input: string[], output: string[], attrs: { axis?: number; to?: number } = {}): NodeProto {
+export function makeNode(
+  opType: string,
+  name: string,
+  input: string[],
+  output: string[],
+  attrs: { axis?: number; to?: number } = {},
+): NodeProto {
   const attribute = Object.entries(attrs)
     .filter(([, v]) => v !== undefined)
     .map(([k, v]) => ({ name: k, type: 2, i: v as number }));

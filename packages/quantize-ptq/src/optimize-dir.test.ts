@@ -18,8 +18,26 @@ beforeEach(async () => {
     writeFileSync(join(dir, file), bytes);
     return { file, bytes: bytes.length, sha256: await sha256File(join(dir, file)), opset: 17, inputs: [], outputs: [] };
   };
-  const models = { encoder: { ...(await entry('encoder.onnx')), variant: 'images' }, decoder: { ...(await entry('decoder.onnx')), variant: 'multimask' } };
-  const json = { format: 'samtune-onnx', format_version: 1, samtune_version: '0.1.0', created_at: '', checkpoint: { path: 'fixture.pth', sha256: 'ab'.repeat(32) }, model: 'test', config: {}, image_size: 1024, pixel_mean: [0, 0, 0], pixel_std: [1, 1, 1], mask_threshold: 0, mask_selection: {}, prompt_recipe: '', models };
+  const models = {
+    encoder: { ...(await entry('encoder.onnx')), variant: 'images' },
+    decoder: { ...(await entry('decoder.onnx')), variant: 'multimask' },
+  };
+  const json = {
+    format: 'samtune-onnx',
+    format_version: 1,
+    samtune_version: '0.1.0',
+    created_at: '',
+    checkpoint: { path: 'fixture.pth', sha256: 'ab'.repeat(32) },
+    model: 'test',
+    config: {},
+    image_size: 1024,
+    pixel_mean: [0, 0, 0],
+    pixel_std: [1, 1, 1],
+    mask_threshold: 0,
+    mask_selection: {},
+    prompt_recipe: '',
+    models,
+  };
   writeFileSync(join(dir, 'model.json'), JSON.stringify(json));
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
@@ -45,7 +63,9 @@ describe('optimizeExportDir', () => {
     const seen: EvalTarget[] = [];
     const err = await run(1, seen).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(AccuracyGateError);
-    expect((err as Error).message).toMatch(/refused encoder: INT8 F1 0\.7800 vs FP32 0\.8000 = drop of 2\.00 F1 points > max-f1-drop 1; the INT8 model was not written/);
+    expect((err as Error).message).toMatch(
+      /refused encoder: INT8 F1 0\.7800 vs FP32 0\.8000 = drop of 2\.00 F1 points > max-f1-drop 1; the INT8 model was not written/,
+    );
     expect((err as AccuracyGateError).refused.map((d) => d.model)).toEqual(['encoder']);
     expect(seen.map((t) => t.label)).toEqual(['fp32', 'int8-encoder', 'int8-decoder']);
     expect(seen[1]?.encoderFile).toBe(join(dir, '.ptq-work', 'encoder.int8.onnx'));

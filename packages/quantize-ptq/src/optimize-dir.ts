@@ -17,7 +17,14 @@ import { sha256File } from '@samtune/sam-model';
 import type { SessionOptions } from '@samtune/sam-model';
 import { CalibrationError } from './calibrate.js';
 import type { CalibrationMethod, Feeds } from './calibrate.js';
-import { AccuracyGateError, DEFAULT_MAX_F1_DROP, f1DropPoints, gateDecision, refusalMessage, withinGate } from './gate.js';
+import {
+  AccuracyGateError,
+  DEFAULT_MAX_F1_DROP,
+  f1DropPoints,
+  gateDecision,
+  refusalMessage,
+  withinGate,
+} from './gate.js';
 import type { GateDecision, SegmentationScores } from './gate.js';
 import { compareOutputs } from './fidelity.js';
 import type { FidelityResult } from './fidelity.js';
@@ -112,7 +119,9 @@ export interface OptimizeResult {
 
 async function first(samples: SampleFactory): Promise<Feeds> {
   for await (const f of samples()) return f;
-  throw new CalibrationError('optimizeExportDir(options.calibration): a sample factory produced no sample (needed for the latency input)');
+  throw new CalibrationError(
+    'optimizeExportDir(options.calibration): a sample factory produced no sample (needed for the latency input)',
+  );
 }
 
 /** A `model.json` in `evalDir` whose encoder/decoder entries point at the given files. */
@@ -147,7 +156,9 @@ export async function optimizeExportDir(o: OptimizeExportOptions): Promise<Optim
     const latencyFeeds = new Map<Component, Feeds>();
     for (const c of components) {
       const exclude = o.exclude?.[c] ?? DEFAULT_EXCLUDES[c];
-      log(`${c}: ${mode} INT8 quantization of ${entryFor(c).file}${mode === 'static' ? ` (${o.method ?? 'minmax'} calibration)` : ''}`);
+      log(
+        `${c}: ${mode} INT8 quantization of ${entryFor(c).file}${mode === 'static' ? ` (${o.method ?? 'minmax'} calibration)` : ''}`,
+      );
       const samples = o.calibration[c];
       const r =
         mode === 'dynamic'
@@ -164,15 +175,28 @@ export async function optimizeExportDir(o: OptimizeExportOptions): Promise<Optim
       writeFileSync(candidate(c), r.bytes);
       quantized.set(c, r);
       latencyFeeds.set(c, await first(samples));
-      log(`${c}: ${Object.entries(r.summary.quantized).map(([k, v]) => `${v} ${k}`).join(', ')} quantized, ${r.summary.keptFloat.length} kept float; ${(r.bytes.length / 1e6).toFixed(1)} MB`);
+      log(
+        `${c}: ${Object.entries(r.summary.quantized)
+          .map(([k, v]) => `${v} ${k}`)
+          .join(', ')} quantized, ${r.summary.keptFloat.length} kept float; ${(r.bytes.length / 1e6).toFixed(1)} MB`,
+      );
     }
 
-    const evaluatePair = async (label: string, encoderFile: string, decoderFile: string): Promise<SegmentationScores> => {
-      const model = await OnnxSamModel.load(pairDir(info, join(work, `eval-${label}`), encoderFile, decoderFile), o.session ? { session: o.session } : {});
+    const evaluatePair = async (
+      label: string,
+      encoderFile: string,
+      decoderFile: string,
+    ): Promise<SegmentationScores> => {
+      const model = await OnnxSamModel.load(
+        pairDir(info, join(work, `eval-${label}`), encoderFile, decoderFile),
+        o.session ? { session: o.session } : {},
+      );
       try {
         log(`evaluating ${label}`);
         const m = await o.evaluate({ label, model, encoderFile, decoderFile });
-        log(`${label}: F1 ${m.f1.toFixed(4)} IoU ${m.iou.toFixed(4)} Dice ${m.dice.toFixed(4)} (${m.instances} instances)`);
+        log(
+          `${label}: F1 ${m.f1.toFixed(4)} IoU ${m.iou.toFixed(4)} Dice ${m.dice.toFixed(4)} (${m.instances} instances)`,
+        );
         return m;
       } finally {
         await model.release();
@@ -185,20 +209,34 @@ export async function optimizeExportDir(o: OptimizeExportOptions): Promise<Optim
     const decisions: GateDecision[] = [];
     for (const c of components) {
       const r = quantized.get(c) as QuantizeResult;
-      const int8 = await evaluatePair(`int8-${c}`, c === 'encoder' ? candidate(c) : encFp32, c === 'decoder' ? candidate(c) : decFp32);
+      const int8 = await evaluatePair(
+        `int8-${c}`,
+        c === 'encoder' ? candidate(c) : encFp32,
+        c === 'decoder' ? candidate(c) : decFp32,
+      );
       const runs = o.latencyRuns ?? 20;
       log(`${c}: timing FP32 and INT8 (${runs} interleaved runs each)`);
       const feeds = latencyFeeds.get(c) as Feeds;
-      const [latFp32, latInt8] = (await measureLatencies([fp32File(c), candidate(c)], feeds, { runs, ...(o.session ? { session: o.session } : {}) })) as [LatencyStats, LatencyStats];
+      const [latFp32, latInt8] = (await measureLatencies([fp32File(c), candidate(c)], feeds, {
+        runs,
+        ...(o.session ? { session: o.session } : {}),
+      })) as [LatencyStats, LatencyStats];
       const fidFactory = o.fidelity?.[c];
       let fidelity: FidelityResult | undefined;
       if (fidFactory) {
         log(`${c}: comparing FP32 and INT8 outputs on held-out inputs`);
-        fidelity = await compareOutputs(fp32File(c), candidate(c), fidFactory(), { ...(o.session ? { session: o.session } : {}), maxSamples: o.fidelitySamples ?? 32 });
+        fidelity = await compareOutputs(fp32File(c), candidate(c), fidFactory(), {
+          ...(o.session ? { session: o.session } : {}),
+          maxSamples: o.fidelitySamples ?? 32,
+        });
       }
       const gate = gateDecision(c, fp32, int8, maxF1Drop);
       decisions.push(gate);
-      log(gate.passed ? `${c}: F1 drop ${gate.f1DropPoints.toFixed(2)} points <= ${maxF1Drop}: accepted` : refusalMessage(gate));
+      log(
+        gate.passed
+          ? `${c}: F1 drop ${gate.f1DropPoints.toFixed(2)} points <= ${maxF1Drop}: accepted`
+          : refusalMessage(gate),
+      );
       reports.push({
         component: c,
         fp32: { file: entryFor(c).file, bytes: entryFor(c).bytes, latency: latFp32 },
@@ -211,7 +249,9 @@ export async function optimizeExportDir(o: OptimizeExportOptions): Promise<Optim
           mode,
           quantized: r.summary.quantized,
           keptFloat: r.summary.keptFloat,
-          ...(r.calibration ? { calibrationSamples: r.calibration.samples, calibrationSeconds: r.calibration.seconds } : {}),
+          ...(r.calibration
+            ? { calibrationSamples: r.calibration.samples, calibrationSeconds: r.calibration.seconds }
+            : {}),
           exclude: [...(o.exclude?.[c] ?? DEFAULT_EXCLUDES[c])],
           ...(mode === 'static' ? { opTypes: [...(o.opTypes?.[c] ?? DEFAULT_OP_TYPES[c])] } : {}),
         },
@@ -228,8 +268,22 @@ export async function optimizeExportDir(o: OptimizeExportOptions): Promise<Optim
     for (const rep of reports.filter((x) => x.written)) {
       const target = join(dir, rep.int8.file);
       renameSync(candidate(rep.component), target);
-      const { verification: _v, external_data: _x, ...base } = entryFor(rep.component) as ModelFileEntry & { variant: string };
-      models[`${rep.component}_int8`] = { ...base, file: rep.int8.file, bytes: rep.int8.bytes, sha256: await sha256File(target), quantization: { mode, method: o.dynamic ? undefined : (o.method ?? 'minmax'), f1_drop_points: rep.gate.f1DropPoints } };
+      const {
+        verification: _v,
+        external_data: _x,
+        ...base
+      } = entryFor(rep.component) as ModelFileEntry & { variant: string };
+      models[`${rep.component}_int8`] = {
+        ...base,
+        file: rep.int8.file,
+        bytes: rep.int8.bytes,
+        sha256: await sha256File(target),
+        quantization: {
+          mode,
+          method: o.dynamic ? undefined : (o.method ?? 'minmax'),
+          f1_drop_points: rep.gate.f1DropPoints,
+        },
+      };
     }
     const report: PtqReport = {
       created_at: new Date().toISOString(),
@@ -243,7 +297,8 @@ export async function optimizeExportDir(o: OptimizeExportOptions): Promise<Optim
         ...(mode === 'static' && o.method === 'percentile' ? { percentile: o.percentile ?? 99.99 } : {}),
         maxF1Drop,
         activationMatMul: o.activationMatMul ?? false,
-        activations: mode === 'static' ? 'uint8 per-tensor asymmetric (calibrated)' : 'uint8 per-tensor (range computed per run)',
+        activations:
+          mode === 'static' ? 'uint8 per-tensor asymmetric (calibrated)' : 'uint8 per-tensor (range computed per run)',
         weights: 'int8 per-channel symmetric (MatMul/Gemm: per output column; Conv: per output channel)',
         latencyRuns: o.latencyRuns ?? 20,
       },
@@ -254,12 +309,25 @@ export async function optimizeExportDir(o: OptimizeExportOptions): Promise<Optim
       notes: o.notes ?? [],
     };
     if (reports.some((x) => x.written)) {
-      writeModelJson(dir, { ...info, models: models as ModelJson['models'], quantization: { created_at: report.created_at, mode, max_f1_drop: maxF1Drop, report: 'ptq-report.json', decisions } } as ModelJson);
+      writeModelJson(dir, {
+        ...info,
+        models: models as ModelJson['models'],
+        quantization: {
+          created_at: report.created_at,
+          mode,
+          max_f1_drop: maxF1Drop,
+          report: 'ptq-report.json',
+          decisions,
+        },
+      } as ModelJson);
     }
     const reportPaths = writeReport(o.reportDir ?? dir, report);
     const refused = decisions.filter((d) => !d.passed);
     if (refused.length > 0) {
-      throw new AccuracyGateError(`optimizeExportDir(${dir}): accuracy gate refused ${refused.map(refusalMessage).join('; ')} (report: ${reportPaths.markdown})`, refused);
+      throw new AccuracyGateError(
+        `optimizeExportDir(${dir}): accuracy gate refused ${refused.map(refusalMessage).join('; ')} (report: ${reportPaths.markdown})`,
+        refused,
+      );
     }
     return { report, reportPaths, decisions };
   } finally {

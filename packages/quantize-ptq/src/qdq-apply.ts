@@ -50,7 +50,10 @@ export function applyQdq(
 ): { model: ModelProto; summary: QdqSummary } {
   const g = new ModelGraph(model);
   const opset = model.opsetImport.find((o) => o.domain === '' || o.domain === 'ai.onnx')?.version ?? 0;
-  if (opset < 13) throw new QuantizeModelError(`applyQdq(model): per-channel QDQ needs opset >= 13, the model imports opset ${opset}`);
+  if (opset < 13)
+    throw new QuantizeModelError(
+      `applyQdq(model): per-channel QDQ needs opset >= 13, the model imports opset ${opset}`,
+    );
   const head: NodeProto[] = [];
   const newInits: TensorProto[] = [];
   const dq = new Map<string, string>();
@@ -59,15 +62,24 @@ export function applyQdq(
 
   for (const t of plan.tensors) {
     const r = ranges.get(t);
-    if (!r) throw new QuantizeModelError(`applyQdq(ranges): no calibrated range for activation '${t}' (the plan needs ${plan.tensors.length} tensors, ranges has ${ranges.size})`);
+    if (!r)
+      throw new QuantizeModelError(
+        `applyQdq(ranges): no calibrated range for activation '${t}' (the plan needs ${plan.tensors.length} tensors, ranges has ${ranges.size})`,
+      );
     const p = activationParams(r.min, r.max);
     params.set(t, { ...p, min: r.min, max: r.max });
     const scale = g.fresh(`${t}_scale`);
     const zp = g.fresh(`${t}_zero_point`);
     const q = g.fresh(`${t}_quantized`);
     const d = g.fresh(`${t}_dequantized`);
-    newInits.push(floatTensor(scale, new Float32Array([p.scale]), []), makeTensor(zp, DataType.UINT8, [], new Uint8Array([p.zeroPoint])));
-    const pair = [makeNode('QuantizeLinear', g.fresh(`${t}_QuantizeLinear`), [t, scale, zp], [q]), makeNode('DequantizeLinear', g.fresh(`${t}_DequantizeLinear`), [q, scale, zp], [d])];
+    newInits.push(
+      floatTensor(scale, new Float32Array([p.scale]), []),
+      makeTensor(zp, DataType.UINT8, [], new Uint8Array([p.zeroPoint])),
+    );
+    const pair = [
+      makeNode('QuantizeLinear', g.fresh(`${t}_QuantizeLinear`), [t, scale, zp], [q]),
+      makeNode('DequantizeLinear', g.fresh(`${t}_DequantizeLinear`), [q, scale, zp], [d]),
+    ];
     const producer = g.producers.get(t);
     if (producer) qdqAfter.set(t, pair);
     else head.push(...pair);
@@ -89,8 +101,20 @@ export function applyQdq(
     const zName = g.fresh(`${name}_zero_point`);
     const out = g.fresh(`${name}_dequantized`);
     const cdims = axis === undefined ? [] : [qw.scales.length];
-    newInits.push(makeTensor(qName, DataType.INT8, w.shape, qw.data), floatTensor(sName, qw.scales, cdims), makeTensor(zName, DataType.INT8, cdims, new Int8Array(qw.scales.length)));
-    head.push(makeNode('DequantizeLinear', g.fresh(`${name}_DequantizeLinear`), [qName, sName, zName], [out], axis === undefined ? {} : { axis }));
+    newInits.push(
+      makeTensor(qName, DataType.INT8, w.shape, qw.data),
+      floatTensor(sName, qw.scales, cdims),
+      makeTensor(zName, DataType.INT8, cdims, new Int8Array(qw.scales.length)),
+    );
+    head.push(
+      makeNode(
+        'DequantizeLinear',
+        g.fresh(`${name}_DequantizeLinear`),
+        [qName, sName, zName],
+        [out],
+        axis === undefined ? {} : { axis },
+      ),
+    );
     floatBytes += w.data.byteLength;
     int8Bytes += qw.data.byteLength + qw.scales.byteLength * 2;
     const entry = { out, scales: qw.scales };
@@ -131,13 +155,29 @@ export function applyQdq(
       const sName = g.fresh(`${np.bias.name}_scale`);
       const zName = g.fresh(`${np.bias.name}_zero_point`);
       const out = g.fresh(`${np.bias.name}_dequantized`);
-      newInits.push(makeTensor(qName, DataType.INT32, b.shape, qb.data), floatTensor(sName, qb.scales, [qb.scales.length]), makeTensor(zName, DataType.INT32, [qb.scales.length], new Int32Array(qb.scales.length)));
-      head.push(makeNode('DequantizeLinear', g.fresh(`${np.bias.name}_DequantizeLinear`), [qName, sName, zName], [out], { axis: 0 }));
+      newInits.push(
+        makeTensor(qName, DataType.INT32, b.shape, qb.data),
+        floatTensor(sName, qb.scales, [qb.scales.length]),
+        makeTensor(zName, DataType.INT32, [qb.scales.length], new Int32Array(qb.scales.length)),
+      );
+      head.push(
+        makeNode('DequantizeLinear', g.fresh(`${np.bias.name}_DequantizeLinear`), [qName, sName, zName], [out], {
+          axis: 0,
+        }),
+      );
       input[np.bias.input] = out;
     }
     const lin = np.gemmFromAdd;
     if (lin) {
-      const gemmNodes = gemmRewrite(g, np.name, node.input[0] as string, input, lin, shapes.get(node.input[0] as string), int64);
+      const gemmNodes = gemmRewrite(
+        g,
+        np.name,
+        node.input[0] as string,
+        input,
+        lin,
+        shapes.get(node.input[0] as string),
+        int64,
+      );
       rewrite.set(np.index, gemmNodes);
       dropped.add(lin.addIndex);
     } else rewrite.set(np.index, [{ ...node, input }]);
@@ -150,7 +190,8 @@ export function applyQdq(
   model.graph.node.forEach((node, index) => {
     if (dropped.has(index)) return;
     for (let n of rewrite.get(index) ?? [node]) {
-      if (n.input.some((i) => all.has(i))) n = { ...n, input: n.input.map((i) => (all.has(i) ? (dq.get(i) as string) : i)) };
+      if (n.input.some((i) => all.has(i)))
+        n = { ...n, input: n.input.map((i) => (all.has(i) ? (dq.get(i) as string) : i)) };
       nodes.push(n);
       for (const o of n.output) nodes.push(...(qdqAfter.get(o) ?? []));
     }
@@ -177,7 +218,10 @@ export function applyQdq(
     keptFloat: plan.skipped.length,
     ...metadata,
   };
-  const metadataProps = [...model.metadataProps.filter((e) => e.key !== QUANTIZATION_METADATA_KEY), { key: QUANTIZATION_METADATA_KEY, value: JSON.stringify(meta) }];
+  const metadataProps = [
+    ...model.metadataProps.filter((e) => e.key !== QUANTIZATION_METADATA_KEY),
+    { key: QUANTIZATION_METADATA_KEY, value: JSON.stringify(meta) },
+  ];
   return { model: { ...model, graph: { ...model.graph, node: nodes, initializer }, metadataProps }, summary };
 }
 
@@ -203,10 +247,14 @@ function gemmRewrite(
   int64: (values: number[]) => string,
 ): NodeProto[] {
   const [x, w, b] = input as [string, string, string];
-  if (seen?.shape.length === 2 && !seen.varyingAxes.has(1)) return [makeNode('Gemm', g.fresh(`${base}/Gemm`), [x, w, b], [lin.output])];
+  if (seen?.shape.length === 2 && !seen.varyingAxes.has(1))
+    return [makeNode('Gemm', g.fresh(`${base}/Gemm`), [x, w, b], [lin.output])];
   const flat = g.fresh(`${base}_flat`);
   const gemmOut = g.fresh(`${base}_gemm`);
-  const nodes = [makeNode('Reshape', g.fresh(`${base}/Reshape_in`), [x, int64([-1, lin.k])], [flat]), makeNode('Gemm', g.fresh(`${base}/Gemm`), [flat, w, b], [gemmOut])];
+  const nodes = [
+    makeNode('Reshape', g.fresh(`${base}/Reshape_in`), [x, int64([-1, lin.k])], [flat]),
+    makeNode('Gemm', g.fresh(`${base}/Gemm`), [flat, w, b], [gemmOut]),
+  ];
   const lead = seen ? seen.shape.slice(0, -1) : undefined;
   const varying = lead ? lead.filter((_, i) => seen?.varyingAxes.has(i)).length : Infinity;
   if (lead && varying <= 1 && !seen?.varyingAxes.has(lead.length) && lead.length >= 1) {

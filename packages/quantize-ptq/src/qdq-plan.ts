@@ -67,7 +67,12 @@ export interface NodePlan {
   readonly activationInputs: readonly number[];
   readonly weights: readonly WeightPlan[];
   /** A constant bias quantized to int32 with `scale(activation) * scale(weight)`. */
-  readonly bias?: { readonly input: number; readonly name: string; readonly activation: string; readonly weight: string };
+  readonly bias?: {
+    readonly input: number;
+    readonly name: string;
+    readonly activation: string;
+    readonly weight: string;
+  };
   /** Output tensor quantized right after the node (Conv, ConvTranspose). */
   readonly output?: string;
   /** MatMul + bias Add rewritten as Gemm: the Add's index (dropped) and output (the Gemm's result). */
@@ -88,7 +93,9 @@ export interface QdqPlan {
   readonly tensors: readonly string[];
   /** Tensors whose every consumer reads the dequantized value (quantized outputs). */
   readonly rerouteAll: readonly string[];
-  readonly options: Required<Pick<QdqOptions, 'activationMatMul' | 'reduceRange'>> & { readonly opTypes: readonly QuantizableOp[] };
+  readonly options: Required<Pick<QdqOptions, 'activationMatMul' | 'reduceRange'>> & {
+    readonly opTypes: readonly QuantizableOp[];
+  };
 }
 
 /** The name used for a node in plans and reports (`<opType>_<index>` when unnamed). */
@@ -98,7 +105,11 @@ export function nodeLabel(node: NodeProto, index: number): string {
 
 /** Whether any of `names` is matched by an `exclude` entry (see `QdqOptions.exclude`). */
 export function isExcluded(names: readonly string[], exclude: readonly (string | RegExp)[]): boolean {
-  return exclude.some((e) => names.some((name) => (typeof e === 'string' ? name === e || name.startsWith(`${e}/`) || name.startsWith(`${e}.`) : e.test(name))));
+  return exclude.some((e) =>
+    names.some((name) =>
+      typeof e === 'string' ? name === e || name.startsWith(`${e}/`) || name.startsWith(`${e}.`) : e.test(name),
+    ),
+  );
 }
 
 /** Plans the QDQ insertion (see the module comment). Pure: the model is not modified. */
@@ -108,7 +119,8 @@ export function planQdq(model: ModelProto, options: QdqOptions = {}): QdqPlan {
   const exclude = options.exclude ?? [];
   const activationMatMul = options.activationMatMul ?? false;
   const floatInputs = new Set(model.graph.input.filter((v) => v.elemType === DataType.FLOAT).map((v) => v.name));
-  const isFloatActivation = (name: string): boolean => g.isActivation(name) && (!g.graphInputs.has(name) || floatInputs.has(name));
+  const isFloatActivation = (name: string): boolean =>
+    g.isActivation(name) && (!g.graphInputs.has(name) || floatInputs.has(name));
   const floatConst = (name: string): number[] | undefined => {
     const t = g.initializers.get(name);
     return t && t.dataType === DataType.FLOAT ? [...t.dims] : undefined;
@@ -129,7 +141,8 @@ export function planQdq(model: ModelProto, options: QdqOptions = {}): QdqPlan {
     const skip = (reason: string): void => void skipped.push({ name, opType, reason });
     const kept = options.keepFloat?.get(name);
     if (kept) return skip(kept);
-    if (isExcluded([name, ...node.input.filter((i) => g.initializers.has(i))], exclude)) return skip('excluded by name');
+    if (isExcluded([name, ...node.input.filter((i) => g.initializers.has(i))], exclude))
+      return skip('excluded by name');
     const [a = '', b = '', c = ''] = node.input;
 
     if (opType === 'MatMul') {
@@ -149,7 +162,15 @@ export function planQdq(model: ModelProto, options: QdqOptions = {}): QdqPlan {
       const linear = !aShape && bShape?.length === 2 ? biasAdd(g, node, bShape[1] as number, floatConst) : undefined;
       if (linear) {
         const [k, n] = bShape as [number, number];
-        nodes.push({ index, name, opType, activationInputs: acts, weights, bias: { input: 2, name: linear.bias, activation: a, weight: b }, gemmFromAdd: { addIndex: linear.index, output: linear.output, k, n } });
+        nodes.push({
+          index,
+          name,
+          opType,
+          activationInputs: acts,
+          weights,
+          bias: { input: 2, name: linear.bias, activation: a, weight: b },
+          gemmFromAdd: { addIndex: linear.index, output: linear.output, k, n },
+        });
       } else nodes.push({ index, name, opType, activationInputs: acts, weights });
       return;
     }
@@ -163,11 +184,16 @@ export function planQdq(model: ModelProto, options: QdqOptions = {}): QdqPlan {
     if (opType === 'Gemm') {
       if (intAttr(node, 'transA', 0) !== 0 && wShape.length !== 2) return skip('unsupported Gemm shapes');
       axis = intAttr(node, 'transB', 0) === 1 ? 0 : 1;
-      biasOk = biasOk && floatAttr(node, 'alpha', 1) === 1 && floatAttr(node, 'beta', 1) === 1 && floatConst(c)?.[0] === wShape[axis];
+      biasOk =
+        biasOk &&
+        floatAttr(node, 'alpha', 1) === 1 &&
+        floatAttr(node, 'beta', 1) === 1 &&
+        floatConst(c)?.[0] === wShape[axis];
     } else {
       if (wShape.length < 3) return skip(`weight '${b}' has rank ${wShape.length}, expected >= 3`);
       axis = opType === 'Conv' ? 0 : 1;
-      if (opType === 'ConvTranspose' && intAttr(node, 'group', 1) !== 1) return skip('grouped ConvTranspose (per-channel axis spans groups)');
+      if (opType === 'ConvTranspose' && intAttr(node, 'group', 1) !== 1)
+        return skip('grouped ConvTranspose (per-channel axis spans groups)');
     }
     need(a);
     const plan: NodePlan = {
@@ -185,15 +211,27 @@ export function planQdq(model: ModelProto, options: QdqOptions = {}): QdqPlan {
       nodes.push({ ...plan, output: out });
     } else nodes.push(plan);
   });
-  return { nodes, skipped, tensors, rerouteAll, options: { opTypes, activationMatMul, reduceRange: options.reduceRange ?? false } };
+  return {
+    nodes,
+    skipped,
+    tensors,
+    rerouteAll,
+    options: { opTypes, activationMatMul, reduceRange: options.reduceRange ?? false },
+  };
 }
 
 /** The `Add` of a constant bias `[n]` that is the only consumer of a MatMul's output, if any. */
-function biasAdd(g: ModelGraph, node: NodeProto, n: number, floatConst: (name: string) => number[] | undefined): { index: number; bias: string; output: string } | undefined {
+function biasAdd(
+  g: ModelGraph,
+  node: NodeProto,
+  n: number,
+  floatConst: (name: string) => number[] | undefined,
+): { index: number; bias: string; output: string } | undefined {
   const out = node.output[0] as string;
   const consumers = g.consumers.get(out) ?? [];
   const add = consumers[0];
-  if (consumers.length !== 1 || !add || add.opType !== 'Add' || (add.domain ?? '') !== '' || g.graphOutputs.has(out)) return undefined;
+  if (consumers.length !== 1 || !add || add.opType !== 'Add' || (add.domain ?? '') !== '' || g.graphOutputs.has(out))
+    return undefined;
   const [x, y] = add.input as [string, string];
   const bias = x === out ? y : x;
   if (bias === out) return undefined;

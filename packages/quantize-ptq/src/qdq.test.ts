@@ -17,7 +17,8 @@ const init = (m: ModelProto, name: string): TensorProto => {
 };
 const nodesOf = (m: ModelProto, op: string): NodeProto[] => m.graph.node.filter((n) => n.opType === op);
 const axisOf = (n: NodeProto): number | undefined => n.attribute.find((a) => a.name === 'axis')?.i;
-const scalar = (t: TensorProto): number => (t.dataType === DataType.FLOAT ? (tensorFloats(t)[0] as number) : (t.rawData?.[0] as number));
+const scalar = (t: TensorProto): number =>
+  t.dataType === DataType.FLOAT ? (tensorFloats(t)[0] as number) : (t.rawData?.[0] as number);
 
 describe('planQdq', () => {
   it('quantizes MatMul activations + constant weights, rewrites MatMul+bias as Gemm, leaves Softmax float', () => {
@@ -51,7 +52,9 @@ describe('applyQdq (static INT8, QDQ)', () => {
   it('inserts Q/DQ pairs with the calibrated scale/zero point and per-channel int8 weights', async () => {
     const model = mlpModel();
     const plan = planQdq(model);
-    const stats = await collectStats(model, plan.tensors, samples('x', [2, 4, 8], 4), { session: { intraOpNumThreads: 1 } });
+    const stats = await collectStats(model, plan.tensors, samples('x', [2, 4, 8], 4), {
+      session: { intraOpNumThreads: 1 },
+    });
     const ranges = rangesFrom(stats, 'minmax');
     const { model: q, summary } = applyQdq(model, plan, ranges);
 
@@ -84,7 +87,9 @@ describe('applyQdq (static INT8, QDQ)', () => {
     expect(summary.quantized).toEqual({ 'MatMul+Add→Gemm': 1, MatMul: 1 });
 
     // it runs in onnxruntime, and INT8 agrees with FP32
-    const fid = await compareOutputs(encodeModel(model), encodeModel(q), samples('x', [2, 4, 8], 3, 900), { session: { intraOpNumThreads: 1 } });
+    const fid = await compareOutputs(encodeModel(model), encodeModel(q), samples('x', [2, 4, 8], 3, 900), {
+      session: { intraOpNumThreads: 1 },
+    });
     expect(fid.outputs.y?.relRmse).toBeLessThan(0.02);
   });
 
@@ -94,10 +99,13 @@ describe('applyQdq (static INT8, QDQ)', () => {
     const q = r.model;
     const relu = nodesOf(q, 'Relu')[0] as NodeProto;
     expect(relu.input).toEqual(['conv1_out_dequantized']);
-    for (const n of nodesOf(q, 'DequantizeLinear').filter((d) => d.input[0]?.endsWith('weight_quantized'))) expect(axisOf(n)).toBe(0);
+    for (const n of nodesOf(q, 'DequantizeLinear').filter((d) => d.input[0]?.endsWith('weight_quantized')))
+      expect(axisOf(n)).toBe(0);
     expect(init(q, 'conv1.weight_scale').dims).toEqual([4]);
     expect(init(q, 'conv2.weight_scale').dims).toEqual([2]);
-    const fid = await compareOutputs(encodeModel(model), r.bytes, samples('x', [1, 3, 8, 8], 3, 900), { session: { intraOpNumThreads: 1 } });
+    const fid = await compareOutputs(encodeModel(model), r.bytes, samples('x', [1, 3, 8, 8], 3, 900), {
+      session: { intraOpNumThreads: 1 },
+    });
     expect(fid.outputs.y?.relRmse).toBeLessThan(0.03);
     expect(fid.outputs.y?.cosine).toBeGreaterThan(0.999);
   });
@@ -111,10 +119,26 @@ describe('applyQdq (static INT8, QDQ)', () => {
     b.addNode('Add', [h as string, 'b'], {}, { outputs: ['y'] });
     b.addOutput('y', [4, 3]);
     const flat = await quantizeStatic(b.toModelBytes(), samples('x', [4, 8], 2));
-    expect(flat.model.graph.node.map((n) => n.opType)).toEqual(['QuantizeLinear', 'DequantizeLinear', 'DequantizeLinear', 'DequantizeLinear', 'Gemm']);
+    expect(flat.model.graph.node.map((n) => n.opType)).toEqual([
+      'QuantizeLinear',
+      'DequantizeLinear',
+      'DequantizeLinear',
+      'DequantizeLinear',
+      'Gemm',
+    ]);
     const mlp = await quantizeStatic(mlpModel(), samples('x', [2, 4, 8], 2));
-    const reshapes = mlp.model.graph.node.filter((n) => n.opType === 'Reshape').map((n) => Array.from(new BigInt64Array(init(mlp.model, n.input[1] as string).rawData?.slice().buffer as ArrayBuffer), Number));
-    expect(reshapes).toEqual([[-1, 8], [2, 4, 6]]);
+    const reshapes = mlp.model.graph.node
+      .filter((n) => n.opType === 'Reshape')
+      .map((n) =>
+        Array.from(
+          new BigInt64Array(init(mlp.model, n.input[1] as string).rawData?.slice().buffer as ArrayBuffer),
+          Number,
+        ),
+      );
+    expect(reshapes).toEqual([
+      [-1, 8],
+      [2, 4, 6],
+    ]);
   });
 
   it('Gemm with transB=1: weight [N,K] per output row (axis 0), int32 bias, INT8 ≈ FP32', async () => {
@@ -131,13 +155,21 @@ describe('applyQdq (static INT8, QDQ)', () => {
     expect(init(r.model, 'w_scale').dims).toEqual([6]);
     expect(init(r.model, 'c_quantized').dataType).toBe(DataType.INT32);
     expect(nodesOf(r.model, 'Gemm')[0]?.input).toEqual(['x_dequantized', 'w_dequantized', 'c_dequantized']);
-    const fid = await compareOutputs(model, r.bytes, samples('x', [4, 8], 3, 900), { session: { intraOpNumThreads: 1 } });
+    const fid = await compareOutputs(model, r.bytes, samples('x', [4, 8], 3, 900), {
+      session: { intraOpNumThreads: 1 },
+    });
     expect(fid.outputs.y?.relRmse).toBeLessThan(0.02);
   });
 
   it('calibration is deterministic: same samples → identical ranges and identical model bytes', async () => {
-    const a = await quantizeStatic(mlpModel(), samples('x', [2, 4, 8], 3), { method: 'percentile', session: { intraOpNumThreads: 2 } });
-    const b = await quantizeStatic(mlpModel(), samples('x', [2, 4, 8], 3), { method: 'percentile', session: { intraOpNumThreads: 2 } });
+    const a = await quantizeStatic(mlpModel(), samples('x', [2, 4, 8], 3), {
+      method: 'percentile',
+      session: { intraOpNumThreads: 2 },
+    });
+    const b = await quantizeStatic(mlpModel(), samples('x', [2, 4, 8], 3), {
+      method: 'percentile',
+      session: { intraOpNumThreads: 2 },
+    });
     expect(b.summary.activations).toEqual(a.summary.activations);
     expect(Buffer.from(b.bytes).equals(Buffer.from(a.bytes))).toBe(true);
   });
@@ -145,7 +177,13 @@ describe('applyQdq (static INT8, QDQ)', () => {
   it('keeps float a node whose calibrated input range is a single value', async () => {
     const r = await quantizeStatic(mlpModel(), samples('x', [2, 4, 8], 2, 0, 0, 0)); // x never exercised (all zeros)
     expect(r.summary.quantizedNodes).toEqual(['fc2/MatMul']);
-    expect(r.summary.keptFloat).toEqual([{ name: 'fc1/MatMul', opType: 'MatMul', reason: 'calibration saw a single value in x (never exercised by the samples)' }]);
+    expect(r.summary.keptFloat).toEqual([
+      {
+        name: 'fc1/MatMul',
+        opType: 'MatMul',
+        reason: 'calibration saw a single value in x (never exercised by the samples)',
+      },
+    ]);
   });
 });
 
@@ -158,7 +196,9 @@ describe('quantizeDynamic', () => {
     expect(init(r.model, 'fc2.weight.T_quantized').dataType).toBe(DataType.INT8);
     const s = await createSession(r.bytes, { intraOpNumThreads: 1 });
     await s.release();
-    const fid = await compareOutputs(encodeModel(model), r.bytes, samples('x', [2, 4, 8], 3, 900), { session: { intraOpNumThreads: 1 } });
+    const fid = await compareOutputs(encodeModel(model), r.bytes, samples('x', [2, 4, 8], 3, 900), {
+      session: { intraOpNumThreads: 1 },
+    });
     expect(fid.outputs.y?.relRmse).toBeLessThan(0.02);
   });
 });

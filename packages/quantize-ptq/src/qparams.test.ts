@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { activationParams, quantizeBias, quantizeUint8, quantizeWeight, QuantParamsError, roundHalfToEven } from './qparams.js';
+import {
+  activationParams,
+  quantizeBias,
+  quantizeUint8,
+  quantizeWeight,
+  QuantParamsError,
+  roundHalfToEven,
+} from './qparams.js';
 
 describe('roundHalfToEven', () => {
   it('rounds ties to the even integer like ONNX QuantizeLinear', () => {

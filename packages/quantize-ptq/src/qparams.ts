@@ -70,13 +70,22 @@ export function quantizeUint8(x: number, p: ActivationParams): number {
  * u8·s8 pair sums can saturate int16).
  * @param shape the weight's shape, e.g. MatMul B `[K,N]` (axis 1), Conv W `[O,I,kh,kw]` (axis 0).
  */
-export function quantizeWeight(data: Float32Array, shape: readonly number[], axis: number | undefined, reduceRange = false): QuantizedWeight {
+export function quantizeWeight(
+  data: Float32Array,
+  shape: readonly number[],
+  axis: number | undefined,
+  reduceRange = false,
+): QuantizedWeight {
   const numel = shape.reduce((a, d) => a * d, 1);
   if (numel !== data.length) {
-    throw new QuantParamsError(`quantizeWeight(data, shape): shape [${shape.join(',')}] needs ${numel} values, got ${data.length}`);
+    throw new QuantParamsError(
+      `quantizeWeight(data, shape): shape [${shape.join(',')}] needs ${numel} values, got ${data.length}`,
+    );
   }
   if (axis !== undefined && (axis < 0 || axis >= shape.length)) {
-    throw new QuantParamsError(`quantizeWeight(axis): axis ${axis} is outside the weight's rank ${shape.length} (shape [${shape.join(',')}])`);
+    throw new QuantParamsError(
+      `quantizeWeight(axis): axis ${axis} is outside the weight's rank ${shape.length} (shape [${shape.join(',')}])`,
+    );
   }
   const qmax = reduceRange ? 63 : 127;
   const channels = axis === undefined ? 1 : (shape[axis] as number);
@@ -85,7 +94,8 @@ export function quantizeWeight(data: Float32Array, shape: readonly number[], axi
   const absMax = new Float64Array(channels);
   for (let i = 0; i < numel; i++) {
     const v = data[i] as number;
-    if (!Number.isFinite(v)) throw new QuantParamsError(`quantizeWeight(data): element ${i} is ${v}; weights must be finite`);
+    if (!Number.isFinite(v))
+      throw new QuantParamsError(`quantizeWeight(data): element ${i} is ${v}; weights must be finite`);
     const c = axis === undefined ? 0 : Math.floor(i / inner) % channels;
     const a = Math.abs(v);
     if (a > (absMax[c] as number)) absMax[c] = a;
@@ -101,14 +111,23 @@ export function quantizeWeight(data: Float32Array, shape: readonly number[], axi
 }
 
 /** int32 bias quantization: `q[c] = round(b[c] / (inputScale * weightScales[c]))` (one weight scale broadcasts). */
-export function quantizeBias(bias: Float32Array, inputScale: number, weightScales: Float32Array): { data: Int32Array; scales: Float32Array } {
+export function quantizeBias(
+  bias: Float32Array,
+  inputScale: number,
+  weightScales: Float32Array,
+): { data: Int32Array; scales: Float32Array } {
   if (weightScales.length !== 1 && weightScales.length !== bias.length) {
-    throw new QuantParamsError(`quantizeBias(bias, weightScales): ${bias.length} bias values need 1 or ${bias.length} weight scales, got ${weightScales.length}`);
+    throw new QuantParamsError(
+      `quantizeBias(bias, weightScales): ${bias.length} bias values need 1 or ${bias.length} weight scales, got ${weightScales.length}`,
+    );
   }
   const scales = new Float32Array(bias.length);
   const data = new Int32Array(bias.length);
   for (let c = 0; c < bias.length; c++) {
-    const s = Math.max(f32(inputScale * (weightScales.length === 1 ? (weightScales[0] as number) : (weightScales[c] as number))), MIN_SCALE);
+    const s = Math.max(
+      f32(inputScale * (weightScales.length === 1 ? (weightScales[0] as number) : (weightScales[c] as number))),
+      MIN_SCALE,
+    );
     scales[c] = s;
     data[c] = Math.min(2 ** 31 - 1, Math.max(-(2 ** 31), roundHalfToEven((bias[c] as number) / s)));
   }

@@ -42,11 +42,19 @@ export function quantizeDynamic(model: ModelInput, options: DynamicQuantizeOptio
     const [a = '', b = ''] = node.input;
     const w = node.opType === 'MatMul' && (node.domain ?? '') === '' ? g.floatInitializer(b) : undefined;
     if (node.opType !== 'MatMul' || (node.domain ?? '') !== '') {
-      if (['Conv', 'ConvTranspose', 'Gemm'].includes(node.opType)) keptFloat.push({ name, opType: node.opType, reason: 'dynamic mode quantizes MatMul only' });
+      if (['Conv', 'ConvTranspose', 'Gemm'].includes(node.opType))
+        keptFloat.push({ name, opType: node.opType, reason: 'dynamic mode quantizes MatMul only' });
       nodes.push(node);
       return;
     }
-    const reason = !w || w.shape.length !== 2 ? 'B is not a constant [K,N] weight' : !g.isActivation(a) ? 'A is a constant' : isExcluded([name, b], exclude) ? 'excluded by name' : undefined;
+    const reason =
+      !w || w.shape.length !== 2
+        ? 'B is not a constant [K,N] weight'
+        : !g.isActivation(a)
+          ? 'A is a constant'
+          : isExcluded([name, b], exclude)
+            ? 'excluded by name'
+            : undefined;
     if (reason || !w) {
       keptFloat.push({ name, opType: 'MatMul', reason: reason ?? '' });
       nodes.push(node);
@@ -62,7 +70,10 @@ export function quantizeDynamic(model: ModelInput, options: DynamicQuantizeOptio
     if (!wq) {
       const q = quantizeWeight(w.data, w.shape, 1, options.reduceRange ?? false);
       wq = { q: g.fresh(`${b}_quantized`), scale: g.fresh(`${b}_scale`) };
-      newInits.push(makeTensor(wq.q, DataType.INT8, w.shape, q.data), floatTensor(wq.scale, q.scales, [q.scales.length]));
+      newInits.push(
+        makeTensor(wq.q, DataType.INT8, w.shape, q.data),
+        floatTensor(wq.scale, q.scales, [q.scales.length]),
+      );
       weights.set(b, wq);
       floatBytes += w.data.byteLength;
       int8Bytes += q.data.byteLength + q.scales.byteLength;
@@ -83,11 +94,19 @@ export function quantizeDynamic(model: ModelInput, options: DynamicQuantizeOptio
   const used = new Set<string>(proto.graph.output.map((o) => o.name));
   for (const n of nodes) for (const i of n.input) used.add(i);
   const initializer = [...proto.graph.initializer.filter((t) => used.has(t.name)), ...newInits];
-  const meta = { format: 'dynamic', activations: 'uint8 per-tensor, range per run (DynamicQuantizeLinear)', weights: 'int8 per-column symmetric', quantized: { MatMul: quantizedNodes.length } };
+  const meta = {
+    format: 'dynamic',
+    activations: 'uint8 per-tensor, range per run (DynamicQuantizeLinear)',
+    weights: 'int8 per-column symmetric',
+    quantized: { MatMul: quantizedNodes.length },
+  };
   const q = {
     ...proto,
     graph: { ...proto.graph, node: nodes, initializer },
-    metadataProps: [...proto.metadataProps.filter((e) => e.key !== QUANTIZATION_METADATA_KEY), { key: QUANTIZATION_METADATA_KEY, value: JSON.stringify(meta) }],
+    metadataProps: [
+      ...proto.metadataProps.filter((e) => e.key !== QUANTIZATION_METADATA_KEY),
+      { key: QUANTIZATION_METADATA_KEY, value: JSON.stringify(meta) },
+    ],
   };
   const summary: QdqSummary = {
     quantized: { MatMul: quantizedNodes.length },

@@ -69,7 +69,10 @@ function inlineExternalData(model: ModelProto, dir: string): ModelProto {
   }
 }
 
-const tensorsOf = (n: NodePlan, inputs: readonly string[]): string[] => [...n.activationInputs.map((i) => inputs[i] as string), ...(n.output ? [n.output] : [])];
+const tensorsOf = (n: NodePlan, inputs: readonly string[]): string[] => [
+  ...n.activationInputs.map((i) => inputs[i] as string),
+  ...(n.output ? [n.output] : []),
+];
 
 /**
  * Quantizes `model` to static INT8 QDQ (see qdq-plan.ts for what is quantized). Nodes whose
@@ -78,13 +81,20 @@ const tensorsOf = (n: NodePlan, inputs: readonly string[]): string[] => [...n.ac
  * would clip every real input to that value.
  * @param samples model inputs by name; iterated once.
  */
-export async function quantizeStatic(model: ModelInput, samples: Iterable<Feeds> | AsyncIterable<Feeds>, options: StaticQuantizeOptions = {}): Promise<QuantizeResult> {
+export async function quantizeStatic(
+  model: ModelInput,
+  samples: Iterable<Feeds> | AsyncIterable<Feeds>,
+  options: StaticQuantizeOptions = {},
+): Promise<QuantizeResult> {
   const proto = toModelProto(model);
   const method = options.method ?? 'minmax';
   const percentile = options.percentile ?? DEFAULT_PERCENTILE;
   let plan = planQdq(proto, options);
   const t0 = performance.now();
-  const stats: CalibrationStats = await collectStats(proto, plan.tensors, samples, { ...options, histograms: options.histograms ?? method !== 'minmax' });
+  const stats: CalibrationStats = await collectStats(proto, plan.tensors, samples, {
+    ...options,
+    histograms: options.histograms ?? method !== 'minmax',
+  });
   const seconds = (performance.now() - t0) / 1000;
   const ranges: Map<string, TensorRange> = rangesFrom(stats, method, percentile);
   const keepFloat = new Map(options.keepFloat ?? []);
@@ -93,7 +103,8 @@ export async function quantizeStatic(model: ModelInput, samples: Iterable<Feeds>
       const r = ranges.get(t);
       return !r || !(r.max > r.min);
     });
-    if (flat.length > 0) keepFloat.set(n.name, `calibration saw a single value in ${flat.join(', ')} (never exercised by the samples)`);
+    if (flat.length > 0)
+      keepFloat.set(n.name, `calibration saw a single value in ${flat.join(', ')} (never exercised by the samples)`);
   }
   if (keepFloat.size > (options.keepFloat?.size ?? 0)) plan = planQdq(proto, { ...options, keepFloat });
   const calibration = { method, ...(method === 'percentile' ? { percentile } : {}), samples: stats.samples };

@@ -62,7 +62,11 @@ export interface PtqReport {
   readonly machine: Readonly<Record<string, string | number>>;
   readonly components: readonly ComponentReport[];
   /** Both INT8 models together (informational; the gate applies per model). */
-  readonly combined?: { readonly metrics: SegmentationScores; readonly f1DropPoints: number; readonly overGate: boolean };
+  readonly combined?: {
+    readonly metrics: SegmentationScores;
+    readonly f1DropPoints: number;
+    readonly overGate: boolean;
+  };
   readonly notes: readonly string[];
 }
 
@@ -85,7 +89,11 @@ export function reportMarkdown(r: PtqReport): string {
     '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
   ];
   for (const c of r.components) {
-    const verdict = c.gate.passed ? (c.written ? `pass, wrote \`${c.int8.file}\`` : 'pass') : `**refused** (> ${c.gate.maxF1Drop})`;
+    const verdict = c.gate.passed
+      ? c.written
+        ? `pass, wrote \`${c.int8.file}\``
+        : 'pass'
+      : `**refused** (> ${c.gate.maxF1Drop})`;
     lines.push(
       `| ${c.component} | FP32 | ${mb(c.fp32.bytes)} | ${ms(c.fp32.latency)} | ${pct(c.metrics.fp32.f1)} | ${pct(c.metrics.fp32.iou)} | ${pct(c.metrics.fp32.dice)} | | |`,
       `| ${c.component} | INT8 | ${mb(c.int8.bytes)} (${(c.int8.bytes / c.fp32.bytes).toFixed(2)}×) | ${ms(c.int8.latency)} (${(c.fp32.latency.medianMs / c.int8.latency.medianMs).toFixed(2)}× faster) | ${pct(c.metrics.int8.f1)} | ${pct(c.metrics.int8.iou)} | ${pct(c.metrics.int8.dice)} | ${signed(-c.gate.f1DropPoints)} | ${verdict} |`,
@@ -93,7 +101,9 @@ export function reportMarkdown(r: PtqReport): string {
   }
   if (r.combined) {
     const m = r.combined.metrics;
-    lines.push(`| encoder + decoder | INT8 both | | | ${pct(m.f1)} | ${pct(m.iou)} | ${pct(m.dice)} | ${signed(-r.combined.f1DropPoints)} | ${r.combined.overGate ? 'over the gate together (informational)' : 'within the gate together'} |`);
+    lines.push(
+      `| encoder + decoder | INT8 both | | | ${pct(m.f1)} | ${pct(m.iou)} | ${pct(m.dice)} | ${signed(-r.combined.f1DropPoints)} | ${r.combined.overGate ? 'over the gate together (informational)' : 'within the gate together'} |`,
+    );
   }
   const first = r.components[0];
   lines.push(
@@ -113,9 +123,16 @@ export function reportMarkdown(r: PtqReport): string {
   );
   for (const c of r.components) {
     const q = c.quantization;
-    const counts = Object.entries(q.quantized).map(([k, v]) => `${v} ${k}`).join(', ') || 'nothing';
-    lines.push(`- **${c.component}**: ${counts}${q.opTypes ? ` (op types considered: ${q.opTypes.join(', ')})` : ''}${q.calibrationSamples !== undefined ? `; calibrated on ${q.calibrationSamples} samples in ${(q.calibrationSeconds ?? 0).toFixed(0)} s` : ''}.`);
-    lines.push(`  Kept float: ${q.keptFloat.length} quantizable node(s)${q.exclude.length ? `; excluded by setting: ${q.exclude.map((e) => `\`${e}\``).join(', ')}` : ''}.`);
+    const counts =
+      Object.entries(q.quantized)
+        .map(([k, v]) => `${v} ${k}`)
+        .join(', ') || 'nothing';
+    lines.push(
+      `- **${c.component}**: ${counts}${q.opTypes ? ` (op types considered: ${q.opTypes.join(', ')})` : ''}${q.calibrationSamples !== undefined ? `; calibrated on ${q.calibrationSamples} samples in ${(q.calibrationSeconds ?? 0).toFixed(0)} s` : ''}.`,
+    );
+    lines.push(
+      `  Kept float: ${q.keptFloat.length} quantizable node(s)${q.exclude.length ? `; excluded by setting: ${q.exclude.map((e) => `\`${e}\``).join(', ')}` : ''}.`,
+    );
     const reasons = new Map<string, number>();
     for (const k of q.keptFloat) reasons.set(k.reason, (reasons.get(k.reason) ?? 0) + 1);
     for (const [reason, n] of reasons) lines.push(`  - ${n} × ${reason}`);
@@ -137,7 +154,9 @@ function fidelityLines(r: PtqReport): string[] {
   ];
   for (const c of rows) {
     for (const [name, f] of Object.entries(c.fidelity?.outputs ?? {})) {
-      lines.push(`| ${c.component} | ${name} | ${c.fidelity?.samples} | ${(f.relRmse * 100).toFixed(2)} % | ${f.cosine.toFixed(5)} | ${(f.signAgreement * 100).toFixed(2)} % |`);
+      lines.push(
+        `| ${c.component} | ${name} | ${c.fidelity?.samples} | ${(f.relRmse * 100).toFixed(2)} % | ${f.cosine.toFixed(5)} | ${(f.signAgreement * 100).toFixed(2)} % |`,
+      );
     }
   }
   lines.push('');

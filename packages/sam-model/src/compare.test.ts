@@ -12,7 +12,9 @@ describe('compareArrays', () => {
   });
   it('fails on NaN and names mismatched shapes', () => {
     expect(compareArrays([Number.NaN], [1]).ok).toBe(false);
-    expect(() => compareTensors({ shape: [2], data: [1, 2] }, { shape: [1, 2], data: [1, 2] })).toThrow(ShapeMismatchError);
+    expect(() => compareTensors({ shape: [2], data: [1, 2] }, { shape: [1, 2], data: [1, 2] })).toThrow(
+      ShapeMismatchError,
+    );
     expect(() => compareArrays([1], [1, 2])).toThrow(/ours has 1 elements, ref has 2/);
   });
 });

@@ -56,7 +56,9 @@ export function compareTensors(
   rtol = DEFAULT_RTOL,
 ): Agreement {
   if (ours.shape.length !== ref.shape.length || ours.shape.some((d, i) => d !== ref.shape[i])) {
-    throw new ShapeMismatchError(`compareTensors(ours, ref): shape [${ours.shape.join(',')}] vs ref [${ref.shape.join(',')}]`);
+    throw new ShapeMismatchError(
+      `compareTensors(ours, ref): shape [${ours.shape.join(',')}] vs ref [${ref.shape.join(',')}]`,
+    );
   }
   return compareArrays(ours.data, ref.data, atol, rtol);
 }

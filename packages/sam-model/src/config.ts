@@ -109,7 +109,12 @@ export const DEFAULT_MASK_DECODER: MaskDecoderConfig = {
 };
 
 /** ViT encoder config with the official defaults, for the given size. */
-export function vitConfig(embedDim: number, depth: number, numHeads: number, globalAttnIndexes: readonly number[]): VitConfig {
+export function vitConfig(
+  embedDim: number,
+  depth: number,
+  numHeads: number,
+  globalAttnIndexes: readonly number[],
+): VitConfig {
   return {
     kind: 'vit',
     imgSize: IMAGE_SIZE,
@@ -173,7 +178,9 @@ export class UnknownPresetError extends Error {
 export function getPreset(name: string): SamConfig {
   const preset = (SAM_PRESETS as Record<string, SamConfig>)[name];
   if (!preset) {
-    throw new UnknownPresetError(`getPreset(name): unknown preset '${name}', expected one of ${Object.keys(SAM_PRESETS).join(', ')}`);
+    throw new UnknownPresetError(
+      `getPreset(name): unknown preset '${name}', expected one of ${Object.keys(SAM_PRESETS).join(', ')}`,
+    );
   }
   return preset;
 }

@@ -13,7 +13,8 @@ export function writeFileAtomic(path: string, data: string | Uint8Array | Iterab
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   const fd = openSync(tmp, 'w');
   try {
-    const chunks = typeof data === 'string' ? [new TextEncoder().encode(data)] : data instanceof Uint8Array ? [data] : data;
+    const chunks =
+      typeof data === 'string' ? [new TextEncoder().encode(data)] : data instanceof Uint8Array ? [data] : data;
     for (const b of chunks) {
       let done = 0;
       while (done < b.byteLength) done += writeSync(fd, b, done, Math.min(1 << 30, b.byteLength - done));

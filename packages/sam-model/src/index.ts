@@ -3,51 +3,182 @@ export * from './tensor.js';
 export * from './config.js';
 export * from './ops/ops.js';
 export { TfjsOps, type TfjsWeights } from './ops/tfjs-ops.js';
-export { initBackend, BACKEND_ORDER, BackendUnavailableError, type BackendInfo, type BackendName } from './ops/backend.js';
-export { ParamScope, linear, layerNorm, layerNorm2d, conv2d, mlp, mlpBlock, activate, type Activation } from './layers.js';
-export { AgreementTally, compareArrays, compareTensors, DEFAULT_ATOL, DEFAULT_RTOL, ShapeMismatchError, type Agreement } from './compare.js';
+export {
+  initBackend,
+  BACKEND_ORDER,
+  BackendUnavailableError,
+  type BackendInfo,
+  type BackendName,
+} from './ops/backend.js';
+export {
+  ParamScope,
+  linear,
+  layerNorm,
+  layerNorm2d,
+  conv2d,
+  mlp,
+  mlpBlock,
+  activate,
+  type Activation,
+} from './layers.js';
+export {
+  AgreementTally,
+  compareArrays,
+  compareTensors,
+  DEFAULT_ATOL,
+  DEFAULT_RTOL,
+  ShapeMismatchError,
+  type Agreement,
+} from './compare.js';
 export { encodeNpy, decodeNpy, NpyFormatError } from './npy.js';
 export { initWeightsFromShapes, mulberry32, tinyVitAttentionBiasIdxs } from './init.js';
 export { readTorchCheckpoint, TorchCheckpointError, STATE_DICT_GLOBALS } from './checkpoint/torch.js';
-export { readSafetensors, encodeSafetensors, writeSafetensors, SafetensorsError, type SafetensorsContent } from './checkpoint/safetensors.js';
+export {
+  readSafetensors,
+  encodeSafetensors,
+  writeSafetensors,
+  SafetensorsError,
+  type SafetensorsContent,
+} from './checkpoint/safetensors.js';
 export { UnsafePickleError, PickleFormatError } from './checkpoint/pickle.js';
 export { ZipFormatError } from './checkpoint/zip.js';
 export { OnnxGraphOps, type OnnxValue } from './onnx/onnx-ops.js';
-export { OnnxGraphBuilder, OnnxGraphError, ModelTooLargeError, DEFAULT_OPSET, EXTERNAL_DATA_THRESHOLD_BYTES, SAMTUNE_PRODUCER_VERSION, type AttrValue, type OnnxElemType, type GraphBuilderOptions, type SaveOptions, type SavedModel } from './onnx/graph.js';
+export {
+  OnnxGraphBuilder,
+  OnnxGraphError,
+  ModelTooLargeError,
+  DEFAULT_OPSET,
+  EXTERNAL_DATA_THRESHOLD_BYTES,
+  SAMTUNE_PRODUCER_VERSION,
+  type AttrValue,
+  type OnnxElemType,
+  type GraphBuilderOptions,
+  type SaveOptions,
+  type SavedModel,
+} from './onnx/graph.js';
 export { OnnxShapeError } from './onnx/shape-infer.js';
-export { encodeModel, encodedModelSize, OnnxProtoError, DataType, AttributeType, DATA_LOCATION_EXTERNAL, PROTOBUF_MAX_BYTES, type ModelProto, type GraphProto, type NodeProto, type TensorProto, type AttributeProto, type ValueInfoProto, type StringEntry, type OperatorSetId } from './onnx/proto.js';
+export {
+  encodeModel,
+  encodedModelSize,
+  OnnxProtoError,
+  DataType,
+  AttributeType,
+  DATA_LOCATION_EXTERNAL,
+  PROTOBUF_MAX_BYTES,
+  type ModelProto,
+  type GraphProto,
+  type NodeProto,
+  type TensorProto,
+  type AttributeProto,
+  type ValueInfoProto,
+  type StringEntry,
+  type OperatorSetId,
+} from './onnx/proto.js';
 export { decodeModel, tensorFloats, tensorInt64s } from './onnx/proto-reader.js';
-export { createSession, SessionError, SessionInputError, type Session, type SessionOptions, type ValueSignature } from './runtime/session.js';
+export {
+  createSession,
+  SessionError,
+  SessionInputError,
+  type Session,
+  type SessionOptions,
+  type ValueSignature,
+} from './runtime/session.js';
 export { inferSamConfig, sameArchitecture, ConfigInferenceError } from './checkpoint/infer-config.js';
-export { expectedShapes, validateWeights, isOptionalKey, isIgnoredKey, CheckpointKeysError } from './checkpoint/expected-shapes.js';
+export {
+  expectedShapes,
+  validateWeights,
+  isOptionalKey,
+  isIgnoredKey,
+  CheckpointKeysError,
+} from './checkpoint/expected-shapes.js';
 export { CHECKPOINT_REGISTRY, publishedCheckpoint, type PublishedCheckpoint } from './checkpoint/registry.js';
 export {
-  resolveCheckpoint, resolveCheckpointDetailed, sha256File, defaultCacheDir,
-  UnknownCheckpointError, CheckpointUnavailableError, ChecksumMismatchError,
-  type ResolveCheckpointOptions, type ResolvedCheckpoint,
+  resolveCheckpoint,
+  resolveCheckpointDetailed,
+  sha256File,
+  defaultCacheDir,
+  UnknownCheckpointError,
+  CheckpointUnavailableError,
+  ChecksumMismatchError,
+  type ResolveCheckpointOptions,
+  type ResolvedCheckpoint,
 } from './checkpoint/download.js';
 export {
-  loadSamCheckpoint, writeSamSafetensors, SAMTUNE_CONFIG_KEY, CheckpointFormatError,
-  type LoadSamCheckpointOptions, type LoadedSamCheckpoint,
+  loadSamCheckpoint,
+  writeSamSafetensors,
+  SAMTUNE_CONFIG_KEY,
+  CheckpointFormatError,
+  type LoadSamCheckpointOptions,
+  type LoadedSamCheckpoint,
 } from './checkpoint/load.js';
 export { buildStoredZip, ZipArchive } from './checkpoint/zip.js';
 export * from './image-encoder/index.js';
 export {
-  installOrtKernels, DEFAULT_ORT_THRESHOLDS, ORT_KERNEL_NAMES, OrtKernelsInstallError, OrtBindingError,
-  type OrtKernelsOptions, type OrtKernelsHandle, type OrtKernelName, type OrtKernelCounts, type OrtThresholds,
+  installOrtKernels,
+  DEFAULT_ORT_THRESHOLDS,
+  ORT_KERNEL_NAMES,
+  OrtKernelsInstallError,
+  OrtBindingError,
+  type OrtKernelsOptions,
+  type OrtKernelsHandle,
+  type OrtKernelName,
+  type OrtKernelCounts,
+  type OrtThresholds,
 } from './runtime/tfjs-ort-kernels.js';
 export {
-  promptEncoder, preparePromptEncoderWeights, densePositionalEncoding, embedPoints, embedBoxes, embedMasks, encodeCoords,
-  noMaskDense, densePe, broadcastBatch, PromptShapeError, PROMPT_ENCODER_PREFIX, PE_GAUSSIAN_KEY, DENSE_PE_KEY, NUM_POINT_EMBEDDINGS,
-  type PromptInputs, type PromptEmbeddings,
+  promptEncoder,
+  preparePromptEncoderWeights,
+  densePositionalEncoding,
+  embedPoints,
+  embedBoxes,
+  embedMasks,
+  encodeCoords,
+  noMaskDense,
+  densePe,
+  broadcastBatch,
+  PromptShapeError,
+  PROMPT_ENCODER_PREFIX,
+  PE_GAUSSIAN_KEY,
+  DENSE_PE_KEY,
+  NUM_POINT_EMBEDDINGS,
+  type PromptInputs,
+  type PromptEmbeddings,
 } from './prompt-encoder.js';
-export { maskDecoder, predictMasks, MaskDecoderShapeError, MASK_DECODER_PREFIX, type MaskDecoderInputs, type MaskDecoderOutputs } from './mask-decoder.js';
-export { twoWayTransformer, twoWayAttentionBlock, attention, TransformerShapeError, type TwoWayState } from './two-way-transformer.js';
+export {
+  maskDecoder,
+  predictMasks,
+  MaskDecoderShapeError,
+  MASK_DECODER_PREFIX,
+  type MaskDecoderInputs,
+  type MaskDecoderOutputs,
+} from './mask-decoder.js';
+export {
+  twoWayTransformer,
+  twoWayAttentionBlock,
+  attention,
+  TransformerShapeError,
+  type TwoWayState,
+} from './two-way-transformer.js';
 export { postprocessMasks, preprocessShape, applyCoords, applyBoxes, FrameGeometryError } from './postprocess.js';
 export {
-  SamPredictor, PredictorInputError,
-  type SamPredictorOptions, type PredictPrompts, type PredictOptions, type PredictResult, type BatchPredictResult, type TfPrompts, type Point, type Box,
+  SamPredictor,
+  PredictorInputError,
+  type SamPredictorOptions,
+  type PredictPrompts,
+  type PredictOptions,
+  type PredictResult,
+  type BatchPredictResult,
+  type TfPrompts,
+  type Point,
+  type Box,
 } from './predictor.js';
-export { SamModel, writeEmbedding, readEmbedding, EmbeddingFileError, type ImageEmbedding, type ModelSource } from './sam.js';
+export {
+  SamModel,
+  writeEmbedding,
+  readEmbedding,
+  EmbeddingFileError,
+  type ImageEmbedding,
+  type ModelSource,
+} from './sam.js';
 export { useMultimask, selectMaskIndex, type PromptShape } from './mask-selection.js';
 export { writeFileAtomic } from './fs-atomic.js';

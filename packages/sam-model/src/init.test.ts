@@ -36,6 +36,8 @@ describe('seeded init', () => {
     expect(w.get('image_encoder.layers.0.blocks.0.conv1.bn.num_batches_tracked')!.dtype).toBe('int64');
     const lin = w.get('mask_decoder.iou_prediction_head.layers.0.weight')!.data as Float32Array;
     expect(Math.max(...lin.map(Math.abs))).toBeLessThanOrEqual(0.25);
-    expect(initWeightsFromShapes(shapes, 1).get('mask_decoder.iou_token.weight')!.data).toEqual(w.get('mask_decoder.iou_token.weight')!.data);
+    expect(initWeightsFromShapes(shapes, 1).get('mask_decoder.iou_token.weight')!.data).toEqual(
+      w.get('mask_decoder.iou_token.weight')!.data,
+    );
   });
 });

@@ -48,7 +48,8 @@ export function tinyVitAttentionBiasIdxs(res: number): HostTensor<'int64'> {
   return { dtype: 'int64', shape: [n, n], data };
 }
 
-const NORM_RE = /(^|\.)(norm\w*|ln\w*|bn|neck\.[13]|output_upscaling\.1|mask_downscaling\.[14]|norm_final_attn)\.(weight|bias)$/;
+const NORM_RE =
+  /(^|\.)(norm\w*|ln\w*|bn|neck\.[13]|output_upscaling\.1|mask_downscaling\.[14]|norm_final_attn)\.(weight|bias)$/;
 const EMBED_RE = /(iou_token|mask_tokens|point_embeddings\.\d+|not_a_point_embed|no_mask_embed)\.weight$/;
 
 /** One tensor's seeded initial value, chosen by its checkpoint key and shape. */
@@ -65,9 +66,11 @@ function initTensor(key: string, shape: readonly number[], rand: () => number): 
   };
   if (key.endsWith('running_var')) fill(() => 1);
   else if (key.endsWith('running_mean')) fill(() => 0);
-  else if (NORM_RE.test(key) || (shape.length === 1 && /\.(bn|norm\d?)\./.test(key))) fill(() => (key.endsWith('weight') ? 1 : 0));
+  else if (NORM_RE.test(key) || (shape.length === 1 && /\.(bn|norm\d?)\./.test(key)))
+    fill(() => (key.endsWith('weight') ? 1 : 0));
   else if (EMBED_RE.test(key) || key.endsWith('positional_encoding_gaussian_matrix')) fill(() => normal(rand));
-  else if (key.endsWith('pos_embed') || /rel_pos_[hw]$/.test(key) || key.endsWith('attention_biases')) fill(() => 0.02 * normal(rand));
+  else if (key.endsWith('pos_embed') || /rel_pos_[hw]$/.test(key) || key.endsWith('attention_biases'))
+    fill(() => 0.02 * normal(rand));
   else {
     // weight [out, in, ...] or bias [out]: fan_in = in * kernel area (ConvTranspose [in,out,k,k] uses out*k*k as torch does)
     const fanIn = shape.length >= 2 ? numel(shape.slice(1)) : Math.max(1, shape[0] ?? 1);

@@ -25,7 +25,10 @@ beforeAll(async () => {
   await initBackend('wasm');
   step = readSafetensors(referencePath('tinyvit_train_step.safetensors')).tensors;
   embedding = refTensor(readOutputs('tinyvit'), 'tinyvit', 'dog.image_embeddings');
-  predictor = new SamPredictor({ config: SAM_PRESETS.tiny_vit, weights: readTorchCheckpoint(referencePath('tinyvit.pth')) });
+  predictor = new SamPredictor({
+    config: SAM_PRESETS.tiny_vit,
+    weights: readTorchCheckpoint(referencePath('tinyvit.pth')),
+  });
 });
 
 afterAll(() => predictor?.dispose());
@@ -44,7 +47,10 @@ function loss(logits: tf.Tensor, target: tf.Tensor, iouPred: tf.Tensor): tf.Scal
   const pt = tf.add(tf.mul(p, t), tf.mul(tf.sub(1, p), tf.sub(1, t)));
   const alphaT = tf.add(tf.mul(0.25, t), tf.mul(0.75, tf.sub(1, t)));
   const focal = tf.mean(tf.mul(alphaT, tf.mul(ce, tf.square(tf.sub(1, pt)))), 1);
-  const dice = tf.sub(1, tf.div(tf.add(tf.mul(2, tf.sum(tf.mul(p, t), 1)), 1), tf.add(tf.add(tf.sum(p, 1), tf.sum(t, 1)), 1)));
+  const dice = tf.sub(
+    1,
+    tf.div(tf.add(tf.mul(2, tf.sum(tf.mul(p, t), 1)), 1), tf.add(tf.add(tf.sum(p, 1), tf.sum(t, 1)), 1)),
+  );
   // IoU target of the thresholded prediction: a constant (re-created from host data, no gradient).
   const bin = tf.cast(tf.greaterEqual(p, 0.5), 'float32');
   const inter = tf.sum(tf.mul(bin, t), 1);
@@ -52,14 +58,24 @@ function loss(logits: tf.Tensor, target: tf.Tensor, iouPred: tf.Tensor): tf.Scal
   const iouTarget = tf.tensor(tf.div(inter, tf.maximum(union, 1e-6)).dataSync(), [b]);
   const iouMse = tf.square(tf.sub(tf.reshape(iouPred, [b]), iouTarget));
   const [f, d, i] = [tf.mean(focal), tf.mean(dice), tf.mean(iouMse)] as tf.Scalar[];
-  return [tf.addN([tf.mul(20, f as tf.Scalar), d as tf.Scalar, i as tf.Scalar]) as tf.Scalar, f as tf.Scalar, d as tf.Scalar, i as tf.Scalar];
+  return [
+    tf.addN([tf.mul(20, f as tf.Scalar), d as tf.Scalar, i as tf.Scalar]) as tf.Scalar,
+    f as tf.Scalar,
+    d as tf.Scalar,
+    i as tf.Scalar,
+  ];
 }
 
 describe('mask decoder training step (tinyvit_train_step.safetensors)', () => {
   it('matches the sparse embeddings, outputs, loss and every mask-decoder gradient', () => {
     const boxes = ref('boxes_1024');
     const ratios = new Map<string, number>();
-    const record = (family: string, key: string, ours: { shape: readonly number[]; data: ArrayLike<number> }, want: FloatTensor): void => {
+    const record = (
+      family: string,
+      key: string,
+      ours: { shape: readonly number[]; data: ArrayLike<number> },
+      want: FloatTensor,
+    ): void => {
       const a = compareTensors(ours, want);
       expect(a.ok, `${key}: ${JSON.stringify(a)}`).toBe(true);
       ratios.set(family, Math.max(ratios.get(family) ?? 0, a.ratio));
@@ -70,14 +86,27 @@ describe('mask decoder training step (tinyvit_train_step.safetensors)', () => {
       const emb = tf.tensor(embedding.data, [...embedding.shape]);
       const boxT = tf.tensor(boxes.data, [...boxes.shape]);
       const target = tf.tensor(ref('gt_masks').data, [...ref('gt_masks').shape]);
-      const sparse = promptEncoder(predictor.ops, predictor.config.promptEncoder, { boxes: boxT, padPoints: false }).sparse;
-      record('sparse_embeddings', 'sparse_embeddings', { shape: sparse.shape, data: sparse.dataSync() }, ref('sparse_embeddings'));
+      const sparse = promptEncoder(predictor.ops, predictor.config.promptEncoder, {
+        boxes: boxT,
+        padPoints: false,
+      }).sparse;
+      record(
+        'sparse_embeddings',
+        'sparse_embeddings',
+        { shape: sparse.shape, data: sparse.dataSync() },
+        ref('sparse_embeddings'),
+      );
 
       let parts: number[] = [];
       const { value, grads } = tf.variableGrads(() => {
         const { masks, iou } = predictor.decode(emb, { boxes: boxT }, false);
         record('low_res_masks', 'low_res_masks', { shape: masks.shape, data: masks.dataSync() }, ref('low_res_masks'));
-        record('iou_predictions', 'iou_predictions', { shape: iou.shape, data: iou.dataSync() }, ref('iou_predictions'));
+        record(
+          'iou_predictions',
+          'iou_predictions',
+          { shape: iou.shape, data: iou.dataSync() },
+          ref('iou_predictions'),
+        );
         const [total, ...rest] = loss(masks, target, iou);
         parts = rest.map((s) => s.dataSync()[0] as number);
         return total as tf.Scalar;

@@ -14,7 +14,15 @@ import { applyBoxes, applyCoords, postprocessMasks, preprocessShape } from './po
 import { densePe, preparePromptEncoderWeights, promptEncoder } from './prompt-encoder.js';
 import type { FloatTensor, WeightMap } from './tensor.js';
 import { toFloat32 } from './tensor.js';
-import { RatioTally, batchCase, promptCases, readManifest, readOutputs, refTensor, type Manifest } from './test-utils/decoder-cases.js';
+import {
+  RatioTally,
+  batchCase,
+  promptCases,
+  readManifest,
+  readOutputs,
+  refTensor,
+  type Manifest,
+} from './test-utils/decoder-cases.js';
 import { referencePath } from './test-utils/fixtures.js';
 
 const MODEL = 'vit_mini';
@@ -32,7 +40,8 @@ beforeAll(async () => {
   const weights = readTorchCheckpoint(referencePath(`${MODEL}.pth`));
   tensors = new Map();
   for (const [k, t] of [...weights, ...preparePromptEncoderWeights(config.promptEncoder, weights)]) {
-    if (k.startsWith('prompt_encoder.') || k.startsWith('mask_decoder.')) tensors.set(k, tf.tensor(toFloat32(t).data, [...t.shape]));
+    if (k.startsWith('prompt_encoder.') || k.startsWith('mask_decoder.'))
+      tensors.set(k, tf.tensor(toFloat32(t).data, [...t.shape]));
   }
   ops = new TfjsOps(tensors);
 });
@@ -50,7 +59,12 @@ interface Prompts1024 {
 }
 
 /** One decoder run on host inputs; returns host arrays (all tensors freed). */
-function run(embedding: FloatTensor, p: Prompts1024, multimask: boolean, post?: { input: [number, number]; original: [number, number] }) {
+function run(
+  embedding: FloatTensor,
+  p: Prompts1024,
+  multimask: boolean,
+  post?: { input: [number, number]; original: [number, number] },
+) {
   return tf.tidy(() => {
     const b = p.boxes ? p.boxes.length / 4 : 1;
     const n = p.labels?.length ?? 0;
@@ -61,7 +75,13 @@ function run(embedding: FloatTensor, p: Prompts1024, multimask: boolean, post?: 
       padPoints: p.boxes === undefined,
     });
     const imageEmbeddings = tf.tensor(embedding.data, [...embedding.shape]);
-    const out = maskDecoder(ops, config.maskDecoder, { imageEmbeddings, imagePe: densePe(ops), sparse, dense, multimaskOutput: multimask });
+    const out = maskDecoder(ops, config.maskDecoder, {
+      imageEmbeddings,
+      imagePe: densePe(ops),
+      sparse,
+      dense,
+      multimaskOutput: multimask,
+    });
     const full = post ? postprocessMasks(ops, out.masks, post.input, post.original) : undefined;
     return {
       sparseShape: sparse.shape,
@@ -84,7 +104,9 @@ describe.each(['dog', 'truck'])('promptEncoder + maskDecoder + postprocessMasks 
       const r = run(
         embedding,
         {
-          ...(c.point_coords ? { coords: applyCoords(c.point_coords.flat(), image.original_size), labels: c.point_labels ?? [] } : {}),
+          ...(c.point_coords
+            ? { coords: applyCoords(c.point_coords.flat(), image.original_size), labels: c.point_labels ?? [] }
+            : {}),
           ...(c.box ? { boxes: applyBoxes(c.box, image.original_size) } : {}),
           ...(c.mask_input_from_case !== null ? { mask: refTensor(outputs, MODEL, `${key}.mask_input`) } : {}),
         },
@@ -95,15 +117,30 @@ describe.each(['dog', 'truck'])('promptEncoder + maskDecoder + postprocessMasks 
       const nPoints = c.point_coords?.length ?? 0;
       expect(r.sparseShape).toEqual([1, nPoints + (c.box ? 2 : nPoints > 0 ? 1 : 0), 256]);
       const m = c.multimask_output ? 3 : 1;
-      const low = tally.check('low_res_masks', key, { shape: r.masks.shape.slice(1), data: r.masks.data }, refTensor(outputs, MODEL, `${key}.low_res_masks`));
+      const low = tally.check(
+        'low_res_masks',
+        key,
+        { shape: r.masks.shape.slice(1), data: r.masks.data },
+        refTensor(outputs, MODEL, `${key}.low_res_masks`),
+      );
       expect(low.ok, `${key}.low_res_masks ${JSON.stringify(low)}`).toBe(true);
       expect(r.iou.shape).toEqual([1, m]);
-      const iou = tally.check('iou_predictions', key, { shape: [m], data: r.iou.data }, refTensor(outputs, MODEL, `${key}.iou_predictions`));
+      const iou = tally.check(
+        'iou_predictions',
+        key,
+        { shape: [m], data: r.iou.data },
+        refTensor(outputs, MODEL, `${key}.iou_predictions`),
+      );
       expect(iou.ok, `${key}.iou_predictions ${JSON.stringify(iou)}`).toBe(true);
       if (withMasks) {
         if (!r.full) throw new Error(`${key}: no postprocessed masks`);
         expect(r.full.shape).toEqual([1, m, ...image.original_size]);
-        const full = tally.check('masks', key, { shape: r.full.shape.slice(1), data: r.full.data }, refTensor(outputs, MODEL, `${key}.masks`));
+        const full = tally.check(
+          'masks',
+          key,
+          { shape: r.full.shape.slice(1), data: r.full.data },
+          refTensor(outputs, MODEL, `${key}.masks`),
+        );
         expect(full.ok, `${key}.masks ${JSON.stringify(full)}`).toBe(true);
       }
     }
@@ -125,10 +162,16 @@ describe('maskDecoder input checks', () => {
       const sparse = tf.zeros([2, 3, 256]);
       const emb = tf.zeros([1, 256, 64, 64]);
       const inputs = { imageEmbeddings: emb, imagePe: densePe(ops), sparse, multimaskOutput: false };
-      expect(() => maskDecoder(ops, config.maskDecoder, { ...inputs, dense: tf.zeros([1, 256, 64, 64]) })).toThrow(MaskDecoderShapeError);
-      expect(() => maskDecoder(ops, config.maskDecoder, { ...inputs, dense: tf.zeros([2, 256, 64, 64]), imageEmbeddings: tf.zeros([3, 256, 64, 64]) })).toThrow(
-        /expected \[1,256,H,W\] or \[2,256,H,W\], got \[3,256,64,64\]/,
+      expect(() => maskDecoder(ops, config.maskDecoder, { ...inputs, dense: tf.zeros([1, 256, 64, 64]) })).toThrow(
+        MaskDecoderShapeError,
       );
+      expect(() =>
+        maskDecoder(ops, config.maskDecoder, {
+          ...inputs,
+          dense: tf.zeros([2, 256, 64, 64]),
+          imageEmbeddings: tf.zeros([3, 256, 64, 64]),
+        }),
+      ).toThrow(/expected \[1,256,H,W\] or \[2,256,H,W\], got \[3,256,64,64\]/);
     });
   });
 });

@@ -45,7 +45,11 @@ export interface MaskDecoderOutputs<T> {
  * Tokens are `[iou_token, mask_tokens…, sparse…]`; masks are the hypernetwork outputs of the mask
  * tokens dotted with the upscaled image features. Returns masks `[B,M+1,4h,4w]`, iou `[B,M+1]`.
  */
-export function predictMasks<T>(ops: Ops<T>, cfg: MaskDecoderConfig, inputs: MaskDecoderInputs<T>): MaskDecoderOutputs<T> {
+export function predictMasks<T>(
+  ops: Ops<T>,
+  cfg: MaskDecoderConfig,
+  inputs: MaskDecoderInputs<T>,
+): MaskDecoderOutputs<T> {
   const { imageEmbeddings, imagePe, sparse, dense } = inputs;
   const ss = ops.shape(sparse);
   const es = ops.shape(imageEmbeddings);
@@ -56,15 +60,23 @@ export function predictMasks<T>(ops: Ops<T>, cfg: MaskDecoderConfig, inputs: Mas
     throw new MaskDecoderShapeError(`predictMasks(sparse): expected [B,N,${c}] with a static B, got [${ss.join(',')}]`);
   }
   if (es.length !== 4 || es[1] !== c || (es[0] !== 1 && es[0] !== b)) {
-    throw new MaskDecoderShapeError(`predictMasks(imageEmbeddings): expected [1,${c},H,W] or [${b},${c},H,W], got [${es.join(',')}]`);
+    throw new MaskDecoderShapeError(
+      `predictMasks(imageEmbeddings): expected [1,${c},H,W] or [${b},${c},H,W], got [${es.join(',')}]`,
+    );
   }
   if (ds.length !== 4 || ds[0] !== b || ds[1] !== c || ds[2] !== es[2] || ds[3] !== es[3]) {
-    throw new MaskDecoderShapeError(`predictMasks(dense): expected [${b},${c},${es[2]},${es[3]}], got [${ds.join(',')}]`);
+    throw new MaskDecoderShapeError(
+      `predictMasks(dense): expected [${b},${c},${es[2]},${es[3]}], got [${ds.join(',')}]`,
+    );
   }
   const p = new ParamScope(ops, MASK_DECODER_PREFIX);
   const numMaskTokens = cfg.numMultimaskOutputs + 1;
 
-  const outputTokens = ops.reshape(ops.concat([p.get('iou_token.weight'), p.get('mask_tokens.weight')], 0), [1, 1 + numMaskTokens, c]);
+  const outputTokens = ops.reshape(ops.concat([p.get('iou_token.weight'), p.get('mask_tokens.weight')], 0), [
+    1,
+    1 + numMaskTokens,
+    c,
+  ]);
   const tokens = ops.concat([broadcastBatch(ops, outputTokens, b), sparse], 1);
 
   const src = ops.add(imageEmbeddings, dense); // [B,C,h,w]: one image broadcast to every prompt

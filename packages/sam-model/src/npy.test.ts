@@ -16,7 +16,9 @@ describe('npy', () => {
 
   it('names wrong dtype, truncation and bad magic', () => {
     const bytes = encodeNpy(floatTensor(new Float32Array(4), [2, 2]));
-    expect(() => decodeNpy(bytes.subarray(0, bytes.length - 4), 'mask.npy')).toThrow(/mask.npy is truncated: shape \[2,2\] needs 16 bytes, file has 12/);
+    expect(() => decodeNpy(bytes.subarray(0, bytes.length - 4), 'mask.npy')).toThrow(
+      /mask.npy is truncated: shape \[2,2\] needs 16 bytes, file has 12/,
+    );
     expect(() => decodeNpy(new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]))).toThrow(NpyFormatError);
     const f8 = bytes.slice();
     const at = new TextDecoder('latin1').decode(f8).indexOf("'<f4'");

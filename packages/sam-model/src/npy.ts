@@ -41,7 +41,8 @@ export function decodeNpy(bytes: Uint8Array, what = 'npy'): FloatTensor {
   const descr = /'descr':\s*'([^']+)'/.exec(header)?.[1];
   const fortran = /'fortran_order':\s*(True|False)/.exec(header)?.[1];
   const shapeText = /'shape':\s*\(([^)]*)\)/.exec(header)?.[1];
-  if (descr !== '<f4') throw new NpyFormatError(`decodeNpy(bytes): ${what} has dtype '${descr}', expected '<f4' (float32)`);
+  if (descr !== '<f4')
+    throw new NpyFormatError(`decodeNpy(bytes): ${what} has dtype '${descr}', expected '<f4' (float32)`);
   if (fortran !== 'False') throw new NpyFormatError(`decodeNpy(bytes): ${what} is Fortran-ordered; save it in C order`);
   if (shapeText === undefined) throw new NpyFormatError(`decodeNpy(bytes): ${what} has no shape in its header`);
   const shape = shapeText
@@ -52,7 +53,9 @@ export function decodeNpy(bytes: Uint8Array, what = 'npy'): FloatTensor {
   const offset = start + headerLen;
   const need = numel(shape) * 4;
   if (bytes.length - offset < need) {
-    throw new NpyFormatError(`decodeNpy(bytes): ${what} is truncated: shape [${shape.join(',')}] needs ${need} bytes, file has ${bytes.length - offset}`);
+    throw new NpyFormatError(
+      `decodeNpy(bytes): ${what} is truncated: shape [${shape.join(',')}] needs ${need} bytes, file has ${bytes.length - offset}`,
+    );
   }
   const data = new Float32Array(numel(shape));
   new Uint8Array(data.buffer).set(bytes.subarray(offset, offset + need));

@@ -30,10 +30,16 @@ describe('ResizeLongestSide geometry', () => {
   it('scales X by new_w/W and Y by new_h/H (per axis, like apply_coords), float64 then float32', () => {
     // dog: 534x800 -> 684x1024: X * 1.28, Y * 684/534 = 1.2808988..., not 1.28.
     const c = applyCoords([400, 293.70001220703125, 160, 480.6000061035156], [534, 800]);
-    expect(Array.from(c)).toEqual([512, Math.fround(293.70001220703125 * (684 / 534)), 204.8, Math.fround(480.6000061035156 * (684 / 534))].map(Math.fround));
+    expect(Array.from(c)).toEqual(
+      [512, Math.fround(293.70001220703125 * (684 / 534)), 204.8, Math.fround(480.6000061035156 * (684 / 534))].map(
+        Math.fround,
+      ),
+    );
     expect(c[3]).not.toBeCloseTo(Math.fround(480.6000061035156 * 1.28), 2);
     const b = applyBoxes([360, 300, 1260, 1080], [1200, 1800]);
-    expect(Array.from(b)).toEqual([360 * (1024 / 1800), 300 * (683 / 1200), 1260 * (1024 / 1800), 1080 * (683 / 1200)].map(Math.fround));
+    expect(Array.from(b)).toEqual(
+      [360 * (1024 / 1800), 300 * (683 / 1200), 1260 * (1024 / 1800), 1080 * (683 / 1200)].map(Math.fround),
+    );
     expect(() => applyCoords([1, 2, 3], [10, 10])).toThrow(FrameGeometryError);
     expect(() => applyBoxes([1, 2], [10, 10])).toThrow(/multiple of 4/);
     expect(() => preprocessShape([0, 10])).toThrow(/positive integer/);
@@ -53,7 +59,11 @@ describe('postprocessMasks', () => {
     const a = compareTensors(got, ref);
     console.log(`postprocessMasks ${model} dog.case1.masks ratio ${a.ratio.toFixed(4)}`);
     expect(a.ok, JSON.stringify(a)).toBe(true);
-    expect(() => postprocessMasks(ops, tf.zeros([1, 256, 256]), [684, 1024], [534, 800])).toThrow(/expected \[B,M,256,256\], got \[1,256,256\]/);
-    expect(() => postprocessMasks(ops, tf.zeros([1, 1, 256, 256]), [1100, 1024], [534, 800])).toThrow(FrameGeometryError);
+    expect(() => postprocessMasks(ops, tf.zeros([1, 256, 256]), [684, 1024], [534, 800])).toThrow(
+      /expected \[B,M,256,256\], got \[1,256,256\]/,
+    );
+    expect(() => postprocessMasks(ops, tf.zeros([1, 1, 256, 256]), [1100, 1024], [534, 800])).toThrow(
+      FrameGeometryError,
+    );
   });
 });

@@ -33,7 +33,11 @@ export function preprocessShape(originalSize: readonly [number, number], longSid
  * (with the rounded resized size), not exactly `1024 / max(H,W)` on the short side. Computed in
  * float64 like numpy, returned as float32 (what the predictor hands to torch).
  */
-export function applyCoords(coords: ArrayLike<number>, originalSize: readonly [number, number], longSide = IMAGE_SIZE): Float32Array {
+export function applyCoords(
+  coords: ArrayLike<number>,
+  originalSize: readonly [number, number],
+  longSide = IMAGE_SIZE,
+): Float32Array {
   if (coords.length % 2 !== 0) {
     throw new FrameGeometryError(`applyCoords(coords): expected XY pairs (even length), got ${coords.length} numbers`);
   }
@@ -43,9 +47,15 @@ export function applyCoords(coords: ArrayLike<number>, originalSize: readonly [n
 }
 
 /** Official `ResizeLongestSide.apply_boxes`: XYXY boxes (flat, 4 per box) -> the 1024 frame. */
-export function applyBoxes(boxes: ArrayLike<number>, originalSize: readonly [number, number], longSide = IMAGE_SIZE): Float32Array {
+export function applyBoxes(
+  boxes: ArrayLike<number>,
+  originalSize: readonly [number, number],
+  longSide = IMAGE_SIZE,
+): Float32Array {
   if (boxes.length % 4 !== 0) {
-    throw new FrameGeometryError(`applyBoxes(boxes): expected XYXY boxes (length multiple of 4), got ${boxes.length} numbers`);
+    throw new FrameGeometryError(
+      `applyBoxes(boxes): expected XYXY boxes (length multiple of 4), got ${boxes.length} numbers`,
+    );
   }
   return applyCoords(boxes, originalSize, longSide);
 }
@@ -65,7 +75,9 @@ export function postprocessMasks<T>(
   checkSize('postprocessMasks', 'inputSize', inputSize);
   checkSize('postprocessMasks', 'originalSize', originalSize);
   if (inputSize[0] > imgSize || inputSize[1] > imgSize) {
-    throw new FrameGeometryError(`postprocessMasks(inputSize): (${inputSize.join(',')}) exceeds the ${imgSize} input frame`);
+    throw new FrameGeometryError(
+      `postprocessMasks(inputSize): (${inputSize.join(',')}) exceeds the ${imgSize} input frame`,
+    );
   }
   const s = ops.shape(lowRes);
   if (s.length !== 4) {

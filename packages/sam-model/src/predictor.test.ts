@@ -10,7 +10,15 @@ import { initBackend } from './ops/backend.js';
 import { SamPredictor, PredictorInputError } from './predictor.js';
 import type { FloatTensor, WeightMap } from './tensor.js';
 import { floatTensor } from './tensor.js';
-import { RatioTally, batchCase, promptCases, readManifest, readOutputs, refTensor, type Manifest } from './test-utils/decoder-cases.js';
+import {
+  RatioTally,
+  batchCase,
+  promptCases,
+  readManifest,
+  readOutputs,
+  refTensor,
+  type Manifest,
+} from './test-utils/decoder-cases.js';
 import { referencePath } from './test-utils/fixtures.js';
 
 const MODEL = 'tinyvit';
@@ -68,7 +76,12 @@ describe.each(['dog', 'truck'])('SamPredictor on %s (tinyvit)', (stem) => {
       );
       const low = tally.check('low_res_masks', key, r.lowResMasks, refTensor(outputs, MODEL, `${key}.low_res_masks`));
       expect(low.ok, `${key}.low_res_masks ${JSON.stringify(low)}`).toBe(true);
-      const iou = tally.check('iou_predictions', key, r.iouPredictions, refTensor(outputs, MODEL, `${key}.iou_predictions`));
+      const iou = tally.check(
+        'iou_predictions',
+        key,
+        r.iouPredictions,
+        refTensor(outputs, MODEL, `${key}.iou_predictions`),
+      );
       expect(iou.ok, `${key}.iou_predictions ${JSON.stringify(iou)}`).toBe(true);
       if (refMasks) {
         if (!r.masks) throw new Error(`${key}: predict returned no masks`);
@@ -83,15 +96,25 @@ describe.each(['dog', 'truck'])('SamPredictor on %s (tinyvit)', (stem) => {
     const image = manifest.images[stem];
     if (!image) throw new Error(`manifest.json: no image '${stem}'`);
     const bc = batchCase(manifest, stem);
-    const r = predictor.predictBatchBoxes(refTensor(outputs, MODEL, `${stem}.image_embeddings`), bc.boxes, image.original_size, {
-      multimask: bc.multimask_output,
-      returnMasks: false,
-    });
+    const r = predictor.predictBatchBoxes(
+      refTensor(outputs, MODEL, `${stem}.image_embeddings`),
+      bc.boxes,
+      image.original_size,
+      {
+        multimask: bc.multimask_output,
+        returnMasks: false,
+      },
+    );
     expect(r.masks).toBeUndefined();
     const key = `${stem}.batch`;
     const low = tally.check('low_res_masks', key, r.lowResMasks, refTensor(outputs, MODEL, `${key}.low_res_masks`));
     expect(low.ok, `${key}.low_res_masks ${JSON.stringify(low)}`).toBe(true);
-    const iou = tally.check('iou_predictions', key, r.iouPredictions, refTensor(outputs, MODEL, `${key}.iou_predictions`));
+    const iou = tally.check(
+      'iou_predictions',
+      key,
+      r.iouPredictions,
+      refTensor(outputs, MODEL, `${key}.iou_predictions`),
+    );
     expect(iou.ok, `${key}.iou_predictions ${JSON.stringify(iou)}`).toBe(true);
   });
 });
@@ -104,10 +127,15 @@ describe('SamPredictor API', () => {
     expect(predictor.trainableVariables().size).toBe(weights.size);
     const embedding = refTensor(outputs, MODEL, 'dog.image_embeddings');
     expect(() => predictor.predict(embedding, { points: [[1, 2]] }, [534, 800])).toThrow(PredictorInputError);
-    expect(() => predictor.predict(floatTensor(new Float32Array(4), [1, 4]), { box: [0, 0, 1, 1] }, [534, 800])).toThrow(/expected \[1,256,64,64\]/);
+    expect(() =>
+      predictor.predict(floatTensor(new Float32Array(4), [1, 4]), { box: [0, 0, 1, 1] }, [534, 800]),
+    ).toThrow(/expected \[1,256,64,64\]/);
 
     const before = tf.memory().numTensors;
-    predictor.predict(embedding, { box: [160, 133.5, 560, 480.6] }, [534, 800], { multimask: false, returnMasks: false });
+    predictor.predict(embedding, { box: [160, 133.5, 560, 480.6] }, [534, 800], {
+      multimask: false,
+      returnMasks: false,
+    });
     expect(tf.memory().numTensors).toBe(before);
 
     const other = new SamPredictor({ config: SAM_PRESETS.tiny_vit, weights: checkpoint, trainable: false });
@@ -115,7 +143,9 @@ describe('SamPredictor API', () => {
     const n = tf.memory().numTensors;
     const copy = other.maskDecoderWeights();
     expect(copy.size).toBe(weights.size);
-    expect(Array.from(copy.get('mask_decoder.iou_token.weight')?.data ?? [])).toEqual(Array.from(weights.get('mask_decoder.iou_token.weight')?.data ?? [0]));
+    expect(Array.from(copy.get('mask_decoder.iou_token.weight')?.data ?? [])).toEqual(
+      Array.from(weights.get('mask_decoder.iou_token.weight')?.data ?? [0]),
+    );
     other.dispose();
     expect(tf.memory().numTensors).toBeLessThan(n);
     expect(() => other.predict(embedding, { box: [0, 0, 1, 1] }, [534, 800])).toThrow(/disposed/);

@@ -115,7 +115,9 @@ export class SamPredictor {
       }
     }
     if (this.variables.size === 0) {
-      throw new PredictorInputError(`SamPredictor(weights): no '${MASK_DECODER_PREFIX}*' tensors in the weight map (${weights.size} keys)`);
+      throw new PredictorInputError(
+        `SamPredictor(weights): no '${MASK_DECODER_PREFIX}*' tensors in the weight map (${weights.size} keys)`,
+      );
     }
     this.ops = new TfjsOps(all);
   }
@@ -138,7 +140,9 @@ export class SamPredictor {
       const v = this.variables.get(key);
       if (!v) continue;
       if (v.shape.length !== t.shape.length || v.shape.some((d, i) => d !== t.shape[i])) {
-        throw new PredictorInputError(`setMaskDecoderWeights(weights): '${key}' has shape [${t.shape.join(',')}], expected [${v.shape.join(',')}]`);
+        throw new PredictorInputError(
+          `setMaskDecoderWeights(weights): '${key}' has shape [${t.shape.join(',')}], expected [${v.shape.join(',')}]`,
+        );
       }
       tf.tidy(() => v.assign(tf.tensor(toFloat32(t).data, [...t.shape], 'float32')));
     }
@@ -151,7 +155,11 @@ export class SamPredictor {
    * @param imageEmbeddings `[1,256,64,64]` (broadcast to all prompts) or `[B,256,64,64]`
    * @returns `masks [B,M,256,256]` logits and `iou [B,M]`
    */
-  decode(imageEmbeddings: tf.Tensor, prompts: TfPrompts, multimaskOutput: boolean): { masks: tf.Tensor; iou: tf.Tensor } {
+  decode(
+    imageEmbeddings: tf.Tensor,
+    prompts: TfPrompts,
+    multimaskOutput: boolean,
+  ): { masks: tf.Tensor; iou: tf.Tensor } {
     this.checkAlive('decode');
     const { sparse, dense } = promptEncoder(this.ops, this.config.promptEncoder, {
       ...prompts,
@@ -172,7 +180,12 @@ export class SamPredictor {
    * @param embedding `[1,256,64,64]` image embedding
    * @param originalSize (H,W) of the original image, the frame of the prompts
    */
-  predict(embedding: FloatTensor, prompts: PredictPrompts, originalSize: readonly [number, number], opts: PredictOptions = {}): PredictResult {
+  predict(
+    embedding: FloatTensor,
+    prompts: PredictPrompts,
+    originalSize: readonly [number, number],
+    opts: PredictOptions = {},
+  ): PredictResult {
     this.checkAlive('predict');
     const { points, labels, box, maskInput } = prompts;
     if ((points === undefined) !== (labels === undefined) || (points && labels && points.length !== labels.length)) {
@@ -180,11 +193,22 @@ export class SamPredictor {
         `SamPredictor.predict(prompts): points and labels must come together with equal lengths, got ${points?.length ?? 'no'} points and ${labels?.length ?? 'no'} labels`,
       );
     }
-    if (maskInput && (maskInput.shape.length !== 3 || maskInput.shape[0] !== 1 || maskInput.shape[1] !== LOW_RES_SIZE || maskInput.shape[2] !== LOW_RES_SIZE)) {
-      throw new PredictorInputError(`SamPredictor.predict(prompts.maskInput): expected [1,${LOW_RES_SIZE},${LOW_RES_SIZE}], got [${maskInput.shape.join(',')}]`);
+    if (
+      maskInput &&
+      (maskInput.shape.length !== 3 ||
+        maskInput.shape[0] !== 1 ||
+        maskInput.shape[1] !== LOW_RES_SIZE ||
+        maskInput.shape[2] !== LOW_RES_SIZE)
+    ) {
+      throw new PredictorInputError(
+        `SamPredictor.predict(prompts.maskInput): expected [1,${LOW_RES_SIZE},${LOW_RES_SIZE}], got [${maskInput.shape.join(',')}]`,
+      );
     }
     const r = this.run(embedding, originalSize, opts, 'predict', () => ({
-      coords: points && points.length > 0 ? tf.tensor(applyCoords(points.flat(), originalSize), [1, points.length, 2]) : undefined,
+      coords:
+        points && points.length > 0
+          ? tf.tensor(applyCoords(points.flat(), originalSize), [1, points.length, 2])
+          : undefined,
       labels: labels && labels.length > 0 ? tf.tensor(Float32Array.from(labels), [1, labels.length]) : undefined,
       boxes: box ? tf.tensor(applyBoxes(box, originalSize), [1, 4]) : undefined,
       masks: maskInput ? tf.tensor(maskInput.data, [1, 1, LOW_RES_SIZE, LOW_RES_SIZE]) : undefined,
@@ -201,9 +225,15 @@ export class SamPredictor {
    * Several boxes decoded in one batch (official `predict_torch` with `boxes [B,4]`), in original
    * pixels. Returns `[B,M,…]` outputs.
    */
-  predictBatchBoxes(embedding: FloatTensor, boxes: readonly Box[], originalSize: readonly [number, number], opts: PredictOptions = {}): BatchPredictResult {
+  predictBatchBoxes(
+    embedding: FloatTensor,
+    boxes: readonly Box[],
+    originalSize: readonly [number, number],
+    opts: PredictOptions = {},
+  ): BatchPredictResult {
     this.checkAlive('predictBatchBoxes');
-    if (boxes.length === 0) throw new PredictorInputError('SamPredictor.predictBatchBoxes(boxes): expected at least one box, got 0');
+    if (boxes.length === 0)
+      throw new PredictorInputError('SamPredictor.predictBatchBoxes(boxes): expected at least one box, got 0');
     return this.run(embedding, originalSize, opts, 'predictBatchBoxes', () => ({
       boxes: tf.tensor(applyBoxes(boxes.flat(), originalSize), [boxes.length, 4]),
     }));
@@ -230,14 +260,22 @@ export class SamPredictor {
     const [h, w] = this.config.promptEncoder.imageEmbeddingSize;
     const c = this.config.promptEncoder.embedDim;
     if (es.length !== 4 || es[0] !== 1 || es[1] !== c || es[2] !== h || es[3] !== w) {
-      throw new PredictorInputError(`SamPredictor.${fn}(embedding): expected [1,${c},${h},${w}], got [${es.join(',')}]`);
+      throw new PredictorInputError(
+        `SamPredictor.${fn}(embedding): expected [1,${c},${h},${w}], got [${es.join(',')}]`,
+      );
     }
     const inputSize = preprocessShape(originalSize, this.config.imageEncoder.imgSize);
-    let result: BatchPredictResult = { lowResMasks: floatTensor(new Float32Array(0), [0]), iouPredictions: floatTensor(new Float32Array(0), [0]) };
+    let result: BatchPredictResult = {
+      lowResMasks: floatTensor(new Float32Array(0), [0]),
+      iouPredictions: floatTensor(new Float32Array(0), [0]),
+    };
     tf.tidy(() => {
       const emb = tf.tensor(embedding.data, [...es], 'float32');
       const { masks: low, iou } = this.decode(emb, makePrompts(), opts.multimask ?? true);
-      const full = opts.returnMasks === false ? undefined : postprocessMasks(this.ops, low, inputSize, originalSize, this.config.imageEncoder.imgSize);
+      const full =
+        opts.returnMasks === false
+          ? undefined
+          : postprocessMasks(this.ops, low, inputSize, originalSize, this.config.imageEncoder.imgSize);
       result = {
         lowResMasks: hostData(low),
         iouPredictions: hostData(iou),

@@ -63,7 +63,8 @@ afterAll(() => {
 });
 
 const w = (key: string): Float32Array => host.get(key)?.data as Float32Array;
-const rowOf = (data: Float32Array | Int32Array | Uint8Array, r: number): number[] => Array.from(data.slice(r * 256, (r + 1) * 256));
+const rowOf = (data: Float32Array | Int32Array | Uint8Array, r: number): number[] =>
+  Array.from(data.slice(r * 256, (r + 1) * 256));
 
 describe('preparePromptEncoderWeights', () => {
   it('builds get_dense_pe(): the closed form, and the point encoder evaluated at the 16-px grid centres', () => {
@@ -72,13 +73,16 @@ describe('preparePromptEncoderWeights', () => {
     const d = pe?.data as Float32Array;
     const g = w(PE_GAUSSIAN_KEY);
     const [i, j, c] = [5, 40, 17];
-    const arg = 2 * Math.PI * ((2 * (j + 0.5)) / 64 - 1) * (g[c] as number) + 2 * Math.PI * ((2 * (i + 0.5)) / 64 - 1) * (g[128 + c] as number);
+    const arg =
+      2 * Math.PI * ((2 * (j + 0.5)) / 64 - 1) * (g[c] as number) +
+      2 * Math.PI * ((2 * (i + 0.5)) / 64 - 1) * (g[128 + c] as number);
     expect(d[(c * 64 + i) * 64 + j]).toBeCloseTo(Math.sin(arg), 5);
     expect(d[((128 + c) * 64 + i) * 64 + j]).toBeCloseTo(Math.cos(arg), 5);
 
     const viaOps = tf.tidy(() => {
       const centres = new Float32Array(64 * 64 * 2);
-      for (let y = 0; y < 64; y++) for (let x = 0; x < 64; x++) centres.set([(x + 0.5) * 16, (y + 0.5) * 16], (y * 64 + x) * 2);
+      for (let y = 0; y < 64; y++)
+        for (let x = 0; x < 64; x++) centres.set([(x + 0.5) * 16, (y + 0.5) * 16], (y * 64 + x) * 2);
       const enc = encodeCoords(ops, CFG, tf.tensor(centres, [1, 4096, 2]));
       return tf.transpose(tf.reshape(enc, [64, 64, 256]), [2, 0, 1]).dataSync();
     });
@@ -99,8 +103,21 @@ describe('embedPoints / embedBoxes / promptEncoder', () => {
     const xy = [100, 200, 300, 50, 7, 9, 600, 700, 900, 1000];
     const labels = [1, 0, -1, 2, 3];
     tf.tidy(() => {
-      const emb = embedPoints(ops, CFG, tf.tensor(xy, [1, 5, 2]), tf.tensor(labels, [1, 5]), false).dataSync() as Float32Array;
-      const pe = encodeCoords(ops, CFG, tf.tensor(xy.map((v) => v + 0.5), [1, 5, 2])).dataSync() as Float32Array;
+      const emb = embedPoints(
+        ops,
+        CFG,
+        tf.tensor(xy, [1, 5, 2]),
+        tf.tensor(labels, [1, 5]),
+        false,
+      ).dataSync() as Float32Array;
+      const pe = encodeCoords(
+        ops,
+        CFG,
+        tf.tensor(
+          xy.map((v) => v + 0.5),
+          [1, 5, 2],
+        ),
+      ).dataSync() as Float32Array;
       expect(rowOf(emb, 2)).toEqual(Array.from(w('prompt_encoder.not_a_point_embed.weight')));
       for (const r of [0, 1, 3, 4]) {
         const pi = w(`prompt_encoder.point_embeddings.${labels[r]}.weight`);
@@ -114,11 +131,18 @@ describe('embedPoints / embedBoxes / promptEncoder', () => {
 
   it('appends the padding point without a box, boxes after points, and broadcasts no_mask_embed', () => {
     tf.tidy(() => {
-      const coords = tf.tensor([[[10, 20], [30, 40]]]);
+      const coords = tf.tensor([
+        [
+          [10, 20],
+          [30, 40],
+        ],
+      ]);
       const labels = tf.tensor([[1, 0]]);
       const padded = promptEncoder(ops, CFG, { coords, labels, padPoints: true });
       expect(padded.sparse.shape).toEqual([1, 3, 256]);
-      expect(rowOf(padded.sparse.dataSync() as Float32Array, 2)).toEqual(Array.from(w('prompt_encoder.not_a_point_embed.weight')));
+      expect(rowOf(padded.sparse.dataSync() as Float32Array, 2)).toEqual(
+        Array.from(w('prompt_encoder.not_a_point_embed.weight')),
+      );
       expect(padded.dense.shape).toEqual([1, 256, 64, 64]);
       const dense = padded.dense.dataSync();
       const nm = w('prompt_encoder.no_mask_embed.weight');
@@ -128,7 +152,11 @@ describe('embedPoints / embedBoxes / promptEncoder', () => {
       expect(both.sparse.shape).toEqual([1, 4, 256]);
       const none = promptEncoder(ops, CFG, { padPoints: false });
       expect(none.sparse.shape).toEqual([1, 0, 256]);
-      const masks = promptEncoder(ops, CFG, { boxes: tf.zeros([2, 4]), masks: tf.zeros([2, 1, 256, 256]), padPoints: false });
+      const masks = promptEncoder(ops, CFG, {
+        boxes: tf.zeros([2, 4]),
+        masks: tf.zeros([2, 1, 256, 256]),
+        padPoints: false,
+      });
       expect(masks.sparse.shape).toEqual([2, 2, 256]);
       expect(masks.dense.shape).toEqual([2, 256, 64, 64]);
       const boxesOnly = promptEncoder(ops, CFG, { boxes: tf.zeros([3, 4]), padPoints: false });
@@ -138,8 +166,12 @@ describe('embedPoints / embedBoxes / promptEncoder', () => {
 
   it('rejects coords without labels and malformed prompt shapes', () => {
     tf.tidy(() => {
-      expect(() => promptEncoder(ops, CFG, { coords: tf.zeros([1, 2, 2]), padPoints: true })).toThrow(/coords and labels must be given together/);
-      expect(() => embedPoints(ops, CFG, tf.zeros([1, 2, 3]), tf.zeros([1, 2]), true)).toThrow(/expected coords \[B,N,2\] and labels \[B,N\], got \[1,2,3\]/);
+      expect(() => promptEncoder(ops, CFG, { coords: tf.zeros([1, 2, 2]), padPoints: true })).toThrow(
+        /coords and labels must be given together/,
+      );
+      expect(() => embedPoints(ops, CFG, tf.zeros([1, 2, 3]), tf.zeros([1, 2]), true)).toThrow(
+        /expected coords \[B,N,2\] and labels \[B,N\], got \[1,2,3\]/,
+      );
       expect(() => embedBoxes(ops, CFG, tf.zeros([1, 2, 2]))).toThrow(PromptShapeError);
     });
   });

@@ -37,7 +37,9 @@ function gaussianMatrix(weights: WeightMap, embedDim: number): FloatTensor {
   const half = embedDim / 2;
   if (!g || g.dtype !== 'float32' || g.shape.length !== 2 || g.shape[0] !== 2 || g.shape[1] !== half) {
     const got = g ? `${g.dtype} [${g.shape.join(',')}]` : 'missing';
-    throw new PromptShapeError(`preparePromptEncoderWeights(weights): '${PE_GAUSSIAN_KEY}' must be float32 [2,${half}], got ${got}`);
+    throw new PromptShapeError(
+      `preparePromptEncoderWeights(weights): '${PE_GAUSSIAN_KEY}' must be float32 [2,${half}], got ${got}`,
+    );
   }
   return g as FloatTensor;
 }
@@ -97,7 +99,10 @@ export function broadcastBatch<T>(ops: Ops<T>, x: T, b: number): T {
   if (!Number.isInteger(b) || b < 1) {
     throw new PromptShapeError(`broadcastBatch(x, b): b must be a static positive integer, got ${b}`);
   }
-  return ops.concat(Array.from({ length: b }, () => x), 0);
+  return ops.concat(
+    Array.from({ length: b }, () => x),
+    0,
+  );
 }
 
 /**
@@ -123,7 +128,9 @@ export function embedPoints<T>(ops: Ops<T>, cfg: PromptEncoderConfig, coords: T,
   const cs = ops.shape(coords);
   const ls = ops.shape(labels);
   if (cs.length !== 3 || cs[2] !== 2 || ls.length !== 2) {
-    throw new PromptShapeError(`embedPoints(coords, labels): expected coords [B,N,2] and labels [B,N], got [${cs.join(',')}] and [${ls.join(',')}]`);
+    throw new PromptShapeError(
+      `embedPoints(coords, labels): expected coords [B,N,2] and labels [B,N], got [${cs.join(',')}] and [${ls.join(',')}]`,
+    );
   }
   let pts = ops.addScalar(coords, 0.5);
   let lab = labels;
@@ -220,7 +227,8 @@ export function promptEncoder<T>(ops: Ops<T>, cfg: PromptEncoderConfig, inputs: 
     throw new PromptShapeError('promptEncoder(inputs): coords and labels must be given together');
   }
   const first = coords ?? boxes ?? masks;
-  const b = first === undefined ? 1 : staticBatch(ops, first, 'promptEncoder', coords ? 'coords' : boxes ? 'boxes' : 'masks');
+  const b =
+    first === undefined ? 1 : staticBatch(ops, first, 'promptEncoder', coords ? 'coords' : boxes ? 'boxes' : 'masks');
   const parts: T[] = [];
   if (coords !== undefined && labels !== undefined) parts.push(embedPoints(ops, cfg, coords, labels, padPoints));
   if (boxes !== undefined) parts.push(embedBoxes(ops, cfg, boxes));

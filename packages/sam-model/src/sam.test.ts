@@ -34,7 +34,11 @@ describe('SamModel end to end from the raw JPEG (tinyvit.pth)', () => {
     const e = compareTensors(emb.embedding, ref.get('dog.image_embeddings')!);
     expect(e.ok, `embedding ratio ${e.ratio}`).toBe(true);
 
-    const out = model.predict(emb, { box: [160.0, 133.5, 560.0, 480.6000061035156] }, { multimask: false, returnMasks: true });
+    const out = model.predict(
+      emb,
+      { box: [160.0, 133.5, 560.0, 480.6000061035156] },
+      { multimask: false, returnMasks: true },
+    );
     for (const [name, ours] of [
       ['low_res_masks', out.lowResMasks],
       ['iou_predictions', out.iouPredictions],

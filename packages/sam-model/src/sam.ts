@@ -51,7 +51,10 @@ export class SamModel {
   ) {}
 
   /** Loads a checkpoint by path or registry name (`tiny_vit`, `vit_b`, …; see `loadSamCheckpoint`). */
-  static async load(nameOrPath: string, opts: LoadSamCheckpointOptions & { session?: SessionOptions } = {}): Promise<SamModel> {
+  static async load(
+    nameOrPath: string,
+    opts: LoadSamCheckpointOptions & { session?: SessionOptions } = {},
+  ): Promise<SamModel> {
     const ckpt = await loadSamCheckpoint(nameOrPath, opts);
     return new SamModel(ckpt.config, ckpt.weights, { path: ckpt.path, sha256: ckpt.sha256 }, opts.session);
   }
@@ -116,7 +119,9 @@ function parseSize(path: string, meta: Record<string, string>, key: string): [nu
   const parts = (meta[key] ?? '').split(',').map(Number);
   const [h, w] = parts;
   if (parts.length !== 2 || !Number.isInteger(h) || !Number.isInteger(w) || (h as number) <= 0 || (w as number) <= 0) {
-    throw new EmbeddingFileError(`readEmbedding(path): ${path} has metadata ${key}='${meta[key] ?? ''}', expected "H,W"`);
+    throw new EmbeddingFileError(
+      `readEmbedding(path): ${path} has metadata ${key}='${meta[key] ?? ''}', expected "H,W"`,
+    );
   }
   return [h as number, w as number];
 }
@@ -126,7 +131,9 @@ export function readEmbedding(path: string): ImageEmbedding & { metadata: Record
   const { tensors, metadata } = readSafetensors(path);
   const t = tensors.get('image_embeddings');
   if (!t || t.dtype !== 'float32' || t.shape.length !== 4 || t.shape[0] !== 1) {
-    throw new EmbeddingFileError(`readEmbedding(path): ${path} has no float32 'image_embeddings' [1,C,h,w] (got ${t ? `${t.dtype} [${t.shape.join(',')}]` : 'none'})`);
+    throw new EmbeddingFileError(
+      `readEmbedding(path): ${path} has no float32 'image_embeddings' [1,C,h,w] (got ${t ? `${t.dtype} [${t.shape.join(',')}]` : 'none'})`,
+    );
   }
   return {
     embedding: t as FloatTensor,

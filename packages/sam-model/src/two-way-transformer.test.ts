@@ -49,7 +49,12 @@ describe('attention', () => {
     const host = new Map<string, Float32Array>();
     const shapes: Record<string, number[]> = {};
     let seed = 1;
-    for (const [name, o, i] of [['q_proj', inner, c], ['k_proj', inner, c], ['v_proj', inner, c], ['out_proj', c, inner]] as const) {
+    for (const [name, o, i] of [
+      ['q_proj', inner, c],
+      ['k_proj', inner, c],
+      ['v_proj', inner, c],
+      ['out_proj', c, inner],
+    ] as const) {
       host.set(`a.${name}.weight`, rand(o * i, seed++));
       shapes[`a.${name}.weight`] = [o, i];
       host.set(`a.${name}.bias`, rand(o, seed++));
@@ -69,14 +74,18 @@ describe('attention', () => {
       for (let i = 0; i < nq; i++) {
         const logits = Array.from({ length: nk }, (_, j) => {
           let acc = 0;
-          for (let e = 0; e < d; e++) acc += (qp[i * inner + h * d + e] as number) * (kp[j * inner + h * d + e] as number);
+          for (let e = 0; e < d; e++)
+            acc += (qp[i * inner + h * d + e] as number) * (kp[j * inner + h * d + e] as number);
           return acc / Math.sqrt(d);
         });
         const mx = Math.max(...logits);
         const ex = logits.map((l) => Math.exp(l - mx));
         const sum = ex.reduce((a, b) => a + b, 0);
         for (let e = 0; e < d; e++) {
-          mixed[i * inner + h * d + e] = ex.reduce((acc, p, j) => acc + (p / sum) * (vp[j * inner + h * d + e] as number), 0);
+          mixed[i * inner + h * d + e] = ex.reduce(
+            (acc, p, j) => acc + (p / sum) * (vp[j * inner + h * d + e] as number),
+            0,
+          );
         }
       }
     }
@@ -84,7 +93,14 @@ describe('attention', () => {
 
     const got = tf.tidy(() => {
       const ops = new TfjsOps(new Map([...host].map(([key, data]) => [key, tf.tensor(data, shapes[key])])));
-      const out = attention(new ParamScope(ops, 'a.'), tf.tensor(q, [1, nq, c]), tf.tensor(k, [1, nk, c]), tf.tensor(v, [1, nk, c]), heads, inner);
+      const out = attention(
+        new ParamScope(ops, 'a.'),
+        tf.tensor(q, [1, nq, c]),
+        tf.tensor(k, [1, nk, c]),
+        tf.tensor(v, [1, nk, c]),
+        heads,
+        inner,
+      );
       expect(out.shape).toEqual([1, nq, c]);
       return out.dataSync();
     });
@@ -96,18 +112,30 @@ describe('symbolic trace with a dynamic number of points', () => {
   it('gives the official shapes with N = -1 and keeps every reshape to at most one -1', () => {
     const weights = readTorchCheckpoint(referencePath('vit_mini.pth'));
     const shapes = new Map<string, readonly number[]>();
-    for (const [k, t] of [...weights, ...preparePromptEncoderWeights(DEFAULT_PROMPT_ENCODER, weights)]) shapes.set(k, t.shape);
+    for (const [k, t] of [...weights, ...preparePromptEncoderWeights(DEFAULT_PROMPT_ENCODER, weights)])
+      shapes.set(k, t.shape);
     expect(shapes.get(DENSE_PE_KEY)).toEqual([1, 256, 64, 64]);
     const ops = new ShapeOps(shapes);
     const coords = { shape: [1, -1, 2] };
     const labels = { shape: [1, -1] };
     for (const padPoints of [false, true]) {
-      const { sparse, dense } = promptEncoder(ops, DEFAULT_PROMPT_ENCODER, { coords, labels, masks: { shape: [1, 1, 256, 256] }, padPoints });
+      const { sparse, dense } = promptEncoder(ops, DEFAULT_PROMPT_ENCODER, {
+        coords,
+        labels,
+        masks: { shape: [1, 1, 256, 256] },
+        padPoints,
+      });
       expect(sparse.shape).toEqual([1, -1, 256]);
       expect(dense.shape).toEqual([1, 256, 64, 64]);
       for (const multimaskOutput of [true, false]) {
         const m = multimaskOutput ? 3 : 1;
-        const out = maskDecoder(ops, DEFAULT_MASK_DECODER, { imageEmbeddings: { shape: [1, 256, 64, 64] }, imagePe: densePe(ops), sparse, dense, multimaskOutput });
+        const out = maskDecoder(ops, DEFAULT_MASK_DECODER, {
+          imageEmbeddings: { shape: [1, 256, 64, 64] },
+          imagePe: densePe(ops),
+          sparse,
+          dense,
+          multimaskOutput,
+        });
         expect(out.masks.shape).toEqual([1, m, 256, 256]);
         expect(out.iou.shape).toEqual([1, m]);
         expect(postprocessMasks(ops, out.masks, [684, 1024], [534, 800]).shape).toEqual([1, m, 534, 800]);
@@ -117,7 +145,10 @@ describe('symbolic trace with a dynamic number of points', () => {
     expect(() => ops.reshape({ shape: [1, -1, 4] }, [-1, -1])).toThrow(ShapeOpsError);
 
     // Boxes and the no-mask embedding with a static batch of 3.
-    const { sparse, dense } = promptEncoder(ops, DEFAULT_PROMPT_ENCODER, { boxes: { shape: [3, 4] }, padPoints: false });
+    const { sparse, dense } = promptEncoder(ops, DEFAULT_PROMPT_ENCODER, {
+      boxes: { shape: [3, 4] },
+      padPoints: false,
+    });
     expect(sparse.shape).toEqual([3, 2, 256]);
     expect(dense.shape).toEqual([3, 256, 64, 64]);
   });

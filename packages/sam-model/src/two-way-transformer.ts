@@ -42,7 +42,9 @@ function recombineHeads<T>(ops: Ops<T>, x: T, b: number, inner: number): T {
 export function attention<T>(p: ParamScope<T>, q: T, k: T, v: T, heads: number, inner: number): T {
   const { ops } = p;
   if (inner % heads !== 0) {
-    throw new TransformerShapeError(`attention(heads): ${heads} heads must divide the inner dim ${inner} (${p.prefix})`);
+    throw new TransformerShapeError(
+      `attention(heads): ${heads} heads must divide the inner dim ${inner} (${p.prefix})`,
+    );
   }
   const bq = batchOf(ops, q, 'attention', 'q');
   const bk = batchOf(ops, k, 'attention', 'k');
@@ -135,7 +137,14 @@ export function twoWayTransformer<T>(
   }
   const q = ops.add(state.queries, pointEmbedding);
   const k = ops.add(state.keys, keyPe);
-  const attn = attention(p.child('final_attn_token_to_image'), q, k, state.keys, cfg.transformerNumHeads, c / cfg.attentionDownsampleRate);
+  const attn = attention(
+    p.child('final_attn_token_to_image'),
+    q,
+    k,
+    state.keys,
+    cfg.transformerNumHeads,
+    c / cfg.attentionDownsampleRate,
+  );
   const queries = layerNorm(p.child('norm_final_attn'), ops.add(state.queries, attn));
   return { queries, keys: state.keys };
 }

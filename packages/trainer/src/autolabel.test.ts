@@ -23,7 +23,15 @@ beforeAll(async () => {
     JSON.stringify({
       images: [{ id: 7, file_name: 'dog.jpg', width: 800, height: 534 }],
       categories: [{ id: 3, name: 'dog' }],
-      annotations: [{ id: 1, image_id: 7, category_id: 3, bbox: [box[0], box[1], box[2]! - box[0]!, box[3]! - box[1]!], iscrowd: 0 }],
+      annotations: [
+        {
+          id: 1,
+          image_id: 7,
+          category_id: 3,
+          bbox: [box[0], box[1], box[2]! - box[0]!, box[3]! - box[1]!],
+          iscrowd: 0,
+        },
+      ],
     }),
   );
 });
@@ -36,7 +44,8 @@ describe('autolabel', () => {
   it('turns a box prompt into the reference mask, as a COCO file datasets reads back', async () => {
     // The fixture weights are random: every reference logit is negative, so threshold at the median
     // reference logit (about half the pixels inside) to make the comparison meaningful.
-    const logits = readSafetensors(referencePath('tinyvit_outputs.safetensors')).tensors.get('dog.case1.masks')!.data as Float32Array;
+    const logits = readSafetensors(referencePath('tinyvit_outputs.safetensors')).tensors.get('dog.case1.masks')!
+      .data as Float32Array;
     const threshold = Float32Array.from(logits).sort()[logits.length >> 1]!;
     const refArea = logits.reduce((n, v) => n + (v > threshold ? 1 : 0), 0);
     expect(refArea).toBeGreaterThan(logits.length * 0.4);

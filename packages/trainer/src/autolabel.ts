@@ -10,7 +10,15 @@
 import type { Dataset, DatasetItem } from '@samtune/datasets';
 import { encodeRleString, maskToRle } from '@samtune/datasets';
 import { selectMaskIndex, useMultimask, type SamModel } from '@samtune/sam-model';
-import { ImageReadError, logitsToMask, maskArea, maskBox, readImage, selectPrompt, type PromptMode } from '@samtune/transforms';
+import {
+  ImageReadError,
+  logitsToMask,
+  maskArea,
+  maskBox,
+  readImage,
+  selectPrompt,
+  type PromptMode,
+} from '@samtune/transforms';
 
 /** A COCO instances document (the subset of fields samtune writes). */
 export interface CocoInstances {
@@ -54,12 +62,19 @@ export interface AutolabelResult {
 }
 
 /** Labels every prompt of `dataset` with `model` (one image embedding per image). */
-export async function autolabel(model: SamModel, dataset: Dataset, opts: AutolabelOptions = {}): Promise<AutolabelResult> {
+export async function autolabel(
+  model: SamModel,
+  dataset: Dataset,
+  opts: AutolabelOptions = {},
+): Promise<AutolabelResult> {
   const mode = opts.prompt ?? 'both';
   const subsets = opts.subsets ?? Object.keys(dataset.subsets);
   const items = subsets.flatMap((s) => dataset.subsets[s] ?? []);
   const coco: CocoInstances = {
-    info: { description: `samtune autolabel with ${model.config.name} (${model.source.path})`, date_created: new Date().toISOString() },
+    info: {
+      description: `samtune autolabel with ${model.config.name} (${model.source.path})`,
+      date_created: new Date().toISOString(),
+    },
     images: [],
     categories: dataset.labels.map((l) => ({ id: l.id, name: l.name, supercategory: 'none' })),
     annotations: [],
@@ -76,7 +91,12 @@ export async function autolabel(model: SamModel, dataset: Dataset, opts: Autolab
       opts.onProgress?.(i + 1, items.length, item.id);
       continue;
     }
-    coco.images.push({ id: imageId, file_name: opts.fileName?.(item) ?? item.imagePath.split(/[\\/]/).pop()!, width: img.width, height: img.height });
+    coco.images.push({
+      id: imageId,
+      file_name: opts.fileName?.(item) ?? item.imagePath.split(/[\\/]/).pop()!,
+      width: img.width,
+      height: img.height,
+    });
     const emb = await model.embedImage(img);
     for (const inst of item.instances) {
       let prompt;
@@ -94,7 +114,12 @@ export async function autolabel(model: SamModel, dataset: Dataset, opts: Autolab
       );
       const k = selectMaskIndex(res.iouPredictions.data);
       const plane = img.width * img.height;
-      const mask = logitsToMask(res.masks!.data.subarray(k * plane, (k + 1) * plane), img.width, img.height, model.config.maskThreshold);
+      const mask = logitsToMask(
+        res.masks!.data.subarray(k * plane, (k + 1) * plane),
+        img.width,
+        img.height,
+        model.config.maskThreshold,
+      );
       const area = maskArea(mask);
       if (area === 0) {
         skipped.push(`${item.imagePath} (item ${item.id}, instance ${inst.id}): the predicted mask is empty`);

@@ -3,9 +3,24 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { expectedShapes, initBackend, initWeightsFromShapes, loadSamCheckpoint, readSafetensors, SAM_PRESETS, SAMTUNE_CONFIG_KEY } from '@samtune/sam-model';
+import {
+  expectedShapes,
+  initBackend,
+  initWeightsFromShapes,
+  loadSamCheckpoint,
+  readSafetensors,
+  SAM_PRESETS,
+  SAMTUNE_CONFIG_KEY,
+} from '@samtune/sam-model';
 import type { WeightMap } from '@samtune/sam-model';
-import { CHECKPOINT_META, loadRunState, RUN_STATE_VERSION, saveRunState, writeModelCheckpoint, type RunStateMeta } from './checkpoints.js';
+import {
+  CHECKPOINT_META,
+  loadRunState,
+  RUN_STATE_VERSION,
+  saveRunState,
+  writeModelCheckpoint,
+  type RunStateMeta,
+} from './checkpoints.js';
 import { defaultTrainConfig } from './config.js';
 import { EarlyStopping } from './early-stopping.js';
 import { Adam } from './optimizer.js';
@@ -28,7 +43,13 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 describe('run files', () => {
   it('writes complete model checkpoints that loadSamCheckpoint reads back with the fine-tuned decoder', async () => {
     const path = join(tmp, 'best.safetensors');
-    writeModelCheckpoint(path, base, decoder, config, { kind: 'best', epoch: 4, baseSha256: 'abc', trainingArgs: { lr: 1e-5 }, metrics: { f1: 0.5 } });
+    writeModelCheckpoint(path, base, decoder, config, {
+      kind: 'best',
+      epoch: 4,
+      baseSha256: 'abc',
+      trainingArgs: { lr: 1e-5 },
+      metrics: { f1: 0.5 },
+    });
     expect(readdirSync(tmp).filter((f) => f.endsWith('.tmp'))).toEqual([]);
     const meta = readSafetensors(path).metadata;
     expect(JSON.parse(meta[SAMTUNE_CONFIG_KEY] as string)).toEqual(config);
@@ -44,7 +65,9 @@ describe('run files', () => {
   });
 
   it('round-trips the run state: decoder weights, Adam moments and step counts, early stopping, history', () => {
-    const vars = Object.fromEntries([...decoder].slice(0, 3).map(([k, t]) => [k, tf.variable(tf.tensor(t.data as Float32Array, [...t.shape]))]));
+    const vars = Object.fromEntries(
+      [...decoder].slice(0, 3).map(([k, t]) => [k, tf.variable(tf.tensor(t.data as Float32Array, [...t.shape]))]),
+    );
     const adam = new Adam(vars, { lr: 1e-3 });
     const grads = Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, tf.onesLike(v)]));
     adam.step(grads);
@@ -52,11 +75,27 @@ describe('run files', () => {
     const stopper = new EarlyStopping();
     for (const f1 of [0.1, 0.2, 0.3, 0.4]) stopper.update(f1);
     const meta: RunStateMeta = {
-      version: RUN_STATE_VERSION, config: { ...defaultTrainConfig(), out: '/x' }, epochsDone: 4, history: [], zeroShot: null, bestEpoch: 4,
-      earlyStopping: stopper.state(), adamStep: 0, adamSteps: {}, finished: false, stopReason: null,
-      baseCheckpoint: { path: '/c.pth', sha256: 'abc' }, embeddingPass: { seconds: 1, computed: 2, hits: 0 }, backend: 'wasm',
+      version: RUN_STATE_VERSION,
+      config: { ...defaultTrainConfig(), out: '/x' },
+      epochsDone: 4,
+      history: [],
+      zeroShot: null,
+      bestEpoch: 4,
+      earlyStopping: stopper.state(),
+      adamStep: 0,
+      adamSteps: {},
+      finished: false,
+      stopReason: null,
+      baseCheckpoint: { path: '/c.pth', sha256: 'abc' },
+      embeddingPass: { seconds: 1, computed: 2, hits: 0 },
+      backend: 'wasm',
     };
-    const dec: WeightMap = new Map(Object.entries(vars).map(([k, v]) => [k, { dtype: 'float32', shape: v.shape, data: v.dataSync() as Float32Array }]));
+    const dec: WeightMap = new Map(
+      Object.entries(vars).map(([k, v]) => [
+        k,
+        { dtype: 'float32', shape: v.shape, data: v.dataSync() as Float32Array },
+      ]),
+    );
     const path = join(tmp, 'state.safetensors');
     saveRunState(path, meta, dec, adam.state());
     const back = loadRunState(path);
@@ -77,7 +116,8 @@ describe('run files', () => {
     adam2.load(back.adam);
     adam.step(grads);
     adam2.step(Object.fromEntries(Object.entries(grads).map(([k, g]) => [k, g])));
-    for (const k of Object.keys(vars)) expect(Array.from(vars2[k]?.dataSync() ?? [])).toEqual(Array.from(vars[k]?.dataSync() ?? []));
+    for (const k of Object.keys(vars))
+      expect(Array.from(vars2[k]?.dataSync() ?? [])).toEqual(Array.from(vars[k]?.dataSync() ?? []));
     expect(existsSync(path)).toBe(true);
   });
 });

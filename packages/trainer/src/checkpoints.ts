@@ -102,21 +102,26 @@ export function saveRunState(path: string, meta: RunStateMeta, decoder: WeightMa
     tensors.set(`adam.m.${k}`, { dtype: 'float32', shape, data: m });
     tensors.set(`adam.v.${k}`, { dtype: 'float32', shape, data: adam.v[k] as Float32Array });
   }
-  writeSafetensors(path, tensors, { [RUN_STATE_KEY]: JSON.stringify({ ...meta, adamStep: adam.step, adamSteps: adam.steps }) });
+  writeSafetensors(path, tensors, {
+    [RUN_STATE_KEY]: JSON.stringify({ ...meta, adamStep: adam.step, adamSteps: adam.steps }),
+  });
 }
 
 /** Reads a run state: the JSON part, the decoder weights and the Adam state. */
 export function loadRunState(path: string): { meta: RunStateMeta; decoder: WeightMap; adam: AdamState } {
   const { tensors, metadata } = readSafetensors(path);
   const json = metadata[RUN_STATE_KEY];
-  if (json === undefined) throw new RunStateError(`loadRunState(${path}): no '${RUN_STATE_KEY}' metadata; not a samtune run state`);
+  if (json === undefined)
+    throw new RunStateError(`loadRunState(${path}): no '${RUN_STATE_KEY}' metadata; not a samtune run state`);
   const meta = JSON.parse(json) as RunStateMeta;
-  if (meta.version !== RUN_STATE_VERSION) throw new RunStateError(`loadRunState(${path}): state version ${meta.version}, expected ${RUN_STATE_VERSION}`);
+  if (meta.version !== RUN_STATE_VERSION)
+    throw new RunStateError(`loadRunState(${path}): state version ${meta.version}, expected ${RUN_STATE_VERSION}`);
   const decoder: WeightMap = new Map();
   const m: Record<string, Float32Array> = {};
   const v: Record<string, Float32Array> = {};
   for (const [k, t] of tensors) {
-    if (t.dtype !== 'float32') throw new RunStateError(`loadRunState(${path}): tensor '${k}' is ${t.dtype}, expected float32`);
+    if (t.dtype !== 'float32')
+      throw new RunStateError(`loadRunState(${path}): tensor '${k}' is ${t.dtype}, expected float32`);
     const data = (t as FloatTensor).data;
     if (k.startsWith('decoder.')) decoder.set(k.slice('decoder.'.length), t);
     else if (k.startsWith('adam.m.')) m[k.slice('adam.m.'.length)] = data;

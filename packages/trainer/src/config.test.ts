@@ -36,7 +36,12 @@ describe('train config', () => {
 
   it('merges a nested (YAML-shaped) config and validates ranges', () => {
     const c = defaultTrainConfig();
-    mergeConfig(c, { checkpoint: 'tiny_vit', data: { root: '/d', train: { 'batch-size': 3 } }, training: { epochs: 7 }, out: 'runs/x' });
+    mergeConfig(c, {
+      checkpoint: 'tiny_vit',
+      data: { root: '/d', train: { 'batch-size': 3 } },
+      training: { epochs: 7 },
+      out: 'runs/x',
+    });
     expect(c.data.train.batchSize).toBe(3);
     expect(c.training.epochs).toBe(7);
     expect(validateTrainConfig(c)).toBe(c);

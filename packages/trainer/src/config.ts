@@ -85,14 +85,24 @@ export class TrainConfigError extends Error {
 }
 
 /** Recursive partial, for YAML files and flags. */
-export type PartialTrainConfig = { [K in keyof TrainConfig]?: TrainConfig[K] extends object ? DeepPartial<TrainConfig[K]> : TrainConfig[K] };
-type DeepPartial<T> = { [K in keyof T]?: T[K] extends readonly unknown[] ? T[K] : T[K] extends object ? DeepPartial<T[K]> : T[K] };
+export type PartialTrainConfig = {
+  [K in keyof TrainConfig]?: TrainConfig[K] extends object ? DeepPartial<TrainConfig[K]> : TrainConfig[K];
+};
+type DeepPartial<T> = {
+  [K in keyof T]?: T[K] extends readonly unknown[] ? T[K] : T[K] extends object ? DeepPartial<T[K]> : T[K];
+};
 
 /** The defaults (reference recipe); `checkpoint`, `data.root` and `out` must be set by the caller. */
 export function defaultTrainConfig(): TrainConfig {
   return {
     checkpoint: '',
-    data: { root: '', format: 'auto', strict: false, train: { subset: 'train', batchSize: 2, maxInstances: 0 }, val: { subset: 'auto', maxInstances: 0 } },
+    data: {
+      root: '',
+      format: 'auto',
+      strict: false,
+      train: { subset: 'train', batchSize: 2, maxInstances: 0 },
+      val: { subset: 'auto', maxInstances: 0 },
+    },
     prompt: { mode: 'box', points: 1, jitterFraction: 0, jitterPixels: 0 },
     optimizer: { lr: 1e-5, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0 },
     training: { epochs: 100, microBatch: 4, seed: 0 },
@@ -112,11 +122,14 @@ function isObject(v: unknown): v is Record<string, unknown> {
 function coerce(path: string, current: unknown, value: unknown): unknown {
   if (typeof value !== 'string') {
     if (typeof current === typeof value || (Array.isArray(current) && Array.isArray(value))) return value;
-    throw new TrainConfigError(`config '${path}': expected a ${Array.isArray(current) ? 'list' : typeof current}, got ${JSON.stringify(value)}`);
+    throw new TrainConfigError(
+      `config '${path}': expected a ${Array.isArray(current) ? 'list' : typeof current}, got ${JSON.stringify(value)}`,
+    );
   }
   if (typeof current === 'number') {
     const n = Number(value);
-    if (value.trim() === '' || !Number.isFinite(n)) throw new TrainConfigError(`config '${path}': expected a number, got '${value}'`);
+    if (value.trim() === '' || !Number.isFinite(n))
+      throw new TrainConfigError(`config '${path}': expected a number, got '${value}'`);
     return n;
   }
   if (typeof current === 'boolean') {
@@ -127,7 +140,9 @@ function coerce(path: string, current: unknown, value: unknown): unknown {
   if (Array.isArray(current)) {
     const parts = value.split(',').map((s) => Number(s.trim()));
     if (parts.length !== current.length || parts.some((n) => !Number.isFinite(n))) {
-      throw new TrainConfigError(`config '${path}': expected ${current.length} comma-separated numbers, got '${value}'`);
+      throw new TrainConfigError(
+        `config '${path}': expected ${current.length} comma-separated numbers, got '${value}'`,
+      );
     }
     return parts;
   }
@@ -141,10 +156,15 @@ export function applyOverride(config: TrainConfig, dottedKey: string, value: unk
   for (const [i, k] of keys.entries()) {
     const path = keys.slice(0, i + 1).join('.');
     if (!Object.prototype.hasOwnProperty.call(node, k)) {
-      throw new TrainConfigError(`config: unknown key '${dottedKey}' ('${path}' is not one of ${Object.keys(node).join(', ')})`);
+      throw new TrainConfigError(
+        `config: unknown key '${dottedKey}' ('${path}' is not one of ${Object.keys(node).join(', ')})`,
+      );
     }
     if (i === keys.length - 1) {
-      if (isObject(node[k])) throw new TrainConfigError(`config: '${dottedKey}' is a section (${Object.keys(node[k] as object).join(', ')}), not a value`);
+      if (isObject(node[k]))
+        throw new TrainConfigError(
+          `config: '${dottedKey}' is a section (${Object.keys(node[k] as object).join(', ')}), not a value`,
+        );
       node[k] = coerce(path, node[k], value);
       return;
     }
@@ -157,7 +177,10 @@ export function applyOverride(config: TrainConfig, dottedKey: string, value: unk
 /** Merges a nested partial config (a parsed YAML file) into `config`, in place; unknown keys throw. */
 export function mergeConfig(config: TrainConfig, partial: unknown, prefix = ''): void {
   if (partial === undefined || partial === null) return;
-  if (!isObject(partial)) throw new TrainConfigError(`config${prefix ? ` '${prefix}'` : ''}: expected a mapping, got ${JSON.stringify(partial)}`);
+  if (!isObject(partial))
+    throw new TrainConfigError(
+      `config${prefix ? ` '${prefix}'` : ''}: expected a mapping, got ${JSON.stringify(partial)}`,
+    );
   for (const [k, v] of Object.entries(partial)) {
     const key = prefix ? `${prefix}.${camel(k)}` : camel(k);
     if (isObject(v)) mergeConfig(config, v, key);
@@ -179,7 +202,12 @@ export function validateTrainConfig(c: TrainConfig): TrainConfig {
   const posInt = (v: number): boolean => Number.isInteger(v) && v >= 1;
   const natInt = (v: number): boolean => Number.isInteger(v) && v >= 0;
   need(posInt(c.data.train.batchSize), 'data.train.batchSize', 'an integer >= 1', c.data.train.batchSize);
-  need(natInt(c.data.train.maxInstances), 'data.train.maxInstances', 'an integer >= 0 (0 = all)', c.data.train.maxInstances);
+  need(
+    natInt(c.data.train.maxInstances),
+    'data.train.maxInstances',
+    'an integer >= 0 (0 = all)',
+    c.data.train.maxInstances,
+  );
   need(natInt(c.data.val.maxInstances), 'data.val.maxInstances', 'an integer >= 0 (0 = all)', c.data.val.maxInstances);
   need(['box', 'point', 'both'].includes(c.prompt.mode), 'prompt.mode', 'box, point or both', c.prompt.mode);
   need(posInt(c.prompt.points), 'prompt.points', 'an integer >= 1', c.prompt.points);
@@ -190,7 +218,12 @@ export function validateTrainConfig(c: TrainConfig): TrainConfig {
   need(posInt(c.training.microBatch), 'training.microBatch', 'an integer >= 1', c.training.microBatch);
   need(Number.isInteger(c.training.seed), 'training.seed', 'an integer', c.training.seed);
   need(posInt(c.earlyStopping.patience), 'earlyStopping.patience', 'an integer >= 1', c.earlyStopping.patience);
-  need(natInt(c.earlyStopping.warmupEpochs), 'earlyStopping.warmupEpochs', 'an integer >= 0', c.earlyStopping.warmupEpochs);
+  need(
+    natInt(c.earlyStopping.warmupEpochs),
+    'earlyStopping.warmupEpochs',
+    'an integer >= 0',
+    c.earlyStopping.warmupEpochs,
+  );
   need(c.earlyStopping.minDelta >= 0, 'earlyStopping.minDelta', 'a number >= 0', c.earlyStopping.minDelta);
   return c;
 }

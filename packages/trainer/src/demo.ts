@@ -6,7 +6,15 @@
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { CHECKPOINT_REGISTRY, defaultCacheDir, expectedShapes, initWeightsFromShapes, resolveCheckpointDetailed, SAM_PRESETS, writeSamSafetensors } from '@samtune/sam-model';
+import {
+  CHECKPOINT_REGISTRY,
+  defaultCacheDir,
+  expectedShapes,
+  initWeightsFromShapes,
+  resolveCheckpointDetailed,
+  SAM_PRESETS,
+  writeSamSafetensors,
+} from '@samtune/sam-model';
 import { defaultTrainConfig, type TrainConfig } from './config.js';
 
 /** Which weights the demo uses. */
@@ -40,7 +48,11 @@ export async function resolveDemoCheckpoint(options: DemoCheckpointOptions = {})
     const timeout = options.downloadTimeoutMs ?? 20_000;
     const fetchImpl: typeof fetch = (input, init) => fetch(input, { ...init, signal: AbortSignal.timeout(timeout) });
     try {
-      const r = await resolveCheckpointDetailed('tiny_vit', { cacheDir, fetchImpl, ...(options.onDownloadProgress ? { onProgress: options.onDownloadProgress } : {}) });
+      const r = await resolveCheckpointDetailed('tiny_vit', {
+        cacheDir,
+        fetchImpl,
+        ...(options.onDownloadProgress ? { onProgress: options.onDownloadProgress } : {}),
+      });
       return { path: r.path, official: true, message: `Using the official MobileSAM checkpoint (${r.path}).` };
     } catch (e) {
       reason = `${(e as Error).name}: ${(e as Error).message.split('\n')[0]}`;
@@ -51,7 +63,9 @@ export async function resolveDemoCheckpoint(options: DemoCheckpointOptions = {})
   if (!existsSync(path)) {
     mkdirSync(cacheDir, { recursive: true });
     const config = SAM_PRESETS.tiny_vit;
-    writeSamSafetensors(path, initWeightsFromShapes(expectedShapes(config), seed), config, { 'samtune.seeded': String(seed) });
+    writeSamSafetensors(path, initWeightsFromShapes(expectedShapes(config), seed), config, {
+      'samtune.seeded': String(seed),
+    });
   }
   return {
     path,

@@ -54,7 +54,7 @@ describe('EarlyStopping', () => {
   });
 
   it('resumes from a JSON round trip of its state with identical decisions', () => {
-    const values = [0.1, 0.2, 0.3, 0.4, 0.42, 0.4205, 0.41, 0.40, 0.39];
+    const values = [0.1, 0.2, 0.3, 0.4, 0.42, 0.4205, 0.41, 0.4, 0.39];
     const a = new EarlyStopping();
     const all = values.map((v) => a.update(v));
     const b = new EarlyStopping();
@@ -71,6 +71,8 @@ describe('EarlyStopping', () => {
     expect(() => new EarlyStopping({ patience: 0 })).toThrow(EarlyStoppingError);
     expect(() => new EarlyStopping({ minDelta: -1 })).toThrow(/minDelta must be a finite number >= 0, got -1/);
     expect(() => new EarlyStopping({ warmupEpochs: 1.5 })).toThrow(/warmupEpochs must be an integer >= 0, got 1.5/);
-    expect(() => new EarlyStopping().load({ epochs: -1, best: null, bestEpoch: null, wait: 0, stoppedEpoch: null })).toThrow(EarlyStoppingError);
+    expect(() =>
+      new EarlyStopping().load({ epochs: -1, best: null, bestEpoch: null, wait: 0, stoppedEpoch: null }),
+    ).toThrow(EarlyStoppingError);
   });
 });

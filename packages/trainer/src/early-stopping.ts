@@ -78,10 +78,22 @@ export class EarlyStopping {
     this.minDelta = options.minDelta ?? 0.001;
     this.patience = options.patience ?? 3;
     this.warmupEpochs = options.warmupEpochs ?? 3;
-    if (this.mode !== 'max' && this.mode !== 'min') throw new EarlyStoppingError(`new EarlyStopping(options): mode must be 'max' or 'min', got '${String(this.mode)}'`);
-    if (!(this.minDelta >= 0) || !Number.isFinite(this.minDelta)) throw new EarlyStoppingError(`new EarlyStopping(options): minDelta must be a finite number >= 0, got ${this.minDelta}`);
-    if (!Number.isInteger(this.patience) || this.patience < 1) throw new EarlyStoppingError(`new EarlyStopping(options): patience must be an integer >= 1, got ${this.patience}`);
-    if (!Number.isInteger(this.warmupEpochs) || this.warmupEpochs < 0) throw new EarlyStoppingError(`new EarlyStopping(options): warmupEpochs must be an integer >= 0, got ${this.warmupEpochs}`);
+    if (this.mode !== 'max' && this.mode !== 'min')
+      throw new EarlyStoppingError(
+        `new EarlyStopping(options): mode must be 'max' or 'min', got '${String(this.mode)}'`,
+      );
+    if (!(this.minDelta >= 0) || !Number.isFinite(this.minDelta))
+      throw new EarlyStoppingError(
+        `new EarlyStopping(options): minDelta must be a finite number >= 0, got ${this.minDelta}`,
+      );
+    if (!Number.isInteger(this.patience) || this.patience < 1)
+      throw new EarlyStoppingError(
+        `new EarlyStopping(options): patience must be an integer >= 1, got ${this.patience}`,
+      );
+    if (!Number.isInteger(this.warmupEpochs) || this.warmupEpochs < 0)
+      throw new EarlyStoppingError(
+        `new EarlyStopping(options): warmupEpochs must be an integer >= 0, got ${this.warmupEpochs}`,
+      );
   }
 
   /** True once a stop was decided. */
@@ -104,7 +116,15 @@ export class EarlyStopping {
     }
     if (!Number.isFinite(value)) {
       this.stoppedEpoch ??= epoch;
-      return { epoch, monitored: true, improved: false, shouldStop: true, reason: 'non-finite', best: this.best, wait: this.wait };
+      return {
+        epoch,
+        monitored: true,
+        improved: false,
+        shouldStop: true,
+        reason: 'non-finite',
+        best: this.best,
+        wait: this.wait,
+      };
     }
     const improved = this.isImprovement(value, this.best);
     if (improved) {
@@ -116,12 +136,26 @@ export class EarlyStopping {
     }
     const shouldStop = this.wait >= this.patience;
     if (shouldStop) this.stoppedEpoch ??= epoch;
-    return { epoch, monitored: true, improved, shouldStop, ...(shouldStop ? { reason: 'patience' as const } : {}), best: this.best, wait: this.wait };
+    return {
+      epoch,
+      monitored: true,
+      improved,
+      shouldStop,
+      ...(shouldStop ? { reason: 'patience' as const } : {}),
+      best: this.best,
+      wait: this.wait,
+    };
   }
 
   /** A copy of the state. */
   state(): EarlyStoppingState {
-    return { epochs: this.epochs, best: this.best, bestEpoch: this.bestEpoch, wait: this.wait, stoppedEpoch: this.stoppedEpoch };
+    return {
+      epochs: this.epochs,
+      best: this.best,
+      bestEpoch: this.bestEpoch,
+      wait: this.wait,
+      stoppedEpoch: this.stoppedEpoch,
+    };
   }
 
   /**
@@ -130,9 +164,16 @@ export class EarlyStopping {
    */
   load(state: EarlyStoppingState): void {
     const intOk = (x: unknown): boolean => Number.isInteger(x) && (x as number) >= 0;
-    if (!intOk(state.epochs) || !intOk(state.wait) || (state.best !== null && typeof state.best !== 'number')
-      || (state.bestEpoch !== null && !intOk(state.bestEpoch)) || (state.stoppedEpoch !== null && !intOk(state.stoppedEpoch))) {
-      throw new EarlyStoppingError(`EarlyStopping.load(state): expected { epochs, wait: integers >= 0, best: number|null, bestEpoch, stoppedEpoch: integer|null }, got ${JSON.stringify(state)}`);
+    if (
+      !intOk(state.epochs) ||
+      !intOk(state.wait) ||
+      (state.best !== null && typeof state.best !== 'number') ||
+      (state.bestEpoch !== null && !intOk(state.bestEpoch)) ||
+      (state.stoppedEpoch !== null && !intOk(state.stoppedEpoch))
+    ) {
+      throw new EarlyStoppingError(
+        `EarlyStopping.load(state): expected { epochs, wait: integers >= 0, best: number|null, bestEpoch, stoppedEpoch: integer|null }, got ${JSON.stringify(state)}`,
+      );
     }
     this.epochs = state.epochs;
     this.best = state.best;

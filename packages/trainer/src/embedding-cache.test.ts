@@ -21,7 +21,10 @@ class CountingEmbedder implements ImageEmbedder {
   }
 }
 
-const images = readdirSync(repoPath('examples/plant-mini/valid')).filter((f) => f.endsWith('.jpg')).slice(0, 2).map((f) => join(repoPath('examples/plant-mini/valid'), f));
+const images = readdirSync(repoPath('examples/plant-mini/valid'))
+  .filter((f) => f.endsWith('.jpg'))
+  .slice(0, 2)
+  .map((f) => join(repoPath('examples/plant-mini/valid'), f));
 
 describe('embedding cache', () => {
   it('embeds each image once, reuses it across instances and reports progress with an ETA', async () => {
@@ -30,9 +33,14 @@ describe('embedding cache', () => {
     let factoryCalls = 0;
     const cache = new EmbeddingCache({ dir, encoderKey: 'k1', embedder: async () => (factoryCalls++, enc) });
     const progress: [number, number, number][] = [];
-    const first = await cache.fill([...images, images[0] as string], (p) => progress.push([p.done, p.total, p.computed]));
+    const first = await cache.fill([...images, images[0] as string], (p) =>
+      progress.push([p.done, p.total, p.computed]),
+    );
     expect(first).toMatchObject({ total: 2, computed: 2, hits: 0 });
-    expect(progress).toEqual([[1, 2, 1], [2, 2, 2]]);
+    expect(progress).toEqual([
+      [1, 2, 1],
+      [2, 2, 2],
+    ]);
     expect(enc.calls).toBe(2);
     const again = new EmbeddingCache({ dir, encoderKey: 'k1', embedder: async () => (factoryCalls++, enc) });
     expect(await again.fill(images)).toMatchObject({ total: 2, computed: 0, hits: 2 });

@@ -15,7 +15,14 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { isIgnoredKey, isOptionalKey, readSafetensors, sha256File, toFloat32, writeSafetensors } from '@samtune/sam-model';
+import {
+  isIgnoredKey,
+  isOptionalKey,
+  readSafetensors,
+  sha256File,
+  toFloat32,
+  writeSafetensors,
+} from '@samtune/sam-model';
 import type { FloatTensor, SamConfig, WeightMap } from '@samtune/sam-model';
 import { preprocessImage, readImage } from '@samtune/transforms';
 
@@ -81,7 +88,9 @@ export class EmbeddingCacheError extends Error {
 export function imageEncoderKey(config: SamConfig, weights: WeightMap): string {
   const h = createHash('sha256');
   h.update(JSON.stringify(config.imageEncoder));
-  const keys = [...weights.keys()].filter((k) => k.startsWith('image_encoder.') && !isIgnoredKey(k) && !isOptionalKey(k)).sort();
+  const keys = [...weights.keys()]
+    .filter((k) => k.startsWith('image_encoder.') && !isIgnoredKey(k) && !isOptionalKey(k))
+    .sort();
   for (const k of keys) {
     const t = toFloat32(weights.get(k) as NonNullable<ReturnType<WeightMap['get']>>);
     h.update(`${k}[${t.shape.join(',')}]`);
@@ -112,7 +121,9 @@ const META = {
 function parseSize(s: string | undefined): [number, number] | undefined {
   if (!s) return undefined;
   const v: unknown = JSON.parse(s);
-  return Array.isArray(v) && v.length === 2 && v.every((x) => Number.isInteger(x) && x > 0) ? [v[0] as number, v[1] as number] : undefined;
+  return Array.isArray(v) && v.length === 2 && v.every((x) => Number.isInteger(x) && x > 0)
+    ? [v[0] as number, v[1] as number]
+    : undefined;
 }
 
 /** The embedding cache (see the module comment). */
@@ -163,7 +174,15 @@ export class EmbeddingCache {
     const t = content.tensors.get(EMBEDDING_TENSOR);
     const originalSize = parseSize(content.metadata[META.originalSize]);
     const inputSize = parseSize(content.metadata[META.inputSize]);
-    if (!t || t.dtype !== 'float32' || t.shape.length !== 4 || t.shape[0] !== 1 || content.metadata[META.key] !== key || !originalSize || !inputSize) {
+    if (
+      !t ||
+      t.dtype !== 'float32' ||
+      t.shape.length !== 4 ||
+      t.shape[0] !== 1 ||
+      content.metadata[META.key] !== key ||
+      !originalSize ||
+      !inputSize
+    ) {
       rmSync(path, { force: true });
       return undefined;
     }
@@ -213,11 +232,18 @@ export class EmbeddingCache {
         etaSeconds: computed > 0 ? (computeMs / computed / 1000) * left : left === 0 ? 0 : Number.NaN,
       });
     }
-    return { total: unique.length, hits, computed, seconds: (performance.now() - start) / 1000, computeSeconds: computeMs / 1000 };
+    return {
+      total: unique.length,
+      hits,
+      computed,
+      seconds: (performance.now() - start) / 1000,
+      computeSeconds: computeMs / 1000,
+    };
   }
 
   private async compute(imagePath: string, key: string): Promise<CachedEmbedding> {
-    this.embedder ??= typeof this.embedderSource === 'function' ? this.embedderSource() : Promise.resolve(this.embedderSource);
+    this.embedder ??=
+      typeof this.embedderSource === 'function' ? this.embedderSource() : Promise.resolve(this.embedderSource);
     const embedder = await this.embedder;
     let pre;
     let embedding: FloatTensor;
@@ -225,7 +251,9 @@ export class EmbeddingCache {
       pre = preprocessImage(await readImage(imagePath));
       embedding = await embedder.embed(pre.tensor);
     } catch (e) {
-      throw new EmbeddingCacheError(`EmbeddingCache.get(${imagePath}): could not embed the image: ${(e as Error).message}`);
+      throw new EmbeddingCacheError(
+        `EmbeddingCache.get(${imagePath}): could not embed the image: ${(e as Error).message}`,
+      );
     }
     mkdirSync(this.dir, { recursive: true });
     const path = this.pathFor(key);

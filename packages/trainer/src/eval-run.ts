@@ -50,10 +50,20 @@ export async function evaluateCheckpoint(o: EvaluateCheckpointOptions): Promise<
   emit({ type: 'backend', backend: runtime.backend, ortKernels: runtime.ortKernels, detail: runtime.detail });
   const dataset = await openDataset(o.dataRoot, o.format ?? 'auto');
   const wanted = o.subset ?? 'val';
-  const subset = wanted === 'val' ? pickSubset(dataset, 'auto', VAL_SUBSET_CANDIDATES.filter((s) => s !== 'test')) : pickSubset(dataset, wanted, [wanted]);
+  const subset =
+    wanted === 'val'
+      ? pickSubset(
+          dataset,
+          'auto',
+          VAL_SUBSET_CANDIDATES.filter((s) => s !== 'test'),
+        )
+      : pickSubset(dataset, wanted, [wanted]);
   const model = await openModel(o.checkpoint, o.cacheDir ?? defaults.runtime.cacheDir, emit);
   try {
-    const fill = await model.cache.fill(subset.items.map((i) => i.imagePath), (p) => emit({ type: 'embed-progress', ...p }));
+    const fill = await model.cache.fill(
+      subset.items.map((i) => i.imagePath),
+      (p) => emit({ type: 'embed-progress', ...p }),
+    );
     emit({ type: 'embed-done', seconds: fill.seconds, computed: fill.computed, hits: fill.hits, total: fill.total });
     const t0 = performance.now();
     const metrics = await evaluate({
@@ -67,7 +77,13 @@ export async function evaluateCheckpoint(o: EvaluateCheckpointOptions): Promise<
       onProgress: (done, total) => emit({ type: 'eval-progress', phase: 'val', epoch: 0, done, total }),
     });
     emit({ type: 'eval-done', phase: 'val', epoch: 0, metrics, seconds: (performance.now() - t0) / 1000 });
-    return { metrics, subset: subset.name, checkpointPath: model.checkpoint.path, checkpointSha256: model.checkpoint.sha256, backend: runtime.detail };
+    return {
+      metrics,
+      subset: subset.name,
+      checkpointPath: model.checkpoint.path,
+      checkpointSha256: model.checkpoint.sha256,
+      backend: runtime.detail,
+    };
   } finally {
     model.dispose();
   }

@@ -18,17 +18,27 @@ describe('evaluateModel', () => {
     const cache = new EmbeddingCache({
       dir,
       encoderKey: 'fake-encoder',
-      embedder: { embed: async () => ({ dtype: 'float32', shape: [1, 256, 64, 64], data: new Float32Array(256 * 64 * 64) }) },
+      embedder: {
+        embed: async () => ({ dtype: 'float32', shape: [1, 256, 64, 64], data: new Float32Array(256 * 64 * 64) }),
+      },
     });
     const boxes: number[][] = [];
     const model = (logit: (v: number) => number): BoxPromptModel => ({
       predict: async (_emb, p) => {
         boxes.push([...p.box]);
-        return { masks: { dtype: 'float32', shape: [1, gt.height, gt.width], data: Float32Array.from(gt.data, logit) } };
+        return {
+          masks: { dtype: 'float32', shape: [1, gt.height, gt.width], data: Float32Array.from(gt.data, logit) },
+        };
       },
     });
     const targets = new TargetStore(0, false);
-    expect(await evaluateModel({ model: model((v) => (v ? 5 : -5)), cache, targets, items: val })).toEqual({ f1: 1, iou: 1, dice: 1, images: 1, instances: 1 });
+    expect(await evaluateModel({ model: model((v) => (v ? 5 : -5)), cache, targets, items: val })).toEqual({
+      f1: 1,
+      iou: 1,
+      dice: 1,
+      images: 1,
+      instances: 1,
+    });
     expect(boxes[0]).toEqual([0, 0, 0, 1]); // the mask's tight box (inclusive pixel indices), not the crowd region
     const empty = await evaluateModel({ model: model(() => -1), cache, targets, items: val });
     expect(empty).toMatchObject({ f1: 0, iou: 0, images: 1, instances: 1 });

@@ -31,7 +31,9 @@ export interface EvaluateModelOptions {
 }
 
 /** F1/IoU/Dice of `model` on `items` with one box prompt per instance (see the module comment). */
-export async function evaluateModel(options: EvaluateModelOptions): Promise<{ f1: number; iou: number; dice: number; images: number; instances: number }> {
+export async function evaluateModel(
+  options: EvaluateModelOptions,
+): Promise<{ f1: number; iou: number; dice: number; images: number; instances: number }> {
   const { model, cache, targets, items, onProgress } = options;
   const acc = new MetricAccumulator();
   let images = 0;
@@ -44,9 +46,13 @@ export async function evaluateModel(options: EvaluateModelOptions): Promise<{ f1
       const byId = new Map(item.instances.map((inst) => [inst.id, inst]));
       for (const p of prompts) {
         const inst = byId.get(p.target.instanceId);
-        if (!inst) throw new EvaluateError(`evaluateModel(${item.imagePath}): instance '${p.target.instanceId}' disappeared from the item`);
+        if (!inst)
+          throw new EvaluateError(
+            `evaluateModel(${item.imagePath}): instance '${p.target.instanceId}' disappeared from the item`,
+          );
         const r = await model.predict(emb, { box: p.box as [number, number, number, number] }, { multimask: 'auto' });
-        if (!r.masks) throw new EvaluateError(`evaluateModel(${item.imagePath}): the model returned no original-size masks`);
+        if (!r.masks)
+          throw new EvaluateError(`evaluateModel(${item.imagePath}): the model returned no original-size masks`);
         acc.add(r.masks.data, (await inst.mask()).data, 'logits', `${item.imagePath}#${inst.id}`);
       }
     }

@@ -25,13 +25,20 @@ let items: readonly TrainItem[];
 /** No encoder run: every image gets the reference embedding of dog.jpg, which gives non-trivial masks. */
 const embedder = {
   async embed(): Promise<FloatTensor> {
-    return fixtureTensor(readFixture('tinyvit_outputs.safetensors'), 'tinyvit_outputs.safetensors', 'dog.image_embeddings');
+    return fixtureTensor(
+      readFixture('tinyvit_outputs.safetensors'),
+      'tinyvit_outputs.safetensors',
+      'dog.image_embeddings',
+    );
   },
 };
 
 beforeAll(async () => {
   await setupRuntime('wasm', true);
-  predictor = new SamPredictor({ config: SAM_PRESETS.tiny_vit, weights: readTorchCheckpoint(referencePath('tinyvit.pth')) });
+  predictor = new SamPredictor({
+    config: SAM_PRESETS.tiny_vit,
+    weights: readTorchCheckpoint(referencePath('tinyvit.pth')),
+  });
   items = (await loadDataset(repoPath('examples/plant-mini'))).subsets.valid?.slice(0, 2) ?? [];
 });
 afterAll(() => {
@@ -46,7 +53,13 @@ describe('evaluate', () => {
     const targets = new TargetStore(0, false);
     const logits = new Map<string, Float32Array>();
     const r = await evaluate({
-      predictor, cache, targets, items, prompt: { mode: 'box', points: 1, jitterFraction: 0, jitterPixels: 0 }, maxInstances: 2, microBatch: 4,
+      predictor,
+      cache,
+      targets,
+      items,
+      prompt: { mode: 'box', points: 1, jitterFraction: 0, jitterPixels: 0 },
+      maxInstances: 2,
+      microBatch: 4,
       onPrediction: (item, id, l) => logits.set(`${item.id}#${id}`, l),
     });
     expect(r.images).toBe(2);
@@ -68,7 +81,9 @@ describe('evaluate', () => {
       }
     }
     const want = acc.compute();
-    console.log(`evaluate: F1 ${r.f1.toFixed(6)} vs predictor ${want.f1.toFixed(6)}; original-size logits worst ratio ${worst.toFixed(4)}`);
+    console.log(
+      `evaluate: F1 ${r.f1.toFixed(6)} vs predictor ${want.f1.toFixed(6)}; original-size logits worst ratio ${worst.toFixed(4)}`,
+    );
     expect(logits.size).toBe(4);
     // lowResToOriginal (JS) and postprocessMasks (tfjs) may differ by float rounding at the 0 threshold.
     expect(Math.abs(r.f1 - want.f1)).toBeLessThanOrEqual(1e-3);

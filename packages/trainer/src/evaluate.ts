@@ -14,7 +14,14 @@ import { lowResToOriginal, ResizeGeometry } from '@samtune/transforms';
 import type { EmbeddingCache } from './embedding-cache.js';
 import { MetricAccumulator } from './metrics.js';
 import { selectMaskIndex, useMultimask } from './prompt-policy.js';
-import { buildPrompts, chunks, toDecoderBatch, type SampleOptions, type TargetStore, type TrainItem } from './samples.js';
+import {
+  buildPrompts,
+  chunks,
+  toDecoderBatch,
+  type SampleOptions,
+  type TargetStore,
+  type TrainItem,
+} from './samples.js';
 
 /** Metrics of one evaluation (the CLI's `--json` shape, plus the loss). */
 export interface EvalResult {
@@ -64,7 +71,9 @@ export async function evaluate(options: EvaluateOptions): Promise<EvalResult> {
       const cached = await cache.get(item.imagePath);
       const geometry = new ResizeGeometry(cached.originalSize);
       if (cached.originalSize[0] !== item.height || cached.originalSize[1] !== item.width) {
-        throw new EvaluateError(`evaluate(${item.imagePath}): embedding was made from an image of (H,W)=(${cached.originalSize.join(',')}), the dataset says (${item.height},${item.width})`);
+        throw new EvaluateError(
+          `evaluate(${item.imagePath}): embedding was made from an image of (H,W)=(${cached.originalSize.join(',')}), the dataset says (${item.height},${item.width})`,
+        );
       }
       const byId = new Map(item.instances.map((inst) => [inst.id, inst]));
       const emb = tf.tensor(cached.embedding.data, [...cached.embedding.shape]);
@@ -77,12 +86,18 @@ export async function evaluate(options: EvaluateOptions): Promise<EvalResult> {
               emb,
               batch.boxes
                 ? { boxes: tf.tensor(batch.boxes, [batch.size, 4]) }
-                : { coords: tf.tensor(batch.coords as Float32Array, [batch.size, batch.numPoints, 2]), labels: tf.tensor(batch.labels as Float32Array, [batch.size, batch.numPoints]) },
+                : {
+                    coords: tf.tensor(batch.coords as Float32Array, [batch.size, batch.numPoints, 2]),
+                    labels: tf.tensor(batch.labels as Float32Array, [batch.size, batch.numPoints]),
+                  },
               multimask,
             );
             const m = masks.shape[1] as number;
             const iouHost = pred.dataSync();
-            const pick = Array.from({ length: batch.size }, (_, b) => b * m + selectMaskIndex(iouHost.subarray(b * m, (b + 1) * m)));
+            const pick = Array.from(
+              { length: batch.size },
+              (_, b) => b * m + selectMaskIndex(iouHost.subarray(b * m, (b + 1) * m)),
+            );
             const flat = tf.reshape(masks, [batch.size * m, 256, 256]);
             const chosen = tf.reshape(tf.gather(flat, pick), [batch.size, 1, 256, 256]);
             const chosenIou = tf.reshape(tf.gather(tf.reshape(pred, [-1]), pick), [batch.size, 1]);
@@ -92,7 +107,10 @@ export async function evaluate(options: EvaluateOptions): Promise<EvalResult> {
           lossSum += loss * batch.size;
           for (const [k, p] of chunk.entries()) {
             const inst = byId.get(p.target.instanceId);
-            if (!inst) throw new EvaluateError(`evaluate(${item.imagePath}): instance '${p.target.instanceId}' disappeared from the item`);
+            if (!inst)
+              throw new EvaluateError(
+                `evaluate(${item.imagePath}): instance '${p.target.instanceId}' disappeared from the item`,
+              );
             const logits = lowResToOriginal(low.subarray(k * 65536, (k + 1) * 65536), geometry);
             onPrediction?.(item, inst.id, logits);
             const mask = await inst.mask();
@@ -106,5 +124,12 @@ export async function evaluate(options: EvaluateOptions): Promise<EvalResult> {
     onProgress?.(i + 1, items.length);
   }
   const m = acc.compute();
-  return { f1: m.f1, iou: m.iou, dice: m.dice, images, instances: m.instances, loss: m.instances > 0 ? lossSum / m.instances : Number.NaN };
+  return {
+    f1: m.f1,
+    iou: m.iou,
+    dice: m.dice,
+    images,
+    instances: m.instances,
+    loss: m.instances > 0 ? lossSum / m.instances : Number.NaN,
+  };
 }

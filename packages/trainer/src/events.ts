@@ -16,21 +16,69 @@ export interface TrainResult {
   readonly best: EvalResult | null;
   readonly history: readonly EpochRecord[];
   /** Paths written. */
-  readonly files: { readonly best: string; readonly last: string; readonly state: string; readonly log: string; readonly report: string; readonly curves: string };
+  readonly files: {
+    readonly best: string;
+    readonly last: string;
+    readonly state: string;
+    readonly log: string;
+    readonly report: string;
+    readonly curves: string;
+  };
 }
 
 export type TrainEvent =
   | { readonly type: 'info'; readonly message: string }
   | { readonly type: 'backend'; readonly backend: string; readonly ortKernels: boolean; readonly detail: string }
-  | { readonly type: 'dataset'; readonly format: string; readonly train: number; readonly val: number; readonly trainSubset: string; readonly valSubset: string; readonly skipped: number; readonly problems: readonly string[] }
-  | { readonly type: 'embed-progress'; readonly done: number; readonly total: number; readonly hits: number; readonly computed: number; readonly etaSeconds: number }
-  | { readonly type: 'embed-done'; readonly seconds: number; readonly computed: number; readonly hits: number; readonly total: number }
+  | {
+      readonly type: 'dataset';
+      readonly format: string;
+      readonly train: number;
+      readonly val: number;
+      readonly trainSubset: string;
+      readonly valSubset: string;
+      readonly skipped: number;
+      readonly problems: readonly string[];
+    }
+  | {
+      readonly type: 'embed-progress';
+      readonly done: number;
+      readonly total: number;
+      readonly hits: number;
+      readonly computed: number;
+      readonly etaSeconds: number;
+    }
+  | {
+      readonly type: 'embed-done';
+      readonly seconds: number;
+      readonly computed: number;
+      readonly hits: number;
+      readonly total: number;
+    }
   | { readonly type: 'targets-progress'; readonly done: number; readonly total: number }
-  | { readonly type: 'eval-progress'; readonly phase: 'zero-shot' | 'val'; readonly epoch: number; readonly done: number; readonly total: number }
-  | { readonly type: 'eval-done'; readonly phase: 'zero-shot' | 'val'; readonly epoch: number; readonly metrics: EvalResult; readonly seconds: number }
+  | {
+      readonly type: 'eval-progress';
+      readonly phase: 'zero-shot' | 'val';
+      readonly epoch: number;
+      readonly done: number;
+      readonly total: number;
+    }
+  | {
+      readonly type: 'eval-done';
+      readonly phase: 'zero-shot' | 'val';
+      readonly epoch: number;
+      readonly metrics: EvalResult;
+      readonly seconds: number;
+    }
   | { readonly type: 'resume'; readonly epochsDone: number }
   | { readonly type: 'epoch-start'; readonly epoch: number; readonly epochs: number; readonly steps: number }
-  | { readonly type: 'step'; readonly epoch: number; readonly step: number; readonly steps: number; readonly loss: number; readonly prompts: number }
+  | {
+      readonly type: 'step';
+      readonly epoch: number;
+      readonly step: number;
+      readonly steps: number;
+      readonly loss: number;
+      readonly prompts: number;
+    }
   | { readonly type: 'epoch-end'; readonly record: EpochRecord; readonly stop: boolean; readonly reason: string | null }
   | { readonly type: 'done'; readonly result: TrainResult };
 

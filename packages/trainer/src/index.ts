@@ -81,11 +81,28 @@ export {
 } from './checkpoints.js';
 export { type TrainEvent, type TrainEventHandler, type TrainResult } from './events.js';
 export { trainEpoch, stepsPerEpoch, type EpochTotals, type TrainEpochOptions } from './train-epoch.js';
-export { setupRuntime, openDataset, openModel, pickSubset, SubsetError, VAL_SUBSET_CANDIDATES, type RuntimeInfo, type ModelContext } from './setup.js';
+export {
+  setupRuntime,
+  openDataset,
+  openModel,
+  pickSubset,
+  SubsetError,
+  VAL_SUBSET_CANDIDATES,
+  type RuntimeInfo,
+  type ModelContext,
+} from './setup.js';
 export { runTraining, runFiles, RunDirectoryError, type RunTrainingOptions } from './trainer.js';
 export { curvesSvg, reportMarkdown, writeRunReport } from './report.js';
 export { RunLog, readRunLog } from './run-log.js';
-export { startTrainingWorker, runTrainingInWorker, trainWorkerPath, TrainWorkerError, type TrainingJob, type WorkerTrainingOptions, type WorkerMessage } from './worker.js';
+export {
+  startTrainingWorker,
+  runTrainingInWorker,
+  trainWorkerPath,
+  TrainWorkerError,
+  type TrainingJob,
+  type WorkerTrainingOptions,
+  type WorkerMessage,
+} from './worker.js';
 export { evaluateCheckpoint, type EvaluateCheckpointOptions, type CheckpointEvaluation } from './eval-run.js';
 export { resolveDemoCheckpoint, demoTrainConfig, type DemoCheckpoint, type DemoCheckpointOptions } from './demo.js';
 export { WorkerLoaderError } from './worker.js';

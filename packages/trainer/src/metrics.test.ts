@@ -44,6 +44,8 @@ describe('MetricAccumulator (micro-averaged pixel F1 / IoU / Dice)', () => {
     acc.reset();
     expect(acc.counts()).toEqual({ tp: 0, fp: 0, fn: 0, pixels: 0, instances: 0 });
     expect(() => acc.add([1, 2, 3], [1, 2], 'logits', 'dog.jpg#2')).toThrow(MetricInputError);
-    expect(() => acc.add([1, 2, 3], [1, 2], 'logits', 'dog.jpg#2')).toThrow(/dog\.jpg#2: prediction has 3 pixels, target 2/);
+    expect(() => acc.add([1, 2, 3], [1, 2], 'logits', 'dog.jpg#2')).toThrow(
+      /dog\.jpg#2: prediction has 3 pixels, target 2/,
+    );
   });
 });

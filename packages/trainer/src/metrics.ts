@@ -73,7 +73,9 @@ export class MetricAccumulator {
    */
   add(prediction: PixelArray, target: PixelArray, kind: PredictionKind = 'logits', label = 'instance'): void {
     if (prediction.length !== target.length) {
-      throw new MetricInputError(`MetricAccumulator.add(prediction, target): ${label}: prediction has ${prediction.length} pixels, target ${target.length}`);
+      throw new MetricInputError(
+        `MetricAccumulator.add(prediction, target): ${label}: prediction has ${prediction.length} pixels, target ${target.length}`,
+      );
     }
     const threshold = kind === 'probabilities' ? 0.5 : 0;
     let tp = 0;

@@ -24,7 +24,9 @@ function torchAdam(p0: number[], grads: number[][], lr: number, wd = 0, b1 = 0.9
       const g = (grad[i] as number) + wd * (p[i] as number);
       m[i] = (m[i] as number) + (1 - b1) * (g - (m[i] as number));
       v[i] = b2 * (v[i] as number) + (1 - b2) * g * g;
-      p[i] = (p[i] as number) - (lr / (1 - b1 ** t)) * (m[i] as number) / (Math.sqrt(v[i] as number) / Math.sqrt(1 - b2 ** t) + eps);
+      p[i] =
+        (p[i] as number) -
+        ((lr / (1 - b1 ** t)) * (m[i] as number)) / (Math.sqrt(v[i] as number) / Math.sqrt(1 - b2 ** t) + eps);
     }
     out.push([...p]);
   });
@@ -63,7 +65,9 @@ describe('Adam (torch.optim.Adam semantics)', () => {
       [0.981296786265348, -1.9833056241906861, 0.2300127268673268],
       [0.9768336007031183, -1.9792623166380274, 0.22002859900722888],
     ];
-    expect(torchAdam([1, -2, 0.25], GRADS, 0.01, 0.1)).toEqual(expected.map((r) => r.map((x) => expect.closeTo(x, 12))));
+    expect(torchAdam([1, -2, 0.25], GRADS, 0.01, 0.1)).toEqual(
+      expected.map((r) => r.map((x) => expect.closeTo(x, 12))),
+    );
     const w = tf.variable(tf.tensor1d([1, -2, 0.25]));
     const opt = new Adam({ w }, { lr: 0.01, weightDecay: 0.1 });
     run(opt, w, GRADS).forEach((row, k) => row.forEach((x, i) => expect(x).toBeCloseTo(expected[k]?.[i] as number, 6)));
@@ -98,8 +102,18 @@ describe('Adam (torch.optim.Adam semantics)', () => {
     // Round trip through JSON, as a checkpoint file would store it.
     const s = first.state();
     const json = JSON.stringify({ ...s, m: { w: Array.from(s.m.w ?? []) }, v: { w: Array.from(s.v.w ?? []) } });
-    const parsed = JSON.parse(json) as { step: number; steps: Record<string, number>; m: { w: number[] }; v: { w: number[] } };
-    const restored: AdamState = { step: parsed.step, steps: parsed.steps, m: { w: Float32Array.from(parsed.m.w) }, v: { w: Float32Array.from(parsed.v.w) } };
+    const parsed = JSON.parse(json) as {
+      step: number;
+      steps: Record<string, number>;
+      m: { w: number[] };
+      v: { w: number[] };
+    };
+    const restored: AdamState = {
+      step: parsed.step,
+      steps: parsed.steps,
+      m: { w: Float32Array.from(parsed.m.w) },
+      v: { w: Float32Array.from(parsed.v.w) },
+    };
     const w3 = tf.variable(tf.tensor1d(Array.from(w2.dataSync())));
     const second = new Adam({ w: w3 }, { lr: 0.05 });
     second.load(restored);

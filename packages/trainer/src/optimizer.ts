@@ -81,10 +81,14 @@ export class Adam {
       ['weightDecay', this.weightDecay, this.weightDecay >= 0],
     ];
     for (const [name, value, ok] of checks) {
-      if (!ok || !Number.isFinite(value)) throw new OptimizerError(`new Adam(params, options): options.${name} must be finite and in range (lr, eps, weightDecay >= 0; 0 <= beta < 1), got ${value}`);
+      if (!ok || !Number.isFinite(value))
+        throw new OptimizerError(
+          `new Adam(params, options): options.${name} must be finite and in range (lr, eps, weightDecay >= 0; 0 <= beta < 1), got ${value}`,
+        );
     }
     for (const [name, param] of Object.entries(params)) {
-      if (param.dtype !== 'float32') throw new OptimizerError(`new Adam(params): parameter '${name}' must be float32, got ${param.dtype}`);
+      if (param.dtype !== 'float32')
+        throw new OptimizerError(`new Adam(params): parameter '${name}' must be float32, got ${param.dtype}`);
       const zeros = (): tf.Variable => tf.tidy(() => tf.variable(tf.zerosLike(param), false, undefined, 'float32'));
       this.slots.set(name, { param, m: zeros(), v: zeros(), steps: 0 });
     }
@@ -108,9 +112,14 @@ export class Adam {
   step(grads: Readonly<Record<string, tf.Tensor>>): void {
     for (const [name, g] of Object.entries(grads)) {
       const slot = this.slots.get(name);
-      if (!slot) throw new OptimizerError(`Adam.step(grads): gradient for unknown parameter '${name}' (known: ${this.slots.size} parameters)`);
+      if (!slot)
+        throw new OptimizerError(
+          `Adam.step(grads): gradient for unknown parameter '${name}' (known: ${this.slots.size} parameters)`,
+        );
       if (!tf.util.arraysEqual(g.shape, slot.param.shape)) {
-        throw new OptimizerError(`Adam.step(grads): gradient of '${name}' has shape ${fmt(g.shape)}, the parameter ${fmt(slot.param.shape)}`);
+        throw new OptimizerError(
+          `Adam.step(grads): gradient of '${name}' has shape ${fmt(g.shape)}, the parameter ${fmt(slot.param.shape)}`,
+        );
       }
     }
     this.stepCount += 1;
@@ -162,9 +171,12 @@ export class Adam {
       const m = state.m[name];
       const v = state.v[name];
       const steps = state.steps[name];
-      if (!m || !v || steps === undefined) throw new OptimizerError(`Adam.load(state): state has no m/v/steps for parameter '${name}'`);
+      if (!m || !v || steps === undefined)
+        throw new OptimizerError(`Adam.load(state): state has no m/v/steps for parameter '${name}'`);
       if (m.length !== slot.param.size || v.length !== slot.param.size) {
-        throw new OptimizerError(`Adam.load(state): parameter '${name}' ${fmt(slot.param.shape)} has ${slot.param.size} elements, state m ${m.length} / v ${v.length}`);
+        throw new OptimizerError(
+          `Adam.load(state): parameter '${name}' ${fmt(slot.param.shape)} has ${slot.param.size} elements, state m ${m.length} / v ${v.length}`,
+        );
       }
     }
     for (const [name, slot] of this.slots) {

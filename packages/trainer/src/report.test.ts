@@ -5,14 +5,39 @@ import { curvesSvg, reportMarkdown } from './report.js';
 
 const val = (f1: number, loss: number) => ({ f1, iou: f1 / (2 - f1), dice: f1, images: 4, instances: 17, loss });
 const rec = (epoch: number, f1: number, best: boolean): EpochRecord => ({
-  epoch, trainLoss: 3 - epoch * 0.5, trainFocal: 0.1, trainDice: 0.9, trainIou: 0.05, steps: 3, prompts: 12, val: val(f1, 2.5 - epoch * 0.3), trainSeconds: 10 + epoch, valSeconds: 2, best,
+  epoch,
+  trainLoss: 3 - epoch * 0.5,
+  trainFocal: 0.1,
+  trainDice: 0.9,
+  trainIou: 0.05,
+  steps: 3,
+  prompts: 12,
+  val: val(f1, 2.5 - epoch * 0.3),
+  trainSeconds: 10 + epoch,
+  valSeconds: 2,
+  best,
 });
 
 const meta: RunStateMeta = {
-  version: 1, config: { ...defaultTrainConfig(), checkpoint: 'tiny_vit', out: '/runs/demo', data: { ...defaultTrainConfig().data, root: '/data' } },
-  epochsDone: 3, history: [rec(1, 0.5, true), rec(2, 0.75, true), rec(3, 0.7, false)], zeroShot: val(0.25, 3.1), bestEpoch: 2,
-  earlyStopping: { epochs: 3, best: null, bestEpoch: null, wait: 0, stoppedEpoch: null }, adamStep: 9, adamSteps: {}, finished: true,
-  stopReason: 'reached 3 epochs', baseCheckpoint: { path: '/c/mobile_sam.pt', sha256: 'f'.repeat(64) }, embeddingPass: { seconds: 12.34, computed: 10, hits: 0 }, backend: "tfjs backend 'wasm'",
+  version: 1,
+  config: {
+    ...defaultTrainConfig(),
+    checkpoint: 'tiny_vit',
+    out: '/runs/demo',
+    data: { ...defaultTrainConfig().data, root: '/data' },
+  },
+  epochsDone: 3,
+  history: [rec(1, 0.5, true), rec(2, 0.75, true), rec(3, 0.7, false)],
+  zeroShot: val(0.25, 3.1),
+  bestEpoch: 2,
+  earlyStopping: { epochs: 3, best: null, bestEpoch: null, wait: 0, stoppedEpoch: null },
+  adamStep: 9,
+  adamSteps: {},
+  finished: true,
+  stopReason: 'reached 3 epochs',
+  baseCheckpoint: { path: '/c/mobile_sam.pt', sha256: 'f'.repeat(64) },
+  embeddingPass: { seconds: 12.34, computed: 10, hits: 0 },
+  backend: "tfjs backend 'wasm'",
 };
 
 describe('run report', () => {
@@ -35,6 +60,8 @@ describe('run report', () => {
     expect(md).toContain('![training curves](curves.svg)');
     expect(md.split('\n').filter((l) => /^\| [123] \|/.test(l))).toHaveLength(3);
     expect(md).not.toContain('did not improve');
-    expect(reportMarkdown({ ...meta, zeroShot: val(0.8, 1) })).toContain('Fine-tuning did not improve on the zero-shot F1 (best epoch 2: 0.7500 vs 0.8000 before).');
+    expect(reportMarkdown({ ...meta, zeroShot: val(0.8, 1) })).toContain(
+      'Fine-tuning did not improve on the zero-shot F1 (best epoch 2: 0.7500 vs 0.8000 before).',
+    );
   });
 });

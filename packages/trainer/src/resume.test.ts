@@ -42,9 +42,18 @@ interface ChildRun {
 }
 
 /** Runs the child; `killWhen` (checked on every output line) SIGKILLs it. */
-function runChild(c: TrainConfig, resume: boolean, killWhen?: (e: Record<string, unknown>) => boolean): Promise<ChildRun> {
+function runChild(
+  c: TrainConfig,
+  resume: boolean,
+  killWhen?: (e: Record<string, unknown>) => boolean,
+): Promise<ChildRun> {
   const tsx = join(repoRoot(), 'node_modules', '.bin', 'tsx');
-  const args = ['--conditions=@samtune/source', join(import.meta.dirname, 'test-utils', 'train-child.ts'), JSON.stringify(c), ...(resume ? ['--resume'] : [])];
+  const args = [
+    '--conditions=@samtune/source',
+    join(import.meta.dirname, 'test-utils', 'train-child.ts'),
+    JSON.stringify(c),
+    ...(resume ? ['--resume'] : []),
+  ];
   return new Promise((resolvePromise, reject) => {
     const child = spawn(tsx, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     const lines: Record<string, unknown>[] = [];
@@ -92,13 +101,16 @@ describe('kill -9 during an epoch, then --resume', () => {
     const resumed = await runChild(config(killedOut), true);
     expect(resumed.code).toBe(0);
     expect(resumed.lines.find((e) => e.type === 'resume')).toMatchObject({ epochsDone: 1 });
-    expect(resumed.lines.filter((e) => e.type === 'epoch-end').map((e) => (e.record as { epoch: number }).epoch)).toEqual([2]);
+    expect(
+      resumed.lines.filter((e) => e.type === 'epoch-end').map((e) => (e.record as { epoch: number }).epoch),
+    ).toEqual([2]);
     expect(resumed.lines.at(-1)).toMatchObject({ type: 'child-done', epochs: 2 });
     assertFilesParse(killedOut);
     const state = loadRunState(join(killedOut, 'state.safetensors')).meta;
     expect(state.finished).toBe(true);
     expect(state.history.map((h) => h.epoch)).toEqual([1, 2]);
-    for (const f of ['report.md', 'curves.svg', 'metrics.json', 'train.jsonl']) expect(existsSync(join(killedOut, f)), f).toBe(true);
+    for (const f of ['report.md', 'curves.svg', 'metrics.json', 'train.jsonl'])
+      expect(existsSync(join(killedOut, f)), f).toBe(true);
     expect(readRunLog(join(killedOut, 'train.jsonl')).some((e) => e.type === 'resume')).toBe(true);
 
     // The same config without interruption: identical decoder weights and validation metrics.
@@ -119,11 +131,14 @@ describe('kill -9 during an epoch, then --resume', () => {
         maxChange = Math.max(maxChange, Math.abs(Number(t.data[i]) - Number(w0?.data[i])));
       }
     }
-    console.log(`resumed vs uninterrupted run: max |Δ decoder weight| = ${maxDiff.toExponential(3)}, training changed weights by up to ${maxChange.toExponential(3)}`);
+    console.log(
+      `resumed vs uninterrupted run: max |Δ decoder weight| = ${maxDiff.toExponential(3)}, training changed weights by up to ${maxChange.toExponential(3)}`,
+    );
     expect(maxChange).toBeGreaterThan(1e-4);
     expect(maxDiff).toBeLessThanOrEqual(0.05 * maxChange);
     const cleanState = loadRunState(join(cleanOut, 'state.safetensors')).meta;
     const f1 = (h: readonly { val: { f1: number } }[]): number[] => h.map((r) => r.val.f1);
-    for (const [i, v] of f1(cleanState.history).entries()) expect(Math.abs((f1(state.history)[i] as number) - v)).toBeLessThanOrEqual(0.01);
+    for (const [i, v] of f1(cleanState.history).entries())
+      expect(Math.abs((f1(state.history)[i] as number) - v)).toBeLessThanOrEqual(0.01);
   }, 600_000);
 });

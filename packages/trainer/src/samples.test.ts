@@ -1,7 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { createMask, ResizeGeometry } from '@samtune/transforms';
 import type { BinaryMask } from '@samtune/transforms';
-import { buildPrompts, chunks, computeImageTargets, derivedRng, shuffled, TargetStore, toDecoderBatch, type TrainItem } from './samples.js';
+import {
+  buildPrompts,
+  chunks,
+  computeImageTargets,
+  derivedRng,
+  shuffled,
+  TargetStore,
+  toDecoderBatch,
+  type TrainItem,
+} from './samples.js';
 
 /** A W x H mask with the rectangle [x0..x1] x [y0..y1] (inclusive) set. */
 function rect(w: number, h: number, x0: number, y0: number, x1: number, y1: number): BinaryMask {
@@ -11,7 +20,10 @@ function rect(w: number, h: number, x0: number, y0: number, x1: number, y1: numb
 }
 
 const item: TrainItem = {
-  id: 'img', imagePath: '/nowhere/img.png', width: 512, height: 384,
+  id: 'img',
+  imagePath: '/nowhere/img.png',
+  width: 512,
+  height: 384,
   instances: [
     { id: 'a', mask: () => rect(512, 384, 100, 40, 163, 103) },
     { id: 'b', mask: () => rect(512, 384, 0, 0, 511, 127) },
@@ -27,7 +39,11 @@ describe('training samples', () => {
     expect(t.skippedCrowd).toBe(1);
     expect(t.skippedEmpty).toBe(1);
     expect(t.targets.map((x) => x.instanceId)).toEqual(['a', 'b', 'c']);
-    expect(t.targets.map((x) => x.box)).toEqual([[100, 40, 163, 103], [0, 0, 511, 127], [300, 200, 301, 201]]);
+    expect(t.targets.map((x) => x.box)).toEqual([
+      [100, 40, 163, 103],
+      [0, 0, 511, 127],
+      [300, 200, 301, 201],
+    ]);
     // 512x384 → 1024x768 (x2), low-res = /4 of that: rectangle 'a' covers x 200..327 → 50..81, y 80..207 → 20..51: 32x32 pixels.
     const sum = (a: Uint8Array): number => a.reduce((s, v) => s + v, 0);
     expect(sum(t.targets[0]?.lowRes as Uint8Array)).toBe(32 * 32);

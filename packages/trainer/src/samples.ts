@@ -13,7 +13,16 @@
  *   the box alone.
  * Crowd regions (`iscrowd`) and instances with an empty mask are skipped (and counted).
  */
-import { createRng, interiorPoint, jitterBox, maskBox, maskToLowRes, ResizeGeometry, samplePositivePoints, selectPrompt } from '@samtune/transforms';
+import {
+  createRng,
+  interiorPoint,
+  jitterBox,
+  maskBox,
+  maskToLowRes,
+  ResizeGeometry,
+  samplePositivePoints,
+  selectPrompt,
+} from '@samtune/transforms';
 import type { BinaryMask, Point, Rng } from '@samtune/transforms';
 import type { PromptModeOption } from './config.js';
 import type { DecoderPromptBatch } from './train-step.js';
@@ -100,7 +109,9 @@ export async function computeImageTargets(item: TrainItem, seed: number, withPoi
     }
     const mask = await inst.mask();
     if (mask.width !== item.width || mask.height !== item.height) {
-      throw new SampleError(`computeImageTargets(${item.imagePath}): instance '${inst.id}' mask is (H,W)=(${mask.height},${mask.width}), the image (${item.height},${item.width})`);
+      throw new SampleError(
+        `computeImageTargets(${item.imagePath}): instance '${inst.id}' mask is (H,W)=(${mask.height},${mask.width}), the image (${item.height},${item.width})`,
+      );
     }
     if (!mask.data.some((v) => v !== 0)) {
       skippedEmpty++;
@@ -112,7 +123,12 @@ export async function computeImageTargets(item: TrainItem, seed: number, withPoi
     targets.push({
       instanceId: inst.id,
       box: maskBox(mask),
-      ...(withPoints ? { interior: interiorPoint(mask), pointPool: samplePositivePoints(mask, POINT_POOL_SIZE, derivedRng(seed, 'pool', item.id, inst.id)) } : {}),
+      ...(withPoints
+        ? {
+            interior: interiorPoint(mask),
+            pointPool: samplePositivePoints(mask, POINT_POOL_SIZE, derivedRng(seed, 'pool', item.id, inst.id)),
+          }
+        : {}),
       lowRes: low,
     });
   }
@@ -169,15 +185,32 @@ export interface PromptSpec {
  * dataset order when `rng` is undefined) and builds their prompts. Without `rng`, prompts are
  * deterministic: the tight box, or the interior point.
  */
-export function buildPrompts(item: TrainItem, targets: readonly InstanceTarget[], options: SampleOptions, cap: number, rng?: Rng): PromptSpec[] {
+export function buildPrompts(
+  item: TrainItem,
+  targets: readonly InstanceTarget[],
+  options: SampleOptions,
+  cap: number,
+  rng?: Rng,
+): PromptSpec[] {
   const chosen = rng ? shuffled(targets, rng) : [...targets];
   const picked = cap > 0 ? chosen.slice(0, cap) : chosen;
   return picked.map((target) => {
-    const sel = selectPrompt({ box: target.box, ...(target.interior ? { points: [target.interior] } : {}) }, options.mode === 'point' ? 'points' : options.mode);
+    const sel = selectPrompt(
+      { box: target.box, ...(target.interior ? { points: [target.interior] } : {}) },
+      options.mode === 'point' ? 'points' : options.mode,
+    );
     if (sel.kind === 'box') {
       const jitter = rng && (options.jitterFraction > 0 || options.jitterPixels > 0);
       const box = jitter
-        ? jitterBox(target.box, { rng, ...(options.jitterFraction > 0 ? { fraction: options.jitterFraction } : {}), ...(options.jitterPixels > 0 ? { maxPixels: options.jitterPixels } : {}) }, item)
+        ? jitterBox(
+            target.box,
+            {
+              rng,
+              ...(options.jitterFraction > 0 ? { fraction: options.jitterFraction } : {}),
+              ...(options.jitterPixels > 0 ? { maxPixels: options.jitterPixels } : {}),
+            },
+            item,
+          )
         : target.box;
       return { target, box };
     }
@@ -191,7 +224,10 @@ export function buildPrompts(item: TrainItem, targets: readonly InstanceTarget[]
 }
 
 /** A chunk of prompts as decoder inputs (1024 frame) and `[B*256*256]` targets. */
-export function toDecoderBatch(prompts: readonly PromptSpec[], geometry: ResizeGeometry): { batch: DecoderPromptBatch; targets: Float32Array } {
+export function toDecoderBatch(
+  prompts: readonly PromptSpec[],
+  geometry: ResizeGeometry,
+): { batch: DecoderPromptBatch; targets: Float32Array } {
   const b = prompts.length;
   const targets = new Float32Array(b * 256 * 256);
   prompts.forEach((p, i) => targets.set(p.target.lowRes, i * 256 * 256));
@@ -209,7 +245,8 @@ export function toDecoderBatch(prompts: readonly PromptSpec[], geometry: ResizeG
   const coords = new Float32Array(b * n * 2);
   const labels = new Float32Array(b * n).fill(1);
   prompts.forEach((p, i) => {
-    if (p.points?.length !== n) throw new SampleError(`toDecoderBatch(prompts): prompt ${i} has ${p.points?.length ?? 0} points, the chunk ${n}`);
+    if (p.points?.length !== n)
+      throw new SampleError(`toDecoderBatch(prompts): prompt ${i} has ${p.points?.length ?? 0} points, the chunk ${n}`);
     p.points.forEach((pt, j) => coords.set(geometry.pointToModel(pt), (i * n + j) * 2));
   });
   return { batch: { size: b, coords, labels, numPoints: n }, targets };

@@ -5,7 +5,13 @@
  */
 import { loadDataset } from '@samtune/datasets';
 import type { Dataset } from '@samtune/datasets';
-import { ImageEncoderSession, initBackend, installOrtKernels, loadSamCheckpoint, SamPredictor } from '@samtune/sam-model';
+import {
+  ImageEncoderSession,
+  initBackend,
+  installOrtKernels,
+  loadSamCheckpoint,
+  SamPredictor,
+} from '@samtune/sam-model';
 import type { LoadedSamCheckpoint, OrtKernelsHandle } from '@samtune/sam-model';
 import { EmbeddingCache, imageEncoderKey } from './embedding-cache.js';
 import type { TrainEventHandler } from './events.js';
@@ -41,7 +47,9 @@ export async function setupRuntime(backend: string, ortKernels: boolean): Promis
   if (info.name === 'wasm' && ortKernels) {
     ortHandle ??= installOrtKernels();
     installed = ortHandle.installed;
-    detail += installed ? ' with onnxruntime-node BatchMatMul/Sum/Tile kernels' : ` (onnxruntime kernels not installed: ${ortHandle.reason ?? 'unknown'})`;
+    detail += installed
+      ? ' with onnxruntime-node BatchMatMul/Sum/Tile kernels'
+      : ` (onnxruntime kernels not installed: ${ortHandle.reason ?? 'unknown'})`;
   } else if (info.name === 'wasm') {
     detail += ' with its stock kernels (onnxruntime kernels disabled)';
   }
@@ -58,14 +66,22 @@ export async function setupRuntime(backend: string, ortKernels: boolean): Promis
 }
 
 /** A subset by name; `auto` tries `candidates`. */
-export function pickSubset(dataset: Dataset, name: string, candidates: readonly string[] = VAL_SUBSET_CANDIDATES): { name: string; items: readonly TrainItem[] } {
+export function pickSubset(
+  dataset: Dataset,
+  name: string,
+  candidates: readonly string[] = VAL_SUBSET_CANDIDATES,
+): { name: string; items: readonly TrainItem[] } {
   const names = name === 'auto' ? candidates : [name];
   for (const n of names) {
     const items = dataset.subsets[n];
     if (items && items.length > 0) return { name: n, items };
   }
   throw new SubsetError(
-    `pickSubset(${dataset.root}, '${name}'): no non-empty subset ${name === 'auto' ? `among ${candidates.join(', ')}` : `'${name}'`}; the dataset has ${Object.entries(dataset.subsets).map(([k, v]) => `${k} (${v.length})`).join(', ') || 'no subsets'}`,
+    `pickSubset(${dataset.root}, '${name}'): no non-empty subset ${name === 'auto' ? `among ${candidates.join(', ')}` : `'${name}'`}; the dataset has ${
+      Object.entries(dataset.subsets)
+        .map(([k, v]) => `${k} (${v.length})`)
+        .join(', ') || 'no subsets'
+    }`,
   );
 }
 
@@ -83,10 +99,17 @@ export interface ModelContext {
 }
 
 /** Loads the checkpoint, builds the predictor and the cache (encoder session built lazily). */
-export async function openModel(checkpointNameOrPath: string, cacheDir: string, onEvent?: TrainEventHandler): Promise<ModelContext> {
+export async function openModel(
+  checkpointNameOrPath: string,
+  cacheDir: string,
+  onEvent?: TrainEventHandler,
+): Promise<ModelContext> {
   const checkpoint = await loadSamCheckpoint(checkpointNameOrPath);
   const { config, weights } = checkpoint;
-  onEvent?.({ type: 'info', message: `checkpoint ${checkpoint.path} (${config.name}, sha256 ${checkpoint.sha256.slice(0, 12)}…)` });
+  onEvent?.({
+    type: 'info',
+    message: `checkpoint ${checkpoint.path} (${config.name}, sha256 ${checkpoint.sha256.slice(0, 12)}…)`,
+  });
   const predictor = new SamPredictor({ config, weights });
   const cache = new EmbeddingCache({
     dir: cacheDir,

@@ -12,7 +12,16 @@ import type { TrainConfig } from './config.js';
 import type { EmbeddingCache } from './embedding-cache.js';
 import type { TrainEventHandler } from './events.js';
 import type { Adam } from './optimizer.js';
-import { buildPrompts, chunks, derivedRng, shuffled, toDecoderBatch, type PromptSpec, type TargetStore, type TrainItem } from './samples.js';
+import {
+  buildPrompts,
+  chunks,
+  derivedRng,
+  shuffled,
+  toDecoderBatch,
+  type PromptSpec,
+  type TargetStore,
+  type TrainItem,
+} from './samples.js';
 import { GradientAccumulator, microBatchGradients } from './train-step.js';
 
 export interface EpochTotals {

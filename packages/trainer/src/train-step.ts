@@ -57,12 +57,15 @@ function check(batch: DecoderPromptBatch, targets: tf.Tensor): void {
   const b = batch.size;
   const n = batch.numPoints;
   const bad = (what: string, want: number, got: number | undefined): never => {
-    throw new TrainStepError(`decoderLoss(batch): ${what} must have ${want} values for ${b} prompts, got ${got ?? 'none'}`);
+    throw new TrainStepError(
+      `decoderLoss(batch): ${what} must have ${want} values for ${b} prompts, got ${got ?? 'none'}`,
+    );
   };
   if (batch.boxes && batch.boxes.length !== b * 4) bad('boxes [B,4]', b * 4, batch.boxes.length);
   if (n > 0 && batch.coords?.length !== b * n * 2) bad(`coords [B,${n},2]`, b * n * 2, batch.coords?.length);
   if (n > 0 && batch.labels?.length !== b * n) bad(`labels [B,${n}]`, b * n, batch.labels?.length);
-  if (!batch.boxes && n === 0) throw new TrainStepError('decoderLoss(batch): a prompt batch needs boxes or points, got neither');
+  if (!batch.boxes && n === 0)
+    throw new TrainStepError('decoderLoss(batch): a prompt batch needs boxes or points, got neither');
   const ts = targets.shape;
   if (ts.length !== 4 || ts[0] !== b || ts[1] !== 1) {
     throw new TrainStepError(`decoderLoss(targets): expected [${b},1,256,256], got [${ts.join(',')}]`);
@@ -74,7 +77,13 @@ function check(batch: DecoderPromptBatch, targets: tf.Tensor): void {
  * @param embedding `[1,256,64,64]` image embedding of the image the prompts belong to
  * @param targets `[B,1,256,256]` 0/1 low-res targets
  */
-export function decoderLoss(predictor: SamPredictor, embedding: tf.Tensor, batch: DecoderPromptBatch, targets: tf.Tensor, lossConfig: SamLossConfig = {}): DecoderLossResult {
+export function decoderLoss(
+  predictor: SamPredictor,
+  embedding: tf.Tensor,
+  batch: DecoderPromptBatch,
+  targets: tf.Tensor,
+  lossConfig: SamLossConfig = {},
+): DecoderLossResult {
   check(batch, targets);
   const b = batch.size;
   const n = batch.numPoints;
@@ -83,7 +92,12 @@ export function decoderLoss(predictor: SamPredictor, embedding: tf.Tensor, batch
     embedding,
     {
       ...(batch.boxes ? { boxes: tf.tensor(batch.boxes, [b, 4]) } : {}),
-      ...(n > 0 ? { coords: tf.tensor(batch.coords as Float32Array, [b, n, 2]), labels: tf.tensor(batch.labels as Float32Array, [b, n]) } : {}),
+      ...(n > 0
+        ? {
+            coords: tf.tensor(batch.coords as Float32Array, [b, n, 2]),
+            labels: tf.tensor(batch.labels as Float32Array, [b, n]),
+          }
+        : {}),
     },
     multimask,
   );
@@ -95,7 +109,13 @@ export function decoderLoss(predictor: SamPredictor, embedding: tf.Tensor, batch
   const m = masks.shape[1] as number;
   const tiled = tf.tile(targets, [1, m, 1, 1]);
   const w = resolveLossWeights(lossConfig);
-  const focal = tf.reshape(focalLossPerMask(masks, tiled, { ...(lossConfig.focalAlpha !== undefined ? { alpha: lossConfig.focalAlpha } : {}), ...(lossConfig.focalGamma !== undefined ? { gamma: lossConfig.focalGamma } : {}) }), [b, m]);
+  const focal = tf.reshape(
+    focalLossPerMask(masks, tiled, {
+      ...(lossConfig.focalAlpha !== undefined ? { alpha: lossConfig.focalAlpha } : {}),
+      ...(lossConfig.focalGamma !== undefined ? { gamma: lossConfig.focalGamma } : {}),
+    }),
+    [b, m],
+  );
   const dice = tf.reshape(diceLossPerMask(masks, tiled, lossConfig.diceSmooth), [b, m]);
   const iouMse = tf.reshape(iouMseLossPerMask(masks, tiled, iou), [b, m]);
   const total = tf.addN([tf.mul(focal, w.focal), tf.mul(dice, w.dice), tf.mul(iouMse, w.iou)]);
@@ -137,7 +157,12 @@ export function microBatchGradients(
   let parts: LossParts = { loss: Number.NaN, focal: Number.NaN, dice: Number.NaN, iou: Number.NaN };
   const { value, grads } = tf.variableGrads(() => {
     const r = decoderLoss(predictor, embedding, batch, targets, lossConfig);
-    const [loss, focal, dice, iou] = [r.loss, r.focal, r.dice, r.iou].map((s) => s.dataSync()[0] as number) as [number, number, number, number];
+    const [loss, focal, dice, iou] = [r.loss, r.focal, r.dice, r.iou].map((s) => s.dataSync()[0] as number) as [
+      number,
+      number,
+      number,
+      number,
+    ];
     parts = { loss, focal, dice, iou };
     return (scale === 1 ? r.loss : tf.mul(r.loss, scale)) as tf.Scalar;
   }, [...vars.values()]);
@@ -145,7 +170,10 @@ export function microBatchGradients(
   const out = new Map<string, tf.Tensor>();
   for (const [name, g] of Object.entries(grads)) {
     const key = keyOf.get(name);
-    if (key === undefined) throw new TrainStepError(`microBatchGradients(): gradient for variable '${name}' that is not a mask-decoder variable`);
+    if (key === undefined)
+      throw new TrainStepError(
+        `microBatchGradients(): gradient for variable '${name}' that is not a mask-decoder variable`,
+      );
     out.set(key, g);
   }
   return { grads: out, parts };

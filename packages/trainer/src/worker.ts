@@ -23,7 +23,11 @@ export type WorkerMessage =
 /** An error thrown inside the worker, re-created on the caller's side with the original name. */
 export class TrainWorkerError extends Error {
   override readonly name: string;
-  constructor(name: string, message: string, readonly workerStack: string) {
+  constructor(
+    name: string,
+    message: string,
+    readonly workerStack: string,
+  ) {
     super(message);
     this.name = name;
   }
@@ -58,7 +62,10 @@ function spawn(entry: string, workerData: unknown): Worker {
   if (!entry.endsWith('.ts')) return new Worker(entry, { workerData });
   const argv = process.execArgv;
   const loader = argv.find((a, k) => argv[k - 1] === '--import' && /[\\/]tsx[\\/]/.test(a));
-  if (!loader) throw new WorkerLoaderError(`startTrainingWorker(): the worker entry ${entry} is TypeScript and this process was not started by tsx (execArgv ${JSON.stringify(argv)}); build the package or use runTraining`);
+  if (!loader)
+    throw new WorkerLoaderError(
+      `startTrainingWorker(): the worker entry ${entry} is TypeScript and this process was not started by tsx (execArgv ${JSON.stringify(argv)}); build the package or use runTraining`,
+    );
   const api = new URL('./esm/api/index.mjs', loader.startsWith('file:') ? loader : pathToFileURL(loader)).href;
   const code = `(async () => { const { register } = await import(${JSON.stringify(api)}); register(); await import(${JSON.stringify(pathToFileURL(entry).href)}); })().catch((e) => { throw e; });`;
   return new Worker(code, { eval: true, workerData });
@@ -86,7 +93,14 @@ export function startTrainingWorker(config: TrainConfig, options: WorkerTraining
       reject(e);
     });
     worker.on('exit', (code) => {
-      if (!settled) reject(new TrainWorkerError('TrainWorkerExit', `startTrainingWorker(): the training worker exited with code ${code} before finishing`, ''));
+      if (!settled)
+        reject(
+          new TrainWorkerError(
+            'TrainWorkerExit',
+            `startTrainingWorker(): the training worker exited with code ${code} before finishing`,
+            '',
+          ),
+        );
     });
   });
   return {

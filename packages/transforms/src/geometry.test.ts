@@ -29,7 +29,8 @@ function shapes(H: number, W: number): BinaryMask {
   for (let y = 0; y < H; y++) {
     for (let x = 0; x < W; x++) {
       const e = ((x + 0.5 - cx) / rx) ** 2 + ((y + 0.5 - cy) / ry) ** 2 <= 1;
-      const r = x >= Math.floor(W * 0.7) && x < Math.ceil(W * 0.9) && y >= Math.floor(H * 0.1) && y < Math.ceil(H * 0.3);
+      const r =
+        x >= Math.floor(W * 0.7) && x < Math.ceil(W * 0.9) && y >= Math.floor(H * 0.1) && y < Math.ceil(H * 0.3);
       if (e || r) m.data[y * W + x] = 1;
     }
   }
@@ -78,7 +79,8 @@ describe('ResizeGeometry', () => {
     const manifest = JSON.parse(readFileSync(referencePath('manifest.json'), 'utf8')) as {
       images: Record<string, { original_size: [number, number]; input_size: [number, number] }>;
     };
-    for (const im of Object.values(manifest.images)) expect(new ResizeGeometry(im.original_size).inputSize).toEqual(im.input_size);
+    for (const im of Object.values(manifest.images))
+      expect(new ResizeGeometry(im.original_size).inputSize).toEqual(im.input_size);
   });
 
   for (const [H, W] of SIZES) {
@@ -107,7 +109,8 @@ describe('ResizeGeometry', () => {
       const model = g.maskToModel(mask);
       expect([model.width, model.height]).toEqual([1024, 1024]);
       let padOnes = 0;
-      for (let i = 0; i < model.data.length; i++) if (i % 1024 >= g.inputSize[1] || i >= g.inputSize[0] * 1024) padOnes += model.data[i] as number;
+      for (let i = 0; i < model.data.length; i++)
+        if (i % 1024 >= g.inputSize[1] || i >= g.inputSize[0] * 1024) padOnes += model.data[i] as number;
       expect(padOnes).toBe(0);
       const restored = g.maskFromModel(model);
       expect([restored.width, restored.height]).toEqual([W, H]);
@@ -133,7 +136,9 @@ describe('ResizeGeometry', () => {
     expect([...g.maskFromModel(model).data]).toEqual([...mask.data]);
     const [h, w] = g.inputSize;
     expect([...g.maskFromModel(crop(model, w, h)).data]).toEqual([...mask.data]);
-    expect(() => g.maskFromModel(createMask(10, 10))).toThrow(/maskFromModel\(mask\): expected \(H,W\)=\(1024,1024\) or the input size \(614,1024\), got \(10,10\)/);
+    expect(() => g.maskFromModel(createMask(10, 10))).toThrow(
+      /maskFromModel\(mask\): expected \(H,W\)=\(1024,1024\) or the input size \(614,1024\), got \(10,10\)/,
+    );
     expect(() => g.maskToModel(createMask(3, 5))).toThrow(/expected the original size \(H,W\)=\(3,5\), got \(5,3\)/);
     expect(() => g.pointsToModel([1, 2, 3])).toThrow(/odd length 3/);
   });

@@ -12,7 +12,15 @@
  * the reference training-step fixture used for `boxes_1024`; it differs by < 0.5 model pixel).
  * Masks are resampled on pixel centres (pixel `i` covers `[i, i+1)`).
  */
-import { assertMask, cropPadPlane, resizeMask, MaskShapeError, type BinaryMask, type ImageSize, type MaskResizeMethod } from './mask.js';
+import {
+  assertMask,
+  cropPadPlane,
+  resizeMask,
+  MaskShapeError,
+  type BinaryMask,
+  type ImageSize,
+  type MaskResizeMethod,
+} from './mask.js';
 import { getPreprocessShape, SAM_IMAGE_SIZE } from './resize.js';
 
 /** A point `[x, y]` in pixel units. */
@@ -61,7 +69,11 @@ export class ResizeGeometry {
   readonly scaleY: number;
 
   /** @param originalSize `(H,W)` of the original image. */
-  constructor(originalSize: readonly [number, number], targetLength = SAM_IMAGE_SIZE, options: ResizeGeometryOptions = {}) {
+  constructor(
+    originalSize: readonly [number, number],
+    targetLength = SAM_IMAGE_SIZE,
+    options: ResizeGeometryOptions = {},
+  ) {
     const [H, W] = originalSize;
     this.inputSize = getPreprocessShape(H, W, targetLength);
     this.originalSize = [H, W];
@@ -127,13 +139,15 @@ export class ResizeGeometry {
 
   /** Flat XYXY boxes `[N,4]` ORIGINAL → MODEL, float32. */
   boxesToModel(boxes: ArrayLike<number>): Float32Array {
-    if (boxes.length % 4 !== 0) throw new CoordsShapeError(`boxesToModel(boxes): expected a flat [N,4] XYXY array, got length ${boxes.length}`);
+    if (boxes.length % 4 !== 0)
+      throw new CoordsShapeError(`boxesToModel(boxes): expected a flat [N,4] XYXY array, got length ${boxes.length}`);
     return this.pointsToModel(boxes);
   }
 
   /** Flat XYXY boxes `[N,4]` MODEL → ORIGINAL, float32. */
   boxesFromModel(boxes: ArrayLike<number>): Float32Array {
-    if (boxes.length % 4 !== 0) throw new CoordsShapeError(`boxesFromModel(boxes): expected a flat [N,4] XYXY array, got length ${boxes.length}`);
+    if (boxes.length % 4 !== 0)
+      throw new CoordsShapeError(`boxesFromModel(boxes): expected a flat [N,4] XYXY array, got length ${boxes.length}`);
     return this.pointsFromModel(boxes);
   }
 
@@ -147,7 +161,9 @@ export class ResizeGeometry {
     const t = this.targetLength;
     assertMask('maskToModel', 'mask', mask);
     if (mask.width !== W || mask.height !== H) {
-      throw new MaskShapeError(`maskToModel(mask): expected the original size (H,W)=(${H},${W}), got (${mask.height},${mask.width})`);
+      throw new MaskShapeError(
+        `maskToModel(mask): expected the original size (H,W)=(${H},${W}), got (${mask.height},${mask.width})`,
+      );
     }
     const resized = resizeMask(mask, w, h, method);
     return { width: t, height: t, data: cropPadPlane(resized.data, w, h, t, t) };
@@ -165,14 +181,17 @@ export class ResizeGeometry {
     const square = mask.width === t && mask.height === t;
     const input = mask.width === w && mask.height === h;
     if (!square && !input) {
-      throw new MaskShapeError(`maskFromModel(mask): expected (H,W)=(${t},${t}) or the input size (${h},${w}), got (${mask.height},${mask.width})`);
+      throw new MaskShapeError(
+        `maskFromModel(mask): expected (H,W)=(${t},${t}) or the input size (${h},${w}), got (${mask.height},${mask.width})`,
+      );
     }
     const cropped = square ? { width: w, height: h, data: cropPadPlane(mask.data, t, t, w, h) } : mask;
     return resizeMask(cropped, W, H, method);
   }
 
   private scalePairs(fn: string, coords: ArrayLike<number>, inverse: boolean): Float32Array {
-    if (coords.length % 2 !== 0) throw new CoordsShapeError(`${fn}(coords): expected flat XY pairs [N,2], got odd length ${coords.length}`);
+    if (coords.length % 2 !== 0)
+      throw new CoordsShapeError(`${fn}(coords): expected flat XY pairs [N,2], got odd length ${coords.length}`);
     const out = new Float32Array(coords.length);
     for (let i = 0; i < coords.length; i += 2) {
       const x = coords[i] as number;

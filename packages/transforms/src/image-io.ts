@@ -91,7 +91,11 @@ export async function readImage(path: string): Promise<RgbImage> {
       `expected 3-channel 8-bit output of ${info.width}x${info.height}x3 bytes, got ${info.channels} channels and ${data.length} bytes`,
     );
   }
-  return { width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
+  return {
+    width: info.width,
+    height: info.height,
+    data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+  };
 }
 
 /**

@@ -16,7 +16,9 @@ describe('writeMaskPng / writeOverlayPng', () => {
     await writeMaskPng(file, mask);
     const back = await readImage(file);
     expect([back.width, back.height]).toEqual([4, 3]);
-    expect(Array.from({ length: 12 }, (_, i) => back.data[i * 3])).toEqual([0, 255, 255, 0, 0, 255, 0, 0, 0, 0, 0, 255]);
+    expect(Array.from({ length: 12 }, (_, i) => back.data[i * 3])).toEqual([
+      0, 255, 255, 0, 0, 255, 0, 0, 0, 0, 0, 255,
+    ]);
   });
 
   it('blends the first mask colour at 50% and draws a white box outline', async () => {

@@ -27,7 +27,9 @@ export async function writeMaskPng(path: string, mask: BinaryMask): Promise<void
   const gray = new Uint8Array(mask.data.length);
   for (let i = 0; i < gray.length; i++) gray[i] = mask.data[i] ? 255 : 0;
   mkdirSync(dirname(path), { recursive: true });
-  await sharp(gray, { raw: { width: mask.width, height: mask.height, channels: 1 } }).png().toFile(path);
+  await sharp(gray, { raw: { width: mask.width, height: mask.height, channels: 1 } })
+    .png()
+    .toFile(path);
 }
 
 /** What to draw on an overlay besides the masks: prompts in ORIGINAL image pixels. */
@@ -38,7 +40,14 @@ export interface OverlayPrompts {
   readonly points?: readonly { readonly x: number; readonly y: number; readonly label: number }[];
 }
 
-function setPixel(rgb: Uint8Array, w: number, h: number, x: number, y: number, c: readonly [number, number, number]): void {
+function setPixel(
+  rgb: Uint8Array,
+  w: number,
+  h: number,
+  x: number,
+  y: number,
+  c: readonly [number, number, number],
+): void {
   if (x < 0 || y < 0 || x >= w || y >= h) return;
   const o = (y * w + x) * 3;
   rgb[o] = c[0];
@@ -50,18 +59,26 @@ function setPixel(rgb: Uint8Array, w: number, h: number, x: number, y: number, c
  * Blends each mask over `img` (alpha 0.5, colour per mask), outlines prompt boxes and marks points,
  * and writes a PNG.
  */
-export async function writeOverlayPng(path: string, img: RgbImage, masks: readonly BinaryMask[], prompts: OverlayPrompts = {}): Promise<void> {
+export async function writeOverlayPng(
+  path: string,
+  img: RgbImage,
+  masks: readonly BinaryMask[],
+  prompts: OverlayPrompts = {},
+): Promise<void> {
   const { width: w, height: h } = img;
   const rgb = Uint8Array.from(img.data);
   masks.forEach((m, k) => {
     assertMask('writeOverlayPng', `masks[${k}]`, m);
     if (m.width !== w || m.height !== h) {
-      throw new MaskShapeError(`writeOverlayPng(masks[${k}]): mask (H,W)=(${m.height},${m.width}) differs from the image (${h},${w})`);
+      throw new MaskShapeError(
+        `writeOverlayPng(masks[${k}]): mask (H,W)=(${m.height},${m.width}) differs from the image (${h},${w})`,
+      );
     }
     const c = OVERLAY_COLORS[k % OVERLAY_COLORS.length] as readonly [number, number, number];
     for (let i = 0; i < m.data.length; i++) {
       if (!m.data[i]) continue;
-      for (let ch = 0; ch < 3; ch++) rgb[i * 3 + ch] = Math.round(0.5 * (rgb[i * 3 + ch] as number) + 0.5 * (c[ch] as number));
+      for (let ch = 0; ch < 3; ch++)
+        rgb[i * 3 + ch] = Math.round(0.5 * (rgb[i * 3 + ch] as number) + 0.5 * (c[ch] as number));
     }
   });
   const thick = Math.max(1, Math.round(Math.max(w, h) / 400));
@@ -82,9 +99,12 @@ export async function writeOverlayPng(path: string, img: RgbImage, masks: readon
   for (const p of prompts.points ?? []) {
     const c: readonly [number, number, number] = p.label === 1 ? [0, 255, 0] : [255, 0, 0];
     for (let dy = -r; dy <= r; dy++) {
-      for (let dx = -r; dx <= r; dx++) if (dx * dx + dy * dy <= r * r) setPixel(rgb, w, h, Math.round(p.x) + dx, Math.round(p.y) + dy, c);
+      for (let dx = -r; dx <= r; dx++)
+        if (dx * dx + dy * dy <= r * r) setPixel(rgb, w, h, Math.round(p.x) + dx, Math.round(p.y) + dy, c);
     }
   }
   mkdirSync(dirname(path), { recursive: true });
-  await sharp(rgb, { raw: { width: w, height: h, channels: 3 } }).png().toFile(path);
+  await sharp(rgb, { raw: { width: w, height: h, channels: 3 } })
+    .png()
+    .toFile(path);
 }

@@ -7,7 +7,10 @@ import { readSafetensorsF32, referencePath } from './test-utils/fixtures.js';
 describe('lowResToOriginal = SAM postprocess_masks', () => {
   it('dog case 1: low_res_masks [256,256] → masks [534,800] within the fixture tolerance', () => {
     for (const model of ['tinyvit', 'vit_mini']) {
-      const t = readSafetensorsF32(referencePath(`${model}_outputs.safetensors`), ['dog.case1.low_res_masks', 'dog.case1.masks']);
+      const t = readSafetensorsF32(referencePath(`${model}_outputs.safetensors`), [
+        'dog.case1.low_res_masks',
+        'dog.case1.masks',
+      ]);
       const ref = t.get('dog.case1.masks')!;
       expect(ref.shape).toEqual([1, 534, 800]);
       const ours = lowResToOriginal(t.get('dog.case1.low_res_masks')!.data, new ResizeGeometry([534, 800]));
@@ -25,8 +28,12 @@ describe('lowResToOriginal = SAM postprocess_masks', () => {
   });
 
   it('rejects a wrong-size logits buffer', () => {
-    expect(() => lowResToOriginal(new Float32Array(10), new ResizeGeometry([10, 10]))).toThrow(/expected \[256,256\] = 65536 values, got 10/);
-    expect(lowResToModel(new Float32Array(256 * 256).fill(2), new ResizeGeometry([10, 10])).every((v) => v === 2)).toBe(true);
+    expect(() => lowResToOriginal(new Float32Array(10), new ResizeGeometry([10, 10]))).toThrow(
+      /expected \[256,256\] = 65536 values, got 10/,
+    );
+    expect(lowResToModel(new Float32Array(256 * 256).fill(2), new ResizeGeometry([10, 10])).every((v) => v === 2)).toBe(
+      true,
+    );
   });
 });
 

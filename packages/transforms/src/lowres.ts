@@ -26,7 +26,11 @@ export interface LowResTargetOptions {
  * thresholded at 0.5 (`>= 0.5` → 1).
  * @returns Float32 `[256,256]` row-major, values 0/1 (or fractions with `soft`).
  */
-export function maskToLowRes(mask: BinaryMask, geometry: ResizeGeometry, options: LowResTargetOptions = {}): Float32Array {
+export function maskToLowRes(
+  mask: BinaryMask,
+  geometry: ResizeGeometry,
+  options: LowResTargetOptions = {},
+): Float32Array {
   const size = options.size ?? LOW_RES_SIZE;
   const t = geometry.targetLength;
   const model = geometry.maskToModel(mask, options.method ?? 'bilinear');
@@ -41,7 +45,11 @@ export function maskToLowRes(mask: BinaryMask, geometry: ResizeGeometry, options
  * @param logits Float32 `[256,256]` (any `[S,S]` with `S = lowResSize`), row-major.
  * @returns Float32 logits `(H,W)` row-major (threshold at 0 for the binary mask).
  */
-export function lowResToOriginal(logits: ArrayLike<number>, geometry: ResizeGeometry, lowResSize = LOW_RES_SIZE): Float32Array {
+export function lowResToOriginal(
+  logits: ArrayLike<number>,
+  geometry: ResizeGeometry,
+  lowResSize = LOW_RES_SIZE,
+): Float32Array {
   if (logits.length !== lowResSize * lowResSize) {
     throw new MaskShapeError(
       `lowResToOriginal(logits): expected [${lowResSize},${lowResSize}] = ${lowResSize * lowResSize} values, got ${logits.length}`,
@@ -58,7 +66,11 @@ export function lowResToOriginal(logits: ArrayLike<number>, geometry: ResizeGeom
 /**
  * Low-res logits `[256,256]` → logits in the MODEL frame `[1024,1024]` (torch bilinear, `align_corners=False`).
  */
-export function lowResToModel(logits: ArrayLike<number>, geometry: ResizeGeometry, lowResSize = LOW_RES_SIZE): Float32Array {
+export function lowResToModel(
+  logits: ArrayLike<number>,
+  geometry: ResizeGeometry,
+  lowResSize = LOW_RES_SIZE,
+): Float32Array {
   if (logits.length !== lowResSize * lowResSize) {
     throw new MaskShapeError(
       `lowResToModel(logits): expected [${lowResSize},${lowResSize}] = ${lowResSize * lowResSize} values, got ${logits.length}`,

@@ -40,7 +40,9 @@ export function assertMask(fn: string, arg: string, mask: BinaryMask): BinaryMas
     throw new MaskShapeError(`${fn}(${arg}): expected a positive integer mask size, got (H,W)=(${height},${width})`);
   }
   if (data.length !== width * height) {
-    throw new MaskShapeError(`${fn}(${arg}): expected data.length = H*W = ${height}*${width} = ${width * height}, got ${data.length}`);
+    throw new MaskShapeError(
+      `${fn}(${arg}): expected data.length = H*W = ${height}*${width} = ${width * height}, got ${data.length}`,
+    );
   }
   return mask;
 }
@@ -52,7 +54,9 @@ export function createMask(width: number, height: number, data?: ArrayLike<numbe
   const out = new Uint8Array(width * height);
   if (data !== undefined) {
     if (data.length !== width * height) {
-      throw new MaskShapeError(`createMask(data): expected length H*W = ${height}*${width} = ${width * height}, got ${data.length}`);
+      throw new MaskShapeError(
+        `createMask(data): expected length H*W = ${height}*${width} = ${width * height}, got ${data.length}`,
+      );
     }
     for (let i = 0; i < out.length; i++) out[i] = data[i] ? 1 : 0;
   }
@@ -70,7 +74,9 @@ export function maskArea(mask: BinaryMask): number {
 /** Threshold a float map `(H,W)` into a mask: `value >= threshold` is inside. */
 export function thresholdMask(values: ArrayLike<number>, width: number, height: number, threshold: number): BinaryMask {
   if (values.length !== width * height) {
-    throw new MaskShapeError(`thresholdMask(values): expected length H*W = ${height}*${width} = ${width * height}, got ${values.length}`);
+    throw new MaskShapeError(
+      `thresholdMask(values): expected length H*W = ${height}*${width} = ${width * height}, got ${values.length}`,
+    );
   }
   const out = new Uint8Array(width * height);
   for (let i = 0; i < out.length; i++) out[i] = (values[i] as number) >= threshold ? 1 : 0;
@@ -80,7 +86,9 @@ export function thresholdMask(values: ArrayLike<number>, width: number, height: 
 /** SAM's binarisation of mask logits `(H,W)`: `logit > threshold` (mask_threshold 0.0) is inside. */
 export function logitsToMask(logits: ArrayLike<number>, width: number, height: number, threshold = 0): BinaryMask {
   if (logits.length !== width * height) {
-    throw new MaskShapeError(`logitsToMask(logits): expected length H*W = ${height}*${width} = ${width * height}, got ${logits.length}`);
+    throw new MaskShapeError(
+      `logitsToMask(logits): expected length H*W = ${height}*${width} = ${width * height}, got ${logits.length}`,
+    );
   }
   const out = new Uint8Array(width * height);
   for (let i = 0; i < out.length; i++) out[i] = (logits[i] as number) > threshold ? 1 : 0;
@@ -92,7 +100,12 @@ export function logitsToMask(logits: ArrayLike<number>, width: number, height: n
  * (values in `[0,1]`; `nearest` gives only 0/1).
  * @returns Float32 `(height,width)` row-major.
  */
-export function resizeMaskSoft(mask: BinaryMask, width: number, height: number, method: MaskResizeMethod = 'bilinear'): Float32Array {
+export function resizeMaskSoft(
+  mask: BinaryMask,
+  width: number,
+  height: number,
+  method: MaskResizeMethod = 'bilinear',
+): Float32Array {
   assertMask('resizeMaskSoft', 'mask', mask);
   return resizePlanes(mask.data, mask.width, mask.height, width, height, KIND[method]);
 }
@@ -100,7 +113,12 @@ export function resizeMaskSoft(mask: BinaryMask, width: number, height: number, 
 /**
  * Resizes a mask to `(height,width)`: resample 0/1 with `method`, then keep `>= 0.5`.
  */
-export function resizeMask(mask: BinaryMask, width: number, height: number, method: MaskResizeMethod = 'bilinear'): BinaryMask {
+export function resizeMask(
+  mask: BinaryMask,
+  width: number,
+  height: number,
+  method: MaskResizeMethod = 'bilinear',
+): BinaryMask {
   assertMask('resizeMask', 'mask', mask);
   if (width === mask.width && height === mask.height) return { width, height, data: mask.data.slice() };
   return thresholdMask(resizeMaskSoft(mask, width, height, method), width, height, 0.5);

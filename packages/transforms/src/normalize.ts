@@ -24,7 +24,9 @@ export function normalizeAndPad(
 ): Float32Array {
   const { width: w, height: h, data } = img;
   if (w > size || h > size) {
-    throw new PadSizeError(`normalizeAndPad(img): expected (H,W) <= (${size},${size}), got (${h},${w}); resize it first`);
+    throw new PadSizeError(
+      `normalizeAndPad(img): expected (H,W) <= (${size},${size}), got (${h},${w}); resize it first`,
+    );
   }
   if (data.length !== w * h * 3) {
     throw new PadSizeError(`normalizeAndPad(img): expected data.length = H*W*3 = ${h * w * 3}, got ${data.length}`);

@@ -15,7 +15,11 @@ import { createRng } from './rng.js';
 function fromRows(rows: string[]): BinaryMask {
   const H = rows.length;
   const W = (rows[0] as string).length;
-  return createMask(W, H, [...rows.join('')].map((c) => (c === '#' ? 1 : 0)));
+  return createMask(
+    W,
+    H,
+    [...rows.join('')].map((c) => (c === '#' ? 1 : 0)),
+  );
 }
 
 /** A thick U: two legs and a bottom bar, 60x60. Its pixel mean lies in the empty middle. */
@@ -78,7 +82,9 @@ describe('jitterBox', () => {
     for (let i = 0; i < 200; i++) {
       const j = jitterBox(box, { fraction: 0.1, maxPixels: 3, rng }, size);
       // x side 41 px → 4.1 px, capped at 3; y side 21 px → 2.1 px.
-      [3, 2.1, 3, 2.1].forEach((lim, k) => expect(Math.abs((j[k] as number) - (box[k] as number))).toBeLessThanOrEqual(lim + 1e-12));
+      [3, 2.1, 3, 2.1].forEach((lim, k) =>
+        expect(Math.abs((j[k] as number) - (box[k] as number))).toBeLessThanOrEqual(lim + 1e-12),
+      );
     }
     const edge = jitterBox([0, 0, 99, 79], { maxPixels: 50, rng: createRng(4) }, size);
     expect(edge[0]).toBeGreaterThanOrEqual(0);
@@ -136,7 +142,16 @@ describe('interiorPoint', () => {
 describe('distanceToBackground', () => {
   it('equals brute-force Euclidean distance (image outside counts as background)', () => {
     const rng = createRng(5);
-    const m = resizeMask(createMask(6, 5, Array.from({ length: 30 }, () => (rng.next() < 0.7 ? 1 : 0))), 30, 25, 'nearest');
+    const m = resizeMask(
+      createMask(
+        6,
+        5,
+        Array.from({ length: 30 }, () => (rng.next() < 0.7 ? 1 : 0)),
+      ),
+      30,
+      25,
+      'nearest',
+    );
     const d = distanceToBackground(m);
     const W = m.width;
     const H = m.height;
@@ -174,7 +189,9 @@ describe('sampleNegativePoints', () => {
   it('falls back to the whole image, and fails when there is no background', () => {
     const m = fromRows(['##...', '##...']);
     for (const p of sampleNegativePoints(m, 4, createRng(1), { margin: 0 })) expect(at(m, p)).toBe(0);
-    expect(() => sampleNegativePoints(fromRows(['##', '##']), 1, createRng(1))).toThrow(/covering all of \(H,W\)=\(2,2\)/);
+    expect(() => sampleNegativePoints(fromRows(['##', '##']), 1, createRng(1))).toThrow(
+      /covering all of \(H,W\)=\(2,2\)/,
+    );
   });
 });
 

@@ -19,7 +19,9 @@ export class PromptError extends Error {
 function nonEmpty(fn: string, mask: BinaryMask): void {
   assertMask(fn, 'mask', mask);
   if (!mask.data.some((v) => v !== 0)) {
-    throw new PromptError(`${fn}(mask): expected a mask with at least one pixel inside, got an empty (H,W)=(${mask.height},${mask.width}) mask`);
+    throw new PromptError(
+      `${fn}(mask): expected a mask with at least one pixel inside, got an empty (H,W)=(${mask.height},${mask.width}) mask`,
+    );
   }
 }
 
@@ -102,7 +104,14 @@ function pick(pool: Int32Array, n: number, rng: Rng): number[] {
   return out;
 }
 
-function indicesWhere(mask: BinaryMask, inside: boolean, x0 = 0, y0 = 0, x1 = mask.width - 1, y1 = mask.height - 1): Int32Array {
+function indicesWhere(
+  mask: BinaryMask,
+  inside: boolean,
+  x0 = 0,
+  y0 = 0,
+  x1 = mask.width - 1,
+  y1 = mask.height - 1,
+): Int32Array {
   const out: number[] = [];
   for (let y = y0; y <= y1; y++) {
     const row = y * mask.width;
@@ -178,10 +187,16 @@ export interface NegativePointOptions {
  * @returns `n` points `[x, y]` (pixel indices), all with `mask = 0`.
  * @throws PromptError when the mask covers the whole image.
  */
-export function sampleNegativePoints(mask: BinaryMask, n: number, rng: Rng, options: NegativePointOptions = {}): Point[] {
+export function sampleNegativePoints(
+  mask: BinaryMask,
+  n: number,
+  rng: Rng,
+  options: NegativePointOptions = {},
+): Point[] {
   const [bx0, by0, bx1, by1] = maskBox(mask);
   const margin = options.margin ?? Math.max(4, Math.round(0.1 * Math.max(bx1 - bx0 + 1, by1 - by0 + 1)));
-  if (!(margin >= 0)) throw new PromptError(`sampleNegativePoints(options.margin): expected a number >= 0, got ${margin}`);
+  if (!(margin >= 0))
+    throw new PromptError(`sampleNegativePoints(options.margin): expected a number >= 0, got ${margin}`);
   const m = Math.round(margin);
   let pool = indicesWhere(
     mask,
@@ -227,7 +242,9 @@ export function selectPrompt(candidates: PromptCandidates, mode: PromptMode = 'b
   if (box !== undefined && mode !== 'points') return { kind: 'box', box };
   if (hasPoints && mode !== 'box') {
     if (labels !== undefined && labels.length !== points.length) {
-      throw new PromptError(`selectPrompt(candidates.labels): expected ${points.length} labels (one per point), got ${labels.length}`);
+      throw new PromptError(
+        `selectPrompt(candidates.labels): expected ${points.length} labels (one per point), got ${labels.length}`,
+      );
     }
     return { kind: 'points', points, labels: labels ?? points.map(() => 1) };
   }

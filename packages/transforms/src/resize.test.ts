@@ -61,7 +61,9 @@ describe('preprocessImage', () => {
     expect(mismatches).toBe(0);
     // Pixel (x=10, y=20), channel G: (v - 116.28) / 57.12 in float32; padding rows are exactly 0.
     const v = ref.data[(20 * 1024 + 10) * 3 + 1] as number;
-    expect(pre.tensor[1024 * 1024 + 20 * 1024 + 10]).toBe(Math.fround(Math.fround(v - Math.fround(116.28)) / Math.fround(57.12)));
+    expect(pre.tensor[1024 * 1024 + 20 * 1024 + 10]).toBe(
+      Math.fround(Math.fround(v - Math.fround(116.28)) / Math.fround(57.12)),
+    );
     expect(pre.tensor.subarray(684 * 1024, 1024 * 1024).every((x) => x === 0)).toBe(true);
     expect(pre.tensor.subarray(2 * 1024 * 1024 + 684 * 1024, 3 * 1024 * 1024).every((x) => x === 0)).toBe(true);
   });

@@ -19,7 +19,11 @@ export class ImageSizeError extends Error {
  * @returns `[h, w]`
  */
 export function getPreprocessShape(oldH: number, oldW: number, longSide = SAM_IMAGE_SIZE): [number, number] {
-  for (const [arg, v] of [['oldH', oldH], ['oldW', oldW], ['longSide', longSide]] as const) {
+  for (const [arg, v] of [
+    ['oldH', oldH],
+    ['oldW', oldW],
+    ['longSide', longSide],
+  ] as const) {
     if (!Number.isInteger(v) || v <= 0) {
       throw new ImageSizeError(`getPreprocessShape(${arg}): expected a positive integer, got ${v}`);
     }

@@ -44,7 +44,8 @@ export function createRng(seed: number, state?: number): Rng {
   return {
     next,
     int(n: number): number {
-      if (!Number.isInteger(n) || n <= 0) throw new RngArgumentError(`Rng.int(n): expected a positive integer, got ${n}`);
+      if (!Number.isInteger(n) || n <= 0)
+        throw new RngArgumentError(`Rng.int(n): expected a positive integer, got ${n}`);
       return Math.floor(next() * n);
     },
     uniform(lo: number, hi: number): number {

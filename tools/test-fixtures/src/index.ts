@@ -28,7 +28,8 @@ export function repoPath(rel: string): string {
 /** Absolute path of `../shared/<rel>`; throws if it does not exist. */
 export function sharedPath(rel: string): string {
   const p = resolve(repoRoot(), '..', 'shared', rel);
-  if (!existsSync(p)) throw new Error(`sharedPath(rel): fixture '${rel}' not found at ${p} (../shared must sit beside the repo)`);
+  if (!existsSync(p))
+    throw new Error(`sharedPath(rel): fixture '${rel}' not found at ${p} (../shared must sit beside the repo)`);
   return p;
 }
 

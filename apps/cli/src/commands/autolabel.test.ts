@@ -25,7 +25,10 @@ describe('samtune autolabel', () => {
     );
     const io = recordingIO();
     const out = join(root, 'labels.json');
-    const code = await autolabelCommand.run(['--checkpoint', referencePath('tinyvit.pth'), '--data-root', root, '--out', out], io);
+    const code = await autolabelCommand.run(
+      ['--checkpoint', referencePath('tinyvit.pth'), '--data-root', root, '--out', out],
+      io,
+    );
     const coco = JSON.parse(readFileSync(out, 'utf8'));
     // Random fixture weights give all-negative logits, so both masks are empty: reported and skipped.
     expect(coco.images).toEqual([{ id: 1, file_name: 'truck.jpg', width: 1800, height: 1200 }]);
@@ -33,6 +36,8 @@ describe('samtune autolabel', () => {
     expect(code).toBe(coco.annotations.length === 2 ? 0 : 1);
     expect(JSON.parse(io.stdout[0]!)).toMatchObject({ images: 1, instances: coco.annotations.length, out });
     expect(io.stderr.join('\n')).toMatch(/tfjs backend: /);
-    await expect(autolabelCommand.run(['--checkpoint', 'x', '--data-root', root, '--out', out, '--prompt', 'lasso'], io)).rejects.toThrow(/--prompt 'lasso'/);
+    await expect(
+      autolabelCommand.run(['--checkpoint', 'x', '--data-root', root, '--out', out, '--prompt', 'lasso'], io),
+    ).rejects.toThrow(/--prompt 'lasso'/);
   });
 });

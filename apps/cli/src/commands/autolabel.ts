@@ -46,7 +46,9 @@ export const autolabelCommand: CliCommand = {
         onProgress: (done, total, id) => bar.update(done, total, id),
       });
       writeFileAtomic(out, `${JSON.stringify(res.coco)}\n`);
-      bar.done(`autolabel: ${res.instances} masks on ${res.images} images -> ${out}${res.skipped.length ? `, skipped ${res.skipped.length}` : ''}`);
+      bar.done(
+        `autolabel: ${res.instances} masks on ${res.images} images -> ${out}${res.skipped.length ? `, skipped ${res.skipped.length}` : ''}`,
+      );
       for (const s of res.skipped) io.err(`skipped ${s}`);
       io.out(JSON.stringify({ images: res.images, instances: res.instances, skipped: res.skipped.length, out }));
       return res.skipped.length > 0 ? 1 : 0;

@@ -33,7 +33,10 @@ describe('samtune data inspect', () => {
     const root = join(dir, 'broken');
     mkdirSync(join(root, 'annotations'), { recursive: true });
     mkdirSync(join(root, 'images', 'train'), { recursive: true });
-    copyFileSync(sharedPath('fixtures/datumaro-formats/coco_dataset/coco_instances/images/train/a.jpg'), join(root, 'images', 'train', 'a.jpg'));
+    copyFileSync(
+      sharedPath('fixtures/datumaro-formats/coco_dataset/coco_instances/images/train/a.jpg'),
+      join(root, 'images', 'train', 'a.jpg'),
+    );
     writeFileSync(
       join(root, 'annotations', 'instances_train.json'),
       JSON.stringify({
@@ -58,9 +61,13 @@ describe('samtune data inspect', () => {
     expect(text).toMatch(/^ {2}val\s+0\s+0\s+1$/m);
     expect(text).toMatch(/^ {2}leaf\s+1$/m);
     expect(text).toMatch(/^skipped: 3$/m);
-    expect(text).toMatch(/\[invalid-polygon, annotation\] loadCoco: .*instances_train\.json, subset 'train', item 'a', annotation '2': invalid polygon: expected at least 3 points/);
+    expect(text).toMatch(
+      /\[invalid-polygon, annotation\] loadCoco: .*instances_train\.json, subset 'train', item 'a', annotation '2': invalid polygon: expected at least 3 points/,
+    );
     expect(text).toMatch(/\[missing-image, item\] .*item 'gone': image file '.*gone\.jpg' does not exist/);
-    expect(text).toMatch(/\[malformed-annotation, file\] .*instances_val\.json, subset 'val': malformed annotation: cannot parse JSON/);
+    expect(text).toMatch(
+      /\[malformed-annotation, file\] .*instances_val\.json, subset 'val': malformed annotation: cannot parse JSON/,
+    );
 
     const json = recordingIO();
     expect(await dataInspectCommand.run(['--data-root', root, '--json', '--format', 'coco'], json)).toBe(1);
@@ -71,13 +78,17 @@ describe('samtune data inspect', () => {
     });
     expect(json.stderr).toHaveLength(3);
 
-    await expect(dataInspectCommand.run(['--data-root', root, '--strict'], recordingIO())).rejects.toThrow(/invalid polygon|does not exist/);
+    await expect(dataInspectCommand.run(['--data-root', root, '--strict'], recordingIO())).rejects.toThrow(
+      /invalid polygon|does not exist/,
+    );
   });
 
   it('turns bad flags and unrecognised folders into usage errors', async () => {
     const io = recordingIO();
     await expect(dataInspectCommand.run([], io)).rejects.toThrow(UsageError);
-    await expect(dataInspectCommand.run(['--data-root', dir, '--format', 'yolo'], io)).rejects.toThrow(/--format 'yolo': expected one of auto, .*coco/);
+    await expect(dataInspectCommand.run(['--data-root', dir, '--format', 'yolo'], io)).rejects.toThrow(
+      /--format 'yolo': expected one of auto, .*coco/,
+    );
     await expect(dataInspectCommand.run(['--data-root', dir, '--check-images', 'all'], io)).rejects.toThrow(UsageError);
     await expect(dataInspectCommand.run(['--data-root', dir], io)).rejects.toThrow(/no adapter recognises/);
   });

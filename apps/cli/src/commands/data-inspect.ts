@@ -1,19 +1,37 @@
 /** `samtune data inspect`: what a dataset folder holds, as samtune reads it, and what it had to skip. */
-import { DatasetFormatError, listDatasetAdapters, loadDataset, summarizeDataset, type DatasetSummary, type SkippedEntry } from '@samtune/datasets';
+import {
+  DatasetFormatError,
+  listDatasetAdapters,
+  loadDataset,
+  summarizeDataset,
+  type DatasetSummary,
+  type SkippedEntry,
+} from '@samtune/datasets';
 import { parseFlags, required } from '../args.js';
 import { UsageError, type CliCommand } from '../command.js';
 
 function table(rows: string[][]): string[] {
   const widths = rows[0]?.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length))) ?? [];
-  return rows.map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c] ?? 0) : cell.padStart(widths[c] ?? 0))).join('  '));
+  return rows.map((r) =>
+    r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c] ?? 0) : cell.padStart(widths[c] ?? 0))).join('  '),
+  );
 }
 
 function report(summary: DatasetSummary, root: string, skipped: readonly SkippedEntry[]): string[] {
   const lines = [`format: ${summary.format}`, `root: ${root}`, '', 'subsets:'];
-  const subsetRows = Object.entries(summary.subsets).map(([name, s]) => [name, String(s.images), String(s.instances), String(s.skipped)]);
+  const subsetRows = Object.entries(summary.subsets).map(([name, s]) => [
+    name,
+    String(s.images),
+    String(s.instances),
+    String(s.skipped),
+  ]);
   lines.push(...table([['subset', 'images', 'instances', 'skipped'], ...subsetRows]).map((l) => `  ${l}`));
   lines.push('', 'instances per label:');
-  lines.push(...table([['label', 'instances'], ...Object.entries(summary.labels).map(([name, n]) => [name, String(n)])]).map((l) => `  ${l}`));
+  lines.push(
+    ...table([['label', 'instances'], ...Object.entries(summary.labels).map(([name, n]) => [name, String(n)])]).map(
+      (l) => `  ${l}`,
+    ),
+  );
   lines.push('', `skipped: ${skipped.length}`);
   for (const s of skipped) lines.push(`  [${s.kind}, ${s.scope}] ${s.message}`);
   return lines;
@@ -45,7 +63,8 @@ exit code: 0 when nothing was skipped, 1 when something was skipped or --strict 
     const names = ['auto', ...listDatasetAdapters().map((a) => a.name)];
     if (!names.includes(f.format)) throw new UsageError(`--format '${f.format}': expected one of ${names.join(', ')}`);
     const check = f['check-images'];
-    if (check !== 'header' && check !== 'decode') throw new UsageError(`--check-images '${check}': expected header or decode`);
+    if (check !== 'header' && check !== 'decode')
+      throw new UsageError(`--check-images '${check}': expected header or decode`);
     let ds;
     try {
       ds = await loadDataset(root, { format: f.format, strict: f.strict, imageCheck: check });

@@ -26,7 +26,8 @@ export function findRepoRoot(start = process.cwd()): string {
   let dir = resolve(start);
   while (!existsSync(join(dir, 'examples', 'plant-mini'))) {
     const up = dirname(dir);
-    if (up === dir) throw new UsageError(`cannot find examples/plant-mini above ${start}; run the demo from the samtune repository`);
+    if (up === dir)
+      throw new UsageError(`cannot find examples/plant-mini above ${start}; run the demo from the samtune repository`);
     dir = up;
   }
   return dir;
@@ -39,7 +40,16 @@ export const demoCommand: CliCommand = {
   async run(argv, io) {
     let values;
     try {
-      ({ values } = parseArgs({ args: argv, options: { out: { type: 'string' }, epochs: { type: 'string' }, offline: { type: 'boolean' }, 'no-worker': { type: 'boolean' } }, strict: true }));
+      ({ values } = parseArgs({
+        args: argv,
+        options: {
+          out: { type: 'string' },
+          epochs: { type: 'string' },
+          offline: { type: 'boolean' },
+          'no-worker': { type: 'boolean' },
+        },
+        strict: true,
+      }));
     } catch (e) {
       throw new UsageError((e as Error).message);
     }
@@ -51,11 +61,14 @@ export const demoCommand: CliCommand = {
     const config = demoTrainConfig(root, ckpt.path, out);
     if (values.epochs !== undefined) {
       const n = Number(values.epochs);
-      if (!Number.isInteger(n) || n < 1) throw new UsageError(`--epochs must be an integer >= 1, got '${values.epochs}'`);
+      if (!Number.isInteger(n) || n < 1)
+        throw new UsageError(`--epochs must be an integer >= 1, got '${values.epochs}'`);
       config.training.epochs = n;
     }
     const r = await trainWithProgress({ config, resume: false, worker: !values['no-worker'] }, io);
-    io.out(`\nsamtune demo: ${ckpt.official ? 'official MobileSAM' : 'SEEDED stand-in model (metrics are meaningless)'}, examples/plant-mini, ${r.epochs} epochs\n`);
+    io.out(
+      `\nsamtune demo: ${ckpt.official ? 'official MobileSAM' : 'SEEDED stand-in model (metrics are meaningless)'}, examples/plant-mini, ${r.epochs} epochs\n`,
+    );
     io.out(resultTable(r.zeroShot, r.best, `after (best, epoch ${r.bestEpoch ?? '–'})`));
     io.out(`\nreport: ${r.files.report}`);
     return 0;

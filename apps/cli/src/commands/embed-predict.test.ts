@@ -20,7 +20,16 @@ describe('samtune embed', () => {
   it('embeds several images with one model load, skips a bad one and exits 1', async () => {
     const io = recordingIO();
     const code = await embedCommand.run(
-      ['--checkpoint', referencePath('tinyvit.pth'), '--image', referencePath('dog.jpg'), '--image', join(dir, 'missing.jpg'), '--out', join(dir, 'emb')],
+      [
+        '--checkpoint',
+        referencePath('tinyvit.pth'),
+        '--image',
+        referencePath('dog.jpg'),
+        '--image',
+        join(dir, 'missing.jpg'),
+        '--out',
+        join(dir, 'emb'),
+      ],
       io,
     );
     expect(code).toBe(1);
@@ -32,11 +41,25 @@ describe('samtune embed', () => {
 
   it('writes .npy for one image and refuses a file --out for several', async () => {
     const io = recordingIO();
-    expect(await embedCommand.run(['--checkpoint', referencePath('tinyvit.pth'), '--image', referencePath('truck.jpg'), '--out', join(dir, 't.npy')], io)).toBe(0);
+    expect(
+      await embedCommand.run(
+        [
+          '--checkpoint',
+          referencePath('tinyvit.pth'),
+          '--image',
+          referencePath('truck.jpg'),
+          '--out',
+          join(dir, 't.npy'),
+        ],
+        io,
+      ),
+    ).toBe(0);
     const t = decodeNpy(readFileSync(join(dir, 't.npy')));
     expect(t.shape).toEqual([1, 256, 64, 64]);
     expect(compareTensors(t, ref.get('truck.image_embeddings')!).ok).toBe(true);
-    await expect(embedCommand.run(['--checkpoint', 'x', '--image', 'a.jpg', '--image', 'b.jpg', '--out', join(dir, 'x.npy')], io)).rejects.toThrow(UsageError);
+    await expect(
+      embedCommand.run(['--checkpoint', 'x', '--image', 'a.jpg', '--image', 'b.jpg', '--out', join(dir, 'x.npy')], io),
+    ).rejects.toThrow(UsageError);
   });
 });
 
@@ -44,7 +67,14 @@ describe('samtune predict', () => {
   it('reproduces the fixture box case (dog case 1) and writes a PNG mask of the original size', async () => {
     const io = recordingIO();
     const out = join(dir, 'case1.safetensors');
-    const args = ['--checkpoint', referencePath('tinyvit.pth'), '--image', referencePath('dog.jpg'), '--box', '160,133.5,560,480.6000061035156'];
+    const args = [
+      '--checkpoint',
+      referencePath('tinyvit.pth'),
+      '--image',
+      referencePath('dog.jpg'),
+      '--box',
+      '160,133.5,560,480.6000061035156',
+    ];
     expect(await predictCommand.run([...args, '--out', out], io)).toBe(0);
     const got = readSafetensors(out).tensors as Map<string, FloatTensor>;
     for (const name of ['low_res_masks', 'iou_predictions', 'masks']) {
@@ -58,7 +88,12 @@ describe('samtune predict', () => {
     // reference logit so about half the pixels are inside and the comparison means something.
     const logits = ref.get('dog.case1.masks')!.data;
     const threshold = Float32Array.from(logits).sort()[logits.length >> 1]!;
-    expect(await predictCommand.run([...args, `--mask-threshold=${threshold}`, '--out', join(dir, 'mask.png')], recordingIO())).toBe(0);
+    expect(
+      await predictCommand.run(
+        [...args, `--mask-threshold=${threshold}`, '--out', join(dir, 'mask.png')],
+        recordingIO(),
+      ),
+    ).toBe(0);
     const png = await readImage(join(dir, 'mask.png'));
     expect([png.width, png.height]).toEqual([800, 534]);
     let inside = 0;
@@ -72,11 +107,22 @@ describe('samtune predict', () => {
   it('feeds --mask-input from a previous low_res_masks (dog case 4)', async () => {
     const io = recordingIO();
     const out = join(dir, 'case4.safetensors');
-    const args = ['--checkpoint', referencePath('tinyvit.pth'), '--embedding', join(dir, 'emb', 'dog.safetensors'), '--box', '160,133.5,560,480.6000061035156'];
-    expect(await predictCommand.run([...args, '--mask-input', join(dir, 'case1.safetensors'), '--out', out], io)).toBe(0);
+    const args = [
+      '--checkpoint',
+      referencePath('tinyvit.pth'),
+      '--embedding',
+      join(dir, 'emb', 'dog.safetensors'),
+      '--box',
+      '160,133.5,560,480.6000061035156',
+    ];
+    expect(await predictCommand.run([...args, '--mask-input', join(dir, 'case1.safetensors'), '--out', out], io)).toBe(
+      0,
+    );
     const got = readSafetensors(out).tensors as Map<string, FloatTensor>;
     const a = compareTensors(got.get('low_res_masks')!, ref.get('dog.case4.low_res_masks')!);
     expect(a.ok, `ratio ${a.ratio}`).toBe(true);
-    await expect(predictCommand.run(['--checkpoint', 'x', '--image', 'a.jpg', '--out', join(dir, 'o.png')], io)).rejects.toThrow(/no prompt/);
+    await expect(
+      predictCommand.run(['--checkpoint', 'x', '--image', 'a.jpg', '--out', join(dir, 'o.png')], io),
+    ).rejects.toThrow(/no prompt/);
   });
 });

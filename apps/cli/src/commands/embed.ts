@@ -42,7 +42,8 @@ export const embedCommand: CliCommand = {
     if (images.length === 0) throw new UsageError('no images: give --image <file> or --images <dir>');
     const ext = extname(out).toLowerCase();
     const toFile = ext === '.safetensors' || ext === '.npy';
-    if (toFile && images.length > 1) throw new UsageError(`--out ${out} is a file but ${images.length} images were given: pass a folder`);
+    if (toFile && images.length > 1)
+      throw new UsageError(`--out ${out} is a file but ${images.length} images were given: pass a folder`);
     if (!toFile && existsAsFile(out)) throw new UsageError(`--out ${out} exists and is not a folder`);
 
     const model = await loadModel(checkpoint, io);
@@ -69,7 +70,9 @@ export const embedCommand: CliCommand = {
         written++;
       }
       bar.update(images.length, images.length);
-      bar.done(`embed: wrote ${written} embedding${written === 1 ? '' : 's'} to ${out}${skipped.length ? `, skipped ${skipped.length}` : ''}`);
+      bar.done(
+        `embed: wrote ${written} embedding${written === 1 ? '' : 's'} to ${out}${skipped.length ? `, skipped ${skipped.length}` : ''}`,
+      );
     } finally {
       await model.release();
     }

@@ -13,9 +13,19 @@ const plantMini = resolve(fileURLToPath(import.meta.url), '../../../../../exampl
 describe('samtune eval', () => {
   it('parses flags and rejects bad ones', () => {
     const a = parseEvalArgs(['--checkpoint', 'tiny_vit', '--data-root', '/d', '--subset', 'test', '--json']);
-    expect(a).toMatchObject({ checkpoint: 'tiny_vit', dataRoot: '/d', subset: 'test', json: true, prompt: 'box', maxInstances: 0, format: 'auto' });
+    expect(a).toMatchObject({
+      checkpoint: 'tiny_vit',
+      dataRoot: '/d',
+      subset: 'test',
+      json: true,
+      prompt: 'box',
+      maxInstances: 0,
+      format: 'auto',
+    });
     expect(() => parseEvalArgs(['--data-root', '/d'])).toThrow(/--checkpoint is required/);
-    expect(() => parseEvalArgs(['--checkpoint', 'x', '--data-root', '/d', '--prompt', 'both'])).toThrow(/--prompt must be box or point/);
+    expect(() => parseEvalArgs(['--checkpoint', 'x', '--data-root', '/d', '--prompt', 'both'])).toThrow(
+      /--prompt must be box or point/,
+    );
     expect(() => parseEvalArgs(['--checkpoint', 'x', '--data-root', '/d', '--bogus'])).toThrow(/bogus/);
     expect(defaultEvalOut('tiny_vit', 'valid')).toBe(resolve('runs', 'eval', 'tiny_vit-valid.json'));
   });
@@ -25,7 +35,19 @@ describe('samtune eval', () => {
     const io = recordingIO();
     const out = join(dir, 'metrics.json');
     const code = await evalCommand.run(
-      ['--checkpoint', referencePath('tinyvit.pth'), '--data-root', plantMini, '--max-instances', '2', '--json', '--out', out, '--cache-dir', join(dir, 'cache')],
+      [
+        '--checkpoint',
+        referencePath('tinyvit.pth'),
+        '--data-root',
+        plantMini,
+        '--max-instances',
+        '2',
+        '--json',
+        '--out',
+        out,
+        '--cache-dir',
+        join(dir, 'cache'),
+      ],
       io,
     );
     expect(code).toBe(0);

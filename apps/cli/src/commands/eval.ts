@@ -48,9 +48,16 @@ export function parseEvalArgs(argv: string[]): EvalArgs {
     ({ values } = parseArgs({
       args: argv,
       options: {
-        checkpoint: { type: 'string' }, 'data-root': { type: 'string' }, format: { type: 'string' }, subset: { type: 'string' },
-        prompt: { type: 'string' }, 'max-instances': { type: 'string' }, out: { type: 'string' }, 'cache-dir': { type: 'string' },
-        backend: { type: 'string' }, json: { type: 'boolean' },
+        checkpoint: { type: 'string' },
+        'data-root': { type: 'string' },
+        format: { type: 'string' },
+        subset: { type: 'string' },
+        prompt: { type: 'string' },
+        'max-instances': { type: 'string' },
+        out: { type: 'string' },
+        'cache-dir': { type: 'string' },
+        backend: { type: 'string' },
+        json: { type: 'boolean' },
       },
       strict: true,
     }));
@@ -62,16 +69,26 @@ export function parseEvalArgs(argv: string[]): EvalArgs {
   const prompt = values.prompt ?? 'box';
   if (prompt !== 'box' && prompt !== 'point') throw new UsageError(`--prompt must be box or point, got '${prompt}'`);
   const maxInstances = Number(values['max-instances'] ?? 0);
-  if (!Number.isInteger(maxInstances) || maxInstances < 0) throw new UsageError(`--max-instances must be an integer >= 0, got '${values['max-instances']}'`);
+  if (!Number.isInteger(maxInstances) || maxInstances < 0)
+    throw new UsageError(`--max-instances must be an integer >= 0, got '${values['max-instances']}'`);
   return {
-    checkpoint: values.checkpoint, dataRoot: values['data-root'], format: values.format ?? 'auto', subset: values.subset ?? 'val',
-    prompt, maxInstances, out: values.out, cacheDir: values['cache-dir'], backend: values.backend, json: values.json ?? false,
+    checkpoint: values.checkpoint,
+    dataRoot: values['data-root'],
+    format: values.format ?? 'auto',
+    subset: values.subset ?? 'val',
+    prompt,
+    maxInstances,
+    out: values.out,
+    cacheDir: values['cache-dir'],
+    backend: values.backend,
+    json: values.json ?? false,
   };
 }
 
 /** Default metrics file (see USAGE). */
 export function defaultEvalOut(checkpoint: string, subset: string): string {
-  if (existsSync(checkpoint)) return join(dirname(resolve(checkpoint)), `eval-${basename(checkpoint, extname(checkpoint))}-${subset}.json`);
+  if (existsSync(checkpoint))
+    return join(dirname(resolve(checkpoint)), `eval-${basename(checkpoint, extname(checkpoint))}-${subset}.json`);
   return resolve('runs', 'eval', `${checkpoint}-${subset}.json`);
 }
 
@@ -83,19 +100,30 @@ export const evalCommand: CliCommand = {
     const a = parseEvalArgs(argv);
     const render = trainEventRenderer(io);
     const r = await evaluateCheckpoint({
-      checkpoint: a.checkpoint, dataRoot: a.dataRoot, format: a.format, subset: a.subset, prompt: a.prompt, maxInstances: a.maxInstances,
-      ...(a.cacheDir ? { cacheDir: a.cacheDir } : {}), ...(a.backend ? { backend: a.backend } : {}),
+      checkpoint: a.checkpoint,
+      dataRoot: a.dataRoot,
+      format: a.format,
+      subset: a.subset,
+      prompt: a.prompt,
+      maxInstances: a.maxInstances,
+      ...(a.cacheDir ? { cacheDir: a.cacheDir } : {}),
+      ...(a.backend ? { backend: a.backend } : {}),
       onEvent: render,
     });
     const m = r.metrics;
     const metrics = { f1: m.f1, iou: m.iou, dice: m.dice, images: m.images, instances: m.instances };
     const out = a.out ?? defaultEvalOut(a.checkpoint, r.subset);
     mkdirSync(dirname(out), { recursive: true });
-    writeFileSync(out, `${JSON.stringify({ ...metrics, loss: m.loss, subset: r.subset, checkpoint: r.checkpointPath, checkpointSha256: r.checkpointSha256, dataRoot: resolve(a.dataRoot), prompt: a.prompt, backend: r.backend }, null, 2)}\n`);
+    writeFileSync(
+      out,
+      `${JSON.stringify({ ...metrics, loss: m.loss, subset: r.subset, checkpoint: r.checkpointPath, checkpointSha256: r.checkpointSha256, dataRoot: resolve(a.dataRoot), prompt: a.prompt, backend: r.backend }, null, 2)}\n`,
+    );
     if (a.json) {
       io.out(JSON.stringify(metrics));
     } else {
-      io.out(`${basename(r.checkpointPath)} on ${r.subset} (${m.images} images, ${m.instances} instances, ${a.prompt} prompts):`);
+      io.out(
+        `${basename(r.checkpointPath)} on ${r.subset} (${m.images} images, ${m.instances} instances, ${a.prompt} prompts):`,
+      );
       io.out(`  F1   ${m.f1.toFixed(4)}\n  IoU  ${m.iou.toFixed(4)}\n  Dice ${m.dice.toFixed(4)}`);
     }
     io.err(`metrics written to ${out}`);

@@ -2,7 +2,15 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ModelCapabilityError, readModelJson } from '@samtune/export';
-import { compareTensors, readSafetensors, readTorchCheckpoint, inferSamConfig, sha256File, writeSamSafetensors, type FloatTensor } from '@samtune/sam-model';
+import {
+  compareTensors,
+  readSafetensors,
+  readTorchCheckpoint,
+  inferSamConfig,
+  sha256File,
+  writeSamSafetensors,
+  type FloatTensor,
+} from '@samtune/sam-model';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UsageError } from '../command.js';
 import { recordingIO, referencePath } from '../test-utils/io.js';
@@ -28,7 +36,10 @@ describe('samtune export', () => {
   it('exports a run directory (best.safetensors) with --single-mask: three verified models and model.json', async () => {
     const io = recordingIO();
     expect(await exportCommand.run(['--checkpoint', runDir, '--out', out, '--single-mask'], io)).toBe(0);
-    const summary = JSON.parse(io.stdout[0]!) as { decoder: string; models: Record<string, { file: string; bytes: number; worst_ratio: Record<string, number> }> };
+    const summary = JSON.parse(io.stdout[0]!) as {
+      decoder: string;
+      models: Record<string, { file: string; bytes: number; worst_ratio: Record<string, number> }>;
+    };
     expect(summary.decoder).toBe('single_mask');
     expect(Object.keys(summary.models).sort()).toEqual(['decoder', 'encoder', 'encoder_rgb']);
     for (const m of Object.values(summary.models)) {
@@ -51,7 +62,12 @@ describe('samtune predict with an export directory', () => {
   it('--checkpoint <dir>: the box case of dog.jpg through encoder.onnx + decoder.onnx matches the fixture', async () => {
     const io = recordingIO();
     const file = join(dir, 'box.safetensors');
-    expect(await predictCommand.run(['--checkpoint', out, '--image', referencePath('dog.jpg'), '--box', BOX, '--out', file], io)).toBe(0);
+    expect(
+      await predictCommand.run(
+        ['--checkpoint', out, '--image', referencePath('dog.jpg'), '--box', BOX, '--out', file],
+        io,
+      ),
+    ).toBe(0);
     expect(io.stderr.join('\n')).toMatch(/ONNX export .* single_mask decoder/);
     const got = readSafetensors(file).tensors as Map<string, FloatTensor>;
     for (const name of ['low_res_masks', 'iou_predictions', 'masks']) {
@@ -70,7 +86,11 @@ describe('samtune predict with an export directory', () => {
     const low = ref.get('dog.case0.low_res_masks')!;
     const bestLow = { shape: [1, 256, 256], data: low.data.subarray(best * 65536, (best + 1) * 65536) };
     expect(compareTensors(got.get('low_res_masks')!, bestLow).ok).toBe(true);
-    await expect(predictCommand.run([...args, '--multimask', '--out', file], recordingIO())).rejects.toThrow(ModelCapabilityError);
-    await expect(predictCommand.run(['--model', dir, '--image', 'a.jpg', '--box', BOX, '--out', file], recordingIO())).rejects.toThrow(/not a directory written by 'samtune export'/);
+    await expect(predictCommand.run([...args, '--multimask', '--out', file], recordingIO())).rejects.toThrow(
+      ModelCapabilityError,
+    );
+    await expect(
+      predictCommand.run(['--model', dir, '--image', 'a.jpg', '--box', BOX, '--out', file], recordingIO()),
+    ).rejects.toThrow(/not a directory written by 'samtune export'/);
   });
 });

@@ -42,10 +42,23 @@ export const exportCommand: CliCommand = {
       const models = Object.fromEntries(
         Object.entries(r.modelJson.models).map(([k, e]) => [
           k,
-          { file: e.file, bytes: e.bytes, worst_ratio: Object.fromEntries(Object.entries(e.verification?.worst_ratio ?? {}).map(([o, w]) => [o, +w.ratio.toFixed(5)])) },
+          {
+            file: e.file,
+            bytes: e.bytes,
+            worst_ratio: Object.fromEntries(
+              Object.entries(e.verification?.worst_ratio ?? {}).map(([o, w]) => [o, +w.ratio.toFixed(5)]),
+            ),
+          },
         ]),
       );
-      io.out(JSON.stringify({ out: r.dir, model_json: r.modelJsonPath, decoder: r.modelJson.models.decoder?.variant, models }));
+      io.out(
+        JSON.stringify({
+          out: r.dir,
+          model_json: r.modelJsonPath,
+          decoder: r.modelJson.models.decoder?.variant,
+          models,
+        }),
+      );
       return 0;
     } finally {
       await model.release();

@@ -10,4 +10,14 @@ import { autolabelCommand } from './autolabel.js';
 import { optimizeCommand } from './optimize.js';
 import { exportCommand } from './export.js';
 
-export const COMMANDS: readonly CliCommand[] = [embedCommand, predictCommand, dataInspectCommand, trainCommand, evalCommand, autolabelCommand, demoCommand, exportCommand, optimizeCommand];
+export const COMMANDS: readonly CliCommand[] = [
+  embedCommand,
+  predictCommand,
+  dataInspectCommand,
+  trainCommand,
+  evalCommand,
+  autolabelCommand,
+  demoCommand,
+  exportCommand,
+  optimizeCommand,
+];

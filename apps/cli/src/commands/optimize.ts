@@ -9,11 +9,30 @@ import { parseArgs } from 'node:util';
 import { OnnxSamModel, readModelJson } from '@samtune/export';
 import type { Dataset } from '@samtune/datasets';
 import {
-  AccuracyGateError, DEFAULT_MAX_F1_DROP, decoderCalibrationFeeds, encoderCalibrationFeeds, optimizeExportDir, pickCalibrationItems,
-  type CalibrationMethod, type Component, type EvalTarget, type PairEvaluator, type QuantizableOp, type SegmentationScores,
+  AccuracyGateError,
+  DEFAULT_MAX_F1_DROP,
+  decoderCalibrationFeeds,
+  encoderCalibrationFeeds,
+  optimizeExportDir,
+  pickCalibrationItems,
+  type CalibrationMethod,
+  type Component,
+  type EvalTarget,
+  type PairEvaluator,
+  type QuantizableOp,
+  type SegmentationScores,
 } from '@samtune/quantize-ptq';
 import { sha256File } from '@samtune/sam-model';
-import { defaultTrainConfig, EmbeddingCache, evaluateModel, openDataset, pickSubset, TargetStore, VAL_SUBSET_CANDIDATES, type TrainItem } from '@samtune/trainer';
+import {
+  defaultTrainConfig,
+  EmbeddingCache,
+  evaluateModel,
+  openDataset,
+  pickSubset,
+  TargetStore,
+  VAL_SUBSET_CANDIDATES,
+  type TrainItem,
+} from '@samtune/trainer';
 import { UsageError, type CliCommand } from '../command.js';
 
 const USAGE = `usage: samtune optimize --model <export dir> --data-root <dir> [flags]
@@ -86,11 +105,25 @@ export function parseOptimizeArgs(argv: string[]): OptimizeArgs {
       args: argv,
       strict: true,
       options: {
-        model: { type: 'string' }, 'data-root': { type: 'string' }, 'subset-size': { type: 'string' }, 'max-f1-drop': { type: 'string' },
-        method: { type: 'string' }, percentile: { type: 'string' }, dynamic: { type: 'boolean' }, only: { type: 'string' }, format: { type: 'string' },
-        ops: { type: 'string' }, 'activation-matmul': { type: 'boolean' },
-        'calibration-subset': { type: 'string' }, 'eval-subset': { type: 'string' }, 'prompts-per-image': { type: 'string' },
-        'latency-runs': { type: 'string' }, threads: { type: 'string' }, report: { type: 'string' }, 'cache-dir': { type: 'string' }, seed: { type: 'string' },
+        model: { type: 'string' },
+        'data-root': { type: 'string' },
+        'subset-size': { type: 'string' },
+        'max-f1-drop': { type: 'string' },
+        method: { type: 'string' },
+        percentile: { type: 'string' },
+        dynamic: { type: 'boolean' },
+        only: { type: 'string' },
+        format: { type: 'string' },
+        ops: { type: 'string' },
+        'activation-matmul': { type: 'boolean' },
+        'calibration-subset': { type: 'string' },
+        'eval-subset': { type: 'string' },
+        'prompts-per-image': { type: 'string' },
+        'latency-runs': { type: 'string' },
+        threads: { type: 'string' },
+        report: { type: 'string' },
+        'cache-dir': { type: 'string' },
+        seed: { type: 'string' },
       },
     }));
   } catch (e) {
@@ -99,25 +132,45 @@ export function parseOptimizeArgs(argv: string[]): OptimizeArgs {
   if (!values.model) throw new UsageError('--model is required');
   if (!values['data-root']) throw new UsageError('--data-root is required');
   const method = values.method ?? 'minmax';
-  if (method !== 'minmax' && method !== 'percentile' && method !== 'entropy') throw new UsageError(`--method must be minmax, percentile or entropy, got '${method}'`);
+  if (method !== 'minmax' && method !== 'percentile' && method !== 'entropy')
+    throw new UsageError(`--method must be minmax, percentile or entropy, got '${method}'`);
   const only = values.only;
-  if (only !== undefined && only !== 'encoder' && only !== 'decoder') throw new UsageError(`--only must be encoder or decoder, got '${only}'`);
+  if (only !== undefined && only !== 'encoder' && only !== 'decoder')
+    throw new UsageError(`--only must be encoder or decoder, got '${only}'`);
   const known: readonly QuantizableOp[] = ['MatMul', 'Gemm', 'Conv', 'ConvTranspose'];
   const ops = values.ops?.split(',').map((x) => x.trim());
   const bad = ops?.filter((x) => !known.includes(x as QuantizableOp)) ?? [];
-  if (bad.length > 0 || ops?.length === 0) throw new UsageError(`--ops must list op types among ${known.join(',')}, got '${values.ops}'`);
+  if (bad.length > 0 || ops?.length === 0)
+    throw new UsageError(`--ops must list op types among ${known.join(',')}, got '${values.ops}'`);
   return {
-    model: values.model, dataRoot: values['data-root'],
+    model: values.model,
+    dataRoot: values['data-root'],
     subsetSize: num(values['subset-size'], 'subset-size', 100, int(1), 'an integer >= 1'),
-    maxF1Drop: num(values['max-f1-drop'], 'max-f1-drop', DEFAULT_MAX_F1_DROP, (x) => x >= 0, 'a number of F1 points >= 0'),
-    method, percentile: values.percentile === undefined ? undefined : num(values.percentile, 'percentile', 99.99, (x) => x > 50 && x <= 100, 'in (50, 100]'),
-    dynamic: values.dynamic ?? false, only, format: values.format ?? 'auto',
-    ops: ops as QuantizableOp[] | undefined, activationMatMul: values['activation-matmul'] ?? false,
-    calibrationSubset: values['calibration-subset'], evalSubset: values['eval-subset'],
+    maxF1Drop: num(
+      values['max-f1-drop'],
+      'max-f1-drop',
+      DEFAULT_MAX_F1_DROP,
+      (x) => x >= 0,
+      'a number of F1 points >= 0',
+    ),
+    method,
+    percentile:
+      values.percentile === undefined
+        ? undefined
+        : num(values.percentile, 'percentile', 99.99, (x) => x > 50 && x <= 100, 'in (50, 100]'),
+    dynamic: values.dynamic ?? false,
+    only,
+    format: values.format ?? 'auto',
+    ops: ops as QuantizableOp[] | undefined,
+    activationMatMul: values['activation-matmul'] ?? false,
+    calibrationSubset: values['calibration-subset'],
+    evalSubset: values['eval-subset'],
     promptsPerImage: num(values['prompts-per-image'], 'prompts-per-image', 4, int(1), 'an integer >= 1'),
     latencyRuns: num(values['latency-runs'], 'latency-runs', 20, int(20), 'an integer >= 20'),
     threads: values.threads === undefined ? undefined : num(values.threads, 'threads', 1, int(1), 'an integer >= 1'),
-    report: values.report, cacheDir: values['cache-dir'], seed: num(values.seed, 'seed', 0, int(0), 'an integer >= 0'),
+    report: values.report,
+    cacheDir: values['cache-dir'],
+    seed: num(values.seed, 'seed', 0, int(0), 'an integer >= 0'),
   };
 }
 
@@ -131,7 +184,11 @@ async function onnxEmbeddingCache(dir: string, encoderFile: string, model: OnnxS
 }
 
 /** The evaluator of an ONNX pair: the trainer's `evaluateModel` (samtune eval's box recipe) on the pair's own embeddings. */
-export function onnxPairEvaluator(items: readonly TrainItem[], cacheDir: string, onImage?: (label: string, done: number, total: number) => void): PairEvaluator {
+export function onnxPairEvaluator(
+  items: readonly TrainItem[],
+  cacheDir: string,
+  onImage?: (label: string, done: number, total: number) => void,
+): PairEvaluator {
   const targets = new TargetStore(0, false);
   return async (t: EvalTarget): Promise<SegmentationScores> =>
     evaluateModel({
@@ -143,7 +200,11 @@ export function onnxPairEvaluator(items: readonly TrainItem[], cacheDir: string,
     });
 }
 
-function subset(ds: Dataset, wanted: string | undefined, candidates: readonly string[]): { name: string; items: readonly TrainItem[] } {
+function subset(
+  ds: Dataset,
+  wanted: string | undefined,
+  candidates: readonly string[],
+): { name: string; items: readonly TrainItem[] } {
   return pickSubset(ds, wanted ?? 'auto', wanted ? [wanted] : candidates);
 }
 
@@ -162,42 +223,75 @@ export const optimizeCommand: CliCommand = {
     const cacheDir = a.cacheDir ?? defaultTrainConfig().runtime.cacheDir;
     const session = a.threads ? { intraOpNumThreads: a.threads } : undefined;
     const fp32 = await OnnxSamModel.load(dir, session ? { session } : {});
-    io.err(`calibration: ${calItems.length} images of '${cal.name}'; evaluation: ${val.items.length} images of '${val.name}'`);
+    io.err(
+      `calibration: ${calItems.length} images of '${cal.name}'; evaluation: ${val.items.length} images of '${val.name}'`,
+    );
     try {
-      const embCache = info.models.encoder ? await onnxEmbeddingCache(cacheDir, resolve(dir, info.models.encoder.file), fp32) : undefined;
+      const embCache = info.models.encoder
+        ? await onnxEmbeddingCache(cacheDir, resolve(dir, info.models.encoder.file), fp32)
+        : undefined;
       const decoderSamples = () => {
         if (!embCache) throw new UsageError(`${dir} has no encoder.onnx to embed the decoder's calibration images`);
-        return decoderCalibrationFeeds(calItems, (p) => embCache.get(p), { promptsPerImage: a.promptsPerImage, imageSize: info.image_size, seed: a.seed });
+        return decoderCalibrationFeeds(calItems, (p) => embCache.get(p), {
+          promptsPerImage: a.promptsPerImage,
+          imageSize: info.image_size,
+          seed: a.seed,
+        });
       };
-      const pre = { pixelMean: info.pixel_mean as [number, number, number], pixelStd: info.pixel_std as [number, number, number], imageSize: info.image_size };
+      const pre = {
+        pixelMean: info.pixel_mean as [number, number, number],
+        pixelStd: info.pixel_std as [number, number, number],
+        imageSize: info.image_size,
+      };
       const valItems = ds.subsets[val.name] ?? [];
       const fidelity = {
         encoder: () => encoderCalibrationFeeds(valItems.slice(0, 8), pre),
         decoder: () => {
           if (!embCache) throw new UsageError(`${dir} has no encoder.onnx to embed the validation images`);
-          return decoderCalibrationFeeds(valItems, (p) => embCache.get(p), { prompts: 'box', promptsPerImage: 1000, imageSize: info.image_size });
+          return decoderCalibrationFeeds(valItems, (p) => embCache.get(p), {
+            prompts: 'box',
+            promptsPerImage: 1000,
+            imageSize: info.image_size,
+          });
         },
       };
       const result = await optimizeExportDir({
         dir,
         ...(a.only ? { components: [a.only] } : {}),
         calibration: { encoder: () => encoderCalibrationFeeds(calItems, pre), decoder: decoderSamples },
-        fidelity, fidelitySamples: 200,
-        evaluate: onnxPairEvaluator(val.items, cacheDir, (label, done, total) => done % 5 === 0 && io.err(`  ${label}: ${done}/${total} images`)),
-        ...(a.ops ? { opTypes: { encoder: a.ops, decoder: a.ops } } : {}), activationMatMul: a.activationMatMul,
-        maxF1Drop: a.maxF1Drop, method: a.method, ...(a.percentile !== undefined ? { percentile: a.percentile } : {}), dynamic: a.dynamic,
-        latencyRuns: a.latencyRuns, ...(session ? { session } : {}), ...(a.report ? { reportDir: resolve(a.report) } : {}),
+        fidelity,
+        fidelitySamples: 200,
+        evaluate: onnxPairEvaluator(
+          val.items,
+          cacheDir,
+          (label, done, total) => done % 5 === 0 && io.err(`  ${label}: ${done}/${total} images`),
+        ),
+        ...(a.ops ? { opTypes: { encoder: a.ops, decoder: a.ops } } : {}),
+        activationMatMul: a.activationMatMul,
+        maxF1Drop: a.maxF1Drop,
+        method: a.method,
+        ...(a.percentile !== undefined ? { percentile: a.percentile } : {}),
+        dynamic: a.dynamic,
+        latencyRuns: a.latencyRuns,
+        ...(session ? { session } : {}),
+        ...(a.report ? { reportDir: resolve(a.report) } : {}),
         data: {
-          'data root': a.dataRoot, 'calibration subset': cal.name, 'calibration images': calItems.length,
+          'data root': a.dataRoot,
+          'calibration subset': cal.name,
+          'calibration images': calItems.length,
           'decoder calibration prompts': `up to ${a.promptsPerImage} instances per image, box + interior point each`,
-          'evaluation subset': val.name, 'evaluation images': val.items.length, 'evaluation prompts': 'one tight box per instance (samtune eval recipe)',
+          'evaluation subset': val.name,
+          'evaluation images': val.items.length,
+          'evaluation prompts': 'one tight box per instance (samtune eval recipe)',
           'output agreement inputs': `encoder: the first ${Math.min(8, valItems.length)} '${val.name}' images; decoder: every '${val.name}' instance's box on the FP32 embeddings`,
         },
         notes: [`Regenerate: pnpm samtune optimize ${argv.join(' ')}`],
         log: (l) => io.err(l),
       });
       for (const c of result.report.components) {
-        io.out(`${c.component}: ${(c.fp32.bytes / 1e6).toFixed(1)} MB -> ${(c.int8.bytes / 1e6).toFixed(1)} MB, ${c.fp32.latency.medianMs.toFixed(1)} -> ${c.int8.latency.medianMs.toFixed(1)} ms, F1 ${c.metrics.fp32.f1.toFixed(4)} -> ${c.metrics.int8.f1.toFixed(4)} (${c.written ? `wrote ${c.int8.file}` : 'not written'})`);
+        io.out(
+          `${c.component}: ${(c.fp32.bytes / 1e6).toFixed(1)} MB -> ${(c.int8.bytes / 1e6).toFixed(1)} MB, ${c.fp32.latency.medianMs.toFixed(1)} -> ${c.int8.latency.medianMs.toFixed(1)} ms, F1 ${c.metrics.fp32.f1.toFixed(4)} -> ${c.metrics.int8.f1.toFixed(4)} (${c.written ? `wrote ${c.int8.file}` : 'not written'})`,
+        );
       }
       io.err(`report: ${result.reportPaths.markdown}`);
       return 0;

@@ -26,15 +26,22 @@ function readMaskInput(path: string): FloatTensor {
     t = decodeNpy(readFileSync(path), path);
   } else {
     const { tensors } = readSafetensors(path);
-    const found = tensors.get('mask_input') ?? tensors.get('low_res_masks') ?? (tensors.size === 1 ? [...tensors.values()][0] : undefined);
+    const found =
+      tensors.get('mask_input') ??
+      tensors.get('low_res_masks') ??
+      (tensors.size === 1 ? [...tensors.values()][0] : undefined);
     if (!found || found.dtype !== 'float32') {
-      throw new UsageError(`--mask-input ${path}: needs a float32 tensor 'mask_input' or 'low_res_masks' (has ${[...tensors.keys()].join(', ') || 'none'})`);
+      throw new UsageError(
+        `--mask-input ${path}: needs a float32 tensor 'mask_input' or 'low_res_masks' (has ${[...tensors.keys()].join(', ') || 'none'})`,
+      );
     }
     t = found as FloatTensor;
   }
   const n = LOW_RES_SIZE * LOW_RES_SIZE;
   if (t.data.length < n || t.shape.slice(-2).join(',') !== `${LOW_RES_SIZE},${LOW_RES_SIZE}`) {
-    throw new UsageError(`--mask-input ${path}: expected low-res logits [1,${LOW_RES_SIZE},${LOW_RES_SIZE}], got [${t.shape.join(',')}]`);
+    throw new UsageError(
+      `--mask-input ${path}: expected low-res logits [1,${LOW_RES_SIZE},${LOW_RES_SIZE}], got [${t.shape.join(',')}]`,
+    );
   }
   // [1,256,256], [256,256], [1,1,256,256] or [M,256,256] (the first mask) all give the first 256x256 plane.
   return floatTensor(t.data.slice(0, n), [1, LOW_RES_SIZE, LOW_RES_SIZE]);
@@ -64,11 +71,14 @@ async function openCheckpoint(checkpoint: string, io: CliIO): Promise<Predicting
 async function openExportDir(dir: string, io: CliIO): Promise<Predicting> {
   const model = await OnnxSamModel.load(dir);
   const variant = model.decoderVariant;
-  io.err(`model: ONNX export ${dir} (${model.info.model}, ${variant} decoder) of checkpoint sha256 ${model.info.checkpoint.sha256.slice(0, 12)}`);
+  io.err(
+    `model: ONNX export ${dir} (${model.info.model}, ${variant} decoder) of checkpoint sha256 ${model.info.checkpoint.sha256.slice(0, 12)}`,
+  );
   return {
     embed: (img) => model.embed(img),
     // without --multimask: token 0 like the tfjs path; a single-mask decoder can only give the rule's mask
-    predict: (emb, prompts, multimask) => model.predict(emb, prompts, { multimask: multimask || (variant === 'single_mask' ? 'auto' : false) }),
+    predict: (emb, prompts, multimask) =>
+      model.predict(emb, prompts, { multimask: multimask || (variant === 'single_mask' ? 'auto' : false) }),
     maskThreshold: model.info.mask_threshold,
     sha256: model.info.checkpoint.sha256,
     release: () => model.release(),
@@ -109,12 +119,14 @@ export const predictCommand: CliCommand = {
       overlay: { type: 'string' },
       'mask-threshold': { type: 'string' },
     });
-    if (f.model !== undefined && !isExportDir(f.model)) throw new UsageError(`--model ${f.model}: not a directory written by 'samtune export' (no model.json)`);
+    if (f.model !== undefined && !isExportDir(f.model))
+      throw new UsageError(`--model ${f.model}: not a directory written by 'samtune export' (no model.json)`);
     const modelDir = f.model ?? (f.checkpoint !== undefined && isExportDir(f.checkpoint) ? f.checkpoint : undefined);
     const checkpoint = modelDir === undefined ? required(f.checkpoint, 'checkpoint') : modelDir;
     const out = required(f.out, 'out');
     const outExt = extname(out).toLowerCase();
-    if (outExt !== '.safetensors' && outExt !== '.png') throw new UsageError(`--out ${out}: expected a .safetensors or .png file`);
+    if (outExt !== '.safetensors' && outExt !== '.png')
+      throw new UsageError(`--out ${out}: expected a .safetensors or .png file`);
     if (!f.image && !f.embedding) throw new UsageError('give --image <file> or --embedding <file>');
     if (f.overlay && !f.image) throw new UsageError('--overlay needs --image');
     const points = (f.point ?? []).map(parsePoint);
@@ -122,7 +134,8 @@ export const predictCommand: CliCommand = {
     if (points.length === 0 && !box) throw new UsageError('no prompt: give --point x,y,label and/or --box x0,y0,x1,y1');
     const maskInput = f['mask-input'] ? readMaskInput(f['mask-input']) : undefined;
     const threshold = f['mask-threshold'] === undefined ? undefined : Number(f['mask-threshold']);
-    if (threshold !== undefined && !Number.isFinite(threshold)) throw new UsageError(`--mask-threshold '${f['mask-threshold']}': expected a number (a logit)`);
+    if (threshold !== undefined && !Number.isFinite(threshold))
+      throw new UsageError(`--mask-threshold '${f['mask-threshold']}': expected a number (a logit)`);
 
     const model = modelDir !== undefined ? await openExportDir(modelDir, io) : await openCheckpoint(checkpoint, io);
     try {
@@ -131,7 +144,9 @@ export const predictCommand: CliCommand = {
       const res = await model.predict(
         emb,
         {
-          ...(points.length ? { points: points.map((p) => [p.x, p.y] as const), labels: points.map((p) => p.label) } : {}),
+          ...(points.length
+            ? { points: points.map((p) => [p.x, p.y] as const), labels: points.map((p) => p.label) }
+            : {}),
           ...(box ? { box } : {}),
           ...(maskInput ? { maskInput } : {}),
         },
@@ -141,20 +156,40 @@ export const predictCommand: CliCommand = {
       const iou = Array.from(res.iouPredictions.data);
       const best = iou.indexOf(Math.max(...iou));
       const [h, w] = emb.originalSize;
-      const bestMask = logitsToMask(masks.data.subarray(best * h * w, (best + 1) * h * w), w, h, threshold ?? model.maskThreshold);
+      const bestMask = logitsToMask(
+        masks.data.subarray(best * h * w, (best + 1) * h * w),
+        w,
+        h,
+        threshold ?? model.maskThreshold,
+      );
       mkdirSync(dirname(out), { recursive: true });
       if (outExt === '.png') await writeMaskPng(out, bestMask);
       else {
         writeFileSync(
           out,
-          encodeSafetensors(new Map([['low_res_masks', res.lowResMasks], ['iou_predictions', res.iouPredictions], ['masks', masks]]), {
-            original_size: `${h},${w}`,
-            checkpoint_sha256: model.sha256,
-          }),
+          encodeSafetensors(
+            new Map([
+              ['low_res_masks', res.lowResMasks],
+              ['iou_predictions', res.iouPredictions],
+              ['masks', masks],
+            ]),
+            {
+              original_size: `${h},${w}`,
+              checkpoint_sha256: model.sha256,
+            },
+          ),
         );
       }
-      if (f.overlay && img) await writeOverlayPng(f.overlay, img, [bestMask], { points, ...(box ? { boxes: [box] } : {}) });
-      io.out(JSON.stringify({ iou_predictions: iou.map((v) => +v.toFixed(5)), best, out, ...(f.overlay ? { overlay: f.overlay } : {}) }));
+      if (f.overlay && img)
+        await writeOverlayPng(f.overlay, img, [bestMask], { points, ...(box ? { boxes: [box] } : {}) });
+      io.out(
+        JSON.stringify({
+          iou_predictions: iou.map((v) => +v.toFixed(5)),
+          best,
+          out,
+          ...(f.overlay ? { overlay: f.overlay } : {}),
+        }),
+      );
       return 0;
     } finally {
       await model.release();

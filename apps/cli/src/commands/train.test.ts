@@ -14,8 +14,23 @@ const base = ['--checkpoint', 'tiny_vit', '--data-root', '/data', '--out', 'runs
 describe('samtune train flags', () => {
   it('maps shorthands and dotted overrides onto the config, defaults elsewhere', () => {
     const { config, resume, worker } = parseTrainArgs([
-      ...base, '--lr', '1e-4', '--batch-size=4', '--epochs', '7', '--prompt', 'point', '--optimizer.weight-decay', '0.01',
-      '--data.val.max-instances', '3', '--early-stopping.patience', '5', '--no-ort-kernels', '--no-worker', '--resume',
+      ...base,
+      '--lr',
+      '1e-4',
+      '--batch-size=4',
+      '--epochs',
+      '7',
+      '--prompt',
+      'point',
+      '--optimizer.weight-decay',
+      '0.01',
+      '--data.val.max-instances',
+      '3',
+      '--early-stopping.patience',
+      '5',
+      '--no-ort-kernels',
+      '--no-worker',
+      '--resume',
     ]);
     expect(config.checkpoint).toBe('tiny_vit');
     expect(config.data.root).toBe('/data');
@@ -36,13 +51,28 @@ describe('samtune train flags', () => {
     expect(parseTrainArgs([...base, '--strict']).config.data.strict).toBe(true);
     const lines: string[] = [];
     const render = trainEventRenderer({ out: (l) => lines.push(l), err: (l) => lines.push(l) });
-    render({ type: 'dataset', format: 'coco', train: 2, val: 1, trainSubset: 'train', valSubset: 'val', skipped: 1, problems: ['a.json (item 7): polygon with 2 points'] });
-    expect(lines).toEqual(['dataset: coco, train 2 images → val 1 images (1 problems skipped)', 'skipped: a.json (item 7): polygon with 2 points']);
+    render({
+      type: 'dataset',
+      format: 'coco',
+      train: 2,
+      val: 1,
+      trainSubset: 'train',
+      valSubset: 'val',
+      skipped: 1,
+      problems: ['a.json (item 7): polygon with 2 points'],
+    });
+    expect(lines).toEqual([
+      'dataset: coco, train 2 images → val 1 images (1 problems skipped)',
+      'skipped: a.json (item 7): polygon with 2 points',
+    ]);
   });
 
   it('reads a YAML config, and flags win over it', () => {
     const file = join(dir, 'train.yaml');
-    writeFileSync(file, 'optimizer:\n  lr: 0.0003\ndata:\n  train:\n    batch-size: 3\n    max-instances: 6\ntraining:\n  epochs: 12\n');
+    writeFileSync(
+      file,
+      'optimizer:\n  lr: 0.0003\ndata:\n  train:\n    batch-size: 3\n    max-instances: 6\ntraining:\n  epochs: 12\n',
+    );
     const { config } = parseTrainArgs([...base, '--config', file, '--epochs', '2']);
     expect(config.optimizer.lr).toBe(0.0003);
     expect(config.data.train).toMatchObject({ batchSize: 3, maxInstances: 6 });
@@ -64,11 +94,30 @@ describe('samtune train flags', () => {
     const render = trainEventRenderer(io);
     const m = { f1: 0.5, iou: 1 / 3, dice: 0.5, images: 4, instances: 17, loss: 1.25 };
     render({ type: 'eval-done', phase: 'zero-shot', epoch: 0, metrics: m, seconds: 1.5 });
-    render({ type: 'epoch-end', stop: true, reason: 'early stopping (patience) at epoch 6', record: { epoch: 6, trainLoss: 1, trainFocal: 0, trainDice: 0, trainIou: 0, steps: 3, prompts: 12, val: m, trainSeconds: 10, valSeconds: 2, best: false } });
+    render({
+      type: 'epoch-end',
+      stop: true,
+      reason: 'early stopping (patience) at epoch 6',
+      record: {
+        epoch: 6,
+        trainLoss: 1,
+        trainFocal: 0,
+        trainDice: 0,
+        trainIou: 0,
+        steps: 3,
+        prompts: 12,
+        val: m,
+        trainSeconds: 10,
+        valSeconds: 2,
+        best: false,
+      },
+    });
     expect(io.stderr).toEqual([
       'zero-shot: F1 0.5000 IoU 0.3333 loss 1.2500 (17 instances, 1.5s)',
       'epoch 6: train loss 1.0000, val F1 0.5000, 10.0s + 2.0s; early stopping (patience) at epoch 6',
     ]);
-    expect(resultTable(m, { ...m, f1: 0.75 }, 'after').split('\n')[3]).toBe('| after | 0.7500 | 0.3333 | 0.5000 | 17 |');
+    expect(resultTable(m, { ...m, f1: 0.75 }, 'after').split('\n')[3]).toBe(
+      '| after | 0.7500 | 0.3333 | 0.5000 | 17 |',
+    );
   });
 });

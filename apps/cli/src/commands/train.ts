@@ -147,25 +147,57 @@ export function trainEventRenderer(io: CliIO): (e: TrainEvent) => void {
   };
   return (e) => {
     switch (e.type) {
-      case 'info': io.err(e.message); break;
-      case 'backend': io.err(`backend: ${e.detail}`); break;
+      case 'info':
+        io.err(e.message);
+        break;
+      case 'backend':
+        io.err(`backend: ${e.detail}`);
+        break;
       case 'dataset':
-        io.err(`dataset: ${e.format}, ${e.trainSubset} ${e.train} images → ${e.valSubset} ${e.val} images${e.skipped ? ` (${e.skipped} problems skipped)` : ''}`);
+        io.err(
+          `dataset: ${e.format}, ${e.trainSubset} ${e.train} images → ${e.valSubset} ${e.val} images${e.skipped ? ` (${e.skipped} problems skipped)` : ''}`,
+        );
         for (const p of e.problems) io.err(`skipped: ${p}`);
         break;
-      case 'resume': io.err(`resuming after epoch ${e.epochsDone}`); break;
-      case 'embed-progress': open('embed', 'embeddings').update(e.done, e.total, `(${e.hits} cached)`); break;
-      case 'embed-done': close(`embeddings: ${e.total} images, ${e.computed} computed, ${e.hits} cached, ${e.seconds.toFixed(1)}s`); break;
-      case 'targets-progress': open('targets', 'masks').update(e.done, e.total); if (e.done === e.total) close(); break;
-      case 'eval-progress': open(`eval${e.epoch}`, e.phase === 'zero-shot' ? 'zero-shot eval' : e.epoch > 0 ? `validate ${e.epoch}` : 'evaluate').update(e.done, e.total); break;
-      case 'eval-done': close(`${e.phase === 'zero-shot' ? 'zero-shot' : e.epoch > 0 ? `epoch ${e.epoch} val` : 'eval'}: F1 ${pct(e.metrics.f1)} IoU ${pct(e.metrics.iou)} loss ${pct(e.metrics.loss)} (${e.metrics.instances} instances, ${e.seconds.toFixed(1)}s)`); break;
-      case 'epoch-start': open(`epoch${e.epoch}`, `epoch ${e.epoch}/${e.epochs}`).update(0, e.steps); break;
-      case 'step': open(`epoch${e.epoch}`, `epoch ${e.epoch}`).update(e.step, e.steps, `loss ${e.loss.toFixed(4)}`); break;
+      case 'resume':
+        io.err(`resuming after epoch ${e.epochsDone}`);
+        break;
+      case 'embed-progress':
+        open('embed', 'embeddings').update(e.done, e.total, `(${e.hits} cached)`);
+        break;
+      case 'embed-done':
+        close(`embeddings: ${e.total} images, ${e.computed} computed, ${e.hits} cached, ${e.seconds.toFixed(1)}s`);
+        break;
+      case 'targets-progress':
+        open('targets', 'masks').update(e.done, e.total);
+        if (e.done === e.total) close();
+        break;
+      case 'eval-progress':
+        open(
+          `eval${e.epoch}`,
+          e.phase === 'zero-shot' ? 'zero-shot eval' : e.epoch > 0 ? `validate ${e.epoch}` : 'evaluate',
+        ).update(e.done, e.total);
+        break;
+      case 'eval-done':
+        close(
+          `${e.phase === 'zero-shot' ? 'zero-shot' : e.epoch > 0 ? `epoch ${e.epoch} val` : 'eval'}: F1 ${pct(e.metrics.f1)} IoU ${pct(e.metrics.iou)} loss ${pct(e.metrics.loss)} (${e.metrics.instances} instances, ${e.seconds.toFixed(1)}s)`,
+        );
+        break;
+      case 'epoch-start':
+        open(`epoch${e.epoch}`, `epoch ${e.epoch}/${e.epochs}`).update(0, e.steps);
+        break;
+      case 'step':
+        open(`epoch${e.epoch}`, `epoch ${e.epoch}`).update(e.step, e.steps, `loss ${e.loss.toFixed(4)}`);
+        break;
       case 'epoch-end':
         close();
-        io.err(`epoch ${e.record.epoch}: train loss ${pct(e.record.trainLoss)}, val F1 ${pct(e.record.val.f1)}${e.record.best ? ' (best)' : ''}, ${e.record.trainSeconds.toFixed(1)}s + ${e.record.valSeconds.toFixed(1)}s${e.reason ? `; ${e.reason}` : ''}`);
+        io.err(
+          `epoch ${e.record.epoch}: train loss ${pct(e.record.trainLoss)}, val F1 ${pct(e.record.val.f1)}${e.record.best ? ' (best)' : ''}, ${e.record.trainSeconds.toFixed(1)}s + ${e.record.valSeconds.toFixed(1)}s${e.reason ? `; ${e.reason}` : ''}`,
+        );
         break;
-      case 'done': close(); break;
+      case 'done':
+        close();
+        break;
     }
   };
 }
@@ -173,7 +205,9 @@ export function trainEventRenderer(io: CliIO): (e: TrainEvent) => void {
 /** Runs training with the CLI's rendering; returns the result. */
 export async function trainWithProgress(args: TrainArgs, io: CliIO): Promise<TrainResult> {
   const onEvent = trainEventRenderer(io);
-  return args.worker ? runTrainingInWorker(args.config, { resume: args.resume, onEvent }) : runTraining(args.config, { resume: args.resume, onEvent });
+  return args.worker
+    ? runTrainingInWorker(args.config, { resume: args.resume, onEvent })
+    : runTraining(args.config, { resume: args.resume, onEvent });
 }
 
 export const trainCommand: CliCommand = {

@@ -7,4 +7,3 @@ export function recordingIO(): CliIO & { stdout: string[]; stderr: string[] } {
   const stderr: string[] = [];
   return { stdout, stderr, out: (l) => stdout.push(l), err: (l) => stderr.push(l) };
 }
-

@@ -3,4 +3,3 @@
  * fixture throws with the path it looked for; tests never skip.
  */
 export { repoRoot, referencePath } from '@samtune/test-fixtures';
-

@@ -3,4 +3,3 @@
  * path it looked for; tests never skip silently.
  */
 export { repoRoot, sharedPath, datumaroFixture } from '@samtune/test-fixtures';
-

@@ -24,7 +24,10 @@ export interface PromptCase {
 }
 
 export interface Manifest {
-  readonly images: Record<string, { readonly file: string; readonly original_size: [number, number]; readonly input_size: [number, number] }>;
+  readonly images: Record<
+    string,
+    { readonly file: string; readonly original_size: [number, number]; readonly input_size: [number, number] }
+  >;
   readonly cases: Record<string, (PromptCase | { readonly case: 'batch' })[]>;
 }
 

@@ -3,4 +3,3 @@
  * fails loudly with the path it looked for.
  */
 export { referencePath } from '@samtune/test-fixtures';
-

@@ -41,7 +41,12 @@ export function convModel(): ModelProto {
   b.addInitializer('conv1.weight', f32(seeded(108, 4), [4, 3, 3, 3]) as HostTensor<'float32'>);
   b.addInitializer('conv1.bias', f32(seeded(4, 5, -0.2, 0.2), [4]) as HostTensor<'float32'>);
   b.addInitializer('conv2.weight', f32(seeded(8, 6), [2, 4, 1, 1]) as HostTensor<'float32'>);
-  const [c1] = b.addNode('Conv', [x, 'conv1.weight', 'conv1.bias'], { kernel_shape: [3, 3], pads: [1, 1, 1, 1] }, { name: 'conv1' });
+  const [c1] = b.addNode(
+    'Conv',
+    [x, 'conv1.weight', 'conv1.bias'],
+    { kernel_shape: [3, 3], pads: [1, 1, 1, 1] },
+    { name: 'conv1' },
+  );
   const [r] = b.addNode('Relu', [c1 as string], {}, { name: 'relu' });
   b.addNode('Conv', [r as string, 'conv2.weight'], { kernel_shape: [1, 1] }, { name: 'conv2', outputs: ['y'] });
   b.addOutput('y', [1, 2, 8, 8]);
@@ -53,4 +58,3 @@ export function samples(name: string, shape: number[], n: number, seed = 100, lo
   const len = shape.reduce((a, d) => a * d, 1);
   return Array.from({ length: n }, (_, i) => ({ [name]: f32(seeded(len, seed + i, lo, hi), shape) }));
 }
-

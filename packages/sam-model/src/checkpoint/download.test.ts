@@ -5,7 +5,12 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { CheckpointUnavailableError, ChecksumMismatchError, UnknownCheckpointError, resolveCheckpoint } from './download.js';
+import {
+  CheckpointUnavailableError,
+  ChecksumMismatchError,
+  UnknownCheckpointError,
+  resolveCheckpoint,
+} from './download.js';
 import type { PublishedCheckpoint } from './registry.js';
 
 const payload = new Uint8Array(300_000).map((_, i) => (i * 31 + (i >> 8)) % 256);
@@ -31,7 +36,10 @@ beforeAll(async () => {
         res.writeHead(416, { 'Content-Range': `bytes */${payload.length}` }).end();
         return;
       }
-      res.writeHead(206, { 'Content-Length': payload.length - start, 'Content-Range': `bytes ${start}-${payload.length - 1}/${payload.length}` });
+      res.writeHead(206, {
+        'Content-Length': payload.length - start,
+        'Content-Range': `bytes ${start}-${payload.length - 1}/${payload.length}`,
+      });
       res.end(Buffer.from(payload.subarray(start)));
       return;
     }
@@ -68,7 +76,9 @@ describe('resolveCheckpoint', () => {
   it('uses an existing path as is, without any network', async () => {
     const p = join(root, 'local.pt');
     writeFileSync(p, payload);
-    const noFetch = (() => { throw new Error('fetch must not be called'); }) as unknown as typeof fetch;
+    const noFetch = (() => {
+      throw new Error('fetch must not be called');
+    }) as unknown as typeof fetch;
     expect(await resolveCheckpoint(p, { fetchImpl: noFetch })).toBe(p);
   });
 
@@ -102,7 +112,9 @@ describe('resolveCheckpoint', () => {
 
   it('deletes the file and throws expected vs actual on a bad hash', async () => {
     const wrong = '0'.repeat(64);
-    const err = await resolveCheckpoint('m', { cacheDir, registry: entry('/ok.pt', { sha256: wrong }) }).catch((e: unknown) => e);
+    const err = await resolveCheckpoint('m', { cacheDir, registry: entry('/ok.pt', { sha256: wrong }) }).catch(
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(ChecksumMismatchError);
     expect((err as ChecksumMismatchError).expected).toBe(wrong);
     expect((err as ChecksumMismatchError).actual).toBe(sha);
@@ -112,7 +124,10 @@ describe('resolveCheckpoint', () => {
   });
 
   it('rejects a wrong size', async () => {
-    const err = await resolveCheckpoint('m', { cacheDir, registry: entry('/ok.pt', { sizeBytes: payload.length + 1 }) }).catch((e: unknown) => e);
+    const err = await resolveCheckpoint('m', {
+      cacheDir,
+      registry: entry('/ok.pt', { sizeBytes: payload.length + 1 }),
+    }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ChecksumMismatchError);
     expect((err as Error).message).toContain(`gave ${payload.length} bytes, expected ${payload.length + 1}`);
   });

@@ -5,7 +5,19 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import { writeFileAtomic } from '../fs-atomic.js';
-import { createReadStream, existsSync, fsyncSync, closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import {
+  createReadStream,
+  existsSync,
+  fsyncSync,
+  closeSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { CHECKPOINT_REGISTRY, publishedCheckpoint, type PublishedCheckpoint } from './registry.js';
@@ -21,7 +33,11 @@ export class CheckpointUnavailableError extends Error {
 /** Downloaded or cached bytes do not match the expected size or SHA-256. */
 export class ChecksumMismatchError extends Error {
   override readonly name = 'ChecksumMismatchError';
-  constructor(message: string, readonly expected: string, readonly actual: string) {
+  constructor(
+    message: string,
+    readonly expected: string,
+    readonly actual: string,
+  ) {
     super(message);
   }
 }
@@ -59,7 +75,6 @@ export async function sha256File(path: string): Promise<string> {
   return h.digest('hex');
 }
 
-
 /** The expected hash: the registry's, else the sidecar recorded at first download. */
 function expectedSha(entry: PublishedCheckpoint, finalPath: string): string | undefined {
   if (entry.sha256) return entry.sha256.toLowerCase();
@@ -67,14 +82,24 @@ function expectedSha(entry: PublishedCheckpoint, finalPath: string): string | un
   return existsSync(side) ? readFileSync(side, 'utf8').trim().split(/\s+/)[0]?.toLowerCase() : undefined;
 }
 
-function unavailable(name: string, entry: PublishedCheckpoint, cause: string, partKept?: string): CheckpointUnavailableError {
+function unavailable(
+  name: string,
+  entry: PublishedCheckpoint,
+  cause: string,
+  partKept?: string,
+): CheckpointUnavailableError {
   const keep = partKept ? ` The partial download is kept at ${partKept}; run again to resume.` : '';
   return new CheckpointUnavailableError(
     `resolveCheckpoint('${name}'): could not download ${entry.url} (${cause}). You may be offline or the host is unreachable: download the file yourself and pass --checkpoint <path>.${keep}`,
   );
 }
 
-async function download(name: string, entry: PublishedCheckpoint, finalPath: string, opts: ResolveCheckpointOptions): Promise<string> {
+async function download(
+  name: string,
+  entry: PublishedCheckpoint,
+  finalPath: string,
+  opts: ResolveCheckpointOptions,
+): Promise<string> {
   const part = `${finalPath}.part`;
   const fetchImpl = opts.fetchImpl ?? globalThis.fetch;
   let start = existsSync(part) ? statSync(part).size : 0;
@@ -97,7 +122,8 @@ async function download(name: string, entry: PublishedCheckpoint, finalPath: str
   if (res.status !== 200 && res.status !== 206) {
     throw unavailable(name, entry, `HTTP ${res.status} ${res.statusText}`, start > 0 ? part : undefined);
   }
-  if (res.status === 200) start = 0; // server ignored the range: restart
+  if (res.status === 200)
+    start = 0; // server ignored the range: restart
   else await hashInto(hash, part);
   const len = Number(res.headers.get('content-length') ?? NaN);
   const total = entry.sizeBytes ?? (Number.isFinite(len) ? start + len : undefined);
@@ -123,15 +149,30 @@ async function download(name: string, entry: PublishedCheckpoint, finalPath: str
   return finish(name, entry, finalPath, part, done, hash.digest('hex'));
 }
 
-function finish(name: string, entry: PublishedCheckpoint, finalPath: string, part: string, size: number, actual: string): string {
+function finish(
+  name: string,
+  entry: PublishedCheckpoint,
+  finalPath: string,
+  part: string,
+  size: number,
+  actual: string,
+): string {
   if (entry.sizeBytes !== undefined && size !== entry.sizeBytes) {
     rmSync(part, { force: true });
-    throw new ChecksumMismatchError(`resolveCheckpoint('${name}'): ${entry.url} gave ${size} bytes, expected ${entry.sizeBytes}; the partial file was deleted`, String(entry.sizeBytes), String(size));
+    throw new ChecksumMismatchError(
+      `resolveCheckpoint('${name}'): ${entry.url} gave ${size} bytes, expected ${entry.sizeBytes}; the partial file was deleted`,
+      String(entry.sizeBytes),
+      String(size),
+    );
   }
   const expected = expectedSha(entry, finalPath);
   if (expected && expected !== actual) {
     rmSync(part, { force: true });
-    throw new ChecksumMismatchError(`resolveCheckpoint('${name}'): SHA-256 of ${entry.url} is ${actual}, expected ${expected}; the downloaded file was deleted`, expected, actual);
+    throw new ChecksumMismatchError(
+      `resolveCheckpoint('${name}'): SHA-256 of ${entry.url} is ${actual}, expected ${expected}; the downloaded file was deleted`,
+      expected,
+      actual,
+    );
   }
   renameSync(part, finalPath);
   writeFileAtomic(`${finalPath}.sha256`, `${actual}  ${entry.fileName}\n`);
@@ -150,12 +191,17 @@ function describeError(e: unknown): string {
  * Like `resolveCheckpoint`, also returning the SHA-256 when it was computed (download or cache
  * verification), so callers need not hash the file again.
  */
-export async function resolveCheckpointDetailed(nameOrPath: string, opts: ResolveCheckpointOptions = {}): Promise<ResolvedCheckpoint> {
+export async function resolveCheckpointDetailed(
+  nameOrPath: string,
+  opts: ResolveCheckpointOptions = {},
+): Promise<ResolvedCheckpoint> {
   if (existsSync(nameOrPath) && statSync(nameOrPath).isFile()) return { path: resolve(nameOrPath) };
   const registry = opts.registry ?? CHECKPOINT_REGISTRY;
   const entry = publishedCheckpoint(nameOrPath, registry);
   if (!entry) {
-    throw new UnknownCheckpointError(`resolveCheckpoint(nameOrPath): '${nameOrPath}' is neither an existing file nor a published checkpoint (expected a path or one of ${Object.keys(registry).join(', ')})`);
+    throw new UnknownCheckpointError(
+      `resolveCheckpoint(nameOrPath): '${nameOrPath}' is neither an existing file nor a published checkpoint (expected a path or one of ${Object.keys(registry).join(', ')})`,
+    );
   }
   const dir = opts.cacheDir ?? defaultCacheDir();
   mkdirSync(dir, { recursive: true });
@@ -164,7 +210,11 @@ export async function resolveCheckpointDetailed(nameOrPath: string, opts: Resolv
     const actual = await sha256File(finalPath);
     const expected = expectedSha(entry, finalPath);
     if (expected && expected !== actual) {
-      throw new ChecksumMismatchError(`resolveCheckpoint('${nameOrPath}'): cached ${finalPath} has SHA-256 ${actual}, expected ${expected}; delete it to download again`, expected, actual);
+      throw new ChecksumMismatchError(
+        `resolveCheckpoint('${nameOrPath}'): cached ${finalPath} has SHA-256 ${actual}, expected ${expected}; delete it to download again`,
+        expected,
+        actual,
+      );
     }
     if (!expected) writeFileAtomic(`${finalPath}.sha256`, `${actual}  ${entry.fileName}\n`);
     return { path: finalPath, sha256: actual };

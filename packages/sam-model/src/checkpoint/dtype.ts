@@ -6,10 +6,20 @@
 import type { DType, DTypeArray, HostTensor } from '../tensor.js';
 
 /** Element types as stored on disk. */
-export type StorageDType = 'float32' | 'float16' | 'bfloat16' | 'float64' | 'int64' | 'int32' | 'int16' | 'int8' | 'uint8' | 'bool';
+export type StorageDType =
+  'float32' | 'float16' | 'bfloat16' | 'float64' | 'int64' | 'int32' | 'int16' | 'int8' | 'uint8' | 'bool';
 
 export const ELEMENT_SIZE: Readonly<Record<StorageDType, number>> = {
-  float32: 4, float16: 2, bfloat16: 2, float64: 8, int64: 8, int32: 4, int16: 2, int8: 1, uint8: 1, bool: 1,
+  float32: 4,
+  float16: 2,
+  bfloat16: 2,
+  float64: 8,
+  int64: 8,
+  int32: 4,
+  int16: 2,
+  int8: 1,
+  uint8: 1,
+  bool: 1,
 };
 
 /** Host dtype a stored dtype is read as. */
@@ -22,25 +32,42 @@ function sourceView(bytes: Uint8Array, d: StorageDType): ArrayLike<number> | Big
   const { buffer, byteOffset } = bytes;
   const n = bytes.byteLength / ELEMENT_SIZE[d];
   switch (d) {
-    case 'float32': return new Float32Array(buffer, byteOffset, n);
-    case 'float16': case 'bfloat16': return new Uint16Array(buffer, byteOffset, n);
-    case 'float64': return new Float64Array(buffer, byteOffset, n);
-    case 'int64': return new BigInt64Array(buffer, byteOffset, n);
-    case 'int32': return new Int32Array(buffer, byteOffset, n);
-    case 'int16': return new Int16Array(buffer, byteOffset, n);
-    case 'int8': return new Int8Array(buffer, byteOffset, n);
-    case 'uint8': case 'bool': return new Uint8Array(buffer, byteOffset, n);
+    case 'float32':
+      return new Float32Array(buffer, byteOffset, n);
+    case 'float16':
+    case 'bfloat16':
+      return new Uint16Array(buffer, byteOffset, n);
+    case 'float64':
+      return new Float64Array(buffer, byteOffset, n);
+    case 'int64':
+      return new BigInt64Array(buffer, byteOffset, n);
+    case 'int32':
+      return new Int32Array(buffer, byteOffset, n);
+    case 'int16':
+      return new Int16Array(buffer, byteOffset, n);
+    case 'int8':
+      return new Int8Array(buffer, byteOffset, n);
+    case 'uint8':
+    case 'bool':
+      return new Uint8Array(buffer, byteOffset, n);
   }
 }
 
 function allocHost(d: DType, n: number): DTypeArray[DType] {
   switch (d) {
-    case 'float32': return new Float32Array(n);
-    case 'int64': return new BigInt64Array(n);
-    case 'int32': return new Int32Array(n);
-    case 'int16': return new Int16Array(n);
-    case 'int8': return new Int8Array(n);
-    case 'uint8': case 'bool': return new Uint8Array(n);
+    case 'float32':
+      return new Float32Array(n);
+    case 'int64':
+      return new BigInt64Array(n);
+    case 'int32':
+      return new Int32Array(n);
+    case 'int16':
+      return new Int16Array(n);
+    case 'int8':
+      return new Int8Array(n);
+    case 'uint8':
+    case 'bool':
+      return new Uint8Array(n);
   }
 }
 
@@ -110,10 +137,16 @@ export function materialize(
   }
   const src = sourceView(storage, dtype);
   const out = allocHost(host, n);
-  const conv: (v: number) => number = dtype === 'float16' ? halfToFloat : dtype === 'bfloat16' ? bfloat16ToFloat : (v) => v;
-  const set = out instanceof BigInt64Array
-    ? (i: number, j: number) => { out[i] = (src as BigInt64Array)[j]!; }
-    : (i: number, j: number) => { (out as Float32Array)[i] = conv((src as ArrayLike<number>)[j]!); };
+  const conv: (v: number) => number =
+    dtype === 'float16' ? halfToFloat : dtype === 'bfloat16' ? bfloat16ToFloat : (v) => v;
+  const set =
+    out instanceof BigInt64Array
+      ? (i: number, j: number) => {
+          out[i] = (src as BigInt64Array)[j]!;
+        }
+      : (i: number, j: number) => {
+          (out as Float32Array)[i] = conv((src as ArrayLike<number>)[j]!);
+        };
   if (contiguous) {
     for (let i = 0; i < n; i++) set(i, offset + i);
   } else if (n > 0) {

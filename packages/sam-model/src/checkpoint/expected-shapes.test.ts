@@ -49,7 +49,9 @@ describe('expectedShapes / validateWeights', () => {
     expect(err.name).toBe('CheckpointKeysError');
     expect(err.missing).toEqual(['mask_decoder.iou_token.weight']);
     expect(err.unexpected).toEqual(['mask_decoder.extra.weight']);
-    expect(err.misshaped).toEqual([{ key: 'prompt_encoder.no_mask_embed.weight', expected: [1, 256], actual: [1, 255] }]);
+    expect(err.misshaped).toEqual([
+      { key: 'prompt_encoder.no_mask_embed.weight', expected: [1, 256], actual: [1, 255] },
+    ]);
     expect(err.message).toContain('copy.pth');
     expect(err.message).toContain('1 missing, 1 unexpected, 1 mis-shaped');
     expect(err.message).toContain('missing: mask_decoder.iou_token.weight (expected [1,256])');
@@ -59,18 +61,36 @@ describe('expectedShapes / validateWeights', () => {
 
   it('accepts attention_bias_idxs when present with the right shape and reports a wrong one', () => {
     const w: WeightMap = new Map(tiny);
-    w.set('image_encoder.layers.1.blocks.0.attn.attention_bias_idxs', { dtype: 'int64', shape: [49, 49], data: new BigInt64Array(49 * 49) });
+    w.set('image_encoder.layers.1.blocks.0.attn.attention_bias_idxs', {
+      dtype: 'int64',
+      shape: [49, 49],
+      data: new BigInt64Array(49 * 49),
+    });
     expect(() => validateWeights(w, SAM_PRESETS.tiny_vit)).not.toThrow();
-    w.set('image_encoder.layers.3.blocks.1.attn.attention_bias_idxs', { dtype: 'int64', shape: [196, 196], data: new BigInt64Array(196 * 196) });
+    w.set('image_encoder.layers.3.blocks.1.attn.attention_bias_idxs', {
+      dtype: 'int64',
+      shape: [196, 196],
+      data: new BigInt64Array(196 * 196),
+    });
     const err = caught(() => validateWeights(w, SAM_PRESETS.tiny_vit));
-    expect(err.misshaped).toEqual([{ key: 'image_encoder.layers.3.blocks.1.attn.attention_bias_idxs', expected: [49, 49], actual: [196, 196] }]);
+    expect(err.misshaped).toEqual([
+      { key: 'image_encoder.layers.3.blocks.1.attn.attention_bias_idxs', expected: [49, 49], actual: [196, 196] },
+    ]);
   });
 
   it('vit_mini weights against the vit_b preset: every difference in one error', () => {
     const err = caught(() => validateWeights(mini, SAM_PRESETS.vit_b, 'vit_mini.pth'));
     expect(err.missing.length).toBe(8 * 14); // blocks 4..11, 14 tensors each
     expect(err.unexpected).toEqual([]);
-    expect(err.misshaped).toContainEqual({ key: 'image_encoder.pos_embed', expected: [1, 64, 64, 768], actual: [1, 64, 64, 192] });
-    expect(err.misshaped).toContainEqual({ key: 'image_encoder.blocks.1.attn.rel_pos_h', expected: [27, 64], actual: [127, 64] });
+    expect(err.misshaped).toContainEqual({
+      key: 'image_encoder.pos_embed',
+      expected: [1, 64, 64, 768],
+      actual: [1, 64, 64, 192],
+    });
+    expect(err.misshaped).toContainEqual({
+      key: 'image_encoder.blocks.1.attn.rel_pos_h',
+      expected: [27, 64],
+      actual: [127, 64],
+    });
   });
 });

@@ -9,7 +9,8 @@ import { readTorchCheckpoint } from './torch.js';
 /** Shape-only weights (inference reads shapes, never data): a state dict of `config` without its bytes. */
 function shapesOnly(config: SamConfig, drop: (k: string) => boolean = () => false): WeightMap {
   const w: WeightMap = new Map();
-  for (const [k, shape] of expectedShapes(config)) if (!drop(k)) w.set(k, { dtype: 'float32', shape, data: new Float32Array(0) });
+  for (const [k, shape] of expectedShapes(config))
+    if (!drop(k)) w.set(k, { dtype: 'float32', shape, data: new Float32Array(0) });
   return w;
 }
 
@@ -24,8 +25,19 @@ describe('inferSamConfig', () => {
     const c = inferSamConfig(readTorchCheckpoint(referencePath('vit_mini.pth')));
     expect(c.name).toBe('custom');
     expect(c.imageEncoder).toEqual({
-      kind: 'vit', imgSize: 1024, patchSize: 16, inChans: 3, embedDim: 192, depth: 4, numHeads: 3, mlpRatio: 4,
-      globalAttnIndexes: [1, 3], windowSize: 14, qkvBias: true, useRelPos: true, outChans: 256,
+      kind: 'vit',
+      imgSize: 1024,
+      patchSize: 16,
+      inChans: 3,
+      embedDim: 192,
+      depth: 4,
+      numHeads: 3,
+      mlpRatio: 4,
+      globalAttnIndexes: [1, 3],
+      windowSize: 14,
+      qkvBias: true,
+      useRelPos: true,
+      outChans: 256,
     });
     expect(c.promptEncoder).toEqual(SAM_PRESETS.vit_b.promptEncoder);
     expect(c.maskDecoder).toEqual(SAM_PRESETS.vit_b.maskDecoder);
@@ -41,7 +53,11 @@ describe('inferSamConfig', () => {
 
   it('infers a non-preset TinyViT (wider stage 3, window 5) as custom', () => {
     const tv = TINY_VIT_ENCODER;
-    const custom: SamConfig = { ...SAM_PRESETS.tiny_vit, name: 'custom', imageEncoder: { ...tv, embedDims: [64, 128, 192, 320], numHeads: [2, 4, 6, 10], windowSizes: [7, 7, 5, 7] } };
+    const custom: SamConfig = {
+      ...SAM_PRESETS.tiny_vit,
+      name: 'custom',
+      imageEncoder: { ...tv, embedDims: [64, 128, 192, 320], numHeads: [2, 4, 6, 10], windowSizes: [7, 7, 5, 7] },
+    };
     const c = inferSamConfig(shapesOnly(custom));
     expect(c.name).toBe('custom');
     expect(c).toEqual(custom);

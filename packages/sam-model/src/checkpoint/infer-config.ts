@@ -3,8 +3,17 @@
  * key names, then every size from shapes. Named after the preset it equals, else `custom`.
  */
 import {
-  DEFAULT_MASK_DECODER, DEFAULT_PROMPT_ENCODER, IMAGE_SIZE, SAM_PRESETS, samConfig,
-  type ImageEncoderConfig, type MaskDecoderConfig, type PromptEncoderConfig, type SamConfig, type TinyVitConfig, type VitConfig,
+  DEFAULT_MASK_DECODER,
+  DEFAULT_PROMPT_ENCODER,
+  IMAGE_SIZE,
+  SAM_PRESETS,
+  samConfig,
+  type ImageEncoderConfig,
+  type MaskDecoderConfig,
+  type PromptEncoderConfig,
+  type SamConfig,
+  type TinyVitConfig,
+  type VitConfig,
 } from '../config.js';
 import type { WeightMap } from '../tensor.js';
 
@@ -15,14 +24,20 @@ export class ConfigInferenceError extends Error {
 
 function shapeOf(w: WeightMap, key: string): readonly number[] {
   const t = w.get(key);
-  if (!t) throw new ConfigInferenceError(`inferSamConfig(weights): key '${key}' is missing (have ${w.size} keys); cannot infer the config`);
+  if (!t)
+    throw new ConfigInferenceError(
+      `inferSamConfig(weights): key '${key}' is missing (have ${w.size} keys); cannot infer the config`,
+    );
   return t.shape;
 }
 
 function dim(w: WeightMap, key: string, axis: number): number {
   const s = shapeOf(w, key);
   const d = s[axis];
-  if (d === undefined) throw new ConfigInferenceError(`inferSamConfig(weights): '${key}' has shape [${s.join(',')}], expected at least ${axis + 1} dims`);
+  if (d === undefined)
+    throw new ConfigInferenceError(
+      `inferSamConfig(weights): '${key}' has shape [${s.join(',')}], expected at least ${axis + 1} dims`,
+    );
   return d;
 }
 
@@ -35,10 +50,15 @@ function countIndexed(w: WeightMap, prefix: string): number {
 }
 
 function inferVit(w: WeightMap): VitConfig {
-  const [E, inChans, patch] = [dim(w, 'image_encoder.patch_embed.proj.weight', 0), dim(w, 'image_encoder.patch_embed.proj.weight', 1), dim(w, 'image_encoder.patch_embed.proj.weight', 2)];
+  const [E, inChans, patch] = [
+    dim(w, 'image_encoder.patch_embed.proj.weight', 0),
+    dim(w, 'image_encoder.patch_embed.proj.weight', 1),
+    dim(w, 'image_encoder.patch_embed.proj.weight', 2),
+  ];
   const grid = w.has('image_encoder.pos_embed') ? dim(w, 'image_encoder.pos_embed', 1) : IMAGE_SIZE / patch;
   const depth = countIndexed(w, 'image_encoder.blocks.');
-  if (depth === 0) throw new ConfigInferenceError('inferSamConfig(weights): no image_encoder.blocks.<i> keys in a ViT checkpoint');
+  if (depth === 0)
+    throw new ConfigInferenceError('inferSamConfig(weights): no image_encoder.blocks.<i> keys in a ViT checkpoint');
   const useRelPos = w.has('image_encoder.blocks.0.attn.rel_pos_h');
   const global: number[] = [];
   let windowSize = 14;
@@ -51,7 +71,10 @@ function inferVit(w: WeightMap): VitConfig {
       if (rows === 2 * grid - 1) global.push(i);
       else windows.add((rows + 1) / 2);
     }
-    if (windows.size > 1) throw new ConfigInferenceError(`inferSamConfig(weights): windowed blocks have different rel_pos_h sizes (windows ${[...windows].join(', ')}), expected one window size`);
+    if (windows.size > 1)
+      throw new ConfigInferenceError(
+        `inferSamConfig(weights): windowed blocks have different rel_pos_h sizes (windows ${[...windows].join(', ')}), expected one window size`,
+      );
     const ws = [...windows][0];
     if (ws !== undefined) windowSize = ws;
   } else {
@@ -89,12 +112,18 @@ function inferTinyVit(w: WeightMap): TinyVitConfig {
       const heads = dim(w, `image_encoder.layers.${s}.blocks.0.attn.attention_biases`, 0);
       const offsets = dim(w, `image_encoder.layers.${s}.blocks.0.attn.attention_biases`, 1);
       const ws = Math.round(Math.sqrt(offsets));
-      if (ws * ws !== offsets) throw new ConfigInferenceError(`inferSamConfig(weights): layers.${s} attention_biases has ${offsets} offsets, expected a square window (ws*ws)`);
+      if (ws * ws !== offsets)
+        throw new ConfigInferenceError(
+          `inferSamConfig(weights): layers.${s} attention_biases has ${offsets} offsets, expected a square window (ws*ws)`,
+        );
       numHeads.push(heads);
       windowSizes.push(ws);
     }
   }
-  if (stages < 2) throw new ConfigInferenceError(`inferSamConfig(weights): TinyViT checkpoint has ${stages} stages (image_encoder.layers.<i>), expected >= 2`);
+  if (stages < 2)
+    throw new ConfigInferenceError(
+      `inferSamConfig(weights): TinyViT checkpoint has ${stages} stages (image_encoder.layers.<i>), expected >= 2`,
+    );
   // Stage 0 (MBConv) has no attention: its heads/window are unused; follow TinyViT's head width.
   const keyDim = embedDims[1]! / numHeads[0]!; // numHeads[0] is still stage 1's here
   numHeads.unshift(Math.max(1, Math.round(embedDims[0]! / keyDim)));
@@ -146,7 +175,10 @@ function deepEqual(a: unknown, b: unknown): boolean {
   if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
   const ka = Object.keys(a);
   const kb = Object.keys(b);
-  return ka.length === kb.length && ka.every((k) => deepEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+  return (
+    ka.length === kb.length &&
+    ka.every((k) => deepEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]))
+  );
 }
 
 /** True when two configs describe the same model (names ignored). */
@@ -165,9 +197,16 @@ export function inferSamConfig(weights: WeightMap): SamConfig {
   let encoder: ImageEncoderConfig;
   if (keys.some((k) => k.startsWith('image_encoder.layers.'))) encoder = inferTinyVit(weights);
   else if (keys.some((k) => k.startsWith('image_encoder.blocks.'))) encoder = inferVit(weights);
-  else throw new ConfigInferenceError(`inferSamConfig(weights): neither image_encoder.layers.* (TinyViT) nor image_encoder.blocks.* (ViT) keys among ${weights.size} keys`);
+  else
+    throw new ConfigInferenceError(
+      `inferSamConfig(weights): neither image_encoder.layers.* (TinyViT) nor image_encoder.blocks.* (ViT) keys among ${weights.size} keys`,
+    );
   const base = samConfig('custom', encoder);
-  const config: SamConfig = { ...base, promptEncoder: inferPromptEncoder(weights, encoder.imgSize), maskDecoder: inferMaskDecoder(weights) };
+  const config: SamConfig = {
+    ...base,
+    promptEncoder: inferPromptEncoder(weights, encoder.imgSize),
+    maskDecoder: inferMaskDecoder(weights),
+  };
   for (const [name, preset] of Object.entries(SAM_PRESETS)) {
     if (sameArchitecture(config, preset)) return { ...config, name };
   }

@@ -29,7 +29,12 @@ describe('loadSamCheckpoint', () => {
     const src = await loadSamCheckpoint(referencePath('vit_mini.pth'));
     expect(src.config.name).toBe('custom');
     const out = join(dir, 'mini.safetensors');
-    writeSamSafetensors(out, src.weights, { ...src.config, name: 'my_finetune' }, { 'samtune.source_sha256': src.sha256 });
+    writeSamSafetensors(
+      out,
+      src.weights,
+      { ...src.config, name: 'my_finetune' },
+      { 'samtune.source_sha256': src.sha256 },
+    );
     expect(readSafetensors(out).metadata['samtune.source_sha256']).toBe(src.sha256);
     const back = await loadSamCheckpoint(out);
     expect(back.config).toEqual({ ...src.config, name: 'my_finetune' });
@@ -49,7 +54,9 @@ describe('loadSamCheckpoint', () => {
     writeSafetensors(out, src.weights, { format: 'pt' });
     const back = await loadSamCheckpoint(out);
     expect(back.config).toEqual(SAM_PRESETS.tiny_vit);
-    expect(back.weights.get('image_encoder.layers.0.blocks.0.conv1.bn.num_batches_tracked')!.data).toEqual(new BigInt64Array([0n]));
+    expect(back.weights.get('image_encoder.layers.0.blocks.0.conv1.bn.num_batches_tracked')!.data).toEqual(
+      new BigInt64Array([0n]),
+    );
   });
 
   it('validates: a file with a missing tensor fails with CheckpointKeysError unless validate is false', async () => {
@@ -59,7 +66,9 @@ describe('loadSamCheckpoint', () => {
     const out = join(dir, 'broken.safetensors');
     writeSamSafetensors(out, w, src.config);
     await expect(loadSamCheckpoint(out)).rejects.toThrow(CheckpointKeysError);
-    await expect(loadSamCheckpoint(out)).rejects.toThrow(/missing: mask_decoder.mask_tokens.weight \(expected \[4,256\]\)/);
+    await expect(loadSamCheckpoint(out)).rejects.toThrow(
+      /missing: mask_decoder.mask_tokens.weight \(expected \[4,256\]\)/,
+    );
     expect((await loadSamCheckpoint(out, { validate: false })).weights.size).toBe(201);
   });
 
@@ -67,7 +76,15 @@ describe('loadSamCheckpoint', () => {
     const bytes = readFileSync(referencePath('tinyvit.pth'));
     const sha = createHash('sha256').update(bytes).digest('hex');
     const fetchImpl = (async () => new Response(bytes)) as unknown as typeof fetch;
-    const registry = { mobile: { preset: 'tiny_vit', url: 'https://example.invalid/mobile_sam.pt', fileName: 'mobile_sam.pt', sizeBytes: bytes.length, sha256: sha } } as const;
+    const registry = {
+      mobile: {
+        preset: 'tiny_vit',
+        url: 'https://example.invalid/mobile_sam.pt',
+        fileName: 'mobile_sam.pt',
+        sizeBytes: bytes.length,
+        sha256: sha,
+      },
+    } as const;
     const ck = await loadSamCheckpoint('mobile', { cacheDir: join(dir, 'cache'), fetchImpl, registry });
     expect(ck.path).toBe(join(dir, 'cache', 'mobile_sam.pt'));
     expect(ck.sha256).toBe(sha);

@@ -44,7 +44,9 @@ function sniff(path: string): 'torch' | 'safetensors' {
   }
   if (head[0] === 0x50 && head[1] === 0x4b) return 'torch'; // "PK": zip
   if (head[8] === 0x7b) return 'safetensors'; // u64 header length then '{'
-  throw new CheckpointFormatError(`loadSamCheckpoint(${path}): not a torch.save zip (.pth/.pt) nor a safetensors file (first bytes ${head.toString('hex')})`);
+  throw new CheckpointFormatError(
+    `loadSamCheckpoint(${path}): not a torch.save zip (.pth/.pt) nor a safetensors file (first bytes ${head.toString('hex')})`,
+  );
 }
 
 function parseStoredConfig(json: string, path: string): SamConfig {
@@ -52,11 +54,15 @@ function parseStoredConfig(json: string, path: string): SamConfig {
   try {
     c = JSON.parse(json);
   } catch (e) {
-    throw new CheckpointFormatError(`loadSamCheckpoint(${path}): metadata '${SAMTUNE_CONFIG_KEY}' is not JSON (${(e as Error).message})`);
+    throw new CheckpointFormatError(
+      `loadSamCheckpoint(${path}): metadata '${SAMTUNE_CONFIG_KEY}' is not JSON (${(e as Error).message})`,
+    );
   }
   const o = c as Partial<SamConfig>;
   if (!o || typeof o.name !== 'string' || !o.imageEncoder || !o.promptEncoder || !o.maskDecoder) {
-    throw new CheckpointFormatError(`loadSamCheckpoint(${path}): metadata '${SAMTUNE_CONFIG_KEY}' is not a SamConfig (needs name, imageEncoder, promptEncoder, maskDecoder)`);
+    throw new CheckpointFormatError(
+      `loadSamCheckpoint(${path}): metadata '${SAMTUNE_CONFIG_KEY}' is not a SamConfig (needs name, imageEncoder, promptEncoder, maskDecoder)`,
+    );
   }
   return o as SamConfig;
 }
@@ -67,7 +73,10 @@ function parseStoredConfig(json: string, path: string): SamConfig {
  * inferred from shapes. Weights are row-major host tensors keyed as the official state dict.
  * @throws CheckpointKeysError listing all missing/unexpected/mis-shaped keys (unless validate=false)
  */
-export async function loadSamCheckpoint(nameOrPath: string, opts: LoadSamCheckpointOptions = {}): Promise<LoadedSamCheckpoint> {
+export async function loadSamCheckpoint(
+  nameOrPath: string,
+  opts: LoadSamCheckpointOptions = {},
+): Promise<LoadedSamCheckpoint> {
   const resolved = await resolveCheckpointDetailed(nameOrPath, opts);
   const path = resolved.path;
   let weights: WeightMap;
@@ -90,6 +99,11 @@ export async function loadSamCheckpoint(nameOrPath: string, opts: LoadSamCheckpo
  * Writes SAM weights as safetensors (atomically) with the config in `samtune.config`, so
  * `loadSamCheckpoint` reads it back without inference. `metadata` adds more string entries.
  */
-export function writeSamSafetensors(path: string, weights: WeightMap, config: SamConfig, metadata: Record<string, string> = {}): void {
+export function writeSamSafetensors(
+  path: string,
+  weights: WeightMap,
+  config: SamConfig,
+  metadata: Record<string, string> = {},
+): void {
   writeSafetensors(path, weights, { ...metadata, [SAMTUNE_CONFIG_KEY]: JSON.stringify(config) });
 }

@@ -36,8 +36,30 @@ describe('restricted unpickler: malicious checkpoints', () => {
   const cases: Array<[string, Uint8Array]> = [
     ['os.system', pickle(P.proto(), P.global('os', 'system'), P.str(cmd), P.tuple1(), P.reduce(), P.stop())],
     ['posix.system', pickle(P.proto(), P.global('posix', 'system'), P.str(cmd), P.tuple1(), P.reduce(), P.stop())],
-    ['builtins.eval', pickle(P.proto(), P.global('builtins', 'eval'), P.str(`__import__('os').system('${cmd}')`), P.tuple1(), P.reduce(), P.stop())],
-    ['subprocess.Popen', pickle(P.proto(4), P.shortUnicode('subprocess'), P.shortUnicode('Popen'), P.stackGlobal(), P.str(cmd), P.tuple1(), P.reduce(), P.stop())],
+    [
+      'builtins.eval',
+      pickle(
+        P.proto(),
+        P.global('builtins', 'eval'),
+        P.str(`__import__('os').system('${cmd}')`),
+        P.tuple1(),
+        P.reduce(),
+        P.stop(),
+      ),
+    ],
+    [
+      'subprocess.Popen',
+      pickle(
+        P.proto(4),
+        P.shortUnicode('subprocess'),
+        P.shortUnicode('Popen'),
+        P.stackGlobal(),
+        P.str(cmd),
+        P.tuple1(),
+        P.reduce(),
+        P.stop(),
+      ),
+    ],
   ];
   for (const [global, pkl] of cases) {
     it(`refuses ${global} + REDUCE in a torch zip and runs nothing`, () => {
@@ -66,14 +88,38 @@ describe('restricted unpickler: malicious checkpoints', () => {
 
   it('refuses REDUCE on data, NEWOBJ on a function, BUILD on a list, and INST-style opcodes', () => {
     const opts = { globals: STATE_DICT_GLOBALS };
-    expectUnsafe(() => unpickle(pickle(P.proto(), P.str('os.system'), P.emptyTuple(), P.reduce(), P.stop()), opts), 'a string');
-    expectUnsafe(() => unpickle(pickle(P.proto(), P.global('torch._utils', '_rebuild_tensor_v2'), P.emptyTuple(), P.newobj(), P.stop()), opts), 'torch._utils._rebuild_tensor_v2');
-    expectUnsafe(() => unpickle(pickle(P.proto(), P.emptyList(), P.emptyDict(), P.build(), P.stop()), opts), 'BUILD on a list');
-    expectUnsafe(() => unpickle(pickle(P.proto(), [0x69], [...new TextEncoder().encode('os\nsystem\n')], P.stop()), opts), 'opcode 0x69');
+    expectUnsafe(
+      () => unpickle(pickle(P.proto(), P.str('os.system'), P.emptyTuple(), P.reduce(), P.stop()), opts),
+      'a string',
+    );
+    expectUnsafe(
+      () =>
+        unpickle(
+          pickle(P.proto(), P.global('torch._utils', '_rebuild_tensor_v2'), P.emptyTuple(), P.newobj(), P.stop()),
+          opts,
+        ),
+      'torch._utils._rebuild_tensor_v2',
+    );
+    expectUnsafe(
+      () => unpickle(pickle(P.proto(), P.emptyList(), P.emptyDict(), P.build(), P.stop()), opts),
+      'BUILD on a list',
+    );
+    expectUnsafe(
+      () => unpickle(pickle(P.proto(), [0x69], [...new TextEncoder().encode('os\nsystem\n')], P.stop()), opts),
+      'opcode 0x69',
+    );
   });
 
   it('refuses a persistent id that is not a storage', () => {
-    const pkl = pickle(P.proto(), P.mark(), P.str('module'), P.global('torch', 'FloatStorage'), P.tuple(), P.persid(), P.stop());
+    const pkl = pickle(
+      P.proto(),
+      P.mark(),
+      P.str('module'),
+      P.global('torch', 'FloatStorage'),
+      P.tuple(),
+      P.persid(),
+      P.stop(),
+    );
     expectUnsafe(() => readTorchCheckpoint(writeCheckpoint('pid.pth', pkl)), 'BINPERSID');
   });
 });
@@ -82,10 +128,29 @@ describe('restricted unpickler: data opcodes', () => {
   it('builds tuples, dicts, lists, ints, negative longs, floats, bools and None', () => {
     const v = unpickle(
       pickle(
-        P.proto(), P.emptyDict(), P.binput(0),
-        P.str('t'), P.mark(), P.int(-5), P.long1([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f]), P.long1([0x00, 0xff]), P.float(0.25), P.newtrue(), P.none(), P.tuple(), P.setitem(),
-        P.str('l'), P.emptyList(), P.mark(), P.int(1), P.int(2), P.appends(), P.setitem(),
-        P.str('self'), P.binget(0), P.setitem(),
+        P.proto(),
+        P.emptyDict(),
+        P.binput(0),
+        P.str('t'),
+        P.mark(),
+        P.int(-5),
+        P.long1([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f]),
+        P.long1([0x00, 0xff]),
+        P.float(0.25),
+        P.newtrue(),
+        P.none(),
+        P.tuple(),
+        P.setitem(),
+        P.str('l'),
+        P.emptyList(),
+        P.mark(),
+        P.int(1),
+        P.int(2),
+        P.appends(),
+        P.setitem(),
+        P.str('self'),
+        P.binget(0),
+        P.setitem(),
         P.stop(),
       ),
       { globals: STATE_DICT_GLOBALS },
@@ -97,7 +162,11 @@ describe('restricted unpickler: data opcodes', () => {
   });
 
   it('reports truncated data and unknown opcodes as PickleFormatError', () => {
-    expect(() => unpickle(pickle(P.proto(), [0x58, 10, 0, 0, 0, 0x61]), { globals: STATE_DICT_GLOBALS })).toThrow(PickleFormatError);
-    expect(() => unpickle(pickle(P.proto(), [0x49]), { globals: STATE_DICT_GLOBALS })).toThrow(/unsupported opcode 0x49/);
+    expect(() => unpickle(pickle(P.proto(), [0x58, 10, 0, 0, 0, 0x61]), { globals: STATE_DICT_GLOBALS })).toThrow(
+      PickleFormatError,
+    );
+    expect(() => unpickle(pickle(P.proto(), [0x49]), { globals: STATE_DICT_GLOBALS })).toThrow(
+      /unsupported opcode 0x49/,
+    );
   });
 });

@@ -44,6 +44,9 @@ export const CHECKPOINT_REGISTRY: Readonly<Record<string, PublishedCheckpoint>> 
 };
 
 /** The registry entry for `name`, or undefined when it is not a published checkpoint name. */
-export function publishedCheckpoint(name: string, registry: Readonly<Record<string, PublishedCheckpoint>> = CHECKPOINT_REGISTRY): PublishedCheckpoint | undefined {
+export function publishedCheckpoint(
+  name: string,
+  registry: Readonly<Record<string, PublishedCheckpoint>> = CHECKPOINT_REGISTRY,
+): PublishedCheckpoint | undefined {
   return Object.prototype.hasOwnProperty.call(registry, name) ? registry[name] : undefined;
 }

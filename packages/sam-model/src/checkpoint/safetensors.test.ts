@@ -10,7 +10,10 @@ const dir = mkdtempSync(join(tmpdir(), 'samtune-st-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** A file written by hand, the way the Python library lays it out. */
-function handMade(entries: Array<[string, string, number[], Uint8Array]>, metadata?: Record<string, string>): Uint8Array {
+function handMade(
+  entries: Array<[string, string, number[], Uint8Array]>,
+  metadata?: Record<string, string>,
+): Uint8Array {
   const header: Record<string, unknown> = metadata ? { __metadata__: metadata } : {};
   let off = 0;
   for (const [name, dtype, shape, data] of entries) {
@@ -69,7 +72,9 @@ describe('readSafetensors', () => {
   });
 
   it('names the tensor when offsets do not fit the shape, and rejects unknown dtypes', () => {
-    expect(() => readSafetensors(handMade([['w', 'F32', [3], new Uint8Array(8)]]))).toThrow(/tensor 'w' F32\[3\] needs 12 bytes, offsets give 8/);
+    expect(() => readSafetensors(handMade([['w', 'F32', [3], new Uint8Array(8)]]))).toThrow(
+      /tensor 'w' F32\[3\] needs 12 bytes, offsets give 8/,
+    );
     expect(() => readSafetensors(handMade([['w', 'C64', [1], new Uint8Array(8)]]))).toThrow(SafetensorsError);
   });
 });
@@ -89,7 +94,10 @@ describe('encodeSafetensors / writeSafetensors', () => {
     const bytes = encodeSafetensors(tensors, { 'samtune.config': '{"a":1}' });
     const hlen = Number(new DataView(bytes.buffer).getBigUint64(0, true));
     expect((8 + hlen) % 8).toBe(0);
-    const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + hlen))) as Record<string, { dtype: string; data_offsets: [number, number] }>;
+    const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + hlen))) as Record<
+      string,
+      { dtype: string; data_offsets: [number, number] }
+    >;
     expect(header.i!.dtype).toBe('I64');
     expect(header.z!.dtype).toBe('BOOL');
     for (const [k, t] of tensors) expect(header[k]!.data_offsets[0] % t.data.BYTES_PER_ELEMENT).toBe(0);
@@ -109,7 +117,9 @@ describe('encodeSafetensors / writeSafetensors', () => {
     writeSafetensors(path, tensors, { note: 'x' });
     expect(new Uint8Array(readFileSync(path))).toEqual(encodeSafetensors(tensors, { note: 'x' }));
     expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
-    expect(() => writeSafetensors(path, new Map([['bad', { dtype: 'float32', shape: [3], data: new Float32Array(2) }]]))).toThrow(/tensor 'bad' has 2 elements but shape \[3\]/);
+    expect(() =>
+      writeSafetensors(path, new Map([['bad', { dtype: 'float32', shape: [3], data: new Float32Array(2) }]])),
+    ).toThrow(/tensor 'bad' has 2 elements but shape \[3\]/);
     expect(readSafetensors(path).metadata).toEqual({ note: 'x' });
   });
 });

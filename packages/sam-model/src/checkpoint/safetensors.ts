@@ -16,11 +16,25 @@ export class SafetensorsError extends Error {
 }
 
 const FROM_ST: Record<string, StorageDType> = {
-  F32: 'float32', F16: 'float16', BF16: 'bfloat16', F64: 'float64',
-  I64: 'int64', I32: 'int32', I16: 'int16', I8: 'int8', U8: 'uint8', BOOL: 'bool',
+  F32: 'float32',
+  F16: 'float16',
+  BF16: 'bfloat16',
+  F64: 'float64',
+  I64: 'int64',
+  I32: 'int32',
+  I16: 'int16',
+  I8: 'int8',
+  U8: 'uint8',
+  BOOL: 'bool',
 };
 const TO_ST: Record<HostTensor['dtype'], string> = {
-  float32: 'F32', int64: 'I64', int32: 'I32', int16: 'I16', int8: 'I8', uint8: 'U8', bool: 'BOOL',
+  float32: 'F32',
+  int64: 'I64',
+  int32: 'I32',
+  int16: 'I16',
+  int8: 'I8',
+  uint8: 'U8',
+  bool: 'BOOL',
 };
 
 interface HeaderEntry {
@@ -35,14 +49,18 @@ export interface SafetensorsContent {
   metadata: Record<string, string>;
 }
 
-function parseHeader(json: string, src: string): { entries: Array<[string, HeaderEntry]>; metadata: Record<string, string> } {
+function parseHeader(
+  json: string,
+  src: string,
+): { entries: Array<[string, HeaderEntry]>; metadata: Record<string, string> } {
   let raw: unknown;
   try {
     raw = JSON.parse(json);
   } catch (e) {
     throw new SafetensorsError(`readSafetensors(${src}): header is not JSON (${(e as Error).message})`);
   }
-  if (typeof raw !== 'object' || raw === null) throw new SafetensorsError(`readSafetensors(${src}): header is not an object`);
+  if (typeof raw !== 'object' || raw === null)
+    throw new SafetensorsError(`readSafetensors(${src}): header is not an object`);
   const metadata: Record<string, string> = {};
   const entries: Array<[string, HeaderEntry]> = [];
   for (const [k, v] of Object.entries(raw as Record<string, unknown>)) {
@@ -52,7 +70,9 @@ function parseHeader(json: string, src: string): { entries: Array<[string, Heade
     }
     const e = v as HeaderEntry;
     if (!e || typeof e.dtype !== 'string' || !Array.isArray(e.shape) || !Array.isArray(e.data_offsets)) {
-      throw new SafetensorsError(`readSafetensors(${src}): tensor '${k}' has a malformed header entry ${JSON.stringify(v)}`);
+      throw new SafetensorsError(
+        `readSafetensors(${src}): tensor '${k}' has a malformed header entry ${JSON.stringify(v)}`,
+      );
     }
     entries.push([k, e]);
   }
@@ -61,10 +81,15 @@ function parseHeader(json: string, src: string): { entries: Array<[string, Heade
 
 function toTensor(name: string, e: HeaderEntry, bytes: Uint8Array, src: string): HostTensor {
   const dtype = FROM_ST[e.dtype];
-  if (!dtype) throw new SafetensorsError(`readSafetensors(${src}): tensor '${name}' has dtype ${e.dtype}, expected one of ${Object.keys(FROM_ST).join(', ')}`);
+  if (!dtype)
+    throw new SafetensorsError(
+      `readSafetensors(${src}): tensor '${name}' has dtype ${e.dtype}, expected one of ${Object.keys(FROM_ST).join(', ')}`,
+    );
   const n = numel(e.shape);
   if (bytes.byteLength !== n * ELEMENT_SIZE[dtype]) {
-    throw new SafetensorsError(`readSafetensors(${src}): tensor '${name}' ${e.dtype}[${e.shape.join(',')}] needs ${n * ELEMENT_SIZE[dtype]} bytes, offsets give ${bytes.byteLength}`);
+    throw new SafetensorsError(
+      `readSafetensors(${src}): tensor '${name}' ${e.dtype}[${e.shape.join(',')}] needs ${n * ELEMENT_SIZE[dtype]} bytes, offsets give ${bytes.byteLength}`,
+    );
   }
   const stride: number[] = new Array<number>(e.shape.length);
   for (let k = e.shape.length - 1, s = 1; k >= 0; k--) {
@@ -85,7 +110,10 @@ export function readSafetensors(pathOrBytes: string | Uint8Array): SafetensorsCo
     const out = new Uint8Array(new ArrayBuffer(len));
     if (typeof pathOrBytes === 'string') readFully(fd!, out, 0, len, pos, src);
     else {
-      if (pos + len > pathOrBytes.byteLength) throw new SafetensorsError(`readSafetensors(${src}): data ends at byte ${pathOrBytes.byteLength}, wanted ${pos + len}`);
+      if (pos + len > pathOrBytes.byteLength)
+        throw new SafetensorsError(
+          `readSafetensors(${src}): data ends at byte ${pathOrBytes.byteLength}, wanted ${pos + len}`,
+        );
       out.set(pathOrBytes.subarray(pos, pos + len));
     }
     return out;
@@ -94,13 +122,17 @@ export function readSafetensors(pathOrBytes: string | Uint8Array): SafetensorsCo
   try {
     const lenBytes = read(0, 8);
     const headerLen = Number(new DataView(lenBytes.buffer).getBigUint64(0, true));
-    if (headerLen > 100 * 1024 * 1024) throw new SafetensorsError(`readSafetensors(${src}): header length ${headerLen} is implausible (> 100 MiB); not a safetensors file?`);
+    if (headerLen > 100 * 1024 * 1024)
+      throw new SafetensorsError(
+        `readSafetensors(${src}): header length ${headerLen} is implausible (> 100 MiB); not a safetensors file?`,
+      );
     const { entries, metadata } = parseHeader(new TextDecoder().decode(read(8, headerLen)), src);
     const base = 8 + headerLen;
     const tensors: WeightMap = new Map();
     for (const [name, e] of entries) {
       const [begin, end] = e.data_offsets;
-      if (!(end >= begin && begin >= 0)) throw new SafetensorsError(`readSafetensors(${src}): tensor '${name}' has offsets [${begin},${end}]`);
+      if (!(end >= begin && begin >= 0))
+        throw new SafetensorsError(`readSafetensors(${src}): tensor '${name}' has offsets [${begin},${end}]`);
       tensors.set(name, toTensor(name, e, read(base + begin, end - begin), src));
     }
     return { tensors, metadata };
@@ -114,13 +146,26 @@ function tensorBytes(t: HostTensor): Uint8Array {
 }
 
 /** Header bytes (space-padded to 8) and the tensors in data order (larger elements first: aligned). */
-function plan(tensors: WeightMap, metadata: Record<string, string>): { header: Uint8Array; order: HostTensor[]; dataLen: number } {
+function plan(
+  tensors: WeightMap,
+  metadata: Record<string, string>,
+): { header: Uint8Array; order: HostTensor[]; dataLen: number } {
   const list = [...tensors];
   for (const [name, t] of list) {
-    if (!TO_ST[t.dtype]) throw new SafetensorsError(`encodeSafetensors: tensor '${name}' has dtype ${t.dtype}, expected one of ${Object.keys(TO_ST).join(', ')}`);
-    if (t.data.length !== numel(t.shape)) throw new SafetensorsError(`encodeSafetensors: tensor '${name}' has ${t.data.length} elements but shape [${t.shape.join(',')}]`);
+    if (!TO_ST[t.dtype])
+      throw new SafetensorsError(
+        `encodeSafetensors: tensor '${name}' has dtype ${t.dtype}, expected one of ${Object.keys(TO_ST).join(', ')}`,
+      );
+    if (t.data.length !== numel(t.shape))
+      throw new SafetensorsError(
+        `encodeSafetensors: tensor '${name}' has ${t.data.length} elements but shape [${t.shape.join(',')}]`,
+      );
   }
-  const sorted = [...list].sort((a, b) => a[1].data.BYTES_PER_ELEMENT === b[1].data.BYTES_PER_ELEMENT ? 0 : b[1].data.BYTES_PER_ELEMENT - a[1].data.BYTES_PER_ELEMENT);
+  const sorted = [...list].sort((a, b) =>
+    a[1].data.BYTES_PER_ELEMENT === b[1].data.BYTES_PER_ELEMENT
+      ? 0
+      : b[1].data.BYTES_PER_ELEMENT - a[1].data.BYTES_PER_ELEMENT,
+  );
   const header: Record<string, unknown> = {};
   if (Object.keys(metadata).length > 0) header.__metadata__ = metadata;
   const offsets = new Map<string, [number, number]>();
@@ -129,7 +174,8 @@ function plan(tensors: WeightMap, metadata: Record<string, string>): { header: U
     offsets.set(name, [off, off + t.data.byteLength]);
     off += t.data.byteLength;
   }
-  for (const [name, t] of list) header[name] = { dtype: TO_ST[t.dtype], shape: [...t.shape], data_offsets: offsets.get(name) };
+  for (const [name, t] of list)
+    header[name] = { dtype: TO_ST[t.dtype], shape: [...t.shape], data_offsets: offsets.get(name) };
   let json = JSON.stringify(header);
   json += ' '.repeat((8 - ((Buffer.byteLength(json) + 8) % 8)) % 8);
   const h = Buffer.byteLength(json);

@@ -15,11 +15,21 @@ export const P = {
   proto: (n = 2): number[] => [0x80, n],
   global: (module: string, name: string): number[] => [0x63, ...enc.encode(`${module}\n${name}\n`)],
   stackGlobal: (): number[] => [0x93],
-  shortUnicode: (s: string): number[] => { const b = enc.encode(s); return [0x8c, b.length, ...b]; },
-  str: (s: string): number[] => { const b = enc.encode(s); return [0x58, ...u32(b.length), ...b]; },
+  shortUnicode: (s: string): number[] => {
+    const b = enc.encode(s);
+    return [0x8c, b.length, ...b];
+  },
+  str: (s: string): number[] => {
+    const b = enc.encode(s);
+    return [0x58, ...u32(b.length), ...b];
+  },
   int: (n: number): number[] => [0x4a, ...u32(n >>> 0)],
   long1: (bytes: number[]): number[] => [0x8a, bytes.length, ...bytes],
-  float: (x: number): number[] => { const b = new Uint8Array(8); new DataView(b.buffer).setFloat64(0, x, false); return [0x47, ...b]; },
+  float: (x: number): number[] => {
+    const b = new Uint8Array(8);
+    new DataView(b.buffer).setFloat64(0, x, false);
+    return [0x47, ...b];
+  },
   mark: (): number[] => [0x28],
   tuple: (): number[] => [0x74],
   tuple1: (): number[] => [0x85],
@@ -51,14 +61,32 @@ export function intTuple(xs: readonly number[]): number[] {
 }
 
 /** `_rebuild_tensor_v2(('storage', torch.<type>, key, 'cpu', numel), offset, size, stride, False, OrderedDict())`. */
-export function tensorOps(storageType: string, key: string, numel: number, offset: number, size: readonly number[], stride: readonly number[]): number[] {
+export function tensorOps(
+  storageType: string,
+  key: string,
+  numel: number,
+  offset: number,
+  size: readonly number[],
+  stride: readonly number[],
+): number[] {
   return [
     ...P.global('torch._utils', '_rebuild_tensor_v2'),
     ...P.mark(),
-    ...P.mark(), ...P.str('storage'), ...P.global('torch', storageType), ...P.str(key), ...P.str('cpu'), ...P.int(numel), ...P.tuple(),
+    ...P.mark(),
+    ...P.str('storage'),
+    ...P.global('torch', storageType),
+    ...P.str(key),
+    ...P.str('cpu'),
+    ...P.int(numel),
+    ...P.tuple(),
     ...P.persid(),
-    ...P.int(offset), ...intTuple(size), ...intTuple(stride), ...P.newfalse(),
-    ...P.global('collections', 'OrderedDict'), ...P.emptyTuple(), ...P.reduce(),
+    ...P.int(offset),
+    ...intTuple(size),
+    ...intTuple(stride),
+    ...P.newfalse(),
+    ...P.global('collections', 'OrderedDict'),
+    ...P.emptyTuple(),
+    ...P.reduce(),
     ...P.tuple(),
     ...P.reduce(),
   ];
@@ -68,14 +96,23 @@ export function tensorOps(storageType: string, key: string, numel: number, offse
 export function stateDictPickle(entries: ReadonlyArray<[string, number[]]>): Uint8Array {
   return pickle(
     P.proto(),
-    P.global('collections', 'OrderedDict'), P.emptyTuple(), P.reduce(),
-    P.mark(), ...entries.flatMap(([k, v]) => [P.str(k), v]), P.setitems(),
+    P.global('collections', 'OrderedDict'),
+    P.emptyTuple(),
+    P.reduce(),
+    P.mark(),
+    ...entries.flatMap(([k, v]) => [P.str(k), v]),
+    P.setitems(),
     P.stop(),
   );
 }
 
 /** A torch.save-style zip: `<archive>/data.pkl`, `<archive>/data/<key>`, `version`, `byteorder`. */
-export function torchZip(pkl: Uint8Array, storages: Record<string, Uint8Array> = {}, byteorder: 'little' | 'big' = 'little', archive = 'archive'): Uint8Array {
+export function torchZip(
+  pkl: Uint8Array,
+  storages: Record<string, Uint8Array> = {},
+  byteorder: 'little' | 'big' = 'little',
+  archive = 'archive',
+): Uint8Array {
   return buildStoredZip([
     { name: `${archive}/data.pkl`, data: pkl },
     { name: `${archive}/byteorder`, data: enc.encode(byteorder) },

@@ -37,11 +37,16 @@ describe('readTorchCheckpoint on the reference fixtures', () => {
     const c0 = w.get('image_encoder.patch_embed.seq.0.c.weight')!;
     expect(c0.dtype).toBe('float32');
     expect(c0.shape).toEqual([32, 3, 3, 3]);
-    expect(Array.from(c0.data.slice(0, 3) as Float32Array)).toEqual([-0.21666797995567322, -0.22177182137966156, -0.04822387173771858]);
+    expect(Array.from(c0.data.slice(0, 3) as Float32Array)).toEqual([
+      -0.21666797995567322, -0.22177182137966156, -0.04822387173771858,
+    ]);
     // Sums computed with numpy.frombuffer over the zip entries (float64 accumulation).
     expect(sum(c0)).toBeCloseTo(6.280707594749401, 9);
     expect(sum(w.get('mask_decoder.iou_token.weight')!)).toBeCloseTo(12.314908407628536, 9);
-    expect(sum(w.get('prompt_encoder.pe_layer.positional_encoding_gaussian_matrix')!)).toBeCloseTo(-2.714779434958473, 9);
+    expect(sum(w.get('prompt_encoder.pe_layer.positional_encoding_gaussian_matrix')!)).toBeCloseTo(
+      -2.714779434958473,
+      9,
+    );
     expect(w.get('image_encoder.head.weight')!.shape).toEqual([1000, 320]);
     for (const t of w.values()) expect(t.data.byteOffset % t.data.BYTES_PER_ELEMENT).toBe(0);
   });
@@ -77,15 +82,43 @@ describe('readTorchCheckpoint on hand-built archives', () => {
     ['double', tensorOps('DoubleStorage', '3', 2, 0, [2], [1])],
     ['long', tensorOps('LongStorage', '4', 2, 0, [2], [1])],
     ['bool', tensorOps('BoolStorage', '5', 3, 0, [3], [1])],
-    ['param', [...P.global('torch._utils', '_rebuild_parameter'), ...P.mark(), ...tensorOps('FloatStorage', '0', 12, 11, [], []), ...P.newtrue(), ...P.global('collections', 'OrderedDict'), ...P.emptyTuple(), ...P.reduce(), ...P.tuple(), ...P.reduce()]],
+    [
+      'param',
+      [
+        ...P.global('torch._utils', '_rebuild_parameter'),
+        ...P.mark(),
+        ...tensorOps('FloatStorage', '0', 12, 11, [], []),
+        ...P.newtrue(),
+        ...P.global('collections', 'OrderedDict'),
+        ...P.emptyTuple(),
+        ...P.reduce(),
+        ...P.tuple(),
+        ...P.reduce(),
+      ],
+    ],
   ];
   // {'epoch': 3, 'state_dict': OrderedDict(...)} with _metadata attached by BUILD, as trainers save it.
   const inner = entries.flatMap(([k, v]) => [...P.str(k), ...v]);
   const pkl = pickle(
-    P.proto(), P.emptyDict(),
-    P.str('epoch'), P.int(3), P.setitem(),
-    P.str('state_dict'), P.global('collections', 'OrderedDict'), P.emptyTuple(), P.reduce(), P.mark(), inner, P.setitems(),
-    P.emptyDict(), P.str('_metadata'), P.global('collections', 'OrderedDict'), P.emptyTuple(), P.reduce(), P.setitem(), P.build(),
+    P.proto(),
+    P.emptyDict(),
+    P.str('epoch'),
+    P.int(3),
+    P.setitem(),
+    P.str('state_dict'),
+    P.global('collections', 'OrderedDict'),
+    P.emptyTuple(),
+    P.reduce(),
+    P.mark(),
+    inner,
+    P.setitems(),
+    P.emptyDict(),
+    P.str('_metadata'),
+    P.global('collections', 'OrderedDict'),
+    P.emptyTuple(),
+    P.reduce(),
+    P.setitem(),
+    P.build(),
     P.setitem(),
     P.stop(),
   );
@@ -119,13 +152,44 @@ describe('readTorchCheckpoint on hand-built archives', () => {
     new DataView(be.buffer).setFloat32(0, 1.25, false);
     new DataView(be.buffer).setFloat32(4, -7, false);
     const path = join(dir, 'big.pth');
-    writeFileSync(path, torchZip(pickle(P.proto(), P.global('collections', 'OrderedDict'), P.emptyTuple(), P.reduce(), P.str('x'), tensorOps('FloatStorage', '0', 2, 0, [2], [1]), P.setitem(), P.stop()), { '0': be }, 'big'));
+    writeFileSync(
+      path,
+      torchZip(
+        pickle(
+          P.proto(),
+          P.global('collections', 'OrderedDict'),
+          P.emptyTuple(),
+          P.reduce(),
+          P.str('x'),
+          tensorOps('FloatStorage', '0', 2, 0, [2], [1]),
+          P.setitem(),
+          P.stop(),
+        ),
+        { '0': be },
+        'big',
+      ),
+    );
     expect(Array.from(readTorchCheckpoint(path).get('x')!.data as Float32Array)).toEqual([1.25, -7]);
   });
 
   it('rejects a view that reaches past its storage, naming the key', () => {
     const path = join(dir, 'oob.pth');
-    writeFileSync(path, torchZip(pickle(P.proto(), P.global('collections', 'OrderedDict'), P.emptyTuple(), P.reduce(), P.str('bad'), tensorOps('FloatStorage', '0', 12, 10, [3], [1]), P.setitem(), P.stop()), { '0': f32 }));
+    writeFileSync(
+      path,
+      torchZip(
+        pickle(
+          P.proto(),
+          P.global('collections', 'OrderedDict'),
+          P.emptyTuple(),
+          P.reduce(),
+          P.str('bad'),
+          tensorOps('FloatStorage', '0', 12, 10, [3], [1]),
+          P.setitem(),
+          P.stop(),
+        ),
+        { '0': f32 },
+      ),
+    );
     expect(() => readTorchCheckpoint(path)).toThrow(/tensor 'bad' \[3\].*reaches element 12 of a storage of 12/);
   });
 });

@@ -35,12 +35,28 @@ export class TensorRef {
 }
 
 const STORAGE_CLASSES: Record<string, StorageDType> = {
-  FloatStorage: 'float32', HalfStorage: 'float16', BFloat16Storage: 'bfloat16', DoubleStorage: 'float64',
-  LongStorage: 'int64', IntStorage: 'int32', ShortStorage: 'int16', CharStorage: 'int8', ByteStorage: 'uint8', BoolStorage: 'bool',
+  FloatStorage: 'float32',
+  HalfStorage: 'float16',
+  BFloat16Storage: 'bfloat16',
+  DoubleStorage: 'float64',
+  LongStorage: 'int64',
+  IntStorage: 'int32',
+  ShortStorage: 'int16',
+  CharStorage: 'int8',
+  ByteStorage: 'uint8',
+  BoolStorage: 'bool',
 };
 const DTYPE_NAMES: Record<string, StorageDType> = {
-  float32: 'float32', float16: 'float16', bfloat16: 'bfloat16', float64: 'float64',
-  int64: 'int64', int32: 'int32', int16: 'int16', int8: 'int8', uint8: 'uint8', bool: 'bool',
+  float32: 'float32',
+  float16: 'float16',
+  bfloat16: 'bfloat16',
+  float64: 'float64',
+  int64: 'int64',
+  int32: 'int32',
+  int16: 'int16',
+  int8: 'int8',
+  uint8: 'uint8',
+  bool: 'bool',
 };
 
 function ints(v: PyValue | undefined, what: string): number[] {
@@ -53,7 +69,9 @@ function ints(v: PyValue | undefined, what: string): number[] {
 function rebuildTensor(args: readonly PyValue[]): TensorRef {
   const [storage, offset, size, stride] = args;
   if (!(storage instanceof StorageRef) || typeof offset !== 'number') {
-    throw new TorchCheckpointError('_rebuild_tensor_v2(storage, storage_offset, size, stride, …): expected a storage and an int offset');
+    throw new TorchCheckpointError(
+      '_rebuild_tensor_v2(storage, storage_offset, size, stride, …): expected a storage and an int offset',
+    );
   }
   return new TensorRef(storage, offset, ints(size, 'size'), ints(stride, 'stride'));
 }
@@ -66,15 +84,19 @@ function unwrapParameter(args: readonly PyValue[]): PyValue {
 
 /** The allow-list: everything a `torch.save(model.state_dict())` pickle references, nothing more. */
 export const STATE_DICT_GLOBALS: ReadonlyMap<string, GlobalHandler> = new Map<string, GlobalHandler>([
-  ['collections.OrderedDict', {
-    call: (args) => {
-      const m = new Map<PyValue, PyValue>();
-      const pairs = args[0];
-      if (Array.isArray(pairs)) for (const p of pairs) if (p instanceof PyTuple && p.items.length === 2) m.set(p.items[0]!, p.items[1]!);
-      return m;
+  [
+    'collections.OrderedDict',
+    {
+      call: (args) => {
+        const m = new Map<PyValue, PyValue>();
+        const pairs = args[0];
+        if (Array.isArray(pairs))
+          for (const p of pairs) if (p instanceof PyTuple && p.items.length === 2) m.set(p.items[0]!, p.items[1]!);
+        return m;
+      },
+      newobj: () => new Map<PyValue, PyValue>(),
     },
-    newobj: () => new Map<PyValue, PyValue>(),
-  }],
+  ],
   ['torch._utils._rebuild_tensor_v2', { call: rebuildTensor }],
   ['torch._utils._rebuild_parameter', { call: unwrapParameter }],
   ['torch._utils._rebuild_parameter_with_state', { call: unwrapParameter }],
@@ -87,14 +109,18 @@ function persistentLoad(pid: PyValue, file: string): StorageRef {
   const [kind, type, key, location, numel] = items;
   const dtype = type instanceof PyGlobal ? (type.handler.tag as StorageDType | undefined) : undefined;
   if (kind !== 'storage' || !dtype || typeof key !== 'string' || typeof numel !== 'number') {
-    throw new UnsafePickleError(`readTorchCheckpoint(${file}): persistent id (BINPERSID) is not ('storage', <torch storage type>, key, location, numel)`, 'BINPERSID');
+    throw new UnsafePickleError(
+      `readTorchCheckpoint(${file}): persistent id (BINPERSID) is not ('storage', <torch storage type>, key, location, numel)`,
+      'BINPERSID',
+    );
   }
   return new StorageRef(key, dtype, numel, typeof location === 'string' ? location : 'cpu');
 }
 
 /** The state dict inside a checkpoint: unwraps a top-level `{'model': …}` / `{'state_dict': …}`. */
 function stateDictOf(root: PyValue, file: string): Map<PyValue, PyValue> {
-  if (!(root instanceof Map)) throw new TorchCheckpointError(`readTorchCheckpoint(${file}): top-level object is not a dict`);
+  if (!(root instanceof Map))
+    throw new TorchCheckpointError(`readTorchCheckpoint(${file}): top-level object is not a dict`);
   for (const k of ['model', 'state_dict']) {
     const inner = root.get(k);
     if (inner instanceof Map) return inner;
@@ -112,7 +138,10 @@ export function readTorchCheckpoint(path: string): WeightMap {
   const zip = ZipArchive.open(path);
   try {
     const pkl = [...zip.entries.keys()].find((n) => n === 'data.pkl' || n.endsWith('/data.pkl'));
-    if (!pkl) throw new TorchCheckpointError(`readTorchCheckpoint(${path}): no data.pkl in the archive (not a torch.save zip; legacy pre-1.6 tar/pickle checkpoints are not supported)`);
+    if (!pkl)
+      throw new TorchCheckpointError(
+        `readTorchCheckpoint(${path}): no data.pkl in the archive (not a torch.save zip; legacy pre-1.6 tar/pickle checkpoints are not supported)`,
+      );
     const prefix = pkl.slice(0, pkl.length - 'data.pkl'.length);
     const bo = zip.entries.get(`${prefix}byteorder`);
     const bigEndian = bo ? new TextDecoder().decode(zip.read(bo)).trim() === 'big' : false;
@@ -122,7 +151,8 @@ export function readTorchCheckpoint(path: string): WeightMap {
       source: `${path}:${pkl}`,
     });
     const refs: Array<[string, TensorRef]> = [];
-    for (const [k, v] of stateDictOf(root, path)) if (typeof k === 'string' && v instanceof TensorRef) refs.push([k, v]);
+    for (const [k, v] of stateDictOf(root, path))
+      if (typeof k === 'string' && v instanceof TensorRef) refs.push([k, v]);
 
     const byStorage = new Map<string, Array<[string, TensorRef]>>();
     for (const r of refs) {
@@ -136,7 +166,9 @@ export function readTorchCheckpoint(path: string): WeightMap {
       const bytes = zip.read(`${prefix}data/${key}`);
       const es = ELEMENT_SIZE[s.dtype];
       if (bytes.byteLength < s.numel * es) {
-        throw new TorchCheckpointError(`readTorchCheckpoint(${path}): storage '${key}' has ${bytes.byteLength} bytes, expected ${s.numel} x ${es}`);
+        throw new TorchCheckpointError(
+          `readTorchCheckpoint(${path}): storage '${key}' has ${bytes.byteLength} bytes, expected ${s.numel} x ${es}`,
+        );
       }
       if (bigEndian) swapBytes(bytes, es);
       for (const [name, t] of users) {
@@ -144,7 +176,9 @@ export function readTorchCheckpoint(path: string): WeightMap {
         for (let d = 0; d < t.shape.length; d++) end += (t.shape[d]! - 1) * t.stride[d]!;
         if (t.shape.some((d) => d === 0)) end = t.offset - 1;
         if (end >= s.numel || t.offset < 0) {
-          throw new TorchCheckpointError(`readTorchCheckpoint(${path}): tensor '${name}' [${t.shape.join(',')}] stride (${t.stride.join(',')}) offset ${t.offset} reaches element ${end} of a storage of ${s.numel}`);
+          throw new TorchCheckpointError(
+            `readTorchCheckpoint(${path}): tensor '${name}' [${t.shape.join(',')}] stride (${t.stride.join(',')}) offset ${t.offset} reaches element ${end} of a storage of ${s.numel}`,
+          );
         }
         tensors.set(name, materialize(bytes, s.dtype, t.shape, t.stride, t.offset, users.length === 1));
       }

@@ -85,7 +85,16 @@ describe('ZipArchive', () => {
   for (const zip64 of [false, true]) {
     it(`reads stored and deflate entries${zip64 ? ' through ZIP64 records' : ''}`, () => {
       const path = join(dir, `t${zip64 ? 64 : 32}.zip`);
-      writeFileSync(path, buildZip([{ name: 'a/stored', data: payload }, { name: 'a/deflated', data: payload, deflate: true }], zip64));
+      writeFileSync(
+        path,
+        buildZip(
+          [
+            { name: 'a/stored', data: payload },
+            { name: 'a/deflated', data: payload, deflate: true },
+          ],
+          zip64,
+        ),
+      );
       withZip(path, (z) => {
         expect(z.entry('a/deflated').method).toBe(8);
         expect(z.entry('a/deflated').compressedSize).toBeLessThan(payload.length);
@@ -97,7 +106,13 @@ describe('ZipArchive', () => {
 
   it('round-trips buildStoredZip and names missing entries', () => {
     const path = join(dir, 'stored.zip');
-    writeFileSync(path, buildStoredZip([{ name: 'x/one', data: payload }, { name: 'x/two', data: new Uint8Array([1, 2, 3]) }]));
+    writeFileSync(
+      path,
+      buildStoredZip([
+        { name: 'x/one', data: payload },
+        { name: 'x/two', data: new Uint8Array([1, 2, 3]) },
+      ]),
+    );
     const z = ZipArchive.open(path);
     expect(z.read('x/two')).toEqual(new Uint8Array([1, 2, 3]));
     expect(z.read('x/one')).toEqual(payload);

@@ -37,11 +37,21 @@ function u64(buf: Buffer, off: number, what: string, file: string): number {
 }
 
 /** Reads exactly `length` bytes at `position` into `target` (at `targetOffset`), looping over short reads. */
-export function readFully(fd: number, target: Uint8Array, targetOffset: number, length: number, position: number, file: string): void {
+export function readFully(
+  fd: number,
+  target: Uint8Array,
+  targetOffset: number,
+  length: number,
+  position: number,
+  file: string,
+): void {
   let done = 0;
   while (done < length) {
     const n = readSync(fd, target, targetOffset + done, Math.min(MAX_CHUNK, length - done), position + done);
-    if (n <= 0) throw new ZipFormatError(`readFully(${file}): unexpected end of file at byte ${position + done}, wanted ${length - done} more`);
+    if (n <= 0)
+      throw new ZipFormatError(
+        `readFully(${file}): unexpected end of file at byte ${position + done}, wanted ${length - done} more`,
+      );
     done += n;
   }
 }
@@ -54,7 +64,11 @@ export class ZipArchive {
   readonly entries: Map<string, ZipEntry>;
   private fd: number | undefined;
 
-  private constructor(readonly path: string, fd: number, entries: Map<string, ZipEntry>) {
+  private constructor(
+    readonly path: string,
+    fd: number,
+    entries: Map<string, ZipEntry>,
+  ) {
     this.fd = fd;
     this.entries = entries;
   }
@@ -80,7 +94,9 @@ export class ZipArchive {
     const e = this.entries.get(name);
     if (!e) {
       const some = [...this.entries.keys()].slice(0, 5).join(', ');
-      throw new ZipFormatError(`ZipArchive.entry(${this.path}): no entry '${name}' (archive has ${this.entries.size}: ${some}, …)`);
+      throw new ZipFormatError(
+        `ZipArchive.entry(${this.path}): no entry '${name}' (archive has ${this.entries.size}: ${some}, …)`,
+      );
     }
     return e;
   }
@@ -92,12 +108,16 @@ export class ZipArchive {
     const local = Buffer.alloc(30);
     readFully(fd, local, 0, 30, e.localHeaderOffset, this.path);
     if (local.readUInt32LE(0) !== LOCAL_SIG) {
-      throw new ZipFormatError(`ZipArchive.read(${this.path}): bad local header signature for '${e.name}' at byte ${e.localHeaderOffset}`);
+      throw new ZipFormatError(
+        `ZipArchive.read(${this.path}): bad local header signature for '${e.name}' at byte ${e.localHeaderOffset}`,
+      );
     }
     const dataStart = e.localHeaderOffset + 30 + local.readUInt16LE(26) + local.readUInt16LE(28);
     if (e.method === 0) {
       if (e.compressedSize !== e.uncompressedSize) {
-        throw new ZipFormatError(`ZipArchive.read(${this.path}): stored entry '${e.name}' has compressed size ${e.compressedSize} != size ${e.uncompressedSize}`);
+        throw new ZipFormatError(
+          `ZipArchive.read(${this.path}): stored entry '${e.name}' has compressed size ${e.compressedSize} != size ${e.uncompressedSize}`,
+        );
       }
       const out = new Uint8Array(new ArrayBuffer(e.uncompressedSize));
       readFully(fd, out, 0, e.uncompressedSize, dataStart, this.path);
@@ -108,13 +128,17 @@ export class ZipArchive {
       readFully(fd, raw, 0, e.compressedSize, dataStart, this.path);
       const inflated = inflateRawSync(raw);
       if (inflated.length !== e.uncompressedSize) {
-        throw new ZipFormatError(`ZipArchive.read(${this.path}): '${e.name}' inflated to ${inflated.length} bytes, expected ${e.uncompressedSize}`);
+        throw new ZipFormatError(
+          `ZipArchive.read(${this.path}): '${e.name}' inflated to ${inflated.length} bytes, expected ${e.uncompressedSize}`,
+        );
       }
       const out = new Uint8Array(new ArrayBuffer(inflated.length));
       out.set(inflated);
       return out;
     }
-    throw new ZipFormatError(`ZipArchive.read(${this.path}): entry '${e.name}' uses compression method ${e.method}, expected 0 (stored) or 8 (deflate)`);
+    throw new ZipFormatError(
+      `ZipArchive.read(${this.path}): entry '${e.name}' uses compression method ${e.method}, expected 0 (stored) or 8 (deflate)`,
+    );
   }
 
   close(): void {
@@ -145,7 +169,8 @@ function readCentralDirectory(fd: number, file: string): Map<string, ZipEntry> {
       break;
     }
   }
-  if (eocd < 0) throw new ZipFormatError(`readZip(${file}): no end-of-central-directory record (not a zip / torch.save archive?)`);
+  if (eocd < 0)
+    throw new ZipFormatError(`readZip(${file}): no end-of-central-directory record (not a zip / torch.save archive?)`);
   let count = tail.readUInt16LE(eocd + 10);
   let cdSize = tail.readUInt32LE(eocd + 12);
   let cdOffset = tail.readUInt32LE(eocd + 16);
@@ -154,7 +179,8 @@ function readCentralDirectory(fd: number, file: string): Map<string, ZipEntry> {
     const z64Offset = u64(tail, locAt + 8, 'zip64 EOCD offset', file);
     const rec = Buffer.alloc(56);
     readFully(fd, rec, 0, 56, z64Offset, file);
-    if (rec.readUInt32LE(0) !== ZIP64_EOCD_SIG) throw new ZipFormatError(`readZip(${file}): bad ZIP64 end record signature at byte ${z64Offset}`);
+    if (rec.readUInt32LE(0) !== ZIP64_EOCD_SIG)
+      throw new ZipFormatError(`readZip(${file}): bad ZIP64 end record signature at byte ${z64Offset}`);
     count = u64(rec, 32, 'entry count', file);
     cdSize = u64(rec, 40, 'central directory size', file);
     cdOffset = u64(rec, 48, 'central directory offset', file);
@@ -164,7 +190,8 @@ function readCentralDirectory(fd: number, file: string): Map<string, ZipEntry> {
   const entries = new Map<string, ZipEntry>();
   let p = 0;
   for (let i = 0; i < count; i++) {
-    if (p + 46 > cd.length || cd.readUInt32LE(p) !== CDIR_SIG) throw new ZipFormatError(`readZip(${file}): bad central directory record ${i} at byte ${cdOffset + p}`);
+    if (p + 46 > cd.length || cd.readUInt32LE(p) !== CDIR_SIG)
+      throw new ZipFormatError(`readZip(${file}): bad central directory record ${i} at byte ${cdOffset + p}`);
     const method = cd.readUInt16LE(p + 10);
     let compressedSize = cd.readUInt32LE(p + 20);
     let uncompressedSize = cd.readUInt32LE(p + 24);
@@ -181,9 +208,17 @@ function readCentralDirectory(fd: number, file: string): Map<string, ZipEntry> {
       const len = cd.readUInt16LE(x + 2);
       if (id === 0x0001) {
         let q = x + 4;
-        if (uncompressedSize === 0xffffffff) { uncompressedSize = u64(cd, q, `size of '${name}'`, file); q += 8; }
-        if (compressedSize === 0xffffffff) { compressedSize = u64(cd, q, `compressed size of '${name}'`, file); q += 8; }
-        if (localHeaderOffset === 0xffffffff) { localHeaderOffset = u64(cd, q, `offset of '${name}'`, file); }
+        if (uncompressedSize === 0xffffffff) {
+          uncompressedSize = u64(cd, q, `size of '${name}'`, file);
+          q += 8;
+        }
+        if (compressedSize === 0xffffffff) {
+          compressedSize = u64(cd, q, `compressed size of '${name}'`, file);
+          q += 8;
+        }
+        if (localHeaderOffset === 0xffffffff) {
+          localHeaderOffset = u64(cd, q, `offset of '${name}'`, file);
+        }
       }
       x += 4 + len;
     }

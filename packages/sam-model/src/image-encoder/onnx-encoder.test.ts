@@ -8,7 +8,13 @@ import { TINY_VIT_ENCODER } from '../config.js';
 import { compareTensors } from '../compare.js';
 import { decodeModel } from '../onnx/proto-reader.js';
 import { buildImageEncoderOnnx, EmbedInputError, ImageEncoderSession } from './onnx-encoder.js';
-import { ENCODER_FIXTURES, IMAGE_STEMS, loadCheckpoint, loadInput, readFixtureTensor } from './test-utils/fixture-io.js';
+import {
+  ENCODER_FIXTURES,
+  IMAGE_STEMS,
+  loadCheckpoint,
+  loadInput,
+  readFixtureTensor,
+} from './test-utils/fixture-io.js';
 
 for (const fixture of ENCODER_FIXTURES) {
   describe(`image encoder on onnxruntime: ${fixture.name}`, () => {
@@ -29,7 +35,9 @@ for (const fixture of ENCODER_FIXTURES) {
         const ref = readFixtureTensor(`${fixture.name}_outputs.safetensors`, `${stem}.image_embeddings`);
         expect(ref.shape).toEqual([1, 256, 64, 64]);
         const agreement = compareTensors(out, ref);
-        console.log(`${fixture.name} ${stem}: ratio ${agreement.ratio.toExponential(3)} maxAbsDiff ${agreement.maxAbsDiff.toExponential(3)} embed ${ms.toFixed(0)} ms`);
+        console.log(
+          `${fixture.name} ${stem}: ratio ${agreement.ratio.toExponential(3)} maxAbsDiff ${agreement.maxAbsDiff.toExponential(3)} embed ${ms.toFixed(0)} ms`,
+        );
         expect(agreement.ok, JSON.stringify(agreement)).toBe(true);
       });
     }
@@ -43,7 +51,9 @@ for (const fixture of ENCODER_FIXTURES) {
 describe('ImageEncoderSession via external data (the ViT-H path)', () => {
   it('loads through a temporary .onnx + .data pair and still matches the fixture', async () => {
     const fixture = ENCODER_FIXTURES[1]!;
-    const session = await ImageEncoderSession.create(fixture.config, loadCheckpoint(fixture.name), { externalDataThresholdBytes: 0 });
+    const session = await ImageEncoderSession.create(fixture.config, loadCheckpoint(fixture.name), {
+      externalDataThresholdBytes: 0,
+    });
     try {
       const out = await session.embed(await loadInput('dog'));
       const ref = readFixtureTensor(`${fixture.name}_outputs.safetensors`, 'dog.image_embeddings');

@@ -51,7 +51,12 @@ export function buildImageEncoderOnnx(config: ImageEncoderConfig, weights: Weigh
 }
 
 /** Writes the encoder model to `path` (initializers go to `<path>.data` when large, see `SaveOptions`). */
-export function saveImageEncoderOnnx(config: ImageEncoderConfig, weights: WeightMap, path: string, opts?: SaveOptions): SavedModel {
+export function saveImageEncoderOnnx(
+  config: ImageEncoderConfig,
+  weights: WeightMap,
+  path: string,
+  opts?: SaveOptions,
+): SavedModel {
   return recordImageEncoderGraph(config, weights).builder.save(path, opts);
 }
 
@@ -75,7 +80,11 @@ export class ImageEncoderSession {
    * Builds the encoder model from checkpoint weights and opens a session on it. Models over the
    * external-data threshold (ViT-H) go through a temporary `.onnx` + `.data` pair, removed after loading.
    */
-  static async create(config: ImageEncoderConfig, weights: WeightMap, opts: ImageEncoderSessionOptions = {}): Promise<ImageEncoderSession> {
+  static async create(
+    config: ImageEncoderConfig,
+    weights: WeightMap,
+    opts: ImageEncoderSessionOptions = {},
+  ): Promise<ImageEncoderSession> {
     const ops = recordImageEncoderGraph(config, weights);
     if (ops.builder.initializerBytes() <= (opts.externalDataThresholdBytes ?? EXTERNAL_DATA_THRESHOLD_BYTES)) {
       return new ImageEncoderSession(await createSession(ops.builder.toModelBytes(), opts), config);
@@ -90,7 +99,11 @@ export class ImageEncoderSession {
   }
 
   /** Opens a session on an encoder model written before (bytes, or a `.onnx` path). */
-  static async fromModel(model: Uint8Array | string, config: ImageEncoderConfig, opts?: SessionOptions): Promise<ImageEncoderSession> {
+  static async fromModel(
+    model: Uint8Array | string,
+    config: ImageEncoderConfig,
+    opts?: SessionOptions,
+  ): Promise<ImageEncoderSession> {
     return new ImageEncoderSession(await createSession(model, opts), config);
   }
 
@@ -107,7 +120,9 @@ export class ImageEncoderSession {
         `ImageEncoderSession.embed(images): expected ${inChans * imgSize * imgSize} floats ([${shape.join(',')}]), got ${images.length}`,
       );
     }
-    const out = await this.session.run({ [IMAGE_ENCODER_INPUT]: { dtype: 'float32', shape, data: images } }, [IMAGE_ENCODER_OUTPUT]);
+    const out = await this.session.run({ [IMAGE_ENCODER_INPUT]: { dtype: 'float32', shape, data: images } }, [
+      IMAGE_ENCODER_OUTPUT,
+    ]);
     return out[IMAGE_ENCODER_OUTPUT] as FloatTensor;
   }
 

@@ -22,7 +22,11 @@ import { patchMergingStride } from './tiny-vit-blocks.js';
 import { loadCheckpoint } from './test-utils/fixture-io.js';
 import { windowPartition, windowUnpartition } from './window.js';
 
-const f32 = (data: number[], shape: number[]): FloatTensor => ({ dtype: 'float32', shape, data: new Float32Array(data) });
+const f32 = (data: number[], shape: number[]): FloatTensor => ({
+  dtype: 'float32',
+  shape,
+  data: new Float32Array(data),
+});
 
 describe('build-time constants', () => {
   it('attentionBiasIndices follows first-seen (|dy|,|dx|) order like attention_bias_idxs', () => {
@@ -66,7 +70,9 @@ describe('build-time constants', () => {
     expect(weight.data[1]).toBeCloseTo(-1 * s1, 6);
     expect(bias.data[0]).toBeCloseTo(1 - 0.5 * s0, 6);
     expect(bias.data[1]).toBeCloseTo(-2 - 4 * s1, 6);
-    expect(() => foldConvBatchNorm(new Map([['m.c.weight', f32([1], [1, 1, 1, 1])]]), 'm.')).toThrow(/missing weight 'm.bn.weight'/);
+    expect(() => foldConvBatchNorm(new Map([['m.c.weight', f32([1], [1, 1, 1, 1])]]), 'm.')).toThrow(
+      /missing weight 'm.bn.weight'/,
+    );
   });
 
   it('MobileSAM PatchMerging keeps stride 1 for out dims 320/448/576', () => {
@@ -92,7 +98,12 @@ describe('prepareImageEncoderWeights on the reference checkpoints', () => {
     const raw = loadCheckpoint('vit_mini');
     const w = prepareImageEncoderWeights(config, raw);
     expect(w.size - raw.size).toBe(8);
-    for (const [i, size] of [[0, 14], [1, 64], [2, 14], [3, 64]] as const) {
+    for (const [i, size] of [
+      [0, 14],
+      [1, 64],
+      [2, 14],
+      [3, 64],
+    ] as const) {
       for (const axis of ['h', 'w'] as const) {
         expect(w.get(relPosTableKey(`image_encoder.blocks.${i}.attn.`, axis))?.shape).toEqual([size, size, 64]);
       }
@@ -106,7 +117,10 @@ describe('window partition and encoder input checks (tfjs cpu)', () => {
   it('partitions with zero padding and unpartitions back exactly', async () => {
     await initBackend('cpu');
     const ops = new TfjsOps(new Map());
-    const x = tf.tensor(Float32Array.from({ length: 5 * 5 * 2 }, (_, i) => i + 1), [1, 5, 5, 2]);
+    const x = tf.tensor(
+      Float32Array.from({ length: 5 * 5 * 2 }, (_, i) => i + 1),
+      [1, 5, 5, 2],
+    );
     const { windows, grid } = windowPartition(ops, x, 3);
     expect(windows.shape).toEqual([4, 3, 3, 2]);
     expect(grid).toMatchObject({ paddedHeight: 6, paddedWidth: 6 });

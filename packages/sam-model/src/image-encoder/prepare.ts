@@ -51,7 +51,10 @@ function getFloat(weights: WeightMap, key: string, expected?: readonly (number |
     const shape = expected ? ` (expected shape [${expected.map((d) => d ?? '?').join(',')}])` : '';
     throw new ImageEncoderWeightError(`prepareImageEncoderWeights(config, weights): missing weight '${key}'${shape}`);
   }
-  if (expected && (t.shape.length !== expected.length || expected.some((d, i) => d !== undefined && d !== t.shape[i]))) {
+  if (
+    expected &&
+    (t.shape.length !== expected.length || expected.some((d, i) => d !== undefined && d !== t.shape[i]))
+  ) {
     throw new ImageEncoderWeightError(
       `prepareImageEncoderWeights(config, weights): weight '${key}' has shape [${t.shape.join(',')}], expected [${expected.map((d) => d ?? '?').join(',')}]`,
     );
@@ -63,7 +66,11 @@ function getFloat(weights: WeightMap, key: string, expected?: readonly (number |
  * Folds eval-mode BatchNorm into the bias-free conv of a `Conv2d_BN` at `prefix`:
  * `w' = w * g/sqrt(var+eps)`, `b' = beta - mean * g/sqrt(var+eps)` (computed in float64).
  */
-export function foldConvBatchNorm(weights: WeightMap, prefix: string, eps = BATCH_NORM_EPS): { weight: FloatTensor; bias: FloatTensor } {
+export function foldConvBatchNorm(
+  weights: WeightMap,
+  prefix: string,
+  eps = BATCH_NORM_EPS,
+): { weight: FloatTensor; bias: FloatTensor } {
   const w = getFloat(weights, `${prefix}c.weight`);
   const cout = w.shape[0] as number;
   const gamma = getFloat(weights, `${prefix}bn.weight`, [cout]).data;
@@ -78,7 +85,10 @@ export function foldConvBatchNorm(weights: WeightMap, prefix: string, eps = BATC
     for (let i = o * per; i < (o + 1) * per; i++) fw[i] = (w.data[i] as number) * s;
     fb[o] = (beta[o] as number) - (mean[o] as number) * s;
   }
-  return { weight: { dtype: 'float32', shape: w.shape, data: fw }, bias: { dtype: 'float32', shape: [cout], data: fb } };
+  return {
+    weight: { dtype: 'float32', shape: w.shape, data: fw },
+    bias: { dtype: 'float32', shape: [cout], data: fb },
+  };
 }
 
 /**
@@ -208,7 +218,11 @@ function prepareVit(config: VitConfig, weights: WeightMap, out: WeightMap, prefi
  * Returns a new map with every weight of `weights` plus the derived build-time keys the encoder's
  * forward reads (see the module comment). Idempotent; the input map is not modified.
  */
-export function prepareImageEncoderWeights(config: ImageEncoderConfig, weights: WeightMap, prefix = IMAGE_ENCODER_PREFIX): WeightMap {
+export function prepareImageEncoderWeights(
+  config: ImageEncoderConfig,
+  weights: WeightMap,
+  prefix = IMAGE_ENCODER_PREFIX,
+): WeightMap {
   const out: WeightMap = new Map(weights);
   if (config.kind === 'tiny_vit') prepareTinyVit(config, weights, out, prefix);
   else prepareVit(config, weights, out, prefix);

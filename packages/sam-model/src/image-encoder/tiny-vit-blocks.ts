@@ -62,7 +62,12 @@ export function tinyVitAttention<T>(p: ParamScope<T>, x: T, numHeads: number): T
   const [b, n, c] = ops.shape(x) as [number, number, number];
   const keyDim = c / numHeads;
   const d = keyDim; // attn_ratio = 1 in TinyViTBlock
-  const qkv = ops.reshape(linear(p.child('qkv'), layerNorm(p.child('norm'), x, TINY_VIT_NORM_EPS)), [b, n, numHeads, 2 * keyDim + d]);
+  const qkv = ops.reshape(linear(p.child('qkv'), layerNorm(p.child('norm'), x, TINY_VIT_NORM_EPS)), [
+    b,
+    n,
+    numHeads,
+    2 * keyDim + d,
+  ]);
   const part = (start: number, end: number): T => ops.transpose(ops.slice(qkv, 3, start, end), [0, 2, 1, 3]); // [B',heads,N,*]
   const q = part(0, keyDim);
   const k = part(keyDim, 2 * keyDim);
@@ -91,7 +96,10 @@ export function tinyVitBlock<T>(p: ParamScope<T>, x: T, opts: TinyVitBlockOption
   const nWin = ops.shape(windows)[0] as number;
   const attended = tinyVitAttention(p.child('attn'), ops.reshape(windows, [nWin, ws * ws, c]), opts.numHeads);
   let h = ops.add(x, windowUnpartition(ops, ops.reshape(attended, [nWin, ws, ws, c]), grid));
-  const conv = conv2dBn(p.child('local_conv'), ops.transpose(h, [0, 3, 1, 2]), { pad: Math.floor(opts.localConvSize / 2), groups: c });
+  const conv = conv2dBn(p.child('local_conv'), ops.transpose(h, [0, 3, 1, 2]), {
+    pad: Math.floor(opts.localConvSize / 2),
+    groups: c,
+  });
   h = ops.transpose(conv, [0, 2, 3, 1]);
   return ops.add(h, tinyVitMlp(p.child('mlp'), h));
 }

@@ -36,7 +36,10 @@ export function tinyVitEncoder<T>(p: ParamScope<T>, config: TinyVitConfig, image
     };
     for (let b = 0; b < (config.depths[s] as number); b++) x = tinyVitBlock(layer.child('blocks').child(b), x, opts);
     if (s < stages - 1) {
-      x = ops.transpose(patchMerging(layer.child('downsample'), ops.transpose(x, [0, 3, 1, 2]), outDim(s)), [0, 2, 3, 1]);
+      x = ops.transpose(
+        patchMerging(layer.child('downsample'), ops.transpose(x, [0, 3, 1, 2]), outDim(s)),
+        [0, 2, 3, 1],
+      );
     }
   }
 

@@ -25,7 +25,8 @@ export function vitAttention<T>(p: ParamScope<T>, x: T, opts: VitAttentionOption
   const n = h * w;
   // qkv [B, HW, 3, heads, hd]: the official reshape(B, H*W, 3, nHead, -1).
   const qkv = ops.reshape(linear(p.child('qkv'), x), [b, n, 3, heads, hd]);
-  const part = (i: number): T => ops.transpose(ops.reshape(ops.slice(qkv, 2, i, i + 1), [b, n, heads, hd]), [0, 2, 1, 3]);
+  const part = (i: number): T =>
+    ops.transpose(ops.reshape(ops.slice(qkv, 2, i, i + 1), [b, n, heads, hd]), [0, 2, 1, 3]);
   const q = part(0); // [B, heads, N, hd]
   const k = part(1);
   const v = part(2);
@@ -41,7 +42,12 @@ export function vitAttention<T>(p: ParamScope<T>, x: T, opts: VitAttentionOption
  * `attn [B,heads,HW,HW] + rel_h[..., :, None] + rel_w[..., None, :]` with
  * `rel_h = einsum('bhwc,hkc->bhwk', q, Rh)` and `rel_w = einsum('bhwc,wkc->bhwk', q, Rw)` (unscaled q).
  */
-function addDecomposedRelPos<T>(p: ParamScope<T>, attn: T, q: T, dims: readonly [number, number, number, number, number]): T {
+function addDecomposedRelPos<T>(
+  p: ParamScope<T>,
+  attn: T,
+  q: T,
+  dims: readonly [number, number, number, number, number],
+): T {
   const { ops } = p;
   const [b, heads, h, w, hd] = dims;
   const rh = ops.param(relPosTableKey(p.prefix, 'h')); // [H, H, hd]

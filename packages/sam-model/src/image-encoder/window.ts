@@ -31,7 +31,15 @@ export function windowPartition<T>(ops: Ops<T>, x: T, window: number): { windows
   const [b, h, w, c] = ops.shape(x) as [number, number, number, number];
   const padH = windowPad(h, window);
   const padW = windowPad(w, window);
-  const padded = padH > 0 || padW > 0 ? ops.pad(x, [[0, 0], [0, padH], [0, padW], [0, 0]]) : x;
+  const padded =
+    padH > 0 || padW > 0
+      ? ops.pad(x, [
+          [0, 0],
+          [0, padH],
+          [0, padW],
+          [0, 0],
+        ])
+      : x;
   const hp = h + padH;
   const wp = w + padW;
   const nH = hp / window;

@@ -48,8 +48,12 @@ describe('OnnxGraphBuilder', () => {
     const g = new OnnxGraphBuilder();
     expect([g.uniqueName('a'), g.uniqueName('a'), g.uniqueName('a')]).toEqual(['a', 'a_1', 'a_2']);
     g.addInput('x', [1]);
-    expect(() => g.addInitializer('x', { dtype: 'float32', shape: [1], data: new Float32Array(1) })).toThrow(OnnxGraphError);
-    expect(() => g.addInitializer('y', { dtype: 'float32', shape: [2], data: new Float32Array(1) })).toThrow(/'y' has 1 elements but shape \[2\]/);
+    expect(() => g.addInitializer('x', { dtype: 'float32', shape: [1], data: new Float32Array(1) })).toThrow(
+      OnnxGraphError,
+    );
+    expect(() => g.addInitializer('y', { dtype: 'float32', shape: [2], data: new Float32Array(1) })).toThrow(
+      /'y' has 1 elements but shape \[2\]/,
+    );
     expect(() => g.addNode('Foo', ['x'], { alpha: 0.5 })).toThrow(/pass \{ f: 0.5 \} for a float/);
     expect(() => new OnnxGraphBuilder({ opset: 13 })).toThrow(/needs opset >= 17/);
   });

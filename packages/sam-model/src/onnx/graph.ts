@@ -9,7 +9,14 @@ import { endianness } from 'node:os';
 import type { HostTensor } from '../tensor.js';
 import { numel } from '../tensor.js';
 import type { AttributeProto, ModelProto, NodeProto, TensorProto, ValueInfoProto } from './proto.js';
-import { AttributeType, DATA_LOCATION_EXTERNAL, DataType, PROTOBUF_MAX_BYTES, encodeModel, encodedModelSize } from './proto.js';
+import {
+  AttributeType,
+  DATA_LOCATION_EXTERNAL,
+  DataType,
+  PROTOBUF_MAX_BYTES,
+  encodeModel,
+  encodedModelSize,
+} from './proto.js';
 
 /** Version written to `producer_version`. */
 export const SAMTUNE_PRODUCER_VERSION = '0.1.0';
@@ -22,7 +29,8 @@ export const EXTERNAL_DATA_THRESHOLD_BYTES = 1.8e9;
  * An attribute value. A bare number is an INT (must be an integer), a number array INTS, a string
  * STRING; floats must be explicit (`{ f }`, `{ floats }`), tensors `{ t }`.
  */
-export type AttrValue = number | readonly number[] | string | { f: number } | { floats: readonly number[] } | { t: TensorProto };
+export type AttrValue =
+  number | readonly number[] | string | { f: number } | { floats: readonly number[] } | { t: TensorProto };
 
 /** Element types for graph inputs/outputs and initializers. */
 export type OnnxElemType = 'float32' | 'int64' | 'int32' | 'bool' | 'uint8' | 'int8';
@@ -70,13 +78,17 @@ export interface SavedModel {
 }
 
 function toBytes(data: ArrayBufferView): Uint8Array {
-  if (endianness() !== 'LE') throw new OnnxGraphError('OnnxGraphBuilder: big-endian hosts are not supported (ONNX raw_data is little-endian)');
+  if (endianness() !== 'LE')
+    throw new OnnxGraphError('OnnxGraphBuilder: big-endian hosts are not supported (ONNX raw_data is little-endian)');
   return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
 }
 
 function attribute(name: string, v: AttrValue): AttributeProto {
   if (typeof v === 'number') {
-    if (!Number.isInteger(v)) throw new OnnxGraphError(`OnnxGraphBuilder.addNode(attrs): INT attribute '${name}' got ${v}; pass { f: ${v} } for a float`);
+    if (!Number.isInteger(v))
+      throw new OnnxGraphError(
+        `OnnxGraphBuilder.addNode(attrs): INT attribute '${name}' got ${v}; pass { f: ${v} } for a float`,
+      );
     return { name, type: AttributeType.INT, i: v };
   }
   if (typeof v === 'string') return { name, type: AttributeType.STRING, s: v };
@@ -102,7 +114,10 @@ export class OnnxGraphBuilder {
   constructor(opts: GraphBuilderOptions = {}) {
     this.name = opts.name ?? 'samtune';
     this.opset = opts.opset ?? DEFAULT_OPSET;
-    if (this.opset < 17) throw new OnnxGraphError(`new OnnxGraphBuilder(opts.opset): needs opset >= 17 (LayerNormalization), got ${this.opset}`);
+    if (this.opset < 17)
+      throw new OnnxGraphError(
+        `new OnnxGraphBuilder(opts.opset): needs opset >= 17 (LayerNormalization), got ${this.opset}`,
+      );
     this.producerVersion = opts.producerVersion ?? SAMTUNE_PRODUCER_VERSION;
   }
 
@@ -128,7 +143,10 @@ export class OnnxGraphBuilder {
   }
 
   private claim(name: string, what: string): void {
-    if (this.used.has(name)) throw new OnnxGraphError(`OnnxGraphBuilder.${what}(name): name '${name}' is already used in graph '${this.name}'`);
+    if (this.used.has(name))
+      throw new OnnxGraphError(
+        `OnnxGraphBuilder.${what}(name): name '${name}' is already used in graph '${this.name}'`,
+      );
     this.used.add(name);
   }
 
@@ -147,7 +165,9 @@ export class OnnxGraphBuilder {
     const outs = opts.outputs ?? 1;
     let outputs: string[];
     if (typeof outs === 'number') {
-      outputs = Array.from({ length: outs }, (_, i) => this.uniqueName(outs === 1 ? `${nodeName}_out` : `${nodeName}_out${i}`));
+      outputs = Array.from({ length: outs }, (_, i) =>
+        this.uniqueName(outs === 1 ? `${nodeName}_out` : `${nodeName}_out${i}`),
+      );
     } else {
       for (const o of outs) this.claim(o, 'addNode');
       outputs = [...outs];
@@ -167,7 +187,10 @@ export class OnnxGraphBuilder {
   /** Adds an initializer named exactly `name` (throws `OnnxGraphError` if taken). Data is referenced, not copied. */
   addInitializer(name: string, tensor: HostTensor): string {
     const dataType = ELEM[tensor.dtype as OnnxElemType];
-    if (dataType === undefined) throw new OnnxGraphError(`OnnxGraphBuilder.addInitializer(tensor): dtype '${tensor.dtype}' of '${name}' is not supported`);
+    if (dataType === undefined)
+      throw new OnnxGraphError(
+        `OnnxGraphBuilder.addInitializer(tensor): dtype '${tensor.dtype}' of '${name}' is not supported`,
+      );
     if (tensor.data.length !== numel(tensor.shape)) {
       throw new OnnxGraphError(
         `OnnxGraphBuilder.addInitializer(tensor): '${name}' has ${tensor.data.length} elements but shape [${tensor.shape.join(',')}]`,
@@ -208,7 +231,8 @@ export class OnnxGraphBuilder {
 
   /** Declares a graph output (the value must be produced by a node, an input or an initializer). Null dims are unknown. */
   addOutput(name: string, shape: readonly (number | string | null)[], elemType: OnnxElemType = 'float32'): void {
-    if (this.outputs.some((o) => o.name === name)) throw new OnnxGraphError(`OnnxGraphBuilder.addOutput(name): output '${name}' declared twice`);
+    if (this.outputs.some((o) => o.name === name))
+      throw new OnnxGraphError(`OnnxGraphBuilder.addOutput(name): output '${name}' declared twice`);
     this.outputs.push({ name, elemType: ELEM[elemType], shape: [...shape] });
   }
 
@@ -235,7 +259,14 @@ export class OnnxGraphBuilder {
       opsetImport: [{ domain: '', version: this.opset }],
       producerName: 'samtune',
       producerVersion: this.producerVersion,
-      graph: { name: this.name, node: this.nodes, initializer: initializers, input: this.inputs, output: this.outputs, valueInfo: [] },
+      graph: {
+        name: this.name,
+        node: this.nodes,
+        initializer: initializers,
+        input: this.inputs,
+        output: this.outputs,
+        valueInfo: [],
+      },
       metadataProps: [...this.metadata].map(([key, value]) => ({ key, value })),
     };
   }
@@ -259,7 +290,8 @@ export class OnnxGraphBuilder {
   save(path: string, opts: SaveOptions = {}): SavedModel {
     const mode = opts.externalData ?? 'auto';
     const total = this.initializerBytes();
-    const external = mode === 'always' || (mode === 'auto' && total > (opts.thresholdBytes ?? EXTERNAL_DATA_THRESHOLD_BYTES));
+    const external =
+      mode === 'always' || (mode === 'auto' && total > (opts.thresholdBytes ?? EXTERNAL_DATA_THRESHOLD_BYTES));
     if (!external) {
       if (total > PROTOBUF_MAX_BYTES) {
         throw new ModelTooLargeError(
@@ -285,7 +317,8 @@ export class OnnxGraphBuilder {
         const pad = (4096 - (offset % 4096)) % 4096;
         if (pad > 0) writeSync(fd, new Uint8Array(pad));
         offset += pad;
-        for (let o = 0; o < raw.length; o += 1 << 28) writeSync(fd, raw.subarray(o, Math.min(raw.length, o + (1 << 28))));
+        for (let o = 0; o < raw.length; o += 1 << 28)
+          writeSync(fd, raw.subarray(o, Math.min(raw.length, o + (1 << 28))));
         const { rawData: _dropped, ...meta } = t;
         inits.push({
           ...meta,

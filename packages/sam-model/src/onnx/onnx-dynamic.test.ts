@@ -34,7 +34,10 @@ function block<T>(ops: Ops<T>, tokensIn: T, labels: T): T {
   const attn = ops.softmax(ops.scale(ops.matmul(q, k, true), 1 / Math.sqrt(C / HEADS)));
   const o = ops.reshape(ops.transpose(ops.matmul(attn, v), [0, 2, 1, 3]), [b as number, n as number, C]);
   x = ops.add(x, ops.linear(o, ops.param('proj.weight')));
-  const m = ops.linear(ops.gelu(ops.linear(x, ops.param('fc1.weight'), ops.param('fc1.bias'))), ops.param('fc2.weight'));
+  const m = ops.linear(
+    ops.gelu(ops.linear(x, ops.param('fc1.weight'), ops.param('fc1.bias'))),
+    ops.param('fc2.weight'),
+  );
   return ops.sigmoid(ops.add(x, m));
 }
 
@@ -131,7 +134,14 @@ describe('OnnxGraphOps with dynamic dims', () => {
     ops.output('y', ops.add(ops.scale(y, 2), ops.param('w')));
     expect(ops.hasParam('w')).toBe(true);
     const g = ops.builder.toModelProto().graph;
-    expect(g.node.map((n) => n.name)).toEqual(['block0/mlp/Mul', 'block0/mlp/Mul_1', 'block0/mlp/Relu', 'Mul', 'Add', 'y_identity']);
+    expect(g.node.map((n) => n.name)).toEqual([
+      'block0/mlp/Mul',
+      'block0/mlp/Mul_1',
+      'block0/mlp/Relu',
+      'Mul',
+      'Add',
+      'y_identity',
+    ]);
     expect(g.initializer.map((t) => t.name)).toEqual(['w', 'scalar']);
   });
 });

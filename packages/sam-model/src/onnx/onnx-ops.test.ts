@@ -11,7 +11,9 @@ beforeAll(async () => {
 });
 afterAll(() => {
   const worst = [...ratios].sort((a, b) => b[1] - a[1]).slice(0, 5);
-  console.log(`onnx-ops parity, worst ratios (max|diff| / tolerance): ${worst.map(([n, r]) => `${n} ${r.toExponential(2)}`).join(', ')}`);
+  console.log(
+    `onnx-ops parity, worst ratios (max|diff| / tolerance): ${worst.map(([n, r]) => `${n} ${r.toExponential(2)}`).join(', ')}`,
+  );
 });
 
 interface Case {
@@ -24,7 +26,10 @@ interface Case {
 }
 
 const x = (shape: number[], seed: number, scale = 1): ParityInput => ({ tensor: randn(shape, seed, scale) });
-const w = (key: string, shape: number[], seed: number, scale = 0.3): [string, HostTensor] => [key, randn(shape, seed, scale)];
+const w = (key: string, shape: number[], seed: number, scale = 0.3): [string, HostTensor] => [
+  key,
+  randn(shape, seed, scale),
+];
 /** Values in {-1,0,1,2} (prompt labels). */
 const labels: ParityInput = {
   tensor: { dtype: 'float32', shape: [2, 5], data: Float32Array.from([1, 0, -1, 2, 1, 1, 1, 0, -1, 2]) },
@@ -33,10 +38,30 @@ const labels: ParityInput = {
 const denom: ParityInput = { tensor: { dtype: 'float32', shape: [3, 1], data: Float32Array.from([0.7, -1.3, 2.1]) } };
 
 const cases: Case[] = [
-  { name: 'add (broadcast)', program: (o, [a, b]) => o.add(a!, b!), inputs: [x([2, 1, 4], 1), x([3, 1], 2)], shape: [2, 3, 4] },
-  { name: 'sub (broadcast)', program: (o, [a, b]) => o.sub(a!, b!), inputs: [x([4], 3), x([2, 3, 4], 4)], shape: [2, 3, 4] },
-  { name: 'mul (broadcast)', program: (o, [a, b]) => o.mul(a!, b!), inputs: [x([2, 3, 1], 5), x([1, 4], 6)], shape: [2, 3, 4] },
-  { name: 'div (broadcast)', program: (o, [a, b]) => o.div(a!, b!), inputs: [x([2, 3, 4], 7), denom], shape: [2, 3, 4] },
+  {
+    name: 'add (broadcast)',
+    program: (o, [a, b]) => o.add(a!, b!),
+    inputs: [x([2, 1, 4], 1), x([3, 1], 2)],
+    shape: [2, 3, 4],
+  },
+  {
+    name: 'sub (broadcast)',
+    program: (o, [a, b]) => o.sub(a!, b!),
+    inputs: [x([4], 3), x([2, 3, 4], 4)],
+    shape: [2, 3, 4],
+  },
+  {
+    name: 'mul (broadcast)',
+    program: (o, [a, b]) => o.mul(a!, b!),
+    inputs: [x([2, 3, 1], 5), x([1, 4], 6)],
+    shape: [2, 3, 4],
+  },
+  {
+    name: 'div (broadcast)',
+    program: (o, [a, b]) => o.div(a!, b!),
+    inputs: [x([2, 3, 4], 7), denom],
+    shape: [2, 3, 4],
+  },
   { name: 'scale', program: (o, [a]) => o.scale(a!, -0.125), inputs: [x([3, 5], 8)], shape: [3, 5] },
   { name: 'addScalar', program: (o, [a]) => o.addScalar(a!, 2.5), inputs: [x([3, 5], 9)], shape: [3, 5] },
   {
@@ -52,7 +77,12 @@ const cases: Case[] = [
     inputs: [x([2, 3, 4, 5], 10), x([3, 5, 6], 11)],
     shape: [2, 3, 4, 6],
   },
-  { name: 'matmul transposeB (node)', program: (o, [a, b]) => o.matmul(a!, b!, true), inputs: [x([2, 4, 5], 12), x([1, 6, 5], 13)], shape: [2, 4, 6] },
+  {
+    name: 'matmul transposeB (node)',
+    program: (o, [a, b]) => o.matmul(a!, b!, true),
+    inputs: [x([2, 4, 5], 12), x([1, 6, 5], 13)],
+    shape: [2, 4, 6],
+  },
   {
     name: 'matmul transposeB (2-D weight, build-time transpose)',
     program: (o, [a]) => o.matmul(a!, o.param('w'), true),
@@ -103,15 +133,45 @@ const cases: Case[] = [
     shape: [2, 3, 10, 12],
   },
   { name: 'reshape [-1,4]', program: (o, [a]) => o.reshape(a!, [-1, 4]), inputs: [x([2, 3, 4], 32)], shape: [6, 4] },
-  { name: 'reshape [2,-1,2]', program: (o, [a]) => o.reshape(a!, [2, -1, 2]), inputs: [x([6, 4], 33)], shape: [2, 6, 2] },
-  { name: 'transpose', program: (o, [a]) => o.transpose(a!, [2, 0, 3, 1]), inputs: [x([2, 3, 4, 5], 34)], shape: [4, 2, 5, 3] },
-  { name: 'concat axis -1', program: (o, [a, b]) => o.concat([a!, b!, a!], -1), inputs: [x([2, 3], 35), x([2, 4], 36)], shape: [2, 10] },
-  { name: 'concat axis 1', program: (o, [a, b]) => o.concat([a!, b!], 1), inputs: [x([1, 2, 5], 37), x([1, 3, 5], 38)], shape: [1, 5, 5] },
-  { name: 'slice (negative axis)', program: (o, [a]) => o.slice(a!, -1, 1, 4), inputs: [x([2, 3, 5], 39)], shape: [2, 3, 3] },
+  {
+    name: 'reshape [2,-1,2]',
+    program: (o, [a]) => o.reshape(a!, [2, -1, 2]),
+    inputs: [x([6, 4], 33)],
+    shape: [2, 6, 2],
+  },
+  {
+    name: 'transpose',
+    program: (o, [a]) => o.transpose(a!, [2, 0, 3, 1]),
+    inputs: [x([2, 3, 4, 5], 34)],
+    shape: [4, 2, 5, 3],
+  },
+  {
+    name: 'concat axis -1',
+    program: (o, [a, b]) => o.concat([a!, b!, a!], -1),
+    inputs: [x([2, 3], 35), x([2, 4], 36)],
+    shape: [2, 10],
+  },
+  {
+    name: 'concat axis 1',
+    program: (o, [a, b]) => o.concat([a!, b!], 1),
+    inputs: [x([1, 2, 5], 37), x([1, 3, 5], 38)],
+    shape: [1, 5, 5],
+  },
+  {
+    name: 'slice (negative axis)',
+    program: (o, [a]) => o.slice(a!, -1, 1, 4),
+    inputs: [x([2, 3, 5], 39)],
+    shape: [2, 3, 3],
+  },
   { name: 'slice (axis 1)', program: (o, [a]) => o.slice(a!, 1, 0, 2), inputs: [x([2, 3, 5], 40)], shape: [2, 2, 5] },
   {
     name: 'pad',
-    program: (o, [a]) => o.pad(a!, [[0, 0], [1, 2], [0, 3]]),
+    program: (o, [a]) =>
+      o.pad(a!, [
+        [0, 0],
+        [1, 2],
+        [0, 3],
+      ]),
     inputs: [x([2, 3, 4], 41)],
     shape: [2, 6, 7],
   },
@@ -128,9 +188,24 @@ const cases: Case[] = [
   { name: 'sigmoid', program: (o, [a]) => o.sigmoid(a!), inputs: [x([4, 5], 48, 4)], shape: [4, 5] },
   { name: 'sin', program: (o, [a]) => o.sin(a!), inputs: [x([4, 5], 49, 4)], shape: [4, 5] },
   { name: 'cos', program: (o, [a]) => o.cos(a!), inputs: [x([4, 5], 50, 4)], shape: [4, 5] },
-  { name: 'resizeBilinear up (5x7 -> 11x13)', program: (o, [a]) => o.resizeBilinear(a!, [11, 13]), inputs: [x([1, 2, 5, 7], 51)], shape: [1, 2, 11, 13] },
-  { name: 'resizeBilinear down (16x12 -> 5x7)', program: (o, [a]) => o.resizeBilinear(a!, [5, 7]), inputs: [x([2, 3, 16, 12], 52)], shape: [2, 3, 5, 7] },
-  { name: 'resizeBilinear mixed (6x9 -> 13x4)', program: (o, [a]) => o.resizeBilinear(a!, [13, 4]), inputs: [x([1, 1, 6, 9], 53)], shape: [1, 1, 13, 4] },
+  {
+    name: 'resizeBilinear up (5x7 -> 11x13)',
+    program: (o, [a]) => o.resizeBilinear(a!, [11, 13]),
+    inputs: [x([1, 2, 5, 7], 51)],
+    shape: [1, 2, 11, 13],
+  },
+  {
+    name: 'resizeBilinear down (16x12 -> 5x7)',
+    program: (o, [a]) => o.resizeBilinear(a!, [5, 7]),
+    inputs: [x([2, 3, 16, 12], 52)],
+    shape: [2, 3, 5, 7],
+  },
+  {
+    name: 'resizeBilinear mixed (6x9 -> 13x4)',
+    program: (o, [a]) => o.resizeBilinear(a!, [13, 4]),
+    inputs: [x([1, 1, 6, 9], 53)],
+    shape: [1, 1, 13, 4],
+  },
 ];
 
 describe('OnnxGraphOps vs TfjsOps (tfjs cpu), per op', () => {

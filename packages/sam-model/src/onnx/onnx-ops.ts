@@ -61,7 +61,8 @@ export class OnnxGraphOps implements Ops<OnnxValue> {
    * the declared shape (e.g. symbolic names for dynamic dims); by default dynamic dims are unnamed.
    */
   output(name: string, value: OnnxValue, shape?: readonly (number | string | null)[]): void {
-    if (value.name !== name) this.builder.addNode('Identity', [value.name], {}, { outputs: [name], name: `${name}_identity` });
+    if (value.name !== name)
+      this.builder.addNode('Identity', [value.name], {}, { outputs: [name], name: `${name}_identity` });
     this.builder.addOutput(name, shape ?? value.shape.map((d) => (d < 0 ? null : d)));
   }
 
@@ -76,7 +77,12 @@ export class OnnxGraphOps implements Ops<OnnxValue> {
   }
 
   /** Records one single-output node with the given output shape (for ops outside `Ops`). */
-  emit(opType: string, inputs: readonly (OnnxValue | string)[], shape: readonly number[], attrs: Readonly<Record<string, AttrValue>> = {}): OnnxValue {
+  emit(
+    opType: string,
+    inputs: readonly (OnnxValue | string)[],
+    shape: readonly number[],
+    attrs: Readonly<Record<string, AttrValue>> = {},
+  ): OnnxValue {
     const name = this.scopes.length > 0 ? `${this.scopes.join('/')}/${opType}` : opType;
     const ins = inputs.map((v) => (typeof v === 'string' ? v : v.name));
     const [out] = this.builder.addNode(opType, ins, attrs, { name });
@@ -165,7 +171,10 @@ export class OnnxGraphOps implements Ops<OnnxValue> {
       const src = host.data;
       for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) out[j * r + i] = src[i * c + j] as number;
       const name = this.builder.hasName(`${w.name}.T`) ? this.builder.uniqueName(`${w.name}.T`) : `${w.name}.T`;
-      const v = { name: this.builder.addInitializer(name, { dtype: 'float32', shape: [c, r], data: out }), shape: [c, r] };
+      const v = {
+        name: this.builder.addInitializer(name, { dtype: 'float32', shape: [c, r], data: out }),
+        shape: [c, r],
+      };
       this.transposed.set(w.name, v);
       return v;
     }
@@ -185,7 +194,9 @@ export class OnnxGraphOps implements Ops<OnnxValue> {
     const [out, inDim] = weight.shape as [number, number];
     const xin = x.shape[x.shape.length - 1];
     if (weight.shape.length !== 2 || (xin !== inDim && xin !== -1)) {
-      throw new OnnxShapeError(`OnnxGraphOps.linear(x, weight): needs weight [out, in=${xin}], got ${fmt(weight.shape)} for x ${fmt(x.shape)}`);
+      throw new OnnxShapeError(
+        `OnnxGraphOps.linear(x, weight): needs weight [out, in=${xin}], got ${fmt(weight.shape)} for x ${fmt(x.shape)}`,
+      );
     }
     const shape = [...x.shape.slice(0, -1), out];
     const y = this.emit('MatMul', [x, this.transposeLast2(weight)], shape);
@@ -201,7 +212,13 @@ export class OnnxGraphOps implements Ops<OnnxValue> {
         `OnnxGraphOps.conv2d(x, weight): needs x [B,Cin,H,W] and weight [Cout,Cin/groups=${cin}/${groups},kh,kw], got x ${fmt(x.shape)}, weight ${fmt(weight.shape)}`,
       );
     }
-    const attrs = { kernel_shape: [kh, kw], strides: [stride, stride], pads: [pad, pad, pad, pad], group: groups, dilations: [1, 1] };
+    const attrs = {
+      kernel_shape: [kh, kw],
+      strides: [stride, stride],
+      pads: [pad, pad, pad, pad],
+      group: groups,
+      dilations: [1, 1],
+    };
     const shape = [b, cout, convOut(h, kh, stride, pad), convOut(w, kw, stride, pad)];
     return this.emit('Conv', bias ? [x, weight, bias] : [x, weight], shape, attrs);
   }
@@ -226,13 +243,23 @@ export class OnnxGraphOps implements Ops<OnnxValue> {
 
   transpose(x: OnnxValue, perm: readonly number[]): OnnxValue {
     if (perm.length !== x.shape.length || [...perm].sort((p, q) => p - q).some((p, i) => p !== i)) {
-      throw new OnnxShapeError(`OnnxGraphOps.transpose(x, perm): perm [${perm.join(',')}] is not a permutation of rank ${x.shape.length} (x ${fmt(x.shape)})`);
+      throw new OnnxShapeError(
+        `OnnxGraphOps.transpose(x, perm): perm [${perm.join(',')}] is not a permutation of rank ${x.shape.length} (x ${fmt(x.shape)})`,
+      );
     }
-    return this.emit('Transpose', [x], perm.map((p) => x.shape[p] as number), { perm: [...perm] });
+    return this.emit(
+      'Transpose',
+      [x],
+      perm.map((p) => x.shape[p] as number),
+      { perm: [...perm] },
+    );
   }
 
   concat(xs: readonly OnnxValue[], axis: number): OnnxValue {
-    const shape = concatShape(xs.map((v) => v.shape), axis);
+    const shape = concatShape(
+      xs.map((v) => v.shape),
+      axis,
+    );
     return this.emit('Concat', xs, shape, { axis });
   }
 
@@ -245,7 +272,9 @@ export class OnnxGraphOps implements Ops<OnnxValue> {
 
   pad(x: OnnxValue, pads: readonly (readonly [number, number])[]): OnnxValue {
     if (pads.length !== x.shape.length) {
-      throw new OnnxShapeError(`OnnxGraphOps.pad(x, pads): needs one [before, after] per axis (${x.shape.length}), got ${pads.length}`);
+      throw new OnnxShapeError(
+        `OnnxGraphOps.pad(x, pads): needs one [before, after] per axis (${x.shape.length}), got ${pads.length}`,
+      );
     }
     const onnxPads = [...pads.map((p) => p[0]), ...pads.map((p) => p[1])];
     const shape = x.shape.map((d, i) => (d < 0 ? -1 : d + (pads[i]?.[0] ?? 0) + (pads[i]?.[1] ?? 0)));
@@ -280,7 +309,8 @@ export class OnnxGraphOps implements Ops<OnnxValue> {
   }
 
   resizeBilinear(x: OnnxValue, size: readonly [number, number]): OnnxValue {
-    if (x.shape.length !== 4) throw new OnnxShapeError(`OnnxGraphOps.resizeBilinear(x): needs x [B,C,H,W], got ${fmt(x.shape)}`);
+    if (x.shape.length !== 4)
+      throw new OnnxShapeError(`OnnxGraphOps.resizeBilinear(x): needs x [B,C,H,W], got ${fmt(x.shape)}`);
     const [b, c] = x.shape as [number, number];
     let sizes: string;
     if (b >= 0 && c >= 0) sizes = this.int64Const([b, c, size[0], size[1]]);

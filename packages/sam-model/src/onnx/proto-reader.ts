@@ -57,7 +57,10 @@ class Cursor {
 
   bytes(): Uint8Array {
     const len = this.varint();
-    if (this.pos + len > this.end) throw new OnnxProtoError(`decodeModel(bytes): field of ${len} bytes at ${this.pos} runs past its message end ${this.end}`);
+    if (this.pos + len > this.end)
+      throw new OnnxProtoError(
+        `decodeModel(bytes): field of ${len} bytes at ${this.pos} runs past its message end ${this.end}`,
+      );
     const out = this.buf.subarray(this.pos, this.pos + len);
     this.pos += len;
     return out;
@@ -139,7 +142,8 @@ function readTensor(c: Cursor): TensorProto {
   });
   if (!t.rawData && floatData.length > 0) t.rawData = new Uint8Array(new Float32Array(floatData).buffer);
   if (!t.rawData && intData.length > 0) {
-    const arr = t.dataType === DataType.INT64 ? new BigInt64Array(intData.map((x) => BigInt(x))) : new Int32Array(intData);
+    const arr =
+      t.dataType === DataType.INT64 ? new BigInt64Array(intData.map((x) => BigInt(x))) : new Int32Array(intData);
     t.rawData = new Uint8Array(arr.buffer);
   }
   return t;
@@ -200,7 +204,9 @@ function readValueInfo(c: Cursor): ValueInfoProto {
       type.each((tf) => {
         if (tf !== 1) return false; // only tensor_type
         const tt = type.sub();
-        tt.each((ttf) => (ttf === 1 ? ((v.elemType = tt.varint()), true) : ttf === 2 ? ((v.shape = readShape(tt.sub())), true) : false));
+        tt.each((ttf) =>
+          ttf === 1 ? ((v.elemType = tt.varint()), true) : ttf === 2 ? ((v.shape = readShape(tt.sub())), true) : false,
+        );
         return true;
       });
     } else return false;
@@ -237,7 +243,9 @@ export function decodeModel(bytes: Uint8Array): ModelProto {
     else if (f === 8) {
       const o: OperatorSetId = { domain: '', version: 0 };
       const oc = c.sub();
-      oc.each((of) => (of === 1 ? ((o.domain = oc.string()), true) : of === 2 ? ((o.version = oc.varint()), true) : false));
+      oc.each((of) =>
+        of === 1 ? ((o.domain = oc.string()), true) : of === 2 ? ((o.version = oc.varint()), true) : false,
+      );
       m.opsetImport.push(o);
     } else if (f === 14) m.metadataProps.push(readEntry(c.sub()));
     else return false;
@@ -249,7 +257,9 @@ export function decodeModel(bytes: Uint8Array): ModelProto {
 /** The float32 values of an initializer read by `decodeModel` (copied, alignment-safe). */
 export function tensorFloats(t: TensorProto): Float32Array {
   if (t.dataType !== DataType.FLOAT || !t.rawData) {
-    throw new OnnxProtoError(`tensorFloats(t): initializer '${t.name}' is not an inline float32 tensor (data_type ${t.dataType})`);
+    throw new OnnxProtoError(
+      `tensorFloats(t): initializer '${t.name}' is not an inline float32 tensor (data_type ${t.dataType})`,
+    );
   }
   // new Uint8Array(view) copies (a Buffer's slice() would not): aligned, exactly this tensor's bytes
   return new Float32Array(new Uint8Array(t.rawData).buffer);
@@ -258,7 +268,9 @@ export function tensorFloats(t: TensorProto): Float32Array {
 /** The int64 values of an initializer read by `decodeModel`, as numbers. */
 export function tensorInt64s(t: TensorProto): number[] {
   if (t.dataType !== DataType.INT64 || !t.rawData) {
-    throw new OnnxProtoError(`tensorInt64s(t): initializer '${t.name}' is not an inline int64 tensor (data_type ${t.dataType})`);
+    throw new OnnxProtoError(
+      `tensorInt64s(t): initializer '${t.name}' is not an inline int64 tensor (data_type ${t.dataType})`,
+    );
   }
   return Array.from(new BigInt64Array(new Uint8Array(t.rawData).buffer), Number);
 }

@@ -32,14 +32,23 @@ function sampleModel(): ModelProto {
             { name: 'scales', type: AttributeType.FLOATS, floats: [0.25, -2] },
             { name: 'mode', type: AttributeType.STRING, s: 'linear' },
             { name: 'names', type: AttributeType.STRINGS, strings: ['a', 'b'] },
-            { name: 'value', type: AttributeType.TENSOR, t: { name: 'v', dims: [2], dataType: DataType.FLOAT, rawData: f32([1, 2]) } },
+            {
+              name: 'value',
+              type: AttributeType.TENSOR,
+              t: { name: 'v', dims: [2], dataType: DataType.FLOAT, rawData: f32([1, 2]) },
+            },
           ],
         },
         { input: ['y'], output: ['z'], opType: 'Relu', attribute: [], domain: 'com.example' },
       ],
       initializer: [
         { name: 'w', dims: [2, 1, 1, 1], dataType: DataType.FLOAT, rawData: f32([0.5, -1.5]) },
-        { name: 'shape', dims: [3], dataType: DataType.INT64, rawData: new Uint8Array(BigInt64Array.from([1n, -1n, 4n]).buffer) },
+        {
+          name: 'shape',
+          dims: [3],
+          dataType: DataType.INT64,
+          rawData: new Uint8Array(BigInt64Array.from([1n, -1n, 4n]).buffer),
+        },
         {
           name: 'ext',
           dims: [1024],
@@ -84,7 +93,9 @@ describe('ONNX protobuf writer and reader', () => {
       opsetImport: [],
       graph: {
         name: '',
-        node: [{ input: [], output: [], opType: 'A', attribute: [{ name: 'k', type: AttributeType.INTS, ints: [300, -1] }] }],
+        node: [
+          { input: [], output: [], opType: 'A', attribute: [{ name: 'k', type: AttributeType.INTS, ints: [300, -1] }] },
+        ],
         initializer: [],
         input: [],
         output: [],
@@ -130,7 +141,9 @@ describe('ONNX protobuf writer and reader', () => {
     // a stand-in raw_data whose length alone passes the limit (the size check runs before any allocation)
     model.graph.initializer[0]!.rawData = { length: PROTOBUF_MAX_BYTES } as Uint8Array;
     expect(() => encodeModel(model)).toThrow(OnnxProtoError);
-    expect(() => encodeModel(model)).toThrow(/over protobuf's limit of 2147483647; store initializers as external data/);
+    expect(() => encodeModel(model)).toThrow(
+      /over protobuf's limit of 2147483647; store initializers as external data/,
+    );
     expect(() => decodeModel(Uint8Array.from([0x3a, 50, 0x0a]))).toThrow(/runs past its message end/);
     expect(() => decodeModel(Uint8Array.from([0x08, 0x80]))).toThrow(/truncated varint/);
   });

@@ -157,7 +157,8 @@ class Msg {
       if (f.k === 'varint') s += varintSize(f.v);
       else if (f.k === 'f32') s += 4;
       else {
-        const len = f.k === 'bytes' ? f.v.length : f.k === 'msg' ? f.v.size() : f.v.reduce((a, x) => a + varintSize(x), 0);
+        const len =
+          f.k === 'bytes' ? f.v.length : f.k === 'msg' ? f.v.size() : f.v.reduce((a, x) => a + varintSize(x), 0);
         s += varintSize(len) + len;
       }
     }
@@ -181,7 +182,11 @@ class Msg {
         pos = putVarint(out, pos, f.v.size());
         pos = f.v.write(out, view, pos);
       } else {
-        pos = putVarint(out, pos, f.v.reduce((a, x) => a + varintSize(x), 0));
+        pos = putVarint(
+          out,
+          pos,
+          f.v.reduce((a, x) => a + varintSize(x), 0),
+        );
         for (const x of f.v) pos = putVarint(out, pos, x);
       }
     }

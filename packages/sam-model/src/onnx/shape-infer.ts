@@ -22,7 +22,10 @@ export function broadcastShapes(op: string, a: readonly number[], b: readonly nu
     else if (db === 1) out.push(da);
     else if (da === -1) out.push(db);
     else if (db === -1) out.push(da);
-    else throw new OnnxShapeError(`OnnxGraphOps.${op}(a, b): shapes ${fmt(a)} and ${fmt(b)} do not broadcast (axis ${i}: ${da} vs ${db})`);
+    else
+      throw new OnnxShapeError(
+        `OnnxGraphOps.${op}(a, b): shapes ${fmt(a)} and ${fmt(b)} do not broadcast (axis ${i}: ${da} vs ${db})`,
+      );
   }
   return out;
 }
@@ -69,7 +72,8 @@ export function staticNumel(shape: readonly number[]): number {
 export function reshapeTarget(x: readonly number[], target: readonly number[]): { onnx: number[]; shape: number[] } {
   for (let i = 0; i < target.length; i++) {
     const t = target[i] as number;
-    if (t === 0 || t < -1) throw new OnnxShapeError(`OnnxGraphOps.reshape(x, shape): bad target dim ${t} at axis ${i} in ${fmt(target)}`);
+    if (t === 0 || t < -1)
+      throw new OnnxShapeError(`OnnxGraphOps.reshape(x, shape): bad target dim ${t} at axis ${i} in ${fmt(target)}`);
   }
   const onnx = [...target];
   const unknown = (): number => onnx.filter((d) => d === -1).length;
@@ -88,11 +92,15 @@ export function reshapeTarget(x: readonly number[], target: readonly number[]): 
   const known = staticNumel(shape.filter((d) => d !== -1));
   if (free === 1 && total >= 0 && !onnx.includes(0)) {
     if (total % known !== 0) {
-      throw new OnnxShapeError(`OnnxGraphOps.reshape(x, shape): x ${fmt(x)} (${total} elements) cannot be reshaped to ${fmt(target)}`);
+      throw new OnnxShapeError(
+        `OnnxGraphOps.reshape(x, shape): x ${fmt(x)} (${total} elements) cannot be reshaped to ${fmt(target)}`,
+      );
     }
     shape[onnx.indexOf(-1)] = total / known;
   } else if (free === 0 && total >= 0 && staticNumel(shape) !== total) {
-    throw new OnnxShapeError(`OnnxGraphOps.reshape(x, shape): x ${fmt(x)} has ${total} elements, target ${fmt(target)} has ${staticNumel(shape)}`);
+    throw new OnnxShapeError(
+      `OnnxGraphOps.reshape(x, shape): x ${fmt(x)} has ${total} elements, target ${fmt(target)} has ${staticNumel(shape)}`,
+    );
   }
   return { onnx, shape };
 }
@@ -100,7 +108,8 @@ export function reshapeTarget(x: readonly number[], target: readonly number[]): 
 /** Normalises a possibly negative axis; throws when out of range. */
 export function normAxis(op: string, axis: number, rank: number): number {
   const a = axis < 0 ? axis + rank : axis;
-  if (a < 0 || a >= rank) throw new OnnxShapeError(`OnnxGraphOps.${op}(axis): axis ${axis} is out of range for rank ${rank}`);
+  if (a < 0 || a >= rank)
+    throw new OnnxShapeError(`OnnxGraphOps.${op}(axis): axis ${axis} is out of range for rank ${rank}`);
   return a;
 }
 
@@ -118,13 +127,16 @@ export function concatShape(shapes: readonly (readonly number[])[], axis: number
   const ax = normAxis('concat', axis, first.length);
   const out = [...first];
   for (const s of shapes.slice(1)) {
-    if (s.length !== first.length) throw new OnnxShapeError(`OnnxGraphOps.concat(xs, ${axis}): ranks differ: ${fmt(first)} vs ${fmt(s)}`);
+    if (s.length !== first.length)
+      throw new OnnxShapeError(`OnnxGraphOps.concat(xs, ${axis}): ranks differ: ${fmt(first)} vs ${fmt(s)}`);
     for (let i = 0; i < s.length; i++) {
       const d = s[i] as number;
       if (i === ax) out[i] = out[i] === -1 || d === -1 ? -1 : (out[i] as number) + d;
       else if (out[i] === -1) out[i] = d;
       else if (d !== -1 && d !== out[i]) {
-        throw new OnnxShapeError(`OnnxGraphOps.concat(xs, ${axis}): shapes ${fmt(first)} and ${fmt(s)} differ on axis ${i}`);
+        throw new OnnxShapeError(
+          `OnnxGraphOps.concat(xs, ${axis}): shapes ${fmt(first)} and ${fmt(s)} differ on axis ${i}`,
+        );
       }
     }
   }

@@ -82,10 +82,13 @@ export async function initBackend(preferred: string | undefined = process.env.SA
   if (selected && (!want || want === selected.name)) return selected;
   if (want) {
     if (!isBackendName(want)) {
-      throw new BackendUnavailableError(`initBackend(preferred): unknown backend '${want}' (SAMTUNE_BACKEND), expected one of ${BACKEND_ORDER.join(', ')}`);
+      throw new BackendUnavailableError(
+        `initBackend(preferred): unknown backend '${want}' (SAMTUNE_BACKEND), expected one of ${BACKEND_ORDER.join(', ')}`,
+      );
     }
     const reason = await tryBackend(want);
-    if (reason) throw new BackendUnavailableError(`initBackend(preferred): backend '${want}' is not available: ${reason}`);
+    if (reason)
+      throw new BackendUnavailableError(`initBackend(preferred): backend '${want}' is not available: ${reason}`);
     selected = { name: want, skipped: [] };
     return selected;
   }
@@ -98,5 +101,7 @@ export async function initBackend(preferred: string | undefined = process.env.SA
     }
     skipped.push({ name, reason });
   }
-  throw new BackendUnavailableError(`initBackend(): no tfjs backend could start: ${skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')}`);
+  throw new BackendUnavailableError(
+    `initBackend(): no tfjs backend could start: ${skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')}`,
+  );
 }

@@ -87,7 +87,13 @@ export class TfjsOps implements Ops<tf.Tensor> {
     return tf.tidy(() => {
       const { stride = 1, pad = 0, groups = 1 } = opts;
       let nhwc = tf.transpose(x, [0, 2, 3, 1]) as tf.Tensor4D;
-      if (pad > 0) nhwc = tf.pad(nhwc, [[0, 0], [pad, pad], [pad, pad], [0, 0]]);
+      if (pad > 0)
+        nhwc = tf.pad(nhwc, [
+          [0, 0],
+          [pad, pad],
+          [pad, pad],
+          [0, 0],
+        ]);
       const cin = x.shape[1] as number;
       let y: tf.Tensor4D;
       if (groups === 1) {
@@ -97,7 +103,9 @@ export class TfjsOps implements Ops<tf.Tensor> {
         const filter = tf.transpose(weight, [2, 3, 0, 1]) as tf.Tensor4D; // [C,1,kh,kw] -> [kh,kw,C,1]
         y = tf.depthwiseConv2d(nhwc, filter, stride, 'valid');
       } else {
-        throw new Error(`TfjsOps.conv2d(opts.groups): only groups 1 or depthwise (groups = C_in = ${cin}) are supported, got ${groups}`);
+        throw new Error(
+          `TfjsOps.conv2d(opts.groups): only groups 1 or depthwise (groups = C_in = ${cin}) are supported, got ${groups}`,
+        );
       }
       if (bias) y = tf.add(y, bias);
       return tf.transpose(y, [0, 3, 1, 2]);
@@ -140,7 +148,10 @@ export class TfjsOps implements Ops<tf.Tensor> {
     });
   }
   pad(x: tf.Tensor, pads: readonly (readonly [number, number])[]): tf.Tensor {
-    return tf.pad(x, pads.map(([a, b]) => [a, b] as [number, number]));
+    return tf.pad(
+      x,
+      pads.map(([a, b]) => [a, b] as [number, number]),
+    );
   }
 
   softmax(x: tf.Tensor): tf.Tensor {

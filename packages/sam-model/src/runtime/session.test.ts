@@ -16,8 +16,16 @@ function pointsModel(): Uint8Array {
   return ops.builder.toModelBytes();
 }
 
-const f32 = (shape: number[], values: number[]): HostTensor => ({ dtype: 'float32', shape, data: Float32Array.from(values) });
-const i64 = (shape: number[], values: number[]): HostTensor => ({ dtype: 'int64', shape, data: BigInt64Array.from(values.map(BigInt)) });
+const f32 = (shape: number[], values: number[]): HostTensor => ({
+  dtype: 'float32',
+  shape,
+  data: Float32Array.from(values),
+});
+const i64 = (shape: number[], values: number[]): HostTensor => ({
+  dtype: 'int64',
+  shape,
+  data: BigInt64Array.from(values.map(BigInt)),
+});
 
 describe('createSession', () => {
   it('exposes input/output signatures with symbolic dims and runs at any N', async () => {
@@ -30,7 +38,11 @@ describe('createSession', () => {
     for (const n of [1, 3]) {
       const pts = Array.from({ length: 2 * n }, (_, i) => i + 0.5);
       const out = await s.run({ points: f32([1, n, 2], pts), labels: i64([1, n], Array(n).fill(-1)) });
-      expect(out.scaled).toEqual({ dtype: 'float32', shape: [1, n, 2], data: Float32Array.from(pts.map((p) => 2 * p)) });
+      expect(out.scaled).toEqual({
+        dtype: 'float32',
+        shape: [1, n, 2],
+        data: Float32Array.from(pts.map((p) => 2 * p)),
+      });
       expect(out.labels_f).toEqual({ dtype: 'float32', shape: [1, n], data: new Float32Array(n).fill(-1) });
     }
     const only = await s.run({ points: f32([1, 1, 2], [1, 2]), labels: i64([1, 1], [0]) }, ['labels_f']);
@@ -62,7 +74,9 @@ describe('createSession', () => {
 
   it('wraps load failures in SessionError', async () => {
     await expect(createSession(Uint8Array.from([1, 2, 3]))).rejects.toThrow(SessionError);
-    await expect(createSession('/nonexistent/model.onnx')).rejects.toThrow(/could not load the model \('\/nonexistent\/model.onnx'\)/);
+    await expect(createSession('/nonexistent/model.onnx')).rejects.toThrow(
+      /could not load the model \('\/nonexistent\/model.onnx'\)/,
+    );
   });
 
   it('keeps metadata_props readable (onnxruntime-node 1.30 exposes no model metadata; our reader does)', async () => {

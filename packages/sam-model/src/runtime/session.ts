@@ -39,27 +39,43 @@ export interface Session {
    * Runs the model. Every model input must be given, with its declared dtype and shape (symbolic
    * dims match any size). Returns the requested outputs (default all) as float32 host tensors.
    */
-  run(inputs: Readonly<Record<string, HostTensor>>, outputNames?: readonly string[]): Promise<Record<string, FloatTensor>>;
+  run(
+    inputs: Readonly<Record<string, HostTensor>>,
+    outputNames?: readonly string[],
+  ): Promise<Record<string, FloatTensor>>;
   /** Frees the native session; `run` afterwards throws. */
   release(): Promise<void>;
 }
 
-const ORT_TYPES: Partial<Record<DType, string>> = { float32: 'float32', int64: 'int64', int32: 'int32', uint8: 'uint8', int8: 'int8', bool: 'bool' };
+const ORT_TYPES: Partial<Record<DType, string>> = {
+  float32: 'float32',
+  int64: 'int64',
+  int32: 'int32',
+  uint8: 'uint8',
+  int8: 'int8',
+  bool: 'bool',
+};
 const fmt = (s: readonly (number | string)[]): string => `[${s.join(',')}]`;
 
 function signature(m: ort.InferenceSession.ValueMetadata): ValueSignature {
-  return m.isTensor ? { name: m.name, dtype: m.type, shape: [...m.shape] } : { name: m.name, dtype: 'non-tensor', shape: [] };
+  return m.isTensor
+    ? { name: m.name, dtype: m.type, shape: [...m.shape] }
+    : { name: m.name, dtype: 'non-tensor', shape: [] };
 }
 
 function toOrt(name: string, t: HostTensor, sig: ValueSignature): ort.Tensor {
   const type = ORT_TYPES[t.dtype];
   if (!type || type !== sig.dtype) {
-    throw new SessionInputError(`Session.run(inputs): input '${name}' must be ${sig.dtype} ${fmt(sig.shape)}, got ${t.dtype} [${t.shape.join(',')}]`);
+    throw new SessionInputError(
+      `Session.run(inputs): input '${name}' must be ${sig.dtype} ${fmt(sig.shape)}, got ${t.dtype} [${t.shape.join(',')}]`,
+    );
   }
   const rankOk = sig.shape.length === t.shape.length;
   const dimsOk = rankOk && sig.shape.every((d, i) => typeof d === 'string' || d < 0 || d === t.shape[i]);
   if (!dimsOk) {
-    throw new SessionInputError(`Session.run(inputs): input '${name}' must have shape ${fmt(sig.shape)}, got [${t.shape.join(',')}]`);
+    throw new SessionInputError(
+      `Session.run(inputs): input '${name}' must have shape ${fmt(sig.shape)}, got [${t.shape.join(',')}]`,
+    );
   }
   return new ort.Tensor(type as 'float32', t.data as Float32Array, [...t.shape]);
 }
@@ -86,10 +102,15 @@ export async function createSession(model: Uint8Array | string, opts: SessionOpt
   };
   let session: ort.InferenceSession;
   try {
-    session = typeof model === 'string' ? await ort.InferenceSession.create(model, options) : await ort.InferenceSession.create(model, options);
+    session =
+      typeof model === 'string'
+        ? await ort.InferenceSession.create(model, options)
+        : await ort.InferenceSession.create(model, options);
   } catch (err) {
     const what = typeof model === 'string' ? `'${model}'` : `${model.length} bytes`;
-    throw new SessionError(`createSession(model): onnxruntime could not load the model (${what}): ${err instanceof Error ? err.message : String(err)}`);
+    throw new SessionError(
+      `createSession(model): onnxruntime could not load the model (${what}): ${err instanceof Error ? err.message : String(err)}`,
+    );
   }
   const inputs = session.inputMetadata.map(signature);
   const outputs = session.outputMetadata.map(signature);
@@ -112,16 +133,23 @@ export async function createSession(model: Uint8Array | string, opts: SessionOpt
       }
       const unknown = Object.keys(given).filter((k) => !inputs.some((s) => s.name === k));
       if (unknown.length > 0) {
-        throw new SessionInputError(`Session.run(inputs): unknown input(s) ${unknown.map((u) => `'${u}'`).join(', ')}; the model takes ${inputs.map((s) => s.name).join(', ')}`);
+        throw new SessionInputError(
+          `Session.run(inputs): unknown input(s) ${unknown.map((u) => `'${u}'`).join(', ')}; the model takes ${inputs.map((s) => s.name).join(', ')}`,
+        );
       }
       const wanted = outputNames ?? outputs.map((o) => o.name);
       const bad = wanted.filter((n) => !outputs.some((o) => o.name === n));
-      if (bad.length > 0) throw new SessionInputError(`Session.run(outputNames): no output(s) ${bad.join(', ')}; the model has ${outputs.map((o) => o.name).join(', ')}`);
+      if (bad.length > 0)
+        throw new SessionInputError(
+          `Session.run(outputNames): no output(s) ${bad.join(', ')}; the model has ${outputs.map((o) => o.name).join(', ')}`,
+        );
       let result: ort.InferenceSession.ReturnType;
       try {
         result = await session.run(feeds, [...wanted]);
       } catch (err) {
-        throw new SessionError(`Session.run(): onnxruntime failed: ${err instanceof Error ? err.message : String(err)}`);
+        throw new SessionError(
+          `Session.run(): onnxruntime failed: ${err instanceof Error ? err.message : String(err)}`,
+        );
       }
       const out: Record<string, FloatTensor> = {};
       for (const n of wanted) out[n] = toHost(n, result[n] as ort.OnnxValue);

@@ -22,7 +22,14 @@ export class WasmHeapError extends Error {
 /** True when `backend` looks like tfjs-backend-wasm's backend (has a heap and a data map). */
 export function isWasmBackend(backend: unknown): backend is WasmBackendLike {
   const b = backend as Partial<WasmBackendLike> | null;
-  return !!b && typeof b === 'object' && !!b.wasm && b.wasm.HEAPU8 instanceof Uint8Array && typeof b.dataIdMap?.get === 'function' && typeof b.makeOutput === 'function';
+  return (
+    !!b &&
+    typeof b === 'object' &&
+    !!b.wasm &&
+    b.wasm.HEAPU8 instanceof Uint8Array &&
+    typeof b.dataIdMap?.get === 'function' &&
+    typeof b.makeOutput === 'function'
+  );
 }
 
 /** Number of elements of a shape (1 for a scalar). */
@@ -36,8 +43,11 @@ export function sizeOf(shape: readonly number[]): number {
 export function heapF32(backend: WasmBackendLike, t: TensorInfo): Float32Array {
   const data = backend.dataIdMap.get(t.dataId);
   if (!data || data.memoryOffset === null) {
-    throw new WasmHeapError(`heapF32(t): tensor of shape [${t.shape.join(',')}] (${t.dtype}) has no memory on the wasm heap`);
+    throw new WasmHeapError(
+      `heapF32(t): tensor of shape [${t.shape.join(',')}] (${t.dtype}) has no memory on the wasm heap`,
+    );
   }
-  if (data.dtype !== 'float32') throw new WasmHeapError(`heapF32(t): expected a float32 tensor, got ${data.dtype} of shape [${t.shape.join(',')}]`);
+  if (data.dtype !== 'float32')
+    throw new WasmHeapError(`heapF32(t): expected a float32 tensor, got ${data.dtype} of shape [${t.shape.join(',')}]`);
   return new Float32Array(backend.wasm.HEAPU8.buffer, data.memoryOffset, sizeOf(t.shape));
 }

@@ -49,7 +49,12 @@ export interface OrtKernelContext {
 export type OrtKernelBody = (ctx: OrtKernelContext, args: KernelArgs) => TensorInfo | undefined;
 
 /** Wraps an ORT body into a tfjs `KernelFunc` that falls back to `stock` when the body declines. */
-export function withFallback(name: OrtKernelName, ctx: OrtKernelContext, body: OrtKernelBody, stock: KernelFunc): KernelFunc {
+export function withFallback(
+  name: OrtKernelName,
+  ctx: OrtKernelContext,
+  body: OrtKernelBody,
+  stock: KernelFunc,
+): KernelFunc {
   const counts = ctx.counts[name];
   return ((args: KernelArgs) => {
     const out = body(ctx, args);

@@ -20,8 +20,21 @@ function relErr(ref: tf.Tensor, got: tf.Tensor): number {
 }
 
 /** Runs `f` with the ORT kernels (every size on ORT), returns its result and the kernel counts. */
-function withOrt<T>(f: () => T, opts: OrtKernelsOptions = {}): { out: T; counts: Record<OrtKernelName, OrtKernelCounts> } {
-  const h = installOrtKernels({ thresholds: { minMatMulMacs: 0, minTransposedMatMulMacs: 0, minSumElements: 0, minTileElements: 0, minTransposeElements: 0, minTransposeRank: 0 }, ...opts });
+function withOrt<T>(
+  f: () => T,
+  opts: OrtKernelsOptions = {},
+): { out: T; counts: Record<OrtKernelName, OrtKernelCounts> } {
+  const h = installOrtKernels({
+    thresholds: {
+      minMatMulMacs: 0,
+      minTransposedMatMulMacs: 0,
+      minSumElements: 0,
+      minTileElements: 0,
+      minTransposeElements: 0,
+      minTransposeRank: 0,
+    },
+    ...opts,
+  });
   expect(h.installed).toBe(true);
   try {
     const out = f();
@@ -101,7 +114,10 @@ describe('installOrtKernels: BatchMatMul vs the stock wasm kernel', () => {
     it(`[${sa}] x [${sb}] transposeA=${ta} transposeB=${tb}`, () => {
       const a = tf.randomNormal(sa, 0, 1, 'float32', 3);
       const b = tf.randomNormal(sb, 0, 1, 'float32', 4);
-      record('BatchMatMul', compare('BatchMatMul', () => tf.matMul(a, b, ta, tb)));
+      record(
+        'BatchMatMul',
+        compare('BatchMatMul', () => tf.matMul(a, b, ta, tb)),
+      );
       tf.dispose([a, b]);
     });
   }
@@ -111,8 +127,12 @@ describe('installOrtKernels: BatchMatMul vs the stock wasm kernel', () => {
     // is the stock kernel on explicitly broadcast inputs
     const a = tf.randomNormal([2, 1, 40, 50], 0, 1, 'float32', 3);
     const b = tf.randomNormal([3, 50, 60], 0, 1, 'float32', 4);
-    const reference = () => tf.tidy(() => tf.matMul(tf.broadcastTo(a, [2, 3, 40, 50]), tf.broadcastTo(b, [2, 3, 50, 60])));
-    record('BatchMatMul', compare('BatchMatMul', () => tf.matMul(a, b), reference));
+    const reference = () =>
+      tf.tidy(() => tf.matMul(tf.broadcastTo(a, [2, 3, 40, 50]), tf.broadcastTo(b, [2, 3, 50, 60])));
+    record(
+      'BatchMatMul',
+      compare('BatchMatMul', () => tf.matMul(a, b), reference),
+    );
     tf.dispose([a, b]);
   });
 
@@ -157,7 +177,9 @@ describe('installOrtKernels: _FusedMatMul vs the stock wasm kernels', () => {
           });
         // the stock wasm _FusedMatMul adds a rank-1 bias wrongly to every row after the first of
         // each batch (tfjs 4.22), so with a bias the reference is the stock unfused composition
-        const reference = withBias ? () => tf.tidy(() => applyAct(tf.add(tf.matMul(a, b), bias), activation, slope)) : f;
+        const reference = withBias
+          ? () => tf.tidy(() => applyAct(tf.add(tf.matMul(a, b), bias), activation, slope))
+          : f;
         record('_FusedMatMul', compare('_FusedMatMul', f, reference));
         tf.dispose([a, b, bias, slope]);
       });
@@ -167,7 +189,10 @@ describe('installOrtKernels: _FusedMatMul vs the stock wasm kernels', () => {
   it('without bias, transposed, batch-broadcast', () => {
     const a = tf.randomNormal([1, 40, 30], 0, 1, 'float32', 9);
     const b = tf.randomNormal([3, 20, 40], 0, 1, 'float32', 10);
-    record('_FusedMatMul', compare('_FusedMatMul', () => tf.fused.matMul({ a, b, transposeA: true, transposeB: true, activation: 'relu' })));
+    record(
+      '_FusedMatMul',
+      compare('_FusedMatMul', () => tf.fused.matMul({ a, b, transposeA: true, transposeB: true, activation: 'relu' })),
+    );
     tf.dispose([a, b]);
   });
 });
@@ -185,7 +210,10 @@ describe('installOrtKernels: Sum and Tile vs the stock wasm kernels', () => {
   for (const [shape, axis, keepDims] of sumCases) {
     it(`sum([${shape}], axis=${JSON.stringify(axis)}, keepDims=${keepDims})`, () => {
       const x = tf.randomNormal(shape, 0, 1, 'float32', 11);
-      record('Sum', compare('Sum', () => tf.sum(x, axis ?? undefined, keepDims)));
+      record(
+        'Sum',
+        compare('Sum', () => tf.sum(x, axis ?? undefined, keepDims)),
+      );
       tf.dispose(x);
     });
   }
@@ -199,9 +227,15 @@ describe('installOrtKernels: Sum and Tile vs the stock wasm kernels', () => {
   });
 
   const tileCases: [number[], number[]][] = [
-    [[3, 1, 5], [2, 4, 1]],
+    [
+      [3, 1, 5],
+      [2, 4, 1],
+    ],
     [[7], [5]],
-    [[2, 3, 4, 5], [1, 2, 1, 3]],
+    [
+      [2, 3, 4, 5],
+      [1, 2, 1, 3],
+    ],
   ];
   for (const [shape, reps] of tileCases) {
     it(`tile([${shape}], [${reps}])`, () => {
@@ -215,18 +249,36 @@ describe('installOrtKernels: Sum and Tile vs the stock wasm kernels', () => {
 
 describe('installOrtKernels: Transpose vs the stock wasm kernel', () => {
   it('simplifies permutations: drops size-1 dims, merges dims that stay adjacent', () => {
-    expect(canonicalTranspose([1, 64, 64, 32, 2, 2], [0, 3, 1, 4, 2, 5])).toEqual({ shape: [64, 64, 32, 2, 2], perm: [2, 0, 3, 1, 4] });
+    expect(canonicalTranspose([1, 64, 64, 32, 2, 2], [0, 3, 1, 4, 2, 5])).toEqual({
+      shape: [64, 64, 32, 2, 2],
+      perm: [2, 0, 3, 1, 4],
+    });
     expect(canonicalTranspose([2, 3, 4, 5], [0, 2, 3, 1])).toEqual({ shape: [2, 3, 20], perm: [0, 2, 1] });
     expect(canonicalTranspose([2, 3, 4], [0, 1, 2])).toEqual({ shape: [24], perm: [0] });
     expect(canonicalTranspose([1, 1], [1, 0])).toEqual({ shape: [], perm: [] });
   });
 
   const cases: [number[], number[]][] = [
-    [[1, 16, 16, 8, 2, 2], [0, 3, 1, 4, 2, 5]], // ConvTranspose2d pixel shuffle
-    [[2, 8, 16, 2, 16, 2], [0, 2, 4, 1, 3, 5]],
-    [[3, 4, 5, 6, 7], [4, 2, 0, 3, 1]],
-    [[2, 8, 64, 16], [0, 2, 1, 3]], // rank 4: only on ORT because the test lowers minTransposeRank
-    [[5, 1, 7], [2, 1, 0]],
+    [
+      [1, 16, 16, 8, 2, 2],
+      [0, 3, 1, 4, 2, 5],
+    ], // ConvTranspose2d pixel shuffle
+    [
+      [2, 8, 16, 2, 16, 2],
+      [0, 2, 4, 1, 3, 5],
+    ],
+    [
+      [3, 4, 5, 6, 7],
+      [4, 2, 0, 3, 1],
+    ],
+    [
+      [2, 8, 64, 16],
+      [0, 2, 1, 3],
+    ], // rank 4: only on ORT because the test lowers minTransposeRank
+    [
+      [5, 1, 7],
+      [2, 1, 0],
+    ],
   ];
   for (const [shape, perm] of cases) {
     it(`transpose([${shape}], [${perm}])`, () => {
@@ -274,7 +326,14 @@ describe('installOrtKernels: gradients, memory, lifecycle', () => {
       const err = relErr(ref.grads[name] as tf.Tensor, out.grads[name] as tf.Tensor);
       record('MLP grads', err);
     }
-    tf.dispose([x, ref.value, out.value, ...Object.values(ref.grads), ...Object.values(out.grads), ...Object.values(vars)]);
+    tf.dispose([
+      x,
+      ref.value,
+      out.value,
+      ...Object.values(ref.grads),
+      ...Object.values(out.grads),
+      ...Object.values(vars),
+    ]);
   });
 
   it('leaks no tensors and no wasm buffers', () => {

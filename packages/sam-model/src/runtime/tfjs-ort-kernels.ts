@@ -15,14 +15,25 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { KernelConfig, KernelFunc } from '@tensorflow/tfjs';
-import type { OrtKernelBody, OrtKernelContext, OrtKernelCounts, OrtKernelName, OrtThresholds } from './tfjs-ort-kernel-context.js';
+import type {
+  OrtKernelBody,
+  OrtKernelContext,
+  OrtKernelCounts,
+  OrtKernelName,
+  OrtThresholds,
+} from './tfjs-ort-kernel-context.js';
 import { ORT_KERNEL_NAMES, withFallback } from './tfjs-ort-kernel-context.js';
 import { ortBatchMatMul, ortFusedMatMul } from './tfjs-ort-matmul.js';
 import { ortSum, ortTile } from './tfjs-ort-reduce.js';
 import { ortTranspose } from './tfjs-ort-transpose.js';
 import { loadBinding, SessionCache } from './tfjs-ort-session.js';
 
-export { ORT_KERNEL_NAMES, type OrtKernelCounts, type OrtKernelName, type OrtThresholds } from './tfjs-ort-kernel-context.js';
+export {
+  ORT_KERNEL_NAMES,
+  type OrtKernelCounts,
+  type OrtKernelName,
+  type OrtThresholds,
+} from './tfjs-ort-kernel-context.js';
 export { OrtBindingError } from './tfjs-ort-session.js';
 
 /** Options of `installOrtKernels`. */
@@ -84,7 +95,10 @@ const BODIES: Record<OrtKernelName, OrtKernelBody> = {
 let active = false;
 
 function zeroCounts(): Record<OrtKernelName, OrtKernelCounts> {
-  return Object.fromEntries(ORT_KERNEL_NAMES.map((n) => [n, { ort: 0, fallback: 0 }])) as Record<OrtKernelName, OrtKernelCounts>;
+  return Object.fromEntries(ORT_KERNEL_NAMES.map((n) => [n, { ort: 0, fallback: 0 }])) as Record<
+    OrtKernelName,
+    OrtKernelCounts
+  >;
 }
 
 /**
@@ -98,12 +112,23 @@ export function installOrtKernels(options: OrtKernelsOptions = {}): OrtKernelsHa
   const counts = zeroCounts();
   const backendName = tf.getBackend();
   if (backendName !== 'wasm') {
-    return { installed: false, reason: `installOrtKernels(): the active tfjs backend is '${backendName}', expected 'wasm'`, counts: () => counts, uninstall: () => {} };
+    return {
+      installed: false,
+      reason: `installOrtKernels(): the active tfjs backend is '${backendName}', expected 'wasm'`,
+      counts: () => counts,
+      uninstall: () => {},
+    };
   }
-  if (active) throw new OrtKernelsInstallError('installOrtKernels(): ORT kernels are already installed; call uninstall() on the earlier handle first');
+  if (active)
+    throw new OrtKernelsInstallError(
+      'installOrtKernels(): ORT kernels are already installed; call uninstall() on the earlier handle first',
+    );
   const names = options.kernels ?? ORT_KERNEL_NAMES;
   for (const n of names) {
-    if (!ORT_KERNEL_NAMES.includes(n)) throw new OrtKernelsInstallError(`installOrtKernels(options.kernels): unknown kernel '${String(n)}', expected one of ${ORT_KERNEL_NAMES.join(', ')}`);
+    if (!ORT_KERNEL_NAMES.includes(n))
+      throw new OrtKernelsInstallError(
+        `installOrtKernels(options.kernels): unknown kernel '${String(n)}', expected one of ${ORT_KERNEL_NAMES.join(', ')}`,
+      );
   }
   loadBinding(); // fail here, not in the middle of a training step, when onnxruntime-node cannot load
   const thresholds: OrtThresholds = { ...DEFAULT_ORT_THRESHOLDS, ...options.thresholds };

@@ -21,7 +21,12 @@ export interface MatMulGeometry {
 }
 
 /** Geometry of a (batched) matmul, or undefined when tfjs would reject the shapes. */
-export function matMulGeometry(a: readonly number[], b: readonly number[], transposeA: boolean, transposeB: boolean): MatMulGeometry | undefined {
+export function matMulGeometry(
+  a: readonly number[],
+  b: readonly number[],
+  transposeA: boolean,
+  transposeB: boolean,
+): MatMulGeometry | undefined {
   const ra = a.length;
   const rb = b.length;
   if (ra < 2 || rb < 2) return undefined;
@@ -53,7 +58,11 @@ function matMulNode(transposeA: boolean, transposeB: boolean, output: string): O
     domain: 'com.microsoft',
     inputs: ['a', 'b'],
     outputs: [output],
-    attrs: { transA: { kind: 'int', value: transposeA ? 1 : 0 }, transB: { kind: 'int', value: transposeB ? 1 : 0 }, alpha: { kind: 'float', value: 1 } },
+    attrs: {
+      transA: { kind: 'int', value: transposeA ? 1 : 0 },
+      transB: { kind: 'int', value: transposeB ? 1 : 0 },
+      alpha: { kind: 'float', value: 1 },
+    },
   };
 }
 
@@ -103,7 +112,11 @@ export function ortBatchMatMul(ctx: OrtKernelContext, args: KernelArgs): TensorI
 }
 
 /** The ONNX node(s) computing a tfjs fused activation of `x` into `y`, or undefined if unsupported. */
-function activationNodes(activation: string, x: string, alpha: number): { nodes: OnnxNode[]; inputs: string[] } | undefined {
+function activationNodes(
+  activation: string,
+  x: string,
+  alpha: number,
+): { nodes: OnnxNode[]; inputs: string[] } | undefined {
   switch (activation) {
     case 'linear':
       return { nodes: [{ opType: 'Identity', inputs: [x], outputs: ['y'] }], inputs: [] };
@@ -114,9 +127,17 @@ function activationNodes(activation: string, x: string, alpha: number): { nodes:
     case 'sigmoid':
       return { nodes: [{ opType: 'Sigmoid', inputs: [x], outputs: ['y'] }], inputs: [] };
     case 'elu':
-      return { nodes: [{ opType: 'Elu', inputs: [x], outputs: ['y'], attrs: { alpha: { kind: 'float', value: 1 } } }], inputs: [] };
+      return {
+        nodes: [{ opType: 'Elu', inputs: [x], outputs: ['y'], attrs: { alpha: { kind: 'float', value: 1 } } }],
+        inputs: [],
+      };
     case 'leakyrelu':
-      return { nodes: [{ opType: 'LeakyRelu', inputs: [x], outputs: ['y'], attrs: { alpha: { kind: 'float', value: alpha } } }], inputs: [] };
+      return {
+        nodes: [
+          { opType: 'LeakyRelu', inputs: [x], outputs: ['y'], attrs: { alpha: { kind: 'float', value: alpha } } },
+        ],
+        inputs: [],
+      };
     case 'prelu':
       return { nodes: [{ opType: 'PRelu', inputs: [x, 'slope'], outputs: ['y'] }], inputs: ['slope'] };
     default:
@@ -147,7 +168,11 @@ export function ortFusedMatMul(ctx: OrtKernelContext, args: KernelArgs): TensorI
   if (activation === 'prelu' && slope) extra.push({ name: 'slope', t: slope });
   const key = `_FusedMatMul|${hasBias ? 'bias' : ''}|${activation}|${activation === 'leakyrelu' ? alpha : ''}`;
   const spec = (): OnnxModelSpec => ({
-    nodes: [matMulNode(tA, tB, mmOut), ...(hasBias ? [{ opType: 'Add', inputs: ['mm', 'bias'], outputs: ['z'] }] : []), ...act.nodes],
+    nodes: [
+      matMulNode(tA, tB, mmOut),
+      ...(hasBias ? [{ opType: 'Add', inputs: ['mm', 'bias'], outputs: ['z'] }] : []),
+      ...act.nodes,
+    ],
     inputs: [f32('a'), f32('b'), ...extra.map((e) => f32(e.name)), ...act.inputs.filter((n) => n !== 'slope').map(f32)],
     outputs: [f32('y')],
   });

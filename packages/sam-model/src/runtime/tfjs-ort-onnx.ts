@@ -10,7 +10,8 @@ export const ONNX_FLOAT = 1;
 export const ONNX_INT64 = 7;
 
 /** One node attribute: an int, a float, or a list of ints. */
-export type OnnxAttr = { kind: 'int'; value: number } | { kind: 'float'; value: number } | { kind: 'ints'; value: readonly number[] };
+export type OnnxAttr =
+  { kind: 'int'; value: number } | { kind: 'float'; value: number } | { kind: 'ints'; value: readonly number[] };
 
 /** One graph node: `opType` in `domain` ('' = ai.onnx, 'com.microsoft' for contrib ops). */
 export interface OnnxNode {
@@ -136,6 +137,7 @@ export function encodeOnnxModel(spec: OnnxModelSpec): Uint8Array {
     for (const v of spec.outputs) g.message(12, (x) => writeValue(x, v));
   });
   w.message(8, (o) => o.stringField(1, '').intField(2, spec.opset ?? 17));
-  if (spec.nodes.some((n) => n.domain === 'com.microsoft')) w.message(8, (o) => o.stringField(1, 'com.microsoft').intField(2, 1));
+  if (spec.nodes.some((n) => n.domain === 'com.microsoft'))
+    w.message(8, (o) => o.stringField(1, 'com.microsoft').intField(2, 1));
   return w.finish();
 }

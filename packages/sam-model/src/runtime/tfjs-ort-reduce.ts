@@ -29,7 +29,9 @@ export function ortSum(ctx: OrtKernelContext, args: KernelArgs): TensorInfo | un
   const outShape = attrs?.keepDims ? backend_util.expandShapeToKeepDim(reducedShape, sorted) : reducedShape;
   const keptShape = x.shape.map((d, i) => (sorted.includes(i) ? 1 : d));
   const session = ctx.sessions.get('Sum', () => ({
-    nodes: [{ opType: 'ReduceSum', inputs: ['x', 'axes'], outputs: ['y'], attrs: { keepdims: { kind: 'int', value: 1 } } }],
+    nodes: [
+      { opType: 'ReduceSum', inputs: ['x', 'axes'], outputs: ['y'], attrs: { keepdims: { kind: 'int', value: 1 } } },
+    ],
     inputs: [
       { name: 'x', elemType: ONNX_FLOAT },
       { name: 'axes', elemType: ONNX_INT64 },
@@ -38,7 +40,10 @@ export function ortSum(ctx: OrtKernelContext, args: KernelArgs): TensorInfo | un
   }));
   const out = backend.makeOutput(outShape, 'float32');
   session.run(
-    { x: { data: heapF32(backend, x), dims: x.shape }, axes: { data: BigInt64Array.from(sorted, BigInt), dims: [sorted.length] } },
+    {
+      x: { data: heapF32(backend, x), dims: x.shape },
+      axes: { data: BigInt64Array.from(sorted, BigInt), dims: [sorted.length] },
+    },
     { y: { data: heapF32(backend, out), dims: keptShape } },
   );
   return out;
@@ -49,7 +54,8 @@ export function ortTile(ctx: OrtKernelContext, args: KernelArgs): TensorInfo | u
   const { backend, inputs, attrs } = args;
   const x = inputs.x;
   const reps = attrs?.reps as readonly number[] | undefined;
-  if (!x || !reps || !isWasmBackend(backend) || x.dtype !== 'float32' || reps.length !== x.shape.length) return undefined;
+  if (!x || !reps || !isWasmBackend(backend) || x.dtype !== 'float32' || reps.length !== x.shape.length)
+    return undefined;
   const outShape = x.shape.map((d, i) => d * (reps[i] as number));
   const n = sizeOf(outShape);
   if (n === 0 || n < ctx.thresholds.minTileElements) return undefined;
@@ -63,7 +69,10 @@ export function ortTile(ctx: OrtKernelContext, args: KernelArgs): TensorInfo | u
   }));
   const out = backend.makeOutput(outShape, 'float32');
   session.run(
-    { x: { data: heapF32(backend, x), dims: x.shape }, repeats: { data: BigInt64Array.from(reps, (r) => BigInt(r)), dims: [reps.length] } },
+    {
+      x: { data: heapF32(backend, x), dims: x.shape },
+      repeats: { data: BigInt64Array.from(reps, (r) => BigInt(r)), dims: [reps.length] },
+    },
     { y: { data: heapF32(backend, out), dims: outShape } },
   );
   return out;

@@ -18,7 +18,10 @@ describe('encodeOnnxModel + SyncOrtSession', () => {
     const out = new Float32Array(4).fill(NaN);
     s.run({ x: { data: x, dims: [2, 2] } }, { y: { data: out, dims: [2, 2] } });
     // rows: softmax([1, -1]) and softmax([0, 3])
-    const sm = (a: number, b: number) => [Math.exp(a) / (Math.exp(a) + Math.exp(b)), Math.exp(b) / (Math.exp(a) + Math.exp(b))];
+    const sm = (a: number, b: number) => [
+      Math.exp(a) / (Math.exp(a) + Math.exp(b)),
+      Math.exp(b) / (Math.exp(a) + Math.exp(b)),
+    ];
     const want = [...sm(1, -1), ...sm(0, 3)];
     want.forEach((w, i) => expect(out[i]).toBeCloseTo(w, 6));
     s.dispose();
@@ -42,10 +45,16 @@ describe('encodeOnnxModel + SyncOrtSession', () => {
     });
     const mm = cache.get('mm', spec);
     const y2 = new Float32Array(1);
-    mm.run({ a: { data: Float32Array.of(1, 2), dims: [1, 2] }, b: { data: Float32Array.of(3, 4), dims: [1, 2] } }, { y: { data: y2, dims: [1, 1] } });
+    mm.run(
+      { a: { data: Float32Array.of(1, 2), dims: [1, 2] }, b: { data: Float32Array.of(3, 4), dims: [1, 2] } },
+      { y: { data: y2, dims: [1, 1] } },
+    );
     expect(Array.from(y2)).toEqual([11]);
     const y3 = new Float32Array(2);
-    mm.run({ a: { data: Float32Array.of(1, 2, 3, 4), dims: [2, 1, 2] }, b: { data: Float32Array.of(1, 1), dims: [1, 2] } }, { y: { data: y3, dims: [2, 1, 1] } });
+    mm.run(
+      { a: { data: Float32Array.of(1, 2, 3, 4), dims: [2, 1, 2] }, b: { data: Float32Array.of(1, 1), dims: [1, 2] } },
+      { y: { data: y3, dims: [2, 1, 1] } },
+    );
     expect(Array.from(y3)).toEqual([3, 7]);
     expect(cache.get('mm', spec)).toBe(mm);
     expect(cache.size).toBe(1);
@@ -54,7 +63,21 @@ describe('encodeOnnxModel + SyncOrtSession', () => {
   });
 
   it('names the graph when ORT rejects it', () => {
-    expect(() => new SyncOrtSession({ nodes: [{ opType: 'NoSuchOp', inputs: ['x'], outputs: ['y'] }], inputs: [f32('x')], outputs: [f32('y')] })).toThrow(OrtBindingError);
-    expect(() => new SyncOrtSession({ nodes: [{ opType: 'NoSuchOp', inputs: ['x'], outputs: ['y'] }], inputs: [f32('x')], outputs: [f32('y')] })).toThrow(/could not load the NoSuchOp graph/);
+    expect(
+      () =>
+        new SyncOrtSession({
+          nodes: [{ opType: 'NoSuchOp', inputs: ['x'], outputs: ['y'] }],
+          inputs: [f32('x')],
+          outputs: [f32('y')],
+        }),
+    ).toThrow(OrtBindingError);
+    expect(
+      () =>
+        new SyncOrtSession({
+          nodes: [{ opType: 'NoSuchOp', inputs: ['x'], outputs: ['y'] }],
+          inputs: [f32('x')],
+          outputs: [f32('y')],
+        }),
+    ).toThrow(/could not load the NoSuchOp graph/);
   });
 });

@@ -20,7 +20,11 @@ export class OrtBindingError extends Error {
 
 interface NativeSession {
   loadModel(buffer: ArrayBufferLike, byteOffset: number, byteLength: number, options: object): void;
-  run(feeds: Record<string, OrtTensor>, fetches: Record<string, OrtTensor | null>, options: object): Record<string, unknown>;
+  run(
+    feeds: Record<string, OrtTensor>,
+    fetches: Record<string, OrtTensor | null>,
+    options: object,
+  ): Record<string, unknown>;
   dispose(): void;
 }
 
@@ -29,7 +33,11 @@ interface NativeBindingModule {
   initOrt(): void;
 }
 
-type OrtTensorCtor = new (type: 'float32' | 'int64', data: Float32Array | BigInt64Array, dims: readonly number[]) => OrtTensor;
+type OrtTensorCtor = new (
+  type: 'float32' | 'int64',
+  data: Float32Array | BigInt64Array,
+  dims: readonly number[],
+) => OrtTensor;
 
 let loaded: { binding: NativeBindingModule['binding']; Tensor: OrtTensorCtor } | undefined;
 
@@ -44,7 +52,9 @@ export function loadBinding(): NonNullable<typeof loaded> {
     return loaded;
   } catch (err) {
     const why = err instanceof Error ? err.message.split('\n')[0] : String(err);
-    throw new OrtBindingError(`loadBinding(): onnxruntime-node's native binding (onnxruntime-node/dist/binding) could not be loaded: ${why}`);
+    throw new OrtBindingError(
+      `loadBinding(): onnxruntime-node's native binding (onnxruntime-node/dist/binding) could not be loaded: ${why}`,
+    );
   }
 }
 
@@ -82,7 +92,8 @@ export class SyncOrtSession {
     const sessionOptions: Record<string, unknown> = { graphOptimizationLevel: 'all', executionMode: 'sequential' };
     if (options.intraOpThreads !== undefined) sessionOptions.intraOpNumThreads = options.intraOpThreads;
     // `extra` keys become ORT session config entries ("session.intra_op.allow_spinning")
-    if (options.spinning !== undefined) sessionOptions.extra = { session: { intra_op: { allow_spinning: options.spinning ? '1' : '0' } } };
+    if (options.spinning !== undefined)
+      sessionOptions.extra = { session: { intra_op: { allow_spinning: options.spinning ? '1' : '0' } } };
     try {
       native.loadModel(bytes.buffer, bytes.byteOffset, bytes.byteLength, sessionOptions);
     } catch (err) {
@@ -94,7 +105,9 @@ export class SyncOrtSession {
   }
 
   private tensor(f: OrtFeed): OrtTensor {
-    return f.data instanceof BigInt64Array ? new this.Tensor('int64', f.data, f.dims) : new this.Tensor('float32', f.data, f.dims);
+    return f.data instanceof BigInt64Array
+      ? new this.Tensor('int64', f.data, f.dims)
+      : new this.Tensor('float32', f.data, f.dims);
   }
 
   /**
@@ -103,7 +116,10 @@ export class SyncOrtSession {
    */
   run(inputs: Readonly<Record<string, OrtFeed>>, outputs: Readonly<Record<string, OrtFeed>>): void {
     const native = this.native;
-    if (!native) throw new OrtBindingError(`SyncOrtSession.run(): the ${this.spec.nodes.map((n) => n.opType).join('+')} session was disposed`);
+    if (!native)
+      throw new OrtBindingError(
+        `SyncOrtSession.run(): the ${this.spec.nodes.map((n) => n.opType).join('+')} session was disposed`,
+      );
     const feeds: Record<string, OrtTensor> = {};
     for (const [name, f] of Object.entries(inputs)) feeds[name] = this.tensor(f);
     const fetches: Record<string, OrtTensor> = {};

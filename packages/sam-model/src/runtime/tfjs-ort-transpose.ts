@@ -44,7 +44,8 @@ export function ortTranspose(ctx: OrtKernelContext, args: KernelArgs): TensorInf
   const { backend, inputs, attrs } = args;
   const x = inputs.x;
   const perm = attrs?.perm as readonly number[] | undefined;
-  if (!x || !perm || !isWasmBackend(backend) || x.dtype !== 'float32' || perm.length !== x.shape.length) return undefined;
+  if (!x || !perm || !isWasmBackend(backend) || x.dtype !== 'float32' || perm.length !== x.shape.length)
+    return undefined;
   const n = sizeOf(x.shape);
   if (n === 0 || n < ctx.thresholds.minTransposeElements) return undefined;
   const c = canonicalTranspose(x.shape, perm);
@@ -57,6 +58,9 @@ export function ortTranspose(ctx: OrtKernelContext, args: KernelArgs): TensorInf
     outputs: [{ name: 'y', elemType: ONNX_FLOAT }],
   }));
   const out = backend.makeOutput(outShape, 'float32');
-  session.run({ x: { data: heapF32(backend, x), dims: c.shape } }, { y: { data: heapF32(backend, out), dims: c.perm.map((i) => c.shape[i] as number) } });
+  session.run(
+    { x: { data: heapF32(backend, x), dims: c.shape } },
+    { y: { data: heapF32(backend, out), dims: c.perm.map((i) => c.shape[i] as number) } },
+  );
   return out;
 }

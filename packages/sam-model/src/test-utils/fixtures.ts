@@ -3,4 +3,3 @@
  * loudly with the path it looked for; tests never skip silently.
  */
 export { repoRoot, sharedPath, referencePath } from '@samtune/test-fixtures';
-

@@ -51,7 +51,8 @@ export class ShapeOps implements Ops<Sym> {
     return this.params.has(key);
   }
   constant(data: Float32Array, shape: readonly number[]): Sym {
-    if (data.length !== shape.reduce((a, b) => a * b, 1)) throw new ShapeOpsError(`constant: ${data.length} values for [${shape.join(',')}]`);
+    if (data.length !== shape.reduce((a, b) => a * b, 1))
+      throw new ShapeOpsError(`constant: ${data.length} values for [${shape.join(',')}]`);
     return s(shape);
   }
   shape(x: Sym): number[] {
@@ -61,13 +62,27 @@ export class ShapeOps implements Ops<Sym> {
     this.log.push(op);
     return s(broadcast(a.shape, b.shape, op));
   }
-  add(a: Sym, b: Sym): Sym { return this.ew('add', a, b); }
-  sub(a: Sym, b: Sym): Sym { return this.ew('sub', a, b); }
-  mul(a: Sym, b: Sym): Sym { return this.ew('mul', a, b); }
-  div(a: Sym, b: Sym): Sym { return this.ew('div', a, b); }
-  scale(x: Sym): Sym { return s(x.shape); }
-  addScalar(x: Sym): Sym { return s(x.shape); }
-  equalScalar(x: Sym): Sym { return s(x.shape); }
+  add(a: Sym, b: Sym): Sym {
+    return this.ew('add', a, b);
+  }
+  sub(a: Sym, b: Sym): Sym {
+    return this.ew('sub', a, b);
+  }
+  mul(a: Sym, b: Sym): Sym {
+    return this.ew('mul', a, b);
+  }
+  div(a: Sym, b: Sym): Sym {
+    return this.ew('div', a, b);
+  }
+  scale(x: Sym): Sym {
+    return s(x.shape);
+  }
+  addScalar(x: Sym): Sym {
+    return s(x.shape);
+  }
+  equalScalar(x: Sym): Sym {
+    return s(x.shape);
+  }
   matmul(a: Sym, b: Sym, transposeB = false): Sym {
     const [m, k] = a.shape.slice(-2) as [number, number];
     const bb = b.shape.slice(-2) as [number, number];
@@ -76,7 +91,8 @@ export class ShapeOps implements Ops<Sym> {
     return s([...broadcast(a.shape.slice(0, -2), b.shape.slice(0, -2), 'matmul'), m, n]);
   }
   linear(x: Sym, weight: Sym): Sym {
-    if (x.shape.at(-1) !== weight.shape[1]) throw new ShapeOpsError(`linear: x [${x.shape.join(',')}] vs weight [${weight.shape.join(',')}]`);
+    if (x.shape.at(-1) !== weight.shape[1])
+      throw new ShapeOpsError(`linear: x [${x.shape.join(',')}] vs weight [${weight.shape.join(',')}]`);
     return s([...x.shape.slice(0, -1), weight.shape[0] as number]);
   }
   conv2d(x: Sym, weight: Sym, _bias: Sym | undefined, opts: Conv2dOptions = {}): Sym {
@@ -87,16 +103,19 @@ export class ShapeOps implements Ops<Sym> {
   }
   convTranspose2d(x: Sym, weight: Sym, _bias: Sym | undefined, stride: number): Sym {
     const [b, cin, h, w] = x.shape as [number, number, number, number];
-    if (weight.shape[0] !== cin) throw new ShapeOpsError(`convTranspose2d: x [${x.shape.join(',')}] vs weight [${weight.shape.join(',')}]`);
+    if (weight.shape[0] !== cin)
+      throw new ShapeOpsError(`convTranspose2d: x [${x.shape.join(',')}] vs weight [${weight.shape.join(',')}]`);
     return s([b, weight.shape[1] as number, h * stride, w * stride]);
   }
   reshape(x: Sym, shape: readonly number[]): Sym {
     this.log.push(`reshape [${x.shape.join(',')}] -> [${shape.join(',')}]`);
-    if (shape.filter((d) => d === -1).length > 1) throw new ShapeOpsError(`reshape [${x.shape.join(',')}] -> [${shape.join(',')}]: more than one -1`);
+    if (shape.filter((d) => d === -1).length > 1)
+      throw new ShapeOpsError(`reshape [${x.shape.join(',')}] -> [${shape.join(',')}]: more than one -1`);
     if (!x.shape.includes(-1)) {
       const total = x.shape.reduce((a, b) => a * b, 1);
       const known = shape.filter((d) => d !== -1).reduce((a, b) => a * b, 1);
-      if (shape.includes(-1) ? total % known !== 0 : total !== known) throw new ShapeOpsError(`reshape [${x.shape.join(',')}] -> [${shape.join(',')}]: sizes differ`);
+      if (shape.includes(-1) ? total % known !== 0 : total !== known)
+        throw new ShapeOpsError(`reshape [${x.shape.join(',')}] -> [${shape.join(',')}]: sizes differ`);
       return s(shape.map((d) => (d === -1 ? total / known : d)));
     }
     return s(shape);
@@ -111,7 +130,8 @@ export class ShapeOps implements Ops<Sym> {
     const out = [...first.shape];
     for (const x of xs.slice(1)) {
       x.shape.forEach((d, i) => {
-        if (i !== ax && d !== out[i] && d !== -1 && out[i] !== -1) throw new ShapeOpsError(`concat axis ${axis}: [${first.shape.join(',')}] vs [${x.shape.join(',')}]`);
+        if (i !== ax && d !== out[i] && d !== -1 && out[i] !== -1)
+          throw new ShapeOpsError(`concat axis ${axis}: [${first.shape.join(',')}] vs [${x.shape.join(',')}]`);
       });
       const a = out[ax] as number;
       const b = x.shape[ax] as number;
@@ -126,16 +146,29 @@ export class ShapeOps implements Ops<Sym> {
   pad(x: Sym, pads: readonly (readonly [number, number])[]): Sym {
     return s(x.shape.map((d, i) => (d === -1 ? -1 : d + (pads[i]?.[0] ?? 0) + (pads[i]?.[1] ?? 0))));
   }
-  softmax(x: Sym): Sym { return s(x.shape); }
-  layerNorm(x: Sym, weight: Sym): Sym {
-    if (x.shape.at(-1) !== weight.shape[0]) throw new ShapeOpsError(`layerNorm: x [${x.shape.join(',')}] vs weight [${weight.shape.join(',')}]`);
+  softmax(x: Sym): Sym {
     return s(x.shape);
   }
-  gelu(x: Sym): Sym { return s(x.shape); }
-  relu(x: Sym): Sym { return s(x.shape); }
-  sigmoid(x: Sym): Sym { return s(x.shape); }
-  sin(x: Sym): Sym { return s(x.shape); }
-  cos(x: Sym): Sym { return s(x.shape); }
+  layerNorm(x: Sym, weight: Sym): Sym {
+    if (x.shape.at(-1) !== weight.shape[0])
+      throw new ShapeOpsError(`layerNorm: x [${x.shape.join(',')}] vs weight [${weight.shape.join(',')}]`);
+    return s(x.shape);
+  }
+  gelu(x: Sym): Sym {
+    return s(x.shape);
+  }
+  relu(x: Sym): Sym {
+    return s(x.shape);
+  }
+  sigmoid(x: Sym): Sym {
+    return s(x.shape);
+  }
+  sin(x: Sym): Sym {
+    return s(x.shape);
+  }
+  cos(x: Sym): Sym {
+    return s(x.shape);
+  }
   resizeBilinear(x: Sym, size: readonly [number, number]): Sym {
     return s([...x.shape.slice(0, 2), size[0], size[1]]);
   }

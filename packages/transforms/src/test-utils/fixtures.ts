@@ -6,10 +6,16 @@ import { readFileSync } from 'node:fs';
 export { repoRoot, referencePath } from '@samtune/test-fixtures';
 
 /** Minimal safetensors reader for F32 tensors (tests only). */
-export function readSafetensorsF32(path: string, names: readonly string[]): Map<string, { shape: number[]; data: Float32Array }> {
+export function readSafetensorsF32(
+  path: string,
+  names: readonly string[],
+): Map<string, { shape: number[]; data: Float32Array }> {
   const buf = readFileSync(path);
   const n = Number(buf.readBigUInt64LE(0));
-  const header = JSON.parse(buf.subarray(8, 8 + n).toString('utf8')) as Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] }>;
+  const header = JSON.parse(buf.subarray(8, 8 + n).toString('utf8')) as Record<
+    string,
+    { dtype: string; shape: number[]; data_offsets: [number, number] }
+  >;
   const out = new Map<string, { shape: number[]; data: Float32Array }>();
   for (const name of names) {
     const e = header[name];

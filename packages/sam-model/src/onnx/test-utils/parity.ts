@@ -56,14 +56,21 @@ export async function parity(
   const y = program(ops, xs);
   ops.output('y', y);
   const session = await createSession(ops.builder.toModelBytes(), { intraOpNumThreads: 1 });
-  const tfWeights = new Map([...weights].map(([k, v]) => [k, tf.tensor(v.data as Float32Array, [...v.shape], 'float32')] as const));
+  const tfWeights = new Map(
+    [...weights].map(([k, v]) => [k, tf.tensor(v.data as Float32Array, [...v.shape], 'float32')] as const),
+  );
   const tfOps = new TfjsOps(tfWeights);
   const results: ParityResult[] = [];
   try {
     for (const inputs of runs) {
       const feeds = Object.fromEntries(inputs.map((x, i) => [`x${i}`, x.tensor]));
       const onnx = (await session.run(feeds)).y as FloatTensor;
-      const refT = tf.tidy(() => program(tfOps, inputs.map((x) => tf.tensor(x.tensor.data, [...x.tensor.shape], 'float32'))));
+      const refT = tf.tidy(() =>
+        program(
+          tfOps,
+          inputs.map((x) => tf.tensor(x.tensor.data, [...x.tensor.shape], 'float32')),
+        ),
+      );
       const ref: FloatTensor = { dtype: 'float32', shape: [...refT.shape], data: refT.dataSync() as Float32Array };
       refT.dispose();
       results.push({ agreement: compareTensors(onnx, ref), staticShape: [...y.shape], onnx, ref });
