@@ -1,6 +1,7 @@
 // Flat ESLint config: typescript-eslint on every package, and nx module boundaries that keep the
-// dependency direction of DEVELOPERS.md / DESIGN.md: transforms <- datasets; sam-model uses transforms;
-// losses stands alone; trainer composes; export and quantize-ptq sit on sam-model; apps compose.
+// dependency direction of ARCHITECTURE.md: transforms <- datasets; onnx stands alone; sam-model uses
+// transforms and onnx; losses stands alone; trainer composes; export and quantize-ptq sit on sam-model
+// and onnx; apps compose.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import nx from '@nx/eslint-plugin';
@@ -21,10 +22,11 @@ function constraints(forTests) {
     // losses' TESTS may read the reference fixtures with sam-model's safetensors reader (a devDependency).
     forTests ? only('losses', 'sam-model') : only('losses'),
     only('datasets', 'transforms'),
-    only('sam-model', 'transforms'),
-    only('trainer', 'transforms', 'datasets', 'sam-model', 'losses'),
-    only('export', 'transforms', 'sam-model'),
-    only('quantize-ptq', 'transforms', 'datasets', 'sam-model', 'export'),
+    only('onnx'),
+    only('sam-model', 'transforms', 'onnx'),
+    only('trainer', 'transforms', 'datasets', 'onnx', 'sam-model', 'losses'),
+    only('export', 'transforms', 'onnx', 'sam-model'),
+    only('quantize-ptq', 'transforms', 'datasets', 'onnx', 'sam-model', 'export'),
     only('test-fixtures'),
     { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:lib', ...testing] },
   ];

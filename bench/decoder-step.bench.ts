@@ -16,7 +16,6 @@
  * Writes bench/results/decoder-step.{json,md}. Timings are medians; the machine may be shared.
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,6 +29,7 @@ import {
   type OrtKernelsHandle,
 } from '@samtune/sam-model';
 import { samLoss } from '@samtune/losses';
+import { ortVersion } from '@samtune/onnx';
 import { median } from './machine.js';
 
 type Tensor = tf.Tensor;
@@ -269,13 +269,12 @@ function markdown(r: {
 async function main(): Promise<void> {
   const info = await initBackend('wasm');
   if (info.name !== 'wasm') throw new Error(`bench: expected the wasm backend, got ${info.name}`);
-  const ortPkg = createRequire(import.meta.url)('onnxruntime-node/package.json') as { version: string };
   const machine = {
     cpu: cpus()[0]?.model ?? 'unknown',
     cores: cpus().length,
     node: process.version,
     tfjs: tf.version.tfjs,
-    onnxruntime: ortPkg.version,
+    onnxruntime: ortVersion(),
     date: new Date().toISOString(),
     loadavgStart: loadavg()
       .map((x) => x.toFixed(2))

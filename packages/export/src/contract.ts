@@ -6,7 +6,7 @@
  * `utils/onnx.py` `SamOnnxModel`): same input/output names, order, shapes and float32 types, so
  * consumers of the official model (its web demo, tools built on it) run a samtune decoder unchanged.
  */
-import { SAMTUNE_PRODUCER_VERSION } from '@samtune/sam-model';
+import { SAMTUNE_PRODUCER_VERSION } from '@samtune/onnx';
 
 /** samtune version written into model metadata and `model.json`. */
 export const SAMTUNE_VERSION = SAMTUNE_PRODUCER_VERSION;

@@ -7,16 +7,8 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createSession,
-  decodeModel,
-  floatTensor,
-  initBackend,
-  SamModel,
-  selectMaskIndex,
-  type FloatTensor,
-  type Session,
-} from '@samtune/sam-model';
+import { floatTensor, initBackend, SamModel, selectMaskIndex, type FloatTensor } from '@samtune/sam-model';
+import { createSession, decodeModel, type Session } from '@samtune/onnx';
 import { DECODER_INPUTS, DECODER_OUTPUTS, MASK_SELECTION_RULE, METADATA_KEYS } from './contract.js';
 import { exportDecoderModels } from './export-model.js';
 import type { DecoderEntry } from './model-json.js';

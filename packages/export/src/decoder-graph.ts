@@ -7,17 +7,15 @@ import {
   embedMasks,
   embedPoints,
   MASK_DECODER_PREFIX,
-  OnnxGraphBuilder,
-  OnnxGraphOps,
   predictMasks,
   preparePromptEncoderWeights,
   PROMPT_ENCODER_PREFIX,
   DENSE_PE_KEY,
-  type OnnxValue,
   type PromptEncoderConfig,
   type SamConfig,
   type WeightMap,
 } from '@samtune/sam-model';
+import { OnnxGraphBuilder, OnnxGraphOps, type OnnxValue } from '@samtune/onnx';
 import { EXPORT_OPSET, type DecoderVariant } from './contract.js';
 import { postprocessInGraph, selectMaskInGraph } from './graph-steps.js';
 

@@ -10,7 +10,6 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  createSession,
   floatTensor,
   initBackend,
   preprocessShape,
@@ -19,8 +18,8 @@ import {
   type FloatTensor,
   type HostTensor,
   type PredictPrompts,
-  type Session,
 } from '@samtune/sam-model';
+import { createSession, type Session } from '@samtune/onnx';
 import { exportDecoderModels } from './export-model.js';
 import { RatioTally, readManifest, referenceOutputs, referencePath, tempDir } from './test-utils/fixtures.js';
 

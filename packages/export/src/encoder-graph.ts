@@ -8,14 +8,13 @@
  */
 import {
   imageEncoder,
-  OnnxGraphBuilder,
-  OnnxGraphOps,
   prepareImageEncoderWeights,
   recordImageEncoderGraph,
   IMAGE_ENCODER_PREFIX,
   type SamConfig,
   type WeightMap,
 } from '@samtune/sam-model';
+import { OnnxGraphBuilder, OnnxGraphOps } from '@samtune/onnx';
 import { ENCODER_OUTPUT, ENCODER_RGB_INPUT, EXPORT_OPSET, type EncoderVariant } from './contract.js';
 import { normalizeAndPadInGraph } from './graph-steps.js';
 

@@ -8,15 +8,8 @@
 import { readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  compareTensors,
-  createSession,
-  decodeModel,
-  initBackend,
-  SamModel,
-  sha256File,
-  type FloatTensor,
-} from '@samtune/sam-model';
+import { compareTensors, initBackend, SamModel, sha256File, type FloatTensor } from '@samtune/sam-model';
+import { createSession, decodeModel } from '@samtune/onnx';
 import { preprocessImage, readImage, resizeLongestSide } from '@samtune/transforms';
 import { EXPORT_FILES, MASK_SELECTION_RULE, METADATA_KEYS } from './contract.js';
 import { ModelCapabilityError, ModelDirError } from './errors.js';

@@ -10,11 +10,10 @@ import {
   sha256File,
   type ImageEncoderSession,
   type ModelSource,
-  type OnnxGraphOps,
   type SamConfig,
-  type SessionOptions,
   type WeightMap,
 } from '@samtune/sam-model';
+import { type OnnxGraphOps, type SessionOptions } from '@samtune/onnx';
 import {
   decoderInputSpecs,
   decoderOutputSpecs,

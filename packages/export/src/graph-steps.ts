@@ -3,7 +3,7 @@
  * selection, mask post-processing to a run-time `orig_im_size`, and the raw-RGB preprocessing of the
  * encoder. Recorded on `OnnxGraphOps` with `emit` for the ops outside the `Ops` interface.
  */
-import type { OnnxGraphOps, OnnxValue } from '@samtune/sam-model';
+import type { OnnxGraphOps, OnnxValue } from '@samtune/onnx';
 
 /** ONNX `TensorProto.DataType` codes used by `Cast`. */
 const ONNX_FLOAT = 1;

@@ -5,7 +5,6 @@
  */
 import { join } from 'node:path';
 import {
-  createSession,
   floatTensor,
   selectMaskIndex,
   useMultimask,
@@ -14,9 +13,8 @@ import {
   type ImageEmbedding,
   type PredictPrompts,
   type PredictResult,
-  type Session,
-  type SessionOptions,
 } from '@samtune/sam-model';
+import { createSession, type Session, type SessionOptions } from '@samtune/onnx';
 import { normalizeAndPad, resizeLongestSide, type RgbImage } from '@samtune/transforms';
 import {
   ENCODER_INPUT,

@@ -1,6 +1,7 @@
 /** Shared pieces of export verification: the worst-ratio tally and the delete-then-throw failure. */
 import { rmSync } from 'node:fs';
-import type { Agreement, Session } from '@samtune/sam-model';
+import type { Agreement } from '@samtune/sam-model';
+import type { Session } from '@samtune/onnx';
 import { ExportVerificationError } from './errors.js';
 import type { VerificationSummary } from './model-json.js';
 

@@ -7,7 +7,6 @@
  */
 import {
   compareTensors,
-  createSession,
   floatTensor,
   mulberry32,
   SamPredictor,
@@ -18,10 +17,9 @@ import {
   type PredictPrompts,
   type PredictResult,
   type SamConfig,
-  type Session,
-  type SessionOptions,
   type WeightMap,
 } from '@samtune/sam-model';
+import { createSession, type Session, type SessionOptions } from '@samtune/onnx';
 import type { DecoderVariant } from './contract.js';
 import { decoderFeeds, promptsToFrame } from './prompts.js';
 import { failVerification, WorstRatios } from './verify-common.js';

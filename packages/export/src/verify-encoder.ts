@@ -6,14 +6,13 @@
  */
 import {
   compareTensors,
-  createSession,
   mulberry32,
   type FloatTensor,
   type HostTensor,
   type ImageEncoderSession,
   type SamConfig,
-  type SessionOptions,
 } from '@samtune/sam-model';
+import { createSession, type SessionOptions } from '@samtune/onnx';
 import { normalizeAndPad, type RgbImage } from '@samtune/transforms';
 import { ENCODER_INPUT, ENCODER_OUTPUT, ENCODER_RGB_INPUT, type EncoderVariant } from './contract.js';
 import type { VerificationSummary } from './model-json.js';

@@ -7,10 +7,8 @@ import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  createSession,
   floatTensor,
   initBackend,
-  OnnxGraphOps,
   readTorchCheckpoint,
   inferSamConfig,
   selectMaskIndex,
@@ -20,6 +18,7 @@ import {
   type SamConfig,
   type WeightMap,
 } from '@samtune/sam-model';
+import { createSession, OnnxGraphOps } from '@samtune/onnx';
 import { recordDecoderGraph } from './decoder-graph.js';
 import { recordEncoderGraph } from './encoder-graph.js';
 import { ExportVerificationError, OnnxPromptError } from './errors.js';

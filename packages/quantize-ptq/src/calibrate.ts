@@ -7,8 +7,9 @@
  * - `entropy`: TensorRT's KL-divergence threshold.
  * Deterministic: same model, same samples in the same order → identical ranges.
  */
-import { createSession, encodeModel, DataType } from '@samtune/sam-model';
-import type { HostTensor, ModelProto, SessionOptions } from '@samtune/sam-model';
+import { createSession, encodeModel, DataType } from '@samtune/onnx';
+import type { HostTensor } from '@samtune/sam-model';
+import type { ModelProto, SessionOptions } from '@samtune/onnx';
 import { TensorStats, DEFAULT_BINS } from './histogram.js';
 import type { TensorRange } from './histogram.js';
 

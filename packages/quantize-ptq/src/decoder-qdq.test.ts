@@ -1,5 +1,6 @@
 import { decoderFeeds, recordDecoderGraph } from '@samtune/export';
-import { decodeModel, loadSamCheckpoint, readSafetensors } from '@samtune/sam-model';
+import { loadSamCheckpoint, readSafetensors } from '@samtune/sam-model';
+import { decodeModel } from '@samtune/onnx';
 import type { FloatTensor } from '@samtune/sam-model';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Feeds } from './calibrate.js';

@@ -3,8 +3,8 @@
  * pooled over all samples. Independent of labels and of how good the checkpoint is, so it also
  * means something for random-weight fixtures, and it is what per-node choices are judged by.
  */
-import { createSession } from '@samtune/sam-model';
-import type { SessionOptions } from '@samtune/sam-model';
+import { createSession } from '@samtune/onnx';
+import type { SessionOptions } from '@samtune/onnx';
 import type { Feeds } from './calibrate.js';
 
 /** Agreement of one output, pooled over the samples. */

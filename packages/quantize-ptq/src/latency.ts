@@ -4,8 +4,8 @@
  */
 import { statSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg } from 'node:os';
-import { createSession } from '@samtune/sam-model';
-import type { Session, SessionOptions } from '@samtune/sam-model';
+import { createSession } from '@samtune/onnx';
+import type { Session, SessionOptions } from '@samtune/onnx';
 import type { Feeds } from './calibrate.js';
 
 /** Thrown for fewer than the minimum runs. */

@@ -3,8 +3,8 @@
  * initializers by name, consumers of every value, fresh names, and tensor constructors for the
  * initializers the quantizer adds.
  */
-import { DataType, tensorFloats } from '@samtune/sam-model';
-import type { ModelProto, NodeProto, TensorProto } from '@samtune/sam-model';
+import { DataType, tensorFloats } from '@samtune/onnx';
+import type { ModelProto, NodeProto, TensorProto } from '@samtune/onnx';
 
 /** Thrown when a model does not have what quantization needs (external data, unknown tensors). */
 export class QuantizeModelError extends Error {

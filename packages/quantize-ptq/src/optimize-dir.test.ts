@@ -1,7 +1,8 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createSession, encodeModel, sha256File } from '@samtune/sam-model';
+import { sha256File } from '@samtune/sam-model';
+import { createSession, encodeModel } from '@samtune/onnx';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AccuracyGateError } from './gate.js';
 import { optimizeExportDir } from './optimize-dir.js';

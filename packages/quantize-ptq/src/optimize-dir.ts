@@ -14,7 +14,7 @@ import { join, relative, resolve } from 'node:path';
 import { OnnxSamModel, readModelJson, writeModelJson, SAMTUNE_VERSION } from '@samtune/export';
 import type { ModelFileEntry, ModelJson } from '@samtune/export';
 import { sha256File } from '@samtune/sam-model';
-import type { SessionOptions } from '@samtune/sam-model';
+import type { SessionOptions } from '@samtune/onnx';
 import { CalibrationError } from './calibrate.js';
 import type { CalibrationMethod, Feeds } from './calibrate.js';
 import {

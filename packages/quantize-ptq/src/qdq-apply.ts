@@ -7,8 +7,8 @@
  * `W_quantized` with per-channel `W_scale` / `W_zero_point` (zeros) and a `DequantizeLinear` (axis) at
  * the top of the graph; the float W is dropped when nothing else reads it. Biases become int32.
  */
-import { DataType, tensorFloats } from '@samtune/sam-model';
-import type { ModelProto, NodeProto, TensorProto } from '@samtune/sam-model';
+import { DataType, tensorFloats } from '@samtune/onnx';
+import type { ModelProto, NodeProto, TensorProto } from '@samtune/onnx';
 import type { ObservedShape } from './calibrate.js';
 import type { TensorRange } from './histogram.js';
 import { floatTensor, makeNode, makeTensor, ModelGraph, QuantizeModelError } from './model-graph.js';

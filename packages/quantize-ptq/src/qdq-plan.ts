@@ -21,8 +21,8 @@
  * Everything else (Softmax, LayerNormalization, GELU's Erf, Resize, Add, the mask post-processing)
  * stays float. Nodes can be kept float by name (`exclude`).
  */
-import { DataType } from '@samtune/sam-model';
-import type { ModelProto, NodeProto } from '@samtune/sam-model';
+import { DataType } from '@samtune/onnx';
+import type { ModelProto, NodeProto } from '@samtune/onnx';
 import { floatAttr, intAttr, ModelGraph } from './model-graph.js';
 
 /** Op types the quantizer can handle. */

@@ -1,5 +1,5 @@
-import { createSession, DataType, encodeModel, OnnxGraphBuilder, tensorFloats } from '@samtune/sam-model';
-import type { ModelProto, NodeProto, TensorProto } from '@samtune/sam-model';
+import { createSession, DataType, encodeModel, OnnxGraphBuilder, tensorFloats } from '@samtune/onnx';
+import type { ModelProto, NodeProto, TensorProto } from '@samtune/onnx';
 import { describe, expect, it } from 'vitest';
 import { collectStats, rangesFrom } from './calibrate.js';
 import { compareOutputs } from './fidelity.js';

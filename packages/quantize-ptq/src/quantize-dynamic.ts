@@ -6,8 +6,8 @@
  * onnxruntime fuses the pattern into `DynamicQuantizeMatMul`. Conv, Gemm and MatMuls of two
  * activations stay float.
  */
-import { DataType, encodeModel } from '@samtune/sam-model';
-import type { NodeProto, TensorProto } from '@samtune/sam-model';
+import { DataType, encodeModel } from '@samtune/onnx';
+import type { NodeProto, TensorProto } from '@samtune/onnx';
 import { floatTensor, makeNode, makeTensor, ModelGraph } from './model-graph.js';
 import { QUANTIZATION_METADATA_KEY } from './qdq-apply.js';
 import type { QdqSummary } from './qdq-apply.js';

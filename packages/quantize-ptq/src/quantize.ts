@@ -5,8 +5,8 @@
  */
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { decodeModel, encodeModel } from '@samtune/sam-model';
-import type { ModelProto } from '@samtune/sam-model';
+import { decodeModel, encodeModel } from '@samtune/onnx';
+import type { ModelProto } from '@samtune/onnx';
 import { collectStats, DEFAULT_PERCENTILE, observedShapes, rangesFrom } from './calibrate.js';
 import type { CalibrateOptions, CalibrationMethod, CalibrationStats, Feeds } from './calibrate.js';
 import type { TensorRange } from './histogram.js';

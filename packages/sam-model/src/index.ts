@@ -1,7 +1,19 @@
 /** @samtune/sam-model: Segment Anything in TypeScript. */
-export * from './tensor.js';
+export {
+  numel,
+  floatTensor,
+  toFloat32,
+  TensorShapeError,
+  MissingWeightError,
+  type DType,
+  type DTypeArray,
+  type HostTensor,
+  type FloatTensor,
+  type WeightMap,
+  type Ops,
+  type Conv2dOptions,
+} from '@samtune/onnx';
 export * from './config.js';
-export * from './ops/ops.js';
 export { TfjsOps, type TfjsWeights } from './ops/tfjs-ops.js';
 export {
   initBackend,
@@ -42,47 +54,6 @@ export {
 } from './checkpoint/safetensors.js';
 export { UnsafePickleError, PickleFormatError } from './checkpoint/pickle.js';
 export { ZipFormatError } from './checkpoint/zip.js';
-export { OnnxGraphOps, type OnnxValue } from './onnx/onnx-ops.js';
-export {
-  OnnxGraphBuilder,
-  OnnxGraphError,
-  ModelTooLargeError,
-  DEFAULT_OPSET,
-  EXTERNAL_DATA_THRESHOLD_BYTES,
-  SAMTUNE_PRODUCER_VERSION,
-  type AttrValue,
-  type OnnxElemType,
-  type GraphBuilderOptions,
-  type SaveOptions,
-  type SavedModel,
-} from './onnx/graph.js';
-export { OnnxShapeError } from './onnx/shape-infer.js';
-export {
-  encodeModel,
-  encodedModelSize,
-  OnnxProtoError,
-  DataType,
-  AttributeType,
-  DATA_LOCATION_EXTERNAL,
-  PROTOBUF_MAX_BYTES,
-  type ModelProto,
-  type GraphProto,
-  type NodeProto,
-  type TensorProto,
-  type AttributeProto,
-  type ValueInfoProto,
-  type StringEntry,
-  type OperatorSetId,
-} from './onnx/proto.js';
-export { decodeModel, tensorFloats, tensorInt64s } from './onnx/proto-reader.js';
-export {
-  createSession,
-  SessionError,
-  SessionInputError,
-  type Session,
-  type SessionOptions,
-  type ValueSignature,
-} from './runtime/session.js';
 export { inferSamConfig, sameArchitecture, ConfigInferenceError } from './checkpoint/infer-config.js';
 export {
   expectedShapes,

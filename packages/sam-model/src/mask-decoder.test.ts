@@ -12,8 +12,8 @@ import { initBackend } from './ops/backend.js';
 import { TfjsOps } from './ops/tfjs-ops.js';
 import { applyBoxes, applyCoords, postprocessMasks, preprocessShape } from './postprocess.js';
 import { densePe, preparePromptEncoderWeights, promptEncoder } from './prompt-encoder.js';
-import type { FloatTensor, WeightMap } from './tensor.js';
-import { toFloat32 } from './tensor.js';
+import type { FloatTensor, WeightMap } from '@samtune/onnx';
+import { toFloat32 } from '@samtune/onnx';
 import {
   RatioTally,
   batchCase,

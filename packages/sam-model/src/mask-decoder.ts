@@ -5,7 +5,7 @@
  */
 import type { MaskDecoderConfig } from './config.js';
 import { ParamScope, layerNorm2d, mlp } from './layers.js';
-import type { Ops } from './ops/ops.js';
+import type { Ops } from '@samtune/onnx';
 import { broadcastBatch } from './prompt-encoder.js';
 import { twoWayTransformer } from './two-way-transformer.js';
 

@@ -5,7 +5,7 @@
  */
 import { getPreprocessShape, ResizeGeometry } from '@samtune/transforms';
 import { IMAGE_SIZE } from './config.js';
-import type { Ops } from './ops/ops.js';
+import type { Ops } from '@samtune/onnx';
 
 /** Thrown for sizes or coordinates that are not usable (non-positive sizes, odd-length coords). */
 export class FrameGeometryError extends Error {

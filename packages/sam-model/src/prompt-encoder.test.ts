@@ -18,8 +18,8 @@ import {
   preparePromptEncoderWeights,
   promptEncoder,
 } from './prompt-encoder.js';
-import type { FloatTensor, WeightMap } from './tensor.js';
-import { floatTensor } from './tensor.js';
+import type { FloatTensor, WeightMap } from '@samtune/onnx';
+import { floatTensor } from '@samtune/onnx';
 
 let seed = 7;
 function randn(shape: number[]): FloatTensor {

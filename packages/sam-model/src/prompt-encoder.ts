@@ -10,9 +10,8 @@
  */
 import type { PromptEncoderConfig } from './config.js';
 import { ParamScope, conv2d, layerNorm2d } from './layers.js';
-import type { Ops } from './ops/ops.js';
-import type { FloatTensor, WeightMap } from './tensor.js';
-import { floatTensor } from './tensor.js';
+import type { Ops, FloatTensor, WeightMap } from '@samtune/onnx';
+import { floatTensor } from '@samtune/onnx';
 
 /** Checkpoint prefix of the prompt encoder. */
 export const PROMPT_ENCODER_PREFIX = 'prompt_encoder.';

@@ -13,8 +13,7 @@ import { getPreset, type SamConfig } from './config.js';
 import { ImageEncoderSession } from './image-encoder/onnx-encoder.js';
 import { initWeightsFromShapes } from './init.js';
 import { SamPredictor, type PredictOptions, type PredictPrompts, type PredictResult } from './predictor.js';
-import type { SessionOptions } from './runtime/session.js';
-import type { FloatTensor, WeightMap } from './tensor.js';
+import type { SessionOptions, FloatTensor, WeightMap } from '@samtune/onnx';
 
 /** An image's embedding with the sizes needed to map prompts and masks. */
 export interface ImageEmbedding {

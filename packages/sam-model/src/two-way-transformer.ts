@@ -9,7 +9,7 @@
 import type { MaskDecoderConfig } from './config.js';
 import type { ParamScope } from './layers.js';
 import { layerNorm, linear, mlpBlock } from './layers.js';
-import type { Ops } from './ops/ops.js';
+import type { Ops } from '@samtune/onnx';
 
 /** Thrown when the transformer's inputs have the wrong rank, channels or a dynamic batch. */
 export class TransformerShapeError extends Error {

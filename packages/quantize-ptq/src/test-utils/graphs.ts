@@ -2,8 +2,10 @@
  * Test-only: small float graphs built with `OnnxGraphBuilder` (seeded weights), seeded input
  * samples, and the fixture locator.
  */
-import { decodeModel, mulberry32, OnnxGraphBuilder } from '@samtune/sam-model';
-import type { HostTensor, ModelProto } from '@samtune/sam-model';
+import { mulberry32 } from '@samtune/sam-model';
+import { decodeModel, OnnxGraphBuilder } from '@samtune/onnx';
+import type { HostTensor } from '@samtune/sam-model';
+import type { ModelProto } from '@samtune/onnx';
 import type { Feeds } from '../calibrate.js';
 export { sharedPath } from '@samtune/test-fixtures';
 

@@ -4,7 +4,7 @@
  * and MobileSAM `tiny_vit_sam.py`), and a validator that reports every difference at once.
  */
 import type { MaskDecoderConfig, PromptEncoderConfig, SamConfig, TinyVitConfig, VitConfig } from '../config.js';
-import type { WeightMap } from '../tensor.js';
+import type { WeightMap } from '@samtune/onnx';
 
 type Shapes = Map<string, number[]>;
 

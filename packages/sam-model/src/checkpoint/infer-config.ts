@@ -15,7 +15,7 @@ import {
   type TinyVitConfig,
   type VitConfig,
 } from '../config.js';
-import type { WeightMap } from '../tensor.js';
+import type { WeightMap } from '@samtune/onnx';
 
 /** Thrown when shapes do not determine a config; names the key and what was found. */
 export class ConfigInferenceError extends Error {

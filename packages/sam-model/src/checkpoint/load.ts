@@ -5,7 +5,7 @@
  */
 import { closeSync, openSync, readSync } from 'node:fs';
 import type { SamConfig } from '../config.js';
-import type { WeightMap } from '../tensor.js';
+import type { WeightMap } from '@samtune/onnx';
 import { resolveCheckpointDetailed, sha256File, type ResolveCheckpointOptions } from './download.js';
 import { validateWeights } from './expected-shapes.js';
 import { inferSamConfig } from './infer-config.js';

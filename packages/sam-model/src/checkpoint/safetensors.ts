@@ -5,8 +5,8 @@
  */
 import { closeSync, openSync } from 'node:fs';
 import { writeFileAtomic } from '../fs-atomic.js';
-import type { HostTensor, WeightMap } from '../tensor.js';
-import { numel } from '../tensor.js';
+import type { HostTensor, WeightMap } from '@samtune/onnx';
+import { numel } from '@samtune/onnx';
 import { ELEMENT_SIZE, materialize, type StorageDType } from './dtype.js';
 import { readFully } from './zip.js';
 

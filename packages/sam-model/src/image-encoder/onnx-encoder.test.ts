@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TINY_VIT_ENCODER } from '../config.js';
 import { compareTensors } from '../compare.js';
-import { decodeModel } from '../onnx/proto-reader.js';
+import { decodeModel } from '@samtune/onnx';
 import { buildImageEncoderOnnx, EmbedInputError, ImageEncoderSession } from './onnx-encoder.js';
 import {
   ENCODER_FIXTURES,

@@ -8,12 +8,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ImageEncoderConfig } from '../config.js';
-import { OnnxGraphOps } from '../onnx/onnx-ops.js';
-import { EXTERNAL_DATA_THRESHOLD_BYTES } from '../onnx/graph.js';
-import type { SavedModel, SaveOptions } from '../onnx/graph.js';
-import { createSession } from '../runtime/session.js';
-import type { Session, SessionOptions } from '../runtime/session.js';
-import type { FloatTensor, WeightMap } from '../tensor.js';
+import { OnnxGraphOps, EXTERNAL_DATA_THRESHOLD_BYTES, createSession } from '@samtune/onnx';
+import type { SavedModel, SaveOptions, Session, SessionOptions, FloatTensor, WeightMap } from '@samtune/onnx';
 import { imageEncoder } from './image-encoder.js';
 import { prepareImageEncoderWeights } from './prepare.js';
 

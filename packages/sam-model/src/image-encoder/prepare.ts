@@ -8,8 +8,8 @@
  *   `[q,k,headDim]` for the sizes actually used (the window, or the full grid for global blocks).
  */
 import type { ImageEncoderConfig, TinyVitConfig, VitConfig } from '../config.js';
-import type { FloatTensor, HostTensor, WeightMap } from '../tensor.js';
-import { numel, toFloat32 } from '../tensor.js';
+import type { FloatTensor, HostTensor, WeightMap } from '@samtune/onnx';
+import { numel, toFloat32 } from '@samtune/onnx';
 
 /** Checkpoint key prefix of the image encoder. */
 export const IMAGE_ENCODER_PREFIX = 'image_encoder.';

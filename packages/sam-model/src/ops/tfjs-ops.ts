@@ -5,8 +5,8 @@
  * encoder in one outer tidy would otherwise hold every temporary); callers still tidy forwards.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { Conv2dOptions, Ops } from './ops.js';
-import { MissingWeightError } from './ops.js';
+import type { Conv2dOptions, Ops } from '@samtune/onnx';
+import { MissingWeightError } from '@samtune/onnx';
 
 const SQRT1_2 = Math.SQRT1_2;
 

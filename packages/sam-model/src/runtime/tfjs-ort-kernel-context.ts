@@ -3,7 +3,7 @@
  * stock wasm kernel is kept, and per-kernel counters of which path ran.
  */
 import type { KernelFunc, NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs';
-import type { SessionCache } from './tfjs-ort-session.js';
+import type { SessionCache } from '@samtune/onnx';
 
 /** The kernels `installOrtKernels` can replace. */
 export const ORT_KERNEL_NAMES = ['BatchMatMul', '_FusedMatMul', 'Sum', 'Tile', 'Transpose'] as const;

@@ -26,7 +26,7 @@ import { ORT_KERNEL_NAMES, withFallback } from './tfjs-ort-kernel-context.js';
 import { ortBatchMatMul, ortFusedMatMul } from './tfjs-ort-matmul.js';
 import { ortSum, ortTile } from './tfjs-ort-reduce.js';
 import { ortTranspose } from './tfjs-ort-transpose.js';
-import { loadBinding, SessionCache } from './tfjs-ort-session.js';
+import { loadBinding, SessionCache } from '@samtune/onnx';
 
 export {
   ORT_KERNEL_NAMES,
@@ -34,7 +34,7 @@ export {
   type OrtKernelName,
   type OrtThresholds,
 } from './tfjs-ort-kernel-context.js';
-export { OrtBindingError } from './tfjs-ort-session.js';
+export { OrtBindingError } from '@samtune/onnx';
 
 /** Options of `installOrtKernels`. */
 export interface OrtKernelsOptions {

@@ -9,9 +9,8 @@ import type { TensorInfo } from '@tensorflow/tfjs';
 import { broadcast_util } from '@tensorflow/tfjs';
 import type { KernelArgs, OrtKernelContext } from './tfjs-ort-kernel-context.js';
 import { heapF32, isWasmBackend, sizeOf } from './tfjs-ort-heap.js';
-import type { OnnxModelSpec, OnnxNode } from './tfjs-ort-onnx.js';
-import { ONNX_FLOAT } from './tfjs-ort-onnx.js';
-import type { OrtFeed } from './tfjs-ort-session.js';
+import type { SmallModelSpec, SmallNode, OrtFeed } from '@samtune/onnx';
+import { ONNX_FLOAT } from '@samtune/onnx';
 
 /** Output shape and size of `a @ b` with tfjs' transpose flags and numpy batch broadcasting. */
 export interface MatMulGeometry {
@@ -52,7 +51,7 @@ function broadcastsInto(shape: readonly number[], target: readonly number[]): bo
   return shape.every((d, i) => d === 1 || d === target[off + i]);
 }
 
-function matMulNode(transposeA: boolean, transposeB: boolean, output: string): OnnxNode {
+function matMulNode(transposeA: boolean, transposeB: boolean, output: string): SmallNode {
   return {
     opType: 'FusedMatMul',
     domain: 'com.microsoft',
@@ -73,7 +72,7 @@ function runMatMul(
   ctx: OrtKernelContext,
   args: KernelArgs,
   key: string,
-  spec: () => OnnxModelSpec,
+  spec: () => SmallModelSpec,
   extra: readonly { name: string; t: TensorInfo }[] = [],
   scalars: Readonly<Record<string, number>> = {},
 ): TensorInfo | undefined {
@@ -116,7 +115,7 @@ function activationNodes(
   activation: string,
   x: string,
   alpha: number,
-): { nodes: OnnxNode[]; inputs: string[] } | undefined {
+): { nodes: SmallNode[]; inputs: string[] } | undefined {
   switch (activation) {
     case 'linear':
       return { nodes: [{ opType: 'Identity', inputs: [x], outputs: ['y'] }], inputs: [] };
@@ -167,7 +166,7 @@ export function ortFusedMatMul(ctx: OrtKernelContext, args: KernelArgs): TensorI
   if (bias) extra.push({ name: 'bias', t: bias });
   if (activation === 'prelu' && slope) extra.push({ name: 'slope', t: slope });
   const key = `_FusedMatMul|${hasBias ? 'bias' : ''}|${activation}|${activation === 'leakyrelu' ? alpha : ''}`;
-  const spec = (): OnnxModelSpec => ({
+  const spec = (): SmallModelSpec => ({
     nodes: [
       matMulNode(tA, tB, mmOut),
       ...(hasBias ? [{ opType: 'Add', inputs: ['mm', 'bias'], outputs: ['z'] }] : []),

@@ -8,7 +8,7 @@ import type { TensorInfo } from '@tensorflow/tfjs';
 import { backend_util, util } from '@tensorflow/tfjs';
 import type { KernelArgs, OrtKernelContext } from './tfjs-ort-kernel-context.js';
 import { heapF32, isWasmBackend, sizeOf } from './tfjs-ort-heap.js';
-import { ONNX_FLOAT, ONNX_INT64 } from './tfjs-ort-onnx.js';
+import { ONNX_FLOAT, ONNX_INT64 } from '@samtune/onnx';
 
 /**
  * ORT body of tfjs `Sum` (input x; attrs axis: number | number[] | null (null = all), keepDims).

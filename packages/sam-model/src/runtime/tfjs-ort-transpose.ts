@@ -7,7 +7,7 @@
 import type { TensorInfo } from '@tensorflow/tfjs';
 import type { KernelArgs, OrtKernelContext } from './tfjs-ort-kernel-context.js';
 import { heapF32, isWasmBackend, sizeOf } from './tfjs-ort-heap.js';
-import { ONNX_FLOAT } from './tfjs-ort-onnx.js';
+import { ONNX_FLOAT } from '@samtune/onnx';
 
 /** A permutation with size-1 dims dropped and runs of dims that stay adjacent merged. */
 export interface CanonicalTranspose {

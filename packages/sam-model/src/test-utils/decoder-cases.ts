@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { readSafetensors } from '../checkpoint/safetensors.js';
-import type { FloatTensor, WeightMap } from '../tensor.js';
+import type { FloatTensor, WeightMap } from '@samtune/onnx';
 import { referencePath } from './fixtures.js';
 
 export type XY = [number, number];

@@ -4,7 +4,7 @@
  * any shape mismatch, and it records every op, so tests can prove a layer traces with a dynamic
  * number of points without reading tensor values.
  */
-import type { Conv2dOptions, Ops } from '../ops/ops.js';
+import type { Conv2dOptions, Ops } from '@samtune/onnx';
 
 export interface Sym {
   readonly shape: readonly number[];

@@ -6,13 +6,9 @@ import * as tf from '@tensorflow/tfjs';
 import type { Agreement } from '../../compare.js';
 import { compareTensors } from '../../compare.js';
 import { mulberry32 } from '../../init.js';
-import type { Ops } from '../../ops/ops.js';
+import type { Ops, FloatTensor, HostTensor } from '@samtune/onnx';
 import { TfjsOps } from '../../ops/tfjs-ops.js';
-import type { FloatTensor, HostTensor } from '../../tensor.js';
-import { numel } from '../../tensor.js';
-import { createSession } from '../../runtime/session.js';
-import { OnnxGraphBuilder } from '../graph.js';
-import { OnnxGraphOps } from '../onnx-ops.js';
+import { numel, createSession, OnnxGraphBuilder, OnnxGraphOps } from '@samtune/onnx';
 
 /** An `Ops` program: inputs in, one output. */
 export type OpsProgram = <T>(ops: Ops<T>, xs: readonly T[]) => T;

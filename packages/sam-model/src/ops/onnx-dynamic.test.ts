@@ -1,11 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { Ops } from '../ops/ops.js';
-import type { HostTensor } from '../tensor.js';
+import type { Ops, HostTensor } from '@samtune/onnx';
 import type { OpsProgram } from './test-utils/parity.js';
 import { parity, randn } from './test-utils/parity.js';
-import { OnnxGraphOps } from './onnx-ops.js';
-import { OnnxShapeError } from './shape-infer.js';
+import { OnnxGraphOps, OnnxShapeError } from '@samtune/onnx';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');

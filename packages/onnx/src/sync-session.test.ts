@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ONNX_FLOAT } from './tfjs-ort-onnx.js';
-import { OrtBindingError, SessionCache, SyncOrtSession } from './tfjs-ort-session.js';
+import { ONNX_FLOAT } from './small-model.js';
+import { OrtBindingError, SessionCache, SyncOrtSession } from './sync-session.js';
 
 const f32 = (name: string) => ({ name, elemType: ONNX_FLOAT });
 

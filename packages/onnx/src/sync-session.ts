@@ -8,8 +8,8 @@
  */
 import { createRequire } from 'node:module';
 import type { Tensor as OrtTensor } from 'onnxruntime-node';
-import type { OnnxModelSpec } from './tfjs-ort-onnx.js';
-import { encodeOnnxModel } from './tfjs-ort-onnx.js';
+import type { SmallModelSpec } from './small-model.js';
+import { encodeSmallModel } from './small-model.js';
 
 const require = createRequire(import.meta.url);
 
@@ -80,14 +80,14 @@ export class SyncOrtSession {
   private native: NativeSession | undefined;
   private readonly Tensor: OrtTensorCtor;
 
-  /** Builds the session from a graph spec (see `encodeOnnxModel`). */
+  /** Builds the session from a graph spec (see `encodeSmallModel`). */
   constructor(
-    readonly spec: OnnxModelSpec,
+    readonly spec: SmallModelSpec,
     options: OrtSessionOptions = {},
   ) {
     const { binding, Tensor } = loadBinding();
     this.Tensor = Tensor;
-    const bytes = encodeOnnxModel(spec);
+    const bytes = encodeSmallModel(spec);
     const native = new binding.InferenceSession();
     const sessionOptions: Record<string, unknown> = { graphOptimizationLevel: 'all', executionMode: 'sequential' };
     if (options.intraOpThreads !== undefined) sessionOptions.intraOpNumThreads = options.intraOpThreads;
@@ -141,7 +141,7 @@ export class SessionCache {
   constructor(private readonly options: OrtSessionOptions = {}) {}
 
   /** The session for `key`, built from `spec()` on first use. */
-  get(key: string, spec: () => OnnxModelSpec): SyncOrtSession {
+  get(key: string, spec: () => SmallModelSpec): SyncOrtSession {
     let s = this.sessions.get(key);
     if (!s) {
       s = new SyncOrtSession(spec(), this.options);
@@ -160,4 +160,9 @@ export class SessionCache {
     for (const s of this.sessions.values()) s.dispose();
     this.sessions.clear();
   }
+}
+
+/** The installed onnxruntime-node version (for benchmark and report headers). */
+export function ortVersion(): string {
+  return (require('onnxruntime-node/package.json') as { version: string }).version;
 }
