@@ -6,11 +6,14 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import nx from '@nx/eslint-plugin';
 
-const libs = (...names) => names.map((n) => `scope:${n}`);
+// every library may use the shared error model (@samtune/errors), which depends on nothing
+const libs = (...names) => ['errors', ...names].map((n) => `scope:${n}`);
+
+const testingOnly = (forTests) => (forTests ? ['scope:test-fixtures'] : []);
 
 /** Dependency direction; `forTests` also lets test files use the test-only fixture helpers. */
 function constraints(forTests) {
-  const testing = forTests ? ['scope:test-fixtures'] : [];
+  const testing = testingOnly(forTests);
   const only = (scope, ...deps) => ({
     sourceTag: `scope:${scope}`,
     onlyDependOnLibsWithTags: [...libs(...deps), ...testing],
@@ -22,6 +25,7 @@ function constraints(forTests) {
     // losses' TESTS may read the reference fixtures with sam-model's safetensors reader (a devDependency).
     forTests ? only('losses', 'sam-model') : only('losses'),
     only('datasets', 'transforms'),
+    { sourceTag: 'scope:errors', onlyDependOnLibsWithTags: testingOnly(forTests) },
     only('onnx'),
     only('sam-model', 'transforms', 'onnx'),
     only('trainer', 'transforms', 'datasets', 'onnx', 'sam-model', 'losses'),

@@ -2,6 +2,7 @@
  * The CLI's command contract. Each command lives in `commands/<name>.ts`, parses its own flags
  * with `node:util` `parseArgs`, calls package APIs and formats output. No model logic here.
  */
+import { SamtuneError, type ErrorKind } from '@samtune/errors';
 export interface CliIO {
   /** Results (JSON, tables): stdout. */
   out(line: string): void;
@@ -20,6 +21,8 @@ export interface CliCommand {
 }
 
 /** A user error (bad flag, missing file): printed without a stack trace, exit code 2. */
-export class UsageError extends Error {
+export class UsageError extends SamtuneError {
+  readonly code: string = 'usage';
+  readonly kind: ErrorKind = 'input';
   override readonly name = 'UsageError';
 }

@@ -1,8 +1,11 @@
 /** Command-line flags of `samtune-server` (parsing only). */
 import { parseArgs } from 'node:util';
+import { SamtuneError, type ErrorKind } from '@samtune/errors';
 
 /** Thrown for bad flags; `main` prints it with the usage and exits 2. */
-export class UsageError extends Error {
+export class UsageError extends SamtuneError {
+  readonly code: string = 'usage';
+  readonly kind: ErrorKind = 'input';
   override readonly name = 'UsageError';
 }
 

@@ -1,10 +1,13 @@
 /**
  * HTTP errors of the server, and the mapping of any thrown error to a status code. Every error reply
- * is JSON `{ error: { name, message } }`; the name is the error class's name.
+ * is JSON `{ error: { name, code, message } }`: the error class's name, its stable code, the message.
  */
+import { errorKind, HTTP_STATUS_BY_KIND, isSamtuneError, SamtuneError, type ErrorKind } from '@samtune/errors';
 
 /** An error with an HTTP status; the message says which field or path is wrong and why. */
-export class HttpError extends Error {
+export class HttpError extends SamtuneError {
+  readonly code: string = 'http';
+  readonly kind: ErrorKind = 'input';
   override readonly name: string = 'HttpError';
   constructor(
     readonly status: number,
@@ -16,6 +19,7 @@ export class HttpError extends Error {
 
 /** 400: the body is not valid JSON, or not a JSON object. */
 export class InvalidJsonError extends HttpError {
+  override readonly code: string = 'invalid-json';
   override readonly name: string = 'InvalidJsonError';
   constructor(message: string) {
     super(400, message);
@@ -24,6 +28,7 @@ export class InvalidJsonError extends HttpError {
 
 /** 400: a field of the request is missing, has the wrong type or is out of range. */
 export class InvalidFieldError extends HttpError {
+  override readonly code: string = 'invalid-field';
   override readonly name: string = 'InvalidFieldError';
   constructor(
     readonly field: string,
@@ -35,6 +40,8 @@ export class InvalidFieldError extends HttpError {
 
 /** 404: `POST /api/predict` names an embedding id that is not (or no longer) in the cache. */
 export class UnknownEmbeddingError extends HttpError {
+  override readonly code: string = 'unknown-embedding';
+  override readonly kind: ErrorKind = 'not-found';
   override readonly name: string = 'UnknownEmbeddingError';
   constructor(message: string) {
     super(404, message);
@@ -43,6 +50,8 @@ export class UnknownEmbeddingError extends HttpError {
 
 /** 404: no route for this path, or an image name that is not under `--images`. */
 export class NotFoundError extends HttpError {
+  override readonly code: string = 'not-found';
+  override readonly kind: ErrorKind = 'not-found';
   override readonly name: string = 'NotFoundError';
   constructor(message: string) {
     super(404, message);
@@ -51,6 +60,7 @@ export class NotFoundError extends HttpError {
 
 /** 405: the path exists but not with this method. */
 export class MethodNotAllowedError extends HttpError {
+  override readonly code: string = 'method-not-allowed';
   override readonly name: string = 'MethodNotAllowedError';
   constructor(
     readonly allowed: readonly string[],
@@ -62,6 +72,7 @@ export class MethodNotAllowedError extends HttpError {
 
 /** 413: the request body is larger than the server's limit. */
 export class PayloadTooLargeError extends HttpError {
+  override readonly code: string = 'payload-too-large';
   override readonly name: string = 'PayloadTooLargeError';
   constructor(message: string) {
     super(413, message);
@@ -70,25 +81,24 @@ export class PayloadTooLargeError extends HttpError {
 
 /** 415: a body of a content type the route does not take. */
 export class UnsupportedMediaTypeError extends HttpError {
+  override readonly code: string = 'unsupported-media-type';
   override readonly name: string = 'UnsupportedMediaTypeError';
   constructor(message: string) {
     super(415, message);
   }
 }
 
-/** Errors of the samtune packages that are the client's fault, by name, with their status. */
-const PACKAGE_ERROR_STATUS: Readonly<Record<string, number>> = {
-  ImageNotFoundError: 404,
-  ImageDecodeError: 400,
-  PredictorInputError: 400,
-  MaskShapeError: 400,
-};
-
-/** The status and JSON body for any thrown value (500 for everything unexpected). */
-export function errorReply(err: unknown): { status: number; body: { error: { name: string; message: string } } } {
-  if (err instanceof HttpError)
-    return { status: err.status, body: { error: { name: err.name, message: err.message } } };
+/**
+ * The status and JSON body for any thrown value. An `HttpError` has its own status; every other
+ * samtune error is mapped by its `kind` (input 400, not-found 404, unsupported 422, conflict 409),
+ * and anything else is a 500.
+ */
+export function errorReply(err: unknown): {
+  status: number;
+  body: { error: { name: string; code: string; message: string } };
+} {
   const e = err instanceof Error ? err : new Error(String(err));
-  const status = PACKAGE_ERROR_STATUS[e.name] ?? 500;
-  return { status, body: { error: { name: e.name, message: e.message } } };
+  const code = isSamtuneError(e) ? e.code : 'internal';
+  const status = err instanceof HttpError ? err.status : HTTP_STATUS_BY_KIND[errorKind(err)];
+  return { status, body: { error: { name: e.name, code, message: e.message } } };
 }

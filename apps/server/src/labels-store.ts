@@ -12,6 +12,7 @@ import { InvalidFieldError } from './errors.js';
 import { rleArea, rleBbox, type CocoRle } from './rle.js';
 import { SerialQueue } from './serial-queue.js';
 import type { LabelInput } from './validate.js';
+import { SamtuneError, type ErrorKind } from '@samtune/errors';
 
 /** File name of the labels, in the `--images` folder. */
 export const LABELS_FILE = '_annotations.coco.json';
@@ -53,7 +54,9 @@ export interface CocoDocument {
 }
 
 /** The labels file exists but cannot be used (not JSON, not a COCO object); it is never overwritten then. */
-export class LabelsFileError extends Error {
+export class LabelsFileError extends SamtuneError {
+  readonly code: string = 'labels-file';
+  readonly kind: ErrorKind = 'input';
   override readonly name = 'LabelsFileError';
 }
 

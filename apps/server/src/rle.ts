@@ -6,6 +6,7 @@
  */
 import { checkRleCounts, maskToRle, rleBounds, rleToMask } from '@samtune/datasets';
 import type { BinaryMask } from '@samtune/transforms';
+import { SamtuneError, type ErrorKind } from '@samtune/errors';
 
 /** A COCO uncompressed RLE mask of `(H,W)` = `size`. */
 export interface CocoRle {
@@ -14,7 +15,9 @@ export interface CocoRle {
 }
 
 /** Thrown for counts that do not describe an `(H,W)` mask; the message says where. */
-export class RleError extends Error {
+export class RleError extends SamtuneError {
+  readonly code: string = 'rle';
+  readonly kind: ErrorKind = 'input';
   override readonly name = 'RleError';
 }
 

@@ -67,7 +67,7 @@ export class LoadContext implements DatasetLoadContext {
   report(error: DatasetError): void {
     if (this.strict) throw error;
     this.skipped.push({
-      kind: error.kind,
+      kind: error.code,
       scope: error.scope,
       reader: error.reader,
       file: error.file,

@@ -3,6 +3,7 @@
  * annotation) and what is wrong (expected vs actual). Readers `report` them: by default the offending
  * item or annotation is skipped and recorded; with `strict: true` the first one is thrown.
  */
+import { SamtuneError, type ErrorKind } from '@samtune/errors';
 
 /** What a reported error made the reader drop. */
 export type SkipScope = 'file' | 'item' | 'annotation';
@@ -26,9 +27,10 @@ function where(loc: DatasetErrorLocation): string {
 }
 
 /** Base class of every bad-input error. `kind` is a stable machine-readable tag. */
-export class DatasetError extends Error {
+export class DatasetError extends SamtuneError {
+  readonly kind: ErrorKind = 'input';
   override readonly name: string = 'DatasetError';
-  readonly kind: string = 'dataset-error';
+  readonly code: string = 'dataset-error';
   readonly reader: string;
   readonly file: string;
   readonly subset: string | undefined;
@@ -52,8 +54,9 @@ export class DatasetError extends Error {
 
 /** The image file of an item does not exist. Skips the item. */
 export class MissingImageError extends DatasetError {
+  override readonly kind: ErrorKind = 'not-found';
   override readonly name: string = 'MissingImageError';
-  override readonly kind: string = 'missing-image';
+  override readonly code: string = 'missing-image';
   constructor(loc: DatasetErrorLocation, imagePath: string) {
     super(loc, `image file '${imagePath}' does not exist`, 'item');
   }
@@ -62,7 +65,7 @@ export class MissingImageError extends DatasetError {
 /** The image exists but its header or pixels cannot be decoded (corrupt, truncated). Skips the item. */
 export class UnreadableImageError extends DatasetError {
   override readonly name: string = 'UnreadableImageError';
-  override readonly kind: string = 'unreadable-image';
+  override readonly code: string = 'unreadable-image';
   constructor(loc: DatasetErrorLocation, imagePath: string, reason: string) {
     super(loc, `image file '${imagePath}' is unreadable or truncated: ${reason}`, 'item');
   }
@@ -71,7 +74,7 @@ export class UnreadableImageError extends DatasetError {
 /** The size declared in the annotations differs from the image file's header. Skips the item. */
 export class ImageSizeMismatchError extends DatasetError {
   override readonly name: string = 'ImageSizeMismatchError';
-  override readonly kind: string = 'image-size-mismatch';
+  override readonly code: string = 'image-size-mismatch';
   constructor(
     loc: DatasetErrorLocation,
     declared: { width: number; height: number },
@@ -88,7 +91,7 @@ export class ImageSizeMismatchError extends DatasetError {
 /** A polygon with fewer than 3 points, an odd number of coordinates or non-finite values. Skips the annotation. */
 export class InvalidPolygonError extends DatasetError {
   override readonly name: string = 'InvalidPolygonError';
-  override readonly kind: string = 'invalid-polygon';
+  override readonly code: string = 'invalid-polygon';
   constructor(loc: DatasetErrorLocation, detail: string) {
     super(loc, `invalid polygon: ${detail}`, 'annotation');
   }
@@ -97,7 +100,7 @@ export class InvalidPolygonError extends DatasetError {
 /** A box with zero/negative area, non-finite values or reaching outside the image. Skips the annotation. */
 export class InvalidBoxError extends DatasetError {
   override readonly name: string = 'InvalidBoxError';
-  override readonly kind: string = 'invalid-box';
+  override readonly code: string = 'invalid-box';
   constructor(loc: DatasetErrorLocation, detail: string) {
     super(loc, `invalid box: ${detail}`, 'annotation');
   }
@@ -106,7 +109,7 @@ export class InvalidBoxError extends DatasetError {
 /** An RLE whose `size` is not the image size. Skips the annotation. */
 export class RleSizeMismatchError extends DatasetError {
   override readonly name: string = 'RleSizeMismatchError';
-  override readonly kind: string = 'rle-size-mismatch';
+  override readonly code: string = 'rle-size-mismatch';
   constructor(loc: DatasetErrorLocation, rleSize: readonly unknown[], image: { width: number; height: number }) {
     super(
       loc,
@@ -119,7 +122,7 @@ export class RleSizeMismatchError extends DatasetError {
 /** An RLE whose counts are malformed (negative, non-integer, bad string) or do not sum to h*w. Skips the annotation. */
 export class InvalidRleError extends DatasetError {
   override readonly name: string = 'InvalidRleError';
-  override readonly kind: string = 'invalid-rle';
+  override readonly code: string = 'invalid-rle';
   constructor(loc: DatasetErrorLocation, detail: string) {
     super(loc, `invalid RLE: ${detail}`, 'annotation');
   }
@@ -128,7 +131,7 @@ export class InvalidRleError extends DatasetError {
 /** An annotation names a category/label id or name the dataset does not declare. Skips the annotation. */
 export class UnknownCategoryError extends DatasetError {
   override readonly name: string = 'UnknownCategoryError';
-  override readonly kind: string = 'unknown-category';
+  override readonly code: string = 'unknown-category';
   constructor(loc: DatasetErrorLocation, category: string | number, known: readonly (string | number)[]) {
     const list = known.length > 12 ? `${known.slice(0, 12).join(', ')}, … (${known.length})` : known.join(', ');
     super(loc, `unknown category ${JSON.stringify(category)}; declared: [${list}]`, 'annotation');
@@ -138,7 +141,7 @@ export class UnknownCategoryError extends DatasetError {
 /** A JSON/XML/text annotation file cannot be parsed or lacks required fields. Scope given by the caller. */
 export class MalformedAnnotationError extends DatasetError {
   override readonly name: string = 'MalformedAnnotationError';
-  override readonly kind: string = 'malformed-annotation';
+  override readonly code: string = 'malformed-annotation';
   constructor(loc: DatasetErrorLocation, detail: string, scope: SkipScope) {
     super(loc, `malformed annotation: ${detail}`, scope);
   }
@@ -147,7 +150,7 @@ export class MalformedAnnotationError extends DatasetError {
 /** A mask image whose size differs from its image. Skips the item. */
 export class MaskSizeMismatchError extends DatasetError {
   override readonly name: string = 'MaskSizeMismatchError';
-  override readonly kind: string = 'mask-size-mismatch';
+  override readonly code: string = 'mask-size-mismatch';
   constructor(
     loc: DatasetErrorLocation,
     maskPath: string,
@@ -165,7 +168,7 @@ export class MaskSizeMismatchError extends DatasetError {
 /** A mask PNG that cannot be decoded, or holds colours/values that map to no label. Skips the item. */
 export class UnreadableMaskError extends DatasetError {
   override readonly name: string = 'UnreadableMaskError';
-  override readonly kind: string = 'unreadable-mask';
+  override readonly code: string = 'unreadable-mask';
   constructor(loc: DatasetErrorLocation, maskPath: string, reason: string) {
     super(loc, `mask '${maskPath}' cannot be used: ${reason}`, 'item');
   }
@@ -174,23 +177,29 @@ export class UnreadableMaskError extends DatasetError {
 /** An id (image, item, annotation, category) appears twice; the later one is skipped. */
 export class DuplicateIdError extends DatasetError {
   override readonly name: string = 'DuplicateIdError';
-  override readonly kind: string = 'duplicate-id';
+  override readonly code: string = 'duplicate-id';
   constructor(loc: DatasetErrorLocation, what: string, id: string | number, scope: SkipScope) {
     super(loc, `duplicate ${what} id ${JSON.stringify(id)}: expected unique ids, the later one is skipped`, scope);
   }
 }
 
 /** Thrown (never skipped) when no adapter recognises a directory, or a named format is unknown. */
-export class DatasetFormatError extends Error {
+export class DatasetFormatError extends SamtuneError {
+  readonly code: string = 'dataset-format';
+  readonly kind: ErrorKind = 'input';
   override readonly name = 'DatasetFormatError';
 }
 
 /** Thrown by `registerDatasetAdapter` for an invalid or duplicate adapter. */
-export class AdapterRegistrationError extends Error {
+export class AdapterRegistrationError extends SamtuneError {
+  readonly code: string = 'adapter-registration';
+  readonly kind: ErrorKind = 'input';
   override readonly name = 'AdapterRegistrationError';
 }
 
 /** Thrown when a lazy mask is requested but its source file changed or vanished since loading. */
-export class MaskDecodeError extends Error {
+export class MaskDecodeError extends SamtuneError {
+  readonly code: string = 'mask-decode';
+  readonly kind: ErrorKind = 'input';
   override readonly name = 'MaskDecodeError';
 }

@@ -7,11 +7,14 @@
 import { readFile } from 'node:fs/promises';
 import { crc32, inflate } from 'node:zlib';
 import { promisify } from 'node:util';
+import { SamtuneError, type ErrorKind } from '@samtune/errors';
 
 const inflateAsync = promisify(inflate);
 
 /** Thrown for a file that is not a PNG, is corrupt or truncated. */
-export class PngDecodeError extends Error {
+export class PngDecodeError extends SamtuneError {
+  readonly code: string = 'png-decode';
+  readonly kind: ErrorKind = 'input';
   override readonly name = 'PngDecodeError';
 }
 

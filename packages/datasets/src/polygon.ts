@@ -13,9 +13,12 @@
  * on pixels whose centre lies within 0.2 px of an edge (see the package README for counts on a real
  * dataset).
  */
+import { SamtuneError, type ErrorKind } from '@samtune/errors';
 
 /** Thrown for a polygon that cannot be rasterised (odd length, < 3 points, non-finite). */
-export class PolygonFormatError extends Error {
+export class PolygonFormatError extends SamtuneError {
+  readonly code: string = 'polygon-format';
+  readonly kind: ErrorKind = 'input';
   override readonly name = 'PolygonFormatError';
 }
 

@@ -6,9 +6,12 @@
  * value is stored as the difference to the run two places before.
  */
 import type { BinaryMask } from '@samtune/transforms';
+import { SamtuneError, type ErrorKind } from '@samtune/errors';
 
 /** Thrown for malformed counts or a compressed string that does not decode. */
-export class RleFormatError extends Error {
+export class RleFormatError extends SamtuneError {
+  readonly code: string = 'rle-format';
+  readonly kind: ErrorKind = 'input';
   override readonly name = 'RleFormatError';
 }
 

@@ -5,6 +5,7 @@
  */
 import { createRng } from '@samtune/transforms';
 import type { Dataset, DatasetItem } from './model.js';
+import { SamtuneError, type ErrorKind } from '@samtune/errors';
 
 /** Fractions in [0, 1) with `val + test < 1`; defaults: seed 0, val 0.2, test 0. */
 export interface SplitOptions {
@@ -14,7 +15,9 @@ export interface SplitOptions {
 }
 
 /** Thrown for fractions outside [0, 1) or summing to 1 or more. */
-export class SplitOptionsError extends Error {
+export class SplitOptionsError extends SamtuneError {
+  readonly code: string = 'split-options';
+  readonly kind: ErrorKind = 'input';
   override readonly name = 'SplitOptionsError';
 }
 

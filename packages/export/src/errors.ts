@@ -1,11 +1,14 @@
 /** Named errors of the export package. */
 import type { Agreement } from '@samtune/sam-model';
+import { SamtuneError, type ErrorKind } from '@samtune/errors';
 
 /**
  * Thrown when a written model disagrees with the in-process model on the fixed verification inputs
  * (`max|onnx - ref| > 1e-4 + 1e-3 * max|ref|`). The file (and its `.data`) has been deleted.
  */
-export class ExportVerificationError extends Error {
+export class ExportVerificationError extends SamtuneError {
+  readonly code: string = 'export-verification';
+  readonly kind: ErrorKind = 'internal';
   override readonly name = 'ExportVerificationError';
   constructor(
     readonly file: string,
@@ -22,21 +25,29 @@ export class ExportVerificationError extends Error {
 }
 
 /** Thrown for prompts the ONNX recipe cannot express (no point and no box, bad lengths, bad mask input). */
-export class OnnxPromptError extends Error {
+export class OnnxPromptError extends SamtuneError {
+  readonly code: string = 'onnx-prompt';
+  readonly kind: ErrorKind = 'input';
   override readonly name = 'OnnxPromptError';
 }
 
 /** Thrown for an export directory without a valid `model.json`, or lacking a model file it names. */
-export class ModelDirError extends Error {
+export class ModelDirError extends SamtuneError {
+  readonly code: string = 'model-dir';
+  readonly kind: ErrorKind = 'input';
   override readonly name = 'ModelDirError';
 }
 
 /** Thrown when a request needs what the exported model does not have (e.g. 3 masks from a single-mask decoder). */
-export class ModelCapabilityError extends Error {
+export class ModelCapabilityError extends SamtuneError {
+  readonly code: string = 'model-capability';
+  readonly kind: ErrorKind = 'unsupported';
   override readonly name = 'ModelCapabilityError';
 }
 
 /** Thrown for an image the encoder cannot take (wrong channel count, larger than the input frame). */
-export class EncoderInputError extends Error {
+export class EncoderInputError extends SamtuneError {
+  readonly code: string = 'encoder-input';
+  readonly kind: ErrorKind = 'input';
   override readonly name = 'EncoderInputError';
 }

@@ -4,9 +4,12 @@
  * targets of the same shape, and, for the IoU head, predictions `[B,M]`.
  */
 import type * as tf from '@tensorflow/tfjs';
+import { SamtuneError, type ErrorKind } from '@samtune/errors';
 
 /** Thrown when a loss gets tensors of the wrong rank or of mismatched shapes. */
-export class LossShapeError extends Error {
+export class LossShapeError extends SamtuneError {
+  readonly code: string = 'loss-shape';
+  readonly kind: ErrorKind = 'input';
   override readonly name = 'LossShapeError';
 }
 

@@ -17,6 +17,7 @@ import {
   encodeModel,
   encodedModelSize,
 } from './proto.js';
+import { SamtuneError, type ErrorKind } from '@samtune/errors';
 
 /** Version written to `producer_version`. */
 export const SAMTUNE_PRODUCER_VERSION = '0.1.0';
@@ -45,12 +46,16 @@ const ELEM: Record<OnnxElemType, number> = {
 };
 
 /** Thrown on graph construction mistakes: duplicate names, bad attributes, unknown dtypes. */
-export class OnnxGraphError extends Error {
+export class OnnxGraphError extends SamtuneError {
+  readonly code: string = 'onnx-graph';
+  readonly kind: ErrorKind = 'input';
   override readonly name = 'OnnxGraphError';
 }
 
 /** Thrown when a model is too large for a single protobuf (over 2 GiB) and external data is off. */
-export class ModelTooLargeError extends Error {
+export class ModelTooLargeError extends SamtuneError {
+  readonly code: string = 'model-too-large';
+  readonly kind: ErrorKind = 'unsupported';
   override readonly name = 'ModelTooLargeError';
 }
 

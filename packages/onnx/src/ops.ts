@@ -14,6 +14,7 @@
  *   dynamic axes, e.g. the number of prompt points N). `reshape` takes at most one `-1`.
  * - all tensors are float32.
  */
+import { SamtuneError, type ErrorKind } from '@samtune/errors';
 export interface Conv2dOptions {
   /** Stride (same for H and W). Default 1. */
   stride?: number;
@@ -89,7 +90,9 @@ export interface Ops<T> {
 }
 
 /** Thrown by `Ops.param` when a key is missing from the executor's weight map. */
-export class MissingWeightError extends Error {
+export class MissingWeightError extends SamtuneError {
+  readonly code: string = 'missing-weight';
+  readonly kind: ErrorKind = 'input';
   override readonly name = 'MissingWeightError';
   constructor(
     readonly executor: string,

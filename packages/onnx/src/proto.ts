@@ -7,6 +7,7 @@
  * `float_data`/`int64_data` packed (the reader accepts both forms for every repeated scalar).
  * The writer sizes every message first and fills one buffer, so large initializers are copied once.
  */
+import { SamtuneError, type ErrorKind } from '@samtune/errors';
 
 /** `TensorProto.DataType` values we use. */
 export const DataType = { FLOAT: 1, UINT8: 2, INT8: 3, INT32: 6, INT64: 7, BOOL: 9, FLOAT16: 10, DOUBLE: 11 } as const;
@@ -90,7 +91,9 @@ export interface ModelProto {
 }
 
 /** Thrown when a model cannot be one protobuf (over 2 GiB) or bytes cannot be parsed. */
-export class OnnxProtoError extends Error {
+export class OnnxProtoError extends SamtuneError {
+  readonly code: string = 'onnx-proto';
+  readonly kind: ErrorKind = 'input';
   override readonly name = 'OnnxProtoError';
 }
 

@@ -5,14 +5,19 @@
 import { availableParallelism } from 'node:os';
 import * as ort from 'onnxruntime-node';
 import type { DType, FloatTensor, HostTensor } from './tensor.js';
+import { SamtuneError, type ErrorKind } from '@samtune/errors';
 
 /** Thrown when an input is missing, unknown, or has the wrong shape or dtype (names it, expected vs got). */
-export class SessionInputError extends Error {
+export class SessionInputError extends SamtuneError {
+  readonly code: string = 'session-input';
+  readonly kind: ErrorKind = 'input';
   override readonly name = 'SessionInputError';
 }
 
 /** Thrown when onnxruntime cannot load the model or a run fails (wraps its message). */
-export class SessionError extends Error {
+export class SessionError extends SamtuneError {
+  readonly code: string = 'session';
+  readonly kind: ErrorKind = 'internal';
   override readonly name = 'SessionError';
 }
 

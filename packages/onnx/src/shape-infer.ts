@@ -2,9 +2,12 @@
  * Static shape propagation for `OnnxGraphOps`: every op's output shape from its input shapes,
  * with `-1` for a dimension known only at run time (a dynamic axis such as the number of points N).
  */
+import { SamtuneError, type ErrorKind } from '@samtune/errors';
 
 /** Thrown when an op's input shapes are incompatible (names the op, the argument and both shapes). */
-export class OnnxShapeError extends Error {
+export class OnnxShapeError extends SamtuneError {
+  readonly code: string = 'onnx-shape';
+  readonly kind: ErrorKind = 'input';
   override readonly name = 'OnnxShapeError';
 }
 

@@ -10,11 +10,14 @@ import { createRequire } from 'node:module';
 import type { Tensor as OrtTensor } from 'onnxruntime-node';
 import type { SmallModelSpec } from './small-model.js';
 import { encodeSmallModel } from './small-model.js';
+import { SamtuneError, type ErrorKind } from '@samtune/errors';
 
 const require = createRequire(import.meta.url);
 
 /** Thrown when the onnxruntime-node native binding cannot be loaded or a session cannot be built. */
-export class OrtBindingError extends Error {
+export class OrtBindingError extends SamtuneError {
+  readonly code: string = 'ort-binding';
+  readonly kind: ErrorKind = 'internal';
   override readonly name = 'OrtBindingError';
 }
 

@@ -2,6 +2,7 @@
  * Host tensors: plain typed arrays with a shape, row-major (C order), as read from checkpoints and
  * safetensors files and as handed to executors. No framework types here.
  */
+import { SamtuneError, type ErrorKind } from '@samtune/errors';
 
 /** Element types we read from checkpoints. float16/bfloat16/float64 are widened to float32 on load. */
 export type DType = 'float32' | 'int64' | 'int32' | 'int16' | 'int8' | 'uint8' | 'bool';
@@ -38,7 +39,9 @@ export function numel(shape: readonly number[]): number {
 }
 
 /** Thrown when a tensor's element count does not match its shape. */
-export class TensorShapeError extends Error {
+export class TensorShapeError extends SamtuneError {
+  readonly code: string = 'tensor-shape';
+  readonly kind: ErrorKind = 'input';
   override readonly name = 'TensorShapeError';
 }
 

@@ -12,6 +12,7 @@ import type { HostTensor } from '@samtune/sam-model';
 import type { ModelProto, SessionOptions } from '@samtune/onnx';
 import { TensorStats, DEFAULT_BINS } from './histogram.js';
 import type { TensorRange } from './histogram.js';
+import { SamtuneError, type ErrorKind } from '@samtune/errors';
 
 /** Calibration methods. */
 export type CalibrationMethod = 'minmax' | 'percentile' | 'entropy';
@@ -23,7 +24,9 @@ export type Feeds = Readonly<Record<string, HostTensor>>;
 export const DEFAULT_PERCENTILE = 99.99;
 
 /** Thrown when calibration cannot run (no samples, a tensor missing from the model, a failing run). */
-export class CalibrationError extends Error {
+export class CalibrationError extends SamtuneError {
+  readonly code: string = 'calibration';
+  readonly kind: ErrorKind = 'input';
   override readonly name = 'CalibrationError';
 }
 

@@ -21,9 +21,12 @@ import {
   SAM_PIXEL_STD,
 } from '@samtune/transforms';
 import type { Feeds } from './calibrate.js';
+import { SamtuneError, type ErrorKind } from '@samtune/errors';
 
 /** Thrown when no calibration sample can be made (no items, no usable instance). */
-export class CalibrationDataError extends Error {
+export class CalibrationDataError extends SamtuneError {
+  readonly code: string = 'calibration-data';
+  readonly kind: ErrorKind = 'input';
   override readonly name = 'CalibrationDataError';
 }
 

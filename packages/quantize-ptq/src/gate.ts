@@ -2,6 +2,7 @@
  * The accuracy gate: an INT8 model is written only when its F1 on the validation set drops by at most
  * `maxF1Drop` F1 points (1 point = 0.01 F1) from the FP32 model's.
  */
+import { SamtuneError, type ErrorKind } from '@samtune/errors';
 
 /** Segmentation metrics of one evaluation (F1/IoU/Dice as fractions in [0,1]). */
 export interface SegmentationScores {
@@ -18,7 +19,9 @@ export interface SegmentationScores {
 export const DEFAULT_MAX_F1_DROP = 1.0;
 
 /** Thrown when the gate refuses a model: names the model, both F1s, the measured drop and the limit. */
-export class AccuracyGateError extends Error {
+export class AccuracyGateError extends SamtuneError {
+  readonly code: string = 'accuracy-gate';
+  readonly kind: ErrorKind = 'input';
   override readonly name = 'AccuracyGateError';
   constructor(
     message: string,
@@ -30,7 +33,9 @@ export class AccuracyGateError extends Error {
 }
 
 /** Thrown for a gate limit that is not a finite number >= 0. */
-export class GateOptionsError extends Error {
+export class GateOptionsError extends SamtuneError {
+  readonly code: string = 'gate-options';
+  readonly kind: ErrorKind = 'input';
   override readonly name = 'GateOptionsError';
 }
 

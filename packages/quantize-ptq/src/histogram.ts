@@ -4,9 +4,12 @@
  * sample exceeds it, so no value is ever clipped or re-binned approximately. From it: percentile
  * ranges, and the KL-divergence ("entropy", TensorRT-style) threshold.
  */
+import { SamtuneError, type ErrorKind } from '@samtune/errors';
 
 /** Thrown on invalid statistics requests (no data, bad percentile, bad bin count). */
-export class CalibrationStatsError extends Error {
+export class CalibrationStatsError extends SamtuneError {
+  readonly code: string = 'calibration-stats';
+  readonly kind: ErrorKind = 'input';
   override readonly name = 'CalibrationStatsError';
 }
 

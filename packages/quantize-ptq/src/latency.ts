@@ -7,9 +7,12 @@ import { availableParallelism, cpus, loadavg } from 'node:os';
 import { createSession } from '@samtune/onnx';
 import type { Session, SessionOptions } from '@samtune/onnx';
 import type { Feeds } from './calibrate.js';
+import { SamtuneError, type ErrorKind } from '@samtune/errors';
 
 /** Thrown for fewer than the minimum runs. */
-export class LatencyOptionsError extends Error {
+export class LatencyOptionsError extends SamtuneError {
+  readonly code: string = 'latency-options';
+  readonly kind: ErrorKind = 'input';
   override readonly name = 'LatencyOptionsError';
 }
 

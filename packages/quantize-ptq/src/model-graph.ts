@@ -5,9 +5,12 @@
  */
 import { DataType, tensorFloats } from '@samtune/onnx';
 import type { ModelProto, NodeProto, TensorProto } from '@samtune/onnx';
+import { SamtuneError, type ErrorKind } from '@samtune/errors';
 
 /** Thrown when a model does not have what quantization needs (external data, unknown tensors). */
-export class QuantizeModelError extends Error {
+export class QuantizeModelError extends SamtuneError {
+  readonly code: string = 'quantize-model';
+  readonly kind: ErrorKind = 'input';
   override readonly name = 'QuantizeModelError';
 }
 

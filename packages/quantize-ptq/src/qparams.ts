@@ -8,9 +8,12 @@
  *   per channel along an axis or per tensor.
  * - Biases of Conv/Gemm: int32 with scale `inputScale * weightScale[c]`, zero point 0.
  */
+import { SamtuneError, type ErrorKind } from '@samtune/errors';
 
 /** Thrown when quantization parameters cannot be computed (non-finite range, bad axis or shape). */
-export class QuantParamsError extends Error {
+export class QuantParamsError extends SamtuneError {
+  readonly code: string = 'quant-params';
+  readonly kind: ErrorKind = 'input';
   override readonly name = 'QuantParamsError';
 }
 

@@ -2,6 +2,7 @@
  * Numeric agreement rule used by the parity tests and by export verification:
  * `max|ours - ref| <= atol + rtol * max|ref|` per tensor (atol 1e-4, rtol 1e-3 by default).
  */
+import { SamtuneError, type ErrorKind } from '@samtune/errors';
 export interface Agreement {
   /** `max|ours - ref|`. */
   readonly maxAbsDiff: number;
@@ -18,7 +19,9 @@ export const DEFAULT_ATOL = 1e-4;
 export const DEFAULT_RTOL = 1e-3;
 
 /** Thrown by `compareArrays` when the two arrays differ in length (or shapes differ). */
-export class ShapeMismatchError extends Error {
+export class ShapeMismatchError extends SamtuneError {
+  readonly code: string = 'shape-mismatch';
+  readonly kind: ErrorKind = 'input';
   override readonly name = 'ShapeMismatchError';
 }
 

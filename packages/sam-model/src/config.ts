@@ -3,6 +3,7 @@
  * never from variant numbers scattered in code. Checkpoint loading infers a config from tensor
  * shapes (see `checkpoint/infer-config.ts`) and can check it against a preset.
  */
+import { SamtuneError, type ErrorKind } from '@samtune/errors';
 
 /** TinyViT image encoder (MobileSAM). */
 export interface TinyVitConfig {
@@ -171,7 +172,9 @@ export const SAM_PRESETS = {
 export type SamPresetName = keyof typeof SAM_PRESETS;
 
 /** Thrown for an unknown preset name. */
-export class UnknownPresetError extends Error {
+export class UnknownPresetError extends SamtuneError {
+  readonly code: string = 'unknown-preset';
+  readonly kind: ErrorKind = 'not-found';
   override readonly name = 'UnknownPresetError';
 }
 

@@ -8,12 +8,15 @@ import { ParamScope, layerNorm2d, mlp } from './layers.js';
 import type { Ops } from '@samtune/onnx';
 import { broadcastBatch } from './prompt-encoder.js';
 import { twoWayTransformer } from './two-way-transformer.js';
+import { SamtuneError, type ErrorKind } from '@samtune/errors';
 
 /** Checkpoint prefix of the mask decoder (its tensors are the trainable ones). */
 export const MASK_DECODER_PREFIX = 'mask_decoder.';
 
 /** Thrown for decoder inputs of the wrong shape. */
-export class MaskDecoderShapeError extends Error {
+export class MaskDecoderShapeError extends SamtuneError {
+  readonly code: string = 'mask-decoder-shape';
+  readonly kind: ErrorKind = 'input';
   override readonly name = 'MaskDecoderShapeError';
 }
 

@@ -4,11 +4,14 @@
  */
 import type { FloatTensor } from '@samtune/onnx';
 import { floatTensor, numel } from '@samtune/onnx';
+import { SamtuneError, type ErrorKind } from '@samtune/errors';
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
 
 /** Thrown for a `.npy` we cannot read (wrong magic, dtype, Fortran order, truncated data). */
-export class NpyFormatError extends Error {
+export class NpyFormatError extends SamtuneError {
+  readonly code: string = 'npy-format';
+  readonly kind: ErrorKind = 'input';
   override readonly name = 'NpyFormatError';
 }
 

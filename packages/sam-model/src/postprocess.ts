@@ -6,9 +6,12 @@
 import { getPreprocessShape, ResizeGeometry } from '@samtune/transforms';
 import { IMAGE_SIZE } from './config.js';
 import type { Ops } from '@samtune/onnx';
+import { SamtuneError, type ErrorKind } from '@samtune/errors';
 
 /** Thrown for sizes or coordinates that are not usable (non-positive sizes, odd-length coords). */
-export class FrameGeometryError extends Error {
+export class FrameGeometryError extends SamtuneError {
+  readonly code: string = 'frame-geometry';
+  readonly kind: ErrorKind = 'input';
   override readonly name = 'FrameGeometryError';
 }
 

@@ -16,9 +16,12 @@ import { applyBoxes, applyCoords, postprocessMasks, preprocessShape } from './po
 import { PROMPT_ENCODER_PREFIX, densePe, preparePromptEncoderWeights, promptEncoder } from './prompt-encoder.js';
 import type { FloatTensor, HostTensor, WeightMap } from '@samtune/onnx';
 import { floatTensor, toFloat32 } from '@samtune/onnx';
+import { SamtuneError, type ErrorKind } from '@samtune/errors';
 
 /** Thrown for prompts or embeddings the predictor cannot use; the message names the argument. */
-export class PredictorInputError extends Error {
+export class PredictorInputError extends SamtuneError {
+  readonly code: string = 'predictor-input';
+  readonly kind: ErrorKind = 'input';
   override readonly name = 'PredictorInputError';
 }
 

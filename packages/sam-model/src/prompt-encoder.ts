@@ -12,6 +12,7 @@ import type { PromptEncoderConfig } from './config.js';
 import { ParamScope, conv2d, layerNorm2d } from './layers.js';
 import type { Ops, FloatTensor, WeightMap } from '@samtune/onnx';
 import { floatTensor } from '@samtune/onnx';
+import { SamtuneError, type ErrorKind } from '@samtune/errors';
 
 /** Checkpoint prefix of the prompt encoder. */
 export const PROMPT_ENCODER_PREFIX = 'prompt_encoder.';
@@ -27,7 +28,9 @@ export const DENSE_PE_KEY = 'prompt_encoder.dense_pe';
 export const NUM_POINT_EMBEDDINGS = 4;
 
 /** Thrown for prompt tensors of the wrong rank/shape, or a missing weight needed at build time. */
-export class PromptShapeError extends Error {
+export class PromptShapeError extends SamtuneError {
+  readonly code: string = 'prompt-shape';
+  readonly kind: ErrorKind = 'input';
   override readonly name = 'PromptShapeError';
 }
 

@@ -14,6 +14,7 @@ import { ImageEncoderSession } from './image-encoder/onnx-encoder.js';
 import { initWeightsFromShapes } from './init.js';
 import { SamPredictor, type PredictOptions, type PredictPrompts, type PredictResult } from './predictor.js';
 import type { SessionOptions, FloatTensor, WeightMap } from '@samtune/onnx';
+import { SamtuneError, type ErrorKind } from '@samtune/errors';
 
 /** An image's embedding with the sizes needed to map prompts and masks. */
 export interface ImageEmbedding {
@@ -34,7 +35,9 @@ export interface ModelSource {
 }
 
 /** Thrown for a malformed embedding file. */
-export class EmbeddingFileError extends Error {
+export class EmbeddingFileError extends SamtuneError {
+  readonly code: string = 'embedding-file';
+  readonly kind: ErrorKind = 'input';
   override readonly name = 'EmbeddingFileError';
 }
 

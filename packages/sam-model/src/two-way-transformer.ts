@@ -10,9 +10,12 @@ import type { MaskDecoderConfig } from './config.js';
 import type { ParamScope } from './layers.js';
 import { layerNorm, linear, mlpBlock } from './layers.js';
 import type { Ops } from '@samtune/onnx';
+import { SamtuneError, type ErrorKind } from '@samtune/errors';
 
 /** Thrown when the transformer's inputs have the wrong rank, channels or a dynamic batch. */
-export class TransformerShapeError extends Error {
+export class TransformerShapeError extends SamtuneError {
+  readonly code: string = 'transformer-shape';
+  readonly kind: ErrorKind = 'input';
   override readonly name = 'TransformerShapeError';
 }
 

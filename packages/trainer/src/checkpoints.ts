@@ -16,6 +16,7 @@ import type { AdamState } from './optimizer.js';
 import type { EarlyStoppingState } from './early-stopping.js';
 import type { TrainConfig } from './config.js';
 import type { EvalResult } from './evaluate.js';
+import { SamtuneError, type ErrorKind } from '@samtune/errors';
 
 /** Metadata keys of model checkpoints written by the trainer. */
 export const CHECKPOINT_META = {
@@ -70,7 +71,9 @@ export interface RunStateMeta {
 }
 
 /** Thrown when a state file is missing pieces or of another version. */
-export class RunStateError extends Error {
+export class RunStateError extends SamtuneError {
+  readonly code: string = 'run-state';
+  readonly kind: ErrorKind = 'input';
   override readonly name = 'RunStateError';
 }
 

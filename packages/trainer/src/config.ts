@@ -5,6 +5,7 @@
  */
 import { defaultCacheDir } from '@samtune/sam-model';
 import { join } from 'node:path';
+import { SamtuneError, type ErrorKind } from '@samtune/errors';
 
 /** How prompts are built from each instance. */
 export type PromptModeOption = 'box' | 'point' | 'both';
@@ -80,7 +81,9 @@ export interface TrainConfig {
 }
 
 /** Thrown for an unknown key, a value of the wrong type, or a missing required value. */
-export class TrainConfigError extends Error {
+export class TrainConfigError extends SamtuneError {
+  readonly code: string = 'train-config';
+  readonly kind: ErrorKind = 'input';
   override readonly name = 'TrainConfigError';
 }
 

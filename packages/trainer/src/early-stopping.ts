@@ -13,6 +13,7 @@
  *
  * Defaults (mode max, minDelta 0.001, patience 3, warm-up 3 epochs) are the reference recipe's.
  */
+import { SamtuneError, type ErrorKind } from '@samtune/errors';
 
 /** Options; all optional. */
 export interface EarlyStoppingOptions {
@@ -57,7 +58,9 @@ export interface EarlyStoppingDecision {
 }
 
 /** Thrown on invalid options or a state that does not fit them. */
-export class EarlyStoppingError extends Error {
+export class EarlyStoppingError extends SamtuneError {
+  readonly code: string = 'early-stopping';
+  readonly kind: ErrorKind = 'input';
   override readonly name = 'EarlyStoppingError';
 }
 

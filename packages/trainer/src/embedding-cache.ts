@@ -25,6 +25,7 @@ import {
 } from '@samtune/sam-model';
 import type { FloatTensor, SamConfig, WeightMap } from '@samtune/sam-model';
 import { preprocessImage, readImage } from '@samtune/transforms';
+import { SamtuneError, type ErrorKind } from '@samtune/errors';
 
 /** Version of the image pre-processing (resize longest side PIL-bilinear, normalise, pad). Bump on change. */
 export const PREPROCESS_VERSION = 'samtune-preprocess-v1:pil-bilinear-1024,sam-mean-std,pad-br';
@@ -77,7 +78,9 @@ export interface FillStats {
 }
 
 /** Thrown when an image cannot be embedded (the message names the image). */
-export class EmbeddingCacheError extends Error {
+export class EmbeddingCacheError extends SamtuneError {
+  readonly code: string = 'embedding-cache';
+  readonly kind: ErrorKind = 'input';
   override readonly name = 'EmbeddingCacheError';
 }
 

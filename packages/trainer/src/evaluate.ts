@@ -22,6 +22,7 @@ import {
   type TargetStore,
   type TrainItem,
 } from './samples.js';
+import { SamtuneError, type ErrorKind } from '@samtune/errors';
 
 /** Metrics of one evaluation (the CLI's `--json` shape, plus the loss). */
 export interface EvalResult {
@@ -53,7 +54,9 @@ export interface EvaluateOptions {
 }
 
 /** Thrown when an instance's mask cannot be found again at evaluation time. */
-export class EvaluateError extends Error {
+export class EvaluateError extends SamtuneError {
+  readonly code: string = 'evaluate';
+  readonly kind: ErrorKind = 'input';
   override readonly name = 'EvaluateError';
 }
 

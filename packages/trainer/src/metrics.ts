@@ -20,6 +20,7 @@
  * predictions (0/1, or any nonzero value as foreground) go through the same `> 0` test. Target
  * pixels are foreground when > 0.5 (0/1 or 0/255 masks).
  */
+import { SamtuneError, type ErrorKind } from '@samtune/errors';
 
 /** Plain typed or untyped array of pixel values, row-major `(H,W)`. */
 export type PixelArray = ArrayLike<number>;
@@ -51,7 +52,9 @@ export interface SegmentationMetrics {
 }
 
 /** Thrown when a prediction and its target differ in size. */
-export class MetricInputError extends Error {
+export class MetricInputError extends SamtuneError {
+  readonly code: string = 'metric-input';
+  readonly kind: ErrorKind = 'input';
   override readonly name = 'MetricInputError';
 }
 

@@ -14,6 +14,7 @@
  * The state (counts, first and second moments) is plain data, so a killed run resumes exactly.
  */
 import * as tf from '@tensorflow/tfjs';
+import { SamtuneError, type ErrorKind } from '@samtune/errors';
 
 /** Hyper-parameters; defaults are `torch.optim.Adam`'s. */
 export interface AdamOptions {
@@ -40,7 +41,9 @@ export interface AdamState {
 }
 
 /** Thrown on unknown parameter names, shape mismatches and states that do not fit the parameters. */
-export class OptimizerError extends Error {
+export class OptimizerError extends SamtuneError {
+  readonly code: string = 'optimizer';
+  readonly kind: ErrorKind = 'input';
   override readonly name = 'OptimizerError';
 }
 

@@ -26,6 +26,7 @@ import {
 import type { BinaryMask, Point, Rng } from '@samtune/transforms';
 import type { PromptModeOption } from './config.js';
 import type { DecoderPromptBatch } from './train-step.js';
+import { SamtuneError, type ErrorKind } from '@samtune/errors';
 
 /** One instance of an image, as the datasets package's `DatasetInstance` provides it. */
 export interface TrainInstance {
@@ -76,7 +77,9 @@ export interface SampleOptions {
 export const POINT_POOL_SIZE = 32;
 
 /** Thrown when an instance's mask does not have its image's size. */
-export class SampleError extends Error {
+export class SampleError extends SamtuneError {
+  readonly code: string = 'sample';
+  readonly kind: ErrorKind = 'input';
   override readonly name = 'SampleError';
 }
 

@@ -16,12 +16,15 @@ import type { LoadedSamCheckpoint, OrtKernelsHandle } from '@samtune/sam-model';
 import { EmbeddingCache, imageEncoderKey } from './embedding-cache.js';
 import type { TrainEventHandler } from './events.js';
 import type { TrainItem } from './samples.js';
+import { SamtuneError, type ErrorKind } from '@samtune/errors';
 
 /** Validation subset names tried, in order, when the config says `auto`. */
 export const VAL_SUBSET_CANDIDATES = ['val', 'valid', 'validation', 'test'] as const;
 
 /** Thrown when a requested subset does not exist or is empty. */
-export class SubsetError extends Error {
+export class SubsetError extends SamtuneError {
+  readonly code: string = 'subset';
+  readonly kind: ErrorKind = 'input';
   override readonly name = 'SubsetError';
 }
 

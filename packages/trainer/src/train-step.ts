@@ -13,9 +13,12 @@ import { diceLossPerMask, focalLossPerMask, iouMseLossPerMask, resolveLossWeight
 import type { SamLossConfig } from '@samtune/losses';
 import type { SamPredictor } from '@samtune/sam-model';
 import { useMultimask } from './prompt-policy.js';
+import { SamtuneError, type ErrorKind } from '@samtune/errors';
 
 /** Thrown when a prompt batch or its targets have inconsistent sizes. */
-export class TrainStepError extends Error {
+export class TrainStepError extends SamtuneError {
+  readonly code: string = 'train-step';
+  readonly kind: ErrorKind = 'input';
   override readonly name = 'TrainStepError';
 }
 

@@ -25,9 +25,12 @@ import { RunLog } from './run-log.js';
 import { TargetStore } from './samples.js';
 import { openDataset, openModel, pickSubset, setupRuntime } from './setup.js';
 import { stepsPerEpoch, trainEpoch } from './train-epoch.js';
+import { SamtuneError, type ErrorKind } from '@samtune/errors';
 
 /** Thrown when the run directory does not allow the requested start (exists without --resume, other checkpoint). */
-export class RunDirectoryError extends Error {
+export class RunDirectoryError extends SamtuneError {
+  readonly code: string = 'run-directory';
+  readonly kind: ErrorKind = 'conflict';
   override readonly name = 'RunDirectoryError';
 }
 

@@ -13,6 +13,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { TrainConfig } from './config.js';
 import type { TrainEvent, TrainEventHandler, TrainResult } from './events.js';
+import { SamtuneError, type ErrorKind } from '@samtune/errors';
 
 /** Messages from the worker. */
 export type WorkerMessage =
@@ -21,7 +22,9 @@ export type WorkerMessage =
   | { readonly kind: 'error'; readonly name: string; readonly message: string; readonly stack: string };
 
 /** An error thrown inside the worker, re-created on the caller's side with the original name. */
-export class TrainWorkerError extends Error {
+export class TrainWorkerError extends SamtuneError {
+  readonly code: string = 'train-worker';
+  readonly kind: ErrorKind = 'internal';
   override readonly name: string;
   constructor(
     name: string,
@@ -53,7 +56,9 @@ export interface TrainingJob {
 }
 
 /** Thrown when the worker entry is TypeScript but the process does not run under tsx. */
-export class WorkerLoaderError extends Error {
+export class WorkerLoaderError extends SamtuneError {
+  readonly code: string = 'worker-loader';
+  readonly kind: ErrorKind = 'internal';
   override readonly name = 'WorkerLoaderError';
 }
 

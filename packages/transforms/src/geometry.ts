@@ -22,6 +22,7 @@ import {
   type MaskResizeMethod,
 } from './mask.js';
 import { getPreprocessShape, SAM_IMAGE_SIZE } from './resize.js';
+import { SamtuneError, type ErrorKind } from '@samtune/errors';
 
 /** A point `[x, y]` in pixel units. */
 export type Point = readonly [number, number];
@@ -29,7 +30,9 @@ export type Point = readonly [number, number];
 export type Box = readonly [number, number, number, number];
 
 /** Thrown when a coordinate buffer has the wrong length. */
-export class CoordsShapeError extends Error {
+export class CoordsShapeError extends SamtuneError {
+  readonly code: string = 'coords-shape';
+  readonly kind: ErrorKind = 'input';
   override readonly name = 'CoordsShapeError';
 }
 

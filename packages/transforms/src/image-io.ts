@@ -12,6 +12,7 @@
  */
 import { stat } from 'node:fs/promises';
 import sharp from 'sharp';
+import { SamtuneError, type ErrorKind } from '@samtune/errors';
 
 /** 8-bit RGB image, row-major `(H,W,3)`, `data.length === height * width * 3`. */
 export interface RgbImage {
@@ -33,7 +34,9 @@ export interface ImageInfo {
 }
 
 /** Base class of every image reading failure; `file` is the path that failed. */
-export class ImageReadError extends Error {
+export class ImageReadError extends SamtuneError {
+  readonly code: string = 'image-read';
+  readonly kind: ErrorKind = 'input';
   override readonly name: string = 'ImageReadError';
   constructor(
     readonly file: string,
@@ -46,11 +49,14 @@ export class ImageReadError extends Error {
 
 /** The image file does not exist (or the path is not a regular file). */
 export class ImageNotFoundError extends ImageReadError {
+  override readonly code: string = 'image-not-found';
+  override readonly kind: ErrorKind = 'not-found';
   override readonly name: string = 'ImageNotFoundError';
 }
 
 /** The file exists but is not a decodable image: unknown format, corrupt or truncated data. */
 export class ImageDecodeError extends ImageReadError {
+  override readonly code: string = 'image-decode';
   override readonly name: string = 'ImageDecodeError';
 }
 

@@ -3,6 +3,7 @@
  */
 import { resizePlanes } from './resample.js';
 import type { AxisKind } from './weights.js';
+import { SamtuneError, type ErrorKind } from '@samtune/errors';
 
 /** A binary mask `(H,W)`: `data[y * width + x]` is 1 inside, 0 outside. */
 export interface BinaryMask {
@@ -18,7 +19,9 @@ export interface ImageSize {
 }
 
 /** Thrown when a mask or a mask-shaped buffer has the wrong size or values. */
-export class MaskShapeError extends Error {
+export class MaskShapeError extends SamtuneError {
+  readonly code: string = 'mask-shape';
+  readonly kind: ErrorKind = 'input';
   override readonly name = 'MaskShapeError';
 }
 

@@ -3,9 +3,12 @@
  * with zeros (so padding is 0 after normalisation).
  */
 import type { RgbImage } from './image-io.js';
+import { SamtuneError, type ErrorKind } from '@samtune/errors';
 
 /** Thrown when an image does not fit the padded square or its buffer has the wrong length. */
-export class PadSizeError extends Error {
+export class PadSizeError extends SamtuneError {
+  readonly code: string = 'pad-size';
+  readonly kind: ErrorKind = 'input';
   override readonly name = 'PadSizeError';
 }
 

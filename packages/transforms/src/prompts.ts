@@ -10,9 +10,12 @@ import { distanceToBackground } from './distance.js';
 import type { Box, Point } from './geometry.js';
 import { assertMask, type BinaryMask, type ImageSize } from './mask.js';
 import type { Rng } from './rng.js';
+import { SamtuneError, type ErrorKind } from '@samtune/errors';
 
 /** Thrown when a prompt cannot be derived (empty mask, no background, bad arguments). */
-export class PromptError extends Error {
+export class PromptError extends SamtuneError {
+  readonly code: string = 'prompt';
+  readonly kind: ErrorKind = 'input';
   override readonly name = 'PromptError';
 }
 

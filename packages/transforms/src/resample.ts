@@ -7,9 +7,12 @@
  * - `resizePlanes`: float resampling of `C` interleaved channels with any `AxisKind`.
  */
 import { PIL_PRECISION_BITS, axisWeights, fixedPointWeights, type AxisKind, type AxisWeights } from './weights.js';
+import { SamtuneError, type ErrorKind } from '@samtune/errors';
 
 /** Thrown when a buffer does not match the size it is said to have. */
-export class ResampleInputError extends Error {
+export class ResampleInputError extends SamtuneError {
+  readonly code: string = 'resample-input';
+  readonly kind: ErrorKind = 'input';
   override readonly name = 'ResampleInputError';
 }
 

@@ -3,12 +3,15 @@
  */
 import type { RgbImage } from './image-io.js';
 import { resizePil } from './resample.js';
+import { SamtuneError, type ErrorKind } from '@samtune/errors';
 
 /** SAM's image encoder input side (the 1024 frame). */
 export const SAM_IMAGE_SIZE = 1024;
 
 /** Thrown for a size that is not a positive integer. */
-export class ImageSizeError extends Error {
+export class ImageSizeError extends SamtuneError {
+  readonly code: string = 'image-size';
+  readonly kind: ErrorKind = 'input';
   override readonly name = 'ImageSizeError';
 }
 

@@ -2,6 +2,7 @@
  * A small seeded pseudo-random generator (mulberry32: 32-bit state, period 2^32), so that prompt
  * sampling and jitter are reproducible from a seed and resumable from a saved state.
  */
+import { SamtuneError, type ErrorKind } from '@samtune/errors';
 
 /** A seeded random source. Same seed → same sequence. */
 export interface Rng {
@@ -16,7 +17,9 @@ export interface Rng {
 }
 
 /** Thrown for an invalid argument to an `Rng` method. */
-export class RngArgumentError extends Error {
+export class RngArgumentError extends SamtuneError {
+  readonly code: string = 'rng-argument';
+  readonly kind: ErrorKind = 'input';
   override readonly name = 'RngArgumentError';
 }
 

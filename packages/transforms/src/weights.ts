@@ -6,6 +6,7 @@
  * Frames: pixel `i` covers the continuous interval `[i, i+1)`, its centre is `i + 0.5`; an axis of
  * `inSize` pixels is stretched onto `outSize` pixels (half-pixel centres, no corner alignment).
  */
+import { SamtuneError, type ErrorKind } from '@samtune/errors';
 
 /** How an axis is resampled. */
 export type AxisKind =
@@ -30,7 +31,9 @@ export interface AxisWeights {
 }
 
 /** Thrown for a non-positive or non-integer size. */
-export class ResampleSizeError extends Error {
+export class ResampleSizeError extends SamtuneError {
+  readonly code: string = 'resample-size';
+  readonly kind: ErrorKind = 'input';
   override readonly name = 'ResampleSizeError';
 }
 

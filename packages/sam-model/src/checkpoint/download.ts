@@ -21,17 +21,24 @@ import {
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { CHECKPOINT_REGISTRY, publishedCheckpoint, type PublishedCheckpoint } from './registry.js';
+import { SamtuneError, type ErrorKind } from '@samtune/errors';
 
 /** Neither an existing file nor a registry name. */
-export class UnknownCheckpointError extends Error {
+export class UnknownCheckpointError extends SamtuneError {
+  readonly code: string = 'unknown-checkpoint';
+  readonly kind: ErrorKind = 'not-found';
   override readonly name = 'UnknownCheckpointError';
 }
 /** The download host could not be reached (offline, DNS, refused, HTTP error). */
-export class CheckpointUnavailableError extends Error {
+export class CheckpointUnavailableError extends SamtuneError {
+  readonly code: string = 'checkpoint-unavailable';
+  readonly kind: ErrorKind = 'not-found';
   override readonly name = 'CheckpointUnavailableError';
 }
 /** Downloaded or cached bytes do not match the expected size or SHA-256. */
-export class ChecksumMismatchError extends Error {
+export class ChecksumMismatchError extends SamtuneError {
+  readonly code: string = 'checksum-mismatch';
+  readonly kind: ErrorKind = 'input';
   override readonly name = 'ChecksumMismatchError';
   constructor(
     message: string,

@@ -5,11 +5,14 @@
  */
 import type { MaskDecoderConfig, PromptEncoderConfig, SamConfig, TinyVitConfig, VitConfig } from '../config.js';
 import type { WeightMap } from '@samtune/onnx';
+import { SamtuneError, type ErrorKind } from '@samtune/errors';
 
 type Shapes = Map<string, number[]>;
 
 /** Thrown by `validateWeights` with every missing, unexpected and mis-shaped key. */
-export class CheckpointKeysError extends Error {
+export class CheckpointKeysError extends SamtuneError {
+  readonly code: string = 'checkpoint-keys';
+  readonly kind: ErrorKind = 'input';
   override readonly name = 'CheckpointKeysError';
   constructor(
     message: string,

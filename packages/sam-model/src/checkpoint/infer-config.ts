@@ -16,9 +16,12 @@ import {
   type VitConfig,
 } from '../config.js';
 import type { WeightMap } from '@samtune/onnx';
+import { SamtuneError, type ErrorKind } from '@samtune/errors';
 
 /** Thrown when shapes do not determine a config; names the key and what was found. */
-export class ConfigInferenceError extends Error {
+export class ConfigInferenceError extends SamtuneError {
+  readonly code: string = 'config-inference';
+  readonly kind: ErrorKind = 'input';
   override readonly name = 'ConfigInferenceError';
 }
 

@@ -11,12 +11,15 @@ import { validateWeights } from './expected-shapes.js';
 import { inferSamConfig } from './infer-config.js';
 import { readSafetensors, writeSafetensors } from './safetensors.js';
 import { readTorchCheckpoint } from './torch.js';
+import { SamtuneError, type ErrorKind } from '@samtune/errors';
 
 /** Metadata key holding the SamConfig JSON in samtune-written safetensors. */
 export const SAMTUNE_CONFIG_KEY = 'samtune.config';
 
 /** Thrown when the file is neither a torch zip nor safetensors, or its stored config is invalid. */
-export class CheckpointFormatError extends Error {
+export class CheckpointFormatError extends SamtuneError {
+  readonly code: string = 'checkpoint-format';
+  readonly kind: ErrorKind = 'input';
   override readonly name = 'CheckpointFormatError';
 }
 

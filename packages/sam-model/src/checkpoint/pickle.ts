@@ -5,9 +5,12 @@
  * TypeScript handlers that allow-list provides. Any other global, or a call on a value that is not
  * an allowed callable, throws `UnsafePickleError` before anything else happens.
  */
+import { SamtuneError, type ErrorKind } from '@samtune/errors';
 
 /** Thrown when a pickle asks for a global (or a call) outside the allow-list. No code has run. */
-export class UnsafePickleError extends Error {
+export class UnsafePickleError extends SamtuneError {
+  readonly code: string = 'unsafe-pickle';
+  readonly kind: ErrorKind = 'input';
   override readonly name = 'UnsafePickleError';
   constructor(
     message: string,
@@ -19,7 +22,9 @@ export class UnsafePickleError extends Error {
 }
 
 /** Thrown for malformed pickle bytes (unknown opcode, stack underflow, truncated data). */
-export class PickleFormatError extends Error {
+export class PickleFormatError extends SamtuneError {
+  readonly code: string = 'pickle-format';
+  readonly kind: ErrorKind = 'input';
   override readonly name = 'PickleFormatError';
 }
 

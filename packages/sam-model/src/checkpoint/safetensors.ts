@@ -9,9 +9,12 @@ import type { HostTensor, WeightMap } from '@samtune/onnx';
 import { numel } from '@samtune/onnx';
 import { ELEMENT_SIZE, materialize, type StorageDType } from './dtype.js';
 import { readFully } from './zip.js';
+import { SamtuneError, type ErrorKind } from '@samtune/errors';
 
 /** Thrown for a malformed file or an unsupported dtype; names the file and the tensor. */
-export class SafetensorsError extends Error {
+export class SafetensorsError extends SamtuneError {
+  readonly code: string = 'safetensors';
+  readonly kind: ErrorKind = 'input';
   override readonly name = 'SafetensorsError';
 }
 

@@ -8,9 +8,12 @@ import type { HostTensor, WeightMap } from '@samtune/onnx';
 import { ELEMENT_SIZE, materialize, swapBytes, type StorageDType } from './dtype.js';
 import { PyGlobal, PyTuple, UnsafePickleError, unpickle, type GlobalHandler, type PyValue } from './pickle.js';
 import { ZipArchive } from './zip.js';
+import { SamtuneError, type ErrorKind } from '@samtune/errors';
 
 /** Thrown for a torch checkpoint that is not a state dict we can read; names the file and key. */
-export class TorchCheckpointError extends Error {
+export class TorchCheckpointError extends SamtuneError {
+  readonly code: string = 'torch-checkpoint';
+  readonly kind: ErrorKind = 'input';
   override readonly name = 'TorchCheckpointError';
 }
 

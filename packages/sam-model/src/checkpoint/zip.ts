@@ -6,9 +6,12 @@
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { inflateRawSync } from 'node:zlib';
+import { SamtuneError, type ErrorKind } from '@samtune/errors';
 
 /** Thrown for a malformed or unsupported archive; the message names the file and the record. */
-export class ZipFormatError extends Error {
+export class ZipFormatError extends SamtuneError {
+  readonly code: string = 'zip-format';
+  readonly kind: ErrorKind = 'input';
   override readonly name = 'ZipFormatError';
 }
 

@@ -9,14 +9,19 @@ import type { Ops } from '@samtune/onnx';
 import { fusedConvKeys, IMAGE_ENCODER_PREFIX, relPosTableKey } from './prepare.js';
 import { tinyVitEncoder } from './tiny-vit.js';
 import { vitEncoder } from './vit.js';
+import { SamtuneError, type ErrorKind } from '@samtune/errors';
 
 /** Thrown when the input is not `[B,3,S,S]` at the config's image size. */
-export class ImageEncoderInputError extends Error {
+export class ImageEncoderInputError extends SamtuneError {
+  readonly code: string = 'image-encoder-input';
+  readonly kind: ErrorKind = 'input';
   override readonly name = 'ImageEncoderInputError';
 }
 
 /** Thrown when the executor's weights lack the derived keys of `prepareImageEncoderWeights`. */
-export class UnpreparedWeightsError extends Error {
+export class UnpreparedWeightsError extends SamtuneError {
+  readonly code: string = 'unprepared-weights';
+  readonly kind: ErrorKind = 'input';
   override readonly name = 'UnpreparedWeightsError';
 }
 

@@ -12,6 +12,7 @@ import { OnnxGraphOps, EXTERNAL_DATA_THRESHOLD_BYTES, createSession } from '@sam
 import type { SavedModel, SaveOptions, Session, SessionOptions, FloatTensor, WeightMap } from '@samtune/onnx';
 import { imageEncoder } from './image-encoder.js';
 import { prepareImageEncoderWeights } from './prepare.js';
+import { SamtuneError, type ErrorKind } from '@samtune/errors';
 
 /** ONNX input name of the encoder model. */
 export const IMAGE_ENCODER_INPUT = 'images';
@@ -19,7 +20,9 @@ export const IMAGE_ENCODER_INPUT = 'images';
 export const IMAGE_ENCODER_OUTPUT = 'image_embeddings';
 
 /** Thrown by `ImageEncoderSession.embed` for an input of the wrong length. */
-export class EmbedInputError extends Error {
+export class EmbedInputError extends SamtuneError {
+  readonly code: string = 'embed-input';
+  readonly kind: ErrorKind = 'input';
   override readonly name = 'EmbedInputError';
 }
 

@@ -10,6 +10,7 @@
 import type { ImageEncoderConfig, TinyVitConfig, VitConfig } from '../config.js';
 import type { FloatTensor, HostTensor, WeightMap } from '@samtune/onnx';
 import { numel, toFloat32 } from '@samtune/onnx';
+import { SamtuneError, type ErrorKind } from '@samtune/errors';
 
 /** Checkpoint key prefix of the image encoder. */
 export const IMAGE_ENCODER_PREFIX = 'image_encoder.';
@@ -18,7 +19,9 @@ export const IMAGE_ENCODER_PREFIX = 'image_encoder.';
 export const BATCH_NORM_EPS = 1e-5;
 
 /** Thrown when a weight the encoder needs is missing or has the wrong shape. */
-export class ImageEncoderWeightError extends Error {
+export class ImageEncoderWeightError extends SamtuneError {
+  readonly code: string = 'image-encoder-weight';
+  readonly kind: ErrorKind = 'input';
   override readonly name = 'ImageEncoderWeightError';
 }
 
@@ -26,7 +29,9 @@ export class ImageEncoderWeightError extends Error {
  * Thrown when a relative-position table does not have `2*max(q,k)-1` rows: the official code would
  * resize it (`F.interpolate(mode='linear')`), which no supported configuration needs at 1024 input.
  */
-export class RelPosInterpolationError extends Error {
+export class RelPosInterpolationError extends SamtuneError {
+  readonly code: string = 'rel-pos-interpolation';
+  readonly kind: ErrorKind = 'input';
   override readonly name = 'RelPosInterpolationError';
 }
 

@@ -7,9 +7,12 @@ import type { TinyVitConfig } from '../config.js';
 import type { ParamScope } from '../layers.js';
 import { neck } from './neck.js';
 import { mbConv, patchMerging, tinyVitBlock, tinyVitPatchEmbed } from './tiny-vit-blocks.js';
+import { SamtuneError, type ErrorKind } from '@samtune/errors';
 
 /** Thrown when the last stage's grid is not the `imgSize/16` embedding grid SAM's decoder expects. */
-export class EncoderGridError extends Error {
+export class EncoderGridError extends SamtuneError {
+  readonly code: string = 'encoder-grid';
+  readonly kind: ErrorKind = 'input';
   override readonly name = 'EncoderGridError';
 }
 

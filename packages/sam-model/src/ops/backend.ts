@@ -9,6 +9,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
+import { SamtuneError, type ErrorKind } from '@samtune/errors';
 
 const require = createRequire(import.meta.url);
 
@@ -24,7 +25,9 @@ export interface BackendInfo {
 }
 
 /** Thrown when a forced backend (argument or SAMTUNE_BACKEND) cannot be used. */
-export class BackendUnavailableError extends Error {
+export class BackendUnavailableError extends SamtuneError {
+  readonly code: string = 'backend-unavailable';
+  readonly kind: ErrorKind = 'internal';
   override readonly name = 'BackendUnavailableError';
 }
 

@@ -6,6 +6,7 @@
  * kernel call (`makeOutput`) and never kept across calls.
  */
 import type { DataType, TensorInfo } from '@tensorflow/tfjs';
+import { SamtuneError, type ErrorKind } from '@samtune/errors';
 
 /** The parts of tfjs-backend-wasm's `BackendWasm` that the ORT kernels use. */
 export interface WasmBackendLike {
@@ -15,7 +16,9 @@ export interface WasmBackendLike {
 }
 
 /** Thrown when a kernel is handed a backend or tensor it cannot read from the wasm heap. */
-export class WasmHeapError extends Error {
+export class WasmHeapError extends SamtuneError {
+  readonly code: string = 'wasm-heap';
+  readonly kind: ErrorKind = 'internal';
   override readonly name = 'WasmHeapError';
 }
 

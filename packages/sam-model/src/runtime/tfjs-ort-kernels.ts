@@ -27,6 +27,7 @@ import { ortBatchMatMul, ortFusedMatMul } from './tfjs-ort-matmul.js';
 import { ortSum, ortTile } from './tfjs-ort-reduce.js';
 import { ortTranspose } from './tfjs-ort-transpose.js';
 import { loadBinding, SessionCache } from '@samtune/onnx';
+import { SamtuneError, type ErrorKind } from '@samtune/errors';
 
 export {
   ORT_KERNEL_NAMES,
@@ -80,7 +81,9 @@ export interface OrtKernelsHandle {
 }
 
 /** Thrown when kernels are installed twice without `uninstall`, or an option is invalid. */
-export class OrtKernelsInstallError extends Error {
+export class OrtKernelsInstallError extends SamtuneError {
+  readonly code: string = 'ort-kernels-install';
+  readonly kind: ErrorKind = 'internal';
   override readonly name = 'OrtKernelsInstallError';
 }
 

@@ -5,12 +5,15 @@
  * number of points without reading tensor values.
  */
 import type { Conv2dOptions, Ops } from '@samtune/onnx';
+import { SamtuneError, type ErrorKind } from '@samtune/errors';
 
 export interface Sym {
   readonly shape: readonly number[];
 }
 
-export class ShapeOpsError extends Error {
+export class ShapeOpsError extends SamtuneError {
+  readonly code: string = 'shape-ops';
+  readonly kind: ErrorKind = 'internal';
   override readonly name = 'ShapeOpsError';
 }
 
