@@ -28,9 +28,11 @@ function constraints(forTests) {
     { sourceTag: 'scope:errors', onlyDependOnLibsWithTags: testingOnly(forTests) },
     only('onnx'),
     only('sam-model', 'transforms', 'onnx'),
-    only('trainer', 'transforms', 'datasets', 'onnx', 'sam-model', 'losses'),
+    only('evaluation', 'transforms', 'datasets', 'onnx', 'sam-model', 'losses'),
+    only('trainer', 'transforms', 'datasets', 'onnx', 'sam-model', 'losses', 'evaluation'),
     only('export', 'transforms', 'onnx', 'sam-model'),
-    only('quantize-ptq', 'transforms', 'datasets', 'onnx', 'sam-model', 'export'),
+    only('jobs', 'errors', 'transforms', 'datasets', 'onnx', 'sam-model', 'evaluation'),
+    only('quantize-ptq', 'transforms', 'datasets', 'onnx', 'sam-model', 'evaluation', 'export'),
     only('test-fixtures'),
     { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:lib', ...testing] },
   ];

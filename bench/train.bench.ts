@@ -12,18 +12,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import {
-  Adam,
-  defaultTrainConfig,
-  evaluate,
-  loadRunState,
-  openDataset,
-  openModel,
-  pickSubset,
-  setupRuntime,
-  TargetStore,
-  trainEpoch,
-} from '@samtune/trainer';
+import { Adam, defaultTrainConfig, loadRunState, trainEpoch } from '@samtune/trainer';
+import { evaluate, openDataset, openModel, pickSubset, setupRuntime, TargetStore } from '@samtune/evaluation';
 import { machineInfo, median, writeResult } from './machine.js';
 
 const { values } = parseArgs({

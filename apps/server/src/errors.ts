@@ -88,6 +88,49 @@ export class UnsupportedMediaTypeError extends HttpError {
   }
 }
 
+/** The server cannot start as configured (a flag and the model directory disagree); the message says which. */
+export class ServerConfigError extends SamtuneError {
+  readonly code: string = 'server-config';
+  readonly kind: ErrorKind = 'input';
+  override readonly name: string = 'ServerConfigError';
+}
+
+/** 401: `--token` is set and the request has no `Authorization: Bearer <token>` or a wrong one. */
+export class UnauthorizedError extends HttpError {
+  override readonly code: string = 'unauthorized';
+  override readonly name: string = 'UnauthorizedError';
+  constructor(message: string) {
+    super(401, message);
+  }
+}
+
+/** 403: a cross-site request (an `Origin` that is not the server's own). */
+export class ForbiddenOriginError extends HttpError {
+  override readonly code: string = 'forbidden-origin';
+  override readonly name: string = 'ForbiddenOriginError';
+  constructor(message: string) {
+    super(403, message);
+  }
+}
+
+/** 421: a `Host` header the server was not bound to (DNS rebinding). */
+export class MisdirectedRequestError extends HttpError {
+  override readonly code: string = 'misdirected-request';
+  override readonly name: string = 'MisdirectedRequestError';
+  constructor(message: string) {
+    super(421, message);
+  }
+}
+
+/** 408: the client sent its request too slowly. */
+export class RequestTimeoutError extends HttpError {
+  override readonly code: string = 'request-timeout';
+  override readonly name: string = 'RequestTimeoutError';
+  constructor(message: string) {
+    super(408, message);
+  }
+}
+
 /**
  * The status and JSON body for any thrown value. An `HttpError` has its own status; every other
  * samtune error is mapped by its `kind` (input 400, not-found 404, unsupported 422, conflict 409),
@@ -101,4 +144,28 @@ export function errorReply(err: unknown): {
   const code = isSamtuneError(e) ? e.code : 'internal';
   const status = err instanceof HttpError ? err.status : HTTP_STATUS_BY_KIND[errorKind(err)];
   return { status, body: { error: { name: e.name, code, message: e.message } } };
+}
+
+/**
+ * An error re-created from its `errorReply` (the model worker's errors cross the thread boundary as
+ * `{ status, name, code, message }`), or from a framework error that carries a 4xx `statusCode`.
+ */
+export class RemoteError extends HttpError {
+  override readonly code: string;
+  override readonly name: string;
+  constructor(status: number, name: string, code: string, message: string) {
+    super(status, message);
+    this.name = name;
+    this.code = code;
+  }
+}
+
+/** Longest echo of a client's value in a message. */
+const MAX_ECHO = 80;
+
+/** A client value for a message: JSON, cut to 80 characters; a long string is described, never echoed. */
+export function show(v: unknown): string {
+  if (typeof v === 'string' && v.length > MAX_ECHO) return `a string of ${v.length} characters`;
+  const s = JSON.stringify(v);
+  return s === undefined ? String(v) : s.length > MAX_ECHO ? `${s.slice(0, MAX_ECHO - 3)}...` : s;
 }

@@ -92,3 +92,4 @@ export {
   type OptimizeExportOptions,
   type OptimizeResult,
 } from './optimize-dir.js';
+export { optimizeWithDataset, onnxPairEvaluator, type OptimizeWithDatasetOptions } from './optimize-recipe.js';

@@ -15,7 +15,7 @@ import type { FloatTensor, SamConfig, WeightMap } from '@samtune/sam-model';
 import type { AdamState } from './optimizer.js';
 import type { EarlyStoppingState } from './early-stopping.js';
 import type { TrainConfig } from './config.js';
-import type { EvalResult } from './evaluate.js';
+import type { EvalResult } from '@samtune/evaluation';
 import { SamtuneError, type ErrorKind } from '@samtune/errors';
 
 /** Metadata keys of model checkpoints written by the trainer. */

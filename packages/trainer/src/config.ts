@@ -3,12 +3,14 @@
  * CLI flags) and dotted overrides (`optimizer.lr=1e-4`, `data.train.batch-size=4`; kebab-case and
  * camelCase keys are the same key).
  */
-import { defaultCacheDir } from '@samtune/sam-model';
-import { join } from 'node:path';
 import { SamtuneError, type ErrorKind } from '@samtune/errors';
 
+/** Training engines (`runtime.engine`). */
+export type TrainEngineName = 'ort' | 'tfjs';
+
 /** How prompts are built from each instance. */
-export type PromptModeOption = 'box' | 'point' | 'both';
+import { DEFAULT_MICRO_BATCH, defaultEmbeddingCacheDir, type PromptModeOption } from '@samtune/evaluation';
+export type { PromptModeOption } from '@samtune/evaluation';
 
 export interface TrainConfig {
   /** Registry name (`tiny_vit`, …) or path of a `.pth`/`.pt`/`.safetensors` checkpoint. */
@@ -69,6 +71,11 @@ export interface TrainConfig {
     warmupEpochs: number;
   };
   runtime: {
+    /**
+     * Training engine: `ort` (default) runs the decoder's forward, loss, backward and Adam as
+     * onnxruntime-node graphs; `tfjs` is the reference path (and the tfjs-node-gpu one).
+     */
+    engine: TrainEngineName;
     /** tfjs backend (`wasm`, `cpu`, `tensorflow`, …); empty = automatic (`initBackend`). */
     backend: string;
     /** Use the onnxruntime-backed BatchMatMul/Sum/Tile kernels on the wasm backend. Default true. */
@@ -108,9 +115,9 @@ export function defaultTrainConfig(): TrainConfig {
     },
     prompt: { mode: 'box', points: 1, jitterFraction: 0, jitterPixels: 0 },
     optimizer: { lr: 1e-5, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0 },
-    training: { epochs: 100, microBatch: 4, seed: 0 },
+    training: { epochs: 100, microBatch: DEFAULT_MICRO_BATCH, seed: 0 },
     earlyStopping: { enabled: true, minDelta: 0.001, patience: 3, warmupEpochs: 3 },
-    runtime: { backend: '', ortKernels: true, cacheDir: join(defaultCacheDir(), 'embeddings') },
+    runtime: { engine: 'ort', backend: '', ortKernels: true, cacheDir: defaultEmbeddingCacheDir() },
     out: '',
   };
 }
@@ -217,6 +224,7 @@ export function validateTrainConfig(c: TrainConfig): TrainConfig {
   need(c.prompt.jitterFraction >= 0, 'prompt.jitterFraction', 'a number >= 0', c.prompt.jitterFraction);
   need(c.prompt.jitterPixels >= 0, 'prompt.jitterPixels', 'a number >= 0', c.prompt.jitterPixels);
   need(c.optimizer.lr > 0 && Number.isFinite(c.optimizer.lr), 'optimizer.lr', 'a finite number > 0', c.optimizer.lr);
+  need(['ort', 'tfjs'].includes(c.runtime.engine), 'runtime.engine', 'ort or tfjs', c.runtime.engine);
   need(posInt(c.training.epochs), 'training.epochs', 'an integer >= 1', c.training.epochs);
   need(posInt(c.training.microBatch), 'training.microBatch', 'an integer >= 1', c.training.microBatch);
   need(Number.isInteger(c.training.seed), 'training.seed', 'an integer', c.training.seed);

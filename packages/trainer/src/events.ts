@@ -3,7 +3,7 @@
  * and go to the JSONL log). The CLI renders them as progress bars.
  */
 import type { EpochRecord } from './checkpoints.js';
-import type { EvalResult } from './evaluate.js';
+import type { EvalEvent, EvalResult } from '@samtune/evaluation';
 
 /** The run's result (also written to `<out>/metrics.json`). */
 export interface TrainResult {
@@ -27,48 +27,8 @@ export interface TrainResult {
 }
 
 export type TrainEvent =
-  | { readonly type: 'info'; readonly message: string }
-  | { readonly type: 'backend'; readonly backend: string; readonly ortKernels: boolean; readonly detail: string }
-  | {
-      readonly type: 'dataset';
-      readonly format: string;
-      readonly train: number;
-      readonly val: number;
-      readonly trainSubset: string;
-      readonly valSubset: string;
-      readonly skipped: number;
-      readonly problems: readonly string[];
-    }
-  | {
-      readonly type: 'embed-progress';
-      readonly done: number;
-      readonly total: number;
-      readonly hits: number;
-      readonly computed: number;
-      readonly etaSeconds: number;
-    }
-  | {
-      readonly type: 'embed-done';
-      readonly seconds: number;
-      readonly computed: number;
-      readonly hits: number;
-      readonly total: number;
-    }
+  | EvalEvent
   | { readonly type: 'targets-progress'; readonly done: number; readonly total: number }
-  | {
-      readonly type: 'eval-progress';
-      readonly phase: 'zero-shot' | 'val';
-      readonly epoch: number;
-      readonly done: number;
-      readonly total: number;
-    }
-  | {
-      readonly type: 'eval-done';
-      readonly phase: 'zero-shot' | 'val';
-      readonly epoch: number;
-      readonly metrics: EvalResult;
-      readonly seconds: number;
-    }
   | { readonly type: 'resume'; readonly epochsDone: number }
   | { readonly type: 'epoch-start'; readonly epoch: number; readonly epochs: number; readonly steps: number }
   | {

@@ -7,15 +7,6 @@ export {
   type EarlyStoppingState,
   type EarlyStoppingDecision,
 } from './early-stopping.js';
-export {
-  MetricAccumulator,
-  MetricInputError,
-  metricsFromCounts,
-  type ConfusionCounts,
-  type SegmentationMetrics,
-  type PixelArray,
-  type PredictionKind,
-} from './metrics.js';
 export { useMultimask, selectMaskIndex, type PromptShape, type TrainPromptKind } from './prompt-policy.js';
 export {
   decoderLoss,
@@ -28,18 +19,6 @@ export {
   type MicroBatchGradients,
 } from './train-step.js';
 export {
-  EmbeddingCache,
-  EmbeddingCacheError,
-  imageEncoderKey,
-  PREPROCESS_VERSION,
-  EMBEDDING_TENSOR,
-  type ImageEmbedder,
-  type CachedEmbedding,
-  type FillProgress,
-  type FillStats,
-  type EmbeddingCacheOptions,
-} from './embedding-cache.js';
-export {
   defaultTrainConfig,
   applyOverride,
   mergeConfig,
@@ -49,25 +28,6 @@ export {
   type PartialTrainConfig,
   type PromptModeOption,
 } from './config.js';
-export {
-  computeImageTargets,
-  TargetStore,
-  buildPrompts,
-  toDecoderBatch,
-  derivedRng,
-  hashString,
-  shuffled,
-  chunks,
-  SampleError,
-  POINT_POOL_SIZE,
-  type TrainItem,
-  type TrainInstance,
-  type InstanceTarget,
-  type ImageTargets,
-  type SampleOptions,
-  type PromptSpec,
-} from './samples.js';
-export { evaluate, EvaluateError, type EvalResult, type EvaluateOptions } from './evaluate.js';
 export {
   writeModelCheckpoint,
   saveRunState,
@@ -81,16 +41,6 @@ export {
 } from './checkpoints.js';
 export { type TrainEvent, type TrainEventHandler, type TrainResult } from './events.js';
 export { trainEpoch, stepsPerEpoch, type EpochTotals, type TrainEpochOptions } from './train-epoch.js';
-export {
-  setupRuntime,
-  openDataset,
-  openModel,
-  pickSubset,
-  SubsetError,
-  VAL_SUBSET_CANDIDATES,
-  type RuntimeInfo,
-  type ModelContext,
-} from './setup.js';
 export { runTraining, runFiles, RunDirectoryError, type RunTrainingOptions } from './trainer.js';
 export { curvesSvg, reportMarkdown, writeRunReport } from './report.js';
 export { RunLog, readRunLog } from './run-log.js';
@@ -103,8 +53,6 @@ export {
   type WorkerTrainingOptions,
   type WorkerMessage,
 } from './worker.js';
-export { evaluateCheckpoint, type EvaluateCheckpointOptions, type CheckpointEvaluation } from './eval-run.js';
 export { resolveDemoCheckpoint, demoTrainConfig, type DemoCheckpoint, type DemoCheckpointOptions } from './demo.js';
 export { WorkerLoaderError } from './worker.js';
 export { autolabel, type AutolabelOptions, type AutolabelResult, type CocoInstances } from './autolabel.js';
-export { evaluateModel, type BoxPromptModel, type EvaluateModelOptions } from './evaluate-model.js';

@@ -6,7 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { EpochRecord, RunStateMeta } from './checkpoints.js';
-import type { EvalResult } from './evaluate.js';
+import type { EvalResult } from '@samtune/evaluation';
 
 interface Series {
   readonly label: string;

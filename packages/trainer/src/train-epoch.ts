@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { SamPredictor } from '@samtune/sam-model';
 import { ResizeGeometry } from '@samtune/transforms';
 import type { TrainConfig } from './config.js';
-import type { EmbeddingCache } from './embedding-cache.js';
+import type { EmbeddingCache } from '@samtune/evaluation';
 import type { TrainEventHandler } from './events.js';
 import type { Adam } from './optimizer.js';
 import {
@@ -21,7 +21,7 @@ import {
   type PromptSpec,
   type TargetStore,
   type TrainItem,
-} from './samples.js';
+} from '@samtune/evaluation';
 import { GradientAccumulator, microBatchGradients } from './train-step.js';
 
 export interface EpochTotals {

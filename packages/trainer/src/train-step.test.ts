@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { compareTensors, readTorchCheckpoint, SAM_PRESETS, SamPredictor } from '@samtune/sam-model';
 import type { FloatTensor, WeightMap } from '@samtune/sam-model';
-import { setupRuntime } from './setup.js';
+import { setupRuntime } from '@samtune/evaluation';
 import { GradientAccumulator, decoderLoss, microBatchGradients, type DecoderPromptBatch } from './train-step.js';
 import { fixtureTensor, readFixture, referencePath } from './test-utils/fixtures.js';
 

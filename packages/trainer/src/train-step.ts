@@ -13,6 +13,8 @@ import { diceLossPerMask, focalLossPerMask, iouMseLossPerMask, resolveLossWeight
 import type { SamLossConfig } from '@samtune/losses';
 import type { SamPredictor } from '@samtune/sam-model';
 import { useMultimask } from './prompt-policy.js';
+import type { DecoderPromptBatch } from '@samtune/evaluation';
+export type { DecoderPromptBatch } from '@samtune/evaluation';
 import { SamtuneError, type ErrorKind } from '@samtune/errors';
 
 /** Thrown when a prompt batch or its targets have inconsistent sizes. */
@@ -20,20 +22,6 @@ export class TrainStepError extends SamtuneError {
   readonly code: string = 'train-step';
   readonly kind: ErrorKind = 'input';
   override readonly name = 'TrainStepError';
-}
-
-/** B prompts of one image, in the MODEL (1024) frame. Either boxes, or points with labels. */
-export interface DecoderPromptBatch {
-  /** B, the number of prompts. */
-  readonly size: number;
-  /** `[B,4]` XYXY boxes, 1024 frame, row-major. */
-  readonly boxes?: Float32Array;
-  /** `[B,N,2]` XY points, 1024 frame. */
-  readonly coords?: Float32Array;
-  /** `[B,N]` point labels (1 foreground, 0 background). */
-  readonly labels?: Float32Array;
-  /** N, points per prompt (0 with boxes only). */
-  readonly numPoints: number;
 }
 
 /** Loss values of a micro-batch (unweighted parts, means over its prompts). */

@@ -17,13 +17,19 @@ import {
 } from './checkpoints.js';
 import { validateTrainConfig, type TrainConfig } from './config.js';
 import { EarlyStopping } from './early-stopping.js';
-import { evaluate, type EvalResult } from './evaluate.js';
+import {
+  evaluate,
+  type EvalResult,
+  TargetStore,
+  openDataset,
+  openModel,
+  pickSubset,
+  setupRuntime,
+} from '@samtune/evaluation';
 import type { TrainEvent, TrainEventHandler, TrainResult } from './events.js';
 import { Adam } from './optimizer.js';
 import { writeRunReport } from './report.js';
 import { RunLog } from './run-log.js';
-import { TargetStore } from './samples.js';
-import { openDataset, openModel, pickSubset, setupRuntime } from './setup.js';
 import { stepsPerEpoch, trainEpoch } from './train-epoch.js';
 import { SamtuneError, type ErrorKind } from '@samtune/errors';
 

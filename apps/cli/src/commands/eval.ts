@@ -5,7 +5,7 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { evaluateCheckpoint } from '@samtune/trainer';
+import { evaluateCheckpoint } from '@samtune/evaluation';
 import type { PromptModeOption } from '@samtune/trainer';
 import { UsageError, type CliCommand } from '../command.js';
 import { trainEventRenderer } from './train.js';

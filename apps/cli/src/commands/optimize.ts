@@ -1,38 +1,17 @@
 /**
- * `samtune optimize`: INT8 post-training quantization of an export directory, calibrated on the
- * user's training images and gated on validation F1. Composes @samtune/quantize-ptq (quantization,
- * latency, gate, report), @samtune/export (running the ONNX pairs) and @samtune/trainer (embedding
- * cache, prompts, metrics: the same box prompts and micro-averaged pixel F1/IoU/Dice as `samtune eval`).
+ * `samtune optimize`: parses the flags, runs @samtune/quantize-ptq's `optimizeWithDataset` (INT8
+ * post-training quantization of an export directory, calibrated on the user's training images and
+ * gated on validation F1) and prints one line per component.
  */
-import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { OnnxSamModel, readModelJson } from '@samtune/export';
-import type { Dataset } from '@samtune/datasets';
 import {
   AccuracyGateError,
   DEFAULT_MAX_F1_DROP,
-  decoderCalibrationFeeds,
-  encoderCalibrationFeeds,
-  optimizeExportDir,
-  pickCalibrationItems,
+  optimizeWithDataset,
   type CalibrationMethod,
   type Component,
-  type EvalTarget,
-  type PairEvaluator,
   type QuantizableOp,
-  type SegmentationScores,
 } from '@samtune/quantize-ptq';
-import { sha256File } from '@samtune/sam-model';
-import {
-  defaultTrainConfig,
-  EmbeddingCache,
-  evaluateModel,
-  openDataset,
-  pickSubset,
-  TargetStore,
-  VAL_SUBSET_CANDIDATES,
-  type TrainItem,
-} from '@samtune/trainer';
 import { UsageError, type CliCommand } from '../command.js';
 
 const USAGE = `usage: samtune optimize --model <export dir> --data-root <dir> [flags]
@@ -174,117 +153,33 @@ export function parseOptimizeArgs(argv: string[]): OptimizeArgs {
   };
 }
 
-/** An embedding cache (the trainer's) in front of an ONNX encoder file, keyed by the file's SHA-256. */
-async function onnxEmbeddingCache(dir: string, encoderFile: string, model: OnnxSamModel): Promise<EmbeddingCache> {
-  return new EmbeddingCache({
-    dir,
-    encoderKey: `onnx:${await sha256File(encoderFile)}`,
-    embedder: { embed: (images) => model.encode({ dtype: 'float32', shape: [1, 3, 1024, 1024], data: images }) },
-  });
-}
-
-/** The evaluator of an ONNX pair: the trainer's `evaluateModel` (samtune eval's box recipe) on the pair's own embeddings. */
-export function onnxPairEvaluator(
-  items: readonly TrainItem[],
-  cacheDir: string,
-  onImage?: (label: string, done: number, total: number) => void,
-): PairEvaluator {
-  const targets = new TargetStore(0, false);
-  return async (t: EvalTarget): Promise<SegmentationScores> =>
-    evaluateModel({
-      model: t.model,
-      cache: await onnxEmbeddingCache(cacheDir, t.encoderFile, t.model),
-      targets,
-      items,
-      onProgress: (done, total) => onImage?.(t.label, done, total),
-    });
-}
-
-function subset(
-  ds: Dataset,
-  wanted: string | undefined,
-  candidates: readonly string[],
-): { name: string; items: readonly TrainItem[] } {
-  return pickSubset(ds, wanted ?? 'auto', wanted ? [wanted] : candidates);
-}
-
 export const optimizeCommand: CliCommand = {
   path: ['optimize'],
   summary: 'INT8 quantization of an export directory, calibrated on your data, with an accuracy gate',
   usage: USAGE,
   async run(argv, io) {
     const a = parseOptimizeArgs(argv);
-    const dir = resolve(a.model);
-    const info = readModelJson(dir);
-    const ds = await openDataset(a.dataRoot, a.format);
-    const cal = subset(ds, a.calibrationSubset, ['train', 'training']);
-    const val = subset(ds, a.evalSubset, VAL_SUBSET_CANDIDATES);
-    const calItems = pickCalibrationItems(ds.subsets[cal.name] ?? [], a.subsetSize, a.seed);
-    const cacheDir = a.cacheDir ?? defaultTrainConfig().runtime.cacheDir;
-    const session = a.threads ? { intraOpNumThreads: a.threads } : undefined;
-    const fp32 = await OnnxSamModel.load(dir, session ? { session } : {});
-    io.err(
-      `calibration: ${calItems.length} images of '${cal.name}'; evaluation: ${val.items.length} images of '${val.name}'`,
-    );
     try {
-      const embCache = info.models.encoder
-        ? await onnxEmbeddingCache(cacheDir, resolve(dir, info.models.encoder.file), fp32)
-        : undefined;
-      const decoderSamples = () => {
-        if (!embCache) throw new UsageError(`${dir} has no encoder.onnx to embed the decoder's calibration images`);
-        return decoderCalibrationFeeds(calItems, (p) => embCache.get(p), {
-          promptsPerImage: a.promptsPerImage,
-          imageSize: info.image_size,
-          seed: a.seed,
-        });
-      };
-      const pre = {
-        pixelMean: info.pixel_mean as [number, number, number],
-        pixelStd: info.pixel_std as [number, number, number],
-        imageSize: info.image_size,
-      };
-      const valItems = ds.subsets[val.name] ?? [];
-      const fidelity = {
-        encoder: () => encoderCalibrationFeeds(valItems.slice(0, 8), pre),
-        decoder: () => {
-          if (!embCache) throw new UsageError(`${dir} has no encoder.onnx to embed the validation images`);
-          return decoderCalibrationFeeds(valItems, (p) => embCache.get(p), {
-            prompts: 'box',
-            promptsPerImage: 1000,
-            imageSize: info.image_size,
-          });
-        },
-      };
-      const result = await optimizeExportDir({
-        dir,
-        ...(a.only ? { components: [a.only] } : {}),
-        calibration: { encoder: () => encoderCalibrationFeeds(calItems, pre), decoder: decoderSamples },
-        fidelity,
-        fidelitySamples: 200,
-        evaluate: onnxPairEvaluator(
-          val.items,
-          cacheDir,
-          (label, done, total) => done % 5 === 0 && io.err(`  ${label}: ${done}/${total} images`),
-        ),
-        ...(a.ops ? { opTypes: { encoder: a.ops, decoder: a.ops } } : {}),
+      const result = await optimizeWithDataset({
+        model: a.model,
+        dataRoot: a.dataRoot,
+        format: a.format,
+        subsetSize: a.subsetSize,
+        ...(a.calibrationSubset ? { calibrationSubset: a.calibrationSubset } : {}),
+        ...(a.evalSubset ? { evalSubset: a.evalSubset } : {}),
+        promptsPerImage: a.promptsPerImage,
+        ...(a.only ? { only: a.only } : {}),
+        ...(a.ops ? { opTypes: a.ops } : {}),
         activationMatMul: a.activationMatMul,
         maxF1Drop: a.maxF1Drop,
         method: a.method,
         ...(a.percentile !== undefined ? { percentile: a.percentile } : {}),
         dynamic: a.dynamic,
         latencyRuns: a.latencyRuns,
-        ...(session ? { session } : {}),
-        ...(a.report ? { reportDir: resolve(a.report) } : {}),
-        data: {
-          'data root': a.dataRoot,
-          'calibration subset': cal.name,
-          'calibration images': calItems.length,
-          'decoder calibration prompts': `up to ${a.promptsPerImage} instances per image, box + interior point each`,
-          'evaluation subset': val.name,
-          'evaluation images': val.items.length,
-          'evaluation prompts': 'one tight box per instance (samtune eval recipe)',
-          'output agreement inputs': `encoder: the first ${Math.min(8, valItems.length)} '${val.name}' images; decoder: every '${val.name}' instance's box on the FP32 embeddings`,
-        },
+        ...(a.threads ? { threads: a.threads } : {}),
+        ...(a.report ? { reportDir: a.report } : {}),
+        ...(a.cacheDir ? { cacheDir: a.cacheDir } : {}),
+        seed: a.seed,
         notes: [`Regenerate: pnpm samtune optimize ${argv.join(' ')}`],
         log: (l) => io.err(l),
       });
@@ -301,8 +196,6 @@ export const optimizeCommand: CliCommand = {
         return 1;
       }
       throw e;
-    } finally {
-      await fp32.release();
     }
   },
 };

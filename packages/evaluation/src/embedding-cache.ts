@@ -22,12 +22,18 @@ import {
   sha256File,
   toFloat32,
   writeSafetensors,
+  defaultCacheDir,
 } from '@samtune/sam-model';
 import type { FloatTensor, SamConfig, WeightMap } from '@samtune/sam-model';
 import { preprocessImage, readImage } from '@samtune/transforms';
 import { SamtuneError, type ErrorKind } from '@samtune/errors';
 
 /** Version of the image pre-processing (resize longest side PIL-bilinear, normalise, pad). Bump on change. */
+/** The default embedding cache directory: `<samtune cache>/embeddings` (see sam-model's `defaultCacheDir`). */
+export function defaultEmbeddingCacheDir(): string {
+  return join(defaultCacheDir(), 'embeddings');
+}
+
 export const PREPROCESS_VERSION = 'samtune-preprocess-v1:pil-bilinear-1024,sam-mean-std,pad-br';
 
 /** Tensor name inside a cache file (the fixtures' name). */

@@ -14,7 +14,7 @@ import {
 } from '@samtune/sam-model';
 import type { LoadedSamCheckpoint, OrtKernelsHandle } from '@samtune/sam-model';
 import { EmbeddingCache, imageEncoderKey } from './embedding-cache.js';
-import type { TrainEventHandler } from './events.js';
+import type { EvalEventHandler } from './events.js';
 import type { TrainItem } from './samples.js';
 import { SamtuneError, type ErrorKind } from '@samtune/errors';
 
@@ -105,7 +105,7 @@ export interface ModelContext {
 export async function openModel(
   checkpointNameOrPath: string,
   cacheDir: string,
-  onEvent?: TrainEventHandler,
+  onEvent?: EvalEventHandler,
 ): Promise<ModelContext> {
   const checkpoint = await loadSamCheckpoint(checkpointNameOrPath);
   const { config, weights } = checkpoint;

@@ -13,7 +13,7 @@ import type { SamPredictor } from '@samtune/sam-model';
 import { lowResToOriginal, ResizeGeometry } from '@samtune/transforms';
 import type { EmbeddingCache } from './embedding-cache.js';
 import { MetricAccumulator } from './metrics.js';
-import { selectMaskIndex, useMultimask } from './prompt-policy.js';
+import { selectMaskIndex, useMultimask } from '@samtune/sam-model';
 import {
   buildPrompts,
   chunks,

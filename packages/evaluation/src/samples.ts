@@ -24,8 +24,7 @@ import {
   selectPrompt,
 } from '@samtune/transforms';
 import type { BinaryMask, Point, Rng } from '@samtune/transforms';
-import type { PromptModeOption } from './config.js';
-import type { DecoderPromptBatch } from './train-step.js';
+import type { PromptModeOption, DecoderPromptBatch } from './prompt-batch.js';
 import { SamtuneError, type ErrorKind } from '@samtune/errors';
 
 /** One instance of an image, as the datasets package's `DatasetInstance` provides it. */

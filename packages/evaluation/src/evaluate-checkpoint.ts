@@ -3,9 +3,10 @@
  * `best.safetensors`) on a dataset subset, with the same prompts and metrics as training's
  * validation (see `evaluate.ts`). Embeddings come from (and go to) the embedding cache.
  */
-import { defaultTrainConfig, type PromptModeOption } from './config.js';
+import { defaultEmbeddingCacheDir } from './embedding-cache.js';
+import { DEFAULT_MICRO_BATCH, type PromptModeOption } from './prompt-batch.js';
 import { evaluate, type EvalResult } from './evaluate.js';
-import type { TrainEventHandler } from './events.js';
+import type { EvalEventHandler } from './events.js';
 import { TargetStore } from './samples.js';
 import { openDataset, openModel, pickSubset, setupRuntime, VAL_SUBSET_CANDIDATES } from './setup.js';
 
@@ -23,14 +24,14 @@ export interface EvaluateCheckpointOptions {
   readonly points?: number;
   /** Instances per image, 0 = all (default). */
   readonly maxInstances?: number;
-  /** Prompts per decoder call. Default 4. */
+  /** Prompts per decoder call. Default `DEFAULT_MICRO_BATCH` (4). */
   readonly microBatch?: number;
   /** Default: the trainer's default cache directory. */
   readonly cacheDir?: string;
   readonly backend?: string;
   readonly ortKernels?: boolean;
   readonly seed?: number;
-  readonly onEvent?: TrainEventHandler;
+  readonly onEvent?: EvalEventHandler;
 }
 
 /** Metrics plus where they came from. */
@@ -44,7 +45,6 @@ export interface CheckpointEvaluation {
 
 /** Evaluates a checkpoint on a subset (see the module comment). */
 export async function evaluateCheckpoint(o: EvaluateCheckpointOptions): Promise<CheckpointEvaluation> {
-  const defaults = defaultTrainConfig();
   const emit = o.onEvent ?? ((): void => {});
   const runtime = await setupRuntime(o.backend ?? '', o.ortKernels ?? true);
   emit({ type: 'backend', backend: runtime.backend, ortKernels: runtime.ortKernels, detail: runtime.detail });
@@ -58,7 +58,7 @@ export async function evaluateCheckpoint(o: EvaluateCheckpointOptions): Promise<
           VAL_SUBSET_CANDIDATES.filter((s) => s !== 'test'),
         )
       : pickSubset(dataset, wanted, [wanted]);
-  const model = await openModel(o.checkpoint, o.cacheDir ?? defaults.runtime.cacheDir, emit);
+  const model = await openModel(o.checkpoint, o.cacheDir ?? defaultEmbeddingCacheDir(), emit);
   try {
     const fill = await model.cache.fill(
       subset.items.map((i) => i.imagePath),
@@ -73,7 +73,7 @@ export async function evaluateCheckpoint(o: EvaluateCheckpointOptions): Promise<
       items: subset.items,
       prompt: { mode: o.prompt ?? 'box', points: o.points ?? 1, jitterFraction: 0, jitterPixels: 0 },
       maxInstances: o.maxInstances ?? 0,
-      microBatch: o.microBatch ?? defaults.training.microBatch,
+      microBatch: o.microBatch ?? DEFAULT_MICRO_BATCH,
       onProgress: (done, total) => emit({ type: 'eval-progress', phase: 'val', epoch: 0, done, total }),
     });
     emit({ type: 'eval-done', phase: 'val', epoch: 0, metrics, seconds: (performance.now() - t0) / 1000 });

@@ -1,0 +1,66 @@
+/**
+ * @samtune/evaluation: what training, quantization and the apps share to score a model: pixel
+ * metrics (F1/IoU/Dice), `evaluate` / `evaluateModel` / `evaluateCheckpoint` for any prompt -> mask
+ * model (in-process or an exported ONNX pair), the embedding cache keyed by the image encoder, the
+ * target store and prompt building, and the runtime/dataset/model setup.
+ */
+export {
+  MetricAccumulator,
+  MetricInputError,
+  metricsFromCounts,
+  type ConfusionCounts,
+  type SegmentationMetrics,
+  type PixelArray,
+  type PredictionKind,
+} from './metrics.js';
+export { DEFAULT_MICRO_BATCH, type DecoderPromptBatch, type PromptModeOption } from './prompt-batch.js';
+export {
+  EmbeddingCache,
+  EmbeddingCacheError,
+  defaultEmbeddingCacheDir,
+  imageEncoderKey,
+  PREPROCESS_VERSION,
+  EMBEDDING_TENSOR,
+  type ImageEmbedder,
+  type CachedEmbedding,
+  type FillProgress,
+  type FillStats,
+  type EmbeddingCacheOptions,
+} from './embedding-cache.js';
+export {
+  computeImageTargets,
+  TargetStore,
+  buildPrompts,
+  toDecoderBatch,
+  derivedRng,
+  hashString,
+  shuffled,
+  chunks,
+  SampleError,
+  POINT_POOL_SIZE,
+  type TrainItem,
+  type TrainInstance,
+  type InstanceTarget,
+  type ImageTargets,
+  type ImagePrompts,
+  type SampleOptions,
+  type PromptSpec,
+} from './samples.js';
+export { evaluate, EvaluateError, type EvalResult, type EvaluateOptions } from './evaluate.js';
+export { evaluateModel, type BoxPromptModel, type EvaluateModelOptions } from './evaluate-model.js';
+export {
+  evaluateCheckpoint,
+  type EvaluateCheckpointOptions,
+  type CheckpointEvaluation,
+} from './evaluate-checkpoint.js';
+export { type EvalEvent, type EvalEventHandler } from './events.js';
+export {
+  setupRuntime,
+  openDataset,
+  openModel,
+  pickSubset,
+  SubsetError,
+  VAL_SUBSET_CANDIDATES,
+  type RuntimeInfo,
+  type ModelContext,
+} from './setup.js';
