@@ -8,3 +8,4 @@ export {
   isSamtuneError,
   type ErrorKind,
 } from './samtune-error.js';
+export { checkSchema, schemaProblems, SchemaValidationError, type SchemaProblem } from './schema.js';

@@ -32,6 +32,11 @@ export interface OnnxSamModelOptions {
   readonly session?: SessionOptions;
   /** Encoder model `embed` runs: `images` (host normalise+pad, default) or `rgb` (in-graph). Falls back to the one present. */
   readonly encoder?: EncoderVariant;
+  /**
+   * `int8`: run the INT8 models that `samtune optimize` wrote (`models.encoder_int8` /
+   * `models.decoder_int8`) where the directory has them, FP32 otherwise. Default `fp32`.
+   */
+  readonly precision?: 'fp32' | 'int8';
 }
 
 export interface OnnxPredictOptions {
@@ -87,6 +92,17 @@ export class OnnxSamModel {
     );
   }
 
+  /** The INT8 entry of a component when `precision: 'int8'` and `samtune optimize` wrote one. */
+  private int8Entry(component: 'encoder' | 'decoder'): ModelFileEntry | undefined {
+    if (this.opts.precision !== 'int8') return undefined;
+    return component === 'encoder' ? this.info.models.encoder_int8 : this.info.models.decoder_int8;
+  }
+
+  /** Precision of the model file a component runs (`int8` only with `precision: 'int8'` and an INT8 file). */
+  precisionOf(component: 'encoder' | 'decoder'): 'fp32' | 'int8' {
+    return this.int8Entry(component) && (component === 'decoder' || this.encoderVariant === 'images') ? 'int8' : 'fp32';
+  }
+
   private open(entry: ModelFileEntry | undefined, what: string): Promise<Session> {
     if (!entry) throw new ModelDirError(`OnnxSamModel: ${this.dir} has no ${what} model (model.json models.${what})`);
     return createSession(join(this.dir, entry.file), this.opts.session);
@@ -96,7 +112,7 @@ export class OnnxSamModel {
   async encode(input: HostTensor): Promise<FloatTensor> {
     const variant = this.encoderVariant;
     this.encoderSession ??= this.open(
-      variant === 'rgb' ? this.info.models.encoder_rgb : this.info.models.encoder,
+      variant === 'rgb' ? this.info.models.encoder_rgb : (this.int8Entry('encoder') ?? this.info.models.encoder),
       variant === 'rgb' ? 'encoder_rgb' : 'encoder',
     );
     const name = variant === 'rgb' ? ENCODER_RGB_INPUT : ENCODER_INPUT;
@@ -139,7 +155,7 @@ export class OnnxSamModel {
 
   /** Runs the decoder on inputs of the official signature (see `decoderFeeds`). */
   async decode(feeds: DecoderFeeds): Promise<DecoderOutputs> {
-    this.decoderSession ??= this.open(this.info.models.decoder, 'decoder');
+    this.decoderSession ??= this.open(this.int8Entry('decoder') ?? this.info.models.decoder, 'decoder');
     return (await (await this.decoderSession).run(feeds)) as DecoderOutputs;
   }
 

@@ -87,7 +87,7 @@ describe('ONNX protobuf writer and reader', () => {
     expect(() => tensorFloats(back.graph.initializer[1]!)).toThrow(/'shape' is not an inline float32 tensor/);
   });
 
-  it('writes proto2 encodings byte for byte (tag, varint, unpacked ints, fixed32)', () => {
+  it('writes protobuf encodings byte for byte (tag, varint, packed ints as the generated code writes them)', () => {
     const model: ModelProto = {
       irVersion: 8,
       opsetImport: [],
@@ -106,7 +106,8 @@ describe('ONNX protobuf writer and reader', () => {
     const bytes = Array.from(encodeModel(model));
     // ir_version: tag 0x08, 8 ; graph: tag 0x3a, len
     expect(bytes.slice(0, 2)).toEqual([0x08, 8]);
-    const attr = [0x0a, 1, 0x6b, 0x40, 0xac, 0x02, 0x40, ...Array(9).fill(0xff), 0x01, 0xa0, 0x01, 7];
+    // ints packed (field 8, wire 2): 300 = 0xac 0x02, -1 = ten bytes; every protobuf parser also reads unpacked
+    const attr = [0x0a, 1, 0x6b, 0x42, 12, 0xac, 0x02, ...Array(9).fill(0xff), 0x01, 0xa0, 0x01, 7];
     const node = [0x22, 1, 0x41, 0x2a, attr.length, ...attr];
     const graph = [0x0a, node.length, ...node, 0x12, 0];
     expect(bytes.slice(2)).toEqual([0x3a, graph.length, ...graph]);
@@ -144,7 +145,10 @@ describe('ONNX protobuf writer and reader', () => {
     expect(() => encodeModel(model)).toThrow(
       /over protobuf's limit of 2147483647; store initializers as external data/,
     );
-    expect(() => decodeModel(Uint8Array.from([0x3a, 50, 0x0a]))).toThrow(/runs past its message end/);
-    expect(() => decodeModel(Uint8Array.from([0x08, 0x80]))).toThrow(/truncated varint/);
+    // a graph field of 50 bytes in 3, and a truncated varint
+    expect(() => decodeModel(Uint8Array.from([0x3a, 50, 0x0a]))).toThrow(
+      /decodeModel\(bytes\): 3 bytes are not an ONNX ModelProto: index out of range/,
+    );
+    expect(() => decodeModel(Uint8Array.from([0x08, 0x80]))).toThrow(OnnxProtoError);
   });
 });

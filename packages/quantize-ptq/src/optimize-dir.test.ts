@@ -35,7 +35,7 @@ beforeEach(async () => {
     pixel_mean: [0, 0, 0],
     pixel_std: [1, 1, 1],
     mask_threshold: 0,
-    mask_selection: {},
+    mask_selection: { rule: 'token 0 unless one point', multimask_tokens: '1-3' },
     prompt_recipe: '',
     models,
   };

@@ -142,14 +142,14 @@ export async function optimizeExportDir(o: OptimizeExportOptions): Promise<Optim
   const log = o.log ?? ((): void => {});
   const info = readModelJson(dir);
   const maxF1Drop = o.maxF1Drop ?? DEFAULT_MAX_F1_DROP;
-  const mode = o.dynamic ? 'dynamic' : 'static';
+  const mode: 'dynamic' | 'static' = o.dynamic ? 'dynamic' : 'static';
   const components = (o.components ?? (['encoder', 'decoder'] as const)).filter((c) => info.models[c]);
   const work = join(dir, '.ptq-work');
   rmSync(work, { recursive: true, force: true });
   mkdirSync(work, { recursive: true });
   const fp32File = (c: Component): string => join(dir, (info.models[c] as ModelFileEntry).file);
   const candidate = (c: Component): string => join(work, `${c}.int8.onnx`);
-  const entryFor = (c: Component): ModelFileEntry => info.models[c] as ModelFileEntry;
+  const entryFor = (c: Component): ModelFileEntry => info.models[c] as ModelFileEntry; // filtered above
 
   try {
     const quantized = new Map<Component, QuantizeResult>();
@@ -264,26 +264,25 @@ export async function optimizeExportDir(o: OptimizeExportOptions): Promise<Optim
       combined = { metrics: both, f1DropPoints: drop, overGate: !withinGate(drop, maxF1Drop) };
     }
 
-    const models: Record<string, unknown> = { ...info.models };
+    const models: ModelJson['models'] = { ...info.models };
     for (const rep of reports.filter((x) => x.written)) {
       const target = join(dir, rep.int8.file);
       renameSync(candidate(rep.component), target);
-      const {
-        verification: _v,
-        external_data: _x,
-        ...base
-      } = entryFor(rep.component) as ModelFileEntry & { variant: string };
-      models[`${rep.component}_int8`] = {
+      const { verification: _v, external_data: _x, ...base } = entryFor(rep.component);
+      const entry = {
         ...base,
         file: rep.int8.file,
         bytes: rep.int8.bytes,
         sha256: await sha256File(target),
         quantization: {
           mode,
-          method: o.dynamic ? undefined : (o.method ?? 'minmax'),
+          ...(o.dynamic ? {} : { method: o.method ?? 'minmax' }),
           f1_drop_points: rep.gate.f1DropPoints,
         },
       };
+      if (rep.component === 'encoder')
+        models.encoder_int8 = { ...entry, variant: info.models.encoder?.variant ?? 'images' };
+      else models.decoder_int8 = { ...entry, variant: info.models.decoder?.variant ?? 'multimask' };
     }
     const report: PtqReport = {
       created_at: new Date().toISOString(),
@@ -311,7 +310,7 @@ export async function optimizeExportDir(o: OptimizeExportOptions): Promise<Optim
     if (reports.some((x) => x.written)) {
       writeModelJson(dir, {
         ...info,
-        models: models as ModelJson['models'],
+        models,
         quantization: {
           created_at: report.created_at,
           mode,
@@ -319,7 +318,7 @@ export async function optimizeExportDir(o: OptimizeExportOptions): Promise<Optim
           report: 'ptq-report.json',
           decisions,
         },
-      } as ModelJson);
+      });
     }
     const reportPaths = writeReport(o.reportDir ?? dir, report);
     const refused = decisions.filter((d) => !d.passed);
