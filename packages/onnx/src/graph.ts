@@ -115,6 +115,7 @@ export class OnnxGraphBuilder {
   private readonly metadata = new Map<string, string>();
   private readonly used = new Set<string>();
   private readonly counters = new Map<string, number>();
+  private readonly shapes = new Map<string, readonly number[]>();
 
   constructor(opts: GraphBuilderOptions = {}) {
     this.name = opts.name ?? 'samtune';
@@ -225,6 +226,35 @@ export class OnnxGraphBuilder {
   /** The host bytes of an initializer (for build-time transforms), or undefined. */
   getInitializer(name: string): TensorProto | undefined {
     return this.inits.get(name);
+  }
+
+  /** Records the static shape of a node output (`-1` = dynamic); `OnnxGraphOps` does it for every op it records. */
+  setValueShape(name: string, shape: readonly number[]): void {
+    this.shapes.set(name, [...shape]);
+  }
+
+  /**
+   * The static shape of a value (`-1` for dynamic or symbolic dims): recorded with `setValueShape`,
+   * an initializer's dims, or a graph input's declared shape; undefined when unknown.
+   */
+  valueShape(name: string): number[] | undefined {
+    const recorded = this.shapes.get(name);
+    if (recorded) return [...recorded];
+    const init = this.inits.get(name);
+    if (init) return [...(init.dims ?? [])];
+    const input = this.inputs.find((i) => i.name === name);
+    if (input) return (input.shape ?? []).map((d) => (typeof d === 'number' ? d : -1));
+    return undefined;
+  }
+
+  /** The nodes recorded so far, in topological order (read-only view, for graph transforms such as autodiff). */
+  listNodes(): readonly NodeProto[] {
+    return this.nodes;
+  }
+
+  /** The declared graph inputs (read-only view). */
+  listInputs(): readonly ValueInfoProto[] {
+    return this.inputs;
   }
 
   /** Declares a graph input; a string dim is symbolic (dynamic, e.g. `'num_points'`). */

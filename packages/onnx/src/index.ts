@@ -67,3 +67,38 @@ export {
   type OrtFeed,
   type OrtSessionOptions,
 } from './sync-session.js';
+export { BoundOrtSession, boundTensor, type BoundSessionOptions, type BoundTensor } from './bound-session.js';
+export type { OnnxGraphOpsOptions } from './onnx-ops.js';
+/**
+ * Reverse-mode autodiff of recorded graphs: `buildGradientGraph(builder, { loss, wrt, seed })`
+ * appends the backward nodes to the same graph and returns `grad.<name>` for each wanted value.
+ * @example
+ * ```ts
+ * const ops = new OnnxGraphOps(weights, new OnnxGraphBuilder(), { transposeWeightsAtBuild: false });
+ * const x = ops.input('x', [4, 8]);
+ * const y = ops.linear(x, ops.param('fc.weight'), ops.param('fc.bias'));      // [4,16]
+ * const loss = ops.emit('ReduceMean', [ops.mul(y, y)], [], { keepdims: 0 });  // scalar
+ * ops.input('grad_scale', [1]); // e.g. micro-batch size / batch size
+ * const { gradients } = buildGradientGraph(ops.builder, {
+ *   loss: loss.name,
+ *   wrt: ['fc.weight', 'fc.bias'],
+ *   seed: 'grad_scale',
+ *   addOutputs: true, // outputs 'grad.fc.weight' [16,8] and 'grad.fc.bias' [16]
+ * });
+ * const session = await createSession(ops.builder.toModelBytes());
+ * ```
+ */
+export {
+  buildGradientGraph,
+  registerGradient,
+  getGradientRule,
+  gradientRuleOps,
+  GradContext,
+  GradientGraphError,
+  NoGradientRuleError,
+  UnsupportedGradientError,
+  type GradientGraph,
+  type GradientGraphOptions,
+  type GradientRule,
+  type GradArgs,
+} from './autodiff/index.js';

@@ -32,6 +32,23 @@ export interface OnnxValue {
 
 const fmt = (s: readonly number[]): string => `[${s.join(',')}]`;
 
+/** Options of `OnnxGraphOps`. */
+export interface OnnxGraphOpsOptions {
+  /**
+   * Transpose 2-D weights used by `linear`/`matmul(…, true)` at build time into `<key>.T`
+   * initializers (default true, the fastest inference graph). False records a `Transpose` node of
+   * the weight instead, so the weight itself is what the graph reads: needed when it is trained
+   * (its gradient, `buildGradientGraph`) or fed as an input.
+   */
+  readonly transposeWeightsAtBuild?: boolean;
+  /**
+   * Weights that `param(key)` declares as float32 graph inputs named `key` (shape from the weight
+   * map) instead of initializers: `true` for all, or a predicate. For training graphs whose weights
+   * are fed and updated each step. Default none. Such weights are never transposed at build time.
+   */
+  readonly paramsAsInputs?: boolean | ((key: string) => boolean);
+}
+
 export class OnnxGraphOps implements Ops<OnnxValue> {
   readonly kind = 'onnx';
   private readonly params = new Map<string, OnnxValue>();
@@ -48,6 +65,7 @@ export class OnnxGraphOps implements Ops<OnnxValue> {
   constructor(
     private readonly weights: ReadonlyMap<string, HostTensor>,
     readonly builder: OnnxGraphBuilder = new OnnxGraphBuilder(),
+    private readonly options: OnnxGraphOpsOptions = {},
   ) {}
 
   /** Declares a float32 (default) graph input; string dims are symbolic/dynamic (shape `-1` here). */
@@ -61,8 +79,10 @@ export class OnnxGraphOps implements Ops<OnnxValue> {
    * the declared shape (e.g. symbolic names for dynamic dims); by default dynamic dims are unnamed.
    */
   output(name: string, value: OnnxValue, shape?: readonly (number | string | null)[]): void {
-    if (value.name !== name)
+    if (value.name !== name) {
       this.builder.addNode('Identity', [value.name], {}, { outputs: [name], name: `${name}_identity` });
+      this.builder.setValueShape(name, value.shape);
+    }
     this.builder.addOutput(name, shape ?? value.shape.map((d) => (d < 0 ? null : d)));
   }
 
@@ -86,6 +106,7 @@ export class OnnxGraphOps implements Ops<OnnxValue> {
     const name = this.scopes.length > 0 ? `${this.scopes.join('/')}/${opType}` : opType;
     const ins = inputs.map((v) => (typeof v === 'string' ? v : v.name));
     const [out] = this.builder.addNode(opType, ins, attrs, { name });
+    this.builder.setValueShape(out as string, shape);
     return { name: out as string, shape: [...shape] };
   }
 
@@ -114,6 +135,12 @@ export class OnnxGraphOps implements Ops<OnnxValue> {
     if (cached) return cached;
     const w = this.weights.get(key);
     if (!w) throw new MissingWeightError(this.kind, key);
+    const asInput = this.options.paramsAsInputs;
+    if (asInput === true || (typeof asInput === 'function' && asInput(key))) {
+      const v = this.input(key, w.shape);
+      this.params.set(key, v);
+      return v;
+    }
     const t = toFloat32(w);
     this.builder.addInitializer(key, t);
     const v = { name: key, shape: [...t.shape] };
@@ -163,7 +190,7 @@ export class OnnxGraphOps implements Ops<OnnxValue> {
   /** `w` with its last two axes swapped: a build-time `<key>.T` initializer for 2-D weights, else a Transpose node. */
   private transposeLast2(w: OnnxValue): OnnxValue {
     const host = this.hostParams.get(w.name);
-    if (host && host.shape.length === 2) {
+    if (host && host.shape.length === 2 && this.options.transposeWeightsAtBuild !== false) {
       const cached = this.transposed.get(w.name);
       if (cached) return cached;
       const [r, c] = host.shape as [number, number];

@@ -26,7 +26,10 @@ export interface SessionOptions {
   intraOpNumThreads?: number;
   /** Default `'all'`. */
   graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
-  /** Execution providers by name, in order of preference. Default `['cpu']`. */
+  /**
+   * Execution providers by name, in order of preference. Default `['cpu']`. `'cuda'` needs
+   * onnxruntime-node's CUDA build (and a CUDA GPU); it is untested in this project (no GPU here).
+   */
   executionProviders?: readonly string[];
 }
 
@@ -48,6 +51,14 @@ export interface Session {
     inputs: Readonly<Record<string, HostTensor>>,
     outputNames?: readonly string[],
   ): Promise<Record<string, FloatTensor>>;
+  /**
+   * Like `run`, but every output keeps its own dtype (uint8/bool as `Uint8Array`, int64 as
+   * `BigInt64Array`, …): no per-element conversion.
+   */
+  runTyped(
+    inputs: Readonly<Record<string, HostTensor>>,
+    outputNames?: readonly string[],
+  ): Promise<Record<string, HostTensor>>;
   /** Frees the native session; `run` afterwards throws. */
   release(): Promise<void>;
 }
@@ -83,6 +94,26 @@ function toOrt(name: string, t: HostTensor, sig: ValueSignature): ort.Tensor {
     );
   }
   return new ort.Tensor(type as 'float32', t.data as Float32Array, [...t.shape]);
+}
+
+const HOST_TYPES: Readonly<Record<string, DType>> = {
+  float32: 'float32',
+  int64: 'int64',
+  int32: 'int32',
+  uint8: 'uint8',
+  int8: 'int8',
+  bool: 'bool',
+};
+
+function toHostTyped(name: string, v: ort.OnnxValue): HostTensor {
+  if (!(v instanceof ort.Tensor)) throw new SessionError(`Session.run(): output '${name}' is not a tensor`);
+  const dtype = HOST_TYPES[v.type];
+  if (!dtype) throw new SessionError(`Session.runTyped(): output '${name}' has unsupported dtype ${v.type}`);
+  const data =
+    v.type === 'bool'
+      ? new Uint8Array((v.data as Uint8Array).buffer, (v.data as Uint8Array).byteOffset, v.size)
+      : v.data;
+  return { dtype, shape: v.dims.map(Number), data } as HostTensor;
 }
 
 function toHost(name: string, v: ort.OnnxValue): FloatTensor {
@@ -121,43 +152,55 @@ export async function createSession(model: Uint8Array | string, opts: SessionOpt
   const outputs = session.outputMetadata.map(signature);
   let released = false;
 
+  async function runRaw(
+    given: Readonly<Record<string, HostTensor>>,
+    outputNames: readonly string[] | undefined,
+  ): Promise<[readonly string[], ort.InferenceSession.ReturnType]> {
+    if (released) throw new SessionError('Session.run(): the session was released');
+    const feeds: Record<string, ort.Tensor> = {};
+    for (const sig of inputs) {
+      const t = given[sig.name];
+      if (!t) {
+        throw new SessionInputError(
+          `Session.run(inputs): missing input '${sig.name}' (${sig.dtype} ${fmt(sig.shape)}); given: ${Object.keys(given).join(', ') || 'none'}`,
+        );
+      }
+      feeds[sig.name] = toOrt(sig.name, t, sig);
+    }
+    const unknown = Object.keys(given).filter((k) => !inputs.some((s) => s.name === k));
+    if (unknown.length > 0) {
+      throw new SessionInputError(
+        `Session.run(inputs): unknown input(s) ${unknown.map((u) => `'${u}'`).join(', ')}; the model takes ${inputs.map((s) => s.name).join(', ')}`,
+      );
+    }
+    const wanted = outputNames ?? outputs.map((o) => o.name);
+    const bad = wanted.filter((n) => !outputs.some((o) => o.name === n));
+    if (bad.length > 0)
+      throw new SessionInputError(
+        `Session.run(outputNames): no output(s) ${bad.join(', ')}; the model has ${outputs.map((o) => o.name).join(', ')}`,
+      );
+    let result: ort.InferenceSession.ReturnType;
+    try {
+      result = await session.run(feeds, [...wanted]);
+    } catch (err) {
+      throw new SessionError(`Session.run(): onnxruntime failed: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    return [wanted, result];
+  }
+
   return {
     inputs,
     outputs,
     async run(given, outputNames) {
-      if (released) throw new SessionError('Session.run(): the session was released');
-      const feeds: Record<string, ort.Tensor> = {};
-      for (const sig of inputs) {
-        const t = given[sig.name];
-        if (!t) {
-          throw new SessionInputError(
-            `Session.run(inputs): missing input '${sig.name}' (${sig.dtype} ${fmt(sig.shape)}); given: ${Object.keys(given).join(', ') || 'none'}`,
-          );
-        }
-        feeds[sig.name] = toOrt(sig.name, t, sig);
-      }
-      const unknown = Object.keys(given).filter((k) => !inputs.some((s) => s.name === k));
-      if (unknown.length > 0) {
-        throw new SessionInputError(
-          `Session.run(inputs): unknown input(s) ${unknown.map((u) => `'${u}'`).join(', ')}; the model takes ${inputs.map((s) => s.name).join(', ')}`,
-        );
-      }
-      const wanted = outputNames ?? outputs.map((o) => o.name);
-      const bad = wanted.filter((n) => !outputs.some((o) => o.name === n));
-      if (bad.length > 0)
-        throw new SessionInputError(
-          `Session.run(outputNames): no output(s) ${bad.join(', ')}; the model has ${outputs.map((o) => o.name).join(', ')}`,
-        );
-      let result: ort.InferenceSession.ReturnType;
-      try {
-        result = await session.run(feeds, [...wanted]);
-      } catch (err) {
-        throw new SessionError(
-          `Session.run(): onnxruntime failed: ${err instanceof Error ? err.message : String(err)}`,
-        );
-      }
+      const [wanted, result] = await runRaw(given, outputNames);
       const out: Record<string, FloatTensor> = {};
       for (const n of wanted) out[n] = toHost(n, result[n] as ort.OnnxValue);
+      return out;
+    },
+    async runTyped(given, outputNames) {
+      const [wanted, result] = await runRaw(given, outputNames);
+      const out: Record<string, HostTensor> = {};
+      for (const n of wanted) out[n] = toHostTyped(n, result[n] as ort.OnnxValue);
       return out;
     },
     async release() {
