@@ -34,6 +34,7 @@ function constraints(forTests) {
     only('jobs', 'errors', 'transforms', 'datasets', 'onnx', 'sam-model', 'evaluation'),
     only('quantize-ptq', 'transforms', 'datasets', 'onnx', 'sam-model', 'evaluation', 'export'),
     only('test-fixtures'),
+    only('readme-examples'), // tools/readme-examples: its test spawns the README examples; imports test-fixtures only
     { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:lib', ...testing] },
   ];
 }

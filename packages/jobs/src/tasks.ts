@@ -1,0 +1,133 @@
+/**
+ * What a worker does with one job, given the queue's runtime (model loaded once per process):
+ * `embed` writes the image's embedding-cache file; `autolabel` writes the image's label file. Both
+ * write atomically (temp file + rename), so a worker killed mid-write leaves no partial output, and
+ * an output left by an earlier attempt that died after writing is reused, not recomputed.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { EmbeddingCache, type CachedEmbedding } from '@samtune/evaluation';
+import { SamtuneError } from '@samtune/errors';
+import { floatTensor, SamModel, sha256File, writeFileAtomic, type ImageEmbedding } from '@samtune/sam-model';
+import { readImage } from '@samtune/transforms';
+import { JobInputError } from './errors.js';
+import type { AutolabelJobData, EmbedJobData, JobResult, LabelFile } from './job-data.js';
+import { labelImage } from './label-image.js';
+import type { QueueMeta } from './queue-store.js';
+
+/** A queue's model and cache in this process. */
+export interface QueueRuntime {
+  readonly meta: QueueMeta;
+  readonly model: SamModel;
+  /** The embedding cache (embed: the output; autolabel: optional). */
+  readonly cache: EmbeddingCache | undefined;
+}
+
+const models = new Map<string, Promise<SamModel>>();
+
+/** Loads the queue's checkpoint once per process (shared by every queue that uses the same file). */
+export async function openQueueRuntime(meta: QueueMeta): Promise<QueueRuntime> {
+  let p = models.get(meta.checkpointSha256);
+  if (!p) {
+    p = SamModel.load(meta.checkpoint);
+    models.set(meta.checkpointSha256, p);
+    p.catch(() => models.delete(meta.checkpointSha256));
+  }
+  const model = await p;
+  if (model.source.sha256 !== meta.checkpointSha256)
+    throw new JobInputError(
+      `openQueueRuntime(meta.checkpoint): ${meta.checkpoint} on this worker has sha256 ${model.source.sha256}, queue ${meta.id} expects ${meta.checkpointSha256}`,
+    );
+  const cache = meta.cacheDir
+    ? new EmbeddingCache({ dir: meta.cacheDir, encoderKey: meta.encoderKey, embedder: () => model.encoder() })
+    : undefined;
+  // build the sessions now (synchronous graph building), not inside the first job
+  await model.encoder();
+  if (meta.kind === 'autolabel') await warmDecoder(model);
+  return { meta, model, cache };
+}
+
+const warmed = new WeakSet<SamModel>();
+
+/** One box on a zero embedding: builds the decoder and post-processing sessions. */
+async function warmDecoder(model: SamModel): Promise<void> {
+  if (warmed.has(model)) return;
+  const embedding = floatTensor(new Float32Array(256 * 64 * 64), [1, 256, 64, 64]);
+  await model.predict(
+    { embedding, originalSize: [64, 64], inputSize: [1024, 1024] },
+    { box: [8, 8, 32, 32] },
+    { multimask: 'auto', maskOutput: 'binary' },
+  );
+  warmed.add(model);
+}
+
+/** Releases every model this process loaded. */
+export async function releaseModels(): Promise<void> {
+  const all = [...models.values()];
+  models.clear();
+  for (const p of all) await (await p.catch(() => undefined))?.release();
+}
+
+/** Hashes the image and checks it is the file that was enqueued. */
+async function checkImage(
+  cache: EmbeddingCache | undefined,
+  data: { imagePath: string; imageSha256: string },
+): Promise<void> {
+  let sha;
+  try {
+    sha = cache ? await cache.imageSha256(data.imagePath) : await sha256File(data.imagePath);
+  } catch (err) {
+    throw new JobInputError(`runJob(data.imagePath): cannot read ${data.imagePath}: ${(err as Error).message}`);
+  }
+  if (sha !== data.imageSha256)
+    throw new JobInputError(
+      `runJob(data.imagePath): ${data.imagePath} has sha256 ${sha}, the job was enqueued for ${data.imageSha256} (the file changed, or this worker sees another file)`,
+    );
+}
+
+/** `embed`: the image's cache file (reused when a valid one is already there). */
+export async function runEmbedJob(rt: QueueRuntime, data: EmbedJobData, worker: string): Promise<JobResult> {
+  const cache = rt.cache as EmbeddingCache;
+  await checkImage(cache, data);
+  const got: CachedEmbedding = await cache.get(data.imagePath);
+  return { worker, outputPath: got.path, reused: got.hit };
+}
+
+/** `autolabel`: the image's label file (`LabelFile`), one mask per prompt that gives one. */
+export async function runAutolabelJob(rt: QueueRuntime, data: AutolabelJobData, worker: string): Promise<JobResult> {
+  if (existsSync(data.outputPath)) {
+    try {
+      const prev = JSON.parse(readFileSync(data.outputPath, 'utf8')) as LabelFile;
+      if (prev.image.sha256 === data.imageSha256)
+        return {
+          worker,
+          outputPath: data.outputPath,
+          reused: true,
+          labels: prev.annotations.length,
+          skipped: prev.skipped,
+        };
+    } catch {
+      /* unreadable: label again */
+    }
+  }
+  await checkImage(rt.cache, data);
+  const img = await readImage(data.imagePath);
+  const emb: ImageEmbedding = rt.cache ? await rt.cache.get(data.imagePath) : await rt.model.embedImage(img);
+  const { annotations, skipped } = await labelImage(rt.model, emb, data.prompts, data.prompt);
+  const file: LabelFile = {
+    image: { path: data.imagePath, sha256: data.imageSha256, width: img.width, height: img.height },
+    annotations,
+    skipped,
+  };
+  writeFileAtomic(data.outputPath, `${JSON.stringify(file)}\n`);
+  return { worker, outputPath: data.outputPath, reused: false, labels: annotations.length, skipped };
+}
+
+/**
+ * True when `err` is about the job's input (a bad image, a bad prompt, an image that changed): it
+ * would fail the same way on every attempt, so the job goes to `failed` at once with the message.
+ */
+export function isPermanent(err: unknown): boolean {
+  return (
+    err instanceof SamtuneError && (err.kind === 'input' || err.kind === 'not-found' || err.kind === 'unsupported')
+  );
+}
