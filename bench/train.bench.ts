@@ -1,181 +1,234 @@
 /**
- * `pnpm bench:train`: seconds per training epoch on plant-seg-coco `train` (default recipe: box
- * prompts, all instances, batch 2 images, micro-batch 4, Adam) for the tfjs backend in use, and the
- * time of the first pass (embedding every image into an EMPTY cache), plus one validation pass.
- * Writes bench/results/train.json and train.md with the machine.
+ * `pnpm bench:train`: the decoder training step of both engines in ONE run, and a full training
+ * epoch on plant-seg-coco with cached embeddings.
  *
- *   pnpm bench:train [--epochs 1] [--checkpoint <path>] [--data-root <dir>] [--no-ort-kernels]
- *   pnpm bench:train --from-run runs/<name>   derive the figures from a finished training run
- *                                            (its state: per-epoch wall times, first-pass time)
+ * 1. ms/prompt of one optimizer step (forward + loss + backward over micro-batches of
+ *    `training.microBatch` = 4 prompts, gradient accumulation, Adam) with 1 and 8 box prompts of one
+ *    image, for `--engine tfjs` (tfjs-wasm + the ORT matmul kernels, the reference) and `--engine ort`
+ *    (forward + backward + Adam as onnxruntime-node graphs). The engines alternate rep by rep, so
+ *    both see the same machine load; medians. Weights: ../shared/fixtures/sam-reference/tinyvit.pth,
+ *    the dog.jpg embedding and boxes/targets of tinyvit_train_step.safetensors (cycled).
+ * 2. One plant-seg-coco `train` epoch (default recipe: batch 2 images, all instances, micro-batch 4)
+ *    per engine in `--epoch-engines` (default `ort`), embeddings cached beforehand (not timed).
+ *
+ *   pnpm bench:train [--reps 5] [--epoch-engines ort,tfjs | none] [--cache-dir <dir>]
+ *
+ * Writes bench/results/train.json and train.md with the machine (cores, load average, Node, ORT).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Adam, defaultTrainConfig, loadRunState, trainEpoch } from '@samtune/trainer';
-import { evaluate, openDataset, openModel, pickSubset, setupRuntime, TargetStore } from '@samtune/evaluation';
+import { loadavg } from 'node:os';
+import { ortVersion } from '@samtune/onnx';
+import { readSafetensors, readTorchCheckpoint, SAM_PRESETS, SamPredictor, type FloatTensor } from '@samtune/sam-model';
+import { TargetStore, openDataset, openModel, pickSubset, setupRuntime } from '@samtune/evaluation';
+import {
+  Adam,
+  createStepper,
+  defaultTrainConfig,
+  releaseOrtEngine,
+  trainEpoch,
+  type DecoderPromptBatch,
+  type TrainEngineName,
+} from '@samtune/trainer';
 import { machineInfo, median, writeResult } from './machine.js';
 
 const { values } = parseArgs({
   options: {
-    epochs: { type: 'string', default: '1' },
-    checkpoint: {
-      type: 'string',
-      default: resolve(import.meta.dirname, '../../shared/fixtures/sam-reference/tinyvit.pth'),
-    },
+    reps: { type: 'string', default: '5' },
+    'epoch-engines': { type: 'string', default: 'ort' },
+    'cache-dir': { type: 'string' },
     'data-root': { type: 'string', default: resolve(import.meta.dirname, '../../shared/datasets/plant-seg-coco') },
-    'no-ort-kernels': { type: 'boolean', default: false },
-    'from-run': { type: 'string' },
     out: { type: 'string', default: resolve(import.meta.dirname, 'results') },
   },
 });
+const REF = resolve(import.meta.dirname, '../../shared/fixtures/sam-reference');
+const ENGINES: readonly TrainEngineName[] = ['tfjs', 'ort'];
+const SIZES = [1, 8] as const;
+const MICRO = defaultTrainConfig().training.microBatch;
 
-interface Result {
-  source: string;
-  machine: ReturnType<typeof machineInfo>;
-  backend: string;
-  dataset: string;
-  checkpoint: string;
-  trainImages: number;
-  trainPrompts: number;
-  stepsPerEpoch: number;
-  /** First pass: embedding every image into an empty cache (seconds). */
-  firstPassSeconds: number;
-  firstPassImages: number;
-  epochSeconds: number[];
-  medianEpochSeconds: number;
-  secondsPerPrompt: number;
-  validationSeconds: number[];
-  validationPrompts: number;
+interface StepResult {
+  prompts: number;
+  engine: TrainEngineName;
+  msPerPrompt: number[];
+  medianMsPerPrompt: number;
 }
 
-async function measure(): Promise<Result> {
+interface EpochResult {
+  engine: TrainEngineName;
+  seconds: number;
+  prompts: number;
+  steps: number;
+  msPerPrompt: number;
+  trainLoss: number;
+}
+
+const loadStart = loadavg()[0] ?? 0;
+const runtime = await setupRuntime('', true);
+const weights = readTorchCheckpoint(join(REF, 'tinyvit.pth'));
+const fixture = readSafetensors(join(REF, 'tinyvit_train_step.safetensors')).tensors;
+const embedding = readSafetensors(join(REF, 'tinyvit_outputs.safetensors')).tensors.get('dog.image_embeddings');
+if (!embedding || embedding.dtype !== 'float32') throw new Error('bench:train: no dog.image_embeddings in the fixture');
+const fBoxes = fixture.get('boxes_1024')?.data as Float32Array;
+const fMasks = fixture.get('gt_masks')?.data as Float32Array;
+
+/** `n` prompts cycling over the fixture's 3 boxes, split into micro-batches. */
+function microBatches(n: number): { batch: DecoderPromptBatch; targets: Float32Array }[] {
+  const out: { batch: DecoderPromptBatch; targets: Float32Array }[] = [];
+  for (let from = 0; from < n; from += MICRO) {
+    const b = Math.min(MICRO, n - from);
+    const boxes = new Float32Array(b * 4);
+    const targets = new Float32Array(b * 65536);
+    for (let i = 0; i < b; i++) {
+      const k = (from + i) % 3;
+      boxes.set(fBoxes.subarray(k * 4, k * 4 + 4), i * 4);
+      targets.set(fMasks.subarray(k * 65536, (k + 1) * 65536), i * 65536);
+    }
+    out.push({ batch: { size: b, boxes, numPoints: 0 }, targets });
+  }
+  return out;
+}
+
+async function stepBench(): Promise<StepResult[]> {
+  const reps = Number(values.reps);
+  const results: StepResult[] = [];
+  for (const n of SIZES) {
+    const mbs = microBatches(n);
+    const setups = ENGINES.map((engine) => {
+      const predictor = new SamPredictor({ config: SAM_PRESETS.tiny_vit, weights });
+      const adam = new Adam(Object.fromEntries(predictor.trainableVariables()), { lr: 1e-5 });
+      return { engine, predictor, adam, stepper: createStepper(engine, predictor, adam), ms: [] as number[] };
+    });
+    const once = (s: (typeof setups)[number]): number => {
+      const t0 = performance.now();
+      for (const { batch, targets } of mbs)
+        s.stepper.accumulate(embedding as FloatTensor, batch, targets, batch.size / n);
+      s.stepper.step();
+      return performance.now() - t0;
+    };
+    for (const s of setups) once(s); // warm-up: builds the ort sessions, tfjs kernels
+    for (let r = 0; r < reps; r++) {
+      for (const s of setups) {
+        s.ms.push(once(s) / n);
+        process.stderr.write(
+          `\r${n} prompt(s), rep ${r + 1}/${reps}, ${s.engine}: ${s.ms.at(-1)?.toFixed(0)} ms/prompt   `,
+        );
+      }
+    }
+    process.stderr.write('\n');
+    for (const s of setups) {
+      s.stepper.finish();
+      releaseOrtEngine(s.predictor);
+      s.adam.dispose();
+      s.predictor.dispose();
+      results.push({ prompts: n, engine: s.engine, msPerPrompt: s.ms, medianMsPerPrompt: median(s.ms) });
+    }
+  }
+  return results;
+}
+
+async function epochBench(engines: readonly TrainEngineName[]): Promise<EpochResult[]> {
+  if (engines.length === 0) return [];
   const c = defaultTrainConfig();
-  const runtime = await setupRuntime('', !values['no-ort-kernels']);
+  if (values['cache-dir']) c.runtime.cacheDir = values['cache-dir'];
   const dataset = await openDataset(values['data-root'] as string, 'auto');
   const train = pickSubset(dataset, 'train', ['train']);
-  const val = pickSubset(dataset, 'auto');
-  const cacheDir = mkdtempSync(join(tmpdir(), 'samtune-bench-train-'));
+  const model = await openModel(join(REF, 'tinyvit.pth'), c.runtime.cacheDir);
+  const out: EpochResult[] = [];
   try {
-    const model = await openModel(values.checkpoint as string, cacheDir);
-    const fill = await model.cache.fill(
+    await model.cache.fill(
       train.items.map((i) => i.imagePath),
       (p) => process.stderr.write(`\rembedding ${p.done}/${p.total}`),
     );
     process.stderr.write('\n');
-    await model.cache.fill(val.items.map((i) => i.imagePath));
     const targets = new TargetStore(0, false);
-    for (const item of [...train.items, ...val.items]) await targets.get(item);
-    const optimizer = new Adam(Object.fromEntries(model.predictor.trainableVariables()), c.optimizer);
-    const epochSeconds: number[] = [];
-    const validationSeconds: number[] = [];
-    let prompts = 0;
-    let steps = 0;
-    let valPrompts = 0;
-    for (let epoch = 1; epoch <= Number(values.epochs); epoch++) {
+    for (const item of train.items) await targets.get(item);
+    for (const engine of engines) {
+      const config = { ...c, runtime: { ...c.runtime, engine } };
+      const initial = model.predictor.maskDecoderWeights();
+      const optimizer = new Adam(Object.fromEntries(model.predictor.trainableVariables()), c.optimizer);
       const t0 = performance.now();
       const totals = await trainEpoch({
-        config: c,
+        config,
         predictor: model.predictor,
         optimizer,
         cache: model.cache,
         targets,
         items: train.items,
-        epoch,
-        onEvent: (e) => e.type === 'step' && process.stderr.write(`\repoch ${epoch} step ${e.step}/${e.steps}`),
+        epoch: 1,
+        onEvent: (e) => e.type === 'step' && process.stderr.write(`\r${engine} epoch step ${e.step}/${e.steps}`),
       });
-      epochSeconds.push((performance.now() - t0) / 1000);
-      process.stderr.write(` ${epochSeconds.at(-1)?.toFixed(1)}s\n`);
-      prompts = totals.prompts;
-      steps = totals.steps;
-      const t1 = performance.now();
-      const m = await evaluate({
-        predictor: model.predictor,
-        cache: model.cache,
-        targets,
-        items: val.items,
-        prompt: c.prompt,
-        maxInstances: 0,
-        microBatch: c.training.microBatch,
+      const seconds = (performance.now() - t0) / 1000;
+      process.stderr.write(` ${seconds.toFixed(1)} s\n`);
+      out.push({
+        engine,
+        seconds,
+        prompts: totals.prompts,
+        steps: totals.steps,
+        msPerPrompt: (seconds * 1000) / totals.prompts,
+        trainLoss: totals.loss,
       });
-      validationSeconds.push((performance.now() - t1) / 1000);
-      valPrompts = m.instances;
+      optimizer.dispose();
+      releaseOrtEngine(model.predictor);
+      model.predictor.setMaskDecoderWeights(initial); // the next engine starts from the same weights
     }
-    model.dispose();
-    const med = median(epochSeconds);
-    return {
-      source: `measured by bench/train.bench.ts (${values.epochs} epoch(s), empty embedding cache)`,
-      machine: machineInfo(),
-      backend: runtime.detail,
-      dataset: values['data-root'] as string,
-      checkpoint: values.checkpoint as string,
-      trainImages: train.items.length,
-      trainPrompts: prompts,
-      stepsPerEpoch: steps,
-      firstPassSeconds: fill.seconds,
-      firstPassImages: fill.total,
-      epochSeconds,
-      medianEpochSeconds: med,
-      secondsPerPrompt: med / prompts,
-      validationSeconds,
-      validationPrompts: valPrompts,
-    };
   } finally {
-    rmSync(cacheDir, { recursive: true, force: true });
+    model.dispose();
   }
+  return out;
 }
 
-async function fromRun(dir: string): Promise<Result> {
-  const { meta } = loadRunState(join(dir, 'state.safetensors'));
-  const dataset = await openDataset(meta.config.data.root, meta.config.data.format);
-  const trainImages = pickSubset(dataset, meta.config.data.train.subset, [meta.config.data.train.subset]).items.length;
-  const h = meta.history;
-  if (h.length === 0) throw new Error(`bench:train --from-run ${dir}: the run has no finished epoch`);
-  const epochSeconds = h.map((r) => r.trainSeconds);
-  const med = median(epochSeconds);
-  const prompts = h[0]?.prompts ?? 0;
-  return {
-    source: `derived from the training run ${dir} (state.safetensors: per-epoch wall times and the first embedding pass of that run; the machine was shared, see loadAverage1m at the time of derivation)`,
-    machine: machineInfo(),
-    backend: meta.backend,
-    dataset: meta.config.data.root,
-    checkpoint: meta.baseCheckpoint.path,
-    trainImages,
-    trainPrompts: prompts,
-    stepsPerEpoch: h[0]?.steps ?? 0,
-    firstPassSeconds: meta.embeddingPass?.seconds ?? Number.NaN,
-    firstPassImages: meta.embeddingPass ? meta.embeddingPass.computed + meta.embeddingPass.hits : 0,
-    epochSeconds,
-    medianEpochSeconds: med,
-    secondsPerPrompt: med / prompts,
-    validationSeconds: h.map((r) => r.valSeconds),
-    validationPrompts: h[0]?.val.instances ?? 0,
-  };
-}
-
-const result = values['from-run'] ? await fromRun(resolve(values['from-run'])) : await measure();
-const outDir = values.out as string;
-writeResult(join(outDir, 'train.json'), JSON.stringify(result, null, 2));
+const steps = await stepBench();
+const epochEngines = values['epoch-engines'] === 'none' ? [] : (values['epoch-engines'] as string).split(',');
+const epochs = await epochBench(epochEngines as TrainEngineName[]);
+const loadEnd = loadavg()[0] ?? 0;
+const ms = (engine: TrainEngineName, n: number): number =>
+  steps.find((s) => s.engine === engine && s.prompts === n)?.medianMsPerPrompt ?? Number.NaN;
+const ratios = Object.fromEntries(SIZES.map((n) => [n, ms('ort', n) / ms('tfjs', n)]));
+const result = {
+  source: `bench/train.bench.ts (${values.reps} reps per engine and size, engines alternating)`,
+  machine: { ...machineInfo(), loadAverage1mStart: +loadStart.toFixed(2), loadAverage1mEnd: +loadEnd.toFixed(2) },
+  onnxruntimeNode: ortVersion(),
+  tfjsBackend: runtime.detail,
+  microBatch: MICRO,
+  steps,
+  ortOverTfjs: ratios,
+  epochs,
+  dataset: values['data-root'],
+};
+writeResult(join(values.out as string, 'train.json'), JSON.stringify(result, null, 2));
 const m = result.machine;
 const md = [
-  '# Training: seconds per epoch and first (embedding) pass',
+  '# Training: ort engine vs tfjs engine (decoder step) and a plant-seg-coco epoch',
   '',
-  `Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, Node ${m.node}, ${m.date} (load average ${m.loadAverage1m}).`,
-  `Backend: ${result.backend}.`,
-  `Source: ${result.source}.`,
+  `Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, Node ${m.node}, onnxruntime-node ${result.onnxruntimeNode}, ${m.date}.`,
+  `Load average (1 min): ${m.loadAverage1mStart} at the start, ${m.loadAverage1mEnd} at the end: the machine is SHARED and was busy with other work, so absolute times are noisy (they move by 2x and more); the ratio of the two engines, measured rep by rep in the same run, is what counts.`,
+  `tfjs engine: ${result.tfjsBackend}. ort engine: onnxruntime-node graphs (forward + loss + backward + Adam), graph optimisation 'all', 2 intra-op threads.`,
   '',
-  `Dataset \`${result.dataset}\` train: ${result.trainImages} images, ${result.trainPrompts} box prompts per epoch, ${result.stepsPerEpoch} optimizer steps (batch 2 images, micro-batch 4 prompts); checkpoint \`${result.checkpoint}\`.`,
+  `## Decoder training step (box prompts, one image, micro-batches of ${MICRO}, Adam), ms per prompt, median of ${values.reps}`,
   '',
-  '| measure | value |',
-  '| --- | ---: |',
-  `| first pass: embedding ${result.firstPassImages} images into an empty cache | ${result.firstPassSeconds.toFixed(1)} s (${(result.firstPassSeconds / Math.max(1, result.firstPassImages)).toFixed(2)} s/image) |`,
-  `| training epoch (decoder only, embeddings cached), median of ${result.epochSeconds.length} | ${result.medianEpochSeconds.toFixed(1)} s |`,
-  `| per prompt (forward + backward + Adam share) | ${result.secondsPerPrompt.toFixed(3)} s |`,
-  `| validation pass (${result.validationPrompts} prompts, metrics at original size), median | ${median(result.validationSeconds).toFixed(1)} s |`,
+  '| prompts | tfjs engine | ort engine | ort / tfjs |',
+  '| ---: | ---: | ---: | ---: |',
+  ...SIZES.map(
+    (n) => `| ${n} | ${ms('tfjs', n).toFixed(0)} | ${ms('ort', n).toFixed(0)} | ${(ratios[n] as number).toFixed(3)} |`,
+  ),
   '',
-  `Per epoch (s): ${result.epochSeconds.map((s) => s.toFixed(1)).join(', ')}.`,
+  ...steps.map(
+    (s) => `- ${s.engine}, ${s.prompts} prompt(s): ${s.msPerPrompt.map((x) => x.toFixed(0)).join(', ')} ms/prompt`,
+  ),
   '',
-  'Command: `pnpm bench:train` (measures one epoch from an empty cache) or `pnpm bench:train --from-run runs/<name>`.',
+  ...(epochs.length > 0
+    ? [
+        `## One plant-seg-coco train epoch (${epochs[0]?.prompts} box prompts, ${epochs[0]?.steps} steps, embeddings cached)`,
+        '',
+        '| engine | seconds | ms per prompt | train loss |',
+        '| --- | ---: | ---: | ---: |',
+        ...epochs.map(
+          (e) => `| ${e.engine} | ${e.seconds.toFixed(1)} | ${e.msPerPrompt.toFixed(0)} | ${e.trainLoss.toFixed(4)} |`,
+        ),
+        '',
+      ]
+    : []),
+  'Command: `pnpm bench:train` (options: `--reps N`, `--epoch-engines ort,tfjs|none`, `--cache-dir DIR`).',
 ];
-writeResult(join(outDir, 'train.md'), md.join('\n'));
+writeResult(join(values.out as string, 'train.md'), md.join('\n'));
 console.log(md.join('\n'));

@@ -1,6 +1,7 @@
 /**
  * The CLI's command contract. Each command lives in `commands/<name>.ts`, parses its own flags
- * with `node:util` `parseArgs`, calls package APIs and formats output. No model logic here.
+ * with `args.ts` (`node:util` `parseArgs`), calls one package function and formats its output
+ * (`render.ts` for what commands share). Commands do not import each other. No model logic here.
  */
 import { SamtuneError, type ErrorKind } from '@samtune/errors';
 export interface CliIO {
@@ -8,6 +9,10 @@ export interface CliIO {
   out(line: string): void;
   /** Progress and diagnostics: stderr. */
   err(line: string): void;
+  /** `--verbose`: details such as why each tfjs backend was skipped. */
+  readonly verbose?: boolean;
+  /** Dataset plugins loaded for this command (file URLs), for work in other threads (`train`'s worker). */
+  readonly plugins?: readonly string[];
 }
 
 export interface CliCommand {

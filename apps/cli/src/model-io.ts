@@ -5,6 +5,22 @@
 import { initBackend, SamModel } from '@samtune/sam-model';
 import type { CliIO } from './command.js';
 import { createProgressBar } from './progress.js';
+import { backendLine } from './render.js';
+
+/** A download progress bar for `label`, opened on the first bytes (for `onDownloadProgress` callbacks). */
+export function downloadProgress(label: string): {
+  update: (done: number, total: number | undefined) => void;
+  done: () => void;
+} {
+  let bar: ReturnType<typeof createProgressBar> | undefined;
+  return {
+    update: (done, total) => {
+      bar ??= createProgressBar(`download ${label}`);
+      bar.update(Math.round(done / 1e6), Math.round((total ?? done) / 1e6), 'MB');
+    },
+    done: () => bar?.done(),
+  };
+}
 
 /** Loads `--checkpoint <name|path>` (downloading a registry name with a progress bar) and says what loaded. */
 export async function loadModel(checkpoint: string, io: CliIO): Promise<SamModel> {
@@ -22,10 +38,9 @@ export async function loadModel(checkpoint: string, io: CliIO): Promise<SamModel
   return model;
 }
 
-/** Selects the tfjs backend (SAMTUNE_BACKEND overrides) and prints which one runs and why others did not. */
+/** Selects the tfjs backend (SAMTUNE_BACKEND overrides) and prints which one runs (`backendLine`). */
 export async function announceBackend(io: CliIO): Promise<string> {
   const info = await initBackend();
-  const skipped = info.skipped.map((s) => `${s.name}: ${s.reason}`).join('; ');
-  io.err(`tfjs backend: ${info.name}${skipped ? ` (skipped ${skipped})` : ''}`);
+  io.err(backendLine(info.name, info.skipped, io.verbose ?? false));
   return info.name;
 }

@@ -122,15 +122,6 @@ export class MisdirectedRequestError extends HttpError {
   }
 }
 
-/** 408: the client sent its request too slowly. */
-export class RequestTimeoutError extends HttpError {
-  override readonly code: string = 'request-timeout';
-  override readonly name: string = 'RequestTimeoutError';
-  constructor(message: string) {
-    super(408, message);
-  }
-}
-
 /**
  * The status and JSON body for any thrown value. An `HttpError` has its own status; every other
  * samtune error is mapped by its `kind` (input 400, not-found 404, unsupported 422, conflict 409),

@@ -1,10 +1,12 @@
 /**
- * The `--images` folder: listing its images and resolving a request's image name safely (never a
- * path outside the folder). Only files directly in the folder are listed.
+ * The `--images` folder: listing its images and resolving a request's image name safely: the name
+ * and then the real path (symlinks followed with `realpath`) must both stay inside the folder's real
+ * path, so neither `../`, an absolute name nor a symlink reaches another file. Only files directly in
+ * the folder are listed.
  */
-import { readdir, stat } from 'node:fs/promises';
-import { extname, isAbsolute, join, relative, resolve } from 'node:path';
-import { InvalidFieldError, NotFoundError } from './errors.js';
+import { readdir, readFile, realpath, stat, writeFile } from 'node:fs/promises';
+import { extname, isAbsolute, relative, resolve, sep } from 'node:path';
+import { InvalidFieldError, NotFoundError, show } from './errors.js';
 
 /** File extensions listed as images (lower case), with the content type they are served with. */
 export const IMAGE_TYPES: Readonly<Record<string, string>> = {
@@ -23,7 +25,11 @@ export function imageContentType(name: string): string {
   return IMAGE_TYPES[extname(name).toLowerCase()] ?? 'application/octet-stream';
 }
 
-/** Names of the image files directly in `dir`, sorted. */
+/** True when `path` is `root` or inside it (both absolute, normalised). */
+const inside = (root: string, path: string): boolean =>
+  path === root || path.startsWith(root.endsWith(sep) ? root : root + sep);
+
+/** Names of the image files directly in `dir` (regular files, not symlinks), sorted. */
 export async function listImages(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true });
   return entries
@@ -35,8 +41,8 @@ export async function listImages(dir: string): Promise<string[]> {
 /**
  * The absolute path of image `name` (a path relative to `dir`, e.g. `dog.jpg` or `sub/dog.jpg`).
  * @param field request field named in errors
- * @throws InvalidFieldError (400) for an empty, absolute or escaping name, or an unknown extension;
- *   NotFoundError (404) when no such file exists.
+ * @throws InvalidFieldError (400) for an empty name or an unknown extension; NotFoundError (404) for
+ *   an absolute or escaping name, a symlink to a file outside the folder, or no such file.
  */
 export async function resolveImage(dir: string | undefined, name: unknown, field: string): Promise<string> {
   if (dir === undefined)
@@ -45,17 +51,66 @@ export async function resolveImage(dir: string | undefined, name: unknown, field
       'the server was started without --images, so no image can be named; send the image bytes instead',
     );
   if (typeof name !== 'string' || name.length === 0)
-    throw new InvalidFieldError(field, `expected an image name under --images, got ${JSON.stringify(name)}`);
-  const root = resolve(dir);
+    throw new InvalidFieldError(field, `expected an image name under --images, got ${show(name)}`);
+  const root = await realpath(resolve(dir));
   const path = resolve(root, name);
   const rel = relative(root, path);
-  if (isAbsolute(name) || rel.startsWith('..') || isAbsolute(rel) || rel === '') {
-    throw new InvalidFieldError(field, `expected a path inside --images, got '${name}'`);
+  if (isAbsolute(name) || name.includes('\0') || rel.startsWith('..') || isAbsolute(rel) || rel === '') {
+    throw new NotFoundError(`${field}: expected a path inside --images, got ${show(name)}`);
   }
   if (!(extname(path).toLowerCase() in IMAGE_TYPES)) {
-    throw new InvalidFieldError(field, `expected an image file (${Object.keys(IMAGE_TYPES).join(' ')}), got '${name}'`);
+    throw new InvalidFieldError(
+      field,
+      `expected an image file (${Object.keys(IMAGE_TYPES).join(' ')}), got ${show(name)}`,
+    );
   }
-  const st = await stat(path).catch(() => undefined);
-  if (!st?.isFile()) throw new NotFoundError(`${field}: no image '${name}' in ${join(root)}`);
-  return path;
+  const real = await realpath(path).catch(() => undefined);
+  const st = real === undefined ? undefined : await stat(real).catch(() => undefined);
+  if (real === undefined || !st?.isFile()) throw new NotFoundError(`${field}: no image ${show(name)} in ${root}`);
+  if (!inside(root, real))
+    throw new NotFoundError(
+      `${field}: ${show(name)} resolves to a file outside --images (a symlink); it is not served`,
+    );
+  return real;
+}
+
+/** File extension an uploaded image is stored under, by its decoded format (sharp's names). */
+const EXT_BY_FORMAT: Readonly<Record<string, string>> = {
+  jpeg: '.jpg',
+  png: '.png',
+  webp: '.webp',
+  gif: '.gif',
+  tiff: '.tif',
+  heif: '.avif',
+  avif: '.avif',
+};
+
+/**
+ * Stores uploaded image bytes in `dir` under a safe version of the client's file name (its base
+ * name, characters outside `[A-Za-z0-9._ -]` replaced, the extension of the decoded `format`). The
+ * same bytes under the same name are kept as they are; another file of that name gets `-1`, `-2`, …
+ * @returns the name under `dir`
+ */
+export async function storeUpload(dir: string, clientName: string, format: string, bytes: Uint8Array): Promise<string> {
+  const ext = EXT_BY_FORMAT[format] ?? '.img';
+  const base =
+    (clientName.split(/[\\/]/).pop() ?? '')
+      .replace(/\.[^.]*$/, '')
+      .replace(/[^A-Za-z0-9._ -]/g, '_')
+      .replace(/^[.\s]+/, '')
+      .slice(0, 120) || 'upload';
+  const root = await realpath(resolve(dir));
+  for (let k = 0; k < 1000; k++) {
+    const name = `${base}${k === 0 ? '' : `-${k}`}${ext}`;
+    const path = resolve(root, name);
+    try {
+      await writeFile(path, bytes, { flag: 'wx' });
+      return name;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const existing = await readFile(path).catch(() => undefined);
+      if (existing && Buffer.compare(existing, bytes) === 0) return name;
+    }
+  }
+  throw new InvalidFieldError('name', `no free file name for ${show(clientName)} in --images after 1000 tries`);
 }

@@ -1,6 +1,9 @@
 /** @samtune/server: HTTP API and labelling page for samtune models: composes the samtune packages. */
 export { startServer, type SamServer, type SamServerOptions } from './server.js';
-export { ModelService, type EmbedReply, type PredictReply, type MaskReply } from './model-service.js';
+export { ModelWorker } from './model-worker.js';
+export { ModelEngine, contentId, type ModelSpec, type ModelInfo, type EngineOptions } from './model-engine.js';
+export { JobQueue, QueueFullError, ClientGoneError, type QueueStats } from './job-queue.js';
+export { RequestGuard, allowedHostNames, isLoopback, type GuardOptions } from './security.js';
 export { EmbeddingCache, type CachedEmbedding } from './embedding-cache.js';
 export { SerialQueue } from './serial-queue.js';
 export {
@@ -18,13 +21,23 @@ export {
   parsePredictRequest,
   parseLabelsRequest,
   checkPromptRange,
-  MAX_POINTS,
   type PredictRequest,
   type LabelsRequest,
   type LabelInput,
   type BoxXYXY,
 } from './validate.js';
+export {
+  MAX_POINTS,
+  MAX_ANNOTATIONS,
+  PredictBody,
+  LabelsBody,
+  HealthReply,
+  EmbedReply,
+  PredictReply,
+  ErrorReply,
+} from './schemas.js';
 export { listImages, resolveImage, imageContentType, IMAGE_TYPES } from './images.js';
+export { RASTER_FORMATS } from './routes.js';
 export { parseServerArgs, UsageError, USAGE, type ServerArgs } from './args.js';
 export {
   HttpError,
@@ -35,5 +48,11 @@ export {
   MethodNotAllowedError,
   PayloadTooLargeError,
   UnsupportedMediaTypeError,
+  UnauthorizedError,
+  ForbiddenOriginError,
+  MisdirectedRequestError,
+  RemoteError,
+  ServerConfigError,
   errorReply,
+  show,
 } from './errors.js';

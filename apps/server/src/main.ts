@@ -1,7 +1,6 @@
 #!/usr/bin/env node
-/** `samtune-server --checkpoint <name|path> [--port] [--host] [--images] [--cache]`: loads the model and serves. */
+/** `samtune-server (--checkpoint <name|path> | --model <dir> [--int8]) [flags]`: loads the model in a worker and serves. */
 import { statSync } from 'node:fs';
-import { initBackend, SamModel } from '@samtune/sam-model';
 import { parseServerArgs, USAGE, UsageError } from './args.js';
 import { startServer } from './server.js';
 
@@ -10,9 +9,13 @@ const err = (line: string): boolean => process.stderr.write(`${line}\n`);
 async function main(argv: string[]): Promise<number> {
   let args;
   try {
-    args = parseServerArgs(argv);
-    if (args.images !== undefined && !statSync(args.images, { throwIfNoEntry: false })?.isDirectory()) {
-      throw new UsageError(`--images: expected an existing folder, got '${args.images}'`);
+    args = parseServerArgs(argv, process.env);
+    for (const [flag, dir] of [
+      ['images', args.images],
+      ['model', args.model],
+    ] as const) {
+      if (dir !== undefined && !statSync(dir, { throwIfNoEntry: false })?.isDirectory())
+        throw new UsageError(`--${flag}: expected an existing folder, got '${dir}'`);
     }
   } catch (e) {
     if (!(e instanceof UsageError)) throw e;
@@ -23,36 +26,30 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
-  const backend = await initBackend();
-  err(`tfjs backend: ${backend.name}`);
-  let lastPct = -1;
-  const model = await SamModel.load(args.checkpoint, {
-    onProgress: (done, total) => {
-      const pct = total ? Math.floor((100 * done) / total) : -1;
-      if (pct !== lastPct && pct % 10 === 0) err(`download ${args.checkpoint}: ${pct}%`);
-      lastPct = pct;
-    },
-  });
-  err(
-    `model: ${model.config.name} (${model.config.imageEncoder.kind}) from ${model.source.path} sha256 ${model.source.sha256.slice(0, 12)}`,
-  );
+  err(`samtune-server: loading ${args.checkpoint ?? args.model} in the model worker…`);
   const srv = await startServer({
-    model,
+    model:
+      args.model !== undefined ? { exportDir: args.model, int8: args.int8 } : { checkpoint: args.checkpoint ?? '' },
     ...(args.images === undefined ? {} : { imagesDir: args.images }),
+    ...(args.token === undefined ? {} : { token: args.token }),
+    allowHosts: args.allowHosts,
     port: args.port,
     host: args.host,
     cacheSize: args.cache,
+    queueSize: args.queue,
+    maxPixels: args.maxMegapixels * 1_000_000,
     log: (line) => err(`${new Date().toISOString()} ${line}`),
   });
+  const i = srv.worker.info;
   err(
-    `samtune-server: listening on ${srv.url}/ ${args.images ? `(images: ${args.images})` : '(no --images: uploads only)'}`,
+    `model: ${i.model} (${i.engine}, ${i.backend}, encoder ${i.precision.encoder}, decoder ${i.precision.decoder}) from ${i.checkpoint.path} sha256 ${i.checkpoint.sha256.slice(0, 12)}`,
+  );
+  err(
+    `samtune-server: listening on ${srv.url}/${args.token ? '#token=<your token>' : ''} ${args.images ? `(images: ${args.images})` : '(no --images: uploads only)'}`,
   );
   const stop = (signal: string): void => {
     err(`samtune-server: ${signal}, closing`);
-    void srv
-      .close()
-      .then(() => model.release())
-      .finally(() => process.exit(0));
+    void srv.close().finally(() => process.exit(0));
   };
   process.once('SIGINT', () => stop('SIGINT'));
   process.once('SIGTERM', () => stop('SIGTERM'));

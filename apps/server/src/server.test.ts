@@ -7,12 +7,13 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadDataset } from '@samtune/datasets';
-import { compareArrays, readSafetensors, SamModel, sha256File, type FloatTensor } from '@samtune/sam-model';
+import { compareArrays, readSafetensors, sha256File, type FloatTensor } from '@samtune/sam-model';
 import { lowResToOriginal, ResizeGeometry } from '@samtune/transforms';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cocoRleToMask, type CocoRle } from './rle.js';
 import { startServer, type SamServer } from './server.js';
 import { referencePath } from './test-utils/fixtures.js';
+import { OpenApiChecker } from './test-utils/openapi.js';
 
 const DOG_BOX = [160.0, 133.5, 560.0, 480.6000061035156];
 const DOG_POINT = [400.0, 293.70001220703125];
@@ -21,8 +22,10 @@ const MAX_IMAGE_BYTES = 200_000;
 const MAX_FLIPS = 20;
 
 let dir: string;
-let model: SamModel;
 let srv: SamServer;
+let openapi: OpenApiChecker;
+/** Every reply the tests received, validated against the OpenAPI document at the end. */
+const seen: { method: string; path: string; status: number; body: unknown }[] = [];
 let ref: Map<string, FloatTensor>;
 let dogId: string;
 
@@ -42,12 +45,11 @@ async function call(
     headers['content-type'] = 'application/json';
   }
   if (init.type) headers['content-type'] = init.type;
-  const res = await fetch(`${srv.url}${path}`, {
-    method: init.method ?? (body === undefined ? 'GET' : 'POST'),
-    headers,
-    ...(body === undefined ? {} : { body }),
-  });
-  return { status: res.status, body: (await res.json()) as Reply['body'] };
+  const method = init.method ?? (body === undefined ? 'GET' : 'POST');
+  const res = await fetch(`${srv.url}${path}`, { method, headers, ...(body === undefined ? {} : { body }) });
+  const reply = { status: res.status, body: (await res.json()) as Reply['body'] };
+  seen.push({ method, path, ...reply });
+  return reply;
 }
 
 const foreground = (values: ArrayLike<number>): number => {
@@ -70,20 +72,19 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'samtune-server-'));
   copyFileSync(referencePath('dog.jpg'), join(dir, 'dog.jpg'));
   ref = readSafetensors(referencePath('tinyvit_outputs.safetensors')).tensors as Map<string, FloatTensor>;
-  model = await SamModel.load(referencePath('tinyvit.pth'));
   srv = await startServer({
-    model,
+    model: { checkpoint: referencePath('tinyvit.pth') },
     imagesDir: dir,
     port: 0,
     host: '127.0.0.1',
     cacheSize: 2,
     maxImageBytes: MAX_IMAGE_BYTES,
   });
+  openapi = new OpenApiChecker((await (await fetch(`${srv.url}/api/openapi.json`)).json()) as object);
 });
 
 afterAll(async () => {
   await srv?.close();
-  await model?.release();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -95,7 +96,11 @@ describe('samtune-server', () => {
       ok: true,
       model: 'tiny_vit',
       config: { imageEncoder: { kind: 'tiny_vit', imgSize: 1024 } },
+      engine: 'checkpoint',
+      precision: { encoder: 'fp32', decoder: 'fp32' },
       images: dir,
+      cache: { size: 0, capacity: 2 },
+      limits: { maxPixels: 40_000_000, maxImageBytes: MAX_IMAGE_BYTES },
     });
     expect(['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']).toContain(body.backend);
     expect((body.checkpoint as { sha256: string }).sha256).toBe(await sha256File(referencePath('tinyvit.pth')));
@@ -180,7 +185,21 @@ describe('samtune-server', () => {
         'InvalidJsonError',
         /^body: expected a JSON object, got invalid JSON/,
       ],
-      ['/api/predict', { json: [1, 2] }, 400, 'InvalidJsonError', /got an array/],
+      ['/api/predict', { json: [1, 2] }, 400, 'InvalidFieldError', /^body: must be object, got \[1,2\]$/],
+      [
+        '/api/predict',
+        { json: { id: 'f'.repeat(5000), box: DOG_BOX } },
+        400,
+        'InvalidFieldError',
+        /^id: must NOT have more than 16 characters, got a string of 5000 characters$/,
+      ],
+      [
+        '/api/predict',
+        { body: '{"id":"feedfeedfeedfeed","box":[1,2,3,4]}' },
+        415,
+        'UnsupportedMediaTypeError',
+        /^content-type: expected application\/json, got 'text\/plain'$/,
+      ],
       [
         '/api/predict',
         { json: { id: 'feedfeedfeedfeed', box: DOG_BOX } },
@@ -209,12 +228,12 @@ describe('samtune-server', () => {
         'UnsupportedMediaTypeError',
         /^content-type: expected application\/json/,
       ],
-      ['/api/embed', { json: { image: 'cat.jpg' } }, 404, 'NotFoundError', /^image: no image 'cat.jpg'/],
+      ['/api/embed', { json: { image: 'cat.jpg' } }, 404, 'NotFoundError', /^image: no image "cat.jpg"/],
       [
         '/api/embed',
         { json: { image: '../dog.jpg' } },
-        400,
-        'InvalidFieldError',
+        404,
+        'NotFoundError',
         /^image: expected a path inside --images/,
       ],
       [
@@ -222,7 +241,7 @@ describe('samtune-server', () => {
         { body: 'not an image', type: 'image/png' },
         400,
         'InvalidFieldError',
-        /^body: expected image bytes .* do not decode/,
+        /^body: expected an image \(JPEG, PNG, WebP, TIFF, …\), got readImageInfo\(path\): cannot read image '<12 bytes>'/,
       ],
       [
         '/api/embed',
@@ -231,7 +250,7 @@ describe('samtune-server', () => {
         'PayloadTooLargeError',
         /^body: expected at most 200000 bytes, got 200001 bytes$/,
       ],
-      ['/api/nothing', {}, 404, 'NotFoundError', /^path: no route \/api\/nothing/],
+      ['/api/nothing', {}, 404, 'NotFoundError', /^path: no route "\/api\/nothing"/],
       ['/api/health', { method: 'DELETE' }, 405, 'MethodNotAllowedError', /takes GET, got DELETE/],
     ];
     for (const [path, init, status, name, message] of cases) {
@@ -299,12 +318,27 @@ describe('samtune-server', () => {
     ]);
   });
 
-  it('serves the labelling page', async () => {
+  it('serves the labelling page, its scripts and favicon with a strict Content-Security-Policy', async () => {
     const res = await fetch(`${srv.url}/`);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(res.headers.get('content-security-policy')).toContain("script-src 'self'");
     const html = await res.text();
-    for (const part of ['<canvas id="view"', "'/api/predict'", "'/api/labels'", "'/api/embed'"])
+    for (const part of ['<canvas id="view"', 'src="app.js"', 'id="upload"', 'id="opacity"', 'rel="icon"'])
       expect(html).toContain(part);
+    const app = await (await fetch(`${srv.url}/app.js`)).text();
+    for (const part of ["'/api/predict'", "'/api/labels'", "'/api/embed'"]) expect(app).toContain(part);
+    expect((await fetch(`${srv.url}/favicon.svg`)).headers.get('content-type')).toMatch(/^image\/svg\+xml/);
+    // no file of the page writes markup from data: every text goes through textContent
+    for (const file of ['app.js', 'view.js', 'api.js', 'index.html']) {
+      const text = await (await fetch(`${srv.url}/${file}`)).text();
+      expect(text, file).not.toMatch(/innerHTML|outerHTML|insertAdjacentHTML|document\.write/);
+    }
+  });
+
+  it('every reply of these tests matches the OpenAPI document at /api/openapi.json', () => {
+    expect(seen.length).toBeGreaterThan(20);
+    const problems = seen.map((r) => openapi.check(r.method, r.path, r.status, r.body)).filter((p) => p !== undefined);
+    expect(problems).toEqual([]);
   });
 });

@@ -1,44 +1,51 @@
 /**
- * The HTTP server (`node:http`, no framework): the JSON API under `/api/` and the labelling page at
- * `/`. Every error is a JSON reply `{ error: { name, message } }`; a bad request never stops the
- * process. See README.md for the API.
+ * The HTTP server on fastify: the JSON API under `/api/` (routes in `routes.ts`), the labelling page
+ * and its files from `public/` (@fastify/static), and the OpenAPI document generated from the route
+ * schemas at `/api/openapi.json`. The model runs in a worker thread (`model-worker.ts`). Every error
+ * is a JSON reply `{ error: { name, code, message } }`; a bad request never stops the process. See
+ * README.md for the API and the security model.
  */
-import { readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
-import { initBackend, type SamModel } from '@samtune/sam-model';
-import { readImageInfo } from '@samtune/transforms';
-import {
-  errorReply,
-  InvalidFieldError,
-  MethodNotAllowedError,
-  NotFoundError,
-  UnsupportedMediaTypeError,
-} from './errors.js';
-import { parseJsonObject, readBody, sendBytes, sendError, sendJson } from './http-io.js';
-import { imageContentType, listImages, resolveImage } from './images.js';
+import { fileURLToPath } from 'node:url';
+import fastifyStatic from '@fastify/static';
+import fastifySwagger from '@fastify/swagger';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
+import { errorReply, MethodNotAllowedError, NotFoundError, RemoteError, ServerConfigError, show } from './errors.js';
 import { LabelStore } from './labels-store.js';
-import { ModelService } from './model-service.js';
-import { parseLabelsRequest, parsePredictRequest } from './validate.js';
+import type { ModelSpec } from './model-engine.js';
+import { ModelWorker } from './model-worker.js';
+import { registerRoutes } from './routes.js';
+import { QueueFullError } from './job-queue.js';
+import { allowedHostNames, isLoopback, RequestGuard } from './security.js';
 
 /** Options of `startServer`. */
 export interface SamServerOptions {
-  /** The loaded model (`SamModel.load(nameOrPath)`); the server does not release it. */
-  readonly model: SamModel;
+  /** The model: `{ checkpoint }` (name or path), `{ exportDir, int8? }` (samtune export), or `{ seeded }`. */
+  readonly model: ModelSpec;
   /** Folder of images to label; the labels file is written there. Without it only uploads work. */
   readonly imagesDir?: string;
   /** Port (0: any free port). Default 8080. */
   readonly port?: number;
-  /** Default 127.0.0.1. */
+  /** Address to bind. Default 127.0.0.1; anything but loopback needs `token`. */
   readonly host?: string;
+  /** Bearer token every `/api/` request must carry (`Authorization: Bearer <token>`). */
+  readonly token?: string;
+  /** More names the `Host` header may carry (e.g. the machine's DNS name when binding 0.0.0.0). */
+  readonly allowHosts?: readonly string[];
   /** Embeddings kept in memory (4 MiB each). Default 16. */
   readonly cacheSize?: number;
+  /** Model jobs waiting or running before new ones get 503. Default 32. */
+  readonly queueSize?: number;
+  /** Largest image (`width * height`) decoded, checked from the header. Default 40 MP. */
+  readonly maxPixels?: number;
   /** Largest JSON body in bytes. Default 32 MiB. */
   readonly maxJsonBytes?: number;
   /** Largest uploaded image in bytes. Default 64 MiB. */
   readonly maxImageBytes?: number;
+  /** Time to receive a request's headers / the whole request / idle keep-alive, in ms. Defaults 10 s / 60 s / 5 s. */
+  readonly timeouts?: { readonly headersMs?: number; readonly requestMs?: number; readonly idleMs?: number };
   /** One line per request (`GET /api/health 200 3ms`); default: none. */
   readonly log?: (line: string) => void;
 }
@@ -48,163 +55,159 @@ export interface SamServer {
   readonly server: Server;
   /** Base URL, e.g. `http://127.0.0.1:8080`. */
   readonly url: string;
-  /** Stops accepting connections and closes the open ones. */
+  /** The model worker and its queue (`worker.queue.pause()` holds jobs: maintenance and tests). */
+  readonly worker: ModelWorker;
+  readonly app: FastifyInstance;
+  /** Stops accepting connections, closes the open ones and stops the model worker. */
   close(): Promise<void>;
 }
 
-type Handler = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void>;
+const PUBLIC_DIR = fileURLToPath(new URL('./public/', import.meta.url));
 
-const PAGE_URL = new URL('./public/index.html', import.meta.url);
+const SECURITY_HEADERS = {
+  'content-security-policy':
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob: data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'cross-origin-resource-policy': 'same-origin',
+};
 
-/** Starts the server and resolves once it listens. */
+/** Byte limits of the bodies, for the 413 message. */
+interface BodyLimits {
+  readonly json: number;
+  readonly image: number;
+}
+
+/** A framework error (body too large, bad media type, invalid JSON, schema) as the server's own error. */
+function asHttpError(err: FastifyError, req: FastifyRequest, limits: BodyLimits): unknown {
+  if (typeof err.statusCode !== 'number' || err.statusCode < 400 || err.statusCode >= 500) return err;
+  if (err.validation) {
+    const v = err.validation[0];
+    const field =
+      (v?.instancePath ?? '')
+        .replace(/^\//, '')
+        .replace(/\/(\d+)/g, '[$1]')
+        .replace(/\//g, '.') || 'body';
+    const got = (v as { data?: unknown } | undefined)?.data;
+    const what =
+      v?.keyword === 'required' ? `missing ${String(v.params.missingProperty)}` : (v?.message ?? err.message);
+    return new RemoteError(400, 'InvalidFieldError', 'invalid-field', `${field}: ${what}, got ${show(got)}`);
+  }
+  const byStatus: Record<number, [string, string]> = {
+    413: ['PayloadTooLargeError', 'payload-too-large'],
+    415: ['UnsupportedMediaTypeError', 'unsupported-media-type'],
+  };
+  const [name, code] = byStatus[err.statusCode] ?? ['InvalidJsonError', 'invalid-json'];
+  const type = req.headers['content-type'] ?? '';
+  const limit = /^\s*(image\/|application\/octet-stream)/i.test(type) ? limits.image : limits.json;
+  const declared = Number(req.headers['content-length'] ?? NaN);
+  const message =
+    err.statusCode === 413
+      ? `body: expected at most ${limit} bytes, got ${Number.isFinite(declared) ? declared : `more than ${limit}`} bytes`
+      : err.statusCode === 415
+        ? `content-type: ${err.message}`
+        : `body: expected a JSON object, got invalid JSON (${err.message})`;
+  return new RemoteError(err.statusCode, name, code, message);
+}
+
+/** Starts the model worker and the server; resolves once both are ready. */
 export async function startServer(opts: SamServerOptions): Promise<SamServer> {
-  const backend = await initBackend();
-  const page = readFileSync(PAGE_URL, 'utf8');
-  const service = new ModelService(opts.model, opts.cacheSize ?? 16);
-  const imagesDir = opts.imagesDir === undefined ? undefined : resolve(opts.imagesDir);
-  const labels = imagesDir === undefined ? undefined : new LabelStore(imagesDir);
+  const host = opts.host ?? '127.0.0.1';
+  if (!isLoopback(host) && !opts.token)
+    throw new ServerConfigError(
+      `startServer(host): binding to '${host}' (not loopback) requires a token (--token), got none`,
+    );
   const maxJson = opts.maxJsonBytes ?? 32 * 2 ** 20;
   const maxImage = opts.maxImageBytes ?? 64 * 2 ** 20;
-  const { config, source } = opts.model;
-
-  const json = async (req: IncomingMessage): Promise<Record<string, unknown>> => {
-    const type = (req.headers['content-type'] ?? 'application/json').split(';')[0]?.trim().toLowerCase();
-    if (type !== 'application/json')
-      throw new UnsupportedMediaTypeError(`content-type: expected application/json, got '${type}'`);
-    return parseJsonObject(await readBody(req, maxJson));
-  };
-  const needLabels = (): LabelStore => {
-    if (!labels)
-      throw new InvalidFieldError(
-        'image',
-        'the server was started without --images, so labels cannot be saved or read',
-      );
-    return labels;
-  };
-
-  const routes: Record<string, Partial<Record<string, Handler>>> = {
-    '/': { GET: async (_req, res) => sendBytes(res, 'text/html; charset=utf-8', page) },
-    '/api/health': {
-      GET: async (_req, res) =>
-        sendJson(res, 200, {
-          ok: true,
-          model: config.name,
-          config,
-          backend: backend.name,
-          checkpoint: { path: source.path, sha256: source.sha256 },
-          images: imagesDir ?? null,
-          labelsFile: labels?.file ?? null,
-          cache: { size: service.cache.size, capacity: service.cache.capacity },
-          queue: service.queue.pending,
-        }),
+  const maxPixels = opts.maxPixels ?? 40_000_000;
+  const cacheSize = opts.cacheSize ?? 16;
+  const worker = await ModelWorker.start(opts.model, { cacheSize, maxPixels }, opts.queueSize ?? 32);
+  const imagesDir = opts.imagesDir === undefined ? undefined : resolve(opts.imagesDir);
+  const labels = imagesDir === undefined ? undefined : new LabelStore(imagesDir);
+  const t = opts.timeouts ?? {};
+  const app = Fastify({
+    logger: false,
+    bodyLimit: maxJson,
+    requestTimeout: t.requestMs ?? 60_000,
+    keepAliveTimeout: t.idleMs ?? 5_000,
+    // no socket inactivity timeout: a client waiting for a queued job sends nothing, legitimately;
+    // slow senders are cut by headersTimeout / requestTimeout, idle keep-alives by keepAliveTimeout
+    connectionTimeout: 0,
+    http: {
+      headersTimeout: t.headersMs ?? 10_000,
+      connectionsCheckingInterval: Math.min(1000, Math.max(50, Math.floor((t.headersMs ?? 10_000) / 4))),
     },
-    '/api/images': {
-      GET: async (_req, res) => {
-        if (!imagesDir || !labels) return sendJson(res, 200, { dir: null, images: [] });
-        const [names, doc] = await Promise.all([listImages(imagesDir), labels.read()]);
-        const counts = new Map<number, number>();
-        for (const a of doc.annotations) counts.set(a.image_id, (counts.get(a.image_id) ?? 0) + 1);
-        const byName = new Map(doc.images.map((im) => [im.file_name, counts.get(im.id) ?? 0]));
-        sendJson(res, 200, { dir: imagesDir, images: names.map((name) => ({ name, labels: byName.get(name) ?? 0 })) });
-      },
-    },
-    '/api/embed': {
-      POST: async (req, res) => {
-        const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
-        if (type === 'application/json') {
-          const body = await json(req);
-          const path = await resolveImage(imagesDir, body.image, 'image');
-          return sendJson(res, 200, await service.embedFile(path, body.image as string));
-        }
-        if (type.startsWith('image/') || type === 'application/octet-stream') {
-          return sendJson(res, 200, await service.embedBytes(await readBody(req, maxImage)));
-        }
-        throw new UnsupportedMediaTypeError(
-          `content-type: expected application/json {"image": name} or image bytes (image/*, application/octet-stream), got '${type}'`,
-        );
-      },
-    },
-    '/api/predict': {
-      POST: async (req, res) => sendJson(res, 200, await service.predict(parsePredictRequest(await json(req)))),
-    },
-    '/api/labels': {
-      GET: async (_req, res, url) => {
-        const store = needLabels();
-        const image = url.searchParams.get('image');
-        sendJson(res, 200, image === null ? await store.read() : await store.readImage(image));
-      },
-      POST: async (req, res) => {
-        const store = needLabels();
-        const body = parseLabelsRequest(await json(req));
-        const path = await resolveImage(imagesDir, body.image, 'image');
-        const { width, height } = await readImageInfo(path);
-        sendJson(res, 200, await store.save(body.image, width, height, body.annotations));
-      },
-    },
-  };
-
-  const serveImage: Handler = async (_req, res, url) => {
-    const raw = url.pathname.slice('/api/images/'.length);
-    let name: string;
-    try {
-      name = decodeURIComponent(raw);
-    } catch {
-      throw new InvalidFieldError('path', `expected a URL-encoded image name, got '${raw}'`);
-    }
-    const path = await resolveImage(imagesDir, name, 'path');
-    sendBytes(res, imageContentType(path), await readFile(path));
-  };
-
-  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const started = Date.now();
-    const method = req.method ?? 'GET';
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    try {
-      const route = url.pathname.startsWith('/api/images/')
-        ? { GET: serveImage }
-        : routes[url.pathname === '/index.html' ? '/' : url.pathname];
-      if (!route) throw new NotFoundError(`path: no route ${url.pathname} (see GET / and /api/health)`);
-      const handler = route[method];
-      if (!handler) {
-        const allowed = Object.keys(route);
-        res.setHeader('allow', allowed.join(', '));
-        throw new MethodNotAllowedError(
-          allowed,
-          `method: ${url.pathname} takes ${allowed.join(' or ')}, got ${method}`,
-        );
-      }
-      await handler(req, res, url);
-    } catch (err) {
-      if (errorReply(err).status >= 500)
-        opts.log?.(
-          `error on ${method} ${url.pathname}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
-        );
-      sendError(res, err);
-    } finally {
-      opts.log?.(`${method} ${url.pathname} ${res.statusCode} ${Date.now() - started}ms`);
-    }
-  };
-
-  const server = createServer((req, res) => void handle(req, res));
-  server.on('clientError', (_err, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, verbose: true } },
   });
-  await new Promise<void>((ok, fail) => {
-    server.once('error', fail);
-    server.listen(opts.port ?? 8080, opts.host ?? '127.0.0.1', () => {
-      server.off('error', fail);
-      ok();
-    });
+  // Replies are plain JSON.stringify: the response schemas document the API (OpenAPI) and the tests
+  // validate real replies against them, but they never reshape a reply.
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+  app.removeContentTypeParser('text/plain');
+  for (const type of [/^image\/[a-z0-9.+-]+$/, 'application/octet-stream'])
+    app.addContentTypeParser(type, { parseAs: 'buffer', bodyLimit: maxImage }, (_req, body, done) => done(null, body));
+
+  const guard = new RequestGuard({
+    hostNames: allowedHostNames(host, opts.allowHosts),
+    ...(opts.token ? { token: opts.token } : {}),
   });
-  const addr = server.address() as AddressInfo;
-  const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  app.addHook('onRequest', async (req, reply) => {
+    reply.headers(SECURITY_HEADERS);
+    guard.check(req.url, req.headers);
+  });
+  app.addHook('onResponse', async (req, reply) => {
+    opts.log?.(`${req.method} ${req.url.slice(0, 200)} ${reply.statusCode} ${Math.round(reply.elapsedTime)}ms`);
+  });
+  app.setErrorHandler(async (raw: FastifyError, req, reply) => {
+    const err = asHttpError(raw, req, { json: maxJson, image: maxImage });
+    const { status, body } = errorReply(err);
+    if (status >= 500) opts.log?.(`error on ${req.method} ${req.url.slice(0, 200)}: ${(err as Error).stack ?? err}`);
+    if (err instanceof QueueFullError) reply.header('retry-after', String(err.retryAfterSeconds));
+    if (status === 413) reply.header('connection', 'close');
+    return reply.code(status).type('application/json; charset=utf-8').send(body);
+  });
+  app.setNotFoundHandler(async (req) => {
+    const path = req.url.split('?')[0] ?? '';
+    const allowed = ['GET', 'POST'].filter((m) => app.hasRoute({ method: m as 'GET', url: path }));
+    if (allowed.length > 0 && path.startsWith('/api/'))
+      throw new MethodNotAllowedError(allowed, `method: ${path} takes ${allowed.join(' or ')}, got ${req.method}`);
+    throw new NotFoundError(`path: no route ${show(path)} (see GET / and /api/openapi.json)`);
+  });
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'samtune server',
+        version: '0.1.0',
+        description: 'Prompts in, labels out: see apps/server/README.md',
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      ...(opts.token ? { security: [{ bearer: [] }] } : {}),
+    },
+  });
+  await app.register(fastifyStatic, {
+    root: PUBLIC_DIR,
+    prefix: '/',
+    index: 'index.html',
+    wildcard: false,
+    cacheControl: false,
+    setHeaders: (reply) => void reply.header('cache-control', 'no-store'),
+  });
+  registerRoutes(app, { worker, imagesDir, labels, maxJson, maxImage, maxPixels });
+  await app.ready();
+  await app.listen({ port: opts.port ?? 8080, host });
+  const addr = app.server.address() as AddressInfo;
+  guard.port = addr.port;
+  const urlHost = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
   return {
-    server,
-    url: `http://${host}:${addr.port}`,
-    close: () =>
-      new Promise<void>((ok, fail) => {
-        server.close((err) => (err ? fail(err) : ok()));
-        server.closeAllConnections();
-      }),
+    server: app.server,
+    url: `http://${urlHost}:${addr.port}`,
+    worker,
+    app,
+    close: async () => {
+      app.server.closeAllConnections();
+      await app.close();
+      await worker.close();
+    },
   };
 }

@@ -13,11 +13,14 @@ function fieldError(fn: () => unknown): string {
   throw new Error('expected an InvalidFieldError, nothing was thrown');
 }
 
+/** A well-formed embedding id (16 hex digits). */
+const ID = '0123456789abcdef';
+
 describe('parsePredictRequest', () => {
   it('splits [x, y, label] points and keeps the box and multimask', () => {
     expect(
       parsePredictRequest({
-        id: 'a',
+        id: ID,
         points: [
           [1, 2, 1],
           [3.5, 4, 0],
@@ -26,7 +29,7 @@ describe('parsePredictRequest', () => {
         multimask: true,
       }),
     ).toEqual({
-      id: 'a',
+      id: ID,
       points: [
         [1, 2],
         [3.5, 4],
@@ -35,8 +38,8 @@ describe('parsePredictRequest', () => {
       box: [0, 0, 5, 6],
       multimask: true,
     });
-    expect(parsePredictRequest({ id: 'a', box: [0, 0, 5, 6], points: null })).toEqual({
-      id: 'a',
+    expect(parsePredictRequest({ id: ID, box: [0, 0, 5, 6], points: null })).toEqual({
+      id: ID,
       points: [],
       labels: [],
       box: [0, 0, 5, 6],
@@ -47,22 +50,25 @@ describe('parsePredictRequest', () => {
     expect(fieldError(() => parsePredictRequest({ points: [[1, 2, 1]] }))).toBe(
       'id: expected a non-empty string, got undefined',
     );
-    expect(fieldError(() => parsePredictRequest({ id: 'a' }))).toBe(
+    expect(fieldError(() => parsePredictRequest({ id: 'x'.repeat(5000), box: [0, 0, 1, 1] }))).toBe(
+      'id: expected 16 hex digits (an id from POST /api/embed), got a string of 5000 characters',
+    );
+    expect(fieldError(() => parsePredictRequest({ id: ID }))).toBe(
       'points: no prompt: expected at least one point or a box',
     );
-    expect(fieldError(() => parsePredictRequest({ id: 'a', points: [[1, 2, 2]] }))).toBe(
+    expect(fieldError(() => parsePredictRequest({ id: ID, points: [[1, 2, 2]] }))).toBe(
       'points[0][2]: expected label 1 (foreground) or 0 (background), got 2',
     );
-    expect(fieldError(() => parsePredictRequest({ id: 'a', points: [[1, 2]] }))).toBe(
+    expect(fieldError(() => parsePredictRequest({ id: ID, points: [[1, 2]] }))).toBe(
       'points[0]: expected [x, y, label], got [1,2]',
     );
-    expect(fieldError(() => parsePredictRequest({ id: 'a', points: [[1, 'x', 1]] }))).toBe(
+    expect(fieldError(() => parsePredictRequest({ id: ID, points: [[1, 'x', 1]] }))).toBe(
       'points[0][1]: expected a finite number, got "x"',
     );
-    expect(fieldError(() => parsePredictRequest({ id: 'a', box: [0, 0, 1] }))).toBe(
+    expect(fieldError(() => parsePredictRequest({ id: ID, box: [0, 0, 1] }))).toBe(
       'box: expected [x0, y0, x1, y1] (XYXY), got [0,0,1]',
     );
-    expect(fieldError(() => parsePredictRequest({ id: 'a', box: [0, 0, 1, 1], multimask: 'yes' }))).toBe(
+    expect(fieldError(() => parsePredictRequest({ id: ID, box: [0, 0, 1, 1], multimask: 'yes' }))).toBe(
       'multimask: expected true or false, got "yes"',
     );
   });
@@ -70,7 +76,7 @@ describe('parsePredictRequest', () => {
 
 describe('checkPromptRange', () => {
   const req = (box?: [number, number, number, number], points: [number, number][] = []) => ({
-    id: 'a',
+    id: ID,
     points,
     labels: points.map(() => 1),
     ...(box ? { box } : {}),

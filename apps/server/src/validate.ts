@@ -3,8 +3,10 @@
  * field (`points[1][2]`, `box`, `annotations[0].segmentation.counts`) and says what was expected and
  * what came.
  */
-import { InvalidFieldError } from './errors.js';
+import { validatePrompt } from '@samtune/transforms';
+import { InvalidFieldError, show } from './errors.js';
 import { rleProblem, type CocoRle } from './rle.js';
+import { MAX_POINTS } from './schemas.js';
 
 /** XYXY box in ORIGINAL image pixels. */
 export type BoxXYXY = readonly [number, number, number, number];
@@ -35,14 +37,6 @@ export interface LabelsRequest {
   readonly annotations: readonly LabelInput[];
 }
 
-/** Most points one prompt may carry. */
-export const MAX_POINTS = 64;
-
-const show = (v: unknown): string => {
-  const s = JSON.stringify(v);
-  return s === undefined ? String(v) : s.length > 80 ? `${s.slice(0, 77)}...` : s;
-};
-
 function finite(v: unknown, field: string): number {
   if (typeof v !== 'number' || !Number.isFinite(v))
     throw new InvalidFieldError(field, `expected a finite number, got ${show(v)}`);
@@ -63,6 +57,8 @@ function string(v: unknown, field: string): string {
 /** Checks the shape of a predict body (ranges need the image size: see `checkPromptRange`). */
 export function parsePredictRequest(body: Record<string, unknown>): PredictRequest {
   const id = string(body.id, 'id');
+  if (!/^[0-9a-f]{16}$/.test(id))
+    throw new InvalidFieldError('id', `expected 16 hex digits (an id from POST /api/embed), got ${show(id)}`);
   const points: [number, number][] = [];
   const labels: number[] = [];
   if (body.points !== undefined && body.points !== null) {
@@ -102,25 +98,9 @@ export function parsePredictRequest(body: Record<string, unknown>): PredictReque
   };
 }
 
-/** Checks that prompts lie in the image `(H,W)` = `(height,width)`: `0 <= x <= W`, `0 <= y <= H`, `x0 < x1`, `y0 < y1`. */
+/** Checks that prompts lie in the image `(H,W)` = `(height,width)`: the shared rule `validatePrompt` (@samtune/transforms). */
 export function checkPromptRange(req: PredictRequest, width: number, height: number): void {
-  req.points.forEach(([x, y], i) => {
-    if (x < 0 || x > width || y < 0 || y > height) {
-      throw new InvalidFieldError(
-        `points[${i}]`,
-        `expected a point inside the ${width}x${height} image (0 <= x <= ${width}, 0 <= y <= ${height}), got [${x}, ${y}]`,
-      );
-    }
-  });
-  if (req.box) {
-    const [x0, y0, x1, y1] = req.box;
-    if (x0 < 0 || y0 < 0 || x1 > width || y1 > height || x0 >= x1 || y0 >= y1) {
-      throw new InvalidFieldError(
-        'box',
-        `expected XYXY inside the ${width}x${height} image with 0 <= x0 < x1 <= ${width} and 0 <= y0 < y1 <= ${height}, got [${req.box.join(', ')}]`,
-      );
-    }
-  }
+  validatePrompt(req, width, height, (field, detail) => new InvalidFieldError(field, detail));
 }
 
 function parseRle(v: unknown, field: string): CocoRle {

@@ -20,6 +20,7 @@ import {
   UnknownCategoryError,
   type DatasetErrorLocation,
 } from './errors.js';
+import { describeJson, jsonFailure, jsonKind, parseJsonText } from './json-text.js';
 import type { BoxXYXY, DatasetInstance, DatasetItem, DatasetLabel, InstanceAttributes } from './model.js';
 import {
   boxMask,
@@ -101,7 +102,7 @@ function buildInstance(
   if (Array.isArray(seg)) for (const poly of seg) parts.push({ kind: 'polygon', xy: parsePolygon(poly, loc) });
   else if (isObj(seg)) parts.push(parseRle(seg, size, loc));
   else if (seg !== undefined && seg !== null)
-    throw new InvalidPolygonError(loc, `expected a list of polygons or an RLE object, got ${typeof seg}`);
+    throw new InvalidPolygonError(loc, `expected a list of polygons or an RLE object, got ${jsonKind(seg)}`);
   let box: BoxXYXY | undefined;
   if (ann.bbox !== undefined && ann.bbox !== null) box = checkBox(xywhToXyxy(ann.bbox, loc), size, loc);
   else box = partsBox(parts, size);
@@ -126,7 +127,7 @@ function readCategories(doc: Json, src: CocoSource, labels: Map<number, DatasetL
     ctx.report(
       new MalformedAnnotationError(
         { reader: READER, file: src.file, subset: src.subset },
-        `expected 'categories' to be an array, got ${typeof cats}`,
+        `expected 'categories' to be an array, got ${jsonKind(cats)}`,
         'file',
       ),
     );
@@ -139,7 +140,7 @@ function readCategories(doc: Json, src: CocoSource, labels: Map<number, DatasetL
       ctx.report(
         new MalformedAnnotationError(
           loc,
-          `expected a category {id: integer, name: string}, got ${JSON.stringify(c)}`,
+          `expected a category {id: integer, name: string}, got ${describeJson(c)}`,
           'annotation',
         ),
       );
@@ -167,7 +168,7 @@ function readImages(doc: Json, src: CocoSource, ctx: DatasetLoadContext): Map<st
     ctx.report(
       new MalformedAnnotationError(
         { reader: READER, file: src.file, subset: src.subset },
-        `expected 'images' to be an array, got ${typeof list}`,
+        `expected 'images' to be an array, got ${jsonKind(list)}`,
         'file',
       ),
     );
@@ -193,7 +194,7 @@ function readImages(doc: Json, src: CocoSource, ctx: DatasetLoadContext): Map<st
       ctx.report(
         new MalformedAnnotationError(
           loc,
-          `expected an image {id, file_name, width > 0, height > 0}, got ${JSON.stringify(im)}`,
+          `expected an image {id, file_name, width > 0, height > 0}, got ${describeJson(im)}`,
           'item',
         ),
       );
@@ -213,22 +214,16 @@ async function loadSource(
   const fileLoc = { reader: READER, file: src.file, subset: src.subset };
   let doc: unknown;
   try {
-    doc = JSON.parse(await readFile(src.file, 'utf8'));
+    doc = parseJsonText(await readFile(src.file, 'utf8'));
   } catch (err) {
-    ctx.report(
-      new MalformedAnnotationError(
-        fileLoc,
-        `cannot parse JSON (${err instanceof Error ? err.message : String(err)})`,
-        'file',
-      ),
-    );
+    ctx.report(new MalformedAnnotationError(fileLoc, jsonFailure(err), 'file'));
     return [];
   }
   if (!isObj(doc)) {
     ctx.report(
       new MalformedAnnotationError(
         fileLoc,
-        `expected a JSON object with images, annotations, categories; got ${Array.isArray(doc) ? 'an array' : typeof doc}`,
+        `expected a JSON object with images, annotations, categories; got ${jsonKind(doc)}`,
         'file',
       ),
     );
@@ -239,7 +234,7 @@ async function loadSource(
   const anns = doc.annotations ?? [];
   if (!Array.isArray(anns))
     ctx.report(
-      new MalformedAnnotationError(fileLoc, `expected 'annotations' to be an array, got ${typeof anns}`, 'file'),
+      new MalformedAnnotationError(fileLoc, `expected 'annotations' to be an array, got ${jsonKind(anns)}`, 'file'),
     );
   const annIds = new Set<string>();
   (Array.isArray(anns) ? anns : []).forEach((a: unknown, i) => {
@@ -247,7 +242,7 @@ async function loadSource(
     const loc = { ...fileLoc, itemId: isObj(a) ? String(a.image_id) : undefined, annotationId: annId };
     if (!isObj(a))
       return ctx.report(
-        new MalformedAnnotationError(loc, `expected an annotation object, got ${JSON.stringify(a)}`, 'annotation'),
+        new MalformedAnnotationError(loc, `expected an annotation object, got ${describeJson(a)}`, 'annotation'),
       );
     if (annIds.has(annId)) return ctx.report(new DuplicateIdError(loc, 'annotation', annId, 'annotation'));
     annIds.add(annId);
@@ -256,7 +251,7 @@ async function loadSource(
       return ctx.report(
         new MalformedAnnotationError(
           loc,
-          `refers to image_id ${JSON.stringify(a.image_id)}, which is not in 'images'`,
+          `refers to image_id ${describeJson(a.image_id)}, which is not in 'images'`,
           'annotation',
         ),
       );
@@ -311,3 +306,23 @@ export const cocoAdapter: DatasetAdapter = {
     return { labels: [...labels.values()].sort((a, b) => a.id - b.id), items };
   },
 };
+
+/**
+ * A COCO instances JSON file given directly (`--data-root labels.json`, e.g. `samtune autolabel`'s
+ * output or a CVAT / Label Studio export) as an adapter: `file_name`s resolve in `imageDir` (default:
+ * the file's folder); the subset is `<subset>` for `instances_<subset>.json`, else `default`.
+ */
+export function cocoFileAdapter(file: string, imageDir?: string): DatasetAdapter {
+  const abs = resolve(file);
+  const subset = /^instances_(.+)\.json$/i.exec(abs.split(/[\\/]/).pop() ?? '')?.[1] ?? 'default';
+  const src: CocoSource = { subset, file: abs, imageDirs: [resolve(imageDir ?? join(abs, '..'))] };
+  return {
+    name: 'coco',
+    detect: () => true,
+    async load(_root: string, ctx: DatasetLoadContext): Promise<AdapterResult> {
+      const labels = new Map<number, DatasetLabel>();
+      const items = await loadSource(src, labels, ctx);
+      return { labels: [...labels.values()].sort((a, b) => a.id - b.id), items };
+    },
+  };
+}

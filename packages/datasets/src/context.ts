@@ -86,7 +86,7 @@ export class LoadContext implements DatasetLoadContext {
       size = { width: info.width, height: info.height };
       if (this.imageCheck === 'decode') await readImage(path);
     } catch (err) {
-      if (err instanceof ImageNotFoundError) this.report(new MissingImageError(loc, path));
+      if (err instanceof ImageNotFoundError) this.report(new MissingImageError(loc, path, await notFoundDetail(path)));
       else this.report(new UnreadableImageError(loc, path, err instanceof Error ? err.message : String(err)));
       return undefined;
     }
@@ -99,6 +99,18 @@ export class LoadContext implements DatasetLoadContext {
 
   map<T, R>(items: readonly T[], fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
     return mapLimit(items, this.concurrency, fn);
+  }
+}
+
+/** Why an image path is not a readable file: missing, or present but a directory / special file. */
+async function notFoundDetail(path: string): Promise<string> {
+  try {
+    const st = await stat(path);
+    return st.isDirectory()
+      ? 'is a directory, expected a regular image file'
+      : 'is not a regular file (a socket, FIFO or device), expected an image file';
+  } catch {
+    return 'does not exist';
   }
 }
 

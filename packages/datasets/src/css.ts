@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { stemOf, type AdapterResult, type DatasetAdapter } from './adapter.js';
 import { IMAGE_EXTENSIONS, isDir, isFile, listDir, listFilesRecursive, type DatasetLoadContext } from './context.js';
 import { DatasetError, MalformedAnnotationError, MissingImageError } from './errors.js';
+import { jsonFailure, jsonKind, parseJsonText } from './json-text.js';
 import type { DatasetInstance, DatasetItem, DatasetLabel } from './model.js';
 import { readIndexMap, semanticInstances, type MaskColorRule, type SemanticRule } from './semantic.js';
 import { toNumber } from './shapes.js';
@@ -31,16 +32,12 @@ export function parseCssMeta(text: string, file: string, subset?: string): CssMe
   const loc = { reader: READER, file, subset };
   let doc: unknown;
   try {
-    doc = JSON.parse(text);
+    doc = parseJsonText(text);
   } catch (err) {
-    throw new MalformedAnnotationError(
-      loc,
-      `cannot parse JSON (${err instanceof Error ? err.message : String(err)})`,
-      'file',
-    );
+    throw new MalformedAnnotationError(loc, jsonFailure(err), 'file');
   }
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc))
-    throw new MalformedAnnotationError(loc, 'expected a JSON object', 'file');
+    throw new MalformedAnnotationError(loc, `expected a JSON object, got ${jsonKind(doc)}`, 'file');
   const meta = doc as Record<string, unknown>;
   const all: DatasetLabel[] = [];
   if (typeof meta.label_map === 'object' && meta.label_map !== null && !Array.isArray(meta.label_map)) {

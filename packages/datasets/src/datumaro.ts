@@ -14,6 +14,7 @@ import { join, resolve } from 'node:path';
 import type { AdapterResult, DatasetAdapter } from './adapter.js';
 import { isFile, listDir, type DatasetLoadContext } from './context.js';
 import { DatasetError, MalformedAnnotationError, UnknownCategoryError, type DatasetErrorLocation } from './errors.js';
+import { describeJson, jsonFailure, jsonKind, parseJsonText } from './json-text.js';
 import type { BoxXYXY, DatasetInstance, DatasetItem, DatasetLabel } from './model.js';
 import { boxMask, checkBox, parsePolygon, parseRle, partsBox, partsMask, xywhToXyxy, type MaskPart } from './shapes.js';
 
@@ -145,7 +146,7 @@ function parsePolygonLike(raw: unknown, loc: DatasetErrorLocation): [number, num
   if (!Array.isArray(raw) || raw.length % 2 !== 0 || !raw.every((v) => typeof v === 'number' && Number.isFinite(v))) {
     throw new MalformedAnnotationError(
       loc,
-      `expected points as a flat array [x0,y0,x1,y1,...] of finite numbers, got ${JSON.stringify(raw)}`,
+      `expected points as a flat array [x0,y0,x1,y1,...] of finite numbers, got ${describeJson(raw)}`,
       'annotation',
     );
   }
@@ -164,15 +165,9 @@ async function loadSubset(
   const fileLoc = { reader: READER, file, subset };
   let doc: unknown;
   try {
-    doc = JSON.parse(await readFile(file, 'utf8'));
+    doc = parseJsonText(await readFile(file, 'utf8'));
   } catch (err) {
-    ctx.report(
-      new MalformedAnnotationError(
-        fileLoc,
-        `cannot parse JSON (${err instanceof Error ? err.message : String(err)})`,
-        'file',
-      ),
-    );
+    ctx.report(new MalformedAnnotationError(fileLoc, jsonFailure(err), 'file'));
     return [];
   }
   const cats = isObj(doc) && isObj(doc.categories) && isObj(doc.categories.label) ? doc.categories.label.labels : [];
@@ -180,7 +175,7 @@ async function loadSubset(
     ctx.report(
       new MalformedAnnotationError(
         fileLoc,
-        "expected an object with 'items' (array) and 'categories.label.labels' (array)",
+        `expected an object with 'items' (array) and 'categories.label.labels' (array), got ${isObj(doc) ? `items: ${jsonKind(doc.items)}` : jsonKind(doc)}`,
         'file',
       ),
     );
@@ -192,7 +187,7 @@ async function loadSubset(
       ctx.report(
         new MalformedAnnotationError(
           { ...fileLoc, annotationId: `categories.label.labels[${id}]` },
-          `expected {name: string}, got ${JSON.stringify(c)}`,
+          `expected {name: string}, got ${describeJson(c)}`,
           'file',
         ),
       );
@@ -217,7 +212,7 @@ async function loadSubset(
       ctx.report(
         new MalformedAnnotationError(
           loc,
-          `expected an item {id, annotations, image}, got ${JSON.stringify(raw)?.slice(0, 200)}`,
+          `expected an item {id, annotations, image}, got ${describeJson(raw)}`,
           'item',
         ),
       );

@@ -57,8 +57,9 @@ export class MissingImageError extends DatasetError {
   override readonly kind: ErrorKind = 'not-found';
   override readonly name: string = 'MissingImageError';
   override readonly code: string = 'missing-image';
-  constructor(loc: DatasetErrorLocation, imagePath: string) {
-    super(loc, `image file '${imagePath}' does not exist`, 'item');
+  /** `detail` replaces "does not exist" when the path exists but is not a file (e.g. a directory). */
+  constructor(loc: DatasetErrorLocation, imagePath: string, detail = 'does not exist') {
+    super(loc, `image file '${imagePath}' ${detail}`, 'item');
   }
 }
 

@@ -75,3 +75,12 @@ export {
   type MaskPart,
 } from './shapes.js';
 export { VOC_CLASSES } from './voc-labels.js';
+export {
+  loadDatasetPlugins,
+  resolvePluginSpecifier,
+  findConfigFile,
+  PluginLoadError,
+  PLUGIN_API,
+  CONFIG_FILE_NAME,
+  type PluginApi,
+} from './plugins.js';

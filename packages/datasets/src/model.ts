@@ -104,6 +104,8 @@ export interface LoadOptions {
   readonly imageCheck?: ImageCheck;
   /** Concurrent file reads while loading (default 8). */
   readonly concurrency?: number;
+  /** Image folder of a COCO JSON file given as `root` (default: the file's folder). */
+  readonly images?: string;
   /** When given and the dataset has a single subset, split it (see `splitDataset`). */
   readonly split?: { readonly seed?: number; readonly val?: number; readonly test?: number };
 }

@@ -5,8 +5,8 @@
  */
 import { resolve } from 'node:path';
 import type { DatasetAdapter } from './adapter.js';
-import { cocoAdapter } from './coco.js';
-import { LoadContext, isDir } from './context.js';
+import { cocoAdapter, cocoFileAdapter } from './coco.js';
+import { LoadContext, isDir, isFile } from './context.js';
 import { cssAdapter } from './css.js';
 import { datumaroAdapter } from './datumaro.js';
 import { AdapterRegistrationError, DatasetFormatError, DuplicateIdError } from './errors.js';
@@ -76,17 +76,26 @@ function adapterFor(name: string): DatasetAdapter {
 }
 
 /**
- * Loads a dataset directory into the item model.
+ * Loads a dataset directory, or a COCO instances `.json` file (images in `options.images`, default
+ * its folder; see `cocoFileAdapter`), into the item model.
  * Bad input is reported in `Dataset.skipped` and skipped (or thrown with `strict: true`).
- * @throws DatasetFormatError when `root` is not a directory, no adapter recognises it, or `format` is unknown.
+ * @throws DatasetFormatError when `root` is neither a directory nor a JSON file, no adapter recognises it, or `format` is unknown.
  */
 export async function loadDataset(root: string, options: LoadOptions = {}): Promise<Dataset> {
   const abs = resolve(root);
-  if (!(await isDir(abs)))
-    throw new DatasetFormatError(`loadDataset(root): expected an existing directory, got '${abs}'`);
+  const cocoFile = /\.json$/i.test(abs) && (await isFile(abs));
+  if (cocoFile && (options.format ?? 'auto') !== 'auto' && options.format !== 'coco')
+    throw new DatasetFormatError(
+      `loadDataset(root): '${abs}' is a JSON file, which is read as COCO instances; got format '${options.format}'`,
+    );
+  if (!cocoFile && !(await isDir(abs)))
+    throw new DatasetFormatError(
+      `loadDataset(root): expected an existing directory, got '${abs}', which ${(await isFile(abs)) ? 'is a file' : 'does not exist'}`,
+    );
   const format = options.format ?? 'auto';
   let adapter: DatasetAdapter;
-  if (format === 'auto') {
+  if (cocoFile) adapter = cocoFileAdapter(abs, options.images);
+  else if (format === 'auto') {
     const found = await detectDatasetFormats(abs);
     if (found.length === 0) {
       throw new DatasetFormatError(

@@ -10,6 +10,7 @@ import {
   RleSizeMismatchError,
   type DatasetErrorLocation,
 } from './errors.js';
+import { describeJson } from './json-text.js';
 import type { BoxXYXY } from './model.js';
 import { polygonBounds, rasterizePolygon } from './polygon.js';
 import { checkRleCounts, decodeRleString, rleBounds, rleToMask } from './rle.js';
@@ -45,7 +46,7 @@ export function parsePolygon(raw: unknown, loc: DatasetErrorLocation): number[] 
   for (let i = 0; i < raw.length; i++) {
     const n = toNumber(raw[i]);
     if (n === undefined)
-      throw new InvalidPolygonError(loc, `expected finite numbers, got ${JSON.stringify(raw[i])} at index ${i}`);
+      throw new InvalidPolygonError(loc, `expected finite numbers, got ${describeJson(raw[i])} at index ${i}`);
     xy[i] = n;
   }
   return xy;
@@ -57,10 +58,10 @@ export function parsePolygon(raw: unknown, loc: DatasetErrorLocation): number[] 
  */
 export function parseRle(raw: unknown, image: { width: number; height: number }, loc: DatasetErrorLocation): MaskPart {
   if (typeof raw !== 'object' || raw === null)
-    throw new InvalidRleError(loc, `expected an object {size, counts}, got ${JSON.stringify(raw)}`);
+    throw new InvalidRleError(loc, `expected an object {size, counts}, got ${describeJson(raw)}`);
   const { size, counts } = raw as { size?: unknown; counts?: unknown };
   if (!Array.isArray(size) || size.length !== 2)
-    throw new InvalidRleError(loc, `expected size [h, w], got ${JSON.stringify(size)}`);
+    throw new InvalidRleError(loc, `expected size [h, w], got ${describeJson(size)}`);
   const h = toNumber(size[0]);
   const w = toNumber(size[1]);
   if (h !== image.height || w !== image.width) throw new RleSizeMismatchError(loc, size, image);
@@ -87,10 +88,10 @@ export function parseRle(raw: unknown, image: { width: number; height: number },
 /** Converts `[x, y, w, h]` (numbers or numeric strings) to XYXY; malformed input throws InvalidBoxError. */
 export function xywhToXyxy(raw: unknown, loc: DatasetErrorLocation): [number, number, number, number] {
   if (!Array.isArray(raw) || raw.length !== 4)
-    throw new InvalidBoxError(loc, `expected [x, y, w, h], got ${JSON.stringify(raw)}`);
+    throw new InvalidBoxError(loc, `expected [x, y, w, h], got ${describeJson(raw)}`);
   const v = raw.map(toNumber);
   if (v.some((n) => n === undefined))
-    throw new InvalidBoxError(loc, `expected 4 finite numbers [x, y, w, h], got ${JSON.stringify(raw)}`);
+    throw new InvalidBoxError(loc, `expected 4 finite numbers [x, y, w, h], got ${describeJson(raw)}`);
   const [x, y, w, h] = v as [number, number, number, number];
   return [x, y, x + w, y + h];
 }
@@ -106,18 +107,18 @@ export function checkBox(
 ): BoxXYXY {
   const [x1, y1, x2, y2] = box as [number, number, number, number];
   if (![x1, y1, x2, y2].every(Number.isFinite))
-    throw new InvalidBoxError(loc, `expected finite XYXY, got ${JSON.stringify(box)}`);
+    throw new InvalidBoxError(loc, `expected finite XYXY, got ${describeJson(box)}`);
   if (!(x2 > x1 && y2 > y1)) {
     throw new InvalidBoxError(
       loc,
-      `expected positive width and height, got XYXY ${JSON.stringify(box)} (w=${x2 - x1}, h=${y2 - y1})`,
+      `expected positive width and height, got XYXY ${describeJson(box)} (w=${x2 - x1}, h=${y2 - y1})`,
     );
   }
   const t = BOX_TOLERANCE_PX;
   if (x1 < -t || y1 < -t || x2 > image.width + t || y2 > image.height + t) {
     throw new InvalidBoxError(
       loc,
-      `expected XYXY ${JSON.stringify(box)} within the image [0, 0, ${image.width}, ${image.height}] (tolerance ${t} px)`,
+      `expected XYXY ${describeJson(box)} within the image [0, 0, ${image.width}, ${image.height}] (tolerance ${t} px)`,
     );
   }
   const c: [number, number, number, number] = [

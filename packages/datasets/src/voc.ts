@@ -48,6 +48,9 @@ interface VocXml {
   readonly objects: VocObject[];
 }
 
+/** `<!ENTITY name SYSTEM|PUBLIC …>` (also parameter entities `% name`): an external entity, refused. */
+const EXTERNAL_ENTITY = /<!ENTITY\s+((?:%\s+)?[^\s>]+)\s+(SYSTEM|PUBLIC)\b/i;
+
 function flag(v: unknown): boolean {
   return String(v ?? '0').trim() === '1';
 }
@@ -56,7 +59,23 @@ function parseXml(text: string, file: string, loc: DatasetErrorLocation, labels:
   const valid = XMLValidator.validate(text);
   if (valid !== true)
     throw new MalformedAnnotationError(loc, `invalid XML at line ${valid.err.line}: ${valid.err.msg}`, 'item');
-  const doc = parser.parse(text) as { annotation?: Record<string, unknown> };
+  const external = EXTERNAL_ENTITY.exec(text);
+  if (external)
+    throw new MalformedAnnotationError(
+      loc,
+      `expected no external entities (they are never fetched), got <!ENTITY ${external[1]} ${external[2]} …>`,
+      'item',
+    );
+  let doc: { annotation?: Record<string, unknown> };
+  try {
+    doc = parser.parse(text) as { annotation?: Record<string, unknown> };
+  } catch (err) {
+    throw new MalformedAnnotationError(
+      loc,
+      `cannot parse XML (${err instanceof Error ? err.message : String(err)})`,
+      'item',
+    );
+  }
   const ann = doc.annotation;
   if (typeof ann !== 'object' || ann === null)
     throw new MalformedAnnotationError(loc, `expected a root <annotation> element in '${file}'`, 'item');

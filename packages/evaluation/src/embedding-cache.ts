@@ -25,7 +25,7 @@ import {
   defaultCacheDir,
 } from '@samtune/sam-model';
 import type { FloatTensor, SamConfig, WeightMap } from '@samtune/sam-model';
-import { preprocessImage, readImage } from '@samtune/transforms';
+import { ImageReadError, preprocessImage, readImage } from '@samtune/transforms';
 import { SamtuneError, type ErrorKind } from '@samtune/errors';
 
 /** Version of the image pre-processing (resize longest side PIL-bilinear, normalise, pad). Bump on change. */
@@ -81,6 +81,17 @@ export interface FillStats {
   readonly seconds: number;
   /** Wall time spent computing (reading, pre-processing, encoding, writing) the misses. */
   readonly computeSeconds: number;
+  /** Images that could not be read or decoded (truncated, corrupt), with `skipUnreadable`. */
+  readonly skipped: readonly { readonly imagePath: string; readonly message: string }[];
+}
+
+/** Options of `fill`. */
+export interface FillOptions {
+  /**
+   * Report an image that cannot be read or decoded (truncated JPEG, corrupt file) in
+   * `FillStats.skipped` and go on, instead of throwing (default false). Encoder failures still throw.
+   */
+  readonly skipUnreadable?: boolean;
 }
 
 /** Thrown when an image cannot be embedded (the message names the image). */
@@ -88,6 +99,13 @@ export class EmbeddingCacheError extends SamtuneError {
   readonly code: string = 'embedding-cache';
   readonly kind: ErrorKind = 'input';
   override readonly name = 'EmbeddingCacheError';
+  constructor(
+    message: string,
+    /** True when the image file itself cannot be read or decoded (not the encoder). */
+    readonly unreadableImage = false,
+  ) {
+    super(message);
+  }
 }
 
 /**
@@ -208,8 +226,13 @@ export class EmbeddingCache {
    * Makes sure every image is cached, in order. `onProgress` is called after each image with counts
    * and an ETA (from the time per computed image). Safe to interrupt: finished images stay cached.
    */
-  async fill(imagePaths: readonly string[], onProgress?: (p: FillProgress) => void): Promise<FillStats> {
+  async fill(
+    imagePaths: readonly string[],
+    onProgress?: (p: FillProgress) => void,
+    options: FillOptions = {},
+  ): Promise<FillStats> {
     const unique = [...new Set(imagePaths)];
+    const skipped: { imagePath: string; message: string }[] = [];
     const start = performance.now();
     let hits = 0;
     let computed = 0;
@@ -227,9 +250,14 @@ export class EmbeddingCache {
         hits++;
       } else {
         const t0 = performance.now();
-        await this.compute(imagePath, key);
+        try {
+          await this.compute(imagePath, key);
+          computed++;
+        } catch (e) {
+          if (!(options.skipUnreadable && e instanceof EmbeddingCacheError && e.unreadableImage)) throw e;
+          skipped.push({ imagePath, message: e.message });
+        }
         computeMs += performance.now() - t0;
-        computed++;
       }
       const left = unique.length - i - 1;
       onProgress?.({
@@ -247,7 +275,20 @@ export class EmbeddingCache {
       computed,
       seconds: (performance.now() - start) / 1000,
       computeSeconds: computeMs / 1000,
+      skipped,
     };
+  }
+
+  /**
+   * Frees the encoder (its onnxruntime session holds ~0.5 GB for TinyViT) when it has a `release()`
+   * and was built from a factory; a later miss builds it again. Call after the embedding pass.
+   */
+  async releaseEncoder(): Promise<void> {
+    const e = this.embedder;
+    if (!e || typeof this.embedderSource !== 'function') return;
+    this.embedder = undefined;
+    const built = (await e) as ImageEmbedder & { release?: () => Promise<void> };
+    await built.release?.();
   }
 
   private async compute(imagePath: string, key: string): Promise<CachedEmbedding> {
@@ -258,6 +299,13 @@ export class EmbeddingCache {
     let embedding: FloatTensor;
     try {
       pre = preprocessImage(await readImage(imagePath));
+    } catch (e) {
+      throw new EmbeddingCacheError(
+        `EmbeddingCache.get(${imagePath}): the image cannot be read: ${(e as Error).message}`,
+        e instanceof ImageReadError,
+      );
+    }
+    try {
       embedding = await embedder.embed(pre.tensor);
     } catch (e) {
       throw new EmbeddingCacheError(

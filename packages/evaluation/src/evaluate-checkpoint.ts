@@ -8,12 +8,27 @@ import { DEFAULT_MICRO_BATCH, type PromptModeOption } from './prompt-batch.js';
 import { evaluate, type EvalResult } from './evaluate.js';
 import type { EvalEventHandler } from './events.js';
 import { TargetStore } from './samples.js';
-import { openDataset, openModel, pickSubset, setupRuntime, VAL_SUBSET_CANDIDATES } from './setup.js';
+import {
+  DEFAULT_VAL_FRACTION,
+  openModel,
+  openSplitDataset,
+  pickSubset,
+  setupRuntime,
+  VAL_SUBSET_CANDIDATES,
+} from './setup.js';
 
 export interface EvaluateCheckpointOptions {
   /** Registry name or path (`.pth`, `.pt`, `.safetensors`, e.g. `runs/x/best.safetensors`). */
   readonly checkpoint: string;
+  /** Dataset folder, or a COCO instances JSON file (see `images`). */
   readonly dataRoot: string;
+  /** Image folder of a COCO JSON `dataRoot` (default: the file's folder). */
+  readonly images?: string;
+  /**
+   * A dataset with one subset is split by `seed` into train/val with this validation fraction, the
+   * same split as training's (default 0.2; 0 = no split).
+   */
+  readonly valFraction?: number;
   /** Default `auto`. */
   readonly format?: string;
   /** Subset name; `val` (default) tries `val`, `valid`, `validation`. */
@@ -31,7 +46,17 @@ export interface EvaluateCheckpointOptions {
   readonly backend?: string;
   readonly ortKernels?: boolean;
   readonly seed?: number;
+  /** Stop at the first bad image or annotation (default: report it, skip it, go on). */
+  readonly strict?: boolean;
   readonly onEvent?: EvalEventHandler;
+}
+
+/** One input left out of the evaluation: a bad annotation/item of the dataset, or an unreadable image. */
+export interface SkippedInput {
+  readonly file: string;
+  /** What was dropped: `file`, `item`, `annotation`, or `image` (could not be embedded). */
+  readonly scope: string;
+  readonly message: string;
 }
 
 /** Metrics plus where they came from. */
@@ -41,14 +66,29 @@ export interface CheckpointEvaluation {
   readonly checkpointPath: string;
   readonly checkpointSha256: string;
   readonly backend: string;
+  /** Everything reported and skipped: the dataset's problems of this subset, then unreadable images. */
+  readonly skipped: readonly SkippedInput[];
 }
 
 /** Evaluates a checkpoint on a subset (see the module comment). */
 export async function evaluateCheckpoint(o: EvaluateCheckpointOptions): Promise<CheckpointEvaluation> {
   const emit = o.onEvent ?? ((): void => {});
   const runtime = await setupRuntime(o.backend ?? '', o.ortKernels ?? true);
-  emit({ type: 'backend', backend: runtime.backend, ortKernels: runtime.ortKernels, detail: runtime.detail });
-  const dataset = await openDataset(o.dataRoot, o.format ?? 'auto');
+  emit({
+    type: 'backend',
+    backend: runtime.backend,
+    ortKernels: runtime.ortKernels,
+    detail: runtime.detail,
+    skipped: runtime.skipped,
+  });
+  const opened = await openSplitDataset(
+    o.dataRoot,
+    o.format ?? 'auto',
+    { valFraction: o.valFraction ?? DEFAULT_VAL_FRACTION, seed: o.seed ?? 0 },
+    { strict: o.strict ?? false, ...(o.images ? { images: o.images } : {}) },
+  );
+  const dataset = opened.dataset;
+  if (opened.split) emit({ type: 'info', message: `dataset: ${opened.split}` });
   const wanted = o.subset ?? 'val';
   const subset =
     wanted === 'val'
@@ -60,17 +100,29 @@ export async function evaluateCheckpoint(o: EvaluateCheckpointOptions): Promise<
       : pickSubset(dataset, wanted, [wanted]);
   const model = await openModel(o.checkpoint, o.cacheDir ?? defaultEmbeddingCacheDir(), emit);
   try {
+    const skipped: SkippedInput[] = dataset.skipped
+      // This subset's problems, and those of a subset that was split (its name is gone).
+      .filter((s) => s.subset === undefined || s.subset === subset.name || !(s.subset in dataset.subsets))
+      .map((s) => ({ file: s.file, scope: s.scope, message: s.message }));
+    for (const s of skipped) emit({ type: 'info', message: `skipped: ${s.message}` });
     const fill = await model.cache.fill(
       subset.items.map((i) => i.imagePath),
       (p) => emit({ type: 'embed-progress', ...p }),
+      { skipUnreadable: !(o.strict ?? false) },
     );
     emit({ type: 'embed-done', seconds: fill.seconds, computed: fill.computed, hits: fill.hits, total: fill.total });
+    for (const s of fill.skipped) {
+      skipped.push({ file: s.imagePath, scope: 'image', message: s.message });
+      emit({ type: 'info', message: `skipped: ${s.message}` });
+    }
+    const unreadable = new Set(fill.skipped.map((s) => s.imagePath));
     const t0 = performance.now();
     const metrics = await evaluate({
       predictor: model.predictor,
+      weights: model.checkpoint.weights, // decode on the ORT engine
       cache: model.cache,
       targets: new TargetStore(o.seed ?? 0, o.prompt === 'point'),
-      items: subset.items,
+      items: subset.items.filter((i) => !unreadable.has(i.imagePath)),
       prompt: { mode: o.prompt ?? 'box', points: o.points ?? 1, jitterFraction: 0, jitterPixels: 0 },
       maxInstances: o.maxInstances ?? 0,
       microBatch: o.microBatch ?? DEFAULT_MICRO_BATCH,
@@ -83,6 +135,7 @@ export async function evaluateCheckpoint(o: EvaluateCheckpointOptions): Promise<
       checkpointPath: model.checkpoint.path,
       checkpointSha256: model.checkpoint.sha256,
       backend: runtime.detail,
+      skipped,
     };
   } finally {
     model.dispose();

@@ -5,13 +5,15 @@
  * (or its interior point in point mode), never jittered. The low-res logits go through SAM's
  * `postprocess_masks` (`lowResToOriginal`); a multimask output keeps the mask with the highest
  * predicted IoU (`selectMaskIndex`). Each original mask is decoded when needed and dropped after.
- * The low-res loss (same as training) is reported too.
+ * The low-res loss (same as training) is reported too, and COCO mask AP (`mask-ap.ts`): each
+ * instance's mask is a detection scored by its predicted IoU, matched against the image's instances.
  */
 import * as tf from '@tensorflow/tfjs';
 import { samLoss } from '@samtune/losses';
-import type { SamPredictor } from '@samtune/sam-model';
+import { OrtDecoder, type SamPredictor, type WeightMap } from '@samtune/sam-model';
 import { lowResToOriginal, ResizeGeometry } from '@samtune/transforms';
 import type { EmbeddingCache } from './embedding-cache.js';
+import { MaskApAccumulator, type ApDetection, type ApGroundTruth } from './mask-ap.js';
 import { MetricAccumulator } from './metrics.js';
 import { selectMaskIndex, useMultimask } from '@samtune/sam-model';
 import {
@@ -35,10 +37,22 @@ export interface EvalResult {
   readonly instances: number;
   /** Mean low-res loss (20*focal + dice + iou_mse) over the instances. */
   readonly loss: number;
+  /** COCO mask AP@[.5:.95] (`mask-ap.ts`), detections scored by the predicted IoU; NaN without instances. */
+  readonly ap: number;
+  /** COCO mask AP at IoU 0.50. */
+  readonly ap50: number;
+  /** COCO mask AP at IoU 0.75. */
+  readonly ap75: number;
 }
 
 export interface EvaluateOptions {
   readonly predictor: SamPredictor;
+  /**
+   * The checkpoint's weights. Given, the prompts are decoded on onnxruntime-node (sam-model's
+   * `OrtDecoder`, built for this call from these weights with the predictor's CURRENT mask-decoder
+   * weights; masks at the original size come from its graph); absent, on the tfjs `predictor`.
+   */
+  readonly weights?: WeightMap;
   readonly cache: EmbeddingCache;
   readonly targets: TargetStore;
   readonly items: readonly TrainItem[];
@@ -62,8 +76,21 @@ export class EvaluateError extends SamtuneError {
 
 /** Evaluates `predictor` on `items` (see the module comment). */
 export async function evaluate(options: EvaluateOptions): Promise<EvalResult> {
+  const { predictor } = options;
+  const ort = options.weights
+    ? new OrtDecoder(predictor.config, new Map([...options.weights, ...predictor.maskDecoderWeights()]))
+    : undefined;
+  try {
+    return await evaluateWith(options, ort);
+  } finally {
+    await ort?.release();
+  }
+}
+
+async function evaluateWith(options: EvaluateOptions, ort: OrtDecoder | undefined): Promise<EvalResult> {
   const { predictor, cache, targets, items, prompt, maxInstances, microBatch, onProgress, onPrediction } = options;
   const acc = new MetricAccumulator();
+  const ap = new MaskApAccumulator();
   let lossSum = 0;
   let images = 0;
   for (const [i, item] of items.entries()) {
@@ -80,11 +107,22 @@ export async function evaluate(options: EvaluateOptions): Promise<EvalResult> {
       }
       const byId = new Map(item.instances.map((inst) => [inst.id, inst]));
       const emb = tf.tensor(cached.embedding.data, [...cached.embedding.shape]);
+      const gts: ApGroundTruth[] = [];
+      const dets: ApDetection[] = [];
       try {
         for (const chunk of chunks(prompts, microBatch)) {
           const { batch, targets: tgt } = toDecoderBatch(chunk, geometry);
           const multimask = useMultimask({ hasBox: batch.boxes !== undefined, numPoints: batch.numPoints });
-          const { low, loss } = tf.tidy(() => {
+          const onOrt = ort ? await decodeOnOrt(ort, chunk, cached.embedding, cached.originalSize) : undefined;
+          const { low, loss, scores } = tf.tidy(() => {
+            if (onOrt) {
+              const l = samLoss(
+                tf.tensor(onOrt.low, [batch.size, 1, 256, 256]),
+                tf.tensor(tgt, [batch.size, 1, 256, 256]),
+                tf.tensor(onOrt.scores, [batch.size, 1]),
+              ).loss;
+              return { ...onOrt, loss: l.dataSync()[0] as number };
+            }
             const { masks, iou: pred } = predictor.decode(
               emb,
               batch.boxes
@@ -105,7 +143,11 @@ export async function evaluate(options: EvaluateOptions): Promise<EvalResult> {
             const chosen = tf.reshape(tf.gather(flat, pick), [batch.size, 1, 256, 256]);
             const chosenIou = tf.reshape(tf.gather(tf.reshape(pred, [-1]), pick), [batch.size, 1]);
             const l = samLoss(chosen, tf.tensor(tgt, [batch.size, 1, 256, 256]), chosenIou).loss;
-            return { low: chosen.dataSync() as Float32Array, loss: l.dataSync()[0] as number };
+            return {
+              low: chosen.dataSync() as Float32Array,
+              loss: l.dataSync()[0] as number,
+              scores: chosenIou.dataSync() as Float32Array,
+            };
           });
           lossSum += loss * batch.size;
           for (const [k, p] of chunk.entries()) {
@@ -114,12 +156,16 @@ export async function evaluate(options: EvaluateOptions): Promise<EvalResult> {
               throw new EvaluateError(
                 `evaluate(${item.imagePath}): instance '${p.target.instanceId}' disappeared from the item`,
               );
-            const logits = lowResToOriginal(low.subarray(k * 65536, (k + 1) * 65536), geometry);
+            const logits = onOrt?.full[k] ?? lowResToOriginal(low.subarray(k * 65536, (k + 1) * 65536), geometry);
             onPrediction?.(item, inst.id, logits);
             const mask = await inst.mask();
             acc.add(logits, mask.data, 'logits', `${item.imagePath}#${inst.id}`);
+            const category = inst.label?.id ?? 0;
+            gts.push({ category, mask: mask.data });
+            dets.push({ category, score: scores[k] as number, mask: binary(logits) });
           }
         }
+        ap.addImage(gts, dets, item.imagePath);
       } finally {
         emb.dispose();
       }
@@ -127,6 +173,7 @@ export async function evaluate(options: EvaluateOptions): Promise<EvalResult> {
     onProgress?.(i + 1, items.length);
   }
   const m = acc.compute();
+  const a = ap.compute();
   return {
     f1: m.f1,
     iou: m.iou,
@@ -134,5 +181,41 @@ export async function evaluate(options: EvaluateOptions): Promise<EvalResult> {
     images,
     instances: m.instances,
     loss: m.instances > 0 ? lossSum / m.instances : Number.NaN,
+    ap: a.ap,
+    ap50: a.ap50,
+    ap75: a.ap75,
   };
+}
+
+/** Logits `(H,W)` to a 0/1 mask (logit > 0), a quarter of the memory for the per-image AP matching. */
+function binary(logits: Float32Array): Uint8Array {
+  const out = new Uint8Array(logits.length);
+  for (let i = 0; i < logits.length; i++) out[i] = (logits[i] as number) > 0 ? 1 : 0;
+  return out;
+}
+
+/**
+ * The chunk's prompts on the ORT engine, one call each, with the mask-selection rule (`'auto'`):
+ * chosen low-res logits `[B,256,256]`, their IoU `[B]` and logits at the original size.
+ */
+async function decodeOnOrt(
+  ort: OrtDecoder,
+  chunk: readonly {
+    readonly box?: readonly [number, number, number, number];
+    readonly points?: readonly (readonly [number, number])[];
+  }[],
+  embedding: Parameters<OrtDecoder['predict']>[0],
+  originalSize: readonly [number, number],
+): Promise<{ low: Float32Array; scores: Float32Array; full: Float32Array[] }> {
+  const low = new Float32Array(chunk.length * 65536);
+  const scores = new Float32Array(chunk.length);
+  const full: Float32Array[] = [];
+  for (const [k, p] of chunk.entries()) {
+    const prompts = p.box ? { box: p.box } : { points: p.points ?? [], labels: (p.points ?? []).map(() => 1) };
+    const r = await ort.predict(embedding, prompts, originalSize, { multimask: 'auto', maskOutput: 'logits' });
+    low.set(r.lowResMasks.data, k * 65536);
+    scores[k] = r.iouPredictions.data[0] as number;
+    full.push((r.masks as { data: Float32Array }).data);
+  }
+  return { low, scores, full };
 }

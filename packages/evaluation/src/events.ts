@@ -7,7 +7,14 @@ import type { EvalResult } from './evaluate.js';
 
 export type EvalEvent =
   | { readonly type: 'info'; readonly message: string }
-  | { readonly type: 'backend'; readonly backend: string; readonly ortKernels: boolean; readonly detail: string }
+  | {
+      readonly type: 'backend';
+      readonly backend: string;
+      readonly ortKernels: boolean;
+      readonly detail: string;
+      /** Backends tried first that could not start, with the reason (printed with `--verbose`). */
+      readonly skipped?: readonly { readonly name: string; readonly reason: string }[];
+    }
   | {
       readonly type: 'dataset';
       readonly format: string;
@@ -17,6 +24,8 @@ export type EvalEvent =
       readonly valSubset: string;
       readonly skipped: number;
       readonly problems: readonly string[];
+      /** Set when a one-subset dataset was split (`splitDataset`): what was done, in one sentence. */
+      readonly split?: string;
     }
   | {
       readonly type: 'embed-progress';

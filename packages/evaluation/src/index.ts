@@ -1,6 +1,6 @@
 /**
  * @samtune/evaluation: what training, quantization and the apps share to score a model: pixel
- * metrics (F1/IoU/Dice), `evaluate` / `evaluateModel` / `evaluateCheckpoint` for any prompt -> mask
+ * metrics (F1/IoU/Dice, COCO mask AP), `evaluate` / `evaluateModel` / `evaluateCheckpoint` for any prompt -> mask
  * model (in-process or an exported ONNX pair), the embedding cache keyed by the image encoder, the
  * target store and prompt building, and the runtime/dataset/model setup.
  */
@@ -13,6 +13,15 @@ export {
   type PixelArray,
   type PredictionKind,
 } from './metrics.js';
+export {
+  MaskApAccumulator,
+  MaskApInputError,
+  AP_IOU_THRESHOLDS,
+  AP_MAX_DETECTIONS,
+  type MaskApResult,
+  type ApGroundTruth,
+  type ApDetection,
+} from './mask-ap.js';
 export { DEFAULT_MICRO_BATCH, type DecoderPromptBatch, type PromptModeOption } from './prompt-batch.js';
 export {
   EmbeddingCache,
@@ -25,6 +34,7 @@ export {
   type CachedEmbedding,
   type FillProgress,
   type FillStats,
+  type FillOptions,
   type EmbeddingCacheOptions,
 } from './embedding-cache.js';
 export {
@@ -52,15 +62,19 @@ export {
   evaluateCheckpoint,
   type EvaluateCheckpointOptions,
   type CheckpointEvaluation,
+  type SkippedInput,
 } from './evaluate-checkpoint.js';
 export { type EvalEvent, type EvalEventHandler } from './events.js';
 export {
   setupRuntime,
   openDataset,
+  openSplitDataset,
+  DEFAULT_VAL_FRACTION,
   openModel,
   pickSubset,
   SubsetError,
   VAL_SUBSET_CANDIDATES,
   type RuntimeInfo,
+  type SplitSpec,
   type ModelContext,
 } from './setup.js';

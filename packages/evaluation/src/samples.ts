@@ -31,6 +31,8 @@ import { SamtuneError, type ErrorKind } from '@samtune/errors';
 export interface TrainInstance {
   readonly id: string;
   readonly iscrowd?: boolean;
+  /** The category (mask AP is computed per category; absent = one category). */
+  readonly label?: { readonly id: number };
   /** Decodes the mask `(H,W)` at the image size. */
   mask(): Promise<BinaryMask> | BinaryMask;
 }

@@ -3,7 +3,7 @@
  * checkpoint, the dataset subsets, the embedding cache (its encoder session built on the first miss)
  * and the predictor whose mask-decoder variables train.
  */
-import { loadDataset } from '@samtune/datasets';
+import { loadDataset, splitDataset } from '@samtune/datasets';
 import type { Dataset } from '@samtune/datasets';
 import {
   ImageEncoderSession,
@@ -32,7 +32,10 @@ export class SubsetError extends SamtuneError {
 export interface RuntimeInfo {
   readonly backend: string;
   readonly ortKernels: boolean;
+  /** The backend and its kernels, e.g. `tfjs backend 'wasm' with onnxruntime-node … kernels`. */
   readonly detail: string;
+  /** Backends tried first that could not start, with the reason. */
+  readonly skipped: readonly { readonly name: string; readonly reason: string }[];
   /** Restores the stock kernels. */
   release(): void;
 }
@@ -56,11 +59,11 @@ export async function setupRuntime(backend: string, ortKernels: boolean): Promis
   } else if (info.name === 'wasm') {
     detail += ' with its stock kernels (onnxruntime kernels disabled)';
   }
-  if (info.skipped.length > 0) detail += `; skipped: ${info.skipped.map((s) => `${s.name} (${s.reason})`).join('; ')}`;
   return {
     backend: info.name,
     ortKernels: installed,
     detail,
+    skipped: info.skipped,
     release: () => {
       ortHandle?.uninstall();
       ortHandle = undefined;
@@ -88,9 +91,42 @@ export function pickSubset(
   );
 }
 
-/** Loads a dataset (format `auto` detects it). */
-export async function openDataset(root: string, format: string, strict = false): Promise<Dataset> {
-  return loadDataset(root, { ...(format === 'auto' ? {} : { format }), strict });
+/** Loads a dataset (format `auto` detects it); `images` is the image folder of a COCO JSON file given as `root`. */
+export async function openDataset(root: string, format: string, strict = false, images?: string): Promise<Dataset> {
+  return loadDataset(root, { ...(format === 'auto' ? {} : { format }), strict, ...(images ? { images } : {}) });
+}
+
+/** Default validation fraction of a one-subset dataset (`data.val-fraction`). */
+export const DEFAULT_VAL_FRACTION = 0.2;
+
+/** How a dataset with a single subset is split (`splitDataset`): the validation fraction and the seed. */
+export interface SplitSpec {
+  /** Fraction of the images that become `val`, in [0, 1); 0 = no split. */
+  readonly valFraction: number;
+  readonly seed: number;
+}
+
+/**
+ * Loads a dataset and, when it has exactly one subset (a CVAT / Label Studio COCO export, a CSS
+ * folder), splits it by seed into `train` and `val` (`splitDataset`). `split` says what was done,
+ * in one sentence, or is undefined when the dataset was left as it is.
+ */
+export async function openSplitDataset(
+  root: string,
+  format: string,
+  split: SplitSpec,
+  options: { readonly strict?: boolean; readonly images?: string } = {},
+): Promise<{ dataset: Dataset; split?: string }> {
+  const dataset = await openDataset(root, format, options.strict ?? false, options.images);
+  const names = Object.keys(dataset.subsets);
+  if (names.length !== 1 || split.valFraction <= 0) return { dataset };
+  const only = names[0] as string;
+  const n = dataset.subsets[only]?.length ?? 0;
+  const out = splitDataset(dataset, { seed: split.seed, val: split.valFraction });
+  return {
+    dataset: out,
+    split: `one subset '${only}' (${n} images): split by seed ${split.seed} into train ${out.subsets.train?.length ?? 0} / val ${out.subsets.val?.length ?? 0} images (data.val-fraction ${split.valFraction})`,
+  };
 }
 
 /** A checkpoint with its embedding cache and predictor. */

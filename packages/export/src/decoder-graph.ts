@@ -1,41 +1,13 @@
 /**
- * The decoder model (prompt encoder + mask decoder + mask post-processing) recorded as ONNX from the
- * same layer code the tfjs predictor runs, with the official SAM export's I/O
- * (see `contract.ts`): the number of points N is dynamic, everything else static.
+ * The exported decoder model (prompt encoder + mask decoder + mask post-processing) with the official
+ * SAM export's I/O (see `contract.ts`): sam-model's `recordDecoderGraph` (the same graph the
+ * in-process ORT engine runs, recorded from the same layer code the tfjs predictor runs) with
+ * `mask_input`, `has_mask_input` and `orig_im_size`, at the export opset. The number of points N is
+ * dynamic, everything else static.
  */
-import {
-  embedMasks,
-  embedPoints,
-  MASK_DECODER_PREFIX,
-  predictMasks,
-  preparePromptEncoderWeights,
-  PROMPT_ENCODER_PREFIX,
-  DENSE_PE_KEY,
-  type PromptEncoderConfig,
-  type SamConfig,
-  type WeightMap,
-} from '@samtune/sam-model';
-import { OnnxGraphBuilder, OnnxGraphOps, type OnnxValue } from '@samtune/onnx';
+import { recordDecoderGraph as recordSamDecoderGraph, type SamConfig, type WeightMap } from '@samtune/sam-model';
+import type { OnnxGraphOps } from '@samtune/onnx';
 import { EXPORT_OPSET, type DecoderVariant } from './contract.js';
-import { postprocessInGraph, selectMaskInGraph } from './graph-steps.js';
-
-/**
- * Official `SamOnnxModel._embed_masks`: `has * mask_downscaling(mask) + (1 - has) * no_mask_embed`.
- * @param maskInput `[1,1,4h,4w]`
- * @param hasMaskInput `[1]` 0 or 1
- * @returns dense embeddings `[1,C,h,w]`
- */
-function denseEmbedding(
-  ops: OnnxGraphOps,
-  cfg: PromptEncoderConfig,
-  maskInput: OnnxValue,
-  hasMaskInput: OnnxValue,
-): OnnxValue {
-  const has = ops.reshape(hasMaskInput, [1, 1, 1, 1]);
-  const masked = ops.mul(embedMasks(ops, maskInput), has);
-  const noMask = ops.reshape(ops.param(`${PROMPT_ENCODER_PREFIX}no_mask_embed.weight`), [1, cfg.embedDim, 1, 1]);
-  return ops.add(masked, ops.mul(noMask, ops.addScalar(ops.scale(has, -1), 1)));
-}
 
 /** Options of `recordDecoderGraph`. */
 export interface DecoderGraphOptions {
@@ -51,45 +23,10 @@ export interface DecoderGraphOptions {
  * @param weights checkpoint weights; only `prompt_encoder.*` and `mask_decoder.*` are read.
  */
 export function recordDecoderGraph(config: SamConfig, weights: WeightMap, opts: DecoderGraphOptions): OnnxGraphOps {
-  const pe = config.promptEncoder;
-  const used: WeightMap = new Map(
-    [...weights].filter(([k]) => k.startsWith(PROMPT_ENCODER_PREFIX) || k.startsWith(MASK_DECODER_PREFIX)),
-  );
-  for (const [k, v] of preparePromptEncoderWeights(pe, weights)) used.set(k, v);
-  const ops = new OnnxGraphOps(
-    used,
-    new OnnxGraphBuilder({ name: `samtune_decoder_${opts.variant}`, opset: EXPORT_OPSET }),
-  );
-  const c = pe.embedDim;
-  const [eh, ew] = pe.imageEmbeddingSize;
-
-  const embeddings = ops.input('image_embeddings', [1, c, eh, ew]);
-  const coords = ops.input('point_coords', [1, 'num_points', 2]);
-  const labels = ops.input('point_labels', [1, 'num_points']);
-  const maskInput = ops.input('mask_input', [1, 1, 4 * eh, 4 * ew]);
-  const hasMaskInput = ops.input('has_mask_input', [1]);
-  const origImSize = ops.input('orig_im_size', [2]);
-
-  // The official ONNX recipe: the caller passes box corners as points (labels 2/3) and the padding
-  // point itself, so no padding is added here.
-  const sparse = ops.scoped('prompt_encoder', () => embedPoints(ops, pe, coords, labels, false));
-  const dense = ops.scoped('prompt_encoder', () => denseEmbedding(ops, pe, maskInput, hasMaskInput));
-  const all = ops.scoped('mask_decoder', () =>
-    predictMasks(ops, config.maskDecoder, {
-      imageEmbeddings: embeddings,
-      imagePe: ops.param(DENSE_PE_KEY),
-      sparse,
-      dense,
-    }),
-  );
-  const numMultimask = config.maskDecoder.numMultimaskOutputs;
-  const picked =
-    opts.variant === 'single_mask' ? selectMaskInGraph(ops, labels, all.masks, all.iou, numMultimask) : all;
-  const m = opts.variant === 'single_mask' ? 1 : numMultimask + 1;
-  const masks = postprocessInGraph(ops, picked.masks, origImSize, config.imageEncoder.imgSize);
-
-  ops.output('masks', masks, [1, m, 'orig_height', 'orig_width']);
-  ops.output('iou_predictions', picked.iou, [1, m]);
-  ops.output('low_res_masks', picked.masks, [1, m, 4 * eh, 4 * ew]);
-  return ops;
+  return recordSamDecoderGraph(config, weights, {
+    variant: opts.variant,
+    maskInput: true,
+    postprocess: true,
+    opset: EXPORT_OPSET,
+  });
 }

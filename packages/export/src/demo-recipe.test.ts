@@ -172,10 +172,10 @@ describe('exported decoder with the official web demo recipe (tinyvit)', () => {
           ...(c.box ? { box: toPredictorFrame(c.box, size, scale.samScale) as [number, number, number, number] } : {}),
         };
         const onePoint = !c.box && c.clicks.length === 1;
-        const tf0 = model.predict({ embedding, originalSize: size, inputSize: preprocessShape(size) }, prompts, {
+        const tf0 = await model.predict({ embedding, originalSize: size, inputSize: preprocessShape(size) }, prompts, {
           multimask: false,
         });
-        const tf13 = model.predict({ embedding, originalSize: size, inputSize: preprocessShape(size) }, prompts, {
+        const tf13 = await model.predict({ embedding, originalSize: size, inputSize: preprocessShape(size) }, prompts, {
           multimask: true,
         });
         const best = selectMaskIndex(tf13.iouPredictions.data);

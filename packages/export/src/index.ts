@@ -58,9 +58,36 @@ export {
   exportDecoderModel,
   exportDecoderModels,
   exportEncoderModels,
+  ExportTargetError,
   type ExportSource,
   type ExportComponent,
   type ExportOptions,
   type ExportResult,
 } from './export-model.js';
 export { OnnxSamModel, type OnnxSamModelOptions, type OnnxPredictOptions, type DecoderOutputs } from './runner.js';
+export {
+  exportTransformersJs,
+  transformersJsConfig,
+  transformersJsPreprocessorConfig,
+  transformersJsDecoderFeeds,
+  verifyTransformersJsDecoder,
+  TRANSFORMERS_JS_FILES,
+  TRANSFORMERS_JS_PROMPT_RECIPE,
+  type TransformersJsOptions,
+  type TransformersJsResult,
+} from './transformers-js.js';
+export {
+  recordVisionEncoderGraph,
+  recordPromptMaskDecoderGraph,
+  TJS_NAMES,
+  TJS_PADDING_LABEL,
+  type PromptMaskDecoderGraphOptions,
+} from './transformers-js-graphs.js';
+export {
+  openPromptModel,
+  readMaskInputFile,
+  encodePrediction,
+  MaskInputError,
+  type PromptModel,
+  type OpenPromptModelOptions,
+} from './prompt-model.js';

@@ -62,6 +62,7 @@ export {
   isIgnoredKey,
   CheckpointKeysError,
 } from './checkpoint/expected-shapes.js';
+export { checkFiniteWeights, findNonFinite, NonFiniteWeightsError, type NonFiniteTensor } from './checkpoint/finite.js';
 export { CHECKPOINT_REGISTRY, publishedCheckpoint, type PublishedCheckpoint } from './checkpoint/registry.js';
 export {
   resolveCheckpoint,
@@ -77,11 +78,18 @@ export {
 export {
   loadSamCheckpoint,
   writeSamSafetensors,
+  writeFineTunedSafetensors,
   SAMTUNE_CONFIG_KEY,
   CheckpointFormatError,
   type LoadSamCheckpointOptions,
   type LoadedSamCheckpoint,
 } from './checkpoint/load.js';
+export {
+  BASE_CHECKPOINT_KEY,
+  BaseCheckpointMissingError,
+  BaseCheckpointMismatchError,
+  type BaseCheckpointRef,
+} from './checkpoint/fine-tuned.js';
 export { buildStoredZip, ZipArchive } from './checkpoint/zip.js';
 export * from './image-encoder/index.js';
 export {
@@ -150,6 +158,9 @@ export {
   EmbeddingFileError,
   type ImageEmbedding,
   type ModelSource,
+  type DecoderEngine,
+  type SamModelOptions,
 } from './sam.js';
+export * from './engines/ort-decoder/index.js';
 export { useMultimask, selectMaskIndex, type PromptShape } from './mask-selection.js';
 export { writeFileAtomic } from './fs-atomic.js';

@@ -31,7 +31,11 @@ export interface MaskDecoderInputs<T> {
   readonly imagePe: T;
   /** `[B, N', C]` sparse prompt embeddings. */
   readonly sparse: T;
-  /** `[B, C, 64, 64]` dense prompt embeddings. */
+  /**
+   * `[B, C, 64, 64]` dense prompt embeddings, or `[1, C, 64, 64]` shared by every prompt (no mask
+   * input): with a `[1,…]` image embedding too, the transformer's first image-side projections
+   * are then computed once per image instead of once per prompt (same values).
+   */
   readonly dense: T;
 }
 
@@ -67,9 +71,9 @@ export function predictMasks<T>(
       `predictMasks(imageEmbeddings): expected [1,${c},H,W] or [${b},${c},H,W], got [${es.join(',')}]`,
     );
   }
-  if (ds.length !== 4 || ds[0] !== b || ds[1] !== c || ds[2] !== es[2] || ds[3] !== es[3]) {
+  if (ds.length !== 4 || (ds[0] !== b && ds[0] !== 1) || ds[1] !== c || ds[2] !== es[2] || ds[3] !== es[3]) {
     throw new MaskDecoderShapeError(
-      `predictMasks(dense): expected [${b},${c},${es[2]},${es[3]}], got [${ds.join(',')}]`,
+      `predictMasks(dense): expected [${b}|1,${c},${es[2]},${es[3]}], got [${ds.join(',')}]`,
     );
   }
   const p = new ParamScope(ops, MASK_DECODER_PREFIX);

@@ -34,19 +34,23 @@ describe('SamModel end to end from the raw JPEG (tinyvit.pth)', () => {
     const e = compareTensors(emb.embedding, ref.get('dog.image_embeddings')!);
     expect(e.ok, `embedding ratio ${e.ratio}`).toBe(true);
 
-    const out = model.predict(
-      emb,
-      { box: [160.0, 133.5, 560.0, 480.6000061035156] },
-      { multimask: false, returnMasks: true },
-    );
-    for (const [name, ours] of [
-      ['low_res_masks', out.lowResMasks],
-      ['iou_predictions', out.iouPredictions],
-      ['masks', out.masks!],
-    ] as const) {
-      const a = compareTensors(ours, ref.get(`dog.case1.${name}`)!);
-      expect(a.ok, `${name} ratio ${a.ratio}`).toBe(true);
+    for (const engine of ['ort', 'tfjs'] as const) {
+      model.engine = engine;
+      const out = await model.predict(
+        emb,
+        { box: [160.0, 133.5, 560.0, 480.6000061035156] },
+        { multimask: false, returnMasks: true },
+      );
+      for (const [name, ours] of [
+        ['low_res_masks', out.lowResMasks],
+        ['iou_predictions', out.iouPredictions],
+        ['masks', out.masks!],
+      ] as const) {
+        const a = compareTensors(ours, ref.get(`dog.case1.${name}`)!);
+        expect(a.ok, `${engine} ${name} ratio ${a.ratio}`).toBe(true);
+      }
     }
+    model.engine = 'ort';
 
     const file = join(dir, 'dog.safetensors');
     writeEmbedding(file, emb, { image: 'dog.jpg' });
@@ -63,6 +67,48 @@ describe('SamModel end to end from the raw JPEG (tinyvit.pth)', () => {
     writeSafetensors(file, readSafetensors(file).tensors, {});
     expect(() => readEmbedding(file)).toThrow(EmbeddingFileError);
     expect(() => readEmbedding(file)).toThrow(/original_size='', expected "H,W"/);
+  });
+});
+
+describe('SamModel engines', () => {
+  it('gives the same binary masks and RLE on ort and tfjs, and swaps decoder weights', async () => {
+    await initBackend('wasm');
+    const model = await SamModel.load(referencePath('tinyvit.pth'));
+    const ref = readSafetensors(referencePath('tinyvit_outputs.safetensors')).tensors as Map<string, FloatTensor>;
+    const emb = {
+      embedding: ref.get('dog.image_embeddings')!,
+      originalSize: [534, 800] as const,
+      inputSize: [684, 1024] as const,
+    };
+    const prompt = { points: [[400, 293.7] as const], labels: [1] };
+    try {
+      const ort = await model.predict(emb, prompt, { multimask: 'auto', maskOutput: 'rle' });
+      model.engine = 'tfjs';
+      const tfjs = await model.predict(emb, prompt, { multimask: 'auto', maskOutput: 'rle' });
+      expect(ort.iouPredictions.shape).toEqual([1]);
+      expect(ort.rle).toHaveLength(1);
+      const [a, b] = [ort.rle![0]!, tfjs.rle![0]!];
+      // logits agree within the parity tolerance, so only pixels on the 0 boundary may flip
+      expect(Math.abs(a.area - b.area)).toBeLessThanOrEqual(Math.max(10, 0.002 * b.area));
+      expect(b.area).toBeGreaterThan(0);
+
+      model.engine = 'ort';
+      const box = { box: [160, 133.5, 560, 480.6] as const };
+      const before = await model.predict(emb, box, { multimask: false, maskOutput: 'none' });
+      const key = 'mask_decoder.iou_prediction_head.layers.2.bias';
+      const bias = model.weights.get(key) as FloatTensor;
+      await model.updateDecoderWeights(new Map([[key, { ...bias, data: bias.data.map((v) => v + 1) }]]));
+      for (const engine of ['ort', 'tfjs'] as const) {
+        model.engine = engine;
+        const after = await model.predict(emb, box, { multimask: false, maskOutput: 'none' });
+        expect(after.iouPredictions.data[0]).toBeCloseTo((before.iouPredictions.data[0] as number) + 1, 3);
+      }
+      await expect(model.updateDecoderWeights(new Map([[key, { ...bias, shape: [1, 4] }]]))).rejects.toThrow(
+        /has shape \[1,4\], expected \[4\]/,
+      );
+    } finally {
+      await model.release();
+    }
   });
 });
 

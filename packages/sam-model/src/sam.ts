@@ -1,8 +1,10 @@
 /**
- * `SamModel`: one loaded SAM (config + weights) with its two executors, the way the official `Sam`
+ * `SamModel`: one loaded SAM (config + weights) with its executors, the way the official `Sam`
  * module bundles encoder, prompt encoder and decoder:
  * - the frozen image encoder as an onnxruntime-node session (built lazily from the weights),
- * - the prompt encoder + mask decoder as a tfjs `SamPredictor`.
+ * - the prompt encoder + mask decoder + post-processing for `predict` on the `ort` engine
+ *   (`OrtDecoder`, default) or the `tfjs` engine (`SamPredictor`, the reference),
+ * - a tfjs `SamPredictor` for training (`predictor()`).
  * Apps (CLI, server) and the trainer compose this instead of wiring the parts themselves.
  */
 import { preprocessImage, type RgbImage } from '@samtune/transforms';
@@ -10,9 +12,18 @@ import { expectedShapes } from './checkpoint/expected-shapes.js';
 import { loadSamCheckpoint, type LoadSamCheckpointOptions } from './checkpoint/load.js';
 import { readSafetensors, writeSafetensors } from './checkpoint/safetensors.js';
 import { getPreset, type SamConfig } from './config.js';
+import {
+  OrtDecoder,
+  type BatchDecodeResult,
+  type DecodeOptions,
+  type DecodeResult,
+  type ExecutionProvider,
+} from './engines/ort-decoder/ort-decoder.js';
 import { ImageEncoderSession } from './image-encoder/onnx-encoder.js';
 import { initWeightsFromShapes } from './init.js';
-import { SamPredictor, type PredictOptions, type PredictPrompts, type PredictResult } from './predictor.js';
+import { MASK_DECODER_PREFIX } from './mask-decoder.js';
+import { predictTfjs, predictBatchBoxesTfjs } from './engines/tfjs-decode.js';
+import { PredictorInputError, SamPredictor, type Box, type PredictPrompts } from './predictor.js';
 import type { SessionOptions, FloatTensor, WeightMap } from '@samtune/onnx';
 import { SamtuneError, type ErrorKind } from '@samtune/errors';
 
@@ -34,6 +45,24 @@ export interface ModelSource {
   readonly sha256: string;
 }
 
+/** Which executor runs `SamModel.predict`: onnxruntime-node (default) or tfjs (the reference). */
+export type DecoderEngine = 'ort' | 'tfjs';
+
+/** Options of a `SamModel`. */
+export interface SamModelOptions {
+  /** Image-encoder session options. */
+  readonly session?: SessionOptions;
+  /** Engine of `predict` / `predictBatchBoxes` (default `ort`). */
+  readonly engine?: DecoderEngine;
+  /**
+   * onnxruntime execution provider of the ORT decoder (default `cpu`). `cuda` needs
+   * onnxruntime-node's CUDA build and a CUDA GPU; it is UNTESTED in this project (no GPU here).
+   */
+  readonly executionProvider?: ExecutionProvider;
+  /** ORT intra-op threads of the decoder sessions (default 1). */
+  readonly decoderThreads?: number;
+}
+
 /** Thrown for a malformed embedding file. */
 export class EmbeddingFileError extends SamtuneError {
   readonly code: string = 'embedding-file';
@@ -44,34 +73,36 @@ export class EmbeddingFileError extends SamtuneError {
 export class SamModel {
   private encoderSession: Promise<ImageEncoderSession> | undefined;
   private samPredictor: SamPredictor | undefined;
+  private ortDecoder: OrtDecoder | undefined;
+  /** Engine of `predict` (see `SamModelOptions.engine`); may be changed at any time. */
+  engine: DecoderEngine;
 
   constructor(
     readonly config: SamConfig,
     readonly weights: WeightMap,
     readonly source: ModelSource,
-    private readonly sessionOptions: SessionOptions = {},
-  ) {}
+    private readonly options: SamModelOptions = {},
+  ) {
+    this.engine = options.engine ?? 'ort';
+  }
 
   /** Loads a checkpoint by path or registry name (`tiny_vit`, `vit_b`, …; see `loadSamCheckpoint`). */
-  static async load(
-    nameOrPath: string,
-    opts: LoadSamCheckpointOptions & { session?: SessionOptions } = {},
-  ): Promise<SamModel> {
+  static async load(nameOrPath: string, opts: LoadSamCheckpointOptions & SamModelOptions = {}): Promise<SamModel> {
     const ckpt = await loadSamCheckpoint(nameOrPath, opts);
-    return new SamModel(ckpt.config, ckpt.weights, { path: ckpt.path, sha256: ckpt.sha256 }, opts.session);
+    return new SamModel(ckpt.config, ckpt.weights, { path: ckpt.path, sha256: ckpt.sha256 }, opts);
   }
 
   /** A deterministic random model of a preset (`tiny_vit`, `vit_b`, …): demos and benchmarks. */
-  static seeded(preset: string, seed = 0, session?: SessionOptions): SamModel {
+  static seeded(preset: string, seed = 0, opts: SamModelOptions = {}): SamModel {
     const config = getPreset(preset);
     const weights = initWeightsFromShapes(expectedShapes(config), seed);
     const id = `seeded:${preset}:${seed}`;
-    return new SamModel(config, weights, { path: id, sha256: id }, session);
+    return new SamModel(config, weights, { path: id, sha256: id }, opts);
   }
 
   /** The image-encoder session (built on first use: ~0.1-1 s for TinyViT, more for ViT-H). */
   encoder(): Promise<ImageEncoderSession> {
-    this.encoderSession ??= ImageEncoderSession.create(this.config.imageEncoder, this.weights, this.sessionOptions);
+    this.encoderSession ??= ImageEncoderSession.create(this.config.imageEncoder, this.weights, this.options.session);
     return this.encoderSession;
   }
 
@@ -81,6 +112,15 @@ export class SamModel {
     return this.samPredictor;
   }
 
+  /** The ORT decoder engine (sessions built on first use, kept until `updateDecoderWeights`/`release`). */
+  ortEngine(): OrtDecoder {
+    this.ortDecoder ??= new OrtDecoder(this.config, this.weights, {
+      ...(this.options.executionProvider ? { executionProvider: this.options.executionProvider } : {}),
+      ...(this.options.decoderThreads ? { intraOpNumThreads: this.options.decoderThreads } : {}),
+    });
+    return this.ortDecoder;
+  }
+
   /** Official preprocessing (PIL-exact resize, normalise, pad) then the encoder on onnxruntime. */
   async embedImage(img: RgbImage): Promise<ImageEmbedding> {
     const pre = preprocessImage(img, this.config.pixelMean, this.config.pixelStd, this.config.imageEncoder.imgSize);
@@ -88,15 +128,51 @@ export class SamModel {
     return { embedding, originalSize: pre.originalSize, inputSize: pre.inputSize };
   }
 
-  /** Masks for prompts in ORIGINAL image pixels (see `SamPredictor.predict`). */
-  predict(emb: ImageEmbedding, prompts: PredictPrompts, opts: PredictOptions = {}): PredictResult {
-    return this.predictor().predict(emb.embedding, prompts, emb.originalSize, opts);
+  /**
+   * Masks for prompts in ORIGINAL image pixels (official `SamPredictor.predict`, `return_logits`),
+   * on `this.engine`. `opts.multimask`: true (default) tokens 1..3, false token 0, `'auto'` the
+   * samtune rule (one mask); `opts.maskOutput`: `logits` (default) `masks [M,H,W]` float32, `binary`
+   * `binaryMasks [M,H,W]` uint8, `rle` COCO RLE, `none`.
+   */
+  predict(emb: ImageEmbedding, prompts: PredictPrompts, opts: DecodeOptions = {}): Promise<DecodeResult> {
+    if (this.engine === 'ort') return this.ortEngine().predict(emb.embedding, prompts, emb.originalSize, opts);
+    return Promise.resolve(predictTfjs(this.predictor(), emb.embedding, prompts, emb.originalSize, opts));
   }
 
-  /** Frees the onnxruntime session and the tfjs tensors. */
+  /** Several boxes (ORIGINAL pixels, XYXY) on one embedding: `[B,M,…]` outputs (see `OrtDecoder.predictBatchBoxes`). */
+  predictBatchBoxes(emb: ImageEmbedding, boxes: readonly Box[], opts: DecodeOptions = {}): Promise<BatchDecodeResult> {
+    if (this.engine === 'ort') return this.ortEngine().predictBatchBoxes(emb.embedding, boxes, emb.originalSize, opts);
+    return Promise.resolve(predictBatchBoxesTfjs(this.predictor(), emb.embedding, boxes, emb.originalSize, opts));
+  }
+
+  /**
+   * Replaces the mask-decoder weights (keys `mask_decoder.*`, same shapes; other keys are ignored),
+   * e.g. after training: the ORT decoder sessions are rebuilt on the next call and the tfjs
+   * predictor's variables are overwritten.
+   * @throws PredictorInputError for an unknown key's shape mismatch
+   */
+  async updateDecoderWeights(weights: WeightMap): Promise<void> {
+    for (const [key, t] of weights) {
+      if (!key.startsWith(MASK_DECODER_PREFIX)) continue;
+      const old = this.weights.get(key);
+      if (!old || old.shape.length !== t.shape.length || old.shape.some((d, i) => d !== t.shape[i])) {
+        throw new PredictorInputError(
+          `SamModel.updateDecoderWeights(weights): '${key}' has shape [${t.shape.join(',')}], expected ${old ? `[${old.shape.join(',')}]` : 'no such key'}`,
+        );
+      }
+    }
+    for (const [key, t] of weights) if (key.startsWith(MASK_DECODER_PREFIX)) this.weights.set(key, t);
+    this.samPredictor?.setMaskDecoderWeights(weights);
+    await this.ortDecoder?.updateWeights(this.weights);
+  }
+
+  /** Frees the onnxruntime sessions and the tfjs tensors. */
   async release(): Promise<void> {
     this.samPredictor?.dispose();
     this.samPredictor = undefined;
+    const d = this.ortDecoder;
+    this.ortDecoder = undefined;
+    await d?.release();
     const s = this.encoderSession;
     this.encoderSession = undefined;
     if (s) await (await s).release();

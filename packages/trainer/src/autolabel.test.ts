@@ -55,7 +55,7 @@ describe('autolabel', () => {
     const progress: number[] = [];
     const res = await autolabel(tuned, ds, { onProgress: (d) => progress.push(d) });
     await tuned.release();
-    expect(res).toMatchObject({ images: 1, instances: 1, skipped: [] });
+    expect(res).toMatchObject({ images: 1, instances: 1, skipped: [], empty: [] });
     expect(progress).toEqual([1]);
     const ann = res.coco.annotations[0]!;
     expect(ann).toMatchObject({ category_id: 3, prompt: 'box', iscrowd: 0 });

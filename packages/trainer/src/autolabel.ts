@@ -8,17 +8,9 @@
  * sam-model's mask-selection rule (one point: best-IoU of three masks; otherwise token 0).
  */
 import type { Dataset, DatasetItem } from '@samtune/datasets';
-import { encodeRleString, maskToRle } from '@samtune/datasets';
-import { selectMaskIndex, useMultimask, type SamModel } from '@samtune/sam-model';
-import {
-  ImageReadError,
-  logitsToMask,
-  maskArea,
-  maskBox,
-  readImage,
-  selectPrompt,
-  type PromptMode,
-} from '@samtune/transforms';
+import { encodeRleString, rleBounds } from '@samtune/datasets';
+import type { SamModel } from '@samtune/sam-model';
+import { ImageReadError, readImage, selectPrompt, type PromptMode } from '@samtune/transforms';
 
 /** A COCO instances document (the subset of fields samtune writes). */
 export interface CocoInstances {
@@ -59,6 +51,8 @@ export interface AutolabelResult {
   readonly instances: number;
   /** Prompts or images that could not be labelled, with the reason (file, item, what). */
   readonly skipped: readonly string[];
+  /** Prompts whose predicted mask was empty (no annotation written; not an error), the same way. */
+  readonly empty: readonly string[];
 }
 
 /** Labels every prompt of `dataset` with `model` (one image embedding per image). */
@@ -80,6 +74,7 @@ export async function autolabel(
     annotations: [],
   };
   const skipped: string[] = [];
+  const empty: string[] = [];
   for (const [i, item] of items.entries()) {
     const imageId = coco.images.length + 1;
     let img;
@@ -106,39 +101,32 @@ export async function autolabel(
         skipped.push(`${item.imagePath} (item ${item.id}, instance ${inst.id}): ${(err as Error).message}`);
         continue;
       }
-      const numPoints = prompt.kind === 'points' ? prompt.points.length : 0;
-      const res = model.predict(
+      // the mask-selection rule ('auto'), thresholded and run-length coded inside the decoder engine
+      const res = await model.predict(
         emb,
         prompt.kind === 'box' ? { box: prompt.box } : { points: prompt.points, labels: prompt.labels },
-        { multimask: useMultimask({ hasBox: prompt.kind === 'box', numPoints }), returnMasks: true },
+        { multimask: 'auto', maskOutput: 'rle' },
       );
-      const k = selectMaskIndex(res.iouPredictions.data);
-      const plane = img.width * img.height;
-      const mask = logitsToMask(
-        res.masks!.data.subarray(k * plane, (k + 1) * plane),
-        img.width,
-        img.height,
-        model.config.maskThreshold,
-      );
-      const area = maskArea(mask);
-      if (area === 0) {
-        skipped.push(`${item.imagePath} (item ${item.id}, instance ${inst.id}): the predicted mask is empty`);
+      const rle = res.rle?.[0];
+      const bounds = rle && rleBounds(rle.counts, img.height);
+      if (!rle || !bounds || rle.area === 0) {
+        empty.push(`${item.imagePath} (item ${item.id}, instance ${inst.id}): the predicted mask is empty`);
         continue;
       }
-      const [x0, y0, x1, y1] = maskBox(mask);
+      const [x0, y0, x1, y1] = bounds; // exclusive ends
       coco.annotations.push({
         id: coco.annotations.length + 1,
         image_id: imageId,
         category_id: inst.label.id,
-        segmentation: { size: [img.height, img.width], counts: encodeRleString(maskToRle(mask)) },
-        area,
-        bbox: [x0, y0, x1 - x0 + 1, y1 - y0 + 1],
+        segmentation: { size: [img.height, img.width], counts: encodeRleString(rle.counts) },
+        area: rle.area,
+        bbox: [x0, y0, x1 - x0, y1 - y0],
         iscrowd: 0,
-        score: +(res.iouPredictions.data[k] as number).toFixed(5),
+        score: +(res.iouPredictions.data[0] as number).toFixed(5),
         prompt: prompt.kind,
       });
     }
     opts.onProgress?.(i + 1, items.length, item.id);
   }
-  return { coco, images: coco.images.length, instances: coco.annotations.length, skipped };
+  return { coco, images: coco.images.length, instances: coco.annotations.length, skipped, empty };
 }

@@ -11,6 +11,8 @@ import {
   readSafetensors,
   SAM_PRESETS,
   SAMTUNE_CONFIG_KEY,
+  BASE_CHECKPOINT_KEY,
+  writeSamSafetensors,
 } from '@samtune/sam-model';
 import type { WeightMap } from '@samtune/sam-model';
 import {
@@ -41,23 +43,34 @@ beforeAll(async () => {
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe('run files', () => {
-  it('writes complete model checkpoints that loadSamCheckpoint reads back with the fine-tuned decoder', async () => {
+  it('writes only the trained decoder tensors plus the base reference; loadSamCheckpoint completes them from the base', async () => {
+    const basePath = join(tmp, 'base.safetensors');
+    writeSamSafetensors(basePath, base, config);
+    const baseSha256 = (await loadSamCheckpoint(basePath)).sha256;
     const path = join(tmp, 'best.safetensors');
-    writeModelCheckpoint(path, base, decoder, config, {
+    writeModelCheckpoint(path, { path: basePath, sha256: baseSha256, source: 'base.safetensors' }, decoder, config, {
       kind: 'best',
       epoch: 4,
-      baseSha256: 'abc',
       trainingArgs: { lr: 1e-5 },
       metrics: { f1: 0.5 },
     });
     expect(readdirSync(tmp).filter((f) => f.endsWith('.tmp'))).toEqual([]);
-    const meta = readSafetensors(path).metadata;
+    const stored = readSafetensors(path);
+    expect([...stored.tensors.keys()].sort()).toEqual([...decoder.keys()].sort());
+    expect(JSON.parse(stored.metadata[BASE_CHECKPOINT_KEY] as string)).toEqual({
+      path: basePath,
+      sha256: baseSha256,
+      source: 'base.safetensors',
+    });
+    expect(stored.metadata[CHECKPOINT_META.baseSha256]).toBe(baseSha256);
+    const meta = stored.metadata;
     expect(JSON.parse(meta[SAMTUNE_CONFIG_KEY] as string)).toEqual(config);
     expect(meta[CHECKPOINT_META.epoch]).toBe('4');
     expect(JSON.parse(meta[CHECKPOINT_META.metrics] as string)).toEqual({ f1: 0.5 });
     expect(JSON.parse(meta[CHECKPOINT_META.trainingArgs] as string)).toEqual({ lr: 1e-5 });
     const loaded = await loadSamCheckpoint(path);
     expect(loaded.config).toEqual(config);
+    expect(loaded.base).toEqual({ path: basePath, sha256: baseSha256 });
     for (const [k, t] of base) {
       const want = decoder.get(k) ?? t;
       expect(nums(loaded.weights.get(k)?.data), k).toEqual(nums(want.data));

@@ -1,17 +1,20 @@
 /**
  * Files of a run directory `runs/<name>/`:
- * - `best.safetensors`, `last.safetensors`: complete SAM weights (the base checkpoint with the
- *   fine-tuned `mask_decoder.*`), written atomically with the config (`samtune.config`, read by
- *   `loadSamCheckpoint`), the training arguments (`samtune.training_args`), the metrics
- *   (`samtune.metrics`), the epoch and the base checkpoint's SHA-256.
+ * - `best.safetensors`, `last.safetensors`: only the tensors that were trained (`mask_decoder.*`,
+ *   ~16 MB for any SAM size) with the base checkpoint's path and SHA-256 (`samtune.base_checkpoint`;
+ *   `loadSamCheckpoint` loads the base and puts the decoder in place, or says the base is missing),
+ *   written atomically with the config (`samtune.config`), the training arguments
+ *   (`samtune.training_args`), the metrics (`samtune.metrics`) and the epoch.
+ * - `config.yaml`, `results.csv` (see `run-files.ts`), `train.jsonl` (`run-log.ts`), `report.md`,
+ *   `curves.svg` (`report.ts`), `metrics.json`.
  * - `state.safetensors`: everything a resume needs, in ONE atomic file: the decoder weights
  *   (`decoder.<key>`), Adam's moments (`adam.m.<key>`, `adam.v.<key>`) and, as JSON metadata
  *   (`samtune.run_state`), the epoch count, the early-stopping state, the history and the config.
  *   The per-epoch random generators derive from (seed, epoch), so no generator state is needed.
  * Atomic writes (temp file + rename) mean a kill leaves either the previous or the new file.
  */
-import { readSafetensors, writeSamSafetensors, writeSafetensors } from '@samtune/sam-model';
-import type { FloatTensor, SamConfig, WeightMap } from '@samtune/sam-model';
+import { readSafetensors, writeFineTunedSafetensors, writeSafetensors } from '@samtune/sam-model';
+import type { BaseCheckpointRef, FloatTensor, SamConfig, WeightMap } from '@samtune/sam-model';
 import type { AdamState } from './optimizer.js';
 import type { EarlyStoppingState } from './early-stopping.js';
 import type { TrainConfig } from './config.js';
@@ -77,20 +80,21 @@ export class RunStateError extends SamtuneError {
   override readonly name = 'RunStateError';
 }
 
-/** Writes a complete model checkpoint (base weights with `decoder` replacing `mask_decoder.*`). */
+/**
+ * Writes a model checkpoint: the trained `decoder` tensors and a reference to `base`, the checkpoint
+ * they were fine-tuned from (its other weights are read from there at load time).
+ */
 export function writeModelCheckpoint(
   path: string,
-  base: WeightMap,
+  base: BaseCheckpointRef,
   decoder: WeightMap,
   config: SamConfig,
-  info: { kind: 'best' | 'last'; epoch: number; baseSha256: string; trainingArgs: unknown; metrics: unknown },
+  info: { kind: 'best' | 'last'; epoch: number; trainingArgs: unknown; metrics: unknown },
 ): void {
-  const weights: WeightMap = new Map(base);
-  for (const [k, t] of decoder) weights.set(k, t);
-  writeSamSafetensors(path, weights, config, {
+  writeFineTunedSafetensors(path, decoder, config, base, {
     [CHECKPOINT_META.kind]: info.kind,
     [CHECKPOINT_META.epoch]: String(info.epoch),
-    [CHECKPOINT_META.baseSha256]: info.baseSha256,
+    [CHECKPOINT_META.baseSha256]: base.sha256,
     [CHECKPOINT_META.trainingArgs]: JSON.stringify(info.trainingArgs),
     [CHECKPOINT_META.metrics]: JSON.stringify(info.metrics),
   });

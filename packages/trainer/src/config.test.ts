@@ -50,4 +50,15 @@ describe('train config', () => {
     expect(() => validateTrainConfig(c)).toThrow(/'training.microBatch': expected an integer >= 1, got 0/);
     expect(() => validateTrainConfig(defaultTrainConfig())).toThrow(/'checkpoint'/);
   });
+
+  it('has data.val-fraction (default 0.2, in [0, 1)) and data.images, as flags and in YAML', () => {
+    const c = defaultTrainConfig();
+    expect(c.data.valFraction).toBe(0.2);
+    applyOverride(c, 'data.val-fraction', '0.25');
+    mergeConfig(c, { checkpoint: 'tiny_vit', data: { root: 'labels.json', images: 'photos/' }, out: 'runs/x' });
+    expect([c.data.valFraction, c.data.images]).toEqual([0.25, 'photos/']);
+    expect(validateTrainConfig(c)).toBe(c);
+    c.data.valFraction = 1;
+    expect(() => validateTrainConfig(c)).toThrow(/'data.valFraction': expected a number in \[0, 1\), got 1/);
+  });
 });

@@ -9,15 +9,34 @@ import { SamtuneError, type ErrorKind } from '@samtune/errors';
 export type TrainEngineName = 'ort' | 'tfjs';
 
 /** How prompts are built from each instance. */
-import { DEFAULT_MICRO_BATCH, defaultEmbeddingCacheDir, type PromptModeOption } from '@samtune/evaluation';
+import {
+  DEFAULT_MICRO_BATCH,
+  DEFAULT_VAL_FRACTION,
+  defaultEmbeddingCacheDir,
+  type PromptModeOption,
+} from '@samtune/evaluation';
 export type { PromptModeOption } from '@samtune/evaluation';
+import { checkRecipeEngine, LOSS_RESOLUTIONS, type LossResolution } from './recipe/options.js';
 
 export interface TrainConfig {
   /** Registry name (`tiny_vit`, …) or path of a `.pth`/`.pt`/`.safetensors` checkpoint. */
   checkpoint: string;
   data: {
-    /** Dataset root directory. */
+    /** Dataset root directory, or a COCO instances JSON file (images in `images`). */
     root: string;
+    /** Image folder of a COCO JSON `root`; empty = the file's folder. */
+    images: string;
+    /**
+     * A dataset with ONE subset (CVAT / Label Studio COCO exports, CSS folders) is split by
+     * `training.seed` into `train` and `val` with this fraction of the images in `val`. 0 = no split.
+     * Default 0.2. Datasets with two or more subsets keep their own split.
+     */
+    valFraction: number;
+    /**
+     * Dataset plugin modules (file paths or package names, see `loadDatasetPlugins`) that register
+     * adapters before the dataset is read — in the training worker thread too. Default none.
+     */
+    plugins: string[];
     /** `auto` or an adapter name (`coco`, `voc`, `css`, `datumaro`). */
     format: string;
     /** Stop at the first bad image or annotation instead of reporting and skipping it. Default false. */
@@ -46,6 +65,21 @@ export interface TrainConfig {
     jitterFraction: number;
     /** Box jitter cap in original pixels (0 = no cap). Default 0. */
     jitterPixels: number;
+    /**
+     * Iterative simulated clicks (SAM paper, micro-sam; `recipe/simulated-clicks.ts`): after each
+     * decoder pass a click is drawn (seeded, uniform) in the error region, appended to the points, and
+     * the pass's logits become the next mask input; the loss is the mean over the `1 + N` passes.
+     * 0 = off (default). tfjs engine only.
+     */
+    iterations: number;
+  };
+  loss: {
+    /**
+     * `lowres` (default, SAM): loss on the 256x256 low-res logits; `original` (OTX): on the logits
+     * post-processed to the original image size, against the original-size mask
+     * (`recipe/loss-resolution.ts`: memory and time grow with H*W). tfjs engine only.
+     */
+    resolution: LossResolution;
   };
   optimizer: {
     /** Learning rate. Default 1e-5. */
@@ -108,12 +142,16 @@ export function defaultTrainConfig(): TrainConfig {
     checkpoint: '',
     data: {
       root: '',
+      images: '',
+      valFraction: DEFAULT_VAL_FRACTION,
+      plugins: [],
       format: 'auto',
       strict: false,
       train: { subset: 'train', batchSize: 2, maxInstances: 0 },
       val: { subset: 'auto', maxInstances: 0 },
     },
-    prompt: { mode: 'box', points: 1, jitterFraction: 0, jitterPixels: 0 },
+    prompt: { mode: 'box', points: 1, jitterFraction: 0, jitterPixels: 0, iterations: 0 },
+    loss: { resolution: 'lowres' },
     optimizer: { lr: 1e-5, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0 },
     training: { epochs: 100, microBatch: DEFAULT_MICRO_BATCH, seed: 0 },
     earlyStopping: { enabled: true, minDelta: 0.001, patience: 3, warmupEpochs: 3 },
@@ -211,6 +249,7 @@ export function validateTrainConfig(c: TrainConfig): TrainConfig {
   need(c.out !== '', 'out', 'a run directory', c.out);
   const posInt = (v: number): boolean => Number.isInteger(v) && v >= 1;
   const natInt = (v: number): boolean => Number.isInteger(v) && v >= 0;
+  need(c.data.valFraction >= 0 && c.data.valFraction < 1, 'data.valFraction', 'a number in [0, 1)', c.data.valFraction);
   need(posInt(c.data.train.batchSize), 'data.train.batchSize', 'an integer >= 1', c.data.train.batchSize);
   need(
     natInt(c.data.train.maxInstances),
@@ -223,8 +262,11 @@ export function validateTrainConfig(c: TrainConfig): TrainConfig {
   need(posInt(c.prompt.points), 'prompt.points', 'an integer >= 1', c.prompt.points);
   need(c.prompt.jitterFraction >= 0, 'prompt.jitterFraction', 'a number >= 0', c.prompt.jitterFraction);
   need(c.prompt.jitterPixels >= 0, 'prompt.jitterPixels', 'a number >= 0', c.prompt.jitterPixels);
+  need(natInt(c.prompt.iterations), 'prompt.iterations', 'an integer >= 0 (0 = off)', c.prompt.iterations);
+  need(LOSS_RESOLUTIONS.includes(c.loss.resolution), 'loss.resolution', 'lowres or original', c.loss.resolution);
   need(c.optimizer.lr > 0 && Number.isFinite(c.optimizer.lr), 'optimizer.lr', 'a finite number > 0', c.optimizer.lr);
   need(['ort', 'tfjs'].includes(c.runtime.engine), 'runtime.engine', 'ort or tfjs', c.runtime.engine);
+  checkRecipeEngine(c.runtime.engine, { resolution: c.loss.resolution, iterations: c.prompt.iterations });
   need(posInt(c.training.epochs), 'training.epochs', 'an integer >= 1', c.training.epochs);
   need(posInt(c.training.microBatch), 'training.microBatch', 'an integer >= 1', c.training.microBatch);
   need(Number.isInteger(c.training.seed), 'training.seed', 'an integer', c.training.seed);

@@ -4,8 +4,9 @@
  * with the `tiny_vit` preset), written once to the cache as safetensors. The recipe is the default
  * one with a short schedule so that it finishes in a few minutes on 2 cores.
  */
-import { existsSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { SamtuneError, type ErrorKind } from '@samtune/errors';
 import {
   CHECKPOINT_REGISTRY,
   defaultCacheDir,
@@ -84,4 +85,55 @@ export function demoTrainConfig(repoRoot: string, checkpoint: string, out: strin
   c.training.epochs = 5;
   c.out = out;
   return c;
+}
+
+/** The demo recipe in one sentence, printed by `samtune demo` (it differs from the README defaults). */
+export const DEMO_RECIPE =
+  'demo recipe: lr 1e-4 (the default is 1e-5) and at most 8 instances an image (default: all), 5 epochs, box prompts, so that it finishes in minutes on 2 cores';
+
+/** Thrown when the demo photos (examples/plant-mini) are not found above the working directory. */
+export class DemoDataError extends SamtuneError {
+  readonly code: string = 'demo-data';
+  readonly kind: ErrorKind = 'not-found';
+  override readonly name = 'DemoDataError';
+}
+
+/** The repo root: the nearest ancestor of `start` holding examples/plant-mini. */
+export function findDemoRoot(start = process.cwd()): string {
+  let dir = resolve(start);
+  while (!existsSync(join(dir, 'examples', 'plant-mini'))) {
+    const up = dirname(dir);
+    if (up === dir)
+      throw new DemoDataError(
+        `findDemoRoot(start): no examples/plant-mini above ${start}; run the demo from the samtune repository`,
+      );
+    dir = up;
+  }
+  return dir;
+}
+
+export interface PrepareDemoOptions extends DemoCheckpointOptions {
+  /** Run directory (default `<repo>/runs/demo`); emptied first. */
+  readonly out?: string;
+  /** Epochs (default 5). */
+  readonly epochs?: number;
+  /** Where to look for the repository (default the working directory). */
+  readonly cwd?: string;
+}
+
+/** A demo run ready to train: the weights used and the config. */
+export interface PreparedDemo {
+  readonly checkpoint: DemoCheckpoint;
+  readonly config: TrainConfig;
+}
+
+/** Finds the demo data, chooses the weights, empties the run directory and builds the config. */
+export async function prepareDemo(options: PrepareDemoOptions = {}): Promise<PreparedDemo> {
+  const root = findDemoRoot(options.cwd);
+  const checkpoint = await resolveDemoCheckpoint(options);
+  const out = resolve(options.out ?? join(root, 'runs', 'demo'));
+  rmSync(out, { recursive: true, force: true });
+  const config = demoTrainConfig(root, checkpoint.path, out);
+  if (options.epochs !== undefined) config.training.epochs = options.epochs;
+  return { checkpoint, config };
 }

@@ -21,6 +21,12 @@ export interface TrainResult {
     readonly last: string;
     readonly state: string;
     readonly log: string;
+    /** The resolved config (`run-files.ts`). */
+    readonly config: string;
+    /** One row per epoch (`run-files.ts`). */
+    readonly results: string;
+    /** The result as JSON. */
+    readonly metrics: string;
     readonly report: string;
     readonly curves: string;
   };

@@ -42,8 +42,17 @@ export {
 export { type TrainEvent, type TrainEventHandler, type TrainResult } from './events.js';
 export { trainEpoch, stepsPerEpoch, type EpochTotals, type TrainEpochOptions } from './train-epoch.js';
 export { runTraining, runFiles, RunDirectoryError, type RunTrainingOptions } from './trainer.js';
+export {
+  TrainingInterruptedError,
+  NonFiniteLossError,
+  StopFlag,
+  exitCodeForSignal,
+  SIGNAL_NUMBERS,
+  type StopSignal,
+} from './interrupt.js';
 export { curvesSvg, reportMarkdown, writeRunReport } from './report.js';
 export { RunLog, readRunLog } from './run-log.js';
+export { configYaml, resultsCsv, writeResultsCsv, writeRunConfig, RESULTS_COLUMNS } from './run-files.js';
 export {
   startTrainingWorker,
   runTrainingInWorker,
@@ -53,6 +62,39 @@ export {
   type WorkerTrainingOptions,
   type WorkerMessage,
 } from './worker.js';
-export { resolveDemoCheckpoint, demoTrainConfig, type DemoCheckpoint, type DemoCheckpointOptions } from './demo.js';
+export {
+  resolveDemoCheckpoint,
+  demoTrainConfig,
+  prepareDemo,
+  findDemoRoot,
+  DemoDataError,
+  DEMO_RECIPE,
+  type DemoCheckpoint,
+  type DemoCheckpointOptions,
+  type PrepareDemoOptions,
+  type PreparedDemo,
+} from './demo.js';
 export { WorkerLoaderError } from './worker.js';
 export { autolabel, type AutolabelOptions, type AutolabelResult, type CocoInstances } from './autolabel.js';
+export { OrtTrainEngine, type OrtTrainEngineOptions, type EngineTimings } from './ort-engine/engine.js';
+export { createStepper, ortEngineFor, releaseOrtEngine, type MicroBatchStepper } from './train-step-ort.js';
+export { type TrainEngineName } from './config.js';
+export {
+  checkRecipeEngine,
+  isDefaultRecipe,
+  RecipeUnsupportedError,
+  LOSS_RESOLUTIONS,
+  type LossResolution,
+  type TrainRecipe,
+} from './recipe/options.js';
+export { lowResToOriginalTf, originalLossFrame, postprocessAxisMatrix, LossResolutionError } from './recipe/loss-resolution.js';
+export {
+  iterativeDecoderLoss,
+  sampleErrorClick,
+  clickToModel,
+  appendClicks,
+  SimulatedClickError,
+  type ErrorClick,
+  type IterativeLossOptions,
+} from './recipe/simulated-clicks.js';
+export { microBatchRecipe, recipeGradients, recipeLoss, RecipeInputError, type MicroBatchRecipe } from './recipe/recipe.js';

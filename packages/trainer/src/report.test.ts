@@ -3,7 +3,17 @@ import type { EpochRecord, RunStateMeta } from './checkpoints.js';
 import { defaultTrainConfig } from './config.js';
 import { curvesSvg, reportMarkdown } from './report.js';
 
-const val = (f1: number, loss: number) => ({ f1, iou: f1 / (2 - f1), dice: f1, images: 4, instances: 17, loss });
+const val = (f1: number, loss: number) => ({
+  f1,
+  iou: f1 / (2 - f1),
+  dice: f1,
+  images: 4,
+  instances: 17,
+  loss,
+  ap: f1 / 2,
+  ap50: f1,
+  ap75: f1 / 3,
+});
 const rec = (epoch: number, f1: number, best: boolean): EpochRecord => ({
   epoch,
   trainLoss: 3 - epoch * 0.5,

@@ -4,8 +4,8 @@
  * as prompts. The batch loss is the mean over ALL prompts of the batch: every micro-batch of up to
  * `microBatch` prompts (one image each) is differentiated with the scale `B_micro / B_batch` and the
  * gradients are summed, then Adam takes one step. Returns the mean loss parts over the epoch's prompts.
+ * `config.runtime.engine` picks the engine that runs the micro-batches and the step (`train-step-ort.ts`).
  */
-import * as tf from '@tensorflow/tfjs';
 import type { SamPredictor } from '@samtune/sam-model';
 import { ResizeGeometry } from '@samtune/transforms';
 import type { TrainConfig } from './config.js';
@@ -22,7 +22,8 @@ import {
   type TargetStore,
   type TrainItem,
 } from '@samtune/evaluation';
-import { GradientAccumulator, microBatchGradients } from './train-step.js';
+import { createStepper } from './train-step-ort.js';
+import { microBatchRecipe } from './recipe/recipe.js';
 
 export interface EpochTotals {
   readonly loss: number;
@@ -59,7 +60,7 @@ export async function trainEpoch(o: TrainEpochOptions): Promise<EpochTotals> {
   const sums = { loss: 0, focal: 0, dice: 0, iou: 0 };
   let prompts = 0;
   let steps = 0;
-  const acc = new GradientAccumulator();
+  const stepper = createStepper(config.runtime.engine, predictor, optimizer);
   try {
     for (const [s, batch] of batches.entries()) {
       const perImage: { item: TrainItem; prompts: PromptSpec[] }[] = [];
@@ -74,37 +75,32 @@ export async function trainEpoch(o: TrainEpochOptions): Promise<EpochTotals> {
           if (ps.length === 0) continue;
           const cached = await cache.get(item.imagePath);
           const geometry = new ResizeGeometry(cached.originalSize);
-          const emb = tf.tensor(cached.embedding.data, [...cached.embedding.shape]);
-          try {
-            for (const chunk of chunks(ps, config.training.microBatch)) {
-              const { batch: b, targets: tgt } = toDecoderBatch(chunk, geometry);
-              const target = tf.tensor(tgt, [b.size, 1, 256, 256]);
-              try {
-                const { grads, parts } = microBatchGradients(predictor, emb, b, target, b.size / total);
-                acc.add(grads);
-                sums.loss += parts.loss * b.size;
-                sums.focal += parts.focal * b.size;
-                sums.dice += parts.dice * b.size;
-                sums.iou += parts.iou * b.size;
-                batchLoss += (parts.loss * b.size) / total;
-              } finally {
-                target.dispose();
-              }
-            }
-          } finally {
-            emb.dispose();
+          for (const chunk of chunks(ps, config.training.microBatch)) {
+            const { batch: b, targets: tgt } = toDecoderBatch(chunk, geometry);
+            const recipe = await microBatchRecipe(
+              { resolution: config.loss.resolution, iterations: config.prompt.iterations },
+              item,
+              chunk,
+              geometry,
+              config.training.seed,
+              epoch,
+            );
+            const parts = stepper.accumulate(cached.embedding, b, tgt, b.size / total, recipe);
+            sums.loss += parts.loss * b.size;
+            sums.focal += parts.focal * b.size;
+            sums.dice += parts.dice * b.size;
+            sums.iou += parts.iou * b.size;
+            batchLoss += (parts.loss * b.size) / total;
           }
         }
-        const grads = acc.take();
-        optimizer.step(grads);
-        tf.dispose(Object.values(grads));
+        stepper.step();
         prompts += total;
       }
       steps++;
       onEvent({ type: 'step', epoch, step: s + 1, steps: batches.length, loss: batchLoss, prompts: total });
     }
   } finally {
-    acc.dispose();
+    stepper.finish();
   }
   const mean = (x: number): number => (prompts > 0 ? x / prompts : Number.NaN);
   return { loss: mean(sums.loss), focal: mean(sums.focal), dice: mean(sums.dice), iou: mean(sums.iou), steps, prompts };

@@ -42,6 +42,18 @@ export interface DecoderLossResult {
   readonly lowResMasks: tf.Tensor;
   /** `[B,1]` predicted IoU of the trained output. */
   readonly iouPredictions: tf.Tensor;
+  /** `[B,M,256,256]` logits of every output (M = 3 multimask, else 1); `recipe/simulated-clicks.ts`. */
+  readonly allMasks: tf.Tensor;
+  /** `[B,M]` predicted IoU of every output. */
+  readonly allIou: tf.Tensor;
+}
+
+/** Per-pass hooks of `decoderLoss` (the training recipe, `recipe/`). */
+export interface DecoderPassOptions {
+  /** `[B,1,256,256]` mask-input logits (SAM's `mask_input`); absent = the no-mask embedding. */
+  readonly maskInput?: tf.Tensor;
+  /** Maps `[B,M,256,256]` logits to the targets' frame before the loss (`loss.resolution original`). */
+  readonly toLossFrame?: (masks: tf.Tensor) => tf.Tensor;
 }
 
 function check(batch: DecoderPromptBatch, targets: tf.Tensor): void {
@@ -74,6 +86,7 @@ export function decoderLoss(
   batch: DecoderPromptBatch,
   targets: tf.Tensor,
   lossConfig: SamLossConfig = {},
+  pass: DecoderPassOptions = {},
 ): DecoderLossResult {
   check(batch, targets);
   const b = batch.size;
@@ -89,26 +102,28 @@ export function decoderLoss(
             labels: tf.tensor(batch.labels as Float32Array, [b, n]),
           }
         : {}),
+      ...(pass.maskInput ? { masks: pass.maskInput } : {}),
     },
     multimask,
   );
+  const lossMasks = pass.toLossFrame ? pass.toLossFrame(masks) : masks;
   if (!multimask) {
-    const parts = samLoss(masks, targets, iou, lossConfig);
-    return { ...parts, lowResMasks: masks, iouPredictions: iou };
+    const parts = samLoss(lossMasks, targets, iou, lossConfig);
+    return { ...parts, lowResMasks: masks, iouPredictions: iou, allMasks: masks, allIou: iou };
   }
   // Best of M outputs by loss: every output against the same target, keep the minimum per prompt.
   const m = masks.shape[1] as number;
   const tiled = tf.tile(targets, [1, m, 1, 1]);
   const w = resolveLossWeights(lossConfig);
   const focal = tf.reshape(
-    focalLossPerMask(masks, tiled, {
+    focalLossPerMask(lossMasks, tiled, {
       ...(lossConfig.focalAlpha !== undefined ? { alpha: lossConfig.focalAlpha } : {}),
       ...(lossConfig.focalGamma !== undefined ? { gamma: lossConfig.focalGamma } : {}),
     }),
     [b, m],
   );
-  const dice = tf.reshape(diceLossPerMask(masks, tiled, lossConfig.diceSmooth), [b, m]);
-  const iouMse = tf.reshape(iouMseLossPerMask(masks, tiled, iou), [b, m]);
+  const dice = tf.reshape(diceLossPerMask(lossMasks, tiled, lossConfig.diceSmooth), [b, m]);
+  const iouMse = tf.reshape(iouMseLossPerMask(lossMasks, tiled, iou), [b, m]);
   const total = tf.addN([tf.mul(focal, w.focal), tf.mul(dice, w.dice), tf.mul(iouMse, w.iou)]);
   const pick = tf.cast(tf.oneHot(tf.argMin(total, 1), m), 'float32'); // constant: no gradient through the choice
   const sel = (t: tf.Tensor): tf.Tensor => tf.sum(tf.mul(t, pick), 1);
@@ -120,8 +135,19 @@ export function decoderLoss(
     iou: tf.mean(sel(iouMse)) as tf.Scalar,
     lowResMasks: chosenMasks,
     iouPredictions: tf.reshape(sel(iou), [b, 1]),
+    allMasks: masks,
+    allIou: iou,
   };
 }
+
+/** The loss `microBatchGradients` differentiates (default `decoderLoss`; the recipe's in `recipe/`). */
+export type MicroBatchLoss = (
+  predictor: SamPredictor,
+  embedding: tf.Tensor,
+  batch: DecoderPromptBatch,
+  targets: tf.Tensor,
+  lossConfig: SamLossConfig,
+) => Pick<DecoderLossResult, 'loss' | 'focal' | 'dice' | 'iou'>;
 
 /** Gradients of one micro-batch, keyed by checkpoint key (`mask_decoder.…`). */
 export interface MicroBatchGradients {
@@ -142,12 +168,13 @@ export function microBatchGradients(
   targets: tf.Tensor,
   scale = 1,
   lossConfig: SamLossConfig = {},
+  lossFn: MicroBatchLoss = decoderLoss,
 ): MicroBatchGradients {
   const vars = predictor.trainableVariables();
   const keyOf = new Map([...vars].map(([k, v]) => [v.name, k]));
   let parts: LossParts = { loss: Number.NaN, focal: Number.NaN, dice: Number.NaN, iou: Number.NaN };
   const { value, grads } = tf.variableGrads(() => {
-    const r = decoderLoss(predictor, embedding, batch, targets, lossConfig);
+    const r = lossFn(predictor, embedding, batch, targets, lossConfig);
     const [loss, focal, dice, iou] = [r.loss, r.focal, r.dice, r.iou].map((s) => s.dataSync()[0] as number) as [
       number,
       number,

@@ -6,21 +6,36 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { TrainConfig } from './config.js';
 import { runTraining } from './trainer.js';
 import type { WorkerMessage } from './worker.js';
+import { StopFlag, TrainingInterruptedError } from './interrupt.js';
 
 interface WorkerInput {
   readonly config: TrainConfig;
   readonly resume: boolean;
+  /** The `StopFlag` shared with the parent. */
+  readonly stop: SharedArrayBuffer;
 }
 
 const port = parentPort;
 if (port) {
-  const { config, resume } = workerData as WorkerInput;
+  const { config, resume, stop } = workerData as WorkerInput;
+  const flag = new StopFlag(stop);
   const post = (m: WorkerMessage): void => port.postMessage(m);
   try {
-    const result = await runTraining(config, { resume, onEvent: (event) => post({ kind: 'event', event }) });
+    const result = await runTraining(config, {
+      resume,
+      onEvent: (event) => post({ kind: 'event', event }),
+      stop: () => flag.requested(),
+    });
     post({ kind: 'result', result });
   } catch (e) {
     const err = e instanceof Error ? e : new Error(String(e));
-    post({ kind: 'error', name: err.name, message: err.message, stack: err.stack ?? '' });
+    const signal = e instanceof TrainingInterruptedError ? e.signal : undefined;
+    post({
+      kind: 'error',
+      name: err.name,
+      message: err.message,
+      stack: err.stack ?? '',
+      ...(signal ? { signal } : {}),
+    });
   }
 }

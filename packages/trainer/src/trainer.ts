@@ -16,12 +16,13 @@ import {
   type RunStateMeta,
 } from './checkpoints.js';
 import { validateTrainConfig, type TrainConfig } from './config.js';
+import { loadDatasetPlugins } from '@samtune/datasets';
 import { EarlyStopping } from './early-stopping.js';
 import {
   evaluate,
   type EvalResult,
   TargetStore,
-  openDataset,
+  openSplitDataset,
   openModel,
   pickSubset,
   setupRuntime,
@@ -30,8 +31,11 @@ import type { TrainEvent, TrainEventHandler, TrainResult } from './events.js';
 import { Adam } from './optimizer.js';
 import { writeRunReport } from './report.js';
 import { RunLog } from './run-log.js';
+import { writeResultsCsv, writeRunConfig } from './run-files.js';
 import { stepsPerEpoch, trainEpoch } from './train-epoch.js';
 import { SamtuneError, type ErrorKind } from '@samtune/errors';
+import { checkFiniteWeights } from '@samtune/sam-model';
+import { NonFiniteLossError, StopRequested, TrainingInterruptedError, type StopSignal } from './interrupt.js';
 
 /** Thrown when the run directory does not allow the requested start (exists without --resume, other checkpoint). */
 export class RunDirectoryError extends SamtuneError {
@@ -44,6 +48,11 @@ export interface RunTrainingOptions {
   /** Continue the run in `config.out` (its stored config wins). */
   readonly resume?: boolean;
   readonly onEvent?: TrainEventHandler;
+  /**
+   * Polled at step boundaries (after each optimizer step, validation item and embedded image): a
+   * signal stops the run there, writes `last.safetensors` and throws `TrainingInterruptedError`.
+   */
+  readonly stop?: () => StopSignal | undefined;
 }
 
 /** Paths of a run directory's files. */
@@ -53,6 +62,9 @@ export function runFiles(out: string): TrainResult['files'] {
     last: join(out, 'last.safetensors'),
     state: join(out, 'state.safetensors'),
     log: join(out, 'train.jsonl'),
+    config: join(out, 'config.yaml'),
+    results: join(out, 'results.csv'),
+    metrics: join(out, 'metrics.json'),
     report: join(out, 'report.md'),
     curves: join(out, 'curves.svg'),
   };
@@ -62,7 +74,13 @@ export function runFiles(out: string): TrainResult['files'] {
 export async function runTraining(input: TrainConfig, options: RunTrainingOptions = {}): Promise<TrainResult> {
   const out = resolve(input.out);
   const files = runFiles(out);
-  mkdirSync(out, { recursive: true });
+  try {
+    mkdirSync(out, { recursive: true });
+  } catch (e) {
+    throw new RunDirectoryError(
+      `runTraining(config.out): expected a directory that can be created, got '${out}' (${existsSync(out) ? 'it is a file' : 'a parent is a file or not writable'}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+    );
+  }
   // Temp files of atomic writes cut short by a kill (never read: the real files are renamed into place).
   for (const f of readdirSync(out)) if (/^\..+\.tmp$/.test(f)) rmSync(join(out, f), { force: true });
   let resumed: ReturnType<typeof loadRunState> | undefined;
@@ -74,6 +92,7 @@ export async function runTraining(input: TrainConfig, options: RunTrainingOption
     resumed = loadRunState(files.state);
   }
   const config = validateTrainConfig(resumed ? { ...resumed.meta.config, out } : { ...input, out });
+  writeRunConfig(files.config, config);
   const log = new RunLog(files.log);
   const emit = (e: TrainEvent): void => {
     log.write(e);
@@ -82,10 +101,24 @@ export async function runTraining(input: TrainConfig, options: RunTrainingOption
   if (resumed) emit({ type: 'resume', epochsDone: resumed.meta.epochsDone });
 
   const runtime = await setupRuntime(config.runtime.backend, config.runtime.ortKernels);
-  emit({ type: 'backend', backend: runtime.backend, ortKernels: runtime.ortKernels, detail: runtime.detail });
-  const dataset = await openDataset(config.data.root, config.data.format, config.data.strict);
-  const train = pickSubset(dataset, config.data.train.subset, [config.data.train.subset]);
-  const val = pickSubset(dataset, config.data.val.subset);
+  emit({
+    type: 'backend',
+    backend: runtime.backend,
+    ortKernels: runtime.ortKernels,
+    detail: runtime.detail,
+    skipped: runtime.skipped,
+  });
+  await loadDatasetPlugins(config.data.plugins);
+  const { dataset, split } = await openSplitDataset(
+    config.data.root,
+    config.data.format,
+    { valFraction: config.data.valFraction, seed: config.training.seed },
+    { strict: config.data.strict, ...(config.data.images ? { images: config.data.images } : {}) },
+  );
+  const trainSubset = pickSubset(dataset, config.data.train.subset, [config.data.train.subset]);
+  const valSubset = pickSubset(dataset, config.data.val.subset);
+  let train = trainSubset;
+  let val = valSubset;
   emit({
     type: 'dataset',
     format: dataset.format,
@@ -95,10 +128,17 @@ export async function runTraining(input: TrainConfig, options: RunTrainingOption
     valSubset: val.name,
     skipped: dataset.skipped.length,
     problems: dataset.skipped.map((p) => p.message),
+    ...(split ? { split } : {}),
   });
 
+  const stopAt = (where: string): void => {
+    const signal = options.stop?.();
+    if (signal) throw new StopRequested(signal, where);
+  };
   const model = await openModel(config.checkpoint, config.runtime.cacheDir, emit);
   const { checkpoint, predictor, cache } = model;
+  const baseRef = { path: checkpoint.path, sha256: checkpoint.sha256, source: config.checkpoint };
+  let epochsDone = resumed?.meta.epochsDone ?? 0;
   try {
     if (resumed && resumed.meta.baseCheckpoint.sha256 !== checkpoint.sha256) {
       throw new RunDirectoryError(
@@ -106,11 +146,21 @@ export async function runTraining(input: TrainConfig, options: RunTrainingOption
       );
     }
     // First pass: every image embedded once (or found in the cache).
-    const all = [...train.items, ...val.items];
     const fill = await cache.fill(
-      all.map((i) => i.imagePath),
-      (p) => emit({ type: 'embed-progress', ...p }),
+      [...train.items, ...val.items].map((i) => i.imagePath),
+      (p) => {
+        emit({ type: 'embed-progress', ...p });
+        stopAt(`the embedding pass (${p.done}/${p.total} images)`);
+      },
+      { skipUnreadable: !config.data.strict },
     );
+    await cache.releaseEncoder(); // every image is cached now: free the encoder session's memory
+    // Unreadable images (truncated, corrupt) are reported with their file and left out (--strict: thrown above).
+    const unreadable = new Set(fill.skipped.map((s) => s.imagePath));
+    for (const s of fill.skipped) emit({ type: 'info', message: `skipped: ${s.message}` });
+    train = { ...trainSubset, items: trainSubset.items.filter((i) => !unreadable.has(i.imagePath)) };
+    val = { ...valSubset, items: valSubset.items.filter((i) => !unreadable.has(i.imagePath)) };
+    const all = [...train.items, ...val.items];
     emit({ type: 'embed-done', seconds: fill.seconds, computed: fill.computed, hits: fill.hits, total: fill.total });
     const targets = new TargetStore(config.training.seed, config.prompt.mode === 'point');
     for (const [i, item] of all.entries()) {
@@ -147,7 +197,10 @@ export async function runTraining(input: TrainConfig, options: RunTrainingOption
       stopper.load(resumed.meta.earlyStopping);
       meta = { ...resumed.meta, config, embeddingPass: resumed.meta.embeddingPass ?? meta.embeddingPass };
     }
-    const save = (): void => saveRunState(files.state, meta, predictor.maskDecoderWeights(), optimizer.state());
+    const save = (): void => {
+      saveRunState(files.state, meta, predictor.maskDecoderWeights(), optimizer.state());
+      writeResultsCsv(files.results, meta.history, config.optimizer.lr);
+    };
     const validate = async (
       phase: 'zero-shot' | 'val',
       epoch: number,
@@ -155,13 +208,17 @@ export async function runTraining(input: TrainConfig, options: RunTrainingOption
       const t0 = performance.now();
       const metrics = await evaluate({
         predictor,
+        weights: checkpoint.weights, // decode on the ORT engine with the current decoder weights
         cache,
         targets,
         items: val.items,
         prompt: config.prompt,
         maxInstances: config.data.val.maxInstances,
         microBatch: config.training.microBatch,
-        onProgress: (done, total) => emit({ type: 'eval-progress', phase, epoch, done, total }),
+        onProgress: (done, total) => {
+          emit({ type: 'eval-progress', phase, epoch, done, total });
+          stopAt(`${phase} validation after epoch ${epoch} (${done}/${total} images)`);
+        },
       });
       const seconds = (performance.now() - t0) / 1000;
       emit({ type: 'eval-done', phase, epoch, metrics, seconds });
@@ -184,7 +241,15 @@ export async function runTraining(input: TrainConfig, options: RunTrainingOption
         targets,
         items: train.items,
         epoch,
-        onEvent: emit,
+        onEvent: (e) => {
+          emit(e);
+          if (e.type !== 'step') return;
+          if (!Number.isFinite(e.loss))
+            throw new NonFiniteLossError(
+              `runTraining: the training loss is ${e.loss} at epoch ${e.epoch} step ${e.step}/${e.steps}; stopped without saving (optimizer.lr = ${config.optimizer.lr}: lower it, or check the data and the checkpoint for non-finite values). ${out} keeps the checkpoints of epoch ${epochsDone}`,
+            );
+          stopAt(`epoch ${e.epoch} step ${e.step}/${e.steps}`);
+        },
       });
       const trainSeconds = (performance.now() - t0) / 1000;
       const { metrics, seconds: valSeconds } = await validate('val', epoch);
@@ -208,19 +273,18 @@ export async function runTraining(input: TrainConfig, options: RunTrainingOption
         best: isBest,
       };
       const decoder = predictor.maskDecoderWeights();
+      checkFiniteWeights(decoder, `runTraining(epoch ${epoch}): the trained mask decoder, not saved`);
       const metricsMeta = { epoch, val: metrics, zeroShot: meta.zeroShot, trainLoss: totals.loss };
       if (isBest)
-        writeModelCheckpoint(files.best, checkpoint.weights, decoder, checkpoint.config, {
+        writeModelCheckpoint(files.best, baseRef, decoder, checkpoint.config, {
           kind: 'best',
           epoch,
-          baseSha256: checkpoint.sha256,
           trainingArgs,
           metrics: metricsMeta,
         });
-      writeModelCheckpoint(files.last, checkpoint.weights, decoder, checkpoint.config, {
+      writeModelCheckpoint(files.last, baseRef, decoder, checkpoint.config, {
         kind: 'last',
         epoch,
-        baseSha256: checkpoint.sha256,
         trainingArgs,
         metrics: metricsMeta,
       });
@@ -240,6 +304,7 @@ export async function runTraining(input: TrainConfig, options: RunTrainingOption
         stopReason: reason,
       };
       save();
+      epochsDone = epoch;
       emit({ type: 'epoch-end', record, stop, reason });
     }
     if (!meta.finished) {
@@ -259,11 +324,24 @@ export async function runTraining(input: TrainConfig, options: RunTrainingOption
     };
     writeRunReport(files, meta);
     writeFileSync(
-      join(out, 'metrics.json'),
+      files.metrics,
       `${JSON.stringify({ zeroShot: meta.zeroShot, best: result.best, bestEpoch: meta.bestEpoch, epochs: meta.epochsDone, stopReason: meta.stopReason, embeddingPass: meta.embeddingPass, backend: meta.backend, history: meta.history }, null, 2)}\n`,
     );
     emit({ type: 'done', result });
     return result;
+  } catch (err) {
+    if (!(err instanceof StopRequested)) throw err;
+    const decoder = predictor.maskDecoderWeights();
+    checkFiniteWeights(decoder, `runTraining(${err.signal}): the mask decoder at ${err.where}, not saved`);
+    writeModelCheckpoint(files.last, baseRef, decoder, checkpoint.config, {
+      kind: 'last',
+      epoch: epochsDone,
+      trainingArgs: { ...config, baseCheckpoint: { path: checkpoint.path, sha256: checkpoint.sha256 } },
+      metrics: { epoch: epochsDone, interrupted: { signal: err.signal, at: err.where } },
+    });
+    const message = `runTraining: stopped by ${err.signal} at ${err.where}; wrote ${files.last} (current weights); ${files.state} holds ${epochsDone} finished epoch(s): --resume continues with epoch ${epochsDone + 1}`;
+    emit({ type: 'info', message });
+    throw new TrainingInterruptedError(message, err.signal);
   } finally {
     model.dispose();
   }

@@ -14,12 +14,20 @@ import { Worker } from 'node:worker_threads';
 import type { TrainConfig } from './config.js';
 import type { TrainEvent, TrainEventHandler, TrainResult } from './events.js';
 import { SamtuneError, type ErrorKind } from '@samtune/errors';
+import { StopFlag, TrainingInterruptedError, type StopSignal } from './interrupt.js';
 
 /** Messages from the worker. */
 export type WorkerMessage =
   | { readonly kind: 'event'; readonly event: TrainEvent }
   | { readonly kind: 'result'; readonly result: TrainResult }
-  | { readonly kind: 'error'; readonly name: string; readonly message: string; readonly stack: string };
+  | {
+      readonly kind: 'error';
+      readonly name: string;
+      readonly message: string;
+      readonly stack: string;
+      /** Set for a `TrainingInterruptedError`. */
+      readonly signal?: StopSignal;
+    };
 
 /** An error thrown inside the worker, re-created on the caller's side with the original name. */
 export class TrainWorkerError extends SamtuneError {
@@ -53,6 +61,11 @@ export interface WorkerTrainingOptions {
 export interface TrainingJob {
   readonly result: Promise<TrainResult>;
   cancel(): Promise<void>;
+  /**
+   * Asks the run to stop at its next step boundary: it writes `last.safetensors` and `result`
+   * rejects with `TrainingInterruptedError` carrying `signal`.
+   */
+  stop(signal: StopSignal): void;
 }
 
 /** Thrown when the worker entry is TypeScript but the process does not run under tsx. */
@@ -78,7 +91,8 @@ function spawn(entry: string, workerData: unknown): Worker {
 
 /** Starts `runTraining(config)` in a worker thread. */
 export function startTrainingWorker(config: TrainConfig, options: WorkerTrainingOptions = {}): TrainingJob {
-  const worker = spawn(trainWorkerPath(), { config, resume: options.resume ?? false });
+  const flag = new StopFlag();
+  const worker = spawn(trainWorkerPath(), { config, resume: options.resume ?? false, stop: flag.buffer });
   let settled = false;
   const result = new Promise<TrainResult>((resolvePromise, reject) => {
     worker.on('message', (m: WorkerMessage) => {
@@ -89,7 +103,11 @@ export function startTrainingWorker(config: TrainConfig, options: WorkerTraining
         void worker.terminate();
       } else {
         settled = true;
-        reject(new TrainWorkerError(m.name, m.message, m.stack));
+        reject(
+          m.signal !== undefined
+            ? new TrainingInterruptedError(m.message, m.signal)
+            : new TrainWorkerError(m.name, m.message, m.stack),
+        );
         void worker.terminate();
       }
     });
@@ -113,6 +131,7 @@ export function startTrainingWorker(config: TrainConfig, options: WorkerTraining
     cancel: async () => {
       await worker.terminate();
     },
+    stop: (signal) => flag.request(signal),
   };
 }
 

@@ -3,7 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ImageDecodeError, ImageNotFoundError, ImageReadError, readImage, readImageInfo } from './image-io.js';
+import {
+  ImageDecodeError,
+  ImageNotFoundError,
+  ImageReadError,
+  ImageTooLargeError,
+  readImage,
+  readImageInfo,
+} from './image-io.js';
 import { referencePath } from './test-utils/fixtures.js';
 
 let dir = '';
@@ -165,5 +172,41 @@ describe('readImage errors', () => {
     const truncatedPng = join(dir, 'truncated.png');
     await writeFile(truncatedPng, png.subarray(0, Math.floor(png.length / 2)));
     await expect(readImage(truncatedPng)).rejects.toThrow(ImageDecodeError);
+  });
+});
+
+describe('readImage from bytes, with a pixel limit', () => {
+  it('decodes encoded bytes exactly like the file, and reads their header', async () => {
+    const bytes = new Uint8Array(await readFile(referencePath('dog.jpg')));
+    const [fromFile, fromBytes] = await Promise.all([readImage(referencePath('dog.jpg')), readImage(bytes)]);
+    expect([fromBytes.width, fromBytes.height]).toEqual([800, 534]);
+    expect(Buffer.from(fromBytes.data).equals(Buffer.from(fromFile.data))).toBe(true);
+    expect(await readImageInfo(bytes)).toEqual({ width: 800, height: 534, format: 'jpeg', orientation: 1 });
+    const err = await readImage(new TextEncoder().encode('not an image')).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ImageDecodeError);
+    expect((err as ImageDecodeError).file).toBe('<12 bytes>');
+  });
+
+  it('refuses a small file that declares too many pixels before decoding it (PNG and SVG bombs)', async () => {
+    const png = await sharp({ create: { width: 2000, height: 1500, channels: 3, background: '#000' } })
+      .png()
+      .toBuffer();
+    const svg = new TextEncoder().encode(
+      '<svg xmlns="http://www.w3.org/2000/svg" width="16000" height="16000"><rect width="1" height="1"/></svg>',
+    );
+    for (const [bytes, w, h] of [
+      [png, 2000, 1500],
+      [svg, 16000, 16000],
+    ] as const) {
+      const err = await readImage(bytes, { maxPixels: 1_000_000 }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ImageTooLargeError);
+      expect([(err as ImageTooLargeError).width, (err as ImageTooLargeError).height]).toEqual([w, h]);
+      expect((err as Error).message).toMatch(
+        new RegExp(
+          `^readImage\\(path\\): cannot read image '<\\d+ bytes>': expected at most 1000000 pixels \\(1\\.0 MP\\), got ${w}x${h} = `,
+        ),
+      );
+    }
+    expect((await readImage(png, { maxPixels: 3_000_000 })).width).toBe(2000);
   });
 });

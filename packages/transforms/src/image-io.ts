@@ -60,6 +60,44 @@ export class ImageDecodeError extends ImageReadError {
   override readonly name: string = 'ImageDecodeError';
 }
 
+/** The header declares more pixels than `ReadImageOptions.maxPixels`: refused before any pixel is decoded. */
+export class ImageTooLargeError extends ImageReadError {
+  override readonly code: string = 'image-too-large';
+  override readonly name: string = 'ImageTooLargeError';
+  constructor(
+    file: string,
+    readonly width: number,
+    readonly height: number,
+    readonly maxPixels: number,
+    fn = 'readImage',
+  ) {
+    super(
+      file,
+      `expected at most ${maxPixels} pixels (${(maxPixels / 1e6).toFixed(1)} MP), got ${width}x${height} = ${((width * height) / 1e6).toFixed(1)} MP in the header`,
+      fn,
+    );
+  }
+}
+
+/** What `readImage` and `readImageInfo` read: a file path, or the encoded bytes of an image file. */
+export type ImageSource = string | Uint8Array;
+
+/** Options of `readImage`. */
+export interface ReadImageOptions {
+  /**
+   * Largest `width * height` accepted, checked from the header before decoding (a small file can
+   * declare a huge image: a decompression bomb). Default: sharp's own limit (16383 x 16383).
+   */
+  readonly maxPixels?: number;
+}
+
+/** Name of a source in messages: the path, or `<N bytes>`. */
+const label = (src: ImageSource): string => (typeof src === 'string' ? src : `<${src.length} bytes>`);
+
+/** sharp's input: the path, or a Buffer view of the bytes (no copy). */
+const input = (src: ImageSource): string | Buffer =>
+  typeof src === 'string' ? src : Buffer.from(src.buffer, src.byteOffset, src.byteLength);
+
 async function ensureFile(path: string, fn: string): Promise<void> {
   let isFile: boolean;
   try {
@@ -76,13 +114,26 @@ function message(err: unknown): string {
 }
 
 /**
- * Decodes an image file (JPEG, PNG, WebP, TIFF, GIF, …) to 8-bit RGB `(H,W,3)` with EXIF orientation
- * applied. See the module notes for gray, alpha, palette, 16-bit and ICC handling.
- * @throws ImageNotFoundError when the file is missing; ImageDecodeError when it is corrupt or truncated.
+ * Decodes an image file (JPEG, PNG, WebP, TIFF, GIF, …), given by path or as its encoded bytes, to
+ * 8-bit RGB `(H,W,3)` with EXIF orientation applied. See the module notes for gray, alpha, palette,
+ * 16-bit and ICC handling.
+ * @throws ImageNotFoundError when the file is missing; ImageDecodeError when it is corrupt or truncated;
+ *   ImageTooLargeError when the header declares more than `opts.maxPixels` pixels.
  */
-export async function readImage(path: string): Promise<RgbImage> {
-  await ensureFile(path, 'readImage');
-  const decoded = await sharp(path, { failOn: 'truncated', autoOrient: true, ignoreIcc: true })
+export async function readImage(source: ImageSource, opts: ReadImageOptions = {}): Promise<RgbImage> {
+  const path = label(source);
+  if (typeof source === 'string') await ensureFile(source, 'readImage');
+  if (opts.maxPixels !== undefined) {
+    const info = await readImageInfo(source);
+    if (info.width * info.height > opts.maxPixels)
+      throw new ImageTooLargeError(path, info.width, info.height, opts.maxPixels);
+  }
+  const decoded = await sharp(input(source), {
+    failOn: 'truncated',
+    autoOrient: true,
+    ignoreIcc: true,
+    ...(opts.maxPixels === undefined ? {} : { limitInputPixels: Math.max(1, Math.floor(opts.maxPixels)) }),
+  })
     .toColourspace('srgb')
     .removeAlpha()
     .raw({ depth: 'uchar' })
@@ -105,13 +156,15 @@ export async function readImage(path: string): Promise<RgbImage> {
 }
 
 /**
- * Reads only the header: the size `readImage` would return (EXIF orientation applied, so a 90°-rotated
- * photo reports its displayed width/height). Fast; no pixels are decoded.
+ * Reads only the header of a file (path or encoded bytes): the size `readImage` would return (EXIF
+ * orientation applied, so a 90°-rotated photo reports its displayed width/height). Fast; no pixels
+ * are decoded.
  * @throws ImageNotFoundError when the file is missing; ImageDecodeError when the header is unreadable.
  */
-export async function readImageInfo(path: string): Promise<ImageInfo> {
-  await ensureFile(path, 'readImageInfo');
-  const meta = await sharp(path)
+export async function readImageInfo(source: ImageSource): Promise<ImageInfo> {
+  const path = label(source);
+  if (typeof source === 'string') await ensureFile(source, 'readImageInfo');
+  const meta = await sharp(input(source))
     .metadata()
     .catch((err: unknown) => {
       throw new ImageDecodeError(path, `unreadable image header (${message(err)})`, 'readImageInfo');

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -14,6 +14,8 @@ describe('writeMaskPng / writeOverlayPng', () => {
     const mask = createMask(4, 3, [0, 1, 1, 0, 0, 1, 0, 0, 0, 0, 0, 1]);
     const file = join(dir, 'sub', 'mask.png');
     await writeMaskPng(file, mask);
+    const png = readFileSync(file);
+    expect([png[24], png[25]]).toEqual([8, 0]); // IHDR: bit depth 8, colour type 0 (grey, one channel)
     const back = await readImage(file);
     expect([back.width, back.height]).toEqual([4, 3]);
     expect(Array.from({ length: 12 }, (_, i) => back.data[i * 3])).toEqual([

@@ -27,7 +27,9 @@ export async function writeMaskPng(path: string, mask: BinaryMask): Promise<void
   const gray = new Uint8Array(mask.data.length);
   for (let i = 0; i < gray.length; i++) gray[i] = mask.data[i] ? 255 : 0;
   mkdirSync(dirname(path), { recursive: true });
+  // 'b-w' keeps the PNG one-channel (colour type 0); sharp would otherwise write RGB.
   await sharp(gray, { raw: { width: mask.width, height: mask.height, channels: 1 } })
+    .toColourspace('b-w')
     .png()
     .toFile(path);
 }

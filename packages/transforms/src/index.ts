@@ -5,8 +5,11 @@ export {
   ImageReadError,
   ImageNotFoundError,
   ImageDecodeError,
+  ImageTooLargeError,
   type RgbImage,
   type ImageInfo,
+  type ImageSource,
+  type ReadImageOptions,
 } from './image-io.js';
 export { normalizeAndPad, PadSizeError } from './normalize.js';
 export { getPreprocessShape, resizeLongestSide, SAM_IMAGE_SIZE, ImageSizeError } from './resize.js';
@@ -47,6 +50,9 @@ export {
   sampleNegativePoints,
   selectPrompt,
   PromptError,
+  validatePrompt,
+  PromptRangeError,
+  type PromptToValidate,
   type JitterOptions,
   type NegativePointOptions,
   type PromptMode,

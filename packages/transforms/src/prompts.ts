@@ -255,3 +255,57 @@ export function selectPrompt(candidates: PromptCandidates, mode: PromptMode = 'b
     `selectPrompt(candidates): mode '${mode}' expected ${mode === 'both' ? 'a box or points' : mode === 'box' ? 'a box' : 'points'}, got ${box ? 'a box' : 'no box'} and ${hasPoints ? points.length : 0} points`,
   );
 }
+
+/** A prompt to check against an image: XY points and an optional XYXY box, ORIGINAL image pixels. */
+export interface PromptToValidate {
+  readonly points?: readonly (readonly [number, number])[];
+  readonly box?: readonly [number, number, number, number];
+}
+
+/** Thrown by `validatePrompt` by default: `field` (`points[1]`, `box`) and the problem alone in `detail`. */
+export class PromptRangeError extends SamtuneError {
+  readonly code: string = 'prompt-range';
+  readonly kind: ErrorKind = 'input';
+  override readonly name = 'PromptRangeError';
+  constructor(
+    readonly field: string,
+    readonly detail: string,
+  ) {
+    super(`${field}: ${detail}`);
+  }
+}
+
+/**
+ * The one prompt rule of samtune (CLI `predict`, the HTTP server): every coordinate finite, points
+ * inside the `width x height` image (`0 <= x <= W`, `0 <= y <= H`), the box XYXY with
+ * `0 <= x0 < x1 <= W` and `0 <= y0 < y1 <= H`. Throws `toError(field, detail)` for the first
+ * problem (a `PromptRangeError` unless the caller maps it, e.g. to its HTTP 400 error).
+ */
+export function validatePrompt(
+  prompt: PromptToValidate,
+  width: number,
+  height: number,
+  toError: (field: string, detail: string) => Error = (field, detail) => new PromptRangeError(field, detail),
+): void {
+  const finite = (v: number, field: string): void => {
+    if (!Number.isFinite(v)) throw toError(field, `expected a finite number, got ${v}`);
+  };
+  (prompt.points ?? []).forEach(([x, y], i) => {
+    finite(x, `points[${i}][0]`);
+    finite(y, `points[${i}][1]`);
+    if (x < 0 || x > width || y < 0 || y > height)
+      throw toError(
+        `points[${i}]`,
+        `expected a point inside the ${width}x${height} image (0 <= x <= ${width}, 0 <= y <= ${height}), got [${x}, ${y}]`,
+      );
+  });
+  if (prompt.box) {
+    prompt.box.forEach((v, i) => finite(v, `box[${i}]`));
+    const [x0, y0, x1, y1] = prompt.box;
+    if (x0 < 0 || y0 < 0 || x1 > width || y1 > height || x0 >= x1 || y0 >= y1)
+      throw toError(
+        'box',
+        `expected XYXY inside the ${width}x${height} image with 0 <= x0 < x1 <= ${width} and 0 <= y0 < y1 <= ${height}, got [${prompt.box.join(', ')}]`,
+      );
+  }
+}

@@ -42,3 +42,18 @@ export function referencePath(name: string): string {
 export function datumaroFixture(rel: string): string {
   return sharedPath(join('fixtures', 'datumaro-formats', rel));
 }
+
+/** The shape of a tensor in a fixture map (structurally sam-model's `HostTensor`). */
+export interface FixtureTensor {
+  readonly dtype: string;
+  readonly shape: readonly number[];
+  readonly data: ArrayLike<number> | ArrayLike<bigint>;
+}
+
+/** A float32 tensor of a fixture map; throws naming the file and key when absent or not float32. */
+export function fixtureTensor<T extends FixtureTensor>(map: ReadonlyMap<string, T>, file: string, key: string): T {
+  const t = map.get(key);
+  if (!t) throw new Error(`fixtureTensor(${file}, '${key}'): no such tensor (has ${map.size} keys)`);
+  if (t.dtype !== 'float32') throw new Error(`fixtureTensor(${file}, '${key}'): dtype ${t.dtype}, expected float32`);
+  return t;
+}

@@ -40,9 +40,10 @@ function report(summary: DatasetSummary, root: string, skipped: readonly Skipped
 export const dataInspectCommand: CliCommand = {
   path: ['data', 'inspect'],
   summary: 'read a dataset folder and report its format, subsets, images, instances and skipped items',
-  usage: `usage: samtune data inspect --data-root <dir> [--format auto|coco|voc|css|datumaro] [--json] [--strict] [--check-images header|decode]
+  usage: `usage: samtune data inspect --data-root <dir|file.json> [--images <dir>] [--format auto|coco|voc|css|datumaro] [--json] [--strict] [--check-images header|decode]
 
-  --data-root     the dataset folder
+  --data-root     the dataset folder, or a COCO instances .json file
+  --images        image folder of a COCO .json --data-root (default: its folder)
   --format        auto (default: detected from the layout) or a format name
   --json          print {"format", "subsets": {name: {images, instances, skipped}}, "labels": {name: instances}}
                   on stdout; skipped items go to stderr
@@ -58,6 +59,7 @@ exit code: 0 when nothing was skipped, 1 when something was skipped or --strict 
       json: { type: 'boolean', default: false },
       strict: { type: 'boolean', default: false },
       'check-images': { type: 'string', default: 'header' },
+      images: { type: 'string' },
     });
     const root = required(f['data-root'], 'data-root');
     const names = ['auto', ...listDatasetAdapters().map((a) => a.name)];
@@ -67,7 +69,12 @@ exit code: 0 when nothing was skipped, 1 when something was skipped or --strict 
       throw new UsageError(`--check-images '${check}': expected header or decode`);
     let ds;
     try {
-      ds = await loadDataset(root, { format: f.format, strict: f.strict, imageCheck: check });
+      ds = await loadDataset(root, {
+        format: f.format,
+        strict: f.strict,
+        imageCheck: check,
+        ...(f.images ? { images: f.images } : {}),
+      });
     } catch (err) {
       if (err instanceof DatasetFormatError) throw new UsageError(`--data-root ${root}: ${err.message}`);
       throw err;

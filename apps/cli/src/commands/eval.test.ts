@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { recordingIO, referencePath } from '../test-utils/io.js';
-import { defaultEvalOut, evalCommand, parseEvalArgs } from './eval.js';
+import { evalCommand, parseEvalArgs } from './eval.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'samtune-eval-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -27,7 +27,6 @@ describe('samtune eval', () => {
       /--prompt must be box or point/,
     );
     expect(() => parseEvalArgs(['--checkpoint', 'x', '--data-root', '/d', '--bogus'])).toThrow(/bogus/);
-    expect(defaultEvalOut('tiny_vit', 'valid')).toBe(resolve('runs', 'eval', 'tiny_vit-valid.json'));
   });
 
   it('evaluates a checkpoint zero-shot and prints {"f1","iou","dice","images","instances"} with --json', async () => {
@@ -53,7 +52,8 @@ describe('samtune eval', () => {
     expect(code).toBe(0);
     expect(io.stdout).toHaveLength(1);
     const printed = JSON.parse(io.stdout[0] as string) as Record<string, number>;
-    expect(Object.keys(printed)).toEqual(['f1', 'iou', 'dice', 'images', 'instances']);
+    expect(Object.keys(printed)).toEqual(['f1', 'iou', 'dice', 'ap', 'ap50', 'ap75', 'images', 'instances', 'skipped']);
+    expect(printed.skipped).toBe(0);
     expect(printed.images).toBe(4);
     expect(printed.instances).toBe(8);
     expect(printed.f1).toBeGreaterThanOrEqual(0);

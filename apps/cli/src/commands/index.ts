@@ -9,6 +9,9 @@ import { demoCommand } from './demo.js';
 import { autolabelCommand } from './autolabel.js';
 import { optimizeCommand } from './optimize.js';
 import { exportCommand } from './export.js';
+import { queueAutolabelCommand, queueEmbedCommand } from './queue.js';
+import { queueCollectCommand, queueStatusCommand } from './queue-status.js';
+import { workerCommand } from './worker.js';
 
 export const COMMANDS: readonly CliCommand[] = [
   embedCommand,
@@ -20,4 +23,9 @@ export const COMMANDS: readonly CliCommand[] = [
   demoCommand,
   exportCommand,
   optimizeCommand,
+  queueEmbedCommand,
+  queueAutolabelCommand,
+  queueStatusCommand,
+  queueCollectCommand,
+  workerCommand,
 ];

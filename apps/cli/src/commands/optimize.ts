@@ -3,7 +3,6 @@
  * post-training quantization of an export directory, calibrated on the user's training images and
  * gated on validation F1) and prints one line per component.
  */
-import { parseArgs } from 'node:util';
 import {
   AccuracyGateError,
   DEFAULT_MAX_F1_DROP,
@@ -12,6 +11,7 @@ import {
   type Component,
   type QuantizableOp,
 } from '@samtune/quantize-ptq';
+import { parseFlags } from '../args.js';
 import { UsageError, type CliCommand } from '../command.js';
 
 const USAGE = `usage: samtune optimize --model <export dir> --data-root <dir> [flags]
@@ -78,36 +78,27 @@ const int = (lo: number) => (x: number) => Number.isInteger(x) && x >= lo;
 
 /** Parses `optimize` flags. */
 export function parseOptimizeArgs(argv: string[]): OptimizeArgs {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      strict: true,
-      options: {
-        model: { type: 'string' },
-        'data-root': { type: 'string' },
-        'subset-size': { type: 'string' },
-        'max-f1-drop': { type: 'string' },
-        method: { type: 'string' },
-        percentile: { type: 'string' },
-        dynamic: { type: 'boolean' },
-        only: { type: 'string' },
-        format: { type: 'string' },
-        ops: { type: 'string' },
-        'activation-matmul': { type: 'boolean' },
-        'calibration-subset': { type: 'string' },
-        'eval-subset': { type: 'string' },
-        'prompts-per-image': { type: 'string' },
-        'latency-runs': { type: 'string' },
-        threads: { type: 'string' },
-        report: { type: 'string' },
-        'cache-dir': { type: 'string' },
-        seed: { type: 'string' },
-      },
-    }));
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
+  const values = parseFlags(argv, {
+    model: { type: 'string' },
+    'data-root': { type: 'string' },
+    'subset-size': { type: 'string' },
+    'max-f1-drop': { type: 'string' },
+    method: { type: 'string' },
+    percentile: { type: 'string' },
+    dynamic: { type: 'boolean' },
+    only: { type: 'string' },
+    format: { type: 'string' },
+    ops: { type: 'string' },
+    'activation-matmul': { type: 'boolean' },
+    'calibration-subset': { type: 'string' },
+    'eval-subset': { type: 'string' },
+    'prompts-per-image': { type: 'string' },
+    'latency-runs': { type: 'string' },
+    threads: { type: 'string' },
+    report: { type: 'string' },
+    'cache-dir': { type: 'string' },
+    seed: { type: 'string' },
+  });
   if (!values.model) throw new UsageError('--model is required');
   if (!values['data-root']) throw new UsageError('--data-root is required');
   const method = values.method ?? 'minmax';

@@ -1,89 +1,16 @@
-/** `samtune predict`: masks for point/box prompts on one image. */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+/**
+ * `samtune predict`: masks for point/box prompts on one image. The model is a checkpoint (tfjs) or an
+ * export directory (onnxruntime), both behind @samtune/export's `openPromptModel`.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, extname } from 'node:path';
-import { isExportDir, OnnxSamModel } from '@samtune/export';
-import {
-  decodeNpy,
-  encodeSafetensors,
-  floatTensor,
-  LOW_RES_SIZE,
-  readEmbedding,
-  readSafetensors,
-  type FloatTensor,
-  type ImageEmbedding,
-  type PredictPrompts,
-  type PredictResult,
-} from '@samtune/sam-model';
-import { logitsToMask, readImage, writeMaskPng, writeOverlayPng, type RgbImage } from '@samtune/transforms';
+import { encodePrediction, isExportDir, MaskInputError, openPromptModel, readMaskInputFile } from '@samtune/export';
+import { readEmbedding, selectMaskIndex } from '@samtune/sam-model';
+import { logitsToMask, readImage, validatePrompt, writeMaskPng, writeOverlayPng } from '@samtune/transforms';
 import { parseBox, parseFlags, parsePoint, required } from '../args.js';
-import { UsageError, type CliCommand, type CliIO } from '../command.js';
-import { announceBackend, loadModel } from '../model-io.js';
-
-/** Reads `--mask-input`: low-res logits [1,256,256] from .npy or .safetensors (`mask_input`, `low_res_masks` or the only tensor). */
-function readMaskInput(path: string): FloatTensor {
-  let t: FloatTensor | undefined;
-  if (extname(path).toLowerCase() === '.npy') {
-    t = decodeNpy(readFileSync(path), path);
-  } else {
-    const { tensors } = readSafetensors(path);
-    const found =
-      tensors.get('mask_input') ??
-      tensors.get('low_res_masks') ??
-      (tensors.size === 1 ? [...tensors.values()][0] : undefined);
-    if (!found || found.dtype !== 'float32') {
-      throw new UsageError(
-        `--mask-input ${path}: needs a float32 tensor 'mask_input' or 'low_res_masks' (has ${[...tensors.keys()].join(', ') || 'none'})`,
-      );
-    }
-    t = found as FloatTensor;
-  }
-  const n = LOW_RES_SIZE * LOW_RES_SIZE;
-  if (t.data.length < n || t.shape.slice(-2).join(',') !== `${LOW_RES_SIZE},${LOW_RES_SIZE}`) {
-    throw new UsageError(
-      `--mask-input ${path}: expected low-res logits [1,${LOW_RES_SIZE},${LOW_RES_SIZE}], got [${t.shape.join(',')}]`,
-    );
-  }
-  // [1,256,256], [256,256], [1,1,256,256] or [M,256,256] (the first mask) all give the first 256x256 plane.
-  return floatTensor(t.data.slice(0, n), [1, LOW_RES_SIZE, LOW_RES_SIZE]);
-}
-
-/** What predict needs from a model: the tfjs `SamModel` or an exported ONNX directory. */
-interface Predicting {
-  embed(img: RgbImage): Promise<ImageEmbedding>;
-  predict(emb: ImageEmbedding, prompts: PredictPrompts, multimask: boolean): Promise<PredictResult>;
-  readonly maskThreshold: number;
-  readonly sha256: string;
-  release(): Promise<void>;
-}
-
-async function openCheckpoint(checkpoint: string, io: CliIO): Promise<Predicting> {
-  await announceBackend(io);
-  const model = await loadModel(checkpoint, io);
-  return {
-    embed: (img) => model.embedImage(img),
-    predict: async (emb, prompts, multimask) => model.predict(emb, prompts, { multimask, returnMasks: true }),
-    maskThreshold: model.config.maskThreshold,
-    sha256: model.source.sha256,
-    release: () => model.release(),
-  };
-}
-
-async function openExportDir(dir: string, io: CliIO): Promise<Predicting> {
-  const model = await OnnxSamModel.load(dir);
-  const variant = model.decoderVariant;
-  io.err(
-    `model: ONNX export ${dir} (${model.info.model}, ${variant} decoder) of checkpoint sha256 ${model.info.checkpoint.sha256.slice(0, 12)}`,
-  );
-  return {
-    embed: (img) => model.embed(img),
-    // without --multimask: token 0 like the tfjs path; a single-mask decoder can only give the rule's mask
-    predict: (emb, prompts, multimask) =>
-      model.predict(emb, prompts, { multimask: multimask || (variant === 'single_mask' ? 'auto' : false) }),
-    maskThreshold: model.info.mask_threshold,
-    sha256: model.info.checkpoint.sha256,
-    release: () => model.release(),
-  };
-}
+import { UsageError, type CliCommand } from '../command.js';
+import { checkOutputFile } from '../output-file.js';
+import { announceBackend, downloadProgress } from '../model-io.js';
 
 export const predictCommand: CliCommand = {
   path: ['predict'],
@@ -127,20 +54,36 @@ export const predictCommand: CliCommand = {
     const outExt = extname(out).toLowerCase();
     if (outExt !== '.safetensors' && outExt !== '.png')
       throw new UsageError(`--out ${out}: expected a .safetensors or .png file`);
+    checkOutputFile(out);
     if (!f.image && !f.embedding) throw new UsageError('give --image <file> or --embedding <file>');
     if (f.overlay && !f.image) throw new UsageError('--overlay needs --image');
     const points = (f.point ?? []).map(parsePoint);
     const box = f.box ? parseBox(f.box) : undefined;
     if (points.length === 0 && !box) throw new UsageError('no prompt: give --point x,y,label and/or --box x0,y0,x1,y1');
-    const maskInput = f['mask-input'] ? readMaskInput(f['mask-input']) : undefined;
+    let maskInput;
+    try {
+      maskInput = f['mask-input'] ? readMaskInputFile(f['mask-input']) : undefined;
+    } catch (e) {
+      if (e instanceof MaskInputError) throw new UsageError(`--mask-input: ${e.message}`);
+      throw e;
+    }
     const threshold = f['mask-threshold'] === undefined ? undefined : Number(f['mask-threshold']);
     if (threshold !== undefined && !Number.isFinite(threshold))
       throw new UsageError(`--mask-threshold '${f['mask-threshold']}': expected a number (a logit)`);
 
-    const model = modelDir !== undefined ? await openExportDir(modelDir, io) : await openCheckpoint(checkpoint, io);
+    const img = f.image ? await readImage(f.image) : undefined;
+    const stored = f.embedding ? readEmbedding(f.embedding) : undefined;
+    // The server's prompt rule (validatePrompt), checked before any model work: exit 2.
+    const [ih, iw] = img ? [img.height, img.width] : stored!.originalSize;
+    const prompt = { points: points.map((p) => [p.x, p.y] as const), ...(box ? { box } : {}) };
+    validatePrompt(prompt, iw, ih, (field, detail) => new UsageError(`${field}: ${detail}`));
+    if (modelDir === undefined) await announceBackend(io);
+    const progress = downloadProgress(checkpoint);
+    const model = await openPromptModel(checkpoint, { onDownloadProgress: progress.update });
+    progress.done();
+    io.err(model.description);
     try {
-      const img = f.image ? await readImage(f.image) : undefined;
-      const emb = f.embedding ? readEmbedding(f.embedding) : await model.embed(img!);
+      const emb = stored ?? (await model.embed(img!));
       const res = await model.predict(
         emb,
         {
@@ -154,7 +97,7 @@ export const predictCommand: CliCommand = {
       );
       const masks = res.masks!;
       const iou = Array.from(res.iouPredictions.data);
-      const best = iou.indexOf(Math.max(...iou));
+      const best = selectMaskIndex(res.iouPredictions.data);
       const [h, w] = emb.originalSize;
       const bestMask = logitsToMask(
         masks.data.subarray(best * h * w, (best + 1) * h * w),
@@ -164,22 +107,7 @@ export const predictCommand: CliCommand = {
       );
       mkdirSync(dirname(out), { recursive: true });
       if (outExt === '.png') await writeMaskPng(out, bestMask);
-      else {
-        writeFileSync(
-          out,
-          encodeSafetensors(
-            new Map([
-              ['low_res_masks', res.lowResMasks],
-              ['iou_predictions', res.iouPredictions],
-              ['masks', masks],
-            ]),
-            {
-              original_size: `${h},${w}`,
-              checkpoint_sha256: model.sha256,
-            },
-          ),
-        );
-      }
+      else writeFileSync(out, encodePrediction(res, emb.originalSize, model.sha256));
       if (f.overlay && img)
         await writeOverlayPng(f.overlay, img, [bestMask], { points, ...(box ? { boxes: [box] } : {}) });
       io.out(

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { UsageError } from '../command.js';
 import { recordingIO } from '../test-utils/io.js';
-import { parseTrainArgs, resultTable, trainEventRenderer } from './train.js';
+import { backendLine, resultTable, trainEventRenderer } from '../render.js';
+import { parseTrainArgs } from './train.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'samtune-train-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -50,7 +51,7 @@ describe('samtune train flags', () => {
   it('--strict stops at the first bad item; without it, skipped items are listed with their reason', () => {
     expect(parseTrainArgs([...base, '--strict']).config.data.strict).toBe(true);
     const lines: string[] = [];
-    const render = trainEventRenderer({ out: (l) => lines.push(l), err: (l) => lines.push(l) });
+    const render = trainEventRenderer({ out: (l: string) => lines.push(l), err: (l: string) => lines.push(l) });
     render({
       type: 'dataset',
       format: 'coco',
@@ -87,12 +88,45 @@ describe('samtune train flags', () => {
     expect(() => parseTrainArgs([...base, '--prompt', 'mask'])).toThrow(/prompt.mode/);
     expect(() => parseTrainArgs([...base, '--epochs'])).toThrow(UsageError);
     expect(() => parseTrainArgs([...base, '--config', join(dir, 'none.yaml')])).toThrow(/cannot read the file/);
+    expect(() => parseTrainArgs([...base, '--data-rot', '/d'])).toThrow(
+      'unknown flag --data-rot (did you mean --data-root?)',
+    );
+    expect(() => parseTrainArgs([...base, 'stray'])).toThrow(/unexpected argument 'stray'/);
+    expect(() => parseTrainArgs([...base, '--optimizer.lr'])).toThrow(/--optimizer.lr needs a value/);
+  });
+
+  it('takes --json, --images, --val-fraction, and negative dotted values written with =', () => {
+    const a = parseTrainArgs([...base, '--json', '--images', 'photos', '--val-fraction', '0.3']);
+    expect([a.json, a.config.data.images, a.config.data.valFraction]).toEqual([true, 'photos', 0.3]);
+    expect(parseTrainArgs([...base, '--training.seed=-3']).config.training.seed).toBe(-3);
+    expect(parseTrainArgs([...base, '--training.seed', '-3']).config.training.seed).toBe(-3);
+    expect(() => parseTrainArgs([...base, '--val-fraction', '1'])).toThrow(/data.valFraction/);
+    expect(parseTrainArgs(base).json).toBe(false);
+  });
+
+  it('names the skipped tfjs backends once, with the reasons only under --verbose', () => {
+    const skipped = [{ name: 'tensorflow-gpu', reason: 'libcudart.so.11: cannot open shared object file' }];
+    expect(backendLine("tfjs backend 'wasm'", skipped, false)).toBe(
+      "tfjs backend: tfjs backend 'wasm' (tensorflow-gpu not available; --verbose says why)",
+    );
+    expect(backendLine("'wasm'", skipped, true)).toBe(
+      "tfjs backend: 'wasm' (skipped tensorflow-gpu: libcudart.so.11: cannot open shared object file)",
+    );
+    const io = { ...recordingIO(), verbose: false };
+    trainEventRenderer(io)({
+      type: 'backend',
+      backend: 'wasm',
+      ortKernels: true,
+      detail: "tfjs backend 'wasm'",
+      skipped,
+    });
+    expect(io.stderr).toEqual(['tfjs backend: wasm (tensorflow-gpu not available; --verbose says why)']);
   });
 
   it('renders events as progress and summary lines, and the before/after table', () => {
     const io = recordingIO();
     const render = trainEventRenderer(io);
-    const m = { f1: 0.5, iou: 1 / 3, dice: 0.5, images: 4, instances: 17, loss: 1.25 };
+    const m = { f1: 0.5, iou: 1 / 3, dice: 0.5, images: 4, instances: 17, loss: 1.25, ap: 0.25, ap50: 0.5, ap75: 0.2 };
     render({ type: 'eval-done', phase: 'zero-shot', epoch: 0, metrics: m, seconds: 1.5 });
     render({
       type: 'epoch-end',
@@ -113,11 +147,11 @@ describe('samtune train flags', () => {
       },
     });
     expect(io.stderr).toEqual([
-      'zero-shot: F1 0.5000 IoU 0.3333 loss 1.2500 (17 instances, 1.5s)',
+      'zero-shot: F1 0.5000 IoU 0.3333 AP 0.2500 loss 1.2500 (17 instances, 1.5s)',
       'epoch 6: train loss 1.0000, val F1 0.5000, 10.0s + 2.0s; early stopping (patience) at epoch 6',
     ]);
     expect(resultTable(m, { ...m, f1: 0.75 }, 'after').split('\n')[3]).toBe(
-      '| after | 0.7500 | 0.3333 | 0.5000 | 17 |',
+      '| after | 0.7500 | 0.3333 | 0.5000 | 0.2500 | 17 |',
     );
   });
 });

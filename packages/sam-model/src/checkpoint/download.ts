@@ -206,8 +206,11 @@ export async function resolveCheckpointDetailed(
   const registry = opts.registry ?? CHECKPOINT_REGISTRY;
   const entry = publishedCheckpoint(nameOrPath, registry);
   if (!entry) {
+    const what = existsSync(nameOrPath)
+      ? 'is a directory (or not a regular file), not a checkpoint file'
+      : 'is neither an existing file nor a published checkpoint';
     throw new UnknownCheckpointError(
-      `resolveCheckpoint(nameOrPath): '${nameOrPath}' is neither an existing file nor a published checkpoint (expected a path or one of ${Object.keys(registry).join(', ')})`,
+      `resolveCheckpoint(nameOrPath): '${nameOrPath}' ${what} (expected a .pth/.pt/.safetensors file or one of ${Object.keys(registry).join(', ')})`,
     );
   }
   const dir = opts.cacheDir ?? defaultCacheDir();

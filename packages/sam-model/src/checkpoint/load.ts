@@ -1,13 +1,21 @@
 /**
  * One entry point for SAM weights: a path or a registry name → config, weights, SHA-256. Reads
  * official `.pth`/`.pt` (torch zip, restricted unpickler) and `.safetensors` (a samtune-written
- * file carries its config as JSON in metadata key `samtune.config`); validates every key.
+ * file carries its config as JSON in metadata key `samtune.config`; a fine-tuned one may hold only
+ * its trained tensors and name its base checkpoint, see `fine-tuned.ts`); validates every key.
  */
 import { closeSync, openSync, readSync } from 'node:fs';
 import type { SamConfig } from '../config.js';
 import type { WeightMap } from '@samtune/onnx';
 import { resolveCheckpointDetailed, sha256File, type ResolveCheckpointOptions } from './download.js';
 import { validateWeights } from './expected-shapes.js';
+import { checkFiniteWeights } from './finite.js';
+import {
+  BASE_CHECKPOINT_KEY,
+  mergeBaseCheckpoint,
+  readBaseCheckpointRef,
+  type BaseCheckpointRef,
+} from './fine-tuned.js';
 import { inferSamConfig } from './infer-config.js';
 import { readSafetensors, writeSafetensors } from './safetensors.js';
 import { readTorchCheckpoint } from './torch.js';
@@ -26,6 +34,10 @@ export class CheckpointFormatError extends SamtuneError {
 export interface LoadSamCheckpointOptions extends ResolveCheckpointOptions {
   /** Check keys and shapes against the config (default true). */
   validate?: boolean;
+  /** Refuse NaN/±Infinity in any float tensor with `NonFiniteWeightsError` (default true). */
+  checkFinite?: boolean;
+  /** For a fine-tuned checkpoint holding only its trained tensors: the base file, instead of the recorded one. */
+  baseCheckpoint?: string;
 }
 
 export interface LoadedSamCheckpoint {
@@ -35,6 +47,8 @@ export interface LoadedSamCheckpoint {
   sha256: string;
   /** Absolute local path read. */
   path: string;
+  /** The base checkpoint whose weights complete a fine-tuned checkpoint (see `fine-tuned.ts`). */
+  base?: { path: string; sha256: string };
 }
 
 function sniff(path: string): 'torch' | 'safetensors' {
@@ -75,6 +89,7 @@ function parseStoredConfig(json: string, path: string): SamConfig {
  * see `resolveCheckpoint`). The config comes from `samtune.config` metadata when present, else is
  * inferred from shapes. Weights are row-major host tensors keyed as the official state dict.
  * @throws CheckpointKeysError listing all missing/unexpected/mis-shaped keys (unless validate=false)
+ * @throws NonFiniteWeightsError naming each tensor holding NaN/±Infinity (unless checkFinite=false)
  */
 export async function loadSamCheckpoint(
   nameOrPath: string,
@@ -84,18 +99,27 @@ export async function loadSamCheckpoint(
   const path = resolved.path;
   let weights: WeightMap;
   let config: SamConfig;
+  let base: LoadedSamCheckpoint['base'];
   if (sniff(path) === 'torch') {
     weights = readTorchCheckpoint(path);
     config = inferSamConfig(weights);
   } else {
     const st = readSafetensors(path);
     weights = st.tensors;
+    const ref = readBaseCheckpointRef(st.metadata, path);
+    if (ref) {
+      const { baseCheckpoint, ...rest } = opts;
+      const merged = await mergeBaseCheckpoint(path, weights, ref, (p) => loadSamCheckpoint(p, rest), baseCheckpoint);
+      weights = merged.weights;
+      base = merged.base;
+    }
     const stored = st.metadata[SAMTUNE_CONFIG_KEY];
     config = stored !== undefined ? parseStoredConfig(stored, path) : inferSamConfig(weights);
   }
   if (opts.validate !== false) validateWeights(weights, config, path);
+  if (opts.checkFinite !== false) checkFiniteWeights(weights, path);
   const sha256 = resolved.sha256 ?? (await sha256File(path));
-  return { config, weights, sha256, path };
+  return { config, weights, sha256, path, ...(base ? { base } : {}) };
 }
 
 /**
@@ -109,4 +133,19 @@ export function writeSamSafetensors(
   metadata: Record<string, string> = {},
 ): void {
   writeSafetensors(path, weights, { ...metadata, [SAMTUNE_CONFIG_KEY]: JSON.stringify(config) });
+}
+
+/**
+ * Writes a fine-tuned checkpoint holding only `trained` (e.g. `mask_decoder.*`), the config and a
+ * reference to the base checkpoint (`fine-tuned.ts`); `loadSamCheckpoint` completes it from the base.
+ */
+export function writeFineTunedSafetensors(
+  path: string,
+  trained: WeightMap,
+  config: SamConfig,
+  base: BaseCheckpointRef,
+  metadata: Record<string, string> = {},
+): void {
+  const ref = { path: base.path, sha256: base.sha256, ...(base.source !== undefined ? { source: base.source } : {}) };
+  writeSamSafetensors(path, trained, config, { ...metadata, [BASE_CHECKPOINT_KEY]: JSON.stringify(ref) });
 }

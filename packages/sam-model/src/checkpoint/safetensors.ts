@@ -3,7 +3,7 @@
  * length, JSON header `{name: {dtype, shape, data_offsets:[begin,end]}, __metadata__: {…}}`, then
  * the raw little-endian data). F16/BF16/F64 are widened to float32 on read.
  */
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, fstatSync, openSync } from 'node:fs';
 import { writeFileAtomic } from '../fs-atomic.js';
 import type { HostTensor, WeightMap } from '@samtune/onnx';
 import { numel } from '@samtune/onnx';
@@ -109,34 +109,37 @@ function toTensor(name: string, e: HeaderEntry, bytes: Uint8Array, src: string):
 export function readSafetensors(pathOrBytes: string | Uint8Array): SafetensorsContent {
   const src = typeof pathOrBytes === 'string' ? pathOrBytes : '<bytes>';
   let fd: number | undefined;
-  const read = (pos: number, len: number): Uint8Array => {
+  let size = typeof pathOrBytes === 'string' ? 0 : pathOrBytes.byteLength;
+  /** `what` names the part read, for the truncation message. */
+  const read = (pos: number, len: number, what: string): Uint8Array => {
+    if (pos + len > size)
+      throw new SafetensorsError(
+        `readSafetensors(${src}): truncated file: ${what} needs bytes [${pos}, ${pos + len}) but the file has ${size} bytes`,
+      );
     const out = new Uint8Array(new ArrayBuffer(len));
     if (typeof pathOrBytes === 'string') readFully(fd!, out, 0, len, pos, src);
-    else {
-      if (pos + len > pathOrBytes.byteLength)
-        throw new SafetensorsError(
-          `readSafetensors(${src}): data ends at byte ${pathOrBytes.byteLength}, wanted ${pos + len}`,
-        );
-      out.set(pathOrBytes.subarray(pos, pos + len));
-    }
+    else out.set(pathOrBytes.subarray(pos, pos + len));
     return out;
   };
-  if (typeof pathOrBytes === 'string') fd = openSync(pathOrBytes, 'r');
+  if (typeof pathOrBytes === 'string') {
+    fd = openSync(pathOrBytes, 'r');
+    size = fstatSync(fd).size;
+  }
   try {
-    const lenBytes = read(0, 8);
+    const lenBytes = read(0, 8, 'the header length');
     const headerLen = Number(new DataView(lenBytes.buffer).getBigUint64(0, true));
     if (headerLen > 100 * 1024 * 1024)
       throw new SafetensorsError(
         `readSafetensors(${src}): header length ${headerLen} is implausible (> 100 MiB); not a safetensors file?`,
       );
-    const { entries, metadata } = parseHeader(new TextDecoder().decode(read(8, headerLen)), src);
+    const { entries, metadata } = parseHeader(new TextDecoder().decode(read(8, headerLen, 'the JSON header')), src);
     const base = 8 + headerLen;
     const tensors: WeightMap = new Map();
     for (const [name, e] of entries) {
       const [begin, end] = e.data_offsets;
       if (!(end >= begin && begin >= 0))
         throw new SafetensorsError(`readSafetensors(${src}): tensor '${name}' has offsets [${begin},${end}]`);
-      tensors.set(name, toTensor(name, e, read(base + begin, end - begin), src));
+      tensors.set(name, toTensor(name, e, read(base + begin, end - begin, `tensor '${name}'`), src));
     }
     return { tensors, metadata };
   } finally {

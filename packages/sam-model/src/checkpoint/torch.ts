@@ -17,6 +17,12 @@ export class TorchCheckpointError extends SamtuneError {
   override readonly name = 'TorchCheckpointError';
 }
 
+/**
+ * Largest `data.pkl` read (bytes). The pickle of a state dict holds only names, shapes and storage
+ * keys: ViT-H's is about 60 KB; anything near this bound is not a state dict.
+ */
+export const MAX_PICKLE_BYTES = 64 * 1024 * 1024;
+
 /** A storage named by a persistent id `('storage', type, key, location, numel)`. */
 export class StorageRef {
   constructor(
@@ -147,8 +153,8 @@ export function readTorchCheckpoint(path: string): WeightMap {
       );
     const prefix = pkl.slice(0, pkl.length - 'data.pkl'.length);
     const bo = zip.entries.get(`${prefix}byteorder`);
-    const bigEndian = bo ? new TextDecoder().decode(zip.read(bo)).trim() === 'big' : false;
-    const root = unpickle(zip.read(pkl), {
+    const bigEndian = bo ? new TextDecoder().decode(zip.read(bo, { maxBytes: 64 })).trim() === 'big' : false;
+    const root = unpickle(zip.read(pkl, { maxBytes: MAX_PICKLE_BYTES }), {
       globals: STATE_DICT_GLOBALS,
       persistentLoad: (pid) => persistentLoad(pid, path),
       source: `${path}:${pkl}`,
@@ -166,8 +172,9 @@ export function readTorchCheckpoint(path: string): WeightMap {
     const tensors = new Map<string, HostTensor>();
     for (const [key, users] of byStorage) {
       const s = users[0]![1].storage;
-      const bytes = zip.read(`${prefix}data/${key}`);
       const es = ELEMENT_SIZE[s.dtype];
+      // A storage file is exactly numel x element size: nothing larger is inflated.
+      const bytes = zip.read(`${prefix}data/${key}`, { maxBytes: s.numel * es });
       if (bytes.byteLength < s.numel * es) {
         throw new TorchCheckpointError(
           `readTorchCheckpoint(${path}): storage '${key}' has ${bytes.byteLength} bytes, expected ${s.numel} x ${es}`,

@@ -1,12 +1,14 @@
 /**
  * Minimal ZIP reader (central directory, ZIP64, stored and deflate entries) that reads entries with
  * positioned reads instead of loading the whole archive: `torch.save` archives of ViT-H are 2.5 GB,
- * past what `readFileSync` can return. Also a tiny stored-only writer (tests and tools build
- * torch-style archives with it).
+ * past what `readFileSync` can return. Sizes are checked before anything is allocated or inflated
+ * (zip bombs, lying headers). The tiny stored-only writer is in `zip-write.ts`.
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { inflateRawSync } from 'node:zlib';
 import { SamtuneError, type ErrorKind } from '@samtune/errors';
+
+export { buildStoredZip } from './zip-write.js';
 
 /** Thrown for a malformed or unsupported archive; the message names the file and the record. */
 export class ZipFormatError extends SamtuneError {
@@ -32,6 +34,20 @@ const CDIR_SIG = 0x02014b50;
 const LOCAL_SIG = 0x04034b50;
 /** Largest single read() we issue (Linux caps one read near 2 GiB). */
 const MAX_CHUNK = 1 << 30;
+/**
+ * Deflate cannot expand better than about 1032:1 (a 258-byte match per 2-bit code); a declared size
+ * beyond that for its compressed size is a lie, refused before inflating.
+ */
+export const MAX_DEFLATE_RATIO = 1032;
+
+/** Bounds on one `ZipArchive.read`. */
+export interface ZipReadOptions {
+  /**
+   * Largest uncompressed size the caller accepts for this entry (bytes). The declared size is
+   * checked against it before anything is allocated or inflated.
+   */
+  readonly maxBytes?: number;
+}
 
 function u64(buf: Buffer, off: number, what: string, file: string): number {
   const v = buf.readBigUInt64LE(off);
@@ -104,18 +120,35 @@ export class ZipArchive {
     return e;
   }
 
-  /** Uncompressed bytes of an entry, in a new Uint8Array whose buffer starts at offset 0. */
-  read(nameOrEntry: string | ZipEntry): Uint8Array {
+  /**
+   * Uncompressed bytes of an entry, in a new Uint8Array whose buffer starts at offset 0. Sizes are
+   * checked before anything is allocated: the compressed data must lie inside the file, the declared
+   * size must not exceed `opts.maxBytes` nor `MAX_DEFLATE_RATIO` times the compressed size, and
+   * inflation stops at the declared size (an entry that inflates past it is refused).
+   */
+  read(nameOrEntry: string | ZipEntry, opts: ZipReadOptions = {}): Uint8Array {
     const e = typeof nameOrEntry === 'string' ? this.entry(nameOrEntry) : nameOrEntry;
     const fd = this.handle();
+    const where = `ZipArchive.read(${this.path})`;
+    if (opts.maxBytes !== undefined && e.uncompressedSize > opts.maxBytes)
+      throw new ZipFormatError(
+        `${where}: entry '${e.name}' declares ${e.uncompressedSize} bytes uncompressed, expected at most ${opts.maxBytes}`,
+      );
     const local = Buffer.alloc(30);
     readFully(fd, local, 0, 30, e.localHeaderOffset, this.path);
     if (local.readUInt32LE(0) !== LOCAL_SIG) {
-      throw new ZipFormatError(
-        `ZipArchive.read(${this.path}): bad local header signature for '${e.name}' at byte ${e.localHeaderOffset}`,
-      );
+      throw new ZipFormatError(`${where}: bad local header signature for '${e.name}' at byte ${e.localHeaderOffset}`);
     }
     const dataStart = e.localHeaderOffset + 30 + local.readUInt16LE(26) + local.readUInt16LE(28);
+    const fileSize = fstatSync(fd).size;
+    if (dataStart + e.compressedSize > fileSize)
+      throw new ZipFormatError(
+        `${where}: entry '${e.name}' declares ${e.compressedSize} compressed bytes from byte ${dataStart}, but the file ends at byte ${fileSize}`,
+      );
+    if (e.method === 8 && e.uncompressedSize > e.compressedSize * MAX_DEFLATE_RATIO + 64)
+      throw new ZipFormatError(
+        `${where}: entry '${e.name}' declares ${e.uncompressedSize} bytes from ${e.compressedSize} compressed, beyond deflate's maximum ratio ${MAX_DEFLATE_RATIO}:1`,
+      );
     if (e.method === 0) {
       if (e.compressedSize !== e.uncompressedSize) {
         throw new ZipFormatError(
@@ -129,7 +162,18 @@ export class ZipArchive {
     if (e.method === 8) {
       const raw = Buffer.alloc(e.compressedSize);
       readFully(fd, raw, 0, e.compressedSize, dataStart, this.path);
-      const inflated = inflateRawSync(raw);
+      let inflated: Buffer;
+      try {
+        // One byte of headroom: an entry that inflates past its declared size fails here, bounded.
+        inflated = inflateRawSync(raw, { maxOutputLength: e.uncompressedSize + 1 });
+      } catch (err) {
+        const tooLarge = (err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE';
+        throw new ZipFormatError(
+          tooLarge
+            ? `${where}: '${e.name}' inflates past its declared size of ${e.uncompressedSize} bytes (lying header or zip bomb)`
+            : `${where}: '${e.name}' is not valid deflate data (${(err as Error).message})`,
+        );
+      }
       if (inflated.length !== e.uncompressedSize) {
         throw new ZipFormatError(
           `ZipArchive.read(${this.path}): '${e.name}' inflated to ${inflated.length} bytes, expected ${e.uncompressedSize}`,
@@ -188,6 +232,10 @@ function readCentralDirectory(fd: number, file: string): Map<string, ZipEntry> {
     cdSize = u64(rec, 40, 'central directory size', file);
     cdOffset = u64(rec, 48, 'central directory offset', file);
   }
+  if (cdOffset + cdSize > size)
+    throw new ZipFormatError(
+      `readZip(${file}): central directory [${cdOffset}, ${cdOffset + cdSize}) reaches past the end of the file (${size} bytes)`,
+    );
   const cd = Buffer.alloc(cdSize);
   readFully(fd, cd, 0, cdSize, cdOffset, file);
   const entries = new Map<string, ZipEntry>();
@@ -229,60 +277,4 @@ function readCentralDirectory(fd: number, file: string): Map<string, ZipEntry> {
     p = xEnd + commentLen;
   }
   return entries;
-}
-
-/**
- * Builds a stored (uncompressed, no ZIP64) archive in memory, e.g. a torch-style checkpoint for
- * tests. CRCs are computed; files are small by design.
- */
-export function buildStoredZip(files: ReadonlyArray<{ name: string; data: Uint8Array }>): Uint8Array {
-  const locals: Buffer[] = [];
-  const centrals: Buffer[] = [];
-  let offset = 0;
-  for (const f of files) {
-    const name = Buffer.from(f.name, 'utf8');
-    const crc = crc32(f.data);
-    const lh = Buffer.alloc(30);
-    lh.writeUInt32LE(LOCAL_SIG, 0);
-    lh.writeUInt16LE(20, 4);
-    lh.writeUInt32LE(crc, 14);
-    lh.writeUInt32LE(f.data.length, 18);
-    lh.writeUInt32LE(f.data.length, 22);
-    lh.writeUInt16LE(name.length, 26);
-    const ch = Buffer.alloc(46);
-    ch.writeUInt32LE(CDIR_SIG, 0);
-    ch.writeUInt16LE(20, 4);
-    ch.writeUInt16LE(20, 6);
-    ch.writeUInt32LE(crc, 16);
-    ch.writeUInt32LE(f.data.length, 20);
-    ch.writeUInt32LE(f.data.length, 24);
-    ch.writeUInt16LE(name.length, 28);
-    ch.writeUInt32LE(offset, 42);
-    locals.push(lh, name, Buffer.from(f.data.buffer, f.data.byteOffset, f.data.byteLength));
-    centrals.push(ch, name);
-    offset += 30 + name.length + f.data.length;
-  }
-  const cd = Buffer.concat(centrals);
-  const end = Buffer.alloc(22);
-  end.writeUInt32LE(EOCD_SIG, 0);
-  end.writeUInt16LE(files.length, 8);
-  end.writeUInt16LE(files.length, 10);
-  end.writeUInt32LE(cd.length, 12);
-  end.writeUInt32LE(offset, 16);
-  return new Uint8Array(Buffer.concat([...locals, cd, end]));
-}
-
-let CRC_TABLE: Uint32Array | undefined;
-function crc32(data: Uint8Array): number {
-  if (!CRC_TABLE) {
-    CRC_TABLE = new Uint32Array(256);
-    for (let n = 0; n < 256; n++) {
-      let c = n;
-      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-      CRC_TABLE[n] = c >>> 0;
-    }
-  }
-  let c = 0xffffffff;
-  for (let i = 0; i < data.length; i++) c = (CRC_TABLE[(c ^ data[i]!) & 0xff]! ^ (c >>> 8)) >>> 0;
-  return (c ^ 0xffffffff) >>> 0;
 }

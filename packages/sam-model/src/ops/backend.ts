@@ -1,6 +1,7 @@
 /**
  * tfjs backend selection at run time: `@tensorflow/tfjs-node-gpu`, then `@tensorflow/tfjs-node`,
- * then tfjs `wasm`, then `cpu`. The native ones are optional dependencies that often cannot load
+ * then tfjs `wasm`, then `cpu`. The native ones are optional peer dependencies of this package: used
+ * when the application installed one, skipped ("is not installed") when not, and often unable to load
  * (no libtensorflow): a failed `require` is caught and the next one is tried.
  * `SAMTUNE_BACKEND=tensorflow-gpu|tensorflow|wasm|cpu` (or the `preferred` argument) forces one.
  */

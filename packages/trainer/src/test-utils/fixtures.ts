@@ -1,10 +1,10 @@
 /**
- * Test-only: locates the repo root and `../shared` (reference fixtures, datasets). A missing fixture
- * fails loudly with the path it looked for; tests never skip.
+ * Test-only: the reference fixtures as sam-model tensors. Paths come from @samtune/test-fixtures; a
+ * missing fixture fails loudly with the path it looked for; tests never skip.
  */
 import { readSafetensors } from '@samtune/sam-model';
-import type { FloatTensor, HostTensor, WeightMap } from '@samtune/sam-model';
-import { repoRoot, sharedPath, referencePath, repoPath } from '@samtune/test-fixtures';
+import type { FloatTensor, WeightMap } from '@samtune/sam-model';
+import { fixtureTensor as fixtureEntry, referencePath, repoPath, repoRoot, sharedPath } from '@samtune/test-fixtures';
 export { repoRoot, sharedPath, referencePath, repoPath };
 
 /** Reads a safetensors fixture's tensors. */
@@ -14,8 +14,5 @@ export function readFixture(name: string): WeightMap {
 
 /** A float32 tensor of a fixture map; throws naming the file and key when absent. */
 export function fixtureTensor(map: WeightMap, file: string, key: string): FloatTensor {
-  const t: HostTensor | undefined = map.get(key);
-  if (!t) throw new Error(`fixtureTensor(${file}, '${key}'): no such tensor (has ${map.size} keys)`);
-  if (t.dtype !== 'float32') throw new Error(`fixtureTensor(${file}, '${key}'): dtype ${t.dtype}, expected float32`);
-  return t as FloatTensor;
+  return fixtureEntry(map, file, key) as FloatTensor;
 }

@@ -1,0 +1,194 @@
+/**
+ * The model's work, run inside the model worker thread (see `model-worker.ts`): image decoding with a
+ * pixel limit, embeddings by content id in an LRU cache, and predictions returned as COCO RLE masks.
+ * No model logic here: `@samtune/sam-model` (a checkpoint) or `@samtune/export` (an exported ONNX
+ * directory) embed and predict, `@samtune/transforms` decodes and thresholds.
+ */
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { OnnxSamModel } from '@samtune/export';
+import {
+  initBackend,
+  SamModel,
+  selectMaskIndex,
+  useMultimask,
+  type ImageEmbedding,
+  type PredictPrompts,
+  type PredictResult,
+  type SamConfig,
+} from '@samtune/sam-model';
+import { ImageReadError, ImageTooLargeError, logitsToMask, readImage, type RgbImage } from '@samtune/transforms';
+import { EmbeddingCache } from './embedding-cache.js';
+import { InvalidFieldError, PayloadTooLargeError, ServerConfigError, UnknownEmbeddingError } from './errors.js';
+import { maskToCocoRle, rleArea } from './rle.js';
+import type { EmbedReply, PredictReply } from './schemas.js';
+import { checkPromptRange, type PredictRequest } from './validate.js';
+
+/** Which model the server serves: a checkpoint (tfjs decoder) or an export directory (ONNX, FP32 or INT8). */
+export type ModelSpec =
+  | { readonly checkpoint: string }
+  | { readonly exportDir: string; readonly int8?: boolean }
+  /** A deterministic random model of a preset: benchmarks and tests only. */
+  | { readonly seeded: string };
+
+/** What `GET /api/health` reports about the model. */
+export interface ModelInfo {
+  readonly model: string;
+  readonly config: SamConfig;
+  /** `tfjs-<backend>` for a checkpoint, `onnxruntime` for an export directory. */
+  readonly backend: string;
+  readonly checkpoint: { readonly path: string; readonly sha256: string };
+  readonly engine: 'checkpoint' | 'onnx';
+  /** Precision of the encoder and decoder files run (`int8` only for `--int8` with INT8 files present). */
+  readonly precision: { readonly encoder: 'fp32' | 'int8'; readonly decoder: 'fp32' | 'int8' };
+}
+
+/** The two calls the engine needs from either model kind. */
+interface Runner {
+  readonly info: ModelInfo;
+  readonly maskThreshold: number;
+  embed(img: RgbImage): Promise<ImageEmbedding>;
+  predict(emb: ImageEmbedding, prompts: PredictPrompts, multimask: boolean): Promise<PredictResult>;
+  release(): Promise<void>;
+}
+
+async function samRunner(model: SamModel): Promise<Runner> {
+  const backend = await initBackend();
+  return {
+    info: {
+      model: model.config.name,
+      config: model.config,
+      backend: backend.name,
+      checkpoint: { path: model.source.path, sha256: model.source.sha256 },
+      engine: 'checkpoint',
+      precision: { encoder: 'fp32', decoder: 'fp32' },
+    },
+    maskThreshold: model.config.maskThreshold,
+    embed: (img) => model.embedImage(img),
+    predict: async (emb, prompts, multimask) => await model.predict(emb, prompts, { multimask, returnMasks: true }),
+    release: () => model.release(),
+  };
+}
+
+async function onnxRunner(dir: string, int8: boolean): Promise<Runner> {
+  const model = await OnnxSamModel.load(dir, int8 ? { precision: 'int8' } : {});
+  const precision = { encoder: model.precisionOf('encoder'), decoder: model.precisionOf('decoder') };
+  if (int8 && precision.encoder === 'fp32' && precision.decoder === 'fp32')
+    throw new ServerConfigError(
+      `--int8: expected encoder.int8.onnx or decoder.int8.onnx listed in ${dir}/model.json (models.encoder_int8 / decoder_int8), got neither; run samtune optimize --model ${dir} first`,
+    );
+  return {
+    info: {
+      model: model.info.model,
+      config: model.info.config,
+      backend: 'onnxruntime',
+      checkpoint: model.info.checkpoint,
+      engine: 'onnx',
+      precision,
+    },
+    maskThreshold: model.info.mask_threshold,
+    embed: (img) => model.embed(img),
+    predict: (emb, prompts, multimask) => model.predict(emb, prompts, { multimask }),
+    release: () => model.release(),
+  };
+}
+
+/** Opens the model of `spec`. */
+async function openRunner(spec: ModelSpec): Promise<Runner> {
+  if ('checkpoint' in spec) return samRunner(await SamModel.load(spec.checkpoint));
+  if ('seeded' in spec) return samRunner(SamModel.seeded(spec.seeded));
+  return onnxRunner(spec.exportDir, spec.int8 === true);
+}
+
+/** Embedding id: the first 16 hex digits of the SHA-256 of the image file's bytes. */
+export const contentId = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex').slice(0, 16);
+
+/** Options of `ModelEngine.open`. */
+export interface EngineOptions {
+  /** Embeddings kept (4 MiB each). */
+  readonly cacheSize: number;
+  /** Largest `width * height` decoded; larger images are refused from their header (413). */
+  readonly maxPixels: number;
+}
+
+export class ModelEngine {
+  readonly cache: EmbeddingCache;
+
+  private constructor(
+    private readonly runner: Runner,
+    private readonly opts: EngineOptions,
+  ) {
+    this.cache = new EmbeddingCache(opts.cacheSize);
+  }
+
+  static async open(spec: ModelSpec, opts: EngineOptions): Promise<ModelEngine> {
+    return new ModelEngine(await openRunner(spec), opts);
+  }
+
+  get info(): ModelInfo {
+    return this.runner.info;
+  }
+
+  /** Embeds an image file (`name` under `--images`), or answers from the cache for the same bytes. */
+  async embedFile(path: string, name: string): Promise<EmbedReply> {
+    return this.embedBytes(new Uint8Array(await readFile(path)), name);
+  }
+
+  /** Embeds encoded image bytes, or answers from the cache for the same bytes. */
+  async embedBytes(bytes: Uint8Array, name?: string): Promise<EmbedReply> {
+    if (bytes.length === 0) throw new InvalidFieldError('body', 'expected image bytes, got an empty body');
+    const id = contentId(bytes);
+    const { entry, cached } = await this.cache.getOrCreate(id, async () => {
+      const embedding = await this.runner.embed(await this.decode(bytes));
+      return { id, embedding, ...(name === undefined ? {} : { image: name }) };
+    });
+    const [height, width] = entry.embedding.originalSize;
+    return { id, width, height, ...(name === undefined ? {} : { image: name }), cached };
+  }
+
+  /** Masks for `req`'s prompts (ORIGINAL image pixels). @throws UnknownEmbeddingError, InvalidFieldError. */
+  async predict(req: PredictRequest): Promise<PredictReply> {
+    const entry = this.cache.get(req.id);
+    if (!entry) {
+      throw new UnknownEmbeddingError(
+        `id: no embedding '${req.id}' in the cache (never embedded, or dropped from the ${this.cache.capacity} most recent); POST /api/embed the image again`,
+      );
+    }
+    const [height, width] = entry.embedding.originalSize;
+    checkPromptRange(req, width, height);
+    const multimask = req.multimask ?? useMultimask({ hasBox: req.box !== undefined, numPoints: req.points.length });
+    const prompts: PredictPrompts = {
+      ...(req.points.length > 0 ? { points: req.points, labels: req.labels } : {}),
+      ...(req.box ? { box: req.box } : {}),
+    };
+    const res = await this.runner.predict(entry.embedding, prompts, multimask);
+    const iou = Array.from(res.iouPredictions.data);
+    const plane = width * height;
+    const logits = res.masks?.data ?? new Float32Array(0);
+    const masks = iou.map((_, m) => {
+      const rle = maskToCocoRle(
+        logitsToMask(logits.subarray(m * plane, (m + 1) * plane), width, height, this.runner.maskThreshold),
+      );
+      return { size: [rle.size[0], rle.size[1]] as [number, number], counts: [...rle.counts], area: rleArea(rle) };
+    });
+    return { id: req.id, width, height, multimask, iou, masks, best: selectMaskIndex(iou) };
+  }
+
+  release(): Promise<void> {
+    return this.runner.release();
+  }
+
+  private async decode(bytes: Uint8Array): Promise<RgbImage> {
+    try {
+      return await readImage(bytes, { maxPixels: this.opts.maxPixels });
+    } catch (err) {
+      if (err instanceof ImageTooLargeError) throw new PayloadTooLargeError(`body: ${err.reason}`);
+      if (err instanceof ImageReadError)
+        throw new InvalidFieldError(
+          'body',
+          `expected image bytes (JPEG, PNG, WebP, TIFF, …), got ${bytes.length} bytes that do not decode: ${err.reason}`,
+        );
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,159 @@
+/**
+ * The model off the event loop: a `node:worker_threads` worker owns the model (sessions, decoder,
+ * embedding cache; `worker-entry.ts`) and the main thread sends it one job at a time through a
+ * bounded `JobQueue`. The HTTP thread therefore answers health, static files and errors at once while
+ * the model works, refuses work beyond the queue's capacity (503), and drops work whose client left.
+ *
+ * From sources (`.ts`, under tsx or vitest) the worker registers tsx's ESM loader before importing
+ * `worker-entry.ts`, and runs with `--conditions=@samtune/source` so the workspace packages resolve to
+ * their sources; a build runs `worker-entry.js` directly.
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { RemoteError, ServerConfigError } from './errors.js';
+import { JobQueue, type QueueStats } from './job-queue.js';
+import type { EngineOptions, ModelInfo, ModelSpec } from './model-engine.js';
+import type { EmbedReply, PredictReply } from './schemas.js';
+import type { PredictRequest } from './validate.js';
+import type { WorkerErrorPayload, WorkerInit, WorkerJob, WorkerMessage } from './worker-protocol.js';
+
+type JobBody = WorkerJob extends infer J ? (J extends WorkerJob ? Omit<J, 'jobId'> : never) : never;
+
+const toError = (e: WorkerErrorPayload): RemoteError => {
+  const err = new RemoteError(e.status, e.name, e.code, e.message);
+  if (e.stack) err.stack = e.stack;
+  return err;
+};
+
+function spawn(init: WorkerInit): Worker {
+  const here = fileURLToPath(import.meta.url);
+  const js = here.replace(/model-worker\.(ts|js)$/, 'worker-entry.js');
+  const ts = here.replace(/model-worker\.(ts|js)$/, 'worker-entry.ts');
+  if (!here.endsWith('.ts') || !existsSync(ts)) return new Worker(js, { workerData: init });
+  let api: string;
+  try {
+    api = pathToFileURL(
+      createRequire(import.meta.url)
+        .resolve('tsx/esm/api')
+        .replace(/\.cjs$/, '.mjs'),
+    ).href;
+  } catch {
+    throw new ServerConfigError(
+      `ModelWorker: the worker entry ${ts} is TypeScript and tsx is not installed; build the server (pnpm build) or install tsx`,
+    );
+  }
+  const code =
+    `(async () => { const { register } = await import(${JSON.stringify(api)}); register(); ` +
+    `await import(${JSON.stringify(pathToFileURL(ts).href)}); })().catch((e) => { throw e; });`;
+  const conditions = process.execArgv.some((a) => a.includes('@samtune/source'))
+    ? []
+    : ['--conditions=@samtune/source'];
+  return new Worker(code, { eval: true, workerData: init, execArgv: [...process.execArgv, ...conditions] });
+}
+
+export class ModelWorker {
+  private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  private nextId = 1;
+  private cacheSize = 0;
+  private exited: Error | undefined;
+
+  private constructor(
+    private readonly worker: Worker,
+    /** What the worker reported when it loaded the model. */
+    readonly info: ModelInfo,
+    readonly queue: JobQueue,
+    readonly cacheCapacity: number,
+  ) {
+    worker.on('message', (m: WorkerMessage) => {
+      if (m.type !== 'done' && m.type !== 'failed') return;
+      this.cacheSize = m.cacheSize;
+      const p = this.pending.get(m.jobId);
+      this.pending.delete(m.jobId);
+      if (m.type === 'done') p?.resolve(m.result);
+      else p?.reject(toError(m.error));
+    });
+    worker.on('exit', (code) => {
+      this.exited = new RemoteError(500, 'ModelWorkerExit', 'model-worker-exit', `model worker exited (code ${code})`);
+      for (const p of this.pending.values()) p.reject(this.exited);
+      this.pending.clear();
+    });
+  }
+
+  /**
+   * Starts the worker and waits until it has loaded the model.
+   * @param queueCapacity most model jobs waiting or running; more get 503
+   * @throws the worker's load error (e.g. an unknown checkpoint), re-created with its name and message
+   */
+  static async start(spec: ModelSpec, engine: EngineOptions, queueCapacity: number): Promise<ModelWorker> {
+    const worker = spawn({ spec, engine });
+    const info = await new Promise<ModelInfo>((resolve, reject) => {
+      const onMessage = (m: WorkerMessage): void => {
+        if (m.type === 'ready') resolve(m.info);
+        else if (m.type === 'fatal') reject(toError(m.error));
+        else return;
+        worker.off('message', onMessage);
+      };
+      worker.on('message', onMessage);
+      worker.once('error', reject);
+      worker.once('exit', (code) =>
+        reject(new ServerConfigError(`ModelWorker: exited with code ${code} while loading`)),
+      );
+    });
+    worker.removeAllListeners('error');
+    worker.removeAllListeners('exit');
+    worker.on('error', () => undefined); // reported through 'exit' to every pending job
+    return new ModelWorker(worker, info, new JobQueue(queueCapacity), engine.cacheSize);
+  }
+
+  get cache(): { size: number; capacity: number } {
+    return { size: this.cacheSize, capacity: this.cacheCapacity };
+  }
+
+  stats(): QueueStats {
+    return this.queue.stats();
+  }
+
+  /** Embeds an image file inside `--images` (`path` already resolved), in the queue. */
+  embedFile(path: string, name: string, signal?: AbortSignal): Promise<EmbedReply> {
+    return this.submit('embed', { op: 'embed-file', path, name }, signal) as Promise<EmbedReply>;
+  }
+
+  /** Embeds uploaded image bytes (copied, then moved to the worker), in the queue. */
+  embedBytes(bytes: Uint8Array, signal?: AbortSignal): Promise<EmbedReply> {
+    return this.submit('embed', { op: 'embed-bytes', bytes }, signal) as Promise<EmbedReply>;
+  }
+
+  /** Masks for a validated predict request, in the queue. */
+  predict(request: PredictRequest, signal?: AbortSignal): Promise<PredictReply> {
+    return this.submit('predict', { op: 'predict', request }, signal) as Promise<PredictReply>;
+  }
+
+  /** Stops the worker after releasing the model (waits at most 5 s, then terminates it). */
+  async close(): Promise<void> {
+    if (this.exited) return;
+    const exit = new Promise<void>((resolve) => this.worker.once('exit', () => resolve()));
+    this.worker.postMessage({ op: 'close' });
+    const timer = setTimeout(() => void this.worker.terminate(), 5000);
+    await exit;
+    clearTimeout(timer);
+  }
+
+  private submit(what: string, body: JobBody, signal?: AbortSignal): Promise<unknown> {
+    return this.queue.run(
+      what,
+      () =>
+        new Promise<unknown>((resolve, reject) => {
+          if (this.exited) return reject(this.exited);
+          const jobId = this.nextId++;
+          this.pending.set(jobId, { resolve, reject });
+          if (body.op === 'embed-bytes') {
+            const copy = new Uint8Array(body.bytes); // never transfer (detach) a pooled Buffer's memory
+            this.worker.postMessage({ ...body, jobId, bytes: copy }, [copy.buffer]);
+          } else this.worker.postMessage({ ...body, jobId });
+        }),
+      signal,
+    );
+  }
+}

@@ -1,0 +1,70 @@
+/* global fetch, location, history, sessionStorage, Image, URL -- browser globals */
+// The labelling page's calls to the server: JSON in and out, the bearer token (from the page URL's
+// `#token=…`, kept in sessionStorage) on every request, and errors as Error objects carrying the
+// server's { name, code, message }.
+const TOKEN_KEY = 'samtune-token';
+
+/** Reads `#token=…` once, keeps it for this tab and removes it from the address bar. */
+export function initToken() {
+  const m = /(?:^#|&)token=([^&]+)/.exec(location.hash);
+  if (m) {
+    sessionStorage.setItem(TOKEN_KEY, decodeURIComponent(m[1]));
+    history.replaceState(null, '', location.pathname + location.search);
+  }
+}
+
+const authHeaders = () => {
+  const t = sessionStorage.getItem(TOKEN_KEY);
+  return t ? { authorization: `Bearer ${t}` } : {};
+};
+
+async function fail(res) {
+  let error = { name: 'HttpError', code: 'http', message: `${res.status} ${res.statusText}` };
+  try {
+    error = (await res.json()).error ?? error;
+  } catch {
+    // not JSON: keep the status line
+  }
+  const e = new Error(`${error.name}: ${error.message}`);
+  Object.assign(e, { status: res.status, name: error.name, code: error.code });
+  return e;
+}
+
+/** GET (no body) or POST JSON; resolves with the reply's JSON. */
+export async function api(path, body) {
+  const init =
+    body === undefined
+      ? { headers: authHeaders() }
+      : {
+          method: 'POST',
+          headers: { ...authHeaders(), 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        };
+  const res = await fetch(path, init);
+  if (!res.ok) throw await fail(res);
+  return res.json();
+}
+
+/** POSTs raw bytes (an image file) with its content type. */
+export async function postBytes(path, blob) {
+  const res = await fetch(path, {
+    method: 'POST',
+    headers: { ...authHeaders(), 'content-type': blob.type || 'application/octet-stream' },
+    body: blob,
+  });
+  if (!res.ok) throw await fail(res);
+  return res.json();
+}
+
+/**
+ * An image from the server as a decoded HTMLImageElement (fetched with the token, shown from a blob
+ * URL); call `URL.revokeObjectURL(img.src)` when it is no longer shown.
+ */
+export async function loadImage(path) {
+  const res = await fetch(path, { headers: authHeaders() });
+  if (!res.ok) throw await fail(res);
+  const img = new Image();
+  img.src = URL.createObjectURL(await res.blob());
+  await img.decode();
+  return img;
+}

@@ -1,0 +1,22 @@
+export {
+  OrtDecoder,
+  engineSessionOptions,
+  maskOutputOf,
+  type ExecutionProvider,
+  type OrtDecoderOptions,
+  type DecodeOptions,
+  type DecodeResult,
+  type BatchDecodeResult,
+} from './ort-decoder.js';
+export { recordDecoderGraph, DECODER_GRAPH_OPSET, type DecoderGraphOptions } from './decoder-graph.js';
+export { recordPostprocessGraph, type MaskOutputKind } from './postprocess-graph.js';
+export {
+  selectMaskInGraph,
+  postprocessInGraph,
+  cropResizeInGraph,
+  thresholdInGraph,
+  toUint8InGraph,
+  rleChangesInGraph,
+} from './graph-steps.js';
+export { rleFromChanges, RleChangesError, type MaskRle } from './rle.js';
+export { pointFeeds, type PointFeeds } from './prompts.js';

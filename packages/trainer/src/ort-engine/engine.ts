@@ -1,0 +1,284 @@
+/**
+ * `OrtTrainEngine`: the mask decoder's training step on onnxruntime-node.
+ *
+ * - State: the trainable tensors, Adam's moments and the gradient accumulator are flat float32
+ *   vectors (`flat-params.ts`), each twice (ping-pong): a graph reads one copy and writes the other,
+ *   then the roles swap. ORT reads and writes these buffers in place (pre-allocated outputs), so
+ *   nothing is copied or re-encoded between steps.
+ * - `accumulate(...)`: forward + loss + backward of one micro-batch of one image's prompts, adding
+ *   `scale * grad` to the accumulator (inside the graph). One session per (B, N), built on first use.
+ * - `step()`: one Adam update (torch semantics, bias correction with the step count t) from the
+ *   accumulated gradients, which are then cleared.
+ */
+import {
+  BoundOrtSession,
+  boundTensor,
+  toFloat32,
+  type BoundTensor,
+  type FloatTensor,
+  type HostTensor,
+} from '@samtune/onnx';
+import type { SamConfig, WeightMap } from '@samtune/sam-model';
+import type { SamLossConfig } from '@samtune/losses';
+import type { AdamOptions, AdamState } from '../optimizer.js';
+import { TrainStepError, type DecoderPromptBatch, type LossParts } from '../train-step.js';
+import { ADAM_IO, adamModelBytes } from './adam-graph.js';
+import { FlatLayout } from './flat-params.js';
+import { TRAIN_INPUTS } from './training-graph.js';
+import { PARTS_OUTPUT, accIn, accOut, buildTrainSession, type TrainSession } from './train-session.js';
+
+/** Settings of the engine. */
+export interface OrtTrainEngineOptions {
+  readonly config: SamConfig;
+  /** `prompt_encoder.*` (frozen, baked into the graphs) and `mask_decoder.*` (the initial values). */
+  readonly weights: WeightMap;
+  readonly adam?: AdamOptions;
+  readonly loss?: SamLossConfig;
+  /** ORT intra-op threads. Default 2. */
+  readonly intraOpThreads?: number;
+  /** Let idle ORT threads spin between ops (ORT's default true; false frees the core on busy machines). */
+  readonly spinning?: boolean;
+  /** Write ORT profiles with this prefix (one per session). */
+  readonly profilePrefix?: string;
+}
+
+/** Time spent so far, in milliseconds, by part (for benchmarks and profiles). */
+export interface EngineTimings {
+  build: number;
+  train: number;
+  adam: number;
+}
+
+type Pair = [Float32Array, Float32Array];
+const flip = (i: 0 | 1): 0 | 1 => (i === 0 ? 1 : 0);
+const pair = (n: number): Pair => [new Float32Array(n), new Float32Array(n)];
+
+export class OrtTrainEngine {
+  readonly layout: FlatLayout;
+  readonly timings: EngineTimings = { build: 0, train: 0, adam: 0 };
+  private readonly p: Pair;
+  private readonly m: Pair;
+  private readonly v: Pair;
+  private readonly g: Pair;
+  /** Index of the current copy of p/m/v, and of the accumulator. */
+  private cur: 0 | 1 = 0;
+  private gcur: 0 | 1 = 0;
+  private accEmpty = true;
+  private t = 0;
+  private stepCalls = 0;
+  readonly lr: number;
+  private readonly hyper: { beta1: number; beta2: number; eps: number; weightDecay: number };
+  private readonly sessions = new Map<string, TrainSession>();
+  private adam: BoundOrtSession | undefined;
+  /** Per-key tensor handles over each copy of p and of the accumulator. */
+  private readonly pT: [Record<string, BoundTensor>, Record<string, BoundTensor>];
+  private readonly gT: [Record<string, BoundTensor>, Record<string, BoundTensor>];
+  private readonly partsBuf = new Float32Array(4);
+  private disposed = false;
+
+  constructor(private readonly o: OrtTrainEngineOptions) {
+    const shapes = [...o.weights].filter(([k]) => k.startsWith('mask_decoder.')).map(([k, t]) => [k, t.shape] as const);
+    if (shapes.length === 0)
+      throw new TrainStepError(`new OrtTrainEngine(weights): no 'mask_decoder.*' tensors among ${o.weights.size} keys`);
+    this.layout = new FlatLayout(shapes);
+    const n = this.layout.size;
+    [this.p, this.m, this.v, this.g] = [pair(n), pair(n), pair(n), pair(n)];
+    this.layout.fill(this.p[0], new Map(shapes.map(([k]) => [k, toFloat32(o.weights.get(k) as HostTensor)])));
+    const a = o.adam ?? {};
+    this.lr = a.lr ?? 1e-3;
+    const [beta1, beta2] = a.betas ?? [0.9, 0.999];
+    this.hyper = { beta1, beta2, eps: a.eps ?? 1e-8, weightDecay: a.weightDecay ?? 0 };
+    const handles = (buf: Float32Array): Record<string, BoundTensor> =>
+      Object.fromEntries(this.layout.slots.map((s) => [s.key, tensor(this.layout.view(buf, s.key), s.shape)]));
+    this.pT = [handles(this.p[0]), handles(this.p[1])];
+    this.gT = [handles(this.g[0]), handles(this.g[1])];
+  }
+
+  /** Number of Adam steps taken (torch's per-parameter `step`, the same for every key here). */
+  get iterations(): number {
+    return this.t;
+  }
+
+  /** The session of a micro-batch shape (built and cached on first use). */
+  session(batch: number, numPoints: number): TrainSession {
+    const key = `${batch}x${numPoints}`;
+    let s = this.sessions.get(key);
+    if (!s) {
+      const t0 = performance.now();
+      s = buildTrainSession(this.o.config, this.o.weights, { batch, numPoints }, this.o.loss ?? {}, {
+        intraOpThreads: this.o.intraOpThreads ?? 2,
+        ...(this.o.spinning !== undefined ? { spinning: this.o.spinning } : {}),
+        ...(this.o.profilePrefix ? { profilePrefix: `${this.o.profilePrefix}-train-${key}` } : {}),
+      });
+      for (const k of s.paramKeys) this.layout.slot(k);
+      this.sessions.set(key, s);
+      this.timings.build += performance.now() - t0;
+    }
+    return s;
+  }
+
+  /**
+   * Forward + backward of one micro-batch; adds `scale * d loss / d theta` to the accumulator.
+   * @param embedding `[1,256,64,64]` image embedding of the image the prompts belong to
+   * @param targets `[B,1,256,256]` 0/1 low-res targets, row-major
+   * @param scale `B_micro / B_batch` (so accumulated gradients are those of the batch mean)
+   * @returns the unscaled loss parts (means over the micro-batch)
+   */
+  accumulate(embedding: Float32Array, batch: DecoderPromptBatch, targets: Float32Array, scale: number): LossParts {
+    this.alive('accumulate');
+    const b = batch.size;
+    const n = batch.boxes ? 0 : batch.numPoints;
+    if (targets.length !== b * 65536)
+      throw new TrainStepError(
+        `OrtTrainEngine.accumulate(targets): expected [${b},1,256,256] = ${b * 65536} values, got ${targets.length}`,
+      );
+    if (batch.boxes && batch.numPoints > 0)
+      throw new TrainStepError(
+        `OrtTrainEngine.accumulate(batch): box prompts with points are not supported by the ort engine (got ${batch.numPoints} points per box)`,
+      );
+    const s = this.session(b, n);
+    const t0 = performance.now();
+    if (this.accEmpty) this.g[this.gcur].fill(0);
+    const feeds: Record<string, BoundTensor> = {
+      [TRAIN_INPUTS.embedding]: tensor(embedding, [1, 256, 64, 64]),
+      [TRAIN_INPUTS.targets]: tensor(targets, [b, 1, 256, 256]),
+      [TRAIN_INPUTS.scale]: tensor(new Float32Array([scale]), [1]),
+    };
+    if (n === 0) feeds[TRAIN_INPUTS.boxes] = tensor(batch.boxes as Float32Array, [b, 4]);
+    else {
+      feeds[TRAIN_INPUTS.coords] = tensor(batch.coords as Float32Array, [b, n, 2]);
+      feeds[TRAIN_INPUTS.labels] = tensor(batch.labels as Float32Array, [b, n]);
+    }
+    const fetches: Record<string, BoundTensor> = { [PARTS_OUTPUT]: tensor(this.partsBuf, [4]) };
+    const pIn = this.pT[this.cur];
+    const gIn = this.gT[this.gcur];
+    const gOut = this.gT[flip(this.gcur)];
+    for (const k of s.paramKeys) {
+      feeds[k] = pIn[k] as BoundTensor;
+      feeds[accIn(k)] = gIn[k] as BoundTensor;
+      fetches[accOut(k)] = gOut[k] as BoundTensor;
+    }
+    s.session.run(feeds, fetches);
+    if (s.paramKeys.length < this.layout.slots.length) {
+      // keys the graph does not take keep their accumulated value
+      const used = new Set(s.paramKeys);
+      for (const slot of this.layout.slots)
+        if (!used.has(slot.key))
+          this.layout.view(this.g[flip(this.gcur)], slot.key).set(this.layout.view(this.g[this.gcur], slot.key));
+    }
+    this.gcur = flip(this.gcur);
+    this.accEmpty = false;
+    this.timings.train += performance.now() - t0;
+    const [loss, focal, dice, iou] = this.partsBuf as unknown as [number, number, number, number];
+    return { loss, focal, dice, iou };
+  }
+
+  /** True when nothing was accumulated since the last `step()`. */
+  get empty(): boolean {
+    return this.accEmpty;
+  }
+
+  /** One Adam update from the accumulated gradients (then cleared); `lr` overrides the configured rate. */
+  step(lr = this.lr): void {
+    this.alive('step');
+    if (this.accEmpty)
+      throw new TrainStepError('OrtTrainEngine.step(): no gradients were accumulated since the last step');
+    const t0 = performance.now();
+    this.adam ??= new BoundOrtSession(adamModelBytes(this.layout.size, this.hyper), {
+      intraOpThreads: this.o.intraOpThreads ?? 2,
+      ...(this.o.spinning !== undefined ? { spinning: this.o.spinning } : {}),
+      label: 'adam',
+    });
+    this.t += 1;
+    this.stepCalls += 1;
+    const { beta1, beta2 } = this.hyper;
+    const size = [this.layout.size];
+    const [c, nx] = [this.cur, flip(this.cur)];
+    this.adam.run(
+      {
+        [ADAM_IO.p]: tensor(this.p[c], size),
+        [ADAM_IO.m]: tensor(this.m[c], size),
+        [ADAM_IO.v]: tensor(this.v[c], size),
+        [ADAM_IO.g]: tensor(this.g[this.gcur], size),
+        [ADAM_IO.stepSize]: tensor(new Float32Array([lr / (1 - beta1 ** this.t)]), [1]),
+        [ADAM_IO.bc2Sqrt]: tensor(new Float32Array([Math.sqrt(1 - beta2 ** this.t)]), [1]),
+      },
+      {
+        [ADAM_IO.pOut]: tensor(this.p[nx], size),
+        [ADAM_IO.mOut]: tensor(this.m[nx], size),
+        [ADAM_IO.vOut]: tensor(this.v[nx], size),
+      },
+    );
+    this.cur = nx;
+    this.accEmpty = true;
+    this.timings.adam += performance.now() - t0;
+  }
+
+  /** Copies of the accumulated gradients (zeros when empty), by checkpoint key. */
+  gradients(): Map<string, FloatTensor> {
+    if (this.accEmpty) this.g[this.gcur].fill(0);
+    return this.layout.tensors(this.g[this.gcur]);
+  }
+
+  /** Copies of the current mask-decoder tensors (checkpoint keys and shapes). */
+  weights(): Map<string, FloatTensor> {
+    return this.layout.tensors(this.p[this.cur]);
+  }
+
+  /** Overwrites the mask-decoder tensors (every trainable key, same shapes). */
+  setWeights(
+    weights: ReadonlyMap<string, { readonly shape: readonly number[]; readonly data: ArrayLike<number> }>,
+  ): void {
+    this.layout.fill(this.p[this.cur], weights);
+  }
+
+  /** Adam's state in `Adam.state()`'s format (so checkpoints and resume are engine-independent). */
+  adamState(): AdamState {
+    const m = this.layout.tensors(this.m[this.cur]);
+    const v = this.layout.tensors(this.v[this.cur]);
+    const keys = this.layout.slots.map((s) => s.key);
+    return {
+      step: this.stepCalls,
+      steps: Object.fromEntries(keys.map((k) => [k, this.t])),
+      m: Object.fromEntries(keys.map((k) => [k, (m.get(k) as FloatTensor).data])),
+      v: Object.fromEntries(keys.map((k) => [k, (v.get(k) as FloatTensor).data])),
+    };
+  }
+
+  /** Restores an `AdamState`; every key must have the same step count (the engine steps all together). */
+  loadAdamState(state: AdamState): void {
+    const counts = new Set(this.layout.slots.map((s) => state.steps[s.key]));
+    if (counts.size !== 1 || counts.has(undefined))
+      throw new TrainStepError(
+        `OrtTrainEngine.loadAdamState(state): every trainable key needs the same step count, got ${[...counts].join(', ')}`,
+      );
+    const wrap = (r: Record<string, Float32Array>): Map<string, { shape: number[]; data: Float32Array }> =>
+      new Map(Object.entries(r).map(([k, d]) => [k, { shape: [d.length], data: d }]));
+    this.layout.fill(this.m[this.cur], wrap(state.m));
+    this.layout.fill(this.v[this.cur], wrap(state.v));
+    this.t = [...counts][0] as number;
+    this.stepCalls = state.step;
+  }
+
+  /** Releases every ORT session. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const s of this.sessions.values()) s.session.dispose();
+    this.sessions.clear();
+    this.adam?.dispose();
+  }
+
+  /** Flushes the ORT profiles (engines built with `profilePrefix`). */
+  endProfiling(): void {
+    for (const s of this.sessions.values()) s.session.endProfiling();
+  }
+
+  private alive(fn: string): void {
+    if (this.disposed) throw new TrainStepError(`OrtTrainEngine.${fn}(): the engine was disposed`);
+  }
+}
+
+function tensor(data: Float32Array, dims: readonly number[]): BoundTensor {
+  return boundTensor(data, dims);
+}

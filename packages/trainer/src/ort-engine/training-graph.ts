@@ -1,0 +1,150 @@
+/**
+ * The decoder's training forward as one ONNX graph, recorded with `OnnxGraphOps` from the one model
+ * definition (sam-model's `promptEncoder` + `maskDecoder`, as the tfjs predictor runs them), for a
+ * fixed micro-batch size B and points per prompt N:
+ *
+ * - inputs: `image_embeddings [1,256,64,64]` (one image, shared by its B prompts inside the graph),
+ *   `boxes [B,4]` XYXY or `point_coords [B,N,2]` + `point_labels [B,N]` (1024 frame),
+ *   `targets [B,1,256,256]` (0/1), `loss_scale [1]` (seed of the backward), and every `mask_decoder.*` tensor under its
+ *   checkpoint key (graph inputs, so weights live in caller-owned buffers between steps);
+ * - the prompt encoder's tensors are frozen initializers;
+ * - outputs of the forward: `low_res_masks [B,1,256,256]` logits and `iou_predictions [B,M]` of the
+ *   decoder output(s) (M = 3 for a single point, else 1), and the loss values (`loss-graph.ts`).
+ */
+import {
+  MASK_DECODER_PREFIX,
+  PROMPT_ENCODER_PREFIX,
+  densePe,
+  maskDecoder,
+  preparePromptEncoderWeights,
+  embedBoxes,
+  embedPoints,
+  noMaskDense,
+  useMultimask,
+  type SamConfig,
+} from '@samtune/sam-model';
+import { OnnxGraphBuilder, OnnxGraphOps, toFloat32 } from '@samtune/onnx';
+import type { OnnxValue, WeightMap } from '@samtune/onnx';
+import type { SamLossConfig } from '@samtune/losses';
+import { ensureDepthToSpaceGrad } from './depth-to-space-grad.js';
+import { recordSamLossGraph } from './loss-graph.js';
+
+/** The fixed shape of a training graph. */
+export interface TrainGraphShape {
+  /** B, prompts per micro-batch. */
+  readonly batch: number;
+  /** N, points per prompt; 0 = box prompts. */
+  readonly numPoints: number;
+}
+
+/**
+ * `OnnxGraphOps` whose `convTranspose2d` (kernel == stride, SAM's upscaling) is recorded as its
+ * matmul rewrite, the form the tfjs executor trains too: `W^T [Cout*k*k, Cin]` times
+ * `x [B,Cin,H*W]`, then the `k x k` blocks moved into place (DepthToSpace, DCR; its gradient
+ * rule is `depth-to-space-grad.ts`) and the bias added. ORT's ConvTranspose kernel, and the Conv its gradient needs, are several times slower
+ * than MatMul for these shapes (profiled).
+ */
+class TrainingGraphOps extends OnnxGraphOps {
+  override convTranspose2d(x: OnnxValue, weight: OnnxValue, bias: OnnxValue | undefined, stride: number): OnnxValue {
+    const [b, cin, h, w] = x.shape as [number, number, number, number];
+    const [wcin, cout, kh, kw] = weight.shape as [number, number, number, number];
+    if (x.shape.length !== 4 || wcin !== cin || kh !== stride || kw !== stride || [b, h, w].some((d) => d < 0))
+      return super.convTranspose2d(x, weight, bias, stride);
+    const k = stride;
+    // W [Cin,Cout,k,k] -> [k*k*Cout, Cin] in DepthToSpace's DCR channel order ((i*k + j)*Cout + c)
+    const wt = this.reshape(this.transpose(weight, [2, 3, 1, 0]), [k * k * cout, cin]);
+    const y = this.reshape(this.matmul(wt, this.reshape(x, [b, cin, h * w])), [b, k * k * cout, h, w]);
+    const out = this.emit('DepthToSpace', [y], [b, cout, h * k, w * k], { blocksize: k, mode: 'DCR' });
+    return bias ? this.add(out, this.reshape(bias, [1, cout, 1, 1])) : out;
+  }
+}
+
+/** A recorded training forward (before differentiation). */
+export interface TrainingForward {
+  readonly ops: OnnxGraphOps;
+  readonly shape: TrainGraphShape;
+  /** Whether the decoder returns 3 outputs per prompt and the loss keeps the best one. */
+  readonly multimask: boolean;
+  /** `mask_decoder.*` keys that are graph inputs (the tensors the graph can differentiate). */
+  readonly paramKeys: readonly string[];
+  /** `[]` the loss of the micro-batch (differentiate it with the seed `loss_scale`). */
+  readonly loss: OnnxValue;
+  /** `[4]` `[loss, focal, dice, iou]` (means over the B prompts, unscaled). */
+  readonly parts: OnnxValue;
+  /** `[B,M,256,256]` logits of every output the loss sees. */
+  readonly masks: OnnxValue;
+  /** `[B,M]`. */
+  readonly iou: OnnxValue;
+}
+
+/** Graph input names (besides the `mask_decoder.*` keys). */
+export const TRAIN_INPUTS = {
+  embedding: 'image_embeddings',
+  boxes: 'boxes',
+  coords: 'point_coords',
+  labels: 'point_labels',
+  targets: 'targets',
+  scale: 'loss_scale',
+} as const;
+
+/**
+ * Records the forward and the loss of a micro-batch of `shape.batch` prompts of one image.
+ * @param weights checkpoint weights (`prompt_encoder.*` and `mask_decoder.*` are read; the decoder's
+ *   values only give shapes, they are fed at run time)
+ */
+export function recordTrainingForward(
+  config: SamConfig,
+  weights: WeightMap,
+  shape: TrainGraphShape,
+  lossConfig: SamLossConfig = {},
+): TrainingForward {
+  const { batch: b, numPoints: n } = shape;
+  ensureDepthToSpaceGrad();
+  const pe = config.promptEncoder;
+  const used: WeightMap = new Map();
+  for (const [k, v] of weights) {
+    if (k.startsWith(PROMPT_ENCODER_PREFIX)) used.set(k, toFloat32(v));
+    else if (k.startsWith(MASK_DECODER_PREFIX)) used.set(k, v);
+  }
+  for (const [k, v] of preparePromptEncoderWeights(pe, weights)) used.set(k, v);
+  const builder = new OnnxGraphBuilder({ name: `samtune_train_b${b}_n${n}` });
+  const ops = new TrainingGraphOps(used, builder, {
+    transposeWeightsAtBuild: false,
+    paramsAsInputs: (k) => k.startsWith(MASK_DECODER_PREFIX),
+  });
+  const c = pe.embedDim;
+  const [eh, ew] = pe.imageEmbeddingSize;
+  const embedding = ops.input(TRAIN_INPUTS.embedding, [1, c, eh, ew]);
+  const prompts =
+    n === 0
+      ? { boxes: ops.input(TRAIN_INPUTS.boxes, [b, 4]) }
+      : { coords: ops.input(TRAIN_INPUTS.coords, [b, n, 2]), labels: ops.input(TRAIN_INPUTS.labels, [b, n]) };
+  const targets = ops.input(TRAIN_INPUTS.targets, [b, 1, 4 * eh, 4 * ew]);
+  ops.input(TRAIN_INPUTS.scale, [1]); // the backward's seed (see train-session.ts)
+  const multimask = useMultimask({ hasBox: n === 0, numPoints: n });
+
+  // The official prompt encoder's sparse tokens (points get the padding point when there is no box);
+  // the dense `no_mask_embed` grid stays [1,…]: with the [1,…] embedding, the transformer's first
+  // image-side projections run once per image, not once per prompt (see `MaskDecoderInputs.dense`).
+  const sparse = ops.scoped('prompt_encoder', () =>
+    prompts.boxes
+      ? embedBoxes(ops, pe, prompts.boxes)
+      : embedPoints(ops, pe, prompts.coords as OnnxValue, prompts.labels as OnnxValue, true),
+  );
+  const dense = ops.scoped('prompt_encoder', () => noMaskDense(ops, pe, 1));
+  const { masks, iou } = ops.scoped('mask_decoder', () =>
+    maskDecoder(ops, config.maskDecoder, {
+      imageEmbeddings: embedding,
+      imagePe: densePe(ops),
+      sparse,
+      dense,
+      multimaskOutput: multimask,
+    }),
+  );
+  const loss = ops.scoped('loss', () => recordSamLossGraph(ops, masks, iou, targets, lossConfig));
+  const paramKeys = builder
+    .listInputs()
+    .map((i) => i.name)
+    .filter((k) => k.startsWith(MASK_DECODER_PREFIX));
+  return { ops, shape, multimask, paramKeys, ...loss, masks, iou };
+}

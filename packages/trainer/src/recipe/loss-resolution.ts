@@ -1,0 +1,141 @@
+/**
+ * `loss.resolution`: where the training loss is computed.
+ *
+ * - `lowres` (default, SAM's training): on the decoder's `[B,M,256,256]` low-res logits against the
+ *   instance mask area-downsampled into the low-res frame (`maskToLowRes`).
+ * - `original` (OTX's recipe): the logits are first post-processed to the ORIGINAL image size `(H,W)`
+ *   the way `Sam.postprocess_masks` does it (torch bilinear, `align_corners=False`, no antialias, up
+ *   to `1024x1024`, crop to the resized image `(h,w)`, bilinear to `(H,W)`), then the loss is taken
+ *   against the original-size instance mask.
+ *
+ * The post-processing is linear and separable, so this module folds its three steps into one matrix
+ * per axis, `Ry [H,256]` and `Rx [W,256]` (computed once per image size in float64 from the same torch
+ * weights as `@samtune/transforms`' `lowResToOriginal`), and applies `Ry · X · Rxᵀ` with two
+ * `tf.matMul`s. Unlike `tf.image.resizeBilinear`, whose tfjs gradient ignores `halfPixelCenters` (it
+ * back-projects with the `align_corners=False` legacy formula), matMul's gradient is exact.
+ *
+ * Cost (measured by `bench/recipe-loss-resolution.bench.ts`, see the README's training section): the
+ * forward computes `2·B·M·H·W·256` extra multiply-adds and keeps about 20 `[B,M,H,W]` float32 tensors
+ * alive for the backward pass (the focal, dice and IoU terms at full size).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { axisWeights, LOW_RES_SIZE, type ResizeGeometry } from '@samtune/transforms';
+import { SamtuneError, type ErrorKind } from '@samtune/errors';
+
+/** Thrown for logits or targets whose shape does not fit the geometry. */
+export class LossResolutionError extends SamtuneError {
+  readonly code: string = 'loss-resolution';
+  readonly kind: ErrorKind = 'input';
+  override readonly name = 'LossResolutionError';
+}
+
+/** Dense `[outSize, inSize]` torch-bilinear (`align_corners=False`) resampling matrix, float64. */
+function bilinearMatrix(inSize: number, outSize: number): Float64Array {
+  const a = axisWeights('torch-bilinear', inSize, outSize);
+  const m = new Float64Array(outSize * inSize);
+  for (let i = 0; i < outSize; i++) {
+    const start = a.start[i] as number;
+    const count = a.count[i] as number;
+    for (let k = 0; k < count; k++) {
+      const j = i * inSize + start + k;
+      m[j] = (m[j] as number) + (a.w[i * a.ksize + k] as number);
+    }
+  }
+  return m;
+}
+
+/**
+ * One axis of SAM's post-processing as a `[outLen, lowRes]` matrix (row-major, float32): bilinear
+ * `lowRes → target`, keep the first `inputLen` of the `target` pixels, bilinear `inputLen → outLen`.
+ * @param lowRes the low-res side (256)
+ * @param target the model frame side (1024, `geometry.targetLength`)
+ * @param inputLen the resized image's side on this axis (`geometry.inputSize`, `h` or `w`)
+ * @param outLen the original image's side on this axis (`H` or `W`)
+ */
+export function postprocessAxisMatrix(lowRes: number, target: number, inputLen: number, outLen: number): Float32Array {
+  if (!(inputLen >= 1 && inputLen <= target)) {
+    throw new LossResolutionError(
+      `postprocessAxisMatrix(inputLen): expected an integer in [1, ${target}], got ${inputLen}`,
+    );
+  }
+  const up = bilinearMatrix(lowRes, target); // [target, lowRes]; only its first inputLen rows survive the crop
+  const down = bilinearMatrix(inputLen, outLen); // [outLen, inputLen]
+  const out = new Float32Array(outLen * lowRes);
+  const row = new Float64Array(lowRes);
+  for (let o = 0; o < outLen; o++) {
+    row.fill(0);
+    for (let i = 0; i < inputLen; i++) {
+      const w = down[o * inputLen + i] as number;
+      if (w === 0) continue;
+      for (let j = 0; j < lowRes; j++) row[j] = (row[j] as number) + w * (up[i * lowRes + j] as number);
+    }
+    out.set(row, o * lowRes);
+  }
+  return out;
+}
+
+/** The two post-processing matrices of a geometry: `rows [H,S]` and `cols [W,S]`. */
+export interface PostprocessMatrices {
+  readonly rows: Float32Array;
+  readonly cols: Float32Array;
+  /** `(H,W)` of the original image. */
+  readonly originalSize: readonly [number, number];
+  /** S, the low-res side. */
+  readonly lowRes: number;
+}
+
+const cache = new Map<string, PostprocessMatrices>();
+const CACHE_LIMIT = 64;
+
+/** The matrices of `geometry` (cached per original size and frame; a few MB each at 2048 pixels). */
+export function postprocessMatrices(geometry: ResizeGeometry, lowRes = LOW_RES_SIZE): PostprocessMatrices {
+  const [H, W] = geometry.originalSize;
+  const [h, w] = geometry.inputSize;
+  const t = geometry.targetLength;
+  const key = `${H}x${W}|${h}x${w}|${t}|${lowRes}`;
+  let m = cache.get(key);
+  if (!m) {
+    m = {
+      rows: postprocessAxisMatrix(lowRes, t, h, H),
+      cols: postprocessAxisMatrix(lowRes, t, w, W),
+      originalSize: [H, W],
+      lowRes,
+    };
+    if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value as string);
+    cache.set(key, m);
+  }
+  return m;
+}
+
+/**
+ * Differentiable `Sam.postprocess_masks` on tfjs: `logits [B,M,S,S]` → `[B,M,H,W]` logits at the
+ * original size (the same values as `lowResToOriginal` per plane, to float32 rounding). Not tidied:
+ * call inside `tf.tidy` / `tf.variableGrads`.
+ */
+export function lowResToOriginalTf(logits: tf.Tensor, geometry: ResizeGeometry, lowRes = LOW_RES_SIZE): tf.Tensor {
+  const s = logits.shape;
+  if (s.length !== 4 || s[2] !== lowRes || s[3] !== lowRes) {
+    throw new LossResolutionError(`lowResToOriginalTf(logits): expected [B,M,${lowRes},${lowRes}], got [${s.join(',')}]`);
+  }
+  const [b, mm] = s as [number, number, number, number];
+  const { rows, cols, originalSize } = postprocessMatrices(geometry, lowRes);
+  const [H, W] = originalSize;
+  const n = b * mm;
+  // X · Rxᵀ: [n*S, S] x [W, S]ᵀ -> [n, S, W]
+  const xc = tf.reshape(tf.matMul(tf.reshape(logits, [n * lowRes, lowRes]), tf.tensor2d(cols, [W, lowRes]), false, true), [
+    n,
+    lowRes,
+    W,
+  ]);
+  // Ry · (X · Rxᵀ): [n, H, S] x [n, S, W] -> [n, H, W] (Ry tiled: a constant of n*H*S floats)
+  const ry = n === 1 ? tf.tensor3d(rows, [1, H, lowRes]) : tf.tile(tf.tensor3d(rows, [1, H, lowRes]), [n, 1, 1]);
+  return tf.reshape(tf.matMul(ry, xc), [b, mm, H, W]);
+}
+
+/**
+ * The `toLossFrame` hook of `decoderLoss` for `loss.resolution original`: maps the decoder's logits to
+ * the original frame of `geometry` (the targets must then be `[B,1,H,W]` original-size masks).
+ */
+export function originalLossFrame(geometry: ResizeGeometry): (masks: tf.Tensor) => tf.Tensor {
+  return (masks) => lowResToOriginalTf(masks, geometry);
+}

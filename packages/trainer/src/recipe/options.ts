@@ -1,0 +1,49 @@
+/**
+ * The training recipe's options beyond SAM's defaults (`loss.resolution`, `prompt.iterations`) and
+ * which engine runs them. Dependency-free, so that the config module can validate with it.
+ */
+import { SamtuneError, type ErrorKind } from '@samtune/errors';
+
+/** Where the loss is computed (`loss.resolution`, see `loss-resolution.ts`). */
+export type LossResolution = 'lowres' | 'original';
+
+/** The accepted `loss.resolution` values. */
+export const LOSS_RESOLUTIONS: readonly LossResolution[] = ['lowres', 'original'];
+
+/** The recipe options of a run (`loss.resolution`, `prompt.iterations`). */
+export interface TrainRecipe {
+  readonly resolution: LossResolution;
+  /** Simulated-click passes after the first (`simulated-clicks.ts`); 0 = off. */
+  readonly iterations: number;
+}
+
+/** Thrown when the chosen engine cannot run a recipe option. */
+export class RecipeUnsupportedError extends SamtuneError {
+  readonly code: string = 'recipe-unsupported';
+  readonly kind: ErrorKind = 'unsupported';
+  override readonly name = 'RecipeUnsupportedError';
+}
+
+/** True when the recipe is SAM's default (low-res loss, one pass): nothing beyond the plain step. */
+export function isDefaultRecipe(r: TrainRecipe): boolean {
+  return r.resolution === 'lowres' && r.iterations === 0;
+}
+
+/**
+ * Refuses recipe options the engine cannot run (the tfjs engine runs them all).
+ * @throws RecipeUnsupportedError (kind `unsupported`) for `loss.resolution original` or
+ *   `prompt.iterations > 0` with the `ort` engine, saying to use `--engine tfjs`.
+ */
+export function checkRecipeEngine(engine: string, r: TrainRecipe): void {
+  if (engine !== 'ort') return;
+  const asks = [
+    ...(r.resolution !== 'lowres' ? [`loss.resolution ${r.resolution}`] : []),
+    ...(r.iterations > 0 ? [`prompt.iterations ${r.iterations}`] : []),
+  ];
+  if (asks.length === 0) return;
+  throw new RecipeUnsupportedError(
+    `training engine 'ort' does not support ${asks.join(' and ')} (its graphs compute the 256x256 loss of one ` +
+      `decoder pass without a mask input); use --engine tfjs (runtime.engine: tfjs), or keep loss.resolution ` +
+      `lowres and prompt.iterations 0`,
+  );
+}
