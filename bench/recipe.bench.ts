@@ -38,10 +38,14 @@ const predictor = new SamPredictor({
   config: SAM_PRESETS.tiny_vit,
   weights: readTorchCheckpoint(join(ref, 'tinyvit.pth')),
 });
-const emb = readSafetensors(join(ref, 'tinyvit_outputs.safetensors')).tensors.get('dog.image_embeddings') as FloatTensor;
+const emb = readSafetensors(join(ref, 'tinyvit_outputs.safetensors')).tensors.get(
+  'dog.image_embeddings',
+) as FloatTensor;
 const boxes = readSafetensors(join(ref, 'tinyvit_train_step.safetensors')).tensors.get('boxes_1024') as FloatTensor;
 const embedding = tf.tensor(emb.data, [...emb.shape]);
-const box = Array.from({ length: B }, (_, i) => [...boxes.data.subarray((i % 3 === 1 ? 0 : i % 3) * 4, (i % 3 === 1 ? 0 : i % 3) * 4 + 4)]).flat();
+const box = Array.from({ length: B }, (_, i) => [
+  ...boxes.data.subarray((i % 3 === 1 ? 0 : i % 3) * 4, (i % 3 === 1 ? 0 : i % 3) * 4 + 4),
+]).flat();
 const batch: DecoderPromptBatch = { size: B, boxes: Float32Array.from(box), numPoints: 0 };
 
 interface Case {
@@ -63,7 +67,8 @@ function targetsOf(size: [number, number]): { low: Float32Array; full: Float32Ar
     for (let y = Math.floor(H * 0.2); y < Math.floor(H * 0.7); y++)
       full.fill(1, b * H * W + y * W + Math.floor(W * 0.25), b * H * W + y * W + Math.floor(W * 0.7));
   const low = new Float32Array(B * 65536);
-  for (let b = 0; b < B; b++) for (let y = 40; y < 150; y++) low.fill(1, b * 65536 + y * 256 + 60, b * 65536 + y * 256 + 180);
+  for (let b = 0; b < B; b++)
+    for (let y = 40; y < 150; y++) low.fill(1, b * 65536 + y * 256 + 60, b * 65536 + y * 256 + 180);
   return { low, full };
 }
 
@@ -123,7 +128,8 @@ writeResult(
     '| case | ms/prompt (median) | x lowres | peak tensor MB |',
     '| --- | ---: | ---: | ---: |',
     ...rows.map(
-      (r) => `| ${r.name} | ${r.medianMsPerPrompt.toFixed(0)} | ${(r.medianMsPerPrompt / base).toFixed(2)} | ${r.peakMB.toFixed(0)} |`,
+      (r) =>
+        `| ${r.name} | ${r.medianMsPerPrompt.toFixed(0)} | ${(r.medianMsPerPrompt / base).toFixed(2)} | ${r.peakMB.toFixed(0)} |`,
     ),
   ].join('\n'),
 );

@@ -87,7 +87,12 @@ export {
   type LossResolution,
   type TrainRecipe,
 } from './recipe/options.js';
-export { lowResToOriginalTf, originalLossFrame, postprocessAxisMatrix, LossResolutionError } from './recipe/loss-resolution.js';
+export {
+  lowResToOriginalTf,
+  originalLossFrame,
+  postprocessAxisMatrix,
+  LossResolutionError,
+} from './recipe/loss-resolution.js';
 export {
   iterativeDecoderLoss,
   sampleErrorClick,
@@ -97,4 +102,10 @@ export {
   type ErrorClick,
   type IterativeLossOptions,
 } from './recipe/simulated-clicks.js';
-export { microBatchRecipe, recipeGradients, recipeLoss, RecipeInputError, type MicroBatchRecipe } from './recipe/recipe.js';
+export {
+  microBatchRecipe,
+  recipeGradients,
+  recipeLoss,
+  RecipeInputError,
+  type MicroBatchRecipe,
+} from './recipe/recipe.js';

@@ -135,13 +135,14 @@ describe('the loss at the original size against a hand-computed case', () => {
   it('its gradient with respect to the low-res logits equals central differences of the hand computation', () => {
     const grad = tf.tidy(() =>
       tf
-        .grad((x: tf.Tensor) =>
-          samLoss(
-            lowResToOriginalTf(x, geometry, S),
-            tf.tensor(target, [1, 1, 6, 8], 'float32'),
-            tf.tensor([[0.5]]),
-            { weights: { iou: 0 } },
-          ).loss,
+        .grad(
+          (x: tf.Tensor) =>
+            samLoss(
+              lowResToOriginalTf(x, geometry, S),
+              tf.tensor(target, [1, 1, 6, 8], 'float32'),
+              tf.tensor([[0.5]]),
+              { weights: { iou: 0 } },
+            ).loss,
         )(tf.tensor(Float32Array.from(low), [1, 1, S, S]))
         .dataSync(),
     );

@@ -115,18 +115,19 @@ export function postprocessMatrices(geometry: ResizeGeometry, lowRes = LOW_RES_S
 export function lowResToOriginalTf(logits: tf.Tensor, geometry: ResizeGeometry, lowRes = LOW_RES_SIZE): tf.Tensor {
   const s = logits.shape;
   if (s.length !== 4 || s[2] !== lowRes || s[3] !== lowRes) {
-    throw new LossResolutionError(`lowResToOriginalTf(logits): expected [B,M,${lowRes},${lowRes}], got [${s.join(',')}]`);
+    throw new LossResolutionError(
+      `lowResToOriginalTf(logits): expected [B,M,${lowRes},${lowRes}], got [${s.join(',')}]`,
+    );
   }
   const [b, mm] = s as [number, number, number, number];
   const { rows, cols, originalSize } = postprocessMatrices(geometry, lowRes);
   const [H, W] = originalSize;
   const n = b * mm;
   // X · Rxᵀ: [n*S, S] x [W, S]ᵀ -> [n, S, W]
-  const xc = tf.reshape(tf.matMul(tf.reshape(logits, [n * lowRes, lowRes]), tf.tensor2d(cols, [W, lowRes]), false, true), [
-    n,
-    lowRes,
-    W,
-  ]);
+  const xc = tf.reshape(
+    tf.matMul(tf.reshape(logits, [n * lowRes, lowRes]), tf.tensor2d(cols, [W, lowRes]), false, true),
+    [n, lowRes, W],
+  );
   // Ry · (X · Rxᵀ): [n, H, S] x [n, S, W] -> [n, H, W] (Ry tiled: a constant of n*H*S floats)
   const ry = n === 1 ? tf.tensor3d(rows, [1, H, lowRes]) : tf.tile(tf.tensor3d(rows, [1, H, lowRes]), [n, 1, 1]);
   return tf.reshape(tf.matMul(ry, xc), [b, mm, H, W]);

@@ -51,8 +51,12 @@ describe('config keys loss.resolution and prompt.iterations', () => {
     );
     const d = config('tfjs');
     applyOverride(d, 'prompt.iterations', '1.5');
-    expect(() => validateTrainConfig(d)).toThrow(`config 'prompt.iterations': expected an integer >= 0 (0 = off), got 1.5`);
-    expect(() => applyOverride(d, 'prompt.iterations', 'two')).toThrow(`config 'prompt.iterations': expected a number, got 'two'`);
+    expect(() => validateTrainConfig(d)).toThrow(
+      `config 'prompt.iterations': expected an integer >= 0 (0 = off), got 1.5`,
+    );
+    expect(() => applyOverride(d, 'prompt.iterations', 'two')).toThrow(
+      `config 'prompt.iterations': expected a number, got 'two'`,
+    );
   });
 
   it('the ort engine refuses both with an unsupported error that says to use --engine tfjs', () => {
@@ -118,7 +122,14 @@ describe('microBatchRecipe', () => {
   });
 
   it('with original, holds the chunk instances masks at the original size as 0/1, [B*H*W]', async () => {
-    const r = await microBatchRecipe({ resolution: 'original', iterations: 0 }, tinyItem(), [spec('b'), spec('a')], geometry, 0, 1);
+    const r = await microBatchRecipe(
+      { resolution: 'original', iterations: 0 },
+      tinyItem(),
+      [spec('b'), spec('a')],
+      geometry,
+      0,
+      1,
+    );
     const t = r?.originalTargets as Float32Array;
     expect(t.length).toBe(2 * 48);
     expect([...t.subarray(0, 8)]).toEqual([0, 0, 0, 0, 1, 1, 1, 1]);
@@ -141,9 +152,17 @@ describe('recipeGradients (tinyvit decoder, dog.jpg 534x800)', () => {
       config: SAM_PRESETS.tiny_vit,
       weights: readTorchCheckpoint(referencePath('tinyvit.pth')),
     });
-    const e = fixtureTensor(readFixture('tinyvit_outputs.safetensors'), 'tinyvit_outputs.safetensors', 'dog.image_embeddings');
+    const e = fixtureTensor(
+      readFixture('tinyvit_outputs.safetensors'),
+      'tinyvit_outputs.safetensors',
+      'dog.image_embeddings',
+    );
     emb = tf.tensor(e.data, [...e.shape]);
-    box = fixtureTensor(readFixture('tinyvit_train_step.safetensors'), 'tinyvit_train_step.safetensors', 'boxes_1024').data.slice(0, 4);
+    box = fixtureTensor(
+      readFixture('tinyvit_train_step.safetensors'),
+      'tinyvit_train_step.safetensors',
+      'boxes_1024',
+    ).data.slice(0, 4);
   });
   afterAll(() => {
     emb?.dispose();
@@ -156,12 +175,25 @@ describe('recipeGradients (tinyvit decoder, dog.jpg 534x800)', () => {
     for (let y = 100; y < 400; y++) for (let x = 150; x < 560; x++) original[y * W + x] = 1;
     const lowRes = new Float32Array(65536);
     const batch = { size: 1, boxes: box, numPoints: 0 } as const;
-    const m = { recipe: { resolution: 'original', iterations: 0 }, geometry, originalTargets: original, seed: 0, labels: ['t'] } as const;
+    const m = {
+      recipe: { resolution: 'original', iterations: 0 },
+      geometry,
+      originalTargets: original,
+      seed: 0,
+      labels: ['t'],
+    } as const;
     const { grads, parts } = recipeGradients(predictor, emb, batch, lowRes, 1, m);
     expect(grads.size).toBe(predictor.trainableVariables().size);
     for (const g of grads.values()) expect(Number.isFinite(g.sum().dataSync()[0])).toBe(true);
     const direct = tf.tidy(() => {
-      const r = decoderLoss(predictor, emb, batch, tf.tensor(original, [1, 1, H, W]), {}, { toLossFrame: originalLossFrame(geometry) });
+      const r = decoderLoss(
+        predictor,
+        emb,
+        batch,
+        tf.tensor(original, [1, 1, H, W]),
+        {},
+        { toLossFrame: originalLossFrame(geometry) },
+      );
       return [r.loss, r.focal, r.dice, r.iou].map((s) => s.dataSync()[0] as number);
     });
     expect([parts.loss, parts.focal, parts.dice, parts.iou]).toEqual(direct);

@@ -106,7 +106,11 @@ describe('appendClicks and bestByPredictedIou', () => {
     expect(out.numPoints).toBe(2);
     expect([...(out.coords as Float32Array)]).toEqual([1, 2, 9, 8, 3, 4, 7, 6]);
     expect([...(out.labels as Float32Array)]).toEqual([1, 0, 1, -1]);
-    const boxes = appendClicks({ size: 1, boxes: Float32Array.from([0, 0, 5, 5]), numPoints: 0 }, Float32Array.from([2, 3]), Float32Array.from([1]));
+    const boxes = appendClicks(
+      { size: 1, boxes: Float32Array.from([0, 0, 5, 5]), numPoints: 0 },
+      Float32Array.from([2, 3]),
+      Float32Array.from([1]),
+    );
     expect(boxes.numPoints).toBe(1);
     expect([...(boxes.boxes as Float32Array)]).toEqual([0, 0, 5, 5]);
     expect(() => appendClicks(batch, new Float32Array(2), new Float32Array(2))).toThrow(SimulatedClickError);
@@ -128,10 +132,21 @@ describe('iterativeDecoderLoss (tinyvit decoder, dog.jpg)', () => {
 
   beforeAll(async () => {
     await setupRuntime('wasm', true);
-    predictor = new SamPredictor({ config: SAM_PRESETS.tiny_vit, weights: readTorchCheckpoint(referencePath('tinyvit.pth')) });
-    const e = fixtureTensor(readFixture('tinyvit_outputs.safetensors'), 'tinyvit_outputs.safetensors', 'dog.image_embeddings');
+    predictor = new SamPredictor({
+      config: SAM_PRESETS.tiny_vit,
+      weights: readTorchCheckpoint(referencePath('tinyvit.pth')),
+    });
+    const e = fixtureTensor(
+      readFixture('tinyvit_outputs.safetensors'),
+      'tinyvit_outputs.safetensors',
+      'dog.image_embeddings',
+    );
     emb = tf.tensor(e.data, [...e.shape]);
-    boxes = fixtureTensor(readFixture('tinyvit_train_step.safetensors'), 'tinyvit_train_step.safetensors', 'boxes_1024').data;
+    boxes = fixtureTensor(
+      readFixture('tinyvit_train_step.safetensors'),
+      'tinyvit_train_step.safetensors',
+      'boxes_1024',
+    ).data;
     boxes = Float32Array.from([...boxes.subarray(0, 4), ...boxes.subarray(8, 12)]); // boxes 0 and 2 (box 1 predicts nothing)
   });
   afterAll(() => {
@@ -141,7 +156,8 @@ describe('iterativeDecoderLoss (tinyvit decoder, dog.jpg)', () => {
 
   it('clicks where the synthetic target differs from the first prediction, then averages the passes', () => {
     const batch: DecoderPromptBatch = { size: 2, boxes, numPoints: 0 };
-    const result = tf.tidy(() => {
+    let result!: { loss: number; byHand: number[]; clicks1: ErrorClick[] };
+    tf.tidy(() => {
       // Pass 0 alone, to build targets whose error region is known: each target is the first prediction
       // (logit > 0) with one pixel flipped, a false negative for prompt 0, a false positive for prompt 1.
       const first = decoderLoss(predictor, emb, batch, tf.zeros([2, 1, S, S]));
@@ -149,22 +165,31 @@ describe('iterativeDecoderLoss (tinyvit decoder, dog.jpg)', () => {
       const targets = new Float32Array(2 * plane);
       for (let i = 0; i < 2 * plane; i++) targets[i] = (low[i] as number) > 0 ? 1 : 0;
       const fn = { x: 20, y: 100 }; // left of box 0, inside the image: predicted background
-      const fp = plane + (() => {
-        for (let i = 0; i < plane; i++) if ((targets[plane + i] as number) === 1) return i;
-        throw new Error('prompt 1 predicts an empty mask');
-      })();
+      const fp =
+        plane +
+        (() => {
+          for (let i = 0; i < plane; i++) if ((targets[plane + i] as number) === 1) return i;
+          throw new Error('prompt 1 predicts an empty mask');
+        })();
       expect(targets[fn.y * S + fn.x]).toBe(0);
       targets[fn.y * S + fn.x] = 1;
       targets[fp] = 0;
       const tgt = tf.tensor(targets, [2, 1, S, S]);
       const clicks: (readonly ErrorClick[])[] = [];
-      const r = iterativeDecoderLoss(predictor, emb, batch, tgt, {}, {
-        iterations: 2,
-        lowResTargets: targets,
-        geometry,
-        rng: createRng(5),
-        onClicks: (_, c) => clicks.push(c),
-      });
+      const r = iterativeDecoderLoss(
+        predictor,
+        emb,
+        batch,
+        tgt,
+        {},
+        {
+          iterations: 2,
+          lowResTargets: targets,
+          geometry,
+          rng: createRng(5),
+          onClicks: (_, c) => clicks.push(c),
+        },
+      );
       expect(r.passes).toBe(3);
       expect(clicks.length).toBe(2);
       expect(clicks[0]).toEqual([
@@ -181,7 +206,7 @@ describe('iterativeDecoderLoss (tinyvit decoder, dog.jpg)', () => {
       const b2 = appendClicks(b1, c2, Float32Array.from((clicks[1] as ErrorClick[]).map((c) => c.label)));
       const pass2 = decoderLoss(predictor, emb, b2, tgt, {}, { maskInput: tf.tensor(low1, [2, 1, S, S]) });
       const byHand = [pass0, pass1, pass2].map((p) => p.loss.dataSync()[0] as number);
-      return { loss: r.loss.dataSync()[0] as number, byHand, clicks1: clicks[1] as ErrorClick[] };
+      result = { loss: r.loss.dataSync()[0] as number, byHand, clicks1: clicks[1] as ErrorClick[] };
     });
     const mean = (result.byHand[0]! + result.byHand[1]! + result.byHand[2]!) / 3;
     expect(Math.abs(result.loss - mean)).toBeLessThan(1e-5 + 1e-4 * mean);
@@ -193,24 +218,40 @@ describe('iterativeDecoderLoss (tinyvit decoder, dog.jpg)', () => {
   it('is seeded: the same generator seed gives the same clicks and loss; iterations 0 is decoderLoss', () => {
     const batch: DecoderPromptBatch = { size: 1, boxes: boxes.slice(0, 4), numPoints: 0 };
     const target = rect(60, 60, 200, 180);
-    const run = (seed: number) =>
-      tf.tidy(() => {
-        const clicks: ErrorClick[] = [];
-        const r = iterativeDecoderLoss(predictor, emb, batch, tf.tensor(target, [1, 1, S, S]), {}, {
-          iterations: 1,
-          lowResTargets: target,
-          geometry,
-          rng: createRng(seed),
-          onClicks: (_, c) => clicks.push(...c),
-        });
-        return { loss: r.loss.dataSync()[0] as number, clicks };
+    const run = (seed: number): { loss: number; clicks: ErrorClick[] } => {
+      const clicks: ErrorClick[] = [];
+      const loss = tf.tidy(() => {
+        const r = iterativeDecoderLoss(
+          predictor,
+          emb,
+          batch,
+          tf.tensor(target, [1, 1, S, S]),
+          {},
+          {
+            iterations: 1,
+            lowResTargets: target,
+            geometry,
+            rng: createRng(seed),
+            onClicks: (_, c) => clicks.push(...c),
+          },
+        );
+        return r.loss.dataSync()[0] as number;
       });
+      return { loss, clicks };
+    };
     const a = run(11);
     expect(run(11)).toEqual(a);
     expect(a.clicks.length).toBe(1);
     const zero = tf.tidy(() => {
       const t = tf.tensor(target, [1, 1, S, S]);
-      const r = iterativeDecoderLoss(predictor, emb, batch, t, {}, { iterations: 0, lowResTargets: target, geometry, rng: createRng(0) });
+      const r = iterativeDecoderLoss(
+        predictor,
+        emb,
+        batch,
+        t,
+        {},
+        { iterations: 0, lowResTargets: target, geometry, rng: createRng(0) },
+      );
       return [r.loss.dataSync()[0], decoderLoss(predictor, emb, batch, t).loss.dataSync()[0]];
     });
     expect(zero[0]).toBe(zero[1]);

@@ -99,7 +99,11 @@ export function clickToModel(click: ErrorClick, targetLength: number, lowRes = L
 }
 
 /** `batch` with one more point per prompt (`coords [B,2]` model frame, `labels [B]`). */
-export function appendClicks(batch: DecoderPromptBatch, coords: Float32Array, labels: Float32Array): DecoderPromptBatch {
+export function appendClicks(
+  batch: DecoderPromptBatch,
+  coords: Float32Array,
+  labels: Float32Array,
+): DecoderPromptBatch {
   const b = batch.size;
   const n = batch.numPoints;
   if (coords.length !== b * 2 || labels.length !== b) {
@@ -184,7 +188,9 @@ export function iterativeDecoderLoss(
 ): IterativeLossResult {
   const { iterations, lowResTargets, geometry, rng, toLossFrame, onClicks } = options;
   if (!Number.isInteger(iterations) || iterations < 0) {
-    throw new SimulatedClickError(`iterativeDecoderLoss(options.iterations): expected an integer >= 0, got ${iterations}`);
+    throw new SimulatedClickError(
+      `iterativeDecoderLoss(options.iterations): expected an integer >= 0, got ${iterations}`,
+    );
   }
   const b = batch.size;
   const plane = LOW_RES_SIZE * LOW_RES_SIZE;
