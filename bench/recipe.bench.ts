@@ -20,7 +20,14 @@ import * as tf from '@tensorflow/tfjs';
 import { readSafetensors, readTorchCheckpoint, SAM_PRESETS, SamPredictor, type FloatTensor } from '@samtune/sam-model';
 import { ResizeGeometry } from '@samtune/transforms';
 import { setupRuntime } from '@samtune/evaluation';
-import { microBatchGradients, recipeGradients, type DecoderPromptBatch, type TrainRecipe } from '@samtune/trainer';
+import { samLoss } from '@samtune/losses';
+import {
+  lowResToOriginalTf,
+  microBatchGradients,
+  recipeGradients,
+  type DecoderPromptBatch,
+  type TrainRecipe,
+} from '@samtune/trainer';
 import { machineInfo, median, writeResult } from './machine.js';
 
 const { values } = parseArgs({
@@ -95,6 +102,44 @@ async function step(c: Case): Promise<{ ms: number; peakMB: number }> {
   return { ms: ms / B, peakMB: (info.peakBytes - tf.memory().numBytes) / 2 ** 20 };
 }
 
+/** Forward + backward of the loss head alone (no decoder): samLoss of [1,1,256,256] logits, or of them post-processed. */
+async function lossHead(size: [number, number] | undefined): Promise<{ ms: number; peakMB: number }> {
+  const x = tf.randomNormal([1, 1, 256, 256], 0, 3, 'float32', 1);
+  const [H, W] = size ?? [256, 256];
+  const t = tf.tidy(() => tf.cast(tf.greater(tf.randomUniform([1, 1, H, W], 0, 1, 'float32', 2), 0.6), 'float32'));
+  const geometry = size ? new ResizeGeometry(size) : undefined;
+  let ms = 0;
+  const info = await tf.profile(() => {
+    const t0 = performance.now();
+    const g = tf.grad(
+      (l: tf.Tensor) => samLoss(geometry ? lowResToOriginalTf(l, geometry) : l, t, tf.tensor2d([[0.5]])).loss,
+    )(x);
+    g.dataSync();
+    ms = performance.now() - t0;
+    g.dispose();
+  });
+  const peakMB = (info.peakBytes - tf.memory().numBytes) / 2 ** 20;
+  tf.dispose([x, t]);
+  return { ms, peakMB };
+}
+const heads: { name: string; ms: number[]; medianMs: number; peakMB: number }[] = [];
+for (const [name, size] of [
+  ['loss head 256x256 (lowres)', undefined],
+  ['loss head 534x800 (original)', [534, 800]],
+  ['loss head 1536x2048 (original)', [1536, 2048]],
+] as const) {
+  await lossHead(size ? [size[0], size[1]] : undefined); // warm-up (and the matrices' cache)
+  const ms: number[] = [];
+  let peakMB = 0;
+  for (let r = 0; r < Math.max(5, reps); r++) {
+    const h = await lossHead(size ? [size[0], size[1]] : undefined);
+    ms.push(+h.ms.toFixed(1));
+    peakMB = Math.max(peakMB, +h.peakMB.toFixed(1));
+  }
+  heads.push({ name, ms, medianMs: median(ms), peakMB });
+  process.stderr.write(`${name}: ${median(ms).toFixed(0)} ms, peak ${peakMB.toFixed(0)} MB\n`);
+}
+
 const rows: { name: string; msPerPrompt: number[]; medianMsPerPrompt: number; peakMB: number }[] = [];
 for (const c of cases) rows.push({ name: c.name, msPerPrompt: [], medianMsPerPrompt: 0, peakMB: 0 });
 await step(cases[0] as Case); // warm-up
@@ -113,6 +158,7 @@ const result = {
   source: `bench/recipe.bench.ts (${reps} reps, ${B} box prompt(s) per micro-batch, cases interleaved)`,
   machine: machineInfo(),
   tfjsBackend: runtime.detail,
+  lossHeads: heads,
   rows,
   overLowres: Object.fromEntries(rows.map((r) => [r.name, +(r.medianMsPerPrompt / base).toFixed(2)])),
 };
@@ -131,6 +177,14 @@ writeResult(
       (r) =>
         `| ${r.name} | ${r.medianMsPerPrompt.toFixed(0)} | ${(r.medianMsPerPrompt / base).toFixed(2)} | ${r.peakMB.toFixed(0)} |`,
     ),
+    '',
+    'The loss head alone (forward + backward of `samLoss` on one mask, no decoder; the extra cost of `original`):',
+    '',
+    '| case | ms (median) | peak tensor MB |',
+    '| --- | ---: | ---: |',
+    ...heads.map((h) => `| ${h.name} | ${h.medianMs.toFixed(0)} | ${h.peakMB.toFixed(0)} |`),
+    '',
+    'The machine is shared (see loadAverage1m): compare the ratios of one run, not runs.',
   ].join('\n'),
 );
 predictor.dispose();

@@ -124,7 +124,7 @@ echo "  consumer.ts and every @samtune/* .d.ts type-check ($(grep -c 'error TS' 
 step "the samtune command"
 npx samtune --help | head -3
 version=$(npx samtune --version) || fail "samtune --version failed"
-expected=$(node -p "require('@samtune/cli/package.json').version")
+expected=$(node -p "require('./node_modules/@samtune/cli/package.json').version")
 [[ "$version" == *"$expected"* ]] || fail "samtune --version printed '$version', expected $expected"
 echo "  samtune --version: $version"
 npx samtune demo --help | head -2

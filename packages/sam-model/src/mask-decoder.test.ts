@@ -162,7 +162,8 @@ describe('maskDecoder input checks', () => {
       const sparse = tf.zeros([2, 3, 256]);
       const emb = tf.zeros([1, 256, 64, 64]);
       const inputs = { imageEmbeddings: emb, imagePe: densePe(ops), sparse, multimaskOutput: false };
-      expect(() => maskDecoder(ops, config.maskDecoder, { ...inputs, dense: tf.zeros([1, 256, 64, 64]) })).toThrow(
+      // dense [1,…] is shared by every prompt (accepted); another batch size is not
+      expect(() => maskDecoder(ops, config.maskDecoder, { ...inputs, dense: tf.zeros([3, 256, 64, 64]) })).toThrow(
         MaskDecoderShapeError,
       );
       expect(() =>

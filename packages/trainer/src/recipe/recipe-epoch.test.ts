@@ -1,0 +1,85 @@
+/**
+ * The recipe inside `trainEpoch` on the tfjs engine: one image (dog.jpg's embedding, two synthetic
+ * rectangle instances at 534x800), `loss.resolution original` with `prompt.iterations 1`, against the
+ * same epoch with the default recipe from the same weights.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readTorchCheckpoint, SAM_PRESETS, SamPredictor, type FloatTensor } from '@samtune/sam-model';
+import { setupRuntime, TargetStore, type EmbeddingCache, type TrainItem } from '@samtune/evaluation';
+import { defaultTrainConfig, validateTrainConfig, type TrainConfig } from '../config.js';
+import { Adam } from '../optimizer.js';
+import { trainEpoch } from '../train-epoch.js';
+import { fixtureTensor, readFixture, referencePath } from '../test-utils/fixtures.js';
+
+const [H, W] = [534, 800];
+function rectMask(x0: number, y0: number, x1: number, y1: number) {
+  const data = new Uint8Array(H * W);
+  for (let y = y0; y < y1; y++) data.fill(1, y * W + x0, y * W + x1);
+  return { width: W, height: H, data };
+}
+const item: TrainItem = {
+  id: 'dog',
+  imagePath: '/virtual/dog.jpg',
+  width: W,
+  height: H,
+  instances: [
+    { id: 'a', mask: () => rectMask(120, 80, 420, 400) },
+    { id: 'b', mask: () => rectMask(500, 100, 760, 300) },
+  ],
+};
+
+let predictor: SamPredictor;
+let embedding: FloatTensor;
+
+beforeAll(async () => {
+  await setupRuntime('wasm', true);
+  predictor = new SamPredictor({
+    config: SAM_PRESETS.tiny_vit,
+    weights: readTorchCheckpoint(referencePath('tinyvit.pth')),
+  });
+  embedding = fixtureTensor(
+    readFixture('tinyvit_outputs.safetensors'),
+    'tinyvit_outputs.safetensors',
+    'dog.image_embeddings',
+  );
+});
+afterAll(() => predictor?.dispose());
+
+async function epoch(c: TrainConfig) {
+  const initial = predictor.maskDecoderWeights();
+  const optimizer = new Adam(Object.fromEntries(predictor.trainableVariables()), c.optimizer);
+  const cache = { get: async () => ({ embedding, originalSize: [H, W] as const }) } as unknown as EmbeddingCache;
+  try {
+    return await trainEpoch({
+      config: c,
+      predictor,
+      optimizer,
+      cache,
+      targets: new TargetStore(0, false),
+      items: [item],
+      epoch: 1,
+      onEvent: () => undefined,
+    });
+  } finally {
+    optimizer.dispose();
+    predictor.setMaskDecoderWeights(initial);
+  }
+}
+
+describe('trainEpoch with the recipe (tfjs engine)', () => {
+  it('original + 1 simulated click trains, with a loss unlike the default recipe', async () => {
+    const c = defaultTrainConfig();
+    Object.assign(c, { checkpoint: 'tiny_vit', out: '/runs/x' });
+    c.data.root = '/virtual';
+    c.runtime.engine = 'tfjs';
+    c.training.microBatch = 2;
+    const plain = await epoch(validateTrainConfig(c));
+    c.loss.resolution = 'original';
+    c.prompt.iterations = 1;
+    const recipe = await epoch(validateTrainConfig(c));
+    expect([plain.prompts, recipe.prompts, recipe.steps]).toEqual([2, 2, 1]);
+    for (const v of [recipe.loss, recipe.focal, recipe.dice, recipe.iou]) expect(Number.isFinite(v)).toBe(true);
+    expect(Math.abs(recipe.loss - plain.loss)).toBeGreaterThan(1e-4);
+    expect(recipe.loss).toBeCloseTo(20 * recipe.focal + recipe.dice + recipe.iou, 4);
+  });
+});
