@@ -52,7 +52,7 @@ for t in "$tmp"/tarballs/*.tgz; do
   grep -qx package/README.md <<<"$list" || echo "  WARNING: $(basename "$t") has no README.md"
   if grep -Eq '\.test\.(ts|js)$|/test-utils/' <<<"$list"; then fail "$(basename "$t") ships tests or test-utils"; fi
   if tar xzOf "$t" package/package.json | grep '"workspace:' >/dev/null; then fail "$(basename "$t") still has workspace: ranges"; fi
-  echo "  $(basename "$t"): $(wc -l <<<"$list") files, LICENSE/README/dist/src ok"
+  echo "  $(basename "$t"): $(wc -l <<<"$list") files, LICENSE/dist/src ok"
 done
 cli=$(ls "$tmp"/tarballs/samtune-cli-*.tgz)
 cli_list=$(tar tzf "$cli") # (not piped into grep -q: pipefail would see tar's SIGPIPE)

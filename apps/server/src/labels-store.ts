@@ -5,8 +5,8 @@
  * `[x,y,w,h]`. Saving one image replaces that image's annotations and keeps everything else in the
  * file (other images, unknown fields). Writes are atomic (temporary file + rename) and serialised.
  */
-import { randomBytes } from 'node:crypto';
-import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
+import { writeFileAtomicAsync } from '@samtune/sam-model';
 import { join } from 'node:path';
 import { InvalidFieldError } from './errors.js';
 import { rleArea, rleBbox, type CocoRle } from './rle.js';
@@ -182,13 +182,6 @@ export class LabelStore {
   }
 
   private async writeAtomic(doc: CocoDocument): Promise<void> {
-    const tmp = `${this.file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-    try {
-      await writeFile(tmp, `${JSON.stringify(doc)}\n`);
-      await rename(tmp, this.file);
-    } catch (err) {
-      await rm(tmp, { force: true });
-      throw err;
-    }
+    await writeFileAtomicAsync(this.file, `${JSON.stringify(doc)}\n`);
   }
 }

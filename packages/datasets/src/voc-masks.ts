@@ -6,7 +6,7 @@ import { MalformedAnnotationError, UnknownCategoryError, type DatasetErrorLocati
 import { indexMask, indexStats, type IndexMap } from './label-map.js';
 import type { DatasetInstance, DatasetLabel } from './model.js';
 import { readIndexMap, semanticInstances, type MaskColorRule, type SemanticRule } from './semantic.js';
-import type { VocObject } from './voc.js';
+import type { VocObject } from './voc-object.js';
 import { VOC_COLOR_LOOKUP, VOC_VOID, type VocLabelSet } from './voc-labels.js';
 
 /** Colour rule of a VOC mask: palette indices, RGB through the VOC colour map or `labelmap.txt` colours. */

@@ -25,6 +25,8 @@ import type { DatasetInstance, DatasetItem } from './model.js';
 import { checkBox, boxMask, toNumber } from './shapes.js';
 import { defaultVocLabels, readVocLabelMap, type VocLabelSet } from './voc-labels.js';
 import { readMaskMap, vocInstanceMasks, vocSemanticInstances } from './voc-masks.js';
+import type { VocObject } from './voc-object.js';
+export type { VocObject } from './voc-object.js';
 
 const READER = 'loadVoc';
 const parser = new XMLParser({
@@ -32,15 +34,6 @@ const parser = new XMLParser({
   parseTagValue: false,
   isArray: (_name, jpath) => jpath === 'annotation.object' || String(jpath).endsWith('.part'),
 });
-
-/** An XML `<object>` after validation. */
-export interface VocObject {
-  readonly index: number;
-  readonly name: string;
-  readonly box: readonly [number, number, number, number] | undefined;
-  readonly attributes: Record<string, string | number | boolean>;
-  readonly error: DatasetError | undefined;
-}
 
 interface VocXml {
   readonly filename: string | undefined;

@@ -78,3 +78,4 @@ export {
   type SplitSpec,
   type ModelContext,
 } from './setup.js';
+export { labelPrompt, type PromptLabel, type PromptLabelResult } from './label-prompt.js';

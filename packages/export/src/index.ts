@@ -67,15 +67,17 @@ export {
 export { OnnxSamModel, type OnnxSamModelOptions, type OnnxPredictOptions, type DecoderOutputs } from './runner.js';
 export {
   exportTransformersJs,
-  transformersJsConfig,
-  transformersJsPreprocessorConfig,
   transformersJsDecoderFeeds,
   verifyTransformersJsDecoder,
-  TRANSFORMERS_JS_FILES,
-  TRANSFORMERS_JS_PROMPT_RECIPE,
   type TransformersJsOptions,
   type TransformersJsResult,
 } from './transformers-js.js';
+export {
+  transformersJsConfig,
+  transformersJsPreprocessorConfig,
+  TRANSFORMERS_JS_FILES,
+  TRANSFORMERS_JS_PROMPT_RECIPE,
+} from './transformers-js-config.js';
 export {
   recordVisionEncoderGraph,
   recordPromptMaskDecoderGraph,

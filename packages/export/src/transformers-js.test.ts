@@ -15,12 +15,8 @@ import { AutoProcessor, env, RawImage, SamModel as TjsSamModel, type SamProcesso
 import { initBackend, SamModel, type FloatTensor, type PredictPrompts } from '@samtune/sam-model';
 import { createSession } from '@samtune/onnx';
 import { readImage, type RgbImage } from '@samtune/transforms';
-import {
-  exportTransformersJs,
-  TRANSFORMERS_JS_FILES,
-  verifyTransformersJsDecoder,
-  type TransformersJsResult,
-} from './transformers-js.js';
+import { TRANSFORMERS_JS_FILES } from './transformers-js-config.js';
+import { exportTransformersJs, verifyTransformersJsDecoder, type TransformersJsResult } from './transformers-js.js';
 import { recordPromptMaskDecoderGraph } from './transformers-js-graphs.js';
 import { referencePath, tempDir } from './test-utils/fixtures.js';
 

@@ -27,7 +27,7 @@ export {
 } from './job-data.js';
 export { listSourceImages, listImageFiles, IMAGE_EXTENSIONS, type SourceImage, type SourceListing } from './images.js';
 export { enqueue, type EnqueueOptions, type EnqueueResult } from './producer.js';
-export { labelImage, LabelImageError, type ImageLabels } from './label-image.js';
+export { labelImage, type ImageLabels } from './label-image.js';
 export { isPermanent, type QueueRuntime } from './tasks.js';
 export { startWorker, type WorkerOptions, type WorkerEvent, type RunningWorker } from './worker.js';
 export { queueStatus, formatQueueStatus, type QueueStatus } from './status.js';

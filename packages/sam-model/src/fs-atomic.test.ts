@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { writeFileAtomic } from './fs-atomic.js';
+import { writeFileAtomic, writeFileAtomicAsync } from './fs-atomic.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'samtune-atomic-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -28,5 +28,15 @@ describe('writeFileAtomic', () => {
     expect(readFileSync(join(dir, 'keep.txt'), 'utf8')).toBe('old');
     expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
     expect(existsSync(join(dir, 'keep.txt'))).toBe(true);
+  });
+
+  it('has an async variant with the same contract (folders created, old file kept on failure)', async () => {
+    await writeFileAtomicAsync(join(dir, 'x', 'y.json'), '{"a":1}');
+    expect(readFileSync(join(dir, 'x', 'y.json'), 'utf8')).toBe('{"a":1}');
+    await writeFileAtomicAsync(join(dir, 'keep-async.txt'), 'old');
+    // a directory where the target should go: the rename fails, the temp file is removed
+    await expect(writeFileAtomicAsync(join(dir, 'x'), 'new')).rejects.toThrow();
+    expect(readFileSync(join(dir, 'keep-async.txt'), 'utf8')).toBe('old');
+    expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
 });

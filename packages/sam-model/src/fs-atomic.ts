@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 /** Writes `data` (a string, bytes, or byte chunks in order) to `path` atomically; creates the folder. */
@@ -29,6 +30,25 @@ export function writeFileAtomic(path: string, data: string | Uint8Array | Iterab
       /* already closed */
     }
     rmSync(tmp, { force: true });
+    throw e;
+  }
+}
+
+/** `writeFileAtomic` off the event loop (temp file, fsync, rename), for servers. */
+export async function writeFileAtomicAsync(path: string, data: string | Uint8Array): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  let handle;
+  try {
+    handle = await open(tmp, 'w');
+    await handle.writeFile(data);
+    await handle.sync();
+    await handle.close();
+    handle = undefined;
+    await rename(tmp, path);
+  } catch (e) {
+    await handle?.close().catch(() => undefined);
+    await rm(tmp, { force: true });
     throw e;
   }
 }

@@ -90,7 +90,7 @@ export {
   BaseCheckpointMismatchError,
   type BaseCheckpointRef,
 } from './checkpoint/fine-tuned.js';
-export { buildStoredZip, ZipArchive } from './checkpoint/zip.js';
+export { ZipArchive } from './checkpoint/zip.js';
 export * from './image-encoder/index.js';
 export {
   installOrtKernels,
@@ -163,4 +163,4 @@ export {
 } from './sam.js';
 export * from './engines/ort-decoder/index.js';
 export { useMultimask, selectMaskIndex, type PromptShape } from './mask-selection.js';
-export { writeFileAtomic } from './fs-atomic.js';
+export { writeFileAtomic, writeFileAtomicAsync } from './fs-atomic.js';

@@ -7,7 +7,14 @@ import type { MaskDecoderConfig } from './config.js';
 import { ParamScope, layerNorm2d, mlp } from './layers.js';
 import type { Ops } from '@samtune/onnx';
 import { broadcastBatch } from './prompt-encoder.js';
-import { twoWayTransformer } from './two-way-transformer.js';
+import {
+  flattenImageSide,
+  transformerImageProjections,
+  twoWayTransformer,
+  twoWayTransformerOnImageSide,
+  type TransformerImageSide,
+  type TwoWayState,
+} from './two-way-transformer.js';
 import { SamtuneError, type ErrorKind } from '@samtune/errors';
 
 /** Checkpoint prefix of the mask decoder (its tensors are the trainable ones). */
@@ -76,6 +83,67 @@ export function predictMasks<T>(
       `predictMasks(dense): expected [${b}|1,${c},${es[2]},${es[3]}], got [${ds.join(',')}]`,
     );
   }
+  const src = ops.add(imageEmbeddings, dense); // [B,C,h,w]: one image broadcast to every prompt
+  const p = new ParamScope(ops, MASK_DECODER_PREFIX);
+  return decodeTokens(ops, cfg, sparse, [es[2] as number, es[3] as number], (tokens) =>
+    twoWayTransformer(p.child('transformer'), cfg, src, imagePe, tokens),
+  );
+}
+
+/**
+ * The prompt-independent part of the decoder for one image embedding and one dense embedding
+ * shared by every prompt (no mask input): the transformer's `TransformerImageSide` of
+ * `imageEmbeddings + dense` with block 0's image-side projections. Compute it once per image, then
+ * `predictMasksOnImageSide` per prompt (the same values as `predictMasks`).
+ * @param imageEmbeddings `[1,C,h,w]`; `imagePe` `[1,C,h,w]`; `dense` `[1,C,h,w]`
+ * @returns `keys`/`keyPe` `[1,h*w,C]`, `block0` projections `[1,h*w,C/downsample]`
+ */
+export function maskDecoderImageSide<T>(
+  ops: Ops<T>,
+  cfg: MaskDecoderConfig,
+  inputs: Pick<MaskDecoderInputs<T>, 'imageEmbeddings' | 'imagePe' | 'dense'>,
+): Required<TransformerImageSide<T>> {
+  const src = ops.add(inputs.imageEmbeddings, inputs.dense);
+  const flat = flattenImageSide(ops, cfg, src, inputs.imagePe);
+  const p = new ParamScope(ops, MASK_DECODER_PREFIX).child('transformer');
+  return { ...flat, block0: transformerImageProjections(p, flat) };
+}
+
+/**
+ * `predictMasks` from `maskDecoderImageSide`'s outputs and the sparse prompt `[B,N',C]`.
+ * @param size `(h,w)` of the embedding grid (64,64)
+ * @returns masks `[B,M+1,4h,4w]`, iou `[B,M+1]`
+ */
+export function predictMasksOnImageSide<T>(
+  ops: Ops<T>,
+  cfg: MaskDecoderConfig,
+  side: TransformerImageSide<T>,
+  sparse: T,
+  size: readonly [number, number],
+): MaskDecoderOutputs<T> {
+  const ss = ops.shape(sparse);
+  const c = cfg.transformerDim;
+  if (ss.length !== 3 || ss[2] !== c || (ss[0] as number) < 0) {
+    throw new MaskDecoderShapeError(
+      `predictMasksOnImageSide(sparse): expected [B,N,${c}] with a static B, got [${ss.join(',')}]`,
+    );
+  }
+  const p = new ParamScope(ops, MASK_DECODER_PREFIX);
+  return decodeTokens(ops, cfg, sparse, size, (tokens) =>
+    twoWayTransformerOnImageSide(p.child('transformer'), cfg, side, tokens),
+  );
+}
+
+/** Tokens -> transformer (`transform`) -> upscaled masks and IoU (the rest of `predictMasks`). */
+function decodeTokens<T>(
+  ops: Ops<T>,
+  cfg: MaskDecoderConfig,
+  sparse: T,
+  [h, w]: readonly [number, number],
+  transform: (tokens: T) => TwoWayState<T>,
+): MaskDecoderOutputs<T> {
+  const c = cfg.transformerDim;
+  const b = ops.shape(sparse)[0] as number;
   const p = new ParamScope(ops, MASK_DECODER_PREFIX);
   const numMaskTokens = cfg.numMultimaskOutputs + 1;
 
@@ -86,10 +154,7 @@ export function predictMasks<T>(
   ]);
   const tokens = ops.concat([broadcastBatch(ops, outputTokens, b), sparse], 1);
 
-  const src = ops.add(imageEmbeddings, dense); // [B,C,h,w]: one image broadcast to every prompt
-  const h = es[2] as number;
-  const w = es[3] as number;
-  const { queries: hs, keys } = twoWayTransformer(p.child('transformer'), cfg, src, imagePe, tokens);
+  const { queries: hs, keys } = transform(tokens);
   const iouTokenOut = ops.slice(hs, 1, 0, 1); // [B,1,C]
 
   // Upscale the image features: [B,C,h,w] -> [B,C/8,4h,4w].

@@ -38,22 +38,43 @@ function recombineHeads<T>(ops: Ops<T>, x: T, b: number, inner: number): T {
 }
 
 /**
+ * Already-projected attention inputs (`q_proj(q)`, `k_proj(k)`, `v_proj(v)`, each `[B|1,N,inner]`):
+ * given ones replace the projection of that input (the raw input is then only read for its shape).
+ */
+export interface ProjectedInputs<T> {
+  readonly q?: T;
+  readonly k?: T;
+  readonly v?: T;
+}
+
+/**
  * The transformer's `Attention`: q/k/v projections to `inner = dim / downsampleRate` channels,
  * `heads` heads, softmax(q k^T / sqrt(inner/heads)) v, output projection back to `dim`.
- * `q [B,Nq,C]`, `k`/`v` `[B|1,Nk,C]` -> `[B,Nq,C]`.
+ * `q [B,Nq,C]`, `k`/`v` `[B|1,Nk,C]` -> `[B,Nq,C]`. `projected` skips the projections it holds.
  */
-export function attention<T>(p: ParamScope<T>, q: T, k: T, v: T, heads: number, inner: number): T {
+export function attention<T>(
+  p: ParamScope<T>,
+  q: T,
+  k: T,
+  v: T,
+  heads: number,
+  inner: number,
+  projected: ProjectedInputs<T> = {},
+): T {
   const { ops } = p;
   if (inner % heads !== 0) {
     throw new TransformerShapeError(
       `attention(heads): ${heads} heads must divide the inner dim ${inner} (${p.prefix})`,
     );
   }
-  const bq = batchOf(ops, q, 'attention', 'q');
-  const bk = batchOf(ops, k, 'attention', 'k');
-  const qh = separateHeads(ops, linear(p.child('q_proj'), q), bq, heads, inner);
-  const kh = separateHeads(ops, linear(p.child('k_proj'), k), bk, heads, inner);
-  const vh = separateHeads(ops, linear(p.child('v_proj'), v), batchOf(ops, v, 'attention', 'v'), heads, inner);
+  const qp = projected.q ?? linear(p.child('q_proj'), q);
+  const kp = projected.k ?? linear(p.child('k_proj'), k);
+  const vp = projected.v ?? linear(p.child('v_proj'), v);
+  const bq = batchOf(ops, qp, 'attention', 'q');
+  const bk = batchOf(ops, kp, 'attention', 'k');
+  const qh = separateHeads(ops, qp, bq, heads, inner);
+  const kh = separateHeads(ops, kp, bk, heads, inner);
+  const vh = separateHeads(ops, vp, batchOf(ops, vp, 'attention', 'v'), heads, inner);
   const logits = ops.scale(ops.matmul(qh, kh, true), 1 / Math.sqrt(inner / heads));
   const out = recombineHeads(ops, ops.matmul(ops.softmax(logits), vh), Math.max(bq, bk), inner);
   return linear(p.child('out_proj'), out);
@@ -67,7 +88,31 @@ export interface TwoWayState<T> {
   readonly keys: T;
 }
 
-/** One `TwoWayAttentionBlock` (`skipFirstLayerPe` for block 0). */
+/**
+ * The image-side projections of one block that depend on the block's input `keys` only:
+ * `cross_attn_token_to_image` k/v (of `keys + keyPe` and `keys`) and `cross_attn_image_to_token` q
+ * (of `keys + keyPe`), each `[B,H*W,inner]`. For block 0 they depend on the image alone.
+ */
+export interface BlockImageProjections<T> {
+  readonly tokenToImageK: T;
+  readonly tokenToImageV: T;
+  readonly imageToTokenQ: T;
+}
+
+/** `BlockImageProjections` of block `p` for its input `keys [B,H*W,C]`. */
+export function blockImageProjections<T>(p: ParamScope<T>, keys: T, keyPe: T): BlockImageProjections<T> {
+  const k = p.ops.add(keys, keyPe);
+  return {
+    tokenToImageK: linear(p.child('cross_attn_token_to_image').child('k_proj'), k),
+    tokenToImageV: linear(p.child('cross_attn_token_to_image').child('v_proj'), keys),
+    imageToTokenQ: linear(p.child('cross_attn_image_to_token').child('q_proj'), k),
+  };
+}
+
+/**
+ * One `TwoWayAttentionBlock` (`skipFirstLayerPe` for block 0). `pre`: this block's
+ * `blockImageProjections` of `state.keys`, computed earlier (same values).
+ */
 export function twoWayAttentionBlock<T>(
   p: ParamScope<T>,
   cfg: MaskDecoderConfig,
@@ -75,6 +120,7 @@ export function twoWayAttentionBlock<T>(
   queryPe: T,
   keyPe: T,
   skipFirstLayerPe: boolean,
+  pre?: BlockImageProjections<T>,
 ): TwoWayState<T> {
   const { ops } = p;
   const dim = cfg.transformerDim;
@@ -91,16 +137,18 @@ export function twoWayAttentionBlock<T>(
   queries = layerNorm(p.child('norm1'), queries);
 
   let q = ops.add(queries, queryPe);
-  let k = ops.add(keys, keyPe);
-  queries = ops.add(queries, attention(p.child('cross_attn_token_to_image'), q, k, keys, heads, crossInner));
+  let k = pre ? keys : ops.add(keys, keyPe);
+  const t2i = pre ? { k: pre.tokenToImageK, v: pre.tokenToImageV } : {};
+  queries = ops.add(queries, attention(p.child('cross_attn_token_to_image'), q, k, keys, heads, crossInner, t2i));
   queries = layerNorm(p.child('norm2'), queries);
 
   queries = ops.add(queries, mlpBlock(p.child('mlp'), queries, 'relu'));
   queries = layerNorm(p.child('norm3'), queries);
 
   q = ops.add(queries, queryPe);
-  k = ops.add(keys, keyPe);
-  keys = ops.add(keys, attention(p.child('cross_attn_image_to_token'), k, q, queries, heads, crossInner));
+  k = pre ? keys : ops.add(keys, keyPe);
+  const i2t = pre ? { q: pre.imageToTokenQ } : {};
+  keys = ops.add(keys, attention(p.child('cross_attn_image_to_token'), k, q, queries, heads, crossInner, i2t));
   keys = layerNorm(p.child('norm4'), keys);
   return { queries, keys };
 }
@@ -128,15 +176,59 @@ export function twoWayTransformer<T>(
       `twoWayTransformer(imageEmbedding, imagePe): expected [B,${cfg.transformerDim},H,W] and [1,${cfg.transformerDim},H,W], got [${s.join(',')}] and [${ps.join(',')}]`,
     );
   }
+  return twoWayTransformerOnImageSide(p, cfg, flattenImageSide(ops, cfg, imageEmbedding, imagePe), pointEmbedding);
+}
+
+/** `imageEmbedding [B,C,H,W]`, `imagePe [1|B,C,H,W]` -> `keys [B,H*W,C]`, `keyPe [1|B,H*W,C]`. */
+export function flattenImageSide<T>(
+  ops: Ops<T>,
+  cfg: MaskDecoderConfig,
+  imageEmbedding: T,
+  imagePe: T,
+): { keys: T; keyPe: T } {
+  const s = ops.shape(imageEmbedding);
   const b = batchOf(ops, imageEmbedding, 'twoWayTransformer', 'imageEmbedding');
   const c = cfg.transformerDim;
   const hw = (s[2] as number) * (s[3] as number);
   const flatten = (x: T, batch: number): T => ops.transpose(ops.reshape(x, [batch, c, hw]), [0, 2, 1]);
   const keyPe = flatten(imagePe, batchOf(ops, imagePe, 'twoWayTransformer', 'imagePe'));
+  return { keys: flatten(imageEmbedding, b), keyPe };
+}
 
-  let state: TwoWayState<T> = { queries: pointEmbedding, keys: flatten(imageEmbedding, b) };
+/**
+ * The per-image part of `twoWayTransformer`, which does not depend on the prompt: the flattened
+ * image `keys [B,H*W,C]`, `keyPe [1|B,H*W,C]` and, optionally, block 0's `BlockImageProjections`.
+ * Computed once per image embedding, it serves every prompt on that image
+ * (`twoWayTransformerOnImageSide`).
+ */
+export interface TransformerImageSide<T> {
+  readonly keys: T;
+  readonly keyPe: T;
+  readonly block0?: BlockImageProjections<T>;
+}
+
+/** Block 0's `BlockImageProjections` of `side` (`p`: the transformer's scope). */
+export function transformerImageProjections<T>(
+  p: ParamScope<T>,
+  side: Pick<TransformerImageSide<T>, 'keys' | 'keyPe'>,
+): BlockImageProjections<T> {
+  return blockImageProjections(p.child('layers').child(0), side.keys, side.keyPe);
+}
+
+/** `twoWayTransformer` from its per-image part (`TransformerImageSide`) and the tokens `[B,N,C]`. */
+export function twoWayTransformerOnImageSide<T>(
+  p: ParamScope<T>,
+  cfg: MaskDecoderConfig,
+  side: TransformerImageSide<T>,
+  pointEmbedding: T,
+): TwoWayState<T> {
+  const { ops } = p;
+  const { keyPe } = side;
+  const c = cfg.transformerDim;
+  let state: TwoWayState<T> = { queries: pointEmbedding, keys: side.keys };
   for (let i = 0; i < cfg.transformerDepth; i++) {
-    state = twoWayAttentionBlock(p.child('layers').child(i), cfg, state, pointEmbedding, keyPe, i === 0);
+    const pre = i === 0 ? side.block0 : undefined;
+    state = twoWayAttentionBlock(p.child('layers').child(i), cfg, state, pointEmbedding, keyPe, i === 0, pre);
   }
   const q = ops.add(state.queries, pointEmbedding);
   const k = ops.add(state.keys, keyPe);

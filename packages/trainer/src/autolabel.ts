@@ -4,13 +4,13 @@
  * `best.safetensors` — and returns a COCO instances document whose `segmentation` is compressed RLE.
  * The result is an ordinary COCO file that `@samtune/datasets` reads back (review, train, evaluate).
  *
- * Prompt choice follows the box-priority rule (`selectPrompt`), the output token follows
- * sam-model's mask-selection rule (one point: best-IoU of three masks; otherwise token 0).
+ * Each prompt goes through `labelPrompt` (@samtune/evaluation): the box-priority rule, sam-model's
+ * mask-selection rule, RLE from the decoder engine.
  */
 import type { Dataset, DatasetItem } from '@samtune/datasets';
-import { encodeRleString, rleBounds } from '@samtune/datasets';
+import { labelPrompt } from '@samtune/evaluation';
 import type { SamModel } from '@samtune/sam-model';
-import { ImageReadError, readImage, selectPrompt, type PromptMode } from '@samtune/transforms';
+import { ImageReadError, readImage, type PromptMode } from '@samtune/transforms';
 
 /** A COCO instances document (the subset of fields samtune writes). */
 export interface CocoInstances {
@@ -94,37 +94,23 @@ export async function autolabel(
     });
     const emb = await model.embedImage(img);
     for (const inst of item.instances) {
-      let prompt;
-      try {
-        prompt = selectPrompt({ box: inst.box, ...(inst.points?.length ? { points: inst.points } : {}) }, mode);
-      } catch (err) {
-        skipped.push(`${item.imagePath} (item ${item.id}, instance ${inst.id}): ${(err as Error).message}`);
-        continue;
-      }
-      // the mask-selection rule ('auto'), thresholded and run-length coded inside the decoder engine
-      const res = await model.predict(
+      const where = `${item.imagePath} (item ${item.id}, instance ${inst.id})`;
+      const r = await labelPrompt(
+        model,
         emb,
-        prompt.kind === 'box' ? { box: prompt.box } : { points: prompt.points, labels: prompt.labels },
-        { multimask: 'auto', maskOutput: 'rle' },
+        { box: inst.box, ...(inst.points?.length ? { points: inst.points } : {}) },
+        mode,
       );
-      const rle = res.rle?.[0];
-      const bounds = rle && rleBounds(rle.counts, img.height);
-      if (!rle || !bounds || rle.area === 0) {
-        empty.push(`${item.imagePath} (item ${item.id}, instance ${inst.id}): the predicted mask is empty`);
-        continue;
-      }
-      const [x0, y0, x1, y1] = bounds; // exclusive ends
-      coco.annotations.push({
-        id: coco.annotations.length + 1,
-        image_id: imageId,
-        category_id: inst.label.id,
-        segmentation: { size: [img.height, img.width], counts: encodeRleString(rle.counts) },
-        area: rle.area,
-        bbox: [x0, y0, x1 - x0, y1 - y0],
-        iscrowd: 0,
-        score: +(res.iouPredictions.data[0] as number).toFixed(5),
-        prompt: prompt.kind,
-      });
+      if (r.kind === 'invalid') skipped.push(`${where}: ${r.reason}`);
+      else if (r.kind === 'empty') empty.push(`${where}: the predicted mask is empty`);
+      else
+        coco.annotations.push({
+          id: coco.annotations.length + 1,
+          image_id: imageId,
+          category_id: inst.label.id,
+          ...r.label,
+          iscrowd: 0,
+        });
     }
     opts.onProgress?.(i + 1, items.length, item.id);
   }

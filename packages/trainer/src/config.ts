@@ -262,6 +262,9 @@ export function validateTrainConfig(c: TrainConfig): TrainConfig {
   need(posInt(c.prompt.points), 'prompt.points', 'an integer >= 1', c.prompt.points);
   need(c.prompt.jitterFraction >= 0, 'prompt.jitterFraction', 'a number >= 0', c.prompt.jitterFraction);
   need(c.prompt.jitterPixels >= 0, 'prompt.jitterPixels', 'a number >= 0', c.prompt.jitterPixels);
+  // run states written before these two keys existed resume with their defaults
+  (c as { loss?: TrainConfig['loss'] }).loss ??= { resolution: 'lowres' };
+  (c.prompt as { iterations?: number }).iterations ??= 0;
   need(natInt(c.prompt.iterations), 'prompt.iterations', 'an integer >= 0 (0 = off)', c.prompt.iterations);
   need(LOSS_RESOLUTIONS.includes(c.loss.resolution), 'loss.resolution', 'lowres or original', c.loss.resolution);
   need(c.optimizer.lr > 0 && Number.isFinite(c.optimizer.lr), 'optimizer.lr', 'a finite number > 0', c.optimizer.lr);

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PickleFormatError, UnsafePickleError, unpickle, type PyTuple } from './pickle.js';
-import { P, pickle, stateDictPickle, tensorOps, torchZip } from './test-pickle.js';
+import { P, pickle, stateDictPickle, tensorOps, torchZip } from './test-utils/test-pickle.js';
 import { STATE_DICT_GLOBALS, readTorchCheckpoint } from './torch.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'samtune-pickle-'));

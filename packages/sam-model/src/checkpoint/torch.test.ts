@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { referencePath } from '../test-utils/fixtures.js';
 import type { HostTensor } from '@samtune/onnx';
-import { P, bytesOf, pickle, tensorOps, torchZip } from './test-pickle.js';
+import { P, bytesOf, pickle, tensorOps, torchZip } from './test-utils/test-pickle.js';
 import { readTorchCheckpoint } from './torch.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'samtune-torch-'));

@@ -56,7 +56,7 @@ function bombZip(body: Buffer, declared: number): Buffer {
 function readInChild(path: string): { ok: boolean; error?: string; message?: string; maxRssMiB: number } {
   const out = execFileSync(
     process.execPath,
-    ['--import', 'tsx', '--conditions=@samtune/source', join(import.meta.dirname, 'test-read-child.ts'), path],
+    ['--import', 'tsx', '--conditions=@samtune/source', join(import.meta.dirname, 'test-utils', 'read-child.ts'), path],
     { encoding: 'utf8', timeout: 120_000 },
   );
   return JSON.parse(out.trim().split('\n').pop() as string) as ReturnType<typeof readInChild>;

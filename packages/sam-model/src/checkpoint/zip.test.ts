@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { deflateRawSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { referencePath } from '../test-utils/fixtures.js';
-import { ZipArchive, ZipFormatError, buildStoredZip, withZip } from './zip.js';
+import { ZipArchive, ZipFormatError, withZip } from './zip.js';
+import { buildStoredZip } from './test-utils/zip-write.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'samtune-zip-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -2,13 +2,11 @@
  * Minimal ZIP reader (central directory, ZIP64, stored and deflate entries) that reads entries with
  * positioned reads instead of loading the whole archive: `torch.save` archives of ViT-H are 2.5 GB,
  * past what `readFileSync` can return. Sizes are checked before anything is allocated or inflated
- * (zip bombs, lying headers). The tiny stored-only writer is in `zip-write.ts`.
+ * (zip bombs, lying headers). The tiny stored-only writer tests use is in `test-utils/zip-write.ts`.
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { inflateRawSync } from 'node:zlib';
 import { SamtuneError, type ErrorKind } from '@samtune/errors';
-
-export { buildStoredZip } from './zip-write.js';
 
 /** Thrown for a malformed or unsupported archive; the message names the file and the record. */
 export class ZipFormatError extends SamtuneError {

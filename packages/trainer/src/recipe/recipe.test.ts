@@ -43,6 +43,14 @@ describe('config keys loss.resolution and prompt.iterations', () => {
     expect(validateTrainConfig(y).prompt.iterations).toBe(2);
   });
 
+  it('a config saved before the keys existed (a resumed run) validates with the defaults', () => {
+    const old = config('ort') as unknown as Record<string, unknown> & { prompt: Record<string, unknown> };
+    delete old.loss;
+    delete old.prompt.iterations;
+    const c = validateTrainConfig(old as unknown as TrainConfig);
+    expect([c.loss.resolution, c.prompt.iterations]).toEqual(['lowres', 0]);
+  });
+
   it('reject bad values naming the key', () => {
     const c = config('tfjs');
     applyOverride(c, 'loss.resolution', 'full');

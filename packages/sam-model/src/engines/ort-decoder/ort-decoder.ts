@@ -1,9 +1,11 @@
 /**
  * `OrtDecoder`: SAM's prompt encoder + mask decoder + mask post-processing on onnxruntime-node, for
- * inference on a cached image embedding. Two graphs, both built lazily and kept:
- * - the decoder (`recordDecoderGraph`, all 1+3 tokens, no post-processing), recorded in-process
- *   from the loaded weights with `OnnxGraphOps` (one session without and, when first asked, one with
- *   `mask_input`); `updateWeights` drops them so the next call rebuilds from new weights;
+ * inference on a cached image embedding. Graphs, all built lazily and kept:
+ * - the decoder, recorded in-process from the loaded weights with `OnnxGraphOps`; without a mask
+ *   input split in two (`split-graphs.ts`): the image-side graph runs once per embedding (its
+ *   outputs kept in a small LRU keyed by the embedding tensor object) and the prompt graph once per
+ *   prompt; with `mask_input` the whole `recordDecoderGraph` (built when first asked).
+ *   `updateWeights` drops them so the next call rebuilds from new weights;
  * - the weight-free post-processing (`recordPostprocessGraph`): upsample to 1024, crop, resize to the
  *   original size, then logits, uint8 masks or COCO RLE change points, one session per output kind.
  * Token selection (`multimask`) happens between the two on the 256x256 logits, so only the kept
@@ -23,6 +25,7 @@ import {
   type WeightMap,
 } from '@samtune/onnx';
 import { recordDecoderGraph } from './decoder-graph.js';
+import { IMAGE_SIDE_NAMES, recordImageSideGraph, recordPromptGraph, type ImageSideName } from './split-graphs.js';
 import { recordPostprocessGraph, type MaskOutputKind } from './postprocess-graph.js';
 import { pointFeeds } from './prompts.js';
 import { rleFromChanges, type MaskRle } from './rle.js';
@@ -40,6 +43,16 @@ export interface OrtDecoderOptions {
   readonly executionProvider?: ExecutionProvider;
   /** ORT intra-op threads of each session (default 1: the decoder is small, see bench/results/predict.md). */
   readonly intraOpNumThreads?: number;
+  /**
+   * How many image embeddings keep their image-side decoder outputs (~10 MB each for 64x64x256;
+   * default 4; 0 = none kept, every call runs the image-side graph).
+   */
+  readonly imageSideCacheSize?: number;
+  /**
+   * Split the decoder into image-side + prompt graphs (default true). `false` runs the whole
+   * decoder graph on every call (the engine before the split; kept for the benchmark's comparison).
+   */
+  readonly splitDecoder?: boolean;
 }
 
 /** Options of a prediction on either engine. */
@@ -92,8 +105,14 @@ export function engineSessionOptions(opts: OrtDecoderOptions): SessionOptions {
   };
 }
 
+type ImageSide = Readonly<Record<ImageSideName, FloatTensor>>;
+/** `plain`: the whole decoder without a mask input (`splitDecoder: false`). */
+type DecoderKey = 'image' | 'prompt' | 'mask' | 'plain';
+
 export class OrtDecoder {
-  private readonly decoders = new Map<'plain' | 'mask', Promise<Session>>();
+  private readonly decoders = new Map<DecoderKey, Promise<Session>>();
+  /** Image-side outputs by embedding tensor (insertion order = least recently used first). */
+  private readonly sides = new Map<FloatTensor, Promise<ImageSide>>();
   private readonly posts = new Map<MaskOutputKind, Promise<Session>>();
   private readonly sessionOptions: SessionOptions;
   private released = false;
@@ -115,26 +134,33 @@ export class OrtDecoder {
     this.weights = weights;
     const old = [...this.decoders.values()];
     this.decoders.clear();
+    this.sides.clear();
     for (const s of old) await (await s).release();
   }
 
   /** Builds the sessions a call with these options needs now (else they are built on first use). */
   async warmUp(opts: DecodeOptions & { readonly maskInput?: boolean } = {}): Promise<void> {
-    await this.decoder(opts.maskInput ?? false);
+    if (opts.maskInput) await this.decoder('mask');
+    else if (this.options.splitDecoder === false) await this.decoder('plain');
+    else await Promise.all([this.decoder('image'), this.decoder('prompt')]);
     const kind = maskOutputOf(opts);
     if (kind !== 'none') await this.post(kind);
   }
 
-  private decoder(withMask: boolean): Promise<Session> {
+  private decoder(key: DecoderKey): Promise<Session> {
     this.checkAlive('decoder');
-    const key = withMask ? 'mask' : 'plain';
     let s = this.decoders.get(key);
     if (!s) {
-      const ops = recordDecoderGraph(this.config, this.weights, {
-        variant: 'multimask',
-        maskInput: withMask,
-        postprocess: false,
-      });
+      const ops =
+        key === 'image'
+          ? recordImageSideGraph(this.config, this.weights)
+          : key === 'prompt'
+            ? recordPromptGraph(this.config, this.weights)
+            : recordDecoderGraph(this.config, this.weights, {
+                variant: 'multimask',
+                maskInput: key === 'mask',
+                postprocess: false,
+              });
       s = createSession(ops.builder.toModelBytes(), this.sessionOptions);
       this.decoders.set(key, s);
     }
@@ -160,6 +186,30 @@ export class OrtDecoder {
     }
   }
 
+  /**
+   * The image-side outputs of `embedding` (cached by the tensor object: an embedding must not be
+   * changed in place after its first prediction).
+   */
+  private imageSide(embedding: FloatTensor): Promise<ImageSide> {
+    const cap = this.options.imageSideCacheSize ?? 4;
+    const hit = this.sides.get(embedding);
+    if (hit) {
+      this.sides.delete(embedding);
+      this.sides.set(embedding, hit);
+      return hit;
+    }
+    const side = this.decoder('image').then(async (s) => {
+      const out = await s.run({ image_embeddings: embedding });
+      return Object.fromEntries(IMAGE_SIDE_NAMES.map((n) => [n, out[n] as FloatTensor])) as ImageSide;
+    });
+    if (cap > 0) {
+      this.sides.set(embedding, side);
+      side.catch(() => this.sides.delete(embedding));
+      while (this.sides.size > cap) this.sides.delete(this.sides.keys().next().value as FloatTensor);
+    }
+    return side;
+  }
+
   /** All 1+3 tokens: low-res logits `[1,4,256,256]` and IoU `[1,4]`. */
   private async decodeAll(
     fn: string,
@@ -168,15 +218,23 @@ export class OrtDecoder {
     originalSize: readonly [number, number],
   ): Promise<{ low: Float32Array; iou: Float32Array }> {
     this.checkEmbedding(fn, embedding);
-    const feeds: Record<string, HostTensor> = {
-      image_embeddings: embedding,
-      ...pointFeeds(fn, prompts, originalSize, this.config.imageEncoder.imgSize),
-    };
+    const points = pointFeeds(fn, prompts, originalSize, this.config.imageEncoder.imgSize);
+    let out: Record<string, FloatTensor>;
     if (prompts.maskInput) {
-      feeds.mask_input = floatTensor(prompts.maskInput.data, [1, 1, LOW_RES_SIZE, LOW_RES_SIZE]);
-      feeds.has_mask_input = floatTensor(Float32Array.of(1), [1]);
+      out = await (
+        await this.decoder('mask')
+      ).run({
+        image_embeddings: embedding,
+        ...points,
+        mask_input: floatTensor(prompts.maskInput.data, [1, 1, LOW_RES_SIZE, LOW_RES_SIZE]),
+        has_mask_input: floatTensor(Float32Array.of(1), [1]),
+      });
+    } else if (this.options.splitDecoder === false) {
+      out = await (await this.decoder('plain')).run({ image_embeddings: embedding, ...points });
+    } else {
+      const [side, session] = await Promise.all([this.imageSide(embedding), this.decoder('prompt')]);
+      out = await session.run({ ...side, ...points });
     }
-    const out = await (await this.decoder(prompts.maskInput !== undefined)).run(feeds);
     return { low: (out.low_res_masks as FloatTensor).data, iou: (out.iou_predictions as FloatTensor).data };
   }
 
@@ -292,6 +350,7 @@ export class OrtDecoder {
     this.released = true;
     const all = [...this.decoders.values(), ...this.posts.values()];
     this.decoders.clear();
+    this.sides.clear();
     this.posts.clear();
     for (const s of all) await (await s).release();
   }

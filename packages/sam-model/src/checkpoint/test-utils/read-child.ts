@@ -1,9 +1,9 @@
 /**
- * Test-only child process: `node --import tsx test-read-child.ts <checkpoint path>` reads the
+ * Test-only child process: `node --import tsx test-utils/read-child.ts <checkpoint path>` reads the
  * checkpoint with `readTorchCheckpoint` and prints one JSON line: the error (name, message) or the
  * tensor count, and the process's peak resident set size in MiB (`maxRssMiB`).
  */
-import { readTorchCheckpoint } from './torch.js';
+import { readTorchCheckpoint } from '../torch.js';
 
 const path = process.argv[2] as string;
 let result: Record<string, unknown>;

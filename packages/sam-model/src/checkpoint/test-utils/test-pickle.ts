@@ -2,7 +2,7 @@
  * Test-only: emits pickle opcodes (protocol 2, as `torch.save` writes them) and packs torch-style
  * zip archives, so tests can build benign and malicious checkpoints byte by byte.
  */
-import { buildStoredZip } from './zip.js';
+import { buildStoredZip } from './zip-write.js';
 
 const enc = new TextEncoder();
 

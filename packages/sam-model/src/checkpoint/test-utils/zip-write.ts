@@ -1,6 +1,8 @@
 /**
- * A tiny stored-only ZIP writer: tests and tools build torch-style archives with it.
+ * Test-only: a tiny stored-only ZIP writer; tests build torch-style archives with it. CRCs come from
+ * `zlib.crc32`.
  */
+import { crc32 } from 'node:zlib';
 
 const EOCD_SIG = 0x06054b50;
 const CDIR_SIG = 0x02014b50;
@@ -45,19 +47,4 @@ export function buildStoredZip(files: ReadonlyArray<{ name: string; data: Uint8A
   end.writeUInt32LE(cd.length, 12);
   end.writeUInt32LE(offset, 16);
   return new Uint8Array(Buffer.concat([...locals, cd, end]));
-}
-
-let CRC_TABLE: Uint32Array | undefined;
-function crc32(data: Uint8Array): number {
-  if (!CRC_TABLE) {
-    CRC_TABLE = new Uint32Array(256);
-    for (let n = 0; n < 256; n++) {
-      let c = n;
-      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-      CRC_TABLE[n] = c >>> 0;
-    }
-  }
-  let c = 0xffffffff;
-  for (let i = 0; i < data.length; i++) c = (CRC_TABLE[(c ^ data[i]!) & 0xff]! ^ (c >>> 8)) >>> 0;
-  return (c ^ 0xffffffff) >>> 0;
 }

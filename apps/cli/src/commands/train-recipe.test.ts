@@ -1,0 +1,51 @@
+/**
+ * `samtune train` and the recipe flags (issue 12): `--help` lists `--loss.resolution` and
+ * `--prompt.iterations`, they parse through the dotted overrides, and the default ort engine refuses
+ * them with an unsupported error (exit 1) that says to use `--engine tfjs`.
+ */
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../cli.js';
+import { recordingIO } from '../test-utils/io.js';
+import { parseTrainArgs } from './train.js';
+
+const base = ['--checkpoint', 'tiny_vit', '--data-root', '/nonexistent/data', '--out', '/nonexistent/runs/x'];
+
+describe('samtune train: loss.resolution and prompt.iterations', () => {
+  it('--help lists both flags', async () => {
+    const io = recordingIO();
+    expect(await runCli(['train', '--help'], io)).toBe(0);
+    const text = io.stdout.join('\n');
+    expect(text).toContain('--loss.resolution lowres|original');
+    expect(text).toContain('--prompt.iterations <n>');
+  });
+
+  it('parse into loss.resolution and prompt.iterations with --engine tfjs', () => {
+    const { config } = parseTrainArgs([
+      ...base,
+      '--engine',
+      'tfjs',
+      '--loss.resolution',
+      'original',
+      '--prompt.iterations',
+      '2',
+    ]);
+    expect([config.loss.resolution, config.prompt.iterations, config.runtime.engine]).toEqual(['original', 2, 'tfjs']);
+    expect(parseTrainArgs(base).config.loss.resolution).toBe('lowres');
+  });
+
+  it('the ort engine (default) refuses them: exit 1 and the message says to use --engine tfjs', async () => {
+    const io = recordingIO();
+    const code = await runCli(['train', ...base, '--prompt.iterations', '1', '--no-worker'], io);
+    expect(code).toBe(1);
+    expect(io.stderr.join('\n')).toContain(
+      "RecipeUnsupportedError: training engine 'ort' does not support prompt.iterations 1",
+    );
+    expect(io.stderr.join('\n')).toContain('use --engine tfjs');
+  });
+
+  it('a bad value is a usage error naming the key', () => {
+    expect(() => parseTrainArgs([...base, '--engine', 'tfjs', '--loss.resolution', 'full'])).toThrow(
+      `config 'loss.resolution': expected lowres or original, got "full"`,
+    );
+  });
+});

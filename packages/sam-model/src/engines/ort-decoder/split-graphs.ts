@@ -1,0 +1,105 @@
+/**
+ * The decoder (without a mask input) split in two graphs for the in-process ORT engine, so that the
+ * work which depends on the image embedding alone runs once per embedding and not once per prompt:
+ * - the image-side graph (`recordImageSideGraph`): `image_embeddings [1,C,h,w]` -> the transformer's
+ *   flattened keys `image + no_mask_embed` and block 0's image-side projections
+ *   (`maskDecoderImageSide`);
+ * - the prompt graph (`recordPromptGraph`): those outputs + the points -> all 1+M masks and IoU
+ *   (`predictMasksOnImageSide`); the flattened dense positional encoding is an initializer.
+ * Together they compute the same values as `recordDecoderGraph({ maskInput: false })`.
+ */
+import type { SamConfig } from '../../config.js';
+import { MASK_DECODER_PREFIX, maskDecoderImageSide, predictMasksOnImageSide } from '../../mask-decoder.js';
+import {
+  DENSE_PE_KEY,
+  PROMPT_ENCODER_PREFIX,
+  embedPoints,
+  noMaskDense,
+  preparePromptEncoderWeights,
+} from '../../prompt-encoder.js';
+import { OnnxGraphBuilder, OnnxGraphOps, type OnnxValue, type WeightMap } from '@samtune/onnx';
+import { DECODER_GRAPH_OPSET } from './decoder-graph.js';
+
+/** Names of the image-side graph's outputs = the prompt graph's image inputs, in this order. */
+export const IMAGE_SIDE_NAMES = ['image_keys', 't2i_k', 't2i_v', 'i2t_q'] as const;
+/** One of `IMAGE_SIDE_NAMES`. */
+export type ImageSideName = (typeof IMAGE_SIDE_NAMES)[number];
+
+function decoderOps(config: SamConfig, weights: WeightMap, name: string): OnnxGraphOps {
+  const used: WeightMap = new Map(
+    [...weights].filter(([k]) => k.startsWith(PROMPT_ENCODER_PREFIX) || k.startsWith(MASK_DECODER_PREFIX)),
+  );
+  for (const [k, v] of preparePromptEncoderWeights(config.promptEncoder, weights)) used.set(k, v);
+  return new OnnxGraphOps(used, new OnnxGraphBuilder({ name, opset: DECODER_GRAPH_OPSET }));
+}
+
+/** `[1, h*w, inner]` shapes of the image-side values. */
+function imageSideShapes(config: SamConfig): Record<ImageSideName, number[]> {
+  const [eh, ew] = config.promptEncoder.imageEmbeddingSize;
+  const c = config.maskDecoder.transformerDim;
+  const inner = c / config.maskDecoder.attentionDownsampleRate;
+  const hw = eh * ew;
+  return { image_keys: [1, hw, c], t2i_k: [1, hw, inner], t2i_v: [1, hw, inner], i2t_q: [1, hw, inner] };
+}
+
+/**
+ * Records the image-side graph. Input `image_embeddings [1,C,h,w]` float32; outputs (float32)
+ * `image_keys [1,h*w,C]` (`image + no_mask_embed`, flattened), `t2i_k`, `t2i_v` (block 0's
+ * token->image k/v projections), `i2t_q` (block 0's image->token q projection), each `[1,h*w,C/2]`.
+ */
+export function recordImageSideGraph(config: SamConfig, weights: WeightMap): OnnxGraphOps {
+  const ops = decoderOps(config, weights, 'samtune_decoder_image_side');
+  const pe = config.promptEncoder;
+  const [eh, ew] = pe.imageEmbeddingSize;
+  const embeddings = ops.input('image_embeddings', [1, pe.embedDim, eh, ew]);
+  const side = ops.scoped('mask_decoder', () =>
+    maskDecoderImageSide(ops, config.maskDecoder, {
+      imageEmbeddings: embeddings,
+      imagePe: ops.param(DENSE_PE_KEY),
+      dense: ops.scoped('prompt_encoder', () => noMaskDense(ops, pe, 1)),
+    }),
+  );
+  const shapes = imageSideShapes(config);
+  ops.output('image_keys', side.keys, shapes.image_keys);
+  ops.output('t2i_k', side.block0.tokenToImageK, shapes.t2i_k);
+  ops.output('t2i_v', side.block0.tokenToImageV, shapes.t2i_v);
+  ops.output('i2t_q', side.block0.imageToTokenQ, shapes.i2t_q);
+  return ops;
+}
+
+/**
+ * Records the prompt graph. Inputs (float32): the `IMAGE_SIDE_NAMES` values, `point_coords [1,N,2]`
+ * (1024 frame, XY, box corners labelled 2/3, padding point included by the caller), `point_labels
+ * [1,N]`. Outputs: `iou_predictions [1,1+M]`, `low_res_masks [1,1+M,4h,4w]` (all tokens).
+ */
+export function recordPromptGraph(config: SamConfig, weights: WeightMap): OnnxGraphOps {
+  const ops = decoderOps(config, weights, 'samtune_decoder_prompt');
+  const pe = config.promptEncoder;
+  const [eh, ew] = pe.imageEmbeddingSize;
+  const shapes = imageSideShapes(config);
+  const [keys, k, v, q] = IMAGE_SIDE_NAMES.map((n) => ops.input(n, shapes[n])) as [
+    OnnxValue,
+    OnnxValue,
+    OnnxValue,
+    OnnxValue,
+  ];
+  const coords = ops.input('point_coords', [1, 'num_points', 2]);
+  const labels = ops.input('point_labels', [1, 'num_points']);
+  const sparse = ops.scoped('prompt_encoder', () => embedPoints(ops, pe, coords, labels, false));
+  const c = pe.embedDim;
+  // [1,C,h,w] -> [1,h*w,C]: a Reshape + Transpose of an initializer, folded to a constant by ORT.
+  const keyPe = ops.transpose(ops.reshape(ops.param(DENSE_PE_KEY), [1, c, eh * ew]), [0, 2, 1]);
+  const all = ops.scoped('mask_decoder', () =>
+    predictMasksOnImageSide(
+      ops,
+      config.maskDecoder,
+      { keys, keyPe, block0: { tokenToImageK: k, tokenToImageV: v, imageToTokenQ: q } },
+      sparse,
+      [eh, ew],
+    ),
+  );
+  const m = config.maskDecoder.numMultimaskOutputs + 1;
+  ops.output('iou_predictions', all.iou, [1, m]);
+  ops.output('low_res_masks', all.masks, [1, m, 4 * eh, 4 * ew]);
+  return ops;
+}
