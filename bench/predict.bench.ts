@@ -26,7 +26,14 @@ import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ortVersion } from '@samtune/onnx';
-import { initBackend, SamModel, type Box, type DecodeOptions, type ImageEmbedding } from '@samtune/sam-model';
+import {
+  initBackend,
+  OrtDecoder,
+  SamModel,
+  type Box,
+  type DecodeOptions,
+  type ImageEmbedding,
+} from '@samtune/sam-model';
 import { readImage, resizePil, writeOverlayPng, type RgbImage } from '@samtune/transforms';
 import { machineInfo, median, writeResult } from './machine.js';
 
@@ -60,6 +67,34 @@ async function time(reps: number, f: () => Promise<unknown>, warm = 2): Promise<
     cpu.push((u.user + u.system) / 1000);
   }
   return { ms: round(median(wall), 2), cpuMs: round(median(cpu), 2), reps };
+}
+
+/**
+ * Like `time`, but the variants run in turn within each rep (a, b, c, a, b, c, …), so a change of
+ * the machine's load hits all of them alike: the fair way to compare them on a shared machine.
+ */
+async function timeInterleaved(
+  reps: number,
+  fs: Readonly<Record<string, () => Promise<unknown>>>,
+  warm = 2,
+): Promise<Record<string, Timing>> {
+  const names = Object.keys(fs);
+  const wall = new Map<string, number[]>(names.map((n) => [n, []]));
+  const cpu = new Map<string, number[]>(names.map((n) => [n, []]));
+  for (let i = -warm; i < reps; i++) {
+    for (const n of names) {
+      const c = process.cpuUsage();
+      const t = performance.now();
+      await (fs[n] as () => Promise<unknown>)();
+      if (i < 0) continue;
+      wall.get(n)?.push(performance.now() - t);
+      const u = process.cpuUsage(c);
+      cpu.get(n)?.push((u.user + u.system) / 1000);
+    }
+  }
+  return Object.fromEntries(
+    names.map((n) => [n, { ms: round(median(wall.get(n) ?? []), 2), cpuMs: round(median(cpu.get(n) ?? []), 2), reps }]),
+  );
 }
 
 function percentile(xs: readonly number[], p: number): number {
@@ -192,6 +227,30 @@ for (const threads of [1, 2]) {
     };
     console.log(`ort threads=${threads} ${output}:`, results[`ort.t${threads}.${output}`]);
   }
+  if (threads === 1) {
+    // Before vs after the image-side / prompt split of the decoder, interleaved in one loop:
+    // `split` = the engine's default (image-side outputs cached per embedding); `unsplit` = the
+    // whole decoder graph per call (the engine before the split); `split.uncached` = both graphs
+    // per call (the first box on a newly embedded image).
+    const e = emb;
+    const variants = {
+      split: new OrtDecoder(model.config, model.weights, { intraOpNumThreads: 1 }),
+      unsplit: new OrtDecoder(model.config, model.weights, { intraOpNumThreads: 1, splitDecoder: false }),
+      'split.uncached': new OrtDecoder(model.config, model.weights, { intraOpNumThreads: 1, imageSideCacheSize: 0 }),
+    };
+    const opts: DecodeOptions = { multimask: false, maskOutput: 'logits' };
+    const timed = await timeInterleaved(
+      N,
+      Object.fromEntries(
+        Object.entries(variants).map(([k, d]) => [k, () => d.predict(e.embedding, { box }, e.originalSize, opts)]),
+      ),
+    );
+    for (const [k, t] of Object.entries(timed)) {
+      results[`ort.t1.logits.${k}`] = { ...t, threads, output: 'logits' };
+      console.log(`ort threads=1 logits ${k}:`, t);
+    }
+    for (const d of Object.values(variants)) await d.release();
+  }
   await model.release();
 }
 const tfModel = await SamModel.load(checkpoint, { engine: 'tfjs' });
@@ -211,6 +270,8 @@ console.log('server:', server);
 
 const tf = results['tfjs.logits'] as Timing;
 const def = results['ort.t1.logits'] as Timing; // the engine's default: 1 intra-op thread
+const split = results['ort.t1.logits.split'] as Timing;
+const unsplit = results['ort.t1.logits.unsplit'] as Timing;
 const summary = {
   machine,
   loadAverage1mEnd: round(loadavg()[0] ?? 0, 2),
@@ -221,6 +282,7 @@ const summary = {
   sessionBuildMs: build,
   results,
   speedupOrtVsTfjs: { wall: round(tf.ms / def.ms), cpu: round(tf.cpuMs / def.cpuMs) },
+  speedupSplitVsUnsplit: { wall: round(unsplit.ms / split.ms, 2), cpu: round(unsplit.cpuMs / split.cpuMs, 2) },
   server,
 };
 writeResult(join(ROOT, 'bench/results/predict.json'), JSON.stringify(summary, null, 2));
@@ -244,6 +306,9 @@ ${rows.join('\n')}
 
 ORT (default: 1 intra-op thread, float logits at the original size) vs tfjs in the same run:
 **${summary.speedupOrtVsTfjs.wall}x** (wall), **${summary.speedupOrtVsTfjs.cpu}x** (CPU time).
+Decoder split (image-side graph once per embedding + prompt graph per box, vs the whole decoder graph per
+box; the \`ort.t1.logits.*\` rows, interleaved in one loop): **${summary.speedupSplitVsUnsplit.wall}x** (wall),
+**${summary.speedupSplitVsUnsplit.cpu}x** (CPU time); \`split.uncached\` is the first box on a new embedding.
 ORT session build (decoder + post-processing graphs, first call): ${JSON.stringify(build)} ms.
 
 Through the server (\`POST /api/predict\`, ${SERVER_N} sequential calls after the embedding is cached):

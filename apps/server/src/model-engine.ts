@@ -13,6 +13,7 @@ import {
   selectMaskIndex,
   useMultimask,
   type ImageEmbedding,
+  type MaskRle,
   type PredictPrompts,
   type PredictResult,
   type SamConfig,
@@ -43,12 +44,16 @@ export interface ModelInfo {
   readonly precision: { readonly encoder: 'fp32' | 'int8'; readonly decoder: 'fp32' | 'int8' };
 }
 
+/** A prediction with its masks as COCO RLE (`rle`) or as logits at the original size (`masks`). */
+type RunnerResult = PredictResult & { readonly rle?: readonly MaskRle[] };
+
 /** The two calls the engine needs from either model kind. */
 interface Runner {
   readonly info: ModelInfo;
   readonly maskThreshold: number;
   embed(img: RgbImage): Promise<ImageEmbedding>;
-  predict(emb: ImageEmbedding, prompts: PredictPrompts, multimask: boolean): Promise<PredictResult>;
+  /** Masks at the original size: COCO RLE (`rle`, checkpoint engines) or logits (`masks`, export). */
+  predict(emb: ImageEmbedding, prompts: PredictPrompts, multimask: boolean): Promise<RunnerResult>;
   release(): Promise<void>;
 }
 
@@ -65,7 +70,8 @@ async function samRunner(model: SamModel): Promise<Runner> {
     },
     maskThreshold: model.config.maskThreshold,
     embed: (img) => model.embedImage(img),
-    predict: async (emb, prompts, multimask) => await model.predict(emb, prompts, { multimask, returnMasks: true }),
+    // The engine thresholds and run-length encodes (in the ORT graph on the `ort` engine).
+    predict: async (emb, prompts, multimask) => await model.predict(emb, prompts, { multimask, maskOutput: 'rle' }),
     release: () => model.release(),
   };
 }
@@ -163,6 +169,14 @@ export class ModelEngine {
     };
     const res = await this.runner.predict(entry.embedding, prompts, multimask);
     const iou = Array.from(res.iouPredictions.data);
+    if (res.rle) {
+      const masks = res.rle.map((r) => ({
+        size: [r.size[0], r.size[1]] as [number, number],
+        counts: r.counts,
+        area: r.area,
+      }));
+      return { id: req.id, width, height, multimask, iou, masks, best: selectMaskIndex(iou) };
+    }
     const plane = width * height;
     const logits = res.masks?.data ?? new Float32Array(0);
     const masks = iou.map((_, m) => {

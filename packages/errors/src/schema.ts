@@ -13,6 +13,8 @@ export interface SchemaProblem {
   readonly path: string;
   readonly message: string;
   readonly value: unknown;
+  /** The failing (sub)schema's `description`, when it has one: what was expected, in words. */
+  readonly expected?: string;
 }
 
 /** Thrown by `checkSchema`; `problems` lists everything wrong. */
@@ -43,16 +45,44 @@ function at(value: unknown, pointer: string): unknown {
   return cur;
 }
 
-/** The problems of `value` against `schema` (empty when it conforms). */
+/** The subschema at a `#/properties/a/properties/b` schema path. */
+function subschema(schema: TSchema, schemaPath: string): TSchema | undefined {
+  let cur: unknown = schema;
+  for (const part of schemaPath.replace(/^#\/?/, '').split('/').filter(Boolean)) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<string, unknown>)[part];
+  }
+  return cur as TSchema | undefined;
+}
+
+/**
+ * The problems of `value` against `schema` (empty when it conforms), one per path: where a described
+ * schema failed (e.g. a union `box, point or both`), its description replaces the branch errors.
+ */
 export function schemaProblems(schema: TSchema, value: unknown): SchemaProblem[] {
+  const all = rawProblems(schema, value);
+  const described = new Set(all.filter((p) => p.expected !== undefined).map((p) => p.path));
+  const seen = new Set<string>();
+  return all.filter((p) => {
+    if (described.has(p.path) && p.expected === undefined) return false;
+    const key = `${p.path}|${p.expected ?? p.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+function rawProblems(schema: TSchema, value: unknown): SchemaProblem[] {
   return Value.Errors(schema, value).map((e) => {
+    const description = (subschema(schema, e.schemaPath) as { description?: unknown } | undefined)?.description;
+    const expected = typeof description === 'string' ? { expected: description } : {};
     const path = e.instancePath.split('/').slice(1).join('.') || '(root)';
     // a missing property is reported on its parent: name the property in the path
     const missing = (e.params as { requiredProperties?: string[] }).requiredProperties;
     const where = missing ? [path === '(root)' ? '' : path, missing.join(', ')].filter(Boolean).join('.') : path;
     return missing
       ? { path: where, message: 'is required', value: undefined }
-      : { path: where, message: e.message, value: at(value, e.instancePath) };
+      : { path: where, message: e.message, value: at(value, e.instancePath), ...expected };
   });
 }
 

@@ -88,8 +88,8 @@ export const PIXEL_MEAN = [123.675, 116.28, 103.53] as const;
 export const PIXEL_STD = [58.395, 57.12, 57.375] as const;
 export const IMAGE_SIZE = 1024;
 export const EMBED_SIZE = 64;
-/** Side of the decoder's low-res mask logits (4 x the embedding grid). */
-export const LOW_RES_SIZE = 256;
+/** Side of the decoder's low-res mask logits (4 x the embedding grid), defined by transforms. */
+export { LOW_RES_SIZE } from '@samtune/transforms';
 
 export const DEFAULT_PROMPT_ENCODER: PromptEncoderConfig = {
   embedDim: 256,

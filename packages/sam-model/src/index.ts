@@ -1,38 +1,14 @@
 /** @samtune/sam-model: Segment Anything in TypeScript. */
 export {
-  numel,
   floatTensor,
   toFloat32,
   TensorShapeError,
-  MissingWeightError,
-  type DType,
-  type DTypeArray,
   type HostTensor,
   type FloatTensor,
   type WeightMap,
-  type Ops,
-  type Conv2dOptions,
 } from '@samtune/onnx';
 export * from './config.js';
-export { TfjsOps, type TfjsWeights } from './ops/tfjs-ops.js';
-export {
-  initBackend,
-  BACKEND_ORDER,
-  BackendUnavailableError,
-  type BackendInfo,
-  type BackendName,
-} from './ops/backend.js';
-export {
-  ParamScope,
-  linear,
-  layerNorm,
-  layerNorm2d,
-  conv2d,
-  mlp,
-  mlpBlock,
-  activate,
-  type Activation,
-} from './layers.js';
+export { initBackend, BackendUnavailableError, type BackendInfo, type BackendName } from './ops/backend.js';
 export {
   AgreementTally,
   compareArrays,
@@ -43,8 +19,8 @@ export {
   type Agreement,
 } from './compare.js';
 export { encodeNpy, decodeNpy, NpyFormatError } from './npy.js';
-export { initWeightsFromShapes, mulberry32, tinyVitAttentionBiasIdxs } from './init.js';
-export { readTorchCheckpoint, TorchCheckpointError, STATE_DICT_GLOBALS } from './checkpoint/torch.js';
+export { initWeightsFromShapes, mulberry32 } from './init.js';
+export { readTorchCheckpoint, TorchCheckpointError } from './checkpoint/torch.js';
 export {
   readSafetensors,
   encodeSafetensors,
@@ -90,55 +66,28 @@ export {
   BaseCheckpointMismatchError,
   type BaseCheckpointRef,
 } from './checkpoint/fine-tuned.js';
-export { ZipArchive } from './checkpoint/zip.js';
 export * from './image-encoder/index.js';
 export {
   installOrtKernels,
-  DEFAULT_ORT_THRESHOLDS,
-  ORT_KERNEL_NAMES,
   OrtKernelsInstallError,
   OrtBindingError,
   type OrtKernelsOptions,
   type OrtKernelsHandle,
-  type OrtKernelName,
-  type OrtKernelCounts,
-  type OrtThresholds,
 } from './runtime/tfjs-ort-kernels.js';
 export {
-  promptEncoder,
   preparePromptEncoderWeights,
-  densePositionalEncoding,
   embedPoints,
   embedBoxes,
-  embedMasks,
-  encodeCoords,
   noMaskDense,
   densePe,
-  broadcastBatch,
   PromptShapeError,
   PROMPT_ENCODER_PREFIX,
   PE_GAUSSIAN_KEY,
   DENSE_PE_KEY,
-  NUM_POINT_EMBEDDINGS,
-  type PromptInputs,
-  type PromptEmbeddings,
 } from './prompt-encoder.js';
-export {
-  maskDecoder,
-  predictMasks,
-  MaskDecoderShapeError,
-  MASK_DECODER_PREFIX,
-  type MaskDecoderInputs,
-  type MaskDecoderOutputs,
-} from './mask-decoder.js';
-export {
-  twoWayTransformer,
-  twoWayAttentionBlock,
-  attention,
-  TransformerShapeError,
-  type TwoWayState,
-} from './two-way-transformer.js';
-export { postprocessMasks, preprocessShape, applyCoords, applyBoxes, FrameGeometryError } from './postprocess.js';
+export { maskDecoder, predictMasks, MaskDecoderShapeError, MASK_DECODER_PREFIX } from './mask-decoder.js';
+export { TransformerShapeError } from './two-way-transformer.js';
+export { preprocessShape, applyCoords, applyBoxes, FrameGeometryError } from './postprocess.js';
 export {
   SamPredictor,
   PredictorInputError,
@@ -147,7 +96,6 @@ export {
   type PredictOptions,
   type PredictResult,
   type BatchPredictResult,
-  type TfPrompts,
   type Point,
   type Box,
 } from './predictor.js';

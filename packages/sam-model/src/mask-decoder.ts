@@ -112,6 +112,7 @@ export function maskDecoderImageSide<T>(
 /**
  * `predictMasks` from `maskDecoderImageSide`'s outputs and the sparse prompt `[B,N',C]`.
  * @param size `(h,w)` of the embedding grid (64,64)
+ * @param upscale the mask head (default `upscaleMasks`; any other must compute the same values)
  * @returns masks `[B,M+1,4h,4w]`, iou `[B,M+1]`
  */
 export function predictMasksOnImageSide<T>(
@@ -120,6 +121,7 @@ export function predictMasksOnImageSide<T>(
   side: TransformerImageSide<T>,
   sparse: T,
   size: readonly [number, number],
+  upscale?: MaskUpscaler<T>,
 ): MaskDecoderOutputs<T> {
   const ss = ops.shape(sparse);
   const c = cfg.transformerDim;
@@ -129,9 +131,40 @@ export function predictMasksOnImageSide<T>(
     );
   }
   const p = new ParamScope(ops, MASK_DECODER_PREFIX);
-  return decodeTokens(ops, cfg, sparse, size, (tokens) =>
-    twoWayTransformerOnImageSide(p.child('transformer'), cfg, side, tokens),
+  return decodeTokens(
+    ops,
+    cfg,
+    sparse,
+    size,
+    (tokens) => twoWayTransformerOnImageSide(p.child('transformer'), cfg, side, tokens),
+    upscale,
   );
+}
+
+/**
+ * The mask head after the transformer: upscales the processed image `keys [B,h*w,C]` (the
+ * `output_upscaling` convs at `up`) and dots it with `hyperIn [B,M+1,C/8]`.
+ * @returns masks `[B,M+1,4h,4w]` logits
+ */
+export type MaskUpscaler<T> = (up: ParamScope<T>, keys: T, hyperIn: T, size: readonly [number, number, number]) => T;
+
+/** The official `MaskUpscaler`: NCHW `ConvTranspose2d`, `LayerNorm2d`, GELU, then the matmul. */
+export function upscaleMasks<T>(
+  up: ParamScope<T>,
+  keys: T,
+  hyperIn: T,
+  [b, h, w]: readonly [number, number, number],
+): T {
+  const { ops } = up;
+  const c = ops.shape(keys)[2] as number;
+  const m = ops.shape(hyperIn)[1] as number;
+  // Upscale the image features: [B,C,h,w] -> [B,C/8,4h,4w].
+  const srcMap = ops.reshape(ops.transpose(keys, [0, 2, 1]), [b, c, h, w]);
+  let x = ops.convTranspose2d(srcMap, up.child(0).get('weight'), up.child(0).get('bias'), 2);
+  x = ops.gelu(layerNorm2d(up.child(1), x));
+  x = ops.gelu(ops.convTranspose2d(x, up.child(3).get('weight'), up.child(3).get('bias'), 2));
+  const flat = ops.reshape(x, [b, c / 8, 16 * h * w]);
+  return ops.reshape(ops.matmul(hyperIn, flat), [b, m, 4 * h, 4 * w]);
 }
 
 /** Tokens -> transformer (`transform`) -> upscaled masks and IoU (the rest of `predictMasks`). */
@@ -141,6 +174,7 @@ function decodeTokens<T>(
   sparse: T,
   [h, w]: readonly [number, number],
   transform: (tokens: T) => TwoWayState<T>,
+  upscale?: MaskUpscaler<T>,
 ): MaskDecoderOutputs<T> {
   const c = cfg.transformerDim;
   const b = ops.shape(sparse)[0] as number;
@@ -157,22 +191,13 @@ function decodeTokens<T>(
   const { queries: hs, keys } = transform(tokens);
   const iouTokenOut = ops.slice(hs, 1, 0, 1); // [B,1,C]
 
-  // Upscale the image features: [B,C,h,w] -> [B,C/8,4h,4w].
-  const up = p.child('output_upscaling');
-  const srcMap = ops.reshape(ops.transpose(keys, [0, 2, 1]), [b, c, h, w]);
-  let x = ops.convTranspose2d(srcMap, up.child(0).get('weight'), up.child(0).get('bias'), 2);
-  x = ops.gelu(layerNorm2d(up.child(1), x));
-  x = ops.gelu(ops.convTranspose2d(x, up.child(3).get('weight'), up.child(3).get('bias'), 2));
-  const upC = c / 8;
-
   const hyper: T[] = [];
   for (let i = 0; i < numMaskTokens; i++) {
     const token = ops.slice(hs, 1, 1 + i, 2 + i); // [B,1,C]
     hyper.push(mlp(p.child('output_hypernetworks_mlps').child(i), token, 3)); // [B,1,C/8]
   }
   const hyperIn = ops.concat(hyper, 1); // [B,M+1,C/8]
-  const flat = ops.reshape(x, [b, upC, 16 * h * w]);
-  const masks = ops.reshape(ops.matmul(hyperIn, flat), [b, numMaskTokens, 4 * h, 4 * w]);
+  const masks = (upscale ?? upscaleMasks)(p.child('output_upscaling'), keys, hyperIn, [b, h, w]);
 
   const iou = ops.reshape(mlp(p.child('iou_prediction_head'), iouTokenOut, cfg.iouHeadDepth), [b, numMaskTokens]);
   return { masks, iou };

@@ -9,7 +9,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { SamConfig } from './config.js';
-import { LOW_RES_SIZE } from './config.js';
+import { LOW_RES_SIZE, type Box, type Point } from '@samtune/transforms';
 import { MASK_DECODER_PREFIX, maskDecoder } from './mask-decoder.js';
 import { TfjsOps } from './ops/tfjs-ops.js';
 import { applyBoxes, applyCoords, postprocessMasks, preprocessShape } from './postprocess.js';
@@ -25,10 +25,8 @@ export class PredictorInputError extends SamtuneError {
   override readonly name = 'PredictorInputError';
 }
 
-/** XY point in original image pixels. */
-export type Point = readonly [number, number];
-/** XYXY box in original image pixels. */
-export type Box = readonly [number, number, number, number];
+/** XY point and XYXY box in original image pixels (transforms' types). */
+export type { Point, Box } from '@samtune/transforms';
 
 /** Prompts of one `predict` call, in ORIGINAL image pixels. */
 export interface PredictPrompts {

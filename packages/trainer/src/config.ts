@@ -3,7 +3,8 @@
  * CLI flags) and dotted overrides (`optimizer.lr=1e-4`, `data.train.batch-size=4`; kebab-case and
  * camelCase keys are the same key).
  */
-import { SamtuneError, type ErrorKind } from '@samtune/errors';
+import { schemaProblems, SamtuneError, type ErrorKind } from '@samtune/errors';
+import { TrainConfigSchema } from './config-schema.js';
 
 /** Training engines (`runtime.engine`). */
 export type TrainEngineName = 'ort' | 'tfjs';
@@ -16,7 +17,7 @@ import {
   type PromptModeOption,
 } from '@samtune/evaluation';
 export type { PromptModeOption } from '@samtune/evaluation';
-import { checkRecipeEngine, LOSS_RESOLUTIONS, type LossResolution } from './recipe/options.js';
+import { checkRecipeEngine, type LossResolution } from './recipe/options.js';
 
 export interface TrainConfig {
   /** Registry name (`tiny_vit`, …) or path of a `.pth`/`.pt`/`.safetensors` checkpoint. */
@@ -236,50 +237,31 @@ export function mergeConfig(config: TrainConfig, partial: unknown, prefix = ''):
   }
 }
 
+/** Fills the keys `c` lacks from `defaults`, in place (run states saved before a key existed). */
+function fillMissing(c: Record<string, unknown>, defaults: Record<string, unknown>): void {
+  for (const [k, v] of Object.entries(defaults)) {
+    if (!(k in c)) c[k] = v;
+    else if (isObject(v) && isObject(c[k])) fillMissing(c[k] as Record<string, unknown>, v);
+  }
+}
+
 /**
- * Checks ranges and required values.
- * @throws TrainConfigError naming the key, the expected range and the value.
+ * Checks types, ranges and required values against `TrainConfigSchema` (TypeBox); keys missing from
+ * a run state saved by an older version take today's defaults.
+ * @throws TrainConfigError naming every bad key, the expected range and the value.
  */
 export function validateTrainConfig(c: TrainConfig): TrainConfig {
-  const need = (ok: boolean, key: string, want: string, got: unknown): void => {
-    if (!ok) throw new TrainConfigError(`config '${key}': expected ${want}, got ${JSON.stringify(got)}`);
-  };
-  need(c.checkpoint !== '', 'checkpoint', 'a checkpoint name or path', c.checkpoint);
-  need(c.data.root !== '', 'data.root', 'a dataset directory', c.data.root);
-  need(c.out !== '', 'out', 'a run directory', c.out);
-  const posInt = (v: number): boolean => Number.isInteger(v) && v >= 1;
-  const natInt = (v: number): boolean => Number.isInteger(v) && v >= 0;
-  need(c.data.valFraction >= 0 && c.data.valFraction < 1, 'data.valFraction', 'a number in [0, 1)', c.data.valFraction);
-  need(posInt(c.data.train.batchSize), 'data.train.batchSize', 'an integer >= 1', c.data.train.batchSize);
-  need(
-    natInt(c.data.train.maxInstances),
-    'data.train.maxInstances',
-    'an integer >= 0 (0 = all)',
-    c.data.train.maxInstances,
-  );
-  need(natInt(c.data.val.maxInstances), 'data.val.maxInstances', 'an integer >= 0 (0 = all)', c.data.val.maxInstances);
-  need(['box', 'point', 'both'].includes(c.prompt.mode), 'prompt.mode', 'box, point or both', c.prompt.mode);
-  need(posInt(c.prompt.points), 'prompt.points', 'an integer >= 1', c.prompt.points);
-  need(c.prompt.jitterFraction >= 0, 'prompt.jitterFraction', 'a number >= 0', c.prompt.jitterFraction);
-  need(c.prompt.jitterPixels >= 0, 'prompt.jitterPixels', 'a number >= 0', c.prompt.jitterPixels);
-  // run states written before these two keys existed resume with their defaults
-  (c as { loss?: TrainConfig['loss'] }).loss ??= { resolution: 'lowres' };
-  (c.prompt as { iterations?: number }).iterations ??= 0;
-  need(natInt(c.prompt.iterations), 'prompt.iterations', 'an integer >= 0 (0 = off)', c.prompt.iterations);
-  need(LOSS_RESOLUTIONS.includes(c.loss.resolution), 'loss.resolution', 'lowres or original', c.loss.resolution);
-  need(c.optimizer.lr > 0 && Number.isFinite(c.optimizer.lr), 'optimizer.lr', 'a finite number > 0', c.optimizer.lr);
-  need(['ort', 'tfjs'].includes(c.runtime.engine), 'runtime.engine', 'ort or tfjs', c.runtime.engine);
+  fillMissing(c as unknown as Record<string, unknown>, defaultTrainConfig() as unknown as Record<string, unknown>);
+  const problems = schemaProblems(TrainConfigSchema, c);
+  if (problems.length > 0)
+    throw new TrainConfigError(
+      problems
+        .map(
+          (p) =>
+            `config '${p.path}': expected ${p.expected ?? p.message.replace(/^must /, '')}, got ${JSON.stringify(p.value)}`,
+        )
+        .join('; '),
+    );
   checkRecipeEngine(c.runtime.engine, { resolution: c.loss.resolution, iterations: c.prompt.iterations });
-  need(posInt(c.training.epochs), 'training.epochs', 'an integer >= 1', c.training.epochs);
-  need(posInt(c.training.microBatch), 'training.microBatch', 'an integer >= 1', c.training.microBatch);
-  need(Number.isInteger(c.training.seed), 'training.seed', 'an integer', c.training.seed);
-  need(posInt(c.earlyStopping.patience), 'earlyStopping.patience', 'an integer >= 1', c.earlyStopping.patience);
-  need(
-    natInt(c.earlyStopping.warmupEpochs),
-    'earlyStopping.warmupEpochs',
-    'an integer >= 0',
-    c.earlyStopping.warmupEpochs,
-  );
-  need(c.earlyStopping.minDelta >= 0, 'earlyStopping.minDelta', 'a number >= 0', c.earlyStopping.minDelta);
   return c;
 }

@@ -31,6 +31,7 @@ export const READMES = [
   'packages/datasets',
   'packages/sam-model',
   'packages/losses',
+  'packages/trainer',
   'packages/export',
   'packages/quantize-ptq',
   'apps/cli',

@@ -167,6 +167,56 @@ describe('OrtDecoder outputs and weights', () => {
     expect(Array.from(bAuto.lowResMasks.data)).toEqual(Array.from(b0.lowResMasks.data));
   });
 
+  it("splits the decoder into image-side + prompt graphs with the whole graph's values, cached per embedding", async () => {
+    const dog = refTensor(outputs, 'tinyvit', 'dog.image_embeddings');
+    const truck = refTensor(outputs, 'tinyvit', 'truck.image_embeddings');
+    const size: [number, number] = [534, 800];
+    const prompts = [
+      { box: [160, 133.5, 560, 480.6] as const },
+      { points: [[400, 293.7] as const, [120, 50] as const], labels: [1, 0] },
+      { box: [10, 20, 300, 400] as const, points: [[100, 200] as const], labels: [1] },
+    ];
+    const split = new OrtDecoder(config, weights, { imageSideCacheSize: 1 });
+    const whole = new OrtDecoder(config, weights, { splitDecoder: false });
+    const uncached = new OrtDecoder(config, weights, { imageSideCacheSize: 0 });
+    try {
+      for (const emb of [dog, truck, dog]) {
+        for (const p of prompts) {
+          const want = await whole.predict(emb, p, size, { multimask: true });
+          for (const d of [split, uncached]) {
+            const got = await d.predict(emb, p, size, { multimask: true });
+            for (const k of ['lowResMasks', 'iouPredictions', 'masks'] as const) {
+              const a = tally.check(k, 'split-vs-whole', got[k]!, want[k]!);
+              expect(a.ok, `${k} ${JSON.stringify(a)}`).toBe(true);
+            }
+          }
+        }
+        expect(split.cachedImageSides).toBe(1); // LRU of 1: the last embedding only
+        expect(uncached.cachedImageSides).toBe(0);
+      }
+      // new weights of a block-0 image-side projection must not reuse the cached outputs
+      const changed: WeightMap = new Map(weights);
+      const key = 'mask_decoder.transformer.layers.0.cross_attn_token_to_image.v_proj.bias';
+      const bias = weights.get(key) as FloatTensor;
+      changed.set(
+        key,
+        floatTensor(
+          bias.data.map((v) => v + 0.5),
+          bias.shape,
+        ),
+      );
+      await split.updateWeights(changed);
+      await whole.updateWeights(changed);
+      expect(split.cachedImageSides).toBe(0);
+      const want = await whole.predict(dog, prompts[0]!, size, { multimask: false, returnMasks: false });
+      const got = await split.predict(dog, prompts[0]!, size, { multimask: false, returnMasks: false });
+      const a = tally.check('lowResMasks', 'split-vs-whole.updated', got.lowResMasks, want.lowResMasks);
+      expect(a.ok, JSON.stringify(a)).toBe(true);
+    } finally {
+      await Promise.all([split.release(), whole.release(), uncached.release()]);
+    }
+  });
+
   it('rebuilds from new weights, and rejects bad inputs', async () => {
     const emb = refTensor(outputs, 'tinyvit', 'dog.image_embeddings');
     const box = { box: [160, 133.5, 560, 480.6] as const };

@@ -138,6 +138,11 @@ export class OrtDecoder {
     for (const s of old) await (await s).release();
   }
 
+  /** How many embeddings have their image-side decoder outputs cached now (see `imageSideCacheSize`). */
+  get cachedImageSides(): number {
+    return this.sides.size;
+  }
+
   /** Builds the sessions a call with these options needs now (else they are built on first use). */
   async warmUp(opts: DecodeOptions & { readonly maskInput?: boolean } = {}): Promise<void> {
     if (opts.maskInput) await this.decoder('mask');

@@ -19,6 +19,7 @@ import {
 } from '../../prompt-encoder.js';
 import { OnnxGraphBuilder, OnnxGraphOps, type OnnxValue, type WeightMap } from '@samtune/onnx';
 import { DECODER_GRAPH_OPSET } from './decoder-graph.js';
+import { upscaleMasksChannelsLast } from './upscale.js';
 
 /** Names of the image-side graph's outputs = the prompt graph's image inputs, in this order. */
 export const IMAGE_SIDE_NAMES = ['image_keys', 't2i_k', 't2i_v', 'i2t_q'] as const;
@@ -96,6 +97,7 @@ export function recordPromptGraph(config: SamConfig, weights: WeightMap): OnnxGr
       { keys, keyPe, block0: { tokenToImageK: k, tokenToImageV: v, imageToTokenQ: q } },
       sparse,
       [eh, ew],
+      upscaleMasksChannelsLast,
     ),
   );
   const m = config.maskDecoder.numMultimaskOutputs + 1;
