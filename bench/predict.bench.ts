@@ -306,7 +306,7 @@ ${rows.join('\n')}
 
 ORT (default: 1 intra-op thread, float logits at the original size) vs tfjs in the same run:
 **${summary.speedupOrtVsTfjs.wall}x** (wall), **${summary.speedupOrtVsTfjs.cpu}x** (CPU time).
-Decoder split (image-side graph once per embedding + prompt graph per box, vs the whole decoder graph per
+Decoder split (image-side graph once per embedding + prompt graph per box, vs the whole decoder graph (official NCHW mask head) per
 box; the \`ort.t1.logits.*\` rows, interleaved in one loop): **${summary.speedupSplitVsUnsplit.wall}x** (wall),
 **${summary.speedupSplitVsUnsplit.cpu}x** (CPU time); \`split.uncached\` is the first box on a new embedding.
 ORT session build (decoder + post-processing graphs, first call): ${JSON.stringify(build)} ms.

@@ -21,12 +21,12 @@ rmSync(dir, { recursive: true, force: true });
 const short = (name) => name.replace(/^@samtune\//, '');
 const actual = new Map();
 for (const [name, node] of Object.entries(graph.nodes)) {
-  if (name === '@samtune/test-fixtures') continue;
+  if (node.data.root.startsWith('tools/')) continue; // private test tools (fixtures, README examples)
   const pkg = JSON.parse(readFileSync(join(root, node.data.root, 'package.json'), 'utf8'));
   const prod = new Set([...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.peerDependencies ?? {})]);
   const deps = (graph.dependencies[name] ?? [])
     .map((d) => d.target)
-    .filter((t) => t !== '@samtune/test-fixtures' && prod.has(t));
+    .filter((t) => prod.has(t) && !graph.nodes[t]?.data.root.startsWith('tools/'));
   actual.set(short(name), [...new Set(deps.map(short))].sort());
 }
 
