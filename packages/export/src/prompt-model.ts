@@ -78,6 +78,11 @@ export interface PromptModel {
 export interface OpenPromptModelOptions {
   /** Download progress of a registry checkpoint, in bytes. */
   readonly onDownloadProgress?: (done: number, total: number | undefined) => void;
+  /**
+   * Export directories only: run the INT8 models `samtune optimize` wrote (`models.encoder_int8` /
+   * `models.decoder_int8` in model.json) where present, FP32 otherwise.
+   */
+  readonly int8?: boolean;
 }
 
 /** Opens an export directory (`model.json`) on onnxruntime, or a checkpoint on the tfjs decoder. */
@@ -86,8 +91,9 @@ export async function openPromptModel(
   options: OpenPromptModelOptions = {},
 ): Promise<PromptModel> {
   if (isExportDir(checkpointOrDir)) {
-    const model = await OnnxSamModel.load(checkpointOrDir);
+    const model = await OnnxSamModel.load(checkpointOrDir, options.int8 ? { precision: 'int8' } : {});
     const variant = model.decoderVariant;
+    const precision = `encoder ${model.precisionOf('encoder')}, decoder ${model.precisionOf('decoder')}`;
     return {
       embed: (img) => model.embed(img),
       // without multimask: token 0 like the tfjs path; a single-mask decoder can only give the rule's mask
@@ -95,7 +101,7 @@ export async function openPromptModel(
         model.predict(emb, prompts, { multimask: multimask || (variant === 'single_mask' ? 'auto' : false) }),
       maskThreshold: model.info.mask_threshold,
       sha256: model.info.checkpoint.sha256,
-      description: `model: ONNX export ${checkpointOrDir} (${model.info.model}, ${variant} decoder) of checkpoint sha256 ${model.info.checkpoint.sha256.slice(0, 12)}`,
+      description: `model: ONNX export ${checkpointOrDir} (${model.info.model}, ${variant} decoder, ${precision}) of checkpoint sha256 ${model.info.checkpoint.sha256.slice(0, 12)}`,
       release: () => model.release(),
     };
   }

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ModelCapabilityError, readModelJson } from '@samtune/export';
@@ -92,5 +92,32 @@ describe('samtune predict with an export directory', () => {
     await expect(
       predictCommand.run(['--model', dir, '--image', 'a.jpg', '--box', BOX, '--out', file], recordingIO()),
     ).rejects.toThrow(/not a directory written by 'samtune export'/);
+  });
+
+  it('--model <dir> --int8: runs the INT8 decoder model.json lists (decoder_int8), and says so', async () => {
+    // an "INT8" decoder that is the FP32 file, and a broken FP32 decoder beside it: the prediction
+    // succeeds only if --int8 runs the file listed under models.decoder_int8
+    const int8Dir = join(dir, 'int8');
+    cpSync(out, int8Dir, { recursive: true });
+    copyFileSync(join(int8Dir, 'decoder.onnx'), join(int8Dir, 'decoder.int8.onnx'));
+    writeFileSync(join(int8Dir, 'decoder.onnx'), 'not an onnx model');
+    const info = JSON.parse(readFileSync(join(int8Dir, 'model.json'), 'utf8')) as { models: Record<string, object> };
+    info.models.decoder_int8 = {
+      ...info.models.decoder,
+      file: 'decoder.int8.onnx',
+      quantization: { mode: 'static', method: 'minmax', f1_drop_points: 0 },
+    };
+    writeFileSync(join(int8Dir, 'model.json'), JSON.stringify(info));
+    const file = join(dir, 'int8-box.safetensors');
+    const io = recordingIO();
+    const args = ['--model', int8Dir, '--image', referencePath('dog.jpg'), '--box', BOX, '--out', file];
+    expect(await predictCommand.run([...args, '--int8'], io)).toBe(0);
+    expect(io.stderr.join('\n')).toContain('decoder int8');
+    const got = readSafetensors(file).tensors as Map<string, FloatTensor>;
+    expect(compareTensors(got.get('iou_predictions')!, ref.get('dog.case1.iou_predictions')!).ok).toBe(true);
+    await expect(predictCommand.run(args, recordingIO())).rejects.toThrow(); // FP32 decoder is broken
+    await expect(
+      predictCommand.run(['--checkpoint', referencePath('tinyvit.pth'), ...args.slice(2), '--int8'], recordingIO()),
+    ).rejects.toThrow(/--int8 needs an export directory/);
   });
 });

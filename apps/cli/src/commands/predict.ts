@@ -17,12 +17,14 @@ export const predictCommand: CliCommand = {
   summary: 'predict masks for point and box prompts on one image',
   usage: `usage: samtune predict (--checkpoint <name|path|export dir> | --model <export dir>) (--image <file> | --embedding <file.safetensors>)
        [--point x,y,label]... [--box x0,y0,x1,y1] [--mask-input <file.npy|.safetensors>] [--multimask]
-       --out <file.safetensors|file.png> [--overlay <file.png>] [--mask-threshold <logit>]
+       --out <file.safetensors|file.png> [--overlay <file.png>] [--mask-threshold <logit>] [--int8]
 
   --checkpoint a .pth/.safetensors/registry name (tfjs decoder), or a directory written by
               'samtune export' (model.json): then its ONNX models run on onnxruntime (--model says so explicitly)
   Prompts are in ORIGINAL image pixels: --point x,y,label (label 1 foreground, 0 background; repeat),
   --box x0,y0,x1,y1 (XYXY). Box and points together are passed to SAM together.
+  --int8          with an export directory: run the INT8 models 'samtune optimize' wrote (model.json
+                  models.encoder_int8 / decoder_int8) where there are any, FP32 otherwise
   --embedding     reuse a file written by 'samtune embed' instead of encoding the image
   --mask-input    low-res logits [1,256,256] from an earlier prediction (e.g. its low_res_masks)
   --multimask     three masks (ambiguity-aware) instead of one (refused by an export made with
@@ -45,11 +47,14 @@ export const predictCommand: CliCommand = {
       out: { type: 'string' },
       overlay: { type: 'string' },
       'mask-threshold': { type: 'string' },
+      int8: { type: 'boolean' },
     });
     if (f.model !== undefined && !isExportDir(f.model))
       throw new UsageError(`--model ${f.model}: not a directory written by 'samtune export' (no model.json)`);
     const modelDir = f.model ?? (f.checkpoint !== undefined && isExportDir(f.checkpoint) ? f.checkpoint : undefined);
     const checkpoint = modelDir === undefined ? required(f.checkpoint, 'checkpoint') : modelDir;
+    if (f.int8 && modelDir === undefined)
+      throw new UsageError('--int8 needs an export directory (--model <dir>), not a checkpoint');
     const out = required(f.out, 'out');
     const outExt = extname(out).toLowerCase();
     if (outExt !== '.safetensors' && outExt !== '.png')
@@ -79,7 +84,10 @@ export const predictCommand: CliCommand = {
     validatePrompt(prompt, iw, ih, (field, detail) => new UsageError(`${field}: ${detail}`));
     if (modelDir === undefined) await announceBackend(io);
     const progress = downloadProgress(checkpoint);
-    const model = await openPromptModel(checkpoint, { onDownloadProgress: progress.update });
+    const model = await openPromptModel(checkpoint, {
+      onDownloadProgress: progress.update,
+      ...(f.int8 ? { int8: true } : {}),
+    });
     progress.done();
     io.err(model.description);
     try {
