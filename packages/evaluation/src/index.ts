@@ -78,4 +78,4 @@ export {
   type SplitSpec,
   type ModelContext,
 } from './setup.js';
-export { labelPrompt, type PromptLabel, type PromptLabelResult } from './label-prompt.js';
+export { labelPrompt, type CocoLabelDocument, type PromptLabel, type PromptLabelResult } from './label-prompt.js';

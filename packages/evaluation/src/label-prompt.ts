@@ -22,6 +22,14 @@ export interface PromptLabel {
   readonly prompt: 'box' | 'points';
 }
 
+/** A COCO instances document of predicted labels, as `autolabel` and `samtune queue collect` write it. */
+export interface CocoLabelDocument {
+  info: { description: string; date_created: string };
+  images: { id: number; file_name: string; width: number; height: number }[];
+  categories: { id: number; name: string; supercategory: string }[];
+  annotations: (PromptLabel & { id: number; image_id: number; category_id: number; iscrowd: 0 })[];
+}
+
 /** A label, an empty mask (not an error: nothing to write), or a prompt that cannot be used (why). */
 export type PromptLabelResult =
   | { readonly kind: 'label'; readonly label: PromptLabel }

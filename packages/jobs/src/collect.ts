@@ -6,29 +6,15 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, relative, resolve, sep } from 'node:path';
+import type { CocoLabelDocument } from '@samtune/evaluation';
 import type { Redis } from 'ioredis';
 import { writeFileAtomic } from '@samtune/sam-model';
 import { QueueInputError } from './errors.js';
 import type { LabelFile } from './job-data.js';
 import { readImageRecords, readQueueMeta } from './queue-store.js';
 
-/** A COCO instances document as `collect` writes it. */
-export interface CollectedCoco {
-  info: { description: string; date_created: string };
-  images: { id: number; file_name: string; width: number; height: number }[];
-  categories: { id: number; name: string; supercategory: string }[];
-  annotations: {
-    id: number;
-    image_id: number;
-    category_id: number;
-    segmentation: { size: [number, number]; counts: string };
-    area: number;
-    bbox: [number, number, number, number];
-    iscrowd: 0;
-    score: number;
-    prompt: string;
-  }[];
-}
+/** A COCO instances document of predicted labels (compressed RLE segmentations). */
+export type CollectedCoco = CocoLabelDocument;
 
 export interface CollectResult {
   readonly out: string;

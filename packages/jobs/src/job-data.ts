@@ -57,7 +57,7 @@ export interface LabelAnnotation {
   /** SAM's predicted IoU of the kept mask. */
   readonly score: number;
   /** `box` or `points`. */
-  readonly prompt: string;
+  readonly prompt: 'box' | 'points';
 }
 
 /** The per-image file an autolabel worker writes (`<out>/labels/<job id>.json`). */

@@ -6,7 +6,7 @@
  * training loop that keeps weights, moments and gradients in its own Float32Arrays copies nothing.
  */
 import type { Tensor as OrtTensor } from 'onnxruntime-node';
-import { OrtBindingError, loadBinding } from './sync-session.js';
+import { OrtBindingError, loadBinding, type NativeSession } from './sync-session.js';
 
 /** Session settings of a bound session. */
 export interface BoundSessionOptions {
@@ -25,15 +25,8 @@ export interface BoundSessionOptions {
 /** An ORT tensor over caller-owned memory (`data` is a view: ORT reads and writes it in place). */
 export type BoundTensor = OrtTensor;
 
-interface NativeBoundSession {
-  loadModel(buffer: ArrayBufferLike, byteOffset: number, byteLength: number, options: object): void;
-  run(
-    feeds: Record<string, OrtTensor>,
-    fetches: Record<string, OrtTensor | null>,
-    options: object,
-  ): Record<string, unknown>;
+interface NativeBoundSession extends NativeSession {
   endProfiling(): void;
-  dispose(): void;
   readonly inputMetadata: readonly { readonly name: string }[];
   readonly outputMetadata: readonly { readonly name: string }[];
 }

@@ -21,7 +21,8 @@ export class OrtBindingError extends SamtuneError {
   override readonly name = 'OrtBindingError';
 }
 
-interface NativeSession {
+/** The native binding's session (onnxruntime-node/dist/binding), as the sync sessions use it. */
+export interface NativeSession {
   loadModel(buffer: ArrayBufferLike, byteOffset: number, byteLength: number, options: object): void;
   run(
     feeds: Record<string, OrtTensor>,

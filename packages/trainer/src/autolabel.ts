@@ -8,31 +8,12 @@
  * mask-selection rule, RLE from the decoder engine.
  */
 import type { Dataset, DatasetItem } from '@samtune/datasets';
-import { labelPrompt } from '@samtune/evaluation';
+import { labelPrompt, type CocoLabelDocument } from '@samtune/evaluation';
 import type { SamModel } from '@samtune/sam-model';
 import { ImageReadError, readImage, type PromptMode } from '@samtune/transforms';
 
-/** A COCO instances document (the subset of fields samtune writes). */
-export interface CocoInstances {
-  info: { description: string; date_created: string };
-  images: { id: number; file_name: string; width: number; height: number }[];
-  categories: { id: number; name: string; supercategory: string }[];
-  annotations: {
-    id: number;
-    image_id: number;
-    category_id: number;
-    /** COCO compressed RLE, column-major, at the image size. */
-    segmentation: { size: [number, number]; counts: string };
-    area: number;
-    /** `[x, y, w, h]` of the predicted mask (pixels). */
-    bbox: [number, number, number, number];
-    iscrowd: 0;
-    /** SAM's predicted IoU of the kept mask. */
-    score: number;
-    /** The prompt used: `box` or `points`. */
-    prompt: string;
-  }[];
-}
+/** A COCO instances document of predicted labels (compressed RLE segmentations). */
+export type CocoInstances = CocoLabelDocument;
 
 export interface AutolabelOptions {
   /** `both` (default): the box when an instance has one, else its points; `box` / `points` require that kind. */
