@@ -26,6 +26,8 @@ export interface DatasetLoadContext {
   readonly strict: boolean;
   readonly imageCheck: ImageCheck;
   readonly concurrency: number;
+  /** Image paths may leave the dataset's image folder (`LoadOptions.allowImagesOutsideRoot`). */
+  readonly allowImagesOutsideRoot?: boolean;
   /** Records a bad-input error (skip), or throws it in strict mode. */
   report(error: DatasetError): void;
   /**
@@ -62,6 +64,7 @@ export class LoadContext implements DatasetLoadContext {
     readonly strict: boolean,
     readonly imageCheck: ImageCheck,
     readonly concurrency: number,
+    readonly allowImagesOutsideRoot = false,
   ) {}
 
   report(error: DatasetError): void {

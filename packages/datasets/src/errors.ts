@@ -63,6 +63,19 @@ export class MissingImageError extends DatasetError {
   }
 }
 
+/** An image path (a COCO `file_name`) leaves the dataset's image folder (absolute or `../`). Skips the item. */
+export class ImageOutsideRootError extends DatasetError {
+  override readonly name: string = 'ImageOutsideRootError';
+  override readonly code: string = 'image-outside-root';
+  constructor(loc: DatasetErrorLocation, fileName: string, root: string) {
+    super(
+      loc,
+      `file_name '${fileName}' resolves outside the image folder '${root}' (absolute or '..'); pass allowImagesOutsideRoot to allow it`,
+      'item',
+    );
+  }
+}
+
 /** The image exists but its header or pixels cannot be decoded (corrupt, truncated). Skips the item. */
 export class UnreadableImageError extends DatasetError {
   override readonly name: string = 'UnreadableImageError';

@@ -14,6 +14,7 @@ export type {
 export {
   DatasetError,
   MissingImageError,
+  ImageOutsideRootError,
   UnreadableImageError,
   ImageSizeMismatchError,
   InvalidPolygonError,

@@ -106,6 +106,12 @@ export interface LoadOptions {
   readonly concurrency?: number;
   /** Image folder of a COCO JSON file given as `root` (default: the file's folder). */
   readonly images?: string;
+  /**
+   * Let image paths (COCO `file_name`s) point outside the dataset's image folder: absolute paths or
+   * `../` escapes. Default false: such an item is reported (`ImageOutsideRootError`) and skipped, so a
+   * crafted annotations file cannot make samtune (or the labelling server) read arbitrary files.
+   */
+  readonly allowImagesOutsideRoot?: boolean;
   /** When given and the dataset has a single subset, split it (see `splitDataset`). */
   readonly split?: { readonly seed?: number; readonly val?: number; readonly test?: number };
 }

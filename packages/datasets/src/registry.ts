@@ -106,7 +106,12 @@ export async function loadDataset(root: string, options: LoadOptions = {}): Prom
     }
     adapter = adapterFor(found[0] as string);
   } else adapter = adapterFor(format);
-  const ctx = new LoadContext(options.strict ?? false, options.imageCheck ?? 'header', options.concurrency ?? 8);
+  const ctx = new LoadContext(
+    options.strict ?? false,
+    options.imageCheck ?? 'header',
+    options.concurrency ?? 8,
+    options.allowImagesOutsideRoot ?? false,
+  );
   const result = await adapter.load(abs, ctx);
   const subsets: Record<string, DatasetItem[]> = {};
   const ids = new Map<string, Set<string>>();
