@@ -70,7 +70,7 @@ export class ImageOutsideRootError extends DatasetError {
   constructor(loc: DatasetErrorLocation, fileName: string, root: string) {
     super(
       loc,
-      `file_name '${fileName}' resolves outside the image folder '${root}' (absolute or '..'); pass allowImagesOutsideRoot to allow it`,
+      `file_name '${fileName}' resolves outside the image folder '${root}' (absolute or '..'); set SAMTUNE_ALLOW_IMAGES_OUTSIDE_ROOT=1 (or allowImagesOutsideRoot) to allow it`,
       'item',
     );
   }

@@ -43,4 +43,14 @@ describe('COCO file_name containment', () => {
     const ds = await loadDataset(root, { allowImagesOutsideRoot: true });
     expect(ds.subsets.train?.map((i) => i.id).sort()).toEqual(['../outside', 'good']);
   });
+
+  it('takes its default from SAMTUNE_ALLOW_IMAGES_OUTSIDE_ROOT=1', async () => {
+    const root = cocoWith(['good.png', '../outside.png']);
+    process.env.SAMTUNE_ALLOW_IMAGES_OUTSIDE_ROOT = '1';
+    try {
+      expect((await loadDataset(root)).subsets.train).toHaveLength(2);
+    } finally {
+      delete process.env.SAMTUNE_ALLOW_IMAGES_OUTSIDE_ROOT;
+    }
+  });
 });

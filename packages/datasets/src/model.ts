@@ -110,6 +110,8 @@ export interface LoadOptions {
    * Let image paths (COCO `file_name`s) point outside the dataset's image folder: absolute paths or
    * `../` escapes. Default false: such an item is reported (`ImageOutsideRootError`) and skipped, so a
    * crafted annotations file cannot make samtune (or the labelling server) read arbitrary files.
+   * The environment variable `SAMTUNE_ALLOW_IMAGES_OUTSIDE_ROOT=1` sets the default (for every CLI
+   * command, the training worker and queue workers).
    */
   readonly allowImagesOutsideRoot?: boolean;
   /** When given and the dataset has a single subset, split it (see `splitDataset`). */

@@ -110,7 +110,7 @@ export async function loadDataset(root: string, options: LoadOptions = {}): Prom
     options.strict ?? false,
     options.imageCheck ?? 'header',
     options.concurrency ?? 8,
-    options.allowImagesOutsideRoot ?? false,
+    options.allowImagesOutsideRoot ?? process.env.SAMTUNE_ALLOW_IMAGES_OUTSIDE_ROOT === '1',
   );
   const result = await adapter.load(abs, ctx);
   const subsets: Record<string, DatasetItem[]> = {};

@@ -2,7 +2,9 @@
  * `samtune queue collect <id> --out labels.json`: merges the per-image label files of an autolabel
  * queue into one COCO instances file (compressed RLE masks), in the producer's image order.
  * `file_name` is the image path relative to `imageRoot` (default: the output's folder), so an output
- * named `_annotations.coco.json` reads back with `loadDataset(<its folder>)` wherever the images are.
+ * named `_annotations.coco.json` reads back with `loadDataset(<its folder>)` wherever the images are
+ * (with `allowImagesOutsideRoot: true` when they are not below that folder: `../` names are refused
+ * by default).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, relative, resolve, sep } from 'node:path';
