@@ -30,11 +30,13 @@ describe('samtune autolabel', () => {
       io,
     );
     const coco = JSON.parse(readFileSync(out, 'utf8'));
-    // Random fixture weights give all-negative logits, so both masks are empty: reported and skipped.
+    // Random fixture weights give all-negative logits, so both masks are empty: counted, reported, exit 0.
     expect(coco.images).toEqual([{ id: 1, file_name: 'truck.jpg', width: 1800, height: 1200 }]);
     expect(coco.categories).toEqual([{ id: 1, name: 'truck', supercategory: 'none' }]);
-    expect(code).toBe(coco.annotations.length === 2 ? 0 : 1);
-    expect(JSON.parse(io.stdout[0]!)).toMatchObject({ images: 1, instances: coco.annotations.length, out });
+    expect(coco.annotations).toEqual([]);
+    expect(code).toBe(0);
+    expect(JSON.parse(io.stdout[0]!)).toMatchObject({ images: 1, instances: 0, empty: 2, out });
+    expect(io.stderr.filter((l) => l.startsWith('empty mask: '))).toHaveLength(2);
     expect(io.stderr.join('\n')).toMatch(/tfjs backend: /);
     await expect(
       autolabelCommand.run(['--checkpoint', 'x', '--data-root', root, '--out', out, '--prompt', 'lasso'], io),
