@@ -39,6 +39,15 @@ export function maskToLowRes(
   return low;
 }
 
+/** Throws unless `logits` holds `[S,S]` values, naming the calling function. */
+function checkLowRes(fn: string, logits: ArrayLike<number>, lowResSize: number): void {
+  if (logits.length !== lowResSize * lowResSize) {
+    throw new MaskShapeError(
+      `${fn}(logits): expected [${lowResSize},${lowResSize}] = ${lowResSize * lowResSize} values, got ${logits.length}`,
+    );
+  }
+}
+
 /**
  * SAM's `postprocess_masks` for one mask: low-res logits `[256,256]` → bilinear (torch, `align_corners=False`,
  * no antialias) up to `1024 x 1024` → crop to the input size `(h,w)` → bilinear to the ORIGINAL size `(H,W)`.
@@ -50,11 +59,7 @@ export function lowResToOriginal(
   geometry: ResizeGeometry,
   lowResSize = LOW_RES_SIZE,
 ): Float32Array {
-  if (logits.length !== lowResSize * lowResSize) {
-    throw new MaskShapeError(
-      `lowResToOriginal(logits): expected [${lowResSize},${lowResSize}] = ${lowResSize * lowResSize} values, got ${logits.length}`,
-    );
-  }
+  checkLowRes('lowResToOriginal', logits, lowResSize);
   const t = geometry.targetLength;
   const [h, w] = geometry.inputSize;
   const [H, W] = geometry.originalSize;
@@ -71,11 +76,7 @@ export function lowResToModel(
   geometry: ResizeGeometry,
   lowResSize = LOW_RES_SIZE,
 ): Float32Array {
-  if (logits.length !== lowResSize * lowResSize) {
-    throw new MaskShapeError(
-      `lowResToModel(logits): expected [${lowResSize},${lowResSize}] = ${lowResSize * lowResSize} values, got ${logits.length}`,
-    );
-  }
+  checkLowRes('lowResToModel', logits, lowResSize);
   const t = geometry.targetLength;
   return resizePlanes(logits, lowResSize, lowResSize, t, t, 'torch-bilinear');
 }
