@@ -16,6 +16,8 @@ export interface BoundSessionOptions {
   readonly spinning?: boolean;
   /** Graph optimisation level. Default `'all'`. */
   readonly graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
+  /** ORT's CPU memory arena (default false: memory goes back after each run). */
+  readonly cpuMemArena?: boolean;
   /** Write an ORT profile (chrome trace JSON) with this file prefix; `endProfiling()` flushes it. */
   readonly profilePrefix?: string;
   /** Name used in error messages. */
@@ -55,6 +57,9 @@ export class BoundOrtSession {
     const so: Record<string, unknown> = {
       graphOptimizationLevel: options.graphOptimizationLevel ?? 'all',
       executionMode: 'sequential',
+      // no CPU arena: the training graphs' activations are freed after each run instead of kept
+      // in a growing arena (peak RSS of a training run)
+      enableCpuMemArena: options.cpuMemArena ?? false,
     };
     if (options.intraOpThreads !== undefined) so.intraOpNumThreads = options.intraOpThreads;
     if (options.spinning !== undefined)
