@@ -31,6 +31,12 @@ export interface SessionOptions {
    * onnxruntime-node's CUDA build (and a CUDA GPU); it is untested in this project (no GPU here).
    */
   executionProviders?: readonly string[];
+  /**
+   * ORT graph transformers to skip, by name (session config `optimization.disable_specified_optimizers`),
+   * e.g. `SkipLayerNormFusion`: its CPU kernel takes ~10x the separate Add + LayerNormalization on
+   * SAM's `[1,4096,256]` residuals (profiled in the decoder's prompt graph). Default none.
+   */
+  disabledOptimizers?: readonly string[];
 }
 
 /** A model input or output: dims are numbers, or strings for symbolic (dynamic) dims. */
@@ -136,6 +142,8 @@ export async function createSession(model: Uint8Array | string, opts: SessionOpt
     graphOptimizationLevel: opts.graphOptimizationLevel ?? 'all',
     executionProviders: [...(opts.executionProviders ?? ['cpu'])],
   };
+  if (opts.disabledOptimizers?.length)
+    options.extra = { optimization: { disable_specified_optimizers: opts.disabledOptimizers.join(',') } };
   let session: ort.InferenceSession;
   try {
     session =

@@ -85,8 +85,16 @@ export {
   PE_GAUSSIAN_KEY,
   DENSE_PE_KEY,
 } from './prompt-encoder.js';
-export { maskDecoder, predictMasks, MaskDecoderShapeError, MASK_DECODER_PREFIX } from './mask-decoder.js';
-export { TransformerShapeError } from './two-way-transformer.js';
+export {
+  maskDecoder,
+  predictMasks,
+  maskDecoderImageSide,
+  predictMasksOnImageSide,
+  MaskDecoderShapeError,
+  MASK_DECODER_PREFIX,
+  type DecoderPlan,
+} from './mask-decoder.js';
+export { TransformerShapeError, flattenImageSide, type TwoWayOptions } from './two-way-transformer.js';
 export { preprocessShape, applyCoords, applyBoxes, FrameGeometryError } from './postprocess.js';
 export {
   SamPredictor,

@@ -13,6 +13,7 @@ import {
   twoWayTransformer,
   twoWayTransformerOnImageSide,
   type TransformerImageSide,
+  type TwoWayOptions,
   type TwoWayState,
 } from './two-way-transformer.js';
 import { SamtuneError, type ErrorKind } from '@samtune/errors';
@@ -55,6 +56,18 @@ export interface MaskDecoderOutputs<T> {
 }
 
 /**
+ * How a decoder graph is recorded; every choice computes the official values.
+ * - `upscale`: the mask head (default `upscaleMasks`);
+ * - `reassociate`: `TwoWayOptions.reassociate`;
+ * - `maskTokens`: `[start, end)` of the mask tokens (0 = the single-mask token) whose masks are
+ *   computed; the others' hypernetwork MLPs are not recorded. Default all.
+ */
+export interface DecoderPlan<T> extends TwoWayOptions {
+  readonly upscale?: MaskUpscaler<T>;
+  readonly maskTokens?: readonly [number, number];
+}
+
+/**
  * Official `MaskDecoder.predict_masks`: all `numMultimaskOutputs + 1` masks.
  * Tokens are `[iou_token, mask_tokens…, sparse…]`; masks are the hypernetwork outputs of the mask
  * tokens dotted with the upscaled image features. Returns masks `[B,M+1,4h,4w]`, iou `[B,M+1]`.
@@ -63,6 +76,7 @@ export function predictMasks<T>(
   ops: Ops<T>,
   cfg: MaskDecoderConfig,
   inputs: MaskDecoderInputs<T>,
+  plan: DecoderPlan<T> = {},
 ): MaskDecoderOutputs<T> {
   const { imageEmbeddings, imagePe, sparse, dense } = inputs;
   const ss = ops.shape(sparse);
@@ -85,8 +99,17 @@ export function predictMasks<T>(
   }
   const src = ops.add(imageEmbeddings, dense); // [B,C,h,w]: one image broadcast to every prompt
   const p = new ParamScope(ops, MASK_DECODER_PREFIX);
-  return decodeTokens(ops, cfg, sparse, [es[2] as number, es[3] as number], (tokens) =>
-    twoWayTransformer(p.child('transformer'), cfg, src, imagePe, tokens),
+  const side = flattenImageSide(ops, cfg, src, imagePe);
+  return decodeTokens(
+    ops,
+    cfg,
+    sparse,
+    [es[2] as number, es[3] as number],
+    (tokens) =>
+      plan.reassociate
+        ? twoWayTransformerOnImageSide(p.child('transformer'), cfg, side, tokens, plan)
+        : twoWayTransformer(p.child('transformer'), cfg, src, imagePe, tokens),
+    plan,
   );
 }
 
@@ -112,8 +135,8 @@ export function maskDecoderImageSide<T>(
 /**
  * `predictMasks` from `maskDecoderImageSide`'s outputs and the sparse prompt `[B,N',C]`.
  * @param size `(h,w)` of the embedding grid (64,64)
- * @param upscale the mask head (default `upscaleMasks`; any other must compute the same values)
- * @returns masks `[B,M+1,4h,4w]`, iou `[B,M+1]`
+ * @param plan how to record it (`DecoderPlan`)
+ * @returns masks `[B,M+1,4h,4w]` (or `[B,end-start,4h,4w]` with `plan.maskTokens`), iou `[B,M+1]`
  */
 export function predictMasksOnImageSide<T>(
   ops: Ops<T>,
@@ -121,7 +144,7 @@ export function predictMasksOnImageSide<T>(
   side: TransformerImageSide<T>,
   sparse: T,
   size: readonly [number, number],
-  upscale?: MaskUpscaler<T>,
+  plan: DecoderPlan<T> = {},
 ): MaskDecoderOutputs<T> {
   const ss = ops.shape(sparse);
   const c = cfg.transformerDim;
@@ -136,8 +159,8 @@ export function predictMasksOnImageSide<T>(
     cfg,
     sparse,
     size,
-    (tokens) => twoWayTransformerOnImageSide(p.child('transformer'), cfg, side, tokens),
-    upscale,
+    (tokens) => twoWayTransformerOnImageSide(p.child('transformer'), cfg, side, tokens, plan),
+    plan,
   );
 }
 
@@ -174,7 +197,7 @@ function decodeTokens<T>(
   sparse: T,
   [h, w]: readonly [number, number],
   transform: (tokens: T) => TwoWayState<T>,
-  upscale?: MaskUpscaler<T>,
+  plan: DecoderPlan<T>,
 ): MaskDecoderOutputs<T> {
   const c = cfg.transformerDim;
   const b = ops.shape(sparse)[0] as number;
@@ -192,12 +215,13 @@ function decodeTokens<T>(
   const iouTokenOut = ops.slice(hs, 1, 0, 1); // [B,1,C]
 
   const hyper: T[] = [];
-  for (let i = 0; i < numMaskTokens; i++) {
+  const [first, end] = plan.maskTokens ?? [0, numMaskTokens];
+  for (let i = first; i < end; i++) {
     const token = ops.slice(hs, 1, 1 + i, 2 + i); // [B,1,C]
     hyper.push(mlp(p.child('output_hypernetworks_mlps').child(i), token, 3)); // [B,1,C/8]
   }
   const hyperIn = ops.concat(hyper, 1); // [B,M+1,C/8]
-  const masks = (upscale ?? upscaleMasks)(p.child('output_upscaling'), keys, hyperIn, [b, h, w]);
+  const masks = (plan.upscale ?? upscaleMasks)(p.child('output_upscaling'), keys, hyperIn, [b, h, w]);
 
   const iou = ops.reshape(mlp(p.child('iou_prediction_head'), iouTokenOut, cfg.iouHeadDepth), [b, numMaskTokens]);
   return { masks, iou };
@@ -213,7 +237,7 @@ export function maskDecoder<T>(
   cfg: MaskDecoderConfig,
   inputs: MaskDecoderInputs<T> & { readonly multimaskOutput: boolean },
 ): MaskDecoderOutputs<T> {
-  const all = predictMasks(ops, cfg, inputs);
   const [start, end] = inputs.multimaskOutput ? [1, cfg.numMultimaskOutputs + 1] : [0, 1];
+  const all = predictMasks(ops, cfg, inputs);
   return { masks: ops.slice(all.masks, 1, start, end), iou: ops.slice(all.iou, 1, start, end) };
 }

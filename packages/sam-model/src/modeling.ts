@@ -41,5 +41,6 @@ export {
 } from './prompt-encoder.js';
 export { type MaskDecoderInputs, type MaskDecoderOutputs } from './mask-decoder.js';
 export { twoWayTransformer, twoWayAttentionBlock, attention, type TwoWayState } from './two-way-transformer.js';
+export { tokenToImageAttention, imageToTokenAttention } from './image-attention.js';
 export { postprocessMasks } from './postprocess.js';
 export { type TfPrompts } from './predictor.js';

@@ -9,6 +9,7 @@
 import type { MaskDecoderConfig } from './config.js';
 import type { ParamScope } from './layers.js';
 import { layerNorm, linear, mlpBlock } from './layers.js';
+import { imageToTokenAttention, tokenToImageAttention } from './image-attention.js';
 import type { Ops } from '@samtune/onnx';
 import { SamtuneError, type ErrorKind } from '@samtune/errors';
 
@@ -110,6 +111,16 @@ export function blockImageProjections<T>(p: ParamScope<T>, keys: T, keyPe: T): B
 }
 
 /**
+ * How the transformer is recorded (same values either way).
+ * - `reassociate`: the cross-attentions between tokens and image run in `image-attention.ts`'s
+ *   re-associated form, which never projects the image side (fewer multiply-adds for SAM's few
+ *   tokens; the ORT engines use it). Block 0's precomputed projections (`pre`) are still used.
+ */
+export interface TwoWayOptions {
+  readonly reassociate?: boolean;
+}
+
+/**
  * One `TwoWayAttentionBlock` (`skipFirstLayerPe` for block 0). `pre`: this block's
  * `blockImageProjections` of `state.keys`, computed earlier (same values).
  */
@@ -121,8 +132,10 @@ export function twoWayAttentionBlock<T>(
   keyPe: T,
   skipFirstLayerPe: boolean,
   pre?: BlockImageProjections<T>,
+  options: TwoWayOptions = {},
 ): TwoWayState<T> {
   const { ops } = p;
+  const fast = options.reassociate === true;
   const dim = cfg.transformerDim;
   const heads = cfg.transformerNumHeads;
   const crossInner = dim / cfg.attentionDownsampleRate;
@@ -137,18 +150,26 @@ export function twoWayAttentionBlock<T>(
   queries = layerNorm(p.child('norm1'), queries);
 
   let q = ops.add(queries, queryPe);
-  let k = pre ? keys : ops.add(keys, keyPe);
+  const k = pre ? keys : ops.add(keys, keyPe); // keys + keyPe, for both cross-attentions
   const t2i = pre ? { k: pre.tokenToImageK, v: pre.tokenToImageV } : {};
-  queries = ops.add(queries, attention(p.child('cross_attn_token_to_image'), q, k, keys, heads, crossInner, t2i));
+  const t2iScope = p.child('cross_attn_token_to_image');
+  const t2iOut =
+    fast && !pre
+      ? tokenToImageAttention(t2iScope, q, k, keys, heads, crossInner)
+      : attention(t2iScope, q, k, keys, heads, crossInner, t2i);
+  queries = ops.add(queries, t2iOut);
   queries = layerNorm(p.child('norm2'), queries);
 
   queries = ops.add(queries, mlpBlock(p.child('mlp'), queries, 'relu'));
   queries = layerNorm(p.child('norm3'), queries);
 
   q = ops.add(queries, queryPe);
-  k = pre ? keys : ops.add(keys, keyPe);
   const i2t = pre ? { q: pre.imageToTokenQ } : {};
-  keys = ops.add(keys, attention(p.child('cross_attn_image_to_token'), k, q, queries, heads, crossInner, i2t));
+  const i2tScope = p.child('cross_attn_image_to_token');
+  const i2tOut = fast
+    ? imageToTokenAttention(i2tScope, pre ? pre.imageToTokenQ : k, q, queries, heads, crossInner, pre !== undefined)
+    : attention(i2tScope, k, q, queries, heads, crossInner, i2t);
+  keys = ops.add(keys, i2tOut);
   keys = layerNorm(p.child('norm4'), keys);
   return { queries, keys };
 }
@@ -221,6 +242,7 @@ export function twoWayTransformerOnImageSide<T>(
   cfg: MaskDecoderConfig,
   side: TransformerImageSide<T>,
   pointEmbedding: T,
+  options: TwoWayOptions = {},
 ): TwoWayState<T> {
   const { ops } = p;
   const { keyPe } = side;
@@ -228,18 +250,13 @@ export function twoWayTransformerOnImageSide<T>(
   let state: TwoWayState<T> = { queries: pointEmbedding, keys: side.keys };
   for (let i = 0; i < cfg.transformerDepth; i++) {
     const pre = i === 0 ? side.block0 : undefined;
-    state = twoWayAttentionBlock(p.child('layers').child(i), cfg, state, pointEmbedding, keyPe, i === 0, pre);
+    state = twoWayAttentionBlock(p.child('layers').child(i), cfg, state, pointEmbedding, keyPe, i === 0, pre, options);
   }
   const q = ops.add(state.queries, pointEmbedding);
   const k = ops.add(state.keys, keyPe);
-  const attn = attention(
-    p.child('final_attn_token_to_image'),
-    q,
-    k,
-    state.keys,
-    cfg.transformerNumHeads,
-    c / cfg.attentionDownsampleRate,
-  );
+  const final = [p.child('final_attn_token_to_image'), q, k, state.keys, cfg.transformerNumHeads] as const;
+  const inner = c / cfg.attentionDownsampleRate;
+  const attn = options.reassociate ? tokenToImageAttention(...final, inner) : attention(...final, inner);
   const queries = layerNorm(p.child('norm_final_attn'), ops.add(state.queries, attn));
   return { queries, keys: state.keys };
 }

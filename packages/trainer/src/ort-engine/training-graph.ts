@@ -1,7 +1,11 @@
 /**
  * The decoder's training forward as one ONNX graph, recorded with `OnnxGraphOps` from the one model
- * definition (sam-model's `promptEncoder` + `maskDecoder`, as the tfjs predictor runs them), for a
- * fixed micro-batch size B and points per prompt N:
+ * definition (sam-model's prompt encoder + `maskDecoderImageSide`/`predictMasksOnImageSide`, the same
+ * values as the tfjs predictor's `maskDecoder`), for a fixed micro-batch size B and points per prompt N.
+ * It is recorded in the faster forms that compute the same values: the re-associated cross-attention
+ * (`DecoderPlan.reassociate`), the channels-last mask head (`upscaleMasksChannelsLast`, matmuls and no
+ * feature-map transpose) and only the mask token(s) the loss sees.
+ *
  *
  * - inputs: `image_embeddings [1,256,64,64]` (one image, shared by its B prompts inside the graph),
  *   `boxes [B,4]` XYXY or `point_coords [B,N,2]` + `point_labels [B,N]` (1024 frame),
@@ -15,8 +19,11 @@ import {
   MASK_DECODER_PREFIX,
   PROMPT_ENCODER_PREFIX,
   densePe,
-  maskDecoder,
+  flattenImageSide,
+  maskDecoderImageSide,
+  predictMasksOnImageSide,
   preparePromptEncoderWeights,
+  upscaleMasksChannelsLast,
   embedBoxes,
   embedPoints,
   noMaskDense,
@@ -26,7 +33,6 @@ import {
 import { OnnxGraphBuilder, OnnxGraphOps, toFloat32 } from '@samtune/onnx';
 import type { OnnxValue, WeightMap } from '@samtune/onnx';
 import type { SamLossConfig } from '@samtune/losses';
-import { ensureDepthToSpaceGrad } from './depth-to-space-grad.js';
 import { recordSamLossGraph } from './loss-graph.js';
 
 /** The fixed shape of a training graph. */
@@ -35,28 +41,6 @@ export interface TrainGraphShape {
   readonly batch: number;
   /** N, points per prompt; 0 = box prompts. */
   readonly numPoints: number;
-}
-
-/**
- * `OnnxGraphOps` whose `convTranspose2d` (kernel == stride, SAM's upscaling) is recorded as its
- * matmul rewrite, the form the tfjs executor trains too: `W^T [Cout*k*k, Cin]` times
- * `x [B,Cin,H*W]`, then the `k x k` blocks moved into place (DepthToSpace, DCR; its gradient
- * rule is `depth-to-space-grad.ts`) and the bias added. ORT's ConvTranspose kernel, and the Conv its gradient needs, are several times slower
- * than MatMul for these shapes (profiled).
- */
-class TrainingGraphOps extends OnnxGraphOps {
-  override convTranspose2d(x: OnnxValue, weight: OnnxValue, bias: OnnxValue | undefined, stride: number): OnnxValue {
-    const [b, cin, h, w] = x.shape as [number, number, number, number];
-    const [wcin, cout, kh, kw] = weight.shape as [number, number, number, number];
-    if (x.shape.length !== 4 || wcin !== cin || kh !== stride || kw !== stride || [b, h, w].some((d) => d < 0))
-      return super.convTranspose2d(x, weight, bias, stride);
-    const k = stride;
-    // W [Cin,Cout,k,k] -> [k*k*Cout, Cin] in DepthToSpace's DCR channel order ((i*k + j)*Cout + c)
-    const wt = this.reshape(this.transpose(weight, [2, 3, 1, 0]), [k * k * cout, cin]);
-    const y = this.reshape(this.matmul(wt, this.reshape(x, [b, cin, h * w])), [b, k * k * cout, h, w]);
-    const out = this.emit('DepthToSpace', [y], [b, cout, h * k, w * k], { blocksize: k, mode: 'DCR' });
-    return bias ? this.add(out, this.reshape(bias, [1, cout, 1, 1])) : out;
-  }
 }
 
 /** A recorded training forward (before differentiation). */
@@ -99,7 +83,6 @@ export function recordTrainingForward(
   lossConfig: SamLossConfig = {},
 ): TrainingForward {
   const { batch: b, numPoints: n } = shape;
-  ensureDepthToSpaceGrad();
   const pe = config.promptEncoder;
   const used: WeightMap = new Map();
   for (const [k, v] of weights) {
@@ -108,7 +91,7 @@ export function recordTrainingForward(
   }
   for (const [k, v] of preparePromptEncoderWeights(pe, weights)) used.set(k, v);
   const builder = new OnnxGraphBuilder({ name: `samtune_train_b${b}_n${n}` });
-  const ops = new TrainingGraphOps(used, builder, {
+  const ops = new OnnxGraphOps(used, builder, {
     transposeWeightsAtBuild: false,
     paramsAsInputs: (k) => k.startsWith(MASK_DECODER_PREFIX),
   });
@@ -132,15 +115,23 @@ export function recordTrainingForward(
       : embedPoints(ops, pe, prompts.coords as OnnxValue, prompts.labels as OnnxValue, true),
   );
   const dense = ops.scoped('prompt_encoder', () => noMaskDense(ops, pe, 1));
-  const { masks, iou } = ops.scoped('mask_decoder', () =>
-    maskDecoder(ops, config.maskDecoder, {
-      imageEmbeddings: embedding,
-      imagePe: densePe(ops),
-      sparse,
-      dense,
-      multimaskOutput: multimask,
-    }),
-  );
+  const { masks, iou } = ops.scoped('mask_decoder', () => {
+    const md = config.maskDecoder;
+    const image = { imageEmbeddings: embedding, imagePe: densePe(ops), dense };
+    // block 0's image-side projections once per image pay off from 2 prompts on; for one prompt the
+    // re-associated attention (which never projects the image) is cheaper
+    const side =
+      b >= 2
+        ? maskDecoderImageSide(ops, md, image)
+        : flattenImageSide(ops, md, ops.add(embedding, dense), image.imagePe);
+    const [start, end] = multimask ? [1, md.numMultimaskOutputs + 1] : [0, 1];
+    const out = predictMasksOnImageSide(ops, md, side, sparse, [eh, ew], {
+      reassociate: true,
+      upscale: upscaleMasksChannelsLast,
+      maskTokens: [start, end],
+    });
+    return { masks: out.masks, iou: ops.slice(out.iou, 1, start, end) };
+  });
   const loss = ops.scoped('loss', () => recordSamLossGraph(ops, masks, iou, targets, lossConfig));
   const paramKeys = builder
     .listInputs()

@@ -20,3 +20,4 @@ export {
 } from './graph-steps.js';
 export { rleFromChanges, RleChangesError, type MaskRle } from './rle.js';
 export { pointFeeds, type PointFeeds } from './prompts.js';
+export { upscaleMasksChannelsLast } from './upscale.js';

@@ -102,6 +102,8 @@ export function engineSessionOptions(opts: OrtDecoderOptions): SessionOptions {
     intraOpNumThreads: opts.intraOpNumThreads ?? 1,
     graphOptimizationLevel: 'all',
     executionProviders: opts.executionProvider === 'cuda' ? ['cuda', 'cpu'] : ['cpu'],
+    // SkipLayerNormalization is several times slower than Add + LayerNormalization here (45 -> 37 ms a box)
+    disabledOptimizers: ['SkipLayerNormFusion'],
   };
 }
 

@@ -97,7 +97,7 @@ export function recordPromptGraph(config: SamConfig, weights: WeightMap): OnnxGr
       { keys, keyPe, block0: { tokenToImageK: k, tokenToImageV: v, imageToTokenQ: q } },
       sparse,
       [eh, ew],
-      upscaleMasksChannelsLast,
+      { upscale: upscaleMasksChannelsLast, reassociate: true },
     ),
   );
   const m = config.maskDecoder.numMultimaskOutputs + 1;
