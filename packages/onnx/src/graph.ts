@@ -291,7 +291,14 @@ export class OnnxGraphBuilder {
   toModelProto(initializers: TensorProto[] = this.usedInitializers()): ModelProto {
     return {
       irVersion: 8,
-      opsetImport: [{ domain: '', version: this.opset }],
+      opsetImport: [
+        { domain: '', version: this.opset },
+        // onnxruntime's contrib ops (e.g. the fused Gelu), version 1
+        ...[...new Set(this.nodes.map((n) => n.domain ?? '').filter((d) => d !== ''))].map((domain) => ({
+          domain,
+          version: 1,
+        })),
+      ],
       producerName: 'samtune',
       producerVersion: this.producerVersion,
       graph: {

@@ -47,6 +47,19 @@ export interface OnnxGraphOpsOptions {
    * are fed and updated each step. Default none. Such weights are never transposed at build time.
    */
   readonly paramsAsInputs?: boolean | ((key: string) => boolean);
+  /**
+   * Record `linear` with a bias on `[..., N, in]` inputs (rank >= 3) as one `Gemm` (`transB`) on the
+   * rows flattened to 2-D, so the bias add is fused into the GEMM (onnxruntime only fuses MatMul +
+   * Add into Gemm for 2-D inputs). Default false: MatMul + Add, the form dynamic INT8 quantization
+   * (`MatMulInteger`) and other runtimes expect.
+   */
+  readonly gemmLinear?: boolean;
+  /**
+   * Record `gelu` as onnxruntime's fused `com.microsoft` `Gelu` kernel (one pass) instead of the erf
+   * pattern (Div, Erf, Add, Mul, Mul), which onnxruntime cannot fuse where the backward reads the
+   * intermediates. onnxruntime only; default false.
+   */
+  readonly fusedGelu?: boolean;
 }
 
 export class OnnxGraphOps implements Ops<OnnxValue> {
@@ -102,10 +115,11 @@ export class OnnxGraphOps implements Ops<OnnxValue> {
     inputs: readonly (OnnxValue | string)[],
     shape: readonly number[],
     attrs: Readonly<Record<string, AttrValue>> = {},
+    domain?: string,
   ): OnnxValue {
     const name = this.scopes.length > 0 ? `${this.scopes.join('/')}/${opType}` : opType;
     const ins = inputs.map((v) => (typeof v === 'string' ? v : v.name));
-    const [out] = this.builder.addNode(opType, ins, attrs, { name });
+    const [out] = this.builder.addNode(opType, ins, attrs, { name, ...(domain ? { domain } : {}) });
     this.builder.setValueShape(out as string, shape);
     return { name: out as string, shape: [...shape] };
   }
@@ -226,6 +240,12 @@ export class OnnxGraphOps implements Ops<OnnxValue> {
       );
     }
     const shape = [...x.shape.slice(0, -1), out];
+    const lead = x.shape.slice(0, -1);
+    if (bias && this.options.gemmLinear && lead.length >= 2 && lead.filter((d) => d < 0).length <= 1) {
+      const rows = lead.includes(-1) ? -1 : lead.reduce((a, d) => a * d, 1);
+      const y2 = this.emit('Gemm', [this.reshape(x, [rows, inDim]), weight, bias], [rows, out], { transB: 1 });
+      return this.reshape(y2, shape);
+    }
     const y = this.emit('MatMul', [x, this.transposeLast2(weight)], shape);
     return bias ? this.emit('Add', [y, bias], shape) : y;
   }
@@ -317,6 +337,7 @@ export class OnnxGraphOps implements Ops<OnnxValue> {
   }
 
   gelu(x: OnnxValue): OnnxValue {
+    if (this.options.fusedGelu) return this.emit('Gelu', [x], x.shape, {}, 'com.microsoft');
     // the erf pattern torch exports; onnxruntime fuses it into one Gelu kernel
     const e = this.emit('Erf', [this.emit('Div', [x, this.scalar(Math.SQRT2)], x.shape)], x.shape);
     const h = this.emit('Mul', [x, this.emit('Add', [e, this.scalar(1)], x.shape)], x.shape);

@@ -150,7 +150,7 @@ export function buildGradientGraph(builder: OnnxGraphBuilder, opts: GradientGrap
     const needs = node.input.map((i) => i !== '' && dep.has(i));
     const name = node.name ?? node.opType;
     ctx.current = name;
-    const rule = node.domain ? undefined : getGradientRule(node.opType);
+    const rule = getGradientRule(node.domain ? `${node.domain}.${node.opType}` : node.opType);
     if (!rule) throw new NoGradientRuleError(node.opType, name, node.domain ? ` (domain '${node.domain}')` : '');
     const grads = rule.backward({ node, dy, needs, ctx });
     differentiated++;

@@ -128,6 +128,11 @@ const CASES: GradCase[] = [
     inputs: { x: { shape: [2, 3, 4] } },
     build: (ops, v) => ops.gelu(ops.scale(v.x as OnnxValue, 2)),
   },
+  {
+    name: 'Gelu (com.microsoft, fused)',
+    inputs: { x: { shape: [2, 3, 4] } },
+    build: (ops, v) => ops.emit('Gelu', [ops.scale(v.x as OnnxValue, 2)], [2, 3, 4], {}, 'com.microsoft'),
+  },
   unary('Erf'),
   unary('Relu', 'awayFromZero'),
   unary('Sigmoid'),

@@ -19,7 +19,7 @@ export interface GradArgs {
  * input (undefined: no gradient, e.g. an integer or a non-differentiable input).
  */
 export interface GradientRule {
-  /** The ONNX op types this rule differentiates (default domain). */
+  /** The ONNX op types this rule differentiates: default domain by name, others as `domain.OpType` (`com.microsoft.Gelu`). */
   readonly opTypes: readonly string[];
   /**
    * True for ops whose outputs never carry a gradient (integer, boolean or piecewise-constant

@@ -93,6 +93,8 @@ export function recordTrainingForward(
   const builder = new OnnxGraphBuilder({ name: `samtune_train_b${b}_n${n}` });
   const ops = new OnnxGraphOps(used, builder, {
     transposeWeightsAtBuild: false,
+    gemmLinear: true,
+    fusedGelu: false,
     paramsAsInputs: (k) => k.startsWith(MASK_DECODER_PREFIX),
   });
   const c = pe.embedDim;

@@ -13,6 +13,7 @@ import { erfGrad } from './erf.js';
 import { expGrad } from './exp.js';
 import { expandGrad } from './expand.js';
 import { gatherGrad } from './gather.js';
+import { geluGrad } from './gelu.js';
 import { gemmGrad } from './gemm.js';
 import { identityGrad } from './identity.js';
 import { layerNormalizationGrad } from './layer-normalization.js';
@@ -56,6 +57,7 @@ export const BUILTIN_RULES: readonly GradientRule[] = [
   expGrad,
   expandGrad,
   gatherGrad,
+  geluGrad,
   gemmGrad,
   identityGrad,
   layerNormalizationGrad,

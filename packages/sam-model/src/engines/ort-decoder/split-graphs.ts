@@ -31,7 +31,7 @@ function decoderOps(config: SamConfig, weights: WeightMap, name: string): OnnxGr
     [...weights].filter(([k]) => k.startsWith(PROMPT_ENCODER_PREFIX) || k.startsWith(MASK_DECODER_PREFIX)),
   );
   for (const [k, v] of preparePromptEncoderWeights(config.promptEncoder, weights)) used.set(k, v);
-  return new OnnxGraphOps(used, new OnnxGraphBuilder({ name, opset: DECODER_GRAPH_OPSET }));
+  return new OnnxGraphOps(used, new OnnxGraphBuilder({ name, opset: DECODER_GRAPH_OPSET }), { gemmLinear: true });
 }
 
 /** `[1, h*w, inner]` shapes of the image-side values. */

@@ -13,21 +13,22 @@
  */
 import type { ParamScope } from '../../layers.js';
 
-/** `ConvTranspose2d` weight `[Cin,Cout,2,2]` -> `[Cin, 2*2*Cout]` (columns `(a,b,co)`). */
+/** `ConvTranspose2d` weight `[Cin,Cout,2,2]` -> a `Linear` weight `[2*2*Cout, Cin]` (rows `(a,b,co)`). */
 function subPixelWeight<T>(p: ParamScope<T>): T {
   const { ops } = p;
   const w = p.get('weight');
   const [cin, cout] = ops.shape(w) as [number, number];
-  return ops.reshape(ops.transpose(w, [0, 2, 3, 1]), [cin, 4 * cout]);
+  return ops.reshape(ops.transpose(w, [2, 3, 1, 0]), [4 * cout, cin]);
 }
 
-/** `x [B, P, Cin]` -> `[B, 4P, Cout]` (each pixel's 2x2 block, channels last), plus bias. */
+/** `x [B, P, Cin]` -> `[B, 4P, Cout]` (each pixel's 2x2 block, channels last), bias included (one linear). */
 function subPixelConv<T>(p: ParamScope<T>, x: T): T {
   const { ops } = p;
   const [b, n] = ops.shape(x) as [number, number];
-  const cout = ops.shape(p.get('bias'))[0] as number;
-  const y = ops.reshape(ops.matmul(x, subPixelWeight(p)), [b, 4 * n, cout]);
-  return ops.add(y, p.get('bias'));
+  const bias = p.get('bias');
+  const cout = ops.shape(bias)[0] as number;
+  const y = ops.linear(x, subPixelWeight(p), ops.concat([bias, bias, bias, bias], 0)); // [B, P, (a,b,co)]
+  return ops.reshape(y, [b, 4 * n, cout]);
 }
 
 /**
