@@ -94,7 +94,7 @@ export function recordTrainingForward(
   const ops = new OnnxGraphOps(used, builder, {
     transposeWeightsAtBuild: false,
     gemmLinear: true,
-    fusedGelu: false,
+    fusedGelu: true,
     paramsAsInputs: (k) => k.startsWith(MASK_DECODER_PREFIX),
   });
   const c = pe.embedDim;
