@@ -13,8 +13,7 @@ export const geluGrad: GradientRule = {
   opTypes: ['Gelu', 'com.microsoft.Gelu'],
   backward(args) {
     const { node, ctx } = args;
-    const approx = attr(node, 'approximate')?.s;
-    const mode = approx ? new TextDecoder().decode(approx) : 'none';
+    const mode = attr(node, 'approximate')?.s ?? 'none';
     if (mode !== 'none')
       throw new UnsupportedGradientError(
         `buildGradientGraph(): Gelu node '${node.name}' has approximate='${mode}'; only 'none' (erf) is differentiated`,
