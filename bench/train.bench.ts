@@ -4,14 +4,15 @@
  *
  * 1. ms/prompt of one optimizer step (forward + loss + backward over micro-batches of
  *    `training.microBatch` = 4 prompts, gradient accumulation, Adam) with 1 and 8 box prompts of one
- *    image, for `--engine tfjs` (tfjs-wasm + the ORT matmul kernels, the reference) and `--engine ort`
- *    (forward + backward + Adam as onnxruntime-node graphs). The engines alternate rep by rep, so
- *    both see the same machine load; medians. Weights: ../shared/fixtures/sam-reference/tinyvit.pth,
+ *    image, for `--engine tfjs` (tfjs-wasm + the ORT matmul kernels, the reference), `--engine ort`
+ *    (forward + backward + Adam as onnxruntime-node graphs) and `ort` with `runtime.ortArena` (the
+ *    full micro-batches' session keeps onnxruntime's memory arena). The variants alternate rep by
+ *    rep, so all see the same machine load; medians. Weights: ../shared/fixtures/sam-reference/tinyvit.pth,
  *    the dog.jpg embedding and boxes/targets of tinyvit_train_step.safetensors (cycled).
  * 2. One plant-seg-coco `train` epoch (default recipe: batch 2 images, all instances, micro-batch 4)
- *    per engine in `--epoch-engines` (default `ort`), embeddings cached beforehand (not timed).
+ *    per variant in `--epoch-engines` (default `ort,ort-arena`), embeddings cached beforehand (not timed).
  *
- *   pnpm bench:train [--reps 5] [--epoch-engines ort,tfjs | none] [--cache-dir <dir>]
+ *   pnpm bench:train [--reps 5] [--epoch-engines ort,ort-arena,tfjs | none] [--cache-dir <dir>]
  *
  * Writes bench/results/train.json and train.md with the machine (cores, load average, Node, ORT).
  */
@@ -35,26 +36,29 @@ import { machineInfo, median, writeResult } from './machine.js';
 const { values } = parseArgs({
   options: {
     reps: { type: 'string', default: '5' },
-    'epoch-engines': { type: 'string', default: 'ort' },
+    'epoch-engines': { type: 'string', default: 'ort,ort-arena' },
     'cache-dir': { type: 'string' },
     'data-root': { type: 'string', default: resolve(import.meta.dirname, '../../shared/datasets/plant-seg-coco') },
     out: { type: 'string', default: resolve(import.meta.dirname, 'results') },
   },
 });
 const REF = resolve(import.meta.dirname, '../../shared/fixtures/sam-reference');
-const ENGINES: readonly TrainEngineName[] = ['tfjs', 'ort'];
+/** A measured variant: an engine, and for `ort-arena` the engine's memory arena (`runtime.ortArena`). */
+type Variant = 'tfjs' | 'ort' | 'ort-arena';
+const VARIANTS: readonly Variant[] = ['tfjs', 'ort', 'ort-arena'];
+const engineOf = (v: Variant): TrainEngineName => (v === 'tfjs' ? 'tfjs' : 'ort');
 const SIZES = [1, 8] as const;
 const MICRO = defaultTrainConfig().training.microBatch;
 
 interface StepResult {
   prompts: number;
-  engine: TrainEngineName;
+  engine: Variant;
   msPerPrompt: number[];
   medianMsPerPrompt: number;
 }
 
 interface EpochResult {
-  engine: TrainEngineName;
+  engine: Variant;
   seconds: number;
   prompts: number;
   steps: number;
@@ -93,10 +97,12 @@ async function stepBench(): Promise<StepResult[]> {
   const results: StepResult[] = [];
   for (const n of SIZES) {
     const mbs = microBatches(n);
-    const setups = ENGINES.map((engine) => {
+    const setups = VARIANTS.map((engine) => {
       const predictor = new SamPredictor({ config: SAM_PRESETS.tiny_vit, weights });
       const adam = new Adam(Object.fromEntries(predictor.trainableVariables()), { lr: 1e-5 });
-      return { engine, predictor, adam, stepper: createStepper(engine, predictor, adam), ms: [] as number[] };
+      const arena = engine === 'ort-arena' ? { arenaMicroBatch: MICRO } : {};
+      const stepper = createStepper(engineOf(engine), predictor, adam, arena);
+      return { engine, predictor, adam, stepper, ms: [] as number[] };
     });
     const once = (s: (typeof setups)[number]): number => {
       const t0 = performance.now();
@@ -126,7 +132,7 @@ async function stepBench(): Promise<StepResult[]> {
   return results;
 }
 
-async function epochBench(engines: readonly TrainEngineName[]): Promise<EpochResult[]> {
+async function epochBench(engines: readonly Variant[]): Promise<EpochResult[]> {
   if (engines.length === 0) return [];
   const c = defaultTrainConfig();
   if (values['cache-dir']) c.runtime.cacheDir = values['cache-dir'];
@@ -143,7 +149,7 @@ async function epochBench(engines: readonly TrainEngineName[]): Promise<EpochRes
     const targets = new TargetStore(0, false);
     for (const item of train.items) await targets.get(item);
     for (const engine of engines) {
-      const config = { ...c, runtime: { ...c.runtime, engine } };
+      const config = { ...c, runtime: { ...c.runtime, engine: engineOf(engine), ortArena: engine === 'ort-arena' } };
       const initial = model.predictor.maskDecoderWeights();
       const optimizer = new Adam(Object.fromEntries(model.predictor.trainableVariables()), c.optimizer);
       const t0 = performance.now();
@@ -179,11 +185,12 @@ async function epochBench(engines: readonly TrainEngineName[]): Promise<EpochRes
 
 const steps = await stepBench();
 const epochEngines = values['epoch-engines'] === 'none' ? [] : (values['epoch-engines'] as string).split(',');
-const epochs = await epochBench(epochEngines as TrainEngineName[]);
+const epochs = await epochBench(epochEngines as Variant[]);
 const loadEnd = loadavg()[0] ?? 0;
-const ms = (engine: TrainEngineName, n: number): number =>
+const ms = (engine: Variant, n: number): number =>
   steps.find((s) => s.engine === engine && s.prompts === n)?.medianMsPerPrompt ?? Number.NaN;
 const ratios = Object.fromEntries(SIZES.map((n) => [n, ms('ort', n) / ms('tfjs', n)]));
+const arenaRatios = Object.fromEntries(SIZES.map((n) => [n, ms('ort-arena', n) / ms('tfjs', n)]));
 const result = {
   source: `bench/train.bench.ts (${values.reps} reps per engine and size, engines alternating)`,
   machine: { ...machineInfo(), loadAverage1mStart: +loadStart.toFixed(2), loadAverage1mEnd: +loadEnd.toFixed(2) },
@@ -192,6 +199,7 @@ const result = {
   microBatch: MICRO,
   steps,
   ortOverTfjs: ratios,
+  ortArenaOverTfjs: arenaRatios,
   epochs,
   dataset: values['data-root'],
 };
@@ -202,14 +210,15 @@ const md = [
   '',
   `Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, Node ${m.node}, onnxruntime-node ${result.onnxruntimeNode}, ${m.date}.`,
   `Load average (1 min): ${m.loadAverage1mStart} at the start, ${m.loadAverage1mEnd} at the end: the machine is SHARED and was busy with other work, so absolute times are noisy (they move by 2x and more); the ratio of the two engines, measured rep by rep in the same run, is what counts.`,
-  `tfjs engine: ${result.tfjsBackend}. ort engine: onnxruntime-node graphs (forward + loss + backward + Adam), graph optimisation 'all', 2 intra-op threads.`,
+  `tfjs engine: ${result.tfjsBackend}. ort engine: onnxruntime-node graphs (forward + loss + backward + Adam), graph optimisation 'all', 2 intra-op threads; \`ort + arena\`: the same with \`runtime.ortArena\` (the full micro-batches' session keeps onnxruntime's CPU memory arena; not the default, it holds ~0.1 GB more per prompt of the micro-batch).`,
   '',
   `## Decoder training step (box prompts, one image, micro-batches of ${MICRO}, Adam), ms per prompt, median of ${values.reps}`,
   '',
-  '| prompts | tfjs engine | ort engine | ort / tfjs |',
-  '| ---: | ---: | ---: | ---: |',
+  '| prompts | tfjs engine | ort engine | ort / tfjs | ort + arena | (ort + arena) / tfjs |',
+  '| ---: | ---: | ---: | ---: | ---: | ---: |',
   ...SIZES.map(
-    (n) => `| ${n} | ${ms('tfjs', n).toFixed(0)} | ${ms('ort', n).toFixed(0)} | ${(ratios[n] as number).toFixed(3)} |`,
+    (n) =>
+      `| ${n} | ${ms('tfjs', n).toFixed(0)} | ${ms('ort', n).toFixed(0)} | ${(ratios[n] as number).toFixed(3)} | ${ms('ort-arena', n).toFixed(0)} | ${(arenaRatios[n] as number).toFixed(3)} |`,
   ),
   '',
   ...steps.map(
@@ -228,7 +237,7 @@ const md = [
         '',
       ]
     : []),
-  'Command: `pnpm bench:train` (options: `--reps N`, `--epoch-engines ort,tfjs|none`, `--cache-dir DIR`).',
+  'Command: `pnpm bench:train` (options: `--reps N`, `--epoch-engines ort,ort-arena,tfjs|none`, `--cache-dir DIR`).',
 ];
 writeResult(join(values.out as string, 'train.md'), md.join('\n'));
 console.log(md.join('\n'));

@@ -63,6 +63,7 @@ export const TrainConfigSchema = Type.Object({
     engine: Type.Union([lit('ort'), lit('tfjs')], { description: 'ort or tfjs' }),
     backend: str(),
     ortKernels: bool(),
+    ortArena: bool(),
     cacheDir: text('a directory'),
   }),
   out: text('a run directory'),

@@ -77,7 +77,13 @@ export {
 export { WorkerLoaderError } from './worker.js';
 export { autolabel, type AutolabelOptions, type AutolabelResult, type CocoInstances } from './autolabel.js';
 export { OrtTrainEngine, type OrtTrainEngineOptions, type EngineTimings } from './ort-engine/engine.js';
-export { createStepper, ortEngineFor, releaseOrtEngine, type MicroBatchStepper } from './train-step-ort.js';
+export {
+  createStepper,
+  ortEngineFor,
+  releaseOrtEngine,
+  type MicroBatchStepper,
+  type StepperOptions,
+} from './train-step-ort.js';
 export { type TrainEngineName } from './config.js';
 export {
   checkRecipeEngine,

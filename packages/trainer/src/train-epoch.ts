@@ -60,7 +60,12 @@ export async function trainEpoch(o: TrainEpochOptions): Promise<EpochTotals> {
   const sums = { loss: 0, focal: 0, dice: 0, iou: 0 };
   let prompts = 0;
   let steps = 0;
-  const stepper = createStepper(config.runtime.engine, predictor, optimizer);
+  const stepper = createStepper(
+    config.runtime.engine,
+    predictor,
+    optimizer,
+    config.runtime.ortArena ? { arenaMicroBatch: config.training.microBatch } : {},
+  );
   try {
     for (const [s, batch] of batches.entries()) {
       const perImage: { item: TrainItem; prompts: PromptSpec[] }[] = [];

@@ -99,6 +99,28 @@ describe('ort engine: train step parity (tinyvit_train_step.safetensors)', () =>
     for (const [key, g] of engine.gradients()) record('grad (accumulated)', `grad.${key}`, g, ref(`grad.${key}`));
   });
 
+  it('with the memory arena (memArenaBatch), a reused session gives the same loss and gradients', async () => {
+    await tick();
+    const e = new OrtTrainEngine({ config: SAM_PRESETS.tiny_vit, weights, adam: { lr: 1e-4 }, memArenaBatch: 3 });
+    try {
+      const { batch, targets } = slice(0, 3);
+      const first = e.accumulate(embedding.data, batch, targets, 1);
+      const g1 = e.gradients();
+      for (const [key, g] of g1) record('grad (arena)', `grad.${key}`, g, ref(`grad.${key}`));
+      e.step();
+      e.setWeights(weights as ReadonlyMap<string, FloatTensor>);
+      await tick();
+      expect(e.accumulate(embedding.data, batch, targets, 1)).toEqual(first);
+      for (const [key, g] of e.gradients()) {
+        const before = g1.get(key)?.data as Float32Array;
+        const differing = g.data.findIndex((x, i) => x !== before[i]);
+        expect(differing, `${key}: first differing index`).toBe(-1);
+      }
+    } finally {
+      e.dispose();
+    }
+  });
+
   it('the Adam step equals the tfjs Adam on the same gradients (torch semantics, bias correction)', async () => {
     await tick();
     const fresh = new OrtTrainEngine({ config: SAM_PRESETS.tiny_vit, weights, adam: { lr: 1e-4 } });

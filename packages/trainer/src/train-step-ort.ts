@@ -59,8 +59,14 @@ function predictorWeights(predictor: SamPredictor): WeightMap {
 
 const engines = new WeakMap<SamPredictor, OrtTrainEngine>();
 
+/** Options of `createStepper` / `ortEngineFor`. */
+export interface StepperOptions {
+  /** The ort engine keeps a memory arena for this micro-batch size (`memArenaBatch`; config `runtime.ortArena`). */
+  readonly arenaMicroBatch?: number;
+}
+
 /** The ort engine of this predictor (built once, with the optimizer's hyper-parameters). */
-export function ortEngineFor(predictor: SamPredictor, optimizer: Adam): OrtTrainEngine {
+export function ortEngineFor(predictor: SamPredictor, optimizer: Adam, options: StepperOptions = {}): OrtTrainEngine {
   let e = engines.get(predictor);
   if (!e) {
     e = new OrtTrainEngine({
@@ -73,6 +79,7 @@ export function ortEngineFor(predictor: SamPredictor, optimizer: Adam): OrtTrain
         weightDecay: optimizer.weightDecay,
       },
       intraOpThreads: 2,
+      ...(options.arenaMicroBatch !== undefined ? { memArenaBatch: options.arenaMicroBatch } : {}),
     });
     engines.set(predictor, e);
   }
@@ -86,8 +93,13 @@ export function releaseOrtEngine(predictor: SamPredictor): void {
 }
 
 /** The stepper of `engine` for one epoch. */
-export function createStepper(engine: TrainEngineName, predictor: SamPredictor, optimizer: Adam): MicroBatchStepper {
-  return engine === 'ort' ? ortStepper(predictor, optimizer) : tfjsStepper(predictor, optimizer);
+export function createStepper(
+  engine: TrainEngineName,
+  predictor: SamPredictor,
+  optimizer: Adam,
+  options: StepperOptions = {},
+): MicroBatchStepper {
+  return engine === 'ort' ? ortStepper(predictor, optimizer, options) : tfjsStepper(predictor, optimizer);
 }
 
 function tfjsStepper(predictor: SamPredictor, optimizer: Adam): MicroBatchStepper {
@@ -118,8 +130,8 @@ function tfjsStepper(predictor: SamPredictor, optimizer: Adam): MicroBatchSteppe
   };
 }
 
-function ortStepper(predictor: SamPredictor, optimizer: Adam): MicroBatchStepper {
-  const engine = ortEngineFor(predictor, optimizer);
+function ortStepper(predictor: SamPredictor, optimizer: Adam, options: StepperOptions): MicroBatchStepper {
+  const engine = ortEngineFor(predictor, optimizer, options);
   engine.setWeights(predictor.maskDecoderWeights());
   engine.loadAdamState(optimizer.state());
   return {

@@ -38,6 +38,14 @@ export interface OrtTrainEngineOptions {
   readonly intraOpThreads?: number;
   /** Let idle ORT threads spin between ops (ORT's default true; false frees the core on busy machines). */
   readonly spinning?: boolean;
+  /**
+   * The micro-batch size B whose training session keeps onnxruntime's CPU memory arena: its ~120 MB
+   * per prompt of activations are then reused run after run instead of freshly mapped (page faults)
+   * each time, which takes ~0.75x the time (bench/results/train.md). Sessions of other sizes (the
+   * remainders of an image's prompts) run without one, so one arena's memory is held (~0.4 GB at
+   * B=4). Default none (config `runtime.ortArena`).
+   */
+  readonly memArenaBatch?: number;
   /** Write ORT profiles with this prefix (one per session). */
   readonly profilePrefix?: string;
 }
@@ -107,6 +115,7 @@ export class OrtTrainEngine {
       const t0 = performance.now();
       s = buildTrainSession(this.o.config, this.o.weights, { batch, numPoints }, this.o.loss ?? {}, {
         intraOpThreads: this.o.intraOpThreads ?? 2,
+        cpuMemArena: batch === this.o.memArenaBatch,
         ...(this.o.spinning !== undefined ? { spinning: this.o.spinning } : {}),
         ...(this.o.profilePrefix ? { profilePrefix: `${this.o.profilePrefix}-train-${key}` } : {}),
       });
