@@ -21,7 +21,7 @@
  * 50), BENCH_SERVER=0 skips (c). Writes bench/results/predict.{json,md}.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -314,10 +314,6 @@ ORT session build (decoder + post-processing graphs, first call): ${JSON.stringi
 Through the server (\`POST /api/predict\`, ${SERVER_N} sequential calls after the embedding is cached):
 ${server.ok ? `p50 ${String(server.p50Ms)} ms, p99 ${String(server.p99Ms)} ms.` : `not measured: ${String(server.error).split('\n')[0]}`}
 `;
-// The demo's peak-RSS section is measured separately (`/usr/bin/time -v pnpm demo`): kept across runs.
-const mdPath = join(ROOT, 'bench/results/predict.md');
-const RSS_HEADING = '## Peak RSS of `pnpm demo`';
-const previous = existsSync(mdPath) ? readFileSync(mdPath, 'utf8') : '';
-const rssSection = previous.includes(RSS_HEADING) ? previous.slice(previous.indexOf(RSS_HEADING)) : '';
-writeResult(mdPath, rssSection ? `${md}\n${rssSection}` : md);
+// The demo's peak RSS has its own benchmark (bench:demo-rss, bench/results/demo-rss.md).
+writeResult(join(ROOT, 'bench/results/predict.md'), md);
 console.log(md);

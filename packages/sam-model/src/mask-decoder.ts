@@ -76,7 +76,6 @@ export function predictMasks<T>(
   ops: Ops<T>,
   cfg: MaskDecoderConfig,
   inputs: MaskDecoderInputs<T>,
-  plan: DecoderPlan<T> = {},
 ): MaskDecoderOutputs<T> {
   const { imageEmbeddings, imagePe, sparse, dense } = inputs;
   const ss = ops.shape(sparse);
@@ -99,17 +98,8 @@ export function predictMasks<T>(
   }
   const src = ops.add(imageEmbeddings, dense); // [B,C,h,w]: one image broadcast to every prompt
   const p = new ParamScope(ops, MASK_DECODER_PREFIX);
-  const side = flattenImageSide(ops, cfg, src, imagePe);
-  return decodeTokens(
-    ops,
-    cfg,
-    sparse,
-    [es[2] as number, es[3] as number],
-    (tokens) =>
-      plan.reassociate
-        ? twoWayTransformerOnImageSide(p.child('transformer'), cfg, side, tokens, plan)
-        : twoWayTransformer(p.child('transformer'), cfg, src, imagePe, tokens),
-    plan,
+  return decodeTokens(ops, cfg, sparse, [es[2] as number, es[3] as number], (tokens) =>
+    twoWayTransformer(p.child('transformer'), cfg, src, imagePe, tokens),
   );
 }
 
@@ -197,7 +187,7 @@ function decodeTokens<T>(
   sparse: T,
   [h, w]: readonly [number, number],
   transform: (tokens: T) => TwoWayState<T>,
-  plan: DecoderPlan<T>,
+  plan: DecoderPlan<T> = {},
 ): MaskDecoderOutputs<T> {
   const c = cfg.transformerDim;
   const b = ops.shape(sparse)[0] as number;
@@ -237,7 +227,7 @@ export function maskDecoder<T>(
   cfg: MaskDecoderConfig,
   inputs: MaskDecoderInputs<T> & { readonly multimaskOutput: boolean },
 ): MaskDecoderOutputs<T> {
-  const [start, end] = inputs.multimaskOutput ? [1, cfg.numMultimaskOutputs + 1] : [0, 1];
   const all = predictMasks(ops, cfg, inputs);
+  const [start, end] = inputs.multimaskOutput ? [1, cfg.numMultimaskOutputs + 1] : [0, 1];
   return { masks: ops.slice(all.masks, 1, start, end), iou: ops.slice(all.iou, 1, start, end) };
 }

@@ -6,7 +6,6 @@
  * (`DecoderPlan.reassociate`), the channels-last mask head (`upscaleMasksChannelsLast`, matmuls and no
  * feature-map transpose) and only the mask token(s) the loss sees.
  *
- *
  * - inputs: `image_embeddings [1,256,64,64]` (one image, shared by its B prompts inside the graph),
  *   `boxes [B,4]` XYXY or `point_coords [B,N,2]` + `point_labels [B,N]` (1024 frame),
  *   `targets [B,1,256,256]` (0/1), `loss_scale [1]` (seed of the backward), and every `mask_decoder.*` tensor under its
