@@ -21,9 +21,9 @@ import type { Ops } from '@samtune/onnx';
 import type { ParamScope } from './layers.js';
 import { linear } from './layers.js';
 
-/** `[B,N,inner]` -> `[B,heads,N,d]`. */
-function heads4<T>(ops: Ops<T>, x: T, b: number, heads: number, d: number): T {
-  return ops.transpose(ops.reshape(x, [b, -1, heads, d]), [0, 2, 1, 3]);
+/** `[B,N,inner]` -> `[B,heads,N,inner/heads]`. */
+export function separateHeads<T>(ops: Ops<T>, x: T, b: number, heads: number, inner: number): T {
+  return ops.transpose(ops.reshape(x, [b, -1, heads, inner / heads]), [0, 2, 1, 3]);
 }
 
 /** A projection's weight `[inner, C]` as `[heads, d, C]`. */
@@ -46,7 +46,7 @@ export function tokenToImageAttention<T>(p: ParamScope<T>, q: T, k: T, v: T, hea
   const [b, , c] = ops.shape(q) as [number, number, number];
   const kb = ops.shape(k)[0] as number;
   const d = inner / heads;
-  const qh = heads4(ops, linear(p.child('q_proj'), q), b, heads, d); // [B,H,T,d]
+  const qh = separateHeads(ops, linear(p.child('q_proj'), q), b, heads, inner); // [B,H,T,d]
   // q' = q_h Wk_h / sqrt(d): [B,H,T,C]; rows (b,h,t) against every image token
   const qk = ops.scale(ops.matmul(qh, headWeights(p.child('k_proj'), heads)), 1 / Math.sqrt(d));
   const rows = (x: T): T => (kb === 1 ? ops.reshape(x, [1, -1, c]) : ops.reshape(x, [b, -1, c])); // [1,BHT,C] | [B,HT,C]
@@ -77,7 +77,7 @@ export function imageToTokenAttention<T>(
   const b = ops.shape(k)[0] as number;
   const d = inner / heads;
   const s = 1 / Math.sqrt(d);
-  const kt = ops.transpose(heads4(ops, linear(p.child('k_proj'), k), b, heads, d), [0, 1, 3, 2]); // [B,H,d,T]
+  const kt = ops.transpose(separateHeads(ops, linear(p.child('k_proj'), k), b, heads, inner), [0, 1, 3, 2]); // [B,H,d,T]
   let logits: T; // [B,HW,H*T]
   if (projectedQ) {
     // block-diagonal keys [B, inner, H*T]: row (h,e), column (h',t) = k[t, h, e] if h == h'
@@ -98,7 +98,7 @@ export function imageToTokenAttention<T>(
   const hw = ops.shape(q)[1] as number;
   const attn = ops.reshape(ops.softmax(ops.reshape(logits, [b, hw, heads, -1])), [b, hw, -1]); // softmax per head
   // U_h = v_h Wo_h^T: [B,H,T,C] -> [B,H*T,C]
-  const vh = heads4(ops, linear(p.child('v_proj'), v), b, heads, d); // [B,H,T,d]
+  const vh = separateHeads(ops, linear(p.child('v_proj'), v), b, heads, inner); // [B,H,T,d]
   const wo = p.child('out_proj').get('weight'); // [C, inner]
   const c = ops.shape(wo)[0] as number;
   const woT = ops.transpose(ops.reshape(wo, [c, heads, d]), [1, 2, 0]); // [H,d,C]

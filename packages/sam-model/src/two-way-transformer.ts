@@ -9,7 +9,7 @@
 import type { MaskDecoderConfig } from './config.js';
 import type { ParamScope } from './layers.js';
 import { layerNorm, linear, mlpBlock } from './layers.js';
-import { imageToTokenAttention, tokenToImageAttention } from './image-attention.js';
+import { imageToTokenAttention, separateHeads, tokenToImageAttention } from './image-attention.js';
 import type { Ops } from '@samtune/onnx';
 import { SamtuneError, type ErrorKind } from '@samtune/errors';
 
@@ -26,11 +26,6 @@ function batchOf<T>(ops: Ops<T>, x: T, fn: string, arg: string): number {
     throw new TransformerShapeError(`${fn}(${arg}): needs a static batch dim, got shape [${ops.shape(x).join(',')}]`);
   }
   return b;
-}
-
-/** `[B,N,C]` -> `[B,heads,N,C/heads]`. */
-function separateHeads<T>(ops: Ops<T>, x: T, b: number, heads: number, inner: number): T {
-  return ops.transpose(ops.reshape(x, [b, -1, heads, inner / heads]), [0, 2, 1, 3]);
 }
 
 /** `[B,heads,N,c]` -> `[B,N,heads*c]`. */
