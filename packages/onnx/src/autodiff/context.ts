@@ -269,6 +269,15 @@ export class GradContext {
     const ax = axes.map((a) => (a < 0 ? a + s.length : a));
     const out = keepdims ? s.map((d, i) => (ax.includes(i) ? 1 : d)) : s.filter((_, i) => !ax.includes(i));
     if (ax.length === 0) return x;
+    const k = ax.length;
+    const rows = s.slice(0, k).reduce((a, d) => a * d, 1);
+    if (k < s.length && rows >= 1024 && ax.every((a, i) => a === i) && s.every((d) => d > 0)) {
+      // a sum over the leading axes as ones[1,N] @ x[N,C]: onnxruntime's ReduceSum over leading axes
+      // is several times slower than its last-axis one (profiled), the GEMV runs at memory speed
+      const cols = numel(s.slice(k));
+      const flat = this.reshape(x, [rows, cols]);
+      return this.reshape(this.op('MatMul', [this.onesOf([1, rows]), flat], [1, cols]), out);
+    }
     return this.op('ReduceSum', [x, this.int64(ax)], out, { keepdims: keepdims ? 1 : 0 });
   }
   /** Mean over `axes`, keeping them (ReduceSum times 1/count, opset independent). */
