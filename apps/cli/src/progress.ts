@@ -2,18 +2,11 @@
  * Progress bars on stderr: a redrawn bar with ETA on a TTY, a line every few seconds otherwise
  * (CI logs). Packages only report `(done, total)`; this file renders.
  */
+import { formatDuration } from '@samtune/jobs';
+
 export interface ProgressBar {
   update(done: number, total: number, detail?: string): void;
   done(summary?: string): void;
-}
-
-function formatSeconds(s: number): string {
-  if (!Number.isFinite(s)) return '?';
-  if (s < 60) return `${s.toFixed(0)}s`;
-  const m = Math.floor(s / 60);
-  return m < 60
-    ? `${m}m${String(Math.round(s % 60)).padStart(2, '0')}s`
-    : `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
 }
 
 export function createProgressBar(label: string, stream: NodeJS.WriteStream = process.stderr): ProgressBar {
@@ -28,7 +21,7 @@ export function createProgressBar(label: string, stream: NodeJS.WriteStream = pr
     const width = 24;
     const fill = Math.round(frac * width);
     const bar = `${'#'.repeat(fill)}${'-'.repeat(width - fill)}`;
-    return `${label} [${bar}] ${done}/${total} ${(frac * 100).toFixed(0)}% elapsed ${formatSeconds(elapsed)} eta ${formatSeconds(eta)}${detail ? ` ${detail}` : ''}`;
+    return `${label} [${bar}] ${done}/${total} ${(frac * 100).toFixed(0)}% elapsed ${formatDuration(elapsed)} eta ${formatDuration(eta)}${detail ? ` ${detail}` : ''}`;
   };
   return {
     update(done, total, detail) {

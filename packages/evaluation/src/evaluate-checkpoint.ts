@@ -14,6 +14,7 @@ import {
   openSplitDataset,
   pickSubset,
   setupRuntime,
+  backendEvent,
   VAL_SUBSET_CANDIDATES,
 } from './setup.js';
 
@@ -74,13 +75,7 @@ export interface CheckpointEvaluation {
 export async function evaluateCheckpoint(o: EvaluateCheckpointOptions): Promise<CheckpointEvaluation> {
   const emit = o.onEvent ?? ((): void => {});
   const runtime = await setupRuntime(o.backend ?? '', o.ortKernels ?? true);
-  emit({
-    type: 'backend',
-    backend: runtime.backend,
-    ortKernels: runtime.ortKernels,
-    detail: runtime.detail,
-    skipped: runtime.skipped,
-  });
+  emit(backendEvent(runtime));
   const opened = await openSplitDataset(
     o.dataRoot,
     o.format ?? 'auto',

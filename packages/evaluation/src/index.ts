@@ -67,6 +67,7 @@ export {
 export { type EvalEvent, type EvalEventHandler } from './events.js';
 export {
   setupRuntime,
+  backendEvent,
   openDataset,
   openSplitDataset,
   DEFAULT_VAL_FRACTION,

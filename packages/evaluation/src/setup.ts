@@ -14,7 +14,7 @@ import {
 } from '@samtune/sam-model';
 import type { LoadedSamCheckpoint, OrtKernelsHandle } from '@samtune/sam-model';
 import { EmbeddingCache, imageEncoderKey } from './embedding-cache.js';
-import type { EvalEventHandler } from './events.js';
+import type { EvalEvent, EvalEventHandler } from './events.js';
 import type { TrainItem } from './samples.js';
 import { SamtuneError, type ErrorKind } from '@samtune/errors';
 
@@ -46,6 +46,12 @@ let ortHandle: OrtKernelsHandle | undefined;
  * Selects the tfjs backend (`''` = automatic) and, on wasm with `ortKernels`, installs the
  * onnxruntime-backed BatchMatMul/Sum/Tile kernels (once per process).
  */
+/** The `backend` progress event of a set-up runtime (evaluation and training report it alike). */
+export function backendEvent(runtime: RuntimeInfo): Extract<EvalEvent, { type: 'backend' }> {
+  const { backend, ortKernels, detail, skipped } = runtime;
+  return { type: 'backend', backend, ortKernels, detail, skipped };
+}
+
 export async function setupRuntime(backend: string, ortKernels: boolean): Promise<RuntimeInfo> {
   const info = await initBackend(backend || undefined);
   let installed = false;

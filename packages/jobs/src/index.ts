@@ -30,5 +30,5 @@ export { enqueue, type EnqueueOptions, type EnqueueResult } from './producer.js'
 export { labelImage, type ImageLabels } from './label-image.js';
 export { isPermanent, type QueueRuntime } from './tasks.js';
 export { startWorker, type WorkerOptions, type WorkerEvent, type RunningWorker } from './worker.js';
-export { queueStatus, formatQueueStatus, type QueueStatus } from './status.js';
+export { queueStatus, formatQueueStatus, formatDuration, type QueueStatus } from './status.js';
 export { collectLabels, type CollectResult, type CollectedCoco } from './collect.js';

@@ -89,7 +89,8 @@ export async function queueStatus(redis: Redis, id: string): Promise<QueueStatus
   }
 }
 
-function seconds(s: number): string {
+/** Seconds as `42s`, `3m07s` or `2h05m` (`?` when not finite): queue ETAs and the CLI's progress bars. */
+export function formatDuration(s: number): string {
   if (!Number.isFinite(s)) return '?';
   if (s < 60) return `${s.toFixed(0)}s`;
   const m = Math.floor(s / 60);
@@ -106,7 +107,7 @@ export function formatQueueStatus(s: QueueStatus, width = 30): string {
     `${s.id} (${s.kind} -> ${s.outDir})`,
     `[${'#'.repeat(fill)}${'-'.repeat(width - fill)}] ${s.done}/${s.total} done, ${s.counts.failed} failed, ${(frac * 100).toFixed(0)}%`,
     `waiting ${s.counts.waiting}, active ${s.counts.active}, delayed ${s.counts.delayed}, completed ${s.counts.completed}, done before enqueue ${s.doneAtEnqueue}; workers ${s.workers}`,
-    `throughput ${Number.isFinite(s.imagesPerSecond) ? s.imagesPerSecond.toFixed(2) : '?'} images/s, eta ${seconds(s.etaSeconds)}`,
+    `throughput ${Number.isFinite(s.imagesPerSecond) ? s.imagesPerSecond.toFixed(2) : '?'} images/s, eta ${formatDuration(s.etaSeconds)}`,
     ...s.failed.map(
       (f) => `failed ${f.imagePath} (job ${f.jobId}, ${f.attempts} attempt${f.attempts === 1 ? '' : 's'}): ${f.reason}`,
     ),

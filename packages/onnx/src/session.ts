@@ -69,14 +69,8 @@ export interface Session {
   release(): Promise<void>;
 }
 
-const ORT_TYPES: Partial<Record<DType, string>> = {
-  float32: 'float32',
-  int64: 'int64',
-  int32: 'int32',
-  uint8: 'uint8',
-  int8: 'int8',
-  bool: 'bool',
-};
+/** The dtypes sessions exchange; samtune's `DType` names equal onnxruntime's tensor type names. */
+const SESSION_DTYPES: ReadonlySet<string> = new Set<DType>(['float32', 'int64', 'int32', 'uint8', 'int8', 'bool']);
 const fmt = (s: readonly (number | string)[]): string => `[${s.join(',')}]`;
 
 function signature(m: ort.InferenceSession.ValueMetadata): ValueSignature {
@@ -86,8 +80,8 @@ function signature(m: ort.InferenceSession.ValueMetadata): ValueSignature {
 }
 
 function toOrt(name: string, t: HostTensor, sig: ValueSignature): ort.Tensor {
-  const type = ORT_TYPES[t.dtype];
-  if (!type || type !== sig.dtype) {
+  const type = t.dtype;
+  if (!SESSION_DTYPES.has(type) || type !== sig.dtype) {
     throw new SessionInputError(
       `Session.run(inputs): input '${name}' must be ${sig.dtype} ${fmt(sig.shape)}, got ${t.dtype} [${t.shape.join(',')}]`,
     );
@@ -102,19 +96,11 @@ function toOrt(name: string, t: HostTensor, sig: ValueSignature): ort.Tensor {
   return new ort.Tensor(type as 'float32', t.data as Float32Array, [...t.shape]);
 }
 
-const HOST_TYPES: Readonly<Record<string, DType>> = {
-  float32: 'float32',
-  int64: 'int64',
-  int32: 'int32',
-  uint8: 'uint8',
-  int8: 'int8',
-  bool: 'bool',
-};
-
 function toHostTyped(name: string, v: ort.OnnxValue): HostTensor {
   if (!(v instanceof ort.Tensor)) throw new SessionError(`Session.run(): output '${name}' is not a tensor`);
-  const dtype = HOST_TYPES[v.type];
-  if (!dtype) throw new SessionError(`Session.runTyped(): output '${name}' has unsupported dtype ${v.type}`);
+  const dtype = v.type as DType;
+  if (!SESSION_DTYPES.has(dtype))
+    throw new SessionError(`Session.runTyped(): output '${name}' has unsupported dtype ${v.type}`);
   const data =
     v.type === 'bool'
       ? new Uint8Array((v.data as Uint8Array).buffer, (v.data as Uint8Array).byteOffset, v.size)

@@ -38,6 +38,31 @@ export interface PredictPrompts {
   readonly maskInput?: FloatTensor;
 }
 
+/**
+ * The official predictor's checks of `prompts`, shared by both decoder engines.
+ * @param fn caller name for messages (`SamPredictor.predict`)
+ * @throws PredictorInputError for points and labels of different lengths, or a mask input not `[1,256,256]`
+ */
+export function checkPredictPrompts(fn: string, prompts: PredictPrompts): void {
+  const { points, labels, maskInput } = prompts;
+  if ((points === undefined) !== (labels === undefined) || (points && labels && points.length !== labels.length)) {
+    throw new PredictorInputError(
+      `${fn}(prompts): points and labels must come together with equal lengths, got ${points?.length ?? 'no'} points and ${labels?.length ?? 'no'} labels`,
+    );
+  }
+  if (
+    maskInput &&
+    (maskInput.shape.length !== 3 ||
+      maskInput.shape[0] !== 1 ||
+      maskInput.shape[1] !== LOW_RES_SIZE ||
+      maskInput.shape[2] !== LOW_RES_SIZE)
+  ) {
+    throw new PredictorInputError(
+      `${fn}(prompts.maskInput): expected [1,${LOW_RES_SIZE},${LOW_RES_SIZE}], got [${maskInput.shape.join(',')}]`,
+    );
+  }
+}
+
 export interface PredictOptions {
   /** Three masks (tokens 1..3) instead of one (token 0). Default true, like the official predictor. */
   readonly multimask?: boolean;
@@ -189,22 +214,7 @@ export class SamPredictor {
   ): PredictResult {
     this.checkAlive('predict');
     const { points, labels, box, maskInput } = prompts;
-    if ((points === undefined) !== (labels === undefined) || (points && labels && points.length !== labels.length)) {
-      throw new PredictorInputError(
-        `SamPredictor.predict(prompts): points and labels must come together with equal lengths, got ${points?.length ?? 'no'} points and ${labels?.length ?? 'no'} labels`,
-      );
-    }
-    if (
-      maskInput &&
-      (maskInput.shape.length !== 3 ||
-        maskInput.shape[0] !== 1 ||
-        maskInput.shape[1] !== LOW_RES_SIZE ||
-        maskInput.shape[2] !== LOW_RES_SIZE)
-    ) {
-      throw new PredictorInputError(
-        `SamPredictor.predict(prompts.maskInput): expected [1,${LOW_RES_SIZE},${LOW_RES_SIZE}], got [${maskInput.shape.join(',')}]`,
-      );
-    }
+    checkPredictPrompts('SamPredictor.predict', prompts);
     const r = this.run(embedding, originalSize, opts, 'predict', () => ({
       coords:
         points && points.length > 0

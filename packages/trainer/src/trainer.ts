@@ -26,6 +26,7 @@ import {
   openModel,
   pickSubset,
   setupRuntime,
+  backendEvent,
 } from '@samtune/evaluation';
 import type { TrainEvent, TrainEventHandler, TrainResult } from './events.js';
 import { Adam } from './optimizer.js';
@@ -101,13 +102,7 @@ export async function runTraining(input: TrainConfig, options: RunTrainingOption
   if (resumed) emit({ type: 'resume', epochsDone: resumed.meta.epochsDone });
 
   const runtime = await setupRuntime(config.runtime.backend, config.runtime.ortKernels);
-  emit({
-    type: 'backend',
-    backend: runtime.backend,
-    ortKernels: runtime.ortKernels,
-    detail: runtime.detail,
-    skipped: runtime.skipped,
-  });
+  emit(backendEvent(runtime));
   await loadDatasetPlugins(config.data.plugins);
   const { dataset, split } = await openSplitDataset(
     config.data.root,

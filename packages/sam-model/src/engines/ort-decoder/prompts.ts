@@ -4,9 +4,8 @@
  * labelled 2/3; points without a box get the padding point `(0,0)` labelled -1 (what the official
  * `PromptEncoder` appends). This is exactly the token sequence of the official predictor.
  */
-import { LOW_RES_SIZE } from '../../config.js';
 import { applyBoxes, applyCoords } from '../../postprocess.js';
-import { PredictorInputError, type PredictPrompts } from '../../predictor.js';
+import { checkPredictPrompts, type PredictPrompts } from '../../predictor.js';
 import type { FloatTensor } from '@samtune/onnx';
 
 /** `point_coords [1,N,2]` (1024 frame, XY) and `point_labels [1,N]`. */
@@ -26,23 +25,8 @@ export function pointFeeds(
   originalSize: readonly [number, number],
   imgSize: number,
 ): PointFeeds {
-  const { points, labels, box, maskInput } = prompts;
-  if ((points === undefined) !== (labels === undefined) || (points && labels && points.length !== labels.length)) {
-    throw new PredictorInputError(
-      `${fn}(prompts): points and labels must come together with equal lengths, got ${points?.length ?? 'no'} points and ${labels?.length ?? 'no'} labels`,
-    );
-  }
-  if (
-    maskInput &&
-    (maskInput.shape.length !== 3 ||
-      maskInput.shape[0] !== 1 ||
-      maskInput.shape[1] !== LOW_RES_SIZE ||
-      maskInput.shape[2] !== LOW_RES_SIZE)
-  ) {
-    throw new PredictorInputError(
-      `${fn}(prompts.maskInput): expected [1,${LOW_RES_SIZE},${LOW_RES_SIZE}], got [${maskInput.shape.join(',')}]`,
-    );
-  }
+  checkPredictPrompts(fn, prompts);
+  const { points, labels, box } = prompts;
   const np = points?.length ?? 0;
   const n = np + (box ? 2 : np > 0 ? 1 : 0);
   const coords = new Float32Array(2 * n);
