@@ -51,8 +51,10 @@ ${result.machine.cpu}, ${result.machine.cores} cores, node ${result.machine.node
 
 Goal: <= 2 GiB (${result.goalMiB} MiB); issue 9 measured 4.4 GB before the ORT engines. What brought it
 down: the ORT training engine instead of tfjs-wasm (whose heap never shrinks), the encoder session
-released after the embedding pass, and no ORT CPU memory arena in the training sessions (before that
-change, the same warm demo peaked at 3628 MiB).
+released after the embedding pass, and ORT CPU memory arenas in two training sessions only (full
+micro-batches and single prompts; an image's remainder runs prompt by prompt), given back when each
+epoch's training pass ends, before validation (with an arena in every session and none given back,
+the same warm demo peaked at 3628 MiB; with \`--runtime.ort-arena false\` it peaks at ~1.4 GiB).
 
 Regenerate: \`pnpm bench:demo-rss\`.
 `;

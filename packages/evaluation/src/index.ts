@@ -22,7 +22,13 @@ export {
   type ApGroundTruth,
   type ApDetection,
 } from './mask-ap.js';
-export { DEFAULT_MICRO_BATCH, type DecoderPromptBatch, type PromptModeOption } from './prompt-batch.js';
+export {
+  DEFAULT_MICRO_BATCH,
+  PromptBatchError,
+  slicePromptBatch,
+  type DecoderPromptBatch,
+  type PromptModeOption,
+} from './prompt-batch.js';
 export {
   EmbeddingCache,
   EmbeddingCacheError,

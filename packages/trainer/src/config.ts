@@ -116,10 +116,11 @@ export interface TrainConfig {
     /** Use the onnxruntime-backed BatchMatMul/Sum/Tile kernels on the wasm backend. Default true. */
     ortKernels: boolean;
     /**
-     * ort engine: keep onnxruntime's CPU memory arena for the training session of full micro-batches
-     * (`training.microBatch` prompts), so each step reuses its activations' memory instead of mapping
-     * it afresh: ~0.75x the step time, for ~0.1 GB more resident memory per prompt of the micro-batch
-     * (`bench/results/train.md`). Default false.
+     * ort engine: keep onnxruntime's CPU memory arena for the training sessions of full micro-batches
+     * (`training.microBatch` prompts) and of single prompts, so each step reuses its activations'
+     * memory instead of mapping it afresh: ~0.7x the step time, for ~90 MB more resident memory per
+     * prompt of those sessions, given back when each epoch's training pass ends
+     * (`bench/results/train.md`). Default true; false for the least memory.
      */
     ortArena: boolean;
     /** Embedding cache directory. Default `<samtune cache>/embeddings`. */
@@ -163,7 +164,7 @@ export function defaultTrainConfig(): TrainConfig {
     optimizer: { lr: 1e-5, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0 },
     training: { epochs: 100, microBatch: DEFAULT_MICRO_BATCH, seed: 0 },
     earlyStopping: { enabled: true, minDelta: 0.001, patience: 3, warmupEpochs: 3 },
-    runtime: { engine: 'ort', backend: '', ortKernels: true, ortArena: false, cacheDir: defaultEmbeddingCacheDir() },
+    runtime: { engine: 'ort', backend: '', ortKernels: true, ortArena: true, cacheDir: defaultEmbeddingCacheDir() },
     out: '',
   };
 }

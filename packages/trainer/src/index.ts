@@ -79,6 +79,7 @@ export { autolabel, type AutolabelOptions, type AutolabelResult, type CocoInstan
 export { OrtTrainEngine, type OrtTrainEngineOptions, type EngineTimings } from './ort-engine/engine.js';
 export {
   createStepper,
+  ortArenaBatches,
   ortEngineFor,
   releaseOrtEngine,
   type MicroBatchStepper,

@@ -22,7 +22,7 @@ import {
   type TargetStore,
   type TrainItem,
 } from '@samtune/evaluation';
-import { createStepper } from './train-step-ort.js';
+import { createStepper, ortArenaBatches } from './train-step-ort.js';
 import { microBatchRecipe } from './recipe/recipe.js';
 
 export interface EpochTotals {
@@ -64,7 +64,7 @@ export async function trainEpoch(o: TrainEpochOptions): Promise<EpochTotals> {
     config.runtime.engine,
     predictor,
     optimizer,
-    config.runtime.ortArena ? { arenaMicroBatch: config.training.microBatch } : {},
+    config.runtime.ortArena ? { arenaBatches: ortArenaBatches(config.training.microBatch) } : {},
   );
   try {
     for (const [s, batch] of batches.entries()) {

@@ -34,7 +34,10 @@ export interface MicroBatchStepper {
   ): LossParts;
   /** One optimizer step from the accumulated gradients. */
   step(): void;
-  /** Ends the epoch (the ort engine writes weights and moments back); frees per-epoch memory. */
+  /**
+   * Ends the epoch (the ort engine writes weights and moments back); frees per-epoch memory (the ort
+   * engine's memory arenas, before the validation pass).
+   */
   finish(): void;
 }
 
@@ -61,8 +64,16 @@ const engines = new WeakMap<SamPredictor, OrtTrainEngine>();
 
 /** Options of `createStepper` / `ortEngineFor`. */
 export interface StepperOptions {
-  /** The ort engine keeps a memory arena for this micro-batch size (`memArenaBatch`; config `runtime.ortArena`). */
-  readonly arenaMicroBatch?: number;
+  /** The ort engine keeps a memory arena for these micro-batch sizes (`memArenaBatches`; config `runtime.ortArena`). */
+  readonly arenaBatches?: readonly number[];
+}
+
+/**
+ * The micro-batch sizes whose sessions keep a memory arena under `runtime.ortArena`: full
+ * micro-batches, and single prompts (images with one instance, one-prompt steps). ~90 MB a prompt.
+ */
+export function ortArenaBatches(microBatch: number): number[] {
+  return [...new Set([1, microBatch])];
 }
 
 /** The ort engine of this predictor (built once, with the optimizer's hyper-parameters). */
@@ -79,7 +90,7 @@ export function ortEngineFor(predictor: SamPredictor, optimizer: Adam, options: 
         weightDecay: optimizer.weightDecay,
       },
       intraOpThreads: 2,
-      ...(options.arenaMicroBatch !== undefined ? { memArenaBatch: options.arenaMicroBatch } : {}),
+      ...(options.arenaBatches !== undefined ? { memArenaBatches: options.arenaBatches } : {}),
     });
     engines.set(predictor, e);
   }
@@ -145,6 +156,7 @@ function ortStepper(predictor: SamPredictor, optimizer: Adam, options: StepperOp
     finish() {
       predictor.setMaskDecoderWeights(engine.weights());
       optimizer.load(engine.adamState());
+      engine.releaseArenas();
     },
   };
 }

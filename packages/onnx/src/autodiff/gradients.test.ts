@@ -133,6 +133,13 @@ const CASES: GradCase[] = [
     inputs: { x: { shape: [2, 3, 4] } },
     build: (ops, v) => ops.emit('Gelu', [ops.scale(v.x as OnnxValue, 2)], [2, 3, 4], {}, 'com.microsoft'),
   },
+  ...[16, -16].map((at): GradCase => ({
+    // |x| in [14, 18]: exp(u^2) overflows to inf past |x| ~13 and the rule must give the limit (1 or 0)
+    name: `Gelu (com.microsoft, fused), x around ${at}`,
+    inputs: { x: { shape: [2, 3, 4] } },
+    build: (ops, v) =>
+      ops.emit('Gelu', [ops.addScalar(ops.scale(v.x as OnnxValue, 2), at)], [2, 3, 4], {}, 'com.microsoft'),
+  })),
   unary('Erf'),
   unary('Relu', 'awayFromZero'),
   unary('Sigmoid'),

@@ -1,9 +1,8 @@
-/** The flat Adam graph against the trainer's tfjs `Adam` (torch semantics): same values after 3 steps. */
-import { describe, expect, it } from 'vitest';
+/** The chunked Adam graph (`ChunkedAdam`) against the trainer's tfjs `Adam` (torch semantics): same values after 3 steps. */
+import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { BoundOrtSession, boundTensor } from '@samtune/onnx';
 import { Adam } from '../optimizer.js';
-import { ADAM_IO, adamModelBytes } from './adam-graph.js';
+import { ChunkedAdam, adamChunks } from './adam-graph.js';
 
 function rand(n: number, seed: number): Float32Array {
   let s = seed;
@@ -12,6 +11,10 @@ function rand(n: number, seed: number): Float32Array {
     return s / 2 ** 30 - 1;
   });
 }
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
 
 describe('adamModelBytes', () => {
   for (const weightDecay of [0, 0.01]) {
@@ -28,28 +31,23 @@ describe('adamModelBytes', () => {
       const want = param.dataSync();
       const state = adam.state();
 
-      const s = new BoundOrtSession(adamModelBytes(n, hyper), { intraOpThreads: 1, label: 'adam' });
+      // two chunks, the second shorter: every value must be updated exactly once
+      expect(adamChunks(n, 600)).toEqual([
+        [0, 600],
+        [600, 400],
+      ]);
+      const runner = new ChunkedAdam(n, hyper, { intraOpThreads: 1 }, 600);
       const buf = (): [Float32Array, Float32Array] => [new Float32Array(n), new Float32Array(n)];
       const [p, m, v] = [buf(), buf(), buf()];
       p[0].set(p0);
       let cur = 0;
       for (const [i, g] of grads.entries()) {
-        const t = i + 1;
         const nx = 1 - cur;
-        s.run(
-          {
-            [ADAM_IO.p]: boundTensor(p[cur] as Float32Array, [n]),
-            [ADAM_IO.m]: boundTensor(m[cur] as Float32Array, [n]),
-            [ADAM_IO.v]: boundTensor(v[cur] as Float32Array, [n]),
-            [ADAM_IO.g]: boundTensor(g, [n]),
-            [ADAM_IO.stepSize]: boundTensor(Float32Array.of(lr / (1 - 0.9 ** t)), [1]),
-            [ADAM_IO.bc2Sqrt]: boundTensor(Float32Array.of(Math.sqrt(1 - 0.999 ** t)), [1]),
-          },
-          {
-            [ADAM_IO.pOut]: boundTensor(p[nx] as Float32Array, [n]),
-            [ADAM_IO.mOut]: boundTensor(m[nx] as Float32Array, [n]),
-            [ADAM_IO.vOut]: boundTensor(v[nx] as Float32Array, [n]),
-          },
+        const at = (pair: [Float32Array, Float32Array], k: number): Float32Array => pair[k] as Float32Array;
+        runner.run(
+          { p: at(p, cur), m: at(m, cur), v: at(v, cur), g, pOut: at(p, nx), mOut: at(m, nx), vOut: at(v, nx) },
+          i + 1,
+          lr,
         );
         cur = nx;
       }
@@ -63,9 +61,21 @@ describe('adamModelBytes', () => {
       expect(maxDiff(v[cur] as Float32Array, state.v.w as Float32Array)).toBeLessThanOrEqual(1e-9);
       // the step moved every parameter
       expect(maxDiff(p[cur] as Float32Array, p0)).toBeGreaterThan(1e-3);
-      s.dispose();
+      runner.dispose();
       adam.dispose();
       param.dispose();
     });
   }
+});
+
+describe('ChunkedAdam', () => {
+  it('names the expected length when a buffer has another', () => {
+    const runner = new ChunkedAdam(10, { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 });
+    const b = new Float32Array(10);
+    const short = new Float32Array(9);
+    expect(() => runner.run({ p: b, m: b, v: b, g: short, pOut: b, mOut: b, vOut: b }, 1, 1e-3)).toThrow(
+      'ChunkedAdam.run(buffers): every buffer needs 10 values, got 9',
+    );
+    runner.dispose();
+  });
 });

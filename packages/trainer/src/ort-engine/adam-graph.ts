@@ -8,10 +8,15 @@
  * v' = v * beta2 + g^2 * (1 - beta2)
  * p' = p - (m' / (sqrt(v') / bc2_sqrt + eps)) * step_size     step_size = lr / (1 - beta1^t)
  * ```
- * Inputs `p, m, v, g [P]`, `step_size [1]`, `bc2_sqrt [1]` (`sqrt(1 - beta2^t)`); outputs
- * `p_out, m_out, v_out [P]` (into other buffers than the inputs: the caller swaps them).
+ * The vector is cut into chunks (`adamChunks`) that the graph updates one after the other, each
+ * through its own chain of element-wise ops: a chunk's intermediates (4 MB at `ADAM_CHUNK`) stay
+ * in cache and in a small memory arena, where whole-vector passes stream 16 MB tensors through
+ * memory ~12 times. Inputs per chunk i `p.i, m.i, v.i, g.i [n_i]` (views of the flat buffers), and
+ * `step_size [1]`, `bc2_sqrt [1]` (`sqrt(1 - beta2^t)`); outputs `p_out.i, m_out.i, v_out.i [n_i]`
+ * (into other buffers than the inputs: the caller swaps them).
  */
-import { OnnxGraphBuilder, OnnxGraphOps } from '@samtune/onnx';
+import { BoundOrtSession, OnnxGraphBuilder, OnnxGraphOps, boundTensor, type BoundTensor } from '@samtune/onnx';
+import { TrainStepError } from '../train-step.js';
 
 /** Adam hyper-parameters that are constants of the graph (lr and t are inputs). */
 export interface AdamGraphHyper {
@@ -21,35 +26,121 @@ export interface AdamGraphHyper {
   readonly weightDecay: number;
 }
 
-/** Graph value names of the Adam graph. */
+/** Values per chunk (1 Mi floats = 4 MB). */
+export const ADAM_CHUNK = 1 << 20;
+
+/** Graph value names of the Adam graph (per-chunk names take the chunk index). */
 export const ADAM_IO = {
-  p: 'p',
-  m: 'm',
-  v: 'v',
-  g: 'g',
+  p: (i: number) => `p.${i}`,
+  m: (i: number) => `m.${i}`,
+  v: (i: number) => `v.${i}`,
+  g: (i: number) => `g.${i}`,
+  pOut: (i: number) => `p_out.${i}`,
+  mOut: (i: number) => `m_out.${i}`,
+  vOut: (i: number) => `v_out.${i}`,
   stepSize: 'step_size',
   bc2Sqrt: 'bc2_sqrt',
-  pOut: 'p_out',
-  mOut: 'm_out',
-  vOut: 'v_out',
 } as const;
 
-/** The serialized Adam model for a flat vector of `size` values. */
-export function adamModelBytes(size: number, h: AdamGraphHyper): Uint8Array {
+/** `[offset, length]` of each chunk of a flat vector of `size` values. */
+export function adamChunks(size: number, chunk = ADAM_CHUNK): (readonly [number, number])[] {
+  const out: (readonly [number, number])[] = [];
+  for (let o = 0; o < size; o += chunk) out.push([o, Math.min(chunk, size - o)]);
+  return out;
+}
+
+/** The serialized Adam model for chunks of `lengths[i]` values. */
+export function adamModelBytes(lengths: readonly number[], h: AdamGraphHyper): Uint8Array {
   const ops = new OnnxGraphOps(new Map(), new OnnxGraphBuilder({ name: 'samtune_adam' }));
-  const p = ops.input(ADAM_IO.p, [size]);
-  const m = ops.input(ADAM_IO.m, [size]);
-  const v = ops.input(ADAM_IO.v, [size]);
-  let g = ops.input(ADAM_IO.g, [size]);
   const stepSize = ops.input(ADAM_IO.stepSize, [1]);
   const bc2 = ops.input(ADAM_IO.bc2Sqrt, [1]);
-  if (h.weightDecay > 0) g = ops.add(g, ops.scale(p, h.weightDecay));
-  const m2 = ops.add(m, ops.scale(ops.sub(g, m), 1 - h.beta1));
-  const v2 = ops.add(ops.scale(v, h.beta2), ops.scale(ops.mul(g, g), 1 - h.beta2));
-  const denom = ops.addScalar(ops.div(ops.emit('Sqrt', [v2], [size]), bc2), h.eps);
-  const p2 = ops.sub(p, ops.mul(ops.div(m2, denom), stepSize));
-  ops.output(ADAM_IO.pOut, p2);
-  ops.output(ADAM_IO.mOut, m2);
-  ops.output(ADAM_IO.vOut, v2);
+  lengths.forEach((n, i) => {
+    const p = ops.input(ADAM_IO.p(i), [n]);
+    const m = ops.input(ADAM_IO.m(i), [n]);
+    const v = ops.input(ADAM_IO.v(i), [n]);
+    let g = ops.input(ADAM_IO.g(i), [n]);
+    if (h.weightDecay > 0) g = ops.add(g, ops.scale(p, h.weightDecay));
+    const m2 = ops.add(m, ops.scale(ops.sub(g, m), 1 - h.beta1));
+    const v2 = ops.add(ops.scale(v, h.beta2), ops.scale(ops.mul(g, g), 1 - h.beta2));
+    const denom = ops.addScalar(ops.div(ops.emit('Sqrt', [v2], [n]), bc2), h.eps);
+    const p2 = ops.sub(p, ops.mul(ops.div(m2, denom), stepSize));
+    ops.output(ADAM_IO.pOut(i), p2);
+    ops.output(ADAM_IO.mOut(i), m2);
+    ops.output(ADAM_IO.vOut(i), v2);
+  });
   return ops.builder.toModelBytes();
+}
+
+/** The buffers of one Adam update: inputs, and the outputs it writes (other buffers than the inputs). */
+export interface AdamBuffers {
+  readonly p: Float32Array;
+  readonly m: Float32Array;
+  readonly v: Float32Array;
+  readonly g: Float32Array;
+  readonly pOut: Float32Array;
+  readonly mOut: Float32Array;
+  readonly vOut: Float32Array;
+}
+
+/**
+ * The Adam graph of a flat vector of `size` values in one ORT session (built on first use; it keeps
+ * a memory arena, since its chunks' intermediates are small, ~40 MB, and would otherwise be mapped
+ * afresh every step), with tensor handles over each chunk of every buffer it is given (made once
+ * per buffer: pass long-lived buffers).
+ */
+export class ChunkedAdam {
+  private readonly chunks: (readonly [number, number])[];
+  private readonly handles = new Map<Float32Array, BoundTensor[]>();
+  private session: BoundOrtSession | undefined;
+
+  constructor(
+    readonly size: number,
+    private readonly hyper: AdamGraphHyper,
+    private readonly options: { readonly intraOpThreads?: number; readonly spinning?: boolean } = {},
+    chunk = ADAM_CHUNK,
+  ) {
+    this.chunks = adamChunks(size, chunk);
+  }
+
+  /** One update at step `t` (1-based) with learning rate `lr`. */
+  run(b: AdamBuffers, t: number, lr: number): void {
+    this.session ??= new BoundOrtSession(
+      adamModelBytes(
+        this.chunks.map(([, len]) => len),
+        this.hyper,
+      ),
+      { ...this.options, cpuMemArena: true, label: 'adam' },
+    );
+    const feeds: Record<string, BoundTensor> = {
+      [ADAM_IO.stepSize]: boundTensor(Float32Array.of(lr / (1 - this.hyper.beta1 ** t)), [1]),
+      [ADAM_IO.bc2Sqrt]: boundTensor(Float32Array.of(Math.sqrt(1 - this.hyper.beta2 ** t)), [1]),
+    };
+    const fetches: Record<string, BoundTensor> = {};
+    this.chunks.forEach((_, i) => {
+      feeds[ADAM_IO.p(i)] = this.chunk(b.p, i);
+      feeds[ADAM_IO.m(i)] = this.chunk(b.m, i);
+      feeds[ADAM_IO.v(i)] = this.chunk(b.v, i);
+      feeds[ADAM_IO.g(i)] = this.chunk(b.g, i);
+      fetches[ADAM_IO.pOut(i)] = this.chunk(b.pOut, i);
+      fetches[ADAM_IO.mOut(i)] = this.chunk(b.mOut, i);
+      fetches[ADAM_IO.vOut(i)] = this.chunk(b.vOut, i);
+    });
+    this.session.run(feeds, fetches);
+  }
+
+  dispose(): void {
+    this.session?.dispose();
+    this.session = undefined;
+  }
+
+  private chunk(buf: Float32Array, i: number): BoundTensor {
+    if (buf.length !== this.size)
+      throw new TrainStepError(`ChunkedAdam.run(buffers): every buffer needs ${this.size} values, got ${buf.length}`);
+    let h = this.handles.get(buf);
+    if (!h) {
+      h = this.chunks.map(([o, len]) => boundTensor(buf.subarray(o, o + len), [len]));
+      this.handles.set(buf, h);
+    }
+    return h[i] as BoundTensor;
+  }
 }

@@ -6,26 +6,28 @@
  *   then the roles swap. ORT reads and writes these buffers in place (pre-allocated outputs), so
  *   nothing is copied or re-encoded between steps.
  * - `accumulate(...)`: forward + loss + backward of one micro-batch of one image's prompts, adding
- *   `scale * grad` to the accumulator (inside the graph). One session per (B, N), built on first use.
+ *   `scale * grad` to the accumulator (inside the graph). One session per (B, N), built on first use;
+ *   the sessions of `memArenaBatches` keep a memory arena until `releaseArenas()`.
  * - `step()`: one Adam update (torch semantics, bias correction with the step count t) from the
- *   accumulated gradients, which are then cleared.
+ *   accumulated gradients, which are then cleared (`adam-graph.ts`, in 4 MB chunks).
  */
 import {
-  BoundOrtSession,
+  type BoundOrtSession,
   boundTensor,
   toFloat32,
   type BoundTensor,
   type FloatTensor,
   type HostTensor,
 } from '@samtune/onnx';
+import { slicePromptBatch } from '@samtune/evaluation';
 import type { SamConfig, WeightMap } from '@samtune/sam-model';
 import type { SamLossConfig } from '@samtune/losses';
 import type { AdamOptions, AdamState } from '../optimizer.js';
 import { TrainStepError, type DecoderPromptBatch, type LossParts } from '../train-step.js';
-import { ADAM_IO, adamModelBytes } from './adam-graph.js';
+import { ChunkedAdam } from './adam-graph.js';
 import { FlatLayout } from './flat-params.js';
 import { TRAIN_INPUTS } from './training-graph.js';
-import { PARTS_OUTPUT, accIn, accOut, buildTrainSession, type TrainSession } from './train-session.js';
+import { PARTS_OUTPUT, accIn, accOut, loadTrainSession, recordTrainModel, type TrainModel } from './train-session.js';
 
 /** Settings of the engine. */
 export interface OrtTrainEngineOptions {
@@ -39,13 +41,15 @@ export interface OrtTrainEngineOptions {
   /** Let idle ORT threads spin between ops (ORT's default true; false frees the core on busy machines). */
   readonly spinning?: boolean;
   /**
-   * The micro-batch size B whose training session keeps onnxruntime's CPU memory arena: its ~120 MB
-   * per prompt of activations are then reused run after run instead of freshly mapped (page faults)
-   * each time, which takes ~0.75x the time (bench/results/train.md). Sessions of other sizes (the
-   * remainders of an image's prompts) run without one, so one arena's memory is held (~0.4 GB at
-   * B=4). Default none (config `runtime.ortArena`).
+   * The micro-batch sizes B whose training sessions keep onnxruntime's CPU memory arena: their
+   * ~90 MB per prompt of activations are then reused run after run instead of freshly mapped (page
+   * faults) each time, which takes ~0.7x the time (bench/results/train.md). When 1 is among them, a
+   * micro-batch of another size (an image's remainder) runs prompt by prompt on the single-prompt
+   * session (the same gradient sum), so no third shape maps fresh memory; otherwise it runs as one
+   * session without an arena. `releaseArenas()` gives the memory back between epochs. Default none;
+   * the trainer passes `[1, training.microBatch]` (config `runtime.ortArena`, default on).
    */
-  readonly memArenaBatch?: number;
+  readonly memArenaBatches?: readonly number[];
   /** Write ORT profiles with this prefix (one per session). */
   readonly profilePrefix?: string;
 }
@@ -76,8 +80,10 @@ export class OrtTrainEngine {
   private stepCalls = 0;
   readonly lr: number;
   private readonly hyper: { beta1: number; beta2: number; eps: number; weightDecay: number };
-  private readonly sessions = new Map<string, TrainSession>();
-  private adam: BoundOrtSession | undefined;
+  /** Recorded training models by `BxN`, and their loaded sessions (a released one is reloaded). */
+  private readonly models = new Map<string, TrainModel>();
+  private readonly sessions = new Map<string, BoundOrtSession>();
+  private readonly adam: ChunkedAdam;
   /** Per-key tensor handles over each copy of p and of the accumulator. */
   private readonly pT: [Record<string, BoundTensor>, Record<string, BoundTensor>];
   private readonly gT: [Record<string, BoundTensor>, Record<string, BoundTensor>];
@@ -100,6 +106,10 @@ export class OrtTrainEngine {
       Object.fromEntries(this.layout.slots.map((s) => [s.key, tensor(this.layout.view(buf, s.key), s.shape)]));
     this.pT = [handles(this.p[0]), handles(this.p[1])];
     this.gT = [handles(this.g[0]), handles(this.g[1])];
+    this.adam = new ChunkedAdam(n, this.hyper, {
+      intraOpThreads: o.intraOpThreads ?? 2,
+      ...(o.spinning !== undefined ? { spinning: o.spinning } : {}),
+    });
   }
 
   /** Number of Adam steps taken (torch's per-parameter `step`, the same for every key here). */
@@ -107,23 +117,45 @@ export class OrtTrainEngine {
     return this.t;
   }
 
-  /** The session of a micro-batch shape (built and cached on first use). */
-  session(batch: number, numPoints: number): TrainSession {
+  /** The model and session of a micro-batch shape (recorded and loaded on first use). */
+  private session(batch: number, numPoints: number): { model: TrainModel; session: BoundOrtSession } {
     const key = `${batch}x${numPoints}`;
-    let s = this.sessions.get(key);
-    if (!s) {
+    let model = this.models.get(key);
+    let session = this.sessions.get(key);
+    if (!model || !session) {
       const t0 = performance.now();
-      s = buildTrainSession(this.o.config, this.o.weights, { batch, numPoints }, this.o.loss ?? {}, {
+      if (!model) {
+        model = recordTrainModel(this.o.config, this.o.weights, { batch, numPoints }, this.o.loss ?? {});
+        for (const k of model.paramKeys) this.layout.slot(k);
+        this.models.set(key, model);
+      }
+      session = loadTrainSession(model, {
         intraOpThreads: this.o.intraOpThreads ?? 2,
-        cpuMemArena: batch === this.o.memArenaBatch,
+        cpuMemArena: this.arenaBatch(batch),
         ...(this.o.spinning !== undefined ? { spinning: this.o.spinning } : {}),
         ...(this.o.profilePrefix ? { profilePrefix: `${this.o.profilePrefix}-train-${key}` } : {}),
       });
-      for (const k of s.paramKeys) this.layout.slot(k);
-      this.sessions.set(key, s);
+      this.sessions.set(key, session);
       this.timings.build += performance.now() - t0;
     }
-    return s;
+    return { model, session };
+  }
+
+  private arenaBatch(batch: number): boolean {
+    return this.o.memArenaBatches?.includes(batch) ?? false;
+  }
+
+  /**
+   * Releases the sessions that keep a memory arena (their memory goes back to the system; the next
+   * micro-batch of that size reloads the recorded model, ~0.1 s). The trainer calls it when an
+   * epoch's training pass ends, so that the arena and the validation pass do not hold memory at once.
+   */
+  releaseArenas(): void {
+    for (const [key, session] of this.sessions)
+      if (this.arenaBatch((this.models.get(key) as TrainModel).shape.batch)) {
+        session.dispose();
+        this.sessions.delete(key);
+      }
   }
 
   /**
@@ -136,7 +168,6 @@ export class OrtTrainEngine {
   accumulate(embedding: Float32Array, batch: DecoderPromptBatch, targets: Float32Array, scale: number): LossParts {
     this.alive('accumulate');
     const b = batch.size;
-    const n = batch.boxes ? 0 : batch.numPoints;
     if (targets.length !== b * 65536)
       throw new TrainStepError(
         `OrtTrainEngine.accumulate(targets): expected [${b},1,256,256] = ${b * 65536} values, got ${targets.length}`,
@@ -145,7 +176,27 @@ export class OrtTrainEngine {
       throw new TrainStepError(
         `OrtTrainEngine.accumulate(batch): box prompts with points are not supported by the ort engine (got ${batch.numPoints} points per box)`,
       );
-    const s = this.session(b, n);
+    if (b === 1 || this.arenaBatch(b) || !this.arenaBatch(1)) return this.run(embedding, batch, targets, scale);
+    // a size without an arena while single prompts have one: prompt by prompt, on that arena (the
+    // same gradient sum; no fresh activation memory for one more shape)
+    const sum = { loss: 0, focal: 0, dice: 0, iou: 0 };
+    for (let i = 0; i < b; i++) {
+      const parts = this.run(
+        embedding,
+        slicePromptBatch(batch, i, i + 1),
+        targets.subarray(i * 65536, (i + 1) * 65536),
+        scale / b,
+      );
+      for (const k of ['loss', 'focal', 'dice', 'iou'] as const) sum[k] += parts[k] / b;
+    }
+    return sum;
+  }
+
+  /** `accumulate` of a checked micro-batch, in one session run. */
+  private run(embedding: Float32Array, batch: DecoderPromptBatch, targets: Float32Array, scale: number): LossParts {
+    const b = batch.size;
+    const n = batch.boxes ? 0 : batch.numPoints;
+    const { model, session } = this.session(b, n);
     const t0 = performance.now();
     if (this.accEmpty) this.g[this.gcur].fill(0);
     const feeds: Record<string, BoundTensor> = {
@@ -162,15 +213,15 @@ export class OrtTrainEngine {
     const pIn = this.pT[this.cur];
     const gIn = this.gT[this.gcur];
     const gOut = this.gT[flip(this.gcur)];
-    for (const k of s.paramKeys) {
+    for (const k of model.paramKeys) {
       feeds[k] = pIn[k] as BoundTensor;
       feeds[accIn(k)] = gIn[k] as BoundTensor;
       fetches[accOut(k)] = gOut[k] as BoundTensor;
     }
-    s.session.run(feeds, fetches);
-    if (s.paramKeys.length < this.layout.slots.length) {
+    session.run(feeds, fetches);
+    if (model.paramKeys.length < this.layout.slots.length) {
       // keys the graph does not take keep their accumulated value
-      const used = new Set(s.paramKeys);
+      const used = new Set(model.paramKeys);
       for (const slot of this.layout.slots)
         if (!used.has(slot.key))
           this.layout.view(this.g[flip(this.gcur)], slot.key).set(this.layout.view(this.g[this.gcur], slot.key));
@@ -193,30 +244,14 @@ export class OrtTrainEngine {
     if (this.accEmpty)
       throw new TrainStepError('OrtTrainEngine.step(): no gradients were accumulated since the last step');
     const t0 = performance.now();
-    this.adam ??= new BoundOrtSession(adamModelBytes(this.layout.size, this.hyper), {
-      intraOpThreads: this.o.intraOpThreads ?? 2,
-      ...(this.o.spinning !== undefined ? { spinning: this.o.spinning } : {}),
-      label: 'adam',
-    });
     this.t += 1;
     this.stepCalls += 1;
-    const { beta1, beta2 } = this.hyper;
-    const size = [this.layout.size];
     const [c, nx] = [this.cur, flip(this.cur)];
+    const g = this.g[this.gcur];
     this.adam.run(
-      {
-        [ADAM_IO.p]: tensor(this.p[c], size),
-        [ADAM_IO.m]: tensor(this.m[c], size),
-        [ADAM_IO.v]: tensor(this.v[c], size),
-        [ADAM_IO.g]: tensor(this.g[this.gcur], size),
-        [ADAM_IO.stepSize]: tensor(new Float32Array([lr / (1 - beta1 ** this.t)]), [1]),
-        [ADAM_IO.bc2Sqrt]: tensor(new Float32Array([Math.sqrt(1 - beta2 ** this.t)]), [1]),
-      },
-      {
-        [ADAM_IO.pOut]: tensor(this.p[nx], size),
-        [ADAM_IO.mOut]: tensor(this.m[nx], size),
-        [ADAM_IO.vOut]: tensor(this.v[nx], size),
-      },
+      { p: this.p[c], m: this.m[c], v: this.v[c], g, pOut: this.p[nx], mOut: this.m[nx], vOut: this.v[nx] },
+      this.t,
+      lr,
     );
     this.cur = nx;
     this.accEmpty = true;
@@ -273,14 +308,14 @@ export class OrtTrainEngine {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    for (const s of this.sessions.values()) s.session.dispose();
+    for (const s of this.sessions.values()) s.dispose();
     this.sessions.clear();
-    this.adam?.dispose();
+    this.adam.dispose();
   }
 
   /** Flushes the ORT profiles (engines built with `profilePrefix`). */
   endProfiling(): void {
-    for (const s of this.sessions.values()) s.session.endProfiling();
+    for (const s of this.sessions.values()) s.endProfiling();
   }
 
   private alive(fn: string): void {

@@ -1,8 +1,10 @@
 /**
- * One ORT session per micro-batch shape (B prompts, N points): the training forward
+ * One training model per micro-batch shape (B prompts, N points): the training forward
  * (`training-graph.ts`), its backward from `buildGradientGraph` (seeded with `loss_scale`, so the
  * gradients are those of `scale * loss`), and the gradient accumulation: for every trainable key
  * `acc_out.<key> = acc_in.<key> + grad.<key>`. Outputs: `parts [4]` and the `acc_out.*` tensors.
+ * `recordTrainModel` records it once (its bytes are kept), `loadTrainSession` loads it into ORT,
+ * again after a session was released.
  */
 import { BoundOrtSession, buildGradientGraph, type BoundSessionOptions } from '@samtune/onnx';
 import type { SamConfig, WeightMap } from '@samtune/sam-model';
@@ -15,28 +17,28 @@ export const accOut = (key: string): string => `acc_out.${key}`;
 /** Output name of the loss parts `[loss, focal, dice, iou]`. */
 export const PARTS_OUTPUT = 'parts';
 
-/** A compiled training graph for one (B, N). */
-export interface TrainSession {
+/** The recorded training graph of one (B, N). */
+export interface TrainModel {
   readonly shape: TrainGraphShape;
-  readonly session: BoundOrtSession;
+  /** The serialized ONNX model. */
+  readonly bytes: Uint8Array;
   /** Trainable keys (graph inputs under their own names, and `acc_in.*`/`acc_out.*`). */
   readonly paramKeys: readonly string[];
   /** Keys whose value does not reach the loss (their gradient is 0). */
   readonly unreached: readonly string[];
-  /** Seconds spent recording + differentiating, and loading into ORT. */
-  readonly buildSeconds: { readonly record: number; readonly load: number };
+  /** Seconds spent recording + differentiating. */
+  readonly recordSeconds: number;
   /** Node count of the whole graph. */
   readonly nodes: number;
 }
 
-/** Records, differentiates and loads the training graph of one shape. */
-export function buildTrainSession(
+/** Records and differentiates the training graph of one shape. */
+export function recordTrainModel(
   config: SamConfig,
   weights: WeightMap,
   shape: TrainGraphShape,
   lossConfig: SamLossConfig,
-  options: BoundSessionOptions,
-): TrainSession {
+): TrainModel {
   const t0 = performance.now();
   const fwd = recordTrainingForward(config, weights, shape, lossConfig);
   const { ops } = fwd;
@@ -50,19 +52,20 @@ export function buildTrainSession(
     const sum = ops.add(acc, { name: g, shape: dims });
     ops.output(accOut(key), sum);
   }
-  const bytes = ops.builder.toModelBytes();
-  const t1 = performance.now();
-  const session = new BoundOrtSession(bytes, {
-    ...options,
-    label: `training graph B=${shape.batch} N=${shape.numPoints}`,
-  });
-  const t2 = performance.now();
   return {
     shape,
-    session,
+    bytes: ops.builder.toModelBytes(),
     paramKeys: fwd.paramKeys,
     unreached: grads.unreached,
-    buildSeconds: { record: (t1 - t0) / 1000, load: (t2 - t1) / 1000 },
+    recordSeconds: (performance.now() - t0) / 1000,
     nodes: ops.builder.listNodes().length,
   };
+}
+
+/** Loads a recorded training model into an ORT session. */
+export function loadTrainSession(model: TrainModel, options: BoundSessionOptions): BoundOrtSession {
+  return new BoundOrtSession(model.bytes, {
+    ...options,
+    label: `training graph B=${model.shape.batch} N=${model.shape.numPoints}`,
+  });
 }
