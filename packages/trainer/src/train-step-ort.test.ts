@@ -12,7 +12,7 @@ import type { FloatTensor, WeightMap } from '@samtune/sam-model';
 import { setupRuntime } from '@samtune/evaluation';
 import { OrtTrainEngine } from './ort-engine/engine.js';
 import { Adam } from './optimizer.js';
-import { microBatchGradients, type DecoderPromptBatch } from './train-step.js';
+import { microBatchGradients, type DecoderPromptBatch, type LossParts } from './train-step.js';
 import { fixtureTensor, readFixture, referencePath } from './test-utils/fixtures.js';
 
 let weights: WeightMap;
@@ -51,6 +51,17 @@ function record(
   worst.set(family, Math.max(worst.get(family) ?? 0, a.ratio));
 }
 
+/** The loss parts against the fixture's `loss`, `loss_focal`, `loss_dice`, `loss_iou`. */
+function recordParts(family: string, parts: LossParts): void {
+  for (const [name, value] of [
+    ['loss', parts.loss],
+    ['loss_focal', parts.focal],
+    ['loss_dice', parts.dice],
+    ['loss_iou', parts.iou],
+  ] as const)
+    record(family, name, { shape: [1], data: [value] }, ref(name));
+}
+
 /** Rows [from, to) of the fixture's boxes/targets as a prompt batch. */
 function slice(from: number, to: number): { batch: DecoderPromptBatch; targets: Float32Array } {
   const per = 256 * 256;
@@ -70,13 +81,7 @@ describe('ort engine: train step parity (tinyvit_train_step.safetensors)', () =>
     await tick();
     const { batch, targets } = slice(0, 3);
     const parts = engine.accumulate(embedding.data, batch, targets, 1);
-    for (const [name, value] of [
-      ['loss', parts.loss],
-      ['loss_focal', parts.focal],
-      ['loss_dice', parts.dice],
-      ['loss_iou', parts.iou],
-    ] as const)
-      record('loss', name, { shape: [1], data: [value] }, ref(name));
+    recordParts('loss', parts);
     const grads = engine.gradients();
     const refKeys = [...step.keys()].filter((k) => k.startsWith('grad.mask_decoder.'));
     expect(grads.size).toBe(mdKeys().length);
@@ -105,13 +110,7 @@ describe('ort engine: train step parity (tinyvit_train_step.safetensors)', () =>
     try {
       const { batch, targets } = slice(0, 3);
       const parts = e.accumulate(embedding.data, batch, targets, 1);
-      for (const [name, value] of [
-        ['loss', parts.loss],
-        ['loss_focal', parts.focal],
-        ['loss_dice', parts.dice],
-        ['loss_iou', parts.iou],
-      ] as const)
-        record('loss (prompt by prompt)', name, { shape: [1], data: [value] }, ref(name));
+      recordParts('loss (prompt by prompt)', parts);
       for (const [key, g] of e.gradients()) record('grad (prompt by prompt)', `grad.${key}`, g, ref(`grad.${key}`));
     } finally {
       e.dispose();
