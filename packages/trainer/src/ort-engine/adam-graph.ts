@@ -11,7 +11,7 @@
  * The vector is cut into chunks (`adamChunks`) that the graph updates one after the other, each
  * through its own chain of element-wise ops: a chunk's intermediates (4 MB at `ADAM_CHUNK`) stay
  * in cache and in a small memory arena, where whole-vector passes stream 16 MB tensors through
- * memory ~12 times. Inputs per chunk i `p.i, m.i, v.i, g.i [n_i]` (views of the flat buffers), and
+ * memory 13 times. Inputs per chunk i `p.i, m.i, v.i, g.i [n_i]` (views of the flat buffers), and
  * `step_size [1]`, `bc2_sqrt [1]` (`sqrt(1 - beta2^t)`); outputs `p_out.i, m_out.i, v_out.i [n_i]`
  * (into other buffers than the inputs: the caller swaps them).
  */
