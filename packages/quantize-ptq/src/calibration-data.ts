@@ -78,6 +78,19 @@ export interface DecoderCalibrationOptions {
 }
 
 /** Decoder inputs (official signature) for each item's instances (see the module comment). */
+/**
+ * How many samples `decoderCalibrationFeeds` yields at most for `items` (instances with an empty mask
+ * are skipped there, so it can yield fewer): the total of the calibration progress.
+ */
+export function decoderCalibrationCount(
+  items: readonly DatasetItem[],
+  options: DecoderCalibrationOptions = {},
+): number {
+  const per = options.promptsPerImage ?? 4;
+  const each = (options.prompts ?? 'both') === 'both' ? 2 : 1;
+  return items.reduce((n, item) => n + Math.min(per, item.instances.filter((i) => !i.iscrowd).length) * each, 0);
+}
+
 export async function* decoderCalibrationFeeds(
   items: readonly DatasetItem[],
   embed: EmbeddingSource,
