@@ -13,6 +13,7 @@ import type { DatasetItem } from '@samtune/datasets';
 import type { FloatTensor } from '@samtune/sam-model';
 import {
   createRng,
+  hasForeground,
   interiorPoint,
   maskBox,
   preprocessImage,
@@ -106,7 +107,7 @@ export async function* decoderCalibrationFeeds(
     const { embedding, originalSize } = await embed(item.imagePath);
     for (const inst of chosen) {
       const mask = await inst.mask();
-      if (!mask.data.some((v) => v !== 0)) continue;
+      if (!hasForeground(mask)) continue;
       yield decoderFeeds(embedding, promptsToFrame({ box: maskBox(mask) }, originalSize, s), originalSize);
       produced++;
       if ((options.prompts ?? 'both') === 'both') {

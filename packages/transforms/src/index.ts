@@ -29,6 +29,7 @@ export {
   createMask,
   assertMask,
   maskArea,
+  hasForeground,
   thresholdMask,
   logitsToMask,
   resizeMask,
