@@ -86,3 +86,16 @@ export {
   type ModelContext,
 } from './setup.js';
 export { labelPrompt, type CocoLabelDocument, type PromptLabel, type PromptLabelResult } from './label-prompt.js';
+export {
+  ClicksAccumulator,
+  ClicksInputError,
+  clickSequence,
+  maskIoU,
+  nextClick,
+  type Click,
+  type ClickPrediction,
+  type ClickPredictor,
+  type ClickProtocolOptions,
+  type ClicksResult,
+} from './clicks-to-quality.js';
+export { evaluateClicks, type EvaluateClicksOptions } from './evaluate-clicks.js';
