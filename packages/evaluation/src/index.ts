@@ -21,6 +21,8 @@ export {
   type MaskApResult,
   type ApGroundTruth,
   type ApDetection,
+  type ApImageId,
+  type ApMatch,
 } from './mask-ap.js';
 export {
   DEFAULT_MICRO_BATCH,
@@ -62,6 +64,7 @@ export {
   type SampleOptions,
   type PromptSpec,
 } from './samples.js';
+export { scorePredictions, readPredictions, PredictionsFileError, type PredictionScores } from './score-predictions.js';
 export { evaluate, EvaluateError, type EvalResult, type EvaluateOptions } from './evaluate.js';
 export { evaluateModel, type BoxPromptModel, type EvaluateModelOptions } from './evaluate-model.js';
 export {
