@@ -1,0 +1,238 @@
+/**
+ * LabelMe reader (`format: 'labelme'`): one `.json` per image, as LabelMe's `LabelFile` writes it
+ * (github.com/wkentaro/labelme, `labelme/_label_file.py`): `{shapes: [{label, points: [[x, y], …],
+ * shape_type, group_id, description, flags}], imagePath, imageHeight, imageWidth}`. Layouts: the JSON
+ * files in the root (subset `default`) and/or in `<subset>/` folders; `imagePath` is relative to its
+ * JSON file (`\` read as `/`) and must stay inside the root; without one, the image beside the JSON
+ * with the same stem is used.
+ *
+ * Shapes become masks like LabelMe's own `labelme2coco.py`: `polygon` as drawn, `rectangle` (two
+ * corners) as its four corners, `circle` (centre, a point on the rim) as a polygon of
+ * `max(floor(pi / acos(1 - 1/r)), 12)` points; shapes with the same `label` and a non-null
+ * `group_id` are one instance. `line`, `linestrip`, `point`, `points` and `mask` shapes have no
+ * area here: each is reported and skipped. Categories are the label names, sorted, ids from 1.
+ */
+import { readFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { stemOf, type AdapterResult, type DatasetAdapter } from './adapter.js';
+import { isDir, listDir, type DatasetLoadContext } from './context.js';
+import {
+  DatasetError,
+  InvalidBoxError,
+  InvalidPolygonError,
+  MalformedAnnotationError,
+  type DatasetErrorLocation,
+} from './errors.js';
+import { findImage, readHead, resolveImagePath } from './image-files.js';
+import { describeJson, jsonFailure, jsonKind, parseJsonText } from './json-text.js';
+import type { DatasetInstance, DatasetItem, DatasetLabel, InstanceAttributes } from './model.js';
+import { parsePolygon, partsBox, partsMask, toNumber, type MaskPart } from './shapes.js';
+
+const READER = 'loadLabelMe';
+type Json = Record<string, unknown>;
+const isObj = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** The polygon `[x0,y0,…]` of a LabelMe circle (centre, rim point), as `labelme2coco.py` makes it. */
+export function circlePolygon(cx: number, cy: number, rx: number, ry: number): number[] {
+  const r = Math.hypot(rx - cx, ry - cy);
+  const n = Math.max(r > 1 ? Math.floor(Math.PI / Math.acos(1 - 1 / r)) : 12, 12);
+  const xy: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const a = ((2 * Math.PI) / n) * i;
+    xy.push(cx + r * Math.sin(a), cy + r * Math.cos(a));
+  }
+  return xy;
+}
+
+/** A shape's outline as a flat polygon; throws a DatasetError for shapes without area or bad points. */
+function shapePolygon(shape: Json, loc: DatasetErrorLocation): number[] {
+  const type = shape.shape_type ?? 'polygon';
+  const pts = shape.points;
+  if (!Array.isArray(pts) || !pts.every((p) => Array.isArray(p) && p.length === 2))
+    throw new InvalidPolygonError(loc, `expected points [[x, y], …], got ${describeJson(pts)}`);
+  if (type === 'polygon') return parsePolygon(pts.flat(), loc);
+  if (type !== 'rectangle' && type !== 'circle')
+    throw new MalformedAnnotationError(
+      loc,
+      `shape_type ${describeJson(type)} has no area; only polygon, rectangle and circle shapes become masks`,
+      'annotation',
+    );
+  const v = pts.flat().map(toNumber);
+  if (v.length !== 4 || v.some((n) => n === undefined))
+    throw new InvalidPolygonError(loc, `expected 2 points of finite numbers for a ${type}, got ${describeJson(pts)}`);
+  const [x1, y1, x2, y2] = v as [number, number, number, number];
+  if (type === 'circle') return circlePolygon(x1, y1, x2, y2);
+  return [
+    Math.min(x1, x2),
+    Math.min(y1, y2),
+    Math.max(x1, x2),
+    Math.min(y1, y2),
+    Math.max(x1, x2),
+    Math.max(y1, y2),
+    Math.min(x1, x2),
+    Math.max(y1, y2),
+  ];
+}
+
+interface ParsedFile {
+  readonly subset: string;
+  readonly file: string;
+  readonly id: string;
+  readonly imagePath: string;
+  readonly width: number;
+  readonly height: number;
+  /** Instances before the label ids are known: label name, parts, attributes. */
+  readonly groups: { id: string; label: string; parts: MaskPart[]; attributes: InstanceAttributes }[];
+}
+
+async function parseFile(
+  root: string,
+  subset: string,
+  file: string,
+  id: string,
+  ctx: DatasetLoadContext,
+): Promise<ParsedFile | undefined> {
+  const fileLoc = { reader: READER, file, subset, itemId: id };
+  let doc: unknown;
+  try {
+    doc = parseJsonText(await readFile(file, 'utf8'));
+  } catch (err) {
+    ctx.report(new MalformedAnnotationError(fileLoc, jsonFailure(err), 'item'));
+    return undefined;
+  }
+  if (!isObj(doc) || !Array.isArray(doc.shapes)) {
+    const got = isObj(doc) ? `'shapes' as ${jsonKind(doc.shapes)}` : jsonKind(doc);
+    ctx.report(
+      new MalformedAnnotationError(fileLoc, `expected a LabelMe object with a 'shapes' array, got ${got}`, 'item'),
+    );
+    return undefined;
+  }
+  let imagePath: string | undefined;
+  if (typeof doc.imagePath === 'string' && doc.imagePath !== '')
+    imagePath = resolveImagePath(ctx, root, dirname(file), doc.imagePath, fileLoc);
+  else imagePath = await findImage(dirname(file), stemOf(basename(file)));
+  if (!imagePath) {
+    if (typeof doc.imagePath !== 'string' || doc.imagePath === '')
+      ctx.report(
+        new MalformedAnnotationError(
+          fileLoc,
+          `expected 'imagePath' or an image named like the JSON file beside it, found neither`,
+          'item',
+        ),
+      );
+    return undefined;
+  }
+  const declaredW = toNumber(doc.imageWidth);
+  const declaredH = toNumber(doc.imageHeight);
+  const declared = declaredW && declaredH ? { width: declaredW, height: declaredH } : undefined;
+  const size = await ctx.checkImage(imagePath, fileLoc, declared);
+  if (!size) return undefined;
+  const groups = new Map<string, ParsedFile['groups'][number]>();
+  doc.shapes.forEach((shape: unknown, i) => {
+    const loc = { ...fileLoc, annotationId: `shapes[${i}]` };
+    try {
+      if (!isObj(shape))
+        throw new MalformedAnnotationError(loc, `expected a shape object, got ${jsonKind(shape)}`, 'annotation');
+      if (typeof shape.label !== 'string' || shape.label === '')
+        throw new MalformedAnnotationError(
+          loc,
+          `expected a non-empty 'label', got ${describeJson(shape.label)}`,
+          'annotation',
+        );
+      const xy = shapePolygon(shape, loc);
+      const group = shape.group_id === null || shape.group_id === undefined ? undefined : String(shape.group_id);
+      const key = group === undefined ? `#${i}` : `${shape.label}\u0000${group}`;
+      const entry = groups.get(key) ?? {
+        id: `shape${i}`,
+        label: shape.label,
+        parts: [],
+        attributes: attributesOf(shape, group),
+      };
+      entry.parts.push({ kind: 'polygon', xy });
+      groups.set(key, entry);
+    } catch (err) {
+      if (err instanceof DatasetError) ctx.report(err);
+      else throw err;
+    }
+  });
+  const kept = [...groups.values()].filter((g) => {
+    if (partsBox(g.parts, size)) return true;
+    ctx.report(
+      new InvalidBoxError(
+        { ...fileLoc, annotationId: g.id },
+        'expected a shape inside the image, got none with area there',
+      ),
+    );
+    return false;
+  });
+  return { subset, file, id, imagePath, width: size.width, height: size.height, groups: kept };
+}
+
+function attributesOf(shape: Json, group: string | undefined): InstanceAttributes {
+  const out: Record<string, string | number | boolean> = {};
+  if (isObj(shape.flags)) for (const [k, v] of Object.entries(shape.flags)) if (typeof v === 'boolean') out[k] = v;
+  if (typeof shape.description === 'string' && shape.description !== '') out.description = shape.description;
+  if (group !== undefined) out.group_id = group;
+  return out;
+}
+
+/** LabelMe JSON files directly in `dir` (a cheap look at each file's head). */
+async function labelMeFiles(dir: string, max = Infinity): Promise<string[]> {
+  const out: string[] = [];
+  for (const name of await listDir(dir)) {
+    if (out.length >= max) break;
+    if (!name.toLowerCase().endsWith('.json')) continue;
+    const head = await readHead(join(dir, name));
+    if (/"shapes"\s*:\s*\[/.test(head) && /"(version|flags|imagePath|imageHeight)"\s*:/.test(head)) out.push(name);
+  }
+  return out;
+}
+
+/** `[subset, folder]` pairs: the root (`default`) and each sub-folder holding LabelMe files. */
+async function sources(root: string, max = Infinity): Promise<[string, string, string[]][]> {
+  const out: [string, string, string[]][] = [];
+  const top = await labelMeFiles(root, max);
+  if (top.length > 0) out.push(['default', root, top]);
+  for (const name of await listDir(root)) {
+    if (max !== Infinity && out.length > 0) break;
+    const dir = join(root, name);
+    if (!(await isDir(dir))) continue;
+    const files = await labelMeFiles(dir, max);
+    if (files.length > 0) out.push([name, dir, files]);
+  }
+  return out;
+}
+
+/** The LabelMe adapter (`format: 'labelme'`). */
+export const labelMeAdapter: DatasetAdapter = {
+  name: 'labelme',
+  async detect(root: string): Promise<boolean> {
+    return (await sources(root, 1)).length > 0;
+  },
+  async load(root: string, ctx: DatasetLoadContext): Promise<AdapterResult> {
+    const jobs = (await sources(root)).flatMap(([subset, dir, files]) =>
+      files.map((f) => ({ subset, file: join(dir, f), id: stemOf(f) })),
+    );
+    const parsed = (await ctx.map(jobs, (j) => parseFile(root, j.subset, j.file, j.id, ctx))).filter(
+      (p): p is ParsedFile => p !== undefined,
+    );
+    const names = [...new Set(parsed.flatMap((p) => p.groups.map((g) => g.label)))].sort();
+    const labels = new Map<string, DatasetLabel>(names.map((name, i) => [name, { id: i + 1, name }]));
+    const items = parsed.map((p): DatasetItem => {
+      const instances = p.groups.map((g): DatasetInstance => {
+        const box = partsBox(g.parts, p)!;
+        return {
+          id: g.id,
+          label: labels.get(g.label)!,
+          box,
+          iscrowd: false,
+          maskSource: 'polygon',
+          attributes: g.attributes,
+          mask: () => partsMask(g.parts, p.width, p.height),
+        };
+      });
+      return { id: p.id, subset: p.subset, imagePath: p.imagePath, width: p.width, height: p.height, instances };
+    });
+    return { labels: [...labels.values()], items };
+  },
+};
