@@ -11,12 +11,20 @@ import { LoadContext, isDir, isFile } from './context.js';
 import { cssAdapter } from './css.js';
 import { datumaroAdapter } from './datumaro.js';
 import { labelMeAdapter } from './labelme.js';
+import { yoloAdapter } from './yolo.js';
 import { AdapterRegistrationError, DatasetFormatError, DuplicateIdError } from './errors.js';
 import type { Dataset, DatasetItem, LoadOptions } from './model.js';
 import { splitDataset } from './split.js';
 import { vocAdapter } from './voc.js';
 
-const BUILTINS: readonly DatasetAdapter[] = [datumaroAdapter, cocoAdapter, vocAdapter, cssAdapter, labelMeAdapter];
+const BUILTINS: readonly DatasetAdapter[] = [
+  datumaroAdapter,
+  cocoAdapter,
+  vocAdapter,
+  cssAdapter,
+  labelMeAdapter,
+  yoloAdapter,
+];
 const registered: DatasetAdapter[] = [];
 
 /** Names of the built-in formats, in detection order. */
