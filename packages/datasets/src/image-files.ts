@@ -6,7 +6,7 @@
 import { open } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import type { DatasetLoadContext } from './context.js';
-import { IMAGE_EXTENSIONS, isFile } from './context.js';
+import { IMAGE_EXTENSIONS, isDir, isFile, listDir } from './context.js';
 import { ImageOutsideRootError, type DatasetErrorLocation } from './errors.js';
 
 /** True when `path` is `root` itself or below it. */
@@ -54,4 +54,42 @@ export async function readHead(path: string, bytes = 4096): Promise<string> {
   } catch {
     return '';
   }
+}
+
+/** Annotation files of one subset: the root's (`default`) or a sub-folder's (its name). */
+export interface AnnotationFolder {
+  readonly subset: string;
+  readonly dir: string;
+  /** File names in `dir`, sorted. */
+  readonly files: readonly string[];
+}
+
+/**
+ * Folders holding annotation files that `accept` recognises: the root (subset `default`) and each
+ * direct sub-folder (subset = its name). With `max`, stops after that many files (for `detect`).
+ */
+export async function annotationFolders(
+  root: string,
+  accept: (dir: string, name: string) => Promise<boolean>,
+  max = Infinity,
+): Promise<AnnotationFolder[]> {
+  const out: AnnotationFolder[] = [];
+  let found = 0;
+  const scan = async (subset: string, dir: string): Promise<void> => {
+    const files: string[] = [];
+    for (const name of await listDir(dir)) {
+      if (found >= max) break;
+      if (await accept(dir, name)) {
+        files.push(name);
+        found++;
+      }
+    }
+    if (files.length > 0) out.push({ subset, dir, files });
+  };
+  await scan('default', root);
+  for (const name of await listDir(root)) {
+    if (found >= max) break;
+    if (await isDir(join(root, name))) await scan(name, join(root, name));
+  }
+  return out;
 }

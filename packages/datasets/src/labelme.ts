@@ -15,7 +15,7 @@
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { stemOf, type AdapterResult, type DatasetAdapter } from './adapter.js';
-import { isDir, listDir, type DatasetLoadContext } from './context.js';
+import type { DatasetLoadContext } from './context.js';
 import {
   DatasetError,
   InvalidBoxError,
@@ -23,7 +23,7 @@ import {
   MalformedAnnotationError,
   type DatasetErrorLocation,
 } from './errors.js';
-import { findImage, readHead, resolveImagePath } from './image-files.js';
+import { annotationFolders, findImage, readHead, resolveImagePath } from './image-files.js';
 import { describeJson, jsonFailure, jsonKind, parseJsonText } from './json-text.js';
 import type { DatasetInstance, DatasetItem, DatasetLabel, InstanceAttributes } from './model.js';
 import { parsePolygon, partsBox, partsMask, toNumber, type MaskPart } from './shapes.js';
@@ -176,41 +176,21 @@ function attributesOf(shape: Json, group: string | undefined): InstanceAttribute
   return out;
 }
 
-/** LabelMe JSON files directly in `dir` (a cheap look at each file's head). */
-async function labelMeFiles(dir: string, max = Infinity): Promise<string[]> {
-  const out: string[] = [];
-  for (const name of await listDir(dir)) {
-    if (out.length >= max) break;
-    if (!name.toLowerCase().endsWith('.json')) continue;
-    const head = await readHead(join(dir, name));
-    if (/"shapes"\s*:\s*\[/.test(head) && /"(version|flags|imagePath|imageHeight)"\s*:/.test(head)) out.push(name);
-  }
-  return out;
-}
-
-/** `[subset, folder]` pairs: the root (`default`) and each sub-folder holding LabelMe files. */
-async function sources(root: string, max = Infinity): Promise<[string, string, string[]][]> {
-  const out: [string, string, string[]][] = [];
-  const top = await labelMeFiles(root, max);
-  if (top.length > 0) out.push(['default', root, top]);
-  for (const name of await listDir(root)) {
-    if (max !== Infinity && out.length > 0) break;
-    const dir = join(root, name);
-    if (!(await isDir(dir))) continue;
-    const files = await labelMeFiles(dir, max);
-    if (files.length > 0) out.push([name, dir, files]);
-  }
-  return out;
+/** True for a LabelMe JSON file (a cheap look at its head). */
+async function isLabelMeFile(dir: string, name: string): Promise<boolean> {
+  if (!name.toLowerCase().endsWith('.json')) return false;
+  const head = await readHead(join(dir, name));
+  return /"shapes"\s*:\s*\[/.test(head) && /"(version|flags|imagePath|imageHeight)"\s*:/.test(head);
 }
 
 /** The LabelMe adapter (`format: 'labelme'`). */
 export const labelMeAdapter: DatasetAdapter = {
   name: 'labelme',
   async detect(root: string): Promise<boolean> {
-    return (await sources(root, 1)).length > 0;
+    return (await annotationFolders(root, isLabelMeFile, 1)).length > 0;
   },
   async load(root: string, ctx: DatasetLoadContext): Promise<AdapterResult> {
-    const jobs = (await sources(root)).flatMap(([subset, dir, files]) =>
+    const jobs = (await annotationFolders(root, isLabelMeFile)).flatMap(({ subset, dir, files }) =>
       files.map((f) => ({ subset, file: join(dir, f), id: stemOf(f) })),
     );
     const parsed = (await ctx.map(jobs, (j) => parseFile(root, j.subset, j.file, j.id, ctx))).filter(

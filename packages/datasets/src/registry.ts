@@ -11,6 +11,7 @@ import { LoadContext, isDir, isFile } from './context.js';
 import { cssAdapter } from './css.js';
 import { datumaroAdapter } from './datumaro.js';
 import { labelMeAdapter } from './labelme.js';
+import { sa1bAdapter } from './sa1b.js';
 import { yoloAdapter } from './yolo.js';
 import { AdapterRegistrationError, DatasetFormatError, DuplicateIdError } from './errors.js';
 import type { Dataset, DatasetItem, LoadOptions } from './model.js';
@@ -24,6 +25,7 @@ const BUILTINS: readonly DatasetAdapter[] = [
   cssAdapter,
   labelMeAdapter,
   yoloAdapter,
+  sa1bAdapter,
 ];
 const registered: DatasetAdapter[] = [];
 
