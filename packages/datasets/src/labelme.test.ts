@@ -7,7 +7,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { circlePolygon } from './labelme.js';
 import { detectDatasetFormats, loadDataset } from './registry.js';
-import { rgbImagePng } from './test-utils/png-writer.js';
+import { encodePng, rgbImagePng } from './test-utils/png-writer.js';
 import { countOnes, makeDataset, removeDataset } from './test-utils/tmp-dataset.js';
 
 const temp: string[] = [];
@@ -102,6 +102,78 @@ describe('LabelMe (format labelme)', () => {
     expect(circlePolygon(0, 0, 0.5, 0)).toHaveLength(24);
   });
 
+  it("places LabelMe's AI 'mask' shapes (a base64 1-bit PNG of the box) and unites them with a group", async () => {
+    // a 3x2 crop at x 4..6, y 5..6 with 4 pixels set; LabelMe writes bool masks as 1-bit PNGs
+    const crop = encodePng({ width: 3, height: 2, colorType: 0, bitDepth: 1, data: [1, 1, 0, 0, 1, 1] });
+    const mask = (points: number[][], png: Buffer, group: number | null = null) => ({
+      ...shape('leaf', 'mask', points, group),
+      mask: png.toString('base64'),
+    });
+    const root = makeDataset({
+      'a.png': rgbImagePng(24, 20),
+      'a.json': labelFile('a.png', [
+        mask(
+          [
+            [4, 5],
+            [6, 6],
+          ],
+          crop,
+          2,
+        ),
+        shape(
+          'leaf',
+          'polygon',
+          [
+            [2, 2],
+            [10, 2],
+            [10, 8],
+            [2, 8],
+          ],
+          2,
+        ),
+        mask(
+          [
+            [4, 5],
+            [6, 6],
+          ],
+          crop,
+        ),
+        mask(
+          [
+            [4, 5],
+            [7, 6],
+          ],
+          crop,
+        ),
+        mask(
+          [
+            [20, 18],
+            [24, 20],
+          ],
+          crop,
+        ),
+      ]),
+    });
+    temp.push(root);
+    const ds = await loadDataset(root, { concurrency: 1 });
+    const a = ds.subsets.default?.[0];
+    const rows = await Promise.all(
+      (a?.instances ?? []).map(async (i) => [i.id, i.maskSource, i.box, countOnes((await i.mask()).data)]),
+    );
+    expect(rows).toEqual([
+      ['shape0', 'mixed', [2, 2, 10, 8], 48],
+      ['shape2', 'rle', [4, 5, 7, 7], 4],
+    ]);
+    const m = (await a?.instances[1]?.mask())?.data;
+    expect([m?.[5 * 24 + 4], m?.[5 * 24 + 5], m?.[5 * 24 + 6], m?.[6 * 24 + 4], m?.[6 * 24 + 6]]).toEqual([
+      1, 1, 0, 0, 1,
+    ]);
+    expect(ds.skipped.map((s) => s.error.detail)).toEqual([
+      "malformed annotation: 'mask' is not a usable PNG: it is (H,W)=(2,3), the points span (2,4)",
+      'invalid box: expected mask corners inside the image (W,H)=(24,20), got [20,18,24,20]',
+    ]);
+  });
+
   it('reads subset folders and reports every shape or file it cannot use', async () => {
     const root = makeDataset({
       'train/a.png': rgbImagePng(24, 20),
@@ -171,7 +243,7 @@ describe('LabelMe (format labelme)', () => {
       [
         'malformed-annotation',
         'annotation',
-        `${r}/train/a.json, subset 'train', item 'a', annotation 'shapes[1]': malformed annotation: shape_type "line" has no area; only polygon, rectangle and circle shapes become masks`,
+        `${r}/train/a.json, subset 'train', item 'a', annotation 'shapes[1]': malformed annotation: shape_type "line" has no area; only polygon, rectangle, circle and mask shapes become masks`,
       ],
       [
         'malformed-annotation',

@@ -9,8 +9,9 @@
  * Shapes become masks like LabelMe's own `labelme2coco.py`: `polygon` as drawn, `rectangle` (two
  * corners) as its four corners, `circle` (centre, a point on the rim) as a polygon of
  * `max(floor(pi / acos(1 - 1/r)), 12)` points; shapes with the same `label` and a non-null
- * `group_id` are one instance. `line`, `linestrip`, `point`, `points` and `mask` shapes have no
- * area here: each is reported and skipped. Categories are the label names, sorted, ids from 1.
+ * `group_id` are one instance; `mask` shapes (LabelMe's AI masks: a base64 PNG of the box `points`)
+ * are placed like LabelMe's `shape_to_mask`. `line`, `linestrip`, `point` and `points` shapes have
+ * no area: each is reported and skipped. Categories are the label names, sorted, ids from 1.
  */
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
@@ -26,6 +27,8 @@ import {
 import { annotationFolders, findImage, readHead, resolveImagePath } from './image-files.js';
 import { describeJson, jsonFailure, jsonKind, parseJsonText } from './json-text.js';
 import type { DatasetInstance, DatasetItem, DatasetLabel, InstanceAttributes } from './model.js';
+import { decodePng, readPngHeader } from './png.js';
+import { maskToRle } from './rle.js';
 import { parsePolygon, partsBox, partsMask, toNumber, type MaskPart } from './shapes.js';
 
 const READER = 'loadLabelMe';
@@ -44,34 +47,86 @@ export function circlePolygon(cx: number, cy: number, rx: number, ry: number): n
   return xy;
 }
 
-/** A shape's outline as a flat polygon; throws a DatasetError for shapes without area or bad points. */
-function shapePolygon(shape: Json, loc: DatasetErrorLocation): number[] {
+/**
+ * A `mask` shape (LabelMe's AI masks): a base64 PNG of the box `points` [[x1, y1], [x2, y2]]
+ * (inclusive pixel corners), placed there like LabelMe's `shape_to_mask`; kept as RLE counts.
+ */
+async function maskShapePart(
+  shape: Json,
+  corners: readonly number[],
+  size: { width: number; height: number },
+  loc: DatasetErrorLocation,
+): Promise<MaskPart> {
+  const [x1, y1, x2, y2] = corners.map((v) => Math.trunc(v)) as [number, number, number, number];
+  const w = x2 - x1 + 1;
+  const h = y2 - y1 + 1;
+  if (x1 < 0 || y1 < 0 || w < 1 || h < 1 || x2 >= size.width || y2 >= size.height)
+    throw new InvalidBoxError(
+      loc,
+      `expected mask corners inside the image (W,H)=(${size.width},${size.height}), got ${describeJson(corners)}`,
+    );
+  if (typeof shape.mask !== 'string')
+    throw new MalformedAnnotationError(
+      loc,
+      `expected 'mask' as a base64 PNG, got ${jsonKind(shape.mask)}`,
+      'annotation',
+    );
+  const bytes = Buffer.from(shape.mask, 'base64');
+  let png;
+  try {
+    const header = readPngHeader(bytes);
+    if (header.width !== w || header.height !== h)
+      throw new Error(`it is (H,W)=(${header.height},${header.width}), the points span (${h},${w})`);
+    png = await decodePng(bytes);
+  } catch (err) {
+    throw new MalformedAnnotationError(
+      loc,
+      `'mask' is not a usable PNG: ${err instanceof Error ? err.message : String(err)}`,
+      'annotation',
+    );
+  }
+  const data = new Uint8Array(size.width * size.height);
+  for (let y = 0; y < h; y++)
+    for (let x = 0; x < w; x++) if (png.data[(y * w + x) * png.channels]) data[(y1 + y) * size.width + x1 + x] = 1;
+  return { kind: 'rle', counts: maskToRle({ width: size.width, height: size.height, data }) };
+}
+
+/** A shape as a mask part; throws a DatasetError for shapes without area or bad points. */
+async function shapePart(
+  shape: Json,
+  size: { width: number; height: number },
+  loc: DatasetErrorLocation,
+): Promise<MaskPart> {
   const type = shape.shape_type ?? 'polygon';
   const pts = shape.points;
   if (!Array.isArray(pts) || !pts.every((p) => Array.isArray(p) && p.length === 2))
     throw new InvalidPolygonError(loc, `expected points [[x, y], …], got ${describeJson(pts)}`);
-  if (type === 'polygon') return parsePolygon(pts.flat(), loc);
-  if (type !== 'rectangle' && type !== 'circle')
+  if (type === 'polygon') return { kind: 'polygon', xy: parsePolygon(pts.flat(), loc) };
+  if (type !== 'rectangle' && type !== 'circle' && type !== 'mask')
     throw new MalformedAnnotationError(
       loc,
-      `shape_type ${describeJson(type)} has no area; only polygon, rectangle and circle shapes become masks`,
+      `shape_type ${describeJson(type)} has no area; only polygon, rectangle, circle and mask shapes become masks`,
       'annotation',
     );
   const v = pts.flat().map(toNumber);
   if (v.length !== 4 || v.some((n) => n === undefined))
     throw new InvalidPolygonError(loc, `expected 2 points of finite numbers for a ${type}, got ${describeJson(pts)}`);
+  if (type === 'mask') return maskShapePart(shape, v as number[], size, loc);
   const [x1, y1, x2, y2] = v as [number, number, number, number];
-  if (type === 'circle') return circlePolygon(x1, y1, x2, y2);
-  return [
-    Math.min(x1, x2),
-    Math.min(y1, y2),
-    Math.max(x1, x2),
-    Math.min(y1, y2),
-    Math.max(x1, x2),
-    Math.max(y1, y2),
-    Math.min(x1, x2),
-    Math.max(y1, y2),
-  ];
+  if (type === 'circle') return { kind: 'polygon', xy: circlePolygon(x1, y1, x2, y2) };
+  return {
+    kind: 'polygon',
+    xy: [
+      Math.min(x1, x2),
+      Math.min(y1, y2),
+      Math.max(x1, x2),
+      Math.min(y1, y2),
+      Math.max(x1, x2),
+      Math.max(y1, y2),
+      Math.min(x1, x2),
+      Math.max(y1, y2),
+    ],
+  };
 }
 
 interface ParsedFile {
@@ -128,7 +183,7 @@ async function parseFile(
   const size = await ctx.checkImage(imagePath, fileLoc, declared);
   if (!size) return undefined;
   const groups = new Map<string, ParsedFile['groups'][number]>();
-  doc.shapes.forEach((shape: unknown, i) => {
+  for (const [i, shape] of (doc.shapes as unknown[]).entries()) {
     const loc = { ...fileLoc, annotationId: `shapes[${i}]` };
     try {
       if (!isObj(shape))
@@ -139,7 +194,7 @@ async function parseFile(
           `expected a non-empty 'label', got ${describeJson(shape.label)}`,
           'annotation',
         );
-      const xy = shapePolygon(shape, loc);
+      const part = await shapePart(shape, size, loc);
       const group = shape.group_id === null || shape.group_id === undefined ? undefined : String(shape.group_id);
       const key = group === undefined ? `#${i}` : `${shape.label}\u0000${group}`;
       const entry = groups.get(key) ?? {
@@ -148,13 +203,13 @@ async function parseFile(
         parts: [],
         attributes: attributesOf(shape, group),
       };
-      entry.parts.push({ kind: 'polygon', xy });
+      entry.parts.push(part);
       groups.set(key, entry);
     } catch (err) {
       if (err instanceof DatasetError) ctx.report(err);
       else throw err;
     }
-  });
+  }
   const kept = [...groups.values()].filter((g) => {
     if (partsBox(g.parts, size)) return true;
     ctx.report(
@@ -206,7 +261,11 @@ export const labelMeAdapter: DatasetAdapter = {
           label: labels.get(g.label)!,
           box,
           iscrowd: false,
-          maskSource: 'polygon',
+          maskSource: g.parts.every((x) => x.kind === 'polygon')
+            ? 'polygon'
+            : g.parts.every((x) => x.kind !== 'polygon')
+              ? 'rle'
+              : 'mixed',
           attributes: g.attributes,
           mask: () => partsMask(g.parts, p.width, p.height),
         };
