@@ -135,11 +135,16 @@ describe('YOLO segmentation (format yolo)', () => {
     ]);
   });
 
-  it('refuses a data.yaml without usable names', async () => {
+  it('refuses a data.yaml without usable names, and a forced yolo format without one', async () => {
     const root = makeDataset({ 'data.yaml': 'train: images/train\nnames: 3\n' });
     temp.push(root);
     await expect(loadDataset(root)).rejects.toThrow(
       `loadYolo: ${root}/data.yaml: malformed annotation: expected 'names' as a list of class names or a map {index: name}, got 3`,
+    );
+    const none = makeDataset({ 'images/a.png': rgbImagePng(4, 4) });
+    temp.push(none);
+    await expect(loadDataset(none, { format: 'yolo' })).rejects.toThrow(
+      `loadYolo(root): expected a data.yaml (or a .yaml with 'names' and 'train'/'val') in '${none}', found none`,
     );
   });
 });

@@ -19,6 +19,7 @@ import { stemOf, type AdapterResult, type DatasetAdapter } from './adapter.js';
 import { IMAGE_EXTENSIONS, isDir, isFile, listDir, listFilesRecursive, type DatasetLoadContext } from './context.js';
 import {
   DatasetError,
+  DatasetFormatError,
   InvalidPolygonError,
   MalformedAnnotationError,
   UnknownCategoryError,
@@ -188,7 +189,11 @@ export const yoloAdapter: DatasetAdapter = {
     return (await findYaml(root)) !== undefined;
   },
   async load(root: string, ctx: DatasetLoadContext): Promise<AdapterResult> {
-    const file = (await findYaml(root)) as string;
+    const file = await findYaml(root);
+    if (!file)
+      throw new DatasetFormatError(
+        `loadYolo(root): expected a data.yaml (or a .yaml with 'names' and 'train'/'val') in '${root}', found none`,
+      );
     const loc = { reader: READER, file };
     let doc: Record<string, unknown>;
     try {
