@@ -4,7 +4,8 @@
  * `train`/`val`) in the root; `train`, `val`, `test` each an image folder, a list of folders, or a
  * `.txt` list of images; `path` (optional) is the base those are relative to. Roboflow's exports
  * write `../train/images`: like Ultralytics, a `../` path that does not exist is tried without it.
- * Every folder and image must stay inside the root (`allowImagesOutsideRoot` lifts that).
+ * Every folder and image must stay inside the root (`allowImagesOutsideRoot` lifts that); other keys
+ * (Ultralytics' `download`, which may hold a script) are ignored, never run.
  *
  * Labels: `images/…/x.jpg` -> `labels/…/x.txt` (the last `images` folder becomes `labels`), one
  * object a line: `class x1 y1 x2 y2 … xn yn` (a polygon, n >= 3) or `class cx cy w h` (a box-only
