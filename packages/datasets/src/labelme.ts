@@ -19,6 +19,7 @@ import { stemOf, type AdapterResult, type DatasetAdapter } from './adapter.js';
 import type { DatasetLoadContext } from './context.js';
 import {
   DatasetError,
+  DatasetFormatError,
   InvalidBoxError,
   InvalidPolygonError,
   MalformedAnnotationError,
@@ -245,7 +246,12 @@ export const labelMeAdapter: DatasetAdapter = {
     return (await annotationFolders(root, isLabelMeFile, 1)).length > 0;
   },
   async load(root: string, ctx: DatasetLoadContext): Promise<AdapterResult> {
-    const jobs = (await annotationFolders(root, isLabelMeFile)).flatMap(({ subset, dir, files }) =>
+    const folders = await annotationFolders(root, isLabelMeFile);
+    if (folders.length === 0)
+      throw new DatasetFormatError(
+        `loadLabelMe(root): expected LabelMe .json files (with 'shapes') in '${root}' or its sub-folders, found none`,
+      );
+    const jobs = folders.flatMap(({ subset, dir, files }) =>
       files.map((f) => ({ subset, file: join(dir, f), id: stemOf(f) })),
     );
     const parsed = (await ctx.map(jobs, (j) => parseFile(root, j.subset, j.file, j.id, ctx))).filter(

@@ -67,6 +67,14 @@ describe('SA-1B (format sa1b)', () => {
     ]);
   });
 
+  it('refuses a forced sa1b format on a folder without sa_<n>.json files', async () => {
+    const root = makeDataset({ 'a.jpg': rgbImagePng(4, 4), 'a.json': {} });
+    temp.push(root);
+    await expect(loadDataset(root, { format: 'sa1b' })).rejects.toThrow(
+      `loadSa1b(root): expected sa_<n>.json files in '${root}' or its sub-folders, found none`,
+    );
+  });
+
   it('reports bad annotations and files, and keeps file_name inside the root', async () => {
     const root = makeDataset({
       'sa_1.jpg': rgbImagePng(24, 20),

@@ -14,7 +14,13 @@ import { readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { stemOf, type AdapterResult, type DatasetAdapter } from './adapter.js';
 import { isFile, type DatasetLoadContext } from './context.js';
-import { DatasetError, InvalidBoxError, MalformedAnnotationError, type DatasetErrorLocation } from './errors.js';
+import {
+  DatasetError,
+  DatasetFormatError,
+  InvalidBoxError,
+  MalformedAnnotationError,
+  type DatasetErrorLocation,
+} from './errors.js';
 import { annotationFolders, resolveImagePath } from './image-files.js';
 import { describeJson, jsonFailure, jsonKind, parseJsonText } from './json-text.js';
 import type { DatasetInstance, DatasetItem, DatasetLabel } from './model.js';
@@ -133,9 +139,12 @@ export const sa1bAdapter: DatasetAdapter = {
     return (await annotationFolders(root, isSa1bFile, 1)).length > 0;
   },
   async load(root: string, ctx: DatasetLoadContext): Promise<AdapterResult> {
-    const jobs = (await annotationFolders(root, isSa1bFile)).flatMap(({ subset, dir, files }) =>
-      files.map((name) => ({ subset, dir, name })),
-    );
+    const folders = await annotationFolders(root, isSa1bFile);
+    if (folders.length === 0)
+      throw new DatasetFormatError(
+        `loadSa1b(root): expected sa_<n>.json files in '${root}' or its sub-folders, found none`,
+      );
+    const jobs = folders.flatMap(({ subset, dir, files }) => files.map((name) => ({ subset, dir, name })));
     const items = await ctx.map(jobs, (j) => loadFile(root, j.subset, j.dir, j.name, ctx));
     return { labels: [SA1B_LABEL], items: items.filter((x): x is DatasetItem => x !== undefined) };
   },
