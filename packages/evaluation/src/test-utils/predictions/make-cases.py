@@ -2,7 +2,8 @@
 # `scorePredictions` / `samtune eval --predictions`, scored once with pycocotools' COCOeval (segm).
 # Needs numpy and pycocotools (2.0.11 made the committed files). Run from this folder:
 #   python3 make-cases.py
-# Writes <case>/gt.json, <case>/results.json and expected.json. The images themselves are not
+# Writes <case>/gt.json, <case>/results.json and expected.json (the committed copies were then
+# formatted by `prettier --write`, which changes no value). The images themselves are not
 # needed by pycocotools; the TypeScript test writes blank PNGs of the declared sizes beside gt.json.
 #
 # Cases:
