@@ -27,6 +27,7 @@ import {
   type DatasetErrorLocation,
 } from './errors.js';
 import { isInside, readHead, resolveImagePath } from './image-files.js';
+import { jsonFailure } from './json-text.js';
 import type { DatasetInstance, DatasetItem, DatasetLabel } from './model.js';
 import { boxMask, checkBox, partsBox, partsMask, type MaskPart } from './shapes.js';
 
@@ -157,7 +158,12 @@ async function loadImage(
   const size = await ctx.checkImage(imagePath, loc);
   if (!size) return undefined;
   let text = '';
-  if (await isFile(labelFile)) text = await readFile(labelFile, 'utf8');
+  try {
+    if (await isFile(labelFile)) text = await readFile(labelFile, 'utf8');
+  } catch (err) {
+    ctx.report(new MalformedAnnotationError(loc, jsonFailure(err), 'item'));
+    return undefined;
+  }
   const instances: DatasetInstance[] = [];
   text.split(/\r?\n/).forEach((line, n) => {
     const fields = line.trim().split(/\s+/);
