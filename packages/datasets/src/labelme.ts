@@ -33,6 +33,8 @@ import { maskToRle } from './rle.js';
 import { parsePolygon, partsBox, partsMask, toNumber, type MaskPart } from './shapes.js';
 
 const READER = 'loadLabelMe';
+/** JSON files per folder that `detect` looks into. */
+const DETECT_TRIES = 8;
 type Json = Record<string, unknown>;
 const isObj = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -243,7 +245,15 @@ async function isLabelMeFile(dir: string, name: string): Promise<boolean> {
 export const labelMeAdapter: DatasetAdapter = {
   name: 'labelme',
   async detect(root: string): Promise<boolean> {
-    return (await annotationFolders(root, isLabelMeFile, 1)).length > 0;
+    // look at the first few JSON files of each folder only (a folder of 11k SA-1B files stays cheap)
+    const tries = new Map<string, number>();
+    const accept = async (dir: string, name: string): Promise<boolean> => {
+      const n = tries.get(dir) ?? 0;
+      if (n >= DETECT_TRIES || !name.toLowerCase().endsWith('.json')) return false;
+      tries.set(dir, n + 1);
+      return isLabelMeFile(dir, name);
+    };
+    return (await annotationFolders(root, accept, 1)).length > 0;
   },
   async load(root: string, ctx: DatasetLoadContext): Promise<AdapterResult> {
     const folders = await annotationFolders(root, isLabelMeFile);
