@@ -292,6 +292,7 @@ async function loadSource(
     const item: DatasetItem = {
       id: itemId,
       subset: src.subset,
+      sourceId: img.id,
       imagePath: path,
       width: img.width,
       height: img.height,

@@ -1,4 +1,4 @@
-/** @samtune/datasets: Readers for COCO, Pascal VOC, Common Semantic Segmentation and Datumaro datasets, with lazy masks and a pluggable adapter registry. */
+/** @samtune/datasets: Readers for COCO, Pascal VOC, Common Semantic Segmentation, Datumaro, LabelMe, YOLO segmentation and SA-1B datasets, with lazy masks and a pluggable adapter registry. */
 export type {
   Dataset,
   DatasetItem,

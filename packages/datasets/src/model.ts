@@ -54,6 +54,11 @@ export interface DatasetItem {
   /** Unique within its subset (file name without extension, or the format's own item id). */
   readonly id: string;
   readonly subset: string;
+  /**
+   * The format's own image id where it has one (COCO `images[].id`, SA-1B `image.image_id`): what a
+   * COCO results file's `image_id` refers to.
+   */
+  readonly sourceId?: number | string;
   /** Absolute path of the image file. */
   readonly imagePath: string;
   /** Image size `(H,W)` in pixels (EXIF orientation applied, as `readImage` returns it). */

@@ -141,8 +141,8 @@ describe('format detection', () => {
     temp.push(empty);
     await expect(loadDataset(empty)).rejects.toThrow(/no adapter recognises .*tried datumaro, coco, voc, css/);
     await expect(loadDataset(join(empty, 'nope'))).rejects.toThrow(DatasetFormatError);
-    await expect(loadDataset(empty, { format: 'yolo' })).rejects.toThrow(
-      /expected 'auto' or one of 'datumaro', 'coco', 'voc', 'css', got 'yolo'/,
+    await expect(loadDataset(empty, { format: 'kitti' })).rejects.toThrow(
+      /expected 'auto' or one of 'datumaro', 'coco', 'voc', 'css', 'labelme', 'yolo', 'sa1b', got 'kitti'/,
     );
   });
 
