@@ -144,13 +144,15 @@ function walkBoundary(xy: ArrayLike<number>, visit: (u: number, v: number) => vo
  * (`parity[c*H + row]` is 1 where an odd number of toggles fell): the intervals [t0,t1), [t2,t3), … of
  * the sorted toggles, without sorting or storing them.
  */
-function fillParity(parity: Uint8Array, height: number, width: number, out: Uint8Array): void {
+function fillParity(parity: Uint8Array, touched: Uint8Array, height: number, width: number, out: Uint8Array): void {
   let on = 0;
-  for (let x = 0, q = 0; x < width; x++)
-    for (let y = 0; y < height; y++, q++) {
+  for (let x = 0; x < width; x++) {
+    if (on === 0 && !touched[x]) continue; // no toggle in this column and outside: nothing to set
+    for (let y = 0, q = x * height; y < height; y++, q++) {
       on ^= parity[q] as number;
       if (on) out[y * width + x] = 1;
     }
+  }
 }
 
 /**
@@ -167,6 +169,7 @@ export function rasterizePolygon(xy: ArrayLike<number>, height: number, width: n
   // Toggles kept as parities (one byte per pixel, plus row H of the last column): memory bounded by
   // the image, whatever the outline's length.
   const parity = new Uint8Array(height * width + 1);
+  const touched = new Uint8Array(width + 1);
   let up = Number.NaN;
   let vp = 0;
   walkBoundary(walked, (uj, vj) => {
@@ -183,8 +186,9 @@ export function rasterizePolygon(xy: ArrayLike<number>, height: number, width: n
     const row = Math.min(height, Math.max(0, Math.ceil((Math.min(vj, vprev) - 2) / 5)));
     const k = c * height + row;
     parity[k] = (parity[k] as number) ^ 1;
+    touched[Math.floor(k / height)] = 1;
   });
-  fillParity(parity, height, width, mask);
+  fillParity(parity, touched, height, width, mask);
   return mask;
 }
 
