@@ -45,7 +45,13 @@ export {
 } from './registry.js';
 export { splitDataset, SplitOptionsError, type SplitOptions } from './split.js';
 export { summarizeDataset, type DatasetSummary, type SubsetSummary } from './inspect.js';
-export { rasterizePolygon, rasterizePolygonCenters, polygonBounds, PolygonFormatError } from './polygon.js';
+export {
+  rasterizePolygon,
+  rasterizePolygonCenters,
+  polygonBounds,
+  clipPolygonToRect,
+  PolygonFormatError,
+} from './polygon.js';
 export {
   decodeRleString,
   encodeRleString,
