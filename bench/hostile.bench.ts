@@ -10,9 +10,9 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { createDeflate } from 'node:zlib';
 import { pngWithIdat, rgbImagePng } from '../packages/datasets/src/test-utils/png-writer.js';
 import {
+  deflatedZeros,
   manyViewsPth,
   overlappingSafetensors,
   safetensorsWith,
@@ -24,19 +24,6 @@ import { machineInfo, writeResult } from './machine.js';
 const LIMIT_MIB = 600;
 const dir = mkdtempSync(join(tmpdir(), 'samtune-hostile-'));
 const child = resolve(import.meta.dirname, 'hostile-child.ts');
-
-/** The zlib stream of `total` zero bytes, deflated in 1 MiB chunks (never held whole). */
-async function zlibZeros(total: number): Promise<Buffer> {
-  const d = createDeflate({ level: 9 });
-  const out: Buffer[] = [];
-  d.on('data', (c: Buffer) => out.push(c));
-  const done = new Promise((r) => d.on('end', r));
-  const chunk = Buffer.alloc(1 << 20);
-  for (let n = 0; n < total; n += chunk.length) d.write(chunk.subarray(0, Math.min(chunk.length, total - n)));
-  d.end();
-  await done;
-  return Buffer.concat(out);
-}
 
 /** Writes `files` (relative path -> bytes) under a fresh folder of `dir`; returns it. */
 function folder(name: string, files: Record<string, Uint8Array | string>): string {
@@ -147,8 +134,8 @@ for (const big of [2e7, 4.3e8]) {
     files,
   );
 }
-const hugeHeader = pngWithIdat(20_000, 15_000, await zlibZeros(15_000 * 20_001)); // inflates to 300 MB
-const overlong = pngWithIdat(4, 3, await zlibZeros(1 << 30)); // a 4x3 header over 1 GiB of zeros
+const hugeHeader = pngWithIdat(20_000, 15_000, await deflatedZeros(15_000 * 20_001, 'zlib')); // inflates to 300 MB
+const overlong = pngWithIdat(4, 3, await deflatedZeros(1 << 30, 'zlib')); // a 4x3 header over 1 GiB of zeros
 for (const [fmt, build] of [
   ['CSS', cssMask],
   ['VOC', vocMask],

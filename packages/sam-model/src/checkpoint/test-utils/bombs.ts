@@ -2,7 +2,24 @@
  * Test-only: small checkpoint files that used to take huge memory (issue 22), built byte by byte so
  * no binary bomb is committed. Used by `memory-bombs.test.ts` and `bench/hostile.bench.ts`.
  */
+import { createDeflate, createDeflateRaw } from 'node:zlib';
 import { P, pickle, tensorOps, torchZip } from './test-pickle.js';
+
+/**
+ * `total` zero bytes deflated in 1 MiB chunks (never held whole): raw deflate (zip entries) or a zlib
+ * stream (PNG IDAT). About 1 KB per MiB.
+ */
+export async function deflatedZeros(total: number, format: 'raw' | 'zlib' = 'raw'): Promise<Buffer> {
+  const d = format === 'raw' ? createDeflateRaw({ level: 9 }) : createDeflate({ level: 9 });
+  const out: Buffer[] = [];
+  d.on('data', (c: Buffer) => out.push(c));
+  const done = new Promise((r) => d.on('end', r));
+  const chunk = Buffer.alloc(1 << 20);
+  for (let n = 0; n < total; n += chunk.length) d.write(chunk.subarray(0, Math.min(chunk.length, total - n)));
+  d.end();
+  await done;
+  return Buffer.concat(out);
+}
 
 /** A state dict pickle of `(name, tensor ops)` pairs, set one by one (no MARK limit on the count). */
 function stateDict(entries: Iterable<[string, number[]]>): Uint8Array {
