@@ -6,7 +6,7 @@
  */
 import { deflateSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
-import { MaskSizeMismatchError, UnreadableMaskError } from './errors.js';
+import { MaskSizeMismatchError, UnreadableImageError, UnreadableMaskError } from './errors.js';
 import { loadDataset } from './registry.js';
 import { grayMaskPng, pngWithIdat, rgbImagePng } from './test-utils/png-writer.js';
 import { countOnes, makeDataset, removeDataset, type FileContent } from './test-utils/tmp-dataset.js';
@@ -97,5 +97,29 @@ describe('polygons with huge coordinates (COCO)', () => {
     expect(ds.skipped).toEqual([]);
     const masks = await Promise.all((ds.subsets.train?.[0]?.instances ?? []).map((i) => i.mask()));
     expect(masks.map((m) => countOnes(m.data))).toEqual([12, 12]);
+  });
+});
+
+describe('images whose header declares more than sharp decodes (16383 x 16383)', () => {
+  it('are skipped at load: their masks (W*H bytes each) are never made', async () => {
+    const huge = pngWithIdat(60_000, 60_000, deflateSync(Buffer.alloc(1024)));
+    const images = [
+      { id: 1, file_name: 'good.png', width: 4, height: 3 },
+      { id: 2, file_name: 'huge.png', width: 60_000, height: 60_000 },
+    ];
+    const root = dataset({
+      'annotations/instances_train.json': {
+        images,
+        categories: [{ id: 1, name: 'thing' }],
+        annotations: images.map((im) => ({ id: im.id, image_id: im.id, category_id: 1, bbox: [0, 0, 2, 2] })),
+      },
+      'images/train/good.png': IMG,
+      'images/train/huge.png': huge,
+    });
+    const ds = await loadDataset(root);
+    expect(ds.subsets.train?.map((i) => i.id)).toEqual(['good']);
+    expect(ds.skipped[0]?.error).toBeInstanceOf(UnreadableImageError);
+    expect(ds.skipped[0]?.message).toContain('huge.png');
+    expect(ds.skipped[0]?.message).toContain('exceeds pixel limit');
   });
 });
