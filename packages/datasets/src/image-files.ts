@@ -8,6 +8,7 @@ import { isAbsolute, join, relative, resolve } from 'node:path';
 import type { DatasetLoadContext } from './context.js';
 import { IMAGE_EXTENSIONS, isDir, isFile, listDir } from './context.js';
 import { ImageOutsideRootError, type DatasetErrorLocation } from './errors.js';
+import { resolveContained } from './containment.js';
 
 /** True when `path` is `root` itself or below it. */
 export function isInside(root: string, path: string): boolean {
@@ -16,20 +17,24 @@ export function isInside(root: string, path: string): boolean {
 }
 
 /**
- * `name` (a path from an annotation file; `\` read as a separator, as Windows tools write it)
- * resolved in `dir`. Reports `ImageOutsideRootError` and returns undefined when it leaves `root`
- * and `ctx` does not allow that.
+ * `name` (a path from an annotation file, relative to `dir`; `\` read as a separator, as Windows tools
+ * write it) resolved and kept inside `root` by the one containment rule (`resolveContained`:
+ * absolute names, `..` escapes and symlinks out are reported as `ImageOutsideRootError` and give
+ * undefined, unless `ctx` allows images outside the root).
  */
-export function resolveImagePath(
+export async function resolveImagePath(
   ctx: DatasetLoadContext,
   root: string,
   dir: string,
   name: string,
   loc: DatasetErrorLocation,
-): string | undefined {
-  const path = resolve(dir, name.replace(/\\/g, '/'));
-  if (ctx.allowImagesOutsideRoot || isInside(root, path)) return path;
-  ctx.report(new ImageOutsideRootError(loc, name, root));
+  field = 'file_name',
+): Promise<string | undefined> {
+  const slashed = name.replace(/\\/g, '/');
+  const rel = isAbsolute(slashed) ? slashed : relative(resolve(root), resolve(dir, slashed));
+  const c = await resolveContained([root], rel);
+  if (c.inside || ctx.allowImagesOutsideRoot) return c.path;
+  ctx.report(new ImageOutsideRootError(loc, name, root, field, c.reason));
   return undefined;
 }
 

@@ -258,7 +258,7 @@ describe('LabelMe (format labelme)', () => {
       [
         'image-outside-root',
         'item',
-        `${r}/train/escape.json, subset 'train', item 'escape': file_name '../../outside.png' resolves outside the image folder '${root}' (absolute or '..'); set SAMTUNE_ALLOW_IMAGES_OUTSIDE_ROOT=1 (or allowImagesOutsideRoot) to allow it`,
+        `${r}/train/escape.json, subset 'train', item 'escape': file_name '../../outside.png' resolves outside the folder '${root}' (it leaves with '..'); set SAMTUNE_ALLOW_IMAGES_OUTSIDE_ROOT=1 (or allowImagesOutsideRoot) to allow it`,
       ],
       [
         'image-size-mismatch',

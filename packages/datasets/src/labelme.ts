@@ -167,7 +167,7 @@ async function parseFile(
   }
   let imagePath: string | undefined;
   if (typeof doc.imagePath === 'string' && doc.imagePath !== '')
-    imagePath = resolveImagePath(ctx, root, dirname(file), doc.imagePath, fileLoc);
+    imagePath = await resolveImagePath(ctx, root, dirname(file), doc.imagePath, fileLoc);
   else imagePath = await findImage(dirname(file), stemOf(basename(file)));
   if (!imagePath) {
     if (typeof doc.imagePath !== 'string' || doc.imagePath === '')

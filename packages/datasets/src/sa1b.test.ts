@@ -102,7 +102,7 @@ describe('SA-1B (format sa1b)', () => {
       [
         'image-outside-root',
         'item',
-        `${at(2)}: file_name '../../etc/sa_2.jpg' resolves outside the image folder '${root}' (absolute or '..'); set SAMTUNE_ALLOW_IMAGES_OUTSIDE_ROOT=1 (or allowImagesOutsideRoot) to allow it`,
+        `${at(2)}: file_name '../../etc/sa_2.jpg' resolves outside the folder '${root}' (it leaves with '..'); set SAMTUNE_ALLOW_IMAGES_OUTSIDE_ROOT=1 (or allowImagesOutsideRoot) to allow it`,
       ],
       [
         'malformed-annotation',

@@ -102,7 +102,7 @@ async function loadFile(
     return undefined;
   }
   const fileName = typeof image.file_name === 'string' && image.file_name !== '' ? image.file_name : `${id}.jpg`;
-  const imagePath = resolveImagePath(ctx, root, dir, fileName, loc);
+  const imagePath = await resolveImagePath(ctx, root, dir, fileName, loc);
   if (!imagePath) return undefined;
   const size = await ctx.checkImage(imagePath, loc, { width, height });
   if (!size) return undefined;

@@ -130,7 +130,7 @@ describe('YOLO segmentation (format yolo)', () => {
       [
         'image-outside-root',
         'item',
-        `loadYolo: ${root}/data.yaml, subset 'test': file_name '../elsewhere' resolves outside the image folder '${root}' (absolute or '..'); set SAMTUNE_ALLOW_IMAGES_OUTSIDE_ROOT=1 (or allowImagesOutsideRoot) to allow it`,
+        `loadYolo: ${root}/data.yaml, subset 'test': file_name '../elsewhere' resolves outside the folder '${root}' (it leaves with '..'); set SAMTUNE_ALLOW_IMAGES_OUTSIDE_ROOT=1 (or allowImagesOutsideRoot) to allow it`,
       ],
     ]);
   });

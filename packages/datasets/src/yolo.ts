@@ -91,7 +91,7 @@ async function splitImages(
   const exists = async (p: string): Promise<boolean> => (await isDir(p)) || (await isFile(p));
   // Roboflow writes '../train/images' beside data.yaml; Ultralytics retries such a path without '../'
   const chosen = norm.startsWith('../') && !(await exists(resolve(base, norm))) ? norm.slice(3) : norm;
-  const path = resolveImagePath(ctx, root, base, chosen, loc);
+  const path = await resolveImagePath(ctx, root, base, chosen, loc);
   if (!path) return [];
   if (await isDir(path))
     return (await listFilesRecursive(path))
@@ -100,7 +100,7 @@ async function splitImages(
   if (await isFile(path)) {
     const out: SplitImage[] = [];
     for (const l of (await readFile(path, 'utf8')).split(/\r?\n/).map((x) => x.trim())) {
-      const p = l === '' ? undefined : resolveImagePath(ctx, root, dirname(path), l, { ...loc, file: path });
+      const p = l === '' ? undefined : await resolveImagePath(ctx, root, dirname(path), l, { ...loc, file: path });
       if (p) out.push({ path: p, id: stemOf(relative(root, p)) });
     }
     return out;
