@@ -1,14 +1,19 @@
 /**
  * COCO instances reader. Layouts:
  * - standard: `annotations/instances_<subset>.json`, images in `images/<subset>/` (or `images/`);
+ * - official COCO 2017 (and mmdetection): `annotations/instances_val2017.json` beside `val2017/`;
+ * - keypoints and stuff folders: `annotations/person_keypoints_<subset>.json` or
+ *   `annotations/stuff_<subset>.json` (their polygons/RLEs are instances), read for a subset that has
+ *   no `instances_<subset>.json`; a panoptic folder or file is refused by name (`panoptic_*.json`);
  * - per folder (Roboflow and similar exports): `<subset>/_annotations.coco.json` beside the images,
  *   or `_annotations.coco.json` in the root (subset `default`).
  * Segmentations: polygon lists (united), RLE with a compressed string or uncompressed counts
- * (`iscrowd` kept as a flag); no segmentation -> a box-only instance. `bbox` [x,y,w,h] becomes XYXY;
+ * (`iscrowd` 0/1 kept as a flag; anything else is a bad annotation); no segmentation -> a box-only instance.
+ * Windows file names (`images\\x.jpg`, Label Studio on Windows) are read with `/`. `bbox` [x,y,w,h] becomes XYXY;
  * when absent, the box is the segmentation's extent. Numbers written as strings are accepted.
  */
 import { readFile } from 'node:fs/promises';
-import { isAbsolute, join, relative, resolve } from 'node:path';
+import { basename, isAbsolute, join, relative, resolve } from 'node:path';
 import { stemOf, type AdapterResult, type DatasetAdapter } from './adapter.js';
 import { isDir, isFile, listDir, type DatasetLoadContext } from './context.js';
 import {
@@ -17,6 +22,8 @@ import {
   DuplicateIdError,
   InvalidBoxError,
   InvalidPolygonError,
+  DatasetFormatError,
+  MissingImageError,
   MalformedAnnotationError,
   UnknownCategoryError,
   type DatasetErrorLocation,
@@ -44,17 +51,26 @@ interface CocoSource {
   readonly imageDirs: readonly string[];
 }
 
+/** Annotation files of the `annotations/` folder, by kind; `instances_` wins over the others for a subset. */
+const ANNOTATION_FILE = /^(instances|person_keypoints|stuff)_(.+)\.json$/;
+/** COCO panoptic annotations: PNG segments, not instances; refused by name. */
+const PANOPTIC_FILE = /^panoptic_.+\.json$/i;
+
 async function findSources(root: string): Promise<CocoSource[]> {
   const out: CocoSource[] = [];
+  const bySubset = new Map<string, { kind: string; name: string }>();
   for (const name of await listDir(join(root, 'annotations'))) {
-    const m = /^instances_(.+)\.json$/.exec(name);
-    if (m?.[1])
-      out.push({
-        subset: m[1],
-        file: join(root, 'annotations', name),
-        imageDirs: [join(root, 'images', m[1]), join(root, 'images')],
-      });
+    const m = ANNOTATION_FILE.exec(name);
+    if (!m?.[1] || !m[2]) continue;
+    const prev = bySubset.get(m[2]);
+    if (!prev || (m[1] === 'instances' && prev.kind !== 'instances')) bySubset.set(m[2], { kind: m[1], name });
   }
+  for (const [subset, { name }] of bySubset)
+    out.push({
+      subset,
+      file: join(root, 'annotations', name),
+      imageDirs: [join(root, 'images', subset), join(root, 'images'), join(root, subset)],
+    });
   if (await isFile(join(root, ROBOFLOW_FILE)))
     out.push({ subset: 'default', file: join(root, ROBOFLOW_FILE), imageDirs: [root] });
   for (const name of await listDir(root)) {
@@ -64,6 +80,29 @@ async function findSources(root: string): Promise<CocoSource[]> {
     }
   }
   return out;
+}
+
+/** `panoptic_*.json` files of `root/annotations`. */
+async function panopticFiles(root: string): Promise<string[]> {
+  return (await listDir(join(root, 'annotations'))).filter((n) => PANOPTIC_FILE.test(n));
+}
+
+/** Why an image is missing: where it was looked for, and the flag that names another folder. */
+function missingImageDetail(dirs: readonly string[]): string {
+  return `does not exist (looked in ${dirs.map((d) => `'${d}'`).join(', ')}); give the image folder with --images <dir> (LoadOptions.images)`;
+}
+
+/** A COCO panoptic document: its annotations carry `segments_info` and a PNG `file_name`. */
+function isPanoptic(doc: Json): boolean {
+  const first = Array.isArray(doc.annotations) ? (doc.annotations[0] as unknown) : undefined;
+  return isObj(first) && Array.isArray(first.segments_info);
+}
+
+/** The refusal of COCO panoptic annotations (PNG segments with `segments_info`, not instances). */
+export function panopticError(fn: string, file: string): DatasetFormatError {
+  return new DatasetFormatError(
+    `${fn}: '${file}' is COCO panoptic (PNG segments with 'segments_info'), which samtune does not read as instances; convert it to COCO instances (panopticapi's converters/panoptic2detection_coco_format.py) or give the instances_*.json file`,
+  );
 }
 
 function scalarAttributes(raw: unknown): Record<string, string | number | boolean> {
@@ -94,9 +133,16 @@ function buildInstance(
   labels: ReadonlyMap<number, DatasetLabel>,
   loc: DatasetErrorLocation,
 ): DatasetInstance {
+  if (ann.category_id === undefined || ann.category_id === null)
+    throw new MalformedAnnotationError(
+      loc,
+      `expected a 'category_id', got ${describeJson(ann.category_id)}`,
+      'annotation',
+    );
   const catId = toNumber(ann.category_id);
   const label = catId === undefined ? undefined : labels.get(catId);
   if (!label) throw new UnknownCategoryError(loc, ann.category_id as string | number, [...labels.keys()]);
+  const iscrowd = parseCrowd(ann.iscrowd, loc);
   const size = { width: img.width, height: img.height };
   const seg = ann.segmentation;
   const parts: MaskPart[] = [];
@@ -114,11 +160,20 @@ function buildInstance(
     id: annId,
     label,
     box: finalBox,
-    iscrowd: toNumber(ann.iscrowd) === 1,
+    iscrowd,
     maskSource: parts.length === 0 ? 'box' : parts[0]?.kind === 'polygon' ? 'polygon' : 'rle',
     attributes,
     mask: () => (parts.length > 0 ? partsMask(parts, img.width, img.height) : boxMask(finalBox, img.width, img.height)),
   };
+}
+
+/** COCO `iscrowd`: absent, 0/1, true/false or "0"/"1"; anything else throws MalformedAnnotationError. */
+function parseCrowd(raw: unknown, loc: DatasetErrorLocation): boolean {
+  if (raw === undefined || raw === null || raw === false) return false;
+  if (raw === true) return true;
+  const n = toNumber(raw);
+  if (n === 0 || n === 1) return n === 1;
+  throw new MalformedAnnotationError(loc, `expected 'iscrowd' 0 or 1, got ${describeJson(raw)}`, 'annotation');
 }
 
 function readCategories(doc: Json, src: CocoSource, labels: Map<number, DatasetLabel>, ctx: DatasetLoadContext): void {
@@ -202,7 +257,8 @@ function readImages(doc: Json, src: CocoSource, ctx: DatasetLoadContext): Map<st
       return;
     }
     if (images.has(String(id))) return ctx.report(new DuplicateIdError(loc, 'image', id, 'item'));
-    images.set(String(id), { id, fileName: im.file_name, width, height, anns: [] });
+    // Windows exports (Label Studio) write `images\\x.jpg`: read as `images/x.jpg`, still contained below.
+    images.set(String(id), { id, fileName: im.file_name.replace(/\\/g, '/'), width, height, anns: [] });
   });
   return images;
 }
@@ -230,6 +286,7 @@ async function loadSource(
     );
     return [];
   }
+  if (isPanoptic(doc)) throw panopticError(READER, src.file);
   readCategories(doc, src, labels, ctx);
   const images = readImages(doc, src, ctx);
   const anns = doc.annotations ?? [];
@@ -271,11 +328,17 @@ async function loadSource(
       return undefined;
     }
     let path = resolve(src.imageDirs[0] as string, img.fileName);
+    let found = false;
     for (const dir of src.imageDirs) {
       if (await isFile(join(dir, img.fileName))) {
         path = resolve(dir, img.fileName);
+        found = true;
         break;
       }
+    }
+    if (!found && !(await isDir(path))) {
+      ctx.report(new MissingImageError(loc, path, missingImageDetail(src.imageDirs)));
+      return undefined;
     }
     const size = await ctx.checkImage(path, loc, { width: img.width, height: img.height });
     if (!size) return undefined;
@@ -305,26 +368,43 @@ async function loadSource(
 /** The COCO instances adapter (`format: 'coco'`). */
 export const cocoAdapter: DatasetAdapter = {
   name: 'coco',
+  layout:
+    'annotations/instances_<subset>.json (or person_keypoints_ / stuff_), or _annotations.coco.json in the root or in <subset>/ folders',
   async detect(root: string): Promise<boolean> {
-    return (await findSources(root)).length > 0;
+    return (await findSources(root)).length > 0 || (await panopticFiles(root)).length > 0;
   },
   async load(root: string, ctx: DatasetLoadContext): Promise<AdapterResult> {
     const labels = new Map<number, DatasetLabel>();
     const items: DatasetItem[] = [];
-    for (const src of await findSources(root)) items.push(...(await loadSource(src, labels, ctx)));
+    const sources = await findSources(root);
+    const panoptic = await panopticFiles(root);
+    if (sources.length === 0 && panoptic[0]) throw panopticError('loadCoco', join(root, 'annotations', panoptic[0]));
+    for (const src of sources) items.push(...(await loadSource(src, labels, ctx)));
     return { labels: [...labels.values()].sort((a, b) => a.id - b.id), items };
   },
 };
 
 /**
  * A COCO instances JSON file given directly (`--data-root labels.json`, e.g. `samtune autolabel`'s
- * output or a CVAT / Label Studio export) as an adapter: `file_name`s resolve in `imageDir` (default:
- * the file's folder); the subset is `<subset>` for `instances_<subset>.json`, else `default`.
+ * output or a CVAT / Label Studio export) as an adapter: `file_name`s resolve in `imageDir`; without
+ * it, in the file's folder, then, when that folder is `annotations/` (the COCO 2017 layout,
+ * `annotations/instances_val2017.json`), in `../<subset>/`, `../images/<subset>/` and `../images/`. The subset is `<subset>` for
+ * `instances_<subset>.json` (also `person_keypoints_` / `stuff_`), else `default`.
  */
 export function cocoFileAdapter(file: string, imageDir?: string): DatasetAdapter {
   const abs = resolve(file);
-  const subset = /^instances_(.+)\.json$/i.exec(abs.split(/[\\/]/).pop() ?? '')?.[1] ?? 'default';
-  const src: CocoSource = { subset, file: abs, imageDirs: [resolve(imageDir ?? join(abs, '..'))] };
+  const subset = ANNOTATION_FILE.exec(abs.split(/[\\/]/).pop() ?? '')?.[2] ?? 'default';
+  const dir = join(abs, '..');
+  const parent = join(dir, '..');
+  const layout = basename(dir) === 'annotations';
+  const imageDirs = imageDir
+    ? [resolve(imageDir)]
+    : [
+        dir,
+        ...(layout && subset !== 'default' ? [join(parent, subset), join(parent, 'images', subset)] : []),
+        ...(layout ? [join(parent, 'images')] : []),
+      ];
+  const src: CocoSource = { subset, file: abs, imageDirs };
   return {
     name: 'coco',
     detect: () => true,
