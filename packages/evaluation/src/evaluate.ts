@@ -35,6 +35,10 @@ export interface EvalResult {
   readonly images: number;
   /** Instance masks evaluated. */
   readonly instances: number;
+  /** Crowd instances (`iscrowd`) among `instances` (crowd policy `keep`; absent in older run records). */
+  readonly crowd?: number;
+  /** Crowd instances left out of the evaluated images (crowd policy `ignore`; absent in older run records). */
+  readonly crowdIgnored?: number;
   /** Mean low-res loss (20*focal + dice + iou_mse) over the instances. */
   readonly loss: number;
   /** COCO mask AP@[.5:.95] (`mask-ap.ts`), detections scored by the predicted IoU; NaN without instances. */
@@ -93,8 +97,11 @@ async function evaluateWith(options: EvaluateOptions, ort: OrtDecoder | undefine
   const ap = new MaskApAccumulator();
   let lossSum = 0;
   let images = 0;
+  let crowd = 0;
+  let crowdIgnored = 0;
   for (const [i, item] of items.entries()) {
-    const { targets: t } = await targets.get(item);
+    const { targets: t, skippedCrowd } = await targets.get(item);
+    crowdIgnored += skippedCrowd;
     const prompts = buildPrompts(item, t, prompt, maxInstances);
     if (prompts.length > 0) {
       images++;
@@ -158,6 +165,7 @@ async function evaluateWith(options: EvaluateOptions, ort: OrtDecoder | undefine
               );
             const logits = onOrt?.full[k] ?? lowResToOriginal(low.subarray(k * 65536, (k + 1) * 65536), geometry);
             onPrediction?.(item, inst.id, logits);
+            if (inst.iscrowd) crowd++;
             const mask = await inst.mask();
             acc.add(logits, mask.data, 'logits', `${item.imagePath}#${inst.id}`);
             const category = inst.label?.id ?? 0;
@@ -180,6 +188,8 @@ async function evaluateWith(options: EvaluateOptions, ort: OrtDecoder | undefine
     dice: m.dice,
     images,
     instances: m.instances,
+    crowd,
+    crowdIgnored,
     loss: m.instances > 0 ? lossSum / m.instances : Number.NaN,
     ap: a.ap,
     ap50: a.ap50,
