@@ -27,6 +27,14 @@ describe('samtune eval', () => {
       /--prompt must be box or point/,
     );
     expect(() => parseEvalArgs(['--checkpoint', 'x', '--data-root', '/d', '--bogus'])).toThrow(/bogus/);
+    expect(parseEvalArgs(['--checkpoint', 'x', '--data-root', '/d'])).toMatchObject({
+      subset: undefined,
+      crowd: 'keep',
+    });
+    expect(parseEvalArgs(['--checkpoint', 'x', '--data-root', '/d', '--crowd', 'ignore']).crowd).toBe('ignore');
+    expect(() => parseEvalArgs(['--checkpoint', 'x', '--data-root', '/d', '--crowd', 'drop'])).toThrow(
+      "--crowd must be keep or ignore, got 'drop'",
+    );
   });
 
   it('evaluates a checkpoint zero-shot and prints {"f1","iou","dice","images","instances"} with --json', async () => {
@@ -52,7 +60,20 @@ describe('samtune eval', () => {
     expect(code).toBe(0);
     expect(io.stdout).toHaveLength(1);
     const printed = JSON.parse(io.stdout[0] as string) as Record<string, number>;
-    expect(Object.keys(printed)).toEqual(['f1', 'iou', 'dice', 'ap', 'ap50', 'ap75', 'images', 'instances', 'skipped']);
+    expect(Object.keys(printed)).toEqual([
+      'f1',
+      'iou',
+      'dice',
+      'ap',
+      'ap50',
+      'ap75',
+      'images',
+      'instances',
+      'crowd',
+      'crowdIgnored',
+      'skipped',
+    ]);
+    expect([printed.crowd, printed.crowdIgnored]).toEqual([0, 0]);
     expect(printed.skipped).toBe(0);
     expect(printed.images).toBe(4);
     expect(printed.instances).toBe(8);
