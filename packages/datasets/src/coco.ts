@@ -393,7 +393,8 @@ export const cocoAdapter: DatasetAdapter = {
  */
 export function cocoFileAdapter(file: string, imageDir?: string): DatasetAdapter {
   const abs = resolve(file);
-  const subset = ANNOTATION_FILE.exec(abs.split(/[\\/]/).pop() ?? '')?.[2] ?? 'default';
+  const named = ANNOTATION_FILE.exec(abs.split(/[\\/]/).pop() ?? '')?.[2];
+  const subset = named ?? 'default';
   const dir = join(abs, '..');
   const parent = join(dir, '..');
   const layout = basename(dir) === 'annotations';
@@ -401,7 +402,7 @@ export function cocoFileAdapter(file: string, imageDir?: string): DatasetAdapter
     ? [resolve(imageDir)]
     : [
         dir,
-        ...(layout && subset !== 'default' ? [join(parent, subset), join(parent, 'images', subset)] : []),
+        ...(layout && named ? [join(parent, named), join(parent, 'images', named)] : []),
         ...(layout ? [join(parent, 'images')] : []),
       ];
   const src: CocoSource = { subset, file: abs, imageDirs };
