@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { maskToRle, polygonBounds, rasterizePolygon } from '@samtune/datasets';
 import { evaluateCheckpoint } from '@samtune/evaluation';
-import { defaultTrainConfig, type TrainConfig } from './config.js';
+import type { TrainConfig } from './config.js';
+import { oneEpochConfig } from './test-utils/run-config.js';
 import { readRunLog } from './run-log.js';
 import { referencePath, repoPath } from './test-utils/fixtures.js';
 import { runTraining } from './trainer.js';
@@ -75,15 +76,7 @@ function cvatMaskExport(): { root: string; perImage: number[] } {
   return { root, perImage };
 }
 
-function config(out: string, root: string): TrainConfig {
-  const c = defaultTrainConfig();
-  c.checkpoint = referencePath('tinyvit.pth');
-  c.data.root = root;
-  c.training.epochs = 1;
-  c.runtime.cacheDir = join(tmp, 'cache');
-  c.out = join(tmp, out);
-  return c;
-}
+const config = (out: string, root: string): TrainConfig => oneEpochConfig(tmp, out, root);
 
 describe('CVAT mask-only export (every object iscrowd 1)', () => {
   const { root, perImage } = cvatMaskExport();
