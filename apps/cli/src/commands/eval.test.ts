@@ -82,5 +82,20 @@ describe('samtune eval', () => {
     const written = JSON.parse(readFileSync(out, 'utf8')) as Record<string, unknown>;
     expect(written).toMatchObject({ ...printed, subset: 'valid', prompt: 'box' });
     expect(io.stderr.join('\n')).toMatch(/embeddings: 4 images, 4 computed/);
+
+    // One command for one file (issue 23): a lone COCO file with --images is evaluated whole, no split.
+    const one = recordingIO();
+    const file = join(plantMini, 'valid', '_annotations.coco.json');
+    const args = [
+      '--checkpoint',
+      referencePath('tinyvit.pth'),
+      '--data-root',
+      file,
+      '--images',
+      join(plantMini, 'valid'),
+    ];
+    expect(await evalCommand.run([...args, '--max-instances', '2', '--cache-dir', join(dir, 'cache')], one)).toBe(0);
+    expect(one.stdout[0]).toMatch(/^tinyvit\.pth on default \(4 images, 8 instances, box prompts\):$/);
+    expect(one.stderr).toContain("dataset: one subset 'default', evaluated whole (4 images)");
   });
 });
