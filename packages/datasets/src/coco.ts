@@ -13,16 +13,23 @@
  * when absent, the box is the segmentation's extent. Numbers written as strings are accepted.
  */
 import { readFile } from 'node:fs/promises';
-import { basename, isAbsolute, join, relative, resolve } from 'node:path';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import { stemOf, type AdapterResult, type DatasetAdapter } from './adapter.js';
-import { isDir, isFile, listDir, type DatasetLoadContext } from './context.js';
+import { isDir, isFile, type DatasetLoadContext } from './context.js';
+import {
+  fileSource,
+  findSources,
+  missingImageDetail,
+  panopticError,
+  panopticFiles,
+  type CocoSource,
+} from './coco-layout.js';
 import {
   ImageOutsideRootError,
   DatasetError,
   DuplicateIdError,
   InvalidBoxError,
   InvalidPolygonError,
-  DatasetFormatError,
   MissingImageError,
   MalformedAnnotationError,
   UnknownCategoryError,
@@ -43,66 +50,10 @@ import {
 } from './shapes.js';
 
 const READER = 'loadCoco';
-const ROBOFLOW_FILE = '_annotations.coco.json';
-
-interface CocoSource {
-  readonly subset: string;
-  readonly file: string;
-  readonly imageDirs: readonly string[];
-}
-
-/** Annotation files of the `annotations/` folder, by kind; `instances_` wins over the others for a subset. */
-const ANNOTATION_FILE = /^(instances|person_keypoints|stuff)_(.+)\.json$/;
-/** COCO panoptic annotations: PNG segments, not instances; refused by name. */
-const PANOPTIC_FILE = /^panoptic_.+\.json$/i;
-
-async function findSources(root: string): Promise<CocoSource[]> {
-  const out: CocoSource[] = [];
-  const bySubset = new Map<string, { kind: string; name: string }>();
-  for (const name of await listDir(join(root, 'annotations'))) {
-    const m = ANNOTATION_FILE.exec(name);
-    if (!m?.[1] || !m[2]) continue;
-    const prev = bySubset.get(m[2]);
-    if (!prev || (m[1] === 'instances' && prev.kind !== 'instances')) bySubset.set(m[2], { kind: m[1], name });
-  }
-  for (const [subset, { name }] of bySubset)
-    out.push({
-      subset,
-      file: join(root, 'annotations', name),
-      imageDirs: [join(root, 'images', subset), join(root, 'images'), join(root, subset)],
-    });
-  if (await isFile(join(root, ROBOFLOW_FILE)))
-    out.push({ subset: 'default', file: join(root, ROBOFLOW_FILE), imageDirs: [root] });
-  for (const name of await listDir(root)) {
-    const dir = join(root, name);
-    if (name !== 'annotations' && (await isDir(dir)) && (await isFile(join(dir, ROBOFLOW_FILE)))) {
-      out.push({ subset: name, file: join(dir, ROBOFLOW_FILE), imageDirs: [dir] });
-    }
-  }
-  return out;
-}
-
-/** `panoptic_*.json` files of `root/annotations`. */
-async function panopticFiles(root: string): Promise<string[]> {
-  return (await listDir(join(root, 'annotations'))).filter((n) => PANOPTIC_FILE.test(n));
-}
-
-/** Why an image is missing: where it was looked for, and the flag that names another folder. */
-function missingImageDetail(dirs: readonly string[]): string {
-  return `does not exist (looked in ${dirs.map((d) => `'${d}'`).join(', ')}); give the image folder with --images <dir> (LoadOptions.images)`;
-}
-
 /** A COCO panoptic document: its annotations carry `segments_info` and a PNG `file_name`. */
 function isPanoptic(doc: Json): boolean {
   const first = Array.isArray(doc.annotations) ? (doc.annotations[0] as unknown) : undefined;
   return isObj(first) && Array.isArray(first.segments_info);
-}
-
-/** The refusal of COCO panoptic annotations (PNG segments with `segments_info`, not instances). */
-export function panopticError(fn: string, file: string): DatasetFormatError {
-  return new DatasetFormatError(
-    `${fn}: '${file}' is COCO panoptic (PNG segments with 'segments_info'), which samtune does not read as instances; convert it to COCO instances (panopticapi's converters/panoptic2detection_coco_format.py) or give the instances_*.json file`,
-  );
 }
 
 function scalarAttributes(raw: unknown): Record<string, string | number | boolean> {
@@ -386,26 +337,11 @@ export const cocoAdapter: DatasetAdapter = {
 
 /**
  * A COCO instances JSON file given directly (`--data-root labels.json`, e.g. `samtune autolabel`'s
- * output or a CVAT / Label Studio export) as an adapter: `file_name`s resolve in `imageDir`; without
- * it, in the file's folder, then, when that folder is `annotations/` (the COCO 2017 layout,
- * `annotations/instances_val2017.json`), in `../<subset>/`, `../images/<subset>/` and `../images/`. The subset is `<subset>` for
- * `instances_<subset>.json` (also `person_keypoints_` / `stuff_`), else `default`.
+ * output or a CVAT / Label Studio export) as an adapter; where its images are looked for and its
+ * subset: `fileSource`.
  */
 export function cocoFileAdapter(file: string, imageDir?: string): DatasetAdapter {
-  const abs = resolve(file);
-  const named = ANNOTATION_FILE.exec(abs.split(/[\\/]/).pop() ?? '')?.[2];
-  const subset = named ?? 'default';
-  const dir = join(abs, '..');
-  const parent = join(dir, '..');
-  const layout = basename(dir) === 'annotations';
-  const imageDirs = imageDir
-    ? [resolve(imageDir)]
-    : [
-        dir,
-        ...(layout && named ? [join(parent, named), join(parent, 'images', named)] : []),
-        ...(layout ? [join(parent, 'images')] : []),
-      ];
-  const src: CocoSource = { subset, file: abs, imageDirs };
+  const src = fileSource(file, imageDir);
   return {
     name: 'coco',
     detect: () => true,
