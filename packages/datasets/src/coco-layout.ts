@@ -4,7 +4,6 @@
  */
 import { basename, join, resolve } from 'node:path';
 import { isDir, isFile, listDir } from './context.js';
-import { DatasetFormatError } from './errors.js';
 
 /** One annotation file, its subset and the folders its `file_name`s are looked up in (in order). */
 export interface CocoSource {
@@ -15,10 +14,12 @@ export interface CocoSource {
 
 const ROBOFLOW_FILE = '_annotations.coco.json';
 
-/** Annotation files of the `annotations/` folder, by kind; `instances_` wins over the others for a subset. */
-const ANNOTATION_FILE = /^(instances|person_keypoints|stuff)_(.+)\.json$/;
-/** COCO panoptic annotations: PNG segments, not instances; refused by name. */
-const PANOPTIC_FILE = /^panoptic_.+\.json$/i;
+/**
+ * Annotation files of the `annotations/` folder, by kind. One file per subset is read: `instances_`,
+ * else `person_keypoints_` / `stuff_`, else `panoptic_` (PNG segments, see `coco-panoptic.ts`).
+ */
+const ANNOTATION_FILE = /^(instances|person_keypoints|stuff|panoptic)_(.+)\.json$/;
+const RANK: Readonly<Record<string, number>> = { instances: 0, person_keypoints: 1, stuff: 1, panoptic: 2 };
 
 /** The annotation files of a COCO folder (see the `coco.ts` module comment). */
 export async function findSources(root: string): Promise<CocoSource[]> {
@@ -28,7 +29,7 @@ export async function findSources(root: string): Promise<CocoSource[]> {
     const m = ANNOTATION_FILE.exec(name);
     if (!m?.[1] || !m[2]) continue;
     const prev = bySubset.get(m[2]);
-    if (!prev || (m[1] === 'instances' && prev.kind !== 'instances')) bySubset.set(m[2], { kind: m[1], name });
+    if (!prev || (RANK[m[1]] ?? 9) < (RANK[prev.kind] ?? 9)) bySubset.set(m[2], { kind: m[1], name });
   }
   for (const [subset, { name }] of bySubset)
     out.push({
@@ -47,28 +48,16 @@ export async function findSources(root: string): Promise<CocoSource[]> {
   return out;
 }
 
-/** `panoptic_*.json` files of `root/annotations`. */
-export async function panopticFiles(root: string): Promise<string[]> {
-  return (await listDir(join(root, 'annotations'))).filter((n) => PANOPTIC_FILE.test(n));
-}
-
 /** Why an image is missing: where it was looked for, and the flag that names another folder. */
 export function missingImageDetail(dirs: readonly string[]): string {
   return `does not exist (looked in ${dirs.map((d) => `'${d}'`).join(', ')}); give the image folder with --images <dir> (LoadOptions.images)`;
-}
-
-/** The refusal of COCO panoptic annotations (PNG segments with `segments_info`, not instances). */
-export function panopticError(fn: string, file: string): DatasetFormatError {
-  return new DatasetFormatError(
-    `${fn}: '${file}' is COCO panoptic (PNG segments with 'segments_info'), which samtune does not read as instances; convert it to COCO instances (panopticapi's converters/panoptic2detection_coco_format.py) or give the instances_*.json file`,
-  );
 }
 
 /**
  * A lone JSON file: `file_name`s resolve in `imageDir`; without it, in the file's folder, then, when
  * that folder is `annotations/` (the COCO 2017 layout, `annotations/instances_val2017.json`), in
  * `../<subset>/`, `../images/<subset>/` and `../images/`. The subset is `<subset>` for
- * `instances_<subset>.json` (also `person_keypoints_` / `stuff_`), else `default`.
+ * `instances_<subset>.json` (also `person_keypoints_` / `stuff_` / `panoptic_`), else `default`.
  */
 export function fileSource(file: string, imageDir?: string): CocoSource {
   const abs = resolve(file);

@@ -4,7 +4,8 @@
  * - official COCO 2017 (and mmdetection): `annotations/instances_val2017.json` beside `val2017/`;
  * - keypoints and stuff folders: `annotations/person_keypoints_<subset>.json` or
  *   `annotations/stuff_<subset>.json` (their polygons/RLEs are instances), read for a subset that has
- *   no `instances_<subset>.json`; a panoptic folder or file is refused by name (`panoptic_*.json`);
+ *   no `instances_<subset>.json`; COCO panoptic (`panoptic_<subset>.json` + its PNG folder) as a
+ *   last resort, one instance per segment (`coco-panoptic.ts`);
  * - per folder (Roboflow and similar exports): `<subset>/_annotations.coco.json` beside the images,
  *   or `_annotations.coco.json` in the root (subset `default`).
  * Segmentations: polygon lists (united), RLE with a compressed string or uncompressed counts
@@ -16,14 +17,8 @@ import { readFile } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { stemOf, type AdapterResult, type DatasetAdapter } from './adapter.js';
 import { isDir, isFile, type DatasetLoadContext } from './context.js';
-import {
-  fileSource,
-  findSources,
-  missingImageDetail,
-  panopticError,
-  panopticFiles,
-  type CocoSource,
-} from './coco-layout.js';
+import { fileSource, findSources, missingImageDetail, type CocoSource } from './coco-layout.js';
+import { isPanopticDoc, panopticInstances, segmentsDirOf } from './coco-panoptic.js';
 import {
   ImageOutsideRootError,
   DatasetError,
@@ -41,6 +36,7 @@ import {
   boxMask,
   checkBox,
   parsePolygon,
+  parseCrowd,
   parseRle,
   partsBox,
   partsMask,
@@ -50,11 +46,6 @@ import {
 } from './shapes.js';
 
 const READER = 'loadCoco';
-/** A COCO panoptic document: its annotations carry `segments_info` and a PNG `file_name`. */
-function isPanoptic(doc: Json): boolean {
-  const first = Array.isArray(doc.annotations) ? (doc.annotations[0] as unknown) : undefined;
-  return isObj(first) && Array.isArray(first.segments_info);
-}
 
 function scalarAttributes(raw: unknown): Record<string, string | number | boolean> {
   const out: Record<string, string | number | boolean> = {};
@@ -116,15 +107,6 @@ function buildInstance(
     attributes,
     mask: () => (parts.length > 0 ? partsMask(parts, img.width, img.height) : boxMask(finalBox, img.width, img.height)),
   };
-}
-
-/** COCO `iscrowd`: absent, 0/1, true/false or "0"/"1"; anything else throws MalformedAnnotationError. */
-function parseCrowd(raw: unknown, loc: DatasetErrorLocation): boolean {
-  if (raw === undefined || raw === null || raw === false) return false;
-  if (raw === true) return true;
-  const n = toNumber(raw);
-  if (n === 0 || n === 1) return n === 1;
-  throw new MalformedAnnotationError(loc, `expected 'iscrowd' 0 or 1, got ${describeJson(raw)}`, 'annotation');
 }
 
 function readCategories(doc: Json, src: CocoSource, labels: Map<number, DatasetLabel>, ctx: DatasetLoadContext): void {
@@ -237,7 +219,7 @@ async function loadSource(
     );
     return [];
   }
-  if (isPanoptic(doc)) throw panopticError(READER, src.file);
+  const panoptic = isPanopticDoc(doc);
   readCategories(doc, src, labels, ctx);
   const images = readImages(doc, src, ctx);
   const anns = doc.annotations ?? [];
@@ -296,6 +278,13 @@ async function loadSource(
     const instances: DatasetInstance[] = [];
     for (const ann of img.anns) {
       const annId = typeof ann.id === 'number' || typeof ann.id === 'string' ? String(ann.id) : `#${instances.length}`;
+      if (panoptic) {
+        const aloc = { ...loc, annotationId: annId };
+        instances.push(
+          ...(await panopticInstances(ann, img, segmentsDirOf(src.file), labels, aloc, (e) => ctx.report(e))),
+        );
+        continue;
+      }
       try {
         instances.push(buildInstance(ann, annId, img, labels, { ...loc, annotationId: annId }));
       } catch (err) {
@@ -322,14 +311,12 @@ export const cocoAdapter: DatasetAdapter = {
   layout:
     'annotations/instances_<subset>.json (or person_keypoints_ / stuff_), or _annotations.coco.json in the root or in <subset>/ folders',
   async detect(root: string): Promise<boolean> {
-    return (await findSources(root)).length > 0 || (await panopticFiles(root)).length > 0;
+    return (await findSources(root)).length > 0;
   },
   async load(root: string, ctx: DatasetLoadContext): Promise<AdapterResult> {
     const labels = new Map<number, DatasetLabel>();
     const items: DatasetItem[] = [];
     const sources = await findSources(root);
-    const panoptic = await panopticFiles(root);
-    if (sources.length === 0 && panoptic[0]) throw panopticError('loadCoco', join(root, 'annotations', panoptic[0]));
     for (const src of sources) items.push(...(await loadSource(src, labels, ctx)));
     return { labels: [...labels.values()].sort((a, b) => a.id - b.id), items };
   },

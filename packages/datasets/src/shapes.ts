@@ -5,6 +5,7 @@
 import type { BinaryMask } from '@samtune/transforms';
 import {
   InvalidBoxError,
+  MalformedAnnotationError,
   InvalidPolygonError,
   InvalidRleError,
   RleSizeMismatchError,
@@ -32,6 +33,15 @@ export function toNumber(v: unknown): number | undefined {
     return Number.isFinite(n) ? n : undefined;
   }
   return undefined;
+}
+
+/** COCO `iscrowd`: absent, 0/1, true/false or "0"/"1"; anything else throws MalformedAnnotationError. */
+export function parseCrowd(raw: unknown, loc: DatasetErrorLocation): boolean {
+  if (raw === undefined || raw === null || raw === false) return false;
+  if (raw === true) return true;
+  const n = toNumber(raw);
+  if (n === 0 || n === 1) return n === 1;
+  throw new MalformedAnnotationError(loc, `expected 'iscrowd' 0 or 1, got ${describeJson(raw)}`, 'annotation');
 }
 
 /** Validates a flat polygon `[x0,y0,x1,y1,…]` (numbers or numeric strings): >= 3 points, finite. */

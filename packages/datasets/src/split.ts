@@ -48,7 +48,9 @@ export function splitDataset(dataset: Dataset, options: SplitOptions = {}): Data
   const nTest = Math.round(items.length * test);
   const rest = items.length - nTest;
   const nVal =
-    val > 0 && rest >= 2 ? Math.min(rest - 1, Math.max(1, Math.round(items.length * val))) : Math.round(items.length * val);
+    val > 0 && rest >= 2
+      ? Math.min(rest - 1, Math.max(1, Math.round(items.length * val)))
+      : Math.round(items.length * val);
   const pick = (from: number, to: number, subset: string): DatasetItem[] =>
     items.slice(from, to).map((it) => ({ ...it, subset }));
   const subsets: Record<string, DatasetItem[]> = {};

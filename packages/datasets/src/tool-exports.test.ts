@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { summarizeDataset } from './inspect.js';
 import { loadDatasetPlugins } from './plugins.js';
 import { listDatasetAdapters, loadDataset, registerDatasetAdapter, unregisterDatasetAdapter } from './registry.js';
-import { grayMaskPng, rgbImagePng } from './test-utils/png-writer.js';
+import { encodePng, grayMaskPng, rgbImagePng } from './test-utils/png-writer.js';
 import { countOnes, makeDataset, removeDataset } from './test-utils/tmp-dataset.js';
 import type { Dataset } from './model.js';
 
@@ -140,17 +140,54 @@ describe('COCO layouts', () => {
     ).toHaveLength(1);
   });
 
-  it('panoptic (a folder or the file alone) is refused by name', async () => {
+  // COCO panoptic (https://cocodataset.org/#format-data, "Panoptic Segmentation"): segment id = R + 256 G + 256^2 B.
+  it('panoptic (a folder or the file alone) loads one instance per PNG segment', async () => {
+    const ids = [
+      [0, 0, 0, 0, 0, 0, 0, 0],
+      [0, 5, 5, 0, 0, 0, 0, 0],
+      [0, 5, 5, 0, 0, 300, 300, 300],
+      [0, 0, 0, 0, 0, 300, 300, 300],
+      [0, 0, 0, 0, 0, 0, 0, 0],
+      [0, 0, 0, 0, 0, 0, 0, 0],
+    ].flat();
+    const rgb = ids.flatMap((v) => [v % 256, (v >> 8) % 256, v >> 16]);
+    const png = encodePng({ width: 8, height: 6, colorType: 2, data: rgb });
     const panoptic = {
-      images: [{ id: 1, file_name: 'a.jpg', width: 8, height: 6 }],
-      categories: [{ id: 1, name: 'leaf', isthing: 1 }],
-      annotations: [{ image_id: 1, file_name: 'a.png', segments_info: [{ id: 3, category_id: 1, iscrowd: 0 }] }],
+      images: [{ id: 1, file_name: 'a.png', width: 8, height: 6 }],
+      categories: [
+        { id: 1, name: 'leaf', isthing: 1 },
+        { id: 2, name: 'soil', isthing: 0 },
+      ],
+      annotations: [
+        {
+          image_id: 1,
+          file_name: 'a.png',
+          segments_info: [
+            { id: 5, category_id: 1, iscrowd: 0, bbox: [1, 1, 2, 2] },
+            { id: 300, category_id: 2, iscrowd: 1, bbox: [5, 2, 3, 2] },
+            { id: 7, category_id: 9, iscrowd: 0, bbox: [0, 0, 1, 1] },
+          ],
+        },
+      ],
     };
-    const root = dataset({ 'annotations/panoptic_val2017.json': panoptic, 'annotations/panoptic_val2017/a.png': PNG });
-    await expect(loadDataset(root)).rejects.toThrow(
-      `loadCoco: '${root}/annotations/panoptic_val2017.json' is COCO panoptic (PNG segments with 'segments_info')`,
-    );
-    await expect(loadDataset(`${root}/annotations/panoptic_val2017.json`)).rejects.toThrow(/is COCO panoptic/);
+    const root = dataset({
+      'annotations/panoptic_val2017.json': panoptic,
+      'annotations/panoptic_val2017/a.png': png,
+      'val2017/a.png': PNG,
+    });
+    for (const ds of [await loadDataset(root), await loadDataset(`${root}/annotations/panoptic_val2017.json`)]) {
+      expect(await rows(ds, 'val2017')).toEqual([
+        ['5', 'leaf', false, 4],
+        ['300', 'soil', true, 6],
+      ]);
+      expect(ds.subsets.val2017?.[0]?.instances.map((i) => i.box)).toEqual([
+        [1, 1, 3, 3],
+        [5, 2, 8, 4],
+      ]);
+      expect(ds.skipped.map((s) => s.message.split(': ').slice(1).join(': '))).toEqual([
+        `${root}/annotations/panoptic_val2017.json, subset 'val2017', item 'a', annotation 'segment 7': unknown category 9; declared: [1, 2]`,
+      ]);
+    }
   });
 
   // Label Studio's COCO export made on Windows (https://labelstud.io/guide/export#COCO) writes
