@@ -108,7 +108,10 @@ export async function evaluateCheckpoint(o: EvaluateCheckpointOptions): Promise<
   if (opened.split) emit({ type: 'info', message: `dataset: ${opened.split}` });
   const subset = evaluationSubset(dataset, o.subset);
   if (o.subset === undefined && !VAL_SUBSET_CANDIDATES.includes(canonicalSubsetName(subset.name) as 'val'))
-    emit({ type: 'info', message: `dataset: one subset '${subset.name}', evaluated whole (${subset.items.length} images)` });
+    emit({
+      type: 'info',
+      message: `dataset: one subset '${subset.name}', evaluated whole (${subset.items.length} images)`,
+    });
   const model = await openModel(o.checkpoint, o.cacheDir ?? defaultEmbeddingCacheDir(), emit);
   try {
     const skipped: SkippedInput[] = dataset.skipped

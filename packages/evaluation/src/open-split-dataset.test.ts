@@ -39,7 +39,10 @@ describe('pickSubset (issue 23)', () => {
     expect(pickSubset(cvat, 'val', ['val']).name).toBe('Validation');
     expect(pickSubset(cvat, 'TEST', ['TEST']).name).toBe('Test');
     const coco = ds({ train2017: [item('a')], val2017: [item('b')] });
-    expect([pickSubset(coco, 'train', ['train']).name, pickSubset(coco, 'auto').name]).toEqual(['train2017', 'val2017']);
+    expect([pickSubset(coco, 'train', ['train']).name, pickSubset(coco, 'auto').name]).toEqual([
+      'train2017',
+      'val2017',
+    ]);
     expect(pickSubset(ds({ val: [item('a')] }), 'validation', ['validation']).name).toBe('val');
     expect(canonicalSubsetName('Validation')).toBe('val');
   });

@@ -23,7 +23,11 @@ export function crowdCount(items: readonly TrainItem[]): number {
 }
 
 /** `pickSubset` for the validation subset; its error says what to set when a one-subset dataset was not split. */
-export function pickValSubset(dataset: Dataset, name: string, split: string | undefined): ReturnType<typeof pickSubset> {
+export function pickValSubset(
+  dataset: Dataset,
+  name: string,
+  split: string | undefined,
+): ReturnType<typeof pickSubset> {
   try {
     return pickSubset(dataset, name);
   } catch (e) {
