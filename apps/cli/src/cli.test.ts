@@ -78,7 +78,7 @@ describe('samtune (dispatch, global flags)', () => {
     expect(io.stderr).toEqual(['plugins: dataset adapter boxes-csv']);
     expect(JSON.parse(io.stdout.join('\n'))).toMatchObject({
       format: 'boxes-csv',
-      subsets: { train: { images: 2, instances: 2, skipped: 0 } },
+      subsets: { train: { images: 2, instances: 2, crowd: 0, skipped: 0 } },
     });
     const bad = recordingIO();
     expect(await runCli(['--plugin', join(tmp, 'nope.mjs'), 'data', 'inspect', '--data-root', root], bad)).toBe(2);

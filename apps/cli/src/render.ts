@@ -69,6 +69,10 @@ export function trainEventRenderer(io: CliIO): (e: TrainEvent) => void {
           `dataset: ${e.format}, ${e.trainSubset} ${e.train} images → ${e.valSubset} ${e.val} images${e.skipped ? ` (${e.skipped} problems skipped)` : ''}`,
         );
         if (e.split) io.err(`dataset: ${e.split}`);
+        if (e.crowd && e.crowd.train + e.crowd.val > 0)
+          io.err(
+            `dataset: crowd instances (iscrowd) train ${e.crowd.train} / val ${e.crowd.val}, ${e.crowd.policy === 'keep' ? 'kept as objects (--crowd keep)' : 'left out (--crowd ignore)'}`,
+          );
         for (const p of e.problems) io.err(`skipped: ${p}`);
         break;
       case 'resume':

@@ -16,6 +16,11 @@ export interface AdapterResult {
 export interface DatasetAdapter {
   /** Unique name, used by `--format <name>` and reported as `Dataset.format`. */
   readonly name: string;
+  /**
+   * What the format looks for under a root, in a few words (e.g. `ImageSets/ with JPEGImages/ or
+   * Annotations/`): named in the error when `--format <name>` is forced on a folder where it finds nothing.
+   */
+  readonly layout?: string;
   /** True when `root` looks like this format. Must be cheap (file names, at most a small read). */
   detect(root: string): boolean | Promise<boolean>;
   /**

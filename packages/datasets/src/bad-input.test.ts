@@ -499,6 +499,6 @@ describe('bad input: reported and skipped by default, thrown with strict', () =>
       'missing-image',
       'unknown-category',
     ]);
-    expect(summarizeDataset(ds).subsets).toEqual({ train: { images: 2, instances: 1, skipped: 4 } });
+    expect(summarizeDataset(ds).subsets).toEqual({ train: { images: 2, instances: 1, crowd: 0, skipped: 4 } });
   });
 });

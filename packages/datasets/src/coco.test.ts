@@ -77,7 +77,10 @@ describe('plant-seg-coco (Roboflow per-folder layout)', () => {
     expect(ds.format).toBe('coco');
     expect(summarizeDataset(ds)).toEqual({
       format: 'coco',
-      subsets: { train: { images: 59, instances: 479, skipped: 0 }, valid: { images: 17, instances: 104, skipped: 0 } },
+      subsets: {
+        train: { images: 59, instances: 479, crowd: 0, skipped: 0 },
+        valid: { images: 17, instances: 104, crowd: 0, skipped: 0 },
+      },
       labels: { custom: 0, leaf: 154, root: 323, stem: 106 },
     });
     const first = ds.subsets.train?.[0];
@@ -142,7 +145,7 @@ describe('COCO layouts and encodings (temp datasets)', () => {
     const std = makeDataset({ 'annotations/instances_val2017.json': doc([]), 'images/x.png': png });
     temp.push(root, std);
     expect(summarizeDataset(await loadDataset(root)).subsets).toEqual({
-      default: { images: 1, instances: 0, skipped: 0 },
+      default: { images: 1, instances: 0, crowd: 0, skipped: 0 },
     });
     const ds = await loadDataset(std);
     expect(Object.keys(ds.subsets)).toEqual(['val2017']);

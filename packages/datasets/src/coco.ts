@@ -1,21 +1,29 @@
 /**
  * COCO instances reader. Layouts:
  * - standard: `annotations/instances_<subset>.json`, images in `images/<subset>/` (or `images/`);
+ * - official COCO 2017 (and mmdetection): `annotations/instances_val2017.json` beside `val2017/`;
+ * - keypoints and stuff folders: `annotations/person_keypoints_<subset>.json` or
+ *   `annotations/stuff_<subset>.json` (their polygons/RLEs are instances), read for a subset that has
+ *   no `instances_<subset>.json`; COCO panoptic (`panoptic_<subset>.json` + its PNG folder) as a
+ *   last resort, one instance per segment (`coco-panoptic.ts`);
  * - per folder (Roboflow and similar exports): `<subset>/_annotations.coco.json` beside the images,
  *   or `_annotations.coco.json` in the root (subset `default`).
  * Segmentations: polygon lists (united), RLE with a compressed string or uncompressed counts
- * (`iscrowd` kept as a flag); no segmentation -> a box-only instance. `bbox` [x,y,w,h] becomes XYXY;
+ * (`iscrowd` 0/1 kept as a flag; anything else is a bad annotation); no segmentation -> a box-only instance.
+ * Windows file names (`images\\x.jpg`, Label Studio on Windows) are read with `/`. `bbox` [x,y,w,h] becomes XYXY;
  * when absent, the box is the segmentation's extent. Numbers written as strings are accepted.
  */
 import { readFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
 import { stemOf, type AdapterResult, type DatasetAdapter } from './adapter.js';
-import { isDir, isFile, listDir, type DatasetLoadContext } from './context.js';
+import { isDir, isFile, type DatasetLoadContext } from './context.js';
+import { fileSource, findSources, missingImageDetail, type CocoSource } from './coco-layout.js';
+import { isPanopticDoc, panopticInstances, segmentsDirOf } from './coco-panoptic.js';
 import {
   DatasetError,
   DuplicateIdError,
   InvalidBoxError,
   InvalidPolygonError,
+  MissingImageError,
   MalformedAnnotationError,
   UnknownCategoryError,
   type DatasetErrorLocation,
@@ -26,6 +34,7 @@ import {
   boxMask,
   checkBox,
   parsePolygon,
+  parseCrowd,
   parseRle,
   partsBox,
   partsMask,
@@ -35,35 +44,6 @@ import {
 } from './shapes.js';
 
 const READER = 'loadCoco';
-const ROBOFLOW_FILE = '_annotations.coco.json';
-
-interface CocoSource {
-  readonly subset: string;
-  readonly file: string;
-  readonly imageDirs: readonly string[];
-}
-
-async function findSources(root: string): Promise<CocoSource[]> {
-  const out: CocoSource[] = [];
-  for (const name of await listDir(join(root, 'annotations'))) {
-    const m = /^instances_(.+)\.json$/.exec(name);
-    if (m?.[1])
-      out.push({
-        subset: m[1],
-        file: join(root, 'annotations', name),
-        imageDirs: [join(root, 'images', m[1]), join(root, 'images')],
-      });
-  }
-  if (await isFile(join(root, ROBOFLOW_FILE)))
-    out.push({ subset: 'default', file: join(root, ROBOFLOW_FILE), imageDirs: [root] });
-  for (const name of await listDir(root)) {
-    const dir = join(root, name);
-    if (name !== 'annotations' && (await isDir(dir)) && (await isFile(join(dir, ROBOFLOW_FILE)))) {
-      out.push({ subset: name, file: join(dir, ROBOFLOW_FILE), imageDirs: [dir] });
-    }
-  }
-  return out;
-}
 
 function scalarAttributes(raw: unknown): Record<string, string | number | boolean> {
   const out: Record<string, string | number | boolean> = {};
@@ -93,9 +73,16 @@ function buildInstance(
   labels: ReadonlyMap<number, DatasetLabel>,
   loc: DatasetErrorLocation,
 ): DatasetInstance {
+  if (ann.category_id === undefined || ann.category_id === null)
+    throw new MalformedAnnotationError(
+      loc,
+      `expected a 'category_id', got ${describeJson(ann.category_id)}`,
+      'annotation',
+    );
   const catId = toNumber(ann.category_id);
   const label = catId === undefined ? undefined : labels.get(catId);
   if (!label) throw new UnknownCategoryError(loc, ann.category_id as string | number, [...labels.keys()]);
+  const iscrowd = parseCrowd(ann.iscrowd, loc);
   const size = { width: img.width, height: img.height };
   const seg = ann.segmentation;
   const parts: MaskPart[] = [];
@@ -113,7 +100,7 @@ function buildInstance(
     id: annId,
     label,
     box: finalBox,
-    iscrowd: toNumber(ann.iscrowd) === 1,
+    iscrowd,
     maskSource: parts.length === 0 ? 'box' : parts[0]?.kind === 'polygon' ? 'polygon' : 'rle',
     attributes,
     mask: () => (parts.length > 0 ? partsMask(parts, img.width, img.height) : boxMask(finalBox, img.width, img.height)),
@@ -201,7 +188,8 @@ function readImages(doc: Json, src: CocoSource, ctx: DatasetLoadContext): Map<st
       return;
     }
     if (images.has(String(id))) return ctx.report(new DuplicateIdError(loc, 'image', id, 'item'));
-    images.set(String(id), { id, fileName: im.file_name, width, height, anns: [] });
+    // Windows exports (Label Studio) write `images\\x.jpg`: read as `images/x.jpg`, still contained below.
+    images.set(String(id), { id, fileName: im.file_name.replace(/\\/g, '/'), width, height, anns: [] });
   });
   return images;
 }
@@ -229,6 +217,7 @@ async function loadSource(
     );
     return [];
   }
+  const panoptic = isPanopticDoc(doc);
   readCategories(doc, src, labels, ctx);
   const images = readImages(doc, src, ctx);
   const anns = doc.annotations ?? [];
@@ -263,11 +252,22 @@ async function loadSource(
     const loc = { ...fileLoc, itemId };
     const path = await ctx.containedPath(src.imageDirs, img.fileName, loc, 'file_name');
     if (path === undefined) return undefined;
+    if (!(await isFile(path)) && !(await isDir(path))) {
+      ctx.report(new MissingImageError(loc, path, missingImageDetail(src.imageDirs)));
+      return undefined;
+    }
     const size = await ctx.checkImage(path, loc, { width: img.width, height: img.height });
     if (!size) return undefined;
     const instances: DatasetInstance[] = [];
     for (const ann of img.anns) {
       const annId = typeof ann.id === 'number' || typeof ann.id === 'string' ? String(ann.id) : `#${instances.length}`;
+      if (panoptic) {
+        const aloc = { ...loc, annotationId: annId };
+        instances.push(
+          ...(await panopticInstances(ann, img, segmentsDirOf(src.file), labels, aloc, (e) => ctx.report(e))),
+        );
+        continue;
+      }
       try {
         instances.push(buildInstance(ann, annId, img, labels, { ...loc, annotationId: annId }));
       } catch (err) {
@@ -292,26 +292,27 @@ async function loadSource(
 /** The COCO instances adapter (`format: 'coco'`). */
 export const cocoAdapter: DatasetAdapter = {
   name: 'coco',
+  layout:
+    'annotations/instances_<subset>.json (or person_keypoints_ / stuff_), or _annotations.coco.json in the root or in <subset>/ folders',
   async detect(root: string): Promise<boolean> {
     return (await findSources(root)).length > 0;
   },
   async load(root: string, ctx: DatasetLoadContext): Promise<AdapterResult> {
     const labels = new Map<number, DatasetLabel>();
     const items: DatasetItem[] = [];
-    for (const src of await findSources(root)) items.push(...(await loadSource(src, labels, ctx)));
+    const sources = await findSources(root);
+    for (const src of sources) items.push(...(await loadSource(src, labels, ctx)));
     return { labels: [...labels.values()].sort((a, b) => a.id - b.id), items };
   },
 };
 
 /**
  * A COCO instances JSON file given directly (`--data-root labels.json`, e.g. `samtune autolabel`'s
- * output or a CVAT / Label Studio export) as an adapter: `file_name`s resolve in `imageDir` (default:
- * the file's folder); the subset is `<subset>` for `instances_<subset>.json`, else `default`.
+ * output or a CVAT / Label Studio export) as an adapter; where its images are looked for and its
+ * subset: `fileSource`.
  */
 export function cocoFileAdapter(file: string, imageDir?: string): DatasetAdapter {
-  const abs = resolve(file);
-  const subset = /^instances_(.+)\.json$/i.exec(abs.split(/[\\/]/).pop() ?? '')?.[1] ?? 'default';
-  const src: CocoSource = { subset, file: abs, imageDirs: [resolve(imageDir ?? join(abs, '..'))] };
+  const src = fileSource(file, imageDir);
   return {
     name: 'coco',
     detect: () => true,

@@ -6,7 +6,8 @@
  * ids as gray/palette values), `background_label` (default: a label named "background", if any).
  * samtune extension: `ignore_label` / `ignore_labels` ids; value 255, when undeclared, is ignored too.
  * Each class region becomes instances by 8-connected components; background and ignore ids are not
- * instances.
+ * instances. Datumaro's prefixed variant (`--image-prefix image_ --mask-prefix gt_`: `images/image_<id>.*`
+ * beside `masks/gt_<id>.png`) loads too, with item id `<id>`.
  */
 import { readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
@@ -123,10 +124,18 @@ async function loadItem(
   meta: CssMeta,
   ctx: DatasetLoadContext,
 ): Promise<DatasetItem | undefined> {
-  const id = stemOf(maskRel);
+  const stem = stemOf(maskRel);
+  let id = stem;
   const maskPath = join(dir, 'masks', maskRel);
+  let found = await findImage(dir, stem);
+  const prefixed = /^(.*\/)?gt_([^/]+)$/.exec(stem);
+  if (!found && prefixed) {
+    // Datumaro's prefixed CSS variant: masks/gt_<id>.png beside images/image_<id>.* (or images/<id>.*).
+    const [dirPart, bare] = [prefixed[1] ?? '', prefixed[2] as string];
+    found = (await findImage(dir, `${dirPart}image_${bare}`)) ?? (await findImage(dir, `${dirPart}${bare}`));
+    if (found) id = `${dirPart}${bare}`;
+  }
   const loc = { reader: READER, file: maskPath, subset, itemId: id };
-  const found = await findImage(dir, id);
   if (!found) {
     ctx.report(
       new MissingImageError(loc, join(dir, 'images', `${id}.{${IMAGE_EXTENSIONS.map((e) => e.slice(1)).join(',')}}`)),
@@ -159,6 +168,7 @@ async function loadItem(
 /** The Common Semantic Segmentation adapter (`format: 'css'`). */
 export const cssAdapter: DatasetAdapter = {
   name: 'css',
+  layout: 'dataset_meta.json beside masks/ (and images/), in the root or in <subset>/ folders',
   async detect(root: string): Promise<boolean> {
     return (await findSources(root)).length > 0;
   },

@@ -6,8 +6,11 @@
  * - `polygon` (`points` flat XY), `mask` (`rle` {counts, size}), `bbox` ([x,y,w,h]) -> instances;
  *   shapes of one label sharing a non-zero `group` are one instance (masks united, box from the
  *   group's `bbox` if any, else the shapes' extent); a `bbox` with no shape is a box-only instance;
+ * - `ellipse` (CVAT's ellipse tool; `points` [x1,y1,x2,y2], `attributes.rotation` in degrees) -> an
+ *   instance whose mask is the ellipse rasterised as a 720-point polygon (`ellipsePolygon`), as
+ *   CVAT's COCO / VOC / mask exporters rasterise it;
  * - `points` -> keypoints of the instance in the same non-zero group (ungrouped points are ignored);
- * - `label`, `caption`, `polyline`, `ellipse`, `cuboid_3d`, … are not instances and are ignored.
+ * - `label`, `caption`, `polyline`, `cuboid_3d`, … are not instances and are ignored.
  */
 import { open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -16,7 +19,18 @@ import { isFile, listDir, type DatasetLoadContext } from './context.js';
 import { DatasetError, MalformedAnnotationError, UnknownCategoryError, type DatasetErrorLocation } from './errors.js';
 import { describeJson, jsonFailure, jsonKind, parseJsonText } from './json-text.js';
 import type { BoxXYXY, DatasetInstance, DatasetItem, DatasetLabel } from './model.js';
-import { boxMask, checkBox, parsePolygon, parseRle, partsBox, partsMask, xywhToXyxy, type MaskPart } from './shapes.js';
+import {
+  boxMask,
+  checkBox,
+  ellipsePolygon,
+  parsePolygon,
+  parseRle,
+  partsBox,
+  partsMask,
+  toNumber,
+  xywhToXyxy,
+  type MaskPart,
+} from './shapes.js';
 
 const READER = 'loadDatumaro';
 const COCO_FILE = /^(instances|person_keypoints|captions|labels|panoptic|image_info|stuff)_.+\.json$/;
@@ -54,7 +68,7 @@ function buildInstances(
   const points: { group: number; xy: [number, number][] }[] = [];
   const usedIds = new Set<string>();
   anns.forEach((a, i) => {
-    if (!isObj(a) || !['polygon', 'mask', 'bbox', 'points'].includes(a.type as string)) return;
+    if (!isObj(a) || !['polygon', 'mask', 'bbox', 'points', 'ellipse'].includes(a.type as string)) return;
     const rawId = typeof a.id === 'number' || typeof a.id === 'string' ? String(a.id) : `#${i}`;
     const aloc = { ...loc, annotationId: rawId };
     try {
@@ -81,7 +95,10 @@ function buildInstances(
       let part: MaskPart | undefined;
       let box: BoxXYXY | undefined;
       if (a.type === 'polygon') part = { kind: 'polygon', xy: parsePolygon(a.points, aloc) };
-      else if (a.type === 'mask') part = parseRle(a.rle, size, aloc);
+      else if (a.type === 'ellipse') {
+        const rotation = isObj(a.attributes) ? (toNumber(a.attributes.rotation) ?? 0) : 0;
+        part = { kind: 'polygon', xy: ellipsePolygon(a.points, rotation, aloc) };
+      } else if (a.type === 'mask') part = parseRle(a.rle, size, aloc);
       else box = checkBox(xywhToXyxy(a.bbox, aloc), size, aloc);
       const key = group !== 0 ? `g${group}:${label.id}` : `a${i}`;
       let g = groups.get(key);
@@ -243,6 +260,7 @@ async function annotationFiles(root: string): Promise<string[]> {
 /** The Datumaro adapter (`format: 'datumaro'`). */
 export const datumaroAdapter: DatasetAdapter = {
   name: 'datumaro',
+  layout: "annotations/<subset>.json with 'items' or 'categories'",
   async detect(root: string): Promise<boolean> {
     for (const name of await annotationFiles(root)) {
       let head = '';

@@ -162,7 +162,13 @@ export class UnknownCategoryError extends DatasetError {
   override readonly code: string = 'unknown-category';
   constructor(loc: DatasetErrorLocation, category: string | number, known: readonly (string | number)[]) {
     const list = known.length > 12 ? `${known.slice(0, 12).join(', ')}, … (${known.length})` : known.join(', ');
-    super(loc, `unknown category ${JSON.stringify(category)}; declared: [${list}]`, 'annotation');
+    super(
+      loc,
+      known.length === 0
+        ? `unknown category ${JSON.stringify(category)}: the annotation file declares no categories (COCO 'categories', Datumaro 'categories.label.labels' missing or empty)`
+        : `unknown category ${JSON.stringify(category)}; declared: [${list}]`,
+      'annotation',
+    );
   }
 }
 

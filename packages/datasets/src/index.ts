@@ -79,6 +79,8 @@ export {
   partsMask,
   boxMask,
   toNumber,
+  ellipsePolygon,
+  ELLIPSE_POINTS,
   BOX_TOLERANCE_PX,
   type MaskPart,
 } from './shapes.js';

@@ -4,10 +4,14 @@
  */
 import type { Dataset } from './model.js';
 
-/** Counts of one subset. `skipped` counts reported entries (files, items, annotations) of the subset. */
+/**
+ * Counts of one subset. `skipped` counts reported entries (files, items, annotations) of the subset;
+ * `crowd` the instances among `instances` marked `iscrowd` (CVAT writes every mask-tool object so).
+ */
 export interface SubsetSummary {
   readonly images: number;
   readonly instances: number;
+  readonly crowd: number;
   readonly skipped: number;
 }
 
@@ -37,14 +41,21 @@ export function summarizeDataset(ds: Dataset): DatasetSummary {
   for (const name of names) {
     const items = ds.subsets[name] ?? [];
     let instances = 0;
+    let crowd = 0;
     for (const it of items) {
       instances += it.instances.length;
       for (const inst of it.instances) {
+        if (inst.iscrowd) crowd++;
         const key = keyOf.get(inst.label.id) ?? inst.label.name;
         labels[key] = (labels[key] ?? 0) + 1;
       }
     }
-    subsets[name] = { images: items.length, instances, skipped: ds.skipped.filter((s) => s.subset === name).length };
+    subsets[name] = {
+      images: items.length,
+      instances,
+      crowd,
+      skipped: ds.skipped.filter((s) => s.subset === name).length,
+    };
   }
   return { format: ds.format, subsets, labels };
 }

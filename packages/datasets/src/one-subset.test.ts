@@ -52,10 +52,10 @@ describe('one-subset datasets', () => {
     expect(sizes(ds.subsets)).toEqual({ train: 1 });
     expect(ds.subsets.train?.[0]?.imagePath).toBe(join(root, 'images', 'train', 'a.jpg'));
     expect(ds.skipped).toEqual([]);
-    // without --images, file names resolve beside the JSON (annotations/), where a.jpg is not
+    // without --images, an annotations/ folder's file also looks in ../<subset>/, ../images/<subset>/, ../images/
     const beside = await loadDataset(file);
-    expect(beside.subsets.train ?? []).toEqual([]);
-    expect(beside.skipped.map((s) => s.message).join('\n')).toMatch(/a\.jpg/);
+    expect(beside.subsets.train?.[0]?.imagePath).toBe(join(root, 'images', 'train', 'a.jpg'));
+    expect(beside.skipped).toEqual([]);
     // a file named otherwise is the 'default' subset (e.g. autolabel's labels.json next to the images)
     const labels = join(tmp, 'labels.json');
     cpSync(file, labels);

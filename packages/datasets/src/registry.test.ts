@@ -116,7 +116,9 @@ describe('adapter registry', () => {
     expect(listDatasetAdapters().map((a) => a.name)).toEqual(['boxes-csv', ...BUILTIN_FORMATS]);
     expect((await loadDataset(datumaroFixture('coco_dataset/coco_instances'))).format).toBe('boxes-csv');
     expect((await loadDataset(datumaroFixture('coco_dataset/coco_instances'), { format: 'coco' })).format).toBe('coco');
-    expect(() => registerDatasetAdapter(claimsAll)).toThrow(AdapterRegistrationError);
+    registerDatasetAdapter(claimsAll); // the same object again: a no-op
+    expect(listDatasetAdapters().map((a) => a.name)).toEqual(['boxes-csv', ...BUILTIN_FORMATS]);
+    expect(() => registerDatasetAdapter({ ...claimsAll })).toThrow(AdapterRegistrationError);
     expect(() => registerDatasetAdapter({ ...claimsAll, name: 'coco' })).toThrow(/already exists/);
     expect(() => registerDatasetAdapter({ ...claimsAll, name: 'auto' })).toThrow(/not 'auto'/);
     expect(() => registerDatasetAdapter({ name: 'x', detect: 1 } as unknown as DatasetAdapter)).toThrow(

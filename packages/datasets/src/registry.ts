@@ -33,7 +33,8 @@ const registered: DatasetAdapter[] = [];
 export const BUILTIN_FORMATS: readonly string[] = BUILTINS.map((a) => a.name);
 
 /**
- * Adds a format. `name` must be new (not a built-in or registered name) and must not be `auto`.
+ * Adds a format. `name` must be new (not a built-in or registered name) and must not be `auto`;
+ * registering the same adapter object again is a no-op.
  * @example registerDatasetAdapter({ name: 'my-csv', detect: (root) => existsSync(join(root, 'labels.csv')), load })
  */
 export function registerDatasetAdapter(adapter: DatasetAdapter): void {
@@ -47,6 +48,8 @@ export function registerDatasetAdapter(adapter: DatasetAdapter): void {
       `registerDatasetAdapter(adapter): expected functions detect(root) and load(root, ctx) on '${adapter.name}'`,
     );
   }
+  // The same object again (a plugin that registers its adapter and also exports it as default): nothing to do.
+  if (registered.includes(adapter) || BUILTINS.includes(adapter)) return;
   if (listDatasetAdapters().some((a) => a.name === adapter.name)) {
     throw new AdapterRegistrationError(
       `registerDatasetAdapter(adapter): an adapter named '${adapter.name}' already exists`,
@@ -87,11 +90,22 @@ function adapterFor(name: string): DatasetAdapter {
   return a;
 }
 
+/** `--format <name>` was forced on a folder where that adapter finds nothing: say what it looked for. */
+async function throwForcedFormatFoundNothing(adapter: DatasetAdapter, abs: string): Promise<never> {
+  const detected = (await detectDatasetFormats(abs)).filter((n) => n !== adapter.name);
+  throw new DatasetFormatError(
+    `loadDataset(options.format): format '${adapter.name}' found no items in '${abs}'; it looks for ${
+      adapter.layout ?? 'a layout its detect() accepts'
+    }${detected.length > 0 ? `; the folder looks like ${detected.map((n) => `'${n}'`).join(', ')} (leave --format auto)` : ''}`,
+  );
+}
+
 /**
  * Loads a dataset directory, or a COCO instances `.json` file (images in `options.images`, default
  * its folder; see `cocoFileAdapter`), into the item model.
  * Bad input is reported in `Dataset.skipped` and skipped (or thrown with `strict: true`).
- * @throws DatasetFormatError when `root` is neither a directory nor a JSON file, no adapter recognises it, or `format` is unknown.
+ * @throws DatasetFormatError when `root` is neither a directory nor a JSON file, no adapter recognises it,
+ * `format` is unknown, or a forced `format` finds no items and reports nothing (the message names its layout).
  */
 export async function loadDataset(root: string, options: LoadOptions = {}): Promise<Dataset> {
   const abs = resolve(root);
@@ -125,6 +139,8 @@ export async function loadDataset(root: string, options: LoadOptions = {}): Prom
     options.allowImagesOutsideRoot ?? process.env.SAMTUNE_ALLOW_IMAGES_OUTSIDE_ROOT === '1',
   );
   const result = await adapter.load(abs, ctx);
+  if (format !== 'auto' && !cocoFile && result.items.length === 0 && ctx.skipped.length === 0)
+    await throwForcedFormatFoundNothing(adapter, abs);
   const subsets: Record<string, DatasetItem[]> = {};
   const ids = new Map<string, Set<string>>();
   for (const item of result.items) {

@@ -5,6 +5,7 @@
 import type { BinaryMask } from '@samtune/transforms';
 import {
   InvalidBoxError,
+  MalformedAnnotationError,
   InvalidPolygonError,
   InvalidRleError,
   RleSizeMismatchError,
@@ -32,6 +33,15 @@ export function toNumber(v: unknown): number | undefined {
     return Number.isFinite(n) ? n : undefined;
   }
   return undefined;
+}
+
+/** COCO `iscrowd`: absent, 0/1, true/false or "0"/"1"; anything else throws MalformedAnnotationError. */
+export function parseCrowd(raw: unknown, loc: DatasetErrorLocation): boolean {
+  if (raw === undefined || raw === null || raw === false) return false;
+  if (raw === true) return true;
+  const n = toNumber(raw);
+  if (n === 0 || n === 1) return n === 1;
+  throw new MalformedAnnotationError(loc, `expected 'iscrowd' 0 or 1, got ${describeJson(raw)}`, 'annotation');
 }
 
 /** Validates a flat polygon `[x0,y0,x1,y1,…]` (numbers or numeric strings): >= 3 points, finite. */
@@ -83,6 +93,34 @@ export function parseRle(raw: unknown, image: { width: number; height: number },
   const bad = checkRleCounts(values, image.height, image.width);
   if (bad) throw new InvalidRleError(loc, bad);
   return part;
+}
+
+/** Boundary points of an ellipse polygon (Datumaro's `Ellipse.as_polygon` uses 720). */
+export const ELLIPSE_POINTS = 720;
+
+/**
+ * An ellipse (CVAT / Datumaro `ellipse`: `points` [x1, y1, x2, y2], the corners of its unrotated
+ * bounding box) as a polygon of `ELLIPSE_POINTS` points, rotated by `rotationDeg` degrees around its
+ * centre (CVAT's `rotation`, clockwise on screen), so that it rasterises like CVAT's mask exporters.
+ * Malformed points throw InvalidPolygonError.
+ */
+export function ellipsePolygon(raw: unknown, rotationDeg: number, loc: DatasetErrorLocation): number[] {
+  const v = Array.isArray(raw) && raw.length === 4 ? raw.map(toNumber) : [];
+  if (v.length !== 4 || v.some((n) => n === undefined))
+    throw new InvalidPolygonError(loc, `expected ellipse points [x1, y1, x2, y2], got ${describeJson(raw)}`);
+  const [x1, y1, x2, y2] = v as [number, number, number, number];
+  if (!(x2 > x1 && y2 > y1))
+    throw new InvalidPolygonError(loc, `expected an ellipse with x2 > x1 and y2 > y1, got ${describeJson(raw)}`);
+  const [cx, cy, rx, ry] = [(x1 + x2) / 2, (y1 + y2) / 2, (x2 - x1) / 2, (y2 - y1) / 2];
+  const a = (rotationDeg * Math.PI) / 180;
+  const [cosA, sinA] = [Math.cos(a), Math.sin(a)];
+  const xy: number[] = [];
+  for (let i = 0; i < ELLIPSE_POINTS; i++) {
+    const t = (2 * Math.PI * i) / ELLIPSE_POINTS;
+    const [ex, ey] = [rx * Math.cos(t), ry * Math.sin(t)];
+    xy.push(cx + ex * cosA - ey * sinA, cy + ex * sinA + ey * cosA);
+  }
+  return xy;
 }
 
 /** Converts `[x, y, w, h]` (numbers or numeric strings) to XYXY; malformed input throws InvalidBoxError. */

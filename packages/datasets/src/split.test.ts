@@ -46,4 +46,13 @@ describe('splitDataset', () => {
     expect(() => splitDataset(ds({ default: ten }), { val: 0.6, test: 0.4 })).toThrow(SplitOptionsError);
     expect(Object.keys(splitDataset(ds({ default: ten })).subsets)).toEqual(['train', 'val']);
   });
+
+  it('keeps one validation and one training image of a tiny dataset (issue 23)', () => {
+    const sizes = (d: Dataset): Record<string, number> =>
+      Object.fromEntries(Object.entries(d.subsets).map(([k, v]) => [k, v.length]));
+    expect(sizes(splitDataset(ds({ default: [item('a'), item('b')] }), { val: 0.2 }))).toEqual({ train: 1, val: 1 });
+    expect(sizes(splitDataset(ds({ default: [item('a'), item('b')] }), { val: 0.9 }))).toEqual({ train: 1, val: 1 });
+    expect(sizes(splitDataset(ds({ default: [item('a')] }), { val: 0.2 }))).toEqual({ train: 1 });
+    expect(sizes(splitDataset(ds({ default: ten }), { val: 0.2 }))).toEqual({ train: 8, val: 2 });
+  });
 });

@@ -1,7 +1,9 @@
 /**
  * Seeded train/val/test split for datasets that come as a single subset. Items are ordered by id,
  * shuffled with a seeded generator (`createRng`, mulberry32), then cut: the first `round(n*test)`
- * go to `test`, the next `round(n*val)` to `val`, the rest to `train`. Same seed and items -> same split.
+ * go to `test`, the next `round(n*val)` to `val`, the rest to `train`. With `val > 0` and at least two
+ * images left after `test`, `val` and `train` keep one image each (2 images at val 0.2: 1 / 1).
+ * Same seed and items -> same split.
  */
 import { createRng } from '@samtune/transforms';
 import type { Dataset, DatasetItem } from './model.js';
@@ -44,7 +46,11 @@ export function splitDataset(dataset: Dataset, options: SplitOptions = {}): Data
     [items[i], items[j]] = [items[j] as DatasetItem, items[i] as DatasetItem];
   }
   const nTest = Math.round(items.length * test);
-  const nVal = Math.round(items.length * val);
+  const rest = items.length - nTest;
+  const nVal =
+    val > 0 && rest >= 2
+      ? Math.min(rest - 1, Math.max(1, Math.round(items.length * val)))
+      : Math.round(items.length * val);
   const pick = (from: number, to: number, subset: string): DatasetItem[] =>
     items.slice(from, to).map((it) => ({ ...it, subset }));
   const subsets: Record<string, DatasetItem[]> = {};

@@ -89,7 +89,13 @@ function parseXml(text: string, file: string, loc: DatasetErrorLocation, labels:
     let box: [number, number, number, number] | undefined;
     const bb = o.bndbox as Record<string, unknown> | undefined;
     const v = [bb?.xmin, bb?.ymin, bb?.xmax, bb?.ymax].map(toNumber);
-    if (!labels.byName.has(name))
+    if (name === '')
+      error = new MalformedAnnotationError(
+        oloc,
+        `expected a <name> (the class) in <object>, got ${o.name === undefined ? 'none' : JSON.stringify(o.name)}`,
+        'annotation',
+      );
+    else if (!labels.byName.has(name))
       error = new UnknownCategoryError(
         oloc,
         name,
@@ -249,6 +255,7 @@ async function loadItem(
 /** The Pascal VOC adapter (`format: 'voc'`). */
 export const vocAdapter: DatasetAdapter = {
   name: 'voc',
+  layout: 'ImageSets/ with JPEGImages/ or Annotations/',
   async detect(root: string): Promise<boolean> {
     return (
       (await isDir(join(root, 'ImageSets'))) &&

@@ -1,18 +1,21 @@
 /**
  * `evaluateCheckpoint`: the metrics of a checkpoint (an official one: zero-shot, or a run's
  * `best.safetensors`) on a dataset subset, with the same prompts and metrics as training's
- * validation (see `evaluate.ts`). Embeddings come from (and go to) the embedding cache.
+ * validation (see `evaluate.ts`). Embeddings come from (and go to) the embedding cache. Evaluation
+ * never splits a dataset unless `valFraction` asks for training's split: a lone COCO file or a
+ * one-subset folder is evaluated whole.
  */
 import { defaultEmbeddingCacheDir } from './embedding-cache.js';
 import { DEFAULT_MICRO_BATCH, type PromptModeOption } from './prompt-batch.js';
 import { evaluate, type EvalResult } from './evaluate.js';
 import type { EvalEventHandler } from './events.js';
-import { TargetStore } from './samples.js';
+import { TargetStore, type CrowdPolicy } from './samples.js';
+import type { Dataset } from '@samtune/datasets';
 import { OrtDecoder } from '@samtune/sam-model';
 import type { ClicksResult } from './clicks-to-quality.js';
 import { evaluateClicks } from './evaluate-clicks.js';
 import {
-  DEFAULT_VAL_FRACTION,
+  canonicalSubsetName,
   openModel,
   openSplitDataset,
   pickSubset,
@@ -29,13 +32,20 @@ export interface EvaluateCheckpointOptions {
   /** Image folder of a COCO JSON `dataRoot` (default: the file's folder). */
   readonly images?: string;
   /**
-   * A dataset with one subset is split by `seed` into train/val with this validation fraction, the
-   * same split as training's (default 0.2; 0 = no split).
+   * Evaluation never splits a dataset by itself. Given (> 0), a dataset with one subset is split by
+   * `seed` into train/val with this validation fraction — training's split, to score a run on its own
+   * validation images. Default: no split.
    */
   readonly valFraction?: number;
+  /** What crowd instances (`iscrowd`) are: `keep` (default, scored like the others) or `ignore` (left out, counted). */
+  readonly crowd?: CrowdPolicy;
   /** Default `auto`. */
   readonly format?: string;
-  /** Subset name; `val` (default) tries `val`, `valid`, `validation`. */
+  /**
+   * Subset name (case-insensitive; `val` also finds `valid`, `validation`, `val2017`). Default: the
+   * validation subset, or the only subset of a one-subset dataset (a lone COCO file, a Roboflow
+   * `test/` folder), which is then evaluated whole.
+   */
   readonly subset?: string;
   /** Default `box`. */
   readonly prompt?: PromptModeOption;
@@ -78,6 +88,18 @@ export interface CheckpointEvaluation {
   readonly clicks?: ClicksResult;
 }
 
+/** The subset to evaluate: `name`, or (undefined) the validation subset, else the only subset. */
+function evaluationSubset(dataset: Dataset, name: string | undefined): ReturnType<typeof pickSubset> {
+  if (name !== undefined) return pickSubset(dataset, name, [name]);
+  const nonEmpty = Object.keys(dataset.subsets).filter((k) => (dataset.subsets[k]?.length ?? 0) > 0);
+  if (nonEmpty.length === 1) return pickSubset(dataset, nonEmpty[0] as string);
+  return pickSubset(
+    dataset,
+    'auto',
+    VAL_SUBSET_CANDIDATES.filter((s) => s !== 'test'),
+  );
+}
+
 /** Evaluates a checkpoint on a subset (see the module comment). */
 export async function evaluateCheckpoint(o: EvaluateCheckpointOptions): Promise<CheckpointEvaluation> {
   const emit = o.onEvent ?? ((): void => {});
@@ -86,20 +108,17 @@ export async function evaluateCheckpoint(o: EvaluateCheckpointOptions): Promise<
   const opened = await openSplitDataset(
     o.dataRoot,
     o.format ?? 'auto',
-    { valFraction: o.valFraction ?? DEFAULT_VAL_FRACTION, seed: o.seed ?? 0 },
+    { valFraction: o.valFraction ?? 0, seed: o.seed ?? 0 },
     { strict: o.strict ?? false, ...(o.images ? { images: o.images } : {}) },
   );
   const dataset = opened.dataset;
   if (opened.split) emit({ type: 'info', message: `dataset: ${opened.split}` });
-  const wanted = o.subset ?? 'val';
-  const subset =
-    wanted === 'val'
-      ? pickSubset(
-          dataset,
-          'auto',
-          VAL_SUBSET_CANDIDATES.filter((s) => s !== 'test'),
-        )
-      : pickSubset(dataset, wanted, [wanted]);
+  const subset = evaluationSubset(dataset, o.subset);
+  if (o.subset === undefined && !VAL_SUBSET_CANDIDATES.includes(canonicalSubsetName(subset.name) as 'val'))
+    emit({
+      type: 'info',
+      message: `dataset: one subset '${subset.name}', evaluated whole (${subset.items.length} images)`,
+    });
   const model = await openModel(o.checkpoint, o.cacheDir ?? defaultEmbeddingCacheDir(), emit);
   try {
     const skipped: SkippedInput[] = dataset.skipped
@@ -123,7 +142,7 @@ export async function evaluateCheckpoint(o: EvaluateCheckpointOptions): Promise<
       predictor: model.predictor,
       weights: model.checkpoint.weights, // decode on the ORT engine
       cache: model.cache,
-      targets: new TargetStore(o.seed ?? 0, o.prompt === 'point'),
+      targets: new TargetStore(o.seed ?? 0, o.prompt === 'point', o.crowd ?? 'keep'),
       items: subset.items.filter((i) => !unreadable.has(i.imagePath)),
       prompt: { mode: o.prompt ?? 'box', points: o.points ?? 1, jitterFraction: 0, jitterPixels: 0 },
       maxInstances: o.maxInstances ?? 0,
@@ -141,7 +160,7 @@ export async function evaluateCheckpoint(o: EvaluateCheckpointOptions): Promise<
         clicks = await evaluateClicks({
           decoder,
           cache: model.cache,
-          targets: new TargetStore(o.seed ?? 0, false),
+          targets: new TargetStore(o.seed ?? 0, false, o.crowd ?? 'keep'),
           items: subset.items.filter((i) => !unreadable.has(i.imagePath)),
           maxInstances: o.maxInstances ?? 0,
           maxClicks: o.clicks,

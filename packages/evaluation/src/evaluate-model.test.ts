@@ -12,7 +12,7 @@ const dir = mkdtempSync(join(tmpdir(), 'samtune-evalmodel-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('evaluateModel', () => {
-  it('scores a box-prompt model with the eval recipe: tight box per non-crowd instance, pixel F1 at the original size', async () => {
+  it('scores a box-prompt model with the eval recipe: tight box per instance (crowd left out with ignore), pixel F1 at the original size', async () => {
     const val = (await loadDataset(datumaroFixture('coco_dataset/coco_instances'))).subsets.val ?? [];
     const gt = await val[0]!.instances[0]!.mask();
     const cache = new EmbeddingCache({
@@ -31,7 +31,7 @@ describe('evaluateModel', () => {
         };
       },
     });
-    const targets = new TargetStore(0, false);
+    const targets = new TargetStore(0, false, 'ignore');
     expect(await evaluateModel({ model: model((v) => (v ? 5 : -5)), cache, targets, items: val })).toEqual({
       f1: 1,
       iou: 1,
@@ -42,5 +42,14 @@ describe('evaluateModel', () => {
     expect(boxes[0]).toEqual([0, 0, 0, 1]); // the mask's tight box (inclusive pixel indices), not the crowd region
     const empty = await evaluateModel({ model: model(() => -1), cache, targets, items: val });
     expect(empty).toMatchObject({ f1: 0, iou: 0, images: 1, instances: 1 });
+    // Crowd kept (the default): the crowd RLE (20 px, holding the polygon's 2) is scored too, and the
+    // model's polygon mask covers 2 of its 20 pixels: TP 4, FN 18.
+    const kept = await evaluateModel({
+      model: model((v) => (v ? 5 : -5)),
+      cache,
+      targets: new TargetStore(0, false),
+      items: val,
+    });
+    expect(kept).toEqual({ f1: 8 / 26, iou: 4 / 22, dice: 8 / 26, images: 1, instances: 2 });
   });
 });

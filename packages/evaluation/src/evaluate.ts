@@ -35,6 +35,10 @@ export interface EvalResult {
   readonly images: number;
   /** Instance masks evaluated. */
   readonly instances: number;
+  /** Crowd instances (`iscrowd`) among `instances` (crowd policy `keep`; absent in older run records). */
+  readonly crowd?: number;
+  /** Crowd instances left out of the evaluated images (crowd policy `ignore`; absent in older run records). */
+  readonly crowdIgnored?: number;
   /** Mean low-res loss (20*focal + dice + iou_mse) over the instances; NaN with `loss: false`. */
   readonly loss: number;
   /** COCO mask AP@[.5:.95] (`mask-ap.ts`), detections scored by the predicted IoU; NaN without instances. */
@@ -99,8 +103,11 @@ async function evaluateWith(options: EvaluateOptions, ort: OrtDecoder | undefine
   const ap = new MaskApAccumulator();
   let lossSum = 0;
   let images = 0;
+  let crowd = 0;
+  let crowdIgnored = 0;
   for (const [i, item] of items.entries()) {
-    const { targets: t } = await targets.get(item);
+    const { targets: t, skippedCrowd } = await targets.get(item);
+    crowdIgnored += skippedCrowd;
     const prompts = buildPrompts(item, t, prompt, maxInstances);
     if (prompts.length > 0) {
       images++;
@@ -130,6 +137,7 @@ async function evaluateWith(options: EvaluateOptions, ort: OrtDecoder | undefine
               );
             const pred = decoded.masks[k] as PredictedMask;
             if (pred.logits) onPrediction?.(item, inst.id, pred.logits);
+            if (inst.iscrowd) crowd++;
             const mask = await inst.mask();
             acc.add(pred.binary, mask.data, 'logits', `${item.imagePath}#${inst.id}`);
             const category = inst.label?.id ?? 0;
@@ -152,6 +160,8 @@ async function evaluateWith(options: EvaluateOptions, ort: OrtDecoder | undefine
     dice: m.dice,
     images,
     instances: m.instances,
+    crowd,
+    crowdIgnored,
     loss: withLoss && m.instances > 0 ? lossSum / m.instances : Number.NaN,
     ap: a.ap,
     ap50: a.ap50,

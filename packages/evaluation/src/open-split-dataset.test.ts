@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { openSplitDataset, pickSubset } from './setup.js';
+import { canonicalSubsetName, openSplitDataset, pickSubset } from './setup.js';
 import { sharedPath } from './test-utils/fixtures.js';
 
 const css = sharedPath('fixtures/datumaro-formats/common_semantic_segmentation_dataset/dataset');
@@ -24,5 +24,33 @@ describe('openSplitDataset (one-subset exports train without renaming anything)'
     const off = await openSplitDataset(css, 'auto', { valFraction: 0, seed: 0 });
     expect(off.split).toBeUndefined();
     expect(Object.keys(off.dataset.subsets)).toEqual(['default']);
+  });
+});
+
+describe('pickSubset (issue 23)', () => {
+  const item = (id: string) => ({ id, subset: 'x', imagePath: `/x/${id}.png`, width: 1, height: 1, instances: [] });
+  const ds = (subsets: Record<string, ReturnType<typeof item>[]>, skipped: { message: string }[] = []) =>
+    ({ format: 't', root: '/x', labels: [], subsets, skipped }) as unknown as Parameters<typeof pickSubset>[0];
+
+  it("finds CVAT's Train / Validation / Test and COCO's val2017 whatever the case, and val <-> validation", () => {
+    const cvat = ds({ Train: [item('a')], Validation: [item('b')], Test: [item('c')] });
+    expect(pickSubset(cvat, 'train', ['train']).name).toBe('Train');
+    expect(pickSubset(cvat, 'auto').name).toBe('Validation');
+    expect(pickSubset(cvat, 'val', ['val']).name).toBe('Validation');
+    expect(pickSubset(cvat, 'TEST', ['TEST']).name).toBe('Test');
+    const coco = ds({ train2017: [item('a')], val2017: [item('b')] });
+    expect([pickSubset(coco, 'train', ['train']).name, pickSubset(coco, 'auto').name]).toEqual([
+      'train2017',
+      'val2017',
+    ]);
+    expect(pickSubset(ds({ val: [item('a')] }), 'validation', ['validation']).name).toBe('val');
+    expect(canonicalSubsetName('Validation')).toBe('val');
+  });
+
+  it('a subset left empty because its only image was skipped says why', () => {
+    const skippedMsg = "loadCoco: /x/a.json, subset 'val', item 'a': image file '/x/a.png' does not exist";
+    expect(() => pickSubset(ds({}, [{ message: skippedMsg }]), 'val', ['val'])).toThrow(
+      `pickSubset(/x, 'val'): no non-empty subset 'val'; the dataset has no subsets; 1 input(s) were skipped while loading: ${skippedMsg}`,
+    );
   });
 });

@@ -34,9 +34,19 @@ const item: TrainItem = {
 };
 
 describe('training samples', () => {
-  it('keeps tight inclusive boxes and exact low-res targets, skipping crowd and empty instances', async () => {
-    const t = await computeImageTargets(item, 0);
+  it('keeps crowd instances by default (CVAT masks are iscrowd 1) and leaves them out with crowd ignore', async () => {
+    const kept = await computeImageTargets(item, 0);
+    expect([kept.crowd, kept.skippedCrowd, kept.skippedEmpty]).toEqual([1, 0, 1]);
+    expect(kept.targets.map((x) => x.instanceId)).toEqual(['a', 'b', 'crowd', 'c']);
+    expect(kept.targets[2]?.box).toEqual([0, 0, 10, 10]);
+    const store = new TargetStore(0, false, 'ignore');
+    expect((await store.get(item)).targets.map((x) => x.instanceId)).toEqual(['a', 'b', 'c']);
+  });
+
+  it('keeps tight inclusive boxes and exact low-res targets, skipping crowd (ignore) and empty instances', async () => {
+    const t = await computeImageTargets(item, 0, false, 'ignore');
     expect(t.skippedCrowd).toBe(1);
+    expect(t.crowd).toBe(0);
     expect(t.skippedEmpty).toBe(1);
     expect(t.targets.map((x) => x.instanceId)).toEqual(['a', 'b', 'c']);
     expect(t.targets.map((x) => x.box)).toEqual([
@@ -49,14 +59,14 @@ describe('training samples', () => {
     expect(sum(t.targets[0]?.lowRes as Uint8Array)).toBe(32 * 32);
     expect(sum(t.targets[1]?.lowRes as Uint8Array)).toBe(256 * 64);
     expect(t.targets[0]?.interior).toBeUndefined();
-    const withPoints = await computeImageTargets(item, 0, true);
+    const withPoints = await computeImageTargets(item, 0, true, 'ignore');
     const a = withPoints.targets[0];
     expect(a?.pointPool).toHaveLength(32);
     for (const [x, y] of a?.pointPool ?? []) expect(x >= 100 && x <= 163 && y >= 40 && y <= 103).toBe(true);
   });
 
   it('builds seeded, capped prompts and 1024-frame decoder batches', async () => {
-    const store = new TargetStore(0, true);
+    const store = new TargetStore(0, true, 'ignore');
     const t = (await store.get(item)).targets;
     expect(await store.get(item)).toBe(await store.get(item));
     const opts = { mode: 'box' as const, points: 1, jitterFraction: 0, jitterPixels: 0 };

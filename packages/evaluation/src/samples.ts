@@ -11,7 +11,9 @@
  * - point: `points` positive points drawn from the pool each epoch (1 = SAM's single click);
  * - both: the box-priority rule (`selectPrompt` of transforms): every decoded instance has a box, so
  *   the box alone.
- * Crowd regions (`iscrowd`) and instances with an empty mask are skipped (and counted).
+ * Crowd instances (`iscrowd`; CVAT's COCO export writes every mask-tool object so) are used like the
+ * others with the crowd policy `keep` (default), and left out (counted) with `ignore` (COCO's meaning
+ * of a crowd region). Instances with an empty mask are skipped (and counted).
  */
 import {
   createRng,
@@ -60,9 +62,22 @@ export interface InstanceTarget {
   readonly lowRes: Uint8Array;
 }
 
+/**
+ * What crowd instances (`iscrowd`) are: `keep` (default) — objects like the others (CVAT and Datumaro
+ * read CVAT's `iscrowd: 1` masks back as objects); `ignore` — COCO's crowd regions, left out of
+ * training and evaluation (and counted).
+ */
+export type CrowdPolicy = 'keep' | 'ignore';
+
+/** The crowd policies, for flag and config checks. */
+export const CROWD_POLICIES: readonly CrowdPolicy[] = ['keep', 'ignore'];
+
 /** An image's usable instances and how many were skipped. */
 export interface ImageTargets {
   readonly targets: readonly InstanceTarget[];
+  /** Crowd instances among `targets` (policy `keep`). */
+  readonly crowd: number;
+  /** Crowd instances left out (policy `ignore`). */
   readonly skippedCrowd: number;
   readonly skippedEmpty: number;
 }
@@ -100,15 +115,21 @@ export function derivedRng(seed: number, ...labels: (string | number)[]): Rng {
 /**
  * Decodes each instance mask once and keeps its target (see `InstanceTarget`). The interior point
  * and the point pool (a distance transform and a sampling over the full-size mask) are computed only
- * with `withPoints`.
+ * with `withPoints`. Crowd instances follow `crowd` (see `CrowdPolicy`).
  */
-export async function computeImageTargets(item: TrainItem, seed: number, withPoints = false): Promise<ImageTargets> {
+export async function computeImageTargets(
+  item: TrainItem,
+  seed: number,
+  withPoints = false,
+  crowdPolicy: CrowdPolicy = 'keep',
+): Promise<ImageTargets> {
   const geometry = ResizeGeometry.forSize(item);
   const targets: InstanceTarget[] = [];
+  let crowd = 0;
   let skippedCrowd = 0;
   let skippedEmpty = 0;
   for (const inst of item.instances) {
-    if (inst.iscrowd) {
+    if (inst.iscrowd && crowdPolicy === 'ignore') {
       skippedCrowd++;
       continue;
     }
@@ -122,6 +143,7 @@ export async function computeImageTargets(item: TrainItem, seed: number, withPoi
       skippedEmpty++;
       continue;
     }
+    if (inst.iscrowd) crowd++;
     const low = Uint8Array.from(maskToLowRes(mask, geometry));
     targets.push({
       instanceId: inst.id,
@@ -135,7 +157,7 @@ export async function computeImageTargets(item: TrainItem, seed: number, withPoi
       lowRes: low,
     });
   }
-  return { targets, skippedCrowd, skippedEmpty };
+  return { targets, crowd, skippedCrowd, skippedEmpty };
 }
 
 /** In-memory store of `ImageTargets` by image path, computed on first use. */
@@ -144,17 +166,19 @@ export class TargetStore {
   /**
    * @param seed seeds the point pools
    * @param withPoints compute interior points and point pools (point prompts)
+   * @param crowd what crowd instances are (default `keep`)
    */
   constructor(
     private readonly seed: number,
     readonly withPoints: boolean,
+    readonly crowd: CrowdPolicy = 'keep',
   ) {}
 
   /** The targets of an image (decoding its masks the first time). */
   get(item: TrainItem): Promise<ImageTargets> {
     let p = this.map.get(item.imagePath);
     if (!p) {
-      p = computeImageTargets(item, this.seed, this.withPoints);
+      p = computeImageTargets(item, this.seed, this.withPoints, this.crowd);
       this.map.set(item.imagePath, p);
     }
     return p;

@@ -77,7 +77,31 @@ export async function setupRuntime(backend: string, ortKernels: boolean): Promis
   };
 }
 
-/** A subset by name; `auto` tries `candidates`. */
+/**
+ * A subset name as the tools spell it, reduced for lookup: lower case, a trailing year dropped
+ * (`val2017`), and `valid` / `validation` -> `val`, `training` -> `train`, `testing` -> `test`
+ * (CVAT project exports name their subsets `Train` / `Validation` / `Test`).
+ */
+export function canonicalSubsetName(name: string): string {
+  const n = name.toLowerCase().replace(/[-_]?(19|20)\d\d$/, '');
+  return n === 'valid' || n === 'validation' ? 'val' : n === 'training' ? 'train' : n === 'testing' ? 'test' : n;
+}
+
+/** The dataset's non-empty subset for `name`: the exact name, else the same name in any case, else the same canonical name. */
+function findSubset(dataset: Dataset, name: string): string | undefined {
+  const names = Object.keys(dataset.subsets).filter((k) => (dataset.subsets[k]?.length ?? 0) > 0);
+  return (
+    names.find((k) => k === name) ??
+    names.find((k) => k.toLowerCase() === name.toLowerCase()) ??
+    names.find((k) => canonicalSubsetName(k) === canonicalSubsetName(name))
+  );
+}
+
+/**
+ * A subset by name (case-insensitive; `validation` / `valid` / `val2017` find `val` and back, see
+ * `canonicalSubsetName`); `auto` tries `candidates`. The error lists the dataset's subsets and, when
+ * inputs were skipped while loading, why (a subset whose only image was skipped is gone).
+ */
 export function pickSubset(
   dataset: Dataset,
   name: string,
@@ -85,15 +109,23 @@ export function pickSubset(
 ): { name: string; items: readonly TrainItem[] } {
   const names = name === 'auto' ? candidates : [name];
   for (const n of names) {
-    const items = dataset.subsets[n];
-    if (items && items.length > 0) return { name: n, items };
+    const found = findSubset(dataset, n);
+    if (found) return { name: found, items: dataset.subsets[found] ?? [] };
   }
+  const skipped = dataset.skipped;
+  const why =
+    skipped.length === 0
+      ? ''
+      : `; ${skipped.length} input(s) were skipped while loading: ${skipped
+          .slice(0, 3)
+          .map((s) => s.message)
+          .join(' | ')}${skipped.length > 3 ? ' | …' : ''}`;
   throw new SubsetError(
     `pickSubset(${dataset.root}, '${name}'): no non-empty subset ${name === 'auto' ? `among ${candidates.join(', ')}` : `'${name}'`}; the dataset has ${
       Object.entries(dataset.subsets)
         .map(([k, v]) => `${k} (${v.length})`)
         .join(', ') || 'no subsets'
-    }`,
+    }${why}`,
   );
 }
 

@@ -46,15 +46,23 @@ describe('calibration samples', () => {
     expect(d[2 * 1024 * 1024 + 1024 * 1023]).toBe(0);
   });
 
-  it('decoder: a box (labels 2,3) and an interior point (+ padding point) per non-crowd instance, 1024 frame', async () => {
+  it('decoder: a box (labels 2,3) and an interior point (+ padding point) per instance (crowd by policy), 1024 frame', async () => {
     const seen: string[] = [];
     const feeds = await collect(
       decoderCalibrationFeeds(
         [...(ds.subsets.train ?? []), ...(ds.subsets.val ?? [])],
         async (p) => (seen.push(p), { embedding: zeros, originalSize: p.endsWith('a.jpg') ? [5, 10] : [10, 5] }),
+        { crowd: 'ignore' },
       ),
     );
     expect(feeds).toHaveLength(4); // a: 1 instance, b: 1 instance (the crowd region skipped)
+    const kept = await collect(
+      decoderCalibrationFeeds([...(ds.subsets.train ?? []), ...(ds.subsets.val ?? [])], async (p) => ({
+        embedding: zeros,
+        originalSize: p.endsWith('a.jpg') ? [5, 10] : [10, 5],
+      })),
+    );
+    expect(kept).toHaveLength(6); // the default keeps the crowd region (CVAT's mask objects) too
     expect(seen.map((p) => p.split('/').pop())).toEqual(['a.jpg', 'b.jpg']);
     const [box, point] = feeds as [Feeds, Feeds];
     expect(values(box, 'point_labels')).toEqual([2, 3]);
@@ -68,7 +76,11 @@ describe('calibration samples', () => {
   it('refuses a dataset without a usable instance', async () => {
     const crowdOnly = (ds.subsets.val ?? []).map((it) => ({ ...it, instances: it.instances.filter((i) => i.iscrowd) }));
     await expect(
-      collect(decoderCalibrationFeeds(crowdOnly, async () => ({ embedding: zeros, originalSize: [10, 5] }))),
-    ).rejects.toThrow(/no usable instance .* in 1 item/);
+      collect(
+        decoderCalibrationFeeds(crowdOnly, async () => ({ embedding: zeros, originalSize: [10, 5] }), {
+          crowd: 'ignore',
+        }),
+      ),
+    ).rejects.toThrow(/no usable instance \(non-empty mask, non-crowd\) in 1 item/);
   });
 });

@@ -76,9 +76,16 @@ export interface DecoderCalibrationOptions {
   readonly prompts?: 'box' | 'both';
   readonly imageSize?: number;
   readonly seed?: number;
+  /** Crowd instances (`iscrowd`, e.g. CVAT's mask objects): `keep` (default, as training) or `ignore`. */
+  readonly crowd?: 'keep' | 'ignore';
 }
 
 /** Decoder inputs (official signature) for each item's instances (see the module comment). */
+/** The instances calibration may use under the crowd policy. */
+function usableInstances(item: DatasetItem, options: DecoderCalibrationOptions): DatasetItem['instances'] {
+  return options.crowd === 'ignore' ? item.instances.filter((i) => !i.iscrowd) : item.instances;
+}
+
 /**
  * How many samples `decoderCalibrationFeeds` yields at most for `items` (instances with an empty mask
  * are skipped there, so it can yield fewer): the total of the calibration progress.
@@ -89,7 +96,7 @@ export function decoderCalibrationCount(
 ): number {
   const per = options.promptsPerImage ?? 4;
   const each = (options.prompts ?? 'both') === 'both' ? 2 : 1;
-  return items.reduce((n, item) => n + Math.min(per, item.instances.filter((i) => !i.iscrowd).length) * each, 0);
+  return items.reduce((n, item) => n + Math.min(per, usableInstances(item, options).length) * each, 0);
 }
 
 export async function* decoderCalibrationFeeds(
@@ -101,7 +108,7 @@ export async function* decoderCalibrationFeeds(
   const s = options.imageSize ?? 1024;
   let produced = 0;
   for (const item of items) {
-    const usable = item.instances.filter((i) => !i.iscrowd);
+    const usable = usableInstances(item, options);
     if (usable.length === 0) continue;
     const chosen = pickCalibrationItems(usable, Math.min(per, usable.length), options.seed ?? 0);
     const { embedding, originalSize } = await embed(item.imagePath);
@@ -122,6 +129,6 @@ export async function* decoderCalibrationFeeds(
   }
   if (produced === 0)
     throw new CalibrationDataError(
-      `decoderCalibrationFeeds(items): no usable instance (non-crowd, non-empty mask) in ${items.length} item(s)`,
+      `decoderCalibrationFeeds(items): no usable instance (non-empty mask${options.crowd === 'ignore' ? ', non-crowd' : ''}) in ${items.length} item(s)`,
     );
 }

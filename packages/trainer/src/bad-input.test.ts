@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { EmbeddingCacheError } from '@samtune/evaluation';
-import { defaultTrainConfig, type TrainConfig } from './config.js';
+import type { TrainConfig } from './config.js';
+import { oneEpochConfig } from './test-utils/run-config.js';
 import { readRunLog } from './run-log.js';
 import { referencePath } from './test-utils/fixtures.js';
 import { runTraining } from './trainer.js';
@@ -53,15 +54,7 @@ function dataset(): string {
   return root;
 }
 
-function config(out: string, root: string): TrainConfig {
-  const c = defaultTrainConfig();
-  c.checkpoint = referencePath('tinyvit.pth');
-  c.data.root = root;
-  c.training.epochs = 1;
-  c.runtime.cacheDir = join(tmp, 'cache');
-  c.out = join(tmp, out);
-  return c;
-}
+const config = (out: string, root: string): TrainConfig => oneEpochConfig(tmp, out, root);
 
 describe('a truncated JPEG among the training images', () => {
   const root = dataset();

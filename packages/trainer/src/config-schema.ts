@@ -24,6 +24,7 @@ export const TrainConfigSchema = Type.Object({
     plugins: Type.Array(Type.String(), { description: 'a list of module paths' }),
     format: text('a dataset format name or auto'),
     strict: bool(),
+    crowd: Type.Union([lit('keep'), lit('ignore')], { description: 'keep or ignore' }),
     train: Type.Object({
       subset: text('a subset name'),
       batchSize: posInt(),

@@ -14,6 +14,7 @@ import {
   DEFAULT_MICRO_BATCH,
   DEFAULT_VAL_FRACTION,
   defaultEmbeddingCacheDir,
+  type CrowdPolicy,
   type PromptModeOption,
 } from '@samtune/evaluation';
 export type { PromptModeOption } from '@samtune/evaluation';
@@ -42,6 +43,12 @@ export interface TrainConfig {
     format: string;
     /** Stop at the first bad image or annotation instead of reporting and skipping it. Default false. */
     strict: boolean;
+    /**
+     * What crowd instances (COCO `iscrowd: 1`) are: `keep` (default) — objects like the others (CVAT's
+     * COCO export writes every mask-tool object so); `ignore` — COCO's crowd regions, left out of
+     * training and validation (counted in the dataset line).
+     */
+    crowd: CrowdPolicy;
     train: {
       /** Subset name. Default `train`. */
       subset: string;
@@ -156,6 +163,7 @@ export function defaultTrainConfig(): TrainConfig {
       plugins: [],
       format: 'auto',
       strict: false,
+      crowd: 'keep',
       train: { subset: 'train', batchSize: 2, maxInstances: 0 },
       val: { subset: 'auto', maxInstances: 0 },
     },

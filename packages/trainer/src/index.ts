@@ -42,6 +42,7 @@ export {
 export { type TrainEvent, type TrainEventHandler, type TrainResult } from './events.js';
 export { trainEpoch, stepsPerEpoch, type EpochTotals, type TrainEpochOptions } from './train-epoch.js';
 export { runTraining, runFiles, RunDirectoryError, type RunTrainingOptions } from './trainer.js';
+export { NoUsableInstancesError } from './usable-data.js';
 export {
   TrainingInterruptedError,
   NonFiniteLossError,

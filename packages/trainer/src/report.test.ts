@@ -9,6 +9,8 @@ const val = (f1: number, loss: number) => ({
   dice: f1,
   images: 4,
   instances: 17,
+  crowd: 3,
+  crowdIgnored: 0,
   loss,
   ap: f1 / 2,
   ap50: f1,
@@ -62,8 +64,9 @@ describe('run report', () => {
 
   it('tabulates before/after metrics, epochs and timings', () => {
     const md = reportMarkdown(meta);
-    expect(md).toContain('| before (zero-shot) | 0.2500 | 0.1429 | 0.2500 | 3.1000 | 4 | 17 |');
-    expect(md).toContain('| after (best, epoch 2) | 0.7500 | 0.6000 | 0.7500 | 1.9000 | 4 | 17 |');
+    expect(md).toContain('| before (zero-shot) | 0.2500 | 0.1429 | 0.2500 | 3.1000 | 4 | 17 (3 crowd) |');
+    expect(md).toContain('| after (best, epoch 2) | 0.7500 | 0.6000 | 0.7500 | 1.9000 | 4 | 17 (3 crowd) |');
+    expect(md).toContain('Crowd instances (iscrowd) are kept as objects (data.crowd keep).');
     expect(md).toContain('Epochs run: 3 (reached 3 epochs)');
     expect(md).toContain('First pass (embedding 10 images into the cache): 12.3 s.');
     expect(md).toContain('Mean wall time per epoch: 12.0 s training + 2.0 s validation.');

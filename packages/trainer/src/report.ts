@@ -148,6 +148,14 @@ export function curvesSvg(
 const n4 = (v: number | undefined): string => (v === undefined || !Number.isFinite(v) ? '–' : v.toFixed(4));
 const s1 = (v: number): string => v.toFixed(1);
 
+/** `17 (3 crowd)`: the validation instances and the crowd ones among them (or left out). */
+function instancesCell(m: EvalResult | undefined): string {
+  if (!m) return '–';
+  const crowd = m.crowd ?? 0; // absent in the records of runs made before crowd counts
+  const ignored = m.crowdIgnored ?? 0;
+  return `${m.instances}${crowd > 0 ? ` (${crowd} crowd)` : ''}${ignored > 0 ? ` (+${ignored} crowd left out)` : ''}`;
+}
+
 /** The markdown report of a run state. */
 export function reportMarkdown(meta: RunStateMeta, curvesFile = 'curves.svg'): string {
   const c = meta.config;
@@ -166,8 +174,10 @@ export function reportMarkdown(meta: RunStateMeta, curvesFile = 'curves.svg'): s
     '',
     '| weights | F1 | IoU | Dice | loss | images | instances |',
     '| --- | --- | --- | --- | --- | --- | --- |',
-    `| before (zero-shot) | ${n4(zs?.f1)} | ${n4(zs?.iou)} | ${n4(zs?.dice)} | ${n4(zs?.loss)} | ${zs?.images ?? '–'} | ${zs?.instances ?? '–'} |`,
-    `| after (best, epoch ${meta.bestEpoch ?? '–'}) | ${n4(best?.val.f1)} | ${n4(best?.val.iou)} | ${n4(best?.val.dice)} | ${n4(best?.val.loss)} | ${best?.val.images ?? '–'} | ${best?.val.instances ?? '–'} |`,
+    `| before (zero-shot) | ${n4(zs?.f1)} | ${n4(zs?.iou)} | ${n4(zs?.dice)} | ${n4(zs?.loss)} | ${zs?.images ?? '–'} | ${instancesCell(zs ?? undefined)} |`,
+    `| after (best, epoch ${meta.bestEpoch ?? '–'}) | ${n4(best?.val.f1)} | ${n4(best?.val.iou)} | ${n4(best?.val.dice)} | ${n4(best?.val.loss)} | ${best?.val.images ?? '–'} | ${instancesCell(best?.val)} |`,
+    '',
+    `Crowd instances (iscrowd) are ${c.data.crowd === 'ignore' ? 'left out (data.crowd ignore)' : 'kept as objects (data.crowd keep)'}.`,
     '',
     ...(zs && best && best.val.f1 <= zs.f1
       ? [

@@ -4,7 +4,19 @@ import type { EpochRecord } from './checkpoints.js';
 import { defaultTrainConfig, mergeConfig } from './config.js';
 import { configYaml, RESULTS_COLUMNS, resultsCsv } from './run-files.js';
 
-const val = { f1: 0.5, iou: 1 / 3, dice: 0.5, images: 4, instances: 17, loss: 1.25, ap: 0.25, ap50: 0.6, ap75: 0.2 };
+const val = {
+  f1: 0.5,
+  iou: 1 / 3,
+  dice: 0.5,
+  images: 4,
+  instances: 17,
+  crowd: 0,
+  crowdIgnored: 0,
+  loss: 1.25,
+  ap: 0.25,
+  ap50: 0.6,
+  ap75: 0.2,
+};
 const rec = (epoch: number, best: boolean): EpochRecord => ({
   epoch,
   trainLoss: 2 / epoch,

@@ -35,6 +35,7 @@ import { RunLog } from './run-log.js';
 import { writeResultsCsv, writeRunConfig } from './run-files.js';
 import { stepsPerEpoch, trainEpoch } from './train-epoch.js';
 import { SamtuneError, type ErrorKind } from '@samtune/errors';
+import { checkUsableInstances, crowdCount, pickValSubset } from './usable-data.js';
 import { checkFiniteWeights } from '@samtune/sam-model';
 import { NonFiniteLossError, StopRequested, TrainingInterruptedError, type StopSignal } from './interrupt.js';
 
@@ -111,7 +112,7 @@ export async function runTraining(input: TrainConfig, options: RunTrainingOption
     { strict: config.data.strict, ...(config.data.images ? { images: config.data.images } : {}) },
   );
   const trainSubset = pickSubset(dataset, config.data.train.subset, [config.data.train.subset]);
-  const valSubset = pickSubset(dataset, config.data.val.subset);
+  const valSubset = pickValSubset(dataset, config.data.val.subset, split);
   let train = trainSubset;
   let val = valSubset;
   emit({
@@ -124,6 +125,7 @@ export async function runTraining(input: TrainConfig, options: RunTrainingOption
     skipped: dataset.skipped.length,
     problems: dataset.skipped.map((p) => p.message),
     ...(split ? { split } : {}),
+    crowd: { train: crowdCount(train.items), val: crowdCount(val.items), policy: config.data.crowd },
   });
 
   const stopAt = (where: string): void => {
@@ -157,11 +159,12 @@ export async function runTraining(input: TrainConfig, options: RunTrainingOption
     val = { ...valSubset, items: valSubset.items.filter((i) => !unreadable.has(i.imagePath)) };
     const all = [...train.items, ...val.items];
     emit({ type: 'embed-done', seconds: fill.seconds, computed: fill.computed, hits: fill.hits, total: fill.total });
-    const targets = new TargetStore(config.training.seed, config.prompt.mode === 'point');
+    const targets = new TargetStore(config.training.seed, config.prompt.mode === 'point', config.data.crowd);
     for (const [i, item] of all.entries()) {
       await targets.get(item);
       emit({ type: 'targets-progress', done: i + 1, total: all.length });
     }
+    await checkUsableInstances(targets, { train, val }, config.data.crowd);
 
     const optimizer = new Adam(Object.fromEntries(predictor.trainableVariables()), config.optimizer);
     const stopper = new EarlyStopping({

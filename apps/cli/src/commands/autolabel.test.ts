@@ -36,7 +36,12 @@ describe('samtune autolabel', () => {
     expect(coco.annotations).toEqual([]);
     expect(code).toBe(0);
     expect(JSON.parse(io.stdout[0]!)).toMatchObject({ images: 1, instances: 0, empty: 2, out });
-    expect(io.stderr.filter((l) => l.startsWith('empty mask: '))).toHaveLength(2);
+    // Said once, with the count (not one line per prompt).
+    const empty = io.stderr.filter((l) => l.startsWith('empty mask'));
+    expect(empty).toHaveLength(1);
+    expect(empty[0]).toMatch(
+      /^empty masks: 2 prompt\(s\) gave an empty mask, e\.g\. .*truck\.jpg \(item truck, instance 1\): the predicted mask is empty \(--verbose lists them all\)$/,
+    );
     expect(io.stderr.join('\n')).toMatch(/tfjs backend: /);
     await expect(
       autolabelCommand.run(['--checkpoint', 'x', '--data-root', root, '--out', out, '--prompt', 'lasso'], io),

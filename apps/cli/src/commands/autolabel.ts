@@ -58,7 +58,13 @@ export const autolabelCommand: CliCommand = {
       bar.done(
         `autolabel: ${res.instances} masks on ${res.images} images -> ${out}${res.empty.length ? `, ${res.empty.length} prompts gave an empty mask (not written)` : ''}${res.skipped.length ? `, skipped ${res.skipped.length}` : ''}`,
       );
-      for (const s of res.empty) io.err(`empty mask: ${s}`);
+      // One line for all empty prompts (24 of them are one fact, not 24 lines); --verbose lists each.
+      if (res.empty.length > 0)
+        io.err(
+          io.verbose
+            ? res.empty.map((s) => `empty mask: ${s}`).join('\n')
+            : `empty masks: ${res.empty.length} prompt(s) gave an empty mask, e.g. ${res.empty[0]}${res.empty.length > 1 ? ' (--verbose lists them all)' : ''}`,
+        );
       for (const s of res.skipped) io.err(`skipped ${s}`);
       io.out(
         JSON.stringify({

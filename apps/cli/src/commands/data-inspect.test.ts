@@ -23,7 +23,10 @@ describe('samtune data inspect', () => {
     expect(code).toBe(0);
     expect(JSON.parse(io.stdout.join('\n'))).toEqual({
       format: 'coco',
-      subsets: { train: { images: 59, instances: 479, skipped: 0 }, valid: { images: 17, instances: 104, skipped: 0 } },
+      subsets: {
+        train: { images: 59, instances: 479, crowd: 0, skipped: 0 },
+        valid: { images: 17, instances: 104, crowd: 0, skipped: 0 },
+      },
       labels: { custom: 0, leaf: 154, root: 323, stem: 106 },
     });
     expect(io.stderr).toEqual([]);
@@ -57,8 +60,8 @@ describe('samtune data inspect', () => {
     expect(await dataInspectCommand.run(['--data-root', root], io)).toBe(1);
     const text = io.stdout.join('\n');
     expect(text).toMatch(/^format: coco$/m);
-    expect(text).toMatch(/^ {2}train\s+1\s+1\s+2$/m);
-    expect(text).toMatch(/^ {2}val\s+0\s+0\s+1$/m);
+    expect(text).toMatch(/^ {2}train\s+1\s+1\s+0\s+2$/m);
+    expect(text).toMatch(/^ {2}val\s+0\s+0\s+0\s+1$/m);
     expect(text).toMatch(/^ {2}leaf\s+1$/m);
     expect(text).toMatch(/^skipped: 3$/m);
     expect(text).toMatch(
@@ -73,7 +76,10 @@ describe('samtune data inspect', () => {
     expect(await dataInspectCommand.run(['--data-root', root, '--json', '--format', 'coco'], json)).toBe(1);
     expect(JSON.parse(json.stdout.join('\n'))).toEqual({
       format: 'coco',
-      subsets: { train: { images: 1, instances: 1, skipped: 2 }, val: { images: 0, instances: 0, skipped: 1 } },
+      subsets: {
+        train: { images: 1, instances: 1, crowd: 0, skipped: 2 },
+        val: { images: 0, instances: 0, crowd: 0, skipped: 1 },
+      },
       labels: { leaf: 1 },
     });
     expect(json.stderr).toHaveLength(3);

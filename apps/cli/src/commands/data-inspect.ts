@@ -23,9 +23,10 @@ function report(summary: DatasetSummary, root: string, skipped: readonly Skipped
     name,
     String(s.images),
     String(s.instances),
+    String(s.crowd),
     String(s.skipped),
   ]);
-  lines.push(...table([['subset', 'images', 'instances', 'skipped'], ...subsetRows]).map((l) => `  ${l}`));
+  lines.push(...table([['subset', 'images', 'instances', 'crowd', 'skipped'], ...subsetRows]).map((l) => `  ${l}`));
   lines.push('', 'instances per label:');
   lines.push(
     ...table([['label', 'instances'], ...Object.entries(summary.labels).map(([name, n]) => [name, String(n)])]).map(
@@ -45,7 +46,7 @@ export const dataInspectCommand: CliCommand = {
   --data-root     the dataset folder, or a COCO instances .json file
   --images        image folder of a COCO .json --data-root (default: its folder)
   --format        auto (default: detected from the layout) or a format name
-  --json          print {"format", "subsets": {name: {images, instances, skipped}}, "labels": {name: instances}}
+  --json          print {"format", "subsets": {name: {images, instances, crowd, skipped}}, "labels": {name: instances}}
                   on stdout; skipped items go to stderr
   --strict        stop at the first bad item or annotation (exit code 1) instead of skipping it
   --check-images  header (default: every image must exist and have a readable header of the

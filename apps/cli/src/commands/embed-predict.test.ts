@@ -81,7 +81,11 @@ describe('samtune predict', () => {
       const a = compareTensors(got.get(name)!, ref.get(`dog.case1.${name}`)!);
       expect(a.ok, `${name} ratio ${a.ratio}`).toBe(true);
     }
-    expect(JSON.parse(io.stdout[0]!)).toMatchObject({ best: 0 });
+    // Random fixture weights: every logit is negative, so the mask at threshold 0 is empty: said on stderr.
+    expect(JSON.parse(io.stdout[0]!)).toMatchObject({ best: 0, pixels: 0 });
+    expect(
+      io.stderr.filter((l) => l.startsWith('warning: the predicted mask is empty (0 px at threshold 0;')),
+    ).toHaveLength(1);
     expect(io.stderr.join('\n')).toMatch(/tfjs backend: (wasm|cpu|tensorflow)/);
 
     // The fixture weights are random and every reference logit is negative: threshold at the median

@@ -27,6 +27,14 @@ describe('samtune eval', () => {
       /--prompt must be box or point/,
     );
     expect(() => parseEvalArgs(['--checkpoint', 'x', '--data-root', '/d', '--bogus'])).toThrow(/bogus/);
+    expect(parseEvalArgs(['--checkpoint', 'x', '--data-root', '/d'])).toMatchObject({
+      subset: undefined,
+      crowd: 'keep',
+    });
+    expect(parseEvalArgs(['--checkpoint', 'x', '--data-root', '/d', '--crowd', 'ignore']).crowd).toBe('ignore');
+    expect(() => parseEvalArgs(['--checkpoint', 'x', '--data-root', '/d', '--crowd', 'drop'])).toThrow(
+      "--crowd must be keep or ignore, got 'drop'",
+    );
   });
 
   it('evaluates a checkpoint zero-shot and prints {"f1","iou","dice","images","instances"} with --json', async () => {
@@ -52,7 +60,20 @@ describe('samtune eval', () => {
     expect(code).toBe(0);
     expect(io.stdout).toHaveLength(1);
     const printed = JSON.parse(io.stdout[0] as string) as Record<string, number>;
-    expect(Object.keys(printed)).toEqual(['f1', 'iou', 'dice', 'ap', 'ap50', 'ap75', 'images', 'instances', 'skipped']);
+    expect(Object.keys(printed)).toEqual([
+      'f1',
+      'iou',
+      'dice',
+      'ap',
+      'ap50',
+      'ap75',
+      'images',
+      'instances',
+      'crowd',
+      'crowdIgnored',
+      'skipped',
+    ]);
+    expect([printed.crowd, printed.crowdIgnored]).toEqual([0, 0]);
     expect(printed.skipped).toBe(0);
     expect(printed.images).toBe(4);
     expect(printed.instances).toBe(8);
@@ -61,5 +82,20 @@ describe('samtune eval', () => {
     const written = JSON.parse(readFileSync(out, 'utf8')) as Record<string, unknown>;
     expect(written).toMatchObject({ ...printed, subset: 'valid', prompt: 'box' });
     expect(io.stderr.join('\n')).toMatch(/embeddings: 4 images, 4 computed/);
+
+    // One command for one file (issue 23): a lone COCO file with --images is evaluated whole, no split.
+    const one = recordingIO();
+    const file = join(plantMini, 'valid', '_annotations.coco.json');
+    const args = [
+      '--checkpoint',
+      referencePath('tinyvit.pth'),
+      '--data-root',
+      file,
+      '--images',
+      join(plantMini, 'valid'),
+    ];
+    expect(await evalCommand.run([...args, '--max-instances', '2', '--cache-dir', join(dir, 'cache')], one)).toBe(0);
+    expect(one.stdout[0]).toMatch(/^tinyvit\.pth on default \(4 images, 8 instances, box prompts\):$/);
+    expect(one.stderr).toContain("dataset: one subset 'default', evaluated whole (4 images)");
   });
 });

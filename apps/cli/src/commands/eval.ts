@@ -4,7 +4,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
-import { evaluateCheckpoint } from '@samtune/evaluation';
+import { CROWD_POLICIES, evaluateCheckpoint, type CrowdPolicy } from '@samtune/evaluation';
 import type { PromptModeOption } from '@samtune/trainer';
 import { parseFlags } from '../args.js';
 import { UsageError, type CliCommand } from '../command.js';
@@ -20,10 +20,15 @@ with one box prompt per instance (or one point with --prompt point).
   --checkpoint <name|path>   official checkpoint (zero-shot) or a run's best.safetensors
   --data-root <dir|file>     dataset folder, or a COCO instances .json file
   --images <dir>             image folder of a COCO .json --data-root (default: its folder)
-  --val-fraction <x>         a one-subset dataset is split by --seed like train does (default 0.2)
+  --val-fraction <x>         score a run on its own validation images: split a one-subset dataset by
+                             --seed like train did (eval never splits without it)
   --seed <n>                 seed of that split and of point prompts (default 0)
   --format <name>            dataset format (default auto)
-  --subset <name>            val (default: val/valid/validation), test, train or any subset name
+  --subset <name>            subset to score, any case (val also finds valid, validation, val2017);
+                             default: the validation subset, or the only subset (a lone COCO file,
+                             a Roboflow test/ folder), evaluated whole
+  --crowd keep|ignore        crowd instances (iscrowd 1; CVAT's mask-tool objects): keep (default)
+                             scores them like the others, ignore leaves them out; counted either way
   --prompt box|point         prompt kind (default box)
   --max-instances <n>        instances per image, 0 = all (default)
   --out <file.json>          also write the metrics (and the skipped inputs) there; nothing is
@@ -31,8 +36,8 @@ with one box prompt per instance (or one point with --prompt point).
   --strict                   stop at the first bad image or annotation (default: report, skip, count)
   --cache-dir <dir>          embedding cache
   --backend <name>           tfjs backend
-  --json                     print only {"f1","iou","dice","ap","ap50","ap75","images","instances","skipped"}
-                             on stdout
+  --json                     print only {"f1","iou","dice","ap","ap50","ap75","images","instances",
+                             "crowd","crowdIgnored","skipped"} on stdout
 
 ${PREDICTIONS_USAGE}`;
 
@@ -41,7 +46,8 @@ export interface EvalArgs {
   readonly checkpoint: string;
   readonly dataRoot: string;
   readonly format: string;
-  readonly subset: string;
+  readonly subset: string | undefined;
+  readonly crowd: CrowdPolicy;
   readonly prompt: PromptModeOption;
   readonly maxInstances: number;
   readonly out: string | undefined;
@@ -64,6 +70,7 @@ export function parseEvalArgs(argv: string[]): EvalArgs {
     'data-root': { type: 'string' },
     format: { type: 'string' },
     subset: { type: 'string' },
+    crowd: { type: 'string' },
     prompt: { type: 'string' },
     'max-instances': { type: 'string' },
     out: { type: 'string' },
@@ -82,6 +89,9 @@ export function parseEvalArgs(argv: string[]): EvalArgs {
   const valFraction = values['val-fraction'] === undefined ? undefined : Number(values['val-fraction']);
   if (valFraction !== undefined && !(valFraction >= 0 && valFraction < 1))
     throw new UsageError(`--val-fraction must be a number in [0, 1), got '${values['val-fraction']}'`);
+  const crowd = values.crowd ?? 'keep';
+  if (!(CROWD_POLICIES as readonly string[]).includes(crowd))
+    throw new UsageError(`--crowd must be ${CROWD_POLICIES.join(' or ')}, got '${crowd}'`);
   const seed = Number(values.seed ?? 0);
   if (!Number.isInteger(seed)) throw new UsageError(`--seed must be an integer, got '${values.seed}'`);
   return {
@@ -91,7 +101,8 @@ export function parseEvalArgs(argv: string[]): EvalArgs {
     seed,
     dataRoot: values['data-root'],
     format: values.format ?? 'auto',
-    subset: values.subset ?? 'val',
+    subset: values.subset,
+    crowd: crowd as CrowdPolicy,
     prompt,
     maxInstances,
     out: values.out,
@@ -100,6 +111,11 @@ export function parseEvalArgs(argv: string[]): EvalArgs {
     json: values.json ?? false,
     strict: values.strict ?? false,
   };
+}
+
+/** `, 2 crowd` / `, 2 crowd left out (--crowd ignore)`: what happened to crowd instances, when there were any. */
+function crowdNote(kept: number, ignored: number): string {
+  return `${kept > 0 ? `, ${kept} crowd` : ''}${ignored > 0 ? `, ${ignored} crowd left out (--crowd ignore)` : ''}`;
 }
 
 export const evalCommand: CliCommand = {
@@ -115,7 +131,8 @@ export const evalCommand: CliCommand = {
       checkpoint: a.checkpoint,
       dataRoot: a.dataRoot,
       format: a.format,
-      subset: a.subset,
+      ...(a.subset !== undefined ? { subset: a.subset } : {}),
+      crowd: a.crowd,
       prompt: a.prompt,
       maxInstances: a.maxInstances,
       ...(a.cacheDir ? { cacheDir: a.cacheDir } : {}),
@@ -136,6 +153,8 @@ export const evalCommand: CliCommand = {
       ap75: m.ap75,
       images: m.images,
       instances: m.instances,
+      crowd: m.crowd ?? 0,
+      crowdIgnored: m.crowdIgnored ?? 0,
       skipped: r.skipped.length,
     };
     if (a.out !== undefined) {
@@ -149,7 +168,7 @@ export const evalCommand: CliCommand = {
       io.out(JSON.stringify(metrics));
     } else {
       io.out(
-        `${basename(r.checkpointPath)} on ${r.subset} (${m.images} images, ${m.instances} instances, ${a.prompt} prompts):`,
+        `${basename(r.checkpointPath)} on ${r.subset} (${m.images} images, ${m.instances} instances${crowdNote(m.crowd ?? 0, m.crowdIgnored ?? 0)}, ${a.prompt} prompts):`,
       );
       io.out(`  F1   ${m.f1.toFixed(4)}\n  IoU  ${m.iou.toFixed(4)}\n  Dice ${m.dice.toFixed(4)}`);
       io.out(`  mask AP ${pct(m.ap)}  AP50 ${pct(m.ap50)}  AP75 ${pct(m.ap75)}`);

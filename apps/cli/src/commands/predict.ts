@@ -113,6 +113,12 @@ export const predictCommand: CliCommand = {
         h,
         threshold ?? model.maskThreshold,
       );
+      let pixels = 0;
+      for (let i = 0; i < bestMask.data.length; i++) pixels += bestMask.data[i] ? 1 : 0;
+      if (pixels === 0)
+        io.err(
+          `warning: the predicted mask is empty (0 px at threshold ${threshold ?? model.maskThreshold}; predicted IoU ${(iou[best] ?? Number.NaN).toFixed(3)}): it is written, but holds nothing; try another prompt or a lower --mask-threshold`,
+        );
       mkdirSync(dirname(out), { recursive: true });
       if (outExt === '.png') await writeMaskPng(out, bestMask);
       else writeFileSync(out, encodePrediction(res, emb.originalSize, model.sha256));
@@ -122,6 +128,7 @@ export const predictCommand: CliCommand = {
         JSON.stringify({
           iou_predictions: iou.map((v) => +v.toFixed(5)),
           best,
+          pixels,
           out,
           ...(f.overlay ? { overlay: f.overlay } : {}),
         }),

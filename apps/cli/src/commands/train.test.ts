@@ -104,6 +104,31 @@ describe('samtune train flags', () => {
     expect(parseTrainArgs(base).json).toBe(false);
   });
 
+  it('takes --crowd keep|ignore (data.crowd, default keep) and names a bad value', () => {
+    expect(parseTrainArgs(base).config.data.crowd).toBe('keep');
+    expect(parseTrainArgs([...base, '--crowd', 'ignore']).config.data.crowd).toBe('ignore');
+    expect(() => parseTrainArgs([...base, '--crowd', 'drop'])).toThrow(
+      `config 'data.crowd': expected keep or ignore, got "drop"`,
+    );
+    const lines: string[] = [];
+    const render = trainEventRenderer({ out: (l: string) => lines.push(l), err: (l: string) => lines.push(l) });
+    const event = {
+      type: 'dataset',
+      format: 'coco',
+      train: 1,
+      val: 1,
+      trainSubset: 'train',
+      valSubset: 'val',
+    } as const;
+    render({ ...event, skipped: 0, problems: [], crowd: { train: 7, val: 5, policy: 'keep' } });
+    render({ ...event, skipped: 0, problems: [], crowd: { train: 0, val: 0, policy: 'keep' } });
+    expect(lines).toEqual([
+      'dataset: coco, train 1 images → val 1 images',
+      'dataset: crowd instances (iscrowd) train 7 / val 5, kept as objects (--crowd keep)',
+      'dataset: coco, train 1 images → val 1 images',
+    ]);
+  });
+
   it('names the skipped tfjs backends once, with the reasons only under --verbose', () => {
     const skipped = [{ name: 'tensorflow-gpu', reason: 'libcudart.so.11: cannot open shared object file' }];
     expect(backendLine("tfjs backend 'wasm'", skipped, false)).toBe(

@@ -33,6 +33,9 @@ early stopping on validation F1, best/last checkpoints and a report (report.md, 
   --out <dir>                run directory (best/last.safetensors: the trained decoder + the base
                              checkpoint's path and SHA-256; state, config.yaml, results.csv, train.jsonl)
   --format <name>            dataset format (default auto)
+  --crowd keep|ignore        data.crowd: crowd instances (iscrowd 1; CVAT writes every mask-tool object
+                             so) train and validate like the others (keep, default) or are left out
+                             (ignore, COCO's crowd regions); counted in the dataset line either way
   --config <file.yaml>       config file (same keys as the dotted overrides)
   --lr <x>                   optimizer.lr (default 1e-5)
   --batch-size <n>           data.train.batch-size: images per step (default 2)
@@ -67,6 +70,7 @@ const SHORT: Readonly<Record<string, string>> = {
   'val-fraction': 'data.val-fraction',
   out: 'out',
   format: 'data.format',
+  crowd: 'data.crowd',
   lr: 'optimizer.lr',
   'batch-size': 'data.train.batch-size',
   epochs: 'training.epochs',
