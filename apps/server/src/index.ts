@@ -3,7 +3,7 @@ export { startServer, type SamServer, type SamServerOptions } from './server.js'
 export { ModelWorker } from './model-worker.js';
 export { ModelEngine, contentId, type ModelSpec, type ModelInfo, type EngineOptions } from './model-engine.js';
 export { JobQueue, QueueFullError, ClientGoneError, type QueueStats } from './job-queue.js';
-export { RequestGuard, allowedHostNames, isLoopback, type GuardOptions } from './security.js';
+export { RequestGuard, allowedHostNames, isLoopback, originFormPath, type GuardOptions } from './security.js';
 export { EmbeddingCache, type CachedEmbedding } from './embedding-cache.js';
 export { SerialQueue } from './serial-queue.js';
 export {
@@ -42,6 +42,11 @@ export { parseServerArgs, UsageError, USAGE, type ServerArgs } from './args.js';
 export {
   HttpError,
   InvalidJsonError,
+  InvalidTargetError,
+  ForbiddenKeyError,
+  ServerBusyError,
+  InsufficientStorageError,
+  namedFsError,
   InvalidFieldError,
   UnknownEmbeddingError,
   NotFoundError,
