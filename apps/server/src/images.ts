@@ -4,7 +4,8 @@
  * path, so neither `../`, an absolute name nor a symlink reaches another file. Only files directly in
  * the folder are listed.
  */
-import { readdir, readFile, realpath, stat, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { link, readdir, readFile, realpath, rm, stat, writeFile } from 'node:fs/promises';
 import { extname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { InvalidFieldError, NotFoundError, show } from './errors.js';
 
@@ -45,6 +46,19 @@ export async function listImages(dir: string): Promise<string[]> {
  *   an absolute or escaping name, a symlink to a file outside the folder, or no such file.
  */
 export async function resolveImage(dir: string | undefined, name: unknown, field: string): Promise<string> {
+  return (await resolveImageName(dir, name, field)).path;
+}
+
+/**
+ * `resolveImage`, with the image's canonical name: its real path relative to the folder's real
+ * path, `/`-separated (`./a.jpg`, `sub/../a.jpg` and a symlink inside the folder to `a.jpg` are all
+ * `a.jpg`), the name labels are saved under.
+ */
+export async function resolveImageName(
+  dir: string | undefined,
+  name: unknown,
+  field: string,
+): Promise<{ path: string; name: string }> {
   if (dir === undefined)
     throw new InvalidFieldError(
       field,
@@ -71,7 +85,7 @@ export async function resolveImage(dir: string | undefined, name: unknown, field
     throw new NotFoundError(
       `${field}: ${show(name)} resolves to a file outside --images (a symlink); it is not served`,
     );
-  return real;
+  return { path: real, name: relative(root, real).split(sep).join('/') };
 }
 
 /** File extension an uploaded image is stored under, by its decoded format (sharp's names). */
@@ -88,7 +102,11 @@ const EXT_BY_FORMAT: Readonly<Record<string, string>> = {
 /**
  * Stores uploaded image bytes in `dir` under a safe version of the client's file name (its base
  * name, characters outside `[A-Za-z0-9._ -]` replaced, the extension of the decoded `format`). The
- * same bytes under the same name are kept as they are; another file of that name gets `-1`, `-2`, …
+ * bytes go to a hidden temporary file first, which is then hard-linked under the final name only if
+ * that name is free (`link` never overwrites) and removed: a failed write (disk full) leaves no
+ * truncated image, and a name is only ever seen complete. The same bytes under the same name are
+ * kept as they are (so concurrent identical uploads make one file); another file of that name gets
+ * `-1`, `-2`, …
  * @returns the name under `dir`
  */
 export async function storeUpload(dir: string, clientName: string, format: string, bytes: Uint8Array): Promise<string> {
@@ -100,17 +118,23 @@ export async function storeUpload(dir: string, clientName: string, format: strin
       .replace(/^[.\s]+/, '')
       .slice(0, 120) || 'upload';
   const root = await realpath(resolve(dir));
-  for (let k = 0; k < 1000; k++) {
-    const name = `${base}${k === 0 ? '' : `-${k}`}${ext}`;
-    const path = resolve(root, name);
-    try {
-      await writeFile(path, bytes, { flag: 'wx' });
-      return name;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const existing = await readFile(path).catch(() => undefined);
-      if (existing && Buffer.compare(existing, bytes) === 0) return name;
+  const tmp = resolve(root, `.upload-${process.pid}-${randomBytes(6).toString('hex')}.tmp`);
+  try {
+    await writeFile(tmp, bytes, { flag: 'wx' });
+    for (let k = 0; k < 1000; k++) {
+      const name = `${base}${k === 0 ? '' : `-${k}`}${ext}`;
+      const path = resolve(root, name);
+      try {
+        await link(tmp, path);
+        return name;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+        const existing = await readFile(path).catch(() => undefined);
+        if (existing && Buffer.compare(existing, bytes) === 0) return name;
+      }
     }
+  } finally {
+    await rm(tmp, { force: true });
   }
   throw new InvalidFieldError('name', `no free file name for ${show(clientName)} in --images after 1000 tries`);
 }

@@ -9,6 +9,11 @@ export { SerialQueue } from './serial-queue.js';
 export {
   LabelStore,
   LabelsFileError,
+  LabelsLockedError,
+  canonicalImageName,
+  uncompressedRle,
+  type CompressedRle,
+  type LabelStoreOptions,
   LABELS_FILE,
   type CocoDocument,
   type CocoImage,
@@ -36,7 +41,7 @@ export {
   PredictReply,
   ErrorReply,
 } from './schemas.js';
-export { listImages, resolveImage, imageContentType, IMAGE_TYPES } from './images.js';
+export { listImages, resolveImage, resolveImageName, storeUpload, imageContentType, IMAGE_TYPES } from './images.js';
 export { RASTER_FORMATS } from './routes.js';
 export { parseServerArgs, UsageError, USAGE, type ServerArgs } from './args.js';
 export {

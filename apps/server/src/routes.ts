@@ -4,10 +4,11 @@
  * everything else (health, listing, labels, errors) is answered on the HTTP thread at once.
  */
 import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { readImageInfo, type ImageInfo } from '@samtune/transforms';
 import { InvalidFieldError, PayloadTooLargeError, UnsupportedMediaTypeError } from './errors.js';
-import { imageContentType, listImages, resolveImage, storeUpload } from './images.js';
+import { imageContentType, listImages, resolveImage, resolveImageName, storeUpload } from './images.js';
 import type { LabelStore } from './labels-store.js';
 import type { ModelWorker } from './model-worker.js';
 import {
@@ -181,10 +182,17 @@ export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
   app.get(
     '/api/labels',
     { schema: { querystring: LabelsQuery, response: replies(CocoDocumentReply, 400) } },
-    async (req) => {
+    async (req, reply) => {
       const store = needLabels();
       const image = (req.query as { image?: string }).image;
-      return image === undefined ? store.read() : store.readImage(image);
+      if (image !== undefined) return store.readImage(image);
+      // the whole file as stored (compressed RLE), streamed: its size never becomes one string
+      const file = await open(store.file).catch((err: NodeJS.ErrnoException) => {
+        if (err.code === 'ENOENT') return undefined;
+        throw err;
+      });
+      if (!file) return { images: [], annotations: [], categories: [] };
+      return reply.type('application/json; charset=utf-8').send(file.createReadStream());
     },
   );
 
@@ -194,9 +202,9 @@ export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
     async (req) => {
       const store = needLabels();
       const body = parseLabelsRequest(req.body as Record<string, unknown>);
-      const path = await resolveImage(imagesDir, body.image, 'image');
+      const { path, name } = await resolveImageName(imagesDir, body.image, 'image');
       const { width, height } = await readImageInfo(path);
-      return store.save(body.image, width, height, body.annotations);
+      return store.save(name, width, height, body.annotations);
     },
   );
 }
