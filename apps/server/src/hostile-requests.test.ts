@@ -153,7 +153,8 @@ describe('class 4: bodies', () => {
         {
           name: 'InvalidJsonError',
           code: 'invalid-json',
-          message: 'body: expected JSON nested at most 32 levels deep, got deeper nesting at character 40',
+          message:
+            'body: expected a JSON object, got invalid JSON (expected JSON nested at most 32 levels deep, got more than 32 at offset 40)',
         },
       ]);
     }

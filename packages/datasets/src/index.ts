@@ -45,6 +45,7 @@ export {
 export { splitDataset, SplitOptionsError, type SplitOptions } from './split.js';
 export { summarizeDataset, type DatasetSummary, type SubsetSummary } from './inspect.js';
 export { rasterizePolygon, rasterizePolygonCenters, polygonBounds, PolygonFormatError } from './polygon.js';
+export { parseJsonText, JsonTextError, MAX_JSON_DEPTH } from './json-text.js';
 export {
   decodeRleString,
   encodeRleString,
