@@ -58,7 +58,7 @@ export interface SamServerOptions {
   readonly maxImageBytes?: number;
   /**
    * Request-body bytes held in memory at once, over all requests (`BodyBudget`); a body that does not
-   * fit gets 503 + Retry-After before it is read. Default 256 MiB.
+   * fit gets 503 + Retry-After before it is read. Default two full-size images (`2 * maxImageBytes`, 128 MiB).
    */
   readonly maxBodyBytesInFlight?: number;
   /** Time to receive a request's headers / the whole request / idle keep-alive, in ms. Defaults 10 s / 60 s / 5 s. */
@@ -218,7 +218,7 @@ export async function startServer(opts: SamServerOptions): Promise<SamServer> {
     reply.headers(SECURITY_HEADERS);
     guard.check(req.raw.url ?? '', req.headers);
   });
-  const budget = new BodyBudget(opts.maxBodyBytesInFlight ?? 256 * 2 ** 20);
+  const budget = new BodyBudget(opts.maxBodyBytesInFlight ?? 2 * maxImage);
   app.addHook('preParsing', async (req, reply, payload) => {
     const declared = Number(req.headers['content-length'] ?? 0);
     const chunked = req.headers['transfer-encoding'] !== undefined;
