@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -161,6 +161,23 @@ describe('LabelStore', () => {
     await expect(big.read()).rejects.toThrow(
       new LabelsFileError(
         `readLabelsFile(): ${join(dir, LABELS_FILE)} is larger than 0 bytes and line 1 is not in the server's one-item-per-line layout (expected '{'); fix or move it, it is not overwritten`,
+      ),
+    );
+  });
+
+  it('streams the file as stored, never through a symlink', async () => {
+    const store = new LabelStore(dir);
+    expect(await store.stream()).toBeUndefined();
+    await store.save('a.jpg', 4, 3, [{ category: 'leaf', segmentation: SEG }]);
+    const chunks: Buffer[] = [];
+    for await (const c of (await store.stream())!) chunks.push(c as Buffer);
+    expect(Buffer.concat(chunks).toString('utf8')).toBe(readFileSync(join(dir, LABELS_FILE), 'utf8'));
+    rmSync(join(dir, LABELS_FILE));
+    writeFileSync(join(dir, 'secret.txt'), 'secret');
+    symlinkSync(join(dir, 'secret.txt'), join(dir, LABELS_FILE));
+    await expect(store.stream()).rejects.toThrow(
+      new LabelsFileError(
+        `LabelStore.stream(): cannot read ${join(dir, LABELS_FILE)}: it is a symlink, which is not followed`,
       ),
     );
   });

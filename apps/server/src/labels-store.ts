@@ -9,8 +9,10 @@
  * (`_annotations.coco.json.lock`, proper-lockfile). Image names are canonical (`./a.jpg`,
  * `sub/../a.jpg` and `a.jpg/.` are `a.jpg`): aliases never make a second COCO image.
  */
-import { posix } from 'node:path';
-import { join } from 'node:path';
+import { constants } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { join, posix } from 'node:path';
+import type { Readable } from 'node:stream';
 import lockfile from 'proper-lockfile';
 import { encodeRleString, decodeRleString } from '@samtune/datasets';
 import { SamtuneError, type ErrorKind } from '@samtune/errors';
@@ -18,6 +20,7 @@ import { writeFileAtomicAsync } from '@samtune/sam-model';
 import { InvalidFieldError } from './errors.js';
 import {
   labelsFileChunks,
+  LabelsFileError,
   readLabelsFile,
   WHOLE_FILE_BYTES,
   type CocoAnnotation,
@@ -97,6 +100,29 @@ export class LabelStore {
   /** The document (an empty one when the file does not exist yet). @throws LabelsFileError when unreadable. */
   read(): Promise<CocoDocument> {
     return readLabelsFile(this.file, this.opts.wholeFileBytes ?? WHOLE_FILE_BYTES);
+  }
+
+  /**
+   * The file's bytes as stored, streamed (undefined when there is no file yet). Opened without
+   * following a symlink: a labels file that is a link (to a file outside the folder) is never served.
+   * @throws LabelsFileError for a symlink or anything but a regular file.
+   */
+  async stream(): Promise<Readable | undefined> {
+    let handle;
+    try {
+      handle = await open(this.file, constants.O_RDONLY | constants.O_NOFOLLOW);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return undefined;
+      throw new LabelsFileError(
+        `LabelStore.stream(): cannot read ${this.file}: ${code === 'ELOOP' ? 'it is a symlink, which is not followed' : (err as Error).message}`,
+      );
+    }
+    if (!(await handle.stat()).isFile()) {
+      await handle.close();
+      throw new LabelsFileError(`LabelStore.stream(): expected ${this.file} to be a regular file, got another kind`);
+    }
+    return handle.createReadStream();
   }
 
   /**

@@ -4,7 +4,6 @@
  * everything else (health, listing, labels, errors) is answered on the HTTP thread at once.
  */
 import { createReadStream } from 'node:fs';
-import { open } from 'node:fs/promises';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { readImageInfo, type ImageInfo } from '@samtune/transforms';
 import { InvalidFieldError, PayloadTooLargeError, UnsupportedMediaTypeError } from './errors.js';
@@ -187,12 +186,9 @@ export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
       const image = (req.query as { image?: string }).image;
       if (image !== undefined) return store.readImage(image);
       // the whole file as stored (compressed RLE), streamed: its size never becomes one string
-      const file = await open(store.file).catch((err: NodeJS.ErrnoException) => {
-        if (err.code === 'ENOENT') return undefined;
-        throw err;
-      });
-      if (!file) return { images: [], annotations: [], categories: [] };
-      return reply.type('application/json; charset=utf-8').send(file.createReadStream());
+      const stream = await store.stream();
+      if (!stream) return { images: [], annotations: [], categories: [] };
+      return reply.type('application/json; charset=utf-8').send(stream);
     },
   );
 
