@@ -8,14 +8,14 @@
  *   `{error: {name, code, message}}` shape, a `__proto__` key is named as such.
  */
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LABELS_FILE } from './labels-store.js';
 import { startServer, type SamServer } from './server.js';
 import { referencePath } from './test-utils/fixtures.js';
-import { jsonBody, rawRequest, type RawReply } from './test-utils/http.js';
+import { jsonBody, rawRequest, until, type RawReply } from './test-utils/http.js';
 import { solidPng } from './test-utils/images.js';
 
 const TOKEN = 'hostile-token-0123456789abcdef';
@@ -161,21 +161,29 @@ describe('class 4: bodies', () => {
   });
 
   it('bodies in flight are bounded: a body that does not fit the budget gets 503 + Retry-After before it is read', async () => {
-    // a client that declares 1 MiB and sends 10 bytes holds its reservation
-    const socket = connect(port, '127.0.0.1');
-    await new Promise<void>((r) => socket.once('connect', () => r()));
-    socket.write(
-      `POST /api/images?name=slow.png HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nAuthorization: Bearer ${TOKEN}\r\nContent-Type: image/png\r\nContent-Length: ${1 << 20}\r\n\r\n0123456789`,
-    );
-    const big = Buffer.alloc(600_000, 1);
-    let busy: RawReply | undefined;
-    for (let i = 0; i < 100 && busy?.status !== 503; i++) {
-      busy = await rawRequest(port, 'POST', '/api/embed', {
+    /** A client that declares 1 MiB and sends 10 bytes, then waits. */
+    const slow = async (path: string): Promise<Socket> => {
+      const socket = connect(port, '127.0.0.1');
+      await new Promise<void>((r) => socket.once('connect', () => r()));
+      socket.write(
+        `POST ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nAuthorization: Bearer ${TOKEN}\r\nContent-Type: image/png\r\nContent-Length: ${1 << 20}\r\n\r\n0123456789`,
+      );
+      return socket;
+    };
+    const temps = (): string[] => readdirSync(dir).filter((f) => f.startsWith('.upload-'));
+    // an upload streams to a temporary file in --images and holds no memory budget
+    const upload = await slow('/api/images?name=slow.png');
+    await until('the upload spooled', async () => temps().length === 1);
+    // an image body for /api/embed is buffered: it holds its 1 MiB of the 1.5 MiB budget
+    const embed = await slow('/api/embed');
+    const embedBody = (bytes: number): Promise<RawReply> =>
+      rawRequest(port, 'POST', '/api/embed', {
         token: TOKEN,
         headers: { 'content-type': 'image/png' },
-        body: big,
+        body: Buffer.alloc(bytes, 1),
       });
-    }
+    let busy: RawReply | undefined;
+    for (let i = 0; i < 100 && busy?.status !== 503; i++) busy = await embedBody(600_000);
     expect([busy?.status, busy?.headers['retry-after'], busy?.body.error]).toEqual([
       503,
       '1',
@@ -185,15 +193,13 @@ describe('class 4: bodies', () => {
         message: `body: expected at most ${3 << 19} bytes of request bodies in flight, got ${1 << 20} held and 600000 more; retry after 1 s`,
       },
     ]);
-    socket.destroy();
+    expect((await embedBody(400_000)).status).toBe(400); // fits beside the 1 MiB (400 kB of 0x01 is no image)
+    embed.destroy();
     let after: RawReply | undefined;
-    for (let i = 0; i < 100 && after?.status !== 400; i++)
-      after = await rawRequest(port, 'POST', '/api/embed', {
-        token: TOKEN,
-        headers: { 'content-type': 'image/png' },
-        body: big,
-      });
-    expect(after?.status).toBe(400); // read again once the slow client is gone (600 kB of 0x01 is no image)
+    for (let i = 0; i < 100 && after?.status !== 400; i++) after = await embedBody(600_000);
+    expect(after?.status).toBe(400); // read again once the slow client is gone
+    upload.destroy();
+    await until('the abandoned upload removed', async () => temps().length === 0);
     expect(existsSync(join(dir, 'slow.png'))).toBe(false);
   });
 });

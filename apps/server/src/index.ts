@@ -41,7 +41,16 @@ export {
   PredictReply,
   ErrorReply,
 } from './schemas.js';
-export { listImages, resolveImage, resolveImageName, storeUpload, imageContentType, IMAGE_TYPES } from './images.js';
+export {
+  listImages,
+  resolveImage,
+  resolveImageName,
+  storeUpload,
+  placeUpload,
+  imageContentType,
+  IMAGE_TYPES,
+} from './images.js';
+export { spoolToFile, IMAGE_BODY_TYPES } from './upload-spool.js';
 export { RASTER_FORMATS } from './routes.js';
 export { parseServerArgs, UsageError, USAGE, type ServerArgs } from './args.js';
 export {

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type SamServer } from './server.js';
 import { bombPng, solidPng, svgBomb } from './test-utils/images.js';
 import { referencePath } from './test-utils/fixtures.js';
-import { jsonBody, rawRequest, type RawReply } from './test-utils/http.js';
+import { jsonBody, rawRequest, until, type RawReply } from './test-utils/http.js';
 
 const TOKEN = 'test-token-0123456789abcdef';
 let root: string;
@@ -34,14 +34,6 @@ const raw = (
 const json = jsonBody;
 const health = async (): Promise<Raw['body'] & { queue: Record<string, number> }> =>
   (await raw('GET', '/api/health')).body as Raw['body'] & { queue: Record<string, number> };
-async function until(what: string, ok: () => Promise<boolean>): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if (await ok()) return;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`until(): ${what} did not happen`);
-}
-
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'samtune-server-sec-'));
   dir = join(root, 'images');

@@ -25,6 +25,7 @@ import {
   show,
 } from './errors.js';
 import { parseJsonBody } from './json-body.js';
+import { IMAGE_BODY_TYPES } from './upload-spool.js';
 import { LabelStore } from './labels-store.js';
 import type { ModelSpec } from './model-engine.js';
 import { ModelWorker } from './model-worker.js';
@@ -206,7 +207,7 @@ export async function startServer(opts: SamServerOptions): Promise<SamServer> {
       done(err as Error, undefined);
     }
   });
-  for (const type of [/^image\/[a-z0-9.+-]+$/, 'application/octet-stream'])
+  for (const type of IMAGE_BODY_TYPES)
     app.addContentTypeParser(type, { parseAs: 'buffer', bodyLimit: maxImage }, (_req, body, done) => done(null, body));
 
   const guard = new RequestGuard({
@@ -220,6 +221,8 @@ export async function startServer(opts: SamServerOptions): Promise<SamServer> {
   });
   const budget = new BodyBudget(opts.maxBodyBytesInFlight ?? 2 * maxImage);
   app.addHook('preParsing', async (req, reply, payload) => {
+    // bodies streamed to disk (uploads) hold no memory
+    if ((req.routeOptions.config as { bodyOnDisk?: boolean } | undefined)?.bodyOnDisk) return payload;
     const declared = Number(req.headers['content-length'] ?? 0);
     const chunked = req.headers['transfer-encoding'] !== undefined;
     if (declared > 0 || chunked) {

@@ -6,9 +6,11 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
+import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { errorReply } from './errors.js';
+import { errorReply, PayloadTooLargeError } from './errors.js';
+import { spoolToFile } from './upload-spool.js';
 import { listImages, storeUpload } from './images.js';
 
 let dir: string;
@@ -71,5 +73,19 @@ describe('storeUpload', () => {
       },
     });
     expect(await listImages(dir)).toEqual([]);
+  });
+});
+
+describe('spoolToFile', () => {
+  it('streams a body to a hidden temporary file; past the limit it is a 413 and leaves nothing', async () => {
+    const chunks = (n: number): Readable => Readable.from(Array.from({ length: n }, () => Buffer.alloc(1000, 5)));
+    const tmp = await spoolToFile(dir, chunks(10), 10_000);
+    expect([basename(tmp).startsWith('.upload-'), readFileSync(tmp).length]).toEqual([true, 10_000]);
+    expect(await listImages(dir)).toEqual([]); // a temporary file is never listed
+    rmSync(tmp);
+    await expect(spoolToFile(dir, chunks(11), 10_000)).rejects.toThrow(
+      new PayloadTooLargeError('body: expected at most 10000 bytes, got more than 10000 bytes'),
+    );
+    expect(readdirSync(dir)).toEqual([]);
   });
 });

@@ -54,3 +54,12 @@ export const jsonBody = (value: unknown): { headers: Record<string, string>; bod
   const body = JSON.stringify(value);
   return { headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) }, body };
 };
+
+/** Polls `ok` every 25 ms until it holds (5 s at most). */
+export async function until(what: string, ok: () => Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if (await ok()) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`until(): ${what} did not happen`);
+}
