@@ -1,9 +1,11 @@
 /**
- * `pnpm bench:hostile-server`: the server's peak resident memory under 32 concurrent 64 MiB uploads
- * (issue 22, class 4: "32 concurrent uploads -> +2 GB"), with the request-body budget
- * (`maxBodyBytesInFlight`, default 128 MiB, two full-size images: bodies that do not fit get 503 before they are read) and,
- * as the baseline in the same run, with the budget off (every body buffered, the old behaviour). The
- * server runs as its own process (`hostile-server-child.ts`); its peak is VmHWM from /proc.
+ * `pnpm bench:hostile-server`: the server's peak resident memory under 32 concurrent 64 MiB image
+ * bodies (issue 22, class 4: "32 concurrent uploads -> +2 GB"): uploads (`POST /api/images`, streamed
+ * to a temporary file), image bytes to `POST /api/embed` (buffered, bounded by the request-body
+ * budget `maxBodyBytesInFlight`, default 128 MiB: bodies that do not fit get 503 before they are
+ * read), and, as the baseline in the same run, the same with the budget off (every body buffered: what
+ * uploads did before). Each case runs in a fresh server process (`hostile-server-child.ts`); its peak
+ * is VmHWM from /proc.
  * Writes bench/results/hostile-server.{json,md}.
  */
 import { spawn } from 'node:child_process';
@@ -26,6 +28,7 @@ function rss(pid: number): { rssMiB: number; peakMiB: number } {
 }
 
 interface Run {
+  route: string;
   budgetMiB: number | null;
   idleRssMiB: number;
   peakRssMiB: number;
@@ -33,7 +36,7 @@ interface Run {
   seconds: number;
 }
 
-async function run(budget: number): Promise<Run> {
+async function run(route: string, budget: number): Promise<Run> {
   const dir = mkdtempSync(join(tmpdir(), 'samtune-bench-hostile-server-'));
   const child = spawn(
     process.execPath,
@@ -60,7 +63,7 @@ async function run(budget: number): Promise<Run> {
     const statuses: Record<string, number> = {};
     await Promise.all(
       Array.from({ length: UPLOADS }, async (_, i) => {
-        const r = await fetch(`${url}/api/images?name=u${i}.png`, {
+        const r = await fetch(`${url}${route === '/api/images' ? `${route}?name=u${i}.png` : route}`, {
           method: 'POST',
           headers: { 'content-type': 'application/octet-stream' },
           body,
@@ -72,6 +75,7 @@ async function run(budget: number): Promise<Run> {
     );
     const seconds = +((performance.now() - t0) / 1000).toFixed(1);
     return {
+      route,
       budgetMiB: budget >= Number.MAX_SAFE_INTEGER ? null : budget / 2 ** 20,
       idleRssMiB: idle.rssMiB,
       peakRssMiB: rss(pid).peakMiB,
@@ -85,27 +89,30 @@ async function run(budget: number): Promise<Run> {
 }
 
 const machine = machineInfo();
-const bounded = await run(DEFAULT_BUDGET);
-const unbounded = await run(Number.MAX_SAFE_INTEGER);
-const result = { machine, uploads: UPLOADS, bodyMiB: BODY / 2 ** 20, bounded, unbounded, goalMiB: 600 };
+const uploads = await run('/api/images', DEFAULT_BUDGET);
+const bounded = await run('/api/embed', DEFAULT_BUDGET);
+const unbounded = await run('/api/embed', Number.MAX_SAFE_INTEGER);
+const result = { machine, bodies: UPLOADS, bodyMiB: BODY / 2 ** 20, uploads, bounded, unbounded, goalMiB: 600 };
 const row = (name: string, r: Run): string =>
-  `| ${name} | ${r.idleRssMiB} MiB | ${r.peakRssMiB} MiB | ${Object.entries(r.statuses)
+  `| \`POST ${r.route}\` | ${name} | ${r.idleRssMiB} MiB | ${r.peakRssMiB} MiB | ${Object.entries(r.statuses)
     .map(([s, n]) => `${n} x ${s}`)
     .join(', ')} | ${r.seconds} s |`;
 const md = `# Server memory under concurrent uploads (bench:hostile-server)
 
 ${machine.cpu}, ${machine.cores} cores, node ${machine.node}, 1-min load ${machine.loadAverage1m} at the start. ${machine.date}
 
-${UPLOADS} concurrent uploads of ${BODY / 2 ** 20} MiB each (not images: each is a 400 once read) to one server process
-(reference MobileSAM checkpoint loaded); peak = the process's VmHWM.
+${UPLOADS} concurrent bodies of ${BODY / 2 ** 20} MiB each (not images: each is a 400 once read) to one server
+process (reference MobileSAM checkpoint loaded; a fresh process per row); peak = the process's VmHWM.
 
-| request-body budget | idle RSS | peak RSS | replies | wall |
-| --- | --- | --- | --- | --- |
+| route | request-body budget | idle RSS | peak RSS | replies | wall |
+| --- | --- | --- | --- | --- | --- |
+${row('- (streamed to a temporary file)', uploads)}
 ${row(`${DEFAULT_BUDGET / 2 ** 20} MiB (default)`, bounded)}
-${row('off (every body buffered: before issue 22)', unbounded)}
+${row('off (every body buffered: uploads before issue 22)', unbounded)}
 
-Goal: peak <= ${result.goalMiB} MiB with the default budget. Bodies that do not fit the budget get
-503 + \`Retry-After\` before a byte is read.
+Goal: peak <= ${result.goalMiB} MiB. Uploads never hold their body in memory; buffered bodies that do
+not fit the budget get 503 + \`Retry-After\` before a byte is read (fastify concatenates a body's
+chunks once it is complete, so a buffered body briefly costs twice its size).
 
 Regenerate: \`pnpm bench:hostile-server\`.
 `;
