@@ -5,7 +5,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { InvalidFieldError } from './errors.js';
 import { solidPng } from './test-utils/images.js';
 import { encodeRleString, loadDataset } from '@samtune/datasets';
-import { canonicalImageName, LABELS_FILE, LabelStore, LabelsFileError } from './labels-store.js';
+import lockfile from 'proper-lockfile';
+import { canonicalImageName, LABELS_FILE, LabelStore, LabelsFileError, LabelsLockedError } from './labels-store.js';
 
 // (H,W) = (3,4): foreground at column 1 rows 0-1, and column 3 row 2.
 const SEG = { size: [3, 4] as [number, number], counts: [3, 2, 7] };
@@ -180,5 +181,22 @@ describe('LabelStore', () => {
         `LabelStore.stream(): cannot read ${join(dir, LABELS_FILE)}: it is a symlink, which is not followed`,
       ),
     );
+  });
+
+  it('waits for the lock another process holds, and says so when it is held too long (LabelsLockedError)', async () => {
+    const store = new LabelStore(dir, { lockWaitMs: 200 });
+    await store.save('a.jpg', 4, 3, [{ category: 'leaf', segmentation: SEG }]);
+    const before = readFileSync(join(dir, LABELS_FILE), 'utf8');
+    const release = await lockfile.lock(join(dir, LABELS_FILE), { realpath: false });
+    await expect(store.save('b.jpg', 4, 3, [{ category: 'leaf', segmentation: SEG }])).rejects.toThrow(
+      new LabelsLockedError(
+        `LabelStore.save(): expected the lock ${join(dir, LABELS_FILE)}.lock to be free within 200 ms, got it held by another process (another server on this folder?)`,
+      ),
+    );
+    expect(readFileSync(join(dir, LABELS_FILE), 'utf8')).toBe(before);
+    const waiting = new LabelStore(dir).save('b.jpg', 4, 3, [{ category: 'leaf', segmentation: SEG }]);
+    await new Promise((r) => setTimeout(r, 100));
+    await release();
+    expect((await waiting).total).toBe(2); // saved once the lock was free
   });
 });
