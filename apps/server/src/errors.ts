@@ -26,6 +26,15 @@ export class InvalidJsonError extends HttpError {
   }
 }
 
+/** 400: a JSON body with a `__proto__` or `constructor.prototype` key (prototype poisoning). */
+export class ForbiddenKeyError extends HttpError {
+  override readonly code: string = 'forbidden-key';
+  override readonly name: string = 'ForbiddenKeyError';
+  constructor(message: string) {
+    super(400, message);
+  }
+}
+
 /** 400: a field of the request is missing, has the wrong type or is out of range. */
 export class InvalidFieldError extends HttpError {
   override readonly code: string = 'invalid-field';
@@ -35,6 +44,15 @@ export class InvalidFieldError extends HttpError {
     message: string,
   ) {
     super(400, `${field}: ${message}`);
+  }
+}
+
+/** 400: a request target that is not origin-form (`GET http://host/path`, `*`, `//host/path`). */
+export class InvalidTargetError extends HttpError {
+  override readonly code: string = 'invalid-target';
+  override readonly name: string = 'InvalidTargetError';
+  constructor(message: string) {
+    super(400, message);
   }
 }
 
@@ -88,6 +106,41 @@ export class UnsupportedMediaTypeError extends HttpError {
   }
 }
 
+/** 503: too many request bodies in flight (their bytes would pass the server's memory budget); retry later. */
+export class ServerBusyError extends HttpError {
+  override readonly code: string = 'busy';
+  override readonly name: string = 'ServerBusyError';
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(503, message);
+  }
+}
+
+/** 507: the disk (or the quota, or the file size limit) is full; nothing partial was kept. */
+export class InsufficientStorageError extends HttpError {
+  override readonly code: string = 'no-space';
+  override readonly kind: ErrorKind = 'internal';
+  override readonly name: string = 'InsufficientStorageError';
+  constructor(message: string) {
+    super(507, message);
+  }
+}
+
+/** Error codes of a full disk (`ENOSPC`), quota (`EDQUOT`) or file size limit (`EFBIG`). */
+const NO_SPACE = new Set(['ENOSPC', 'EDQUOT', 'EFBIG']);
+
+/** A full-disk errno error as an `InsufficientStorageError`; anything else as it is. */
+export function namedFsError(err: unknown): unknown {
+  const e = err as NodeJS.ErrnoException;
+  if (!(err instanceof Error) || typeof e.code !== 'string' || !NO_SPACE.has(e.code)) return err;
+  const where = [e.syscall, e.path].filter(Boolean).join(' ');
+  return new InsufficientStorageError(
+    `storage: ${where || 'a write'} failed with ${e.code} (no space left on the device, or over a quota or file size limit); nothing partial was kept, free space and retry`,
+  );
+}
+
 /** The server cannot start as configured (a flag and the model directory disagree); the message says which. */
 export class ServerConfigError extends SamtuneError {
   readonly code: string = 'server-config';
@@ -131,6 +184,7 @@ export function errorReply(err: unknown): {
   status: number;
   body: { error: { name: string; code: string; message: string } };
 } {
+  err = namedFsError(err);
   const e = err instanceof Error ? err : new Error(String(err));
   const code = isSamtuneError(e) ? e.code : 'internal';
   const status = err instanceof HttpError ? err.status : HTTP_STATUS_BY_KIND[errorKind(err)];

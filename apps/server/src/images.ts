@@ -4,7 +4,9 @@
  * path, so neither `../`, an absolute name nor a symlink reaches another file. Only files directly in
  * the folder are listed.
  */
-import { readdir, readFile, realpath, stat, writeFile } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { link, readdir, realpath, rm, stat, writeFile } from 'node:fs/promises';
 import { extname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { InvalidFieldError, NotFoundError, show } from './errors.js';
 
@@ -45,6 +47,19 @@ export async function listImages(dir: string): Promise<string[]> {
  *   an absolute or escaping name, a symlink to a file outside the folder, or no such file.
  */
 export async function resolveImage(dir: string | undefined, name: unknown, field: string): Promise<string> {
+  return (await resolveImageName(dir, name, field)).path;
+}
+
+/**
+ * `resolveImage`, with the image's canonical name: its real path relative to the folder's real
+ * path, `/`-separated (`./a.jpg`, `sub/../a.jpg` and a symlink inside the folder to `a.jpg` are all
+ * `a.jpg`), the name labels are saved under.
+ */
+export async function resolveImageName(
+  dir: string | undefined,
+  name: unknown,
+  field: string,
+): Promise<{ path: string; name: string }> {
   if (dir === undefined)
     throw new InvalidFieldError(
       field,
@@ -71,7 +86,7 @@ export async function resolveImage(dir: string | undefined, name: unknown, field
     throw new NotFoundError(
       `${field}: ${show(name)} resolves to a file outside --images (a symlink); it is not served`,
     );
-  return real;
+  return { path: real, name: relative(root, real).split(sep).join('/') };
 }
 
 /** File extension an uploaded image is stored under, by its decoded format (sharp's names). */
@@ -85,13 +100,35 @@ const EXT_BY_FORMAT: Readonly<Record<string, string>> = {
   avif: '.avif',
 };
 
+/** A fresh hidden temporary file name in `root` (not listed: it starts with `.`, its extension is no image's). */
+export const uploadTempPath = (root: string): string =>
+  resolve(root, `.upload-${process.pid}-${randomBytes(6).toString('hex')}.tmp`);
+
+/** SHA-256 of a file, streamed. */
+async function fileDigest(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+/** True when both files hold the same bytes (sizes first, then streamed digests). */
+async function sameBytes(a: string, b: string): Promise<boolean> {
+  const [sa, sb] = await Promise.all([stat(a), stat(b)]);
+  if (sa.size !== sb.size) return false;
+  const [da, db] = await Promise.all([fileDigest(a), fileDigest(b)]);
+  return da === db;
+}
+
 /**
- * Stores uploaded image bytes in `dir` under a safe version of the client's file name (its base
- * name, characters outside `[A-Za-z0-9._ -]` replaced, the extension of the decoded `format`). The
- * same bytes under the same name are kept as they are; another file of that name gets `-1`, `-2`, …
+ * Gives a complete temporary file `tmp` (in the folder `dir`) its final name: a safe version of the
+ * client's file name (its base name, characters outside `[A-Za-z0-9._ -]` replaced, the extension of
+ * the decoded `format`), hard-linked only if that name is free (`link` never overwrites), so a name
+ * is only ever seen complete. The same bytes under the same name are kept as they are (concurrent
+ * identical uploads make one file); another file of that name gets `-1`, `-2`, … The caller
+ * removes `tmp`.
  * @returns the name under `dir`
  */
-export async function storeUpload(dir: string, clientName: string, format: string, bytes: Uint8Array): Promise<string> {
+export async function placeUpload(dir: string, tmp: string, clientName: string, format: string): Promise<string> {
   const ext = EXT_BY_FORMAT[format] ?? '.img';
   const base =
     (clientName.split(/[\\/]/).pop() ?? '')
@@ -104,13 +141,27 @@ export async function storeUpload(dir: string, clientName: string, format: strin
     const name = `${base}${k === 0 ? '' : `-${k}`}${ext}`;
     const path = resolve(root, name);
     try {
-      await writeFile(path, bytes, { flag: 'wx' });
+      await link(tmp, path);
       return name;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const existing = await readFile(path).catch(() => undefined);
-      if (existing && Buffer.compare(existing, bytes) === 0) return name;
+      if (await sameBytes(tmp, path).catch(() => false)) return name;
     }
   }
   throw new InvalidFieldError('name', `no free file name for ${show(clientName)} in --images after 1000 tries`);
+}
+
+/**
+ * Stores uploaded image bytes in `dir`: written to a hidden temporary file first, then given its
+ * name by `placeUpload`; a failed write (disk full) leaves no truncated image.
+ * @returns the name under `dir`
+ */
+export async function storeUpload(dir: string, clientName: string, format: string, bytes: Uint8Array): Promise<string> {
+  const tmp = uploadTempPath(await realpath(resolve(dir)));
+  try {
+    await writeFile(tmp, bytes, { flag: 'wx' });
+    return await placeUpload(dir, tmp, clientName, format);
+  } finally {
+    await rm(tmp, { force: true });
+  }
 }

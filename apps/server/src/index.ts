@@ -3,12 +3,17 @@ export { startServer, type SamServer, type SamServerOptions } from './server.js'
 export { ModelWorker } from './model-worker.js';
 export { ModelEngine, contentId, type ModelSpec, type ModelInfo, type EngineOptions } from './model-engine.js';
 export { JobQueue, QueueFullError, ClientGoneError, type QueueStats } from './job-queue.js';
-export { RequestGuard, allowedHostNames, isLoopback, type GuardOptions } from './security.js';
+export { RequestGuard, allowedHostNames, isLoopback, originFormPath, type GuardOptions } from './security.js';
 export { EmbeddingCache, type CachedEmbedding } from './embedding-cache.js';
 export { SerialQueue } from './serial-queue.js';
 export {
   LabelStore,
   LabelsFileError,
+  LabelsLockedError,
+  canonicalImageName,
+  uncompressedRle,
+  type CompressedRle,
+  type LabelStoreOptions,
   LABELS_FILE,
   type CocoDocument,
   type CocoImage,
@@ -36,12 +41,26 @@ export {
   PredictReply,
   ErrorReply,
 } from './schemas.js';
-export { listImages, resolveImage, imageContentType, IMAGE_TYPES } from './images.js';
+export {
+  listImages,
+  resolveImage,
+  resolveImageName,
+  storeUpload,
+  placeUpload,
+  imageContentType,
+  IMAGE_TYPES,
+} from './images.js';
+export { spoolToFile, IMAGE_BODY_TYPES } from './upload-spool.js';
 export { RASTER_FORMATS } from './routes.js';
 export { parseServerArgs, UsageError, USAGE, type ServerArgs } from './args.js';
 export {
   HttpError,
   InvalidJsonError,
+  InvalidTargetError,
+  ForbiddenKeyError,
+  ServerBusyError,
+  InsufficientStorageError,
+  namedFsError,
   InvalidFieldError,
   UnknownEmbeddingError,
   NotFoundError,

@@ -4,10 +4,12 @@
  * everything else (health, listing, labels, errors) is answered on the HTTP thread at once.
  */
 import { createReadStream } from 'node:fs';
+import { realpath, stat } from 'node:fs/promises';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { readImageInfo, type ImageInfo } from '@samtune/transforms';
 import { InvalidFieldError, PayloadTooLargeError, UnsupportedMediaTypeError } from './errors.js';
-import { imageContentType, listImages, resolveImage, storeUpload } from './images.js';
+import { imageContentType, listImages, placeUpload, resolveImage, resolveImageName } from './images.js';
+import { spoolImageBodies } from './upload-spool.js';
 import type { LabelStore } from './labels-store.js';
 import type { ModelWorker } from './model-worker.js';
 import {
@@ -110,30 +112,36 @@ export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
     return { dir: imagesDir, images: names.map((name) => ({ name, labels: byName.get(name) ?? 0 })) };
   });
 
-  app.post(
-    '/api/images',
-    {
-      schema: {
-        description: 'Uploads an image (bytes as image/* or application/octet-stream) into --images.',
-        querystring: UploadQuery,
-        response: replies(UploadReply, 400, 413, 415),
+  // the upload route in its own context: its bodies are streamed to a temporary file, never buffered
+  void app.register(async (sub) => {
+    spoolImageBodies(sub, async () => (imagesDir ? realpath(imagesDir) : undefined), ctx.maxImage);
+    sub.post(
+      '/api/images',
+      {
+        config: { bodyOnDisk: true },
+        schema: {
+          description: 'Uploads an image (bytes as image/* or application/octet-stream) into --images.',
+          querystring: UploadQuery,
+          response: replies(UploadReply, 400, 413, 415),
+        },
       },
-    },
-    async (req) => {
-      const type = mediaType(req);
-      if (!(type.startsWith('image/') || type === 'application/octet-stream'))
-        throw new UnsupportedMediaTypeError(
-          `content-type: expected image bytes (image/*, application/octet-stream), got '${type.slice(0, 100)}'`,
-        );
-      if (!imagesDir)
-        throw new InvalidFieldError('name', 'the server was started without --images, so uploads cannot be stored');
-      const bytes = req.body as Buffer;
-      if (bytes.length === 0) throw new InvalidFieldError('body', 'expected image bytes, got an empty body');
-      const info = await checkHeader(bytes, ctx.maxPixels, 'body');
-      const name = await storeUpload(imagesDir, (req.query as { name?: string }).name ?? 'upload', info.format, bytes);
-      return { name, width: info.width, height: info.height };
-    },
-  );
+      async (req) => {
+        const type = mediaType(req);
+        if (!(type.startsWith('image/') || type === 'application/octet-stream'))
+          throw new UnsupportedMediaTypeError(
+            `content-type: expected image bytes (image/*, application/octet-stream), got '${type.slice(0, 100)}'`,
+          );
+        if (!imagesDir)
+          throw new InvalidFieldError('name', 'the server was started without --images, so uploads cannot be stored');
+        const tmp = req.body;
+        if (typeof tmp !== 'string' || (await stat(tmp)).size === 0)
+          throw new InvalidFieldError('body', 'expected image bytes, got an empty body');
+        const info = await checkHeader(tmp, ctx.maxPixels, 'body');
+        const name = await placeUpload(imagesDir, tmp, (req.query as { name?: string }).name ?? 'upload', info.format);
+        return { name, width: info.width, height: info.height };
+      },
+    );
+  });
 
   app.get('/api/images/*', { schema: { response: replies({}, 400, 404) } }, async (req, reply) => {
     const name = (req.params as { '*': string })['*'];
@@ -181,10 +189,14 @@ export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
   app.get(
     '/api/labels',
     { schema: { querystring: LabelsQuery, response: replies(CocoDocumentReply, 400) } },
-    async (req) => {
+    async (req, reply) => {
       const store = needLabels();
       const image = (req.query as { image?: string }).image;
-      return image === undefined ? store.read() : store.readImage(image);
+      if (image !== undefined) return store.readImage(image);
+      // the whole file as stored (compressed RLE), streamed: its size never becomes one string
+      const stream = await store.stream();
+      if (!stream) return { images: [], annotations: [], categories: [] };
+      return reply.type('application/json; charset=utf-8').send(stream);
     },
   );
 
@@ -194,9 +206,9 @@ export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
     async (req) => {
       const store = needLabels();
       const body = parseLabelsRequest(req.body as Record<string, unknown>);
-      const path = await resolveImage(imagesDir, body.image, 'image');
+      const { path, name } = await resolveImageName(imagesDir, body.image, 'image');
       const { width, height } = await readImageInfo(path);
-      return store.save(body.image, width, height, body.annotations);
+      return store.save(name, width, height, body.annotations);
     },
   );
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { allowedHostNames, isLoopback, RequestGuard } from './security.js';
+import { allowedHostNames, isLoopback, originFormPath, RequestGuard } from './security.js';
 
 describe('RequestGuard', () => {
   it('knows loopback addresses and the names a loopback bind answers to', () => {
@@ -22,7 +22,11 @@ describe('RequestGuard', () => {
   });
 
   it('refuses every request until the port is known, then checks Host, Origin and the token', () => {
-    const g = new RequestGuard({ hostNames: allowedHostNames('127.0.0.1'), token: 'a-long-enough-secret' });
+    const g = new RequestGuard({
+      hostNames: allowedHostNames('127.0.0.1'),
+      token: 'a-long-enough-secret',
+      publicPaths: new Set(['/', '/app.js']),
+    });
     const ok = { host: '127.0.0.1:9000', authorization: 'Bearer a-long-enough-secret' };
     expect(() => g.check('/api/health', ok)).toThrow(/^host: expected one of 127\.0\.0\.1:\?/);
     g.port = 9000;
@@ -34,5 +38,18 @@ describe('RequestGuard', () => {
     expect(() => g.check('/api/health', { ...ok, origin: 'null' })).toThrow(/opaque origin/);
     expect(() => g.check('/api/health', { ...ok, authorization: 'Basic x' })).toThrow(/got a different value$/);
     expect(() => g.check('/app.js', { host: ok.host })).not.toThrow(); // static files need no token
+    expect(() => g.check('/app.js?v=1', { host: ok.host })).not.toThrow();
+    // an allow-list of exact raw paths: every alias of a public path, and every other path, needs the token
+    for (const target of ['/%61pp.js', '/app.js/', '/api/health', '/nothing', '/%61pi/health'])
+      expect(() => g.check(target, { host: ok.host }), target).toThrow(/^authorization: expected 'Bearer <token>'/);
+  });
+
+  it('refuses request targets that are not origin-form (400), before any other check', () => {
+    const g = new RequestGuard({ hostNames: allowedHostNames('127.0.0.1'), port: 9000 });
+    for (const target of ['http://127.0.0.1:9000/api/health', 'HTTP://x/app.js', '*', '//api/health', 'api/health', ''])
+      expect(() => g.check(target, { host: '127.0.0.1:9000' }), target).toThrow(
+        /^request target: expected origin-form '\/path\?query', got ".*" \(absolute-form and '\*' targets are refused\)$/,
+      );
+    expect(originFormPath('/api/images/a%20b.png?x=1')).toBe('/api/images/a%20b.png');
   });
 });

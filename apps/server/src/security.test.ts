@@ -5,7 +5,6 @@
  * cut off, long ids never echoed.
  */
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type SamServer } from './server.js';
 import { bombPng, solidPng, svgBomb } from './test-utils/images.js';
 import { referencePath } from './test-utils/fixtures.js';
+import { jsonBody, rawRequest, until, type RawReply } from './test-utils/http.js';
 
 const TOKEN = 'test-token-0123456789abcdef';
 let root: string;
@@ -20,60 +20,20 @@ let dir: string;
 let srv: SamServer;
 let port: number;
 
-interface Raw {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: { error?: { name: string; code: string; message: string } } & Record<string, unknown>;
-}
+type Raw = RawReply;
 
 /** One request with full control of the headers (Host included); `auth: false` leaves out the token. */
-function raw(
+const raw = (
   method: string,
   path: string,
   opts: { headers?: Record<string, string>; body?: string | Uint8Array; auth?: boolean; signal?: AbortSignal } = {},
-): Promise<Raw> {
-  return new Promise((resolve, reject) => {
-    const headers: Record<string, string> = {
-      host: `127.0.0.1:${port}`,
-      ...(opts.auth === false ? {} : { authorization: `Bearer ${TOKEN}` }),
-      ...opts.headers,
-    };
-    const req = request(
-      { host: '127.0.0.1', port, method, path, headers, ...(opts.signal ? { signal: opts.signal } : {}) },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          let body: Raw['body'] = {};
-          try {
-            body = JSON.parse(text) as Raw['body'];
-          } catch {
-            body = { text };
-          }
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, body });
-        });
-      },
-    );
-    req.on('error', reject);
-    req.end(opts.body);
-  });
-}
-
-const json = (value: unknown): { headers: Record<string, string>; body: string } => {
-  const body = JSON.stringify(value);
-  return { headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) }, body };
+): Promise<Raw> => {
+  const { auth, ...rest } = opts;
+  return rawRequest(port, method, path, { ...rest, ...(auth === false ? {} : { token: TOKEN }) });
 };
+const json = jsonBody;
 const health = async (): Promise<Raw['body'] & { queue: Record<string, number> }> =>
   (await raw('GET', '/api/health')).body as Raw['body'] & { queue: Record<string, number> };
-async function until(what: string, ok: () => Promise<boolean>): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if (await ok()) return;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`until(): ${what} did not happen`);
-}
-
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'samtune-server-sec-'));
   dir = join(root, 'images');

@@ -5,14 +5,24 @@
  *   name and gets 421;
  * - a request with an `Origin` other than the server's own is refused (403): another site's page
  *   cannot write labels or run the model through the user's browser;
- * - with a token (`--token`, required when binding to anything but loopback), every `/api/` request
- *   needs `Authorization: Bearer <token>` (401); the page and its static files need none (they hold
- *   no data; the page reads the token from its URL fragment `#token=…`).
+ * - the request target must be origin-form (`/path?query`): an absolute-form target
+ *   (`GET http://host/...`), `*` or a scheme-relative `//...` gets 400;
+ * - with a token (`--token`, required when binding to anything but loopback), every request needs
+ *   `Authorization: Bearer <token>` (401) except the page's own files, matched EXACTLY on the raw
+ *   target (an allow-list, not a prefix test): a percent-encoded or otherwise aliased path that the
+ *   router would still route needs the token like any other. The page and its files hold no data;
+ *   the page reads the token from its URL fragment `#token=…`.
  */
 import { timingSafeEqual, createHash } from 'node:crypto';
 import { isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
-import { ForbiddenOriginError, MisdirectedRequestError, show, UnauthorizedError } from './errors.js';
+import {
+  ForbiddenOriginError,
+  InvalidTargetError,
+  MisdirectedRequestError,
+  show,
+  UnauthorizedError,
+} from './errors.js';
 
 /** Whether `host` (an address or name to bind) is loopback only. */
 export function isLoopback(host: string): boolean {
@@ -54,6 +64,25 @@ export interface GuardOptions {
   readonly port?: number;
   /** Bearer token; undefined: no auth (loopback only). */
   readonly token?: string;
+  /**
+   * Paths served without the token (the page's static files, e.g. `/`, `/app.js`), compared exactly
+   * with the raw request path (before `?`). Default: none, every request needs the token.
+   */
+  readonly publicPaths?: ReadonlySet<string>;
+}
+
+/**
+ * The path of an origin-form request target (`/path?query`), undecoded.
+ * @throws InvalidTargetError (400) for any other form: absolute (`http://host/path`), authority,
+ *   asterisk (`*`), or a scheme-relative `//host/path`.
+ */
+export function originFormPath(target: string): string {
+  if (!target.startsWith('/') || target.startsWith('//'))
+    throw new InvalidTargetError(
+      `request target: expected origin-form '/path?query', got ${show(target)} (absolute-form and '*' targets are refused)`,
+    );
+  const q = target.indexOf('?');
+  return q < 0 ? target : target.slice(0, q);
 }
 
 const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
@@ -69,10 +98,12 @@ export class RequestGuard {
   }
 
   /**
-   * Checks one request's headers.
-   * @throws MisdirectedRequestError (421), ForbiddenOriginError (403), UnauthorizedError (401)
+   * Checks one request: its raw target `url` (as received, before any decoding) and its headers.
+   * @throws InvalidTargetError (400), MisdirectedRequestError (421), ForbiddenOriginError (403),
+   *   UnauthorizedError (401)
    */
   check(url: string, headers: Readonly<Record<string, string | string[] | undefined>>): void {
+    const path = originFormPath(url);
     const host = typeof headers.host === 'string' ? headers.host : '';
     const { name, port } = hostName(host);
     const portOk = this.port !== undefined && (port === String(this.port) || (port === '' && this.port === 80));
@@ -93,7 +124,7 @@ export class RequestGuard {
     if (headers['sec-fetch-site'] === 'cross-site') {
       throw new ForbiddenOriginError('sec-fetch-site: expected same-origin, none or no header, got "cross-site"');
     }
-    if (this.tokenDigest && url.startsWith('/api/')) {
+    if (this.tokenDigest && !this.opts.publicPaths?.has(path)) {
       const auth = typeof headers.authorization === 'string' ? headers.authorization : '';
       const m = /^Bearer\s+(\S+)$/i.exec(auth);
       if (!m || !timingSafeEqual(digest(m[1] as string), this.tokenDigest)) {

@@ -5,14 +5,27 @@
  * is a JSON reply `{ error: { name, code, message } }`; a bad request never stops the process. See
  * README.md for the API and the security model.
  */
+import { readdirSync } from 'node:fs';
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
-import { errorReply, MethodNotAllowedError, NotFoundError, RemoteError, ServerConfigError, show } from './errors.js';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { BodyBudget } from './body-budget.js';
+import {
+  errorReply,
+  InvalidTargetError,
+  MethodNotAllowedError,
+  ServerBusyError,
+  NotFoundError,
+  RemoteError,
+  ServerConfigError,
+  show,
+} from './errors.js';
+import { parseJsonBody } from './json-body.js';
+import { IMAGE_BODY_TYPES } from './upload-spool.js';
 import { LabelStore } from './labels-store.js';
 import type { ModelSpec } from './model-engine.js';
 import { ModelWorker } from './model-worker.js';
@@ -44,6 +57,11 @@ export interface SamServerOptions {
   readonly maxJsonBytes?: number;
   /** Largest uploaded image in bytes. Default 64 MiB. */
   readonly maxImageBytes?: number;
+  /**
+   * Request-body bytes held in memory at once, over all requests (`BodyBudget`); a body that does not
+   * fit gets 503 + Retry-After before it is read. Default two full-size images (`2 * maxImageBytes`, 128 MiB).
+   */
+  readonly maxBodyBytesInFlight?: number;
   /** Time to receive a request's headers / the whole request / idle keep-alive, in ms. Defaults 10 s / 60 s / 5 s. */
   readonly timeouts?: { readonly headersMs?: number; readonly requestMs?: number; readonly idleMs?: number };
   /** One line per request (`GET /api/health 200 3ms`); default: none. */
@@ -58,11 +76,16 @@ export interface SamServer {
   /** The model worker and its queue (`worker.queue.pause()` holds jobs: maintenance and tests). */
   readonly worker: ModelWorker;
   readonly app: FastifyInstance;
+  /** Every route (`method`, `url` pattern as registered): the page's files and the `/api/` routes. */
+  readonly routes: readonly { readonly method: string; readonly url: string }[];
   /** Stops accepting connections, closes the open ones and stops the model worker. */
   close(): Promise<void>;
 }
 
 const PUBLIC_DIR = fileURLToPath(new URL('./public/', import.meta.url));
+
+/** The page's files, the only paths served without the token (exact raw paths). */
+const PUBLIC_PATHS: ReadonlySet<string> = new Set(['/', ...readdirSync(PUBLIC_DIR).map((f) => `/${f}`)]);
 
 const SECURITY_HEADERS = {
   'content-security-policy':
@@ -97,6 +120,9 @@ function asHttpError(err: FastifyError, req: FastifyRequest, limits: BodyLimits)
     413: ['PayloadTooLargeError', 'payload-too-large'],
     415: ['UnsupportedMediaTypeError', 'unsupported-media-type'],
   };
+  const json = err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err.code === 'FST_ERR_CTP_EMPTY_JSON_BODY';
+  if (!byStatus[err.statusCode] && !json)
+    return new RemoteError(err.statusCode, 'BadRequestError', 'bad-request', `request: ${err.message}`);
   const [name, code] = byStatus[err.statusCode] ?? ['InvalidJsonError', 'invalid-json'];
   const type = req.headers['content-type'] ?? '';
   const limit = /^\s*(image\/|application\/octet-stream)/i.test(type) ? limits.image : limits.json;
@@ -125,8 +151,39 @@ export async function startServer(opts: SamServerOptions): Promise<SamServer> {
   const imagesDir = opts.imagesDir === undefined ? undefined : resolve(opts.imagesDir);
   const labels = imagesDir === undefined ? undefined : new LabelStore(imagesDir);
   const t = opts.timeouts ?? {};
+  /** Replies to a connection that never became a request (unparsable HTTP, timeouts) in the server's shape. */
+  const clientErrorHandler = (err: Error & { code?: string }, socket: Socket): void => {
+    if (!socket.writable) return void socket.destroy();
+    const [status, reason, name, code] =
+      err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'Request Timeout', 'RequestTimeoutError', 'request-timeout']
+        : err.code === 'HPE_HEADER_OVERFLOW'
+          ? [431, 'Request Header Fields Too Large', 'HeadersTooLargeError', 'headers-too-large']
+          : [400, 'Bad Request', 'BadRequestError', 'bad-request'];
+    const body = JSON.stringify({
+      error: {
+        name,
+        code,
+        message: `request: ${status === 408 ? 'not received in time' : `cannot be parsed (${err.code ?? err.message})`}`,
+      },
+    });
+    socket.end(
+      `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  };
   const app = Fastify({
     logger: false,
+    clientErrorHandler,
+    // a target the router cannot decode (`/api/%zz`) is refused before routing, in the server's shape
+    frameworkErrors: (err, req, reply) => {
+      const e =
+        err.code === 'FST_ERR_BAD_URL'
+          ? new InvalidTargetError(`request target: expected a valid percent-encoded path, got ${show(req.url)}`)
+          : err;
+      const { status, body } = errorReply(e);
+      const r = reply as unknown as FastifyReply;
+      void r.code(status).headers(SECURITY_HEADERS).type('application/json; charset=utf-8').send(body);
+    },
     bodyLimit: maxJson,
     requestTimeout: t.requestMs ?? 60_000,
     keepAliveTimeout: t.idleMs ?? 5_000,
@@ -142,17 +199,42 @@ export async function startServer(opts: SamServerOptions): Promise<SamServer> {
   // Replies are plain JSON.stringify: the response schemas document the API (OpenAPI) and the tests
   // validate real replies against them, but they never reshape a reply.
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
-  app.removeContentTypeParser('text/plain');
-  for (const type of [/^image\/[a-z0-9.+-]+$/, 'application/octet-stream'])
+  app.removeContentTypeParser(['text/plain', 'application/json']);
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+    try {
+      done(null, parseJsonBody(body as string));
+    } catch (err) {
+      done(err as Error, undefined);
+    }
+  });
+  for (const type of IMAGE_BODY_TYPES)
     app.addContentTypeParser(type, { parseAs: 'buffer', bodyLimit: maxImage }, (_req, body, done) => done(null, body));
 
   const guard = new RequestGuard({
     hostNames: allowedHostNames(host, opts.allowHosts),
+    publicPaths: PUBLIC_PATHS,
     ...(opts.token ? { token: opts.token } : {}),
   });
   app.addHook('onRequest', async (req, reply) => {
     reply.headers(SECURITY_HEADERS);
-    guard.check(req.url, req.headers);
+    guard.check(req.raw.url ?? '', req.headers);
+  });
+  const budget = new BodyBudget(opts.maxBodyBytesInFlight ?? 2 * maxImage);
+  app.addHook('preParsing', async (req, reply, payload) => {
+    // bodies streamed to disk (uploads) hold no memory
+    if ((req.routeOptions.config as { bodyOnDisk?: boolean } | undefined)?.bodyOnDisk) return payload;
+    const declared = Number(req.headers['content-length'] ?? 0);
+    const chunked = req.headers['transfer-encoding'] !== undefined;
+    if (declared > 0 || chunked) {
+      const image = /^\s*(image\/|application\/octet-stream)/i.test(req.headers['content-type'] ?? '');
+      const limit = image ? maxImage : maxJson;
+      budget.reserve(chunked ? limit : Math.min(declared, limit), reply.raw);
+    }
+    return payload;
+  });
+  const routes: { method: string; url: string }[] = [];
+  app.addHook('onRoute', (r) => {
+    for (const method of [r.method].flat()) routes.push({ method, url: r.url });
   });
   app.addHook('onResponse', async (req, reply) => {
     opts.log?.(`${req.method} ${req.url.slice(0, 200)} ${reply.statusCode} ${Math.round(reply.elapsedTime)}ms`);
@@ -161,7 +243,8 @@ export async function startServer(opts: SamServerOptions): Promise<SamServer> {
     const err = asHttpError(raw, req, { json: maxJson, image: maxImage });
     const { status, body } = errorReply(err);
     if (status >= 500) opts.log?.(`error on ${req.method} ${req.url.slice(0, 200)}: ${(err as Error).stack ?? err}`);
-    if (err instanceof QueueFullError) reply.header('retry-after', String(err.retryAfterSeconds));
+    if (err instanceof QueueFullError || err instanceof ServerBusyError)
+      reply.header('retry-after', String(err.retryAfterSeconds));
     if (status === 413) reply.header('connection', 'close');
     return reply.code(status).type('application/json; charset=utf-8').send(body);
   });
@@ -204,6 +287,7 @@ export async function startServer(opts: SamServerOptions): Promise<SamServer> {
     url: `http://${urlHost}:${addr.port}`,
     worker,
     app,
+    routes,
     close: async () => {
       app.server.closeAllConnections();
       await app.close();

@@ -52,6 +52,7 @@ export {
   clipPolygonToRect,
   PolygonFormatError,
 } from './polygon.js';
+export { parseJsonText, JsonTextError, MAX_JSON_DEPTH } from './json-text.js';
 export {
   decodeRleString,
   encodeRleString,

@@ -34,14 +34,22 @@ export function writeFileAtomic(path: string, data: string | Uint8Array | Iterab
   }
 }
 
-/** `writeFileAtomic` off the event loop (temp file, fsync, rename), for servers. */
-export async function writeFileAtomicAsync(path: string, data: string | Uint8Array): Promise<void> {
+/**
+ * `writeFileAtomic` off the event loop (temp file, fsync, rename), for servers. Chunks (strings or
+ * bytes, in order) are written one after the other, so a large file never has to be one string.
+ */
+export async function writeFileAtomicAsync(
+  path: string,
+  data: string | Uint8Array | Iterable<string | Uint8Array>,
+): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   let handle;
   try {
     handle = await open(tmp, 'w');
-    await handle.writeFile(data);
+    // each writeFile on an open handle writes from the current position: the chunks follow each other
+    for (const chunk of typeof data === 'string' || data instanceof Uint8Array ? [data] : data)
+      await handle.writeFile(chunk);
     await handle.sync();
     await handle.close();
     handle = undefined;
