@@ -5,7 +5,7 @@
  * With `resume`, a run directory holding a state continues after its last finished epoch; the
  * per-epoch generators derive from (seed, epoch), so the continued run is the run that was killed.
  */
-import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
   saveRunState,
@@ -33,21 +33,16 @@ import { Adam } from './optimizer.js';
 import { writeRunReport } from './report.js';
 import { RunLog } from './run-log.js';
 import { writeResultsCsv, writeRunConfig } from './run-files.js';
+import { prepareRunFolder, resumedConfig, RunDirectoryError, storedConfig } from './run-folder.js';
 import { stepsPerEpoch, trainEpoch } from './train-epoch.js';
-import { SamtuneError, type ErrorKind } from '@samtune/errors';
 import { checkFiniteWeights } from '@samtune/sam-model';
 import { NonFiniteLossError, StopRequested, TrainingInterruptedError, type StopSignal } from './interrupt.js';
 
-/** Thrown when the run directory does not allow the requested start (exists without --resume, other checkpoint). */
-export class RunDirectoryError extends SamtuneError {
-  readonly code: string = 'run-directory';
-  readonly kind: ErrorKind = 'conflict';
-  override readonly name = 'RunDirectoryError';
-}
-
 export interface RunTrainingOptions {
-  /** Continue the run in `config.out` (its stored config wins). */
+  /** Continue the run in `config.out` (its stored config wins, except `data.plugins`: see `run-folder.ts`). */
   readonly resume?: boolean;
+  /** Write into an existing non-empty `config.out` that is not a samtune run folder (`--exist-ok`). */
+  readonly existOk?: boolean;
   readonly onEvent?: TrainEventHandler;
   /**
    * Polled at step boundaries (after each optimizer step, validation item and embedded image): a
@@ -75,15 +70,7 @@ export function runFiles(out: string): TrainResult['files'] {
 export async function runTraining(input: TrainConfig, options: RunTrainingOptions = {}): Promise<TrainResult> {
   const out = resolve(input.out);
   const files = runFiles(out);
-  try {
-    mkdirSync(out, { recursive: true });
-  } catch (e) {
-    throw new RunDirectoryError(
-      `runTraining(config.out): expected a directory that can be created, got '${out}' (${existsSync(out) ? 'it is a file' : 'a parent is a file or not writable'}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
-    );
-  }
-  // Temp files of atomic writes cut short by a kill (never read: the real files are renamed into place).
-  for (const f of readdirSync(out)) if (/^\..+\.tmp$/.test(f)) rmSync(join(out, f), { force: true });
+  prepareRunFolder(out, options.existOk ?? false);
   let resumed: ReturnType<typeof loadRunState> | undefined;
   if (existsSync(files.state)) {
     if (!options.resume)
@@ -92,8 +79,8 @@ export async function runTraining(input: TrainConfig, options: RunTrainingOption
       );
     resumed = loadRunState(files.state);
   }
-  const config = validateTrainConfig(resumed ? { ...resumed.meta.config, out } : { ...input, out });
-  writeRunConfig(files.config, config);
+  const config = validateTrainConfig(resumed ? resumedConfig(resumed.meta.config, input, out) : { ...input, out });
+  writeRunConfig(files.config, storedConfig(config));
   const log = new RunLog(files.log);
   const emit = (e: TrainEvent): void => {
     log.write(e);
@@ -193,7 +180,12 @@ export async function runTraining(input: TrainConfig, options: RunTrainingOption
       meta = { ...resumed.meta, config, embeddingPass: resumed.meta.embeddingPass ?? meta.embeddingPass };
     }
     const save = (): void => {
-      saveRunState(files.state, meta, predictor.maskDecoderWeights(), optimizer.state());
+      saveRunState(
+        files.state,
+        { ...meta, config: storedConfig(config) },
+        predictor.maskDecoderWeights(),
+        optimizer.state(),
+      );
       writeResultsCsv(files.results, meta.history, config.optimizer.lr);
     };
     const validate = async (
@@ -223,7 +215,7 @@ export async function runTraining(input: TrainConfig, options: RunTrainingOption
       meta = { ...meta, zeroShot: (await validate('zero-shot', 0)).metrics };
       save();
     }
-    const trainingArgs = { ...config, baseCheckpoint: meta.baseCheckpoint };
+    const trainingArgs = { ...storedConfig(config), baseCheckpoint: meta.baseCheckpoint };
     const steps = stepsPerEpoch(train.items.length, config.data.train.batchSize);
     for (let epoch = meta.epochsDone + 1; !meta.finished && epoch <= config.training.epochs; epoch++) {
       emit({ type: 'epoch-start', epoch, epochs: config.training.epochs, steps });
@@ -331,7 +323,7 @@ export async function runTraining(input: TrainConfig, options: RunTrainingOption
     writeModelCheckpoint(files.last, baseRef, decoder, checkpoint.config, {
       kind: 'last',
       epoch: epochsDone,
-      trainingArgs: { ...config, baseCheckpoint: { path: checkpoint.path, sha256: checkpoint.sha256 } },
+      trainingArgs: { ...storedConfig(config), baseCheckpoint: { path: checkpoint.path, sha256: checkpoint.sha256 } },
       metrics: { epoch: epochsDone, interrupted: { signal: err.signal, at: err.where } },
     });
     const message = `runTraining: stopped by ${err.signal} at ${err.where}; wrote ${files.last} (current weights); ${files.state} holds ${epochsDone} finished epoch(s): --resume continues with epoch ${epochsDone + 1}`;
