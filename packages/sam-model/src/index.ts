@@ -64,6 +64,7 @@ export {
   BASE_CHECKPOINT_KEY,
   BaseCheckpointMissingError,
   BaseCheckpointMismatchError,
+  BaseCheckpointNestedError,
   type BaseCheckpointRef,
 } from './checkpoint/fine-tuned.js';
 export * from './image-encoder/index.js';

@@ -119,7 +119,9 @@ export async function runTraining(input: TrainConfig, options: RunTrainingOption
   };
   const model = await openModel(config.checkpoint, config.runtime.cacheDir, emit);
   const { checkpoint, predictor, cache } = model;
-  const baseRef = { path: checkpoint.path, sha256: checkpoint.sha256, source: config.checkpoint };
+  // The complete checkpoint the trained decoder completes: a fine-tuned --checkpoint's own base (a
+  // base is followed one level only, see @samtune/sam-model fine-tuned.ts).
+  const baseRef = checkpoint.base ?? { path: checkpoint.path, sha256: checkpoint.sha256, source: config.checkpoint };
   let epochsDone = resumed?.meta.epochsDone ?? 0;
   try {
     if (resumed && resumed.meta.baseCheckpoint.sha256 !== checkpoint.sha256) {
