@@ -11,7 +11,7 @@
  */
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { OnnxSamModel, readModelJson, writeModelJson, SAMTUNE_VERSION } from '@samtune/export';
+import { modelFilePath, OnnxSamModel, readModelJson, writeModelJson, SAMTUNE_VERSION } from '@samtune/export';
 import type { ModelFileEntry, ModelJson } from '@samtune/export';
 import { sha256File } from '@samtune/sam-model';
 import type { SessionOptions } from '@samtune/onnx';
@@ -147,7 +147,7 @@ export async function optimizeExportDir(o: OptimizeExportOptions): Promise<Optim
   const work = join(dir, '.ptq-work');
   rmSync(work, { recursive: true, force: true });
   mkdirSync(work, { recursive: true });
-  const fp32File = (c: Component): string => join(dir, (info.models[c] as ModelFileEntry).file);
+  const fp32File = (c: Component): string => modelFilePath(dir, info.models[c] as ModelFileEntry, c);
   const candidate = (c: Component): string => join(work, `${c}.int8.onnx`);
   const entryFor = (c: Component): ModelFileEntry => info.models[c] as ModelFileEntry; // filtered above
 

@@ -121,3 +121,4 @@ export {
 export * from './engines/ort-decoder/index.js';
 export { useMultimask, selectMaskIndex, type PromptShape } from './mask-selection.js';
 export { writeFileAtomic, writeFileAtomicAsync } from './fs-atomic.js';
+export { containedPath, PathOutsideFolderError, type ContainedPathOptions } from './fs-contained.js';
