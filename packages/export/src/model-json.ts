@@ -97,16 +97,21 @@ export function modelFilePath(dir: string, entry: ModelFileEntry, key: string): 
 
 /**
  * The path of a model file to load, checked against what `model.json` records: contained in `dir`
- * (see `modelFilePath`), `bytes` long, with the recorded `sha256`, so a replaced model never runs
- * silently. Reads the file once to hash it.
+ * (see `modelFilePath`; its `external_data` too), `bytes` long (the model and its external data),
+ * the model file with the recorded `sha256`, so a replaced model never runs silently. Reads the
+ * model file once to hash it.
  * @throws ModelFileChangedError naming the file, the recorded and the found size or hash
  */
 export async function checkedModelFile(dir: string, entry: ModelFileEntry, key: string): Promise<string> {
   const path = modelFilePath(dir, entry, key);
-  const bytes = statSync(path).size;
+  const data =
+    entry.external_data !== undefined
+      ? containedPath(dir, entry.external_data, { what: `readModelJson(dir): models.${key}.external_data` })
+      : undefined;
+  const bytes = statSync(path).size + (data !== undefined ? statSync(data).size : 0);
   if (bytes !== entry.bytes)
     throw new ModelFileChangedError(
-      `loadModelFile(${path}): expected ${entry.bytes} bytes as model.json models.${key}.bytes records, got ${bytes}; the file changed after the export (export it again)`,
+      `loadModelFile(${path}): expected ${entry.bytes} bytes${data !== undefined ? ' (with its external data)' : ''} as model.json models.${key}.bytes records, got ${bytes}; the file changed after the export (export it again)`,
     );
   const sha256 = await sha256File(path);
   if (sha256 !== entry.sha256)
