@@ -53,6 +53,8 @@ export async function resolveDemoCheckpoint(options: DemoCheckpointOptions = {})
       const r = await resolveCheckpointDetailed('tiny_vit', {
         cacheDir,
         fetchImpl,
+        retries: 1, // the demo falls back to the seeded model quickly; one retry rides out a dropped connection
+        retryDelayMs: 500,
         ...(options.onDownloadProgress ? { onProgress: options.onDownloadProgress } : {}),
       });
       return { path: r.path, official: true, message: `Using the official MobileSAM checkpoint (${r.path}).` };
