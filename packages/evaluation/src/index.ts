@@ -79,6 +79,7 @@ export {
   DEFAULT_VAL_FRACTION,
   openModel,
   pickSubset,
+  usableItems,
   SubsetError,
   VAL_SUBSET_CANDIDATES,
   type RuntimeInfo,

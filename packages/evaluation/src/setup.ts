@@ -77,7 +77,17 @@ export async function setupRuntime(backend: string, ortKernels: boolean): Promis
   };
 }
 
-/** A subset by name; `auto` tries `candidates`. */
+/** At most 3 reasons, then how many more. */
+function firstReasons(reasons: readonly string[]): string {
+  const shown = reasons.slice(0, 3).join('; ');
+  return reasons.length > 3 ? `${shown}; and ${reasons.length - 3} more` : shown;
+}
+
+/**
+ * A subset by name; `auto` tries `candidates`.
+ * @throws SubsetError naming what the dataset has, and why the wanted subset is empty when the
+ *   loader left its images out (a missing or bad image was the only one of the subset)
+ */
 export function pickSubset(
   dataset: Dataset,
   name: string,
@@ -88,13 +98,36 @@ export function pickSubset(
     const items = dataset.subsets[n];
     if (items && items.length > 0) return { name: n, items };
   }
+  const leftOut = dataset.skipped.filter((p) => p.subset !== undefined && names.includes(p.subset));
+  const why =
+    leftOut.length > 0
+      ? `; left out while loading (${leftOut.length} problem(s)): ${firstReasons(leftOut.map((p) => p.message))}`
+      : '';
   throw new SubsetError(
     `pickSubset(${dataset.root}, '${name}'): no non-empty subset ${name === 'auto' ? `among ${candidates.join(', ')}` : `'${name}'`}; the dataset has ${
       Object.entries(dataset.subsets)
         .map(([k, v]) => `${k} (${v.length})`)
         .join(', ') || 'no subsets'
-    }`,
+    }${why}`,
   );
+}
+
+/**
+ * The subset's items that are still usable after the embedding pass left out `unreadable` images.
+ * @throws SubsetError when none is left, saying which images were left out and why
+ */
+export function usableItems(
+  caller: string,
+  subset: { readonly name: string; readonly items: readonly TrainItem[] },
+  unreadable: readonly { readonly imagePath: string; readonly message: string }[],
+): readonly TrainItem[] {
+  const why = new Map(unreadable.map((u) => [u.imagePath, u.message]));
+  const items = subset.items.filter((i) => !why.has(i.imagePath));
+  if (items.length === 0 && subset.items.length > 0)
+    throw new SubsetError(
+      `${caller}: subset '${subset.name}' has no image left: its ${subset.items.length} image(s) could not be read and were skipped: ${firstReasons(subset.items.map((i) => why.get(i.imagePath) ?? i.imagePath))}`,
+    );
+  return items;
 }
 
 /** Loads a dataset (format `auto` detects it); `images` is the image folder of a COCO JSON file given as `root`. */

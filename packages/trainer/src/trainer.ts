@@ -25,6 +25,7 @@ import {
   openSplitDataset,
   openModel,
   pickSubset,
+  usableItems,
   setupRuntime,
   backendEvent,
 } from '@samtune/evaluation';
@@ -140,10 +141,10 @@ export async function runTraining(input: TrainConfig, options: RunTrainingOption
     );
     await cache.releaseEncoder(); // every image is cached now: free the encoder session's memory
     // Unreadable images (truncated, corrupt) are reported with their file and left out (--strict: thrown above).
-    const unreadable = new Set(fill.skipped.map((s) => s.imagePath));
     for (const s of fill.skipped) emit({ type: 'info', message: `skipped: ${s.message}` });
-    train = { ...trainSubset, items: trainSubset.items.filter((i) => !unreadable.has(i.imagePath)) };
-    val = { ...valSubset, items: valSubset.items.filter((i) => !unreadable.has(i.imagePath)) };
+    // A subset whose every image was skipped stops the run here, saying which images and why.
+    train = { ...trainSubset, items: usableItems('runTraining', trainSubset, fill.skipped) };
+    val = { ...valSubset, items: usableItems('runTraining', valSubset, fill.skipped) };
     const all = [...train.items, ...val.items];
     emit({ type: 'embed-done', seconds: fill.seconds, computed: fill.computed, hits: fill.hits, total: fill.total });
     const targets = new TargetStore(config.training.seed, config.prompt.mode === 'point');
