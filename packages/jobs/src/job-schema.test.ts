@@ -11,6 +11,7 @@ import { PathOutsideFolderError } from '@samtune/sam-model';
 import { JobInputError, QueueInputError } from './errors.js';
 import { checkJobData, checkQueueMeta } from './job-schema.js';
 import type { QueueMeta } from './queue-store.js';
+import { listSourceImages } from './images.js';
 import { isPermanent } from './tasks.js';
 
 const tmp = realpathSync(mkdtempSync(join(tmpdir(), 'samtune-jobschema-')));
@@ -104,5 +105,20 @@ describe('checkJobData', () => {
     expect(err.message).toBe(
       `readQueueMeta(${meta.id}): samtune:meta:${meta.id}: outDir must match pattern "^/", got "relative/out"; attempts must be >= 1, got 0`,
     );
+  });
+});
+
+describe('the producer', () => {
+  it('leaves out (and says why) an image that is a symlink out of the data root: its job could never run', async () => {
+    const root = join(tmp, 'plain');
+    mkdirSync(root);
+    writeFileSync(join(root, 'a.jpg'), 'jpg');
+    writeFileSync(join(tmp, 'outside.jpg'), 'jpg');
+    symlinkSync(join(tmp, 'outside.jpg'), join(root, 'b.jpg'));
+    const listing = await listSourceImages(root, { requireDataset: false });
+    expect(listing.images.map((i) => i.imagePath)).toEqual([join(root, 'a.jpg')]);
+    expect(listing.skipped).toEqual([
+      `listSourceImages(dataRoot): expected a file inside ${root}, got '${join(root, 'b.jpg')}' (a symbolic link leads to ${join(tmp, 'outside.jpg')}); workers read images only inside the data root`,
+    ]);
   });
 });
