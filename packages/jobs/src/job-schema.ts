@@ -89,8 +89,7 @@ export function checkQueueMeta(raw: unknown, id: string): QueueMeta {
 }
 
 /**
- * A job's payload, validated for `meta.kind` and with its paths confined (see the module comment);
- * the returned paths are the real ones to use.
+ * A job's payload, validated for `meta.kind` and with its paths confined (see the module comment).
  * @throws JobInputError for a payload that breaks the schema
  * @throws PathOutsideFolderError for a path outside the queue's folders
  */
@@ -103,7 +102,8 @@ export function checkJobData(meta: QueueMeta, jobId: string, raw: unknown): Embe
         : checkSchema(AutolabelJobDataSchema, raw, `${what}: job data`),
     (m) => new JobInputError(m),
   );
-  const imagePath = containedPath(meta.dataRoot, data.imagePath, { what: `${what}: data.imagePath` });
-  const outputPath = containedPath(meta.outDir, data.outputPath, { what: `${what}: data.outputPath`, mode: 'write' });
-  return { ...data, imagePath, outputPath };
+  containedPath(meta.dataRoot, data.imagePath, { what: `${what}: data.imagePath` });
+  containedPath(meta.outDir, data.outputPath, { what: `${what}: data.outputPath`, mode: 'write' });
+  // The paths as the producer wrote them (label files and `collect` name images by them).
+  return data;
 }
