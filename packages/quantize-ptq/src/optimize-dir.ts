@@ -10,7 +10,7 @@
  * written. The report is written either way; then `AccuracyGateError` is thrown if any was refused.
  */
 import { copyFileSync, existsSync, linkSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { basename, join, relative, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { modelFilePath, OnnxSamModel, readModelJson, writeModelJson, SAMTUNE_VERSION } from '@samtune/export';
 import type { ModelFileEntry, ModelJson } from '@samtune/export';
 import { containedPath, sha256File } from '@samtune/sam-model';
