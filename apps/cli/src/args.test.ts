@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseBox, parseFlags, parsePoint, required } from './args.js';
+import { parseBox, parseFlags, parsePoint, redisUrl, required } from './args.js';
 import { UsageError } from './command.js';
 
 describe('cli args', () => {
@@ -16,5 +16,23 @@ describe('cli args', () => {
     expect(
       parseFlags(['--out', 'x', '--multimask'], { out: { type: 'string' }, multimask: { type: 'boolean' } }),
     ).toEqual({ out: 'x', multimask: true });
+  });
+});
+
+describe('--redis', () => {
+  it('comes from the flag, else SAMTUNE_REDIS_URL (a password stays out of the process list)', () => {
+    const saved = process.env.SAMTUNE_REDIS_URL;
+    try {
+      delete process.env.SAMTUNE_REDIS_URL;
+      expect(() => redisUrl(undefined)).toThrow(
+        new UsageError('missing required flag --redis (or SAMTUNE_REDIS_URL in the environment)'),
+      );
+      process.env.SAMTUNE_REDIS_URL = 'redis://:secret@10.0.0.5:6379';
+      expect(redisUrl(undefined)).toBe('redis://:secret@10.0.0.5:6379');
+      expect(redisUrl('redis://127.0.0.1:6379')).toBe('redis://127.0.0.1:6379');
+    } finally {
+      if (saved === undefined) delete process.env.SAMTUNE_REDIS_URL;
+      else process.env.SAMTUNE_REDIS_URL = saved;
+    }
   });
 });

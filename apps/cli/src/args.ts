@@ -110,6 +110,17 @@ export function required<T>(value: T | undefined, flag: string): T {
   return value;
 }
 
+/**
+ * `--redis <url>`, else `$SAMTUNE_REDIS_URL`: a URL with a password (`redis://:secret@host:6379`) in
+ * the environment stays out of the process list.
+ */
+export function redisUrl(flag: string | undefined): string {
+  const url = flag ?? process.env.SAMTUNE_REDIS_URL;
+  if (url === undefined || url === '')
+    throw new UsageError('missing required flag --redis (or SAMTUNE_REDIS_URL in the environment)');
+  return url;
+}
+
 function numbers(text: string, flag: string, count: number, what: string): number[] {
   const parts = text.split(',').map((s) => s.trim());
   const values = parts.map(Number);

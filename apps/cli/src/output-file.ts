@@ -1,4 +1,4 @@
-/** Checking an `--out` file path before any work (used by `autolabel` and `predict`). */
+/** Checking an `--out` file path before any work (used by `autolabel`, `predict` and `eval`). */
 import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { UsageError } from './command.js';

@@ -19,6 +19,8 @@ import { trainEventRenderer } from './render.js';
 export interface TrainArgs {
   readonly config: TrainConfig;
   readonly resume: boolean;
+  /** `--exist-ok`: write into a non-empty folder that is not a samtune run folder. */
+  readonly existOk?: boolean;
   readonly worker: boolean;
 }
 
@@ -28,7 +30,9 @@ export async function trainWithProgress(args: TrainArgs, io: CliIO): Promise<Tra
   const plugins = [...new Set([...args.config.data.plugins, ...(io.plugins ?? [])])];
   const config: TrainConfig = { ...args.config, data: { ...args.config.data, plugins } };
   const flag = new StopFlag();
-  const job = args.worker ? startTrainingWorker(config, { resume: args.resume, onEvent }) : undefined;
+  const job = args.worker
+    ? startTrainingWorker(config, { resume: args.resume, existOk: args.existOk ?? false, onEvent })
+    : undefined;
   const onSignal = (signal: 'SIGTERM' | 'SIGINT'): void => {
     if (flag.requested()) process.exit(exitCodeForSignal(signal));
     io.err(`\n${signal}: stopping at the next step boundary and writing last.safetensors (send again to exit now)`);
@@ -39,7 +43,13 @@ export async function trainWithProgress(args: TrainArgs, io: CliIO): Promise<Tra
   const onInt = (): void => onSignal('SIGINT');
   process.on('SIGTERM', onTerm).on('SIGINT', onInt);
   try {
-    return await (job?.result ?? runTraining(config, { resume: args.resume, onEvent, stop: () => flag.requested() }));
+    return await (job?.result ??
+      runTraining(config, {
+        resume: args.resume,
+        existOk: args.existOk ?? false,
+        onEvent,
+        stop: () => flag.requested(),
+      }));
   } finally {
     process.off('SIGTERM', onTerm).off('SIGINT', onInt);
   }

@@ -237,3 +237,12 @@ export class MaskDecodeError extends SamtuneError {
   readonly kind: ErrorKind = 'input';
   override readonly name = 'MaskDecodeError';
 }
+
+/**
+ * A plugin's adapter failed (its `detect` or `load` threw something other than a dataset error):
+ * names the adapter and the plugin file it came from.
+ */
+export class PluginAdapterError extends DatasetError {
+  override readonly name: string = 'PluginAdapterError';
+  override readonly code: string = 'plugin-adapter';
+}

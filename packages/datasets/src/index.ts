@@ -29,6 +29,7 @@ export {
   DatasetFormatError,
   AdapterRegistrationError,
   MaskDecodeError,
+  PluginAdapterError,
   type SkipScope,
   type DatasetErrorLocation,
 } from './errors.js';
@@ -91,6 +92,7 @@ export {
   resolvePluginSpecifier,
   findConfigFile,
   PluginLoadError,
+  pluginTimeoutMs,
   PLUGIN_API,
   CONFIG_FILE_NAME,
   type PluginApi,

@@ -2,6 +2,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { DatasetFormatError, PluginAdapterError } from './errors.js';
 import { findConfigFile, loadDatasetPlugins, PluginLoadError } from './plugins.js';
 import { listDatasetAdapters, loadDataset, unregisterDatasetAdapter } from './registry.js';
 import { repoRoot } from './test-utils/fixtures.js';
@@ -10,6 +11,8 @@ const tmp = mkdtempSync(join(tmpdir(), 'samtune-plugins-'));
 afterAll(() => {
   unregisterDatasetAdapter('boxes-csv');
   unregisterDatasetAdapter('config-csv');
+  unregisterDatasetAdapter('throws-detect');
+  unregisterDatasetAdapter('throws-load');
   rmSync(tmp, { recursive: true, force: true });
 });
 const plugin = join(import.meta.dirname, 'test-utils', 'boxes-csv-plugin.mjs');
@@ -59,6 +62,70 @@ describe('dataset plugins', () => {
     writeFileSync(join(dir, 'bad.mjs'), 'export default 42;\n');
     await expect(loadDatasetPlugins(['./bad.mjs'], dir)).rejects.toThrow(
       /bad\.mjs\): expected the default export to be a dataset adapter .* got number/,
+    );
+  });
+});
+
+describe('a failing plugin names its file (issue 22)', () => {
+  const write = (name: string, code: string): string => {
+    const file = join(tmp, 'failing', name);
+    mkdirSync(join(tmp, 'failing'), { recursive: true });
+    writeFileSync(file, code);
+    return file;
+  };
+
+  it('a register function that throws', async () => {
+    const file = write('throws.mjs', "export default () => { throw new TypeError('boom'); };\n");
+    await expect(loadDatasetPlugins([file])).rejects.toThrow(
+      new PluginLoadError(`loadDatasetPlugins(${file}): ${file}: registering the plugin threw TypeError: boom`),
+    );
+  });
+
+  it('a top-level await that never settles: a bounded wait, then a named error (not a silent exit 13)', async () => {
+    const file = write('hangs.mjs', 'await new Promise(() => {});\nexport default [];\n');
+    await expect(loadDatasetPlugins([file], tmp, { timeoutMs: 200 })).rejects.toThrow(
+      `loadDatasetPlugins(${file}): ${file}: the import did not settle within 200 ms (a top-level await or a registration that never ends?); set SAMTUNE_PLUGIN_TIMEOUT_MS to wait longer`,
+    );
+    const slow = write('slow-register.mjs', 'export default () => new Promise(() => {});\n');
+    await expect(loadDatasetPlugins([slow], tmp, { timeoutMs: 200 })).rejects.toThrow(
+      `${slow}: the default export (registration) did not settle within 200 ms`,
+    );
+  });
+
+  it('a detect() that throws is passed over and reported; every other dataset still loads', async () => {
+    if (!listDatasetAdapters().some((a) => a.name === 'boxes-csv')) await loadDatasetPlugins([plugin]);
+    const file = write(
+      'throws-detect.mjs',
+      "export default { name: 'throws-detect', detect: () => { throw new Error('bad detect'); }, load: async () => ({ labels: [], items: [] }) };\n",
+    );
+    await loadDatasetPlugins([file]);
+    const ds = await loadDataset(boxesDataset(join(tmp, 'boxes-2')));
+    expect(ds.format).toBe('boxes-csv');
+    expect(ds.subsets.train).toHaveLength(2);
+    const problem = ds.skipped.find((p) => p.kind === 'plugin-adapter');
+    expect(problem?.error).toBeInstanceOf(PluginAdapterError);
+    expect(problem?.message).toBe(
+      `loadDataset: ${file}: adapter 'throws-detect' (plugin ${file}): detect() threw Error: bad detect; the adapter was passed over`,
+    );
+    const empty = join(tmp, 'empty-ds');
+    mkdirSync(empty);
+    await expect(loadDataset(empty)).rejects.toThrow(DatasetFormatError);
+    await expect(loadDataset(empty)).rejects.toThrow(`; adapter 'throws-detect' (plugin ${file}): detect() threw`);
+  });
+
+  it('a load() that throws a raw error is named with its plugin file', async () => {
+    const file = write(
+      'throws-load.mjs',
+      "export default { name: 'throws-load', detect: () => false, load: async () => { throw new RangeError('bad load'); } };\n",
+    );
+    await loadDatasetPlugins([file]);
+    const root = boxesDataset(join(tmp, 'boxes-3'));
+    await expect(loadDataset(root, { format: 'throws-load' })).rejects.toThrow(
+      new PluginAdapterError(
+        { reader: 'loadDataset', file },
+        `adapter 'throws-load' (plugin ${file}): load('${root}') threw RangeError: bad load`,
+        'file',
+      ),
     );
   });
 });

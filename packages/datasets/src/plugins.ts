@@ -9,6 +9,11 @@
  * - `{ adapters?: DatasetAdapter[], plugins?: string[] }` (a config file: more modules, relative to it).
  * A module may also call `registerDatasetAdapter` itself at import time when it resolves the same
  * `@samtune/datasets` as the command. Each module is loaded once per thread.
+ *
+ * A failing plugin is named by its file: an import that throws, a default-export function that
+ * throws, an import or registration that does not settle within `timeoutMs` (a top-level await that
+ * never settles would otherwise end the process silently with exit code 13), and later a `detect` or
+ * `load` of one of its adapters that throws (`registry.ts`).
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -20,7 +25,7 @@ import { resolveContained } from './containment.js';
 import { DatasetError, ImageOutsideRootError, UnknownCategoryError } from './errors.js';
 import { rasterizePolygon } from './polygon.js';
 import { readPng } from './png.js';
-import { listDatasetAdapters, registerDatasetAdapter } from './registry.js';
+import { listDatasetAdapters, registerDatasetAdapter, setAdapterSource } from './registry.js';
 import { decodeRleString } from './rle.js';
 import { boxMask, checkBox, parsePolygon, parseRle, partsMask, xywhToXyxy } from './shapes.js';
 
@@ -57,6 +62,36 @@ export class PluginLoadError extends SamtuneError {
 }
 
 const loaded = new Set<string>();
+
+/** How long a plugin may take to import and register (ms): `SAMTUNE_PLUGIN_TIMEOUT_MS`, default 30 s. */
+export function pluginTimeoutMs(): number {
+  const v = Number(process.env.SAMTUNE_PLUGIN_TIMEOUT_MS);
+  return Number.isFinite(v) && v > 0 ? v : 30_000;
+}
+
+/** `work`, or a `PluginLoadError` naming the plugin once `ms` have passed without it settling. */
+async function bounded<T>(work: Promise<T>, ms: number, spec: string, file: string, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new PluginLoadError(
+            `loadDatasetPlugins(${spec}): ${file}: ${what} did not settle within ${ms} ms (a top-level await or a registration that never ends?); set SAMTUNE_PLUGIN_TIMEOUT_MS to wait longer`,
+          ),
+        ),
+      ms,
+    );
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The file of a plugin URL, for messages. */
+const fileOf = (url: string): string => (url.startsWith('file:') ? fileURLToPath(url) : url);
 
 /** A module specifier as an importable URL: paths resolve against `base`, package names from there. */
 export function resolvePluginSpecifier(spec: string, base = process.cwd()): string {
@@ -100,23 +135,41 @@ async function apply(exported: unknown, url: string, spec: string): Promise<void
 }
 
 /**
- * Imports each plugin (see the module comment) once per thread, relative to `base`.
+ * Imports each plugin (see the module comment) once per thread, relative to `base`; each import
+ * and registration may take at most `options.timeoutMs` (default `pluginTimeoutMs()`).
  * @returns the names of the adapters that were added
  * @throws PluginLoadError naming the plugin and what went wrong
  */
-export async function loadDatasetPlugins(specs: readonly string[], base = process.cwd()): Promise<string[]> {
+export async function loadDatasetPlugins(
+  specs: readonly string[],
+  base = process.cwd(),
+  options: { readonly timeoutMs?: number } = {},
+): Promise<string[]> {
+  const ms = options.timeoutMs ?? pluginTimeoutMs();
   const before = new Set(listDatasetAdapters().map((a) => a.name));
   for (const spec of specs) {
     const url = resolvePluginSpecifier(spec, base);
     if (loaded.has(url)) continue;
+    const file = fileOf(url);
+    const had = new Set(listDatasetAdapters().map((a) => a.name));
     let mod: { default?: unknown };
     try {
-      mod = (await import(url)) as { default?: unknown };
+      mod = await bounded(import(url) as Promise<{ default?: unknown }>, ms, spec, file, 'the import');
     } catch (e) {
+      if (e instanceof PluginLoadError) throw e;
       throw new PluginLoadError(`loadDatasetPlugins(${spec}): cannot import ${url}: ${(e as Error).message}`);
     }
     loaded.add(url);
-    await apply(mod.default, url, spec);
+    try {
+      await bounded(apply(mod.default, url, spec), ms, spec, file, 'the default export (registration)');
+    } catch (e) {
+      if (e instanceof PluginLoadError) throw e;
+      throw new PluginLoadError(
+        `loadDatasetPlugins(${spec}): ${file}: registering the plugin threw ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`,
+      );
+    } finally {
+      for (const a of listDatasetAdapters()) if (!had.has(a.name)) setAdapterSource(a.name, file);
+    }
   }
   return listDatasetAdapters()
     .map((a) => a.name)

@@ -5,6 +5,7 @@
  * layout that a built-in would also accept.
  */
 import { resolve } from 'node:path';
+import { SamtuneError } from '@samtune/errors';
 import type { DatasetAdapter } from './adapter.js';
 import { cocoAdapter, cocoFileAdapter } from './coco.js';
 import { LoadContext, isDir, isFile } from './context.js';
@@ -13,7 +14,7 @@ import { datumaroAdapter } from './datumaro.js';
 import { labelMeAdapter } from './labelme.js';
 import { sa1bAdapter } from './sa1b.js';
 import { yoloAdapter } from './yolo.js';
-import { AdapterRegistrationError, DatasetFormatError, DuplicateIdError } from './errors.js';
+import { AdapterRegistrationError, DatasetFormatError, DuplicateIdError, PluginAdapterError } from './errors.js';
 import type { Dataset, DatasetItem, LoadOptions } from './model.js';
 import { splitDataset } from './split.js';
 import { vocAdapter } from './voc.js';
@@ -28,6 +29,19 @@ const BUILTINS: readonly DatasetAdapter[] = [
   sa1bAdapter,
 ];
 const registered: DatasetAdapter[] = [];
+/** Adapter name -> the plugin file that registered it (see `plugins.ts`). */
+const sources = new Map<string, string>();
+
+/** Records the plugin file an adapter came from (the first one recorded wins), so that its failures name the file. */
+export function setAdapterSource(name: string, file: string): void {
+  if (!sources.has(name)) sources.set(name, file);
+}
+
+/** Where an adapter came from, for messages: its plugin file, or "registered in code". */
+function origin(name: string): string {
+  const file = sources.get(name);
+  return file !== undefined ? `plugin ${file}` : 'registered in code';
+}
 
 /** Names of the built-in formats, in detection order. */
 export const BUILTIN_FORMATS: readonly string[] = BUILTINS.map((a) => a.name);
@@ -63,6 +77,7 @@ export function unregisterDatasetAdapter(name: string): boolean {
   const i = registered.findIndex((a) => a.name === name);
   if (i < 0) return false;
   registered.splice(i, 1);
+  sources.delete(name);
   return true;
 }
 
@@ -71,11 +86,33 @@ export function listDatasetAdapters(): readonly DatasetAdapter[] {
   return [...registered, ...BUILTINS];
 }
 
-/** Names of the adapters whose `detect` accepts `root`, in detection order. */
+/** An adapter whose `detect` threw: it counts as not recognising the folder. */
+interface DetectFailure {
+  readonly adapter: string;
+  readonly error: PluginAdapterError;
+}
+
+/** Runs every adapter's `detect`; one that throws is passed over (and returned), never breaking the others. */
+async function detectAll(root: string): Promise<{ found: string[]; failures: DetectFailure[] }> {
+  const found: string[] = [];
+  const failures: DetectFailure[] = [];
+  for (const a of listDatasetAdapters()) {
+    try {
+      if (await a.detect(root)) found.push(a.name);
+    } catch (e) {
+      const detail = `adapter '${a.name}' (${origin(a.name)}): detect() threw ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}; the adapter was passed over`;
+      failures.push({
+        adapter: a.name,
+        error: new PluginAdapterError({ reader: 'loadDataset', file: sources.get(a.name) ?? root }, detail, 'file'),
+      });
+    }
+  }
+  return { found, failures };
+}
+
+/** Names of the adapters whose `detect` accepts `root`, in detection order (a throwing `detect` counts as no). */
 export async function detectDatasetFormats(root: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const a of listDatasetAdapters()) if (await a.detect(resolve(root))) out.push(a.name);
-  return out;
+  return (await detectAll(resolve(root))).found;
 }
 
 function adapterFor(name: string): DatasetAdapter {
@@ -100,6 +137,21 @@ async function throwForcedFormatFoundNothing(adapter: DatasetAdapter, abs: strin
   );
 }
 
+/** `adapter.load`; a plugin adapter's failure other than a dataset error is named with its plugin file. */
+async function loadWith(adapter: DatasetAdapter, root: string, ctx: LoadContext): ReturnType<DatasetAdapter['load']> {
+  const file = sources.get(adapter.name);
+  try {
+    return await adapter.load(root, ctx);
+  } catch (e) {
+    if (file === undefined || e instanceof SamtuneError) throw e;
+    throw new PluginAdapterError(
+      { reader: 'loadDataset', file },
+      `adapter '${adapter.name}' (${origin(adapter.name)}): load('${root}') threw ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`,
+      'file',
+    );
+  }
+}
+
 /**
  * Loads a dataset directory, or a COCO instances `.json` file (images in `options.images`, default
  * its folder; see `cocoFileAdapter`), into the item model.
@@ -120,14 +172,19 @@ export async function loadDataset(root: string, options: LoadOptions = {}): Prom
     );
   const format = options.format ?? 'auto';
   let adapter: DatasetAdapter;
+  let failures: DetectFailure[] = [];
   if (cocoFile) adapter = cocoFileAdapter(abs, options.images);
   else if (format === 'auto') {
-    const found = await detectDatasetFormats(abs);
+    const detected = await detectAll(abs);
+    const found = detected.found;
+    failures = detected.failures;
     if (found.length === 0) {
       throw new DatasetFormatError(
         `loadDataset(root): no adapter recognises '${abs}'; tried ${listDatasetAdapters()
           .map((a) => a.name)
-          .join(', ')} (see the @samtune/datasets README for each layout)`,
+          .join(
+            ', ',
+          )} (see the @samtune/datasets README for each layout)${failures.map((f) => `; ${f.error.detail}`).join('')}`,
       );
     }
     adapter = adapterFor(found[0] as string);
@@ -138,7 +195,8 @@ export async function loadDataset(root: string, options: LoadOptions = {}): Prom
     options.concurrency ?? 8,
     options.allowImagesOutsideRoot ?? process.env.SAMTUNE_ALLOW_IMAGES_OUTSIDE_ROOT === '1',
   );
-  const result = await adapter.load(abs, ctx);
+  for (const f of failures) ctx.report(f.error);
+  const result = await loadWith(adapter, abs, ctx);
   if (format !== 'auto' && !cocoFile && result.items.length === 0 && ctx.skipped.length === 0)
     await throwForcedFormatFoundNothing(adapter, abs);
   const subsets: Record<string, DatasetItem[]> = {};

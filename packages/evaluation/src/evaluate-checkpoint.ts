@@ -19,6 +19,7 @@ import {
   openModel,
   openSplitDataset,
   pickSubset,
+  usableItems,
   setupRuntime,
   backendEvent,
   VAL_SUBSET_CANDIDATES,
@@ -136,14 +137,14 @@ export async function evaluateCheckpoint(o: EvaluateCheckpointOptions): Promise<
       skipped.push({ file: s.imagePath, scope: 'image', message: s.message });
       emit({ type: 'info', message: `skipped: ${s.message}` });
     }
-    const unreadable = new Set(fill.skipped.map((s) => s.imagePath));
+    const items = usableItems('evaluateCheckpoint', subset, fill.skipped);
     const t0 = performance.now();
     const metrics = await evaluate({
       predictor: model.predictor,
       weights: model.checkpoint.weights, // decode on the ORT engine
       cache: model.cache,
       targets: new TargetStore(o.seed ?? 0, o.prompt === 'point', o.crowd ?? 'keep'),
-      items: subset.items.filter((i) => !unreadable.has(i.imagePath)),
+      items,
       prompt: { mode: o.prompt ?? 'box', points: o.points ?? 1, jitterFraction: 0, jitterPixels: 0 },
       maxInstances: o.maxInstances ?? 0,
       microBatch: o.microBatch ?? DEFAULT_MICRO_BATCH,
@@ -161,7 +162,7 @@ export async function evaluateCheckpoint(o: EvaluateCheckpointOptions): Promise<
           decoder,
           cache: model.cache,
           targets: new TargetStore(o.seed ?? 0, false, o.crowd ?? 'keep'),
-          items: subset.items.filter((i) => !unreadable.has(i.imagePath)),
+          items,
           maxInstances: o.maxInstances ?? 0,
           maxClicks: o.clicks,
           onProgress: (done, total) => emit({ type: 'eval-progress', phase: 'val', epoch: 0, done, total }),

@@ -86,6 +86,7 @@ export {
   openModel,
   pickSubset,
   canonicalSubsetName,
+  usableItems,
   SubsetError,
   VAL_SUBSET_CANDIDATES,
   type RuntimeInfo,

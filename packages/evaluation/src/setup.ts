@@ -97,10 +97,17 @@ function findSubset(dataset: Dataset, name: string): string | undefined {
   );
 }
 
+/** At most 3 reasons, then how many more. */
+function firstReasons(reasons: readonly string[]): string {
+  const shown = reasons.slice(0, 3).join('; ');
+  return reasons.length > 3 ? `${shown}; and ${reasons.length - 3} more` : shown;
+}
+
 /**
  * A subset by name (case-insensitive; `validation` / `valid` / `val2017` find `val` and back, see
- * `canonicalSubsetName`); `auto` tries `candidates`. The error lists the dataset's subsets and, when
- * inputs were skipped while loading, why (a subset whose only image was skipped is gone).
+ * `canonicalSubsetName`); `auto` tries `candidates`.
+ * @throws SubsetError naming what the dataset has, and why the wanted subset is empty when the
+ *   loader left its images out (a missing or bad image was the only one of the subset)
  */
 export function pickSubset(
   dataset: Dataset,
@@ -112,14 +119,13 @@ export function pickSubset(
     const found = findSubset(dataset, n);
     if (found) return { name: found, items: dataset.subsets[found] ?? [] };
   }
-  const skipped = dataset.skipped;
+  const wanted = new Set(names.map(canonicalSubsetName));
+  const leftOut = dataset.skipped.filter((p) => p.subset !== undefined && wanted.has(canonicalSubsetName(p.subset)));
+  const problems = leftOut.length > 0 ? leftOut : dataset.skipped;
   const why =
-    skipped.length === 0
-      ? ''
-      : `; ${skipped.length} input(s) were skipped while loading: ${skipped
-          .slice(0, 3)
-          .map((s) => s.message)
-          .join(' | ')}${skipped.length > 3 ? ' | …' : ''}`;
+    problems.length > 0
+      ? `; left out while loading (${problems.length} problem(s)): ${firstReasons(problems.map((p) => p.message))}`
+      : '';
   throw new SubsetError(
     `pickSubset(${dataset.root}, '${name}'): no non-empty subset ${name === 'auto' ? `among ${candidates.join(', ')}` : `'${name}'`}; the dataset has ${
       Object.entries(dataset.subsets)
@@ -127,6 +133,24 @@ export function pickSubset(
         .join(', ') || 'no subsets'
     }${why}`,
   );
+}
+
+/**
+ * The subset's items that are still usable after the embedding pass left out `unreadable` images.
+ * @throws SubsetError when none is left, saying which images were left out and why
+ */
+export function usableItems(
+  caller: string,
+  subset: { readonly name: string; readonly items: readonly TrainItem[] },
+  unreadable: readonly { readonly imagePath: string; readonly message: string }[],
+): readonly TrainItem[] {
+  const why = new Map(unreadable.map((u) => [u.imagePath, u.message]));
+  const items = subset.items.filter((i) => !why.has(i.imagePath));
+  if (items.length === 0 && subset.items.length > 0)
+    throw new SubsetError(
+      `${caller}: subset '${subset.name}' has no image left: its ${subset.items.length} image(s) could not be read and were skipped: ${firstReasons(subset.items.map((i) => why.get(i.imagePath) ?? i.imagePath))}`,
+    );
+  return items;
 }
 
 /** Loads a dataset (format `auto` detects it); `images` is the image folder of a COCO JSON file given as `root`. */

@@ -31,6 +31,16 @@ export class OnnxPromptError extends SamtuneError {
   override readonly name = 'OnnxPromptError';
 }
 
+/**
+ * Thrown when a model file differs from what `model.json` records for it (`bytes`, `sha256`): the
+ * file was replaced or cut short after the export.
+ */
+export class ModelFileChangedError extends SamtuneError {
+  readonly code: string = 'model-file-changed';
+  readonly kind: ErrorKind = 'conflict';
+  override readonly name = 'ModelFileChangedError';
+}
+
 /** Thrown for an export directory without a valid `model.json`, or lacking a model file it names. */
 export class ModelDirError extends SamtuneError {
   readonly code: string = 'model-dir';

@@ -9,6 +9,7 @@ import { NonFiniteWeightsError, SamModel, type ImageEncoderSession, type WeightM
 import { EXPORT_FILES } from './contract.js';
 import { exportSamOnnx, ExportTargetError, type ExportSource } from './export-model.js';
 import { tempDir } from './test-utils/fixtures.js';
+import { exportTransformersJs } from './transformers-js.js';
 
 const root = tempDir('failure');
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -71,4 +72,13 @@ describe('exportSamOnnx: all or nothing', () => {
     );
     rmSync(file);
   });
+});
+
+describe('exportTransformersJs: staged like the ONNX export', () => {
+  it('a verification that throws leaves no target and no staging dir', async () => {
+    const target = join(root, 'tjs');
+    await expect(exportTransformersJs(brokenReference(), target)).rejects.toThrow('reference encoder unavailable');
+    expect(existsSync(target)).toBe(false);
+    expect(readdirSync(root).filter((n) => n.startsWith('.') || n === 'tjs')).toEqual([]);
+  }, 300_000);
 });

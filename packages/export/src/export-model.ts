@@ -3,11 +3,12 @@
  * (raw RGB input), `decoder.onnx` (official SAM decoder signature, multimask or single-mask) and
  * `model.json` — verifying every model right after writing it (see verify-*.ts). A model that fails
  * verification is deleted and `ExportVerificationError` is thrown; `model.json` is then not written.
- * Everything is written into a temp directory beside the target and moved into place at the end, so
- * a failed export (a verification error, non-finite weights, a kill) leaves no partial directory.
+ * Everything is staged (`staging.ts`): written into a folder beside the target and moved into place
+ * at the end, so a failed export (a verification error, non-finite weights, a kill) leaves no partial
+ * directory.
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, rmdirSync, statSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { statSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import {
   checkFiniteWeights,
   sha256File,
@@ -44,7 +45,8 @@ import {
 } from './model-json.js';
 import { verifyDecoderFiles } from './verify-decoder.js';
 import { verifyEncoderFiles } from './verify-encoder.js';
-import { SamtuneError, type ErrorKind } from '@samtune/errors';
+import { writeStaged } from './staging.js';
+export { ExportTargetError } from './staging.js';
 
 /** A loaded model to export; `SamModel` satisfies it. */
 export interface ExportSource {
@@ -197,44 +199,6 @@ export async function exportEncoderModels(
   return out;
 }
 
-/** Thrown when the export target cannot be created (a file where a directory is needed, no permission). */
-export class ExportTargetError extends SamtuneError {
-  readonly code: string = 'export-target';
-  readonly kind: ErrorKind = 'input';
-  override readonly name = 'ExportTargetError';
-}
-
-/** A fresh staging directory beside `target` (same filesystem, so the final moves are renames). */
-function stagingDirFor(target: string): string {
-  const parent = dirname(target);
-  try {
-    if (existsSync(target) && !statSync(target).isDirectory()) throw new Error('it exists and is not a directory');
-    mkdirSync(parent, { recursive: true });
-    return mkdtempSync(join(parent, `.${basename(target)}.export-`));
-  } catch (e) {
-    throw new ExportTargetError(
-      `exportSamOnnx(dir): expected a directory path that can be created, got '${target}' (${(e as Error).message})`,
-    );
-  }
-}
-
-/**
- * Moves the staged files into `target`: one rename of the directory when `target` does not exist
- * (or is empty), else file by file with `model.json` last (other files in `target` are kept).
- */
-function publish(staging: string, target: string): void {
-  if (existsSync(target) && readdirSync(target).length === 0) rmdirSync(target);
-  if (!existsSync(target)) {
-    renameSync(staging, target);
-    return;
-  }
-  const names = readdirSync(staging).sort(
-    (a, b) => Number(a === EXPORT_FILES.modelJson) - Number(b === EXPORT_FILES.modelJson),
-  );
-  for (const n of names) renameSync(join(staging, n), join(target, n));
-  rmdirSync(staging);
-}
-
 /**
  * Exports `model` to `dir`: `encoder.onnx`, `encoder_rgb.onnx`, `decoder.onnx` (multimask, or
  * single-mask with `singleMask`) and `model.json`, each model verified after writing. Nothing appears
@@ -243,17 +207,11 @@ function publish(staging: string, target: string): void {
  */
 export async function exportSamOnnx(model: ExportSource, dir: string, opts: ExportOptions = {}): Promise<ExportResult> {
   checkFiniteWeights(model.weights, `exportSamOnnx(${model.source.path})`);
-  const target = resolve(dir);
-  const staging = stagingDirFor(target);
-  try {
-    const staged = await exportInto(model, staging, opts);
-    publish(staging, target);
-    opts.log?.(`wrote ${target}`);
-    return { ...staged, dir: target, modelJsonPath: join(target, EXPORT_FILES.modelJson) };
-  } catch (e) {
-    rmSync(staging, { recursive: true, force: true });
-    throw e;
-  }
+  const { result, target } = await writeStaged(dir, 'exportSamOnnx(dir)', EXPORT_FILES.modelJson, (staging) =>
+    exportInto(model, staging, opts),
+  );
+  opts.log?.(`wrote ${target}`);
+  return { ...result, dir: target, modelJsonPath: join(target, EXPORT_FILES.modelJson) };
 }
 
 async function exportInto(model: ExportSource, dir: string, opts: ExportOptions): Promise<ExportResult> {

@@ -24,6 +24,7 @@ export {
   ExportVerificationError,
   OnnxPromptError,
   ModelDirError,
+  ModelFileChangedError,
   ModelCapabilityError,
   EncoderInputError,
 } from './errors.js';
@@ -35,6 +36,8 @@ export {
   readModelJson,
   writeModelJson,
   isExportDir,
+  modelFilePath,
+  checkedModelFile,
   MODEL_JSON_FORMAT,
   MODEL_JSON_VERSION,
   type ModelJson,

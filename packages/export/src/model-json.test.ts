@@ -1,13 +1,15 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ModelDirError } from './errors.js';
-import { readModelJson, writeModelJson, type ModelJson } from './model-json.js';
+import { PathOutsideFolderError } from '@samtune/sam-model';
+import { ModelDirError, ModelFileChangedError } from './errors.js';
+import { checkedModelFile, readModelJson, writeModelJson, type ModelJson } from './model-json.js';
 
 let dir: string;
 beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'samtune-model-json-'));
+  dir = realpathSync(mkdtempSync(join(tmpdir(), 'samtune-model-json-')));
   writeFileSync(join(dir, 'decoder.onnx'), 'x');
   writeFileSync(join(dir, 'decoder.int8.onnx'), 'x');
 });
@@ -65,5 +67,51 @@ describe('model.json schema', () => {
 
   it('refuses to write a model.json that breaks the schema', () => {
     expect(() => writeModelJson(dir, { ...valid(), image_size: 0 })).toThrow(/image_size must be >= 1, got 0/);
+  });
+});
+
+describe('model files named by model.json', () => {
+  const withDecoder = (file: string): ModelJson => {
+    const j = valid();
+    return {
+      ...j,
+      models: { decoder: { ...(j.models.decoder as NonNullable<ModelJson['models']['decoder']>), file } },
+    };
+  };
+
+  it('stay inside the folder: ../, absolute paths, symlinks out and devices are refused', () => {
+    writeFileSync(join(dir, '..', `${dir.split('/').pop()}-outside.onnx`), 'x');
+    symlinkSync('/etc/hostname', join(dir, 'link.onnx'));
+    const cases: [string, string][] = [
+      [`../${dir.split('/').pop()}-outside.onnx`, `it resolves to ${dir}-outside.onnx`],
+      ['/dev/zero', 'it resolves to /dev/zero'],
+      ['link.onnx', `a symbolic link leads to ${realpathSync('/etc/hostname')}`],
+    ];
+    for (const [file, why] of cases) {
+      writeFileSync(join(dir, 'model.json'), JSON.stringify(withDecoder(file)));
+      expect(() => readModelJson(dir)).toThrow(PathOutsideFolderError);
+      expect(() => readModelJson(dir)).toThrow(
+        `readModelJson(dir): models.decoder.file: expected a file inside ${dir}, got '${file}' (${why})`,
+      );
+    }
+    rmSync(`${dir}-outside.onnx`);
+  });
+
+  it('are checked against the recorded bytes and sha256 before they load', async () => {
+    const bytes = new TextEncoder().encode('decoder bytes');
+    writeFileSync(join(dir, 'decoder.onnx'), bytes);
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    const good = { ...entry('decoder.onnx'), bytes: bytes.length, sha256 };
+    expect(await checkedModelFile(dir, good, 'decoder')).toBe(join(dir, 'decoder.onnx'));
+    const path = join(dir, 'decoder.onnx');
+    writeFileSync(path, 'decoder BYTES'); // same length, other content: a replaced decoder
+    await expect(checkedModelFile(dir, good, 'decoder')).rejects.toThrow(ModelFileChangedError);
+    await expect(checkedModelFile(dir, good, 'decoder')).rejects.toThrow(
+      `loadModelFile(${path}): expected sha256 ${sha256} as model.json models.decoder.sha256 records, got ${createHash('sha256').update('decoder BYTES').digest('hex')}; the file was replaced after the export (export it again)`,
+    );
+    writeFileSync(path, 'short');
+    await expect(checkedModelFile(dir, good, 'decoder')).rejects.toThrow(
+      `loadModelFile(${path}): expected 13 bytes as model.json models.decoder.bytes records, got 5; the file changed after the export (export it again)`,
+    );
   });
 });

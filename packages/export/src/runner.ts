@@ -3,7 +3,6 @@
  * same embed/predict contract as sam-model's `SamModel` (prompts and masks in ORIGINAL image pixels).
  * Used by `samtune predict --model <dir>` and by quantize-ptq (which loads its own directories).
  */
-import { join } from 'node:path';
 import {
   floatTensor,
   selectMaskIndex,
@@ -24,7 +23,7 @@ import {
   type EncoderVariant,
 } from './contract.js';
 import { EncoderInputError, ModelCapabilityError, ModelDirError } from './errors.js';
-import { readModelJson, type ModelFileEntry, type ModelJson } from './model-json.js';
+import { checkedModelFile, readModelJson, type ModelFileEntry, type ModelJson } from './model-json.js';
 import { decoderFeeds, promptsToFrame, type DecoderFeeds } from './prompts.js';
 
 export interface OnnxSamModelOptions {
@@ -103,17 +102,18 @@ export class OnnxSamModel {
     return this.int8Entry(component) && (component === 'decoder' || this.encoderVariant === 'images') ? 'int8' : 'fp32';
   }
 
-  private open(entry: ModelFileEntry | undefined, what: string): Promise<Session> {
-    if (!entry) throw new ModelDirError(`OnnxSamModel: ${this.dir} has no ${what} model (model.json models.${what})`);
-    return createSession(join(this.dir, entry.file), this.opts.session);
+  /** A session on a model file of the directory, checked against model.json (`checkedModelFile`). */
+  private async open(key: keyof ModelJson['models']): Promise<Session> {
+    const entry = this.info.models[key];
+    if (!entry) throw new ModelDirError(`OnnxSamModel: ${this.dir} has no ${key} model (model.json models.${key})`);
+    return createSession(await checkedModelFile(this.dir, entry, key), this.opts.session);
   }
 
   /** Runs the encoder on a prepared input: `images [1,3,S,S]` or `input_image [h,w,3]`. */
   async encode(input: HostTensor): Promise<FloatTensor> {
     const variant = this.encoderVariant;
     this.encoderSession ??= this.open(
-      variant === 'rgb' ? this.info.models.encoder_rgb : (this.int8Entry('encoder') ?? this.info.models.encoder),
-      variant === 'rgb' ? 'encoder_rgb' : 'encoder',
+      variant === 'rgb' ? 'encoder_rgb' : this.int8Entry('encoder') ? 'encoder_int8' : 'encoder',
     );
     const name = variant === 'rgb' ? ENCODER_RGB_INPUT : ENCODER_INPUT;
     return (await (await this.encoderSession).run({ [name]: input }, [ENCODER_OUTPUT]))[ENCODER_OUTPUT] as FloatTensor;
@@ -155,7 +155,7 @@ export class OnnxSamModel {
 
   /** Runs the decoder on inputs of the official signature (see `decoderFeeds`). */
   async decode(feeds: DecoderFeeds): Promise<DecoderOutputs> {
-    this.decoderSession ??= this.open(this.int8Entry('decoder') ?? this.info.models.decoder, 'decoder');
+    this.decoderSession ??= this.open(this.int8Entry('decoder') ? 'decoder_int8' : 'decoder');
     return (await (await this.decoderSession).run(feeds)) as DecoderOutputs;
   }
 

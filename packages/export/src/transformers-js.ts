@@ -42,6 +42,7 @@ import {
 } from './transformers-js-config.js';
 import { promptsToFrame } from './prompts.js';
 import { recordPromptMaskDecoderGraph, recordVisionEncoderGraph, TJS_NAMES } from './transformers-js-graphs.js';
+import { writeStaged } from './staging.js';
 import { failVerification, WorstRatios } from './verify-common.js';
 import { verificationCases, verificationEmbedding, VERIFY_ORIGINAL_SIZE } from './verify-decoder.js';
 import { verificationImage, VERIFY_IMAGE_SIZE } from './verify-encoder.js';
@@ -209,20 +210,43 @@ async function withSession<R>(
 }
 
 /**
- * Writes the transformers.js folder of `model` into `dir` (see the module doc) and verifies both
- * models after writing.
- * @throws ExportVerificationError after deleting the failing file
+ * Writes the transformers.js folder of `model` into `dir` (see the module doc), staged like the ONNX
+ * export (`staging.ts`: written and verified beside `dir`, moved in at the end, `config.json` last),
+ * so a failed export leaves no partial folder.
+ * @throws ExportTargetError when `dir` cannot be created; ExportVerificationError
  */
 export async function exportTransformersJs(
   model: ExportSource,
   dir: string,
   opts: TransformersJsOptions = {},
 ): Promise<TransformersJsResult> {
-  const variant = opts.variant ?? 'single_mask';
-  const files = Object.fromEntries(Object.entries(TRANSFORMERS_JS_FILES).map(([k, f]) => [k, join(dir, f)])) as Record<
+  const { result, target } = await writeStaged(
+    dir,
+    'exportTransformersJs(dir)',
+    TRANSFORMERS_JS_FILES.config,
+    (staging) => writeTransformersJs(model, staging, opts),
+  );
+  const files = filesIn(target);
+  opts.log?.(`wrote ${target} (transformers.js SAM folder, ${result.variant})`);
+  return { ...result, dir: target, files };
+}
+
+/** The paths of the folder's files under `dir`. */
+function filesIn(dir: string): Record<keyof typeof TRANSFORMERS_JS_FILES, string> {
+  return Object.fromEntries(Object.entries(TRANSFORMERS_JS_FILES).map(([k, f]) => [k, join(dir, f)])) as Record<
     keyof typeof TRANSFORMERS_JS_FILES,
     string
   >;
+}
+
+/** Writes and verifies the folder's files in `dir` (the staging folder). */
+async function writeTransformersJs(
+  model: ExportSource,
+  dir: string,
+  opts: TransformersJsOptions,
+): Promise<TransformersJsResult> {
+  const variant = opts.variant ?? 'single_mask';
+  const files = filesIn(dir);
   mkdirSync(join(dir, 'onnx'), { recursive: true });
 
   await saveModel(recordVisionEncoderGraph(model.config, model.weights), files.visionEncoder, opts.log);
@@ -256,6 +280,5 @@ export async function exportTransformersJs(
     ),
     verification,
   });
-  opts.log?.(`wrote ${dir} (transformers.js SAM folder, ${variant})`);
   return { dir, variant, files, verification };
 }

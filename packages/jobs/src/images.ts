@@ -6,6 +6,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { detectDatasetFormats, loadDataset, type Dataset } from '@samtune/datasets';
+import { containedPath, PathOutsideFolderError } from '@samtune/sam-model';
 import { QueueInputError } from './errors.js';
 import type { JobPrompt } from './job-data.js';
 
@@ -50,6 +51,25 @@ export function listImageFiles(dir: string): string[] {
 }
 
 /**
+ * The images a worker may read (inside `root` after symlinks, `job-schema.ts`), and the others as
+ * skipped with the reason: a symlink out of the data root would fail its job on every worker.
+ */
+function containedImages(root: string, all: readonly SourceImage[]): { images: SourceImage[]; skipped: string[] } {
+  const images: SourceImage[] = [];
+  const skipped: string[] = [];
+  for (const image of all) {
+    try {
+      containedPath(root, image.imagePath, { what: 'listSourceImages(dataRoot)' });
+      images.push(image);
+    } catch (e) {
+      if (!(e instanceof PathOutsideFolderError)) throw e;
+      skipped.push(`${e.message}; workers read images only inside the data root`);
+    }
+  }
+  return { images, skipped };
+}
+
+/**
  * Lists `dataRoot` (a folder, or a Roboflow `_annotations.coco.json` file, read as its folder).
  * `requireDataset` (autolabel: the prompts come from the annotations) refuses a plain image folder.
  */
@@ -77,8 +97,8 @@ export async function listSourceImages(
       throw new QueueInputError(
         `listSourceImages(dataRoot): '${root}' is not a dataset (COCO, VOC, CSS, Datumaro): autolabel takes its prompts from the annotations`,
       );
-    const images = listImageFiles(root).map((imagePath) => ({ imagePath, prompts: [] }));
-    return { root, images, dataset: undefined, skipped: [] };
+    const plain = listImageFiles(root).map((imagePath) => ({ imagePath, prompts: [] }));
+    return { root, dataset: undefined, ...containedImages(root, plain) };
   }
   const dataset = await loadDataset(root, { format: formats[0] as string });
   const subsets = opts.subsets ?? Object.keys(dataset.subsets);
@@ -104,5 +124,11 @@ export async function listSourceImages(
       });
     }
   }
-  return { root, images, dataset, skipped: dataset.skipped.map((s) => s.message) };
+  const contained = containedImages(root, images);
+  return {
+    root,
+    images: contained.images,
+    dataset,
+    skipped: [...dataset.skipped.map((s) => s.message), ...contained.skipped],
+  };
 }

@@ -32,3 +32,11 @@ export { isPermanent, type QueueRuntime } from './tasks.js';
 export { startWorker, type WorkerOptions, type WorkerEvent, type RunningWorker } from './worker.js';
 export { queueStatus, formatQueueStatus, formatDuration, type QueueStatus } from './status.js';
 export { collectLabels, type CollectResult, type CollectedCoco } from './collect.js';
+export {
+  checkJobData,
+  checkQueueMeta,
+  EmbedJobDataSchema,
+  AutolabelJobDataSchema,
+  JobPromptSchema,
+  QueueMetaSchema,
+} from './job-schema.js';

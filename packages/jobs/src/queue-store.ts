@@ -11,6 +11,7 @@ import { createHash } from 'node:crypto';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { PromptMode } from '@samtune/transforms';
 import { QueueInputError, QueueNotFoundError } from './errors.js';
+import { checkQueueMeta } from './job-schema.js';
 
 /** BullMQ key prefix of samtune's queues. */
 export const BULL_PREFIX = 'samtune';
@@ -112,7 +113,13 @@ export async function readQueueMeta(redis: Redis, id: string): Promise<QueueMeta
       `readQueueMeta(id): no queue '${id}' in this Redis; known queues: ${known.length ? known.sort().join(', ') : 'none'}`,
     );
   }
-  return JSON.parse(raw) as QueueMeta;
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch (e) {
+    throw new QueueInputError(`readQueueMeta(${id}): ${metaKey(id)} is not JSON (${(e as Error).message})`);
+  }
+  return checkQueueMeta(json, id);
 }
 
 /** Every registered queue id, sorted. */

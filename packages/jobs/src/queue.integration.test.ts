@@ -8,7 +8,7 @@
  * 3. a bad image ends in `failed` with its reason after one attempt, and the rest completes;
  * and a worker closes gracefully on SIGTERM.
  */
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -199,7 +199,8 @@ describe('queue embed / autolabel on BullMQ + Redis, 2 worker processes', () => 
     const trainImages = readdirSync(TRAIN)
       .filter((f) => f.endsWith('.jpg'))
       .slice(0, 2);
-    for (const f of trainImages) symlinkSync(join(TRAIN, f), join(dir, f));
+    // copies: a symlink out of the data root is left out at enqueue (workers read only inside it)
+    for (const f of trainImages) copyFileSync(join(TRAIN, f), join(dir, f));
     writeFileSync(join(dir, 'bad.jpg'), 'this is not a JPEG');
     const res = await enqueue({ redis, kind: 'embed', dataRoot: dir, outDir: cacheDir(), checkpoint: CHECKPOINT });
     expect(res).toMatchObject({ total: 3, added: 3 });

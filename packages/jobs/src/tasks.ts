@@ -4,7 +4,7 @@
  * write atomically (temp file + rename), so a worker killed mid-write leaves no partial output, and
  * an output left by an earlier attempt that died after writing is reused, not recomputed.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { EmbeddingCache, type CachedEmbedding } from '@samtune/evaluation';
 import { SamtuneError } from '@samtune/errors';
 import { floatTensor, SamModel, sha256File, writeFileAtomic, type ImageEmbedding } from '@samtune/sam-model';
@@ -33,6 +33,7 @@ export async function openQueueRuntime(meta: QueueMeta): Promise<QueueRuntime> {
     p.catch(() => models.delete(meta.checkpointSha256));
   }
   const model = await p;
+  mkdirSync(meta.outDir, { recursive: true }); // job outputs are confined to it (job-schema.ts)
   if (model.source.sha256 !== meta.checkpointSha256)
     throw new JobInputError(
       `openQueueRuntime(meta.checkpoint): ${meta.checkpoint} on this worker has sha256 ${model.source.sha256}, queue ${meta.id} expects ${meta.checkpointSha256}`,
@@ -78,9 +79,10 @@ async function checkImage(
   } catch (err) {
     throw new JobInputError(`runJob(data.imagePath): cannot read ${data.imagePath}: ${(err as Error).message}`);
   }
+  // The hash found is never published (a failure reason is readable by everyone with Redis access).
   if (sha !== data.imageSha256)
     throw new JobInputError(
-      `runJob(data.imagePath): ${data.imagePath} has sha256 ${sha}, the job was enqueued for ${data.imageSha256} (the file changed, or this worker sees another file)`,
+      `runJob(data.imagePath): ${data.imagePath} has another sha256 than the ${data.imageSha256} the job was enqueued for (the file changed, or this worker sees another file)`,
     );
 }
 

@@ -6,7 +6,9 @@
  * `lockDurationMs / 2` (the heartbeat); when a worker dies, its lock expires and another worker's
  * stalled check (every `stalledIntervalMs`) puts the job back in `wait`. A transient error is
  * retried with exponential backoff up to the queue's `attempts`; an input error (bad image, bad
- * prompt) fails the job at once, keeping the message as its failed reason. A worker whose checkpoint
+ * prompt, a payload that breaks the schema or names a path outside the queue's `dataRoot` /
+ * `outDir`: `job-schema.ts`) fails the job at once (`UnrecoverableError`), keeping the message as
+ * its failed reason. A worker whose checkpoint
  * file differs from the producer's (SHA-256) refuses the queue (an `error` event) and takes none of
  * its jobs.
  * `close()` (SIGTERM) stops taking jobs and lets the active ones finish.
@@ -17,6 +19,7 @@ import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { QueueInputError } from './errors.js';
 import type { AutolabelJobData, EmbedJobData, JobResult } from './job-data.js';
+import { checkJobData } from './job-schema.js';
 import { BULL_PREFIX, connectRedis, listQueueIds, readQueueMeta } from './queue-store.js';
 import {
   isPermanent,
@@ -105,12 +108,13 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
 
   const processor =
     (queue: string, rt: QueueRuntime) =>
-    async (job: Job<EmbedJobData | AutolabelJobData>): Promise<JobResult> => {
+    async (job: Job<unknown>): Promise<JobResult> => {
       emit({ type: 'active', worker: id, queue, jobId: job.id as string, attempt: job.attemptsMade + 1 });
       try {
+        const data = checkJobData(rt.meta, job.id as string, job.data);
         return rt.meta.kind === 'embed'
-          ? await runEmbedJob(rt, job.data as EmbedJobData, id)
-          : await runAutolabelJob(rt, job.data as AutolabelJobData, id);
+          ? await runEmbedJob(rt, data as EmbedJobData, id)
+          : await runAutolabelJob(rt, data as AutolabelJobData, id);
       } catch (err) {
         const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
         throw isPermanent(err) ? new UnrecoverableError(message) : err;

@@ -41,6 +41,7 @@ export {
 export {
   quantizeStatic,
   toModelProto,
+  ExternalDataError,
   type StaticQuantizeOptions,
   type QuantizeResult,
   type ModelInput,

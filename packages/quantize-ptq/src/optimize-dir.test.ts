@@ -70,7 +70,7 @@ describe('optimizeExportDir', () => {
     expect((err as AccuracyGateError).refused.map((d) => d.model)).toEqual(['encoder']);
     expect(seen.map((t) => t.label)).toEqual(['fp32', 'int8-encoder', 'int8-decoder']);
     expect(seen[1]?.encoderFile).toBe(join(dir, '.ptq-work', 'encoder.int8.onnx'));
-    expect(seen[1]?.model.info.models.encoder?.file).toBe('../encoder.int8.onnx');
+    expect(seen[1]?.model.info.models.encoder?.file).toBe('encoder.int8.onnx'); // linked into the pair's folder
     expect(existsSync(join(dir, 'encoder.int8.onnx'))).toBe(false);
     expect(existsSync(join(dir, 'decoder.int8.onnx'))).toBe(true);
     expect(existsSync(join(dir, '.ptq-work'))).toBe(false);

@@ -9,11 +9,11 @@
  * `models.encoder_int8` / `models.decoder_int8` (plus a `quantization` block); refused ones are not
  * written. The report is written either way; then `AccuracyGateError` is thrown if any was refused.
  */
-import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
-import { OnnxSamModel, readModelJson, writeModelJson, SAMTUNE_VERSION } from '@samtune/export';
+import { copyFileSync, existsSync, linkSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { modelFilePath, OnnxSamModel, readModelJson, writeModelJson, SAMTUNE_VERSION } from '@samtune/export';
 import type { ModelFileEntry, ModelJson } from '@samtune/export';
-import { sha256File } from '@samtune/sam-model';
+import { containedPath, sha256File } from '@samtune/sam-model';
 import type { SessionOptions } from '@samtune/onnx';
 import { CalibrationError } from './calibrate.js';
 import type { CalibrationMethod, Feeds } from './calibrate.js';
@@ -127,13 +127,48 @@ async function first(samples: SampleFactory): Promise<Feeds> {
   );
 }
 
-/** A `model.json` in `evalDir` whose encoder/decoder entries point at the given files. */
-function pairDir(info: ModelJson, evalDir: string, encoderFile: string, decoderFile: string): string {
+/** Hard-links (or copies, across filesystems) `src` into `dir` under its own name; returns the name. */
+function placeInto(dir: string, src: string): string {
+  const name = basename(src);
+  const dest = join(dir, name);
+  rmSync(dest, { force: true });
+  try {
+    linkSync(src, dest);
+  } catch {
+    copyFileSync(src, dest);
+  }
+  return name;
+}
+
+/**
+ * A `model.json` in `evalDir` whose encoder/decoder entries are the given files, placed inside
+ * `evalDir` (hard links) with their real sizes and SHA-256, so the pair loads like any export
+ * directory (model files inside the folder, checked against model.json). `externalData`: the
+ * external-data file of a model file that has one (the FP32 encoder of a large model).
+ */
+async function pairDir(
+  info: ModelJson,
+  evalDir: string,
+  files: { readonly encoder: string; readonly decoder: string },
+  externalData: ReadonlyMap<string, string>,
+): Promise<string> {
   mkdirSync(evalDir, { recursive: true });
+  const entry = async <E extends ModelFileEntry>(base: E, src: string): Promise<E> => {
+    const data = externalData.get(src);
+    const file = placeInto(evalDir, src);
+    const external = data !== undefined ? placeInto(evalDir, data) : undefined;
+    return {
+      ...base,
+      file,
+      external_data: external,
+      bytes: statSync(src).size + (data !== undefined ? statSync(data).size : 0),
+      sha256: await sha256File(src),
+    };
+  };
   const { encoder, decoder } = info.models;
   const models = {
-    ...(encoder ? { encoder: { ...encoder, file: relative(evalDir, encoderFile), external_data: undefined } } : {}),
-    ...(decoder ? { decoder: { ...decoder, file: relative(evalDir, decoderFile) } } : {}),
+    ...(encoder ? { encoder: await entry(encoder, files.encoder) } : {}),
+    ...(decoder ? { decoder: await entry(decoder, files.decoder) } : {}),
   };
   writeFileSync(join(evalDir, 'model.json'), JSON.stringify({ ...info, models }));
   return evalDir;
@@ -150,7 +185,17 @@ export async function optimizeExportDir(o: OptimizeExportOptions): Promise<Optim
   const work = join(dir, '.ptq-work');
   rmSync(work, { recursive: true, force: true });
   mkdirSync(work, { recursive: true });
-  const fp32File = (c: Component): string => join(dir, (info.models[c] as ModelFileEntry).file);
+  const fp32File = (c: Component): string => modelFilePath(dir, info.models[c] as ModelFileEntry, c);
+  // The external-data files of the FP32 models that have one, by model file.
+  const externalData = new Map<string, string>();
+  for (const c of ['encoder', 'decoder'] as const) {
+    const e = info.models[c];
+    if (e?.external_data !== undefined)
+      externalData.set(
+        fp32File(c),
+        containedPath(dir, e.external_data, { what: `optimizeExportDir(dir): models.${c}.external_data` }),
+      );
+  }
   const candidate = (c: Component): string => join(work, `${c}.int8.onnx`);
   const entryFor = (c: Component): ModelFileEntry => info.models[c] as ModelFileEntry; // filtered above
 
@@ -191,7 +236,7 @@ export async function optimizeExportDir(o: OptimizeExportOptions): Promise<Optim
       decoderFile: string,
     ): Promise<SegmentationScores> => {
       const model = await OnnxSamModel.load(
-        pairDir(info, join(work, `eval-${label}`), encoderFile, decoderFile),
+        await pairDir(info, join(work, `eval-${label}`), { encoder: encoderFile, decoder: decoderFile }, externalData),
         o.session ? { session: o.session } : {},
       );
       try {

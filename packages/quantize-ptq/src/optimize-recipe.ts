@@ -22,7 +22,7 @@ import {
   VAL_SUBSET_CANDIDATES,
   type TrainItem,
 } from '@samtune/evaluation';
-import { ModelDirError, OnnxSamModel, readModelJson } from '@samtune/export';
+import { ModelDirError, modelFilePath, OnnxSamModel, readModelJson } from '@samtune/export';
 import type { SessionOptions } from '@samtune/onnx';
 import { sha256File } from '@samtune/sam-model';
 import {
@@ -140,7 +140,7 @@ export async function optimizeWithDataset(o: OptimizeWithDatasetOptions): Promis
   );
   try {
     const embCache = info.models.encoder
-      ? await onnxEmbeddingCache(cacheDir, resolve(dir, info.models.encoder.file), fp32, imageSize)
+      ? await onnxEmbeddingCache(cacheDir, modelFilePath(dir, info.models.encoder, 'encoder'), fp32, imageSize)
       : undefined;
     const needEncoder = (what: string): EmbeddingCache => {
       if (!embCache)

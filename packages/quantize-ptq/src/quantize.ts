@@ -3,8 +3,10 @@
  * calibrate the activation ranges on the user's samples, keep float the nodes calibration cannot
  * support, write the QDQ model.
  */
-import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { SamtuneError, type ErrorKind } from '@samtune/errors';
+import { containedPath } from '@samtune/sam-model';
 import { decodeModel, encodeModel } from '@samtune/onnx';
 import type { ModelProto } from '@samtune/onnx';
 import { collectStats, DEFAULT_PERCENTILE, observedShapes, rangesFrom } from './calibrate.js';
@@ -41,32 +43,60 @@ export type ModelInput = Uint8Array | string | ModelProto;
 
 /** Decodes a `ModelInput` (a path — external data inlined —, model bytes, or an already decoded model). */
 export function toModelProto(model: ModelInput): ModelProto {
-  if (typeof model === 'string') return inlineExternalData(decodeModel(readFileSync(model)), dirname(model));
+  if (typeof model === 'string') return inlineExternalData(decodeModel(readFileSync(model)), dirname(model), model);
   if (model instanceof Uint8Array) return decodeModel(model);
   return model;
 }
 
-/** Reads initializers stored as external data (`location`/`offset`/`length`, relative to `dir`) into `rawData`. */
-function inlineExternalData(model: ModelProto, dir: string): ModelProto {
+/**
+ * Reads initializers stored as external data (`location`/`offset`/`length`) into `rawData`. The
+ * location is a path read from the file: it must be a regular file inside `dir` (`containedPath`:
+ * no `../`, absolute path, symlink out, FIFO or device), and the range must lie inside that file.
+ * @throws PathOutsideFolderError for a location outside `dir` or not a regular file
+ * @throws ExternalDataError for a range outside the file
+ */
+function inlineExternalData(model: ModelProto, dir: string, source: string): ModelProto {
   if (!model.graph.initializer.some((t) => t.externalData)) return model;
-  const fds = new Map<string, number>();
+  const fds = new Map<string, { fd: number; size: number }>();
   try {
     const initializer = model.graph.initializer.map((t) => {
       if (!t.externalData) return t;
       const get = (k: string): string | undefined => t.externalData?.find((e) => e.key === k)?.value;
-      const file = join(dir, get('location') ?? '');
-      let fd = fds.get(file);
-      if (fd === undefined) fds.set(file, (fd = openSync(file, 'r')));
-      const length = Number(get('length'));
+      const what = `toModelProto(${source}): initializer '${t.name}' external data location`;
+      const file = containedPath(dir, get('location') ?? '', { what });
+      let f = fds.get(file);
+      if (f === undefined) {
+        const fd = openSync(file, 'r');
+        fds.set(file, (f = { fd, size: fstatSync(fd).size }));
+      }
+      const length = Number(get('length') ?? f.size);
+      const offset = Number(get('offset') ?? 0);
+      if (
+        !Number.isSafeInteger(length) ||
+        !Number.isSafeInteger(offset) ||
+        length < 0 ||
+        offset < 0 ||
+        offset + length > f.size
+      )
+        throw new ExternalDataError(
+          `toModelProto(${source}): initializer '${t.name}': expected offset + length within ${file} (${f.size} bytes), got offset ${get('offset') ?? 0}, length ${get('length')}`,
+        );
       const rawData = new Uint8Array(length);
-      readSync(fd, rawData, 0, length, Number(get('offset') ?? 0));
+      readSync(f.fd, rawData, 0, length, offset);
       const { externalData: _e, dataLocation: _l, ...rest } = t;
       return { ...rest, rawData };
     });
     return { ...model, graph: { ...model.graph, initializer } };
   } finally {
-    for (const fd of fds.values()) closeSync(fd);
+    for (const f of fds.values()) closeSync(f.fd);
   }
+}
+
+/** Thrown when an initializer's external-data range lies outside its file. */
+export class ExternalDataError extends SamtuneError {
+  readonly code: string = 'external-data';
+  readonly kind: ErrorKind = 'input';
+  override readonly name = 'ExternalDataError';
 }
 
 const tensorsOf = (n: NodePlan, inputs: readonly string[]): string[] => [

@@ -64,6 +64,7 @@ export {
   BASE_CHECKPOINT_KEY,
   BaseCheckpointMissingError,
   BaseCheckpointMismatchError,
+  BaseCheckpointNestedError,
   type BaseCheckpointRef,
 } from './checkpoint/fine-tuned.js';
 export * from './image-encoder/index.js';
@@ -120,3 +121,4 @@ export {
 export * from './engines/ort-decoder/index.js';
 export { useMultimask, selectMaskIndex, type PromptShape } from './mask-selection.js';
 export { writeFileAtomic, writeFileAtomicAsync } from './fs-atomic.js';
+export { containedPath, PathOutsideFolderError, type ContainedPathOptions } from './fs-contained.js';

@@ -4,7 +4,7 @@
  * with the `tiny_vit` preset), written once to the cache as safetensors. The recipe is the default
  * one with a short schedule so that it finishes in a few minutes on 2 cores.
  */
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { SamtuneError, type ErrorKind } from '@samtune/errors';
 import {
@@ -17,6 +17,7 @@ import {
   writeSamSafetensors,
 } from '@samtune/sam-model';
 import { defaultTrainConfig, type TrainConfig } from './config.js';
+import { emptyRunFolder } from './run-folder.js';
 
 /** Which weights the demo uses. */
 export interface DemoCheckpoint {
@@ -52,6 +53,8 @@ export async function resolveDemoCheckpoint(options: DemoCheckpointOptions = {})
       const r = await resolveCheckpointDetailed('tiny_vit', {
         cacheDir,
         fetchImpl,
+        retries: 1, // the demo falls back to the seeded model quickly; one retry rides out a dropped connection
+        retryDelayMs: 500,
         ...(options.onDownloadProgress ? { onProgress: options.onDownloadProgress } : {}),
       });
       return { path: r.path, official: true, message: `Using the official MobileSAM checkpoint (${r.path}).` };
@@ -113,7 +116,7 @@ export function findDemoRoot(start = process.cwd()): string {
 }
 
 export interface PrepareDemoOptions extends DemoCheckpointOptions {
-  /** Run directory (default `<repo>/runs/demo`); emptied first. */
+  /** Run directory (default `<repo>/runs/demo`); emptied first (refused when it is a non-empty folder that is not a run folder). */
   readonly out?: string;
   /** Epochs (default 5). */
   readonly epochs?: number;
@@ -130,9 +133,9 @@ export interface PreparedDemo {
 /** Finds the demo data, chooses the weights, empties the run directory and builds the config. */
 export async function prepareDemo(options: PrepareDemoOptions = {}): Promise<PreparedDemo> {
   const root = findDemoRoot(options.cwd);
-  const checkpoint = await resolveDemoCheckpoint(options);
   const out = resolve(options.out ?? join(root, 'runs', 'demo'));
-  rmSync(out, { recursive: true, force: true });
+  emptyRunFolder(out, `prepareDemo(options.out)`);
+  const checkpoint = await resolveDemoCheckpoint(options);
   const config = demoTrainConfig(root, checkpoint.path, out);
   if (options.epochs !== undefined) config.training.epochs = options.epochs;
   return { checkpoint, config };

@@ -41,8 +41,16 @@ export {
 } from './checkpoints.js';
 export { type TrainEvent, type TrainEventHandler, type TrainResult } from './events.js';
 export { trainEpoch, stepsPerEpoch, type EpochTotals, type TrainEpochOptions } from './train-epoch.js';
-export { runTraining, runFiles, RunDirectoryError, type RunTrainingOptions } from './trainer.js';
+export { runTraining, runFiles, type RunTrainingOptions } from './trainer.js';
 export { NoUsableInstancesError } from './usable-data.js';
+export {
+  RunDirectoryError,
+  RUN_MARKER,
+  isRunFolder,
+  prepareRunFolder,
+  resumedConfig,
+  storedConfig,
+} from './run-folder.js';
 export {
   TrainingInterruptedError,
   NonFiniteLossError,

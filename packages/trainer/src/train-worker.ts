@@ -11,18 +11,20 @@ import { StopFlag, TrainingInterruptedError } from './interrupt.js';
 interface WorkerInput {
   readonly config: TrainConfig;
   readonly resume: boolean;
+  readonly existOk: boolean;
   /** The `StopFlag` shared with the parent. */
   readonly stop: SharedArrayBuffer;
 }
 
 const port = parentPort;
 if (port) {
-  const { config, resume, stop } = workerData as WorkerInput;
+  const { config, resume, existOk, stop } = workerData as WorkerInput;
   const flag = new StopFlag(stop);
   const post = (m: WorkerMessage): void => port.postMessage(m);
   try {
     const result = await runTraining(config, {
       resume,
+      existOk,
       onEvent: (event) => post({ kind: 'event', event }),
       stop: () => flag.requested(),
     });

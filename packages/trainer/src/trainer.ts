@@ -5,7 +5,7 @@
  * With `resume`, a run directory holding a state continues after its last finished epoch; the
  * per-epoch generators derive from (seed, epoch), so the continued run is the run that was killed.
  */
-import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
   saveRunState,
@@ -25,6 +25,7 @@ import {
   openSplitDataset,
   openModel,
   pickSubset,
+  usableItems,
   setupRuntime,
   backendEvent,
 } from '@samtune/evaluation';
@@ -33,22 +34,17 @@ import { Adam } from './optimizer.js';
 import { writeRunReport } from './report.js';
 import { RunLog } from './run-log.js';
 import { writeResultsCsv, writeRunConfig } from './run-files.js';
+import { prepareRunFolder, resumedConfig, RunDirectoryError, storedConfig } from './run-folder.js';
 import { stepsPerEpoch, trainEpoch } from './train-epoch.js';
-import { SamtuneError, type ErrorKind } from '@samtune/errors';
 import { checkUsableInstances, crowdCount, pickValSubset } from './usable-data.js';
 import { checkFiniteWeights } from '@samtune/sam-model';
 import { NonFiniteLossError, StopRequested, TrainingInterruptedError, type StopSignal } from './interrupt.js';
 
-/** Thrown when the run directory does not allow the requested start (exists without --resume, other checkpoint). */
-export class RunDirectoryError extends SamtuneError {
-  readonly code: string = 'run-directory';
-  readonly kind: ErrorKind = 'conflict';
-  override readonly name = 'RunDirectoryError';
-}
-
 export interface RunTrainingOptions {
-  /** Continue the run in `config.out` (its stored config wins). */
+  /** Continue the run in `config.out` (its stored config wins, except `data.plugins`: see `run-folder.ts`). */
   readonly resume?: boolean;
+  /** Write into an existing non-empty `config.out` that is not a samtune run folder (`--exist-ok`). */
+  readonly existOk?: boolean;
   readonly onEvent?: TrainEventHandler;
   /**
    * Polled at step boundaries (after each optimizer step, validation item and embedded image): a
@@ -76,15 +72,7 @@ export function runFiles(out: string): TrainResult['files'] {
 export async function runTraining(input: TrainConfig, options: RunTrainingOptions = {}): Promise<TrainResult> {
   const out = resolve(input.out);
   const files = runFiles(out);
-  try {
-    mkdirSync(out, { recursive: true });
-  } catch (e) {
-    throw new RunDirectoryError(
-      `runTraining(config.out): expected a directory that can be created, got '${out}' (${existsSync(out) ? 'it is a file' : 'a parent is a file or not writable'}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
-    );
-  }
-  // Temp files of atomic writes cut short by a kill (never read: the real files are renamed into place).
-  for (const f of readdirSync(out)) if (/^\..+\.tmp$/.test(f)) rmSync(join(out, f), { force: true });
+  prepareRunFolder(out, options.existOk ?? false);
   let resumed: ReturnType<typeof loadRunState> | undefined;
   if (existsSync(files.state)) {
     if (!options.resume)
@@ -93,8 +81,8 @@ export async function runTraining(input: TrainConfig, options: RunTrainingOption
       );
     resumed = loadRunState(files.state);
   }
-  const config = validateTrainConfig(resumed ? { ...resumed.meta.config, out } : { ...input, out });
-  writeRunConfig(files.config, config);
+  const config = validateTrainConfig(resumed ? resumedConfig(resumed.meta.config, input, out) : { ...input, out });
+  writeRunConfig(files.config, storedConfig(config));
   const log = new RunLog(files.log);
   const emit = (e: TrainEvent): void => {
     log.write(e);
@@ -134,7 +122,9 @@ export async function runTraining(input: TrainConfig, options: RunTrainingOption
   };
   const model = await openModel(config.checkpoint, config.runtime.cacheDir, emit);
   const { checkpoint, predictor, cache } = model;
-  const baseRef = { path: checkpoint.path, sha256: checkpoint.sha256, source: config.checkpoint };
+  // The complete checkpoint the trained decoder completes: a fine-tuned --checkpoint's own base (a
+  // base is followed one level only, see @samtune/sam-model fine-tuned.ts).
+  const baseRef = checkpoint.base ?? { path: checkpoint.path, sha256: checkpoint.sha256, source: config.checkpoint };
   let epochsDone = resumed?.meta.epochsDone ?? 0;
   try {
     if (resumed && resumed.meta.baseCheckpoint.sha256 !== checkpoint.sha256) {
@@ -153,10 +143,10 @@ export async function runTraining(input: TrainConfig, options: RunTrainingOption
     );
     await cache.releaseEncoder(); // every image is cached now: free the encoder session's memory
     // Unreadable images (truncated, corrupt) are reported with their file and left out (--strict: thrown above).
-    const unreadable = new Set(fill.skipped.map((s) => s.imagePath));
     for (const s of fill.skipped) emit({ type: 'info', message: `skipped: ${s.message}` });
-    train = { ...trainSubset, items: trainSubset.items.filter((i) => !unreadable.has(i.imagePath)) };
-    val = { ...valSubset, items: valSubset.items.filter((i) => !unreadable.has(i.imagePath)) };
+    // A subset whose every image was skipped stops the run here, saying which images and why.
+    train = { ...trainSubset, items: usableItems('runTraining', trainSubset, fill.skipped) };
+    val = { ...valSubset, items: usableItems('runTraining', valSubset, fill.skipped) };
     const all = [...train.items, ...val.items];
     emit({ type: 'embed-done', seconds: fill.seconds, computed: fill.computed, hits: fill.hits, total: fill.total });
     const targets = new TargetStore(config.training.seed, config.prompt.mode === 'point', config.data.crowd);
@@ -196,7 +186,12 @@ export async function runTraining(input: TrainConfig, options: RunTrainingOption
       meta = { ...resumed.meta, config, embeddingPass: resumed.meta.embeddingPass ?? meta.embeddingPass };
     }
     const save = (): void => {
-      saveRunState(files.state, meta, predictor.maskDecoderWeights(), optimizer.state());
+      saveRunState(
+        files.state,
+        { ...meta, config: storedConfig(config) },
+        predictor.maskDecoderWeights(),
+        optimizer.state(),
+      );
       writeResultsCsv(files.results, meta.history, config.optimizer.lr);
     };
     const validate = async (
@@ -226,7 +221,7 @@ export async function runTraining(input: TrainConfig, options: RunTrainingOption
       meta = { ...meta, zeroShot: (await validate('zero-shot', 0)).metrics };
       save();
     }
-    const trainingArgs = { ...config, baseCheckpoint: meta.baseCheckpoint };
+    const trainingArgs = { ...storedConfig(config), baseCheckpoint: meta.baseCheckpoint };
     const steps = stepsPerEpoch(train.items.length, config.data.train.batchSize);
     for (let epoch = meta.epochsDone + 1; !meta.finished && epoch <= config.training.epochs; epoch++) {
       emit({ type: 'epoch-start', epoch, epochs: config.training.epochs, steps });
@@ -334,7 +329,7 @@ export async function runTraining(input: TrainConfig, options: RunTrainingOption
     writeModelCheckpoint(files.last, baseRef, decoder, checkpoint.config, {
       kind: 'last',
       epoch: epochsDone,
-      trainingArgs: { ...config, baseCheckpoint: { path: checkpoint.path, sha256: checkpoint.sha256 } },
+      trainingArgs: { ...storedConfig(config), baseCheckpoint: { path: checkpoint.path, sha256: checkpoint.sha256 } },
       metrics: { epoch: epochsDone, interrupted: { signal: err.signal, at: err.where } },
     });
     const message = `runTraining: stopped by ${err.signal} at ${err.where}; wrote ${files.last} (current weights); ${files.state} holds ${epochsDone} finished epoch(s): --resume continues with epoch ${epochsDone + 1}`;

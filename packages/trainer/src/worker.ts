@@ -54,6 +54,7 @@ export function trainWorkerPath(): string {
 
 export interface WorkerTrainingOptions {
   readonly resume?: boolean;
+  readonly existOk?: boolean;
   readonly onEvent?: TrainEventHandler;
 }
 
@@ -92,7 +93,12 @@ function spawn(entry: string, workerData: unknown): Worker {
 /** Starts `runTraining(config)` in a worker thread. */
 export function startTrainingWorker(config: TrainConfig, options: WorkerTrainingOptions = {}): TrainingJob {
   const flag = new StopFlag();
-  const worker = spawn(trainWorkerPath(), { config, resume: options.resume ?? false, stop: flag.buffer });
+  const worker = spawn(trainWorkerPath(), {
+    config,
+    resume: options.resume ?? false,
+    existOk: options.existOk ?? false,
+    stop: flag.buffer,
+  });
   let settled = false;
   const result = new Promise<TrainResult>((resolvePromise, reject) => {
     worker.on('message', (m: WorkerMessage) => {

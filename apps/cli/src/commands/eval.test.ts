@@ -1,8 +1,9 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { UsageError } from '../command.js';
 import { recordingIO, referencePath } from '../test-utils/io.js';
 import { evalCommand, parseEvalArgs } from './eval.js';
 
@@ -34,6 +35,19 @@ describe('samtune eval', () => {
     expect(parseEvalArgs(['--checkpoint', 'x', '--data-root', '/d', '--crowd', 'ignore']).crowd).toBe('ignore');
     expect(() => parseEvalArgs(['--checkpoint', 'x', '--data-root', '/d', '--crowd', 'drop'])).toThrow(
       "--crowd must be keep or ignore, got 'drop'",
+    );
+  });
+
+  it('--out is checked before the evaluation (a bad path loses no metrics)', async () => {
+    const file = join(dir, 'a-file');
+    writeFileSync(file, 'x');
+    // The checkpoint does not exist: an evaluation would fail on it; the --out check comes first.
+    const args = ['--checkpoint', join(dir, 'none.pth'), '--data-root', plantMini, '--out'];
+    await expect(evalCommand.run([...args, dir], recordingIO())).rejects.toThrow(
+      new UsageError(`--out ${dir}: is a directory, expected a file path (e.g. ${join(dir, 'labels.json')})`),
+    );
+    await expect(evalCommand.run([...args, join(file, 'm.json')], recordingIO())).rejects.toThrow(
+      new UsageError(`--out ${join(file, 'm.json')}: '${file}' is a file, expected a directory to write into`),
     );
   });
 

@@ -2,12 +2,13 @@
  * `samtune eval`: F1/IoU/Dice and COCO mask AP of a checkpoint (official: zero-shot, or a run's
  * best.safetensors) on a dataset subset (`evaluateCheckpoint`); prints them, `--out` writes them as JSON.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { basename, dirname, resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import { CROWD_POLICIES, evaluateCheckpoint, type CrowdPolicy } from '@samtune/evaluation';
+import { writeFileAtomic } from '@samtune/sam-model';
 import type { PromptModeOption } from '@samtune/trainer';
 import { parseFlags } from '../args.js';
 import { UsageError, type CliCommand } from '../command.js';
+import { checkOutputFile } from '../output-file.js';
 import { pct, trainEventRenderer } from '../render.js';
 import { PREDICTIONS_USAGE, runEvalPredictions } from './eval-predictions.js';
 
@@ -31,8 +32,8 @@ with one box prompt per instance (or one point with --prompt point).
                              scores them like the others, ignore leaves them out; counted either way
   --prompt box|point         prompt kind (default box)
   --max-instances <n>        instances per image, 0 = all (default)
-  --out <file.json>          also write the metrics (and the skipped inputs) there; nothing is
-                             written without it
+  --out <file.json>          also write the metrics (and the skipped inputs) there (checked before
+                             the evaluation starts); nothing is written without it
   --strict                   stop at the first bad image or annotation (default: report, skip, count)
   --cache-dir <dir>          embedding cache
   --backend <name>           tfjs backend
@@ -126,6 +127,7 @@ export const evalCommand: CliCommand = {
   async run(argv, io) {
     if (argv.some((x) => x === '--predictions' || x.startsWith('--predictions='))) return runEvalPredictions(argv, io);
     const a = parseEvalArgs(argv);
+    if (a.out !== undefined) checkOutputFile(a.out); // before the evaluation: a bad path loses no metrics
     const render = trainEventRenderer(io);
     const r = await evaluateCheckpoint({
       checkpoint: a.checkpoint,
@@ -158,8 +160,7 @@ export const evalCommand: CliCommand = {
       skipped: r.skipped.length,
     };
     if (a.out !== undefined) {
-      mkdirSync(dirname(a.out), { recursive: true });
-      writeFileSync(
+      writeFileAtomic(
         a.out,
         `${JSON.stringify({ ...metrics, loss: m.loss, subset: r.subset, checkpoint: r.checkpointPath, checkpointSha256: r.checkpointSha256, dataRoot: resolve(a.dataRoot), prompt: a.prompt, backend: r.backend, skippedInputs: r.skipped }, null, 2)}\n`,
       );

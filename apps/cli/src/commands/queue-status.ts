@@ -1,6 +1,6 @@
 /** `samtune queue status <id>` and `samtune queue collect <id>`: progress of a queue, and its labels as COCO. */
 import { collectLabels, connectRedis, formatQueueStatus, queueStatus } from '@samtune/jobs';
-import { parseFlags, required } from '../args.js';
+import { parseFlags, redisUrl, required } from '../args.js';
 import { UsageError, type CliCommand } from '../command.js';
 
 /** `<id> [flags]`: the queue id is the one positional argument, first. */
@@ -15,7 +15,7 @@ export const queueStatusCommand: CliCommand = {
   summary: 'counts, throughput and ETA of a queue, with its failed images and their reasons',
   usage: `usage: samtune queue status <id> --redis <url> [--watch] [--json]
 
-  --redis <url>   the Redis of the queue
+  --redis <url>   the Redis of the queue (default $SAMTUNE_REDIS_URL)
   --watch         redraw every 2 s until nothing is left to run
   --json          print the status as JSON (counts, done, remaining, workers, imagesPerSecond,
                   etaSeconds, failed [{jobId, imagePath, reason, attempts}])
@@ -23,7 +23,7 @@ export const queueStatusCommand: CliCommand = {
   async run(argv, io) {
     const [id, rest] = splitId(argv, 'samtune queue status <id>');
     const f = parseFlags(rest, { redis: { type: 'string' }, watch: { type: 'boolean' }, json: { type: 'boolean' } });
-    const redis = connectRedis(required(f.redis, 'redis'));
+    const redis = connectRedis(redisUrl(f.redis));
     try {
       for (;;) {
         const s = await queueStatus(redis, id);
@@ -56,7 +56,7 @@ export const queueCollectCommand: CliCommand = {
       'image-root': { type: 'string' },
     });
     const out = required(f.out, 'out');
-    const redis = connectRedis(required(f.redis, 'redis'));
+    const redis = connectRedis(redisUrl(f.redis));
     try {
       const res = await collectLabels(redis, id, out, f['image-root'] ? { imageRoot: f['image-root'] } : {});
       for (const m of res.missing) io.err(`missing (pending or failed): ${m}`);

@@ -5,13 +5,14 @@
  */
 import { connectRedis, enqueue, type QueueKind } from '@samtune/jobs';
 import type { PromptMode } from '@samtune/transforms';
-import { parseFlags, required } from '../args.js';
+import { parseFlags, redisUrl as redisUrlFlag, required } from '../args.js';
 import { UsageError, type CliCommand } from '../command.js';
 import { createProgressBar } from '../progress.js';
 
 const MODES: readonly PromptMode[] = ['box', 'points', 'both'];
 
-const COMMON = `  --redis <url>        redis://host:port (every worker uses the same Redis)
+const COMMON = `  --redis <url>        redis://[:password@]host:port (every worker uses the same Redis; default
+                       $SAMTUNE_REDIS_URL, which keeps a password out of the process list)
   --data-root <path>   a dataset folder (COCO, VOC, CSS, Datumaro), a _annotations.coco.json, or (embed)
                        a folder of images (recursive)
   --out <dir>          SHARED output folder that every worker sees at this same path (NFS/EFS mount,
@@ -60,7 +61,7 @@ ${COMMON}${
         json: { type: 'boolean' },
         ...(embed ? {} : { 'cache-dir': { type: 'string' as const }, prompt: { type: 'string' as const } }),
       });
-      const redisUrl = required(f.redis, 'redis');
+      const redisUrl = redisUrlFlag(f.redis);
       const dataRoot = required(f['data-root'], 'data-root');
       const outDir = required(f.out, 'out');
       const checkpoint = required(f.checkpoint, 'checkpoint');

@@ -80,6 +80,18 @@ describe('samtune train flags', () => {
     expect(config.training.epochs).toBe(2);
   });
 
+  it('a config file never names code: data.plugins in it is refused; --exist-ok is read', () => {
+    const file = join(dir, 'copied-config.yaml');
+    writeFileSync(file, 'data:\n  plugins:\n    - /tmp/evil.mjs\n');
+    expect(() => parseTrainArgs([...base, '--config', file])).toThrow(
+      `--config ${file}: expected no data.plugins in a config file (a file never names code to run), got ["/tmp/evil.mjs"]; pass each module with --plugin <module> instead`,
+    );
+    writeFileSync(file, 'data:\n  plugins: []\n'); // what a run folder's config.yaml holds
+    expect(parseTrainArgs([...base, '--config', file]).config.data.plugins).toEqual([]);
+    expect(parseTrainArgs([...base, '--exist-ok']).existOk).toBe(true);
+    expect(parseTrainArgs(base).existOk).toBe(false);
+  });
+
   it('reports usage errors that name the flag', () => {
     expect(() => parseTrainArgs(['--data-root', '/d', '--out', 'o'])).toThrow(/'checkpoint'/);
     expect(() => parseTrainArgs([...base, '--learning-rate', '1'])).toThrow(/unknown flag --learning-rate/);

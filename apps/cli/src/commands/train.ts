@@ -50,7 +50,10 @@ early stopping on validation F1, best/last checkpoints and a report (report.md, 
   --no-ort-kernels           runtime.ort-kernels=false: stock tfjs-wasm kernels
   --no-worker                train on the main thread
   --strict                   data.strict: stop at the first bad image or annotation (default: report, skip)
-  --resume                   continue the run in --out after its last finished epoch
+  --resume                   continue the run in --out after its last finished epoch (with the stored
+                             config, but this command's --plugin list: a run folder never names code)
+  --exist-ok                 write into a non-empty --out that is not a samtune run folder (no
+                             .samtune-run marker); without it such a folder is refused, untouched
   --json                     print the result as one JSON object on stdout (metrics, files)
   --<section>.<key> <value>  any config key, e.g. --optimizer.lr 1e-4 --data.train.batch-size 4
                              --early-stopping.patience 5 --prompt.jitter-fraction 0.1
@@ -87,6 +90,7 @@ const OPTIONS = {
   ...Object.fromEntries(Object.keys(SHORT).map((k) => [k, { type: 'string' as const }])),
   config: { type: 'string' },
   resume: { type: 'boolean' },
+  'exist-ok': { type: 'boolean' },
   'no-worker': { type: 'boolean' },
   'no-ort-kernels': { type: 'boolean' },
   strict: { type: 'boolean' },
@@ -96,6 +100,19 @@ const OPTIONS = {
 /** Parsed `train` arguments. */
 export interface ParsedTrainArgs extends TrainArgs {
   readonly json: boolean;
+}
+
+/**
+ * A `--config` file's data, refused when it names plugins: a config file (e.g. a copied run
+ * folder's `config.yaml`) never names code to run; plugins come from `--plugin` only.
+ */
+function configFileData(file: string, data: unknown): unknown {
+  const plugins = (data as { data?: { plugins?: unknown } } | null)?.data?.plugins;
+  if (plugins !== undefined && !(Array.isArray(plugins) && plugins.length === 0))
+    throw new UsageError(
+      `--config ${file}: expected no data.plugins in a config file (a file never names code to run), got ${JSON.stringify(plugins)}; pass each module with --plugin <module> instead`,
+    );
+  return data;
 }
 
 /** Parses `train` flags: defaults ← `--config` YAML ← flags (shorthands, then dotted keys, in order). */
@@ -111,7 +128,7 @@ export function parseTrainArgs(argv: readonly string[]): ParsedTrainArgs {
       } catch (e) {
         throw new UsageError(`--config ${v.config}: cannot read the file (${(e as Error).message})`);
       }
-      mergeConfig(config, parseYaml(text));
+      mergeConfig(config, configFileData(v.config, parseYaml(text)));
     }
     if (v['no-ort-kernels']) applyOverride(config, 'runtime.ort-kernels', false);
     if (v.strict) applyOverride(config, 'data.strict', true);
@@ -126,7 +143,13 @@ export function parseTrainArgs(argv: readonly string[]): ParsedTrainArgs {
     throw e;
   }
   if (config.out === '') throw new UsageError('--out is required');
-  return { config, resume: Boolean(v.resume), worker: !v['no-worker'], json: Boolean(v.json) };
+  return {
+    config,
+    resume: Boolean(v.resume),
+    existOk: Boolean(v['exist-ok']),
+    worker: !v['no-worker'],
+    json: Boolean(v.json),
+  };
 }
 
 export const trainCommand: CliCommand = {

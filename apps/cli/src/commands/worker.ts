@@ -5,7 +5,7 @@
  * return to the queue when their lock expires).
  */
 import { startWorker, type WorkerEvent } from '@samtune/jobs';
-import { parseFlags, required } from '../args.js';
+import { parseFlags, redisUrl } from '../args.js';
 import { UsageError, type CliCommand, type CliIO } from '../command.js';
 
 function positiveInt(v: string | undefined, flag: string, dflt: number): number {
@@ -37,7 +37,7 @@ export const workerCommand: CliCommand = {
   summary: 'run queued embed/autolabel jobs from Redis (start one per machine; SIGTERM finishes the job)',
   usage: `usage: samtune worker --redis <url> [--concurrency <n>] [--queue <id>]... [--lock-ms <ms>] [--json]
 
-  --redis <url>        redis://host:port of the producer
+  --redis <url>        redis://[:password@]host:port of the producer (default $SAMTUNE_REDIS_URL)
   --concurrency <n>    jobs at once per queue (default 1: one image already uses every core)
   --queue <id>         only this queue (repeatable; default: every queue, also ones enqueued later)
   --lock-ms <ms>       job lock, renewed every half of it (heartbeat); a dead worker's job returns to
@@ -54,7 +54,7 @@ export const workerCommand: CliCommand = {
     });
     const lockMs = positiveInt(f['lock-ms'], 'lock-ms', 30_000);
     const w = await startWorker({
-      redisUrl: required(f.redis, 'redis'),
+      redisUrl: redisUrl(f.redis),
       concurrency: positiveInt(f.concurrency, 'concurrency', 1),
       lockDurationMs: lockMs,
       stalledIntervalMs: lockMs,

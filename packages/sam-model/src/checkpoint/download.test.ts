@@ -17,6 +17,7 @@ const payload = new Uint8Array(300_000).map((_, i) => (i * 31 + (i >> 8)) % 256)
 const sha = createHash('sha256').update(payload).digest('hex');
 const requests: Array<{ url: string; range: string | undefined }> = [];
 let cutOnce = true;
+let stallOnce = true;
 let server: Server;
 let base = '';
 let root = '';
@@ -27,6 +28,12 @@ beforeAll(async () => {
     requests.push({ url, range: req.headers.range });
     if (url === '/missing.pt') {
       res.writeHead(404).end('no');
+      return;
+    }
+    if (url === '/stall.pt') {
+      // Every request: 100 kB of the file from its start, then nothing more on an open connection.
+      res.writeHead(200, { 'Content-Length': payload.length });
+      res.write(Buffer.from(payload.subarray(0, 100_000)));
       return;
     }
     const m = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
@@ -44,6 +51,12 @@ beforeAll(async () => {
       return;
     }
     res.writeHead(200, { 'Content-Length': payload.length });
+    if (url === '/stall-once.pt' && stallOnce) {
+      stallOnce = false;
+      // Send 100 kB, then nothing more on an open connection (a stalled download).
+      res.write(Buffer.from(payload.subarray(0, 100_000)));
+      return;
+    }
     if (url === '/cut.pt' && cutOnce) {
       cutOnce = false;
       // Send 100 kB, then drop the connection mid-body.
@@ -134,7 +147,7 @@ describe('resolveCheckpoint', () => {
 
   it('keeps the part file of an interrupted download and resumes it with a Range request', async () => {
     const registry = entry('/cut.pt', { sizeBytes: payload.length, sha256: sha });
-    const first = await resolveCheckpoint('m', { cacheDir, registry }).catch((e: unknown) => e);
+    const first = await resolveCheckpoint('m', { cacheDir, registry, retries: 0 }).catch((e: unknown) => e);
     expect(first).toBeInstanceOf(CheckpointUnavailableError);
     expect((first as Error).message).toContain('run again to resume');
     const part = readFileSync(join(cacheDir, 'm.pt.part'));
@@ -162,12 +175,52 @@ describe('resolveCheckpoint', () => {
     const port = (closed.address() as AddressInfo).port;
     await new Promise<void>((r) => closed.close(() => r()));
     const registry = { m: { preset: 'vit_b', url: `http://127.0.0.1:${port}/x.pth`, fileName: 'x.pth' } } as const;
-    const err = await resolveCheckpoint('m', { cacheDir, registry }).catch((e: unknown) => e);
+    const err = await resolveCheckpoint('m', { cacheDir, registry, retryDelayMs: 1 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(CheckpointUnavailableError);
     expect((err as Error).message).toContain('pass --checkpoint <path>');
+    expect((err as Error).message).toContain('gave up after 5 attempts');
     const e404 = await resolveCheckpoint('m', { cacheDir, registry: entry('/missing.pt') }).catch((e: unknown) => e);
     expect(e404).toBeInstanceOf(CheckpointUnavailableError);
-    expect((e404 as Error).message).toContain('HTTP 404');
+    expect((e404 as Error).message).toContain('(HTTP 404 Not Found)'); // not retried: one request
+    expect(requests.filter((r) => r.url === '/missing.pt')).toHaveLength(1);
+  });
+
+  it('gives up on a stalled connection, then retries with backoff, resuming from the part file', async () => {
+    const registry = entry('/stall-once.pt', { sizeBytes: payload.length, sha256: sha });
+    const retries: { attempt: number; delayMs: number; reason: string }[] = [];
+    const p = await resolveCheckpoint('m', {
+      cacheDir,
+      registry,
+      stallTimeoutMs: 300,
+      retryDelayMs: 5,
+      onRetry: (r) => retries.push(r),
+    });
+    expect(retries).toEqual([{ attempt: 1, delayMs: 5, reason: 'stalled: no data for 300 ms after 100000 bytes' }]);
+    expect(requests).toEqual([
+      { url: '/stall-once.pt', range: undefined },
+      { url: '/stall-once.pt', range: 'bytes=100000-' },
+    ]);
+    expect(new Uint8Array(readFileSync(p))).toEqual(payload);
+    expect(existsSync(`${p}.part`)).toBe(false);
+  });
+
+  it('a connection that always stalls: gives up after the retries with a message, keeping the part file', async () => {
+    const registry = entry('/stall.pt', { sizeBytes: payload.length, sha256: sha });
+    const delays: number[] = [];
+    const err = await resolveCheckpoint('m', {
+      cacheDir,
+      registry,
+      retries: 2,
+      stallTimeoutMs: 200,
+      retryDelayMs: 5,
+      onRetry: (r) => delays.push(r.delayMs),
+    }).catch((e: unknown) => e);
+    expect(delays).toEqual([5, 10]); // exponential backoff
+    expect(err).toBeInstanceOf(CheckpointUnavailableError);
+    expect((err as Error).message).toBe(
+      `resolveCheckpoint('m'): could not download ${base}/stall.pt (stalled: no data for 200 ms after 100000 bytes; gave up after 3 attempts). You may be offline or the host is unreachable: download the file yourself and pass --checkpoint <path>. The partial download is kept at ${join(cacheDir, 'm.pt.part')}; run again to resume.`,
+    );
+    expect(readFileSync(join(cacheDir, 'm.pt.part')).length).toBe(100_000);
   });
 
   it('names the registry when the argument is neither a file nor a name', async () => {

@@ -1,7 +1,9 @@
 /**
  * Resolves a checkpoint argument to a local file: an existing path is used as is (offline); a
  * registry name is downloaded once into the cache with resume (HTTP Range), progress, size and
- * streamed SHA-256 checks, and an atomic rename.
+ * streamed SHA-256 checks, and an atomic rename. A failed attempt (network error, connection cut,
+ * HTTP 408/429/5xx, or a stall: no byte for `stallTimeoutMs`) is retried with exponential backoff,
+ * each retry resuming from the `.part` file; after the last one the `.part` is kept for a later run.
  */
 import { createHash, type Hash } from 'node:crypto';
 import { writeFileAtomic } from '../fs-atomic.js';
@@ -58,6 +60,14 @@ export interface ResolveCheckpointOptions {
   fetchImpl?: typeof fetch;
   /** Registry to resolve names in (tests); default `CHECKPOINT_REGISTRY`. */
   registry?: Readonly<Record<string, PublishedCheckpoint>>;
+  /** Retries after a failed attempt (default 4). */
+  retries?: number;
+  /** Wait before the first retry, doubled for each next one up to 30 s (default 1000 ms). */
+  retryDelayMs?: number;
+  /** An attempt that receives no byte for this long is abandoned and retried (default `$SAMTUNE_DOWNLOAD_STALL_MS` or 60 s). */
+  stallTimeoutMs?: number;
+  /** Called before each retry with the attempt that failed, the wait and why. */
+  onRetry?: (retry: { attempt: number; delayMs: number; reason: string }) => void;
 }
 
 /** A resolved checkpoint; `sha256` is set when resolving already hashed the file. */
@@ -101,6 +111,38 @@ function unavailable(
   );
 }
 
+/** One attempt's failure: why, and whether another attempt may succeed. */
+class AttemptFailed extends Error {
+  constructor(
+    readonly reason: string,
+    readonly retryable: boolean,
+  ) {
+    super(reason);
+  }
+}
+
+/** `work`, or `AttemptFailed` (retryable) after `ms` without it settling; `onStall` aborts the attempt. */
+async function withStall<T>(work: Promise<T>, ms: number, what: string, onStall: () => void): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const stall = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      reject(new AttemptFailed(`stalled: no data for ${ms} ms ${what}`, true)); // settles the race first
+      onStall();
+    }, ms);
+  });
+  try {
+    return await Promise.race([work, stall]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Default stall timeout: `$SAMTUNE_DOWNLOAD_STALL_MS`, else 60 s. */
+function defaultStallMs(): number {
+  const v = Number(process.env.SAMTUNE_DOWNLOAD_STALL_MS);
+  return Number.isFinite(v) && v > 0 ? v : 60_000;
+}
+
 async function download(
   name: string,
   entry: PublishedCheckpoint,
@@ -108,17 +150,45 @@ async function download(
   opts: ResolveCheckpointOptions,
 ): Promise<string> {
   const part = `${finalPath}.part`;
+  const retries = opts.retries ?? 4;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await downloadOnce(name, entry, finalPath, opts);
+    } catch (e) {
+      if (!(e instanceof AttemptFailed)) throw e;
+      const kept = existsSync(part) && statSync(part).size > 0 ? part : undefined;
+      if (!e.retryable || attempt > retries)
+        throw unavailable(name, entry, attempt > 1 ? `${e.reason}; gave up after ${attempt} attempts` : e.reason, kept);
+      const delayMs = Math.min(30_000, (opts.retryDelayMs ?? 1000) * 2 ** (attempt - 1));
+      opts.onRetry?.({ attempt, delayMs, reason: e.reason });
+      await new Promise((r) => setTimeout(r, delayMs));
+    }
+  }
+}
+
+/** One attempt: fetch (from the `.part` size on, with Range), stream into the `.part`, check, rename. */
+async function downloadOnce(
+  name: string,
+  entry: PublishedCheckpoint,
+  finalPath: string,
+  opts: ResolveCheckpointOptions,
+): Promise<string> {
+  const part = `${finalPath}.part`;
   const fetchImpl = opts.fetchImpl ?? globalThis.fetch;
+  const stallMs = opts.stallTimeoutMs ?? defaultStallMs();
   let start = existsSync(part) ? statSync(part).size : 0;
   if (entry.sizeBytes !== undefined && start > entry.sizeBytes) {
     rmSync(part, { force: true });
     start = 0;
   }
+  const abort = new AbortController();
   let res: Response;
   try {
-    res = await fetchImpl(entry.url, start > 0 ? { headers: { Range: `bytes=${start}-` } } : {});
+    const init: RequestInit = { signal: abort.signal, ...(start > 0 ? { headers: { Range: `bytes=${start}-` } } : {}) };
+    res = await withStall(fetchImpl(entry.url, init), stallMs, 'waiting for the response', () => abort.abort());
   } catch (e) {
-    throw unavailable(name, entry, describeError(e), start > 0 ? part : undefined);
+    if (e instanceof AttemptFailed) throw e;
+    throw new AttemptFailed(describeError(e), true);
   }
   const hash = createHash('sha256');
   if (res.status === 416 && start > 0 && (entry.sizeBytes === undefined || start === entry.sizeBytes)) {
@@ -127,7 +197,9 @@ async function download(
     return finish(name, entry, finalPath, part, start, hash.digest('hex'));
   }
   if (res.status !== 200 && res.status !== 206) {
-    throw unavailable(name, entry, `HTTP ${res.status} ${res.statusText}`, start > 0 ? part : undefined);
+    abort.abort();
+    const retryable = res.status === 408 || res.status === 429 || res.status >= 500;
+    throw new AttemptFailed(`HTTP ${res.status} ${res.statusText}`, retryable);
   }
   if (res.status === 200)
     start = 0; // server ignored the range: restart
@@ -139,7 +211,11 @@ async function download(
   try {
     opts.onProgress?.(done, total);
     if (res.body) {
-      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+      const chunks = (res.body as unknown as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
+      for (;;) {
+        const next = await withStall(chunks.next(), stallMs, `after ${done} bytes`, () => abort.abort());
+        if (next.done) break;
+        const chunk = next.value;
         hash.update(chunk);
         let w = 0;
         while (w < chunk.byteLength) w += writeSync(fd, chunk, w, chunk.byteLength - w);
@@ -149,7 +225,9 @@ async function download(
     }
     fsyncSync(fd);
   } catch (e) {
-    throw unavailable(name, entry, `interrupted after ${done} bytes: ${describeError(e)}`, part);
+    abort.abort();
+    if (e instanceof AttemptFailed) throw e;
+    throw new AttemptFailed(`interrupted after ${done} bytes: ${describeError(e)}`, true);
   } finally {
     closeSync(fd);
   }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { WeightMap } from '@samtune/onnx';
 import { referencePath } from '../test-utils/fixtures.js';
-import { BaseCheckpointMismatchError, BaseCheckpointMissingError } from './fine-tuned.js';
+import { BaseCheckpointMismatchError, BaseCheckpointMissingError, BaseCheckpointNestedError } from './fine-tuned.js';
 import { loadSamCheckpoint, writeFineTunedSafetensors } from './load.js';
 import { readSafetensors } from './safetensors.js';
 
@@ -55,5 +55,21 @@ describe('fine-tuned checkpoints (trained tensors + base reference)', () => {
     await expect(loadSamCheckpoint(out, { baseCheckpoint: referencePath('vit_mini.pth') })).rejects.toThrow(
       BaseCheckpointMismatchError,
     );
+  });
+
+  it('follows a base one level only: two files naming each other fail at once, naming both', async () => {
+    const base = await loadSamCheckpoint(referencePath('tinyvit.pth'));
+    const trained: WeightMap = new Map([...base.weights].filter(([k]) => k.startsWith('mask_decoder.')));
+    const a = join(dir, 'a.safetensors');
+    const b = join(dir, 'b.safetensors');
+    writeFineTunedSafetensors(a, trained, base.config, { path: b, sha256: '0'.repeat(64) });
+    writeFineTunedSafetensors(b, trained, base.config, { path: a, sha256: '1'.repeat(64) });
+    const err = await loadSamCheckpoint(a).catch((x: unknown) => x);
+    expect(err).toBeInstanceOf(BaseCheckpointNestedError);
+    expect((err as Error).message).toBe(
+      `loadSamCheckpoint(${a}): expected its base checkpoint to be a complete checkpoint, got ${b}, itself a fine-tuned checkpoint naming the base ${a}; a base is followed one level only`,
+    );
+    // A chain (fine-tuned on a fine-tuned file) is refused the same way, also as an explicit base.
+    await expect(loadSamCheckpoint(a, { baseCheckpoint: b })).rejects.toThrow(BaseCheckpointNestedError);
   });
 });

@@ -5,7 +5,8 @@
  * `samtune.base_checkpoint`: `{"path": <absolute path>, "sha256": <hex>, "source": <name or path as given>}`.
  * `loadSamCheckpoint` resolves the base (its recorded path, else `source` — a registry name is found
  * in the cache or downloaded), checks its SHA-256, and returns the base weights with the stored ones
- * in place.
+ * in place. A base must be a complete checkpoint: one level only, so two files naming each other
+ * cannot loop (`BaseCheckpointNestedError`).
  */
 import { existsSync } from 'node:fs';
 import type { WeightMap } from '@samtune/onnx';
@@ -38,6 +39,13 @@ export class BaseCheckpointMismatchError extends SamtuneError {
   override readonly name = 'BaseCheckpointMismatchError';
 }
 
+/** Thrown when a fine-tuned checkpoint's base is itself a fine-tuned checkpoint (a base must be complete). */
+export class BaseCheckpointNestedError extends SamtuneError {
+  readonly code: string = 'base-checkpoint-nested';
+  readonly kind: ErrorKind = 'input';
+  override readonly name = 'BaseCheckpointNestedError';
+}
+
 /** Reads the base reference from safetensors metadata; undefined for a complete checkpoint. */
 export function readBaseCheckpointRef(
   metadata: Readonly<Record<string, string>>,
@@ -58,7 +66,10 @@ export function readBaseCheckpointRef(
   return { path: ref.path, sha256: ref.sha256, ...(typeof ref.source === 'string' ? { source: ref.source } : {}) };
 }
 
-/** A loaded checkpoint as `mergeBaseCheckpoint` needs it (avoids an import cycle with load.ts). */
+/**
+ * Loads a complete checkpoint as `mergeBaseCheckpoint` needs it (avoids an import cycle with
+ * load.ts); throws `BaseCheckpointNestedError` for a fine-tuned one.
+ */
 type LoadBase = (nameOrPath: string) => Promise<{ weights: WeightMap; sha256: string; path: string }>;
 
 /**
@@ -66,6 +77,7 @@ type LoadBase = (nameOrPath: string) => Promise<{ weights: WeightMap; sha256: st
  * @param override a path given by the user instead of the recorded one
  * @throws BaseCheckpointMissingError when neither `override`, the recorded path nor `source` loads
  * @throws BaseCheckpointMismatchError when the base found has another SHA-256
+ * @throws BaseCheckpointNestedError when the base found is itself fine-tuned
  */
 export async function mergeBaseCheckpoint(
   path: string,
@@ -86,6 +98,7 @@ export async function mergeBaseCheckpoint(
       base = await load(c);
       break;
     } catch (e) {
+      if (e instanceof BaseCheckpointNestedError) throw e;
       tried.push(`${c} (${(e as Error).name}: ${(e as Error).message.split('\n')[0]})`);
     }
   }

@@ -12,6 +12,7 @@ import { validateWeights } from './expected-shapes.js';
 import { checkFiniteWeights } from './finite.js';
 import {
   BASE_CHECKPOINT_KEY,
+  BaseCheckpointNestedError,
   mergeBaseCheckpoint,
   readBaseCheckpointRef,
   type BaseCheckpointRef,
@@ -95,6 +96,15 @@ export async function loadSamCheckpoint(
   nameOrPath: string,
   opts: LoadSamCheckpointOptions = {},
 ): Promise<LoadedSamCheckpoint> {
+  return loadCheckpoint(nameOrPath, opts, undefined);
+}
+
+/** `loadSamCheckpoint`; `baseOf`: the fine-tuned file this one is loaded as the base of (then it must be complete). */
+async function loadCheckpoint(
+  nameOrPath: string,
+  opts: LoadSamCheckpointOptions,
+  baseOf: string | undefined,
+): Promise<LoadedSamCheckpoint> {
   const resolved = await resolveCheckpointDetailed(nameOrPath, opts);
   const path = resolved.path;
   let weights: WeightMap;
@@ -107,9 +117,14 @@ export async function loadSamCheckpoint(
     const st = readSafetensors(path);
     weights = st.tensors;
     const ref = readBaseCheckpointRef(st.metadata, path);
+    if (ref && baseOf !== undefined)
+      throw new BaseCheckpointNestedError(
+        `loadSamCheckpoint(${baseOf}): expected its base checkpoint to be a complete checkpoint, got ${path}, itself a fine-tuned checkpoint naming the base ${ref.path}; a base is followed one level only`,
+      );
     if (ref) {
       const { baseCheckpoint, ...rest } = opts;
-      const merged = await mergeBaseCheckpoint(path, weights, ref, (p) => loadSamCheckpoint(p, rest), baseCheckpoint);
+      const load = (p: string): Promise<LoadedSamCheckpoint> => loadCheckpoint(p, rest, path);
+      const merged = await mergeBaseCheckpoint(path, weights, ref, load, baseCheckpoint);
       weights = merged.weights;
       base = merged.base;
     }
