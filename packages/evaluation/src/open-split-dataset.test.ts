@@ -50,7 +50,7 @@ describe('pickSubset (issue 23)', () => {
   it('a subset left empty because its only image was skipped says why', () => {
     const skippedMsg = "loadCoco: /x/a.json, subset 'val', item 'a': image file '/x/a.png' does not exist";
     expect(() => pickSubset(ds({}, [{ message: skippedMsg }]), 'val', ['val'])).toThrow(
-      `pickSubset(/x, 'val'): no non-empty subset 'val'; the dataset has no subsets; 1 input(s) were skipped while loading: ${skippedMsg}`,
+      `pickSubset(/x, 'val'): no non-empty subset 'val'; the dataset has no subsets; left out while loading (1 problem(s)): ${skippedMsg}`,
     );
   });
 });
