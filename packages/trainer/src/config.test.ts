@@ -1,5 +1,17 @@
-import { describe, expect, it } from 'vitest';
-import { applyOverride, defaultTrainConfig, mergeConfig, TrainConfigError, validateTrainConfig } from './config.js';
+import { Type, type Static } from 'typebox';
+import { describe, expect, expectTypeOf, it } from 'vitest';
+import {
+  applyOverride,
+  configHelp,
+  configKeys,
+  defaultsOf,
+  defaultTrainConfig,
+  mergeConfig,
+  TrainConfigError,
+  TrainConfigSchema,
+  validateTrainConfig,
+  type TrainConfig,
+} from './config.js';
 
 describe('train config', () => {
   it('has the reference recipe as defaults', () => {
@@ -60,5 +72,47 @@ describe('train config', () => {
     expect(validateTrainConfig(c)).toBe(c);
     c.data.valFraction = 1;
     expect(() => validateTrainConfig(c)).toThrow(/'data.valFraction': expected a number in \[0, 1\), got 1/);
+  });
+});
+
+describe('one config source', () => {
+  // A key added to the schema (here: a new section with one key) is a key of the type, the defaults,
+  // the --help lines and the dotted overrides / YAML merge, with nothing else written.
+  const Extended = Type.Object({
+    ...TrainConfigSchema.properties,
+    sampler: Type.Object({
+      temperature: Type.Number({
+        minimum: 0,
+        expected: 'a number >= 0',
+        description: 'softmax temperature of the instance sampler',
+        default: 0.5,
+      }),
+    }),
+  });
+
+  it('puts a new schema key into the type, the defaults, --help and the dotted overrides', () => {
+    type Extended = Static<typeof Extended>;
+    expectTypeOf<Extended['sampler']['temperature']>().toEqualTypeOf<number>();
+    expectTypeOf<Omit<Extended, 'sampler'>>().toEqualTypeOf<TrainConfig>();
+    const c = defaultsOf(Extended) as Extended;
+    expect(c.sampler.temperature).toBe(0.5);
+    expect(c.optimizer.lr).toBe(1e-5);
+    expect(configHelp(Extended).find((l) => l.includes('--sampler.temperature'))).toMatch(
+      /--sampler\.temperature <x> +softmax temperature of the instance sampler \(default 0\.5\)/,
+    );
+    applyOverride(c, 'sampler.temperature', '2', Extended);
+    expect(c.sampler.temperature).toBe(2);
+    mergeConfig(c, { sampler: { temperature: 3 } }, '', Extended);
+    expect(c.sampler.temperature).toBe(3);
+    expect(() => applyOverride(c, 'sampler.temp', '2', Extended)).toThrow(/unknown key 'sampler.temp'.*temperature/);
+  });
+
+  it('lists every key of the training schema in --help, with its default', () => {
+    const help = configHelp().join('\n');
+    expect(configKeys().map((k) => k.key)).toContain('data.train.batch-size');
+    for (const { key } of configKeys()) expect(help).toContain(`--${key} `);
+    expect(help).toMatch(/--optimizer\.lr <x> +Adam learning rate \(default 0\.00001\)/);
+    expect(help).toMatch(/--prompt\.mode box\|point\|both +.*\(default box\)/);
+    expect(help).toMatch(/--optimizer\.betas <b1,b2> +.*\(default 0\.9,0\.999\)/);
   });
 });
