@@ -6,8 +6,19 @@
  * type; `config.ts` derives the defaults, the dotted overrides and the help from it. Adding a key here
  * adds it everywhere (`config.test.ts` proves it).
  */
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { Type, type Static, type TLiteral, type TSchema } from 'typebox';
-import { DEFAULT_MICRO_BATCH, DEFAULT_VAL_FRACTION, defaultEmbeddingCacheDir } from '@samtune/evaluation';
+
+// This module imports no model code (it is behind `@samtune/trainer/config`, which the CLI reads for
+// `--help` and flag parsing before anything loads), so three defaults of @samtune/evaluation are
+// written here as values; `config.test.ts` checks that they equal evaluation's.
+/** `DEFAULT_VAL_FRACTION` of @samtune/evaluation. */
+const VAL_FRACTION = 0.2;
+/** `DEFAULT_MICRO_BATCH` of @samtune/evaluation. */
+const MICRO_BATCH = 4;
+/** `defaultEmbeddingCacheDir()` of @samtune/evaluation: `<$SAMTUNE_CACHE or ~/.cache/samtune>/embeddings`. */
+const embeddingCacheDir = () => join(process.env.SAMTUNE_CACHE || join(homedir(), '.cache', 'samtune'), 'embeddings');
 
 /** The annotations of one config key (TypeBox keeps unknown schema options as they are). */
 export interface KeyOptions {
@@ -60,7 +71,7 @@ export const TrainConfigSchema = Type.Object({
       expected: 'a number in [0, 1)',
       description:
         'a one-subset dataset is split by training.seed into train/val with this share in val (0 = no split)',
-      default: DEFAULT_VAL_FRACTION,
+      default: VAL_FRACTION,
       flag: 'val-fraction',
     }),
     plugins: Type.Array(Type.String(), {
@@ -152,7 +163,7 @@ export const TrainConfigSchema = Type.Object({
     epochs: int(1, { description: 'maximum epochs', default: 100, flag: 'epochs' }),
     microBatch: int(1, {
       description: 'prompts per forward/backward (gradients accumulated over a batch)',
-      default: DEFAULT_MICRO_BATCH,
+      default: MICRO_BATCH,
       flag: 'micro-batch',
     }),
     seed: Type.Integer({
@@ -192,7 +203,7 @@ export const TrainConfigSchema = Type.Object({
     }),
     cacheDir: text('a directory', {
       description: 'embedding cache folder (default <samtune cache>/embeddings)',
-      default: defaultEmbeddingCacheDir,
+      default: embeddingCacheDir,
       flag: 'cache-dir',
       placeholder: '<dir>',
     }),

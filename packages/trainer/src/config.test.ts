@@ -1,5 +1,6 @@
 import { Type, type Static } from 'typebox';
 import { describe, expect, expectTypeOf, it } from 'vitest';
+import { DEFAULT_MICRO_BATCH, DEFAULT_VAL_FRACTION, defaultEmbeddingCacheDir } from '@samtune/evaluation';
 import {
   applyOverride,
   configHelp,
@@ -22,6 +23,9 @@ describe('train config', () => {
     expect(c.training).toEqual({ epochs: 100, microBatch: 4, seed: 0 });
     expect(c.earlyStopping).toEqual({ enabled: true, minDelta: 0.001, patience: 3, warmupEpochs: 3 });
     expect(c.prompt.mode).toBe('box');
+    // the values config-schema.ts writes down so that it loads no model code
+    expect([c.training.microBatch, c.data.valFraction]).toEqual([DEFAULT_MICRO_BATCH, DEFAULT_VAL_FRACTION]);
+    expect(c.runtime.cacheDir).toBe(defaultEmbeddingCacheDir());
   });
 
   it('applies dotted overrides with kebab-case keys and typed values', () => {
