@@ -129,7 +129,7 @@ export const TrainConfigSchema = Type.Object({
       0,
       {
         description:
-          'simulated clicks (SAM, micro-sam): n more decoder passes, each with a seeded click in the error region and the last logits as mask input; the loss is the mean over the passes (0 = off)',
+          'simulated clicks (SAM, micro-sam): n more decoder passes, each with a seeded click in the error region and the last logits as mask input; the loss is the mean over the passes (0 = off; tfjs engine only)',
         default: 0,
       },
       'an integer >= 0 (0 = off)',
@@ -138,7 +138,7 @@ export const TrainConfigSchema = Type.Object({
   loss: Type.Object({
     resolution: oneOf(['lowres', 'original'], {
       description:
-        'loss on the 256x256 logits (lowres, SAM) or on the logits resized to the original image size (original, OTX; slower, more memory)',
+        'loss on the 256x256 logits (lowres, SAM) or on the logits resized to the original image size (original, OTX; slower, more memory; tfjs engine only)',
       default: 'lowres',
     }),
   }),
