@@ -35,7 +35,9 @@ function constraints(forTests) {
     only('quantize-ptq', 'transforms', 'datasets', 'onnx', 'sam-model', 'evaluation', 'export'),
     only('test-fixtures'),
     only('readme-examples'), // tools/readme-examples: its test spawns the README examples; imports test-fixtures only
-    { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:lib', ...testing] },
+    // apps compose libraries; the CLI also composes the server app (`samtune serve`), which uses no app
+    { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:lib', 'scope:server', ...testing] },
+    { sourceTag: 'scope:server', onlyDependOnLibsWithTags: ['type:lib', ...testing] },
   ];
 }
 const boundaries = (forTests) => [

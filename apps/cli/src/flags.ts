@@ -254,7 +254,13 @@ export interface CommandSpec<S extends TObject> {
   readonly notes?: readonly string[];
   /** Also accept dotted keys (`--a.b value`), handed to `run` in order. */
   readonly dotted?: boolean;
-  run(flags: Static<S>, io: CliIO, more: { argv: readonly string[]; dotted: [string, string][] }): Promise<number>;
+  /** The name of one required positional argument, first (`<id>`). */
+  readonly positional?: string;
+  run(
+    flags: Static<S>,
+    io: CliIO,
+    more: { argv: readonly string[]; dotted: [string, string][]; positional: string },
+  ): Promise<number>;
 }
 
 /** A `CliCommand` whose usage, parsing and validation come from its flag table. */
@@ -265,10 +271,16 @@ export function defineCommand<S extends TObject>(spec: CommandSpec<S>): CliComma
     get usage() {
       return [spec.synopsis, '', ...flagHelp(spec.flags), ...(spec.notes ?? [])].join('\n');
     },
-    check: (argv) => void parseFlagTable(argv, spec.flags, spec.dotted),
+    check: (argv) => void parse(argv),
     async run(argv, io) {
-      const p = parseFlagTable(argv, spec.flags, spec.dotted);
-      return spec.run(p.flags, io, { argv, dotted: p.dotted });
+      const [p, positional] = parse(argv);
+      return spec.run(p.flags, io, { argv, dotted: p.dotted, positional });
     },
   };
+  function parse(argv: readonly string[]): [Parsed<S>, string] {
+    if (spec.positional === undefined) return [parseFlagTable(argv, spec.flags, spec.dotted), ''];
+    const [first, ...rest] = argv;
+    if (first === undefined || first.startsWith('-')) throw new UsageError(`missing ${spec.positional}`);
+    return [parseFlagTable(rest, spec.flags, spec.dotted), first];
+  }
 }

@@ -38,7 +38,6 @@ export {
 } from './schemas.js';
 export { listImages, resolveImage, imageContentType, IMAGE_TYPES } from './images.js';
 export { RASTER_FORMATS } from './routes.js';
-export { parseServerArgs, UsageError, USAGE, type ServerArgs } from './args.js';
 export {
   HttpError,
   InvalidJsonError,
