@@ -93,7 +93,7 @@ function noCommand(argv: readonly string[], commands: readonly CliCommand[], io:
 export function userMessage(err: unknown, verbose: boolean): string {
   const e = err instanceof Error ? err : new Error(String(err));
   if (verbose) return `${e.name}: ${e.message}`;
-  return e.message.replace(/^(?:[\w.]+\([^()]*\): )+/, '');
+  return e.message.replace(/(^|: )(?:[A-Za-z_][\w.]*\([^()]*\): )+/g, '$1');
 }
 
 /** Runs the CLI on `argv` (without `node` and the script); resolves to the exit code. */
@@ -140,7 +140,7 @@ export async function runCli(
     return await cmd.run(args, { ...io, verbose, plugins });
   } catch (err) {
     if (err instanceof UsageError) {
-      io.err(`${name}: ${err.message}; see '${name} --help'`);
+      io.err(`${name}: ${userMessage(err, false)}; see '${name} --help'`);
       return EXIT_CODE_BY_KIND.input;
     }
     io.err(`${name}: ${userMessage(err, verbose)}`);
