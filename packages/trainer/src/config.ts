@@ -79,7 +79,8 @@ export function configHelp(schema: TObject = TrainConfigSchema): string[] {
   const defaults = defaultsOf(schema);
   return configKeys(schema).map(({ key, schema: s }) => {
     const d = key.split('.').reduce<unknown>((n, k) => (n as Json)[camel(k)], defaults);
-    const shown = typeof d === 'string' && d !== '' ? ` (default ${d})` : d === '' ? '' : ` (default ${String(d)})`;
+    const none = d === '' || (Array.isArray(d) && d.length === 0);
+    const shown = none ? '' : ` (default ${String(d)})`;
     const head = `  --${key} ${placeholderOf(s)}`;
     return `${head.padEnd(36)} ${s.description ?? ''}${typeof s.default === 'function' ? '' : shown}`;
   });

@@ -1,0 +1,40 @@
+#!/usr/bin/env node
+// `pnpm samtune` / `pnpm demo` / `pnpm serve`: runs the built CLI (apps/cli/dist/main.js; plain
+// JavaScript, so `samtune --help` starts in well under a second instead of compiling TypeScript at
+// every start). Builds first (nx, cached per package) when there is no build yet or a source file is
+// newer than it, so a fresh clone and an edited checkout both run what the sources say.
+import { execFileSync } from 'node:child_process';
+import { readdirSync, statSync, utimesSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+const root = resolve(import.meta.dirname, '..');
+const main = join(root, 'apps', 'cli', 'dist', 'main.js');
+
+/** Newest modification time (ms) of the non-test sources and package.json files of every project. */
+function newestSource() {
+  let newest = 0;
+  for (const group of ['apps', 'packages']) {
+    for (const project of readdirSync(join(root, group))) {
+      const dir = join(root, group, project);
+      newest = Math.max(newest, statSync(join(dir, 'package.json'), { throwIfNoEntry: false })?.mtimeMs ?? 0);
+      for (const f of readdirSync(join(dir, 'src'), { recursive: true, encoding: 'utf8' })) {
+        if (f.endsWith('.test.ts') || f.includes('test-utils')) continue;
+        newest = Math.max(newest, statSync(join(dir, 'src', f)).mtimeMs);
+      }
+    }
+  }
+  return newest;
+}
+
+const built = statSync(main, { throwIfNoEntry: false })?.mtimeMs ?? 0;
+if (built === 0 || newestSource() > built) {
+  process.stderr.write(`samtune: ${built === 0 ? 'no build yet' : 'sources changed'}: building (nx, cached per package)…\n`);
+  execFileSync('npx', ['nx', 'run', '@samtune/cli:build', '--output-style=static'], {
+    cwd: root,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const now = new Date();
+  utimesSync(main, now, now); // an incremental tsc may leave an unchanged main.js with its old time
+}
+await import(pathToFileURL(main).href);
