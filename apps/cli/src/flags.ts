@@ -10,10 +10,14 @@
  * `csv` (one comma-separated value: an array), and `check` (a last test, returning what is wrong).
  * A flag without `default` and not wrapped in `Type.Optional` is required.
  */
+import { statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { Type, type Static, type TObject, type TSchema } from 'typebox';
 import { schemaProblems } from '@samtune/errors';
 import { UsageError, type CliCommand, type CliIO } from './command.js';
+import { closest } from './suggest.js';
+
+export { closest } from './suggest.js';
 
 /** The annotations of a flag (TypeBox keeps unknown schema options as they are). */
 interface FlagOptions {
@@ -61,6 +65,15 @@ export const Flag = {
       placeholder: values.join('|'),
       ...o,
     }),
+  /** An existing folder. */
+  folder: (description: string) =>
+    Type.String({
+      description,
+      expected: 'an existing folder',
+      placeholder: '<dir>',
+      check: (dir: string) =>
+        statSync(dir, { throwIfNoEntry: false })?.isDirectory() ? undefined : 'expected an existing folder',
+    }),
   /** A switch: present = true. */
   bool: (description: string) => Type.Boolean({ description, expected: 'no value', default: false }),
   /** A comma-separated list of `values` (`--ops MatMul,Gemm`). */
@@ -99,36 +112,6 @@ export const Flag = {
       check: (b: readonly number[]) => (b[0]! < b[2]! && b[1]! < b[3]! ? undefined : 'needs x0 < x1 and y0 < y1'),
     }),
 };
-
-/** Edit distance with adjacent transpositions (optimal string alignment): `trian` → `train` is 1. */
-function distance(a: string, b: string): number {
-  const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, () => i));
-  for (let j = 0; j <= b.length; j++) d[0]![j] = j;
-  for (let i = 1; i <= a.length; i++)
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let v = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, d[i - 2]![j - 2]! + 1);
-      d[i]![j] = v;
-    }
-  return d[a.length]![b.length]!;
-}
-
-/**
- * The candidate closest to `word` when it is close enough to be a typo (distance at most a third of
- * the length, at least 1; or one contains the other), else undefined.
- */
-export function closest(word: string, candidates: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestD = Number.POSITIVE_INFINITY;
-  for (const c of candidates) {
-    const d = distance(word, c);
-    if (d < bestD) [best, bestD] = [c, d];
-  }
-  if (best === undefined) return undefined;
-  const contains = word.length >= 3 && (best.includes(word) || word.includes(best));
-  return bestD <= Math.max(1, Math.floor(word.length / 3)) || contains ? best : undefined;
-}
 
 /** `unknown flag --x` with a "did you mean" for the closest of `known` (names without `--`). */
 export function unknownFlag(name: string, known: readonly string[]): UsageError {

@@ -46,7 +46,7 @@ describe('samtune serve (flags; the server itself is tested in apps/server)', ()
       /--host 0.0.0.0: binding to anything but loopback requires --token/,
     );
     expect((await serve('--checkpoint', 'a', '--images', '/no/such/folder'))[1][0]).toMatch(
-      /--images: expected an existing folder, got '\/no\/such\/folder'/,
+      /--images '\/no\/such\/folder': expected an existing folder/,
     );
     expect((await serve('--checkpoint', 'a', '--prot', '1'))[1][0]).toMatch(
       /unknown flag --prot \(did you mean --port\?\)/,

@@ -1,9 +1,8 @@
 /**
  * `samtune serve`: the HTTP API and labelling page of @samtune/server (a thin app this command
- * composes): parses the flags, checks the folders, starts the server with the model in its worker
+ * composes): parses the flags, starts the server with the model in its worker
  * thread, and closes it on SIGINT/SIGTERM.
  */
-import { statSync } from 'node:fs';
 import { Type } from 'typebox';
 import { UsageError, type CliIO } from '../command.js';
 import { defineCommand, Flag } from '../flags.js';
@@ -15,15 +14,9 @@ const FLAGS = Type.Object({
       placeholder: '<name|path>',
     }),
   ),
-  model: opt(
-    Flag.text('an export directory (samtune export: model.json + ONNX files), run on onnxruntime', {
-      placeholder: '<dir>',
-    }),
-  ),
+  model: opt(Flag.folder('an export directory (samtune export: model.json + ONNX files), run on onnxruntime')),
   int8: Flag.bool("with --model: run the INT8 files that 'samtune optimize' wrote"),
-  images: opt(
-    Flag.text('folder of images to label; labels are saved there as _annotations.coco.json', { placeholder: '<dir>' }),
-  ),
+  images: opt(Flag.folder('folder of images to label; labels are saved there as _annotations.coco.json')),
   port: Flag.int('port to listen on (0: any free port)', 0, { max: 65535, default: 8080 }),
   host: Flag.text('address to bind; anything but loopback requires --token', {
     placeholder: '<address>',
@@ -46,12 +39,6 @@ const FLAGS = Type.Object({
     default: 40,
   }),
 });
-
-function checkFolders(f: { images?: string | undefined; model?: string | undefined }): void {
-  for (const [flag, dir] of Object.entries(f))
-    if (dir !== undefined && !statSync(dir, { throwIfNoEntry: false })?.isDirectory())
-      throw new UsageError(`--${flag}: expected an existing folder, got '${dir}'`);
-}
 
 function closeOnSignals(io: CliIO, close: () => Promise<void>): Promise<void> {
   return new Promise((resolve) => {
@@ -87,7 +74,6 @@ Open http://<host>:<port>/ for the labelling page; the API is under /api/ (GET /
       throw new UsageError(
         `--host ${f.host}: binding to anything but loopback requires --token <secret> (or SAMTUNE_SERVER_TOKEN), got none`,
       );
-    checkFolders({ images: f.images, model: f.model });
     io.err(`samtune serve: loading ${f.checkpoint ?? f.model} in the model worker…`);
     const srv = await startServer({
       model: f.model !== undefined ? { exportDir: f.model, int8: f.int8 } : { checkpoint: f.checkpoint ?? '' },
