@@ -77,6 +77,9 @@ describe('samtune (dispatch, global flags)', () => {
     expect(userMessage(e, false)).toBe("expected an existing directory, got '/x'");
     expect(userMessage(e, true)).toBe(`Error: ${e.message}`);
     expect(userMessage(new Error('--data-root /x: loadDataset(root): bad'), false)).toBe('--data-root /x: bad');
+    expect(userMessage(new Error('loadSamCheckpoint(runs/a/best.safetensors): no base'), false)).toBe(
+      'runs/a/best.safetensors: no base',
+    );
   });
 
   it('`samtune data` lists its subcommands', async () => {

@@ -89,11 +89,17 @@ function noCommand(argv: readonly string[], commands: readonly CliCommand[], io:
   return EXIT_CODE_BY_KIND.input;
 }
 
-/** What a CLI user reads of an error: without `--verbose`, no `fn(args): ` prefixes and no class name. */
+/**
+ * What a CLI user reads of an error: without `--verbose`, no class name and no internal `fn(args): `
+ * prefixes (a file path among the arguments stays).
+ */
 export function userMessage(err: unknown, verbose: boolean): string {
   const e = err instanceof Error ? err : new Error(String(err));
   if (verbose) return `${e.name}: ${e.message}`;
-  return e.message.replace(/(^|: )(?:[A-Za-z_][\w.]*\([^()]*\): )+/g, '$1');
+  // `fn(args): ` goes; a file or value among the arguments stays (`loadSamCheckpoint(runs/x/best.safetensors): `)
+  return e.message.replace(/(^|: )[A-Za-z_][\w.]*\(([^()]*)\): /g, (_, lead: string, args: string) =>
+    /[/\\.]/.test(args) ? `${lead}${args}: ` : lead,
+  );
 }
 
 /** Runs the CLI on `argv` (without `node` and the script); resolves to the exit code. */
