@@ -108,7 +108,7 @@ describe('samtune (dispatch, global flags)', () => {
     });
     const bad = recordingIO();
     expect(await runCli(['--plugin', join(tmp, 'nope.mjs'), 'data', 'inspect', '--data-root', root], bad)).toBe(2);
-    expect(bad.stderr[0]).toMatch(/^samtune data inspect: cannot import/);
+    expect(bad.stderr[0]).toMatch(/^samtune data inspect: \S*nope\.mjs: cannot import/);
     const verbose = recordingIO();
     await runCli(['--verbose', '--plugin', join(tmp, 'nope.mjs'), 'data', 'inspect', '--data-root', root], verbose);
     expect(verbose.stderr[0]).toMatch(/PluginLoadError: loadDatasetPlugins\(.*nope\.mjs\): cannot import/);

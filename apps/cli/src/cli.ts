@@ -97,8 +97,8 @@ export function userMessage(err: unknown, verbose: boolean): string {
   const e = err instanceof Error ? err : new Error(String(err));
   if (verbose) return `${e.name}: ${e.message}`;
   // `fn(args): ` goes; a file or value among the arguments stays (`loadSamCheckpoint(runs/x/best.safetensors): `)
-  return e.message.replace(/(^|: )[A-Za-z_][\w.]*\(([^()]*)\): /g, (_, lead: string, args: string) =>
-    /[/\\.]/.test(args) ? `${lead}${args}: ` : lead,
+  return e.message.replace(/(?<=^|: )[A-Za-z_][\w.]*\(([^()]*)\): /g, (_, args: string) =>
+    /[/\\.]/.test(args) ? `${args}: ` : '',
   );
 }
 

@@ -25,7 +25,7 @@ describe('samtune serve (flags; the server itself is tested in apps/server)', ()
         `samtune serve: --checkpoint / --model: expected exactly one (a checkpoint name or path, or an export directory), got neither${help}`,
       ],
     ]);
-    expect((await serve('--checkpoint', 'a', '--model', 'b'))[1][0]).toMatch(/got both;/);
+    expect((await serve('--checkpoint', 'a', '--model', '.'))[1][0]).toMatch(/got both;/);
     expect(await serve('--checkpoint', 'a', '--port', '70000')).toEqual([
       2,
       [`samtune serve: --port '70000': expected an integer in [0, 65535]${help}`],
