@@ -20,7 +20,7 @@ const FLAGS = Type.Object({
   ),
   seed: common.seed('seed of that split and of point prompts'),
   format: common.format,
-  subset: Flag.text('val (default: val/valid/validation), test, train or any subset name', {
+  subset: Flag.text('subset name; val means the first of val, valid, validation', {
     placeholder: '<name>',
     default: 'val',
   }),

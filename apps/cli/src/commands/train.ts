@@ -43,9 +43,7 @@ Fine-tunes SAM's mask decoder (image and prompt encoders frozen) with an embeddi
 early stopping on validation F1, best/last checkpoints and a report (report.md, curves.svg).`;
 
 /** Parsed `train` arguments. */
-export interface ParsedTrainArgs extends TrainArgs {
-  readonly json: boolean;
-}
+export type ParsedTrainArgs = TrainArgs & { readonly json: boolean };
 
 function readConfigFile(file: string): unknown {
   try {
