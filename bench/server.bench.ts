@@ -1,6 +1,6 @@
 /**
  * `pnpm bench:server`: the labelling server under load, on loopback only, bounded in count and time.
- * The server runs as its own process (`samtune-server` from sources, reference MobileSAM checkpoint)
+ * The server runs as its own process (`samtune serve` from sources, reference MobileSAM checkpoint)
  * so the load generator (autocannon) never shares its event loop; its RSS is read from /proc.
  * - `/api/predict` on a cached embedding at 1, 10 and 50 connections: requests/s, p50/p99, errors;
  * - `/api/health` polled every 100 ms during the 50-connection run: p50/p99/max;
@@ -43,7 +43,8 @@ async function startServerProcess(images: string): Promise<{ child: ChildProcess
       '--import',
       'tsx',
       '--conditions=@samtune/source',
-      join(repo, 'apps/server/src/main.ts'),
+      join(repo, 'apps/cli/src/main.ts'),
+      'serve',
       '--checkpoint',
       join(ref, 'tinyvit.pth'),
       '--images',
@@ -171,7 +172,7 @@ try {
 
   const result = {
     machine: machineInfo(),
-    server: 'samtune-server --checkpoint tinyvit.pth (reference MobileSAM, CPU), own process, 127.0.0.1; --queue 64',
+    server: 'samtune serve --checkpoint tinyvit.pth (reference MobileSAM, CPU), own process, 127.0.0.1; --queue 64',
     predict: rows,
     healthDuring50: {
       samples: health.length,

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { unregisterDatasetAdapter } from '@samtune/datasets';
-import { cliVersion, runCli, splitGlobalFlags } from './cli.js';
-import { parseFlags } from './args.js';
+import { EXIT_CODE_BY_KIND } from '@samtune/errors';
+import { cliVersion, runCli, splitGlobalFlags, userMessage } from './cli.js';
 import { recordingIO } from './test-utils/io.js';
 
 const repo = resolve(import.meta.dirname, '../../..');
@@ -42,17 +42,43 @@ describe('samtune (dispatch, global flags)', () => {
   it('suggests the closest command and flag', async () => {
     const io = recordingIO();
     expect(await runCli(['trian', '--out', 'x'], io)).toBe(2);
-    expect(io.stderr[0]).toMatch(/^samtune: unknown command 'trian' \(did you mean 'samtune train'\?\)/);
+    expect(io.stderr).toEqual([
+      "samtune: unknown command 'trian' (did you mean 'samtune train'?); 'samtune --help' lists the commands",
+    ]);
     const io2 = recordingIO();
     expect(await runCli(['data', 'inspekt'], io2)).toBe(2);
     expect(io2.stderr[0]).toMatch(/did you mean 'samtune data inspect'\?/);
     const io3 = recordingIO();
     expect(await runCli(['data', 'inspect', '--data-rot', 'x'], io3)).toBe(2);
-    expect(io3.stderr[0]?.split('\n')[0]).toBe(
-      'samtune data inspect: unknown flag --data-rot (did you mean --data-root?)',
-    );
-    expect(() => parseFlags(['--chekpoint', 'x'], { checkpoint: { type: 'string' }, out: { type: 'string' } })).toThrow(
-      'unknown flag --chekpoint (did you mean --checkpoint?)',
+    expect(io3.stderr).toEqual([
+      "samtune data inspect: unknown flag --data-rot (did you mean --data-root?); see 'samtune data inspect --help'",
+    ]);
+  });
+
+  it('exits with the code of the error kind, the same for the same mistake in every command', async () => {
+    const missing = join(tmp, 'no-such-folder');
+    for (const argv of [
+      ['data', 'inspect', '--data-root', missing],
+      ['eval', '--checkpoint', 'tiny_vit', '--data-root', missing],
+    ]) {
+      const io = recordingIO();
+      expect(await runCli(argv, io), argv.join(' ')).toBe(EXIT_CODE_BY_KIND['not-found']);
+      const line = io.stderr.find((l) => l.startsWith(`samtune ${argv[0]}`)) ?? '';
+      expect(line).toContain(missing);
+      expect(line).not.toMatch(/loadDataset\(|Error:/); // no internal signature or class without --verbose
+    }
+    const usage = recordingIO();
+    expect(await runCli(['eval', '--checkpoint', 'x', '--data-root', 'd', '--prompt', 'lasso'], usage)).toBe(2);
+    expect(usage.stderr).toEqual(["samtune eval: --prompt 'lasso': expected box or point; see 'samtune eval --help'"]);
+  });
+
+  it('strips internal function signatures from messages unless --verbose', () => {
+    const e = new Error("readModelJson(dir): loadDataset(root): expected an existing directory, got '/x'");
+    expect(userMessage(e, false)).toBe("expected an existing directory, got '/x'");
+    expect(userMessage(e, true)).toBe(`Error: ${e.message}`);
+    expect(userMessage(new Error('--data-root /x: loadDataset(root): bad'), false)).toBe('--data-root /x: bad');
+    expect(userMessage(new Error('loadSamCheckpoint(runs/a/best.safetensors): no base'), false)).toBe(
+      'runs/a/best.safetensors: no base',
     );
   });
 
@@ -82,7 +108,10 @@ describe('samtune (dispatch, global flags)', () => {
     });
     const bad = recordingIO();
     expect(await runCli(['--plugin', join(tmp, 'nope.mjs'), 'data', 'inspect', '--data-root', root], bad)).toBe(2);
-    expect(bad.stderr[0]).toMatch(/PluginLoadError: loadDatasetPlugins\(.*nope\.mjs\): cannot import/);
+    expect(bad.stderr[0]).toMatch(/^samtune data inspect: \S*nope\.mjs: cannot import/);
+    const verbose = recordingIO();
+    await runCli(['--verbose', '--plugin', join(tmp, 'nope.mjs'), 'data', 'inspect', '--data-root', root], verbose);
+    expect(verbose.stderr[0]).toMatch(/PluginLoadError: loadDatasetPlugins\(.*nope\.mjs\): cannot import/);
   });
 
   it('data inspect reads a COCO JSON file with --images', async () => {

@@ -2,11 +2,15 @@
  * `samtune [--verbose] [--plugin <module>]... <command> [flags]`: global flags, `--version`, help,
  * "did you mean" for unknown commands, command groups (`samtune data`) listing their subcommands,
  * dataset plugins (`--plugin`, `samtune.config.mjs` in the working directory) loaded before the
- * command runs, and the mapping of errors to exit codes (0 ok, 1 failure, 2 usage).
+ * command runs, and errors: a usage error is one line and a pointer to `--help`; any error's exit code
+ * is `EXIT_CODE_BY_KIND` of its kind (`@samtune/errors`: 2 for input and not-found, 1 otherwise), so
+ * the same mistake exits the same in every command; the message drops the internal function
+ * signature (`loadDataset(root): `) and the class name unless `--verbose`.
+ * Only the flag tables load before a command runs: `--help` and typos start no model code.
  */
 import { readFileSync } from 'node:fs';
-import { findConfigFile, loadDatasetPlugins, PluginLoadError, resolvePluginSpecifier } from '@samtune/datasets';
-import { closest } from './args.js';
+import { errorKind, EXIT_CODE_BY_KIND } from '@samtune/errors';
+import { closest } from './flags.js';
 import { UsageError, type CliCommand, type CliIO } from './command.js';
 import { COMMANDS } from './commands/index.js';
 
@@ -30,7 +34,7 @@ export function help(commands: readonly CliCommand[] = COMMANDS): string {
     '',
     'global flags:',
     '  --version          print the version of @samtune/cli',
-    '  --verbose          more detail (e.g. why each tfjs backend was skipped)',
+    '  --verbose          more detail (why each tfjs backend was skipped; errors with their class and function)',
     '  --plugin <module>  load a dataset plugin (file or package) that registers adapters; repeatable.',
     '                     samtune.config.mjs in the working directory is loaded the same way',
   ].join('\n');
@@ -79,8 +83,23 @@ function noCommand(argv: readonly string[], commands: readonly CliCommand[], io:
       words[0] ?? '',
       names.map((n) => n.split(' ')[0] as string),
     );
-  io.err(`samtune: unknown command '${typed}'${hint ? ` (did you mean 'samtune ${hint}'?)` : ''}\n\n${help(commands)}`);
-  return 2;
+  io.err(
+    `samtune: unknown command '${typed}'${hint ? ` (did you mean 'samtune ${hint}'?)` : ''}; 'samtune --help' lists the commands`,
+  );
+  return EXIT_CODE_BY_KIND.input;
+}
+
+/**
+ * What a CLI user reads of an error: without `--verbose`, no class name and no internal `fn(args): `
+ * prefixes (a file path among the arguments stays).
+ */
+export function userMessage(err: unknown, verbose: boolean): string {
+  const e = err instanceof Error ? err : new Error(String(err));
+  if (verbose) return `${e.name}: ${e.message}`;
+  // `fn(args): ` goes; a file or value among the arguments stays (`loadSamCheckpoint(runs/x/best.safetensors): `)
+  return e.message.replace(/(?<=^|: )[A-Za-z_][\w.]*\(([^()]*)\): /g, (_, args: string) =>
+    /[/\\.]/.test(args) ? `${args}: ` : '',
+  );
 }
 
 /** Runs the CLI on `argv` (without `node` and the script); resolves to the exit code. */
@@ -93,8 +112,8 @@ export async function runCli(
   try {
     globals = splitGlobalFlags(argv);
   } catch (err) {
-    io.err(`samtune: ${(err as Error).message}`);
-    return 2;
+    io.err(`samtune: ${(err as Error).message}; see 'samtune --help'`);
+    return EXIT_CODE_BY_KIND.input;
   }
   const { rest } = globals;
   if (rest[0] === '--version' || rest[0] === '-V') {
@@ -115,21 +134,23 @@ export async function runCli(
     return 0;
   }
   const name = `samtune ${cmd.path.join(' ')}`;
+  const verbose = globals.verbose || (io.verbose ?? false);
   try {
+    cmd.check?.(args);
+    const { findConfigFile, loadDatasetPlugins, resolvePluginSpecifier } = await import('@samtune/datasets');
     const config = findConfigFile();
     const specs = [...(config ? [config] : []), ...globals.plugins];
     const plugins = specs.map((s) => resolvePluginSpecifier(s));
     const added = await loadDatasetPlugins(plugins);
     if (added.length > 0) io.err(`plugins: dataset adapter${added.length === 1 ? '' : 's'} ${added.join(', ')}`);
-    return await cmd.run(args, { ...io, verbose: globals.verbose || (io.verbose ?? false), plugins });
+    return await cmd.run(args, { ...io, verbose, plugins });
   } catch (err) {
     if (err instanceof UsageError) {
-      io.err(`${name}: ${err.message}\n\n${cmd.usage}`);
-      return 2;
+      io.err(`${name}: ${userMessage(err, false)}; see '${name} --help'`);
+      return EXIT_CODE_BY_KIND.input;
     }
-    const e = err instanceof Error ? err : new Error(String(err));
-    io.err(`${name}: ${e.name}: ${e.message}`);
-    if (process.env.SAMTUNE_DEBUG) io.err(e.stack ?? '');
-    return e instanceof PluginLoadError ? 2 : 1;
+    io.err(`${name}: ${userMessage(err, verbose)}`);
+    if (process.env.SAMTUNE_DEBUG) io.err((err as Error).stack ?? '');
+    return EXIT_CODE_BY_KIND[errorKind(err)];
   }
 }

@@ -1,7 +1,9 @@
 /**
- * The CLI's command contract. Each command lives in `commands/<name>.ts`, parses its own flags
- * with `args.ts` (`node:util` `parseArgs`), calls one package function and formats its output
- * (`render.ts` for what commands share). Commands do not import each other. No model logic here.
+ * The CLI's command contract. Each command lives in `commands/<name>.ts`: a flag table (`flags.ts`,
+ * one TypeBox object that gives the parsed type, defaults, help and validation) and a `run` that
+ * imports its package when it runs (so that `samtune --help` and typos load no model code), calls
+ * one package function and formats its output (`render.ts` for what commands share). Commands do
+ * not import each other. No model logic here.
  */
 import { SamtuneError, type ErrorKind } from '@samtune/errors';
 export interface CliIO {
@@ -23,11 +25,15 @@ export interface CliCommand {
   readonly usage: string;
   /** Runs with the arguments after the command words; resolves to the exit code. */
   run(argv: string[], io: CliIO): Promise<number>;
+  /** Parses the flags only (throws `UsageError`), before plugins and packages load. */
+  check?(argv: readonly string[]): void;
 }
 
-/** A user error (bad flag, missing file): printed without a stack trace, exit code 2. */
+/**
+ * A user error (bad flag, missing file): printed as one line with a pointer to `--help`, exit code
+ * `EXIT_CODE_BY_KIND.input` (2).
+ */
 export class UsageError extends SamtuneError {
   readonly code: string = 'usage';
   readonly kind: ErrorKind = 'input';
-  override readonly name = 'UsageError';
 }

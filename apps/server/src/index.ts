@@ -52,7 +52,6 @@ export {
 } from './images.js';
 export { spoolToFile, IMAGE_BODY_TYPES } from './upload-spool.js';
 export { RASTER_FORMATS } from './routes.js';
-export { parseServerArgs, UsageError, USAGE, type ServerArgs } from './args.js';
 export {
   HttpError,
   InvalidJsonError,

@@ -13,7 +13,7 @@ export interface SchemaProblem {
   readonly path: string;
   readonly message: string;
   readonly value: unknown;
-  /** The failing (sub)schema's `description`, when it has one: what was expected, in words. */
+  /** What was expected, in words: the failing (sub)schema's `expected` option, else its `description`. */
   readonly expected?: string;
 }
 
@@ -74,7 +74,8 @@ export function schemaProblems(schema: TSchema, value: unknown): SchemaProblem[]
 
 function rawProblems(schema: TSchema, value: unknown): SchemaProblem[] {
   return Value.Errors(schema, value).map((e) => {
-    const description = (subschema(schema, e.schemaPath) as { description?: unknown } | undefined)?.description;
+    const sub = subschema(schema, e.schemaPath) as { expected?: unknown; description?: unknown } | undefined;
+    const description = sub?.expected ?? sub?.description;
     const expected = typeof description === 'string' ? { expected: description } : {};
     const path = e.instancePath.split('/').slice(1).join('.') || '(root)';
     // a missing property is reported on its parent: name the property in the path

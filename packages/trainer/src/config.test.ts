@@ -1,5 +1,18 @@
-import { describe, expect, it } from 'vitest';
-import { applyOverride, defaultTrainConfig, mergeConfig, TrainConfigError, validateTrainConfig } from './config.js';
+import { Type, type Static } from 'typebox';
+import { describe, expect, expectTypeOf, it } from 'vitest';
+import { DEFAULT_MICRO_BATCH, DEFAULT_VAL_FRACTION, defaultEmbeddingCacheDir } from '@samtune/evaluation';
+import {
+  applyOverride,
+  configHelp,
+  configKeys,
+  defaultsOf,
+  defaultTrainConfig,
+  mergeConfig,
+  TrainConfigError,
+  TrainConfigSchema,
+  validateTrainConfig,
+  type TrainConfig,
+} from './config.js';
 
 describe('train config', () => {
   it('has the reference recipe as defaults', () => {
@@ -10,6 +23,9 @@ describe('train config', () => {
     expect(c.training).toEqual({ epochs: 100, microBatch: 4, seed: 0 });
     expect(c.earlyStopping).toEqual({ enabled: true, minDelta: 0.001, patience: 3, warmupEpochs: 3 });
     expect(c.prompt.mode).toBe('box');
+    // the values config-schema.ts writes down so that it loads no model code
+    expect([c.training.microBatch, c.data.valFraction]).toEqual([DEFAULT_MICRO_BATCH, DEFAULT_VAL_FRACTION]);
+    expect(c.runtime.cacheDir).toBe(defaultEmbeddingCacheDir());
   });
 
   it('applies dotted overrides with kebab-case keys and typed values', () => {
@@ -60,5 +76,47 @@ describe('train config', () => {
     expect(validateTrainConfig(c)).toBe(c);
     c.data.valFraction = 1;
     expect(() => validateTrainConfig(c)).toThrow(/'data.valFraction': expected a number in \[0, 1\), got 1/);
+  });
+});
+
+describe('one config source', () => {
+  // A key added to the schema (here: a new section with one key) is a key of the type, the defaults,
+  // the --help lines and the dotted overrides / YAML merge, with nothing else written.
+  const Extended = Type.Object({
+    ...TrainConfigSchema.properties,
+    sampler: Type.Object({
+      temperature: Type.Number({
+        minimum: 0,
+        expected: 'a number >= 0',
+        description: 'softmax temperature of the instance sampler',
+        default: 0.5,
+      }),
+    }),
+  });
+
+  it('puts a new schema key into the type, the defaults, --help and the dotted overrides', () => {
+    type Extended = Static<typeof Extended>;
+    expectTypeOf<Extended['sampler']['temperature']>().toEqualTypeOf<number>();
+    expectTypeOf<Omit<Extended, 'sampler'>>().toEqualTypeOf<TrainConfig>();
+    const c = defaultsOf(Extended) as Extended;
+    expect(c.sampler.temperature).toBe(0.5);
+    expect(c.optimizer.lr).toBe(1e-5);
+    expect(configHelp(Extended).find((l) => l.includes('--sampler.temperature'))).toMatch(
+      /--sampler\.temperature <x> +softmax temperature of the instance sampler \(default 0\.5\)/,
+    );
+    applyOverride(c, 'sampler.temperature', '2', Extended);
+    expect(c.sampler.temperature).toBe(2);
+    mergeConfig(c, { sampler: { temperature: 3 } }, '', Extended);
+    expect(c.sampler.temperature).toBe(3);
+    expect(() => applyOverride(c, 'sampler.temp', '2', Extended)).toThrow(/unknown key 'sampler.temp'.*temperature/);
+  });
+
+  it('lists every key of the training schema in --help, with its default', () => {
+    const help = configHelp().join('\n');
+    expect(configKeys().map((k) => k.key)).toContain('data.train.batch-size');
+    for (const { key } of configKeys()) expect(help).toContain(`--${key} `);
+    expect(help).toMatch(/--optimizer\.lr <x> +Adam learning rate \(default 0\.00001\)/);
+    expect(help).toMatch(/--prompt\.mode box\|point\|both +.*\(default box\)/);
+    expect(help).toMatch(/--optimizer\.betas <b1,b2> +.*\(default 0\.9,0\.999\)/);
   });
 });

@@ -20,10 +20,18 @@ export {
 } from './train-step.js';
 export {
   defaultTrainConfig,
+  defaultsOf,
   applyOverride,
   mergeConfig,
   validateTrainConfig,
+  configKeys,
+  configHelp,
+  placeholderOf,
+  TrainConfigSchema,
   TrainConfigError,
+  type ConfigKey,
+  type KeyOptions,
+  type KeySchema,
   type TrainConfig,
   type PartialTrainConfig,
   type PromptModeOption,

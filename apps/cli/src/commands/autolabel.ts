@@ -1,57 +1,52 @@
 /** `samtune autolabel`: prompts in, labels out — masks for every box/point prompt of a dataset, as COCO. */
-import { loadDataset } from '@samtune/datasets';
-import { writeFileAtomic } from '@samtune/sam-model';
-import { autolabel } from '@samtune/trainer';
-import type { PromptMode } from '@samtune/transforms';
-import { parseFlags, required } from '../args.js';
-import { UsageError, type CliCommand } from '../command.js';
-import { announceBackend, loadModel } from '../model-io.js';
+import { Type } from 'typebox';
+import * as common from '../common-flags.js';
+import { defineCommand, Flag } from '../flags.js';
 import { checkOutputFile } from '../output-file.js';
-import { createProgressBar } from '../progress.js';
 
-const MODES: readonly PromptMode[] = ['box', 'points', 'both'];
-
-export const autolabelCommand: CliCommand = {
+export const autolabelCommand = defineCommand({
   path: ['autolabel'],
   summary: 'label unlabelled images: a mask for every box/point prompt, written as COCO',
-  usage: `usage: samtune autolabel --checkpoint <run/best.safetensors|name|path> --data-root <dir|file.json> --out <labels.json>
-       [--format auto|coco|voc|css|datumaro|labelme|yolo|sa1b] [--subset <name>]... [--prompt both|box|points]
+  synopsis: `usage: samtune autolabel --checkpoint <run/best.safetensors|name|path> --data-root <dir|file.json> --out <labels.json> [flags]
 
-  The dataset holds the prompts: boxes (e.g. a detector's output as a COCO file without segmentation)
-  and/or points (Datumaro points). Each prompt becomes a mask (compressed RLE) in a COCO instances file,
-  which 'samtune data inspect', 'train' and 'eval' read back.
-  --prompt   both (default): the box when an instance has one, else its points; box/points: only that kind
-  --images   image folder when --data-root is a COCO .json file (default: its folder)
-  Prompts whose mask comes out empty are counted ("empty" in the JSON line) and exit 0; exit 1 only
-  when an image or prompt could not be read.`,
-  async run(argv, io) {
-    const f = parseFlags(argv, {
-      checkpoint: { type: 'string' },
-      'data-root': { type: 'string' },
-      format: { type: 'string' },
-      subset: { type: 'string', multiple: true },
-      prompt: { type: 'string' },
-      out: { type: 'string' },
-      images: { type: 'string' },
-    });
-    const checkpoint = required(f.checkpoint, 'checkpoint');
-    const root = required(f['data-root'], 'data-root');
-    const out = required(f.out, 'out');
+The dataset holds the prompts: boxes (e.g. a detector's output as a COCO file without segmentation)
+and/or points (Datumaro points). Each prompt becomes a mask (compressed RLE) in a COCO instances file,
+which 'samtune data inspect', 'train' and 'eval' read back. Prompts whose mask comes out empty are
+counted ("empty" in the JSON line) and exit 0; exit 1 only when an image or prompt could not be read.`,
+  flags: Type.Object({
+    checkpoint: common.checkpoint,
+    'data-root': common.dataRoot,
+    out: Flag.text('the COCO instances file to write', { placeholder: '<labels.json>' }),
+    format: common.format,
+    subset: Flag.texts('only this subset (repeatable; default all)', '<name>'),
+    prompt: Flag.oneOf(
+      ['both', 'box', 'points'],
+      'both: the box when an instance has one, else its points; box/points: only that kind',
+      { default: 'both' },
+    ),
+    images: common.images,
+  }),
+  async run(f, io) {
+    const out = f.out;
     checkOutputFile(out);
-    const prompt = (f.prompt ?? 'both') as PromptMode;
-    if (!MODES.includes(prompt)) throw new UsageError(`--prompt '${f.prompt}': expected one of ${MODES.join(', ')}`);
-    const ds = await loadDataset(root, {
-      ...(f.format ? { format: f.format } : {}),
+    const prompt = f.prompt;
+    const { loadDataset } = await import('@samtune/datasets');
+    const { writeFileAtomic } = await import('@samtune/sam-model');
+    const { autolabel } = await import('@samtune/trainer');
+    const { announceBackend, loadModel } = await import('../model-io.js');
+    const { createProgressBar } = await import('../progress.js');
+    const ds = await loadDataset(f['data-root'], {
+      format: f.format,
       ...(f.images ? { images: f.images } : {}),
     });
     for (const s of ds.skipped) io.err(`skipped while reading: ${s.message}`);
     await announceBackend(io);
-    const model = await loadModel(checkpoint, io);
+    const model = await loadModel(f.checkpoint, io);
     const bar = createProgressBar('autolabel');
     try {
       const res = await autolabel(model, ds, {
         prompt,
-        ...(f.subset ? { subsets: f.subset } : {}),
+        ...(f.subset.length > 0 ? { subsets: f.subset } : {}),
         onProgress: (done, total, id) => bar.update(done, total, id),
       });
       writeFileAtomic(out, `${JSON.stringify(res.coco)}\n`);
@@ -81,4 +76,4 @@ export const autolabelCommand: CliCommand = {
       await model.release();
     }
   },
-};
+});

@@ -1,14 +1,9 @@
 /** `samtune data inspect`: what a dataset folder holds, as samtune reads it, and what it had to skip. */
-import {
-  DatasetFormatError,
-  listDatasetAdapters,
-  loadDataset,
-  summarizeDataset,
-  type DatasetSummary,
-  type SkippedEntry,
-} from '@samtune/datasets';
-import { parseFlags, required } from '../args.js';
-import { UsageError, type CliCommand } from '../command.js';
+import { Type } from 'typebox';
+import type { DatasetSummary, SkippedEntry } from '@samtune/datasets';
+import { UsageError } from '../command.js';
+import * as common from '../common-flags.js';
+import { defineCommand, Flag } from '../flags.js';
 
 function table(rows: string[][]): string[] {
   const widths = rows[0]?.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length))) ?? [];
@@ -38,36 +33,33 @@ function report(summary: DatasetSummary, root: string, skipped: readonly Skipped
   return lines;
 }
 
-export const dataInspectCommand: CliCommand = {
+export const dataInspectCommand = defineCommand({
   path: ['data', 'inspect'],
   summary: 'read a dataset folder and report its format, subsets, images, instances and skipped items',
-  usage: `usage: samtune data inspect --data-root <dir|file.json> [--images <dir>] [--format auto|coco|voc|css|datumaro|labelme|yolo|sa1b] [--json] [--strict] [--check-images header|decode]
-
-  --data-root     the dataset folder, or a COCO instances .json file
-  --images        image folder of a COCO .json --data-root (default: its folder)
-  --format        auto (default: detected from the layout) or a format name
-  --json          print {"format", "subsets": {name: {images, instances, crowd, skipped}}, "labels": {name: instances}}
-                  on stdout; skipped items go to stderr
-  --strict        stop at the first bad item or annotation (exit code 1) instead of skipping it
-  --check-images  header (default: every image must exist and have a readable header of the
-                  annotated size) or decode (also decode every image: finds truncated files, slower)
+  synopsis: `usage: samtune data inspect --data-root <dir|file.json> [flags]
 
 exit code: 0 when nothing was skipped, 1 when something was skipped or --strict stopped, 2 for bad flags`,
-  async run(argv, io) {
-    const f = parseFlags(argv, {
-      'data-root': { type: 'string' },
-      format: { type: 'string', default: 'auto' },
-      json: { type: 'boolean', default: false },
-      strict: { type: 'boolean', default: false },
-      'check-images': { type: 'string', default: 'header' },
-      images: { type: 'string' },
-    });
-    const root = required(f['data-root'], 'data-root');
+  flags: Type.Object({
+    'data-root': common.dataRoot,
+    images: common.images,
+    format: common.format,
+    json: Flag.bool(
+      'print {"format", "subsets": {name: {images, instances, crowd, skipped}}, "labels": {name: instances}} on stdout; skipped items go to stderr',
+    ),
+    strict: Flag.bool('stop at the first bad item or annotation (exit code 1) instead of skipping it'),
+    'check-images': Flag.oneOf(
+      ['header', 'decode'],
+      'header: every image must exist and have a readable header of the annotated size; decode: also decode every image (finds truncated files, slower)',
+      { default: 'header' },
+    ),
+  }),
+  async run(f, io) {
+    const { DatasetFormatError, listDatasetAdapters, loadDataset, summarizeDataset } =
+      await import('@samtune/datasets');
+    const root = f['data-root'];
     const names = ['auto', ...listDatasetAdapters().map((a) => a.name)];
     if (!names.includes(f.format)) throw new UsageError(`--format '${f.format}': expected one of ${names.join(', ')}`);
     const check = f['check-images'];
-    if (check !== 'header' && check !== 'decode')
-      throw new UsageError(`--check-images '${check}': expected header or decode`);
     let ds;
     try {
       ds = await loadDataset(root, {
@@ -89,4 +81,4 @@ exit code: 0 when nothing was skipped, 1 when something was skipped or --strict 
     }
     return ds.skipped.length > 0 ? 1 : 0;
   },
-};
+});

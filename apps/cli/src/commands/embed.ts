@@ -1,12 +1,9 @@
 /** `samtune embed`: image embeddings [1,256,64,64] on onnxruntime-node, one model load for many images. */
 import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
-import { encodeNpy, writeEmbedding } from '@samtune/sam-model';
-import { ImageReadError, readImage } from '@samtune/transforms';
-import { parseFlags, required } from '../args.js';
-import { UsageError, type CliCommand } from '../command.js';
-import { loadModel } from '../model-io.js';
-import { createProgressBar } from '../progress.js';
+import { Type } from 'typebox';
+import { UsageError } from '../command.js';
+import { defineCommand, Flag } from '../flags.js';
 
 const IMAGE_EXT = new Set(['.jpg', '.jpeg', '.png', '.webp', '.tif', '.tiff', '.bmp', '.gif']);
 
@@ -17,28 +14,26 @@ function listImages(dir: string): string[] {
     .map((f) => join(dir, f));
 }
 
-export const embedCommand: CliCommand = {
+export const embedCommand = defineCommand({
   path: ['embed'],
   summary: 'compute image embeddings (onnxruntime-node) and write them to disk',
-  usage: `usage: samtune embed --checkpoint <name|path> (--image <file>... | --images <dir>) --out <file.safetensors|file.npy|dir> [--strict]
-
-  --checkpoint  tiny_vit | vit_b | vit_l | vit_h (downloaded and cached) or a .pth/.safetensors path
-  --image       an image file; repeat for several
-  --images      a folder: every image in it
-  --out         one image: a .safetensors (image_embeddings + sizes) or .npy file;
-                several images: a folder receiving <image stem>.safetensors each
-  --strict      stop at the first unreadable image (default: report it, skip it, go on; exit code 1)`,
-  async run(argv, io) {
-    const f = parseFlags(argv, {
-      checkpoint: { type: 'string' },
-      image: { type: 'string', multiple: true },
-      images: { type: 'string' },
-      out: { type: 'string' },
-      strict: { type: 'boolean' },
-    });
-    const checkpoint = required(f.checkpoint, 'checkpoint');
-    const out = required(f.out, 'out');
-    const images = [...(f.image ?? []), ...(f.images ? listImages(f.images) : [])];
+  synopsis:
+    'usage: samtune embed --checkpoint <name|path> (--image <file>... | --images <dir>) --out <file.safetensors|file.npy|dir> [--strict]',
+  flags: Type.Object({
+    checkpoint: Flag.text('tiny_vit | vit_b | vit_l | vit_h (downloaded and cached) or a .pth/.safetensors path', {
+      placeholder: '<name|path>',
+    }),
+    image: Flag.texts('an image file; repeat for several', '<file>'),
+    images: Type.Optional(Flag.text('a folder: every image in it', { placeholder: '<dir>' })),
+    out: Flag.text(
+      'one image: a .safetensors (image_embeddings + sizes) or .npy file; several images: a folder receiving <image stem>.safetensors each',
+      { placeholder: '<file|dir>' },
+    ),
+    strict: Flag.bool('stop at the first unreadable image (default: report it, skip it, go on; exit code 1)'),
+  }),
+  async run(f, io) {
+    const { checkpoint, out } = f;
+    const images = [...f.image, ...(f.images ? listImages(f.images) : [])];
     if (images.length === 0) throw new UsageError('no images: give --image <file> or --images <dir>');
     const ext = extname(out).toLowerCase();
     const toFile = ext === '.safetensors' || ext === '.npy';
@@ -46,6 +41,10 @@ export const embedCommand: CliCommand = {
       throw new UsageError(`--out ${out} is a file but ${images.length} images were given: pass a folder`);
     if (!toFile && existsAsFile(out)) throw new UsageError(`--out ${out} exists and is not a folder`);
 
+    const { encodeNpy, writeEmbedding } = await import('@samtune/sam-model');
+    const { ImageReadError, readImage } = await import('@samtune/transforms');
+    const { loadModel } = await import('../model-io.js');
+    const { createProgressBar } = await import('../progress.js');
     const model = await loadModel(checkpoint, io);
     io.err(`image encoder: onnxruntime-node (cpu)`);
     const bar = createProgressBar('embed');
@@ -79,7 +78,7 @@ export const embedCommand: CliCommand = {
     for (const s of skipped) io.err(`skipped ${s}`);
     return skipped.length > 0 ? 1 : 0;
   },
-};
+});
 
 function existsAsFile(p: string): boolean {
   try {

@@ -39,11 +39,11 @@ describe('samtune eval --predictions', () => {
   it('parses its flags and refuses model flags', () => {
     expect(parseEvalPredictionsArgs(['--predictions', 'r.json', '--data-root', 'gt.json'])).toMatchObject({
       predictions: 'r.json',
-      dataRoot: 'gt.json',
+      'data-root': 'gt.json',
       subset: undefined,
       format: 'auto',
     });
-    expect(() => parseEvalPredictionsArgs(['--predictions', 'r.json'])).toThrow(/--data-root is required/);
+    expect(() => parseEvalPredictionsArgs(['--predictions', 'r.json'])).toThrow(/missing required flag --data-root/);
     expect(() =>
       parseEvalPredictionsArgs(['--predictions', 'r.json', '--data-root', 'd', '--checkpoint', 'x']),
     ).toThrow(/checkpoint/);

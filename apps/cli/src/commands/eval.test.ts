@@ -16,16 +16,19 @@ describe('samtune eval', () => {
     const a = parseEvalArgs(['--checkpoint', 'tiny_vit', '--data-root', '/d', '--subset', 'test', '--json']);
     expect(a).toMatchObject({
       checkpoint: 'tiny_vit',
-      dataRoot: '/d',
+      'data-root': '/d',
       subset: 'test',
       json: true,
       prompt: 'box',
-      maxInstances: 0,
+      'max-instances': 0,
       format: 'auto',
     });
-    expect(() => parseEvalArgs(['--data-root', '/d'])).toThrow(/--checkpoint is required/);
+    expect(() => parseEvalArgs(['--data-root', '/d'])).toThrow(/missing required flag --checkpoint/);
     expect(() => parseEvalArgs(['--checkpoint', 'x', '--data-root', '/d', '--prompt', 'both'])).toThrow(
-      /--prompt must be box or point/,
+      "--prompt 'both': expected box or point",
+    );
+    expect(() => parseEvalArgs(['--checkpoint', 'x', '--data-root', '/d', '--max-instances', '-1'])).toThrow(
+      "--max-instances '-1': expected an integer >= 0",
     );
     expect(() => parseEvalArgs(['--checkpoint', 'x', '--data-root', '/d', '--bogus'])).toThrow(/bogus/);
     expect(parseEvalArgs(['--checkpoint', 'x', '--data-root', '/d'])).toMatchObject({
@@ -34,7 +37,7 @@ describe('samtune eval', () => {
     });
     expect(parseEvalArgs(['--checkpoint', 'x', '--data-root', '/d', '--crowd', 'ignore']).crowd).toBe('ignore');
     expect(() => parseEvalArgs(['--checkpoint', 'x', '--data-root', '/d', '--crowd', 'drop'])).toThrow(
-      "--crowd must be keep or ignore, got 'drop'",
+      "--crowd 'drop': expected keep or ignore",
     );
   });
 

@@ -1,181 +1,137 @@
 /**
  * `samtune eval`: F1/IoU/Dice and COCO mask AP of a checkpoint (official: zero-shot, or a run's
- * best.safetensors) on a dataset subset (`evaluateCheckpoint`); prints them, `--out` writes them as JSON.
+ * best.safetensors) on a dataset subset (`evaluateCheckpoint`), optionally clicks-to-quality
+ * (`--clicks`); prints them, `--out` writes them as JSON. `--predictions` scores a results file instead.
  */
 import { basename, resolve } from 'node:path';
-import { CROWD_POLICIES, evaluateCheckpoint, type CrowdPolicy } from '@samtune/evaluation';
-import { writeFileAtomic } from '@samtune/sam-model';
-import type { PromptModeOption } from '@samtune/trainer';
-import { parseFlags } from '../args.js';
-import { UsageError, type CliCommand } from '../command.js';
+import { Type } from 'typebox';
+import type { CliCommand } from '../command.js';
+import * as common from '../common-flags.js';
+import { defineCommand, Flag, parseFlagTable } from '../flags.js';
 import { checkOutputFile } from '../output-file.js';
-import { pct, trainEventRenderer } from '../render.js';
-import { PREDICTIONS_USAGE, runEvalPredictions } from './eval-predictions.js';
+import { evalPredictionsCommand, hasPredictionsFlag } from './eval-predictions.js';
 
-const USAGE = `usage: samtune eval --checkpoint <name|path> --data-root <dir> [flags]
-
-Pixel-level F1, IoU and Dice (micro-averaged over all instance masks, original image size,
-threshold 0.5) and COCO mask AP (AP@[.5:.95], AP50, AP75; each mask scored by its predicted IoU)
-with one box prompt per instance (or one point with --prompt point).
-
-  --checkpoint <name|path>   official checkpoint (zero-shot) or a run's best.safetensors
-  --data-root <dir|file>     dataset folder, or a COCO instances .json file
-  --images <dir>             image folder of a COCO .json --data-root (default: its folder)
-  --val-fraction <x>         score a run on its own validation images: split a one-subset dataset by
-                             --seed like train did (eval never splits without it)
-  --seed <n>                 seed of that split and of point prompts (default 0)
-  --format <name>            dataset format (default auto)
-  --subset <name>            subset to score, any case (val also finds valid, validation, val2017);
-                             default: the validation subset, or the only subset (a lone COCO file,
-                             a Roboflow test/ folder), evaluated whole
-  --crowd keep|ignore        crowd instances (iscrowd 1; CVAT's mask-tool objects): keep (default)
-                             scores them like the others, ignore leaves them out; counted either way
-  --prompt box|point         prompt kind (default box)
-  --max-instances <n>        instances per image, 0 = all (default)
-  --out <file.json>          also write the metrics (and the skipped inputs) there (checked before
-                             the evaluation starts); nothing is written without it
-  --strict                   stop at the first bad image or annotation (default: report, skip, count)
-  --cache-dir <dir>          embedding cache
-  --backend <name>           tfjs backend
-  --json                     print only {"f1","iou","dice","ap","ap50","ap75","images","instances",
-                             "crowd","crowdIgnored","skipped"} on stdout
-
-${PREDICTIONS_USAGE}`;
-
-/** Parsed `eval` flags. */
-export interface EvalArgs {
-  readonly checkpoint: string;
-  readonly dataRoot: string;
-  readonly format: string;
-  readonly subset: string | undefined;
-  readonly crowd: CrowdPolicy;
-  readonly prompt: PromptModeOption;
-  readonly maxInstances: number;
-  readonly out: string | undefined;
-  readonly cacheDir: string | undefined;
-  readonly backend: string | undefined;
-  readonly json: boolean;
-  readonly strict: boolean;
-  readonly images: string | undefined;
-  readonly valFraction: number | undefined;
-  readonly seed: number;
-}
+const FLAGS = Type.Object({
+  checkpoint: common.checkpoint,
+  'data-root': common.dataRoot,
+  images: common.images,
+  'val-fraction': Type.Optional(
+    Flag.num(
+      'score a run on its own validation images: split a one-subset dataset by --seed like train did (eval never splits without it)',
+      'a number in [0, 1)',
+      { minimum: 0, exclusiveMaximum: 1 },
+    ),
+  ),
+  seed: common.seed('seed of that split and of point prompts'),
+  format: common.format,
+  subset: Type.Optional(
+    Flag.text(
+      'subset to score, any case (val also finds valid, validation, val2017); default: the validation subset, or the only subset, evaluated whole',
+      { placeholder: '<name>' },
+    ),
+  ),
+  crowd: common.crowd,
+  prompt: Flag.oneOf(['box', 'point'], 'prompt kind', { default: 'box' }),
+  'max-instances': Flag.int('instances per image, 0 = all', 0, { default: 0 }),
+  clicks: Flag.int(
+    'also measure clicks-to-quality with at most this many clicks (NoC@85/90, IoU@1/3/5; 20 is the standard), 0 = off',
+    0,
+    { default: 0 },
+  ),
+  out: Type.Optional(
+    Flag.text('also write the metrics (and the skipped inputs) there, checked before the evaluation starts', {
+      placeholder: '<file.json>',
+    }),
+  ),
+  strict: common.strict,
+  'cache-dir': common.cacheDir,
+  backend: common.backend,
+  json: common.json(
+    'print only {"f1","iou","dice","ap","ap50","ap75","images","instances","crowd","crowdIgnored","skipped"} (and "clicks") on stdout',
+  ),
+});
 
 /** Parses `eval` flags. */
-export function parseEvalArgs(argv: string[]): EvalArgs {
-  const values = parseFlags(argv, {
-    checkpoint: { type: 'string' },
-    images: { type: 'string' },
-    'val-fraction': { type: 'string' },
-    seed: { type: 'string' },
-    'data-root': { type: 'string' },
-    format: { type: 'string' },
-    subset: { type: 'string' },
-    crowd: { type: 'string' },
-    prompt: { type: 'string' },
-    'max-instances': { type: 'string' },
-    out: { type: 'string' },
-    'cache-dir': { type: 'string' },
-    backend: { type: 'string' },
-    json: { type: 'boolean' },
-    strict: { type: 'boolean' },
-  });
-  if (!values.checkpoint) throw new UsageError('--checkpoint is required');
-  if (!values['data-root']) throw new UsageError('--data-root is required');
-  const prompt = values.prompt ?? 'box';
-  if (prompt !== 'box' && prompt !== 'point') throw new UsageError(`--prompt must be box or point, got '${prompt}'`);
-  const maxInstances = Number(values['max-instances'] ?? 0);
-  if (!Number.isInteger(maxInstances) || maxInstances < 0)
-    throw new UsageError(`--max-instances must be an integer >= 0, got '${values['max-instances']}'`);
-  const valFraction = values['val-fraction'] === undefined ? undefined : Number(values['val-fraction']);
-  if (valFraction !== undefined && !(valFraction >= 0 && valFraction < 1))
-    throw new UsageError(`--val-fraction must be a number in [0, 1), got '${values['val-fraction']}'`);
-  const crowd = values.crowd ?? 'keep';
-  if (!(CROWD_POLICIES as readonly string[]).includes(crowd))
-    throw new UsageError(`--crowd must be ${CROWD_POLICIES.join(' or ')}, got '${crowd}'`);
-  const seed = Number(values.seed ?? 0);
-  if (!Number.isInteger(seed)) throw new UsageError(`--seed must be an integer, got '${values.seed}'`);
-  return {
-    checkpoint: values.checkpoint,
-    images: values.images,
-    valFraction,
-    seed,
-    dataRoot: values['data-root'],
-    format: values.format ?? 'auto',
-    subset: values.subset,
-    crowd: crowd as CrowdPolicy,
-    prompt,
-    maxInstances,
-    out: values.out,
-    cacheDir: values['cache-dir'],
-    backend: values.backend,
-    json: values.json ?? false,
-    strict: values.strict ?? false,
-  };
-}
+export const parseEvalArgs = (argv: readonly string[]) => parseFlagTable(argv, FLAGS).flags;
 
 /** `, 2 crowd` / `, 2 crowd left out (--crowd ignore)`: what happened to crowd instances, when there were any. */
 function crowdNote(kept: number, ignored: number): string {
   return `${kept > 0 ? `, ${kept} crowd` : ''}${ignored > 0 ? `, ${ignored} crowd left out (--crowd ignore)` : ''}`;
 }
 
-export const evalCommand: CliCommand = {
+const scoring = defineCommand({
   path: ['eval'],
-  summary:
-    'F1 / IoU / Dice of a checkpoint on a dataset subset (zero-shot or fine-tuned), or a COCO results file scored',
-  usage: USAGE,
-  async run(argv, io) {
-    if (argv.some((x) => x === '--predictions' || x.startsWith('--predictions='))) return runEvalPredictions(argv, io);
-    const a = parseEvalArgs(argv);
-    if (a.out !== undefined) checkOutputFile(a.out); // before the evaluation: a bad path loses no metrics
-    const render = trainEventRenderer(io);
+  summary: 'F1 / IoU / Dice of a checkpoint on a dataset subset (zero-shot or fine-tuned), or a results file scored',
+  synopsis: `usage: samtune eval --checkpoint <name|path> --data-root <dir> [flags]
+
+Pixel-level F1, IoU and Dice (micro-averaged over all instance masks, original image size,
+threshold 0.5) and COCO mask AP (AP@[.5:.95], AP50, AP75; each mask scored by its predicted IoU)
+with one box prompt per instance (or one point with --prompt point).`,
+  flags: FLAGS,
+  async run(f, io) {
+    if (f.out !== undefined) checkOutputFile(f.out); // before the evaluation: a bad path loses no metrics
+    const { evaluateCheckpoint } = await import('@samtune/evaluation');
+    const { writeFileAtomic } = await import('@samtune/sam-model');
+    const { pct, trainEventRenderer } = await import('../render.js');
     const r = await evaluateCheckpoint({
-      checkpoint: a.checkpoint,
-      dataRoot: a.dataRoot,
-      format: a.format,
-      ...(a.subset !== undefined ? { subset: a.subset } : {}),
-      crowd: a.crowd,
-      prompt: a.prompt,
-      maxInstances: a.maxInstances,
-      ...(a.cacheDir ? { cacheDir: a.cacheDir } : {}),
-      ...(a.backend ? { backend: a.backend } : {}),
-      strict: a.strict,
-      seed: a.seed,
-      ...(a.images ? { images: a.images } : {}),
-      ...(a.valFraction !== undefined ? { valFraction: a.valFraction } : {}),
-      onEvent: render,
+      checkpoint: f.checkpoint,
+      dataRoot: f['data-root'],
+      format: f.format,
+      ...(f.subset !== undefined ? { subset: f.subset } : {}),
+      crowd: f.crowd,
+      prompt: f.prompt,
+      maxInstances: f['max-instances'],
+      ...(f.clicks > 0 ? { clicks: f.clicks } : {}),
+      ...(f['cache-dir'] ? { cacheDir: f['cache-dir'] } : {}),
+      ...(f.backend ? { backend: f.backend } : {}),
+      strict: f.strict,
+      seed: f.seed,
+      ...(f.images ? { images: f.images } : {}),
+      ...(f['val-fraction'] !== undefined ? { valFraction: f['val-fraction'] } : {}),
+      onEvent: trainEventRenderer(io),
     });
     const m = r.metrics;
     const metrics = {
-      f1: m.f1,
-      iou: m.iou,
-      dice: m.dice,
-      ap: m.ap,
-      ap50: m.ap50,
-      ap75: m.ap75,
-      images: m.images,
-      instances: m.instances,
-      crowd: m.crowd ?? 0,
-      crowdIgnored: m.crowdIgnored ?? 0,
+      ...{ f1: m.f1, iou: m.iou, dice: m.dice, ap: m.ap, ap50: m.ap50, ap75: m.ap75 },
+      ...{ images: m.images, instances: m.instances, crowd: m.crowd ?? 0, crowdIgnored: m.crowdIgnored ?? 0 },
       skipped: r.skipped.length,
+      ...(r.clicks ? { clicks: r.clicks } : {}),
     };
-    if (a.out !== undefined) {
-      writeFileAtomic(
-        a.out,
-        `${JSON.stringify({ ...metrics, loss: m.loss, subset: r.subset, checkpoint: r.checkpointPath, checkpointSha256: r.checkpointSha256, dataRoot: resolve(a.dataRoot), prompt: a.prompt, backend: r.backend, skippedInputs: r.skipped }, null, 2)}\n`,
-      );
+    if (f.out !== undefined) {
+      const where = { subset: r.subset, checkpoint: r.checkpointPath, checkpointSha256: r.checkpointSha256 };
+      const more = {
+        dataRoot: resolve(f['data-root']),
+        prompt: f.prompt,
+        backend: r.backend,
+        skippedInputs: r.skipped,
+      };
+      writeFileAtomic(f.out, `${JSON.stringify({ ...metrics, loss: m.loss, ...where, ...more }, null, 2)}\n`);
     }
-    if (a.json) {
-      io.out(JSON.stringify(metrics));
-    } else {
-      io.out(
-        `${basename(r.checkpointPath)} on ${r.subset} (${m.images} images, ${m.instances} instances${crowdNote(m.crowd ?? 0, m.crowdIgnored ?? 0)}, ${a.prompt} prompts):`,
-      );
+    if (f.json) io.out(JSON.stringify(metrics));
+    else {
+      const what = `${m.images} images, ${m.instances} instances${crowdNote(m.crowd ?? 0, m.crowdIgnored ?? 0)}`;
+      io.out(`${basename(r.checkpointPath)} on ${r.subset} (${what}, ${f.prompt} prompts):`);
       io.out(`  F1   ${m.f1.toFixed(4)}\n  IoU  ${m.iou.toFixed(4)}\n  Dice ${m.dice.toFixed(4)}`);
       io.out(`  mask AP ${pct(m.ap)}  AP50 ${pct(m.ap50)}  AP75 ${pct(m.ap75)}`);
+      const c = r.clicks;
+      if (c)
+        io.out(
+          `  clicks (max ${c.maxClicks}): NoC@85 ${c.noc85.toFixed(2)}  NoC@90 ${c.noc90.toFixed(2)}  IoU@1 ${c.iouAt1.toFixed(4)}  IoU@3 ${c.iouAt3.toFixed(4)}  IoU@5 ${c.iouAt5.toFixed(4)}`,
+        );
       if (r.skipped.length > 0) io.out(`  skipped ${r.skipped.length} input(s) (listed on stderr)`);
     }
-    if (a.out !== undefined) io.err(`metrics written to ${a.out}`);
+    if (f.out !== undefined) io.err(`metrics written to ${f.out}`);
     return 0;
   },
+});
+
+/** `eval` with a checkpoint, or `eval --predictions` (a results file, no model). */
+export const evalCommand: CliCommand = {
+  path: scoring.path,
+  summary: scoring.summary,
+  get usage() {
+    return `${scoring.usage}\n\n${evalPredictionsCommand.usage}`;
+  },
+  check: (argv) => (hasPredictionsFlag(argv) ? evalPredictionsCommand : scoring).check?.(argv),
+  run: (argv, io) => (hasPredictionsFlag(argv) ? evalPredictionsCommand : scoring).run(argv, io),
 };

@@ -16,7 +16,7 @@ describe('samtune export --format transformers.js', () => {
     const ckpt = referencePath('tinyvit.pth');
     await expect(
       exportCommand.run(['--checkpoint', ckpt, '--out', dir, '--format', 'tfjs'], recordingIO()),
-    ).rejects.toThrow(new UsageError("--format must be onnx or transformers.js, got 'tfjs'"));
+    ).rejects.toThrow(new UsageError("--format 'tfjs': expected onnx or transformers.js"));
     await expect(exportCommand.run(['--checkpoint', ckpt, '--out', dir, '--multimask'], recordingIO())).rejects.toThrow(
       UsageError,
     );

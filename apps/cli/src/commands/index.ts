@@ -12,6 +12,7 @@ import { exportCommand } from './export.js';
 import { queueAutolabelCommand, queueEmbedCommand } from './queue.js';
 import { queueCollectCommand, queueStatusCommand } from './queue-status.js';
 import { workerCommand } from './worker.js';
+import { serveCommand } from './serve.js';
 
 export const COMMANDS: readonly CliCommand[] = [
   embedCommand,
@@ -23,6 +24,7 @@ export const COMMANDS: readonly CliCommand[] = [
   demoCommand,
   exportCommand,
   optimizeCommand,
+  serveCommand,
   queueEmbedCommand,
   queueAutolabelCommand,
   queueStatusCommand,

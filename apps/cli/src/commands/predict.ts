@@ -4,66 +4,37 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, extname } from 'node:path';
-import { encodePrediction, isExportDir, MaskInputError, openPromptModel, readMaskInputFile } from '@samtune/export';
-import { readEmbedding, selectMaskIndex } from '@samtune/sam-model';
-import { logitsToMask, readImage, validatePrompt, writeMaskPng, writeOverlayPng } from '@samtune/transforms';
-import { parseBox, parseFlags, parsePoint, required } from '../args.js';
-import { UsageError, type CliCommand } from '../command.js';
+import { UsageError } from '../command.js';
+import { defineCommand } from '../flags.js';
+import { PREDICT_FLAGS } from './predict-flags.js';
 import { checkOutputFile } from '../output-file.js';
-import { announceBackend, downloadProgress } from '../model-io.js';
 
-export const predictCommand: CliCommand = {
+export const predictCommand = defineCommand({
   path: ['predict'],
   summary: 'predict masks for point and box prompts on one image',
-  usage: `usage: samtune predict (--checkpoint <name|path|export dir> | --model <export dir>) (--image <file> | --embedding <file.safetensors>)
-       [--point x,y,label]... [--box x0,y0,x1,y1] [--mask-input <file.npy|.safetensors>] [--multimask]
-       --out <file.safetensors|file.png> [--overlay <file.png>] [--mask-threshold <logit>] [--int8]
-
-  --checkpoint a .pth/.safetensors/registry name (tfjs decoder), or a directory written by
-              'samtune export' (model.json): then its ONNX models run on onnxruntime (--model says so explicitly)
-  Prompts are in ORIGINAL image pixels: --point x,y,label (label 1 foreground, 0 background; repeat),
-  --box x0,y0,x1,y1 (XYXY). Box and points together are passed to SAM together.
-  --int8          with an export directory: run the INT8 models 'samtune optimize' wrote (model.json
-                  models.encoder_int8 / decoder_int8) where there are any, FP32 otherwise
-  --embedding     reuse a file written by 'samtune embed' instead of encoding the image
-  --mask-input    low-res logits [1,256,256] from an earlier prediction (e.g. its low_res_masks)
-  --multimask     three masks (ambiguity-aware) instead of one (refused by an export made with
-                  --single-mask, which always returns its one mask: best of three for a single point, else token 0)
-  --out .safetensors: low_res_masks [M,256,256], iou_predictions [M], masks [M,H,W] (logits)
-  --out .png:         the binary mask with the highest predicted IoU
-  --overlay       also write that mask and the prompts drawn over the image (needs --image)
-  --mask-threshold  logit above which a pixel is inside the .png/overlay mask (default 0, SAM's;
-                  write negative values as --mask-threshold=-0.5)`,
-  async run(argv, io) {
-    const f = parseFlags(argv, {
-      checkpoint: { type: 'string' },
-      model: { type: 'string' },
-      image: { type: 'string' },
-      embedding: { type: 'string' },
-      point: { type: 'string', multiple: true },
-      box: { type: 'string' },
-      'mask-input': { type: 'string' },
-      multimask: { type: 'boolean' },
-      out: { type: 'string' },
-      overlay: { type: 'string' },
-      'mask-threshold': { type: 'string' },
-      int8: { type: 'boolean' },
-    });
+  synopsis: `usage: samtune predict (--checkpoint <name|path|export dir> | --model <export dir>) (--image <file> | --embedding <file>)
+       [--point x,y,label]... [--box x0,y0,x1,y1] --out <file.safetensors|file.png> [flags]`,
+  flags: PREDICT_FLAGS,
+  async run(f, io) {
+    const { encodePrediction, isExportDir, MaskInputError, openPromptModel, readMaskInputFile } =
+      await import('@samtune/export');
     if (f.model !== undefined && !isExportDir(f.model))
       throw new UsageError(`--model ${f.model}: not a directory written by 'samtune export' (no model.json)`);
     const modelDir = f.model ?? (f.checkpoint !== undefined && isExportDir(f.checkpoint) ? f.checkpoint : undefined);
-    const checkpoint = modelDir === undefined ? required(f.checkpoint, 'checkpoint') : modelDir;
+    if (modelDir === undefined && f.checkpoint === undefined)
+      throw new UsageError('missing required flag --checkpoint');
+    const checkpoint = modelDir ?? f.checkpoint!;
     if (f.int8 && modelDir === undefined)
       throw new UsageError('--int8 needs an export directory (--model <dir>), not a checkpoint');
-    const out = required(f.out, 'out');
+    const out = f.out;
     const outExt = extname(out).toLowerCase();
     if (outExt !== '.safetensors' && outExt !== '.png')
       throw new UsageError(`--out ${out}: expected a .safetensors or .png file`);
     checkOutputFile(out);
     if (!f.image && !f.embedding) throw new UsageError('give --image <file> or --embedding <file>');
     if (f.overlay && !f.image) throw new UsageError('--overlay needs --image');
-    const points = (f.point ?? []).map(parsePoint);
-    const box = f.box ? parseBox(f.box) : undefined;
+    const points = f.point.map(([x, y, label]) => ({ x, y, label }));
+    const box = f.box;
     if (points.length === 0 && !box) throw new UsageError('no prompt: give --point x,y,label and/or --box x0,y0,x1,y1');
     let maskInput;
     try {
@@ -72,16 +43,16 @@ export const predictCommand: CliCommand = {
       if (e instanceof MaskInputError) throw new UsageError(`--mask-input: ${e.message}`);
       throw e;
     }
-    const threshold = f['mask-threshold'] === undefined ? undefined : Number(f['mask-threshold']);
-    if (threshold !== undefined && !Number.isFinite(threshold))
-      throw new UsageError(`--mask-threshold '${f['mask-threshold']}': expected a number (a logit)`);
-
-    const img = f.image ? await readImage(f.image) : undefined;
+    const threshold = f['mask-threshold'];
+    const { readEmbedding, selectMaskIndex } = await import('@samtune/sam-model');
+    const t = await import('@samtune/transforms');
+    const { announceBackend, downloadProgress } = await import('../model-io.js');
+    const img = f.image ? await t.readImage(f.image) : undefined;
     const stored = f.embedding ? readEmbedding(f.embedding) : undefined;
     // The server's prompt rule (validatePrompt), checked before any model work: exit 2.
     const [ih, iw] = img ? [img.height, img.width] : stored!.originalSize;
     const prompt = { points: points.map((p) => [p.x, p.y] as const), ...(box ? { box } : {}) };
-    validatePrompt(prompt, iw, ih, (field, detail) => new UsageError(`${field}: ${detail}`));
+    t.validatePrompt(prompt, iw, ih, (field, detail) => new UsageError(`${field}: ${detail}`));
     if (modelDir === undefined) await announceBackend(io);
     const progress = downloadProgress(checkpoint);
     const model = await openPromptModel(checkpoint, {
@@ -107,7 +78,7 @@ export const predictCommand: CliCommand = {
       const iou = Array.from(res.iouPredictions.data);
       const best = selectMaskIndex(res.iouPredictions.data);
       const [h, w] = emb.originalSize;
-      const bestMask = logitsToMask(
+      const bestMask = t.logitsToMask(
         masks.data.subarray(best * h * w, (best + 1) * h * w),
         w,
         h,
@@ -120,10 +91,10 @@ export const predictCommand: CliCommand = {
           `warning: the predicted mask is empty (0 px at threshold ${threshold ?? model.maskThreshold}; predicted IoU ${(iou[best] ?? Number.NaN).toFixed(3)}): it is written, but holds nothing; try another prompt or a lower --mask-threshold`,
         );
       mkdirSync(dirname(out), { recursive: true });
-      if (outExt === '.png') await writeMaskPng(out, bestMask);
+      if (outExt === '.png') await t.writeMaskPng(out, bestMask);
       else writeFileSync(out, encodePrediction(res, emb.originalSize, model.sha256));
       if (f.overlay && img)
-        await writeOverlayPng(f.overlay, img, [bestMask], { points, ...(box ? { boxes: [box] } : {}) });
+        await t.writeOverlayPng(f.overlay, img, [bestMask], { points, ...(box ? { boxes: [box] } : {}) });
       io.out(
         JSON.stringify({
           iou_predictions: iou.map((v) => +v.toFixed(5)),
@@ -138,4 +109,4 @@ export const predictCommand: CliCommand = {
       await model.release();
     }
   },
-};
+});

@@ -1,29 +1,27 @@
 /** `samtune queue status <id>` and `samtune queue collect <id>`: progress of a queue, and its labels as COCO. */
-import { collectLabels, connectRedis, formatQueueStatus, queueStatus } from '@samtune/jobs';
-import { parseFlags, redisUrl, required } from '../args.js';
-import { UsageError, type CliCommand } from '../command.js';
+import { Type } from 'typebox';
+import * as common from '../common-flags.js';
+import { defineCommand, Flag } from '../flags.js';
 
-/** `<id> [flags]`: the queue id is the one positional argument, first. */
-function splitId(argv: string[], usage: string): [string, string[]] {
-  const [id, ...rest] = argv;
-  if (!id || id.startsWith('-')) throw new UsageError(`missing the queue id (${usage})`);
-  return [id, rest];
-}
+const redisFlag = common.redis;
 
-export const queueStatusCommand: CliCommand = {
+export const queueStatusCommand = defineCommand({
   path: ['queue', 'status'],
   summary: 'counts, throughput and ETA of a queue, with its failed images and their reasons',
-  usage: `usage: samtune queue status <id> --redis <url> [--watch] [--json]
+  synopsis: `usage: samtune queue status <id> --redis <url> [--watch] [--json]
 
-  --redis <url>   the Redis of the queue (default $SAMTUNE_REDIS_URL)
-  --watch         redraw every 2 s until nothing is left to run
-  --json          print the status as JSON (counts, done, remaining, workers, imagesPerSecond,
-                  etaSeconds, failed [{jobId, imagePath, reason, attempts}])
-  Exit code 1 when some image failed.`,
-  async run(argv, io) {
-    const [id, rest] = splitId(argv, 'samtune queue status <id>');
-    const f = parseFlags(rest, { redis: { type: 'string' }, watch: { type: 'boolean' }, json: { type: 'boolean' } });
-    const redis = connectRedis(redisUrl(f.redis));
+Exit code 1 when some image failed.`,
+  positional: 'the queue id (samtune queue status <id>)',
+  flags: Type.Object({
+    redis: redisFlag,
+    watch: Flag.bool('redraw every 2 s until nothing is left to run'),
+    json: Flag.bool(
+      'print the status as JSON (counts, done, remaining, workers, imagesPerSecond, etaSeconds, failed [{jobId, imagePath, reason, attempts}])',
+    ),
+  }),
+  async run(f, io, { positional: id }) {
+    const { connectRedis, formatQueueStatus, queueStatus } = await import('@samtune/jobs');
+    const redis = connectRedis(common.redisUrl(f.redis));
     try {
       for (;;) {
         const s = await queueStatus(redis, id);
@@ -36,27 +34,32 @@ export const queueStatusCommand: CliCommand = {
       await redis.quit().catch(() => undefined);
     }
   },
-};
+});
 
-export const queueCollectCommand: CliCommand = {
+export const queueCollectCommand = defineCommand({
   path: ['queue', 'collect'],
   summary: "merge an autolabel queue's per-image labels into one COCO instances file",
-  usage: `usage: samtune queue collect <id> --redis <url> --out <labels.json> [--image-root <dir>]
+  synopsis: `usage: samtune queue collect <id> --redis <url> --out <labels.json> [--image-root <dir>]
 
-  --out <file>          the COCO file (compressed RLE masks); name it _annotations.coco.json to read it
-                        back with --data-root <its folder>
-  --image-root <dir>    file_name is the image path relative to this folder (default: the folder of --out)
-  Prints {"out", "images", "annotations", "missing", "skipped"}; exit code 1 when images are missing
-  (jobs pending or failed).`,
-  async run(argv, io) {
-    const [id, rest] = splitId(argv, 'samtune queue collect <id>');
-    const f = parseFlags(rest, {
-      redis: { type: 'string' },
-      out: { type: 'string' },
-      'image-root': { type: 'string' },
-    });
-    const out = required(f.out, 'out');
-    const redis = connectRedis(redisUrl(f.redis));
+Prints {"out", "images", "annotations", "missing", "skipped"}; exit code 1 when images are missing
+(jobs pending or failed).`,
+  positional: 'the queue id (samtune queue collect <id>)',
+  flags: Type.Object({
+    redis: redisFlag,
+    out: Flag.text(
+      'the COCO file (compressed RLE masks); name it _annotations.coco.json to read it back with --data-root <its folder>',
+      { placeholder: '<file>' },
+    ),
+    'image-root': Type.Optional(
+      Flag.text('file_name is the image path relative to this folder (default: the folder of --out)', {
+        placeholder: '<dir>',
+      }),
+    ),
+  }),
+  async run(f, io, { positional: id }) {
+    const { collectLabels, connectRedis } = await import('@samtune/jobs');
+    const out = f.out;
+    const redis = connectRedis(common.redisUrl(f.redis));
     try {
       const res = await collectLabels(redis, id, out, f['image-root'] ? { imageRoot: f['image-root'] } : {});
       for (const m of res.missing) io.err(`missing (pending or failed): ${m}`);
@@ -75,4 +78,4 @@ export const queueCollectCommand: CliCommand = {
       await redis.quit().catch(() => undefined);
     }
   },
-};
+});

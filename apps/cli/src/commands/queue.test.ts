@@ -105,7 +105,7 @@ describe('samtune queue / worker', () => {
         ['--redis', url, '--data-root', tmp, '--out', tmp, '--checkpoint', 'x', '--prompt', 'lasso'],
         io,
       ),
-    ).rejects.toThrow(/--prompt 'lasso': expected one of box, points, both/);
+    ).rejects.toThrow("--prompt 'lasso': expected both, box or points");
     await expect(queueStatusCommand.run(['--redis', url], io)).rejects.toThrow(/missing the queue id/);
     await expect(workerCommand.run(['--redis', url, '--concurrency', '0'], io)).rejects.toThrow(
       /--concurrency '0': expected an integer >= 1/,

@@ -21,6 +21,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readSafetensors } from '@samtune/sam-model';
+import { EXIT_CODE_BY_KIND } from '@samtune/errors';
 import { runCli } from '../cli.js';
 import { recordingIO } from '../test-utils/io.js';
 
@@ -125,9 +126,11 @@ describe('samtune train (worker thread, plugin format, one subset) and its run f
 
     rmSync(base);
     const gone = recordingIO();
-    expect(await runCli(['--plugin', plugin, ...args, '--cache-dir', join(tmp, 'cache')], gone)).toBe(1);
+    expect(await runCli(['--plugin', plugin, ...args, '--cache-dir', join(tmp, 'cache')], gone)).toBe(
+      EXIT_CODE_BY_KIND['not-found'],
+    );
     expect(gone.stderr.join('\n')).toMatch(
-      /BaseCheckpointMissingError: loadSamCheckpoint\(.*best\.safetensors\): this file holds only the \d+ fine-tuned tensors; its base checkpoint \(sha256 [0-9a-f]{64}\) was not found/,
+      /samtune eval: \S*best\.safetensors: this file holds only the \d+ fine-tuned tensors; its base checkpoint \(sha256 [0-9a-f]{64}\) was not found/,
     );
   }, 600_000);
 });

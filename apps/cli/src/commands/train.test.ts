@@ -5,7 +5,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { UsageError } from '../command.js';
 import { recordingIO } from '../test-utils/io.js';
 import { backendLine, resultTable, trainEventRenderer } from '../render.js';
-import { parseTrainArgs } from './train.js';
+import { configKeys } from '@samtune/trainer/config';
+import { parseTrainArgs, trainCommand } from './train.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'samtune-train-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -13,6 +14,16 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const base = ['--checkpoint', 'tiny_vit', '--data-root', '/data', '--out', 'runs/x'];
 
 describe('samtune train flags', () => {
+  it('--help lists the short flags and every config key of the schema, with defaults', () => {
+    const help = trainCommand.usage;
+    for (const { key } of configKeys()) expect(help).toContain(`--${key} `);
+    expect(help).toMatch(/^ {2}--lr <x> +optimizer\.lr: Adam learning rate$/m);
+    expect(help).toMatch(/^ {2}--training\.micro-batch <n> +prompts per forward\/backward .*\(default 4\)$/m);
+    expect(() => parseTrainArgs([...base, '--optimizer.lr', 'fast'])).toThrow(
+      "config 'optimizer.lr': expected a number, got 'fast'",
+    );
+  });
+
   it('maps shorthands and dotted overrides onto the config, defaults elsewhere', () => {
     const { config, resume, worker } = parseTrainArgs([
       ...base,

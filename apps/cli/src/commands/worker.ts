@@ -4,16 +4,23 @@
  * jobs and finish the active ones (a second signal, a second or more later, abandons them: they
  * return to the queue when their lock expires).
  */
-import { startWorker, type WorkerEvent } from '@samtune/jobs';
-import { parseFlags, redisUrl } from '../args.js';
-import { UsageError, type CliCommand, type CliIO } from '../command.js';
+import { Type } from 'typebox';
+import type { WorkerEvent } from '@samtune/jobs';
+import type { CliIO } from '../command.js';
+import * as common from '../common-flags.js';
+import { defineCommand, Flag } from '../flags.js';
 
-function positiveInt(v: string | undefined, flag: string, dflt: number): number {
-  if (v === undefined) return dflt;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--${flag} '${v}': expected an integer >= 1`);
-  return n;
-}
+const FLAGS = Type.Object({
+  redis: common.redis,
+  concurrency: Flag.int('jobs at once per queue (one image already uses every core)', 1, { default: 1 }),
+  queue: Flag.texts('only this queue (repeatable; default: every queue, also ones enqueued later)', '<id>'),
+  'lock-ms': Flag.int(
+    "job lock, renewed every half of it (heartbeat); a dead worker's job returns to the queue after about this long",
+    1,
+    { default: 30_000, placeholder: '<ms>' },
+  ),
+  json: Flag.bool('one JSON event per line on stdout'),
+});
 
 function render(io: CliIO, json: boolean): (e: WorkerEvent) => void {
   return (e) => {
@@ -32,34 +39,22 @@ function render(io: CliIO, json: boolean): (e: WorkerEvent) => void {
   };
 }
 
-export const workerCommand: CliCommand = {
+export const workerCommand = defineCommand({
   path: ['worker'],
   summary: 'run queued embed/autolabel jobs from Redis (start one per machine; SIGTERM finishes the job)',
-  usage: `usage: samtune worker --redis <url> [--concurrency <n>] [--queue <id>]... [--lock-ms <ms>] [--json]
+  synopsis: `usage: samtune worker --redis <url> [--concurrency <n>] [--queue <id>]... [--lock-ms <ms>] [--json]
 
-  --redis <url>        redis://[:password@]host:port of the producer (default $SAMTUNE_REDIS_URL)
-  --concurrency <n>    jobs at once per queue (default 1: one image already uses every core)
-  --queue <id>         only this queue (repeatable; default: every queue, also ones enqueued later)
-  --lock-ms <ms>       job lock, renewed every half of it (heartbeat); a dead worker's job returns to
-                       the queue after about this long (default 30000)
-  --json               one JSON event per line on stdout
-  Runs until SIGTERM/SIGINT. Each checkpoint is loaded once per process.`,
-  async run(argv, io) {
-    const f = parseFlags(argv, {
-      redis: { type: 'string' },
-      concurrency: { type: 'string' },
-      queue: { type: 'string', multiple: true },
-      'lock-ms': { type: 'string' },
-      json: { type: 'boolean' },
-    });
-    const lockMs = positiveInt(f['lock-ms'], 'lock-ms', 30_000);
+Runs until SIGTERM/SIGINT. Each checkpoint is loaded once per process.`,
+  flags: FLAGS,
+  async run(f, io) {
+    const { startWorker } = await import('@samtune/jobs');
     const w = await startWorker({
-      redisUrl: redisUrl(f.redis),
-      concurrency: positiveInt(f.concurrency, 'concurrency', 1),
-      lockDurationMs: lockMs,
-      stalledIntervalMs: lockMs,
-      ...(f.queue ? { queues: f.queue } : {}),
-      onEvent: render(io, f.json ?? false),
+      redisUrl: common.redisUrl(f.redis),
+      concurrency: f.concurrency,
+      lockDurationMs: f['lock-ms'],
+      stalledIntervalMs: f['lock-ms'],
+      ...(f.queue.length > 0 ? { queues: f.queue } : {}),
+      onEvent: render(io, f.json),
     });
     await new Promise<void>((resolve) => {
       let first = 0;
@@ -78,4 +73,4 @@ export const workerCommand: CliCommand = {
     });
     return 0;
   },
-};
+});
