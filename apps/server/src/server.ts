@@ -16,6 +16,7 @@ import { errorReply, MethodNotAllowedError, NotFoundError, RemoteError, ServerCo
 import { LabelStore } from './labels-store.js';
 import type { ModelSpec } from './model-engine.js';
 import { ModelWorker } from './model-worker.js';
+import { registerPageModel } from './page-model.js';
 import { registerRoutes } from './routes.js';
 import { QueueFullError } from './job-queue.js';
 import { allowedHostNames, isLoopback, RequestGuard } from './security.js';
@@ -66,7 +67,7 @@ const PUBLIC_DIR = fileURLToPath(new URL('./public/', import.meta.url));
 
 const SECURITY_HEADERS = {
   'content-security-policy':
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob: data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+    "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' blob: data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'no-referrer',
   'cross-origin-resource-policy': 'same-origin',
@@ -194,6 +195,7 @@ export async function startServer(opts: SamServerOptions): Promise<SamServer> {
     setHeaders: (reply) => void reply.header('cache-control', 'no-store'),
   });
   registerRoutes(app, { worker, imagesDir, labels, maxJson, maxImage, maxPixels });
+  await registerPageModel(app, worker);
   await app.ready();
   await app.listen({ port: opts.port ?? 8080, host });
   const addr = app.server.address() as AddressInfo;
