@@ -1,8 +1,10 @@
 /**
  * The labelling page in real Chromium (Debian's package through playwright-core; no browser is
- * downloaded): upload, click, box, accept, undo, save, with the saved COCO file read back by
- * @samtune/datasets; the in-flight Accept race; stored XSS through a crafted labels file. Screenshots
- * go to test-results/ (and to docs/screenshots/ with SAMTUNE_SCREENSHOTS=docs).
+ * downloaded): upload, clicks and a box decoded in the page by onnxruntime-web (no /api/predict
+ * call; masks equal to the server's), accept, undo, autosave, with the saved COCO file read back by
+ * @samtune/datasets; the server fallback (`#decode=server`) with the in-flight Accept race and the
+ * empty-mask refusal; class hotkeys and progress; stored XSS through a crafted labels file.
+ * Screenshots go to test-results/ (and to docs/screenshots/ with SAMTUNE_SCREENSHOTS=docs).
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -30,6 +32,45 @@ interface PredictJson {
   best: number;
   iou: number[];
 }
+/** Requests the page made to POST /api/predict. */
+let predictCalls = 0;
+
+/** POST /api/predict from the test itself: the server-side prediction of the same prompts. */
+async function serverPredict(body: Record<string, unknown>): Promise<PredictJson> {
+  const res = await fetch(`${srv.url}/api/predict`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  expect(res.status).toBe(200);
+  return (await res.json()) as PredictJson;
+}
+
+/** IoU of two COCO RLE masks of the same size. */
+function iou(a: CocoRle, b: CocoRle): number {
+  const [ma, mb] = [cocoRleToMask(a).data, cocoRleToMask(b).data];
+  let inter = 0;
+  let union = 0;
+  for (let i = 0; i < ma.length; i++) {
+    inter += ma[i]! && mb[i]! ? 1 : 0;
+    union += ma[i]! || mb[i]! ? 1 : 0;
+  }
+  return union === 0 ? 1 : inter / union;
+}
+
+/** The page's prompts and embedding id on screen. */
+const promptsOnPage = (): Promise<{ id: string; points: number[][]; box: number[] | null }> =>
+  page.evaluate('window.samtunePage.prompts()') as Promise<{ id: string; points: number[][]; box: number[] | null }>;
+
+/** Asserts that the page's last mask equals the server's prediction of the same prompts (IoU >= 0.99 each). */
+async function matchesServer(shown: PredictJson): Promise<number[]> {
+  const ref = await serverPredict(await promptsOnPage());
+  expect(shown.masks.length).toBe(ref.masks.length);
+  expect(shown.best).toBe(ref.best);
+  const ious = shown.masks.map((m, i) => iou(m, ref.masks[i]!));
+  for (const v of ious) expect(v).toBeGreaterThanOrEqual(0.99);
+  return ious;
+}
 
 async function shot(name: string): Promise<void> {
   const jpeg = await page.screenshot({ type: 'jpeg', quality: 80 });
@@ -39,13 +80,20 @@ async function shot(name: string): Promise<void> {
   }
 }
 
-/** Waits for the reply of the next `/api/predict` after `act()`. */
+/** Waits for the next mask the page shows after `act()` (decoded in the page or by the server). */
 async function predicted(act: () => Promise<void>): Promise<PredictJson> {
-  const reply = page.waitForResponse((r) => r.url().endsWith('/api/predict'));
+  const n = (await page.evaluate('window.samtunePage.decodes.length')) as number;
   await act();
-  const json = (await (await reply).json()) as PredictJson;
+  await page.waitForFunction(`window.samtunePage.decodes.length > ${n}`);
   await idle(page);
-  return json;
+  return (await page.evaluate('window.samtunePage.last')) as PredictJson;
+}
+
+/** Waits until the labels are saved automatically (no unsaved change) with a status starting `text`. */
+async function autosaved(text: string): Promise<void> {
+  await page.waitForFunction(
+    `document.getElementById('save').textContent === 'Save' && document.getElementById('status').textContent.startsWith(${JSON.stringify(text)})`,
+  );
 }
 
 async function clickAt(x: number, y: number, opts: { shift?: boolean } = {}): Promise<void> {
@@ -101,8 +149,12 @@ beforeAll(async () => {
   page.on('pageerror', (e) => {
     throw e;
   });
+  page.on('request', (r) => {
+    if (r.url().endsWith('/api/predict')) predictCalls++;
+  });
   await page.goto(`${srv.url}/#token=${TOKEN}`);
   await textOf('model', 'tiny_vit', 'includes');
+  await textOf('model', 'clicks decoded in the browser', 'includes');
 });
 
 afterAll(async () => {
@@ -123,7 +175,7 @@ describe('labelling page in Chromium', () => {
     expect(await page.$$eval('#images li .name', (els) => els.map((e) => e.textContent))).toEqual([XSS_NAME]);
   });
 
-  it('upload, click, box, accept, undo, save: the saved COCO file reads back with @samtune/datasets', async () => {
+  it('upload, then clicks and a box decoded in the browser (no /api/predict call, masks equal to the server), accept, undo, autosave: the COCO file reads back with @samtune/datasets', async () => {
     await page.setInputFiles('#upload', referencePath('dog.jpg'));
     await textOf('status', 'dog.jpg: 800x534');
     await idle(page);
@@ -131,8 +183,11 @@ describe('labelling page in Chromium', () => {
     await page.press('#new-category', 'Enter');
     expect(await page.inputValue('#category')).toBe('dog');
 
+    expect(await page.evaluate('window.samtunePage.mode')).toBe('browser');
+    const calls = predictCalls;
     const one = await predicted(() => clickAt(400, 293.7));
     expect(one.masks).toHaveLength(3);
+    await matchesServer(one);
     expect(await page.textContent('#mask')).toMatch(/^mask \d\/3: IoU /);
     await page.keyboard.press('n');
     expect(await page.textContent('#mask')).toMatch(new RegExp(`^mask ${((one.best + 1) % 3) + 1}/3`));
@@ -146,20 +201,25 @@ describe('labelling page in Chromium', () => {
       await page.mouse.up();
     });
     expect(boxed.masks).toHaveLength(1);
+    await matchesServer(boxed);
     await page.fill('#opacity', '70');
     await shot('labelling-page.jpg');
     await page.keyboard.press('Enter');
     expect(await labelTexts()).toEqual(['dog']);
 
-    const neg = await predicted(() => clickAt(200, 160.2, { shift: true }));
-    expect(neg.masks).toHaveLength(3);
+    const pos = await predicted(() => clickAt(300, 250));
+    const two = await predicted(() => clickAt(200, 160.2, { shift: true }));
+    expect([pos.masks.length, two.masks.length]).toEqual([3, 1]);
+    await matchesServer(two);
+    expect(predictCalls).toBe(calls); // every mask so far was decoded in the page
+    const decoded = (await page.evaluate('window.samtunePage.decodes.slice(-4)')) as { mode: string; ms: number }[];
+    expect(decoded.map((d) => d.mode)).toEqual(['browser', 'browser', 'browser', 'browser']);
     await page.keyboard.press('Enter');
     expect(await labelTexts()).toEqual(['dog', 'dog']);
     await page.keyboard.press('z'); // no prompts on screen: undo removes the last label
     expect(await labelTexts()).toEqual(['dog']);
 
-    await page.click('#save');
-    await textOf('status', 'saved 1 labels of dog.jpg');
+    await autosaved('saved 1 labels of dog.jpg'); // saved without pressing Save
     const ds = await loadDataset(dir, { format: 'coco' });
     const item = ds.subsets.default!.find((i) => i.imagePath.endsWith('dog.jpg'))!;
     expect([item.width, item.height, item.instances.map((i) => i.label.name)]).toEqual([800, 534, ['dog']]);
@@ -167,8 +227,14 @@ describe('labelling page in Chromium', () => {
     expect(Buffer.from(mask.data).equals(Buffer.from(cocoRleToMask(boxed.masks[0]!).data))).toBe(true);
   });
 
-  it('Accept during a prediction saves the mask of the prompts on screen; a late reply for older prompts is dropped', async () => {
-    await page.keyboard.press('Escape');
+  it('falls back to POST /api/predict (#decode=server): Accept during a prediction saves the mask of the prompts on screen; a late reply for older prompts is dropped', async () => {
+    await page.goto(`${srv.url}/#decode=server`); // the token stays in the tab's sessionStorage
+    await page.reload(); // a new hash alone does not reload the page
+    await textOf('model', 'clicks decoded by the server', 'includes');
+    await page.click('#images li[title="dog.jpg"]');
+    await textOf('status', 'dog.jpg: 800x534');
+    await idle(page);
+    await page.selectOption('#category', 'dog');
     let releaseFirst = (): void => undefined;
     const firstHeld = new Promise<void>((r) => (releaseFirst = r));
     let n = 0;
@@ -193,17 +259,50 @@ describe('labelling page in Chromium', () => {
     expect(lateDelivered).toBe(true);
     await page.unroute('**/api/predict');
     expect(await page.textContent('#mask')).toMatch(/^click: positive point/); // the late reply is not shown
-    await page.click('#save');
-    await textOf('status', 'saved 2 labels');
+    await autosaved('saved 2 labels');
     const doc = JSON.parse(readFileSync(join(dir, '_annotations.coco.json'), 'utf8')) as {
       images: { id: number; file_name: string }[];
       annotations: { image_id: number; segmentation: CocoRle }[];
     };
     const dogId = doc.images.find((i) => i.file_name === 'dog.jpg')!.id;
     const saved = doc.annotations.filter((a) => a.image_id === dogId);
+    expect(replies).toHaveLength(2); // both went to the server
     const second = replies[1]!;
     expect(saved[1]!.segmentation.counts).toEqual(second.masks[second.best]!.counts);
     expect(saved[1]!.segmentation.counts).not.toEqual(replies[0]!.masks[replies[0]!.best]!.counts);
+  });
+
+  it('refuses to accept an empty mask and says why', async () => {
+    await page.route('**/api/predict', async (route: Route) => {
+      const res = await route.fetch();
+      const json = (await res.json()) as PredictJson & { width: number; height: number };
+      const empty = { size: [json.height, json.width], counts: [json.height * json.width], area: 0 };
+      await route.fulfill({ response: res, json: { ...json, masks: json.masks.map(() => empty) } });
+    });
+    await predicted(() => clickAt(700, 60));
+    await page.unroute('**/api/predict');
+    await page.keyboard.press('Enter');
+    await textOf('status', 'cannot accept an empty mask (0 px)');
+    expect(await page.getAttribute('#status', 'class')).toBe('err');
+    expect(await labelTexts()).toEqual(['dog', 'dog']);
+    await page.keyboard.press('Escape');
+  });
+
+  it('picks categories with the number keys and shows the progress through the folder', async () => {
+    await page.fill('#new-category', 'ball');
+    await page.press('#new-category', 'Enter');
+    const names = await page.$$eval('#category option', (els) =>
+      els.map((e) => (e as unknown as { value: string }).value),
+    );
+    expect(names.slice(-2)).toEqual(['dog', 'ball']);
+    expect(await page.$$eval('#category option', (els) => els.map((e) => e.textContent))).toEqual(
+      names.map((n, i) => `${i + 1} · ${n}`),
+    );
+    await page.keyboard.press(String(names.indexOf('dog') + 1));
+    expect(await page.inputValue('#category')).toBe('dog');
+    await page.keyboard.press(String(names.indexOf('ball') + 1));
+    expect(await page.inputValue('#category')).toBe('ball');
+    await textOf('progress', '2 / 2 labelled');
   });
 
   it('zooms with the wheel and the keys, and moves between images with the arrows', async () => {

@@ -1,10 +1,13 @@
-/* global document, window, confirm, URL, HTMLInputElement, HTMLSelectElement -- browser globals */
+/* global document, window, location, setTimeout, clearTimeout, setInterval, URL, HTMLInputElement, HTMLSelectElement -- browser globals */
 // The labelling page: pick or upload an image, prompt with clicks and boxes, accept masks under a
-// category, save them as COCO. Every text from files or the server goes through textContent: the
-// page never parses markup. Each prediction carries the sequence number of the prompts it
-// answers: a reply for older prompts is dropped, and Accept during a prediction waits for the
-// reply of the prompts on screen, so the accepted mask is always the one of the visible prompts.
+// category; labels are saved automatically as COCO. Every text from files or the server goes
+// through textContent: the page never parses markup. Each prediction carries the sequence number
+// of the prompts it answers: a reply for older prompts is dropped, and Accept during a prediction
+// waits for the reply of the prompts on screen, so the accepted mask is always the one of the
+// visible prompts. Clicks are decoded in the page (decoder.js, onnxruntime-web) when the browser
+// can run it, else by POST /api/predict (also with `#decode=server` in the page URL).
 import { api, initToken, loadImage, postBytes } from './api.js';
+import { PageDecoder } from './decoder.js';
 import { rleCanvas, View } from './view.js';
 
 const $ = (id) => document.getElementById(id);
@@ -19,7 +22,13 @@ const COLORS = [
   [199, 21, 133],
 ];
 const PRED_RGB = [0, 120, 255];
+const FORCE_SERVER = /(?:^#|&)decode=server(?:&|$)/.test(location.hash);
+const SAVE_DELAY_MS = 400;
+const decoder = new PageDecoder();
 const state = {
+  mode: FORCE_SERVER ? 'server' : 'loading', // where clicks are decoded: 'browser', 'server', or 'loading'
+  checkpoint: null, // SHA-256 of the serving weights (GET /api/health)
+  threshold: 0,
   images: [],
   image: null,
   id: null,
@@ -30,11 +39,30 @@ const state = {
   labels: [], // { category, segmentation, score, area, canvas }
   categories: [],
   dirty: false,
+  edits: 0, // changes of the labels so far: a save clears `dirty` only if none came while it ran
   seq: 0, // sequence number of the prompts on screen
   pendingSeq: 0, // sequence number of the prediction in flight (0: none)
   acceptQueued: false,
 };
 const view = new View($('view'));
+let saveTimer = null;
+let modelReady = null; // the first refreshModel(): the decoder loaded, or the fallback chosen
+/** What tests and bench:label-loop read: where clicks ran, the decoder's hash, per-click decode times. */
+window.samtunePage = {
+  get mode() {
+    return state.mode;
+  },
+  get decoderSha256() {
+    return decoder.sha256;
+  },
+  get checkpoint() {
+    return state.checkpoint;
+  },
+  /** The prompts on screen as a POST /api/predict body. */
+  prompts: () => ({ id: state.id, points: state.points.map((p) => [...p]), box: state.box && [...state.box] }),
+  decodes: [], // { mode, ms } per prediction shown
+  saves: 0,
+};
 let drag = null; // the mouse drag in progress: { pan, start, client, last, box }
 
 const el = (tag, props = {}, ...children) => {
@@ -65,8 +93,16 @@ function renderCategories() {
   const sel = $('category');
   const keep = sel.value;
   const names = [...new Set([...state.categories, ...state.labels.map((l) => l.category)])];
-  sel.replaceChildren(...names.map((n) => el('option', { value: n, textContent: n })));
+  // keys 1-9 pick the first nine categories
+  sel.replaceChildren(...names.map((n, i) => el('option', { value: n, textContent: i < 9 ? `${i + 1} · ${n}` : n })));
   if (names.includes(keep)) sel.value = keep;
+}
+
+function pickCategory(i) {
+  const sel = $('category');
+  if (i >= sel.options.length) return status(`no category ${i + 1}: add one first`, true);
+  sel.selectedIndex = i;
+  status(`category: ${sel.value}`);
 }
 
 function render() {
@@ -77,8 +113,7 @@ function render() {
       const del = el('button', { title: 'delete', textContent: '×' });
       del.onclick = () => {
         state.labels.splice(i, 1);
-        state.dirty = true;
-        render();
+        changed();
       };
       return el(
         'li',
@@ -102,6 +137,8 @@ function render() {
 }
 
 function renderImages() {
+  const done = state.images.filter((im) => im.labels > 0).length;
+  $('progress').textContent = state.images.length ? `${done} / ${state.images.length} labelled` : '';
   const list = state.images.map((im) => {
     const li = el(
       'li',
@@ -138,10 +175,43 @@ async function embed() {
     const r = await api('/api/embed', { image: name });
     if (name !== state.image) return; // another image was opened meanwhile
     state.id = r.id;
+    if (state.mode !== 'server') await decoder.embedding(r.id).catch(() => undefined); // once per image
+    if (name !== state.image) return;
     status(`${name}: ${r.width}x${r.height}${r.cached ? ' (cached)' : ''}`);
   } finally {
     if (name === state.image) busy(false);
   }
+  prefetchNext(name);
+}
+
+/** Embeds the next image in the list (and, decoding in the page, fetches its embedding) meanwhile. */
+function prefetchNext(name) {
+  const i = state.images.findIndex((im) => im.name === name);
+  const next = state.images[i + 1];
+  if (i < 0 || !next) return;
+  api('/api/embed', { image: next.name })
+    .then((r) => (state.mode === 'server' ? undefined : decoder.embedding(r.id)))
+    .catch(() => undefined); // a prefetch that fails is retried when the image is opened
+}
+
+/** Masks for the prompts on screen: in the page when it decodes, else from the server. */
+async function decodePrompts(body) {
+  if (state.mode === 'loading') await modelReady?.catch(() => undefined);
+  if (state.mode === 'browser') {
+    try {
+      return await decoder.decode(body.id, body.points, body.box, state.threshold);
+    } catch (e) {
+      if (e.name === 'UnknownEmbeddingError') throw e;
+      fallBack(e);
+    }
+  }
+  return api('/api/predict', body);
+}
+
+function fallBack(e) {
+  state.mode = 'server';
+  status(`decoding in the browser failed (${e.message}); clicks go to the server`, true);
+  renderModel();
 }
 
 async function predict() {
@@ -159,11 +229,11 @@ async function predict() {
   let r;
   try {
     try {
-      r = await api('/api/predict', body);
+      r = await decodePrompts(body);
     } catch (e) {
       if (e.name !== 'UnknownEmbeddingError') throw e;
       await embed();
-      r = await api('/api/predict', { ...body, id: state.id });
+      r = await decodePrompts({ ...body, id: state.id });
     }
   } catch (e) {
     if (seq === state.seq) {
@@ -178,6 +248,8 @@ async function predict() {
   if (seq !== state.seq) return; // a reply for older prompts: dropped
   state.pendingSeq = 0;
   busy(false);
+  window.samtunePage.decodes.push({ mode: r.ms === undefined ? 'server' : 'browser', ms: r.ms ?? null });
+  window.samtunePage.last = r;
   state.pred = { ...r, seq, canvases: r.masks.map((m) => rleCanvas(m, PRED_RGB)) };
   state.shown = r.best;
   render();
@@ -189,7 +261,7 @@ async function predict() {
 
 async function openImage(name) {
   if (name === state.image) return;
-  if (state.dirty && !confirm(`Discard unsaved labels of ${state.image}?`)) return;
+  if (state.dirty) await save(); // labels are never discarded: the open image is saved first
   Object.assign(state, { image: name, id: null, points: [], box: null, pred: null, labels: [], dirty: false });
   state.seq++;
   state.pendingSeq = 0;
@@ -239,11 +311,16 @@ function accept() {
     return status('add a category first', true);
   }
   const m = state.pred.masks[state.shown];
+  if (!(m.area > 0))
+    return status(
+      'cannot accept an empty mask (0 px): add a positive click inside the object or a box around it',
+      true,
+    );
   addLabel(category, { size: m.size, counts: m.counts }, state.pred.iou[state.shown]);
-  Object.assign(state, { points: [], box: null, pred: null, dirty: true });
+  Object.assign(state, { points: [], box: null, pred: null });
   state.seq++;
   status(`accepted a ${category} mask (${m.area} px)`);
-  render();
+  changed();
 }
 function clearPrompts() {
   Object.assign(state, { points: [], box: null, pred: null, pendingSeq: 0, acceptQueued: false });
@@ -256,8 +333,7 @@ function undo() {
   else if (state.box) state.box = null;
   else if (state.labels.length) {
     state.labels.pop();
-    state.dirty = true;
-    return render();
+    return changed();
   } else return;
   predict();
 }
@@ -267,19 +343,32 @@ function cycle() {
     render();
   }
 }
+/** The labels changed: shown at once, saved after a short pause (`SAVE_DELAY_MS`). */
+function changed() {
+  state.dirty = true;
+  state.edits++;
+  render();
+  clearTimeout(saveTimer);
+  saveTimer = setTimeout(() => save().catch(report), SAVE_DELAY_MS);
+}
+
 async function save() {
+  clearTimeout(saveTimer);
   if (!state.image) return;
+  const image = state.image;
+  const edits = state.edits;
   const r = await api('/api/labels', {
-    image: state.image,
+    image,
     annotations: state.labels.map(({ category, segmentation, score }) => ({
       category,
       segmentation,
       score: score ?? null,
     })),
   });
-  state.dirty = false;
+  if (image === state.image && edits === state.edits) state.dirty = false; // nothing changed meanwhile
+  window.samtunePage.saves++;
   render();
-  status(`saved ${r.saved} labels of ${state.image} to ${r.file}`);
+  status(`saved ${r.saved} labels of ${image} to ${r.file}`);
   await loadImages();
 }
 function addCategory() {
@@ -289,6 +378,7 @@ function addCategory() {
   renderCategories();
   $('category').value = name;
   $('new-category').value = '';
+  $('new-category').blur(); // the keys go back to the page (1-9 pick categories)
 }
 function step(delta) {
   const i = state.images.findIndex((im) => im.name === state.image);
@@ -394,19 +484,56 @@ window.addEventListener('keydown', (ev) => {
   else if (ev.key === '+' || ev.key === '=') view.zoomAt(1.25);
   else if (ev.key === '-') view.zoomAt(0.8);
   else if (ev.key === '0') view.fit();
+  else if (/^[1-9]$/.test(ev.key)) pickCategory(Number(ev.key) - 1);
   else return;
   ev.preventDefault();
 });
 window.addEventListener('beforeunload', (ev) => {
-  if (state.dirty) ev.preventDefault();
+  if (state.dirty) {
+    save().catch(() => undefined); // a last save; the browser asks only while one is still pending
+    ev.preventDefault();
+  }
 });
+
+const MODEL_POLL_MS = 5000;
+let health = null;
+function renderModel() {
+  if (!health) return;
+  const where =
+    state.mode === 'browser'
+      ? `clicks decoded in the browser (decoder ${decoder.sha256.slice(0, 12)})`
+      : state.mode === 'server'
+        ? 'clicks decoded by the server'
+        : 'loading the decoder…';
+  $('model').textContent =
+    `${health.model} · ${health.engine} · ${health.backend} · ${health.checkpoint.sha256.slice(0, 12)} · ${where}`;
+}
+
+/** Reads the serving model; when its weights changed, the page loads their decoder (`PageDecoder.load`). */
+async function refreshModel() {
+  health = await api('/api/health');
+  state.threshold = Number(health.config.maskThreshold ?? 0);
+  const sha = health.checkpoint.sha256;
+  if (sha !== state.checkpoint) {
+    state.checkpoint = sha;
+    if (state.mode !== 'server') {
+      if (state.mode !== 'browser') state.mode = 'loading';
+      renderModel();
+      try {
+        await decoder.load(sha);
+        if (state.mode !== 'server') state.mode = 'browser';
+      } catch (e) {
+        fallBack(e);
+      }
+    }
+  }
+  renderModel();
+}
 
 initToken();
 view.resize();
 render();
-api('/api/health')
-  .then((h) => {
-    $('model').textContent = `${h.model} · ${h.engine} · ${h.backend} · ${h.checkpoint.sha256.slice(0, 12)}`;
-  })
-  .catch(report);
+modelReady = refreshModel();
+modelReady.catch(report);
+setInterval(() => refreshModel().catch(() => undefined), MODEL_POLL_MS);
 loadImages().catch(report);
