@@ -305,6 +305,64 @@ describe('labelling page in Chromium', () => {
     await textOf('progress', '2 / 2 labelled');
   });
 
+  it('corrects masks with the brush and the eraser; corrected masks are saved like any accepted mask', async () => {
+    const savedDog = async (): Promise<CocoRle[]> => {
+      const doc = JSON.parse(readFileSync(join(dir, '_annotations.coco.json'), 'utf8')) as {
+        images: { id: number; file_name: string }[];
+        annotations: { image_id: number; segmentation: CocoRle }[];
+      };
+      const dogId = doc.images.find((i) => i.file_name === 'dog.jpg')!.id;
+      return doc.annotations.filter((a) => a.image_id === dogId).map((a) => a.segmentation);
+    };
+    const at = (rle: CocoRle, x: number, y: number): number => cocoRleToMask(rle).data[y * rle.size[1]! + x]!;
+    const stroke = async (from: [number, number], to: [number, number]): Promise<void> => {
+      const [x0, y0] = await clientPoint(page, ...from);
+      const [x1, y1] = await clientPoint(page, ...to);
+      await page.mouse.move(x0, y0);
+      await page.mouse.down();
+      await page.mouse.move(x1, y1, { steps: 6 });
+      await page.mouse.up();
+    };
+    await page.goto(`${srv.url}/`); // back to decoding in the browser
+    await page.reload();
+    await textOf('model', 'clicks decoded in the browser', 'includes');
+    await page.click('#images li[title="dog.jpg"]');
+    await textOf('status', 'dog.jpg: 800x534');
+    await idle(page);
+    await page.selectOption('#category', 'dog');
+    await page.locator('#category').blur(); // keys to the page
+    // brush on no proposal: a new mask
+    await page.keyboard.press('b');
+    await stroke([650, 60], [750, 60]);
+    await textOf('mask', 'corrected mask: ');
+    await page.keyboard.press('Enter');
+    await autosaved('saved 3 labels');
+    const brushed = (await savedDog())[2]!;
+    expect([at(brushed, 700, 60), at(brushed, 700, 200)]).toEqual([1, 0]);
+    await page.keyboard.press('b'); // back to prompts
+    // eraser on a proposed mask
+    const clicked = await predicted(() => clickAt(400, 293.7));
+    const proposed = clicked.masks[clicked.best]!;
+    // a point of the proposed mask with mask on both sides of a 60 px stroke
+    let inside: [number, number] | undefined;
+    for (let y = 200; y <= 440 && !inside; y += 10)
+      for (let x = 220; x <= 520 && !inside; x += 10)
+        if (at(proposed, x - 30, y) && at(proposed, x, y) && at(proposed, x + 30, y)) inside = [x, y];
+    expect(inside).toBeDefined();
+    const [ix, iy] = inside!;
+    await page.keyboard.press('e');
+    await stroke([ix - 30, iy], [ix + 30, iy]);
+    await page.keyboard.press('Enter');
+    await autosaved('saved 4 labels');
+    const erased = (await savedDog())[3]!;
+    expect(at(erased, ix, iy)).toBe(0);
+    const area = (m: CocoRle): number => cocoRleToMask(m).data.reduce((a, v) => a + v, 0);
+    expect(area(erased)).toBeLessThan(area(proposed));
+    expect(area(erased)).toBeGreaterThan(area(proposed) - 60 * 40);
+    await page.keyboard.press('e');
+    await shot('labelling-page-corrected.jpg');
+  });
+
   it('zooms with the wheel and the keys, and moves between images with the arrows', async () => {
     const pixels = "document.getElementById('view').toDataURL()";
     const before = await page.evaluate(pixels);
@@ -320,7 +378,7 @@ describe('labelling page in Chromium', () => {
     await textOf('status', 'dog.jpg: 800x534');
     await idle(page);
     // only dog.jpg's own labels, even though the other image was still opening when the arrow came
-    expect(await labelTexts()).toEqual(['dog', 'dog']);
+    expect(await labelTexts()).toEqual(['dog', 'dog', 'dog', 'dog']);
     await shot('labelling-page-saved.jpg');
   });
 });

@@ -7,6 +7,7 @@
 // visible prompts. Clicks are decoded in the page (decoder.js, onnxruntime-web) when the browser
 // can run it, else by POST /api/predict (also with `#decode=server` in the page URL).
 import { api, initToken, loadImage, postBytes } from './api.js';
+import { MaskEdit } from './brush.js';
 import { PageDecoder } from './decoder.js';
 import { rleCanvas, View } from './view.js';
 
@@ -35,6 +36,8 @@ const state = {
   points: [],
   box: null,
   pred: null, // { seq, iou, masks, best, canvases }
+  tool: 'prompt', // what a left drag does: 'prompt' (click/box), 'brush' or 'eraser' (corrects the mask)
+  edit: null, // MaskEdit: the proposed mask as corrected with the brush/eraser, or null
   shown: 0,
   labels: [], // { category, segmentation, score, area, canvas }
   categories: [],
@@ -83,8 +86,11 @@ const busy = (on, what = 'predicting…') => {
   $('busy').textContent = `● ${what}`;
 };
 
+const BRUSH_RADIUS_PX = 10; // on screen
+const shownPred = () => (state.pred && state.pred.seq === state.seq ? state.pred : null);
+
 function redraw() {
-  const mask = state.pred && state.pred.seq === state.seq ? state.pred.canvases[state.shown] : null;
+  const mask = state.edit?.canvas ?? shownPred()?.canvases[state.shown] ?? null;
   view.draw({ labels: state.labels.map((l) => l.canvas), mask, box: drag?.box ?? state.box, points: state.points });
 }
 view.onchange = redraw;
@@ -127,11 +133,15 @@ function render() {
   );
   renderCategories();
   const p = state.pred && state.pred.seq === state.seq ? state.pred : null;
-  $('mask').textContent = p
-    ? `mask ${state.shown + 1}/${p.masks.length}: IoU ${p.iou[state.shown].toFixed(3)}, ${p.masks[state.shown].area} px`
-    : state.pendingSeq
-      ? 'waiting for the mask…'
-      : 'click: positive point · shift-click: negative · drag: box';
+  $('brush').classList.toggle('on', state.tool === 'brush');
+  $('eraser').classList.toggle('on', state.tool === 'eraser');
+  $('mask').textContent = state.edit
+    ? `corrected mask: ${state.edit.area()} px (brush/eraser; Z reverts)`
+    : p
+      ? `mask ${state.shown + 1}/${p.masks.length}: IoU ${p.iou[state.shown].toFixed(3)}, ${p.masks[state.shown].area} px`
+      : state.pendingSeq
+        ? 'waiting for the mask…'
+        : 'click: positive point · shift-click: negative · drag: box';
   $('save').textContent = state.dirty ? 'Save*' : 'Save';
   redraw();
 }
@@ -216,6 +226,7 @@ function fallBack(e) {
 
 async function predict() {
   const seq = ++state.seq;
+  state.edit = null; // new prompts: a new proposal replaces the corrections
   if (!state.points.length && !state.box) {
     state.pendingSeq = 0;
     state.acceptQueued = false;
@@ -248,7 +259,11 @@ async function predict() {
   if (seq !== state.seq) return; // a reply for older prompts: dropped
   state.pendingSeq = 0;
   busy(false);
-  window.samtunePage.decodes.push({ mode: r.ms === undefined ? 'server' : 'browser', ms: r.ms ?? null });
+  window.samtunePage.decodes.push({
+    mode: r.ms === undefined ? 'server' : 'browser',
+    ms: r.ms ?? null,
+    runMs: r.runMs ?? null,
+  });
   window.samtunePage.last = r;
   state.pred = { ...r, seq, canvases: r.masks.map((m) => rleCanvas(m, PRED_RGB)) };
   state.shown = r.best;
@@ -262,7 +277,16 @@ async function predict() {
 async function openImage(name) {
   if (name === state.image) return;
   if (state.dirty) await save(); // labels are never discarded: the open image is saved first
-  Object.assign(state, { image: name, id: null, points: [], box: null, pred: null, labels: [], dirty: false });
+  Object.assign(state, {
+    image: name,
+    id: null,
+    points: [],
+    box: null,
+    pred: null,
+    edit: null,
+    labels: [],
+    dirty: false,
+  });
   state.seq++;
   state.pendingSeq = 0;
   state.acceptQueued = false;
@@ -299,36 +323,45 @@ async function upload(files) {
 }
 
 function accept() {
+  if (state.edit) return acceptMask(state.edit.toRle(), null);
   if (state.pendingSeq === state.seq) {
     state.acceptQueued = true;
     return status('accepting when the mask of these prompts arrives…');
   }
-  const category = $('category').value;
   if (!state.pred || state.pred.seq !== state.seq)
     return status('no mask to accept: click or drag on the image first', true);
+  acceptMask(state.pred.masks[state.shown], state.pred.iou[state.shown]);
+}
+
+/** Adds `m` (COCO RLE with its area) as a label of the chosen category; refuses an empty mask. */
+function acceptMask(m, score) {
+  const category = $('category').value;
   if (!category) {
     $('new-category').focus();
     return status('add a category first', true);
   }
-  const m = state.pred.masks[state.shown];
   if (!(m.area > 0))
     return status(
       'cannot accept an empty mask (0 px): add a positive click inside the object or a box around it',
       true,
     );
-  addLabel(category, { size: m.size, counts: m.counts }, state.pred.iou[state.shown]);
-  Object.assign(state, { points: [], box: null, pred: null });
+  addLabel(category, { size: m.size, counts: m.counts }, score);
+  Object.assign(state, { points: [], box: null, pred: null, edit: null });
   state.seq++;
   status(`accepted a ${category} mask (${m.area} px)`);
   changed();
 }
 function clearPrompts() {
-  Object.assign(state, { points: [], box: null, pred: null, pendingSeq: 0, acceptQueued: false });
+  Object.assign(state, { points: [], box: null, pred: null, edit: null, pendingSeq: 0, acceptQueued: false });
   state.seq++;
   busy(false);
   render();
 }
 function undo() {
+  if (state.edit) {
+    state.edit = null; // back to the proposed mask
+    return render();
+  }
   if (state.points.length) state.points.pop();
   else if (state.box) state.box = null;
   else if (state.labels.length) {
@@ -337,6 +370,13 @@ function undo() {
   } else return;
   predict();
 }
+/** Switches the left drag between prompting and the brush or eraser (`tool`), or back to prompting. */
+function setTool(tool) {
+  state.tool = state.tool === tool ? 'prompt' : tool;
+  status(state.tool === 'prompt' ? 'click: point · drag: box' : `${state.tool}: drag on the image to correct the mask`);
+  render();
+}
+
 function cycle() {
   if (state.pred && state.pred.seq === state.seq) {
     state.shown = (state.shown + 1) % state.pred.masks.length;
@@ -392,11 +432,27 @@ canvas.addEventListener('contextmenu', (ev) => ev.preventDefault());
 canvas.addEventListener('mousedown', (ev) => {
   if (!view.img) return;
   const pan = ev.button === 1 || ev.altKey;
+  if (!pan && state.tool !== 'prompt' && ev.button === 0) {
+    const pred = shownPred();
+    state.edit ??= new MaskEdit(
+      view.img.naturalWidth,
+      view.img.naturalHeight,
+      pred?.masks[state.shown] ?? null,
+      PRED_RGB,
+    );
+    drag = { paint: state.tool === 'brush' ? 1 : 0 };
+    state.edit.paint(...view.toImage(ev), BRUSH_RADIUS_PX / view.zoom, drag.paint);
+    return render();
+  }
   if (!pan && !state.id) return status('the image is still being embedded…');
   drag = { pan, start: view.toImage(ev), client: [ev.clientX, ev.clientY], last: [ev.clientX, ev.clientY], box: null };
 });
 window.addEventListener('mousemove', (ev) => {
   if (!drag) return;
+  if (drag.paint !== undefined) {
+    state.edit.paint(...view.toImage(ev), BRUSH_RADIUS_PX / view.zoom, drag.paint);
+    return redraw();
+  }
   if (drag.pan) {
     view.pan(ev.clientX - drag.last[0], ev.clientY - drag.last[1]);
     drag.last = [ev.clientX, ev.clientY];
@@ -411,6 +467,10 @@ window.addEventListener('mousemove', (ev) => {
 window.addEventListener('mouseup', (ev) => {
   const d = drag;
   drag = null;
+  if (d?.paint !== undefined) {
+    state.edit.endStroke();
+    return render();
+  }
   if (!d || d.pan) return;
   if (d.box) {
     if (d.box[2] > d.box[0] && d.box[3] > d.box[1]) state.box = d.box;
@@ -448,6 +508,8 @@ $('accept').onclick = accept;
 $('clear').onclick = clearPrompts;
 $('undo').onclick = undo;
 $('cycle').onclick = cycle;
+$('brush').onclick = () => setTool('brush');
+$('eraser').onclick = () => setTool('eraser');
 $('save').onclick = () => save().catch(report);
 $('add-category').onclick = addCategory;
 $('opacity').oninput = (ev) => {
@@ -478,6 +540,8 @@ window.addEventListener('keydown', (ev) => {
   else if (ev.key === 'Enter') accept();
   else if (ev.key === 'Escape') clearPrompts();
   else if (ev.key.toLowerCase() === 'n') cycle();
+  else if (ev.key.toLowerCase() === 'b') setTool('brush');
+  else if (ev.key.toLowerCase() === 'e') setTool('eraser');
   else if (ev.key.toLowerCase() === 'z') undo();
   else if (ev.key === 'ArrowLeft' || ev.key === 'ArrowUp') step(-1);
   else if (ev.key === 'ArrowRight' || ev.key === 'ArrowDown') step(1);

@@ -53,7 +53,9 @@ export function logitsToRle(logits, offset, h, w, threshold) {
 }
 
 export class PageDecoder {
-  constructor() {
+  /** @param dtype of the embedding on the wire: `float16` (half the bytes; the page's default) or `float32`. */
+  constructor({ dtype = 'float16' } = {}) {
+    this.dtype = dtype;
     this.ort = null;
     this.session = null;
     /** Checkpoint SHA-256 the loaded decoder was exported from, and the decoder file's own SHA-256. */
@@ -96,7 +98,7 @@ export class PageDecoder {
   embedding(id) {
     let e = this.embeddings.get(id);
     if (!e) {
-      e = getBytes(`/api/embedding/${id}`).then(({ bytes, headers }) => {
+      e = getBytes(`/api/embedding/${id}?dtype=${this.dtype}`).then(({ bytes, headers }) => {
         const dtype = headers.get('x-samtune-dtype');
         return {
           data: dtype === 'float16' ? halfToFloat(new Uint16Array(bytes)) : new Float32Array(bytes),
@@ -143,6 +145,7 @@ export class PageDecoder {
       has_mask_input: new Tensor('float32', Float32Array.from([0]), [1]),
       orig_im_size: new Tensor('float32', Float32Array.from([H, W]), [2]),
     });
+    const runMs = performance.now() - t0;
     const logits = out.masks.data;
     const allIou = Array.from(out.iou_predictions.data);
     const m = allIou.length;
@@ -153,6 +156,6 @@ export class PageDecoder {
     let best = 0;
     for (let i = 1; i < iou.length; i++) if (iou[i] > iou[best]) best = i;
     for (const t of Object.values(out)) t.dispose?.();
-    return { id, width: W, height: H, multimask, iou, masks, best, ms: performance.now() - t0 };
+    return { id, width: W, height: H, multimask, iou, masks, best, ms: performance.now() - t0, runMs };
   }
 }
