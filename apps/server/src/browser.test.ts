@@ -9,7 +9,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { loadDataset } from '@samtune/datasets';
+import { loadDataset, rasterizePolygon } from '@samtune/datasets';
 import type { Browser, Page, Route } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cocoRleToMask, type CocoRle } from './rle.js';
@@ -361,6 +361,41 @@ describe('labelling page in Chromium', () => {
     expect(area(erased)).toBeGreaterThan(area(proposed) - 60 * 40);
     await page.keyboard.press('e');
     await shot('labelling-page-corrected.jpg');
+  });
+
+  it('exports the labels as COCO RLE or as simplified polygons, chosen at export', async () => {
+    const exported = async (mode: string): Promise<{ annotations: { segmentation: unknown; area: number }[] }> => {
+      await page.selectOption('#export-format', mode);
+      const download = page.waitForEvent('download');
+      await page.click('#export');
+      const d = await download;
+      expect(d.suggestedFilename()).toBe(`labels.${mode}.coco.json`);
+      return JSON.parse(readFileSync((await d.path())!, 'utf8')) as {
+        annotations: { segmentation: unknown; area: number }[];
+      };
+    };
+    const rle = await exported('rle');
+    const poly = await exported('polygon');
+    expect(poly.annotations.map((a) => a.area)).toEqual(rle.annotations.map((a) => a.area));
+    for (const a of poly.annotations) {
+      const polys = a.segmentation as number[][];
+      expect(Array.isArray(polys) && polys.length > 0).toBe(true);
+      for (const p of polys) expect(p.length % 2 === 0 && p.length >= 6).toBe(true);
+    }
+    // the brushed mask (no holes: polygons fill holes) rasterises back (pycocotools' rule) within the tolerance
+    const mask = cocoRleToMask(rle.annotations.at(-2)!.segmentation as CocoRle);
+    const back = new Uint8Array(mask.data.length);
+    for (const p of poly.annotations.at(-2)!.segmentation as number[][]) {
+      const r = rasterizePolygon(p, mask.height, mask.width);
+      for (let i = 0; i < back.length; i++) back[i] = back[i]! | r[i]!;
+    }
+    let inter = 0;
+    let union = 0;
+    for (let i = 0; i < back.length; i++) {
+      inter += back[i]! & mask.data[i]!;
+      union += back[i]! | mask.data[i]!;
+    }
+    expect(inter / union).toBeGreaterThanOrEqual(0.95);
   });
 
   it('zooms with the wheel and the keys, and moves between images with the arrows', async () => {

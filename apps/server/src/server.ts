@@ -16,6 +16,7 @@ import { errorReply, MethodNotAllowedError, NotFoundError, RemoteError, ServerCo
 import { LabelStore } from './labels-store.js';
 import type { ModelSpec } from './model-engine.js';
 import { ModelWorker } from './model-worker.js';
+import { registerLabelsExport } from './labels-export.js';
 import { registerPageModel } from './page-model.js';
 import { registerRoutes } from './routes.js';
 import { QueueFullError } from './job-queue.js';
@@ -196,6 +197,7 @@ export async function startServer(opts: SamServerOptions): Promise<SamServer> {
   });
   registerRoutes(app, { worker, imagesDir, labels, maxJson, maxImage, maxPixels });
   await registerPageModel(app, worker);
+  registerLabelsExport(app, labels);
   await app.ready();
   await app.listen({ port: opts.port ?? 8080, host });
   const addr = app.server.address() as AddressInfo;

@@ -1,4 +1,4 @@
-/* global document, window, location, setTimeout, clearTimeout, setInterval, URL, HTMLInputElement, HTMLSelectElement -- browser globals */
+/* global document, window, location, Blob, setTimeout, clearTimeout, setInterval, URL, HTMLInputElement, HTMLSelectElement -- browser globals */
 // The labelling page: pick or upload an image, prompt with clicks and boxes, accept masks under a
 // category; labels are saved automatically as COCO. Every text from files or the server goes
 // through textContent: the page never parses markup. Each prediction carries the sequence number
@@ -6,7 +6,7 @@
 // waits for the reply of the prompts on screen, so the accepted mask is always the one of the
 // visible prompts. Clicks are decoded in the page (decoder.js, onnxruntime-web) when the browser
 // can run it, else by POST /api/predict (also with `#decode=server` in the page URL).
-import { api, initToken, loadImage, postBytes } from './api.js';
+import { api, getBytes, initToken, loadImage, postBytes } from './api.js';
 import { MaskEdit } from './brush.js';
 import { PageDecoder } from './decoder.js';
 import { rleCanvas, View } from './view.js';
@@ -411,6 +411,19 @@ async function save() {
   status(`saved ${r.saved} labels of ${image} to ${r.file}`);
   await loadImages();
 }
+/** Downloads the labels file with the chosen segmentation (COCO RLE or simplified polygons). */
+async function exportLabels() {
+  if (state.dirty) await save();
+  const mode = $('export-format').value;
+  const { bytes, headers } = await getBytes(`/api/export?segmentation=${mode}`);
+  const a = el('a', { download: `labels.${mode}.coco.json` });
+  a.href = URL.createObjectURL(new Blob([bytes], { type: 'application/json' }));
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(a.href), 1000);
+  const skipped = Number(headers.get('x-samtune-skipped-annotations') ?? 0);
+  status(`exported labels.${mode}.coco.json${skipped ? ` (${skipped} speck masks without a polygon left out)` : ''}`);
+}
+
 function addCategory() {
   const name = $('new-category').value.trim();
   if (!name) return;
@@ -508,6 +521,7 @@ $('accept').onclick = accept;
 $('clear').onclick = clearPrompts;
 $('undo').onclick = undo;
 $('cycle').onclick = cycle;
+$('export').onclick = () => exportLabels().catch(report);
 $('brush').onclick = () => setTool('brush');
 $('eraser').onclick = () => setTool('eraser');
 $('save').onclick = () => save().catch(report);
