@@ -17,6 +17,7 @@ import { startServer, type SamServer } from './server.js';
 import { clientPoint, idle, launchChromium } from './test-utils/browser.js';
 import { referencePath, repoRoot } from './test-utils/fixtures.js';
 import { solidPng } from './test-utils/images.js';
+import { planeIou, unionOf } from './test-utils/masks.js';
 
 const TOKEN = 'browser-token-0123456789';
 const XSS_NAME = '<img src=x onerror="window.__xss=1">.png';
@@ -47,16 +48,7 @@ async function serverPredict(body: Record<string, unknown>): Promise<PredictJson
 }
 
 /** IoU of two COCO RLE masks of the same size. */
-function iou(a: CocoRle, b: CocoRle): number {
-  const [ma, mb] = [cocoRleToMask(a).data, cocoRleToMask(b).data];
-  let inter = 0;
-  let union = 0;
-  for (let i = 0; i < ma.length; i++) {
-    inter += ma[i]! && mb[i]! ? 1 : 0;
-    union += ma[i]! || mb[i]! ? 1 : 0;
-  }
-  return union === 0 ? 1 : inter / union;
-}
+const iou = (a: CocoRle, b: CocoRle): number => planeIou(cocoRleToMask(a).data, cocoRleToMask(b).data);
 
 /** The page's prompts and embedding id on screen. */
 const promptsOnPage = (): Promise<{ id: string; points: number[][]; box: number[] | null }> =>
@@ -384,18 +376,12 @@ describe('labelling page in Chromium', () => {
     }
     // the brushed mask (no holes: polygons fill holes) rasterises back (pycocotools' rule) within the tolerance
     const mask = cocoRleToMask(rle.annotations.at(-2)!.segmentation as CocoRle);
-    const back = new Uint8Array(mask.data.length);
-    for (const p of poly.annotations.at(-2)!.segmentation as number[][]) {
-      const r = rasterizePolygon(p, mask.height, mask.width);
-      for (let i = 0; i < back.length; i++) back[i] = back[i]! | r[i]!;
-    }
-    let inter = 0;
-    let union = 0;
-    for (let i = 0; i < back.length; i++) {
-      inter += back[i]! & mask.data[i]!;
-      union += back[i]! | mask.data[i]!;
-    }
-    expect(inter / union).toBeGreaterThanOrEqual(0.95);
+    const polys = poly.annotations.at(-2)!.segmentation as number[][];
+    const back = unionOf(
+      polys.map((p) => rasterizePolygon(p, mask.height, mask.width)),
+      mask.data.length,
+    );
+    expect(planeIou(back, mask.data)).toBeGreaterThanOrEqual(0.95);
   });
 
   it('zooms with the wheel and the keys, and moves between images with the arrows', async () => {

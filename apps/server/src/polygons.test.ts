@@ -2,6 +2,7 @@ import { rasterizePolygon } from '@samtune/datasets';
 import { describe, expect, it } from 'vitest';
 import { POLYGON_TOLERANCE, rleToPolygons } from './polygons.js';
 import { maskToCocoRle } from './rle.js';
+import { planeIou, unionOf } from './test-utils/masks.js';
 
 /** A W x H mask with the pixels where `inside(x, y)`. */
 function mask(w: number, h: number, inside: (x: number, y: number) => boolean) {
@@ -10,20 +11,14 @@ function mask(w: number, h: number, inside: (x: number, y: number) => boolean) {
   return { data, width: w, height: h };
 }
 
-function iouWith(polys: number[][], m: { data: Uint8Array; width: number; height: number }): number {
-  const filled = new Uint8Array(m.width * m.height);
-  for (const p of polys) {
-    const r = rasterizePolygon(p, m.height, m.width);
-    for (let i = 0; i < filled.length; i++) filled[i] = filled[i]! | r[i]!;
-  }
-  let inter = 0;
-  let union = 0;
-  for (let i = 0; i < filled.length; i++) {
-    inter += filled[i]! & m.data[i]!;
-    union += filled[i]! | m.data[i]!;
-  }
-  return inter / union;
-}
+const iouWith = (polys: number[][], m: { data: Uint8Array; width: number; height: number }): number =>
+  planeIou(
+    unionOf(
+      polys.map((p) => rasterizePolygon(p, m.height, m.width)),
+      m.data.length,
+    ),
+    m.data,
+  );
 
 describe('rleToPolygons', () => {
   it('gives a rectangle as one polygon with at most 8 vertices (marching squares cuts each corner by half a pixel)', () => {

@@ -2,39 +2,7 @@
 // Brush and eraser corrections of a proposed mask: the mask as a row-major 0/1 plane at the
 // original image size, painted with round strokes, drawn on its own canvas, and turned back into
 // COCO RLE (column-major runs) when accepted, so a corrected mask is saved like any other.
-
-/** COCO RLE -> row-major 0/1 plane. */
-export function rleToPlane(rle) {
-  const [h, w] = rle.size;
-  const plane = new Uint8Array(h * w);
-  let i = 0;
-  rle.counts.forEach((n, k) => {
-    if (k % 2) for (let j = i; j < i + n; j++) plane[(j % h) * w + Math.floor(j / h)] = 1;
-    i += n;
-  });
-  return plane;
-}
-
-/** Row-major 0/1 plane -> COCO RLE `{ size, counts, area }`. */
-export function planeToRle(plane, h, w) {
-  const counts = [];
-  let run = 0;
-  let on = 0;
-  let area = 0;
-  for (let x = 0; x < w; x++)
-    for (let y = 0; y < h; y++) {
-      const v = plane[y * w + x];
-      if (v !== on) {
-        counts.push(run);
-        run = 0;
-        on = v;
-      }
-      run++;
-      area += v;
-    }
-  counts.push(run);
-  return { size: [h, w], counts, area };
-}
+import { planeToRle, rleToPlane } from './rle.js';
 
 /** An editable mask: `paint` strokes with the brush (1) or the eraser (0). */
 export class MaskEdit {

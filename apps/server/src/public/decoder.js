@@ -7,6 +7,7 @@
 // scaled per axis into the 1024 frame; one point and no box gives the 3 multimask masks (tokens
 // 1..3), anything else token 0; masks are logits > threshold, as COCO RLE (column-major runs).
 import { getBytes } from './api.js';
+import { planeToRle } from './rle.js';
 
 const ORT_URL = '/ort/ort.wasm.min.mjs';
 const EMBEDDINGS_KEPT = 4;
@@ -30,27 +31,6 @@ function halfToFloat(bits) {
 }
 
 const sizes = (headers, name) => (headers.get(name) ?? '').split(',').map(Number);
-
-/** One mask plane (row-major logits, H x W) > threshold as COCO RLE `{ size, counts, area }`. */
-export function logitsToRle(logits, offset, h, w, threshold) {
-  const counts = [];
-  let run = 0;
-  let on = false;
-  let area = 0;
-  for (let x = 0; x < w; x++)
-    for (let y = 0; y < h; y++) {
-      const v = logits[offset + y * w + x] > threshold;
-      if (v !== on) {
-        counts.push(run);
-        run = 0;
-        on = v;
-      }
-      run++;
-      if (v) area++;
-    }
-  counts.push(run);
-  return { size: [h, w], counts, area };
-}
 
 export class PageDecoder {
   /** @param dtype of the embedding on the wire: `float16` (half the bytes; the page's default) or `float32`. */
@@ -152,7 +132,7 @@ export class PageDecoder {
     const multimask = m > 1 && !box && points.length === 1;
     const picks = m === 1 ? [0] : multimask ? [1, 2, 3] : [0];
     const iou = picks.map((k) => allIou[k]);
-    const masks = picks.map((k) => logitsToRle(logits, k * H * W, H, W, threshold));
+    const masks = picks.map((k) => planeToRle(logits, H, W, threshold, k * H * W));
     let best = 0;
     for (let i = 1; i < iou.length; i++) if (iou[i] > iou[best]) best = i;
     for (const t of Object.values(out)) t.dispose?.();
