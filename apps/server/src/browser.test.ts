@@ -384,6 +384,43 @@ describe('labelling page in Chromium', () => {
     expect(planeIou(back, mask.data)).toBeGreaterThanOrEqual(0.95);
   });
 
+  it('prefetches the next image, loads the decoder again when the serving weights change, and falls back to the server when onnxruntime-web cannot load', async () => {
+    const embed = await fetch(`${srv.url}/api/embed`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ image: 'dog.jpg' }),
+    });
+    const dogId = ((await embed.json()) as { id: string }).id;
+    const p2 = await browser.newPage({ viewport: { width: 1280, height: 760 }, bypassCSP: true });
+    let decoderFetches = 0;
+    p2.on('request', (r) => {
+      if (r.url().endsWith('/api/decoder.onnx')) decoderFetches++;
+    });
+    let healthCalls = 0;
+    await p2.route('**/api/health', async (route: Route) => {
+      const res = await route.fetch();
+      const json = (await res.json()) as { checkpoint: { sha256: string } };
+      if (++healthCalls > 1) json.checkpoint.sha256 = 'f'.repeat(64); // as after a new version activates
+      await route.fulfill({ response: res, json });
+    });
+    await p2.goto(`${srv.url}/#token=${TOKEN}`);
+    await p2.waitForFunction("window.samtunePage.mode === 'browser'");
+    const prefetch = p2.waitForRequest((r) => r.url().endsWith(`/api/embedding/${dogId}?dtype=float16`));
+    await p2.click(`#images li[title="${XSS_NAME.replace(/"/g, '\\"')}"]`);
+    await prefetch; // dog.jpg, the next image, while the first is open
+    await p2.waitForFunction(`window.samtunePage.checkpoint === '${'f'.repeat(64)}'`, undefined, { timeout: 20_000 });
+    await p2.waitForFunction("window.samtunePage.mode === 'browser'");
+    expect(decoderFetches).toBe(2);
+    await p2.close();
+
+    const p3 = await browser.newPage({ viewport: { width: 1280, height: 760 }, bypassCSP: true });
+    await p3.route('**/ort/**', (route: Route) => route.abort());
+    await p3.goto(`${srv.url}/#token=${TOKEN}`);
+    await p3.waitForFunction("document.getElementById('model').textContent.includes('clicks decoded by the server')");
+    expect(await p3.textContent('#status')).toMatch(/^decoding in the browser failed/);
+    await p3.close();
+  });
+
   it('zooms with the wheel and the keys, and moves between images with the arrows', async () => {
     const pixels = "document.getElementById('view').toDataURL()";
     const before = await page.evaluate(pixels);
