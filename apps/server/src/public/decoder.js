@@ -43,6 +43,7 @@ export class PageDecoder {
     this.sha256 = null;
     this.embeddings = new Map(); // id -> Promise<{ data, originalSize, inputSize }>
     this.loading = null;
+    this.running = null; // the session run in flight
   }
 
   /** Loads onnxruntime-web and the decoder of `checkpoint` (no-op when it is loaded or loading). */
@@ -64,10 +65,12 @@ export class PageDecoder {
       });
       if (this.loadingFor !== checkpoint) return; // a newer version is loading
       const old = this.session;
+      const inFlight = this.running; // a click still decoding on the old decoder finishes on it
       this.session = session;
       this.checkpoint = headers.get('x-samtune-checkpoint-sha256');
       this.sha256 = headers.get('x-samtune-decoder-sha256');
       this.bytes = bytes.byteLength;
+      await inFlight?.catch(() => undefined);
       await old?.release();
     })();
     this.loading.catch(() => (this.loading = null));
@@ -117,7 +120,7 @@ export class PageDecoder {
       labels.push(-1);
     }
     const n = labels.length;
-    const out = await this.session.run({
+    const run = this.session.run({
       image_embeddings: new Tensor('float32', emb.data, emb.shape),
       point_coords: new Tensor('float32', Float32Array.from(coords), [1, n, 2]),
       point_labels: new Tensor('float32', Float32Array.from(labels), [1, n]),
@@ -125,6 +128,8 @@ export class PageDecoder {
       has_mask_input: new Tensor('float32', Float32Array.from([0]), [1]),
       orig_im_size: new Tensor('float32', Float32Array.from([H, W]), [2]),
     });
+    this.running = run;
+    const out = await run;
     const runMs = performance.now() - t0;
     const logits = out.masks.data;
     const allIou = Array.from(out.iou_predictions.data);
