@@ -94,6 +94,9 @@ describe('--model <export dir>', () => {
     const emb = await post(srv, '/api/embed', { image: 'dog.jpg' });
     const box = await post(srv, '/api/predict', { id: emb.body.id, box: DOG_BOX });
     expect([box.status, (box.body.iou as number[]).length]).toEqual([200, 1]);
+    // the page runs the same file as the server: the INT8 decoder
+    const page = await fetch(`${srv.url}/api/decoder.onnx`);
+    expect(Buffer.from(await page.arrayBuffer()).equals(readFileSync(join(int8Dir, 'decoder.int8.onnx')))).toBe(true);
 
     const err = await startServer({ model: { exportDir: fp32Dir, int8: true }, port: 0 }).catch((e: unknown) => e);
     expect((err as Error).name).toBe('ServerConfigError');

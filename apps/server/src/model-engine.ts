@@ -6,7 +6,8 @@
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { OnnxSamModel } from '@samtune/export';
+import { join } from 'node:path';
+import { OnnxSamModel, recordDecoderGraph } from '@samtune/export';
 import {
   initBackend,
   SamModel,
@@ -20,6 +21,7 @@ import {
 } from '@samtune/sam-model';
 import { ImageReadError, ImageTooLargeError, logitsToMask, readImage, type RgbImage } from '@samtune/transforms';
 import { EmbeddingCache } from './embedding-cache.js';
+import { toFloat16 } from './float16.js';
 import { InvalidFieldError, PayloadTooLargeError, ServerConfigError, UnknownEmbeddingError } from './errors.js';
 import { maskToCocoRle, rleArea } from './rle.js';
 import type { EmbedReply, PredictReply } from './schemas.js';
@@ -54,7 +56,18 @@ interface Runner {
   embed(img: RgbImage): Promise<ImageEmbedding>;
   /** Masks at the original size: COCO RLE (`rle`, checkpoint engines) or logits (`masks`, export). */
   predict(emb: ImageEmbedding, prompts: PredictPrompts, multimask: boolean): Promise<RunnerResult>;
+  /** The decoder the page runs: an ONNX model with the official SAM decoder signature (bytes). */
+  decoderOnnx(): Promise<Uint8Array>;
   release(): Promise<void>;
+}
+
+/**
+ * A checkpoint's decoder as @samtune/export records it (`recordDecoderGraph`, multimask: the graph
+ * `samtune export` writes as decoder.onnx), serialized in memory. Not re-verified here: the export's
+ * tfjs verification takes ~30 s on 2 cores, and the graph is the one the export tests verify.
+ */
+function decoderBytes(model: SamModel): Uint8Array {
+  return recordDecoderGraph(model.config, model.weights, { variant: 'multimask' }).builder.toModelBytes();
 }
 
 async function samRunner(model: SamModel): Promise<Runner> {
@@ -72,6 +85,7 @@ async function samRunner(model: SamModel): Promise<Runner> {
     embed: (img) => model.embedImage(img),
     // The engine thresholds and run-length encodes (in the ORT graph on the `ort` engine).
     predict: async (emb, prompts, multimask) => await model.predict(emb, prompts, { multimask, maskOutput: 'rle' }),
+    decoderOnnx: async () => decoderBytes(model),
     release: () => model.release(),
   };
 }
@@ -95,6 +109,15 @@ async function onnxRunner(dir: string, int8: boolean): Promise<Runner> {
     maskThreshold: model.info.mask_threshold,
     embed: (img) => model.embed(img),
     predict: (emb, prompts, multimask) => model.predict(emb, prompts, { multimask }),
+    // the decoder file the server runs (INT8 with --int8 where the directory has one)
+    decoderOnnx: async () => {
+      const entry = precision.decoder === 'int8' ? model.info.models.decoder_int8 : model.info.models.decoder;
+      if (!entry)
+        throw new ServerConfigError(
+          `decoderOnnx(): ${dir}/model.json lists no decoder (models.decoder), so the page cannot decode`,
+        );
+      return new Uint8Array(await readFile(join(dir, entry.file)));
+    },
     release: () => model.release(),
   };
 }
@@ -105,6 +128,24 @@ async function openRunner(spec: ModelSpec): Promise<Runner> {
   if ('seeded' in spec) return samRunner(SamModel.seeded(spec.seeded));
   return onnxRunner(spec.exportDir, spec.int8 === true);
 }
+
+/** An embedding as the page receives it (`GET /api/embedding/:id`). */
+export interface EmbeddingPayload {
+  readonly dtype: 'float16' | 'float32';
+  /** `[1,256,64,64]`. */
+  readonly shape: number[];
+  /** `(H,W)` of the original image. */
+  readonly originalSize: number[];
+  /** `(h,w)` of the resized image inside the 1024 square. */
+  readonly inputSize: number[];
+  /** The values, little-endian (`Uint16Array` of float16 bits or `Float32Array`). */
+  readonly bytes: Uint16Array | Float32Array;
+}
+
+const unknownEmbedding = (id: string, capacity: number): UnknownEmbeddingError =>
+  new UnknownEmbeddingError(
+    `id: no embedding '${id}' in the cache (never embedded, or dropped from the ${capacity} most recent); POST /api/embed the image again`,
+  );
 
 /** Embedding id: the first 16 hex digits of the SHA-256 of the image file's bytes. */
 export const contentId = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex').slice(0, 16);
@@ -119,6 +160,7 @@ export interface EngineOptions {
 
 export class ModelEngine {
   readonly cache: EmbeddingCache;
+  private decoder: Promise<Uint8Array> | undefined;
 
   private constructor(
     private readonly runner: Runner,
@@ -155,11 +197,7 @@ export class ModelEngine {
   /** Masks for `req`'s prompts (ORIGINAL image pixels). @throws UnknownEmbeddingError, InvalidFieldError. */
   async predict(req: PredictRequest): Promise<PredictReply> {
     const entry = this.cache.get(req.id);
-    if (!entry) {
-      throw new UnknownEmbeddingError(
-        `id: no embedding '${req.id}' in the cache (never embedded, or dropped from the ${this.cache.capacity} most recent); POST /api/embed the image again`,
-      );
-    }
+    if (!entry) throw unknownEmbedding(req.id, this.cache.capacity);
     const [height, width] = entry.embedding.originalSize;
     checkPromptRange(req, width, height);
     const multimask = req.multimask ?? useMultimask({ hasBox: req.box !== undefined, numPoints: req.points.length });
@@ -186,6 +224,28 @@ export class ModelEngine {
       return { size: [rle.size[0], rle.size[1]] as [number, number], counts: [...rle.counts], area: rleArea(rle) };
     });
     return { id: req.id, width, height, multimask, iou, masks, best: selectMaskIndex(iou) };
+  }
+
+  /**
+   * The cached embedding of `id` for the page: float32, or float16 (half the bytes), with the sizes
+   * the decoder's prompt transform needs. @throws UnknownEmbeddingError
+   */
+  embedding(id: string, dtype: 'float16' | 'float32'): EmbeddingPayload {
+    const entry = this.cache.get(id);
+    if (!entry) throw unknownEmbedding(id, this.cache.capacity);
+    const { embedding, originalSize, inputSize } = entry.embedding;
+    const data = embedding.data as Float32Array;
+    const bytes = dtype === 'float16' ? toFloat16(data) : Float32Array.from(data);
+    return { dtype, shape: [...embedding.shape], originalSize: [...originalSize], inputSize: [...inputSize], bytes };
+  }
+
+  /** The decoder ONNX model the page runs, exported once per engine. */
+  decoderOnnx(): Promise<Uint8Array> {
+    this.decoder ??= this.runner.decoderOnnx().catch((err: unknown) => {
+      this.decoder = undefined;
+      throw err;
+    });
+    return this.decoder;
   }
 
   release(): Promise<void> {

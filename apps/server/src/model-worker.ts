@@ -14,7 +14,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { RemoteError, ServerConfigError } from './errors.js';
 import { JobQueue, type QueueStats } from './job-queue.js';
-import type { EngineOptions, ModelInfo, ModelSpec } from './model-engine.js';
+import type { EmbeddingPayload, EngineOptions, ModelInfo, ModelSpec } from './model-engine.js';
 import type { EmbedReply, PredictReply } from './schemas.js';
 import type { PredictRequest } from './validate.js';
 import type { WorkerErrorPayload, WorkerInit, WorkerJob, WorkerMessage } from './worker-protocol.js';
@@ -128,6 +128,16 @@ export class ModelWorker {
   /** Masks for a validated predict request, in the queue. */
   predict(request: PredictRequest, signal?: AbortSignal): Promise<PredictReply> {
     return this.submit('predict', { op: 'predict', request }, signal) as Promise<PredictReply>;
+  }
+
+  /** A cached embedding for the page (float16 or float32), in the queue. */
+  embedding(id: string, dtype: 'float16' | 'float32', signal?: AbortSignal): Promise<EmbeddingPayload> {
+    return this.submit('embedding', { op: 'embedding', id, dtype }, signal) as Promise<EmbeddingPayload>;
+  }
+
+  /** The decoder ONNX model the page runs (exported by the worker once), in the queue. */
+  decoderOnnx(signal?: AbortSignal): Promise<Uint8Array> {
+    return this.submit('decoder', { op: 'decoder' }, signal) as Promise<Uint8Array>;
   }
 
   /** Stops the worker after releasing the model (waits at most 5 s, then terminates it). */

@@ -29,6 +29,8 @@ import { IMAGE_BODY_TYPES } from './upload-spool.js';
 import { LabelStore } from './labels-store.js';
 import type { ModelSpec } from './model-engine.js';
 import { ModelWorker } from './model-worker.js';
+import { registerLabelsExport } from './labels-export.js';
+import { registerPageModel } from './page-model.js';
 import { registerRoutes } from './routes.js';
 import { QueueFullError } from './job-queue.js';
 import { allowedHostNames, isLoopback, RequestGuard } from './security.js';
@@ -89,7 +91,7 @@ const PUBLIC_PATHS: ReadonlySet<string> = new Set(['/', ...readdirSync(PUBLIC_DI
 
 const SECURITY_HEADERS = {
   'content-security-policy':
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob: data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+    "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' blob: data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'no-referrer',
   'cross-origin-resource-policy': 'same-origin',
@@ -277,6 +279,8 @@ export async function startServer(opts: SamServerOptions): Promise<SamServer> {
     setHeaders: (reply) => void reply.header('cache-control', 'no-store'),
   });
   registerRoutes(app, { worker, imagesDir, labels, maxJson, maxImage, maxPixels });
+  await registerPageModel(app, worker);
+  registerLabelsExport(app, labels);
   await app.ready();
   await app.listen({ port: opts.port ?? 8080, host });
   const addr = app.server.address() as AddressInfo;

@@ -31,6 +31,8 @@ try {
 async function run(job: WorkerJob): Promise<unknown> {
   if (job.op === 'predict') return engine.predict(job.request);
   if (job.op === 'embed-file') return engine.embedFile(job.path, job.name);
+  if (job.op === 'embedding') return engine.embedding(job.id, job.dtype);
+  if (job.op === 'decoder') return (await engine.decoderOnnx()).slice(); // a copy: the engine keeps its own
   return engine.embedBytes(job.bytes);
 }
 
@@ -40,7 +42,20 @@ port.on('message', (job: WorkerJob | { op: 'close' }) => {
     return;
   }
   run(job).then(
-    (result) => post({ type: 'done', jobId: job.jobId, result: result as never, cacheSize: engine.cache.size }),
+    (result) => {
+      // large binary results move to the main thread instead of being copied
+      const bytes = result instanceof Uint8Array ? result : (result as { bytes?: unknown }).bytes;
+      const transfer = ArrayBuffer.isView(bytes) ? [bytes.buffer as ArrayBuffer] : [];
+      port.postMessage(
+        {
+          type: 'done',
+          jobId: job.jobId,
+          result: result as never,
+          cacheSize: engine.cache.size,
+        } satisfies WorkerMessage,
+        transfer,
+      );
+    },
     (err: unknown) => post({ type: 'failed', jobId: job.jobId, error: payload(err), cacheSize: engine.cache.size }),
   );
 });

@@ -1,5 +1,5 @@
 /** Messages between the server's main thread and its model worker (`model-worker.ts`, `worker-entry.ts`). */
-import type { EngineOptions, ModelInfo, ModelSpec } from './model-engine.js';
+import type { EmbeddingPayload, EngineOptions, ModelInfo, ModelSpec } from './model-engine.js';
 import type { EmbedReply, PredictReply } from './schemas.js';
 import type { PredictRequest } from './validate.js';
 
@@ -13,7 +13,9 @@ export interface WorkerInit {
 export type WorkerJob =
   | { readonly jobId: number; readonly op: 'embed-file'; readonly path: string; readonly name: string }
   | { readonly jobId: number; readonly op: 'embed-bytes'; readonly bytes: Uint8Array }
-  | { readonly jobId: number; readonly op: 'predict'; readonly request: PredictRequest };
+  | { readonly jobId: number; readonly op: 'predict'; readonly request: PredictRequest }
+  | { readonly jobId: number; readonly op: 'embedding'; readonly id: string; readonly dtype: 'float16' | 'float32' }
+  | { readonly jobId: number; readonly op: 'decoder' };
 
 /** An error as it crosses the thread boundary (`errorReply` of the worker-side error). */
 export interface WorkerErrorPayload {
@@ -31,7 +33,7 @@ export type WorkerMessage =
   | {
       readonly type: 'done';
       readonly jobId: number;
-      readonly result: EmbedReply | PredictReply;
+      readonly result: EmbedReply | PredictReply | EmbeddingPayload | Uint8Array;
       readonly cacheSize: number;
     }
   | { readonly type: 'failed'; readonly jobId: number; readonly error: WorkerErrorPayload; readonly cacheSize: number };

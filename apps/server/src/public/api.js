@@ -45,6 +45,13 @@ export async function api(path, body) {
   return res.json();
 }
 
+/** GETs raw bytes; resolves with `{ bytes: ArrayBuffer, headers: Headers }`. */
+export async function getBytes(path) {
+  const res = await fetch(path, { headers: authHeaders() });
+  if (!res.ok) throw await fail(res);
+  return { bytes: await res.arrayBuffer(), headers: res.headers };
+}
+
 /** POSTs raw bytes (an image file) with its content type. */
 export async function postBytes(path, blob) {
   const res = await fetch(path, {

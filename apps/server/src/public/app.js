@@ -1,10 +1,14 @@
-/* global document, window, confirm, URL, HTMLInputElement, HTMLSelectElement -- browser globals */
+/* global document, window, location, Blob, setTimeout, clearTimeout, setInterval, URL, HTMLInputElement, HTMLSelectElement -- browser globals */
 // The labelling page: pick or upload an image, prompt with clicks and boxes, accept masks under a
-// category, save them as COCO. Every text from files or the server goes through textContent: the
-// page never parses markup. Each prediction carries the sequence number of the prompts it
-// answers: a reply for older prompts is dropped, and Accept during a prediction waits for the
-// reply of the prompts on screen, so the accepted mask is always the one of the visible prompts.
-import { api, initToken, loadImage, postBytes } from './api.js';
+// category; labels are saved automatically as COCO. Every text from files or the server goes
+// through textContent: the page never parses markup. Each prediction carries the sequence number
+// of the prompts it answers: a reply for older prompts is dropped, and Accept during a prediction
+// waits for the reply of the prompts on screen, so the accepted mask is always the one of the
+// visible prompts. Clicks are decoded in the page (decoder.js, onnxruntime-web) when the browser
+// can run it, else by POST /api/predict (also with `#decode=server` in the page URL).
+import { api, getBytes, initToken, loadImage, postBytes } from './api.js';
+import { MaskEdit } from './brush.js';
+import { PageDecoder } from './decoder.js';
 import { rleCanvas, View } from './view.js';
 
 const $ = (id) => document.getElementById(id);
@@ -19,22 +23,49 @@ const COLORS = [
   [199, 21, 133],
 ];
 const PRED_RGB = [0, 120, 255];
+const FORCE_SERVER = /(?:^#|&)decode=server(?:&|$)/.test(location.hash);
+const SAVE_DELAY_MS = 400;
+const decoder = new PageDecoder();
 const state = {
+  mode: FORCE_SERVER ? 'server' : 'loading', // where clicks are decoded: 'browser', 'server', or 'loading'
+  checkpoint: null, // SHA-256 of the serving weights (GET /api/health)
+  threshold: 0,
   images: [],
   image: null,
   id: null,
   points: [],
   box: null,
   pred: null, // { seq, iou, masks, best, canvases }
+  tool: 'prompt', // what a left drag does: 'prompt' (click/box), 'brush' or 'eraser' (corrects the mask)
+  edit: null, // MaskEdit: the proposed mask as corrected with the brush/eraser, or null
   shown: 0,
   labels: [], // { category, segmentation, score, area, canvas }
   categories: [],
   dirty: false,
+  edits: 0, // changes of the labels so far: a save clears `dirty` only if none came while it ran
   seq: 0, // sequence number of the prompts on screen
   pendingSeq: 0, // sequence number of the prediction in flight (0: none)
   acceptQueued: false,
 };
 const view = new View($('view'));
+let saveTimer = null;
+let modelReady = null; // the first refreshModel(): the decoder loaded, or the fallback chosen
+/** What tests and bench:label-loop read: where clicks ran, the decoder's hash, per-click decode times. */
+window.samtunePage = {
+  get mode() {
+    return state.mode;
+  },
+  get decoderSha256() {
+    return decoder.sha256;
+  },
+  get checkpoint() {
+    return state.checkpoint;
+  },
+  /** The prompts on screen as a POST /api/predict body. */
+  prompts: () => ({ id: state.id, points: state.points.map((p) => [...p]), box: state.box && [...state.box] }),
+  decodes: [], // { mode, ms } per prediction shown
+  saves: 0,
+};
 let drag = null; // the mouse drag in progress: { pan, start, client, last, box }
 
 const el = (tag, props = {}, ...children) => {
@@ -55,8 +86,11 @@ const busy = (on, what = 'predicting…') => {
   $('busy').textContent = `● ${what}`;
 };
 
+const BRUSH_RADIUS_PX = 10; // on screen
+const shownPred = () => (state.pred && state.pred.seq === state.seq ? state.pred : null);
+
 function redraw() {
-  const mask = state.pred && state.pred.seq === state.seq ? state.pred.canvases[state.shown] : null;
+  const mask = state.edit?.canvas ?? shownPred()?.canvases[state.shown] ?? null;
   view.draw({ labels: state.labels.map((l) => l.canvas), mask, box: drag?.box ?? state.box, points: state.points });
 }
 view.onchange = redraw;
@@ -65,8 +99,16 @@ function renderCategories() {
   const sel = $('category');
   const keep = sel.value;
   const names = [...new Set([...state.categories, ...state.labels.map((l) => l.category)])];
-  sel.replaceChildren(...names.map((n) => el('option', { value: n, textContent: n })));
+  // keys 1-9 pick the first nine categories
+  sel.replaceChildren(...names.map((n, i) => el('option', { value: n, textContent: i < 9 ? `${i + 1} · ${n}` : n })));
   if (names.includes(keep)) sel.value = keep;
+}
+
+function pickCategory(i) {
+  const sel = $('category');
+  if (i >= sel.options.length) return status(`no category ${i + 1}: add one first`, true);
+  sel.selectedIndex = i;
+  status(`category: ${sel.value}`);
 }
 
 function render() {
@@ -77,8 +119,7 @@ function render() {
       const del = el('button', { title: 'delete', textContent: '×' });
       del.onclick = () => {
         state.labels.splice(i, 1);
-        state.dirty = true;
-        render();
+        changed();
       };
       return el(
         'li',
@@ -92,16 +133,22 @@ function render() {
   );
   renderCategories();
   const p = state.pred && state.pred.seq === state.seq ? state.pred : null;
-  $('mask').textContent = p
-    ? `mask ${state.shown + 1}/${p.masks.length}: IoU ${p.iou[state.shown].toFixed(3)}, ${p.masks[state.shown].area} px`
-    : state.pendingSeq
-      ? 'waiting for the mask…'
-      : 'click: positive point · shift-click: negative · drag: box';
+  $('brush').classList.toggle('on', state.tool === 'brush');
+  $('eraser').classList.toggle('on', state.tool === 'eraser');
+  $('mask').textContent = state.edit
+    ? `corrected mask: ${state.edit.area()} px (brush/eraser; Z reverts)`
+    : p
+      ? `mask ${state.shown + 1}/${p.masks.length}: IoU ${p.iou[state.shown].toFixed(3)}, ${p.masks[state.shown].area} px`
+      : state.pendingSeq
+        ? 'waiting for the mask…'
+        : 'click: positive point · shift-click: negative · drag: box';
   $('save').textContent = state.dirty ? 'Save*' : 'Save';
   redraw();
 }
 
 function renderImages() {
+  const done = state.images.filter((im) => im.labels > 0).length;
+  $('progress').textContent = state.images.length ? `${done} / ${state.images.length} labelled` : '';
   const list = state.images.map((im) => {
     const li = el(
       'li',
@@ -138,14 +185,48 @@ async function embed() {
     const r = await api('/api/embed', { image: name });
     if (name !== state.image) return; // another image was opened meanwhile
     state.id = r.id;
+    if (state.mode !== 'server') await decoder.embedding(r.id).catch(() => undefined); // once per image
+    if (name !== state.image) return;
     status(`${name}: ${r.width}x${r.height}${r.cached ? ' (cached)' : ''}`);
   } finally {
     if (name === state.image) busy(false);
   }
+  prefetchNext(name);
+}
+
+/** Embeds the next image in the list (and, decoding in the page, fetches its embedding) meanwhile. */
+function prefetchNext(name) {
+  const i = state.images.findIndex((im) => im.name === name);
+  const next = state.images[i + 1];
+  if (i < 0 || !next) return;
+  api('/api/embed', { image: next.name })
+    .then((r) => (state.mode === 'server' ? undefined : decoder.embedding(r.id)))
+    .catch(() => undefined); // a prefetch that fails is retried when the image is opened
+}
+
+/** Masks for the prompts on screen: in the page when it decodes, else from the server. */
+async function decodePrompts(body) {
+  if (state.mode === 'loading') await modelReady?.catch(() => undefined);
+  if (state.mode === 'browser') {
+    try {
+      return await decoder.decode(body.id, body.points, body.box, state.threshold);
+    } catch (e) {
+      if (e.name === 'UnknownEmbeddingError') throw e;
+      fallBack(e);
+    }
+  }
+  return api('/api/predict', body);
+}
+
+function fallBack(e) {
+  state.mode = 'server';
+  status(`decoding in the browser failed (${e.message}); clicks go to the server`, true);
+  renderModel();
 }
 
 async function predict() {
   const seq = ++state.seq;
+  state.edit = null; // new prompts: a new proposal replaces the corrections
   if (!state.points.length && !state.box) {
     state.pendingSeq = 0;
     state.acceptQueued = false;
@@ -159,11 +240,11 @@ async function predict() {
   let r;
   try {
     try {
-      r = await api('/api/predict', body);
+      r = await decodePrompts(body);
     } catch (e) {
       if (e.name !== 'UnknownEmbeddingError') throw e;
       await embed();
-      r = await api('/api/predict', { ...body, id: state.id });
+      r = await decodePrompts({ ...body, id: state.id });
     }
   } catch (e) {
     if (seq === state.seq) {
@@ -178,6 +259,12 @@ async function predict() {
   if (seq !== state.seq) return; // a reply for older prompts: dropped
   state.pendingSeq = 0;
   busy(false);
+  window.samtunePage.decodes.push({
+    mode: r.ms === undefined ? 'server' : 'browser',
+    ms: r.ms ?? null,
+    runMs: r.runMs ?? null,
+  });
+  window.samtunePage.last = r;
   state.pred = { ...r, seq, canvases: r.masks.map((m) => rleCanvas(m, PRED_RGB)) };
   state.shown = r.best;
   render();
@@ -189,8 +276,17 @@ async function predict() {
 
 async function openImage(name) {
   if (name === state.image) return;
-  if (state.dirty && !confirm(`Discard unsaved labels of ${state.image}?`)) return;
-  Object.assign(state, { image: name, id: null, points: [], box: null, pred: null, labels: [], dirty: false });
+  if (state.dirty) await save(); // labels are never discarded: the open image is saved first
+  Object.assign(state, {
+    image: name,
+    id: null,
+    points: [],
+    box: null,
+    pred: null,
+    edit: null,
+    labels: [],
+    dirty: false,
+  });
   state.seq++;
   state.pendingSeq = 0;
   state.acceptQueued = false;
@@ -227,61 +323,107 @@ async function upload(files) {
 }
 
 function accept() {
+  if (state.edit) return acceptMask(state.edit.toRle(), null);
   if (state.pendingSeq === state.seq) {
     state.acceptQueued = true;
     return status('accepting when the mask of these prompts arrives…');
   }
-  const category = $('category').value;
   if (!state.pred || state.pred.seq !== state.seq)
     return status('no mask to accept: click or drag on the image first', true);
+  acceptMask(state.pred.masks[state.shown], state.pred.iou[state.shown]);
+}
+
+/** Adds `m` (COCO RLE with its area) as a label of the chosen category; refuses an empty mask. */
+function acceptMask(m, score) {
+  const category = $('category').value;
   if (!category) {
     $('new-category').focus();
     return status('add a category first', true);
   }
-  const m = state.pred.masks[state.shown];
-  addLabel(category, { size: m.size, counts: m.counts }, state.pred.iou[state.shown]);
-  Object.assign(state, { points: [], box: null, pred: null, dirty: true });
+  if (!(m.area > 0))
+    return status(
+      'cannot accept an empty mask (0 px): add a positive click inside the object or a box around it',
+      true,
+    );
+  addLabel(category, { size: m.size, counts: m.counts }, score);
+  Object.assign(state, { points: [], box: null, pred: null, edit: null });
   state.seq++;
   status(`accepted a ${category} mask (${m.area} px)`);
-  render();
+  changed();
 }
 function clearPrompts() {
-  Object.assign(state, { points: [], box: null, pred: null, pendingSeq: 0, acceptQueued: false });
+  Object.assign(state, { points: [], box: null, pred: null, edit: null, pendingSeq: 0, acceptQueued: false });
   state.seq++;
   busy(false);
   render();
 }
 function undo() {
+  if (state.edit) {
+    state.edit = null; // back to the proposed mask
+    return render();
+  }
   if (state.points.length) state.points.pop();
   else if (state.box) state.box = null;
   else if (state.labels.length) {
     state.labels.pop();
-    state.dirty = true;
-    return render();
+    return changed();
   } else return;
   predict();
 }
+/** Switches the left drag between prompting and the brush or eraser (`tool`), or back to prompting. */
+function setTool(tool) {
+  state.tool = state.tool === tool ? 'prompt' : tool;
+  status(state.tool === 'prompt' ? 'click: point · drag: box' : `${state.tool}: drag on the image to correct the mask`);
+  render();
+}
+
 function cycle() {
   if (state.pred && state.pred.seq === state.seq) {
     state.shown = (state.shown + 1) % state.pred.masks.length;
     render();
   }
 }
+/** The labels changed: shown at once, saved after a short pause (`SAVE_DELAY_MS`). */
+function changed() {
+  state.dirty = true;
+  state.edits++;
+  render();
+  clearTimeout(saveTimer);
+  saveTimer = setTimeout(() => save().catch(report), SAVE_DELAY_MS);
+}
+
 async function save() {
+  clearTimeout(saveTimer);
   if (!state.image) return;
+  const image = state.image;
+  const edits = state.edits;
   const r = await api('/api/labels', {
-    image: state.image,
+    image,
     annotations: state.labels.map(({ category, segmentation, score }) => ({
       category,
       segmentation,
       score: score ?? null,
     })),
   });
-  state.dirty = false;
+  if (image === state.image && edits === state.edits) state.dirty = false; // nothing changed meanwhile
+  window.samtunePage.saves++;
   render();
-  status(`saved ${r.saved} labels of ${state.image} to ${r.file}`);
+  status(`saved ${r.saved} labels of ${image} to ${r.file}`);
   await loadImages();
 }
+/** Downloads the labels file with the chosen segmentation (COCO RLE or simplified polygons). */
+async function exportLabels() {
+  if (state.dirty) await save();
+  const mode = $('export-format').value;
+  const { bytes, headers } = await getBytes(`/api/export?segmentation=${mode}`);
+  const a = el('a', { download: `labels.${mode}.coco.json` });
+  a.href = URL.createObjectURL(new Blob([bytes], { type: 'application/json' }));
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(a.href), 1000);
+  const skipped = Number(headers.get('x-samtune-skipped-annotations') ?? 0);
+  status(`exported labels.${mode}.coco.json${skipped ? ` (${skipped} speck masks without a polygon left out)` : ''}`);
+}
+
 function addCategory() {
   const name = $('new-category').value.trim();
   if (!name) return;
@@ -289,6 +431,7 @@ function addCategory() {
   renderCategories();
   $('category').value = name;
   $('new-category').value = '';
+  $('new-category').blur(); // the keys go back to the page (1-9 pick categories)
 }
 function step(delta) {
   const i = state.images.findIndex((im) => im.name === state.image);
@@ -302,11 +445,27 @@ canvas.addEventListener('contextmenu', (ev) => ev.preventDefault());
 canvas.addEventListener('mousedown', (ev) => {
   if (!view.img) return;
   const pan = ev.button === 1 || ev.altKey;
+  if (!pan && state.tool !== 'prompt' && ev.button === 0) {
+    const pred = shownPred();
+    state.edit ??= new MaskEdit(
+      view.img.naturalWidth,
+      view.img.naturalHeight,
+      pred?.masks[state.shown] ?? null,
+      PRED_RGB,
+    );
+    drag = { paint: state.tool === 'brush' ? 1 : 0 };
+    state.edit.paint(...view.toImage(ev), BRUSH_RADIUS_PX / view.zoom, drag.paint);
+    return render();
+  }
   if (!pan && !state.id) return status('the image is still being embedded…');
   drag = { pan, start: view.toImage(ev), client: [ev.clientX, ev.clientY], last: [ev.clientX, ev.clientY], box: null };
 });
 window.addEventListener('mousemove', (ev) => {
   if (!drag) return;
+  if (drag.paint !== undefined) {
+    state.edit.paint(...view.toImage(ev), BRUSH_RADIUS_PX / view.zoom, drag.paint);
+    return redraw();
+  }
   if (drag.pan) {
     view.pan(ev.clientX - drag.last[0], ev.clientY - drag.last[1]);
     drag.last = [ev.clientX, ev.clientY];
@@ -321,6 +480,10 @@ window.addEventListener('mousemove', (ev) => {
 window.addEventListener('mouseup', (ev) => {
   const d = drag;
   drag = null;
+  if (d?.paint !== undefined) {
+    state.edit.endStroke();
+    return render();
+  }
   if (!d || d.pan) return;
   if (d.box) {
     if (d.box[2] > d.box[0] && d.box[3] > d.box[1]) state.box = d.box;
@@ -358,6 +521,9 @@ $('accept').onclick = accept;
 $('clear').onclick = clearPrompts;
 $('undo').onclick = undo;
 $('cycle').onclick = cycle;
+$('export').onclick = () => exportLabels().catch(report);
+$('brush').onclick = () => setTool('brush');
+$('eraser').onclick = () => setTool('eraser');
 $('save').onclick = () => save().catch(report);
 $('add-category').onclick = addCategory;
 $('opacity').oninput = (ev) => {
@@ -388,25 +554,64 @@ window.addEventListener('keydown', (ev) => {
   else if (ev.key === 'Enter') accept();
   else if (ev.key === 'Escape') clearPrompts();
   else if (ev.key.toLowerCase() === 'n') cycle();
+  else if (ev.key.toLowerCase() === 'b') setTool('brush');
+  else if (ev.key.toLowerCase() === 'e') setTool('eraser');
   else if (ev.key.toLowerCase() === 'z') undo();
   else if (ev.key === 'ArrowLeft' || ev.key === 'ArrowUp') step(-1);
   else if (ev.key === 'ArrowRight' || ev.key === 'ArrowDown') step(1);
   else if (ev.key === '+' || ev.key === '=') view.zoomAt(1.25);
   else if (ev.key === '-') view.zoomAt(0.8);
   else if (ev.key === '0') view.fit();
+  else if (/^[1-9]$/.test(ev.key)) pickCategory(Number(ev.key) - 1);
   else return;
   ev.preventDefault();
 });
 window.addEventListener('beforeunload', (ev) => {
-  if (state.dirty) ev.preventDefault();
+  if (state.dirty) {
+    save().catch(() => undefined); // a last save; the browser asks only while one is still pending
+    ev.preventDefault();
+  }
 });
+
+const MODEL_POLL_MS = 5000;
+let health = null;
+function renderModel() {
+  if (!health) return;
+  const where =
+    state.mode === 'browser'
+      ? `clicks decoded in the browser (decoder ${decoder.sha256.slice(0, 12)})`
+      : state.mode === 'server'
+        ? 'clicks decoded by the server'
+        : 'loading the decoder…';
+  $('model').textContent =
+    `${health.model} · ${health.engine} · ${health.backend} · ${health.checkpoint.sha256.slice(0, 12)} · ${where}`;
+}
+
+/** Reads the serving model; when its weights changed, the page loads their decoder (`PageDecoder.load`). */
+async function refreshModel() {
+  health = await api('/api/health');
+  state.threshold = Number(health.config.maskThreshold ?? 0);
+  const sha = health.checkpoint.sha256;
+  if (sha !== state.checkpoint) {
+    state.checkpoint = sha;
+    if (state.mode !== 'server') {
+      if (state.mode !== 'browser') state.mode = 'loading';
+      renderModel();
+      try {
+        await decoder.load(sha);
+        if (state.mode !== 'server') state.mode = 'browser';
+      } catch (e) {
+        fallBack(e);
+      }
+    }
+  }
+  renderModel();
+}
 
 initToken();
 view.resize();
 render();
-api('/api/health')
-  .then((h) => {
-    $('model').textContent = `${h.model} · ${h.engine} · ${h.backend} · ${h.checkpoint.sha256.slice(0, 12)}`;
-  })
-  .catch(report);
+modelReady = refreshModel();
+modelReady.catch(report);
+setInterval(() => refreshModel().catch(() => undefined), MODEL_POLL_MS);
 loadImages().catch(report);

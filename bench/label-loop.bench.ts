@@ -1,0 +1,210 @@
+/**
+ * `pnpm bench:label-loop`: the labelling loop's click latency, all in one run, on loopback only.
+ * The server (reference MobileSAM checkpoint) runs in this process with its model in its worker
+ * thread; the page runs in Debian's headless Chromium (playwright-core, no browser download).
+ * - the page loading onnxruntime-web and the decoder (`GET /api/decoder.onnx`): time and bytes;
+ * - browser decode per click (onnxruntime-web wasm, one thread: prompt -> masks as RLE, measured in
+ *   the page): p50/p99 over `--clicks` clicks and boxes at varied places, no `/api/predict` call;
+ * - server-side `POST /api/predict` for the same prompts (sequential, cached embedding): p50/p99;
+ * - the embedding transfer: float16 vs float32 bytes, and the masks decoded in the page from each
+ *   (IoU of every mask, pixels that differ) so float16 is shown to keep the masks within tolerance.
+ * The fine-tune parts of issue 21's bench (clicks during training, health during training, time to
+ * a new version) are not measured here yet. Writes bench/results/label-loop.{json,md}.
+ * Usage: pnpm bench:label-loop [--clicks 40]
+ */
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { startServer } from '../apps/server/src/server.js';
+import { clientPoint, idle, launchChromium } from '../apps/server/src/test-utils/browser.js';
+import { machineInfo, median, writeResult } from './machine.js';
+
+const { values } = parseArgs({ options: { clicks: { type: 'string', default: '40' } } });
+const clicks = Math.min(500, Math.max(10, Number(values.clicks)));
+const repo = resolve(import.meta.dirname, '..');
+const ref = resolve(repo, '../shared/fixtures/sam-reference');
+const TOKEN = 'bench-label-loop-0123456789';
+
+const pct = (xs: readonly number[], p: number): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)] ?? NaN;
+};
+const stats = (xs: readonly number[]): { n: number; p50: number; p99: number; max: number } => ({
+  n: xs.length,
+  p50: +median(xs).toFixed(1),
+  p99: +pct(xs, 99).toFixed(1),
+  max: +Math.max(...xs).toFixed(1),
+});
+
+/** Prompts at varied places of the 800x534 dog photo: single points (3 masks) and boxes (1 mask). */
+function prompts(n: number): { points: number[][]; box: number[] | null }[] {
+  return Array.from({ length: n }, (_, i) => {
+    const x = 120 + ((i * 97) % 560);
+    const y = 90 + ((i * 61) % 360);
+    return i % 4 === 3
+      ? { points: [], box: [Math.max(0, x - 100), Math.max(0, y - 80), Math.min(799, x + 100), Math.min(533, y + 80)] }
+      : { points: [[x, y, 1]], box: null };
+  });
+}
+
+const machine = machineInfo();
+const dir = mkdtempSync(join(tmpdir(), 'samtune-bench-label-loop-'));
+copyFileSync(join(ref, 'dog.jpg'), join(dir, 'dog.jpg'));
+const srv = await startServer({
+  model: { checkpoint: join(ref, 'tinyvit.pth') },
+  imagesDir: dir,
+  port: 0,
+  token: TOKEN,
+});
+const browser = await launchChromium();
+try {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 760 }, bypassCSP: true });
+  let predictCalls = 0;
+  page.on('request', (r) => {
+    if (r.url().endsWith('/api/predict')) predictCalls++;
+  });
+  const t0 = performance.now();
+  await page.goto(`${srv.url}/#token=${TOKEN}`);
+  await page.waitForFunction("window.samtunePage.mode === 'browser'", undefined, { timeout: 120_000 });
+  const decoderLoadMs = performance.now() - t0;
+  await page.click('#images li[title="dog.jpg"]');
+  await page.waitForFunction("document.getElementById('status').textContent.startsWith('dog.jpg: 800x534')");
+  await idle(page);
+  const id = (await page.evaluate('window.samtunePage.prompts().id')) as string;
+
+  // browser decode per click, through the page's own mouse handling
+  const set = prompts(clicks);
+  const browserMs: number[] = [];
+  const runMs: number[] = [];
+  for (const p of set) {
+    await page.keyboard.press('Escape');
+    const n = (await page.evaluate('window.samtunePage.decodes.length')) as number;
+    if (p.box) {
+      const [x0, y0] = await clientPoint(page, p.box[0]!, p.box[1]!);
+      const [x1, y1] = await clientPoint(page, p.box[2]!, p.box[3]!);
+      await page.mouse.move(x0, y0);
+      await page.mouse.down();
+      await page.mouse.move(x1, y1, { steps: 4 });
+      await page.mouse.up();
+    } else {
+      const [cx, cy] = await clientPoint(page, p.points[0]![0]!, p.points[0]![1]!);
+      await page.mouse.click(cx, cy);
+    }
+    await page.waitForFunction(`window.samtunePage.decodes.length > ${n}`);
+    const d = (await page.evaluate(`window.samtunePage.decodes[${n}]`)) as { mode: string; ms: number; runMs: number };
+    if (d.mode !== 'browser')
+      throw new Error(`bench:label-loop: expected the click decoded in the browser, got ${d.mode}`);
+    browserMs.push(d.ms);
+    runMs.push(d.runMs);
+  }
+
+  // server-side /api/predict for the same prompts, sequential
+  const serverMs: number[] = [];
+  for (const p of set) {
+    const t = performance.now();
+    const res = await fetch(`${srv.url}/api/predict`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ id, ...p }),
+    });
+    await res.arrayBuffer();
+    if (res.status !== 200) throw new Error(`bench:label-loop: /api/predict answered ${res.status}`);
+    serverMs.push(performance.now() - t);
+  }
+
+  // float16 vs float32 embedding: the same prompts decoded in the page from each
+  const dtype = (await page.evaluate(`(async () => {
+    const { PageDecoder } = await import('/decoder.js');
+    const [d16, d32] = [new PageDecoder({ dtype: 'float16' }), new PageDecoder({ dtype: 'float32' })];
+    await d16.load('bench');
+    await d32.load('bench');
+    const [e16, e32] = [await d16.embedding(${JSON.stringify(id)}), await d32.embedding(${JSON.stringify(id)})];
+    const plane = (rle) => {
+      const [h, w] = rle.size;
+      const m = new Uint8Array(h * w);
+      let i = 0;
+      rle.counts.forEach((n, k) => { if (k % 2) m.fill(1, i, i + n); i += n; });
+      return m;
+    };
+    let worstIou = 1, flips = 0, masks = 0;
+    for (const p of ${JSON.stringify(set)}) {
+      const [a, b] = [await d16.decode(${JSON.stringify(id)}, p.points, p.box, 0), await d32.decode(${JSON.stringify(id)}, p.points, p.box, 0)];
+      a.masks.forEach((m, k) => {
+        const [x, y] = [plane(m), plane(b.masks[k])];
+        let inter = 0, union = 0;
+        for (let j = 0; j < x.length; j++) { inter += x[j] & y[j]; union += x[j] | y[j]; flips += x[j] ^ y[j]; }
+        worstIou = Math.min(worstIou, union ? inter / union : 1);
+        masks++;
+      });
+    }
+    return { float16Bytes: e16.wireBytes, float32Bytes: e32.wireBytes, masks, worstIou, flips, decoderBytes: d16.bytes };
+  })()`)) as {
+    float16Bytes: number;
+    float32Bytes: number;
+    masks: number;
+    worstIou: number;
+    flips: number;
+    decoderBytes: number;
+  };
+
+  const result = {
+    bench: 'label-loop',
+    machine,
+    loadAverageEnd1m: machineInfo().loadAverage1m,
+    model: srv.worker.info.model,
+    checkpoint: srv.worker.info.checkpoint.sha256,
+    image: 'dog.jpg 800x534',
+    clicks,
+    browser: {
+      engine: 'onnxruntime-web 1.30.0, wasm, 1 thread, headless Chromium',
+      decoderLoadMs: Math.round(decoderLoadMs),
+      decoderBytes: dtype.decoderBytes,
+      decodeMs: stats(browserMs),
+      /** of which the ORT session run (the rest: masks to RLE) */
+      runMs: stats(runMs),
+      predictCallsDuringClicks: predictCalls,
+    },
+    server: { predictMs: stats(serverMs) },
+    embeddingTransfer: {
+      float16Bytes: dtype.float16Bytes,
+      float32Bytes: dtype.float32Bytes,
+      masksCompared: dtype.masks,
+      worstIouFloat16VsFloat32: +dtype.worstIou.toFixed(5),
+      pixelsDiffering: dtype.flips,
+    },
+    goals: { browserDecodeP50Ms: 50, met: median(browserMs) <= 50 },
+    notMeasuredYet: [
+      'clicks during a fine-tune',
+      '/api/health p99 during training',
+      'Fine-tune to new version serving',
+    ],
+  };
+  const b = result.browser.decodeMs;
+  const s = result.server.predictMs;
+  const r = result.browser.runMs;
+  const e = result.embeddingTransfer;
+  const md = [
+    '# bench:label-loop',
+    '',
+    `${machine.cpu}, ${machine.cores} cores, Node ${machine.node}; load average ${machine.loadAverage1m} at the start, ${result.loadAverageEnd1m} at the end (other work shares the machine: compare the rows of this run, not absolute times). ${result.model}, ${result.image}, ${clicks} prompts (3 points per box).`,
+    '',
+    '| what | n | p50 ms | p99 ms | max ms |',
+    '| --- | ---: | ---: | ---: | ---: |',
+    `| browser decode per click (in the page: ORT wasm run + masks to RLE) | ${b.n} | ${b.p50} | ${b.p99} | ${b.max} |`,
+    `| of which the ORT session run | ${r.n} | ${r.p50} | ${r.p99} | ${r.max} |`,
+    `| server \`POST /api/predict\` (same prompts, round trip) | ${s.n} | ${s.p50} | ${s.p99} | ${s.max} |`,
+    '',
+    `- Goal browser p50 <= 50 ms: ${result.goals.met ? 'met' : 'not met'} (${b.p50} ms). \`/api/predict\` calls made by the page during the clicks: ${predictCalls}.`,
+    `- Page start to decoder ready (onnxruntime-web + ${(dtype.decoderBytes / 1e6).toFixed(1)} MB decoder): ${result.browser.decoderLoadMs} ms.`,
+    `- Embedding on the wire: float16 ${(e.float16Bytes / 2 ** 20).toFixed(1)} MiB vs float32 ${(e.float32Bytes / 2 ** 20).toFixed(1)} MiB; over ${e.masksCompared} masks the worst IoU float16 vs float32 is ${e.worstIouFloat16VsFloat32} (${e.pixelsDiffering} pixels differ in all).`,
+    `- Not measured yet: ${result.notMeasuredYet.join('; ')}.`,
+  ].join('\n');
+  writeResult(join(repo, 'bench/results/label-loop.json'), JSON.stringify(result, null, 2));
+  writeResult(join(repo, 'bench/results/label-loop.md'), md);
+  console.log(md);
+} finally {
+  await browser.close();
+  await srv.close();
+  rmSync(dir, { recursive: true, force: true });
+}
