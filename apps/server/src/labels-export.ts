@@ -7,7 +7,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { InvalidFieldError } from './errors.js';
-import type { LabelStore } from './labels-store.js';
+import { uncompressedRle, type LabelStore } from './labels-store.js';
 import { rleToPolygons } from './polygons.js';
 import { CocoDocumentReply, replies } from './schemas.js';
 
@@ -38,7 +38,7 @@ export function registerLabelsExport(app: FastifyInstance, labels: LabelStore | 
       if (mode === 'rle') return doc;
       let skipped = 0;
       const annotations = doc.annotations.flatMap((a) => {
-        const polygons = rleToPolygons(a.segmentation);
+        const polygons = rleToPolygons(uncompressedRle(a.segmentation));
         if (polygons.length === 0) skipped++;
         return polygons.length === 0 ? [] : [{ ...a, segmentation: polygons }];
       });
