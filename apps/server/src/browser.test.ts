@@ -302,10 +302,10 @@ describe('labelling page in Chromium', () => {
     const savedDog = async (): Promise<CocoRle[]> => {
       const doc = JSON.parse(readFileSync(join(dir, '_annotations.coco.json'), 'utf8')) as {
         images: { id: number; file_name: string }[];
-        annotations: { image_id: number; segmentation: CocoRle }[];
+        annotations: { image_id: number; segmentation: CompressedRle }[];
       };
       const dogId = doc.images.find((i) => i.file_name === 'dog.jpg')!.id;
-      return doc.annotations.filter((a) => a.image_id === dogId).map((a) => a.segmentation);
+      return doc.annotations.filter((a) => a.image_id === dogId).map((a) => uncompressedRle(a.segmentation));
     };
     const at = (rle: CocoRle, x: number, y: number): number => cocoRleToMask(rle).data[y * rle.size[1]! + x]!;
     const stroke = async (from: [number, number], to: [number, number]): Promise<void> => {
@@ -376,7 +376,7 @@ describe('labelling page in Chromium', () => {
       for (const p of polys) expect(p.length % 2 === 0 && p.length >= 6).toBe(true);
     }
     // the brushed mask (no holes: polygons fill holes) rasterises back (pycocotools' rule) within the tolerance
-    const mask = cocoRleToMask(rle.annotations.at(-2)!.segmentation as CocoRle);
+    const mask = cocoRleToMask(uncompressedRle(rle.annotations.at(-2)!.segmentation as CompressedRle));
     const polys = poly.annotations.at(-2)!.segmentation as number[][];
     const back = unionOf(
       polys.map((p) => rasterizePolygon(p, mask.height, mask.width)),

@@ -30,7 +30,7 @@ import { LabelStore } from './labels-store.js';
 import type { ModelSpec } from './model-engine.js';
 import { ModelWorker } from './model-worker.js';
 import { registerLabelsExport } from './labels-export.js';
-import { registerPageModel } from './page-model.js';
+import { ORT_FILES, ORT_PREFIX, registerPageModel } from './page-model.js';
 import { registerRoutes } from './routes.js';
 import { QueueFullError } from './job-queue.js';
 import { allowedHostNames, isLoopback, RequestGuard } from './security.js';
@@ -86,8 +86,12 @@ export interface SamServer {
 
 const PUBLIC_DIR = fileURLToPath(new URL('./public/', import.meta.url));
 
-/** The page's files, the only paths served without the token (exact raw paths). */
-const PUBLIC_PATHS: ReadonlySet<string> = new Set(['/', ...readdirSync(PUBLIC_DIR).map((f) => `/${f}`)]);
+/** The page's files and onnxruntime-web's, the only paths served without the token (exact raw paths). */
+const PUBLIC_PATHS: ReadonlySet<string> = new Set([
+  '/',
+  ...readdirSync(PUBLIC_DIR).map((f) => `/${f}`),
+  ...ORT_FILES.map((f) => `${ORT_PREFIX}${f}`),
+]);
 
 const SECURITY_HEADERS = {
   'content-security-policy':

@@ -31,10 +31,8 @@ describe('samtune eval', () => {
       "--max-instances '-1': expected an integer >= 0",
     );
     expect(() => parseEvalArgs(['--checkpoint', 'x', '--data-root', '/d', '--bogus'])).toThrow(/bogus/);
-    expect(parseEvalArgs(['--checkpoint', 'x', '--data-root', '/d'])).toMatchObject({
-      subset: undefined,
-      crowd: 'keep',
-    });
+    const defaults = parseEvalArgs(['--checkpoint', 'x', '--data-root', '/d']);
+    expect([defaults.subset, defaults.crowd, defaults.clicks]).toEqual([undefined, 'keep', 0]);
     expect(parseEvalArgs(['--checkpoint', 'x', '--data-root', '/d', '--crowd', 'ignore']).crowd).toBe('ignore');
     expect(() => parseEvalArgs(['--checkpoint', 'x', '--data-root', '/d', '--crowd', 'drop'])).toThrow(
       "--crowd 'drop': expected keep or ignore",
@@ -114,5 +112,20 @@ describe('samtune eval', () => {
     expect(await evalCommand.run([...args, '--max-instances', '2', '--cache-dir', join(dir, 'cache')], one)).toBe(0);
     expect(one.stdout[0]).toMatch(/^tinyvit\.pth on default \(4 images, 8 instances, box prompts\):$/);
     expect(one.stderr).toContain("dataset: one subset 'default', evaluated whole (4 images)");
+
+    // Clicks-to-quality (issue 21): NoC@85/90 and IoU@1/3/5, printed and in --json.
+    const clicks = recordingIO();
+    const cargs = [...args, '--max-instances', '1', '--cache-dir', join(dir, 'cache'), '--clicks', '3'];
+    expect(await evalCommand.run(cargs, clicks)).toBe(0);
+    expect(clicks.stdout.join('\n')).toMatch(
+      /clicks \(max 3\): NoC@85 \d\.\d\d {2}NoC@90 \d\.\d\d {2}IoU@1 \d\.\d{4} {2}IoU@3 \d\.\d{4} {2}IoU@5 \d\.\d{4}/,
+    );
+    const json = recordingIO();
+    expect(await evalCommand.run([...cargs, '--json'], json)).toBe(0);
+    const c = (JSON.parse(json.stdout[0] as string) as { clicks: Record<string, number> }).clicks;
+    expect(Object.keys(c)).toEqual(['noc85', 'noc90', 'iouAt1', 'iouAt3', 'iouAt5', 'instances', 'maxClicks']);
+    expect([c.instances, c.maxClicks]).toEqual([4, 3]);
+    for (const k of ['noc85', 'noc90'] as const) expect(c[k]! >= 1 && c[k]! <= 3).toBe(true);
+    for (const k of ['iouAt1', 'iouAt3', 'iouAt5'] as const) expect(c[k]! >= 0 && c[k]! <= 1).toBe(true);
   });
 });
