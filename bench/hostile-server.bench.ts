@@ -2,7 +2,7 @@
  * `pnpm bench:hostile-server`: the server's peak resident memory under 32 concurrent 64 MiB image
  * bodies (issue 22, class 4: "32 concurrent uploads -> +2 GB"): uploads (`POST /api/images`, streamed
  * to a temporary file), image bytes to `POST /api/embed` (buffered, bounded by the request-body
- * budget `maxBodyBytesInFlight`, default 128 MiB: bodies that do not fit get 503 before they are
+ * budget `maxBodyBytesInFlight`, default 64 MiB: bodies that do not fit get 503 before they are
  * read), and, as the baseline in the same run, the same with the budget off (every body buffered: what
  * uploads did before). Each case runs in a fresh server process (`hostile-server-child.ts`); its peak
  * is VmHWM from /proc.
@@ -17,7 +17,7 @@ import { machineInfo, writeResult } from './machine.js';
 
 const UPLOADS = 32;
 const BODY = 64 * 2 ** 20;
-const DEFAULT_BUDGET = 128 * 2 ** 20;
+const DEFAULT_BUDGET = 64 * 2 ** 20;
 const repo = resolve(import.meta.dirname, '..');
 
 /** VmRSS and VmHWM (peak) of a process in MiB. */

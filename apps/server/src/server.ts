@@ -61,7 +61,8 @@ export interface SamServerOptions {
   readonly maxImageBytes?: number;
   /**
    * Request-body bytes held in memory at once, over all requests (`BodyBudget`); a body that does not
-   * fit gets 503 + Retry-After before it is read. Default two full-size images (`2 * maxImageBytes`, 128 MiB).
+   * fit gets 503 + Retry-After before it is read. Default one full-size image (`maxImageBytes`, 64 MiB):
+   * a buffered body briefly costs twice its size, so the process stays within ~600 MiB (bench:hostile-server).
    */
   readonly maxBodyBytesInFlight?: number;
   /** Time to receive a request's headers / the whole request / idle keep-alive, in ms. Defaults 10 s / 60 s / 5 s. */
@@ -225,7 +226,7 @@ export async function startServer(opts: SamServerOptions): Promise<SamServer> {
     reply.headers(SECURITY_HEADERS);
     guard.check(req.raw.url ?? '', req.headers);
   });
-  const budget = new BodyBudget(opts.maxBodyBytesInFlight ?? 2 * maxImage);
+  const budget = new BodyBudget(opts.maxBodyBytesInFlight ?? maxImage);
   app.addHook('preParsing', async (req, reply, payload) => {
     // bodies streamed to disk (uploads) hold no memory
     if ((req.routeOptions.config as { bodyOnDisk?: boolean } | undefined)?.bodyOnDisk) return payload;
