@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readSafetensors, readTorchCheckpoint } from '@samtune/sam-model';
-import { referencePath, repoRoot } from './test-utils/fixtures.js';
+import { referencePath, repoRoot, sharedEmbeddingCacheDir } from './test-utils/fixtures.js';
 import { plantMiniParityConfig, readTfjsLosses } from './test-utils/plant-mini-parity.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'samtune-engine-parity-'));
@@ -52,8 +52,7 @@ describe(`ort engine vs tfjs engine: ${EPOCHS} epochs on examples/plant-mini`, (
     expect(ref.engine).toBe('tfjs');
     expect(ref.trainLoss.length).toBe(5);
     const out = join(tmp, 'run');
-    // a stable embedding cache (content-addressed: encoder weights, image bytes, preprocessing)
-    const config = plantMiniParityConfig('ort', out, join(tmpdir(), 'samtune-test-embeddings'), EPOCHS);
+    const config = plantMiniParityConfig('ort', out, sharedEmbeddingCacheDir(), EPOCHS);
     const lines = await runChild(JSON.stringify(config));
     const ends = lines.filter((l) => l.type === 'epoch-end') as { record: { trainLoss: number; prompts: number } }[];
     expect(ends.length).toBe(EPOCHS);
