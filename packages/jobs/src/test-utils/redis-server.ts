@@ -30,7 +30,7 @@ export async function startTestRedis(): Promise<TestRedis> {
   const probe = spawnSync('redis-server', ['--version'], { encoding: 'utf8' });
   if (probe.error || probe.status !== 0)
     throw new Error(
-      `startTestRedis(): redis-server is not installed (${probe.error?.message ?? `exit ${probe.status}`}); install Debian's package: apt-get install -y redis-server (`pnpm test` does this when run as root)`,
+      `startTestRedis(): redis-server is not installed (${probe.error?.message ?? `exit ${probe.status}`}); install Debian's package: apt-get install -y redis-server ('pnpm test' does this when run as root)`,
     );
   const port = await freePort();
   const child: ChildProcess = spawn(
