@@ -1,7 +1,9 @@
 /**
  * The layer functions (promptEncoder -> maskDecoder -> postprocessMasks on TfjsOps, no predictor
  * class) against the official outputs of the reduced ViT SAM (vit_mini.pth): every manifest case of
- * both images and the batch of boxes, fed the fixture's image embeddings.
+ * dog.jpg and its batch of boxes, fed the fixture's image embeddings, one test per case. truck.jpg's
+ * cases (another original size) run through the same functions in predictor.test.ts (tinyvit), and
+ * on vit_mini through the ORT decoder (ort-decoder.test.ts); each tfjs-wasm decode costs seconds.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
@@ -92,63 +94,69 @@ function run(
   });
 }
 
-describe.each(['dog', 'truck'])('promptEncoder + maskDecoder + postprocessMasks on %s (vit_mini)', (stem) => {
-  it('match the official outputs for every prompt case and the batch of boxes', () => {
-    const image = manifest.images[stem];
-    if (!image) throw new Error(`manifest.json: no image '${stem}'`);
-    expect(preprocessShape(image.original_size)).toEqual(image.input_size);
-    const embedding = refTensor(outputs, MODEL, `${stem}.image_embeddings`);
-    for (const c of promptCases(manifest, stem)) {
-      const key = `${stem}.case${c.case}`;
-      const withMasks = outputs.has(`${key}.masks`);
-      const r = run(
-        embedding,
-        {
-          ...(c.point_coords
-            ? { coords: applyCoords(c.point_coords.flat(), image.original_size), labels: c.point_labels ?? [] }
-            : {}),
-          ...(c.box ? { boxes: applyBoxes(c.box, image.original_size) } : {}),
-          ...(c.mask_input_from_case !== null ? { mask: refTensor(outputs, MODEL, `${key}.mask_input`) } : {}),
-        },
-        c.multimask_output,
-        withMasks ? { input: image.input_size, original: image.original_size } : undefined,
-      );
-      // Official token layout: points (+1 padding point without a box), then 2 box corners.
-      const nPoints = c.point_coords?.length ?? 0;
-      expect(r.sparseShape).toEqual([1, nPoints + (c.box ? 2 : nPoints > 0 ? 1 : 0), 256]);
-      const m = c.multimask_output ? 3 : 1;
-      const low = tally.check(
-        'low_res_masks',
-        key,
-        { shape: r.masks.shape.slice(1), data: r.masks.data },
-        refTensor(outputs, MODEL, `${key}.low_res_masks`),
-      );
-      expect(low.ok, `${key}.low_res_masks ${JSON.stringify(low)}`).toBe(true);
-      expect(r.iou.shape).toEqual([1, m]);
-      const iou = tally.check(
-        'iou_predictions',
-        key,
-        { shape: [m], data: r.iou.data },
-        refTensor(outputs, MODEL, `${key}.iou_predictions`),
-      );
-      expect(iou.ok, `${key}.iou_predictions ${JSON.stringify(iou)}`).toBe(true);
-      if (withMasks) {
-        if (!r.full) throw new Error(`${key}: no postprocessed masks`);
-        expect(r.full.shape).toEqual([1, m, ...image.original_size]);
-        const full = tally.check(
-          'masks',
-          key,
-          { shape: r.full.shape.slice(1), data: r.full.data },
-          refTensor(outputs, MODEL, `${key}.masks`),
-        );
-        expect(full.ok, `${key}.masks ${JSON.stringify(full)}`).toBe(true);
-      }
-    }
+const STEM = 'dog';
+const DOG_CASES = promptCases(readManifest(), STEM); // read while collecting: one test per case
 
-    const bc = batchCase(manifest, stem);
+describe(`promptEncoder + maskDecoder + postprocessMasks on ${STEM} (vit_mini)`, () => {
+  it.each(DOG_CASES.map((c) => [c.case, c] as const))('matches the official outputs of case %s', (_, c) => {
+    const image = manifest.images[STEM];
+    if (!image) throw new Error(`manifest.json: no image '${STEM}'`);
+    expect(preprocessShape(image.original_size)).toEqual(image.input_size);
+    const embedding = refTensor(outputs, MODEL, `${STEM}.image_embeddings`);
+    const key = `${STEM}.case${c.case}`;
+    const withMasks = outputs.has(`${key}.masks`);
+    const r = run(
+      embedding,
+      {
+        ...(c.point_coords
+          ? { coords: applyCoords(c.point_coords.flat(), image.original_size), labels: c.point_labels ?? [] }
+          : {}),
+        ...(c.box ? { boxes: applyBoxes(c.box, image.original_size) } : {}),
+        ...(c.mask_input_from_case !== null ? { mask: refTensor(outputs, MODEL, `${key}.mask_input`) } : {}),
+      },
+      c.multimask_output,
+      withMasks ? { input: image.input_size, original: image.original_size } : undefined,
+    );
+    // Official token layout: points (+1 padding point without a box), then 2 box corners.
+    const nPoints = c.point_coords?.length ?? 0;
+    expect(r.sparseShape).toEqual([1, nPoints + (c.box ? 2 : nPoints > 0 ? 1 : 0), 256]);
+    const m = c.multimask_output ? 3 : 1;
+    const low = tally.check(
+      'low_res_masks',
+      key,
+      { shape: r.masks.shape.slice(1), data: r.masks.data },
+      refTensor(outputs, MODEL, `${key}.low_res_masks`),
+    );
+    expect(low.ok, `${key}.low_res_masks ${JSON.stringify(low)}`).toBe(true);
+    expect(r.iou.shape).toEqual([1, m]);
+    const iou = tally.check(
+      'iou_predictions',
+      key,
+      { shape: [m], data: r.iou.data },
+      refTensor(outputs, MODEL, `${key}.iou_predictions`),
+    );
+    expect(iou.ok, `${key}.iou_predictions ${JSON.stringify(iou)}`).toBe(true);
+    if (withMasks) {
+      if (!r.full) throw new Error(`${key}: no postprocessed masks`);
+      expect(r.full.shape).toEqual([1, m, ...image.original_size]);
+      const full = tally.check(
+        'masks',
+        key,
+        { shape: r.full.shape.slice(1), data: r.full.data },
+        refTensor(outputs, MODEL, `${key}.masks`),
+      );
+      expect(full.ok, `${key}.masks ${JSON.stringify(full)}`).toBe(true);
+    }
+  });
+
+  it('matches the official outputs of the batch of boxes', () => {
+    const image = manifest.images[STEM];
+    if (!image) throw new Error(`manifest.json: no image '${STEM}'`);
+    const embedding = refTensor(outputs, MODEL, `${STEM}.image_embeddings`);
+    const bc = batchCase(manifest, STEM);
     const r = run(embedding, { boxes: applyBoxes(bc.boxes.flat(), image.original_size) }, bc.multimask_output);
     expect(r.sparseShape).toEqual([3, 2, 256]);
-    const key = `${stem}.batch`;
+    const key = `${STEM}.batch`;
     const low = tally.check('low_res_masks', key, r.masks, refTensor(outputs, MODEL, `${key}.low_res_masks`));
     expect(low.ok, `${key}.low_res_masks ${JSON.stringify(low)}`).toBe(true);
     const iou = tally.check('iou_predictions', key, r.iou, refTensor(outputs, MODEL, `${key}.iou_predictions`));

@@ -11,7 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { defaultTrainConfig } from './config.js';
 import { exitCodeForSignal, NonFiniteLossError, StopFlag } from './interrupt.js';
 import { readRunLog } from './run-log.js';
-import { referencePath, repoPath } from './test-utils/fixtures.js';
+import { referencePath, repoPath, sharedEmbeddingCacheDir } from './test-utils/fixtures.js';
 import { runTraining } from './trainer.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'samtune-nan-'));
@@ -38,7 +38,7 @@ describe('a non-finite training loss', () => {
     c.data.val.maxInstances = 2;
     c.optimizer.lr = 1e30;
     c.training.epochs = 1;
-    c.runtime.cacheDir = join(tmp, 'cache');
+    c.runtime.cacheDir = sharedEmbeddingCacheDir();
     c.out = join(tmp, 'run');
     const err = await runTraining(c).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(NonFiniteLossError);

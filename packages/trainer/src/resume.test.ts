@@ -17,7 +17,7 @@ import { loadSamCheckpoint, readSafetensors } from '@samtune/sam-model';
 import { defaultTrainConfig, type TrainConfig } from './config.js';
 import { loadRunState } from './checkpoints.js';
 import { readRunLog } from './run-log.js';
-import { referencePath, repoPath, repoRoot } from './test-utils/fixtures.js';
+import { referencePath, repoPath, repoRoot, sharedEmbeddingCacheDir } from './test-utils/fixtures.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'samtune-resume-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -30,7 +30,7 @@ function config(out: string): TrainConfig {
   c.data.val.maxInstances = 2;
   c.optimizer.lr = 1e-4;
   c.training.epochs = 2;
-  c.runtime.cacheDir = join(tmp, 'cache');
+  c.runtime.cacheDir = sharedEmbeddingCacheDir();
   c.out = out;
   return c;
 }

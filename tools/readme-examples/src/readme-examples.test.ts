@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { referencePath, repoPath, repoRoot } from '@samtune/test-fixtures';
+import { referencePath, repoPath, repoRoot, sharedEmbeddingCacheDir } from '@samtune/test-fixtures';
 
 const run = promisify(execFile);
 
@@ -74,6 +74,11 @@ function makeProject(): string {
   copyFileSync(referencePath('dog.jpg'), join(project, 'photo.jpg'));
   symlinkSync(referencePath('tinyvit.pth'), join(project, 'mobile_sam.pt'));
   symlinkSync(repoPath('examples/plant-mini'), join(project, 'my-data'), 'dir');
+  // SAMTUNE_CACHE is the project's own .cache; only its embeddings/ is the tests' shared,
+  // content-addressed cache, so the photos of my-data are not encoded again for every run
+  mkdirSync(sharedEmbeddingCacheDir(), { recursive: true });
+  mkdirSync(join(project, '.cache'));
+  symlinkSync(sharedEmbeddingCacheDir(), join(project, '.cache', 'embeddings'), 'dir');
   writeFileSync(
     join(project, 'tsconfig.json'),
     `${JSON.stringify(

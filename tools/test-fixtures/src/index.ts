@@ -4,6 +4,7 @@
  * it looked for; tests never skip silently. Production code never imports this package (lint).
  */
 import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -36,6 +37,18 @@ export function sharedPath(rel: string): string {
 /** Absolute path of `../shared/fixtures/sam-reference/<name>` (the official-code golden outputs). */
 export function referencePath(name: string): string {
   return sharedPath(join('fixtures', 'sam-reference', name));
+}
+
+/**
+ * The image-embedding cache folder shared by the end-to-end tests that train on real photos
+ * (examples/plant-mini with tinyvit.pth): `<tmpdir>/samtune-test-embeddings`. The cache is
+ * content-addressed (image-encoder weights, image bytes, pre-processing version) and its writes are
+ * atomic, so tests, and test processes running at the same time, share it safely: each photo is
+ * encoded once per machine instead of once per test. A test that counts computed embeddings, or
+ * tests the cache itself, keeps its own folder.
+ */
+export function sharedEmbeddingCacheDir(): string {
+  return join(tmpdir(), 'samtune-test-embeddings');
 }
 
 /** Absolute path of `../shared/fixtures/datumaro-formats/<rel>`. */

@@ -23,7 +23,9 @@ const tmp = mkdtempSync(join(tmpdir(), 'samtune-cli-queue-'));
 beforeAll(async () => {
   const probe = spawnSync('redis-server', ['--version']);
   if (probe.error || probe.status !== 0)
-    throw new Error('redis-server is not installed: apt-get install -y redis-server (.ci/run does this)');
+    throw new Error(
+      'redis-server is not installed: apt-get install -y redis-server (`pnpm test` does this when run as root)',
+    );
   const port = await new Promise<number>((res) => {
     const s = createServer().listen(0, '127.0.0.1', () => {
       const a = s.address();

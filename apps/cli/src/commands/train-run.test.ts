@@ -22,6 +22,7 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readSafetensors } from '@samtune/sam-model';
 import { EXIT_CODE_BY_KIND } from '@samtune/errors';
+import { sharedEmbeddingCacheDir } from '@samtune/test-fixtures';
 import { runCli } from '../cli.js';
 import { recordingIO } from '../test-utils/io.js';
 
@@ -62,7 +63,7 @@ describe('samtune train (worker thread, plugin format, one subset) and its run f
         plugin,
         'train',
         ...['--checkpoint', base, '--data-root', data, '--out', out, '--epochs', '1', '--val-fraction', '0.5'],
-        ...['--lr', '1e-4', '--cache-dir', join(tmp, 'cache'), '--json'],
+        ...['--lr', '1e-4', '--cache-dir', sharedEmbeddingCacheDir(), '--json'],
       ],
       { cwd: tmp, encoding: 'utf8', timeout: 500_000 },
     );
@@ -119,14 +120,14 @@ describe('samtune train (worker thread, plugin format, one subset) and its run f
     const io = recordingIO();
     const best = join(out, 'best.safetensors');
     const args = ['eval', '--checkpoint', best, '--data-root', data, '--val-fraction', '0.5', '--json'];
-    expect(await runCli(['--plugin', plugin, ...args, '--cache-dir', join(tmp, 'cache')], io)).toBe(0);
+    expect(await runCli(['--plugin', plugin, ...args, '--cache-dir', sharedEmbeddingCacheDir()], io)).toBe(0);
     const m = JSON.parse(io.stdout[0] as string) as Record<string, number>;
     expect(Object.keys(m)).toEqual(['f1', 'iou', 'dice', 'ap', 'ap50', 'ap75', 'images', 'instances', 'skipped']);
     expect(m.f1).toBeCloseTo(result.best.f1 as number, 4);
 
     rmSync(base);
     const gone = recordingIO();
-    expect(await runCli(['--plugin', plugin, ...args, '--cache-dir', join(tmp, 'cache')], gone)).toBe(
+    expect(await runCli(['--plugin', plugin, ...args, '--cache-dir', sharedEmbeddingCacheDir()], gone)).toBe(
       EXIT_CODE_BY_KIND['not-found'],
     );
     expect(gone.stderr.join('\n')).toMatch(

@@ -13,6 +13,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readSafetensors } from '@samtune/sam-model';
 import { exitCodeForSignal, loadRunState } from '@samtune/trainer';
+import { sharedEmbeddingCacheDir } from '@samtune/test-fixtures';
 
 const repo = resolve(import.meta.dirname, '../../../..');
 const tmp = mkdtempSync(join(tmpdir(), 'samtune-sigterm-'));
@@ -41,7 +42,7 @@ const args = [
   '--lr',
   '1e-4',
   '--cache-dir',
-  join(tmp, 'cache'),
+  sharedEmbeddingCacheDir(),
 ];
 
 interface Exit {

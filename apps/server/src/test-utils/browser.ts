@@ -14,7 +14,7 @@ export async function launchChromium(): Promise<Browser> {
   const executablePath = candidates.find((p) => existsSync(p));
   if (!executablePath)
     throw new Error(
-      `browser test: expected a Chromium executable at one of ${candidates.join(', ')}, found none; install Debian's package (apt-get install -y chromium; .ci/run does this) or set CHROMIUM_PATH`,
+      `browser test: expected a Chromium executable at one of ${candidates.join(', ')}, found none; install Debian's package (apt-get install -y chromium; 'pnpm test' does this when run as root) or set CHROMIUM_PATH`,
     );
   return chromium.launch({ executablePath, headless: true, args: ['--no-sandbox', '--disable-gpu'] });
 }

@@ -1,5 +1,5 @@
 /**
- * Test-only: a throw-away `redis-server` (Debian's package; `.ci/run` installs it) on 127.0.0.1 and
+ * Test-only: a throw-away `redis-server` (Debian's package; `pnpm test` installs it) on 127.0.0.1 and
  * a free port, with persistence off (`--save '' --appendonly no`), started and stopped by the test.
  * A missing binary fails with a message that says how to install it; tests never skip.
  */
@@ -30,7 +30,7 @@ export async function startTestRedis(): Promise<TestRedis> {
   const probe = spawnSync('redis-server', ['--version'], { encoding: 'utf8' });
   if (probe.error || probe.status !== 0)
     throw new Error(
-      `startTestRedis(): redis-server is not installed (${probe.error?.message ?? `exit ${probe.status}`}); install Debian's package: apt-get install -y redis-server (.ci/run does this)`,
+      `startTestRedis(): redis-server is not installed (${probe.error?.message ?? `exit ${probe.status}`}); install Debian's package: apt-get install -y redis-server ('pnpm test' does this when run as root)`,
     );
   const port = await freePort();
   const child: ChildProcess = spawn(

@@ -4,8 +4,15 @@
  */
 import { readSafetensors } from '@samtune/sam-model';
 import type { FloatTensor, WeightMap } from '@samtune/sam-model';
-import { fixtureTensor as fixtureEntry, referencePath, repoPath, repoRoot, sharedPath } from '@samtune/test-fixtures';
-export { repoRoot, sharedPath, referencePath, repoPath };
+import {
+  fixtureTensor as fixtureEntry,
+  referencePath,
+  repoPath,
+  repoRoot,
+  sharedEmbeddingCacheDir,
+  sharedPath,
+} from '@samtune/test-fixtures';
+export { repoRoot, sharedPath, referencePath, repoPath, sharedEmbeddingCacheDir };
 
 /** Reads a safetensors fixture's tensors. */
 export function readFixture(name: string): WeightMap {
