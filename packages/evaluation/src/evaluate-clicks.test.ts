@@ -8,25 +8,17 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadDataset } from '@samtune/datasets';
 import { interiorPoint } from '@samtune/transforms';
-import { OrtDecoder, readTorchCheckpoint, SAM_PRESETS, type FloatTensor } from '@samtune/sam-model';
+import { OrtDecoder, readTorchCheckpoint, SAM_PRESETS } from '@samtune/sam-model';
 import { maskIoU } from './clicks-to-quality.js';
 import { EmbeddingCache } from './embedding-cache.js';
 import { evaluateClicks } from './evaluate-clicks.js';
 import { TargetStore, type TrainItem } from './samples.js';
-import { fixtureTensor, readFixture, referencePath, repoPath } from './test-utils/fixtures.js';
+import { dogEmbedder, referencePath, repoPath } from './test-utils/fixtures.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'samtune-eval-clicks-'));
 let decoder: OrtDecoder;
 let items: readonly TrainItem[];
-const embedder = {
-  async embed(): Promise<FloatTensor> {
-    return fixtureTensor(
-      readFixture('tinyvit_outputs.safetensors'),
-      'tinyvit_outputs.safetensors',
-      'dog.image_embeddings',
-    );
-  },
-};
+const embedder = dogEmbedder;
 
 beforeAll(async () => {
   decoder = new OrtDecoder(SAM_PRESETS.tiny_vit, readTorchCheckpoint(referencePath('tinyvit.pth')));

@@ -9,27 +9,18 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadDataset } from '@samtune/datasets';
 import { compareArrays, readTorchCheckpoint, SAM_PRESETS, SamPredictor, type WeightMap } from '@samtune/sam-model';
-import type { FloatTensor } from '@samtune/sam-model';
 import { EmbeddingCache } from './embedding-cache.js';
 import { evaluate } from './evaluate.js';
 import { TargetStore, type TrainItem } from './samples.js';
 import { setupRuntime } from './setup.js';
-import { fixtureTensor, readFixture, referencePath, repoPath } from './test-utils/fixtures.js';
+import { dogEmbedder, referencePath, repoPath } from './test-utils/fixtures.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'samtune-eval-ort-'));
 let predictor: SamPredictor;
 let weights: WeightMap;
 let items: readonly TrainItem[];
 
-const embedder = {
-  async embed(): Promise<FloatTensor> {
-    return fixtureTensor(
-      readFixture('tinyvit_outputs.safetensors'),
-      'tinyvit_outputs.safetensors',
-      'dog.image_embeddings',
-    );
-  },
-};
+const embedder = dogEmbedder;
 
 beforeAll(async () => {
   await setupRuntime('wasm', true);

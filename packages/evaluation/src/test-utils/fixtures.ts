@@ -16,3 +16,14 @@ export function readFixture(name: string): WeightMap {
 export function fixtureTensor(map: WeightMap, file: string, key: string): FloatTensor {
   return fixtureEntry(map, file, key) as FloatTensor;
 }
+
+/** No encoder run: every image gets the reference embedding of dog.jpg, which gives non-trivial masks. */
+export const dogEmbedder = {
+  async embed(): Promise<FloatTensor> {
+    return fixtureTensor(
+      readFixture('tinyvit_outputs.safetensors'),
+      'tinyvit_outputs.safetensors',
+      'dog.image_embeddings',
+    );
+  },
+};
