@@ -18,9 +18,12 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { readSafetensors, readTorchCheckpoint, SAM_PRESETS, SamPredictor, type FloatTensor } from '@samtune/sam-model';
+import { TfjsOps } from '@samtune/sam-model/modeling';
+
+const tfjs = new TfjsOps(new Map());
 import { ResizeGeometry } from '@samtune/transforms';
 import { setupRuntime } from '@samtune/evaluation';
-import { samLoss } from '@samtune/losses';
+import { samLossOn } from '@samtune/losses';
 import {
   lowResToOriginalTf,
   microBatchGradients,
@@ -112,7 +115,7 @@ async function lossHead(size: [number, number] | undefined): Promise<{ ms: numbe
   const info = await tf.profile(() => {
     const t0 = performance.now();
     const g = tf.grad(
-      (l: tf.Tensor) => samLoss(geometry ? lowResToOriginalTf(l, geometry) : l, t, tf.tensor2d([[0.5]])).loss,
+      (l: tf.Tensor) => samLossOn(tfjs, geometry ? lowResToOriginalTf(l, geometry) : l, tf.tensor2d([[0.5]]), t).loss,
     )(x);
     g.dataSync();
     ms = performance.now() - t0;

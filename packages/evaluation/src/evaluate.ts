@@ -9,7 +9,7 @@
  * instance's mask is a detection scored by its predicted IoU, matched against the image's instances.
  */
 import * as tf from '@tensorflow/tfjs';
-import { samLoss } from '@samtune/losses';
+import { samLossOn } from '@samtune/losses';
 import { OrtDecoder, type SamPredictor, type WeightMap } from '@samtune/sam-model';
 import { lowResToOriginal, ResizeGeometry } from '@samtune/transforms';
 import type { EmbeddingCache } from './embedding-cache.js';
@@ -53,6 +53,8 @@ export interface EvaluateOptions {
    * weights; masks at the original size come from its graph); absent, on the tfjs `predictor`.
    */
   readonly weights?: WeightMap;
+  /** With `weights`: the mask decoder's weights to decode with (default: the predictor's current ones). */
+  readonly decoderWeights?: WeightMap;
   readonly cache: EmbeddingCache;
   readonly targets: TargetStore;
   readonly items: readonly TrainItem[];
@@ -78,7 +80,10 @@ export class EvaluateError extends SamtuneError {
 export async function evaluate(options: EvaluateOptions): Promise<EvalResult> {
   const { predictor } = options;
   const ort = options.weights
-    ? new OrtDecoder(predictor.config, new Map([...options.weights, ...predictor.maskDecoderWeights()]))
+    ? new OrtDecoder(
+        predictor.config,
+        new Map([...options.weights, ...(options.decoderWeights ?? predictor.maskDecoderWeights())]),
+      )
     : undefined;
   try {
     return await evaluateWith(options, ort);
@@ -116,10 +121,11 @@ async function evaluateWith(options: EvaluateOptions, ort: OrtDecoder | undefine
           const onOrt = ort ? await decodeOnOrt(ort, chunk, cached.embedding, cached.originalSize) : undefined;
           const { low, loss, scores } = tf.tidy(() => {
             if (onOrt) {
-              const l = samLoss(
+              const l = samLossOn(
+                predictor.ops,
                 tf.tensor(onOrt.low, [batch.size, 1, 256, 256]),
-                tf.tensor(tgt, [batch.size, 1, 256, 256]),
                 tf.tensor(onOrt.scores, [batch.size, 1]),
+                tf.tensor(tgt, [batch.size, 1, 256, 256]),
               ).loss;
               return { ...onOrt, loss: l.dataSync()[0] as number };
             }
@@ -142,7 +148,7 @@ async function evaluateWith(options: EvaluateOptions, ort: OrtDecoder | undefine
             const flat = tf.reshape(masks, [batch.size * m, 256, 256]);
             const chosen = tf.reshape(tf.gather(flat, pick), [batch.size, 1, 256, 256]);
             const chosenIou = tf.reshape(tf.gather(tf.reshape(pred, [-1]), pick), [batch.size, 1]);
-            const l = samLoss(chosen, tf.tensor(tgt, [batch.size, 1, 256, 256]), chosenIou).loss;
+            const l = samLossOn(predictor.ops, chosen, chosenIou, tf.tensor(tgt, [batch.size, 1, 256, 256])).loss;
             return {
               low: chosen.dataSync() as Float32Array,
               loss: l.dataSync()[0] as number,

@@ -1,8 +1,9 @@
 /**
- * `OrtTrainEngine`: the mask decoder's training step on onnxruntime-node.
+ * `OrtTrainEngine`: the mask decoder's training step on onnxruntime-node, the `ort` training
+ * engine (`engine/contract.ts`): it `load`s the trainer's `TrainState` once and trains its own copy.
  *
  * - State: the trainable tensors, Adam's moments and the gradient accumulator are flat float32
- *   vectors (`flat-params.ts`), each twice (ping-pong): a graph reads one copy and writes the other,
+ *   vectors (`engine/flat-layout.ts`), each twice (ping-pong): a graph reads one copy and writes the other,
  *   then the roles swap. ORT reads and writes these buffers in place (pre-allocated outputs), so
  *   nothing is copied or re-encoded between steps.
  * - `accumulate(...)`: forward + loss + backward of one micro-batch of one image's prompts, adding
@@ -22,10 +23,18 @@ import {
 import { slicePromptBatch } from '@samtune/evaluation';
 import type { SamConfig, WeightMap } from '@samtune/sam-model';
 import type { SamLossConfig } from '@samtune/losses';
-import type { AdamOptions, AdamState } from '../optimizer.js';
-import { TrainStepError, type DecoderPromptBatch, type LossParts } from '../train-step.js';
+import {
+  adamHyper,
+  TrainStepError,
+  type AdamOptions,
+  type DecoderPromptBatch,
+  type LossParts,
+} from '../engine/types.js';
+import type { TrainEngine } from '../engine/contract.js';
+import type { TrainState } from '../engine/train-state.js';
+import { checkRecipeEngine, type MicroBatchRecipe } from '../recipe/options.js';
 import { ChunkedAdam } from './adam-graph.js';
-import { FlatLayout } from './flat-params.js';
+import { FlatLayout } from '../engine/flat-layout.js';
 import { TRAIN_INPUTS } from './training-graph.js';
 import { PARTS_OUTPUT, accIn, accOut, loadTrainSession, recordTrainModel, type TrainModel } from './train-session.js';
 
@@ -65,7 +74,8 @@ type Pair = [Float32Array, Float32Array];
 const flip = (i: 0 | 1): 0 | 1 => (i === 0 ? 1 : 0);
 const pair = (n: number): Pair => [new Float32Array(n), new Float32Array(n)];
 
-export class OrtTrainEngine {
+export class OrtTrainEngine implements TrainEngine {
+  readonly name = 'ort';
   readonly layout: FlatLayout;
   readonly timings: EngineTimings = { build: 0, train: 0, adam: 0 };
   private readonly p: Pair;
@@ -98,10 +108,9 @@ export class OrtTrainEngine {
     const n = this.layout.size;
     [this.p, this.m, this.v, this.g] = [pair(n), pair(n), pair(n), pair(n)];
     this.layout.fill(this.p[0], new Map(shapes.map(([k]) => [k, toFloat32(o.weights.get(k) as HostTensor)])));
-    const a = o.adam ?? {};
-    this.lr = a.lr ?? 1e-3;
-    const [beta1, beta2] = a.betas ?? [0.9, 0.999];
-    this.hyper = { beta1, beta2, eps: a.eps ?? 1e-8, weightDecay: a.weightDecay ?? 0 };
+    const { lr, ...hyper } = adamHyper(o.adam);
+    this.lr = lr;
+    this.hyper = hyper;
     const handles = (buf: Float32Array): Record<string, BoundTensor> =>
       Object.fromEntries(this.layout.slots.map((s) => [s.key, tensor(this.layout.view(buf, s.key), s.shape)]));
     this.pT = [handles(this.p[0]), handles(this.p[1])];
@@ -165,8 +174,15 @@ export class OrtTrainEngine {
    * @param scale `B_micro / B_batch` (so accumulated gradients are those of the batch mean)
    * @returns the unscaled loss parts (means over the micro-batch)
    */
-  accumulate(embedding: Float32Array, batch: DecoderPromptBatch, targets: Float32Array, scale: number): LossParts {
+  accumulate(
+    embedding: FloatTensor,
+    batch: DecoderPromptBatch,
+    targets: Float32Array,
+    scale: number,
+    recipe?: MicroBatchRecipe,
+  ): LossParts {
     this.alive('accumulate');
+    if (recipe) checkRecipeEngine('ort', recipe.recipe);
     const b = batch.size;
     if (targets.length !== b * 65536)
       throw new TrainStepError(
@@ -176,13 +192,13 @@ export class OrtTrainEngine {
       throw new TrainStepError(
         `OrtTrainEngine.accumulate(batch): box prompts with points are not supported by the ort engine (got ${batch.numPoints} points per box)`,
       );
-    if (b === 1 || this.arenaBatch(b) || !this.arenaBatch(1)) return this.run(embedding, batch, targets, scale);
+    if (b === 1 || this.arenaBatch(b) || !this.arenaBatch(1)) return this.run(embedding.data, batch, targets, scale);
     // a size without an arena while single prompts have one: prompt by prompt, on that arena (the
     // same gradient sum; no fresh activation memory for one more shape)
     const sum = { loss: 0, focal: 0, dice: 0, iou: 0 };
     for (let i = 0; i < b; i++) {
       const parts = this.run(
-        embedding,
+        embedding.data,
         slicePromptBatch(batch, i, i + 1),
         targets.subarray(i * 65536, (i + 1) * 65536),
         scale / b,
@@ -276,32 +292,44 @@ export class OrtTrainEngine {
     this.layout.fill(this.p[this.cur], weights);
   }
 
-  /** Adam's state in `Adam.state()`'s format (so checkpoints and resume are engine-independent). */
-  adamState(): AdamState {
-    const m = this.layout.tensors(this.m[this.cur]);
-    const v = this.layout.tensors(this.v[this.cur]);
-    const keys = this.layout.slots.map((s) => s.key);
-    return {
-      step: this.stepCalls,
-      steps: Object.fromEntries(keys.map((k) => [k, this.t])),
-      m: Object.fromEntries(keys.map((k) => [k, (m.get(k) as FloatTensor).data])),
-      v: Object.fromEntries(keys.map((k) => [k, (v.get(k) as FloatTensor).data])),
-    };
+  /** Takes the weights, moments and step counts of `state` (every slot the same step count). */
+  load(state: TrainState): void {
+    this.alive('load');
+    this.t = state.uniformCount('OrtTrainEngine.load');
+    this.stepCalls = state.steps;
+    this.copy(
+      state.layout,
+      [state.params, state.m, state.v],
+      this.layout,
+      [this.p, this.m, this.v].map((x) => x[this.cur]),
+    );
   }
 
-  /** Restores an `AdamState`; every key must have the same step count (the engine steps all together). */
-  loadAdamState(state: AdamState): void {
-    const counts = new Set(this.layout.slots.map((s) => state.steps[s.key]));
-    if (counts.size !== 1 || counts.has(undefined))
-      throw new TrainStepError(
-        `OrtTrainEngine.loadAdamState(state): every trainable key needs the same step count, got ${[...counts].join(', ')}`,
-      );
-    const wrap = (r: Record<string, Float32Array>): Map<string, { shape: number[]; data: Float32Array }> =>
-      new Map(Object.entries(r).map(([k, d]) => [k, { shape: [d.length], data: d }]));
-    this.layout.fill(this.m[this.cur], wrap(state.m));
-    this.layout.fill(this.v[this.cur], wrap(state.v));
-    this.t = [...counts][0] as number;
-    this.stepCalls = state.step;
+  /** Writes the current weights, moments and step counts into `state`. */
+  read(state: TrainState): void {
+    this.copy(
+      this.layout,
+      [this.p, this.m, this.v].map((x) => x[this.cur]),
+      state.layout,
+      [state.params, state.m, state.v],
+    );
+    state.counts.fill(this.t);
+    state.steps = this.stepCalls;
+  }
+
+  /** Frees the memory arenas kept between steps (`releaseArenas`). */
+  endEpoch(): void {
+    this.releaseArenas();
+  }
+
+  /** Copies flat buffers between two layouts of the same keys (one copy each when the layouts agree). */
+  private copy(from: FlatLayout, src: Float32Array[], to: FlatLayout, dst: Float32Array[]): void {
+    const same = from.size === to.size && from.slots.every((s, i) => s.key === to.slots[i]?.key);
+    src.forEach((buf, i) => {
+      const out = dst[i] as Float32Array;
+      if (same) out.set(buf);
+      else to.fill(out, from.tensors(buf));
+    });
   }
 
   /** Releases every ORT session. */

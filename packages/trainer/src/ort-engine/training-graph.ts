@@ -12,7 +12,8 @@
  *   checkpoint key (graph inputs, so weights live in caller-owned buffers between steps);
  * - the prompt encoder's tensors are frozen initializers;
  * - outputs of the forward: `low_res_masks [B,1,256,256]` logits and `iou_predictions [B,M]` of the
- *   decoder output(s) (M = 3 for a single point, else 1), and the loss values (`loss-graph.ts`).
+ *   decoder output(s) (M = 3 for a single point, else 1), and the loss values (`@samtune/losses`'
+ *   `samLossOn`, the same definition the tfjs engine evaluates).
  */
 import {
   MASK_DECODER_PREFIX,
@@ -31,8 +32,7 @@ import {
 } from '@samtune/sam-model';
 import { OnnxGraphBuilder, OnnxGraphOps, toFloat32 } from '@samtune/onnx';
 import type { OnnxValue, WeightMap } from '@samtune/onnx';
-import type { SamLossConfig } from '@samtune/losses';
-import { recordSamLossGraph } from './loss-graph.js';
+import { samLossOn, type SamLossConfig } from '@samtune/losses';
 
 /** The fixed shape of a training graph. */
 export interface TrainGraphShape {
@@ -133,7 +133,14 @@ export function recordTrainingForward(
     });
     return { masks: out.masks, iou: ops.slice(out.iou, 1, start, end) };
   });
-  const loss = ops.scoped('loss', () => recordSamLossGraph(ops, masks, iou, targets, lossConfig));
+  const loss = ops.scoped('loss', () => {
+    const r = samLossOn(ops, masks, iou, targets, lossConfig);
+    const parts = ops.concat(
+      [r.loss, r.focal, r.dice, r.iou].map((v) => ops.reshape(v, [1])),
+      0,
+    );
+    return { loss: r.loss, parts };
+  });
   const paramKeys = builder
     .listInputs()
     .map((i) => i.name)

@@ -3,6 +3,7 @@
  * which engine runs them. Dependency-free, so that the config module can validate with it.
  */
 import { SamtuneError, type ErrorKind } from '@samtune/errors';
+import type { ResizeGeometry } from '@samtune/transforms';
 
 /** Where the loss is computed (`loss.resolution`, see `loss-resolution.ts`). */
 export type LossResolution = 'lowres' | 'original';
@@ -15,6 +16,18 @@ export interface TrainRecipe {
   readonly resolution: LossResolution;
   /** Simulated-click passes after the first (`simulated-clicks.ts`); 0 = off. */
   readonly iterations: number;
+}
+
+/** What one micro-batch needs beyond the default step. */
+export interface MicroBatchRecipe {
+  readonly recipe: TrainRecipe;
+  readonly geometry: ResizeGeometry;
+  /** `[B*H*W]` 0/1 original-size instance masks (only with `loss.resolution original`). */
+  readonly originalTargets?: Float32Array;
+  /** Seeds the simulated clicks of this micro-batch. */
+  readonly seed: number;
+  /** Labels the generator with (epoch, image, first instance), so each micro-batch draws its own clicks. */
+  readonly labels: readonly (string | number)[];
 }
 
 /** Thrown when the chosen engine cannot run a recipe option. */

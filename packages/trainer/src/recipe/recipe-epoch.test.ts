@@ -3,11 +3,12 @@
  * rectangle instances at 534x800), `loss.resolution original` with `prompt.iterations 1`, against the
  * same epoch with the default recipe from the same weights.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readTorchCheckpoint, SAM_PRESETS, SamPredictor, type FloatTensor } from '@samtune/sam-model';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { readTorchCheckpoint, SAM_PRESETS, type FloatTensor, type WeightMap } from '@samtune/sam-model';
 import { setupRuntime, TargetStore, type EmbeddingCache, type TrainItem } from '@samtune/evaluation';
 import { defaultTrainConfig, validateTrainConfig, type TrainConfig } from '../config.js';
-import { Adam } from '../optimizer.js';
+import { createTrainEngine } from '../engine/registry.js';
+import { TrainState } from '../engine/train-state.js';
 import { trainEpoch } from '../train-epoch.js';
 import { fixtureTensor, readFixture, referencePath } from '../test-utils/fixtures.js';
 
@@ -28,32 +29,27 @@ const item: TrainItem = {
   ],
 };
 
-let predictor: SamPredictor;
+let weights: WeightMap;
 let embedding: FloatTensor;
 
 beforeAll(async () => {
   await setupRuntime('wasm', true);
-  predictor = new SamPredictor({
-    config: SAM_PRESETS.tiny_vit,
-    weights: readTorchCheckpoint(referencePath('tinyvit.pth')),
-  });
+  weights = readTorchCheckpoint(referencePath('tinyvit.pth'));
   embedding = fixtureTensor(
     readFixture('tinyvit_outputs.safetensors'),
     'tinyvit_outputs.safetensors',
     'dog.image_embeddings',
   );
 });
-afterAll(() => predictor?.dispose());
 
 async function epoch(c: TrainConfig) {
-  const initial = predictor.maskDecoderWeights();
-  const optimizer = new Adam(Object.fromEntries(predictor.trainableVariables()), c.optimizer);
+  const engine = createTrainEngine(c.runtime.engine, { config: SAM_PRESETS.tiny_vit, weights, adam: c.optimizer });
+  engine.load(TrainState.fromCheckpoint(weights));
   const cache = { get: async () => ({ embedding, originalSize: [H, W] as const }) } as unknown as EmbeddingCache;
   try {
     return await trainEpoch({
       config: c,
-      predictor,
-      optimizer,
+      engine,
       cache,
       targets: new TargetStore(0, false),
       items: [item],
@@ -61,8 +57,7 @@ async function epoch(c: TrainConfig) {
       onEvent: () => undefined,
     });
   } finally {
-    optimizer.dispose();
-    predictor.setMaskDecoderWeights(initial);
+    engine.dispose();
   }
 }
 
