@@ -8,11 +8,10 @@
  * when absent, the box is the segmentation's extent. Numbers written as strings are accepted.
  */
 import { readFile } from 'node:fs/promises';
-import { isAbsolute, join, relative, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { stemOf, type AdapterResult, type DatasetAdapter } from './adapter.js';
 import { isDir, isFile, listDir, type DatasetLoadContext } from './context.js';
 import {
-  ImageOutsideRootError,
   DatasetError,
   DuplicateIdError,
   InvalidBoxError,
@@ -262,21 +261,8 @@ async function loadSource(
   const items = await ctx.map(entries, async (img) => {
     const itemId = stemOf(img.fileName);
     const loc = { ...fileLoc, itemId };
-    const inside = (dir: string): boolean => {
-      const rel = relative(resolve(dir), resolve(dir, img.fileName));
-      return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel);
-    };
-    if (!ctx.allowImagesOutsideRoot && !src.imageDirs.some(inside)) {
-      ctx.report(new ImageOutsideRootError(loc, img.fileName, src.imageDirs[0] as string));
-      return undefined;
-    }
-    let path = resolve(src.imageDirs[0] as string, img.fileName);
-    for (const dir of src.imageDirs) {
-      if (await isFile(join(dir, img.fileName))) {
-        path = resolve(dir, img.fileName);
-        break;
-      }
-    }
+    const path = await ctx.containedPath(src.imageDirs, img.fileName, loc, 'file_name');
+    if (path === undefined) return undefined;
     const size = await ctx.checkImage(path, loc, { width: img.width, height: img.height });
     if (!size) return undefined;
     const instances: DatasetInstance[] = [];
@@ -292,6 +278,7 @@ async function loadSource(
     const item: DatasetItem = {
       id: itemId,
       subset: src.subset,
+      sourceId: img.id,
       imagePath: path,
       width: img.width,
       height: img.height,

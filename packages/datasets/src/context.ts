@@ -5,7 +5,9 @@
 import { ImageNotFoundError, readImage, readImageInfo } from '@samtune/transforms';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { resolveContained } from './containment.js';
 import {
+  ImageOutsideRootError,
   ImageSizeMismatchError,
   MissingImageError,
   UnreadableImageError,
@@ -30,6 +32,18 @@ export interface DatasetLoadContext {
   readonly allowImagesOutsideRoot?: boolean;
   /** Records a bad-input error (skip), or throws it in strict mode. */
   report(error: DatasetError): void;
+  /**
+   * The absolute path of `name` (read from a dataset file) in the first of `folders` that has it, or
+   * undefined after reporting `ImageOutsideRootError` when it leaves them: absolute, `..`, or a
+   * symlink to a file elsewhere (`resolveContained`), unless `allowImagesOutsideRoot`.
+   * @param field what `name` is, named in the error (e.g. `image.path`)
+   */
+  containedPath(
+    folders: readonly string[],
+    name: string,
+    loc: DatasetErrorLocation,
+    field: string,
+  ): Promise<string | undefined>;
   /**
    * Checks an item's image: it must exist and be readable (`imageCheck`), and match `declared` when
    * given. Reports the problem and returns undefined when it fails.
@@ -80,6 +94,18 @@ export class LoadContext implements DatasetLoadContext {
       message: error.message,
       error,
     });
+  }
+
+  async containedPath(
+    folders: readonly string[],
+    name: string,
+    loc: DatasetErrorLocation,
+    field: string,
+  ): Promise<string | undefined> {
+    const c = await resolveContained(folders, name);
+    if (c.inside || this.allowImagesOutsideRoot) return c.path;
+    this.report(new ImageOutsideRootError(loc, name, folders[0] ?? '.', field, c.reason));
+    return undefined;
   }
 
   async checkImage(path: string, loc: DatasetErrorLocation, declared?: ImageSizeHW): Promise<ImageSizeHW | undefined> {

@@ -9,7 +9,7 @@
  * instances.
  */
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { stemOf, type AdapterResult, type DatasetAdapter } from './adapter.js';
 import { IMAGE_EXTENSIONS, isDir, isFile, listDir, listFilesRecursive, type DatasetLoadContext } from './context.js';
 import { DatasetError, MalformedAnnotationError, MissingImageError } from './errors.js';
@@ -126,13 +126,15 @@ async function loadItem(
   const id = stemOf(maskRel);
   const maskPath = join(dir, 'masks', maskRel);
   const loc = { reader: READER, file: maskPath, subset, itemId: id };
-  const imagePath = await findImage(dir, id);
-  if (!imagePath) {
+  const found = await findImage(dir, id);
+  if (!found) {
     ctx.report(
       new MissingImageError(loc, join(dir, 'images', `${id}.{${IMAGE_EXTENSIONS.map((e) => e.slice(1)).join(',')}}`)),
     );
     return undefined;
   }
+  const imagePath = await ctx.containedPath([join(dir, 'images')], relative(join(dir, 'images'), found), loc, 'image');
+  if (imagePath === undefined) return undefined;
   const size = await ctx.checkImage(imagePath, { ...loc, file: imagePath });
   if (!size) return undefined;
   const instances: DatasetInstance[] = [];

@@ -10,7 +10,7 @@
  * - `label`, `caption`, `polyline`, `ellipse`, `cuboid_3d`, … are not instances and are ignored.
  */
 import { open, readFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { AdapterResult, DatasetAdapter } from './adapter.js';
 import { isFile, listDir, type DatasetLoadContext } from './context.js';
 import { DatasetError, MalformedAnnotationError, UnknownCategoryError, type DatasetErrorLocation } from './errors.js';
@@ -220,13 +220,8 @@ async function loadSubset(
     }
     const image = isObj(raw.image) ? raw.image : isObj(raw.media) ? raw.media : {};
     const rel = typeof image.path === 'string' && image.path ? image.path : `${id}.jpg`;
-    const candidates = [join(root, 'images', subset, rel), join(root, 'images', rel)];
-    let path = resolve(candidates[0] as string);
-    for (const c of candidates)
-      if (await isFile(c)) {
-        path = resolve(c);
-        break;
-      }
+    const path = await ctx.containedPath([join(root, 'images', subset), join(root, 'images')], rel, loc, 'image.path');
+    if (path === undefined) return undefined;
     const sz = image.size;
     const declared =
       Array.isArray(sz) && sz.length === 2 && sz.every((v) => typeof v === 'number' && v > 0)

@@ -63,14 +63,28 @@ export class MissingImageError extends DatasetError {
   }
 }
 
-/** An image path (a COCO `file_name`) leaves the dataset's image folder (absolute or `../`). Skips the item. */
+/**
+ * A path read from a dataset file (a COCO `file_name`, a Datumaro `image.path`, a VOC id or
+ * `<filename>`, a mask name) leaves its folder: absolute, a `../` escape, or a symlink to a file
+ * elsewhere (see `resolveContained`). Skips the item.
+ */
 export class ImageOutsideRootError extends DatasetError {
   override readonly name: string = 'ImageOutsideRootError';
   override readonly code: string = 'image-outside-root';
-  constructor(loc: DatasetErrorLocation, fileName: string, root: string) {
+  /**
+   * @param field what the name is, e.g. `file_name`, `image.path`, `ImageSets id`
+   * @param why how it leaves (default: absolute or `..`)
+   */
+  constructor(
+    loc: DatasetErrorLocation,
+    fileName: string,
+    root: string,
+    field = 'file_name',
+    why = "absolute or '..'",
+  ) {
     super(
       loc,
-      `file_name '${fileName}' resolves outside the image folder '${root}' (absolute or '..'); set SAMTUNE_ALLOW_IMAGES_OUTSIDE_ROOT=1 (or allowImagesOutsideRoot) to allow it`,
+      `${field} '${fileName}' resolves outside the folder '${root}' (${why}); set SAMTUNE_ALLOW_IMAGES_OUTSIDE_ROOT=1 (or allowImagesOutsideRoot) to allow it`,
       'item',
     );
   }

@@ -1,4 +1,4 @@
-/** @samtune/datasets: Readers for COCO, Pascal VOC, Common Semantic Segmentation and Datumaro datasets, with lazy masks and a pluggable adapter registry. */
+/** @samtune/datasets: Readers for COCO, Pascal VOC, Common Semantic Segmentation, Datumaro, LabelMe, YOLO segmentation and SA-1B datasets, with lazy masks and a pluggable adapter registry. */
 export type {
   Dataset,
   DatasetItem,
@@ -34,6 +34,7 @@ export {
 } from './errors.js';
 export { type DatasetAdapter, type AdapterResult } from './adapter.js';
 export { type DatasetLoadContext, type ImageSizeHW } from './context.js';
+export { resolveContained, type Containment } from './containment.js';
 export {
   loadDataset,
   registerDatasetAdapter,
@@ -44,7 +45,13 @@ export {
 } from './registry.js';
 export { splitDataset, SplitOptionsError, type SplitOptions } from './split.js';
 export { summarizeDataset, type DatasetSummary, type SubsetSummary } from './inspect.js';
-export { rasterizePolygon, rasterizePolygonCenters, polygonBounds, PolygonFormatError } from './polygon.js';
+export {
+  rasterizePolygon,
+  rasterizePolygonCenters,
+  polygonBounds,
+  clipPolygonToRect,
+  PolygonFormatError,
+} from './polygon.js';
 export {
   decodeRleString,
   encodeRleString,

@@ -54,6 +54,11 @@ export interface DatasetItem {
   /** Unique within its subset (file name without extension, or the format's own item id). */
   readonly id: string;
   readonly subset: string;
+  /**
+   * The format's own image id where it has one (COCO `images[].id`, SA-1B `image.image_id`): what a
+   * COCO results file's `image_id` refers to.
+   */
+  readonly sourceId?: number | string;
   /** Absolute path of the image file. */
   readonly imagePath: string;
   /** Image size `(H,W)` in pixels (EXIF orientation applied, as `readImage` returns it). */
@@ -107,9 +112,11 @@ export interface LoadOptions {
   /** Image folder of a COCO JSON file given as `root` (default: the file's folder). */
   readonly images?: string;
   /**
-   * Let image paths (COCO `file_name`s) point outside the dataset's image folder: absolute paths or
-   * `../` escapes. Default false: such an item is reported (`ImageOutsideRootError`) and skipped, so a
-   * crafted annotations file cannot make samtune (or the labelling server) read arbitrary files.
+   * Let paths read from dataset files (COCO `file_name`s, Datumaro `image.path`s, VOC ids and
+   * `<filename>`s, mask and CSS image names, plugin adapters' `ctx.containedPath`) point outside their
+   * folder: absolute paths, `../` escapes, symlinks to files elsewhere (`resolveContained`). Default
+   * false: such an item is reported (`ImageOutsideRootError`) and skipped, so a crafted dataset cannot
+   * make samtune (or the labelling server) read arbitrary files.
    * The environment variable `SAMTUNE_ALLOW_IMAGES_OUTSIDE_ROOT=1` sets the default (for every CLI
    * command, the training worker and queue workers).
    */

@@ -16,7 +16,8 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { SamtuneError, type ErrorKind } from '@samtune/errors';
 import type { DatasetAdapter } from './adapter.js';
-import { DatasetError, UnknownCategoryError } from './errors.js';
+import { resolveContained } from './containment.js';
+import { DatasetError, ImageOutsideRootError, UnknownCategoryError } from './errors.js';
 import { rasterizePolygon } from './polygon.js';
 import { readPng } from './png.js';
 import { listDatasetAdapters, registerDatasetAdapter } from './registry.js';
@@ -39,7 +40,9 @@ export const PLUGIN_API = {
   rasterizePolygon,
   decodeRleString,
   readPng,
+  resolveContained,
   DatasetError,
+  ImageOutsideRootError,
   UnknownCategoryError,
 } as const;
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodePng, PngDecodeError, readPngHeader } from './png.js';
-import { encodePng } from './test-utils/png-writer.js';
+import { deflateSync } from 'node:zlib';
+import { encodePng, pngWithIdat } from './test-utils/png-writer.js';
 
 const sample = (w: number, h: number, ch: number, max: number): number[] =>
   Array.from({ length: w * h * ch }, (_, i) => (i * 37 + 11) % (max + 1));
@@ -90,5 +91,18 @@ describe('decodePng', () => {
     const flipped = Buffer.from(good);
     flipped[40] = (flipped[40] as number) ^ 0xff;
     await expect(decodePng(flipped)).rejects.toThrow(/CRC mismatch/);
+  });
+});
+
+describe('decodePng bounds (issue 22)', () => {
+  it('stops inflating at the bytes the header needs: a 4x3 header over 4 MB of data is refused', async () => {
+    const bomb = pngWithIdat(4, 3, deflateSync(Buffer.alloc(4 << 20)));
+    expect(bomb.length).toBeLessThan(10_000);
+    await expect(decodePng(bomb, 'bomb.png')).rejects.toThrow(
+      "decodePng(buf): 'bomb.png': image data inflates past the 15 bytes its 4x3 header needs",
+    );
+    // exactly what the header needs decodes
+    const ok = await decodePng(pngWithIdat(4, 3, deflateSync(Buffer.alloc(15))));
+    expect(Array.from(ok.data)).toEqual(new Array(12).fill(0));
   });
 });

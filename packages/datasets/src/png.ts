@@ -200,20 +200,43 @@ function scatter(
   }
 }
 
-/** Decodes a PNG buffer (see module notes). */
+/** Bytes of filtered scanlines (a filter byte per row) the header's size and passes need. */
+function scanlineBytes(
+  header: PngHeader,
+  ch: number,
+  passes: readonly (readonly [number, number, number, number])[],
+): number {
+  let total = 0;
+  for (const [x0, y0, dx, dy] of passes) {
+    const w = Math.ceil((header.width - x0) / dx);
+    const h = Math.ceil((header.height - y0) / dy);
+    if (w > 0 && h > 0) total += h * (Math.ceil((w * ch * header.bitDepth) / 8) + 1);
+  }
+  return total;
+}
+
+/**
+ * Decodes a PNG buffer (see module notes). Inflation stops at the bytes the header's size needs, so a
+ * small file cannot inflate past its own declared image; compare `readPngHeader` with the size you
+ * expect before calling this on untrusted input.
+ */
 export async function decodePng(buf: Uint8Array, file = '<buffer>'): Promise<DecodedPng> {
   const { header, idat, palette } = parseChunks(buf, file);
+  const ch = CHANNELS[header.colorType] as number;
+  const passes = header.interlace === 1 ? ADAM7 : ([[0, 0, 1, 1]] as const);
+  const need = scanlineBytes(header, ch, passes);
   let raw: Uint8Array;
   try {
-    raw = await inflateAsync(Buffer.concat(idat));
+    // Bounded by the header: image data that inflates past what its scanlines need is refused there.
+    raw = await inflateAsync(Buffer.concat(idat), { maxOutputLength: Math.max(1, need) });
   } catch (err) {
+    if ((err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE')
+      fail(file, `image data inflates past the ${need} bytes its ${header.width}x${header.height} header needs`);
     fail(file, `corrupt or truncated image data (${err instanceof Error ? err.message : String(err)})`);
   }
-  const ch = CHANNELS[header.colorType] as number;
   const bpp = Math.max(1, Math.ceil((ch * header.bitDepth) / 8));
   const size = header.width * header.height * ch;
   const data = header.bitDepth === 16 ? new Uint16Array(size) : new Uint8Array(size);
-  const passes = header.interlace === 1 ? ADAM7 : ([[0, 0, 1, 1]] as const);
   let offset = 0;
   for (const [x0, y0, dx, dy] of passes) {
     const w = Math.ceil((header.width - x0) / dx);

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { polygonBounds, PolygonFormatError, rasterizePolygon, rasterizePolygonCenters } from './polygon.js';
+import {
+  clipPolygonToRect,
+  polygonBounds,
+  PolygonFormatError,
+  rasterizePolygon,
+  rasterizePolygonCenters,
+} from './polygon.js';
 
 const rows = (m: Uint8Array, w: number): string[] =>
   Array.from({ length: m.length / w }, (_, y) => Array.from(m.subarray(y * w, y * w + w)).join(''));
@@ -58,5 +64,34 @@ describe('rasterizePolygon (pycocotools rule)', () => {
         [0, 3, 1, 1, 1, 3],
       ]),
     ).toEqual([0, 0.5, 3, 4]);
+  });
+
+  it('clips huge coordinates before walking the outline (2e7 and 4.3e8 px: bounded time and memory)', () => {
+    // A triangle far larger than the image covers it; one far away covers nothing. Unclipped, the
+    // 4.3e8 one would need a 2e9-element walk (RangeError), the 2e7 one ~3.8 GB.
+    for (const big of [2e7, 4.3e8]) {
+      expect(ones(rasterizePolygon([-big, -big, big, -big, 0, big], 30, 40))).toBe(1200);
+      expect(ones(rasterizePolygon([big, big, big + 5, big, big, big + 5], 30, 40))).toBe(0);
+      // a square from inside to far right: the pixels inside are those of the square clipped by hand
+      expect(rows(rasterizePolygon([1, 1, big, 1, big, 2, 1, 2], 3, 4), 4)).toEqual(['0000', '0111', '0000']);
+    }
+  });
+
+  it('clipping keeps the interior inside the image (random polygons, vs the same polygon unclipped)', () => {
+    let seed = 7;
+    const rnd = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    let worst = 0;
+    for (let k = 0; k < 100; k++) {
+      const xy = Array.from({ length: 12 }, () => Math.round(rnd() * 150)); // up to 150 px: clipped at 32
+      const clipped = rasterizePolygon(xy, 16, 16);
+      const whole = rasterizePolygon(xy, 160, 160); // a canvas that holds the polygon: never clipped
+      let diff = 0;
+      for (let y = 0; y < 16; y++) for (let x = 0; x < 16; x++) diff += +(whole[y * 160 + x] !== clipped[y * 16 + x]);
+      worst = Math.max(worst, diff);
+    }
+    // Pixels whose centre lies on an edge may fall the other way where a clip point was snapped to
+    // the 1/5 grid, and pycocotools' own rule differs between a crop and the whole canvas there.
+    expect(worst).toBeLessThanOrEqual(2);
+    expect(clipPolygonToRect([-5, 1, 5, 1, 5, 2], 0, 0, 3, 3)).toEqual([3, 1.8, 0, 1.5, 0, 1, 3, 1]);
   });
 });

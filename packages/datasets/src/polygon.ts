@@ -44,8 +44,62 @@ function checkSize(fn: string, height: number, width: number, out: Uint8Array | 
   return out ?? new Uint8Array(height * width);
 }
 
-/** Boundary points of the polygon walked on the 1/5-pixel grid (with repeated shared vertices). */
-function walkBoundary(xy: ArrayLike<number>): { u: Int32Array; v: Int32Array } {
+/**
+ * Clips a polygon to the rectangle `[x0,x1]x[y0,y1]` (Sutherland-Hodgman, one side at a time).
+ * Inside the rectangle the even-odd interior is unchanged; the edges it adds run along the sides.
+ * @returns flat `[x0,y0,…]`, possibly with fewer than 3 points (nothing inside)
+ */
+export function clipPolygonToRect(xy: ArrayLike<number>, x0: number, y0: number, x1: number, y1: number): number[] {
+  let pts: number[] = Array.from(xy);
+  const sides: [axis: 0 | 1, bound: number, keepAbove: boolean][] = [
+    [0, x0, true],
+    [0, x1, false],
+    [1, y0, true],
+    [1, y1, false],
+  ];
+  for (const [axis, bound, above] of sides) {
+    const n = pts.length / 2;
+    if (n === 0) break;
+    const out: number[] = [];
+    const inside = (i: number): boolean => (above ? pts[2 * i + axis]! >= bound : pts[2 * i + axis]! <= bound);
+    for (let i = 0; i < n; i++) {
+      const j = (i + n - 1) % n;
+      const [ci, pi] = [inside(i), inside(j)];
+      if (ci !== pi) {
+        const t = (bound - pts[2 * j + axis]!) / (pts[2 * i + axis]! - pts[2 * j + axis]!);
+        const x = pts[2 * j]! + t * (pts[2 * i]! - pts[2 * j]!);
+        const y = pts[2 * j + 1]! + t * (pts[2 * i + 1]! - pts[2 * j + 1]!);
+        out.push(axis === 0 ? bound : x, axis === 1 ? bound : y);
+      }
+      if (ci) out.push(pts[2 * i]!, pts[2 * i + 1]!);
+    }
+    pts = out;
+  }
+  return pts;
+}
+
+/**
+ * The polygon as walked: unchanged (pycocotools' walk exactly) when it lies within one image size
+ * `m = max(W, H)` of the image, else clipped to that margin first, so the walk (one step per 1/5 pixel
+ * of outline) takes time bounded by the vertex count times the image size, never by the coordinates
+ * (a 2e7-pixel edge would walk 1e8 steps).
+ */
+function withinMargin(xy: ArrayLike<number>, height: number, width: number): ArrayLike<number> {
+  const m = Math.max(width, height);
+  for (let i = 0; i < xy.length; i += 2) {
+    const x = xy[i] as number;
+    const y = xy[i + 1] as number;
+    if (x < -m || x > width + m || y < -m || y > height + m)
+      return clipPolygonToRect(xy, -m, -m, width + m, height + m);
+  }
+  return xy;
+}
+
+/**
+ * Visits the boundary points of the polygon walked on the 1/5-pixel grid, in order (shared vertices
+ * repeated). Nothing is allocated per point: memory does not grow with the outline's length.
+ */
+function walkBoundary(xy: ArrayLike<number>, visit: (u: number, v: number) => void): void {
   const n = xy.length / 2;
   const qx = new Int32Array(n + 1);
   const qy = new Int32Array(n + 1);
@@ -55,17 +109,6 @@ function walkBoundary(xy: ArrayLike<number>): { u: Int32Array; v: Int32Array } {
   }
   qx[n] = qx[0] as number;
   qy[n] = qy[0] as number;
-  let total = 0;
-  for (let i = 0; i < n; i++) {
-    total +=
-      Math.max(
-        Math.abs((qx[i + 1] as number) - (qx[i] as number)),
-        Math.abs((qy[i + 1] as number) - (qy[i] as number)),
-      ) + 1;
-  }
-  const u = new Int32Array(total);
-  const v = new Int32Array(total);
-  let m = 0;
   for (let i = 0; i < n; i++) {
     const ax = qx[i] as number;
     const ay = qy[i] as number;
@@ -74,9 +117,7 @@ function walkBoundary(xy: ArrayLike<number>): { u: Int32Array; v: Int32Array } {
     const dx = Math.abs(bx - ax);
     const dy = Math.abs(by - ay);
     if (dx === 0 && dy === 0) {
-      u[m] = ax;
-      v[m] = ay;
-      m++;
+      visit(ax, ay);
     } else if (dx >= dy) {
       // Major axis x; the minor coordinate is interpolated from the left end, points emitted a -> b.
       const flip = ax > bx;
@@ -84,9 +125,7 @@ function walkBoundary(xy: ArrayLike<number>): { u: Int32Array; v: Int32Array } {
       const s = (ry - ly) / dx;
       for (let d = 0; d <= dx; d++) {
         const t = flip ? dx - d : d;
-        u[m] = lx + t;
-        v[m] = Math.trunc(ly + s * t + 0.5);
-        m++;
+        visit(lx + t, Math.trunc(ly + s * t + 0.5));
       }
     } else {
       const flip = ay > by;
@@ -94,31 +133,24 @@ function walkBoundary(xy: ArrayLike<number>): { u: Int32Array; v: Int32Array } {
       const s = (rx - lx) / dy;
       for (let d = 0; d <= dy; d++) {
         const t = flip ? dy - d : d;
-        v[m] = ly + t;
-        u[m] = Math.trunc(lx + s * t + 0.5);
-        m++;
+        visit(Math.trunc(lx + s * t + 0.5), ly + t);
       }
     }
   }
-  return { u, v };
 }
 
-/** Fills [t0,t1), [t2,t3), … of the column-major linear pixel index into a row-major mask. */
-function fillToggles(toggles: Float64Array, height: number, width: number, out: Uint8Array): void {
-  toggles.sort();
-  const end = height * width;
-  for (let i = 0; i < toggles.length; i += 2) {
-    const a = toggles[i] as number;
-    const b = i + 1 < toggles.length ? (toggles[i + 1] as number) : end;
-    if (b <= a) continue;
-    let x = Math.floor(a / height);
-    let y = a - x * height;
-    for (let q = a; q < b; q++) {
-      out[y * width + x] = 1;
-      if (++y === height) {
-        y = 0;
-        x++;
-      }
+/**
+ * Sets the pixels of a row-major mask that lie after an odd number of toggles in column-major order
+ * (`parity[c*H + row]` is 1 where an odd number of toggles fell): the intervals [t0,t1), [t2,t3), … of
+ * the sorted toggles, without sorting or storing them.
+ */
+function fillParity(parity: Uint8Array, touched: Uint8Array, height: number, width: number, out: Uint8Array): void {
+  let on = 0;
+  for (let x = 0; x < width; x++) {
+    if (on === 0 && !touched[x]) continue; // no toggle in this column and outside: nothing to set
+    for (let y = 0, q = x * height; y < height; y++, q++) {
+      on ^= parity[q] as number;
+      if (on) out[y * width + x] = 1;
     }
   }
 }
@@ -132,22 +164,31 @@ function fillToggles(toggles: Float64Array, height: number, width: number, out: 
 export function rasterizePolygon(xy: ArrayLike<number>, height: number, width: number, out?: Uint8Array): Uint8Array {
   checkPolygon('rasterizePolygon', xy);
   const mask = checkSize('rasterizePolygon', height, width, out);
-  const { u, v } = walkBoundary(xy);
-  const toggles: number[] = [];
-  for (let j = 1; j < u.length; j++) {
-    const uj = u[j] as number;
-    const up = u[j - 1] as number;
-    if (uj === up) continue;
-    const left = uj < up ? uj : uj - 1;
+  const walked = withinMargin(xy, height, width);
+  if (walked.length < 6) return mask;
+  // Toggles kept as parities (one byte per pixel, plus row H of the last column): memory bounded by
+  // the image, whatever the outline's length.
+  const parity = new Uint8Array(height * width + 1);
+  const touched = new Uint8Array(width + 1);
+  let up = Number.NaN;
+  let vp = 0;
+  walkBoundary(walked, (uj, vj) => {
+    const prev = up;
+    const vprev = vp;
+    up = uj;
+    vp = vj;
+    if (uj === prev || Number.isNaN(prev)) return;
+    const left = uj < prev ? uj : uj - 1;
     // Column c is crossed when the walk steps between grid columns 5c+2 and 5c+3.
-    if ((((left - 2) % 5) + 5) % 5 !== 0) continue;
+    if ((((left - 2) % 5) + 5) % 5 !== 0) return;
     const c = (left - 2) / 5;
-    if (c < 0 || c > width - 1) continue;
-    const vmin = Math.min(v[j] as number, v[j - 1] as number);
-    const row = Math.min(height, Math.max(0, Math.ceil((vmin - 2) / 5)));
-    toggles.push(c * height + row);
-  }
-  fillToggles(Float64Array.from(toggles), height, width, mask);
+    if (c < 0 || c > width - 1) return;
+    const row = Math.min(height, Math.max(0, Math.ceil((Math.min(vj, vprev) - 2) / 5)));
+    const k = c * height + row;
+    parity[k] = (parity[k] as number) ^ 1;
+    touched[Math.floor(k / height)] = 1;
+  });
+  fillParity(parity, touched, height, width, mask);
   return mask;
 }
 

@@ -45,8 +45,9 @@ const boxesCsv: DatasetAdapter = {
     const items: DatasetItem[] = [];
     for (const fileName of [...new Set(rows.map((r) => r[0] ?? ''))]) {
       const loc = { reader: 'boxes-csv', file, subset: 'train', itemId: fileName };
-      const size = await ctx.checkImage(join(root, fileName), loc); // reports missing/unreadable images
-      if (!size) continue;
+      const imagePath = await ctx.containedPath([root], fileName, loc, 'file'); // reports ../, /abs, symlinks out
+      const size = imagePath && (await ctx.checkImage(imagePath, loc)); // reports missing/unreadable images
+      if (!imagePath || !size) continue;
       const instances = [];
       for (const [i, r] of rows.entries()) {
         if (r[0] !== fileName) continue;
@@ -69,7 +70,7 @@ const boxesCsv: DatasetAdapter = {
           else throw err;
         }
       }
-      items.push({ id: fileName, subset: 'train', imagePath: join(root, fileName), ...size, instances });
+      items.push({ id: fileName, subset: 'train', imagePath, ...size, instances });
     }
     return { labels, items };
   },
@@ -141,8 +142,8 @@ describe('format detection', () => {
     temp.push(empty);
     await expect(loadDataset(empty)).rejects.toThrow(/no adapter recognises .*tried datumaro, coco, voc, css/);
     await expect(loadDataset(join(empty, 'nope'))).rejects.toThrow(DatasetFormatError);
-    await expect(loadDataset(empty, { format: 'yolo' })).rejects.toThrow(
-      /expected 'auto' or one of 'datumaro', 'coco', 'voc', 'css', got 'yolo'/,
+    await expect(loadDataset(empty, { format: 'kitti' })).rejects.toThrow(
+      /expected 'auto' or one of 'datumaro', 'coco', 'voc', 'css', 'labelme', 'yolo', 'sa1b', got 'kitti'/,
     );
   });
 

@@ -1,5 +1,6 @@
 /**
- * Adapter registry, format auto-detection and `loadDataset`. Built-ins: datumaro, coco, voc, css.
+ * Adapter registry, format auto-detection and `loadDataset`. Built-ins: datumaro, coco, voc, css,
+ * labelme, yolo, sa1b.
  * Registered adapters are tried before the built-ins (latest first), so a user adapter can claim a
  * layout that a built-in would also accept.
  */
@@ -9,12 +10,23 @@ import { cocoAdapter, cocoFileAdapter } from './coco.js';
 import { LoadContext, isDir, isFile } from './context.js';
 import { cssAdapter } from './css.js';
 import { datumaroAdapter } from './datumaro.js';
+import { labelMeAdapter } from './labelme.js';
+import { sa1bAdapter } from './sa1b.js';
+import { yoloAdapter } from './yolo.js';
 import { AdapterRegistrationError, DatasetFormatError, DuplicateIdError } from './errors.js';
 import type { Dataset, DatasetItem, LoadOptions } from './model.js';
 import { splitDataset } from './split.js';
 import { vocAdapter } from './voc.js';
 
-const BUILTINS: readonly DatasetAdapter[] = [datumaroAdapter, cocoAdapter, vocAdapter, cssAdapter];
+const BUILTINS: readonly DatasetAdapter[] = [
+  datumaroAdapter,
+  cocoAdapter,
+  vocAdapter,
+  cssAdapter,
+  labelMeAdapter,
+  yoloAdapter,
+  sa1bAdapter,
+];
 const registered: DatasetAdapter[] = [];
 
 /** Names of the built-in formats, in detection order. */

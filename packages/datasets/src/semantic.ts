@@ -2,6 +2,7 @@
  * Mask PNGs as index maps (with the size and colour checks every reader needs), and instances from a
  * semantic (class-per-pixel) map: one instance per 8-connected component of each instance class.
  */
+import { readFile } from 'node:fs/promises';
 import {
   MaskDecodeError,
   MaskSizeMismatchError,
@@ -11,7 +12,7 @@ import {
 } from './errors.js';
 import { componentMask, connectedComponents, pngToIndexMap, type IndexMap } from './label-map.js';
 import type { DatasetInstance, DatasetLabel } from './model.js';
-import { PngDecodeError, readPng } from './png.js';
+import { decodePng, PngDecodeError, readPngHeader } from './png.js';
 
 /** How a mask PNG's pixels become indices (see `pngToIndexMap`). */
 export interface MaskColorRule {
@@ -31,14 +32,18 @@ export async function readIndexMap(
 ): Promise<IndexMap> {
   let png;
   try {
-    png = await readPng(path);
+    const bytes = await readFile(path);
+    const header = readPngHeader(bytes, path); // the size is checked before anything is inflated
+    if (header.width !== image.width || header.height !== image.height)
+      throw new MaskSizeMismatchError(loc, path, header, image);
+    png = await decodePng(bytes, path);
   } catch (err) {
+    if (err instanceof MaskSizeMismatchError) throw err;
     if (err instanceof PngDecodeError || (err as NodeJS.ErrnoException).code !== undefined) {
       throw new UnreadableMaskError(loc, path, err instanceof Error ? err.message : String(err));
     }
     throw err;
   }
-  if (png.width !== image.width || png.height !== image.height) throw new MaskSizeMismatchError(loc, path, png, image);
   const res = pngToIndexMap(png, rule.colors, rule.paletteAsIndex);
   if (!res.ok) throw new UnreadableMaskError(loc, path, res.reason);
   return res.map;

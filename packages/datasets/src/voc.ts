@@ -150,13 +150,22 @@ async function readSubsets(root: string, labels: VocLabelSet): Promise<Map<strin
   return subsets;
 }
 
-async function imagePathFor(root: string, id: string, xmlName: string | undefined): Promise<string> {
-  if (xmlName && (await isFile(join(root, 'JPEGImages', xmlName)))) return join(root, 'JPEGImages', xmlName);
-  for (const ext of IMAGE_EXTENSIONS) {
-    const p = join(root, 'JPEGImages', id + ext);
-    if (await isFile(p)) return p;
+/** The item's image: `<filename>` when it names a file, else `<id>.<ext>`; undefined when reported outside. */
+async function imagePathFor(
+  root: string,
+  id: string,
+  xmlName: string | undefined,
+  loc: DatasetErrorLocation,
+  ctx: DatasetLoadContext,
+): Promise<string | undefined> {
+  const dir = join(root, 'JPEGImages');
+  if (xmlName) {
+    const p = await ctx.containedPath([dir], xmlName, loc, '<filename>');
+    if (p === undefined || (await isFile(p))) return p;
   }
-  return join(root, 'JPEGImages', `${id}.jpg`);
+  for (const ext of IMAGE_EXTENSIONS)
+    if (await isFile(join(dir, id + ext))) return ctx.containedPath([dir], id + ext, loc, 'ImageSets id');
+  return join(dir, `${id}.jpg`);
 }
 
 function boxOnly(
@@ -185,7 +194,9 @@ async function loadItem(
   labels: VocLabelSet,
   ctx: DatasetLoadContext,
 ): Promise<DatasetItem | undefined> {
-  const xmlPath = join(root, 'Annotations', `${id}.xml`);
+  const idLoc = { reader: READER, file: join(root, 'ImageSets'), subset, itemId: id };
+  const xmlPath = await ctx.containedPath([join(root, 'Annotations')], `${id}.xml`, idLoc, 'ImageSets id');
+  if (xmlPath === undefined) return undefined;
   const loc = { reader: READER, file: xmlPath, subset, itemId: id };
   let xml: VocXml = { filename: undefined, size: undefined, objects: [] };
   if (await isFile(xmlPath)) {
@@ -197,7 +208,8 @@ async function loadItem(
       return undefined;
     }
   }
-  const imagePath = await imagePathFor(root, id, xml.filename);
+  const imagePath = await imagePathFor(root, id, xml.filename, loc, ctx);
+  if (imagePath === undefined) return undefined;
   const size = await ctx.checkImage(imagePath, { ...loc, file: imagePath }, xml.size);
   if (!size) return undefined;
   const instances: DatasetInstance[] = [];
@@ -209,8 +221,9 @@ async function loadItem(
       else throw err;
     }
   };
-  const objPath = join(root, 'SegmentationObject', `${id}.png`);
-  const clsPath = join(root, 'SegmentationClass', `${id}.png`);
+  const objPath = await ctx.containedPath([join(root, 'SegmentationObject')], `${id}.png`, loc, 'mask');
+  const clsPath = await ctx.containedPath([join(root, 'SegmentationClass')], `${id}.png`, loc, 'mask');
+  if (objPath === undefined || clsPath === undefined) return undefined;
   const hasObj = await isFile(objPath);
   const hasCls = await isFile(clsPath);
   try {

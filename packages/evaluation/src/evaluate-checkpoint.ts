@@ -8,6 +8,9 @@ import { DEFAULT_MICRO_BATCH, type PromptModeOption } from './prompt-batch.js';
 import { evaluate, type EvalResult } from './evaluate.js';
 import type { EvalEventHandler } from './events.js';
 import { TargetStore } from './samples.js';
+import { OrtDecoder } from '@samtune/sam-model';
+import type { ClicksResult } from './clicks-to-quality.js';
+import { evaluateClicks } from './evaluate-clicks.js';
 import {
   DEFAULT_VAL_FRACTION,
   openModel,
@@ -49,6 +52,8 @@ export interface EvaluateCheckpointOptions {
   readonly seed?: number;
   /** Stop at the first bad image or annotation (default: report it, skip it, go on). */
   readonly strict?: boolean;
+  /** Also measure clicks-to-quality (`evaluateClicks`) with at most this many clicks; 0/absent = off. */
+  readonly clicks?: number;
   readonly onEvent?: EvalEventHandler;
 }
 
@@ -69,6 +74,8 @@ export interface CheckpointEvaluation {
   readonly backend: string;
   /** Everything reported and skipped: the dataset's problems of this subset, then unreadable images. */
   readonly skipped: readonly SkippedInput[];
+  /** Clicks-to-quality, with `clicks`. */
+  readonly clicks?: ClicksResult;
 }
 
 /** Evaluates a checkpoint on a subset (see the module comment). */
@@ -124,7 +131,28 @@ export async function evaluateCheckpoint(o: EvaluateCheckpointOptions): Promise<
       onProgress: (done, total) => emit({ type: 'eval-progress', phase: 'val', epoch: 0, done, total }),
     });
     emit({ type: 'eval-done', phase: 'val', epoch: 0, metrics, seconds: (performance.now() - t0) / 1000 });
+    let clicks: ClicksResult | undefined;
+    if (o.clicks) {
+      const decoder = new OrtDecoder(
+        model.predictor.config,
+        new Map([...model.checkpoint.weights, ...model.predictor.maskDecoderWeights()]),
+      );
+      try {
+        clicks = await evaluateClicks({
+          decoder,
+          cache: model.cache,
+          targets: new TargetStore(o.seed ?? 0, false),
+          items: subset.items.filter((i) => !unreadable.has(i.imagePath)),
+          maxInstances: o.maxInstances ?? 0,
+          maxClicks: o.clicks,
+          onProgress: (done, total) => emit({ type: 'eval-progress', phase: 'val', epoch: 0, done, total }),
+        });
+      } finally {
+        await decoder.release();
+      }
+    }
     return {
+      ...(clicks ? { clicks } : {}),
       metrics,
       subset: subset.name,
       checkpointPath: model.checkpoint.path,

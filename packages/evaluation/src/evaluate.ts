@@ -10,6 +10,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { samLossOn } from '@samtune/losses';
+import { TfjsOps } from '@samtune/sam-model/modeling';
 import { OrtDecoder, type SamPredictor, type WeightMap } from '@samtune/sam-model';
 import { lowResToOriginal, ResizeGeometry } from '@samtune/transforms';
 import type { EmbeddingCache } from './embedding-cache.js';
@@ -35,7 +36,7 @@ export interface EvalResult {
   readonly images: number;
   /** Instance masks evaluated. */
   readonly instances: number;
-  /** Mean low-res loss (20*focal + dice + iou_mse) over the instances. */
+  /** Mean low-res loss (20*focal + dice + iou_mse) over the instances; NaN with `loss: false`. */
   readonly loss: number;
   /** COCO mask AP@[.5:.95] (`mask-ap.ts`), detections scored by the predicted IoU; NaN without instances. */
   readonly ap: number;
@@ -63,6 +64,11 @@ export interface EvaluateOptions {
   readonly maxInstances: number;
   /** Prompts per decoder call. */
   readonly microBatch: number;
+  /**
+   * Compute the low-res loss (default `true`): one tfjs pass over the chosen `[B,1,256,256]` logits per
+   * chunk; `false` skips it and `EvalResult.loss` is NaN.
+   */
+  readonly loss?: boolean;
   /** Called after each image. */
   readonly onProgress?: (done: number, total: number) => void;
   /** Receives each instance's logits at the original size `(H,W)` (e.g. to save predictions). */
@@ -94,6 +100,7 @@ export async function evaluate(options: EvaluateOptions): Promise<EvalResult> {
 
 async function evaluateWith(options: EvaluateOptions, ort: OrtDecoder | undefined): Promise<EvalResult> {
   const { predictor, cache, targets, items, prompt, maxInstances, microBatch, onProgress, onPrediction } = options;
+  const withLoss = options.loss ?? true;
   const acc = new MetricAccumulator();
   const ap = new MaskApAccumulator();
   let lossSum = 0;
@@ -111,69 +118,34 @@ async function evaluateWith(options: EvaluateOptions, ort: OrtDecoder | undefine
         );
       }
       const byId = new Map(item.instances.map((inst) => [inst.id, inst]));
-      const emb = tf.tensor(cached.embedding.data, [...cached.embedding.shape]);
+      const emb = ort ? undefined : tf.tensor(cached.embedding.data, [...cached.embedding.shape]);
       const gts: ApGroundTruth[] = [];
       const dets: ApDetection[] = [];
       try {
         for (const chunk of chunks(prompts, microBatch)) {
           const { batch, targets: tgt } = toDecoderBatch(chunk, geometry);
-          const multimask = useMultimask({ hasBox: batch.boxes !== undefined, numPoints: batch.numPoints });
-          const onOrt = ort ? await decodeOnOrt(ort, chunk, cached.embedding, cached.originalSize) : undefined;
-          const { low, loss, scores } = tf.tidy(() => {
-            if (onOrt) {
-              const l = samLossOn(
-                predictor.ops,
-                tf.tensor(onOrt.low, [batch.size, 1, 256, 256]),
-                tf.tensor(onOrt.scores, [batch.size, 1]),
-                tf.tensor(tgt, [batch.size, 1, 256, 256]),
-              ).loss;
-              return { ...onOrt, loss: l.dataSync()[0] as number };
-            }
-            const { masks, iou: pred } = predictor.decode(
-              emb,
-              batch.boxes
-                ? { boxes: tf.tensor(batch.boxes, [batch.size, 4]) }
-                : {
-                    coords: tf.tensor(batch.coords as Float32Array, [batch.size, batch.numPoints, 2]),
-                    labels: tf.tensor(batch.labels as Float32Array, [batch.size, batch.numPoints]),
-                  },
-              multimask,
-            );
-            const m = masks.shape[1] as number;
-            const iouHost = pred.dataSync();
-            const pick = Array.from(
-              { length: batch.size },
-              (_, b) => b * m + selectMaskIndex(iouHost.subarray(b * m, (b + 1) * m)),
-            );
-            const flat = tf.reshape(masks, [batch.size * m, 256, 256]);
-            const chosen = tf.reshape(tf.gather(flat, pick), [batch.size, 1, 256, 256]);
-            const chosenIou = tf.reshape(tf.gather(tf.reshape(pred, [-1]), pick), [batch.size, 1]);
-            const l = samLossOn(predictor.ops, chosen, chosenIou, tf.tensor(tgt, [batch.size, 1, 256, 256])).loss;
-            return {
-              low: chosen.dataSync() as Float32Array,
-              loss: l.dataSync()[0] as number,
-              scores: chosenIou.dataSync() as Float32Array,
-            };
-          });
-          lossSum += loss * batch.size;
+          const decoded = ort
+            ? await decodeOnOrt(ort, chunk, cached.embedding, cached.originalSize, onPrediction !== undefined)
+            : decodeOnTfjs(predictor, emb as tf.Tensor, batch, geometry);
+          if (withLoss) lossSum += lowResLoss(decoded, tgt, batch.size) * batch.size;
           for (const [k, p] of chunk.entries()) {
             const inst = byId.get(p.target.instanceId);
             if (!inst)
               throw new EvaluateError(
                 `evaluate(${item.imagePath}): instance '${p.target.instanceId}' disappeared from the item`,
               );
-            const logits = onOrt?.full[k] ?? lowResToOriginal(low.subarray(k * 65536, (k + 1) * 65536), geometry);
-            onPrediction?.(item, inst.id, logits);
+            const pred = decoded.masks[k] as PredictedMask;
+            if (pred.logits) onPrediction?.(item, inst.id, pred.logits);
             const mask = await inst.mask();
-            acc.add(logits, mask.data, 'logits', `${item.imagePath}#${inst.id}`);
+            acc.add(pred.binary, mask.data, 'logits', `${item.imagePath}#${inst.id}`);
             const category = inst.label?.id ?? 0;
             gts.push({ category, mask: mask.data });
-            dets.push({ category, score: scores[k] as number, mask: binary(logits) });
+            dets.push({ category, score: decoded.scores[k] as number, mask: pred.binary });
           }
         }
         ap.addImage(gts, dets, item.imagePath);
       } finally {
-        emb.dispose();
+        emb?.dispose();
       }
     }
     onProgress?.(i + 1, items.length);
@@ -186,14 +158,29 @@ async function evaluateWith(options: EvaluateOptions, ort: OrtDecoder | undefine
     dice: m.dice,
     images,
     instances: m.instances,
-    loss: m.instances > 0 ? lossSum / m.instances : Number.NaN,
+    loss: withLoss && m.instances > 0 ? lossSum / m.instances : Number.NaN,
     ap: a.ap,
     ap50: a.ap50,
     ap75: a.ap75,
   };
 }
 
-/** Logits `(H,W)` to a 0/1 mask (logit > 0), a quarter of the memory for the per-image AP matching. */
+/** One prompt's prediction at the original size `(H,W)`. */
+interface PredictedMask {
+  /** 0/1 (logit > 0). */
+  readonly binary: Uint8Array;
+  /** The logits, only where `onPrediction` asked for them. */
+  readonly logits?: Float32Array;
+}
+
+/** A chunk's decoded prompts: chosen low-res logits `[B,256,256]`, their IoU `[B]`, masks at `(H,W)`. */
+interface DecodedChunk {
+  readonly low: Float32Array;
+  readonly scores: Float32Array;
+  readonly masks: readonly PredictedMask[];
+}
+
+/** Logits `(H,W)` to a 0/1 mask (logit > 0): only where logits were asked for (`onPrediction`, tfjs path). */
 function binary(logits: Float32Array): Uint8Array {
   const out = new Uint8Array(logits.length);
   for (let i = 0; i < logits.length; i++) out[i] = (logits[i] as number) > 0 ? 1 : 0;
@@ -201,8 +188,67 @@ function binary(logits: Float32Array): Uint8Array {
 }
 
 /**
- * The chunk's prompts on the ORT engine, one call each, with the mask-selection rule (`'auto'`):
- * chosen low-res logits `[B,256,256]`, their IoU `[B]` and logits at the original size.
+ * The training loss of a chunk's chosen low-res logits against its targets `[B,1,256,256]`. Only the
+ * low-res planes enter the tidy, and a number leaves it: nothing at the original size is ever handed
+ * to tfjs (its tidy walks every element of what it returns).
+ */
+/** The executor of the loss (`@samtune/losses`' one definition): plain tfjs ops, no weights. */
+const TFJS = new TfjsOps(new Map());
+
+function lowResLoss(decoded: DecodedChunk, targets: Float32Array, size: number): number {
+  return tf.tidy(
+    () =>
+      samLossOn(
+        TFJS,
+        tf.tensor(decoded.low, [size, 1, 256, 256]),
+        tf.tensor(decoded.scores, [size, 1]),
+        tf.tensor(targets, [size, 1, 256, 256]),
+      ).loss.dataSync()[0] as number,
+  );
+}
+
+/** The chunk on the tfjs predictor (the reference path), with the mask-selection rule. */
+function decodeOnTfjs(
+  predictor: SamPredictor,
+  emb: tf.Tensor,
+  batch: ReturnType<typeof toDecoderBatch>['batch'],
+  geometry: ResizeGeometry,
+): DecodedChunk {
+  const multimask = useMultimask({ hasBox: batch.boxes !== undefined, numPoints: batch.numPoints });
+  const [chosen, chosenIou] = tf.tidy(() => {
+    const { masks, iou: pred } = predictor.decode(
+      emb,
+      batch.boxes
+        ? { boxes: tf.tensor(batch.boxes, [batch.size, 4]) }
+        : {
+            coords: tf.tensor(batch.coords as Float32Array, [batch.size, batch.numPoints, 2]),
+            labels: tf.tensor(batch.labels as Float32Array, [batch.size, batch.numPoints]),
+          },
+      multimask,
+    );
+    const m = masks.shape[1] as number;
+    const iouHost = pred.dataSync();
+    const pick = Array.from(
+      { length: batch.size },
+      (_, b) => b * m + selectMaskIndex(iouHost.subarray(b * m, (b + 1) * m)),
+    );
+    const flat = tf.reshape(masks, [batch.size * m, 256, 256]);
+    return [tf.gather(flat, pick), tf.gather(tf.reshape(pred, [-1]), pick)] as const;
+  });
+  const low = chosen.dataSync() as Float32Array;
+  const scores = chosenIou.dataSync() as Float32Array;
+  tf.dispose([chosen, chosenIou]);
+  const masks = Array.from({ length: batch.size }, (_, k) => {
+    const logits = lowResToOriginal(low.subarray(k * 65536, (k + 1) * 65536), geometry);
+    return { binary: binary(logits), logits };
+  });
+  return { low, scores, masks };
+}
+
+/**
+ * The chunk's prompts on the ORT engine, one call each, with the mask-selection rule (`'auto'`). The
+ * masks at the original size come from the post-processing graph already thresholded (`binary`), or
+ * as logits when `withLogits` (then thresholded here).
  */
 async function decodeOnOrt(
   ort: OrtDecoder,
@@ -212,16 +258,23 @@ async function decodeOnOrt(
   }[],
   embedding: Parameters<OrtDecoder['predict']>[0],
   originalSize: readonly [number, number],
-): Promise<{ low: Float32Array; scores: Float32Array; full: Float32Array[] }> {
+  withLogits: boolean,
+): Promise<DecodedChunk> {
   const low = new Float32Array(chunk.length * 65536);
   const scores = new Float32Array(chunk.length);
-  const full: Float32Array[] = [];
+  const masks: PredictedMask[] = [];
   for (const [k, p] of chunk.entries()) {
     const prompts = p.box ? { box: p.box } : { points: p.points ?? [], labels: (p.points ?? []).map(() => 1) };
-    const r = await ort.predict(embedding, prompts, originalSize, { multimask: 'auto', maskOutput: 'logits' });
+    const r = await ort.predict(embedding, prompts, originalSize, {
+      multimask: 'auto',
+      maskOutput: withLogits ? 'logits' : 'binary',
+    });
     low.set(r.lowResMasks.data, k * 65536);
     scores[k] = r.iouPredictions.data[0] as number;
-    full.push((r.masks as { data: Float32Array }).data);
+    if (withLogits) {
+      const logits = (r.masks as { data: Float32Array }).data;
+      masks.push({ binary: binary(logits), logits });
+    } else masks.push({ binary: (r.binaryMasks as { data: Uint8Array }).data });
   }
-  return { low, scores, full };
+  return { low, scores, masks };
 }

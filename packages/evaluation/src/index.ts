@@ -1,8 +1,9 @@
 /**
  * @samtune/evaluation: what training, quantization and the apps share to score a model: pixel
  * metrics (F1/IoU/Dice, COCO mask AP), `evaluate` / `evaluateModel` / `evaluateCheckpoint` for any prompt -> mask
- * model (in-process or an exported ONNX pair), the embedding cache keyed by the image encoder, the
- * target store and prompt building, and the runtime/dataset/model setup.
+ * model (in-process or an exported ONNX pair), `scorePredictions` for any tool's COCO results file,
+ * the embedding cache keyed by the image encoder, the target store and prompt building, and the
+ * runtime/dataset/model setup.
  */
 export {
   MetricAccumulator,
@@ -21,6 +22,8 @@ export {
   type MaskApResult,
   type ApGroundTruth,
   type ApDetection,
+  type ApImageId,
+  type ApMatch,
 } from './mask-ap.js';
 export {
   DEFAULT_MICRO_BATCH,
@@ -62,6 +65,7 @@ export {
   type SampleOptions,
   type PromptSpec,
 } from './samples.js';
+export { scorePredictions, readPredictions, PredictionsFileError, type PredictionScores } from './score-predictions.js';
 export { evaluate, EvaluateError, type EvalResult, type EvaluateOptions } from './evaluate.js';
 export { evaluateModel, type BoxPromptModel, type EvaluateModelOptions } from './evaluate-model.js';
 export {
@@ -86,3 +90,16 @@ export {
   type ModelContext,
 } from './setup.js';
 export { labelPrompt, type CocoLabelDocument, type PromptLabel, type PromptLabelResult } from './label-prompt.js';
+export {
+  ClicksAccumulator,
+  ClicksInputError,
+  clickSequence,
+  maskIoU,
+  nextClick,
+  type Click,
+  type ClickPrediction,
+  type ClickPredictor,
+  type ClickProtocolOptions,
+  type ClicksResult,
+} from './clicks-to-quality.js';
+export { evaluateClicks, type EvaluateClicksOptions } from './evaluate-clicks.js';

@@ -104,6 +104,68 @@ describe('MaskApAccumulator (COCO mask AP)', () => {
   });
 });
 
+describe('MaskApAccumulator: crowd regions and ties (COCOeval rules)', () => {
+  const crowdRegion = strip(N, 200, 300);
+  const onCrowd = strip(N, 200, 230); // IoU 0.3 as a plain GT, 30/30 = 1 against a crowd region
+
+  it('ignores detections matched to a crowd region; crowd adds nothing to recall', () => {
+    const gts = [
+      { category: 1, mask: gt1 },
+      { category: 1, mask: crowdRegion, iscrowd: true },
+    ];
+    const dets = [
+      { category: 1, score: 0.9, mask: onCrowd },
+      { category: 1, score: 0.85, mask: strip(N, 230, 260) },
+      { category: 1, score: 0.8, mask: gt1 },
+    ];
+    const acc = new MaskApAccumulator();
+    const matches = acc.addImage(gts, dets);
+    expect(matches).toEqual([{ gt: 0, det: 2, iou: 1 }]);
+    expect(acc.compute()).toEqual({ ap: 1, ap50: 1, ap75: 1 });
+    // the same region as a plain ground truth: the first detection is a FP, the second too (taken)
+    const plain = new MaskApAccumulator();
+    plain.addImage(
+      gts.map((g) => ({ ...g, iscrowd: false })),
+      dets,
+    );
+    expect(plain.compute().ap50).toBeCloseTo((1 / 3) * (51 / 101) + 0, 12);
+  });
+
+  it('prefers a plain ground truth over a crowd region, and gives no AP to a crowd-only category', () => {
+    const acc = new MaskApAccumulator();
+    // the detection overlaps both: IoU 1 with the crowd region (listed first), 0.6 with the plain GT
+    acc.addImage(
+      [
+        { category: 1, mask: strip(N, 0, 100), iscrowd: true },
+        { category: 1, mask: strip(N, 40, 140) },
+        { category: 2, mask: strip(N, 300, 400), iscrowd: true },
+      ],
+      [
+        { category: 1, score: 0.9, mask: strip(N, 40, 115) },
+        { category: 2, score: 0.9, mask: strip(N, 300, 350) },
+      ],
+    );
+    const r = acc.compute();
+    expect(r.ap50).toBe(1); // category 1 only: matched to the plain GT at .50 (IoU .75)
+    expect(r.ap75).toBe(1);
+    expect(r.ap).toBeCloseTo(0.6, 12); // a TP up to t = .75; at .80 matched to the crowd region (0.8) and ignored; above, a FP
+  });
+
+  it('orders tied scores by image id, not by the order images are added', () => {
+    const images = [
+      { id: 2, gts: [{ category: 1, mask: gt1 }], dets: [{ category: 1, score: 0.5, mask: detB }] },
+      { id: 10, gts: [{ category: 1, mask: gt2 }], dets: [{ category: 1, score: 0.5, mask: gt2 }] },
+    ];
+    const forward = new MaskApAccumulator();
+    for (const im of images) forward.addImage(im.gts, im.dets, `img${im.id}`, im.id);
+    const backward = new MaskApAccumulator();
+    for (const im of [...images].reverse()) backward.addImage(im.gts, im.dets, `img${im.id}`, im.id);
+    // image 2 first (numeric order): FP then TP -> precision .5 up to recall .5
+    expect(forward.compute().ap50).toBeCloseTo((0.5 * 51) / 101, 12);
+    expect(backward.compute()).toEqual(forward.compute());
+  });
+});
+
 describe('MaskApAccumulator against pycocotools', () => {
   it('reproduces COCOeval segm AP, AP50, AP75 on a random 12-image case (test-utils/coco-ap-case.py)', () => {
     interface Mask {

@@ -7,7 +7,16 @@
  *
  * In samtune's prompted evaluation each ground-truth instance is a prompt and yields one detection,
  * scored by the decoder's predicted IoU: AP then rewards a model whose predicted IoU ranks its good
- * masks above its bad ones, which F1/IoU/Dice do not measure. No crowd regions (every instance counts).
+ * masks above its bad ones, which F1/IoU/Dice do not measure.
+ *
+ * Crowd ground truth (`iscrowd`) follows COCOeval: it is an ignore region. A detection's IoU with it
+ * is `|d ∩ g| / |d|`; a detection prefers any plain ground truth over a crowd one, may share a crowd
+ * region with other detections, and when matched to one counts neither as true nor as false positive.
+ * Crowd instances add nothing to recall; a category with only crowd ground truth has no AP.
+ *
+ * Ties in score are broken like COCOeval: by image id (numbers numerically, then strings), then by
+ * the order of the detections within their image, so the result does not depend on the order in which
+ * images are added.
  */
 import { SamtuneError, type ErrorKind } from '@samtune/errors';
 import type { PixelArray } from './metrics.js';
@@ -36,6 +45,19 @@ export interface MaskApResult {
 export interface ApGroundTruth {
   readonly category: number;
   readonly mask: PixelArray;
+  /** COCO `iscrowd`: an ignore region (see the module comment). Default false. */
+  readonly iscrowd?: boolean;
+}
+
+/** An image's id for the tie order: COCO's image id, or any string (numbers sort before strings). */
+export type ApImageId = number | string;
+
+/** A one-to-one match at IoU 0.50 that `addImage` made: indices into its `gts` and `dets`. */
+export interface ApMatch {
+  readonly gt: number;
+  readonly det: number;
+  /** Mask IoU of the pair. */
+  readonly iou: number;
 }
 
 /** A predicted instance of one image: category, score (e.g. predicted IoU), `(H,W)` mask (foreground where > 0). */
@@ -52,10 +74,24 @@ export class MaskApInputError extends SamtuneError {
   override readonly name = 'MaskApInputError';
 }
 
-/** One detection after matching: its score and, per threshold, whether it matched a ground truth. */
+/**
+ * One detection after matching: its score, image and place in that image's score order, and per
+ * threshold whether it matched a ground truth and whether that match was a crowd region (ignored).
+ */
 interface MatchedDetection {
   readonly score: number;
+  readonly image: ApImageId;
+  readonly rank: number;
   readonly matched: readonly boolean[];
+  readonly ignored: readonly boolean[];
+}
+
+/** COCOeval's image order: numbers ascending, then strings in code-unit order. */
+function compareImageIds(a: ApImageId, b: ApImageId): number {
+  if (typeof a === 'number' && typeof b === 'number') return a - b;
+  if (typeof a === 'number') return -1;
+  if (typeof b === 'number') return 1;
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** Foreground pixel indices and the bounding index range of a mask. */
@@ -82,27 +118,37 @@ function pixels(mask: PixelArray, threshold: number): Pixels {
   return { set, count, first, last };
 }
 
-/** Mask IoU of two pixel sets of the same size (0 when both are empty, like pycocotools). */
-function maskIou(a: Pixels, b: Pixels): number {
-  const lo = Math.max(a.first, b.first);
-  const hi = Math.min(a.last, b.last);
+/**
+ * Mask IoU of a detection and a ground truth of the same size (0 when both are empty, like
+ * pycocotools); against a crowd region the denominator is the detection's area.
+ */
+function maskIou(det: Pixels, gt: Pixels, crowd: boolean): number {
+  const lo = Math.max(det.first, gt.first);
+  const hi = Math.min(det.last, gt.last);
   let inter = 0;
-  for (let i = lo; i <= hi; i++) inter += a.set[i]! & b.set[i]!;
-  const union = a.count + b.count - inter;
+  for (let i = lo; i <= hi; i++) inter += det.set[i]! & gt.set[i]!;
+  const union = crowd ? det.count : det.count + gt.count - inter;
   return union === 0 ? 0 : inter / union;
 }
 
 /** Accumulates images, then computes COCO mask AP (see the module comment). */
 export class MaskApAccumulator {
-  /** Per category: detections of every image (in image order) and the ground-truth count. */
+  /** Per category: detections of every image and the count of plain (not crowd) ground truths. */
   private readonly byCategory = new Map<number, { dets: MatchedDetection[]; gts: number }>();
 
   /**
    * Adds one image: its ground truths and detections, all masks `(H,W)` row-major of one size.
    * @param label names the image in errors
+   * @param imageId orders tied scores across images (COCO's image id; default `label`)
+   * @returns the one-to-one matches at IoU 0.50 with plain ground truths (COCOeval's first threshold)
    * @throws MaskApInputError when a mask has another size than the first one, or a score is not finite
    */
-  addImage(gts: readonly ApGroundTruth[], dets: readonly ApDetection[], label = 'image'): void {
+  addImage(
+    gts: readonly ApGroundTruth[],
+    dets: readonly ApDetection[],
+    label = 'image',
+    imageId: ApImageId = label,
+  ): ApMatch[] {
     const size = gts[0]?.mask.length ?? dets[0]?.mask.length ?? 0;
     for (const m of [...gts, ...dets]) {
       if (m.mask.length !== size)
@@ -119,44 +165,65 @@ export class MaskApAccumulator {
     const gtPixels = gts.map((g) => pixels(g.mask, 0.5));
     const kept = dets.map((d, i) => ({ d, i })).sort((a, b) => b.d.score - a.d.score || a.i - b.i);
     const categories = new Set([...gts.map((g) => g.category), ...kept.map((k) => k.d.category)]);
+    const matches: ApMatch[] = [];
     for (const c of categories) {
       const entry = this.byCategory.get(c) ?? { dets: [], gts: 0 };
       this.byCategory.set(c, entry);
-      const gIdx = gts.flatMap((g, i) => (g.category === c ? [i] : []));
+      // plain ground truths first, crowd regions after (COCOeval sorts by its ignore flag)
+      const gIdx = gts.flatMap((g, i) => (g.category === c && !g.iscrowd ? [i] : []));
       entry.gts += gIdx.length;
+      gIdx.push(...gts.flatMap((g, i) => (g.category === c && g.iscrowd ? [i] : [])));
+      const crowd = gIdx.map((g) => gts[g]!.iscrowd === true);
       const taken = AP_IOU_THRESHOLDS.map(() => new Set<number>());
-      for (const { d } of kept.filter((k) => k.d.category === c).slice(0, AP_MAX_DETECTIONS)) {
+      for (const [rank, { d, i }] of kept
+        .filter((k) => k.d.category === c)
+        .slice(0, AP_MAX_DETECTIONS)
+        .entries()) {
         const dp = pixels(d.mask, 0);
-        const ious = gIdx.map((g) => maskIou(dp, gtPixels[g] as Pixels));
-        const matched = AP_IOU_THRESHOLDS.map((t, ti) => {
-          let best = -1;
+        const ious = gIdx.map((g, k) => maskIou(dp, gtPixels[g] as Pixels, crowd[k]!));
+        const best = AP_IOU_THRESHOLDS.map((t, ti) => {
+          let m = -1;
           let bestIou = Math.min(t, 1 - 1e-10);
           for (const [k, iou] of ious.entries()) {
-            if (taken[ti]!.has(k) || iou < bestIou) continue;
+            if (taken[ti]!.has(k)) continue;
+            if (m >= 0 && !crowd[m] && crowd[k]) break;
+            if (iou < bestIou) continue;
             bestIou = iou;
-            best = k;
+            m = k;
           }
-          if (best >= 0) taken[ti]!.add(best);
-          return best >= 0;
+          if (m >= 0 && !crowd[m]) taken[ti]!.add(m);
+          return m;
         });
-        entry.dets.push({ score: d.score, matched });
+        const at50 = best[0]!;
+        if (at50 >= 0 && !crowd[at50]) matches.push({ gt: gIdx[at50]!, det: i, iou: ious[at50]! });
+        entry.dets.push({
+          score: d.score,
+          image: imageId,
+          rank,
+          matched: best.map((m) => m >= 0),
+          ignored: best.map((m) => m >= 0 && crowd[m]!),
+        });
       }
     }
+    return matches;
   }
 
-  /** COCO AP@[.5:.95], AP50 and AP75 over everything added (`NaN` without ground truth). */
+  /** COCO AP@[.5:.95], AP50 and AP75 over everything added (`NaN` without plain ground truth). */
   compute(): MaskApResult {
     // precision[t][category] = mean interpolated precision over the 101 recall points
     const perThreshold = AP_IOU_THRESHOLDS.map((_, ti) => {
       const values: number[] = [];
       for (const { dets, gts } of this.byCategory.values()) {
         if (gts === 0) continue;
-        const order = dets.map((d, i) => ({ d, i })).sort((a, b) => b.d.score - a.d.score || a.i - b.i);
+        const order = [...dets].sort(
+          (a, b) => b.score - a.score || compareImageIds(a.image, b.image) || a.rank - b.rank,
+        );
         const recall: number[] = [];
         const precision: number[] = [];
         let tp = 0;
         let fp = 0;
-        for (const { d } of order) {
+        for (const d of order) {
+          if (d.ignored[ti]) continue;
           if (d.matched[ti]) tp++;
           else fp++;
           recall.push(tp / gts);

@@ -15,6 +15,7 @@
  */
 import {
   createRng,
+  hasForeground,
   interiorPoint,
   jitterBox,
   maskBox,
@@ -117,13 +118,11 @@ export async function computeImageTargets(item: TrainItem, seed: number, withPoi
         `computeImageTargets(${item.imagePath}): instance '${inst.id}' mask is (H,W)=(${mask.height},${mask.width}), the image (${item.height},${item.width})`,
       );
     }
-    if (!mask.data.some((v) => v !== 0)) {
+    if (!hasForeground(mask)) {
       skippedEmpty++;
       continue;
     }
-    const lowRes = maskToLowRes(mask, geometry);
-    const low = new Uint8Array(lowRes.length);
-    for (let i = 0; i < low.length; i++) low[i] = lowRes[i] as number;
+    const low = Uint8Array.from(maskToLowRes(mask, geometry));
     targets.push({
       instanceId: inst.id,
       box: maskBox(mask),

@@ -13,6 +13,7 @@ import type { DatasetItem } from '@samtune/datasets';
 import type { FloatTensor } from '@samtune/sam-model';
 import {
   createRng,
+  hasForeground,
   interiorPoint,
   maskBox,
   preprocessImage,
@@ -78,6 +79,19 @@ export interface DecoderCalibrationOptions {
 }
 
 /** Decoder inputs (official signature) for each item's instances (see the module comment). */
+/**
+ * How many samples `decoderCalibrationFeeds` yields at most for `items` (instances with an empty mask
+ * are skipped there, so it can yield fewer): the total of the calibration progress.
+ */
+export function decoderCalibrationCount(
+  items: readonly DatasetItem[],
+  options: DecoderCalibrationOptions = {},
+): number {
+  const per = options.promptsPerImage ?? 4;
+  const each = (options.prompts ?? 'both') === 'both' ? 2 : 1;
+  return items.reduce((n, item) => n + Math.min(per, item.instances.filter((i) => !i.iscrowd).length) * each, 0);
+}
+
 export async function* decoderCalibrationFeeds(
   items: readonly DatasetItem[],
   embed: EmbeddingSource,
@@ -93,7 +107,7 @@ export async function* decoderCalibrationFeeds(
     const { embedding, originalSize } = await embed(item.imagePath);
     for (const inst of chosen) {
       const mask = await inst.mask();
-      if (!mask.data.some((v) => v !== 0)) continue;
+      if (!hasForeground(mask)) continue;
       yield decoderFeeds(embedding, promptsToFrame({ box: maskBox(mask) }, originalSize, s), originalSize);
       produced++;
       if ((options.prompts ?? 'both') === 'both') {

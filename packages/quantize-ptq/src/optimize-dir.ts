@@ -35,6 +35,7 @@ import { quantizeStatic } from './quantize.js';
 import type { QuantizeResult } from './quantize.js';
 import type { QuantizableOp } from './qdq-plan.js';
 import { writeReport } from './report.js';
+import { EtaReporter } from './progress.js';
 import type { ComponentReport, PtqReport } from './report.js';
 
 /** The two quantizable components of an export directory. */
@@ -79,6 +80,8 @@ export interface OptimizeExportOptions {
   /** Components to quantize. Default: those present in `model.json`. */
   readonly components?: readonly Component[];
   readonly calibration: Readonly<Record<Component, SampleFactory>>;
+  /** Expected calibration samples per component (an upper bound), for the progress lines' total and ETA. */
+  readonly calibrationTotals?: Partial<Readonly<Record<Component, number>>>;
   readonly evaluate: PairEvaluator;
   /**
    * Held-out inputs (e.g. the validation images / prompts) on which FP32 and INT8 outputs are compared
@@ -170,7 +173,7 @@ export async function optimizeExportDir(o: OptimizeExportOptions): Promise<Optim
               opTypes: o.opTypes?.[c] ?? DEFAULT_OP_TYPES[c],
               activationMatMul: o.activationMatMul ?? false,
               ...(o.session ? { session: o.session } : {}),
-              onProgress: (n) => n % 50 === 0 && log(`${c}: calibrated on ${n} samples`),
+              onProgress: calibrationProgress(c, o.calibrationTotals?.[c], log),
             });
       writeFileSync(candidate(c), r.bytes);
       quantized.set(c, r);
@@ -205,6 +208,12 @@ export async function optimizeExportDir(o: OptimizeExportOptions): Promise<Optim
     const encFp32 = info.models.encoder ? fp32File('encoder') : '';
     const decFp32 = info.models.decoder ? fp32File('decoder') : '';
     const fp32 = await evaluatePair('fp32', encFp32, decFp32);
+    const notes = [...(o.notes ?? [])];
+    if (fp32.f1 === 0) {
+      const vacuous = `the FP32 model scores F1 0 on the evaluation data, so the accuracy gate has nothing to protect: its verdict says nothing about INT8 accuracy (fine-tune first, or evaluate on data the model segments)`;
+      log(`warning: ${vacuous}`);
+      notes.push(vacuous);
+    }
     const reports: ComponentReport[] = [];
     const decisions: GateDecision[] = [];
     for (const c of components) {
@@ -305,7 +314,7 @@ export async function optimizeExportDir(o: OptimizeExportOptions): Promise<Optim
       machine: machineSummary(),
       components: reports,
       ...(combined ? { combined } : {}),
-      notes: o.notes ?? [],
+      notes,
     };
     if (reports.some((x) => x.written)) {
       writeModelJson(dir, {
@@ -332,4 +341,15 @@ export async function optimizeExportDir(o: OptimizeExportOptions): Promise<Optim
   } finally {
     if (existsSync(work)) rmSync(work, { recursive: true, force: true });
   }
+}
+
+/** Calibration progress: with a total, every 10% with the ETA; without, every 50 samples. */
+function calibrationProgress(
+  c: Component,
+  total: number | undefined,
+  log: (line: string) => void,
+): (n: number) => void {
+  if (total === undefined) return (n) => n % 50 === 0 && log(`${c}: calibrated on ${n} samples`);
+  const eta = new EtaReporter(`${c}: calibrated`, 'samples', total, log);
+  return (n) => eta.update(n);
 }

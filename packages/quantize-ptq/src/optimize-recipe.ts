@@ -25,7 +25,13 @@ import {
 import { ModelDirError, OnnxSamModel, readModelJson } from '@samtune/export';
 import type { SessionOptions } from '@samtune/onnx';
 import { sha256File } from '@samtune/sam-model';
-import { decoderCalibrationFeeds, encoderCalibrationFeeds, pickCalibrationItems } from './calibration-data.js';
+import {
+  decoderCalibrationCount,
+  decoderCalibrationFeeds,
+  encoderCalibrationFeeds,
+  pickCalibrationItems,
+} from './calibration-data.js';
+import { EtaReporter } from './progress.js';
 import type { CalibrationMethod } from './calibrate.js';
 import type { SegmentationScores } from './gate.js';
 import {
@@ -169,13 +175,12 @@ export async function optimizeWithDataset(o: OptimizeWithDatasetOptions): Promis
             imageSize,
           }),
       },
+      calibrationTotals: {
+        encoder: calItems.length,
+        decoder: decoderCalibrationCount(calItems, { promptsPerImage, seed }),
+      },
       fidelitySamples: 200,
-      evaluate: onnxPairEvaluator(
-        val.items,
-        cacheDir,
-        imageSize,
-        (label, done, total) => done % 5 === 0 && log(`  ${label}: ${done}/${total} images`),
-      ),
+      evaluate: onnxPairEvaluator(val.items, cacheDir, imageSize, evaluationProgress(log)),
       ...(o.opTypes ? { opTypes: { encoder: o.opTypes, decoder: o.opTypes } } : {}),
       ...(o.activationMatMul !== undefined ? { activationMatMul: o.activationMatMul } : {}),
       ...(o.maxF1Drop !== undefined ? { maxF1Drop: o.maxF1Drop } : {}),
@@ -201,4 +206,14 @@ export async function optimizeWithDataset(o: OptimizeWithDatasetOptions): Promis
   } finally {
     await fp32.release();
   }
+}
+
+/** Each evaluation's progress: total images, elapsed time and ETA, every 10%. */
+function evaluationProgress(log: (line: string) => void): (label: string, done: number, total: number) => void {
+  const byLabel = new Map<string, EtaReporter>();
+  return (label, done, total) => {
+    let eta = byLabel.get(label);
+    if (!eta) byLabel.set(label, (eta = new EtaReporter(`  evaluating ${label}:`, 'images', total, log)));
+    eta.update(done);
+  };
 }

@@ -29,6 +29,7 @@ export {
   createMask,
   assertMask,
   maskArea,
+  hasForeground,
   thresholdMask,
   logitsToMask,
   resizeMask,
@@ -41,6 +42,7 @@ export {
 } from './mask.js';
 export { maskToLowRes, lowResToOriginal, lowResToModel, LOW_RES_SIZE, type LowResTargetOptions } from './lowres.js';
 export { distanceToBackground } from './distance.js';
+export { largestComponent, type LargestComponent } from './components.js';
 export { createRng, RngArgumentError, type Rng } from './rng.js';
 export {
   maskBox,

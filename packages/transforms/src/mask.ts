@@ -66,6 +66,13 @@ export function createMask(width: number, height: number, data?: ArrayLike<numbe
   return assertMask('createMask', 'width/height', { width, height, data: out });
 }
 
+/** Whether the mask has a foreground pixel (nonzero); a plain loop that stops at the first one. */
+export function hasForeground(mask: BinaryMask): boolean {
+  const d = mask.data;
+  for (let i = 0; i < d.length; i++) if (d[i] !== 0) return true;
+  return false;
+}
+
 /** Number of pixels inside the mask. */
 export function maskArea(mask: BinaryMask): number {
   let n = 0;

@@ -8,7 +8,7 @@
  */
 import { distanceToBackground } from './distance.js';
 import type { Box, Point } from './geometry.js';
-import { assertMask, type BinaryMask, type ImageSize } from './mask.js';
+import { assertMask, hasForeground, type BinaryMask, type ImageSize } from './mask.js';
 import type { Rng } from './rng.js';
 import { SamtuneError, type ErrorKind } from '@samtune/errors';
 
@@ -21,7 +21,7 @@ export class PromptError extends SamtuneError {
 
 function nonEmpty(fn: string, mask: BinaryMask): void {
   assertMask(fn, 'mask', mask);
-  if (!mask.data.some((v) => v !== 0)) {
+  if (!hasForeground(mask)) {
     throw new PromptError(
       `${fn}(mask): expected a mask with at least one pixel inside, got an empty (H,W)=(${mask.height},${mask.width}) mask`,
     );

@@ -15,7 +15,7 @@ export const autolabelCommand: CliCommand = {
   path: ['autolabel'],
   summary: 'label unlabelled images: a mask for every box/point prompt, written as COCO',
   usage: `usage: samtune autolabel --checkpoint <run/best.safetensors|name|path> --data-root <dir|file.json> --out <labels.json>
-       [--format auto|coco|voc|css|datumaro] [--subset <name>]... [--prompt both|box|points]
+       [--format auto|coco|voc|css|datumaro|labelme|yolo|sa1b] [--subset <name>]... [--prompt both|box|points]
 
   The dataset holds the prompts: boxes (e.g. a detector's output as a COCO file without segmentation)
   and/or points (Datumaro points). Each prompt becomes a mask (compressed RLE) in a COCO instances file,

@@ -86,8 +86,8 @@ describe('samtune data inspect', () => {
   it('turns bad flags and unrecognised folders into usage errors', async () => {
     const io = recordingIO();
     await expect(dataInspectCommand.run([], io)).rejects.toThrow(UsageError);
-    await expect(dataInspectCommand.run(['--data-root', dir, '--format', 'yolo'], io)).rejects.toThrow(
-      /--format 'yolo': expected one of auto, .*coco/,
+    await expect(dataInspectCommand.run(['--data-root', dir, '--format', 'kitti'], io)).rejects.toThrow(
+      /--format 'kitti': expected one of auto, .*coco/,
     );
     await expect(dataInspectCommand.run(['--data-root', dir, '--check-images', 'all'], io)).rejects.toThrow(UsageError);
     await expect(dataInspectCommand.run(['--data-root', dir], io)).rejects.toThrow(/no adapter recognises/);

@@ -40,7 +40,7 @@ function report(summary: DatasetSummary, root: string, skipped: readonly Skipped
 export const dataInspectCommand: CliCommand = {
   path: ['data', 'inspect'],
   summary: 'read a dataset folder and report its format, subsets, images, instances and skipped items',
-  usage: `usage: samtune data inspect --data-root <dir|file.json> [--images <dir>] [--format auto|coco|voc|css|datumaro] [--json] [--strict] [--check-images header|decode]
+  usage: `usage: samtune data inspect --data-root <dir|file.json> [--images <dir>] [--format auto|coco|voc|css|datumaro|labelme|yolo|sa1b] [--json] [--strict] [--check-images header|decode]
 
   --data-root     the dataset folder, or a COCO instances .json file
   --images        image folder of a COCO .json --data-root (default: its folder)

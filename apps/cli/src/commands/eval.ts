@@ -9,6 +9,7 @@ import type { PromptModeOption } from '@samtune/trainer';
 import { parseFlags } from '../args.js';
 import { UsageError, type CliCommand } from '../command.js';
 import { pct, trainEventRenderer } from '../render.js';
+import { PREDICTIONS_USAGE, runEvalPredictions } from './eval-predictions.js';
 
 const USAGE = `usage: samtune eval --checkpoint <name|path> --data-root <dir> [flags]
 
@@ -31,7 +32,9 @@ with one box prompt per instance (or one point with --prompt point).
   --cache-dir <dir>          embedding cache
   --backend <name>           tfjs backend
   --json                     print only {"f1","iou","dice","ap","ap50","ap75","images","instances","skipped"}
-                             on stdout`;
+                             on stdout
+
+${PREDICTIONS_USAGE}`;
 
 /** Parsed `eval` flags. */
 export interface EvalArgs {
@@ -101,9 +104,11 @@ export function parseEvalArgs(argv: string[]): EvalArgs {
 
 export const evalCommand: CliCommand = {
   path: ['eval'],
-  summary: 'F1 / IoU / Dice of a checkpoint on a dataset subset (zero-shot or fine-tuned)',
+  summary:
+    'F1 / IoU / Dice of a checkpoint on a dataset subset (zero-shot or fine-tuned), or a COCO results file scored',
   usage: USAGE,
   async run(argv, io) {
+    if (argv.some((x) => x === '--predictions' || x.startsWith('--predictions='))) return runEvalPredictions(argv, io);
     const a = parseEvalArgs(argv);
     const render = trainEventRenderer(io);
     const r = await evaluateCheckpoint({

@@ -23,8 +23,9 @@ export default function register(samtune) {
       for (const fileName of [...new Set(rows.map((r) => r[0] ?? ''))]) {
         const subset = rows.find((r) => r[0] === fileName)?.[6] ?? 'train';
         const loc = { reader: 'boxes-csv', file, subset, itemId: fileName };
-        const size = await ctx.checkImage(join(root, fileName), loc);
-        if (!size) continue;
+        const imagePath = await ctx.containedPath([root], fileName, loc, 'file');
+        const size = imagePath && (await ctx.checkImage(imagePath, loc));
+        if (!imagePath || !size) continue;
         const instances = [];
         for (const [i, r] of rows.entries()) {
           if (r[0] !== fileName) continue;
@@ -46,7 +47,7 @@ export default function register(samtune) {
             else throw err;
           }
         }
-        items.push({ id: fileName, subset, imagePath: join(root, fileName), ...size, instances });
+        items.push({ id: fileName, subset, imagePath, ...size, instances });
       }
       return { labels, items };
     },

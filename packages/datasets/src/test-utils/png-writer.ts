@@ -125,3 +125,16 @@ export function rgbImagePng(width: number, height: number, value = 128): Buffer 
 export function grayMaskPng(rows: number[][]): Buffer {
   return encodePng({ width: rows[0]?.length ?? 0, height: rows.length, colorType: 0, data: rows.flat() });
 }
+
+/**
+ * A gray 8-bit PNG whose header says `width`x`height` and whose IDAT is `zlibData` as given (e.g. the
+ * zlib stream of far more bytes than the header needs): mask bombs for the hostile-input tests.
+ */
+export function pngWithIdat(width: number, height: number, zlibData: Uint8Array): Buffer {
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr[8] = 8;
+  const sig = Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]);
+  return Buffer.concat([sig, chunk('IHDR', ihdr), chunk('IDAT', zlibData), chunk('IEND', new Uint8Array(0))]);
+}

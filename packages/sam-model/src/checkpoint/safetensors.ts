@@ -82,6 +82,37 @@ function parseHeader(
   return { entries, metadata };
 }
 
+/**
+ * The format's layout rule, checked before any tensor is read: sizes and offsets are non-negative
+ * integers and the tensors' byte ranges tile the data section from 0 without overlap or gap (so the
+ * bytes read are at most the file's: overlapping ranges, each read and widened on its own, would
+ * turn 4 MB into gigabytes).
+ */
+function checkLayout(entries: ReadonlyArray<[string, HeaderEntry]>, src: string): void {
+  const nonNeg = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+  for (const [name, e] of entries) {
+    if (!e.shape.every(nonNeg))
+      throw new SafetensorsError(
+        `readSafetensors(${src}): tensor '${name}' has shape ${JSON.stringify(e.shape)}, expected non-negative integers`,
+      );
+    const [begin, end] = e.data_offsets;
+    if (e.data_offsets.length !== 2 || !nonNeg(begin) || !nonNeg(end) || end < begin)
+      throw new SafetensorsError(
+        `readSafetensors(${src}): tensor '${name}' has data_offsets ${JSON.stringify(e.data_offsets)}, expected [begin, end] integers with 0 <= begin <= end`,
+      );
+  }
+  const sorted = [...entries].sort((a, b) => a[1].data_offsets[0] - b[1].data_offsets[0]);
+  let at = 0;
+  for (const [name, e] of sorted) {
+    const [begin, end] = e.data_offsets;
+    if (begin !== at)
+      throw new SafetensorsError(
+        `readSafetensors(${src}): tensor '${name}' starts at data byte ${begin}, expected ${at}: ${begin < at ? 'its bytes overlap another tensor' : `bytes [${at}, ${begin}) belong to no tensor`} (the format requires the tensors to tile the data)`,
+      );
+    at = end;
+  }
+}
+
 function toTensor(name: string, e: HeaderEntry, bytes: Uint8Array, src: string): HostTensor {
   const dtype = FROM_ST[e.dtype];
   if (!dtype)
@@ -134,11 +165,10 @@ export function readSafetensors(pathOrBytes: string | Uint8Array): SafetensorsCo
       );
     const { entries, metadata } = parseHeader(new TextDecoder().decode(read(8, headerLen, 'the JSON header')), src);
     const base = 8 + headerLen;
+    checkLayout(entries, src);
     const tensors: WeightMap = new Map();
     for (const [name, e] of entries) {
       const [begin, end] = e.data_offsets;
-      if (!(end >= begin && begin >= 0))
-        throw new SafetensorsError(`readSafetensors(${src}): tensor '${name}' has offsets [${begin},${end}]`);
       tensors.set(name, toTensor(name, e, read(base + begin, end - begin, `tensor '${name}'`), src));
     }
     return { tensors, metadata };

@@ -117,7 +117,14 @@ function persistentLoad(pid: PyValue, file: string): StorageRef {
   const items = pid instanceof PyTuple ? pid.items : [];
   const [kind, type, key, location, numel] = items;
   const dtype = type instanceof PyGlobal ? (type.handler.tag as StorageDType | undefined) : undefined;
-  if (kind !== 'storage' || !dtype || typeof key !== 'string' || typeof numel !== 'number') {
+  if (
+    kind !== 'storage' ||
+    !dtype ||
+    typeof key !== 'string' ||
+    typeof numel !== 'number' ||
+    !Number.isSafeInteger(numel) ||
+    numel < 0
+  ) {
     throw new UnsafePickleError(
       `readTorchCheckpoint(${file}): persistent id (BINPERSID) is not ('storage', <torch storage type>, key, location, numel)`,
       'BINPERSID',
@@ -135,6 +142,40 @@ function stateDictOf(root: PyValue, file: string): Map<PyValue, PyValue> {
     if (inner instanceof Map) return inner;
   }
   return root;
+}
+
+/**
+ * Most elements materialised from one storage, summed over the tensors that view it, as a multiple of
+ * its element count: tied weights (two names, one tensor) use 2; many views of one storage (each is
+ * copied) beyond this are a memory bomb, not a state dict.
+ */
+export const MAX_VIEW_EXPANSION = 4;
+
+/**
+ * Checks a view before anything is allocated for it: sizes, strides and the offset are non-negative
+ * integers, the view has no more elements than its storage (a stride-0 view of a small storage is a
+ * memory bomb) and every element it reaches lies inside the storage.
+ * @returns the view's element count
+ */
+function checkView(path: string, name: string, t: TensorRef): number {
+  const s = t.storage;
+  const what = `readTorchCheckpoint(${path}): tensor '${name}' [${t.shape.join(',')}] stride (${t.stride.join(',')}) offset ${t.offset}`;
+  const nonNeg = (v: number): boolean => Number.isSafeInteger(v) && v >= 0;
+  if (t.shape.length !== t.stride.length || !t.shape.every(nonNeg) || !t.stride.every(nonNeg) || !nonNeg(t.offset))
+    throw new TorchCheckpointError(
+      `${what}: expected non-negative integer sizes, strides and offset, one stride per size`,
+    );
+  let n = 1;
+  for (const d of t.shape) n = Math.min(n * d, Number.MAX_SAFE_INTEGER);
+  if (n > s.numel)
+    throw new TorchCheckpointError(
+      `${what}: has ${n} elements, expected at most its storage's ${s.numel} (overlapping or stride-0 view)`,
+    );
+  if (n === 0) return 0;
+  let end = t.offset;
+  for (let d = 0; d < t.shape.length; d++) end += (t.shape[d]! - 1) * t.stride[d]!;
+  if (end >= s.numel) throw new TorchCheckpointError(`${what}: reaches element ${end} of a storage of ${s.numel}`);
+  return n;
 }
 
 /**
@@ -181,15 +222,13 @@ export function readTorchCheckpoint(path: string): WeightMap {
         );
       }
       if (bigEndian) swapBytes(bytes, es);
+      let materialised = 0;
       for (const [name, t] of users) {
-        let end = t.offset;
-        for (let d = 0; d < t.shape.length; d++) end += (t.shape[d]! - 1) * t.stride[d]!;
-        if (t.shape.some((d) => d === 0)) end = t.offset - 1;
-        if (end >= s.numel || t.offset < 0) {
+        materialised += checkView(path, name, t);
+        if (materialised > MAX_VIEW_EXPANSION * s.numel)
           throw new TorchCheckpointError(
-            `readTorchCheckpoint(${path}): tensor '${name}' [${t.shape.join(',')}] stride (${t.stride.join(',')}) offset ${t.offset} reaches element ${end} of a storage of ${s.numel}`,
+            `readTorchCheckpoint(${path}): the ${users.length} tensors viewing storage '${key}' (up to '${name}') need ${materialised} elements, expected at most ${MAX_VIEW_EXPANSION} x the storage's ${s.numel}`,
           );
-        }
         tensors.set(name, materialize(bytes, s.dtype, t.shape, t.stride, t.offset, users.length === 1));
       }
     }

@@ -8,26 +8,13 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createDeflateRaw } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deflatedZeros } from './test-utils/bombs.js';
 import { MAX_PICKLE_BYTES } from './torch.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'samtune-bomb-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const BOMB_BYTES = 1 << 30;
-
-/** Deflates `total` zero bytes in 1 MiB chunks (never holding them all). */
-async function deflatedZeros(total: number): Promise<Buffer> {
-  const d = createDeflateRaw({ level: 9 });
-  const out: Buffer[] = [];
-  d.on('data', (c: Buffer) => out.push(c));
-  const done = new Promise((r) => d.on('end', r));
-  const chunk = Buffer.alloc(1 << 20);
-  for (let n = 0; n < total; n += chunk.length) d.write(chunk);
-  d.end();
-  await done;
-  return Buffer.concat(out);
-}
 
 /** A one-entry zip `archive/data.pkl` (deflate) whose headers declare `declared` bytes uncompressed. */
 function bombZip(body: Buffer, declared: number): Buffer {
