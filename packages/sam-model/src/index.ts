@@ -78,6 +78,7 @@ export {
   preparePromptEncoderWeights,
   embedPoints,
   embedBoxes,
+  embedMasks,
   noMaskDense,
   densePe,
   PromptShapeError,

@@ -1,7 +1,8 @@
 /**
  * The training recipe's options beyond SAM's defaults, from the config to one micro-batch:
  * `loss.resolution` (`loss-resolution.ts`) and `prompt.iterations` (`simulated-clicks.ts`).
- * Both run on the tfjs engine only (`options.ts`' `checkRecipeEngine` refuses them with `ort`).
+ * Both engines run them: this module is the tfjs engine's form; the ort engine's is
+ * `OrtTrainEngine.accumulateRecipe` (the same clicks, `clicks.ts`, and post-processing matrices).
  */
 import * as tf from '@tensorflow/tfjs';
 import type { ResizeGeometry } from '@samtune/transforms';
