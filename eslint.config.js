@@ -1,6 +1,6 @@
 // Flat ESLint config: typescript-eslint on every package, and nx module boundaries that keep the
 // dependency direction of ARCHITECTURE.md: transforms <- datasets; onnx stands alone; sam-model uses
-// transforms and onnx; losses stands alone; trainer composes; export and quantize-ptq sit on sam-model
+// transforms and onnx; losses uses onnx's TrainOps type; trainer composes; export and quantize-ptq sit on sam-model
 // and onnx; apps compose.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
@@ -23,7 +23,7 @@ function constraints(forTests) {
     { sourceTag: 'type:lib', notDependOnLibsWithTags: ['type:app'] },
     only('transforms'),
     // losses' TESTS may read the reference fixtures with sam-model's safetensors reader (a devDependency).
-    forTests ? only('losses', 'sam-model') : only('losses'),
+    forTests ? only('losses', 'onnx', 'sam-model') : only('losses', 'onnx'),
     only('datasets', 'transforms'),
     { sourceTag: 'scope:errors', onlyDependOnLibsWithTags: testingOnly(forTests) },
     only('onnx'),
@@ -72,5 +72,32 @@ export default tseslint.config(
   {
     files: ['**/*.test.ts', '**/test-utils/**/*.ts'],
     rules: { '@nx/enforce-module-boundaries': boundaries(true) },
+  },
+  {
+    // the ort training engine shares only the executor-neutral training core (engine/, recipe/options,
+    // @samtune/losses' samLossOn): never the tfjs engine's modules or tfjs itself
+    files: ['packages/trainer/src/ort-engine/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['@tensorflow/*'], message: 'the ort engine runs on onnxruntime only' },
+            {
+              group: [
+                '**/train-step.js',
+                '**/optimizer.js',
+                '**/engine/tfjs-engine.js',
+                '**/recipe/recipe.js',
+                '**/recipe/simulated-clicks.js',
+                '**/recipe/loss-resolution.js',
+              ],
+              message: "a tfjs engine module: share the training math through engine/ or @samtune/losses' samLossOn",
+            },
+          ],
+        },
+      ],
+    },
   },
 );

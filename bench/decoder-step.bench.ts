@@ -28,7 +28,7 @@ import {
   readTorchCheckpoint,
   type OrtKernelsHandle,
 } from '@samtune/sam-model';
-import { samLoss } from '@samtune/losses';
+import { samLossOn } from '@samtune/losses';
 import { ortVersion } from '@samtune/onnx';
 import { median } from './machine.js';
 
@@ -171,7 +171,7 @@ function benchSteps(predictor: SamPredictor, embedding: Tensor, b: number): Step
     tf.tidy(() => {
       const { value, grads } = tf.variableGrads(() => {
         const { masks, iou } = predictor.decode(embedding, { boxes }, false);
-        return samLoss(masks, target, iou).loss;
+        return samLossOn(predictor.ops, masks, iou, target).loss as tf.Scalar;
       }, vars);
       // read the gradients back (as an optimizer step would consume them) so the timing is complete
       for (const g of Object.values(grads)) g.dataSync();

@@ -1,7 +1,8 @@
 /**
  * `pnpm bench:recipe`: the cost of the training recipe options on the tfjs engine (tfjs-wasm + the
- * ORT matmul kernels), one micro-batch forward + loss + backward (`microBatchGradients`), box
- * prompts of dog.jpg (tinyvit.pth's decoder), in ONE run so that the ratios share the machine load:
+ * ORT matmul kernels) and on the ort engine (`OrtTrainEngine.accumulate` with the recipe), one
+ * micro-batch forward + loss + backward, box prompts of dog.jpg (tinyvit.pth's decoder), in ONE run
+ * (engines and cases interleaved) so that the ratios share the machine load:
  *
  * - `loss.resolution lowres` (256x256 loss) vs `original` at 534x800 (dog.jpg) and 1536x2048 (a
  *   3-Mpixel photo: the same embedding, a geometry of that size and a synthetic rectangle target);
@@ -18,14 +19,19 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { readSafetensors, readTorchCheckpoint, SAM_PRESETS, SamPredictor, type FloatTensor } from '@samtune/sam-model';
+import { TfjsOps } from '@samtune/sam-model/modeling';
+
+const tfjs = new TfjsOps(new Map());
 import { ResizeGeometry } from '@samtune/transforms';
 import { setupRuntime } from '@samtune/evaluation';
-import { samLoss } from '@samtune/losses';
+import { samLossOn } from '@samtune/losses';
 import {
   lowResToOriginalTf,
   microBatchGradients,
+  OrtTrainEngine,
   recipeGradients,
   type DecoderPromptBatch,
+  type MicroBatchRecipe,
   type TrainRecipe,
 } from '@samtune/trainer';
 import { machineInfo, median, writeResult } from './machine.js';
@@ -41,10 +47,9 @@ const reps = Number(values.reps);
 const B = Number(values.prompts);
 const ref = resolve(import.meta.dirname, '../../shared/fixtures/sam-reference');
 const runtime = await setupRuntime('wasm', true);
-const predictor = new SamPredictor({
-  config: SAM_PRESETS.tiny_vit,
-  weights: readTorchCheckpoint(join(ref, 'tinyvit.pth')),
-});
+const checkpointWeights = readTorchCheckpoint(join(ref, 'tinyvit.pth'));
+const predictor = new SamPredictor({ config: SAM_PRESETS.tiny_vit, weights: checkpointWeights });
+const ortEngine = new OrtTrainEngine({ config: SAM_PRESETS.tiny_vit, weights: checkpointWeights, intraOpThreads: 2 });
 const emb = readSafetensors(join(ref, 'tinyvit_outputs.safetensors')).tensors.get(
   'dog.image_embeddings',
 ) as FloatTensor;
@@ -77,6 +82,25 @@ function targetsOf(size: [number, number]): { low: Float32Array; full: Float32Ar
   for (let b = 0; b < B; b++)
     for (let y = 40; y < 150; y++) low.fill(1, b * 65536 + y * 256 + 60, b * 65536 + y * 256 + 180);
   return { low, full };
+}
+
+function recipeOf(c: Case): MicroBatchRecipe {
+  return {
+    recipe: c.recipe,
+    geometry: new ResizeGeometry(c.size),
+    ...(c.recipe.resolution === 'original' ? { originalTargets: targetsOf(c.size).full } : {}),
+    seed: 0,
+    labels: ['bench'],
+  };
+}
+
+/** The same micro-batch on the ort engine (gradients accumulated in its buffer), ms per prompt. */
+function ortStep(c: Case): number {
+  const { low } = targetsOf(c.size);
+  const r = recipeOf(c);
+  const t0 = performance.now();
+  ortEngine.accumulate(emb, batch, low, 1, r);
+  return (performance.now() - t0) / B;
 }
 
 async function step(c: Case): Promise<{ ms: number; peakMB: number }> {
@@ -112,7 +136,7 @@ async function lossHead(size: [number, number] | undefined): Promise<{ ms: numbe
   const info = await tf.profile(() => {
     const t0 = performance.now();
     const g = tf.grad(
-      (l: tf.Tensor) => samLoss(geometry ? lowResToOriginalTf(l, geometry) : l, t, tf.tensor2d([[0.5]])).loss,
+      (l: tf.Tensor) => samLossOn(tfjs, geometry ? lowResToOriginalTf(l, geometry) : l, tf.tensor2d([[0.5]]), t).loss,
     )(x);
     g.dataSync();
     ms = performance.now() - t0;
@@ -141,18 +165,28 @@ for (const [name, size] of [
 }
 
 const rows: { name: string; msPerPrompt: number[]; medianMsPerPrompt: number; peakMB: number }[] = [];
-for (const c of cases) rows.push({ name: c.name, msPerPrompt: [], medianMsPerPrompt: 0, peakMB: 0 });
+const ortRows: { name: string; msPerPrompt: number[]; medianMsPerPrompt: number }[] = [];
+for (const c of cases) {
+  rows.push({ name: c.name, msPerPrompt: [], medianMsPerPrompt: 0, peakMB: 0 });
+  ortRows.push({ name: c.name, msPerPrompt: [], medianMsPerPrompt: 0 });
+}
 await step(cases[0] as Case); // warm-up
+for (const c of cases) ortStep(c); // warm-up: records and loads the ort engine's graphs of each case
 for (let r = 0; r < reps; r++) {
   for (const [i, c] of cases.entries()) {
     const s = await step(c);
     const row = rows[i] as (typeof rows)[number];
     row.msPerPrompt.push(+s.ms.toFixed(1));
     row.peakMB = Math.max(row.peakMB, +s.peakMB.toFixed(1));
-    process.stderr.write(`${c.name}: ${s.ms.toFixed(0)} ms/prompt, peak ${s.peakMB.toFixed(0)} MB\n`);
+    const o = ortStep(c);
+    (ortRows[i] as (typeof ortRows)[number]).msPerPrompt.push(+o.toFixed(1));
+    process.stderr.write(
+      `${c.name}: tfjs ${s.ms.toFixed(0)} ms/prompt (peak ${s.peakMB.toFixed(0)} MB), ort ${o.toFixed(0)}\n`,
+    );
   }
 }
-for (const row of rows) row.medianMsPerPrompt = median(row.msPerPrompt);
+for (const row of [...rows, ...ortRows]) row.medianMsPerPrompt = median(row.msPerPrompt);
+ortEngine.dispose();
 const base = rows[0]?.medianMsPerPrompt ?? Number.NaN;
 const result = {
   source: `bench/recipe.bench.ts (${reps} reps, ${B} box prompt(s) per micro-batch, cases interleaved)`,
@@ -161,22 +195,26 @@ const result = {
   lossHeads: heads,
   rows,
   overLowres: Object.fromEntries(rows.map((r) => [r.name, +(r.medianMsPerPrompt / base).toFixed(2)])),
+  ortRows,
+  ortOverTfjs: Object.fromEntries(
+    ortRows.map((o, i) => [o.name, +(o.medianMsPerPrompt / (rows[i]?.medianMsPerPrompt ?? NaN)).toFixed(3)]),
+  ),
 };
 writeResult(join(values.out as string, 'recipe.json'), JSON.stringify(result, null, 2));
 const m = result.machine;
 writeResult(
   join(values.out as string, 'recipe.md'),
   [
-    `# Training recipe options: cost per prompt (tfjs engine)`,
+    `# Training recipe options: cost per prompt (tfjs engine and ort engine)`,
     '',
-    `${result.source}; ${JSON.stringify(m)}; tfjs: ${runtime.detail}`,
+    `${result.source}; ${JSON.stringify(m)}; tfjs: ${runtime.detail}; ort: onnxruntime-node graphs, 2 intra-op threads`,
     '',
-    '| case | ms/prompt (median) | x lowres | peak tensor MB |',
-    '| --- | ---: | ---: | ---: |',
-    ...rows.map(
-      (r) =>
-        `| ${r.name} | ${r.medianMsPerPrompt.toFixed(0)} | ${(r.medianMsPerPrompt / base).toFixed(2)} | ${r.peakMB.toFixed(0)} |`,
-    ),
+    '| case | tfjs ms/prompt (median) | x lowres | peak tensor MB | ort ms/prompt (median) | ort / tfjs |',
+    '| --- | ---: | ---: | ---: | ---: | ---: |',
+    ...rows.map((r, i) => {
+      const o = ortRows[i]?.medianMsPerPrompt ?? Number.NaN;
+      return `| ${r.name} | ${r.medianMsPerPrompt.toFixed(0)} | ${(r.medianMsPerPrompt / base).toFixed(2)} | ${r.peakMB.toFixed(0)} | ${o.toFixed(0)} | ${(o / r.medianMsPerPrompt).toFixed(3)} |`;
+    }),
     '',
     'The loss head alone (forward + backward of `samLoss` on one mask, no decoder; the extra cost of `original`):',
     '',

@@ -22,15 +22,14 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadavg } from 'node:os';
 import { ortVersion } from '@samtune/onnx';
-import { readSafetensors, readTorchCheckpoint, SAM_PRESETS, SamPredictor, type FloatTensor } from '@samtune/sam-model';
+import { readSafetensors, readTorchCheckpoint, SAM_PRESETS, type FloatTensor } from '@samtune/sam-model';
 import { TargetStore, openDataset, openModel, pickSubset, setupRuntime } from '@samtune/evaluation';
 import {
-  Adam,
-  createStepper,
+  createTrainEngine,
   ortArenaBatches,
   defaultTrainConfig,
-  releaseOrtEngine,
   trainEpoch,
+  TrainState,
   type DecoderPromptBatch,
   type TrainEngineName,
 } from '@samtune/trainer';
@@ -101,17 +100,17 @@ async function stepBench(): Promise<StepResult[]> {
   for (const n of SIZES) {
     const mbs = microBatches(n);
     const setups = VARIANTS.map((engine) => {
-      const predictor = new SamPredictor({ config: SAM_PRESETS.tiny_vit, weights });
-      const adam = new Adam(Object.fromEntries(predictor.trainableVariables()), { lr: 1e-5 });
       const arena = engine === 'ort' ? { arenaBatches: ortArenaBatches(MICRO) } : {};
-      const stepper = createStepper(engineOf(engine), predictor, adam, arena);
-      return { engine, predictor, adam, stepper, ms: [] as number[] };
+      const context = { config: SAM_PRESETS.tiny_vit, weights, adam: { lr: 1e-5 }, ...arena };
+      const stepper = createTrainEngine(engineOf(engine), context);
+      stepper.load(TrainState.fromCheckpoint(weights));
+      return { engine, stepper, ms: [] as number[] };
     });
     const once = (s: (typeof setups)[number]): number => {
       const t0 = performance.now();
       for (const { batch, targets } of mbs)
         s.stepper.accumulate(embedding as FloatTensor, batch, targets, batch.size / n);
-      s.stepper.step();
+      s.stepper.step(1e-5);
       return performance.now() - t0;
     };
     for (const s of setups) once(s); // warm-up: builds the ort sessions, tfjs kernels
@@ -125,10 +124,7 @@ async function stepBench(): Promise<StepResult[]> {
     }
     process.stderr.write('\n');
     for (const s of setups) {
-      s.stepper.finish();
-      releaseOrtEngine(s.predictor);
-      s.adam.dispose();
-      s.predictor.dispose();
+      s.stepper.dispose();
       results.push({ prompts: n, engine: s.engine, msPerPrompt: s.ms, medianMsPerPrompt: median(s.ms) });
     }
   }
@@ -156,13 +152,18 @@ async function epochBench(engines: readonly Variant[]): Promise<EpochResult[]> {
     for (const item of train.items) await targets.get(item);
     for (const engine of engines) {
       const config = { ...c, runtime: { ...c.runtime, engine: engineOf(engine), ortArena: engine === 'ort' } };
-      const initial = model.predictor.maskDecoderWeights();
-      const optimizer = new Adam(Object.fromEntries(model.predictor.trainableVariables()), c.optimizer);
+      const { config: samConfig, weights: checkpointWeights } = model.checkpoint;
+      const trainer = createTrainEngine(config.runtime.engine, {
+        config: samConfig,
+        weights: checkpointWeights,
+        adam: c.optimizer,
+        ...(config.runtime.ortArena ? { arenaBatches: ortArenaBatches(c.training.microBatch) } : {}),
+      });
+      trainer.load(TrainState.fromCheckpoint(checkpointWeights)); // every variant starts from the same weights
       const t0 = performance.now();
       const totals = await trainEpoch({
         config,
-        predictor: model.predictor,
-        optimizer,
+        engine: trainer,
         cache: model.cache,
         targets,
         items: train.items,
@@ -179,9 +180,7 @@ async function epochBench(engines: readonly Variant[]): Promise<EpochResult[]> {
         msPerPrompt: (seconds * 1000) / totals.prompts,
         trainLoss: totals.loss,
       });
-      optimizer.dispose();
-      releaseOrtEngine(model.predictor);
-      model.predictor.setMaskDecoderWeights(initial); // the next engine starts from the same weights
+      trainer.dispose();
     }
   } finally {
     model.dispose();

@@ -9,7 +9,8 @@
  * instance's mask is a detection scored by its predicted IoU, matched against the image's instances.
  */
 import * as tf from '@tensorflow/tfjs';
-import { samLoss } from '@samtune/losses';
+import { samLossOn } from '@samtune/losses';
+import { TfjsOps } from '@samtune/sam-model/modeling';
 import { OrtDecoder, type SamPredictor, type WeightMap } from '@samtune/sam-model';
 import { lowResToOriginal, ResizeGeometry } from '@samtune/transforms';
 import type { EmbeddingCache } from './embedding-cache.js';
@@ -57,6 +58,8 @@ export interface EvaluateOptions {
    * weights; masks at the original size come from its graph); absent, on the tfjs `predictor`.
    */
   readonly weights?: WeightMap;
+  /** With `weights`: the mask decoder's weights to decode with (default: the predictor's current ones). */
+  readonly decoderWeights?: WeightMap;
   readonly cache: EmbeddingCache;
   readonly targets: TargetStore;
   readonly items: readonly TrainItem[];
@@ -87,7 +90,10 @@ export class EvaluateError extends SamtuneError {
 export async function evaluate(options: EvaluateOptions): Promise<EvalResult> {
   const { predictor } = options;
   const ort = options.weights
-    ? new OrtDecoder(predictor.config, new Map([...options.weights, ...predictor.maskDecoderWeights()]))
+    ? new OrtDecoder(
+        predictor.config,
+        new Map([...options.weights, ...(options.decoderWeights ?? predictor.maskDecoderWeights())]),
+      )
     : undefined;
   try {
     return await evaluateWith(options, ort);
@@ -196,13 +202,17 @@ function binary(logits: Float32Array): Uint8Array {
  * low-res planes enter the tidy, and a number leaves it: nothing at the original size is ever handed
  * to tfjs (its tidy walks every element of what it returns).
  */
+/** The executor of the loss (`@samtune/losses`' one definition): plain tfjs ops, no weights. */
+const TFJS = new TfjsOps(new Map());
+
 function lowResLoss(decoded: DecodedChunk, targets: Float32Array, size: number): number {
   return tf.tidy(
     () =>
-      samLoss(
+      samLossOn(
+        TFJS,
         tf.tensor(decoded.low, [size, 1, 256, 256]),
-        tf.tensor(targets, [size, 1, 256, 256]),
         tf.tensor(decoded.scores, [size, 1]),
+        tf.tensor(targets, [size, 1, 256, 256]),
       ).loss.dataSync()[0] as number,
   );
 }

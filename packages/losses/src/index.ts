@@ -1,20 +1,18 @@
-/** @samtune/losses: SAM fine-tuning losses: 20 * focal + dice + IoU-MSE, as pure tfjs functions. */
-export { LossShapeError } from './shapes.js';
+/**
+ * @samtune/losses: the SAM fine-tuning loss (20 * focal + dice + IoU-MSE), written once against
+ * `TrainOps<T>`: evaluated eagerly on tfjs (`TfjsOps`) and recorded into ONNX training graphs
+ * (`OnnxGraphOps`).
+ */
 export {
-  focalLoss,
-  focalLossPerMask,
-  focalLossPixels,
+  samLossOn,
+  resolveLossWeights,
+  LossShapeError,
+  DEFAULT_LOSS_WEIGHTS,
   DEFAULT_FOCAL_ALPHA,
   DEFAULT_FOCAL_GAMMA,
-  type FocalOptions,
-} from './focal.js';
-export { diceLoss, diceLossPerMask, DEFAULT_DICE_SMOOTH } from './dice.js';
-export { iouMseLoss, iouMseLossPerMask, maskIou } from './iou-mse.js';
-export {
-  samLoss,
-  resolveLossWeights,
-  DEFAULT_LOSS_WEIGHTS,
+  DEFAULT_DICE_SMOOTH,
   type LossWeights,
   type SamLossConfig,
-  type SamLossResult,
-} from './sam-loss.js';
+  type SamLossOptions,
+  type SamLossValues,
+} from './sam-loss-on.js';

@@ -1,10 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { diceLoss, diceLossPerMask } from './dice.js';
-import { focalLoss, focalLossPerMask } from './focal.js';
-import { iouMseLoss, maskIou } from './iou-mse.js';
-import { DEFAULT_LOSS_WEIGHTS, samLoss } from './sam-loss.js';
-import { LossShapeError } from './shapes.js';
+import { DEFAULT_LOSS_WEIGHTS, LossShapeError } from './sam-loss-on.js';
+import { perMask, samLoss } from './test-utils/tfjs-loss.js';
 
 const LN2 = Math.log(2);
 
@@ -19,16 +16,16 @@ describe('loss parts, hand-computed on logits 0 (p = 0.5) against targets [1,0,1
 
   it('focal = mean(alpha_t * ln2 * 0.25) = ln2/8', () => {
     // ce = ln 2, 1 - p_t = 0.5 -> 0.25; alpha_t = 0.25 (t=1), 0.75 (t=0); mean over 4 pixels.
-    expect(focalLoss(logits(), targets()).dataSync()[0]).toBeCloseTo(LN2 / 8, 6);
+    expect(samLoss(logits(), targets(), iouPred()).focal.dataSync()[0]).toBeCloseTo(LN2 / 8, 6);
   });
 
   it('dice = 1 - (2*1 + 1)/(2 + 2 + 1) = 0.4', () => {
-    expect(diceLoss(logits(), targets()).dataSync()[0]).toBeCloseTo(0.4, 6);
+    expect(samLoss(logits(), targets(), iouPred()).dice.dataSync()[0]).toBeCloseTo(0.4, 6);
   });
 
   it('p >= 0.5 counts p = 0.5 as foreground: IoU 2/4, iou_mse = (0.8 - 0.5)^2', () => {
-    expect(Array.from(maskIou(logits(), targets()).dataSync())).toEqual([0.5]);
-    expect(iouMseLoss(logits(), targets(), iouPred()).dataSync()[0]).toBeCloseTo(0.09, 6);
+    expect(perMask('iou', logits(), targets(), tf.tensor2d([[1]]))).toEqual([0.25]); // (1 - IoU)^2
+    expect(samLoss(logits(), targets(), iouPred()).iou.dataSync()[0]).toBeCloseTo(0.09, 6);
   });
 
   it('samLoss = 20*focal + dice + iou, and its gradients match the formulas', () => {
@@ -56,16 +53,18 @@ describe('reduction over masks', () => {
     const a = samLoss(tf.tensor4d(data, [1, 2, 2, 2]), tf.tensor4d(tgt, [1, 2, 2, 2]), tf.tensor2d([[0.3, 0.9]]));
     const b = samLoss(tf.tensor4d(data, [2, 1, 2, 2]), tf.tensor4d(tgt, [2, 1, 2, 2]), tf.tensor2d([[0.3], [0.9]]));
     expect(a.loss.dataSync()[0]).toBeCloseTo(b.loss.dataSync()[0] as number, 6);
-    const per = Array.from(diceLossPerMask(tf.tensor4d(data, [2, 1, 2, 2]), tf.tensor4d(tgt, [2, 1, 2, 2])).dataSync());
+    const per = perMask('dice', tf.tensor4d(data, [2, 1, 2, 2]), tf.tensor4d(tgt, [2, 1, 2, 2]));
     expect(per).toHaveLength(2);
     expect(b.dice.dataSync()[0]).toBeCloseTo(((per[0] as number) + (per[1] as number)) / 2, 6);
-    const perF = focalLossPerMask(tf.tensor4d(data, [2, 1, 2, 2]), tf.tensor4d(tgt, [2, 1, 2, 2])).dataSync();
+    const perF = perMask('focal', tf.tensor4d(data, [2, 1, 2, 2]), tf.tensor4d(tgt, [2, 1, 2, 2]));
     expect(b.focal.dataSync()[0]).toBeCloseTo(((perF[0] as number) + (perF[1] as number)) / 2, 6);
   });
 
   it('an empty prediction on an empty target has IoU 1; a prediction on an empty target IoU 0', () => {
-    const iou = maskIou(tf.tensor4d([-1, -2, -3, -4, 1, -1, -1, -1], [2, 1, 2, 2]), tf.zeros([2, 1, 2, 2]));
-    expect(Array.from(iou.dataSync())).toEqual([1, 0]);
+    // iou_mse against a predicted IoU of 0 is IoU^2
+    expect(perMask('iou', tf.tensor4d([-1, -2, -3, -4, 1, -1, -1, -1], [2, 1, 2, 2]), tf.zeros([2, 1, 2, 2]))).toEqual([
+      1, 0,
+    ]);
   });
 
   it('weights are configurable and default to focal 20, dice 1, iou 1', () => {
@@ -82,26 +81,26 @@ describe('reduction over masks', () => {
 });
 
 describe('memory', () => {
-  it('samLoss keeps only its four result scalars', () => {
+  it('the loss keeps only its result tensors (four scalars and the per-mask loss)', () => {
     const x = tf.randomNormal([2, 1, 8, 8]);
     const t = tf.cast(tf.greater(tf.randomUniform([2, 1, 8, 8]), 0.5), 'float32');
     const i = tf.randomUniform([2, 1]);
     const before = tf.memory().numTensors;
     const r = samLoss(x, t, i);
-    expect(tf.memory().numTensors).toBe(before + 4);
-    tf.dispose([r.loss, r.focal, r.dice, r.iou, x, t, i]);
+    expect(tf.memory().numTensors).toBe(before + 5);
+    tf.dispose([r.loss, r.focal, r.dice, r.iou, r.perMask, x, t, i]);
   });
 });
 
 describe('shape errors', () => {
   it('names the function, the argument and both shapes', () => {
     const x = tf.zeros([2, 1, 4, 4]);
-    expect(() => focalLoss(tf.zeros([2, 4, 4]), tf.zeros([2, 4, 4]))).toThrow(LossShapeError);
-    expect(() => diceLoss(x, tf.zeros([2, 1, 4, 3]))).toThrow(
-      /diceLossPerMask\(logits, targets\): targets must have the logits' shape \[2,1,4,4\], got \[2,1,4,3\]/,
+    expect(() => samLoss(tf.zeros([2, 4, 4]), tf.zeros([2, 4, 4]), tf.zeros([2, 1]))).toThrow(LossShapeError);
+    expect(() => samLoss(x, tf.zeros([2, 1, 4, 3]), tf.zeros([2, 1]))).toThrow(
+      /samLossOn\(targets\): expected \[2,1\|1,4,4\] for logits \[2,1,4,4\], got \[2,1,4,3\]/,
     );
     expect(() => samLoss(x, x, tf.zeros([2]))).toThrow(
-      /iouPredictions must be \[2,1\] for logits \[2,1,4,4\], got \[2\]/,
+      /samLossOn\(iouPredictions\): expected \[2,1\] for logits \[2,1,4,4\], got \[2\]/,
     );
   });
 });

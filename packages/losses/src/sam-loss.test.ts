@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { compareTensors, initBackend, readSafetensors, type FloatTensor, type WeightMap } from '@samtune/sam-model';
 import { referencePath } from './test-utils/fixtures.js';
-import { samLoss } from './sam-loss.js';
+import { samLoss } from './test-utils/tfjs-loss.js';
 
 type FixtureTensor = FloatTensor;
 

@@ -6,7 +6,7 @@
  * - onnxruntime-node sessions: async `createSession`, and `SyncOrtSession` for synchronous kernels.
  */
 export * from './tensor.js';
-export { MissingWeightError, type Conv2dOptions, type Ops } from './ops.js';
+export { MissingWeightError, type Conv2dOptions, type Ops, type TrainOps } from './ops.js';
 export { OnnxGraphOps, type OnnxValue } from './onnx-ops.js';
 export {
   OnnxGraphBuilder,

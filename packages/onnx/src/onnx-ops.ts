@@ -9,7 +9,7 @@
  */
 import type { HostTensor, FloatTensor } from './tensor.js';
 import { toFloat32 } from './tensor.js';
-import type { Conv2dOptions, Ops } from './ops.js';
+import type { Conv2dOptions, TrainOps } from './ops.js';
 import { MissingWeightError } from './ops.js';
 import type { AttrValue, OnnxElemType } from './graph.js';
 import { OnnxGraphBuilder } from './graph.js';
@@ -62,7 +62,7 @@ export interface OnnxGraphOpsOptions {
   readonly fusedGelu?: boolean;
 }
 
-export class OnnxGraphOps implements Ops<OnnxValue> {
+export class OnnxGraphOps implements TrainOps<OnnxValue> {
   readonly kind = 'onnx';
   private readonly params = new Map<string, OnnxValue>();
   private readonly hostParams = new Map<string, FloatTensor>();
@@ -195,6 +195,36 @@ export class OnnxGraphOps implements Ops<OnnxValue> {
   }
   addScalar(x: OnnxValue, s: number): OnnxValue {
     return this.emit('Add', [x, this.scalar(s)], x.shape);
+  }
+  softplus(x: OnnxValue): OnnxValue {
+    return this.emit('Softplus', [x], x.shape);
+  }
+  sqrt(x: OnnxValue): OnnxValue {
+    return this.emit('Sqrt', [x], x.shape);
+  }
+  powScalar(x: OnnxValue, e: number): OnnxValue {
+    return e === 2 ? this.mul(x, x) : this.emit('Pow', [x, this.scalar(e)], x.shape);
+  }
+  sum(x: OnnxValue, axis: number): OnnxValue {
+    const ax = axis < 0 ? axis + x.shape.length : axis;
+    const shape = x.shape.filter((_, i) => i !== ax);
+    return this.emit('ReduceSum', [x, this.int64Const([ax])], shape, { keepdims: 0 });
+  }
+  mean(x: OnnxValue, axes: readonly number[]): OnnxValue {
+    const ax = axes.map((a) => (a < 0 ? a + x.shape.length : a));
+    const shape = x.shape.filter((_, i) => !ax.includes(i));
+    // opset 17: ReduceMean takes its axes as an attribute
+    return this.emit('ReduceMean', [x], shape, { axes: ax, keepdims: 0 });
+  }
+  greaterEqualScalar(x: OnnxValue, value: number): OnnxValue {
+    return this.emit('Cast', [this.emit('GreaterOrEqual', [x, this.scalar(value)], x.shape)], x.shape, { to: 1 });
+  }
+  argMinOneHot(x: OnnxValue): OnnxValue {
+    const axis = x.shape.length - 1;
+    const m = x.shape[axis] as number;
+    const idx = this.emit('ArgMin', [x], [...x.shape.slice(0, -1), 1], { axis, keepdims: 1, select_last_index: 0 });
+    const range = { name: this.builder.addInt64Constant([...Array(m).keys()], 'index_range', [m]), shape: [m] };
+    return this.emit('Cast', [this.emit('Equal', [idx, range], x.shape)], x.shape, { to: 1 });
   }
   equalScalar(x: OnnxValue, value: number): OnnxValue {
     const eq = this.emit('Equal', [x, this.scalar(value)], x.shape);

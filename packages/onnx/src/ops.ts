@@ -89,6 +89,28 @@ export interface Ops<T> {
   resizeBilinear(x: T, size: readonly [number, number]): T;
 }
 
+/**
+ * `Ops` plus what the training math needs (the loss of `@samtune/losses`, Adam): reductions,
+ * `softplus`, `sqrt`, powers, and the two constant selections (a threshold, the index of a minimum)
+ * that carry no gradient. `TfjsOps` executes them eagerly; `OnnxGraphOps` records them (every
+ * differentiable one has its rule in `autodiff/gradients/`).
+ */
+export interface TrainOps<T> extends Ops<T> {
+  /** `log(1 + exp(x))`. */
+  softplus(x: T): T;
+  sqrt(x: T): T;
+  /** `x^e` for a number `e` (`x*x` for 2). */
+  powScalar(x: T, e: number): T;
+  /** Sum over `axis` (dropped). */
+  sum(x: T, axis: number): T;
+  /** Mean over `axes` (dropped; all of them gives a scalar `[]`). */
+  mean(x: T, axes: readonly number[]): T;
+  /** 1.0 where `x >= value`, else 0.0: a constant (no gradient flows through it). */
+  greaterEqualScalar(x: T, value: number): T;
+  /** `[..., M]` one-hot of the index of the minimum along the last axis (the first of ties): a constant. */
+  argMinOneHot(x: T): T;
+}
+
 /** Thrown by `Ops.param` when a key is missing from the executor's weight map. */
 export class MissingWeightError extends SamtuneError {
   readonly code: string = 'missing-weight';

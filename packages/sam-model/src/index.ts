@@ -79,6 +79,7 @@ export {
   preparePromptEncoderWeights,
   embedPoints,
   embedBoxes,
+  embedMasks,
   noMaskDense,
   densePe,
   PromptShapeError,

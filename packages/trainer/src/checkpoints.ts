@@ -15,7 +15,7 @@
  */
 import { readSafetensors, writeFineTunedSafetensors, writeSafetensors } from '@samtune/sam-model';
 import type { BaseCheckpointRef, FloatTensor, SamConfig, WeightMap } from '@samtune/sam-model';
-import type { AdamState } from './optimizer.js';
+import type { AdamState } from './engine/types.js';
 import type { EarlyStoppingState } from './early-stopping.js';
 import type { TrainConfig } from './config.js';
 import type { EvalResult } from '@samtune/evaluation';

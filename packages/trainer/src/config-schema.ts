@@ -135,7 +135,7 @@ export const TrainConfigSchema = Type.Object({
       0,
       {
         description:
-          'simulated clicks (SAM, micro-sam): n more decoder passes, each with a seeded click in the error region and the last logits as mask input; the loss is the mean over the passes (0 = off; tfjs engine only)',
+          'simulated clicks (SAM, micro-sam): n more decoder passes, each with a seeded click in the error region and the last logits as mask input; the loss is the mean over the passes (0 = off; both engines)',
         default: 0,
       },
       'an integer >= 0 (0 = off)',
@@ -144,7 +144,7 @@ export const TrainConfigSchema = Type.Object({
   loss: Type.Object({
     resolution: oneOf(['lowres', 'original'], {
       description:
-        'loss on the 256x256 logits (lowres, SAM) or on the logits resized to the original image size (original, OTX; slower, more memory; tfjs engine only)',
+        'loss on the 256x256 logits (lowres, SAM) or on the logits resized to the original image size (original, OTX; slower, more memory; both engines)',
       default: 'lowres',
     }),
   }),

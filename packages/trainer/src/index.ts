@@ -49,16 +49,19 @@ export {
 } from './checkpoints.js';
 export { type TrainEvent, type TrainEventHandler, type TrainResult } from './events.js';
 export { trainEpoch, stepsPerEpoch, type EpochTotals, type TrainEpochOptions } from './train-epoch.js';
-export { runTraining, runFiles, type RunTrainingOptions } from './trainer.js';
+export { runTraining, runFiles, RunDirectoryError, type RunTrainingOptions, type FitOptions } from './trainer.js';
 export { NoUsableInstancesError } from './usable-data.js';
+export { RUN_MARKER, isRunFolder, prepareRunFolder, resumedConfig, storedConfig } from './run-folder.js';
+export { Fit, epochPhase, validatePhase, finishRun, type TrainCallback, type StepEvent } from './fit.js';
 export {
-  RunDirectoryError,
-  RUN_MARKER,
-  isRunFolder,
-  prepareRunFolder,
-  resumedConfig,
-  storedConfig,
-} from './run-folder.js';
+  defaultCallbacks,
+  earlyStopping,
+  epochLimit,
+  checkpoints,
+  runStateAndReport,
+  finiteLossGuard,
+  interruptPolling,
+} from './fit-callbacks.js';
 export {
   TrainingInterruptedError,
   NonFiniteLossError,
@@ -94,14 +97,17 @@ export {
 export { WorkerLoaderError } from './worker.js';
 export { autolabel, type AutolabelOptions, type AutolabelResult, type CocoInstances } from './autolabel.js';
 export { OrtTrainEngine, type OrtTrainEngineOptions, type EngineTimings } from './ort-engine/engine.js';
+export { TrainState } from './engine/train-state.js';
+export { FlatLayout, type FlatSlot } from './engine/flat-layout.js';
+export type { TrainEngine, TrainEngineContext, TrainEngineFactory } from './engine/contract.js';
 export {
-  createStepper,
+  createTrainEngine,
+  registerTrainEngine,
+  trainEngineNames,
   ortArenaBatches,
-  ortEngineFor,
-  releaseOrtEngine,
-  type MicroBatchStepper,
-  type StepperOptions,
-} from './train-step-ort.js';
+  UnknownTrainEngineError,
+} from './engine/registry.js';
+export { createTfjsEngine } from './engine/tfjs-engine.js';
 export { type TrainEngineName } from './config.js';
 export {
   checkRecipeEngine,

@@ -1,13 +1,7 @@
 /**
- * Adam over named tfjs variables, matching `torch.optim.Adam` (amsgrad off, maximize off):
- *
- * ```
- * t += 1
- * g = grad + weight_decay * param            (L2-style, only when weight_decay > 0)
- * m = m + (1 - beta1) * (g - m)              (torch: exp_avg.lerp_(g, 1 - beta1))
- * v = beta2 * v + (1 - beta2) * g^2
- * param -= (lr / (1 - beta1^t)) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
- * ```
+ * Adam over named tfjs variables, matching `torch.optim.Adam` (amsgrad off, maximize off): the
+ * update of each parameter is `engine/adam-update.ts`' `adamUpdate` (the definition the ort
+ * engine's Adam graph records), evaluated eagerly on tfjs.
  *
  * The step count is kept per parameter, as torch does: a parameter without a gradient in a step is
  * left alone (torch skips parameters whose `.grad` is None) and its count does not advance.
@@ -15,30 +9,10 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { SamtuneError, type ErrorKind } from '@samtune/errors';
-
-/** Hyper-parameters; defaults are `torch.optim.Adam`'s. */
-export interface AdamOptions {
-  /** Learning rate. Default 1e-3. */
-  readonly lr?: number;
-  /** `[beta1, beta2]`. Default `[0.9, 0.999]`. */
-  readonly betas?: readonly [number, number];
-  /** Added to the bias-corrected `sqrt(v)`. Default 1e-8. */
-  readonly eps?: number;
-  /** L2 penalty added to the gradient (torch's Adam, not AdamW). Default 0. */
-  readonly weightDecay?: number;
-}
-
-/** Serialisable optimizer state; typed arrays are row-major copies of the moments. */
-export interface AdamState {
-  /** Number of `step()` calls. */
-  readonly step: number;
-  /** Per-parameter step counts (`t` of the bias correction). */
-  readonly steps: Record<string, number>;
-  /** First moments by parameter name. */
-  readonly m: Record<string, Float32Array>;
-  /** Second moments by parameter name. */
-  readonly v: Record<string, Float32Array>;
-}
+import { TfjsOps } from '@samtune/sam-model/modeling';
+import { adamScalars, adamUpdate } from './engine/adam-update.js';
+import { adamHyper, type AdamOptions, type AdamState } from './engine/types.js';
+export type { AdamOptions, AdamState } from './engine/types.js';
 
 /** Thrown on unknown parameter names, shape mismatches and states that do not fit the parameters. */
 export class OptimizerError extends SamtuneError {
@@ -46,6 +20,9 @@ export class OptimizerError extends SamtuneError {
   readonly kind: ErrorKind = 'input';
   override readonly name = 'OptimizerError';
 }
+
+/** The executor of the update (`engine/adam-update.ts`): no weights, plain tfjs ops. */
+const TFJS = new TfjsOps(new Map());
 
 const fmt = (shape: readonly number[]): string => `[${shape.join(',')}]`;
 
@@ -72,10 +49,13 @@ export class Adam {
    * @param options hyper-parameters, torch defaults
    */
   constructor(params: Readonly<Record<string, tf.Variable>>, options: AdamOptions = {}) {
-    this.lr = options.lr ?? 1e-3;
-    [this.beta1, this.beta2] = options.betas ?? [0.9, 0.999];
-    this.eps = options.eps ?? 1e-8;
-    this.weightDecay = options.weightDecay ?? 0;
+    ({
+      lr: this.lr,
+      beta1: this.beta1,
+      beta2: this.beta2,
+      eps: this.eps,
+      weightDecay: this.weightDecay,
+    } = adamHyper(options));
     const checks: [string, number, boolean][] = [
       ['lr', this.lr, this.lr >= 0],
       ['betas[0]', this.beta1, this.beta1 >= 0 && this.beta1 < 1],
@@ -134,17 +114,14 @@ export class Adam {
   private update(slot: Slot, grad: tf.Tensor): void {
     slot.steps += 1;
     const t = slot.steps;
-    const biasCorrection1 = 1 - this.beta1 ** t;
-    const biasCorrection2Sqrt = Math.sqrt(1 - this.beta2 ** t);
-    const stepSize = this.lr / biasCorrection1;
+    const h = { lr: this.lr, beta1: this.beta1, beta2: this.beta2, eps: this.eps, weightDecay: this.weightDecay };
+    const { stepSize, bc2Sqrt } = adamScalars(h, t);
     tf.tidy(() => {
-      const g = this.weightDecay > 0 ? tf.add(grad, tf.mul(slot.param, this.weightDecay)) : grad;
-      const m = tf.add(slot.m, tf.mul(tf.sub(g, slot.m), 1 - this.beta1));
-      const v = tf.add(tf.mul(slot.v, this.beta2), tf.mul(tf.square(g), 1 - this.beta2));
-      const denom = tf.add(tf.div(tf.sqrt(v), biasCorrection2Sqrt), this.eps);
-      slot.param.assign(tf.sub(slot.param, tf.mul(tf.div(m, denom), stepSize)));
-      slot.m.assign(m);
-      slot.v.assign(v);
+      const x = { p: slot.param, m: slot.m, v: slot.v, g: grad };
+      const out = adamUpdate(TFJS, x, tf.scalar(stepSize), tf.scalar(bc2Sqrt), h);
+      slot.param.assign(out.p);
+      slot.m.assign(out.m);
+      slot.v.assign(out.v);
     });
   }
 

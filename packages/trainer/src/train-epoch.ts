@@ -4,14 +4,13 @@
  * as prompts. The batch loss is the mean over ALL prompts of the batch: every micro-batch of up to
  * `microBatch` prompts (one image each) is differentiated with the scale `B_micro / B_batch` and the
  * gradients are summed, then Adam takes one step. Returns the mean loss parts over the epoch's prompts.
- * `config.runtime.engine` picks the engine that runs the micro-batches and the step (`train-step-ort.ts`).
+ * The training engine (`engine/contract.ts`) runs the micro-batches and the step; `endEpoch()` ends it.
  */
-import type { SamPredictor } from '@samtune/sam-model';
 import { ResizeGeometry } from '@samtune/transforms';
 import type { TrainConfig } from './config.js';
 import type { EmbeddingCache } from '@samtune/evaluation';
 import type { TrainEventHandler } from './events.js';
-import type { Adam } from './optimizer.js';
+import type { TrainEngine } from './engine/contract.js';
 import {
   buildPrompts,
   chunks,
@@ -22,7 +21,6 @@ import {
   type TargetStore,
   type TrainItem,
 } from '@samtune/evaluation';
-import { createStepper, ortArenaBatches } from './train-step-ort.js';
 import { microBatchRecipe } from './recipe/recipe.js';
 
 export interface EpochTotals {
@@ -36,8 +34,8 @@ export interface EpochTotals {
 
 export interface TrainEpochOptions {
   readonly config: TrainConfig;
-  readonly predictor: SamPredictor;
-  readonly optimizer: Adam;
+  /** The engine that trains (loaded with the run's state). */
+  readonly engine: TrainEngine;
   readonly cache: EmbeddingCache;
   readonly targets: TargetStore;
   readonly items: readonly TrainItem[];
@@ -53,19 +51,13 @@ export function stepsPerEpoch(items: number, batchSize: number): number {
 
 /** Runs one epoch (see the module comment). */
 export async function trainEpoch(o: TrainEpochOptions): Promise<EpochTotals> {
-  const { config, predictor, optimizer, cache, targets, items, epoch, onEvent } = o;
+  const { config, engine, cache, targets, items, epoch, onEvent } = o;
   const rng = derivedRng(config.training.seed, 'epoch', epoch);
   const order = shuffled(items, rng);
   const batches = chunks(order, config.data.train.batchSize);
   const sums = { loss: 0, focal: 0, dice: 0, iou: 0 };
   let prompts = 0;
   let steps = 0;
-  const stepper = createStepper(
-    config.runtime.engine,
-    predictor,
-    optimizer,
-    config.runtime.ortArena ? { arenaBatches: ortArenaBatches(config.training.microBatch) } : {},
-  );
   try {
     for (const [s, batch] of batches.entries()) {
       const perImage: { item: TrainItem; prompts: PromptSpec[] }[] = [];
@@ -90,7 +82,7 @@ export async function trainEpoch(o: TrainEpochOptions): Promise<EpochTotals> {
               config.training.seed,
               epoch,
             );
-            const parts = stepper.accumulate(cached.embedding, b, tgt, b.size / total, recipe);
+            const parts = engine.accumulate(cached.embedding, b, tgt, b.size / total, recipe);
             sums.loss += parts.loss * b.size;
             sums.focal += parts.focal * b.size;
             sums.dice += parts.dice * b.size;
@@ -98,14 +90,14 @@ export async function trainEpoch(o: TrainEpochOptions): Promise<EpochTotals> {
             batchLoss += (parts.loss * b.size) / total;
           }
         }
-        stepper.step();
+        engine.step(config.optimizer.lr);
         prompts += total;
       }
       steps++;
       onEvent({ type: 'step', epoch, step: s + 1, steps: batches.length, loss: batchLoss, prompts: total });
     }
   } finally {
-    stepper.finish();
+    engine.endEpoch();
   }
   const mean = (x: number): number => (prompts > 0 ? x / prompts : Number.NaN);
   return { loss: mean(sums.loss), focal: mean(sums.focal), dice: mean(sums.dice), iou: mean(sums.iou), steps, prompts };

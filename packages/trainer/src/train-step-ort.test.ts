@@ -12,6 +12,7 @@ import type { FloatTensor, WeightMap } from '@samtune/sam-model';
 import { setupRuntime } from '@samtune/evaluation';
 import { OrtTrainEngine } from './ort-engine/engine.js';
 import { Adam } from './optimizer.js';
+import { TrainState } from './engine/train-state.js';
 import { microBatchGradients, type DecoderPromptBatch, type LossParts } from './train-step.js';
 import { fixtureTensor, readFixture, referencePath } from './test-utils/fixtures.js';
 
@@ -80,7 +81,7 @@ describe('ort engine: train step parity (tinyvit_train_step.safetensors)', () =>
   it('one micro-batch of 3 boxes: loss parts and every mask-decoder gradient', async () => {
     await tick();
     const { batch, targets } = slice(0, 3);
-    const parts = engine.accumulate(embedding.data, batch, targets, 1);
+    const parts = engine.accumulate(embedding, batch, targets, 1);
     recordParts('loss', parts);
     const grads = engine.gradients();
     const refKeys = [...step.keys()].filter((k) => k.startsWith('grad.mask_decoder.'));
@@ -98,7 +99,7 @@ describe('ort engine: train step parity (tinyvit_train_step.safetensors)', () =>
       [2, 3],
     ] as const) {
       const { batch, targets } = slice(from, to);
-      engine.accumulate(embedding.data, batch, targets, (to - from) / 3);
+      engine.accumulate(embedding, batch, targets, (to - from) / 3);
       await tick();
     }
     for (const [key, g] of engine.gradients()) record('grad (accumulated)', `grad.${key}`, g, ref(`grad.${key}`));
@@ -109,7 +110,7 @@ describe('ort engine: train step parity (tinyvit_train_step.safetensors)', () =>
     const e = new OrtTrainEngine({ config: SAM_PRESETS.tiny_vit, weights, adam: { lr: 1e-4 }, memArenaBatches: [1] });
     try {
       const { batch, targets } = slice(0, 3);
-      const parts = e.accumulate(embedding.data, batch, targets, 1);
+      const parts = e.accumulate(embedding, batch, targets, 1);
       recordParts('loss (prompt by prompt)', parts);
       for (const [key, g] of e.gradients()) record('grad (prompt by prompt)', `grad.${key}`, g, ref(`grad.${key}`));
     } finally {
@@ -122,13 +123,13 @@ describe('ort engine: train step parity (tinyvit_train_step.safetensors)', () =>
     const e = new OrtTrainEngine({ config: SAM_PRESETS.tiny_vit, weights, adam: { lr: 1e-4 }, memArenaBatches: [3] });
     try {
       const { batch, targets } = slice(0, 3);
-      const first = e.accumulate(embedding.data, batch, targets, 1);
+      const first = e.accumulate(embedding, batch, targets, 1);
       const g1 = e.gradients();
       for (const [key, g] of g1) record('grad (arena)', `grad.${key}`, g, ref(`grad.${key}`));
       e.step();
       e.setWeights(weights as ReadonlyMap<string, FloatTensor>);
       await tick();
-      expect(e.accumulate(embedding.data, batch, targets, 1)).toEqual(first);
+      expect(e.accumulate(embedding, batch, targets, 1)).toEqual(first);
       const same = (): void => {
         for (const [key, g] of e.gradients()) {
           const before = g1.get(key)?.data as Float32Array;
@@ -142,7 +143,7 @@ describe('ort engine: train step parity (tinyvit_train_step.safetensors)', () =>
       e.setWeights(weights as ReadonlyMap<string, FloatTensor>);
       e.releaseArenas();
       await tick();
-      expect(e.accumulate(embedding.data, batch, targets, 1)).toEqual(first);
+      expect(e.accumulate(embedding, batch, targets, 1)).toEqual(first);
       same();
     } finally {
       e.dispose();
@@ -162,7 +163,7 @@ describe('ort engine: train step parity (tinyvit_train_step.safetensors)', () =>
     try {
       for (let s = 0; s < 2; s++) {
         const { batch, targets } = slice(0, 3);
-        fresh.accumulate(embedding.data, batch, targets, 1);
+        fresh.accumulate(embedding, batch, targets, 1);
         const grads = fresh.gradients();
         tf.tidy(() => adam.step(Object.fromEntries([...grads].map(([k, g]) => [k, tf.tensor(g.data, [...g.shape])]))));
         fresh.step();
@@ -178,9 +179,17 @@ describe('ort engine: train step parity (tinyvit_train_step.safetensors)', () =>
           data: want.dataSync() as Float32Array,
         });
       }
-      const st = fresh.adamState();
+      const state = TrainState.fromCheckpoint(weights);
+      fresh.read(state);
+      const st = state.adamState();
       const ts = adam.state();
       expect(st.steps).toEqual(ts.steps);
+      // the state read back is the engine's: a fresh engine loaded from it holds the same weights and count
+      const again = new OrtTrainEngine({ config: SAM_PRESETS.tiny_vit, weights, adam: { lr: 1e-4 } });
+      again.load(state);
+      expect(again.iterations).toBe(2);
+      for (const [k, t] of again.weights()) expect(t.data).toEqual(w.get(k)?.data);
+      again.dispose();
     } finally {
       fresh.dispose();
       adam.dispose();
@@ -201,7 +210,7 @@ describe('ort engine: train step parity (tinyvit_train_step.safetensors)', () =>
     );
     const batch: DecoderPromptBatch = { size: 2, coords, labels: Float32Array.from([1, 1]), numPoints: 1 };
     const { targets } = slice(0, 2);
-    const parts = engine.accumulate(embedding.data, batch, targets, 1);
+    const parts = engine.accumulate(embedding, batch, targets, 1);
     await tick();
     const predictor = new SamPredictor({ config: SAM_PRESETS.tiny_vit, weights });
     try {

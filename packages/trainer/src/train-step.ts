@@ -3,34 +3,17 @@
  * accumulation over micro-batches. Only the mask decoder's variables receive gradients; the prompt
  * encoder's tensors are frozen constants inside `SamPredictor` and the image embedding is an input.
  *
- * Loss: `samLoss` (20 * focal + dice + IoU-MSE, per mask, averaged over masks) on the decoder's
+ * Loss: `samLossOn` of @samtune/losses (20 * focal + dice + IoU-MSE, per mask, averaged) on the decoder's
  * `[B,1,256,256]` low-res logits against `[B,1,256,256]` binary targets (the original mask area-
  * downsampled into the low-res frame, `maskToLowRes`). Multimask prompts (one point, no box) train
  * the output with the lowest loss (see `prompt-policy.ts`).
  */
 import * as tf from '@tensorflow/tfjs';
-import { diceLossPerMask, focalLossPerMask, iouMseLossPerMask, resolveLossWeights, samLoss } from '@samtune/losses';
-import type { SamLossConfig } from '@samtune/losses';
+import { samLossOn, type SamLossConfig } from '@samtune/losses';
 import type { SamPredictor } from '@samtune/sam-model';
 import { useMultimask } from './prompt-policy.js';
-import type { DecoderPromptBatch } from '@samtune/evaluation';
-export type { DecoderPromptBatch } from '@samtune/evaluation';
-import { SamtuneError, type ErrorKind } from '@samtune/errors';
-
-/** Thrown when a prompt batch or its targets have inconsistent sizes. */
-export class TrainStepError extends SamtuneError {
-  readonly code: string = 'train-step';
-  readonly kind: ErrorKind = 'input';
-  override readonly name = 'TrainStepError';
-}
-
-/** Loss values of a micro-batch (unweighted parts, means over its prompts). */
-export interface LossParts {
-  readonly loss: number;
-  readonly focal: number;
-  readonly dice: number;
-  readonly iou: number;
-}
+import { TrainStepError, type DecoderPromptBatch, type LossParts } from './engine/types.js';
+export { TrainStepError, type DecoderPromptBatch, type LossParts } from './engine/types.js';
 
 /** Tensors of `decoderLoss` (owned by the enclosing `tf.tidy` / `tf.variableGrads`). */
 export interface DecoderLossResult {
@@ -107,37 +90,20 @@ export function decoderLoss(
     multimask,
   );
   const lossMasks = pass.toLossFrame ? pass.toLossFrame(masks) : masks;
-  if (!multimask) {
-    const parts = samLoss(lossMasks, targets, iou, lossConfig);
-    return { ...parts, lowResMasks: masks, iouPredictions: iou, allMasks: masks, allIou: iou };
-  }
-  // Best of M outputs by loss: every output against the same target, keep the minimum per prompt.
+  // the one loss definition (@samtune/losses), on this predictor's tfjs executor
+  const r = samLossOn(predictor.ops, lossMasks, iou, targets, lossConfig);
+  const [loss, focal, dice, iouLoss] = [r.loss, r.focal, r.dice, r.iou] as tf.Scalar[] as [
+    tf.Scalar,
+    tf.Scalar,
+    tf.Scalar,
+    tf.Scalar,
+  ];
+  const parts = { loss, focal, dice, iou: iouLoss, allMasks: masks, allIou: iou };
+  if (!r.pick) return { ...parts, lowResMasks: masks, iouPredictions: iou };
+  // best of M by loss (a constant one-hot: no gradient through the choice)
   const m = masks.shape[1] as number;
-  const tiled = tf.tile(targets, [1, m, 1, 1]);
-  const w = resolveLossWeights(lossConfig);
-  const focal = tf.reshape(
-    focalLossPerMask(lossMasks, tiled, {
-      ...(lossConfig.focalAlpha !== undefined ? { alpha: lossConfig.focalAlpha } : {}),
-      ...(lossConfig.focalGamma !== undefined ? { gamma: lossConfig.focalGamma } : {}),
-    }),
-    [b, m],
-  );
-  const dice = tf.reshape(diceLossPerMask(lossMasks, tiled, lossConfig.diceSmooth), [b, m]);
-  const iouMse = tf.reshape(iouMseLossPerMask(lossMasks, tiled, iou), [b, m]);
-  const total = tf.addN([tf.mul(focal, w.focal), tf.mul(dice, w.dice), tf.mul(iouMse, w.iou)]);
-  const pick = tf.cast(tf.oneHot(tf.argMin(total, 1), m), 'float32'); // constant: no gradient through the choice
-  const sel = (t: tf.Tensor): tf.Tensor => tf.sum(tf.mul(t, pick), 1);
-  const chosenMasks = tf.sum(tf.mul(masks, tf.reshape(pick, [b, m, 1, 1])), 1, true);
-  return {
-    loss: tf.mean(sel(total)) as tf.Scalar,
-    focal: tf.mean(sel(focal)) as tf.Scalar,
-    dice: tf.mean(sel(dice)) as tf.Scalar,
-    iou: tf.mean(sel(iouMse)) as tf.Scalar,
-    lowResMasks: chosenMasks,
-    iouPredictions: tf.reshape(sel(iou), [b, 1]),
-    allMasks: masks,
-    allIou: iou,
-  };
+  const chosenMasks = tf.sum(tf.mul(masks, tf.reshape(r.pick, [b, m, 1, 1])), 1, true);
+  return { ...parts, lowResMasks: chosenMasks, iouPredictions: tf.reshape(tf.sum(tf.mul(iou, r.pick), 1), [b, 1]) };
 }
 
 /** The loss `microBatchGradients` differentiates (default `decoderLoss`; the recipe's in `recipe/`). */

@@ -1,7 +1,6 @@
 /**
  * `samtune train` and the recipe flags (issue 12): `--help` lists `--loss.resolution` and
- * `--prompt.iterations`, they parse through the dotted overrides, and the default ort engine refuses
- * them with an unsupported error (exit 1) that says to use `--engine tfjs`.
+ * `--prompt.iterations`, they parse through the dotted overrides, and the default ort engine runs them.
  */
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../cli.js';
@@ -33,12 +32,12 @@ describe('samtune train: loss.resolution and prompt.iterations', () => {
     expect(parseTrainArgs(base).config.loss.resolution).toBe('lowres');
   });
 
-  it('the ort engine (default) refuses them: exit 1 and the message says to use --engine tfjs', async () => {
+  it('the ort engine (default) takes them: the run gets past the config to the data root', async () => {
     const io = recordingIO();
     const code = await runCli(['train', ...base, '--prompt.iterations', '1', '--no-worker'], io);
-    expect(code).toBe(1);
-    expect(io.stderr.join('\n')).toContain("samtune train: training engine 'ort' does not support prompt.iterations 1");
-    expect(io.stderr.join('\n')).toContain('use --engine tfjs');
+    expect(code).not.toBe(0);
+    expect(io.stderr.join('\n')).not.toContain('RecipeUnsupportedError');
+    expect(io.stderr.join('\n')).toContain('/nonexistent/data');
   });
 
   it('a bad value is a usage error naming the key', () => {

@@ -5,7 +5,7 @@
  * encoder in one outer tidy would otherwise hold every temporary); callers still tidy forwards.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { Conv2dOptions, Ops } from '@samtune/onnx';
+import type { Conv2dOptions, TrainOps } from '@samtune/onnx';
 import { MissingWeightError } from '@samtune/onnx';
 
 const SQRT1_2 = Math.SQRT1_2;
@@ -17,7 +17,7 @@ function normAxis(axis: number, rank: number): number {
   return axis < 0 ? axis + rank : axis;
 }
 
-export class TfjsOps implements Ops<tf.Tensor> {
+export class TfjsOps implements TrainOps<tf.Tensor> {
   readonly kind = 'tfjs';
 
   constructor(private readonly weights: TfjsWeights) {}
@@ -61,6 +61,27 @@ export class TfjsOps implements Ops<tf.Tensor> {
     return tf.tidy(() => {
       return tf.add(x, tf.scalar(s));
     });
+  }
+  softplus(x: tf.Tensor): tf.Tensor {
+    return tf.softplus(x);
+  }
+  sqrt(x: tf.Tensor): tf.Tensor {
+    return tf.sqrt(x);
+  }
+  powScalar(x: tf.Tensor, e: number): tf.Tensor {
+    return e === 2 ? tf.mul(x, x) : tf.pow(x, e);
+  }
+  sum(x: tf.Tensor, axis: number): tf.Tensor {
+    return tf.sum(x, axis);
+  }
+  mean(x: tf.Tensor, axes: readonly number[]): tf.Tensor {
+    return tf.mean(x, [...axes]);
+  }
+  greaterEqualScalar(x: tf.Tensor, value: number): tf.Tensor {
+    return tf.tidy(() => tf.cast(tf.greaterEqual(x, tf.scalar(value)), 'float32'));
+  }
+  argMinOneHot(x: tf.Tensor): tf.Tensor {
+    return tf.tidy(() => tf.cast(tf.oneHot(tf.argMin(x, -1), x.shape[x.rank - 1] as number), 'float32'));
   }
   equalScalar(x: tf.Tensor, value: number): tf.Tensor {
     return tf.tidy(() => {

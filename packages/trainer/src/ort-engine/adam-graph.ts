@@ -1,22 +1,23 @@
 /**
  * `torch.optim.Adam` (amsgrad off) over ONE flat float32 vector of all trainable values, as a small
- * ONNX graph: the same float32 operations, in the same order, as `optimizer.ts` does per parameter.
- *
- * ```
- * g  = grad (+ weight_decay * p)
- * m' = m + (g - m) * (1 - beta1)
- * v' = v * beta2 + g^2 * (1 - beta2)
- * p' = p - (m' / (sqrt(v') / bc2_sqrt + eps)) * step_size     step_size = lr / (1 - beta1^t)
- * ```
- * The vector is cut into chunks (`adamChunks`) that the graph updates one after the other, each
+ * ONNX graph: `engine/adam-update.ts`' `adamUpdate` (the definition the tfjs `Adam` evaluates per
+ * parameter) recorded once per chunk. The vector is cut into chunks (`adamChunks`) that the graph updates one after the other, each
  * through its own chain of element-wise ops: a chunk's intermediates (4 MB at `ADAM_CHUNK`) stay
  * in cache and in a small memory arena, where whole-vector passes stream 16 MB tensors through
  * memory 13 times. Inputs per chunk i `p.i, m.i, v.i, g.i [n_i]` (views of the flat buffers), and
  * `step_size [1]`, `bc2_sqrt [1]` (`sqrt(1 - beta2^t)`); outputs `p_out.i, m_out.i, v_out.i [n_i]`
  * (into other buffers than the inputs: the caller swaps them).
  */
-import { BoundOrtSession, OnnxGraphBuilder, OnnxGraphOps, boundTensor, type BoundTensor } from '@samtune/onnx';
-import { TrainStepError } from '../train-step.js';
+import {
+  BoundOrtSession,
+  OnnxGraphBuilder,
+  OnnxGraphOps,
+  boundTensor,
+  type BoundTensor,
+  type OnnxValue,
+} from '@samtune/onnx';
+import { adamScalars, adamUpdate } from '../engine/adam-update.js';
+import { TrainStepError } from '../engine/types.js';
 
 /** Adam hyper-parameters that are constants of the graph (lr and t are inputs). */
 export interface AdamGraphHyper {
@@ -55,18 +56,16 @@ export function adamModelBytes(lengths: readonly number[], h: AdamGraphHyper): U
   const stepSize = ops.input(ADAM_IO.stepSize, [1]);
   const bc2 = ops.input(ADAM_IO.bc2Sqrt, [1]);
   lengths.forEach((n, i) => {
-    const p = ops.input(ADAM_IO.p(i), [n]);
-    const m = ops.input(ADAM_IO.m(i), [n]);
-    const v = ops.input(ADAM_IO.v(i), [n]);
-    let g = ops.input(ADAM_IO.g(i), [n]);
-    if (h.weightDecay > 0) g = ops.add(g, ops.scale(p, h.weightDecay));
-    const m2 = ops.add(m, ops.scale(ops.sub(g, m), 1 - h.beta1));
-    const v2 = ops.add(ops.scale(v, h.beta2), ops.scale(ops.mul(g, g), 1 - h.beta2));
-    const denom = ops.addScalar(ops.div(ops.emit('Sqrt', [v2], [n]), bc2), h.eps);
-    const p2 = ops.sub(p, ops.mul(ops.div(m2, denom), stepSize));
-    ops.output(ADAM_IO.pOut(i), p2);
-    ops.output(ADAM_IO.mOut(i), m2);
-    ops.output(ADAM_IO.vOut(i), v2);
+    const [p, m, v, g] = [ADAM_IO.p, ADAM_IO.m, ADAM_IO.v, ADAM_IO.g].map((name) => ops.input(name(i), [n])) as [
+      OnnxValue,
+      OnnxValue,
+      OnnxValue,
+      OnnxValue,
+    ];
+    const out = adamUpdate(ops, { p, m, v, g }, stepSize, bc2, h);
+    ops.output(ADAM_IO.pOut(i), out.p);
+    ops.output(ADAM_IO.mOut(i), out.m);
+    ops.output(ADAM_IO.vOut(i), out.v);
   });
   return ops.builder.toModelBytes();
 }
@@ -111,9 +110,10 @@ export class ChunkedAdam {
       ),
       { ...this.options, cpuMemArena: true, label: 'adam' },
     );
+    const { stepSize, bc2Sqrt } = adamScalars({ ...this.hyper, lr }, t);
     const feeds: Record<string, BoundTensor> = {
-      [ADAM_IO.stepSize]: boundTensor(Float32Array.of(lr / (1 - this.hyper.beta1 ** t)), [1]),
-      [ADAM_IO.bc2Sqrt]: boundTensor(Float32Array.of(Math.sqrt(1 - this.hyper.beta2 ** t)), [1]),
+      [ADAM_IO.stepSize]: boundTensor(Float32Array.of(stepSize), [1]),
+      [ADAM_IO.bc2Sqrt]: boundTensor(Float32Array.of(bc2Sqrt), [1]),
     };
     const fetches: Record<string, BoundTensor> = {};
     this.chunks.forEach((_, i) => {

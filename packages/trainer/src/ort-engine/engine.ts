@@ -1,8 +1,9 @@
 /**
- * `OrtTrainEngine`: the mask decoder's training step on onnxruntime-node.
+ * `OrtTrainEngine`: the mask decoder's training step on onnxruntime-node, the `ort` training
+ * engine (`engine/contract.ts`): it `load`s the trainer's `TrainState` once and trains its own copy.
  *
  * - State: the trainable tensors, Adam's moments and the gradient accumulator are flat float32
- *   vectors (`flat-params.ts`), each twice (ping-pong): a graph reads one copy and writes the other,
+ *   vectors (`engine/flat-layout.ts`), each twice (ping-pong): a graph reads one copy and writes the other,
  *   then the roles swap. ORT reads and writes these buffers in place (pre-allocated outputs), so
  *   nothing is copied or re-encoded between steps.
  * - `accumulate(...)`: forward + loss + backward of one micro-batch of one image's prompts, adding
@@ -19,15 +20,34 @@ import {
   type FloatTensor,
   type HostTensor,
 } from '@samtune/onnx';
-import { slicePromptBatch } from '@samtune/evaluation';
+import { derivedRng, slicePromptBatch } from '@samtune/evaluation';
 import type { SamConfig, WeightMap } from '@samtune/sam-model';
 import type { SamLossConfig } from '@samtune/losses';
-import type { AdamOptions, AdamState } from '../optimizer.js';
-import { TrainStepError, type DecoderPromptBatch, type LossParts } from '../train-step.js';
+import {
+  adamHyper,
+  TrainStepError,
+  type AdamOptions,
+  type DecoderPromptBatch,
+  type LossParts,
+} from '../engine/types.js';
+import type { TrainEngine } from '../engine/contract.js';
+import type { TrainState } from '../engine/train-state.js';
+import { isDefaultRecipe, type MicroBatchRecipe } from '../recipe/options.js';
+import { nextClickPass } from '../recipe/clicks.js';
+import { postprocessMatrices, type PostprocessMatrices } from '../recipe/postprocess-matrices.js';
 import { ChunkedAdam } from './adam-graph.js';
-import { FlatLayout } from './flat-params.js';
-import { TRAIN_INPUTS } from './training-graph.js';
-import { PARTS_OUTPUT, accIn, accOut, loadTrainSession, recordTrainModel, type TrainModel } from './train-session.js';
+import { FlatLayout } from '../engine/flat-layout.js';
+import { TRAIN_INPUTS, trainShapeKey, type TrainGraphShape } from './training-graph.js';
+import {
+  IOU_OUTPUT,
+  MASKS_OUTPUT,
+  PARTS_OUTPUT,
+  accIn,
+  accOut,
+  loadTrainSession,
+  recordTrainModel,
+  type TrainModel,
+} from './train-session.js';
 
 /** Settings of the engine. */
 export interface OrtTrainEngineOptions {
@@ -65,7 +85,8 @@ type Pair = [Float32Array, Float32Array];
 const flip = (i: 0 | 1): 0 | 1 => (i === 0 ? 1 : 0);
 const pair = (n: number): Pair => [new Float32Array(n), new Float32Array(n)];
 
-export class OrtTrainEngine {
+export class OrtTrainEngine implements TrainEngine {
+  readonly name = 'ort';
   readonly layout: FlatLayout;
   readonly timings: EngineTimings = { build: 0, train: 0, adam: 0 };
   private readonly p: Pair;
@@ -98,10 +119,9 @@ export class OrtTrainEngine {
     const n = this.layout.size;
     [this.p, this.m, this.v, this.g] = [pair(n), pair(n), pair(n), pair(n)];
     this.layout.fill(this.p[0], new Map(shapes.map(([k]) => [k, toFloat32(o.weights.get(k) as HostTensor)])));
-    const a = o.adam ?? {};
-    this.lr = a.lr ?? 1e-3;
-    const [beta1, beta2] = a.betas ?? [0.9, 0.999];
-    this.hyper = { beta1, beta2, eps: a.eps ?? 1e-8, weightDecay: a.weightDecay ?? 0 };
+    const { lr, ...hyper } = adamHyper(o.adam);
+    this.lr = lr;
+    this.hyper = hyper;
     const handles = (buf: Float32Array): Record<string, BoundTensor> =>
       Object.fromEntries(this.layout.slots.map((s) => [s.key, tensor(this.layout.view(buf, s.key), s.shape)]));
     this.pT = [handles(this.p[0]), handles(this.p[1])];
@@ -118,14 +138,15 @@ export class OrtTrainEngine {
   }
 
   /** The model and session of a micro-batch shape (recorded and loaded on first use). */
-  private session(batch: number, numPoints: number): { model: TrainModel; session: BoundOrtSession } {
-    const key = `${batch}x${numPoints}`;
+  private session(shape: TrainGraphShape): { model: TrainModel; session: BoundOrtSession } {
+    const key = trainShapeKey(shape);
+    const batch = shape.batch;
     let model = this.models.get(key);
     let session = this.sessions.get(key);
     if (!model || !session) {
       const t0 = performance.now();
       if (!model) {
-        model = recordTrainModel(this.o.config, this.o.weights, { batch, numPoints }, this.o.loss ?? {});
+        model = recordTrainModel(this.o.config, this.o.weights, shape, this.o.loss ?? {});
         for (const k of model.paramKeys) this.layout.slot(k);
         this.models.set(key, model);
       }
@@ -165,24 +186,29 @@ export class OrtTrainEngine {
    * @param scale `B_micro / B_batch` (so accumulated gradients are those of the batch mean)
    * @returns the unscaled loss parts (means over the micro-batch)
    */
-  accumulate(embedding: Float32Array, batch: DecoderPromptBatch, targets: Float32Array, scale: number): LossParts {
+  accumulate(
+    embedding: FloatTensor,
+    batch: DecoderPromptBatch,
+    targets: Float32Array,
+    scale: number,
+    recipe?: MicroBatchRecipe,
+  ): LossParts {
     this.alive('accumulate');
     const b = batch.size;
     if (targets.length !== b * 65536)
       throw new TrainStepError(
         `OrtTrainEngine.accumulate(targets): expected [${b},1,256,256] = ${b * 65536} values, got ${targets.length}`,
       );
-    if (batch.boxes && batch.numPoints > 0)
-      throw new TrainStepError(
-        `OrtTrainEngine.accumulate(batch): box prompts with points are not supported by the ort engine (got ${batch.numPoints} points per box)`,
-      );
-    if (b === 1 || this.arenaBatch(b) || !this.arenaBatch(1)) return this.run(embedding, batch, targets, scale);
+    if (recipe && !isDefaultRecipe(recipe.recipe))
+      return this.accumulateRecipe(embedding, batch, targets, scale, recipe);
+    if (b === 1 || this.arenaBatch(b) || !this.arenaBatch(1))
+      return this.run(embedding.data, batch, targets, scale).parts;
     // a size without an arena while single prompts have one: prompt by prompt, on that arena (the
     // same gradient sum; no fresh activation memory for one more shape)
     const sum = { loss: 0, focal: 0, dice: 0, iou: 0 };
     for (let i = 0; i < b; i++) {
-      const parts = this.run(
-        embedding,
+      const { parts } = this.run(
+        embedding.data,
         slicePromptBatch(batch, i, i + 1),
         targets.subarray(i * 65536, (i + 1) * 65536),
         scale / b,
@@ -192,24 +218,96 @@ export class OrtTrainEngine {
     return sum;
   }
 
+  /**
+   * The recipe (`recipe/`) on one micro-batch: `iterations + 1` passes, each one session run whose
+   * gradient is scaled by `1 / passes` (the loss is the mean over the passes); after a pass, the
+   * output of highest predicted IoU becomes the next pass's `mask_input` and one click from its error
+   * region is appended (`nextClickPass`, the same draws as the tfjs engine's for the same seed). With
+   * `loss.resolution original` the graphs post-process the logits to the original size
+   * (`postprocessMatrices`) and take the original-size targets.
+   */
+  private accumulateRecipe(
+    embedding: FloatTensor,
+    batch: DecoderPromptBatch,
+    targets: Float32Array,
+    scale: number,
+    r: MicroBatchRecipe,
+  ): LossParts {
+    const passes = r.recipe.iterations + 1;
+    const rng = derivedRng(r.seed, ...r.labels);
+    const post = r.recipe.resolution === 'original' ? postprocessMatrices(r.geometry) : undefined;
+    const lossTargets = post ? (r.originalTargets as Float32Array) : targets;
+    const sum = { loss: 0, focal: 0, dice: 0, iou: 0 };
+    let current = batch;
+    let maskInput: Float32Array | undefined;
+    for (let pass = 0; pass < passes; pass++) {
+      const last = pass === passes - 1;
+      const out = this.run(embedding.data, current, lossTargets, scale / passes, {
+        ...(maskInput ? { maskInput } : {}),
+        ...(post ? { post } : {}),
+        outputs: !last,
+      });
+      for (const k of ['loss', 'focal', 'dice', 'iou'] as const) sum[k] += out.parts[k] / passes;
+      if (last) break;
+      const m = (out.iou as Float32Array).length / current.size;
+      const next = nextClickPass(current, out.masks as Float32Array, out.iou as Float32Array, m, {
+        lowResTargets: targets,
+        geometry: r.geometry,
+        rng,
+      });
+      current = next.batch;
+      maskInput = next.maskInput;
+    }
+    return sum;
+  }
+
   /** `accumulate` of a checked micro-batch, in one session run. */
-  private run(embedding: Float32Array, batch: DecoderPromptBatch, targets: Float32Array, scale: number): LossParts {
+  private run(
+    embedding: Float32Array,
+    batch: DecoderPromptBatch,
+    targets: Float32Array,
+    scale: number,
+    extra: { maskInput?: Float32Array; post?: PostprocessMatrices; outputs?: boolean } = {},
+  ): { parts: LossParts; masks?: Float32Array; iou?: Float32Array } {
     const b = batch.size;
-    const n = batch.boxes ? 0 : batch.numPoints;
-    const { model, session } = this.session(b, n);
+    const n = batch.numPoints;
+    const box = batch.boxes !== undefined;
+    const lossSize = extra.post?.originalSize;
+    const shape: TrainGraphShape = {
+      batch: b,
+      numPoints: n,
+      box,
+      ...(extra.maskInput ? { maskInput: true } : {}),
+      ...(lossSize ? { lossSize } : {}),
+      ...(extra.outputs ? { outputs: true } : {}),
+    };
+    const { model, session } = this.session(shape);
     const t0 = performance.now();
     if (this.accEmpty) this.g[this.gcur].fill(0);
+    const [th, tw] = lossSize ?? [256, 256];
     const feeds: Record<string, BoundTensor> = {
       [TRAIN_INPUTS.embedding]: tensor(embedding, [1, 256, 64, 64]),
-      [TRAIN_INPUTS.targets]: tensor(targets, [b, 1, 256, 256]),
+      [TRAIN_INPUTS.targets]: tensor(targets, [b, 1, th, tw]),
       [TRAIN_INPUTS.scale]: tensor(new Float32Array([scale]), [1]),
     };
-    if (n === 0) feeds[TRAIN_INPUTS.boxes] = tensor(batch.boxes as Float32Array, [b, 4]);
-    else {
+    if (box) feeds[TRAIN_INPUTS.boxes] = tensor(batch.boxes as Float32Array, [b, 4]);
+    if (n > 0) {
       feeds[TRAIN_INPUTS.coords] = tensor(batch.coords as Float32Array, [b, n, 2]);
       feeds[TRAIN_INPUTS.labels] = tensor(batch.labels as Float32Array, [b, n]);
     }
+    if (extra.maskInput) feeds[TRAIN_INPUTS.maskInput] = tensor(extra.maskInput, [b, 1, 256, 256]);
+    if (extra.post) {
+      feeds[TRAIN_INPUTS.lossRows] = tensor(extra.post.rows, [th, 256]);
+      feeds[TRAIN_INPUTS.lossCols] = tensor(extra.post.cols, [tw, 256]);
+    }
     const fetches: Record<string, BoundTensor> = { [PARTS_OUTPUT]: tensor(this.partsBuf, [4]) };
+    const m = model.masksPerPrompt;
+    const masks = extra.outputs ? new Float32Array(b * m * 65536) : undefined;
+    const iouOut = extra.outputs ? new Float32Array(b * m) : undefined;
+    if (masks && iouOut) {
+      fetches[MASKS_OUTPUT] = tensor(masks, [b, m, 256, 256]);
+      fetches[IOU_OUTPUT] = tensor(iouOut, [b, m]);
+    }
     const pIn = this.pT[this.cur];
     const gIn = this.gT[this.gcur];
     const gOut = this.gT[flip(this.gcur)];
@@ -230,7 +328,7 @@ export class OrtTrainEngine {
     this.accEmpty = false;
     this.timings.train += performance.now() - t0;
     const [loss, focal, dice, iou] = this.partsBuf as unknown as [number, number, number, number];
-    return { loss, focal, dice, iou };
+    return { parts: { loss, focal, dice, iou }, ...(masks ? { masks } : {}), ...(iouOut ? { iou: iouOut } : {}) };
   }
 
   /** True when nothing was accumulated since the last `step()`. */
@@ -276,32 +374,44 @@ export class OrtTrainEngine {
     this.layout.fill(this.p[this.cur], weights);
   }
 
-  /** Adam's state in `Adam.state()`'s format (so checkpoints and resume are engine-independent). */
-  adamState(): AdamState {
-    const m = this.layout.tensors(this.m[this.cur]);
-    const v = this.layout.tensors(this.v[this.cur]);
-    const keys = this.layout.slots.map((s) => s.key);
-    return {
-      step: this.stepCalls,
-      steps: Object.fromEntries(keys.map((k) => [k, this.t])),
-      m: Object.fromEntries(keys.map((k) => [k, (m.get(k) as FloatTensor).data])),
-      v: Object.fromEntries(keys.map((k) => [k, (v.get(k) as FloatTensor).data])),
-    };
+  /** Takes the weights, moments and step counts of `state` (every slot the same step count). */
+  load(state: TrainState): void {
+    this.alive('load');
+    this.t = state.uniformCount('OrtTrainEngine.load');
+    this.stepCalls = state.steps;
+    this.copy(
+      state.layout,
+      [state.params, state.m, state.v],
+      this.layout,
+      [this.p, this.m, this.v].map((x) => x[this.cur]),
+    );
   }
 
-  /** Restores an `AdamState`; every key must have the same step count (the engine steps all together). */
-  loadAdamState(state: AdamState): void {
-    const counts = new Set(this.layout.slots.map((s) => state.steps[s.key]));
-    if (counts.size !== 1 || counts.has(undefined))
-      throw new TrainStepError(
-        `OrtTrainEngine.loadAdamState(state): every trainable key needs the same step count, got ${[...counts].join(', ')}`,
-      );
-    const wrap = (r: Record<string, Float32Array>): Map<string, { shape: number[]; data: Float32Array }> =>
-      new Map(Object.entries(r).map(([k, d]) => [k, { shape: [d.length], data: d }]));
-    this.layout.fill(this.m[this.cur], wrap(state.m));
-    this.layout.fill(this.v[this.cur], wrap(state.v));
-    this.t = [...counts][0] as number;
-    this.stepCalls = state.step;
+  /** Writes the current weights, moments and step counts into `state`. */
+  read(state: TrainState): void {
+    this.copy(
+      this.layout,
+      [this.p, this.m, this.v].map((x) => x[this.cur]),
+      state.layout,
+      [state.params, state.m, state.v],
+    );
+    state.counts.fill(this.t);
+    state.steps = this.stepCalls;
+  }
+
+  /** Frees the memory arenas kept between steps (`releaseArenas`). */
+  endEpoch(): void {
+    this.releaseArenas();
+  }
+
+  /** Copies flat buffers between two layouts of the same keys (one copy each when the layouts agree). */
+  private copy(from: FlatLayout, src: Float32Array[], to: FlatLayout, dst: Float32Array[]): void {
+    const same = from.size === to.size && from.slots.every((s, i) => s.key === to.slots[i]?.key);
+    src.forEach((buf, i) => {
+      const out = dst[i] as Float32Array;
+      if (same) out.set(buf);
+      else to.fill(out, from.tensors(buf));
+    });
   }
 
   /** Releases every ORT session. */

@@ -9,13 +9,16 @@
 import { BoundOrtSession, buildGradientGraph, type BoundSessionOptions } from '@samtune/onnx';
 import type { SamConfig, WeightMap } from '@samtune/sam-model';
 import type { SamLossConfig } from '@samtune/losses';
-import { recordTrainingForward, TRAIN_INPUTS, type TrainGraphShape } from './training-graph.js';
+import { recordTrainingForward, trainShapeKey, TRAIN_INPUTS, type TrainGraphShape } from './training-graph.js';
 
 /** Names of the accumulator inputs and outputs of a key. */
 export const accIn = (key: string): string => `acc_in.${key}`;
 export const accOut = (key: string): string => `acc_out.${key}`;
 /** Output name of the loss parts `[loss, focal, dice, iou]`. */
 export const PARTS_OUTPUT = 'parts';
+/** Output names of the logits and IoU predictions of graphs recorded with `outputs` (simulated clicks). */
+export const MASKS_OUTPUT = 'masks_out';
+export const IOU_OUTPUT = 'iou_out';
 
 /** The recorded training graph of one (B, N). */
 export interface TrainModel {
@@ -30,6 +33,8 @@ export interface TrainModel {
   readonly recordSeconds: number;
   /** Node count of the whole graph. */
   readonly nodes: number;
+  /** M, the decoder outputs per prompt the loss sees (3 for a single point, else 1). */
+  readonly masksPerPrompt: number;
 }
 
 /** Records and differentiates the training graph of one shape. */
@@ -44,6 +49,10 @@ export function recordTrainModel(
   const { ops } = fwd;
   const grads = buildGradientGraph(ops.builder, { loss: fwd.loss.name, wrt: fwd.paramKeys, seed: TRAIN_INPUTS.scale });
   ops.output(PARTS_OUTPUT, fwd.parts);
+  if (shape.outputs) {
+    ops.output(MASKS_OUTPUT, ops.emit('Identity', [fwd.masks], fwd.masks.shape));
+    ops.output(IOU_OUTPUT, ops.emit('Identity', [fwd.iou], fwd.iou.shape));
+  }
   for (const key of fwd.paramKeys) {
     const w = weights.get(key);
     const dims = w ? [...w.shape] : [];
@@ -59,6 +68,7 @@ export function recordTrainModel(
     unreached: grads.unreached,
     recordSeconds: (performance.now() - t0) / 1000,
     nodes: ops.builder.listNodes().length,
+    masksPerPrompt: fwd.masks.shape[1] as number,
   };
 }
 
@@ -66,6 +76,6 @@ export function recordTrainModel(
 export function loadTrainSession(model: TrainModel, options: BoundSessionOptions): BoundOrtSession {
   return new BoundOrtSession(model.bytes, {
     ...options,
-    label: `training graph B=${model.shape.batch} N=${model.shape.numPoints}`,
+    label: `training graph ${trainShapeKey(model.shape)}`,
   });
 }

@@ -12,7 +12,8 @@
  *   checkpoint key (graph inputs, so weights live in caller-owned buffers between steps);
  * - the prompt encoder's tensors are frozen initializers;
  * - outputs of the forward: `low_res_masks [B,1,256,256]` logits and `iou_predictions [B,M]` of the
- *   decoder output(s) (M = 3 for a single point, else 1), and the loss values (`loss-graph.ts`).
+ *   decoder output(s) (M = 3 for a single point, else 1), and the loss values (`@samtune/losses`'
+ *   `samLossOn`, the same definition the tfjs engine evaluates).
  */
 import {
   MASK_DECODER_PREFIX,
@@ -24,6 +25,7 @@ import {
   preparePromptEncoderWeights,
   upscaleMasksChannelsLast,
   embedBoxes,
+  embedMasks,
   embedPoints,
   noMaskDense,
   useMultimask,
@@ -31,15 +33,28 @@ import {
 } from '@samtune/sam-model';
 import { OnnxGraphBuilder, OnnxGraphOps, toFloat32 } from '@samtune/onnx';
 import type { OnnxValue, WeightMap } from '@samtune/onnx';
-import type { SamLossConfig } from '@samtune/losses';
-import { recordSamLossGraph } from './loss-graph.js';
+import { samLossOn, type SamLossConfig } from '@samtune/losses';
 
 /** The fixed shape of a training graph. */
 export interface TrainGraphShape {
   /** B, prompts per micro-batch. */
   readonly batch: number;
-  /** N, points per prompt; 0 = box prompts. */
+  /** N, points per prompt (simulated clicks included); 0 = box prompts. */
   readonly numPoints: number;
+  /** Box prompts (with `numPoints` clicks after them); default `numPoints === 0`. */
+  readonly box?: boolean;
+  /** A `mask_input [B,1,256,256]` (the previous pass's logits: simulated clicks). */
+  readonly maskInput?: boolean;
+  /** The loss at this original size `(H,W)` (`loss.resolution original`). */
+  readonly lossSize?: readonly [number, number];
+  /** Also output `masks [B,M,256,256]` and `iou [B,M]` (for the next click). */
+  readonly outputs?: boolean;
+}
+
+/** A key naming the shape (one recorded model and session each). */
+export function trainShapeKey(s: TrainGraphShape): string {
+  const box = s.box ?? s.numPoints === 0;
+  return `${s.batch}x${s.numPoints}${box && s.numPoints > 0 ? '+box' : ''}${s.maskInput ? '+mask' : ''}${s.lossSize ? `@${s.lossSize.join('x')}` : ''}${s.outputs ? '+out' : ''}`;
 }
 
 /** A recorded training forward (before differentiation). */
@@ -68,6 +83,10 @@ export const TRAIN_INPUTS = {
   labels: 'point_labels',
   targets: 'targets',
   scale: 'loss_scale',
+  maskInput: 'mask_input',
+  /** `[H,256]` and `[W,256]`: SAM's post-processing per axis (`recipe/loss-resolution.ts`). */
+  lossRows: 'loss_rows',
+  lossCols: 'loss_cols',
 } as const;
 
 /**
@@ -82,6 +101,7 @@ export function recordTrainingForward(
   lossConfig: SamLossConfig = {},
 ): TrainingForward {
   const { batch: b, numPoints: n } = shape;
+  const hasBox = shape.box ?? n === 0;
   const pe = config.promptEncoder;
   const used: WeightMap = new Map();
   for (const [k, v] of weights) {
@@ -89,7 +109,7 @@ export function recordTrainingForward(
     else if (k.startsWith(MASK_DECODER_PREFIX)) used.set(k, v);
   }
   for (const [k, v] of preparePromptEncoderWeights(pe, weights)) used.set(k, v);
-  const builder = new OnnxGraphBuilder({ name: `samtune_train_b${b}_n${n}` });
+  const builder = new OnnxGraphBuilder({ name: `samtune_train_${trainShapeKey(shape).replace(/[^a-z0-9]/gi, '_')}` });
   const ops = new OnnxGraphOps(used, builder, {
     transposeWeightsAtBuild: false,
     gemmLinear: true,
@@ -99,44 +119,71 @@ export function recordTrainingForward(
   const c = pe.embedDim;
   const [eh, ew] = pe.imageEmbeddingSize;
   const embedding = ops.input(TRAIN_INPUTS.embedding, [1, c, eh, ew]);
-  const prompts =
-    n === 0
-      ? { boxes: ops.input(TRAIN_INPUTS.boxes, [b, 4]) }
-      : { coords: ops.input(TRAIN_INPUTS.coords, [b, n, 2]), labels: ops.input(TRAIN_INPUTS.labels, [b, n]) };
-  const targets = ops.input(TRAIN_INPUTS.targets, [b, 1, 4 * eh, 4 * ew]);
+  const boxes = hasBox ? ops.input(TRAIN_INPUTS.boxes, [b, 4]) : undefined;
+  const points =
+    n > 0
+      ? { coords: ops.input(TRAIN_INPUTS.coords, [b, n, 2]), labels: ops.input(TRAIN_INPUTS.labels, [b, n]) }
+      : undefined;
+  const maskInput = shape.maskInput ? ops.input(TRAIN_INPUTS.maskInput, [b, 1, 4 * eh, 4 * ew]) : undefined;
+  const [th, tw] = shape.lossSize ?? [4 * eh, 4 * ew];
+  const targets = ops.input(TRAIN_INPUTS.targets, [b, 1, th, tw]);
   ops.input(TRAIN_INPUTS.scale, [1]); // the backward's seed (see train-session.ts)
-  const multimask = useMultimask({ hasBox: n === 0, numPoints: n });
+  const multimask = useMultimask({ hasBox, numPoints: n });
 
   // The official prompt encoder's sparse tokens (points get the padding point when there is no box);
   // the dense `no_mask_embed` grid stays [1,…]: with the [1,…] embedding, the transformer's first
   // image-side projections run once per image, not once per prompt (see `MaskDecoderInputs.dense`).
-  const sparse = ops.scoped('prompt_encoder', () =>
-    prompts.boxes
-      ? embedBoxes(ops, pe, prompts.boxes)
-      : embedPoints(ops, pe, prompts.coords as OnnxValue, prompts.labels as OnnxValue, true),
-  );
-  const dense = ops.scoped('prompt_encoder', () => noMaskDense(ops, pe, 1));
+  // (with a mask input the dense embedding is per prompt, `[B,…]`: the image side runs per prompt)
+  const sparse = ops.scoped('prompt_encoder', () => {
+    const parts = [
+      ...(points ? [embedPoints(ops, pe, points.coords, points.labels, !hasBox)] : []),
+      ...(boxes ? [embedBoxes(ops, pe, boxes)] : []),
+    ];
+    return parts.length === 1 ? (parts[0] as OnnxValue) : ops.concat(parts, 1);
+  });
+  const dense = ops.scoped('prompt_encoder', () => (maskInput ? embedMasks(ops, maskInput) : noMaskDense(ops, pe, 1)));
   const { masks, iou } = ops.scoped('mask_decoder', () => {
     const md = config.maskDecoder;
     const image = { imageEmbeddings: embedding, imagePe: densePe(ops), dense };
     // block 0's image-side projections once per image pay off from 2 prompts on; for one prompt the
     // re-associated attention (which never projects the image) is cheaper
     const side =
-      b >= 2
+      b >= 2 && !maskInput
         ? maskDecoderImageSide(ops, md, image)
         : flattenImageSide(ops, md, ops.add(embedding, dense), image.imagePe);
     const [start, end] = multimask ? [1, md.numMultimaskOutputs + 1] : [0, 1];
     const out = predictMasksOnImageSide(ops, md, side, sparse, [eh, ew], {
-      reassociate: true,
+      reassociate: !maskInput || b === 1, // one prompt: the image side is [1,…] either way
       upscale: upscaleMasksChannelsLast,
       maskTokens: [start, end],
     });
     return { masks: out.masks, iou: ops.slice(out.iou, 1, start, end) };
   });
-  const loss = ops.scoped('loss', () => recordSamLossGraph(ops, masks, iou, targets, lossConfig));
+  const loss = ops.scoped('loss', () => {
+    const r = samLossOn(ops, shape.lossSize ? toOriginal(ops, masks, shape.lossSize) : masks, iou, targets, lossConfig);
+    const parts = ops.concat(
+      [r.loss, r.focal, r.dice, r.iou].map((v) => ops.reshape(v, [1])),
+      0,
+    );
+    return { loss: r.loss, parts };
+  });
   const paramKeys = builder
     .listInputs()
     .map((i) => i.name)
     .filter((k) => k.startsWith(MASK_DECODER_PREFIX));
   return { ops, shape, multimask, paramKeys, ...loss, masks, iou };
+}
+
+/**
+ * SAM's `postprocess_masks` of `masks [B,M,S,S]` to `(H,W)` as `Ry · X · Rxᵀ`, the two matrices graph
+ * inputs (`loss_rows [H,S]`, `loss_cols [W,S]`, from `postprocessMatrices`): linear, so the autodiff
+ * carries the loss's gradient back through two MatMuls (`recipe/loss-resolution.ts` does the same on tfjs).
+ */
+function toOriginal(ops: OnnxGraphOps, masks: OnnxValue, [h, w]: readonly [number, number]): OnnxValue {
+  const [b, m, s] = masks.shape as [number, number, number, number];
+  const rows = ops.input(TRAIN_INPUTS.lossRows, [h, s]);
+  const cols = ops.input(TRAIN_INPUTS.lossCols, [w, s]);
+  const xc = ops.reshape(ops.matmul(ops.reshape(masks, [b * m * s, s]), cols, true), [b * m, s, w]); // X · Rxᵀ
+  const out = ops.matmul(ops.reshape(rows, [1, h, s]), xc); // Ry · (X · Rxᵀ), Ry broadcast
+  return ops.reshape(out, [b, m, h, w]);
 }

@@ -5,7 +5,10 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { samLoss } from '@samtune/losses';
+import { samLossOn } from '@samtune/losses';
+import { TfjsOps } from '@samtune/sam-model/modeling';
+
+const tfjs = new TfjsOps(new Map());
 import { compareTensors } from '@samtune/sam-model';
 import { lowResToOriginal, ResizeGeometry } from '@samtune/transforms';
 import { setupRuntime } from '@samtune/evaluation';
@@ -126,7 +129,12 @@ describe('the loss at the original size against a hand-computed case', () => {
     const want = lossByHand(postprocessByHand(low, S, 16, 12, 16, 6, 8), target, iouPred);
     const got = tf.tidy(() => {
       const logits = lowResToOriginalTf(tf.tensor(Float32Array.from(low), [1, 1, S, S]), geometry, S);
-      return samLoss(logits, tf.tensor(target, [1, 1, 6, 8], 'float32'), tf.tensor([[iouPred]])).loss.dataSync()[0];
+      return samLossOn(
+        tfjs,
+        logits,
+        tf.tensor([[iouPred]]),
+        tf.tensor(target, [1, 1, 6, 8], 'float32'),
+      ).loss.dataSync()[0];
     });
     expect(Math.abs((got as number) - want)).toBeLessThan(1e-4 + 1e-3 * Math.abs(want));
     expect(want).toBeGreaterThan(0.5); // a non-trivial case (the logits disagree with the target)
@@ -137,12 +145,13 @@ describe('the loss at the original size against a hand-computed case', () => {
       tf
         .grad(
           (x: tf.Tensor) =>
-            samLoss(
+            samLossOn(
+              tfjs,
               lowResToOriginalTf(x, geometry, S),
-              tf.tensor(target, [1, 1, 6, 8], 'float32'),
               tf.tensor([[0.5]]),
+              tf.tensor(target, [1, 1, 6, 8], 'float32'),
               { weights: { iou: 0 } },
-            ).loss,
+            ).loss as tf.Scalar,
         )(tf.tensor(Float32Array.from(low), [1, 1, S, S]))
         .dataSync(),
     );

@@ -1,8 +1,10 @@
 /**
  * The training recipe's options beyond SAM's defaults (`loss.resolution`, `prompt.iterations`) and
- * which engine runs them. Dependency-free, so that the config module can validate with it.
+ * what one micro-batch needs for them. Dependency-free, so that the config module and both engines
+ * can use it.
  */
 import { SamtuneError, type ErrorKind } from '@samtune/errors';
+import type { ResizeGeometry } from '@samtune/transforms';
 
 /** Where the loss is computed (`loss.resolution`, see `loss-resolution.ts`). */
 export type LossResolution = 'lowres' | 'original';
@@ -15,6 +17,18 @@ export interface TrainRecipe {
   readonly resolution: LossResolution;
   /** Simulated-click passes after the first (`simulated-clicks.ts`); 0 = off. */
   readonly iterations: number;
+}
+
+/** What one micro-batch needs beyond the default step. */
+export interface MicroBatchRecipe {
+  readonly recipe: TrainRecipe;
+  readonly geometry: ResizeGeometry;
+  /** `[B*H*W]` 0/1 original-size instance masks (only with `loss.resolution original`). */
+  readonly originalTargets?: Float32Array;
+  /** Seeds the simulated clicks of this micro-batch. */
+  readonly seed: number;
+  /** Labels the generator with (epoch, image, first instance), so each micro-batch draws its own clicks. */
+  readonly labels: readonly (string | number)[];
 }
 
 /** Thrown when the chosen engine cannot run a recipe option. */
@@ -30,20 +44,18 @@ export function isDefaultRecipe(r: TrainRecipe): boolean {
 }
 
 /**
- * Refuses recipe options the engine cannot run (the tfjs engine runs them all).
- * @throws RecipeUnsupportedError (kind `unsupported`) for `loss.resolution original` or
- *   `prompt.iterations > 0` with the `ort` engine, saying to use `--engine tfjs`.
+ * Refuses recipe options the engine cannot run. Both built-in engines (`ort`, `tfjs`) run every
+ * option; an engine registered with `registerTrainEngine` that cannot is named in `enginesWithout`.
+ * @throws RecipeUnsupportedError (kind `unsupported`) for a non-default recipe on such an engine.
  */
-export function checkRecipeEngine(engine: string, r: TrainRecipe): void {
-  if (engine !== 'ort') return;
+export function checkRecipeEngine(engine: string, r: TrainRecipe, enginesWithout: readonly string[] = []): void {
+  if (!enginesWithout.includes(engine) || isDefaultRecipe(r)) return;
   const asks = [
     ...(r.resolution !== 'lowres' ? [`loss.resolution ${r.resolution}`] : []),
     ...(r.iterations > 0 ? [`prompt.iterations ${r.iterations}`] : []),
   ];
-  if (asks.length === 0) return;
   throw new RecipeUnsupportedError(
-    `training engine 'ort' does not support ${asks.join(' and ')} (its graphs compute the 256x256 loss of one ` +
-      `decoder pass without a mask input); use --engine tfjs (runtime.engine: tfjs), or keep loss.resolution ` +
-      `lowres and prompt.iterations 0`,
+    `training engine '${engine}' does not support ${asks.join(' and ')}; use --engine ort or tfjs, or keep ` +
+      `loss.resolution lowres and prompt.iterations 0`,
   );
 }

@@ -3,57 +3,31 @@
  * rectangle instances at 534x800), `loss.resolution original` with `prompt.iterations 1`, against the
  * same epoch with the default recipe from the same weights.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readTorchCheckpoint, SAM_PRESETS, SamPredictor, type FloatTensor } from '@samtune/sam-model';
-import { setupRuntime, TargetStore, type EmbeddingCache, type TrainItem } from '@samtune/evaluation';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { readTorchCheckpoint, SAM_PRESETS, type WeightMap } from '@samtune/sam-model';
+import { setupRuntime, TargetStore } from '@samtune/evaluation';
 import { defaultTrainConfig, validateTrainConfig, type TrainConfig } from '../config.js';
-import { Adam } from '../optimizer.js';
+import { createTrainEngine } from '../engine/registry.js';
+import { TrainState } from '../engine/train-state.js';
 import { trainEpoch } from '../train-epoch.js';
-import { fixtureTensor, readFixture, referencePath } from '../test-utils/fixtures.js';
+import { referencePath } from '../test-utils/fixtures.js';
+import { DOG_ITEM as item, dogEmbeddingCache } from '../test-utils/dog-item.js';
 
-const [H, W] = [534, 800];
-function rectMask(x0: number, y0: number, x1: number, y1: number) {
-  const data = new Uint8Array(H * W);
-  for (let y = y0; y < y1; y++) data.fill(1, y * W + x0, y * W + x1);
-  return { width: W, height: H, data };
-}
-const item: TrainItem = {
-  id: 'dog',
-  imagePath: '/virtual/dog.jpg',
-  width: W,
-  height: H,
-  instances: [
-    { id: 'a', mask: () => rectMask(120, 80, 420, 400) },
-    { id: 'b', mask: () => rectMask(500, 100, 760, 300) },
-  ],
-};
-
-let predictor: SamPredictor;
-let embedding: FloatTensor;
+let weights: WeightMap;
 
 beforeAll(async () => {
   await setupRuntime('wasm', true);
-  predictor = new SamPredictor({
-    config: SAM_PRESETS.tiny_vit,
-    weights: readTorchCheckpoint(referencePath('tinyvit.pth')),
-  });
-  embedding = fixtureTensor(
-    readFixture('tinyvit_outputs.safetensors'),
-    'tinyvit_outputs.safetensors',
-    'dog.image_embeddings',
-  );
+  weights = readTorchCheckpoint(referencePath('tinyvit.pth'));
 });
-afterAll(() => predictor?.dispose());
 
 async function epoch(c: TrainConfig) {
-  const initial = predictor.maskDecoderWeights();
-  const optimizer = new Adam(Object.fromEntries(predictor.trainableVariables()), c.optimizer);
-  const cache = { get: async () => ({ embedding, originalSize: [H, W] as const }) } as unknown as EmbeddingCache;
+  const engine = createTrainEngine(c.runtime.engine, { config: SAM_PRESETS.tiny_vit, weights, adam: c.optimizer });
+  engine.load(TrainState.fromCheckpoint(weights));
+  const cache = dogEmbeddingCache();
   try {
     return await trainEpoch({
       config: c,
-      predictor,
-      optimizer,
+      engine,
       cache,
       targets: new TargetStore(0, false),
       items: [item],
@@ -61,8 +35,7 @@ async function epoch(c: TrainConfig) {
       onEvent: () => undefined,
     });
   } finally {
-    optimizer.dispose();
-    predictor.setMaskDecoderWeights(initial);
+    engine.dispose();
   }
 }
 

@@ -67,28 +67,25 @@ describe('config keys loss.resolution and prompt.iterations', () => {
     );
   });
 
-  it('the ort engine refuses both with an unsupported error that says to use --engine tfjs', () => {
+  it('both engines take both; an engine named as lacking them refuses with an unsupported error', () => {
     const c = config('ort');
     applyOverride(c, 'loss.resolution', 'original');
     applyOverride(c, 'prompt.iterations', '2');
+    expect(validateTrainConfig(c).prompt.iterations).toBe(2);
     let err: unknown;
     try {
-      validateTrainConfig(c);
+      checkRecipeEngine('plain', { resolution: 'original', iterations: 2 }, ['plain']);
     } catch (e) {
       err = e;
     }
     expect(err).toBeInstanceOf(RecipeUnsupportedError);
     expect((err as RecipeUnsupportedError).kind).toBe('unsupported');
     expect((err as Error).message).toBe(
-      "training engine 'ort' does not support loss.resolution original and prompt.iterations 2 (its graphs compute " +
-        'the 256x256 loss of one decoder pass without a mask input); use --engine tfjs (runtime.engine: tfjs), or ' +
-        'keep loss.resolution lowres and prompt.iterations 0',
+      "training engine 'plain' does not support loss.resolution original and prompt.iterations 2; use --engine " +
+        'ort or tfjs, or keep loss.resolution lowres and prompt.iterations 0',
     );
-    expect(() => checkRecipeEngine('ort', { resolution: 'lowres', iterations: 1 })).toThrow(
-      "training engine 'ort' does not support prompt.iterations 1",
-    );
-    expect(() => checkRecipeEngine('ort', { resolution: 'lowres', iterations: 0 })).not.toThrow();
-    expect(validateTrainConfig(config('ort')).runtime.engine).toBe('ort');
+    expect(() => checkRecipeEngine('plain', { resolution: 'lowres', iterations: 0 }, ['plain'])).not.toThrow();
+    expect(() => checkRecipeEngine('ort', { resolution: 'original', iterations: 1 })).not.toThrow();
     applyOverride(c, 'runtime.engine', 'tfjs');
     expect(validateTrainConfig(c).loss.resolution).toBe('original');
   });

@@ -1,7 +1,8 @@
 /**
  * The training recipe's options beyond SAM's defaults, from the config to one micro-batch:
  * `loss.resolution` (`loss-resolution.ts`) and `prompt.iterations` (`simulated-clicks.ts`).
- * Both run on the tfjs engine only (`options.ts`' `checkRecipeEngine` refuses them with `ort`).
+ * Both engines run them: this module is the tfjs engine's form; the ort engine's is
+ * `OrtTrainEngine.accumulateRecipe` (the same clicks, `clicks.ts`, and post-processing matrices).
  */
 import * as tf from '@tensorflow/tfjs';
 import type { ResizeGeometry } from '@samtune/transforms';
@@ -10,7 +11,8 @@ import { derivedRng, type DecoderPromptBatch, type PromptSpec, type TrainItem } 
 import { SamtuneError, type ErrorKind } from '@samtune/errors';
 import { microBatchGradients, type MicroBatchGradients, type MicroBatchLoss } from '../train-step.js';
 import { originalLossFrame } from './loss-resolution.js';
-import { isDefaultRecipe, type TrainRecipe } from './options.js';
+import { isDefaultRecipe, type MicroBatchRecipe, type TrainRecipe } from './options.js';
+export type { MicroBatchRecipe } from './options.js';
 import { iterativeDecoderLoss } from './simulated-clicks.js';
 
 /** Thrown when a micro-batch's instance mask cannot be read again at the original size. */
@@ -18,18 +20,6 @@ export class RecipeInputError extends SamtuneError {
   readonly code: string = 'recipe-input';
   readonly kind: ErrorKind = 'input';
   override readonly name = 'RecipeInputError';
-}
-
-/** What one micro-batch needs beyond the default step. */
-export interface MicroBatchRecipe {
-  readonly recipe: TrainRecipe;
-  readonly geometry: ResizeGeometry;
-  /** `[B*H*W]` 0/1 original-size instance masks (only with `loss.resolution original`). */
-  readonly originalTargets?: Float32Array;
-  /** Seeds the simulated clicks of this micro-batch. */
-  readonly seed: number;
-  /** Labels the generator with (epoch, image, first instance), so each micro-batch draws its own clicks. */
-  readonly labels: readonly (string | number)[];
 }
 
 /**

@@ -4,7 +4,7 @@
  * training graphs read or write is a zero-copy view (`subarray`) of a long-lived buffer.
  */
 import type { FloatTensor } from '@samtune/onnx';
-import { TrainStepError } from '../train-step.js';
+import { TrainStepError } from './types.js';
 
 /** Where one key lives in the flat vector. */
 export interface FlatSlot {

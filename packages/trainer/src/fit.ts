@@ -1,0 +1,243 @@
+/**
+ * The epoch phases of a training run (`trainer.ts`'s loop) and what they share (`Fit`): the state of
+ * record (`TrainState`), the engine that trains it, the run state's metadata. A phase is one
+ * function here; what happens around it (checkpoints, early stopping, reports, interrupts) is a
+ * `TrainCallback` (`fit-callbacks.ts`).
+ */
+import { writeFileSync } from 'node:fs';
+import { evaluate, type EvalResult, type ModelContext, type TargetStore } from '@samtune/evaluation';
+import { checkFiniteWeights } from '@samtune/sam-model';
+import {
+  RUN_STATE_VERSION,
+  saveRunState,
+  writeModelCheckpoint,
+  type EpochRecord,
+  type RunStateMeta,
+} from './checkpoints.js';
+import type { TrainEngine } from './engine/contract.js';
+import { createTrainEngine, ortArenaBatches } from './engine/registry.js';
+import { TrainState } from './engine/train-state.js';
+import type { TrainEvent, TrainResult } from './events.js';
+import { TrainingInterruptedError, type StopRequested } from './interrupt.js';
+import { writeRunReport } from './report.js';
+import { writeResultsCsv } from './run-files.js';
+import { type Run, type RunData } from './run-setup.js';
+import { RunDirectoryError, storedConfig } from './run-folder.js';
+import { trainEpoch } from './train-epoch.js';
+import { earlyStopper } from './fit-callbacks.js';
+
+/** A step event (what `TrainCallback.onStep` receives). */
+export type StepEvent = Extract<TrainEvent, { type: 'step' }>;
+
+/** Hooks around the phases; `fit-callbacks.ts` has the built-in ones. */
+export interface TrainCallback {
+  /** After each optimizer step; may throw to end the run (a non-finite loss, an interrupt). */
+  onStep?(fit: Fit, e: StepEvent): void;
+  /** After an epoch's training and validation, in order; may set `fit.stop`. */
+  onEpochEnd?(fit: Fit, record: EpochRecord): void;
+}
+
+/** What the phases and callbacks of a run share. */
+export class Fit {
+  /** The state of record: the decoder's weights and Adam's moments in plain buffers. */
+  readonly state: TrainState;
+  /** The engine that trains `state` (built by `startEngine`, after the embedding pass). */
+  engine: TrainEngine | undefined;
+  meta: RunStateMeta | undefined;
+  targets: TargetStore | undefined;
+  /** Set by a callback: the run ends after this epoch, for this reason (`early`: early stopping). */
+  stop: { readonly reason: string; readonly early: boolean } | null = null;
+
+  constructor(
+    readonly run: Run,
+    readonly model: ModelContext,
+    readonly data: RunData,
+  ) {
+    const { checkpoint } = model;
+    const resumed = run.resumed;
+    if (resumed && resumed.meta.baseCheckpoint.sha256 !== checkpoint.sha256)
+      throw new RunDirectoryError(
+        `runTraining(--resume): ${run.out} was started from checkpoint sha256 ${resumed.meta.baseCheckpoint.sha256}, '${run.config.checkpoint}' now has ${checkpoint.sha256}`,
+      );
+    this.state = TrainState.fromCheckpoint(checkpoint.weights);
+    if (resumed) {
+      this.state.setWeights(resumed.decoder);
+      this.state.loadAdamState(resumed.adam);
+    }
+  }
+
+  /** The metadata (after `startEngine`). */
+  get m(): RunStateMeta {
+    if (!this.meta) throw new Error('Fit.m: the run has not started its epochs');
+    return this.meta;
+  }
+
+  /** Finished epochs (for messages). */
+  get epochsDone(): number {
+    return this.meta?.epochsDone ?? this.run.resumed?.meta.epochsDone ?? 0;
+  }
+
+  /** The base checkpoint's reference and the training arguments written into checkpoints. */
+  get base() {
+    const { checkpoint } = this.model;
+    const baseCheckpoint = { path: checkpoint.path, sha256: checkpoint.sha256 };
+    return {
+      // The complete checkpoint the trained decoder completes: a fine-tuned --checkpoint's own base (a
+      // base is followed one level only, see @samtune/sam-model fine-tuned.ts).
+      ref: checkpoint.base ?? { ...baseCheckpoint, source: this.run.config.checkpoint },
+      trainingArgs: { ...storedConfig(this.run.config), baseCheckpoint },
+    };
+  }
+
+  /** Phase "start": the run state's metadata (fresh or resumed) and the engine, loaded with the state. */
+  startEngine(targets: TargetStore, fill: { seconds: number; computed: number; hits: number }, backend: string): void {
+    const earlyStopping = earlyStopper(this.run.config).state();
+    const { config, resumed } = this.run;
+    const { checkpoint } = this.model;
+    const embeddingPass = fill.computed > 0 ? { ...fill } : null;
+    this.targets = targets;
+    this.meta = resumed
+      ? { ...resumed.meta, config, embeddingPass: resumed.meta.embeddingPass ?? embeddingPass }
+      : {
+          version: RUN_STATE_VERSION,
+          config,
+          epochsDone: 0,
+          history: [],
+          zeroShot: null,
+          bestEpoch: null,
+          earlyStopping,
+          adamStep: 0,
+          adamSteps: {},
+          finished: false,
+          stopReason: null,
+          baseCheckpoint: { path: checkpoint.path, sha256: checkpoint.sha256 },
+          embeddingPass,
+          backend,
+        };
+    this.engine = createTrainEngine(config.runtime.engine, {
+      config: checkpoint.config,
+      weights: checkpoint.weights,
+      adam: config.optimizer,
+      ...(config.runtime.ortArena ? { arenaBatches: ortArenaBatches(config.training.microBatch) } : {}),
+    });
+    this.engine.load(this.state);
+  }
+
+  /** Writes the run state (state.safetensors) and results.csv. */
+  save(): void {
+    const meta = { ...this.m, config: storedConfig(this.m.config) }; // a state file never names code
+    saveRunState(this.run.files.state, meta, this.state.weights(), this.state.adamState());
+    writeResultsCsv(this.run.files.results, this.m.history, this.run.config.optimizer.lr);
+  }
+}
+
+/** Phase "validate": the val subset decoded from the state's weights; emits `eval-done`. */
+export async function validatePhase(
+  fit: Fit,
+  phase: 'zero-shot' | 'val',
+  epoch: number,
+): Promise<{ metrics: EvalResult; seconds: number }> {
+  const { run, model, data } = fit;
+  const { config } = run;
+  const t0 = performance.now();
+  const metrics = await evaluate({
+    predictor: model.predictor,
+    weights: model.checkpoint.weights, // decoded on onnxruntime from the state's weights
+    decoderWeights: fit.state.weights(),
+    cache: model.cache,
+    targets: fit.targets as TargetStore,
+    items: data.val.items,
+    prompt: config.prompt,
+    maxInstances: config.data.val.maxInstances,
+    microBatch: config.training.microBatch,
+    onProgress: (done, total) => {
+      run.emit({ type: 'eval-progress', phase, epoch, done, total });
+      run.stopAt(`${phase} validation after epoch ${epoch} (${done}/${total} images)`);
+    },
+  });
+  const seconds = (performance.now() - t0) / 1000;
+  run.emit({ type: 'eval-done', phase, epoch, metrics, seconds });
+  return { metrics, seconds };
+}
+
+/** Phase "train epoch" then "validate": the epoch's record (`best` against the history). */
+export async function epochPhase(fit: Fit, epoch: number, callbacks: readonly TrainCallback[]): Promise<EpochRecord> {
+  const { run, model, data } = fit;
+  const engine = fit.engine as TrainEngine;
+  const t0 = performance.now();
+  const totals = await trainEpoch({
+    config: run.config,
+    engine,
+    cache: model.cache,
+    targets: fit.targets as TargetStore,
+    items: data.train.items,
+    epoch,
+    onEvent: (e) => {
+      run.emit(e);
+      if (e.type === 'step') for (const cb of callbacks) cb.onStep?.(fit, e);
+    },
+  });
+  engine.read(fit.state);
+  const trainSeconds = (performance.now() - t0) / 1000;
+  const { metrics, seconds: valSeconds } = await validatePhase(fit, 'val', epoch);
+  const best = fit.m.history.find((h) => h.epoch === fit.m.bestEpoch)?.val.f1 ?? Number.NEGATIVE_INFINITY;
+  return {
+    epoch,
+    trainLoss: totals.loss,
+    trainFocal: totals.focal,
+    trainDice: totals.dice,
+    trainIou: totals.iou,
+    steps: totals.steps,
+    prompts: totals.prompts,
+    val: metrics,
+    trainSeconds,
+    valSeconds,
+    best: metrics.f1 > best,
+  };
+}
+
+/** Phase "finish": the final state, report.md, curves.svg, metrics.json; emits `done`. */
+export function finishRun(fit: Fit): TrainResult {
+  const { run } = fit;
+  const epochs = run.config.training.epochs;
+  if (!fit.m.finished) {
+    fit.meta = { ...fit.m, finished: true, stopReason: fit.m.stopReason ?? `reached ${epochs} epochs` };
+    fit.save();
+  }
+  const meta = fit.m;
+  const result: TrainResult = {
+    out: run.out,
+    epochs: meta.epochsDone,
+    bestEpoch: meta.bestEpoch,
+    stopReason: meta.stopReason ?? '',
+    zeroShot: meta.zeroShot,
+    best: meta.history.find((h) => h.epoch === meta.bestEpoch)?.val ?? null,
+    history: meta.history,
+    files: run.files,
+  };
+  writeRunReport(run.files, meta);
+  const { zeroShot, best, bestEpoch } = result;
+  const summary = { zeroShot, best, bestEpoch, epochs: meta.epochsDone, stopReason: meta.stopReason };
+  const more = { embeddingPass: meta.embeddingPass, backend: meta.backend, history: meta.history };
+  writeFileSync(run.files.metrics, `${JSON.stringify({ ...summary, ...more }, null, 2)}\n`);
+  run.emit({ type: 'done', result });
+  return result;
+}
+
+/** An interrupt: `last.safetensors` from the current weights; returns the error to throw. */
+export function interruptedRun(fit: Fit, err: StopRequested): TrainingInterruptedError {
+  const { run, model } = fit;
+  const epochsDone = fit.epochsDone;
+  fit.engine?.read(fit.state);
+  const decoder = fit.state.weights();
+  checkFiniteWeights(decoder, `runTraining(${err.signal}): the mask decoder at ${err.where}, not saved`);
+  writeModelCheckpoint(run.files.last, fit.base.ref, decoder, model.checkpoint.config, {
+    kind: 'last',
+    epoch: epochsDone,
+    trainingArgs: fit.base.trainingArgs,
+    metrics: { epoch: epochsDone, interrupted: { signal: err.signal, at: err.where } },
+  });
+  const message = `runTraining: stopped by ${err.signal} at ${err.where}; wrote ${run.files.last} (current weights); ${run.files.state} holds ${epochsDone} finished epoch(s): --resume continues with epoch ${epochsDone + 1}`;
+  run.emit({ type: 'info', message });
+  return new TrainingInterruptedError(message, err.signal);
+}
