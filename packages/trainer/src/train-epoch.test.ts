@@ -2,9 +2,9 @@
  * Engine parity over a run: the full-batch recipe on examples/plant-mini
  * (`--data.train.batch-size 6 --optimizer.lr 1e-4 --early-stopping.enabled false`, tinyvit.pth) on
  * the ort engine, in the training worker thread (a tsx child process, like the CLI), gives per-epoch
- * train losses within 0.5% of the tfjs engine's. Three epochs (of the committed five) are enough:
- * full batch, so one Adam step per epoch, and epoch 3's loss follows the second step, which uses the
- * moments of the first (Adam's state carried over); the loss falls ~35%.
+ * train losses within 0.5% of the tfjs engine's over all five committed epochs (issues 19 and 20 ask for
+ * the 5-epoch agreement): full batch, so one Adam step per epoch, each later epoch following a step that
+ * uses the moments of the earlier ones (Adam's state carried over).
  * The tfjs engine's losses are committed (test-utils/plant-mini-tfjs-losses.json, made by
  * test-utils/make-tfjs-losses.ts): running both engines here would double the test's time. The checkpoint written after training holds every
  * mask-decoder tensor under the keys and shapes of the base checkpoint.
@@ -45,7 +45,7 @@ function runChild(configJson: string): Promise<Record<string, unknown>[]> {
   });
 }
 
-const EPOCHS = 3;
+const EPOCHS = 5;
 
 describe(`ort engine vs tfjs engine: ${EPOCHS} epochs on examples/plant-mini`, () => {
   it('per-epoch train losses agree within 0.5%, and the checkpoint keeps the base keys and shapes', async () => {
