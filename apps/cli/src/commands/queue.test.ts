@@ -101,7 +101,17 @@ describe('samtune queue / worker', () => {
 
   it('checks its flags', async () => {
     const io = recordingIO();
-    await expect(queueEmbedCommand.run(['--data-root', tmp], io)).rejects.toThrow(/missing required flag --redis/);
+    await expect(queueEmbedCommand.run(['--data-root', tmp], io)).rejects.toThrow(/missing required flag --out/);
+    // --redis may come from SAMTUNE_REDIS_URL; with neither, the command names both.
+    const saved = process.env.SAMTUNE_REDIS_URL;
+    delete process.env.SAMTUNE_REDIS_URL;
+    try {
+      await expect(queueEmbedCommand.run(['--data-root', tmp, '--out', tmp, '--checkpoint', 'x'], io)).rejects.toThrow(
+        'missing required flag --redis (or SAMTUNE_REDIS_URL in the environment)',
+      );
+    } finally {
+      if (saved !== undefined) process.env.SAMTUNE_REDIS_URL = saved;
+    }
     await expect(
       queueAutolabelCommand.run(
         ['--redis', url, '--data-root', tmp, '--out', tmp, '--checkpoint', 'x', '--prompt', 'lasso'],

@@ -122,7 +122,10 @@ describe('samtune train (worker thread, plugin format, one subset) and its run f
     const args = ['eval', '--checkpoint', best, '--data-root', data, '--val-fraction', '0.5', '--json'];
     expect(await runCli(['--plugin', plugin, ...args, '--cache-dir', sharedEmbeddingCacheDir()], io)).toBe(0);
     const m = JSON.parse(io.stdout[0] as string) as Record<string, number>;
-    expect(Object.keys(m)).toEqual(['f1', 'iou', 'dice', 'ap', 'ap50', 'ap75', 'images', 'instances', 'skipped']);
+    expect(Object.keys(m)).toEqual([
+      ...['f1', 'iou', 'dice', 'ap', 'ap50', 'ap75', 'images', 'instances'],
+      ...['crowd', 'crowdIgnored', 'skipped'],
+    ]);
     expect(m.f1).toBeCloseTo(result.best.f1 as number, 4);
 
     rmSync(base);
