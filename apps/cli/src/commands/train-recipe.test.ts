@@ -2,12 +2,17 @@
  * `samtune train` and the recipe flags (issue 12): `--help` lists `--loss.resolution` and
  * `--prompt.iterations`, they parse through the dotted overrides, and the default ort engine runs them.
  */
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from '../cli.js';
 import { recordingIO } from '../test-utils/io.js';
 import { parseTrainArgs } from './train.js';
 
 const base = ['--checkpoint', 'tiny_vit', '--data-root', '/nonexistent/data', '--out', '/nonexistent/runs/x'];
+const tmp = mkdtempSync(join(tmpdir(), 'samtune-train-recipe-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe('samtune train: loss.resolution and prompt.iterations', () => {
   it('--help lists both flags', async () => {
@@ -34,7 +39,10 @@ describe('samtune train: loss.resolution and prompt.iterations', () => {
 
   it('the ort engine (default) takes them: the run gets past the config to the data root', async () => {
     const io = recordingIO();
-    const code = await runCli(['train', ...base, '--prompt.iterations', '1', '--no-worker'], io);
+    // A real, fresh --out: the run must get past the run folder and the config to the data root.
+    const out = join(tmp, 'run');
+    const argv = [...base.slice(0, 4), '--out', out, '--prompt.iterations', '1', '--no-worker'];
+    const code = await runCli(['train', ...argv], io);
     expect(code).not.toBe(0);
     expect(io.stderr.join('\n')).not.toContain('RecipeUnsupportedError');
     expect(io.stderr.join('\n')).toContain('/nonexistent/data');
