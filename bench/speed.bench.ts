@@ -66,11 +66,14 @@ function trainPhases(runDir: string): Phases {
     .filter(Boolean)
     .map((l) => JSON.parse(l) as { time: string; type: string; seconds?: number; record?: { trainSeconds: number } });
   const at = (e: { time: string }): number => Date.parse(e.time) / 1000;
-  const targets = events.filter((e) => e.type === 'targets-progress');
+  // Progress events are not logged: the targets (masks decoded, low-res targets) and the engine's
+  // start are the time from the embedding pass's end to the start of the zero-shot validation.
+  const embedDone = events.find((e) => e.type === 'embed-done');
+  const firstEval = events.find((e) => e.type === 'eval-done');
   const sum = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0);
   return {
     embedding: sum(events.filter((e) => e.type === 'embed-done').map((e) => e.seconds ?? 0)),
-    targets: targets.length > 1 ? at(targets[targets.length - 1]!) - at(targets[0]!) : 0,
+    targets: embedDone && firstEval ? at(firstEval) - (firstEval.seconds ?? 0) - at(embedDone) : Number.NaN,
     validation: sum(events.filter((e) => e.type === 'eval-done').map((e) => e.seconds ?? 0)),
     training: sum(events.filter((e) => e.type === 'epoch-end').map((e) => e.record?.trainSeconds ?? 0)),
   };
@@ -171,7 +174,7 @@ const lines = [
   ...(train
     ? [
         `| train, 2 epochs, cold cache (wall) | ${s1(train.wallSeconds)} s | <= 360 s |`,
-        `| ... embedding / targets / validation / training | ${s1(train.phases.embedding)} / ${s1(train.phases.targets)} / ${s1(train.phases.validation)} / ${s1(train.phases.training)} s | |`,
+        `| ... embedding / targets + engine start / validation / training | ${s1(train.phases.embedding)} / ${s1(train.phases.targets)} / ${s1(train.phases.validation)} / ${s1(train.phases.training)} s | |`,
         `| ... validation share | ${(100 * train.validationShare).toFixed(1)}% | <= 20% |`,
       ]
     : []),
