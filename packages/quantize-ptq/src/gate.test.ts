@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { AccuracyGateError, enforceGate, f1DropPoints, gateDecision, GateOptionsError } from './gate.js';
+import {
+  AccuracyGateError,
+  enforceGate,
+  f1DropPoints,
+  gateDecision,
+  GateOptionsError,
+  vacuousGateNote,
+} from './gate.js';
 
 const scores = (f1: number) => ({ f1, iou: f1 / 2, dice: f1, images: 17, instances: 104 });
 
@@ -37,5 +44,15 @@ describe('accuracy gate', () => {
     expect(() => gateDecision('x', scores(1), scores(1), Number.NaN)).toThrow(
       /expected a finite number of F1 points >= 0, got NaN/,
     );
+  });
+});
+
+describe('vacuousGateNote', () => {
+  it('says so when FP32 F1 is within the gate margin of 0 (an empty INT8 model would pass), and not otherwise', () => {
+    expect(vacuousGateNote(0, 1)).toMatch(/^the FP32 model scores F1 0\.0000 .* within the gate's 1-point margin of 0/);
+    expect(vacuousGateNote(0.0027, 1)).toMatch(/F1 0\.0027/);
+    expect(vacuousGateNote(0.01, 1)).toBeDefined();
+    expect(vacuousGateNote(0.0101, 1)).toBeUndefined();
+    expect(vacuousGateNote(0.8, 1)).toBeUndefined();
   });
 });

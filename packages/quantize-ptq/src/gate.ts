@@ -95,3 +95,13 @@ export function enforceGate(decisions: readonly GateDecision[]): readonly GateDe
     throw new AccuracyGateError(`accuracy gate: ${refused.map(refusalMessage).join('; ')}`, refused);
   return decisions;
 }
+
+/**
+ * When the FP32 model's F1 is within the gate's margin of 0 (`fp32F1 * 100 <= maxF1Drop`), an INT8 model
+ * that segments nothing passes too: the gate protects nothing. Returns the note that says so, else
+ * undefined.
+ */
+export function vacuousGateNote(fp32F1: number, maxF1Drop: number): string | undefined {
+  if (!(fp32F1 * 100 <= maxF1Drop + GATE_EPSILON_POINTS)) return undefined;
+  return `the FP32 model scores F1 ${fp32F1.toFixed(4)} on the evaluation data, within the gate's ${maxF1Drop}-point margin of 0: an INT8 model that segments nothing would pass too, so the gate's verdict says nothing about INT8 accuracy here (fine-tune first, or evaluate on data the model segments)`;
+}

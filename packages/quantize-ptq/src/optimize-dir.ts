@@ -25,7 +25,7 @@ import {
   refusalMessage,
   withinGate,
 } from './gate.js';
-import type { GateDecision, SegmentationScores } from './gate.js';
+import { vacuousGateNote, type GateDecision, type SegmentationScores } from './gate.js';
 import { compareOutputs } from './fidelity.js';
 import type { FidelityResult } from './fidelity.js';
 import { machineSummary, measureLatencies } from './latency.js';
@@ -254,8 +254,8 @@ export async function optimizeExportDir(o: OptimizeExportOptions): Promise<Optim
     const decFp32 = info.models.decoder ? fp32File('decoder') : '';
     const fp32 = await evaluatePair('fp32', encFp32, decFp32);
     const notes = [...(o.notes ?? [])];
-    if (fp32.f1 === 0) {
-      const vacuous = `the FP32 model scores F1 0 on the evaluation data, so the accuracy gate has nothing to protect: its verdict says nothing about INT8 accuracy (fine-tune first, or evaluate on data the model segments)`;
+    const vacuous = vacuousGateNote(fp32.f1, maxF1Drop);
+    if (vacuous) {
       log(`warning: ${vacuous}`);
       notes.push(vacuous);
     }
