@@ -36,7 +36,10 @@ const PACKAGES = {
   'quantize-ptq': { keywords: ['quantization', 'int8', 'onnx'], sideEffects: false },
   jobs: { keywords: ['jobs', 'queue'], sideEffects: false },
   cli: { keywords: ['cli', 'fine-tuning'], sideEffects: ['./dist/main.js', './src/main.ts'] },
-  server: { keywords: ['server', 'labelling', 'annotation'], sideEffects: ['./dist/worker-entry.js', './src/worker-entry.ts'] },
+  server: {
+    keywords: ['server', 'labelling', 'annotation'],
+    sideEffects: ['./dist/worker-entry.js', './src/worker-entry.ts'],
+  },
 };
 
 const FILES = [
