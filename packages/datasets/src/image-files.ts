@@ -8,12 +8,12 @@ import { isAbsolute, join, relative, resolve } from 'node:path';
 import type { DatasetLoadContext } from './context.js';
 import { IMAGE_EXTENSIONS, isDir, isFile, listDir } from './context.js';
 import { ImageOutsideRootError, type DatasetErrorLocation } from './errors.js';
-import { resolveContained } from './containment.js';
+import { isBelow, resolveContained } from './containment.js';
 
-/** True when `path` is `root` itself or below it. */
+/** True when `path` is `root` itself or below it (`isBelow`, the containment rule's own test). */
 export function isInside(root: string, path: string): boolean {
-  const rel = relative(resolve(root), resolve(path));
-  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
+  const [r, p] = [resolve(root), resolve(path)];
+  return r === p || isBelow(r, p);
 }
 
 /**

@@ -12,7 +12,7 @@ import * as tf from '@tensorflow/tfjs';
 import { samLossOn } from '@samtune/losses';
 import { TfjsOps } from '@samtune/sam-model/modeling';
 import { OrtDecoder, type SamPredictor, type WeightMap } from '@samtune/sam-model';
-import { lowResToOriginal, ResizeGeometry } from '@samtune/transforms';
+import { logitsToMask, lowResToOriginal, ResizeGeometry } from '@samtune/transforms';
 import type { EmbeddingCache } from './embedding-cache.js';
 import { MaskApAccumulator, type ApDetection, type ApGroundTruth } from './mask-ap.js';
 import { MetricAccumulator } from './metrics.js';
@@ -190,13 +190,6 @@ interface DecodedChunk {
   readonly masks: readonly PredictedMask[];
 }
 
-/** Logits `(H,W)` to a 0/1 mask (logit > 0): only where logits were asked for (`onPrediction`, tfjs path). */
-function binary(logits: Float32Array): Uint8Array {
-  const out = new Uint8Array(logits.length);
-  for (let i = 0; i < logits.length; i++) out[i] = (logits[i] as number) > 0 ? 1 : 0;
-  return out;
-}
-
 /**
  * The training loss of a chunk's chosen low-res logits against its targets `[B,1,256,256]`. Only the
  * low-res planes enter the tidy, and a number leaves it: nothing at the original size is ever handed
@@ -250,7 +243,8 @@ function decodeOnTfjs(
   tf.dispose([chosen, chosenIou]);
   const masks = Array.from({ length: batch.size }, (_, k) => {
     const logits = lowResToOriginal(low.subarray(k * 65536, (k + 1) * 65536), geometry);
-    return { binary: binary(logits), logits };
+    const [H, W] = geometry.originalSize;
+    return { binary: logitsToMask(logits, W, H).data, logits };
   });
   return { low, scores, masks };
 }
@@ -283,7 +277,7 @@ async function decodeOnOrt(
     scores[k] = r.iouPredictions.data[0] as number;
     if (withLogits) {
       const logits = (r.masks as { data: Float32Array }).data;
-      masks.push({ binary: binary(logits), logits });
+      masks.push({ binary: logitsToMask(logits, originalSize[1], originalSize[0]).data, logits });
     } else masks.push({ binary: (r.binaryMasks as { data: Uint8Array }).data });
   }
   return { low, scores, masks };
