@@ -48,4 +48,18 @@ describe('containedPath', () => {
       expect((err as Error).message).toBe(`${what}: expected a file inside ${root}, got '${name}' (${why})`);
     }
   });
+
+  it('accepts names under a folder reached through a symlinked ancestor, as given or as realpath', () => {
+    const linked = join(tmp, 'linked');
+    symlinkSync(tmp, linked);
+    const viaLink = join(linked, 'model');
+    const real = join(root, 'decoder.onnx');
+    expect(containedPath(viaLink, 'decoder.onnx', { what })).toBe(real);
+    expect(containedPath(viaLink, join(viaLink, 'decoder.onnx'), { what })).toBe(real);
+    expect(containedPath(viaLink, real, { what })).toBe(real);
+    expect(() => containedPath(viaLink, join(linked, 'secret.txt'), { what })).toThrow(
+      `got '${join(linked, 'secret.txt')}' (it resolves to ${join(linked, 'secret.txt')})`,
+    );
+    expect(() => containedPath(viaLink, join(viaLink, 'link.onnx'), { what })).toThrow('a symbolic link leads to');
+  });
 });

@@ -49,9 +49,13 @@ export function containedPath(folder: string, name: string, options: ContainedPa
   };
   if (typeof name !== 'string' || name === '' || name.includes('\0')) fail('not a file name');
   if (!existsSync(folder)) fail('the folder does not exist');
+  // A folder reached through a symlinked ancestor (`../shared -> /data/shared`) keeps its names:
+  // an absolute name under the folder as given, or under its realpath, is inside; the realpath
+  // check below is the one that decides where the bytes come from.
+  const given = resolve(folder);
   const root = realpathSync(folder);
-  const target = resolve(root, name);
-  if (!inside(root, target)) fail(`it resolves to ${target}`);
+  const target = resolve(given, name);
+  if (!inside(given, target) && !inside(root, target)) fail(`it resolves to ${target}`);
   if (mode === 'read' && !existsSync(target)) fail('missing');
   const real = realpathOrAncestor(target);
   if (!inside(root, real)) fail(`a symbolic link leads to ${real}`);
