@@ -69,6 +69,13 @@ export {
 } from './samples.js';
 export { scorePredictions, readPredictions, PredictionsFileError, type PredictionScores } from './score-predictions.js';
 export { evaluate, EvaluateError, type EvalResult, type EvaluateOptions } from './evaluate.js';
+export {
+  ortEvalDecoder,
+  tfjsEvalDecoder,
+  type DecodedChunk,
+  type EvalDecoder,
+  type PredictedMask,
+} from './eval-decoder.js';
 export { evaluateModel, type BoxPromptModel, type EvaluateModelOptions } from './evaluate-model.js';
 export {
   evaluateCheckpoint,

@@ -80,6 +80,9 @@ describe('training engine registry', () => {
       accumulate: () => ({ loss: 0, focal: 0, dice: 0, iou: 0 }),
       step: () => undefined,
       read: () => undefined,
+      evalDecoder: () => {
+        throw new Error('fake engine: no validation');
+      },
       endEpoch: () => undefined,
       dispose: () => undefined,
     };

@@ -20,7 +20,7 @@ import {
   type FloatTensor,
   type HostTensor,
 } from '@samtune/onnx';
-import { derivedRng, slicePromptBatch } from '@samtune/evaluation';
+import { derivedRng, ortEvalDecoder, slicePromptBatch, type EvalDecoder } from '@samtune/evaluation';
 import type { SamConfig, WeightMap } from '@samtune/sam-model';
 import type { SamLossConfig } from '@samtune/losses';
 import {
@@ -397,6 +397,12 @@ export class OrtTrainEngine implements TrainEngine {
     );
     state.counts.fill(this.t);
     state.steps = this.stepCalls;
+  }
+
+  /** Validation on onnxruntime (`OrtDecoder` + the loss graph) from the current weights. */
+  evalDecoder(): EvalDecoder {
+    this.alive('evalDecoder');
+    return ortEvalDecoder(this.o.config, new Map([...this.o.weights, ...this.layout.tensors(this.p[this.cur])]));
   }
 
   /** Frees the memory arenas kept between steps (`releaseArenas`). */
