@@ -7,7 +7,8 @@ import tseslint from 'typescript-eslint';
 import nx from '@nx/eslint-plugin';
 
 // every library may use the shared error model (@samtune/errors), which depends on nothing
-const libs = (...names) => ['errors', ...names].map((n) => `scope:${n}`);
+// and the executor-neutral tensors and op interface (@samtune/tensor), which depend on errors only
+const libs = (...names) => ['errors', 'tensor', ...names].map((n) => `scope:${n}`);
 
 const testingOnly = (forTests) => (forTests ? ['scope:test-fixtures'] : []);
 
@@ -26,6 +27,7 @@ function constraints(forTests) {
     forTests ? only('losses', 'onnx', 'sam-model') : only('losses', 'onnx'),
     only('datasets', 'transforms'),
     { sourceTag: 'scope:errors', onlyDependOnLibsWithTags: testingOnly(forTests) },
+    { sourceTag: 'scope:tensor', onlyDependOnLibsWithTags: ['scope:errors', ...testingOnly(forTests)] },
     only('onnx'),
     only('sam-model', 'transforms', 'onnx'),
     only('evaluation', 'transforms', 'datasets', 'onnx', 'sam-model', 'losses'),

@@ -25,6 +25,7 @@ const COMMON_KEYWORDS = ['samtune', 'segment-anything', 'sam', 'mobilesam', 'seg
 /** Per package: extra keywords and the files with side effects (bundlers may drop any other module). */
 const PACKAGES = {
   errors: { keywords: ['errors'], sideEffects: false },
+  tensor: { keywords: ['tensor', 'ops'], sideEffects: false },
   onnx: { keywords: ['onnx', 'onnxruntime', 'protobuf'], sideEffects: false },
   transforms: { keywords: ['image', 'preprocessing', 'resize', 'sharp'], sideEffects: false },
   datasets: { keywords: ['coco', 'pascal-voc', 'datumaro', 'dataset'], sideEffects: false },

@@ -7,10 +7,10 @@
  * are transposed at build time into `<key>.T` initializers, so MatMul reads a plain initializer
  * (the unused original is dropped when the model is written).
  */
-import type { HostTensor, FloatTensor } from './tensor.js';
-import { toFloat32 } from './tensor.js';
-import type { Conv2dOptions, TrainOps } from './ops.js';
-import { MissingWeightError } from './ops.js';
+import type { HostTensor, FloatTensor } from '@samtune/tensor';
+import { toFloat32 } from '@samtune/tensor';
+import type { Conv2dOptions, TrainOps } from '@samtune/tensor';
+import { MissingWeightError } from '@samtune/tensor';
 import type { AttrValue, OnnxElemType } from './graph.js';
 import { OnnxGraphBuilder } from './graph.js';
 import {

@@ -6,7 +6,7 @@ export {
   type HostTensor,
   type FloatTensor,
   type WeightMap,
-} from '@samtune/onnx';
+} from '@samtune/tensor';
 export * from './config.js';
 export { initBackend, BackendUnavailableError, type BackendInfo, type BackendName } from './ops/backend.js';
 export {

@@ -9,15 +9,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import {
-  buildGradientGraph,
-  createSession,
-  OnnxGraphBuilder,
-  OnnxGraphOps,
-  type FloatTensor,
-  type OnnxValue,
-  type WeightMap,
-} from '@samtune/onnx';
+import { buildGradientGraph, createSession, OnnxGraphBuilder, OnnxGraphOps, type OnnxValue } from '@samtune/onnx';
+import { type FloatTensor, type WeightMap } from '@samtune/tensor';
 import { readSafetensors } from './checkpoint/safetensors.js';
 import { readTorchCheckpoint } from './checkpoint/torch.js';
 import { compareTensors } from './compare.js';

@@ -13,7 +13,7 @@ import { SAM_PRESETS } from './config.js';
 import { initBackend } from './ops/backend.js';
 import { SamPredictor } from './predictor.js';
 import { promptEncoder } from './prompt-encoder.js';
-import type { FloatTensor, WeightMap } from '@samtune/onnx';
+import type { FloatTensor, WeightMap } from '@samtune/tensor';
 import { readOutputs, refTensor } from './test-utils/decoder-cases.js';
 import { referencePath } from './test-utils/fixtures.js';
 

@@ -14,8 +14,8 @@ import { initBackend } from './ops/backend.js';
 import { TfjsOps } from './ops/tfjs-ops.js';
 import { applyBoxes, applyCoords, postprocessMasks, preprocessShape } from './postprocess.js';
 import { densePe, preparePromptEncoderWeights, promptEncoder } from './prompt-encoder.js';
-import type { FloatTensor, WeightMap } from '@samtune/onnx';
-import { toFloat32 } from '@samtune/onnx';
+import type { FloatTensor, WeightMap } from '@samtune/tensor';
+import { toFloat32 } from '@samtune/tensor';
 import {
   RatioTally,
   batchCase,

@@ -5,7 +5,7 @@
  * post-processing, and the tfjs->onnxruntime kernels. Users of `SamModel`, checkpoints and the
  * engines need only the main entry (`@samtune/sam-model`).
  */
-export { MissingWeightError, type Ops, type Conv2dOptions } from '@samtune/onnx';
+export { MissingWeightError, type Ops, type Conv2dOptions } from '@samtune/tensor';
 export { TfjsOps, type TfjsWeights } from './ops/tfjs-ops.js';
 export { BACKEND_ORDER } from './ops/backend.js';
 export {

@@ -8,8 +8,8 @@ import { readTorchCheckpoint } from './checkpoint/torch.js';
 import { SAM_PRESETS } from './config.js';
 import { initBackend } from './ops/backend.js';
 import { SamPredictor, PredictorInputError } from './predictor.js';
-import type { FloatTensor, WeightMap } from '@samtune/onnx';
-import { floatTensor } from '@samtune/onnx';
+import type { FloatTensor, WeightMap } from '@samtune/tensor';
+import { floatTensor } from '@samtune/tensor';
 import {
   RatioTally,
   batchCase,

@@ -7,7 +7,7 @@ import { readSafetensors, writeSafetensors } from './checkpoint/safetensors.js';
 import { compareTensors } from './compare.js';
 import { initBackend } from './ops/backend.js';
 import { EmbeddingFileError, readEmbedding, SamModel, writeEmbedding } from './sam.js';
-import type { FloatTensor } from '@samtune/onnx';
+import type { FloatTensor } from '@samtune/tensor';
 import { referencePath } from './test-utils/fixtures.js';
 
 describe('SamModel end to end from the raw JPEG (tinyvit.pth)', () => {

@@ -26,6 +26,7 @@ const run = promisify(execFile);
 /** READMEs with examples, in dependency order (a later example may use an earlier one's output). */
 export const READMES = [
   'packages/errors',
+  'packages/tensor',
   'packages/onnx',
   'packages/transforms',
   'packages/datasets',

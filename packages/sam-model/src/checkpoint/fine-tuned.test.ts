@@ -2,7 +2,7 @@ import { copyFileSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { WeightMap } from '@samtune/onnx';
+import type { WeightMap } from '@samtune/tensor';
 import { referencePath } from '../test-utils/fixtures.js';
 import { BaseCheckpointMismatchError, BaseCheckpointMissingError, BaseCheckpointNestedError } from './fine-tuned.js';
 import { loadSamCheckpoint, writeFineTunedSafetensors } from './load.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SAM_PRESETS, TINY_VIT_ENCODER, type SamConfig } from '../config.js';
 import { referencePath } from '../test-utils/fixtures.js';
-import type { WeightMap } from '@samtune/onnx';
+import type { WeightMap } from '@samtune/tensor';
 import { expectedShapes } from './expected-shapes.js';
 import { ConfigInferenceError, inferSamConfig, sameArchitecture } from './infer-config.js';
 import { readTorchCheckpoint } from './torch.js';

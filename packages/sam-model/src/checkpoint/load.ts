@@ -6,7 +6,7 @@
  */
 import { closeSync, openSync, readSync } from 'node:fs';
 import type { SamConfig } from '../config.js';
-import type { WeightMap } from '@samtune/onnx';
+import type { WeightMap } from '@samtune/tensor';
 import { resolveCheckpointDetailed, sha256File, type ResolveCheckpointOptions } from './download.js';
 import { validateWeights } from './expected-shapes.js';
 import { checkFiniteWeights } from './finite.js';

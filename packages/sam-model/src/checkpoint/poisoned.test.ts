@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { WeightMap } from '@samtune/onnx';
+import type { WeightMap } from '@samtune/tensor';
 import { SAM_PRESETS } from '../config.js';
 import { initWeightsFromShapes } from '../init.js';
 import { expectedShapes } from './expected-shapes.js';

@@ -5,8 +5,8 @@
  */
 import { closeSync, fstatSync, openSync } from 'node:fs';
 import { writeFileAtomic } from '../fs-atomic.js';
-import type { HostTensor, WeightMap } from '@samtune/onnx';
-import { numel } from '@samtune/onnx';
+import type { HostTensor, WeightMap } from '@samtune/tensor';
+import { numel } from '@samtune/tensor';
 import { ELEMENT_SIZE, materialize, type StorageDType } from './dtype.js';
 import { readFully } from './zip.js';
 import { SamtuneError, type ErrorKind } from '@samtune/errors';

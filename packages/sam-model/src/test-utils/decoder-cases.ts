@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { readSafetensors } from '../checkpoint/safetensors.js';
-import type { FloatTensor, WeightMap } from '@samtune/onnx';
+import type { FloatTensor, WeightMap } from '@samtune/tensor';
 import { referencePath } from './fixtures.js';
 
 export type XY = [number, number];

@@ -14,7 +14,7 @@
  * Engines are registered by name (`registry.ts`, like onnxruntime-common's `registerBackend`):
  * `ort` (default) and `tfjs` (the reference).
  */
-import type { FloatTensor, WeightMap } from '@samtune/onnx';
+import type { FloatTensor, WeightMap } from '@samtune/tensor';
 import type { SamConfig } from '@samtune/sam-model';
 import type { SamLossConfig } from '@samtune/losses';
 import type { EvalDecoder } from '@samtune/evaluation';

@@ -3,7 +3,7 @@
  * fixed order, row-major each), so that Adam runs as one small graph and every per-key tensor the
  * training graphs read or write is a zero-copy view (`subarray`) of a long-lived buffer.
  */
-import type { FloatTensor } from '@samtune/onnx';
+import type { FloatTensor } from '@samtune/tensor';
 import { TrainStepError } from './types.js';
 
 /** Where one key lives in the flat vector. */

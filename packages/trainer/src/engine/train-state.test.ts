@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { FloatTensor } from '@samtune/onnx';
+import type { FloatTensor } from '@samtune/tensor';
 import { createTrainEngine, registerTrainEngine, trainEngineNames } from './registry.js';
 import { TrainState } from './train-state.js';
 import type { TrainEngine } from './contract.js';

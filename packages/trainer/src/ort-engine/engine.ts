@@ -12,14 +12,8 @@
  * - `step()`: one Adam update (torch semantics, bias correction with the step count t) from the
  *   accumulated gradients, which are then cleared (`adam-graph.ts`, in 4 MB chunks).
  */
-import {
-  type BoundOrtSession,
-  boundTensor,
-  toFloat32,
-  type BoundTensor,
-  type FloatTensor,
-  type HostTensor,
-} from '@samtune/onnx';
+import { type BoundOrtSession, boundTensor, type BoundTensor } from '@samtune/onnx';
+import { toFloat32, type FloatTensor, type HostTensor } from '@samtune/tensor';
 import { derivedRng, ortEvalDecoder, slicePromptBatch, type EvalDecoder } from '@samtune/evaluation';
 import type { SamConfig, WeightMap } from '@samtune/sam-model';
 import type { SamLossConfig } from '@samtune/losses';

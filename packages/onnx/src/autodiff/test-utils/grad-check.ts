@@ -6,7 +6,7 @@
 import { createSession, type Session } from '../../session.js';
 import { OnnxGraphBuilder } from '../../graph.js';
 import { OnnxGraphOps, type OnnxValue } from '../../onnx-ops.js';
-import type { FloatTensor, HostTensor } from '../../tensor.js';
+import type { FloatTensor, HostTensor } from '@samtune/tensor';
 import { buildGradientGraph, type GradientGraph } from '../build-gradient-graph.js';
 
 /** A seeded PRNG (mulberry32) in [0, 1). */
