@@ -22,7 +22,8 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadavg } from 'node:os';
 import { ortVersion } from '@samtune/onnx';
-import { readSafetensors, readTorchCheckpoint, SAM_PRESETS, type FloatTensor } from '@samtune/sam-model';
+import { SAM_PRESETS, type FloatTensor } from '@samtune/sam-model';
+import { readSafetensors, readTorchCheckpoint } from '@samtune/tensor-files';
 import { TargetStore, openDataset, openModel, pickSubset, setupRuntime } from '@samtune/evaluation';
 import {
   createTrainEngine,

@@ -6,8 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { readSafetensors } from './checkpoint/safetensors.js';
-import { readTorchCheckpoint } from './checkpoint/torch.js';
+import { readSafetensors, readTorchCheckpoint } from '@samtune/tensor-files';
 import { compareTensors } from './compare.js';
 import { SAM_PRESETS } from './config.js';
 import { initBackend } from './ops/backend.js';

@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { readTorchCheckpoint } from './checkpoint/torch.js';
+import { readTorchCheckpoint } from '@samtune/tensor-files';
 import { samConfig, vitConfig, type SamConfig } from './config.js';
 import { MaskDecoderShapeError, maskDecoder } from './mask-decoder.js';
 import { initBackend } from './ops/backend.js';

@@ -20,8 +20,8 @@ export {
   type Activation,
 } from './layers.js';
 export { tinyVitAttentionBiasIdxs } from './init.js';
-export { STATE_DICT_GLOBALS } from './checkpoint/torch.js';
-export { ZipArchive } from './checkpoint/zip.js';
+/** @deprecated moved to @samtune/tensor-files: import them from there. */
+export { STATE_DICT_GLOBALS, ZipArchive } from '@samtune/tensor-files';
 export {
   DEFAULT_ORT_THRESHOLDS,
   ORT_KERNEL_NAMES,

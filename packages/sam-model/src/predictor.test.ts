@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { readTorchCheckpoint } from './checkpoint/torch.js';
+import { readTorchCheckpoint } from '@samtune/tensor-files';
 import { SAM_PRESETS } from './config.js';
 import { initBackend } from './ops/backend.js';
 import { SamPredictor, PredictorInputError } from './predictor.js';

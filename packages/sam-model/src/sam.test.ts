@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readImage } from '@samtune/transforms';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readSafetensors, writeSafetensors } from './checkpoint/safetensors.js';
+import { readSafetensors, writeSafetensors } from '@samtune/tensor-files';
 import { compareTensors } from './compare.js';
 import { initBackend } from './ops/backend.js';
 import { EmbeddingFileError, readEmbedding, SamModel, writeEmbedding } from './sam.js';

@@ -10,7 +10,7 @@
 import { preprocessImage, type RgbImage } from '@samtune/transforms';
 import { expectedShapes } from './checkpoint/expected-shapes.js';
 import { loadSamCheckpoint, type LoadSamCheckpointOptions } from './checkpoint/load.js';
-import { readSafetensors, writeSafetensors } from './checkpoint/safetensors.js';
+import { readSafetensors, writeSafetensors } from '@samtune/tensor-files';
 import { getPreset, type SamConfig } from './config.js';
 import {
   OrtDecoder,

@@ -27,6 +27,7 @@ const run = promisify(execFile);
 export const READMES = [
   'packages/errors',
   'packages/tensor',
+  'packages/tensor-files',
   'packages/onnx',
   'packages/transforms',
   'packages/datasets',

@@ -18,8 +18,7 @@ import {
   type BaseCheckpointRef,
 } from './fine-tuned.js';
 import { inferSamConfig } from './infer-config.js';
-import { readSafetensors, writeSafetensors } from './safetensors.js';
-import { readTorchCheckpoint } from './torch.js';
+import { readSafetensors, writeSafetensors, readTorchCheckpoint } from '@samtune/tensor-files';
 import { SamtuneError, type ErrorKind } from '@samtune/errors';
 
 /** Metadata key holding the SamConfig JSON in samtune-written safetensors. */

@@ -14,7 +14,7 @@ import { expectedShapes } from './expected-shapes.js';
 import { checkFiniteWeights, findNonFinite, NonFiniteWeightsError } from './finite.js';
 import { UnknownCheckpointError } from './download.js';
 import { loadSamCheckpoint, writeSamSafetensors } from './load.js';
-import { readSafetensors, SafetensorsError, writeSafetensors } from './safetensors.js';
+import { readSafetensors, SafetensorsError, writeSafetensors } from '@samtune/tensor-files';
 
 const dir = mkdtempSync(join(tmpdir(), 'samtune-poison-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

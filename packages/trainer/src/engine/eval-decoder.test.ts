@@ -5,7 +5,8 @@
  * give the same metrics and loss, and both differ from the checkpoint's own decoder.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readTorchCheckpoint, SAM_PRESETS, SamPredictor, type WeightMap } from '@samtune/sam-model';
+import { SAM_PRESETS, SamPredictor, type WeightMap } from '@samtune/sam-model';
+import { readTorchCheckpoint } from '@samtune/tensor-files';
 import {
   evaluate,
   setupRuntime,

@@ -4,7 +4,8 @@
  * same epoch with the default recipe from the same weights.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { readTorchCheckpoint, SAM_PRESETS, type WeightMap } from '@samtune/sam-model';
+import { SAM_PRESETS, type WeightMap } from '@samtune/sam-model';
+import { readTorchCheckpoint } from '@samtune/tensor-files';
 import { setupRuntime, TargetStore } from '@samtune/evaluation';
 import { defaultTrainConfig, validateTrainConfig, type TrainConfig } from '../config.js';
 import { createTrainEngine } from '../engine/registry.js';

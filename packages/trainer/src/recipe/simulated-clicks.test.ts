@@ -4,7 +4,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { readTorchCheckpoint, SAM_PRESETS, SamPredictor } from '@samtune/sam-model';
+import { SAM_PRESETS, SamPredictor } from '@samtune/sam-model';
+import { readTorchCheckpoint } from '@samtune/tensor-files';
 import { createRng, ResizeGeometry } from '@samtune/transforms';
 import { setupRuntime, type DecoderPromptBatch } from '@samtune/evaluation';
 import { decoderLoss } from '../train-step.js';

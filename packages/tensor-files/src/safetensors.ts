@@ -4,7 +4,7 @@
  * the raw little-endian data). F16/BF16/F64 are widened to float32 on read.
  */
 import { closeSync, fstatSync, openSync } from 'node:fs';
-import { writeFileAtomic } from '../fs-atomic.js';
+import { writeFileAtomic } from './fs-atomic.js';
 import type { HostTensor, WeightMap } from '@samtune/tensor';
 import { numel } from '@samtune/tensor';
 import { ELEMENT_SIZE, materialize, type StorageDType } from './dtype.js';
