@@ -24,7 +24,8 @@ import { loadavg } from 'node:os';
 import { ortVersion } from '@samtune/onnx';
 import { SAM_PRESETS, type FloatTensor } from '@samtune/sam-model';
 import { readSafetensors, readTorchCheckpoint } from '@samtune/tensor-files';
-import { TargetStore, openDataset, openModel, pickSubset, setupRuntime } from '@samtune/evaluation';
+import { openDataset, openModel, pickSubset, setupRuntime } from '@samtune/evaluation';
+import { TargetStore } from '@samtune/training-data';
 import {
   createTrainEngine,
   ortArenaBatches,

@@ -30,6 +30,7 @@ const PACKAGES = {
   'tensor-files': { keywords: ['safetensors', 'pytorch-checkpoint', 'npy', 'pickle'], sideEffects: false },
   transforms: { keywords: ['image', 'preprocessing', 'resize', 'sharp'], sideEffects: false },
   datasets: { keywords: ['coco', 'pascal-voc', 'datumaro', 'dataset'], sideEffects: false },
+  'training-data': { keywords: ['training-data', 'prompts'], sideEffects: false },
   'sam-model': { keywords: ['tensorflow', 'tfjs', 'onnxruntime', 'pytorch-checkpoint'], sideEffects: false },
   losses: { keywords: ['loss', 'focal-loss', 'dice-loss', 'tfjs'], sideEffects: false },
   evaluation: { keywords: ['metrics', 'evaluation', 'iou', 'f1'], sideEffects: false },

@@ -23,8 +23,7 @@ import {
   type WeightMap,
 } from '@samtune/sam-model';
 import { logitsToMask, lowResToOriginal, type ResizeGeometry } from '@samtune/transforms';
-import type { DecoderPromptBatch } from './prompt-batch.js';
-import type { PromptSpec } from './samples.js';
+import type { DecoderPromptBatch, PromptSpec } from '@samtune/training-data';
 
 /** One prompt's prediction at the original size `(H,W)`. */
 export interface PredictedMask {

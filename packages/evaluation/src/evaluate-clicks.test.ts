@@ -13,7 +13,7 @@ import { readTorchCheckpoint } from '@samtune/tensor-files';
 import { maskIoU } from './clicks-to-quality.js';
 import { EmbeddingCache } from './embedding-cache.js';
 import { evaluateClicks } from './evaluate-clicks.js';
-import { TargetStore, type TrainItem } from './samples.js';
+import { TargetStore, type TrainItem } from '@samtune/training-data';
 import { dogEmbedder, referencePath, repoPath } from './test-utils/fixtures.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'samtune-eval-clicks-'));

@@ -12,7 +12,7 @@ import { compareArrays, SAM_PRESETS, SamPredictor, type WeightMap } from '@samtu
 import { readTorchCheckpoint } from '@samtune/tensor-files';
 import { EmbeddingCache } from './embedding-cache.js';
 import { evaluate } from './evaluate.js';
-import { TargetStore, type TrainItem } from './samples.js';
+import { TargetStore, type TrainItem } from '@samtune/training-data';
 import { setupRuntime } from './setup.js';
 import { dogEmbedder, referencePath, repoPath } from './test-utils/fixtures.js';
 

@@ -21,7 +21,7 @@ import {
   type SampleOptions,
   type TargetStore,
   type TrainItem,
-} from './samples.js';
+} from '@samtune/training-data';
 import { SamtuneError, type ErrorKind } from '@samtune/errors';
 
 /** Metrics of one evaluation (the CLI's `--json` shape, plus the loss). */

@@ -5,7 +5,8 @@
  * `TrainCallback` (`fit-callbacks.ts`).
  */
 import { writeFileSync } from 'node:fs';
-import { evaluate, type EvalResult, type ModelContext, type TargetStore } from '@samtune/evaluation';
+import { evaluate, type EvalResult, type ModelContext } from '@samtune/evaluation';
+import { type TargetStore } from '@samtune/training-data';
 import { checkFiniteWeights } from '@samtune/sam-model';
 import {
   RUN_STATE_VERSION,

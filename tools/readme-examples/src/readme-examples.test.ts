@@ -31,6 +31,7 @@ export const READMES = [
   'packages/onnx',
   'packages/transforms',
   'packages/datasets',
+  'packages/training-data',
   'packages/sam-model',
   'packages/losses',
   'packages/trainer',

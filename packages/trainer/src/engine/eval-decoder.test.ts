@@ -7,14 +7,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SAM_PRESETS, SamPredictor, type WeightMap } from '@samtune/sam-model';
 import { readTorchCheckpoint } from '@samtune/tensor-files';
-import {
-  evaluate,
-  setupRuntime,
-  TargetStore,
-  tfjsEvalDecoder,
-  type EvalDecoder,
-  type EvalResult,
-} from '@samtune/evaluation';
+import { evaluate, setupRuntime, tfjsEvalDecoder, type EvalDecoder, type EvalResult } from '@samtune/evaluation';
+import { TargetStore } from '@samtune/training-data';
 import { createTrainEngine } from './registry.js';
 import { TrainState } from './train-state.js';
 import { referencePath } from '../test-utils/fixtures.js';

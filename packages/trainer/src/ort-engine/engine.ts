@@ -14,7 +14,8 @@
  */
 import { type BoundOrtSession, boundTensor, type BoundTensor } from '@samtune/onnx';
 import { toFloat32, type FloatTensor, type HostTensor } from '@samtune/tensor';
-import { derivedRng, ortEvalDecoder, slicePromptBatch, type EvalDecoder } from '@samtune/evaluation';
+import { ortEvalDecoder, type EvalDecoder } from '@samtune/evaluation';
+import { derivedRng, slicePromptBatch } from '@samtune/training-data';
 import type { SamConfig, WeightMap } from '@samtune/sam-model';
 import type { SamLossConfig } from '@samtune/losses';
 import {

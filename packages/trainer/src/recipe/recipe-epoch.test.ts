@@ -6,7 +6,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SAM_PRESETS, type WeightMap } from '@samtune/sam-model';
 import { readTorchCheckpoint } from '@samtune/tensor-files';
-import { setupRuntime, TargetStore } from '@samtune/evaluation';
+import { setupRuntime } from '@samtune/evaluation';
+import { TargetStore } from '@samtune/training-data';
 import { defaultTrainConfig, validateTrainConfig, type TrainConfig } from '../config.js';
 import { createTrainEngine } from '../engine/registry.js';
 import { TrainState } from '../engine/train-state.js';

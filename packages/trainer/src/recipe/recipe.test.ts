@@ -7,7 +7,8 @@ import * as tf from '@tensorflow/tfjs';
 import { SAM_PRESETS, SamPredictor } from '@samtune/sam-model';
 import { readTorchCheckpoint } from '@samtune/tensor-files';
 import { ResizeGeometry } from '@samtune/transforms';
-import { setupRuntime, type PromptSpec, type TrainItem } from '@samtune/evaluation';
+import { setupRuntime } from '@samtune/evaluation';
+import { type PromptSpec, type TrainItem } from '@samtune/training-data';
 import {
   applyOverride,
   defaultTrainConfig,
