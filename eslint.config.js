@@ -7,7 +7,8 @@ import tseslint from 'typescript-eslint';
 import nx from '@nx/eslint-plugin';
 
 // every library may use the shared error model (@samtune/errors), which depends on nothing
-const libs = (...names) => ['errors', ...names].map((n) => `scope:${n}`);
+// and the executor-neutral tensors and op interface (@samtune/tensor), which depend on errors only
+const libs = (...names) => ['errors', 'tensor', ...names].map((n) => `scope:${n}`);
 
 const testingOnly = (forTests) => (forTests ? ['scope:test-fixtures'] : []);
 
@@ -23,16 +24,49 @@ function constraints(forTests) {
     { sourceTag: 'type:lib', notDependOnLibsWithTags: ['type:app'] },
     only('transforms'),
     // losses' TESTS may read the reference fixtures with sam-model's safetensors reader (a devDependency).
-    forTests ? only('losses', 'onnx', 'sam-model') : only('losses', 'onnx'),
+    forTests ? only('losses', 'onnx', 'sam-model', 'tensor-files') : only('losses', 'onnx'),
     only('datasets', 'transforms'),
+    only('training-data', 'transforms'), // targets, prompts and decoder batches of training and evaluation
     { sourceTag: 'scope:errors', onlyDependOnLibsWithTags: testingOnly(forTests) },
+    { sourceTag: 'scope:tensor', onlyDependOnLibsWithTags: ['scope:errors', ...testingOnly(forTests)] },
     only('onnx'),
-    only('sam-model', 'transforms', 'onnx'),
-    only('evaluation', 'transforms', 'datasets', 'onnx', 'sam-model', 'losses'),
-    only('trainer', 'transforms', 'datasets', 'onnx', 'sam-model', 'losses', 'evaluation'),
-    only('export', 'transforms', 'onnx', 'sam-model'),
-    only('jobs', 'errors', 'transforms', 'datasets', 'onnx', 'sam-model', 'evaluation'),
-    only('quantize-ptq', 'transforms', 'datasets', 'onnx', 'sam-model', 'evaluation', 'export'),
+    only('tensor-files'), // torch checkpoints, safetensors, .npy, atomic writes: no model in mind
+    only('sam-model', 'transforms', 'onnx', 'tensor-files'),
+    only('evaluation', 'transforms', 'datasets', 'training-data', 'onnx', 'tensor-files', 'sam-model', 'losses'),
+    only(
+      'trainer',
+      'transforms',
+      'datasets',
+      'training-data',
+      'onnx',
+      'tensor-files',
+      'sam-model',
+      'losses',
+      'evaluation',
+    ),
+    only('export', 'transforms', 'onnx', 'tensor-files', 'sam-model'),
+    only(
+      'jobs',
+      'errors',
+      'transforms',
+      'datasets',
+      'training-data',
+      'onnx',
+      'tensor-files',
+      'sam-model',
+      'evaluation',
+    ),
+    only(
+      'quantize-ptq',
+      'transforms',
+      'datasets',
+      'training-data',
+      'onnx',
+      'tensor-files',
+      'sam-model',
+      'evaluation',
+      'export',
+    ),
     only('test-fixtures'),
     only('readme-examples'), // tools/readme-examples: its test spawns the README examples; imports test-fixtures only
     // apps compose libraries; the CLI also composes the server app (`samtune serve`), which uses no app

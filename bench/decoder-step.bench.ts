@@ -20,14 +20,8 @@ import { cpus, loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
-import {
-  SAM_PRESETS,
-  SamPredictor,
-  initBackend,
-  installOrtKernels,
-  readTorchCheckpoint,
-  type OrtKernelsHandle,
-} from '@samtune/sam-model';
+import { SAM_PRESETS, SamPredictor, initBackend, installOrtKernels, type OrtKernelsHandle } from '@samtune/sam-model';
+import { readTorchCheckpoint } from '@samtune/tensor-files';
 import { samLossOn } from '@samtune/losses';
 import { ortVersion } from '@samtune/onnx';
 import { median } from './machine.js';

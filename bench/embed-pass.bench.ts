@@ -11,7 +11,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { EmbeddingCache, imageEncoderKey } from '@samtune/evaluation';
-import { SamModel, sha256File, writeSafetensors } from '@samtune/sam-model';
+import { SamModel, sha256File } from '@samtune/sam-model';
+import { writeSafetensors } from '@samtune/tensor-files';
 import { normalizeAndPad, readImage, resizeLongestSide } from '@samtune/transforms';
 import { machineInfo, writeResult } from './machine.js';
 

@@ -6,7 +6,7 @@
  * instance's mask; the first skipped entry is the refusal).
  */
 import { loadDataset } from '@samtune/datasets';
-import { readSafetensors, readTorchCheckpoint } from '@samtune/sam-model';
+import { readSafetensors, readTorchCheckpoint } from '@samtune/tensor-files';
 
 const [kind, path] = process.argv.slice(2) as [string, string];
 let result: Record<string, unknown>;

@@ -18,7 +18,7 @@ import {
   safetensorsWith,
   strideZeroPth,
   viewPth,
-} from '../packages/sam-model/src/checkpoint/test-utils/bombs.js';
+} from '../packages/tensor-files/src/test-utils/bombs.js';
 import { machineInfo, writeResult } from './machine.js';
 
 const LIMIT_MIB = 600;

@@ -18,7 +18,8 @@
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
-import { readSafetensors, readTorchCheckpoint, SAM_PRESETS, SamPredictor, type FloatTensor } from '@samtune/sam-model';
+import { SAM_PRESETS, SamPredictor, type FloatTensor } from '@samtune/sam-model';
+import { readSafetensors, readTorchCheckpoint } from '@samtune/tensor-files';
 import { TfjsOps } from '@samtune/sam-model/modeling';
 
 const tfjs = new TfjsOps(new Map());

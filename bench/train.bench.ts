@@ -22,8 +22,10 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadavg } from 'node:os';
 import { ortVersion } from '@samtune/onnx';
-import { readSafetensors, readTorchCheckpoint, SAM_PRESETS, type FloatTensor } from '@samtune/sam-model';
-import { TargetStore, openDataset, openModel, pickSubset, setupRuntime } from '@samtune/evaluation';
+import { SAM_PRESETS, type FloatTensor } from '@samtune/sam-model';
+import { readSafetensors, readTorchCheckpoint } from '@samtune/tensor-files';
+import { openDataset, openModel, pickSubset, setupRuntime } from '@samtune/evaluation';
+import { TargetStore } from '@samtune/training-data';
 import {
   createTrainEngine,
   ortArenaBatches,

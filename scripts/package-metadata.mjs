@@ -25,9 +25,12 @@ const COMMON_KEYWORDS = ['samtune', 'segment-anything', 'sam', 'mobilesam', 'seg
 /** Per package: extra keywords and the files with side effects (bundlers may drop any other module). */
 const PACKAGES = {
   errors: { keywords: ['errors'], sideEffects: false },
+  tensor: { keywords: ['tensor', 'ops'], sideEffects: false },
   onnx: { keywords: ['onnx', 'onnxruntime', 'protobuf'], sideEffects: false },
+  'tensor-files': { keywords: ['safetensors', 'pytorch-checkpoint', 'npy', 'pickle'], sideEffects: false },
   transforms: { keywords: ['image', 'preprocessing', 'resize', 'sharp'], sideEffects: false },
   datasets: { keywords: ['coco', 'pascal-voc', 'datumaro', 'dataset'], sideEffects: false },
+  'training-data': { keywords: ['training-data', 'prompts'], sideEffects: false },
   'sam-model': { keywords: ['tensorflow', 'tfjs', 'onnxruntime', 'pytorch-checkpoint'], sideEffects: false },
   losses: { keywords: ['loss', 'focal-loss', 'dice-loss', 'tfjs'], sideEffects: false },
   evaluation: { keywords: ['metrics', 'evaluation', 'iou', 'f1'], sideEffects: false },

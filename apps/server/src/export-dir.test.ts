@@ -7,7 +7,8 @@ import { copyFileSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exportSamOnnx } from '@samtune/export';
-import { compareArrays, initBackend, readSafetensors, SamModel, type FloatTensor } from '@samtune/sam-model';
+import { compareArrays, initBackend, SamModel, type FloatTensor } from '@samtune/sam-model';
+import { readSafetensors } from '@samtune/tensor-files';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type SamServer } from './server.js';
 import { referencePath } from './test-utils/fixtures.js';

@@ -16,7 +16,7 @@ import type { Readable } from 'node:stream';
 import lockfile from 'proper-lockfile';
 import { encodeRleString, decodeRleString } from '@samtune/datasets';
 import { SamtuneError, type ErrorKind } from '@samtune/errors';
-import { writeFileAtomicAsync } from '@samtune/sam-model';
+import { writeFileAtomicAsync } from '@samtune/tensor-files';
 import { InvalidFieldError } from './errors.js';
 import {
   labelsFileChunks,

@@ -15,15 +15,8 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  isIgnoredKey,
-  isOptionalKey,
-  readSafetensors,
-  sha256File,
-  toFloat32,
-  writeSafetensors,
-  defaultCacheDir,
-} from '@samtune/sam-model';
+import { isIgnoredKey, isOptionalKey, sha256File, toFloat32, defaultCacheDir } from '@samtune/sam-model';
+import { readSafetensors, writeSafetensors } from '@samtune/tensor-files';
 import type { FloatTensor, SamConfig, WeightMap } from '@samtune/sam-model';
 import { ImageReadError, preprocessImage, readImage } from '@samtune/transforms';
 import { SamtuneError, type ErrorKind } from '@samtune/errors';

@@ -6,10 +6,9 @@
  * one-subset folder is evaluated whole.
  */
 import { defaultEmbeddingCacheDir } from './embedding-cache.js';
-import { DEFAULT_MICRO_BATCH, type PromptModeOption } from './prompt-batch.js';
+import { DEFAULT_MICRO_BATCH, TargetStore, type CrowdPolicy, type PromptModeOption } from '@samtune/training-data';
 import { evaluate, type EvalResult } from './evaluate.js';
 import type { EvalEventHandler } from './events.js';
-import { TargetStore, type CrowdPolicy } from './samples.js';
 import type { Dataset } from '@samtune/datasets';
 import { OrtDecoder } from '@samtune/sam-model';
 import type { ClicksResult } from './clicks-to-quality.js';

@@ -8,11 +8,12 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadDataset } from '@samtune/datasets';
 import { interiorPoint } from '@samtune/transforms';
-import { OrtDecoder, readTorchCheckpoint, SAM_PRESETS } from '@samtune/sam-model';
+import { OrtDecoder, SAM_PRESETS } from '@samtune/sam-model';
+import { readTorchCheckpoint } from '@samtune/tensor-files';
 import { maskIoU } from './clicks-to-quality.js';
 import { EmbeddingCache } from './embedding-cache.js';
 import { evaluateClicks } from './evaluate-clicks.js';
-import { TargetStore, type TrainItem } from './samples.js';
+import { TargetStore, type TrainItem } from '@samtune/training-data';
 import { dogEmbedder, referencePath, repoPath } from './test-utils/fixtures.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'samtune-eval-clicks-'));

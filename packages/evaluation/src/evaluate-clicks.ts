@@ -8,7 +8,7 @@
 import type { OrtDecoder } from '@samtune/sam-model';
 import type { EmbeddingCache } from './embedding-cache.js';
 import { ClicksAccumulator, clickSequence, type ClicksResult } from './clicks-to-quality.js';
-import type { TargetStore, TrainItem } from './samples.js';
+import type { TargetStore, TrainItem } from '@samtune/training-data';
 
 export interface EvaluateClicksOptions {
   readonly decoder: OrtDecoder;

@@ -6,7 +6,7 @@ import { datumaroFixture } from '@samtune/test-fixtures';
 import { afterAll, describe, expect, it } from 'vitest';
 import { EmbeddingCache } from './embedding-cache.js';
 import { evaluateModel, type BoxPromptModel } from './evaluate-model.js';
-import { TargetStore } from './samples.js';
+import { TargetStore } from '@samtune/training-data';
 
 const dir = mkdtempSync(join(tmpdir(), 'samtune-evalmodel-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -9,7 +9,7 @@ import type { FloatTensor } from '@samtune/sam-model';
 import type { CachedEmbedding, EmbeddingCache } from './embedding-cache.js';
 import { EvaluateError } from './evaluate.js';
 import { MetricAccumulator } from './metrics.js';
-import { buildPrompts, type TargetStore, type TrainItem } from './samples.js';
+import { buildPrompts, type TargetStore, type TrainItem } from '@samtune/training-data';
 
 /** A model that turns a box (original pixels, XYXY) on an image embedding into mask logits. */
 export interface BoxPromptModel {

@@ -8,10 +8,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadDataset } from '@samtune/datasets';
-import { compareArrays, readTorchCheckpoint, SAM_PRESETS, SamPredictor, type WeightMap } from '@samtune/sam-model';
+import { compareArrays, SAM_PRESETS, SamPredictor, type WeightMap } from '@samtune/sam-model';
+import { readTorchCheckpoint } from '@samtune/tensor-files';
 import { EmbeddingCache } from './embedding-cache.js';
 import { evaluate } from './evaluate.js';
-import { TargetStore, type TrainItem } from './samples.js';
+import { TargetStore, type TrainItem } from '@samtune/training-data';
 import { setupRuntime } from './setup.js';
 import { dogEmbedder, referencePath, repoPath } from './test-utils/fixtures.js';
 

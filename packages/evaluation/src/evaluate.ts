@@ -8,15 +8,12 @@
  * The low-res loss (same as training) is reported too, and COCO mask AP (`mask-ap.ts`): each
  * instance's mask is a detection scored by its predicted IoU, matched against the image's instances.
  */
-import * as tf from '@tensorflow/tfjs';
-import { samLossOn } from '@samtune/losses';
-import { TfjsOps } from '@samtune/sam-model/modeling';
-import { OrtDecoder, type SamPredictor, type WeightMap } from '@samtune/sam-model';
-import { logitsToMask, lowResToOriginal, ResizeGeometry } from '@samtune/transforms';
+import type { SamPredictor, WeightMap } from '@samtune/sam-model';
+import { ResizeGeometry } from '@samtune/transforms';
 import type { EmbeddingCache } from './embedding-cache.js';
+import { ortEvalDecoder, tfjsEvalDecoder, type EvalDecoder, type PredictedMask } from './eval-decoder.js';
 import { MaskApAccumulator, type ApDetection, type ApGroundTruth } from './mask-ap.js';
 import { MetricAccumulator } from './metrics.js';
-import { selectMaskIndex, useMultimask } from '@samtune/sam-model';
 import {
   buildPrompts,
   chunks,
@@ -24,7 +21,7 @@ import {
   type SampleOptions,
   type TargetStore,
   type TrainItem,
-} from './samples.js';
+} from '@samtune/training-data';
 import { SamtuneError, type ErrorKind } from '@samtune/errors';
 
 /** Metrics of one evaluation (the CLI's `--json` shape, plus the loss). */
@@ -53,6 +50,11 @@ export interface EvalResult {
 export interface EvaluateOptions {
   readonly predictor: SamPredictor;
   /**
+   * What decodes the prompts and computes the loss (the trainer passes its engine's,
+   * `TrainEngine.evalDecoder`; the caller releases it). Given, `weights` and `decoderWeights` are unused.
+   */
+  readonly decoder?: EvalDecoder;
+  /**
    * The checkpoint's weights. Given, the prompts are decoded on onnxruntime-node (sam-model's
    * `OrtDecoder`, built for this call from these weights with the predictor's CURRENT mask-decoder
    * weights; masks at the original size come from its graph); absent, on the tfjs `predictor`.
@@ -69,8 +71,8 @@ export interface EvaluateOptions {
   /** Prompts per decoder call. */
   readonly microBatch: number;
   /**
-   * Compute the low-res loss (default `true`): one tfjs pass over the chosen `[B,1,256,256]` logits per
-   * chunk; `false` skips it and `EvalResult.loss` is NaN.
+   * Compute the low-res loss (default `true`): one pass of the decoder's loss over the chosen
+   * `[B,1,256,256]` logits per chunk; `false` skips it and `EvalResult.loss` is NaN.
    */
   readonly loss?: boolean;
   /** Called after each image. */
@@ -86,24 +88,25 @@ export class EvaluateError extends SamtuneError {
   override readonly name = 'EvaluateError';
 }
 
-/** Evaluates `predictor` on `items` (see the module comment). */
+/** Evaluates `predictor` (or `options.decoder`) on `items` (see the module comment). */
 export async function evaluate(options: EvaluateOptions): Promise<EvalResult> {
+  if (options.decoder) return evaluateWith(options, options.decoder);
   const { predictor } = options;
-  const ort = options.weights
-    ? new OrtDecoder(
+  const decoder = options.weights
+    ? ortEvalDecoder(
         predictor.config,
         new Map([...options.weights, ...(options.decoderWeights ?? predictor.maskDecoderWeights())]),
       )
-    : undefined;
+    : tfjsEvalDecoder(predictor);
   try {
-    return await evaluateWith(options, ort);
+    return await evaluateWith(options, decoder);
   } finally {
-    await ort?.release();
+    await decoder.release();
   }
 }
 
-async function evaluateWith(options: EvaluateOptions, ort: OrtDecoder | undefined): Promise<EvalResult> {
-  const { predictor, cache, targets, items, prompt, maxInstances, microBatch, onProgress, onPrediction } = options;
+async function evaluateWith(options: EvaluateOptions, decoder: EvalDecoder): Promise<EvalResult> {
+  const { cache, targets, items, prompt, maxInstances, microBatch, onProgress, onPrediction } = options;
   const withLoss = options.loss ?? true;
   const acc = new MetricAccumulator();
   const ap = new MaskApAccumulator();
@@ -125,36 +128,29 @@ async function evaluateWith(options: EvaluateOptions, ort: OrtDecoder | undefine
         );
       }
       const byId = new Map(item.instances.map((inst) => [inst.id, inst]));
-      const emb = ort ? undefined : tf.tensor(cached.embedding.data, [...cached.embedding.shape]);
       const gts: ApGroundTruth[] = [];
       const dets: ApDetection[] = [];
-      try {
-        for (const chunk of chunks(prompts, microBatch)) {
-          const { batch, targets: tgt } = toDecoderBatch(chunk, geometry);
-          const decoded = ort
-            ? await decodeOnOrt(ort, chunk, cached.embedding, cached.originalSize, onPrediction !== undefined)
-            : decodeOnTfjs(predictor, emb as tf.Tensor, batch, geometry);
-          if (withLoss) lossSum += lowResLoss(decoded, tgt, batch.size) * batch.size;
-          for (const [k, p] of chunk.entries()) {
-            const inst = byId.get(p.target.instanceId);
-            if (!inst)
-              throw new EvaluateError(
-                `evaluate(${item.imagePath}): instance '${p.target.instanceId}' disappeared from the item`,
-              );
-            const pred = decoded.masks[k] as PredictedMask;
-            if (pred.logits) onPrediction?.(item, inst.id, pred.logits);
-            if (inst.iscrowd) crowd++;
-            const mask = await inst.mask();
-            acc.add(pred.binary, mask.data, 'logits', `${item.imagePath}#${inst.id}`);
-            const category = inst.label?.id ?? 0;
-            gts.push({ category, mask: mask.data });
-            dets.push({ category, score: decoded.scores[k] as number, mask: pred.binary });
-          }
+      for (const chunk of chunks(prompts, microBatch)) {
+        const { batch, targets: tgt } = toDecoderBatch(chunk, geometry);
+        const decoded = await decoder.decode(chunk, batch, cached.embedding, geometry, onPrediction !== undefined);
+        if (withLoss) lossSum += decoder.loss(decoded, tgt, batch.size) * batch.size;
+        for (const [k, p] of chunk.entries()) {
+          const inst = byId.get(p.target.instanceId);
+          if (!inst)
+            throw new EvaluateError(
+              `evaluate(${item.imagePath}): instance '${p.target.instanceId}' disappeared from the item`,
+            );
+          const pred = decoded.masks[k] as PredictedMask;
+          if (pred.logits) onPrediction?.(item, inst.id, pred.logits);
+          if (inst.iscrowd) crowd++;
+          const mask = await inst.mask();
+          acc.add(pred.binary, mask.data, 'logits', `${item.imagePath}#${inst.id}`);
+          const category = inst.label?.id ?? 0;
+          gts.push({ category, mask: mask.data });
+          dets.push({ category, score: decoded.scores[k] as number, mask: pred.binary });
         }
-        ap.addImage(gts, dets, item.imagePath);
-      } finally {
-        emb?.dispose();
       }
+      ap.addImage(gts, dets, item.imagePath);
     }
     onProgress?.(i + 1, items.length);
   }
@@ -173,112 +169,4 @@ async function evaluateWith(options: EvaluateOptions, ort: OrtDecoder | undefine
     ap50: a.ap50,
     ap75: a.ap75,
   };
-}
-
-/** One prompt's prediction at the original size `(H,W)`. */
-interface PredictedMask {
-  /** 0/1 (logit > 0). */
-  readonly binary: Uint8Array;
-  /** The logits, only where `onPrediction` asked for them. */
-  readonly logits?: Float32Array;
-}
-
-/** A chunk's decoded prompts: chosen low-res logits `[B,256,256]`, their IoU `[B]`, masks at `(H,W)`. */
-interface DecodedChunk {
-  readonly low: Float32Array;
-  readonly scores: Float32Array;
-  readonly masks: readonly PredictedMask[];
-}
-
-/**
- * The training loss of a chunk's chosen low-res logits against its targets `[B,1,256,256]`. Only the
- * low-res planes enter the tidy, and a number leaves it: nothing at the original size is ever handed
- * to tfjs (its tidy walks every element of what it returns).
- */
-/** The executor of the loss (`@samtune/losses`' one definition): plain tfjs ops, no weights. */
-const TFJS = new TfjsOps(new Map());
-
-function lowResLoss(decoded: DecodedChunk, targets: Float32Array, size: number): number {
-  return tf.tidy(
-    () =>
-      samLossOn(
-        TFJS,
-        tf.tensor(decoded.low, [size, 1, 256, 256]),
-        tf.tensor(decoded.scores, [size, 1]),
-        tf.tensor(targets, [size, 1, 256, 256]),
-      ).loss.dataSync()[0] as number,
-  );
-}
-
-/** The chunk on the tfjs predictor (the reference path), with the mask-selection rule. */
-function decodeOnTfjs(
-  predictor: SamPredictor,
-  emb: tf.Tensor,
-  batch: ReturnType<typeof toDecoderBatch>['batch'],
-  geometry: ResizeGeometry,
-): DecodedChunk {
-  const multimask = useMultimask({ hasBox: batch.boxes !== undefined, numPoints: batch.numPoints });
-  const [chosen, chosenIou] = tf.tidy(() => {
-    const { masks, iou: pred } = predictor.decode(
-      emb,
-      batch.boxes
-        ? { boxes: tf.tensor(batch.boxes, [batch.size, 4]) }
-        : {
-            coords: tf.tensor(batch.coords as Float32Array, [batch.size, batch.numPoints, 2]),
-            labels: tf.tensor(batch.labels as Float32Array, [batch.size, batch.numPoints]),
-          },
-      multimask,
-    );
-    const m = masks.shape[1] as number;
-    const iouHost = pred.dataSync();
-    const pick = Array.from(
-      { length: batch.size },
-      (_, b) => b * m + selectMaskIndex(iouHost.subarray(b * m, (b + 1) * m)),
-    );
-    const flat = tf.reshape(masks, [batch.size * m, 256, 256]);
-    return [tf.gather(flat, pick), tf.gather(tf.reshape(pred, [-1]), pick)] as const;
-  });
-  const low = chosen.dataSync() as Float32Array;
-  const scores = chosenIou.dataSync() as Float32Array;
-  tf.dispose([chosen, chosenIou]);
-  const masks = Array.from({ length: batch.size }, (_, k) => {
-    const logits = lowResToOriginal(low.subarray(k * 65536, (k + 1) * 65536), geometry);
-    const [H, W] = geometry.originalSize;
-    return { binary: logitsToMask(logits, W, H).data, logits };
-  });
-  return { low, scores, masks };
-}
-
-/**
- * The chunk's prompts on the ORT engine, one call each, with the mask-selection rule (`'auto'`). The
- * masks at the original size come from the post-processing graph already thresholded (`binary`), or
- * as logits when `withLogits` (then thresholded here).
- */
-async function decodeOnOrt(
-  ort: OrtDecoder,
-  chunk: readonly {
-    readonly box?: readonly [number, number, number, number];
-    readonly points?: readonly (readonly [number, number])[];
-  }[],
-  embedding: Parameters<OrtDecoder['predict']>[0],
-  originalSize: readonly [number, number],
-  withLogits: boolean,
-): Promise<DecodedChunk> {
-  const low = new Float32Array(chunk.length * 65536);
-  const scores = new Float32Array(chunk.length);
-  const masks: PredictedMask[] = [];
-  for (const [k, p] of chunk.entries()) {
-    const prompts = p.box ? { box: p.box } : { points: p.points ?? [], labels: (p.points ?? []).map(() => 1) };
-    const r = await ort.predict(embedding, prompts, originalSize, {
-      multimask: 'auto',
-      maskOutput: withLogits ? 'logits' : 'binary',
-    });
-    low.set(r.lowResMasks.data, k * 65536);
-    scores[k] = r.iouPredictions.data[0] as number;
-    if (withLogits) {
-      const logits = (r.masks as { data: Float32Array }).data;
-      masks.push({ binary: logitsToMask(logits, originalSize[1], originalSize[0]).data, logits });
-    } else masks.push({ binary: (r.binaryMasks as { data: Uint8Array }).data });
-  }
-  return { low, scores, masks };
 }

@@ -2,8 +2,8 @@
  * @samtune/evaluation: what training, quantization and the apps share to score a model: pixel
  * metrics (F1/IoU/Dice, COCO mask AP), `evaluate` / `evaluateModel` / `evaluateCheckpoint` for any prompt -> mask
  * model (in-process or an exported ONNX pair), `scorePredictions` for any tool's COCO results file,
- * the embedding cache keyed by the image encoder, the target store and prompt building, and the
- * runtime/dataset/model setup.
+ * the embedding cache keyed by the image encoder, and the runtime/dataset/model setup. Targets and
+ * prompts come from @samtune/training-data (the same as training's).
  */
 export {
   MetricAccumulator,
@@ -26,13 +26,6 @@ export {
   type ApMatch,
 } from './mask-ap.js';
 export {
-  DEFAULT_MICRO_BATCH,
-  PromptBatchError,
-  slicePromptBatch,
-  type DecoderPromptBatch,
-  type PromptModeOption,
-} from './prompt-batch.js';
-export {
   EmbeddingCache,
   EmbeddingCacheError,
   defaultEmbeddingCacheDir,
@@ -46,29 +39,15 @@ export {
   type FillOptions,
   type EmbeddingCacheOptions,
 } from './embedding-cache.js';
-export {
-  computeImageTargets,
-  TargetStore,
-  buildPrompts,
-  toDecoderBatch,
-  derivedRng,
-  hashString,
-  shuffled,
-  chunks,
-  SampleError,
-  POINT_POOL_SIZE,
-  CROWD_POLICIES,
-  type CrowdPolicy,
-  type TrainItem,
-  type TrainInstance,
-  type InstanceTarget,
-  type ImageTargets,
-  type ImagePrompts,
-  type SampleOptions,
-  type PromptSpec,
-} from './samples.js';
 export { scorePredictions, readPredictions, PredictionsFileError, type PredictionScores } from './score-predictions.js';
 export { evaluate, EvaluateError, type EvalResult, type EvaluateOptions } from './evaluate.js';
+export {
+  ortEvalDecoder,
+  tfjsEvalDecoder,
+  type DecodedChunk,
+  type EvalDecoder,
+  type PredictedMask,
+} from './eval-decoder.js';
 export { evaluateModel, type BoxPromptModel, type EvaluateModelOptions } from './evaluate-model.js';
 export {
   evaluateCheckpoint,
@@ -107,3 +86,33 @@ export {
   type ClicksResult,
 } from './clicks-to-quality.js';
 export { evaluateClicks, type EvaluateClicksOptions } from './evaluate-clicks.js';
+/**
+ * @deprecated moved to @samtune/training-data (targets, prompts, decoder prompt batches): import
+ * them from there. Re-exported here until every importer has moved.
+ */
+export {
+  DEFAULT_MICRO_BATCH,
+  PromptBatchError,
+  slicePromptBatch,
+  type DecoderPromptBatch,
+  type PromptModeOption,
+  computeImageTargets,
+  TargetStore,
+  buildPrompts,
+  toDecoderBatch,
+  derivedRng,
+  hashString,
+  shuffled,
+  chunks,
+  SampleError,
+  POINT_POOL_SIZE,
+  CROWD_POLICIES,
+  type CrowdPolicy,
+  type TrainItem,
+  type TrainInstance,
+  type InstanceTarget,
+  type ImageTargets,
+  type ImagePrompts,
+  type SampleOptions,
+  type PromptSpec,
+} from '@samtune/training-data';

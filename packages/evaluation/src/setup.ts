@@ -15,7 +15,7 @@ import {
 import type { LoadedSamCheckpoint, OrtKernelsHandle } from '@samtune/sam-model';
 import { EmbeddingCache, imageEncoderKey } from './embedding-cache.js';
 import type { EvalEvent, EvalEventHandler } from './events.js';
-import type { TrainItem } from './samples.js';
+import type { TrainItem } from '@samtune/training-data';
 import { SamtuneError, type ErrorKind } from '@samtune/errors';
 
 /** Validation subset names tried, in order, when the config says `auto`. */

@@ -6,7 +6,8 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkSchema, SchemaValidationError } from '@samtune/errors';
-import { containedPath, PathOutsideFolderError, sha256File, writeFileAtomic } from '@samtune/sam-model';
+import { containedPath, PathOutsideFolderError, sha256File } from '@samtune/sam-model';
+import { writeFileAtomic } from '@samtune/tensor-files';
 import { EXPORT_FILES } from './contract.js';
 import { ModelDirError, ModelFileChangedError } from './errors.js';
 import {

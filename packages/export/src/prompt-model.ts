@@ -7,17 +7,15 @@
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import {
-  decodeNpy,
-  encodeSafetensors,
   floatTensor,
   LOW_RES_SIZE,
-  readSafetensors,
   SamModel,
   type FloatTensor,
   type ImageEmbedding,
   type PredictPrompts,
   type PredictResult,
 } from '@samtune/sam-model';
+import { decodeNpy, encodeSafetensors, readSafetensors } from '@samtune/tensor-files';
 import type { RgbImage } from '@samtune/transforms';
 import { SamtuneError, type ErrorKind } from '@samtune/errors';
 import { isExportDir } from './model-json.js';

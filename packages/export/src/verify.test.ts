@@ -9,7 +9,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   floatTensor,
   initBackend,
-  readTorchCheckpoint,
   inferSamConfig,
   selectMaskIndex,
   useMultimask,
@@ -18,6 +17,7 @@ import {
   type SamConfig,
   type WeightMap,
 } from '@samtune/sam-model';
+import { readTorchCheckpoint } from '@samtune/tensor-files';
 import { createSession, OnnxGraphOps } from '@samtune/onnx';
 import { recordDecoderGraph } from './decoder-graph.js';
 import { recordEncoderGraph } from './encoder-graph.js';

@@ -10,7 +10,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, relative, resolve, sep } from 'node:path';
 import type { CocoLabelDocument } from '@samtune/evaluation';
 import type { Redis } from 'ioredis';
-import { writeFileAtomic } from '@samtune/sam-model';
+import { writeFileAtomic } from '@samtune/tensor-files';
 import { QueueInputError } from './errors.js';
 import type { LabelFile } from './job-data.js';
 import { readImageRecords, readQueueMeta } from './queue-store.js';

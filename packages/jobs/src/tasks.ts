@@ -7,7 +7,8 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { EmbeddingCache, type CachedEmbedding } from '@samtune/evaluation';
 import { SamtuneError } from '@samtune/errors';
-import { floatTensor, SamModel, sha256File, writeFileAtomic, type ImageEmbedding } from '@samtune/sam-model';
+import { floatTensor, SamModel, sha256File, type ImageEmbedding } from '@samtune/sam-model';
+import { writeFileAtomic } from '@samtune/tensor-files';
 import { readImage } from '@samtune/transforms';
 import { JobInputError } from './errors.js';
 import type { AutolabelJobData, EmbedJobData, JobResult, LabelFile } from './job-data.js';

@@ -1,7 +1,7 @@
 /**
  * @samtune/losses: the SAM fine-tuning loss (20 * focal + dice + IoU-MSE), written once against
  * `TrainOps<T>`: evaluated eagerly on tfjs (`TfjsOps`) and recorded into ONNX training graphs
- * (`OnnxGraphOps`).
+ * (`OnnxGraphOps`); `OrtSamLoss` runs the recorded form on plain buffers (validation).
  */
 export {
   samLossOn,
@@ -16,3 +16,4 @@ export {
   type SamLossOptions,
   type SamLossValues,
 } from './sam-loss-on.js';
+export { OrtSamLoss } from './ort-sam-loss.js';

@@ -16,7 +16,7 @@
  *   multimask training) the output of lowest loss is kept (a constant one-hot selection); otherwise
  *   every mask counts. The parts are means over the prompts (or masks).
  */
-import type { TrainOps } from '@samtune/onnx';
+import type { TrainOps } from '@samtune/tensor';
 import { SamtuneError, type ErrorKind } from '@samtune/errors';
 
 /** Thrown when a loss gets tensors of the wrong rank or of mismatched shapes. */

@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { compareTensors, initBackend, readSafetensors, type FloatTensor, type WeightMap } from '@samtune/sam-model';
+import { compareTensors, initBackend, type FloatTensor, type WeightMap } from '@samtune/sam-model';
+import { readSafetensors } from '@samtune/tensor-files';
 import { referencePath } from './test-utils/fixtures.js';
 import { samLoss } from './test-utils/tfjs-loss.js';
 

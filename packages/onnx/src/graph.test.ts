@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createSession } from './session.js';
-import type { HostTensor } from './tensor.js';
+import type { HostTensor } from '@samtune/tensor';
 import { ModelTooLargeError, OnnxGraphBuilder, OnnxGraphError } from './graph.js';
 import { OnnxGraphOps } from './onnx-ops.js';
 import { DATA_LOCATION_EXTERNAL, encodeModel } from './proto.js';

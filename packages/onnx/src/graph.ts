@@ -6,8 +6,8 @@
 import { closeSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { basename } from 'node:path';
 import { endianness } from 'node:os';
-import type { HostTensor } from './tensor.js';
-import { numel } from './tensor.js';
+import type { HostTensor } from '@samtune/tensor';
+import { numel } from '@samtune/tensor';
 import type { AttributeProto, ModelProto, NodeProto, TensorProto, ValueInfoProto } from './proto.js';
 import {
   AttributeType,

@@ -1,12 +1,29 @@
 /**
  * @samtune/onnx: everything ONNX in samtune, and the only importer of onnxruntime-node.
  * - the model codec (`encodeModel`/`decodeModel`, one protobuf implementation);
- * - the graph recorder `OnnxGraphOps` (the `Ops` interface every SAM layer is written against) over
+ * - the graph recorder `OnnxGraphOps` (an executor of @samtune/tensor's `Ops<T>`) over
  *   `OnnxGraphBuilder`, with static shape inference;
  * - onnxruntime-node sessions: async `createSession`, and `SyncOrtSession` for synchronous kernels.
  */
-export * from './tensor.js';
-export { MissingWeightError, type Conv2dOptions, type Ops, type TrainOps } from './ops.js';
+/**
+ * @deprecated moved to @samtune/tensor (host tensors, `Ops<T>`, `TrainOps<T>`): import them from there.
+ * Re-exported here until every importer has moved.
+ */
+export {
+  floatTensor,
+  numel,
+  TensorShapeError,
+  toFloat32,
+  MissingWeightError,
+  type DType,
+  type DTypeArray,
+  type FloatTensor,
+  type HostTensor,
+  type WeightMap,
+  type Conv2dOptions,
+  type Ops,
+  type TrainOps,
+} from '@samtune/tensor';
 export { OnnxGraphOps, type OnnxValue } from './onnx-ops.js';
 export {
   OnnxGraphBuilder,

@@ -7,10 +7,10 @@
  * are transposed at build time into `<key>.T` initializers, so MatMul reads a plain initializer
  * (the unused original is dropped when the model is written).
  */
-import type { HostTensor, FloatTensor } from './tensor.js';
-import { toFloat32 } from './tensor.js';
-import type { Conv2dOptions, TrainOps } from './ops.js';
-import { MissingWeightError } from './ops.js';
+import type { HostTensor, FloatTensor } from '@samtune/tensor';
+import { numel, toFloat32 } from '@samtune/tensor';
+import type { Conv2dOptions, TrainOps } from '@samtune/tensor';
+import { MissingWeightError } from '@samtune/tensor';
 import type { AttrValue, OnnxElemType } from './graph.js';
 import { OnnxGraphBuilder } from './graph.js';
 import {
@@ -272,7 +272,7 @@ export class OnnxGraphOps implements TrainOps<OnnxValue> {
     const shape = [...x.shape.slice(0, -1), out];
     const lead = x.shape.slice(0, -1);
     if (bias && this.options.gemmLinear && lead.length >= 2 && lead.filter((d) => d < 0).length <= 1) {
-      const rows = lead.includes(-1) ? -1 : lead.reduce((a, d) => a * d, 1);
+      const rows = lead.includes(-1) ? -1 : numel(lead);
       const y2 = this.emit('Gemm', [this.reshape(x, [rows, inDim]), weight, bias], [rows, out], { transB: 1 });
       return this.reshape(y2, shape);
     }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { OnnxGraphBuilder } from './graph.js';
 import { OnnxGraphOps } from './onnx-ops.js';
 import { decodeModel } from './proto-reader.js';
-import type { HostTensor } from './tensor.js';
+import type { HostTensor } from '@samtune/tensor';
 import { SessionError, SessionInputError, createSession } from './session.js';
 
 /** points [1,N,2] (float32) scaled by 2, labels [1,N] (int64) cast to float32, plus a sum output. */

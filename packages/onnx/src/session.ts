@@ -4,7 +4,7 @@
  */
 import { availableParallelism } from 'node:os';
 import * as ort from 'onnxruntime-node';
-import type { DType, FloatTensor, HostTensor } from './tensor.js';
+import type { DType, FloatTensor, HostTensor } from '@samtune/tensor';
 import { SamtuneError, type ErrorKind } from '@samtune/errors';
 
 /** Thrown when an input is missing, unknown, or has the wrong shape or dtype (names it, expected vs got). */

@@ -1,5 +1,6 @@
 import { decoderFeeds, recordDecoderGraph } from '@samtune/export';
-import { loadSamCheckpoint, readSafetensors } from '@samtune/sam-model';
+import { loadSamCheckpoint } from '@samtune/sam-model';
+import { readSafetensors } from '@samtune/tensor-files';
 import { decodeModel } from '@samtune/onnx';
 import type { FloatTensor } from '@samtune/sam-model';
 import { beforeAll, describe, expect, it } from 'vitest';

@@ -18,10 +18,9 @@ import {
   evaluateModel,
   openDataset,
   pickSubset,
-  TargetStore,
   VAL_SUBSET_CANDIDATES,
-  type TrainItem,
 } from '@samtune/evaluation';
+import { TargetStore, type TrainItem } from '@samtune/training-data';
 import { ModelDirError, modelFilePath, OnnxSamModel, readModelJson } from '@samtune/export';
 import type { SessionOptions } from '@samtune/onnx';
 import { sha256File } from '@samtune/sam-model';

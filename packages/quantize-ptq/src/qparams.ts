@@ -9,6 +9,7 @@
  * - Biases of Conv/Gemm: int32 with scale `inputScale * weightScale[c]`, zero point 0.
  */
 import { SamtuneError, type ErrorKind } from '@samtune/errors';
+import { numel } from '@samtune/tensor';
 
 /** Thrown when quantization parameters cannot be computed (non-finite range, bad axis or shape). */
 export class QuantParamsError extends SamtuneError {
@@ -79,10 +80,10 @@ export function quantizeWeight(
   axis: number | undefined,
   reduceRange = false,
 ): QuantizedWeight {
-  const numel = shape.reduce((a, d) => a * d, 1);
-  if (numel !== data.length) {
+  const count = numel(shape);
+  if (count !== data.length) {
     throw new QuantParamsError(
-      `quantizeWeight(data, shape): shape [${shape.join(',')}] needs ${numel} values, got ${data.length}`,
+      `quantizeWeight(data, shape): shape [${shape.join(',')}] needs ${count} values, got ${data.length}`,
     );
   }
   if (axis !== undefined && (axis < 0 || axis >= shape.length)) {
@@ -93,9 +94,9 @@ export function quantizeWeight(
   const qmax = reduceRange ? 63 : 127;
   const channels = axis === undefined ? 1 : (shape[axis] as number);
   // element i belongs to channel floor(i / inner) % channels
-  const inner = axis === undefined ? numel : shape.slice(axis + 1).reduce((a, d) => a * d, 1);
+  const inner = axis === undefined ? count : numel(shape.slice(axis + 1));
   const absMax = new Float64Array(channels);
-  for (let i = 0; i < numel; i++) {
+  for (let i = 0; i < count; i++) {
     const v = data[i] as number;
     if (!Number.isFinite(v))
       throw new QuantParamsError(`quantizeWeight(data): element ${i} is ${v}; weights must be finite`);
@@ -105,8 +106,8 @@ export function quantizeWeight(
   }
   const scales = new Float32Array(channels);
   for (let c = 0; c < channels; c++) scales[c] = Math.max((absMax[c] as number) / qmax, MIN_SCALE);
-  const q = new Int8Array(numel);
-  for (let i = 0; i < numel; i++) {
+  const q = new Int8Array(count);
+  for (let i = 0; i < count; i++) {
     const c = axis === undefined ? 0 : Math.floor(i / inner) % channels;
     q[i] = Math.min(qmax, Math.max(-qmax, roundHalfToEven((data[i] as number) / (scales[c] as number))));
   }

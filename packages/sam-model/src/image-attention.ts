@@ -17,7 +17,7 @@
  *   two `[HW, C] x [C, HT]`-sized products. When block 0's `q` projection of the image is already
  *   computed once per image (`[1, HW, inner]`), the logits are `Q x K_blockdiag [inner, HT]`.
  */
-import type { Ops } from '@samtune/onnx';
+import type { Ops } from '@samtune/tensor';
 import type { ParamScope } from './layers.js';
 import { linear } from './layers.js';
 

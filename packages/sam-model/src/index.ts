@@ -6,7 +6,7 @@ export {
   type HostTensor,
   type FloatTensor,
   type WeightMap,
-} from '@samtune/onnx';
+} from '@samtune/tensor';
 export * from './config.js';
 export { initBackend, BackendUnavailableError, type BackendInfo, type BackendName } from './ops/backend.js';
 export {
@@ -18,18 +18,7 @@ export {
   ShapeMismatchError,
   type Agreement,
 } from './compare.js';
-export { encodeNpy, decodeNpy, NpyFormatError } from './npy.js';
 export { initWeightsFromShapes, mulberry32 } from './init.js';
-export { readTorchCheckpoint, TorchCheckpointError, MAX_VIEW_EXPANSION } from './checkpoint/torch.js';
-export {
-  readSafetensors,
-  encodeSafetensors,
-  writeSafetensors,
-  SafetensorsError,
-  type SafetensorsContent,
-} from './checkpoint/safetensors.js';
-export { UnsafePickleError, PickleFormatError } from './checkpoint/pickle.js';
-export { ZipFormatError } from './checkpoint/zip.js';
 export { inferSamConfig, sameArchitecture, ConfigInferenceError } from './checkpoint/infer-config.js';
 export {
   expectedShapes,
@@ -121,5 +110,26 @@ export {
 } from './sam.js';
 export * from './engines/ort-decoder/index.js';
 export { useMultimask, selectMaskIndex, type PromptShape } from './mask-selection.js';
-export { writeFileAtomic, writeFileAtomicAsync } from './fs-atomic.js';
 export { containedPath, PathOutsideFolderError, type ContainedPathOptions } from './fs-contained.js';
+/**
+ * @deprecated moved to @samtune/tensor-files (torch checkpoints, safetensors, .npy, atomic writes):
+ * import them from there. Re-exported here until every importer has moved.
+ */
+export {
+  encodeNpy,
+  decodeNpy,
+  NpyFormatError,
+  readTorchCheckpoint,
+  TorchCheckpointError,
+  MAX_VIEW_EXPANSION,
+  readSafetensors,
+  encodeSafetensors,
+  writeSafetensors,
+  SafetensorsError,
+  UnsafePickleError,
+  PickleFormatError,
+  ZipFormatError,
+  writeFileAtomic,
+  writeFileAtomicAsync,
+  type SafetensorsContent,
+} from '@samtune/tensor-files';

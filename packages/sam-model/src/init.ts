@@ -6,8 +6,8 @@
  * embeddings N(0,1); the random-Fourier matrix N(0,1); absolute/relative position tables N(0,0.02);
  * BatchNorm buffers mean 0, var 1; TinyViT `attention_bias_idxs` computed as the official code does.
  */
-import type { HostTensor, WeightMap } from '@samtune/onnx';
-import { numel } from '@samtune/onnx';
+import type { HostTensor, WeightMap } from '@samtune/tensor';
+import { numel } from '@samtune/tensor';
 
 /** mulberry32: a small, fast, seedable PRNG with uniform output in [0,1). */
 export function mulberry32(seed: number): () => number {

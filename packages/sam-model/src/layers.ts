@@ -3,7 +3,7 @@
  * Parameter names follow the official checkpoints: a `ParamScope` walks the key prefix
  * (`mask_decoder.transformer.layers.0.` …) the way torch module nesting does.
  */
-import type { Ops } from '@samtune/onnx';
+import type { Ops } from '@samtune/tensor';
 
 /** A key prefix into the executor's weight map, mirroring torch module nesting. */
 export class ParamScope<T> {

@@ -6,14 +6,13 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { readSafetensors } from './checkpoint/safetensors.js';
-import { readTorchCheckpoint } from './checkpoint/torch.js';
+import { readSafetensors, readTorchCheckpoint } from '@samtune/tensor-files';
 import { compareTensors } from './compare.js';
 import { SAM_PRESETS } from './config.js';
 import { initBackend } from './ops/backend.js';
 import { SamPredictor } from './predictor.js';
 import { promptEncoder } from './prompt-encoder.js';
-import type { FloatTensor, WeightMap } from '@samtune/onnx';
+import type { FloatTensor, WeightMap } from '@samtune/tensor';
 import { readOutputs, refTensor } from './test-utils/decoder-cases.js';
 import { referencePath } from './test-utils/fixtures.js';
 

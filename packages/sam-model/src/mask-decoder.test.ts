@@ -7,15 +7,15 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { readTorchCheckpoint } from './checkpoint/torch.js';
+import { readTorchCheckpoint } from '@samtune/tensor-files';
 import { samConfig, vitConfig, type SamConfig } from './config.js';
 import { MaskDecoderShapeError, maskDecoder } from './mask-decoder.js';
 import { initBackend } from './ops/backend.js';
 import { TfjsOps } from './ops/tfjs-ops.js';
 import { applyBoxes, applyCoords, postprocessMasks, preprocessShape } from './postprocess.js';
 import { densePe, preparePromptEncoderWeights, promptEncoder } from './prompt-encoder.js';
-import type { FloatTensor, WeightMap } from '@samtune/onnx';
-import { toFloat32 } from '@samtune/onnx';
+import type { FloatTensor, WeightMap } from '@samtune/tensor';
+import { toFloat32 } from '@samtune/tensor';
 import {
   RatioTally,
   batchCase,

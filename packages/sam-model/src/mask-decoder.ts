@@ -5,7 +5,7 @@
  */
 import type { MaskDecoderConfig } from './config.js';
 import { ParamScope, layerNorm2d, mlp } from './layers.js';
-import type { Ops } from '@samtune/onnx';
+import type { Ops } from '@samtune/tensor';
 import { broadcastBatch } from './prompt-encoder.js';
 import {
   flattenImageSide,

@@ -5,7 +5,7 @@
  * post-processing, and the tfjs->onnxruntime kernels. Users of `SamModel`, checkpoints and the
  * engines need only the main entry (`@samtune/sam-model`).
  */
-export { MissingWeightError, type Ops, type Conv2dOptions } from '@samtune/onnx';
+export { MissingWeightError, type Ops, type Conv2dOptions } from '@samtune/tensor';
 export { TfjsOps, type TfjsWeights } from './ops/tfjs-ops.js';
 export { BACKEND_ORDER } from './ops/backend.js';
 export {
@@ -20,8 +20,8 @@ export {
   type Activation,
 } from './layers.js';
 export { tinyVitAttentionBiasIdxs } from './init.js';
-export { STATE_DICT_GLOBALS } from './checkpoint/torch.js';
-export { ZipArchive } from './checkpoint/zip.js';
+/** @deprecated moved to @samtune/tensor-files: import them from there. */
+export { STATE_DICT_GLOBALS, ZipArchive } from '@samtune/tensor-files';
 export {
   DEFAULT_ORT_THRESHOLDS,
   ORT_KERNEL_NAMES,

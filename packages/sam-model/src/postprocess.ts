@@ -5,7 +5,7 @@
  */
 import { getPreprocessShape, ResizeGeometry } from '@samtune/transforms';
 import { IMAGE_SIZE } from './config.js';
-import type { Ops } from '@samtune/onnx';
+import type { Ops } from '@samtune/tensor';
 import { SamtuneError, type ErrorKind } from '@samtune/errors';
 
 /** Thrown for sizes or coordinates that are not usable (non-positive sizes, odd-length coords). */

@@ -4,12 +4,12 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { readTorchCheckpoint } from './checkpoint/torch.js';
+import { readTorchCheckpoint } from '@samtune/tensor-files';
 import { SAM_PRESETS } from './config.js';
 import { initBackend } from './ops/backend.js';
 import { SamPredictor, PredictorInputError } from './predictor.js';
-import type { FloatTensor, WeightMap } from '@samtune/onnx';
-import { floatTensor } from '@samtune/onnx';
+import type { FloatTensor, WeightMap } from '@samtune/tensor';
+import { floatTensor } from '@samtune/tensor';
 import {
   RatioTally,
   batchCase,

@@ -14,8 +14,8 @@ import { MASK_DECODER_PREFIX, maskDecoder } from './mask-decoder.js';
 import { TfjsOps } from './ops/tfjs-ops.js';
 import { applyBoxes, applyCoords, postprocessMasks, preprocessShape } from './postprocess.js';
 import { PROMPT_ENCODER_PREFIX, densePe, preparePromptEncoderWeights, promptEncoder } from './prompt-encoder.js';
-import type { FloatTensor, HostTensor, WeightMap } from '@samtune/onnx';
-import { floatTensor, toFloat32 } from '@samtune/onnx';
+import type { FloatTensor, HostTensor, WeightMap } from '@samtune/tensor';
+import { floatTensor, toFloat32 } from '@samtune/tensor';
 import { SamtuneError, type ErrorKind } from '@samtune/errors';
 
 /** Thrown for prompts or embeddings the predictor cannot use; the message names the argument. */

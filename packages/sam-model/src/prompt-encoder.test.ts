@@ -18,8 +18,8 @@ import {
   preparePromptEncoderWeights,
   promptEncoder,
 } from './prompt-encoder.js';
-import type { FloatTensor, WeightMap } from '@samtune/onnx';
-import { floatTensor } from '@samtune/onnx';
+import type { FloatTensor, WeightMap } from '@samtune/tensor';
+import { floatTensor } from '@samtune/tensor';
 
 let seed = 7;
 function randn(shape: number[]): FloatTensor {

@@ -10,8 +10,8 @@
  */
 import type { PromptEncoderConfig } from './config.js';
 import { ParamScope, conv2d, layerNorm2d } from './layers.js';
-import type { Ops, FloatTensor, WeightMap } from '@samtune/onnx';
-import { floatTensor } from '@samtune/onnx';
+import type { Ops, FloatTensor, WeightMap } from '@samtune/tensor';
+import { floatTensor } from '@samtune/tensor';
 import { SamtuneError, type ErrorKind } from '@samtune/errors';
 
 /** Checkpoint prefix of the prompt encoder. */

@@ -3,11 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readImage } from '@samtune/transforms';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readSafetensors, writeSafetensors } from './checkpoint/safetensors.js';
+import { readSafetensors, writeSafetensors } from '@samtune/tensor-files';
 import { compareTensors } from './compare.js';
 import { initBackend } from './ops/backend.js';
 import { EmbeddingFileError, readEmbedding, SamModel, writeEmbedding } from './sam.js';
-import type { FloatTensor } from '@samtune/onnx';
+import type { FloatTensor } from '@samtune/tensor';
 import { referencePath } from './test-utils/fixtures.js';
 
 describe('SamModel end to end from the raw JPEG (tinyvit.pth)', () => {

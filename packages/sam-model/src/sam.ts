@@ -10,7 +10,7 @@
 import { preprocessImage, type RgbImage } from '@samtune/transforms';
 import { expectedShapes } from './checkpoint/expected-shapes.js';
 import { loadSamCheckpoint, type LoadSamCheckpointOptions } from './checkpoint/load.js';
-import { readSafetensors, writeSafetensors } from './checkpoint/safetensors.js';
+import { readSafetensors, writeSafetensors } from '@samtune/tensor-files';
 import { getPreset, type SamConfig } from './config.js';
 import {
   OrtDecoder,
@@ -24,7 +24,8 @@ import { initWeightsFromShapes } from './init.js';
 import { MASK_DECODER_PREFIX } from './mask-decoder.js';
 import { predictTfjs, predictBatchBoxesTfjs } from './engines/tfjs-decode.js';
 import { PredictorInputError, SamPredictor, type Box, type PredictPrompts } from './predictor.js';
-import type { SessionOptions, FloatTensor, WeightMap } from '@samtune/onnx';
+import type { SessionOptions } from '@samtune/onnx';
+import type { FloatTensor, WeightMap } from '@samtune/tensor';
 import { SamtuneError, type ErrorKind } from '@samtune/errors';
 
 /** An image's embedding with the sizes needed to map prompts and masks. */

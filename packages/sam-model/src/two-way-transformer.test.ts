@@ -6,7 +6,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { readTorchCheckpoint } from './checkpoint/torch.js';
+import { readTorchCheckpoint } from '@samtune/tensor-files';
 import { DEFAULT_MASK_DECODER, DEFAULT_PROMPT_ENCODER } from './config.js';
 import { ParamScope } from './layers.js';
 import { maskDecoder } from './mask-decoder.js';

@@ -10,7 +10,7 @@ import type { MaskDecoderConfig } from './config.js';
 import type { ParamScope } from './layers.js';
 import { layerNorm, linear, mlpBlock } from './layers.js';
 import { imageToTokenAttention, separateHeads, tokenToImageAttention } from './image-attention.js';
-import type { Ops } from '@samtune/onnx';
+import type { Ops } from '@samtune/tensor';
 import { SamtuneError, type ErrorKind } from '@samtune/errors';
 
 /** Thrown when the transformer's inputs have the wrong rank, channels or a dynamic batch. */

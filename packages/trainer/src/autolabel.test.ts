@@ -2,7 +2,8 @@ import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadDataset } from '@samtune/datasets';
-import { initBackend, readSafetensors, SamModel } from '@samtune/sam-model';
+import { initBackend, SamModel } from '@samtune/sam-model';
+import { readSafetensors } from '@samtune/tensor-files';
 import { maskArea } from '@samtune/transforms';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { autolabel } from './autolabel.js';

@@ -8,12 +8,12 @@ import {
   initBackend,
   initWeightsFromShapes,
   loadSamCheckpoint,
-  readSafetensors,
   SAM_PRESETS,
   SAMTUNE_CONFIG_KEY,
   BASE_CHECKPOINT_KEY,
   writeSamSafetensors,
 } from '@samtune/sam-model';
+import { readSafetensors } from '@samtune/tensor-files';
 import type { WeightMap } from '@samtune/sam-model';
 import {
   CHECKPOINT_META,

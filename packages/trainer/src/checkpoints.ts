@@ -13,7 +13,8 @@
  *   The per-epoch random generators derive from (seed, epoch), so no generator state is needed.
  * Atomic writes (temp file + rename) mean a kill leaves either the previous or the new file.
  */
-import { readSafetensors, writeFineTunedSafetensors, writeSafetensors } from '@samtune/sam-model';
+import { writeFineTunedSafetensors } from '@samtune/sam-model';
+import { readSafetensors, writeSafetensors } from '@samtune/tensor-files';
 import type { BaseCheckpointRef, FloatTensor, SamConfig, WeightMap } from '@samtune/sam-model';
 import type { AdamState } from './engine/types.js';
 import type { EarlyStoppingState } from './early-stopping.js';

@@ -1,6 +1,7 @@
 import { Type, type Static } from 'typebox';
 import { describe, expect, expectTypeOf, it } from 'vitest';
-import { DEFAULT_MICRO_BATCH, DEFAULT_VAL_FRACTION, defaultEmbeddingCacheDir } from '@samtune/evaluation';
+import { DEFAULT_VAL_FRACTION, defaultEmbeddingCacheDir } from '@samtune/evaluation';
+import { DEFAULT_MICRO_BATCH } from '@samtune/training-data';
 import {
   applyOverride,
   configHelp,

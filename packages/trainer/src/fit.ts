@@ -5,7 +5,8 @@
  * `TrainCallback` (`fit-callbacks.ts`).
  */
 import { writeFileSync } from 'node:fs';
-import { evaluate, type EvalResult, type ModelContext, type TargetStore } from '@samtune/evaluation';
+import { evaluate, type EvalResult, type ModelContext } from '@samtune/evaluation';
+import { type TargetStore } from '@samtune/training-data';
 import { checkFiniteWeights } from '@samtune/sam-model';
 import {
   RUN_STATE_VERSION,
@@ -131,7 +132,7 @@ export class Fit {
   }
 }
 
-/** Phase "validate": the val subset decoded from the state's weights; emits `eval-done`. */
+/** Phase "validate": the val subset on the training engine (`evalDecoder`), loss included; emits `eval-done`. */
 export async function validatePhase(
   fit: Fit,
   phase: 'zero-shot' | 'val',
@@ -140,10 +141,10 @@ export async function validatePhase(
   const { run, model, data } = fit;
   const { config } = run;
   const t0 = performance.now();
+  const decoder = (fit.engine as TrainEngine).evalDecoder(); // the engine that trains, loss included
   const metrics = await evaluate({
     predictor: model.predictor,
-    weights: model.checkpoint.weights, // decoded on onnxruntime from the state's weights
-    decoderWeights: fit.state.weights(),
+    decoder,
     cache: model.cache,
     targets: fit.targets as TargetStore,
     items: data.val.items,
@@ -154,7 +155,7 @@ export async function validatePhase(
       run.emit({ type: 'eval-progress', phase, epoch, done, total });
       run.stopAt(`${phase} validation after epoch ${epoch} (${done}/${total} images)`);
     },
-  });
+  }).finally(() => decoder.release());
   const seconds = (performance.now() - t0) / 1000;
   run.emit({ type: 'eval-done', phase, epoch, metrics, seconds });
   return { metrics, seconds };

@@ -5,7 +5,7 @@
  * - `results.csv`: one row per finished epoch (losses, validation F1/IoU/Dice/AP, seconds, lr),
  *   rewritten after each epoch (atomically) so that it always matches `state.safetensors`.
  */
-import { writeFileAtomic } from '@samtune/sam-model';
+import { writeFileAtomic } from '@samtune/tensor-files';
 import { stringify } from 'yaml';
 import type { EpochRecord } from './checkpoints.js';
 import type { TrainConfig } from './config.js';

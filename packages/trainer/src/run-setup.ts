@@ -6,14 +6,8 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadDatasetPlugins } from '@samtune/datasets';
-import {
-  TargetStore,
-  openSplitDataset,
-  pickSubset,
-  usableItems,
-  type EmbeddingCache,
-  type TrainItem,
-} from '@samtune/evaluation';
+import { openSplitDataset, pickSubset, usableItems, type EmbeddingCache } from '@samtune/evaluation';
+import { TargetStore, type TrainItem } from '@samtune/training-data';
 import { loadRunState } from './checkpoints.js';
 import { validateTrainConfig, type TrainConfig } from './config.js';
 import type { TrainEvent, TrainEventHandler, TrainResult } from './events.js';

@@ -14,7 +14,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readSafetensors, readTorchCheckpoint } from '@samtune/sam-model';
+import { readSafetensors, readTorchCheckpoint } from '@samtune/tensor-files';
 import { referencePath, repoRoot, sharedEmbeddingCacheDir } from './test-utils/fixtures.js';
 import { plantMiniParityConfig, readTfjsLosses } from './test-utils/plant-mini-parity.js';
 

@@ -20,7 +20,7 @@ import {
   type PromptSpec,
   type TargetStore,
   type TrainItem,
-} from '@samtune/evaluation';
+} from '@samtune/training-data';
 import { microBatchRecipe } from './recipe/recipe.js';
 
 export interface EpochTotals {

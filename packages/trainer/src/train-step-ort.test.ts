@@ -7,7 +7,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { compareTensors, readTorchCheckpoint, SAM_PRESETS, SamPredictor } from '@samtune/sam-model';
+import { compareTensors, SAM_PRESETS, SamPredictor } from '@samtune/sam-model';
+import { readTorchCheckpoint } from '@samtune/tensor-files';
 import type { FloatTensor, WeightMap } from '@samtune/sam-model';
 import { setupRuntime } from '@samtune/evaluation';
 import { OrtTrainEngine } from './ort-engine/engine.js';

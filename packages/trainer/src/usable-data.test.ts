@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { createMask } from '@samtune/transforms';
 import type { Dataset } from '@samtune/datasets';
-import { SubsetError, TargetStore, type TrainItem } from '@samtune/evaluation';
+import { SubsetError } from '@samtune/evaluation';
+import { TargetStore, type TrainItem } from '@samtune/training-data';
 import { checkUsableInstances, crowdCount, NoUsableInstancesError, pickValSubset } from './usable-data.js';
 
 const full = () => {

@@ -6,7 +6,8 @@
  */
 import { SamtuneError, type ErrorKind } from '@samtune/errors';
 import type { Dataset } from '@samtune/datasets';
-import { pickSubset, SubsetError, type CrowdPolicy, type TargetStore, type TrainItem } from '@samtune/evaluation';
+import { pickSubset, SubsetError } from '@samtune/evaluation';
+import { type CrowdPolicy, type TargetStore, type TrainItem } from '@samtune/training-data';
 
 /** Thrown when the training or validation images hold no instance to train or validate on. */
 export class NoUsableInstancesError extends SamtuneError {

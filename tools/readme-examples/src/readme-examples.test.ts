@@ -26,9 +26,12 @@ const run = promisify(execFile);
 /** READMEs with examples, in dependency order (a later example may use an earlier one's output). */
 export const READMES = [
   'packages/errors',
+  'packages/tensor',
+  'packages/tensor-files',
   'packages/onnx',
   'packages/transforms',
   'packages/datasets',
+  'packages/training-data',
   'packages/sam-model',
   'packages/losses',
   'packages/trainer',

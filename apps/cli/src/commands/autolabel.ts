@@ -31,7 +31,7 @@ counted ("empty" in the JSON line) and exit 0; exit 1 only when an image or prom
     checkOutputFile(out);
     const prompt = f.prompt;
     const { loadDataset } = await import('@samtune/datasets');
-    const { writeFileAtomic } = await import('@samtune/sam-model');
+    const { writeFileAtomic } = await import('@samtune/tensor-files');
     const { autolabel } = await import('@samtune/trainer');
     const { announceBackend, loadModel } = await import('../model-io.js');
     const { createProgressBar } = await import('../progress.js');

@@ -1,7 +1,8 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { compareTensors, decodeNpy, readEmbedding, readSafetensors, type FloatTensor } from '@samtune/sam-model';
+import { compareTensors, readEmbedding, type FloatTensor } from '@samtune/sam-model';
+import { decodeNpy, readSafetensors } from '@samtune/tensor-files';
 import { readImage } from '@samtune/transforms';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UsageError } from '../command.js';

@@ -41,7 +41,8 @@ export const embedCommand = defineCommand({
       throw new UsageError(`--out ${out} is a file but ${images.length} images were given: pass a folder`);
     if (!toFile && existsAsFile(out)) throw new UsageError(`--out ${out} exists and is not a folder`);
 
-    const { encodeNpy, writeEmbedding } = await import('@samtune/sam-model');
+    const { writeEmbedding } = await import('@samtune/sam-model');
+    const { encodeNpy } = await import('@samtune/tensor-files');
     const { ImageReadError, readImage } = await import('@samtune/transforms');
     const { loadModel } = await import('../model-io.js');
     const { createProgressBar } = await import('../progress.js');

@@ -43,7 +43,7 @@ over the pairs that match one to one at IoU 0.50. No checkpoint, no split.`,
   async run(a, io) {
     if (a.out !== undefined) checkOutputFile(a.out);
     const { openDataset, pickSubset, readPredictions, scorePredictions } = await import('@samtune/evaluation');
-    const { writeFileAtomic } = await import('@samtune/sam-model');
+    const { writeFileAtomic } = await import('@samtune/tensor-files');
     const { pct } = await import('../render.js');
     const dataset = await openDataset(a['data-root'], a.format, a.strict, a.images);
     const names = Object.keys(dataset.subsets);

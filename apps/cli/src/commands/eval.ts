@@ -30,7 +30,7 @@ with one box prompt per instance (or one point with --prompt point).`,
   async run(f, io) {
     if (f.out !== undefined) checkOutputFile(f.out); // before the evaluation: a bad path loses no metrics
     const { evaluateCheckpoint } = await import('@samtune/evaluation');
-    const { writeFileAtomic } = await import('@samtune/sam-model');
+    const { writeFileAtomic } = await import('@samtune/tensor-files');
     const { pct, trainEventRenderer } = await import('../render.js');
     const r = await evaluateCheckpoint({
       checkpoint: f.checkpoint,

@@ -2,15 +2,8 @@ import { cpSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ModelCapabilityError, readModelJson } from '@samtune/export';
-import {
-  compareTensors,
-  readSafetensors,
-  readTorchCheckpoint,
-  inferSamConfig,
-  sha256File,
-  writeSamSafetensors,
-  type FloatTensor,
-} from '@samtune/sam-model';
+import { compareTensors, inferSamConfig, sha256File, writeSamSafetensors, type FloatTensor } from '@samtune/sam-model';
+import { readSafetensors, readTorchCheckpoint } from '@samtune/tensor-files';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UsageError } from '../command.js';
 import { recordingIO, referencePath } from '../test-utils/io.js';

@@ -1,9 +1,13 @@
-/** `samtune export`: ONNX models (encoder, raw-RGB encoder, decoder with the official SAM signature) + model.json, verified after writing. */
+/**
+ * `samtune export`: ONNX models (encoder, raw-RGB encoder, decoder with the official SAM signature) +
+ * model.json, verified after writing; the printed summary is `export-summary.ts`'s.
+ */
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Type } from 'typebox';
 import { UsageError } from '../command.js';
 import { defineCommand, Flag } from '../flags.js';
+import { onnxExportSummary, transformersJsExportSummary } from './export-summary.js';
 
 const FLAGS = Type.Object({
   checkpoint: Flag.text("a run's best.safetensors (or the run directory), an official .pth, or a registry name", {
@@ -50,49 +54,17 @@ export const exportCommand = defineCommand({
     const best = join(checkpoint, 'best.safetensors');
     if (existsSync(best) && statSync(checkpoint).isDirectory()) checkpoint = best;
 
+    const log = (l: string): void => io.err(l);
     await announceBackend(io);
     const model = await loadModel(checkpoint, io);
     try {
       if (format === 'transformers.js') {
         const variant = f.multimask ? 'multimask' : 'single_mask';
-        const t = await exportTransformersJs(model, out, { variant, log: (l) => io.err(l) });
-        const ratios = (v: { worst_ratio: Record<string, { ratio: number }> }): Record<string, number> =>
-          Object.fromEntries(Object.entries(v.worst_ratio).map(([o, w]) => [o, +w.ratio.toFixed(5)]));
-        io.out(
-          JSON.stringify({
-            out: t.dir,
-            format,
-            decoder: t.variant,
-            files: Object.values(t.files),
-            worst_ratio: {
-              vision_encoder: ratios(t.verification.vision_encoder),
-              decoder: ratios(t.verification.decoder),
-            },
-          }),
-        );
-        return 0;
+        io.out(JSON.stringify(transformersJsExportSummary(await exportTransformersJs(model, out, { variant, log }))));
+      } else {
+        const r = await exportSamOnnx(model, out, { singleMask: Boolean(f['single-mask']), log });
+        io.out(JSON.stringify(onnxExportSummary(r)));
       }
-      const r = await exportSamOnnx(model, out, { singleMask: Boolean(f['single-mask']), log: (l) => io.err(l) });
-      const models = Object.fromEntries(
-        Object.entries(r.modelJson.models).map(([k, e]) => [
-          k,
-          {
-            file: e.file,
-            bytes: e.bytes,
-            worst_ratio: Object.fromEntries(
-              Object.entries(e.verification?.worst_ratio ?? {}).map(([o, w]) => [o, +w.ratio.toFixed(5)]),
-            ),
-          },
-        ]),
-      );
-      io.out(
-        JSON.stringify({
-          out: r.dir,
-          model_json: r.modelJsonPath,
-          decoder: r.modelJson.models.decoder?.variant,
-          models,
-        }),
-      );
       return 0;
     } finally {
       await model.release();

@@ -3,41 +3,11 @@
  * image, keyed by image and encoder hashes; prints the queue id that `samtune queue status` and
  * `samtune queue collect` take. Workers (`samtune worker`) do the work.
  */
-import { Type } from 'typebox';
 import type { QueueKind } from '@samtune/jobs';
 import type { CliCommand } from '../command.js';
 import * as common from '../common-flags.js';
-import { defineCommand, Flag } from '../flags.js';
-
-const COMMON = {
-  redis: common.redis,
-  'data-root': Flag.text(
-    'a dataset folder (COCO, VOC, CSS, Datumaro), a _annotations.coco.json, or (embed) a folder of images (recursive)',
-    { placeholder: '<path>' },
-  ),
-  out: Flag.text(
-    'SHARED output folder that every worker sees at this same path (NFS/EFS mount, or a bucket mounted as a folder)',
-    { placeholder: '<dir>' },
-  ),
-  checkpoint: Flag.text('tiny_vit | vit_b | vit_l | vit_h or a .pth/.safetensors path every worker sees', {
-    placeholder: '<name|path>',
-  }),
-  format: Type.Optional(Flag.text('dataset format (default: detected)', { placeholder: '<name>' })),
-  subset: Flag.texts('only this subset (repeatable; default all)', '<name>'),
-  attempts: Flag.int('attempts per job for transient errors (bad input fails at once)', 1, { default: 3 }),
-  json: common.json('print {"queue", "total", "added", "alreadyDone", "alreadyQueued", "skipped"}'),
-};
-const AUTOLABEL = {
-  'cache-dir': Type.Optional(
-    Flag.text("embedding cache to reuse and fill (e.g. the --out of 'queue embed'); default: none", {
-      placeholder: '<dir>',
-    }),
-  ),
-  prompt: Flag.oneOf(['both', 'box', 'points'], 'both: the box when an instance has one, else its points', {
-    default: 'both',
-  }),
-};
-const FLAGS = Type.Object({ ...COMMON, ...AUTOLABEL });
+import { defineCommand } from '../flags.js';
+import { QUEUE_AUTOLABEL_FLAGS, QUEUE_EMBED_FLAGS } from './queue-flags.js';
 
 function producer(kind: QueueKind): CliCommand {
   const embed = kind === 'embed';
@@ -56,8 +26,7 @@ ${
 into one COCO file.`
 }
 Re-running the same command enqueues nothing that is done or already queued. Prints the queue id.`,
-    // queue embed has no --cache-dir and --prompt: its prompt is undefined, read as both
-    flags: embed ? (Type.Object(COMMON) as unknown as typeof FLAGS) : FLAGS,
+    flags: embed ? QUEUE_EMBED_FLAGS : QUEUE_AUTOLABEL_FLAGS,
     async run(f, io) {
       const { connectRedis, enqueue } = await import('@samtune/jobs');
       const { createProgressBar } = await import('../progress.js');

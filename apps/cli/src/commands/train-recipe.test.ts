@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from '../cli.js';
 import { recordingIO } from '../test-utils/io.js';
-import { parseTrainArgs } from './train.js';
+import { parseTrainArgs } from './train-args.js';
 
 const base = ['--checkpoint', 'tiny_vit', '--data-root', '/nonexistent/data', '--out', '/nonexistent/runs/x'];
 const tmp = mkdtempSync(join(tmpdir(), 'samtune-train-recipe-'));

@@ -20,7 +20,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readSafetensors } from '@samtune/sam-model';
+import { readSafetensors } from '@samtune/tensor-files';
 import { EXIT_CODE_BY_KIND } from '@samtune/errors';
 import { sharedEmbeddingCacheDir } from '@samtune/test-fixtures';
 import { runCli } from '../cli.js';

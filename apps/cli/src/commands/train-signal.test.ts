@@ -11,7 +11,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readSafetensors } from '@samtune/sam-model';
+import { readSafetensors } from '@samtune/tensor-files';
 import { exitCodeForSignal, loadRunState } from '@samtune/trainer';
 import { sharedEmbeddingCacheDir } from '@samtune/test-fixtures';
 

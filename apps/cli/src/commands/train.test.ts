@@ -6,7 +6,8 @@ import { UsageError } from '../command.js';
 import { recordingIO } from '../test-utils/io.js';
 import { backendLine, resultTable, trainEventRenderer } from '../render.js';
 import { configKeys } from '@samtune/trainer/config';
-import { parseTrainArgs, trainCommand } from './train.js';
+import { parseTrainArgs } from './train-args.js';
+import { trainCommand } from './train.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'samtune-train-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -5,7 +5,8 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readSafetensors, type FloatTensor, type PredictPrompts } from '@samtune/sam-model';
+import { type FloatTensor, type PredictPrompts } from '@samtune/sam-model';
+import { readSafetensors } from '@samtune/tensor-files';
 import { referencePath } from '@samtune/test-fixtures';
 export { referencePath };
 

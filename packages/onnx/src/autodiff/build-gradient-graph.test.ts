@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { OnnxGraphBuilder } from '../graph.js';
 import { OnnxGraphOps } from '../onnx-ops.js';
 import { createSession } from '../session.js';
-import type { FloatTensor, HostTensor } from '../tensor.js';
+import type { FloatTensor, HostTensor } from '@samtune/tensor';
 import { buildGradientGraph } from './build-gradient-graph.js';
 import { GradientGraphError, NoGradientRuleError, UnsupportedGradientError } from './errors.js';
 import { gradientRuleOps } from './registry.js';

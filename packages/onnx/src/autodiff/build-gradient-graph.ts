@@ -4,7 +4,8 @@
  */
 import type { OnnxGraphBuilder } from '../graph.js';
 import type { NodeProto } from '../proto.js';
-import { GradContext, numel } from './context.js';
+import { numel } from '@samtune/tensor';
+import { GradContext } from './context.js';
 import { GradientGraphError, NoGradientRuleError } from './errors.js';
 import { getGradientRule } from './registry.js';
 

@@ -3,6 +3,7 @@
  * nodes into the forward graph's builder (recording each new value's static shape), reads static
  * shapes and constant (initializer / `Constant`) values, and has the broadcasting helper `sumTo`.
  */
+import { numel } from '@samtune/tensor';
 import type { OnnxGraphBuilder } from '../graph.js';
 import type { AttrValue } from '../graph.js';
 import type { AttributeProto, NodeProto, TensorProto } from '../proto.js';
@@ -51,10 +52,6 @@ export function broadcast(a: readonly number[], b: readonly number[]): number[] 
     out.push(da === 1 ? db : da);
   }
   return out;
-}
-
-export function numel(shape: readonly number[]): number {
-  return shape.reduce((a, d) => a * d, 1);
 }
 
 /** A node attribute by name (undefined when absent). */
@@ -270,7 +267,7 @@ export class GradContext {
     const out = keepdims ? s.map((d, i) => (ax.includes(i) ? 1 : d)) : s.filter((_, i) => !ax.includes(i));
     if (ax.length === 0) return x;
     const k = ax.length;
-    const rows = s.slice(0, k).reduce((a, d) => a * d, 1);
+    const rows = numel(s.slice(0, k));
     if (k < s.length && rows >= 1024 && ax.every((a, i) => a === i) && s.every((d) => d > 0)) {
       // a sum over the leading axes as ones[1,N] @ x[N,C]: onnxruntime's ReduceSum over leading axes
       // is several times slower than its last-axis one (profiled), the GEMV runs at memory speed

@@ -38,7 +38,7 @@
  * or padding, grouped Conv weights, dynamic (`-1`) shapes on the differentiated path, ops in
  * non-default domains, control flow (If/Loop), higher-order gradients (untested).
  *
- * Verified on the real graph: packages/sam-model/src/mask-decoder.autodiff.test.ts (MobileSAM's
+ * Verified on the real graph: packages/trainer/src/decoder-autodiff.test.ts (MobileSAM's
  * mask decoder + the fixture loss: every `grad.mask_decoder.*` of the official step; multimask
  * tokens against tfjs).
  */

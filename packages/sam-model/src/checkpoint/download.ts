@@ -6,7 +6,7 @@
  * each retry resuming from the `.part` file; after the last one the `.part` is kept for a later run.
  */
 import { createHash, type Hash } from 'node:crypto';
-import { writeFileAtomic } from '../fs-atomic.js';
+import { writeFileAtomic } from '@samtune/tensor-files';
 import {
   createReadStream,
   existsSync,

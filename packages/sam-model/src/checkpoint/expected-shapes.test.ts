@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { SAM_PRESETS } from '../config.js';
 import { referencePath } from '../test-utils/fixtures.js';
-import type { WeightMap } from '@samtune/onnx';
+import type { WeightMap } from '@samtune/tensor';
 import { CheckpointKeysError, expectedShapes, isOptionalKey, validateWeights } from './expected-shapes.js';
 import { inferSamConfig } from './infer-config.js';
-import { readTorchCheckpoint } from './torch.js';
+import { readTorchCheckpoint } from '@samtune/tensor-files';
 
 const tiny = readTorchCheckpoint(referencePath('tinyvit.pth'));
 const mini = readTorchCheckpoint(referencePath('vit_mini.pth'));

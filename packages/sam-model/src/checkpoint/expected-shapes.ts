@@ -4,7 +4,7 @@
  * and MobileSAM `tiny_vit_sam.py`), and a validator that reports every difference at once.
  */
 import type { MaskDecoderConfig, PromptEncoderConfig, SamConfig, TinyVitConfig, VitConfig } from '../config.js';
-import type { WeightMap } from '@samtune/onnx';
+import type { WeightMap } from '@samtune/tensor';
 import { SamtuneError, type ErrorKind } from '@samtune/errors';
 
 type Shapes = Map<string, number[]>;

@@ -2,11 +2,11 @@ import { copyFileSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { WeightMap } from '@samtune/onnx';
+import type { WeightMap } from '@samtune/tensor';
 import { referencePath } from '../test-utils/fixtures.js';
 import { BaseCheckpointMismatchError, BaseCheckpointMissingError, BaseCheckpointNestedError } from './fine-tuned.js';
 import { loadSamCheckpoint, writeFineTunedSafetensors } from './load.js';
-import { readSafetensors } from './safetensors.js';
+import { readSafetensors } from '@samtune/tensor-files';
 
 const dir = mkdtempSync(join(tmpdir(), 'samtune-finetuned-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

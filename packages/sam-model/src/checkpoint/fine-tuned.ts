@@ -9,7 +9,7 @@
  * cannot loop (`BaseCheckpointNestedError`).
  */
 import { existsSync } from 'node:fs';
-import type { WeightMap } from '@samtune/onnx';
+import type { WeightMap } from '@samtune/tensor';
 import { SamtuneError, type ErrorKind } from '@samtune/errors';
 
 /** Metadata key of the base checkpoint reference. */

@@ -2,7 +2,7 @@
  * Refuses weights holding NaN or ±Infinity: such a checkpoint (a training run that diverged, a
  * corrupted file) would otherwise give empty masks, F1 0 or NaN losses far from the cause.
  */
-import type { WeightMap } from '@samtune/onnx';
+import type { WeightMap } from '@samtune/tensor';
 import { SamtuneError, type ErrorKind } from '@samtune/errors';
 
 /** One float tensor with non-finite values: the first bad element (flat row-major index) and the count. */

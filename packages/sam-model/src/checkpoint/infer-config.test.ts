@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { SAM_PRESETS, TINY_VIT_ENCODER, type SamConfig } from '../config.js';
 import { referencePath } from '../test-utils/fixtures.js';
-import type { WeightMap } from '@samtune/onnx';
+import type { WeightMap } from '@samtune/tensor';
 import { expectedShapes } from './expected-shapes.js';
 import { ConfigInferenceError, inferSamConfig, sameArchitecture } from './infer-config.js';
-import { readTorchCheckpoint } from './torch.js';
+import { readTorchCheckpoint } from '@samtune/tensor-files';
 
 /** Shape-only weights (inference reads shapes, never data): a state dict of `config` without its bytes. */
 function shapesOnly(config: SamConfig, drop: (k: string) => boolean = () => false): WeightMap {

@@ -15,7 +15,7 @@ import {
   type TinyVitConfig,
   type VitConfig,
 } from '../config.js';
-import type { WeightMap } from '@samtune/onnx';
+import type { WeightMap } from '@samtune/tensor';
 import { SamtuneError, type ErrorKind } from '@samtune/errors';
 
 /** Thrown when shapes do not determine a config; names the key and what was found. */

@@ -7,7 +7,7 @@ import { SAM_PRESETS } from '../config.js';
 import { referencePath } from '../test-utils/fixtures.js';
 import { CheckpointKeysError } from './expected-shapes.js';
 import { SAMTUNE_CONFIG_KEY, loadSamCheckpoint, writeSamSafetensors } from './load.js';
-import { readSafetensors, writeSafetensors } from './safetensors.js';
+import { readSafetensors, writeSafetensors } from '@samtune/tensor-files';
 
 const dir = mkdtempSync(join(tmpdir(), 'samtune-load-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -6,7 +6,7 @@
  */
 import { closeSync, openSync, readSync } from 'node:fs';
 import type { SamConfig } from '../config.js';
-import type { WeightMap } from '@samtune/onnx';
+import type { WeightMap } from '@samtune/tensor';
 import { resolveCheckpointDetailed, sha256File, type ResolveCheckpointOptions } from './download.js';
 import { validateWeights } from './expected-shapes.js';
 import { checkFiniteWeights } from './finite.js';
@@ -18,8 +18,7 @@ import {
   type BaseCheckpointRef,
 } from './fine-tuned.js';
 import { inferSamConfig } from './infer-config.js';
-import { readSafetensors, writeSafetensors } from './safetensors.js';
-import { readTorchCheckpoint } from './torch.js';
+import { readSafetensors, writeSafetensors, readTorchCheckpoint } from '@samtune/tensor-files';
 import { SamtuneError, type ErrorKind } from '@samtune/errors';
 
 /** Metadata key holding the SamConfig JSON in samtune-written safetensors. */

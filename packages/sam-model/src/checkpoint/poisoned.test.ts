@@ -7,14 +7,14 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { WeightMap } from '@samtune/onnx';
+import type { WeightMap } from '@samtune/tensor';
 import { SAM_PRESETS } from '../config.js';
 import { initWeightsFromShapes } from '../init.js';
 import { expectedShapes } from './expected-shapes.js';
 import { checkFiniteWeights, findNonFinite, NonFiniteWeightsError } from './finite.js';
 import { UnknownCheckpointError } from './download.js';
 import { loadSamCheckpoint, writeSamSafetensors } from './load.js';
-import { readSafetensors, SafetensorsError, writeSafetensors } from './safetensors.js';
+import { readSafetensors, SafetensorsError, writeSafetensors } from '@samtune/tensor-files';
 
 const dir = mkdtempSync(join(tmpdir(), 'samtune-poison-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -5,7 +5,7 @@
  */
 import { selectMaskIndex, useMultimask } from '../mask-selection.js';
 import type { Box, PredictPrompts, SamPredictor } from '../predictor.js';
-import { floatTensor, type FloatTensor, type HostTensor } from '@samtune/onnx';
+import { floatTensor, type FloatTensor, type HostTensor } from '@samtune/tensor';
 import {
   maskOutputOf,
   type BatchDecodeResult,

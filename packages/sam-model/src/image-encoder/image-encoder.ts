@@ -5,7 +5,7 @@
  */
 import type { ImageEncoderConfig } from '../config.js';
 import { ParamScope } from '../layers.js';
-import type { Ops } from '@samtune/onnx';
+import type { Ops } from '@samtune/tensor';
 import { fusedConvKeys, IMAGE_ENCODER_PREFIX, relPosTableKey } from './prepare.js';
 import { tinyVitEncoder } from './tiny-vit.js';
 import { vitEncoder } from './vit.js';

@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { TINY_VIT_ENCODER, vitConfig } from '../config.js';
 import { initBackend } from '../ops/backend.js';
 import { TfjsOps } from '../ops/tfjs-ops.js';
-import type { FloatTensor, WeightMap } from '@samtune/onnx';
+import type { FloatTensor, WeightMap } from '@samtune/tensor';
 import { imageEncoder, ImageEncoderInputError, UnpreparedWeightsError } from './image-encoder.js';
 import {
   attentionBiasIndices,

@@ -8,8 +8,8 @@
  *   `[q,k,headDim]` for the sizes actually used (the window, or the full grid for global blocks).
  */
 import type { ImageEncoderConfig, TinyVitConfig, VitConfig } from '../config.js';
-import type { FloatTensor, HostTensor, WeightMap } from '@samtune/onnx';
-import { numel, toFloat32 } from '@samtune/onnx';
+import type { FloatTensor, HostTensor, WeightMap } from '@samtune/tensor';
+import { numel, toFloat32 } from '@samtune/tensor';
 import { SamtuneError, type ErrorKind } from '@samtune/errors';
 
 /** Checkpoint key prefix of the image encoder. */

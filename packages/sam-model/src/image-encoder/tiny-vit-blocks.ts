@@ -5,7 +5,7 @@
  * Layouts: convolution modules take and return NCHW `[B,C,H,W]`; attention blocks NHWC `[B,H,W,C]`
  * (the official `(B, L, C)` token sequence with `L = H*W`, row-major).
  */
-import type { Conv2dOptions } from '@samtune/onnx';
+import type { Conv2dOptions } from '@samtune/tensor';
 import type { ParamScope } from '../layers.js';
 import { layerNorm, linear } from '../layers.js';
 import { attentionBiasKey, fusedConvKeys } from './prepare.js';

@@ -3,7 +3,7 @@
  * `window_partition`/`window_unpartition` and TinyViT's inline version compute the same permutation
  * (pad bottom/right with zeros to a multiple of the window, then `(B,nH,ws,nW,ws,C) -> (B,nH,nW,ws,ws,C)`).
  */
-import type { Ops } from '@samtune/onnx';
+import type { Ops } from '@samtune/tensor';
 
 /** Layout of a partitioned `[B,H,W,C]` map. */
 export interface WindowGrid {

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { Ops, HostTensor } from '@samtune/onnx';
+import type { Ops, HostTensor } from '@samtune/tensor';
 import type { OpsProgram } from './test-utils/parity.js';
 import { parity, randn } from './test-utils/parity.js';
 import { OnnxGraphOps, OnnxShapeError } from '@samtune/onnx';

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { HostTensor } from '@samtune/onnx';
+import type { HostTensor } from '@samtune/tensor';
 import type { OpsProgram, ParityInput } from './test-utils/parity.js';
 import { parity, randn } from './test-utils/parity.js';
 

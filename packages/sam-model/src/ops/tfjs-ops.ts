@@ -5,8 +5,8 @@
  * encoder in one outer tidy would otherwise hold every temporary); callers still tidy forwards.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { Conv2dOptions, TrainOps } from '@samtune/onnx';
-import { MissingWeightError } from '@samtune/onnx';
+import type { Conv2dOptions, TrainOps } from '@samtune/tensor';
+import { MissingWeightError } from '@samtune/tensor';
 
 const SQRT1_2 = Math.SQRT1_2;
 

@@ -3,8 +3,8 @@
  * (`<model>_outputs.safetensors`), plus a tally of the worst agreement ratio per tensor family.
  */
 import { readFileSync } from 'node:fs';
-import { readSafetensors } from '../checkpoint/safetensors.js';
-import type { FloatTensor, WeightMap } from '@samtune/onnx';
+import { readSafetensors } from '@samtune/tensor-files';
+import type { FloatTensor, WeightMap } from '@samtune/tensor';
 import { referencePath } from './fixtures.js';
 
 export type XY = [number, number];

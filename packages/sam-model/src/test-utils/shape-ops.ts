@@ -4,7 +4,7 @@
  * any shape mismatch, and it records every op, so tests can prove a layer traces with a dynamic
  * number of points without reading tensor values.
  */
-import type { Conv2dOptions, Ops } from '@samtune/onnx';
+import type { Conv2dOptions, Ops } from '@samtune/tensor';
 import { SamtuneError, type ErrorKind } from '@samtune/errors';
 
 export interface Sym {

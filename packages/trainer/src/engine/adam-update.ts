@@ -11,7 +11,7 @@
  * ```
  * with `step_size = lr / (1 - beta1^t)` and `bc2_sqrt = sqrt(1 - beta2^t)` (`adamScalars`).
  */
-import type { TrainOps } from '@samtune/onnx';
+import type { TrainOps } from '@samtune/tensor';
 import type { AdamHyper } from './types.js';
 
 /** The updated parameter and moments. */

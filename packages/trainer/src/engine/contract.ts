@@ -8,14 +8,16 @@
  *                 engine.step(lr)           Adam
  * engine.endEpoch()                         frees per-epoch memory (before validation)
  * engine.read(state)                        before checkpoints, validation and interrupts
+ * engine.evalDecoder()                      validation on the engine's executor, loss included
  * ```
  *
  * Engines are registered by name (`registry.ts`, like onnxruntime-common's `registerBackend`):
  * `ort` (default) and `tfjs` (the reference).
  */
-import type { FloatTensor, WeightMap } from '@samtune/onnx';
+import type { FloatTensor, WeightMap } from '@samtune/tensor';
 import type { SamConfig } from '@samtune/sam-model';
 import type { SamLossConfig } from '@samtune/losses';
+import type { EvalDecoder } from '@samtune/evaluation';
 import type { MicroBatchRecipe } from '../recipe/options.js';
 import type { TrainState } from './train-state.js';
 import type { AdamOptions, DecoderPromptBatch, LossParts } from './types.js';
@@ -57,6 +59,12 @@ export interface TrainEngine {
   step(lr: number): void;
   /** Writes the current weights, moments and step counts into `state`. */
   read(state: TrainState): void;
+  /**
+   * What validation decodes with: the engine's current weights on the engine's executor, the loss
+   * included (`@samtune/evaluation`'s `ortEvalDecoder` / `tfjsEvalDecoder`). The caller releases it;
+   * the engine does not step while it is in use.
+   */
+  evalDecoder(): EvalDecoder;
   /** Ends an epoch's training pass: frees memory kept between steps (the ort engine's arenas). */
   endEpoch(): void;
   dispose(): void;

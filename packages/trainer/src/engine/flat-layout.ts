@@ -3,7 +3,7 @@
  * fixed order, row-major each), so that Adam runs as one small graph and every per-key tensor the
  * training graphs read or write is a zero-copy view (`subarray`) of a long-lived buffer.
  */
-import type { FloatTensor } from '@samtune/onnx';
+import { numel, type FloatTensor } from '@samtune/tensor';
 import { TrainStepError } from './types.js';
 
 /** Where one key lives in the flat vector. */
@@ -23,7 +23,7 @@ export class FlatLayout {
   constructor(shapes: readonly (readonly [string, readonly number[]])[]) {
     let offset = 0;
     this.slots = shapes.map(([key, shape]) => {
-      const size = shape.reduce((a, d) => a * d, 1);
+      const size = numel(shape);
       const slot = { key, offset, size, shape: [...shape] };
       offset += size;
       return slot;

@@ -1,9 +1,11 @@
 /**
  * The `tfjs` training engine (the reference; `@tensorflow/tfjs-node-gpu` where installed): the
  * decoder's `tf.Variable`s in a `SamPredictor`, `microBatchGradients` (or the recipe's
- * `recipeGradients`) under `tf.variableGrads`, `GradientAccumulator`, and the tfjs `Adam`.
+ * `recipeGradients`) under `tf.variableGrads`, `GradientAccumulator`, and the tfjs `Adam`; validation
+ * decodes on the same predictor (`tfjsEvalDecoder`).
  */
 import * as tf from '@tensorflow/tfjs';
+import { tfjsEvalDecoder } from '@samtune/evaluation';
 import { SamPredictor } from '@samtune/sam-model';
 import { Adam } from '../optimizer.js';
 import { recipeGradients } from '../recipe/recipe.js';
@@ -45,6 +47,7 @@ export function createTfjsEngine(context: TrainEngineContext): TrainEngine {
       state.setWeights(predictor.maskDecoderWeights());
       state.loadAdamState(optimizer.state());
     },
+    evalDecoder: () => tfjsEvalDecoder(predictor),
     endEpoch() {
       acc.dispose();
     },

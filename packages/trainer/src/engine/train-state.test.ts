@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { FloatTensor } from '@samtune/onnx';
+import type { FloatTensor } from '@samtune/tensor';
 import { createTrainEngine, registerTrainEngine, trainEngineNames } from './registry.js';
 import { TrainState } from './train-state.js';
 import type { TrainEngine } from './contract.js';
@@ -80,6 +80,9 @@ describe('training engine registry', () => {
       accumulate: () => ({ loss: 0, focal: 0, dice: 0, iou: 0 }),
       step: () => undefined,
       read: () => undefined,
+      evalDecoder: () => {
+        throw new Error('fake engine: no validation');
+      },
       endEpoch: () => undefined,
       dispose: () => undefined,
     };

@@ -5,7 +5,7 @@
  * run starts (or resumes) and writes it back with `read` before checkpoints, validation and
  * interrupts. Checkpoints and the run state file are written from it, whichever engine trained.
  */
-import { toFloat32, type FloatTensor, type WeightMap } from '@samtune/onnx';
+import { toFloat32, type FloatTensor, type WeightMap } from '@samtune/tensor';
 import { MASK_DECODER_PREFIX } from '@samtune/sam-model';
 import { FlatLayout } from './flat-layout.js';
 import { TrainStepError, type AdamState } from './types.js';

@@ -4,7 +4,7 @@
  * trainer use these; `train-step.ts` (tfjs) and `optimizer.ts` (tfjs) re-export them.
  */
 import { SamtuneError, type ErrorKind } from '@samtune/errors';
-export type { DecoderPromptBatch } from '@samtune/evaluation';
+export type { DecoderPromptBatch } from '@samtune/training-data';
 
 /** Thrown when a prompt batch, its targets or a training state have inconsistent sizes. */
 export class TrainStepError extends SamtuneError {

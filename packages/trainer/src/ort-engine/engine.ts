@@ -12,15 +12,10 @@
  * - `step()`: one Adam update (torch semantics, bias correction with the step count t) from the
  *   accumulated gradients, which are then cleared (`adam-graph.ts`, in 4 MB chunks).
  */
-import {
-  type BoundOrtSession,
-  boundTensor,
-  toFloat32,
-  type BoundTensor,
-  type FloatTensor,
-  type HostTensor,
-} from '@samtune/onnx';
-import { derivedRng, slicePromptBatch } from '@samtune/evaluation';
+import { type BoundOrtSession, boundTensor, type BoundTensor } from '@samtune/onnx';
+import { toFloat32, type FloatTensor, type HostTensor } from '@samtune/tensor';
+import { ortEvalDecoder, type EvalDecoder } from '@samtune/evaluation';
+import { derivedRng, slicePromptBatch } from '@samtune/training-data';
 import type { SamConfig, WeightMap } from '@samtune/sam-model';
 import type { SamLossConfig } from '@samtune/losses';
 import {
@@ -397,6 +392,12 @@ export class OrtTrainEngine implements TrainEngine {
     );
     state.counts.fill(this.t);
     state.steps = this.stepCalls;
+  }
+
+  /** Validation on onnxruntime (`OrtDecoder` + the loss graph) from the current weights. */
+  evalDecoder(): EvalDecoder {
+    this.alive('evalDecoder');
+    return ortEvalDecoder(this.o.config, new Map([...this.o.weights, ...this.layout.tensors(this.p[this.cur])]));
   }
 
   /** Frees the memory arenas kept between steps (`releaseArenas`). */

@@ -31,8 +31,10 @@ import {
   useMultimask,
   type SamConfig,
 } from '@samtune/sam-model';
-import { OnnxGraphBuilder, OnnxGraphOps, toFloat32 } from '@samtune/onnx';
-import type { OnnxValue, WeightMap } from '@samtune/onnx';
+import { OnnxGraphBuilder, OnnxGraphOps } from '@samtune/onnx';
+import { toFloat32 } from '@samtune/tensor';
+import type { OnnxValue } from '@samtune/onnx';
+import type { WeightMap } from '@samtune/tensor';
 import { samLossOn, type SamLossConfig } from '@samtune/losses';
 
 /** The fixed shape of a training graph. */

@@ -4,7 +4,7 @@
  * training engines use it.
  */
 import { LOW_RES_SIZE, samplePositivePoints, type ResizeGeometry, type Rng } from '@samtune/transforms';
-import type { DecoderPromptBatch } from '@samtune/evaluation';
+import type { DecoderPromptBatch } from '@samtune/training-data';
 import { SamtuneError, type ErrorKind } from '@samtune/errors';
 
 /** Thrown for click-sampling inputs of inconsistent sizes. */

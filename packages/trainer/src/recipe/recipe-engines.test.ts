@@ -5,8 +5,10 @@
  * 534x800, a micro-batch per prompt; each epoch is one optimizer step).
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { readTorchCheckpoint, SAM_PRESETS, type WeightMap } from '@samtune/sam-model';
-import { setupRuntime, TargetStore } from '@samtune/evaluation';
+import { SAM_PRESETS, type WeightMap } from '@samtune/sam-model';
+import { readTorchCheckpoint } from '@samtune/tensor-files';
+import { setupRuntime } from '@samtune/evaluation';
+import { TargetStore } from '@samtune/training-data';
 import { defaultTrainConfig, validateTrainConfig, type TrainConfig } from '../config.js';
 import { createTrainEngine } from '../engine/registry.js';
 import { TrainState } from '../engine/train-state.js';

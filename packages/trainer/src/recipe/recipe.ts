@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ResizeGeometry } from '@samtune/transforms';
 import type { SamPredictor } from '@samtune/sam-model';
-import { derivedRng, type DecoderPromptBatch, type PromptSpec, type TrainItem } from '@samtune/evaluation';
+import { derivedRng, type DecoderPromptBatch, type PromptSpec, type TrainItem } from '@samtune/training-data';
 import { SamtuneError, type ErrorKind } from '@samtune/errors';
 import { microBatchGradients, type MicroBatchGradients, type MicroBatchLoss } from '../train-step.js';
 import { originalLossFrame } from './loss-resolution.js';

@@ -4,9 +4,11 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { readTorchCheckpoint, SAM_PRESETS, SamPredictor } from '@samtune/sam-model';
+import { SAM_PRESETS, SamPredictor } from '@samtune/sam-model';
+import { readTorchCheckpoint } from '@samtune/tensor-files';
 import { createRng, ResizeGeometry } from '@samtune/transforms';
-import { setupRuntime, type DecoderPromptBatch } from '@samtune/evaluation';
+import { setupRuntime } from '@samtune/evaluation';
+import { type DecoderPromptBatch } from '@samtune/training-data';
 import { decoderLoss } from '../train-step.js';
 import { fixtureTensor, readFixture, referencePath } from '../test-utils/fixtures.js';
 import {

@@ -26,7 +26,7 @@ import * as tf from '@tensorflow/tfjs';
 import { LOW_RES_SIZE, type ResizeGeometry, type Rng } from '@samtune/transforms';
 import type { SamLossConfig } from '@samtune/losses';
 import type { SamPredictor } from '@samtune/sam-model';
-import type { DecoderPromptBatch } from '@samtune/evaluation';
+import type { DecoderPromptBatch } from '@samtune/training-data';
 import { decoderLoss } from '../train-step.js';
 import { nextClickPass, SimulatedClickError, type ErrorClick } from './clicks.js';
 export {

@@ -2,7 +2,8 @@
  * Test-only: one training item the size of dog.jpg (534x800) with two rectangle instances, and an
  * embedding cache that answers every image with dog.jpg's embedding (tinyvit_outputs.safetensors).
  */
-import type { EmbeddingCache, TrainItem } from '@samtune/evaluation';
+import type { EmbeddingCache } from '@samtune/evaluation';
+import type { TrainItem } from '@samtune/training-data';
 import type { FloatTensor } from '@samtune/sam-model';
 import { fixtureTensor, readFixture } from './fixtures.js';
 

@@ -2,7 +2,7 @@
  * Test-only: the reference fixtures as sam-model tensors. Paths come from @samtune/test-fixtures; a
  * missing fixture fails loudly with the path it looked for; tests never skip.
  */
-import { readSafetensors } from '@samtune/sam-model';
+import { readSafetensors } from '@samtune/tensor-files';
 import type { FloatTensor, WeightMap } from '@samtune/sam-model';
 import {
   fixtureTensor as fixtureEntry,

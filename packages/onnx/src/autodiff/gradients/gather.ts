@@ -5,7 +5,8 @@
  */
 import type { GradientRule } from '../rule.js';
 import { dy0 } from '../rule.js';
-import { attrInt, numel } from '../context.js';
+import { numel } from '@samtune/tensor';
+import { attrInt } from '../context.js';
 import { UnsupportedGradientError } from '../errors.js';
 
 export const gatherGrad: GradientRule = {

@@ -7,7 +7,8 @@
 import type { GradientRule } from '../rule.js';
 import { dy0 } from '../rule.js';
 import type { GradContext } from '../context.js';
-import { broadcast, numel } from '../context.js';
+import { numel } from '@samtune/tensor';
+import { broadcast } from '../context.js';
 import { UnsupportedGradientError } from '../errors.js';
 
 /** `x` with its last two axes swapped. */

@@ -1,7 +1,8 @@
 /** ReduceMean (axes: attribute up to opset 17, input from 18): `dx = Expand(Reshape(dy)) / count`. */
 import type { GradientRule } from '../rule.js';
 import { dy0 } from '../rule.js';
-import { attrInts, numel } from '../context.js';
+import { numel } from '@samtune/tensor';
+import { attrInts } from '../context.js';
 import { unreduce } from './reduce-sum.js';
 
 export const reduceMeanGrad: GradientRule = {

@@ -6,7 +6,7 @@
 import { createSession, type Session } from '../../session.js';
 import { OnnxGraphBuilder } from '../../graph.js';
 import { OnnxGraphOps, type OnnxValue } from '../../onnx-ops.js';
-import type { FloatTensor, HostTensor } from '../../tensor.js';
+import { numel, type FloatTensor, type HostTensor } from '@samtune/tensor';
 import { buildGradientGraph, type GradientGraph } from '../build-gradient-graph.js';
 
 /** A seeded PRNG (mulberry32) in [0, 1). */
@@ -55,7 +55,7 @@ export interface GradCheckResult {
 
 function sample(spec: TensorSpec, next: () => number): Float32Array {
   if (spec.data) return spec.data;
-  const n = spec.shape.reduce((a, d) => a * d, 1);
+  const n = numel(spec.shape);
   return Float32Array.from({ length: n }, () => {
     const u = next();
     if (spec.kind === 'positive') return 0.5 + u;
@@ -81,7 +81,7 @@ export async function gradCheck(c: GradCase, seed = 1): Promise<GradCheckResult>
   for (const k of [...inputNames, ...paramNames]) fv[k] = fops.input(k, (values.get(k) as FloatTensor).shape);
   const fy = c.build(fops, fv);
   fops.output('y', fy);
-  const ySize = fy.shape.reduce((a, d) => a * d, 1);
+  const ySize = numel(fy.shape);
   const w = Float32Array.from({ length: ySize }, () => 2 * next() - 1);
 
   // Gradient graph: params are initializers, inputs stay inputs.

@@ -16,7 +16,8 @@ import {
   noMaskDense,
   preparePromptEncoderWeights,
 } from '../../prompt-encoder.js';
-import { OnnxGraphBuilder, OnnxGraphOps, type OnnxValue, type WeightMap } from '@samtune/onnx';
+import { OnnxGraphBuilder, OnnxGraphOps, type OnnxValue } from '@samtune/onnx';
+import { type WeightMap } from '@samtune/tensor';
 import { postprocessInGraph, selectMaskInGraph } from './graph-steps.js';
 
 /** Opset of the recorded decoder graphs (>= 17 for LayerNormalization). */

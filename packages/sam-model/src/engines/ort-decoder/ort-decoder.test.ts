@@ -7,8 +7,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadSamCheckpoint } from '../../checkpoint/load.js';
 import type { SamConfig } from '../../config.js';
-import type { FloatTensor, WeightMap } from '@samtune/onnx';
-import { floatTensor } from '@samtune/onnx';
+import type { FloatTensor, WeightMap } from '@samtune/tensor';
+import { floatTensor } from '@samtune/tensor';
 import {
   RatioTally,
   batchCase,

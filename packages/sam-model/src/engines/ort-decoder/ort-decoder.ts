@@ -15,15 +15,8 @@ import { LOW_RES_SIZE, type SamConfig } from '../../config.js';
 import { selectMaskIndex, useMultimask } from '../../mask-selection.js';
 import { preprocessShape } from '../../postprocess.js';
 import { PredictorInputError, type Box, type PredictPrompts, type PredictResult } from '../../predictor.js';
-import {
-  createSession,
-  floatTensor,
-  type FloatTensor,
-  type HostTensor,
-  type Session,
-  type SessionOptions,
-  type WeightMap,
-} from '@samtune/onnx';
+import { createSession, type Session, type SessionOptions } from '@samtune/onnx';
+import { floatTensor, type FloatTensor, type HostTensor, type WeightMap } from '@samtune/tensor';
 import { recordDecoderGraph } from './decoder-graph.js';
 import { IMAGE_SIDE_NAMES, recordImageSideGraph, recordPromptGraph, type ImageSideName } from './split-graphs.js';
 import { recordPostprocessGraph, type MaskOutputKind } from './postprocess-graph.js';

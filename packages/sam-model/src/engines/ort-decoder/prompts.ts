@@ -6,7 +6,7 @@
  */
 import { applyBoxes, applyCoords } from '../../postprocess.js';
 import { checkPredictPrompts, type PredictPrompts } from '../../predictor.js';
-import type { FloatTensor } from '@samtune/onnx';
+import type { FloatTensor } from '@samtune/tensor';
 
 /** `point_coords [1,N,2]` (1024 frame, XY) and `point_labels [1,N]`. */
 export interface PointFeeds {

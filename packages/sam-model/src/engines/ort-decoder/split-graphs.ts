@@ -17,7 +17,8 @@ import {
   noMaskDense,
   preparePromptEncoderWeights,
 } from '../../prompt-encoder.js';
-import { OnnxGraphBuilder, OnnxGraphOps, type OnnxValue, type WeightMap } from '@samtune/onnx';
+import { OnnxGraphBuilder, OnnxGraphOps, type OnnxValue } from '@samtune/onnx';
+import { type WeightMap } from '@samtune/tensor';
 import { DECODER_GRAPH_OPSET } from './decoder-graph.js';
 import { upscaleMasksChannelsLast } from './upscale.js';
 

@@ -5,10 +5,9 @@
 import { normalizeAndPad, readImage } from '@samtune/transforms';
 import { PIXEL_MEAN, PIXEL_STD, TINY_VIT_ENCODER, vitConfig } from '../../config.js';
 import type { ImageEncoderConfig } from '../../config.js';
-import { readSafetensors } from '../../checkpoint/safetensors.js';
-import { readTorchCheckpoint } from '../../checkpoint/torch.js';
-import type { FloatTensor, WeightMap } from '@samtune/onnx';
-import { toFloat32 } from '@samtune/onnx';
+import { readSafetensors, readTorchCheckpoint } from '@samtune/tensor-files';
+import type { FloatTensor, WeightMap } from '@samtune/tensor';
+import { toFloat32 } from '@samtune/tensor';
 import { referencePath } from '../../test-utils/fixtures.js';
 
 /** The two reference encoders: MobileSAM TinyViT and the reduced ViT (embed 192, depth 4, 3 heads). */

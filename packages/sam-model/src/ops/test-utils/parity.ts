@@ -6,9 +6,10 @@ import * as tf from '@tensorflow/tfjs';
 import type { Agreement } from '../../compare.js';
 import { compareTensors } from '../../compare.js';
 import { mulberry32 } from '../../init.js';
-import type { Ops, FloatTensor, HostTensor } from '@samtune/onnx';
+import type { Ops, FloatTensor, HostTensor } from '@samtune/tensor';
 import { TfjsOps } from '../../ops/tfjs-ops.js';
-import { numel, createSession, OnnxGraphBuilder, OnnxGraphOps } from '@samtune/onnx';
+import { createSession, OnnxGraphBuilder, OnnxGraphOps } from '@samtune/onnx';
+import { numel } from '@samtune/tensor';
 
 /** An `Ops` program: inputs in, one output. */
 export type OpsProgram = <T>(ops: Ops<T>, xs: readonly T[]) => T;

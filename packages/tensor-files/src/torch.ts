@@ -4,7 +4,7 @@
  * needs are allowed; storages are read one at a time with positioned reads, so multi-GB files
  * (ViT-H) work without loading the archive into memory.
  */
-import type { HostTensor, WeightMap } from '@samtune/onnx';
+import type { HostTensor, WeightMap } from '@samtune/tensor';
 import { ELEMENT_SIZE, materialize, swapBytes, type StorageDType } from './dtype.js';
 import { PyGlobal, PyTuple, UnsafePickleError, unpickle, type GlobalHandler, type PyValue } from './pickle.js';
 import { ZipArchive } from './zip.js';

@@ -2,8 +2,8 @@
  * NumPy `.npy` (format 1.0/2.0) read and write for float32 tensors: `samtune embed --out x.npy`
  * and `samtune predict --mask-input logits.npy`. Little-endian `<f4`, C order only.
  */
-import type { FloatTensor } from '@samtune/onnx';
-import { floatTensor, numel } from '@samtune/onnx';
+import type { FloatTensor } from '@samtune/tensor';
+import { floatTensor, numel } from '@samtune/tensor';
 import { SamtuneError, type ErrorKind } from '@samtune/errors';
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deflateRawSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
-import { referencePath } from '../test-utils/fixtures.js';
+import { referencePath } from './test-utils/fixtures.js';
 import { ZipArchive, ZipFormatError, withZip } from './zip.js';
 import { buildStoredZip } from './test-utils/zip-write.js';
 

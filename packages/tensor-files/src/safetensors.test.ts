@@ -2,8 +2,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { referencePath } from '../test-utils/fixtures.js';
-import type { HostTensor, WeightMap } from '@samtune/onnx';
+import { referencePath } from './test-utils/fixtures.js';
+import type { HostTensor, WeightMap } from '@samtune/tensor';
 import { SafetensorsError, encodeSafetensors, readSafetensors, writeSafetensors } from './safetensors.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'samtune-st-'));

@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { referencePath } from '../test-utils/fixtures.js';
-import type { HostTensor } from '@samtune/onnx';
+import { referencePath } from './test-utils/fixtures.js';
+import type { HostTensor } from '@samtune/tensor';
 import { P, bytesOf, pickle, tensorOps, torchZip } from './test-utils/test-pickle.js';
 import { readTorchCheckpoint } from './torch.js';
 

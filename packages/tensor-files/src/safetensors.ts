@@ -4,9 +4,9 @@
  * the raw little-endian data). F16/BF16/F64 are widened to float32 on read.
  */
 import { closeSync, fstatSync, openSync } from 'node:fs';
-import { writeFileAtomic } from '../fs-atomic.js';
-import type { HostTensor, WeightMap } from '@samtune/onnx';
-import { numel } from '@samtune/onnx';
+import { writeFileAtomic } from './fs-atomic.js';
+import type { HostTensor, WeightMap } from '@samtune/tensor';
+import { numel } from '@samtune/tensor';
 import { ELEMENT_SIZE, materialize, type StorageDType } from './dtype.js';
 import { readFully } from './zip.js';
 import { SamtuneError, type ErrorKind } from '@samtune/errors';

@@ -1,7 +1,9 @@
 /**
  * The autodiff of `@samtune/onnx` on the real graph: MobileSAM's mask decoder recorded with
- * `OnnxGraphOps` (3 box prompts on dog.jpg, `tinyvit_train_step.safetensors`), the fixture loss
- * `20*focal + dice + iou_mse` written as ONNX nodes, `buildGradientGraph` over every mask-decoder
+ * `OnnxGraphOps` (3 box prompts on dog.jpg, `tinyvit_train_step.safetensors`), the loss
+ * `20*focal + dice + iou_mse` recorded from `@samtune/losses`' `samLossOn` (the definition both
+ * engines use; this test sits in the trainer because sam-model may not import losses),
+ * `buildGradientGraph` over every mask-decoder
  * tensor, run on onnxruntime-node: the loss parts and every `grad.mask_decoder.*` must match the
  * official PyTorch step within `1e-4 + 1e-3*max|ref|`. A second case takes the multimask outputs
  * (tokens 1..3, whose hypernetworks the fixture's single-mask step does not train) under a simple
@@ -9,25 +11,23 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
+import { buildGradientGraph, createSession, OnnxGraphBuilder, OnnxGraphOps, type OnnxValue } from '@samtune/onnx';
+import { type FloatTensor, type WeightMap } from '@samtune/tensor';
+import { readSafetensors, readTorchCheckpoint } from '@samtune/tensor-files';
+import { samLossOn } from '@samtune/losses';
 import {
-  buildGradientGraph,
-  createSession,
-  OnnxGraphBuilder,
-  OnnxGraphOps,
-  type FloatTensor,
-  type OnnxValue,
-  type WeightMap,
-} from '@samtune/onnx';
-import { readSafetensors } from './checkpoint/safetensors.js';
-import { readTorchCheckpoint } from './checkpoint/torch.js';
-import { compareTensors } from './compare.js';
-import { SAM_PRESETS } from './config.js';
-import { MASK_DECODER_PREFIX, predictMasks } from './mask-decoder.js';
-import { initBackend } from './ops/backend.js';
-import { SamPredictor } from './predictor.js';
-import { DENSE_PE_KEY, PROMPT_ENCODER_PREFIX, noMaskDense, preparePromptEncoderWeights } from './prompt-encoder.js';
-import { readOutputs, refTensor } from './test-utils/decoder-cases.js';
-import { referencePath } from './test-utils/fixtures.js';
+  compareTensors,
+  DENSE_PE_KEY,
+  initBackend,
+  MASK_DECODER_PREFIX,
+  noMaskDense,
+  predictMasks,
+  preparePromptEncoderWeights,
+  PROMPT_ENCODER_PREFIX,
+  SAM_PRESETS,
+  SamPredictor,
+} from '@samtune/sam-model';
+import { fixtureTensor, readFixture, referencePath } from './test-utils/fixtures.js';
 
 const B = 3;
 const P = 256 * 256;
@@ -37,13 +37,17 @@ let embedding: FloatTensor;
 
 beforeAll(() => {
   step = readSafetensors(referencePath('tinyvit_train_step.safetensors')).tensors;
-  embedding = refTensor(readOutputs('tinyvit'), 'tinyvit', 'dog.image_embeddings');
+  embedding = fixtureTensor(
+    readFixture('tinyvit_outputs.safetensors'),
+    'tinyvit_outputs.safetensors',
+    'dog.image_embeddings',
+  );
   weights = readTorchCheckpoint(referencePath('tinyvit.pth'));
 });
 
 afterAll(() => predictor?.dispose());
 
-const ref = (key: string): FloatTensor => refTensor(step, 'tinyvit_train', key);
+const ref = (key: string): FloatTensor => fixtureTensor(step, 'tinyvit_train_step.safetensors', key);
 let predictor: SamPredictor | undefined;
 
 /**
@@ -95,39 +99,15 @@ function checker(): {
   };
 }
 
-/** The fixture loss on `logits [B,1,256,256]`, `target` same, `iou [B,1]`: total and parts, each `[]`. */
-function samLoss(ops: OnnxGraphOps, logits: OnnxValue, target: OnnxValue, iou: OnnxValue): Record<string, OnnxValue> {
-  const x = ops.reshape(logits, [B, P]);
-  const t = ops.reshape(target, [B, P]);
-  const one = (v: OnnxValue): OnnxValue => ops.addScalar(ops.scale(v, -1), 1); // 1 - v
-  const sum1 = (v: OnnxValue): OnnxValue => ops.emit('ReduceSum', [v, ops.int64Const([1])], [B], { keepdims: 0 });
-  const mean0 = (v: OnnxValue): OnnxValue => ops.emit('ReduceMean', [v], [], { axes: [0], keepdims: 0 });
-  const p = ops.sigmoid(x);
-  const softplusNegAbs = ops.emit('Softplus', [ops.scale(ops.emit('Abs', [x], [B, P]), -1)], [B, P]);
-  const ce = ops.add(ops.sub(ops.relu(x), ops.mul(x, t)), softplusNegAbs);
-  const pt = ops.add(ops.mul(p, t), ops.mul(one(p), one(t)));
-  const alphaT = ops.addScalar(ops.scale(t, -0.5), 0.75); // 0.25 t + 0.75 (1 - t)
-  const q = one(pt);
-  const focal = ops.emit('ReduceMean', [ops.mul(alphaT, ops.mul(ce, ops.mul(q, q)))], [B], { axes: [1], keepdims: 0 });
-  const num = ops.addScalar(ops.scale(sum1(ops.mul(p, t)), 2), 1);
-  const den = ops.addScalar(ops.add(sum1(p), sum1(t)), 1);
-  const dice = one(ops.div(num, den));
-  // IoU target of the thresholded prediction: behind GreaterOrEqual, so no gradient flows into it
-  const bin = ops.emit(
-    'Cast',
-    [ops.emit('GreaterOrEqual', [p, ops.constant(new Float32Array([0.5]), [])], [B, P])],
-    [B, P],
-    {
-      to: 1,
-    },
-  );
-  const inter = sum1(ops.mul(bin, t));
-  const union = ops.sub(ops.add(sum1(bin), sum1(t)), inter);
-  const iouT = ops.div(inter, ops.emit('Max', [union, ops.constant(new Float32Array([1e-6]), [])], [B]));
-  const e = ops.sub(ops.reshape(iou, [B]), iouT);
-  const parts = { loss_focal: mean0(focal), loss_dice: mean0(dice), loss_iou: mean0(ops.mul(e, e)) };
-  const loss = ops.add(ops.add(ops.scale(parts.loss_focal, 20), parts.loss_dice), parts.loss_iou);
-  return { loss, ...parts };
+/** `samLossOn` (the one definition both engines use) recorded: total and parts, each `[]`, under the fixture's names. */
+function fixtureLoss(
+  ops: OnnxGraphOps,
+  logits: OnnxValue,
+  target: OnnxValue,
+  iou: OnnxValue,
+): Record<string, OnnxValue> {
+  const r = samLossOn(ops, logits, iou, target);
+  return { loss: r.loss, loss_focal: r.focal, loss_dice: r.dice, loss_iou: r.iou };
 }
 
 describe('buildGradientGraph on the mask decoder (tinyvit_train_step.safetensors)', () => {
@@ -141,7 +121,7 @@ describe('buildGradientGraph on the mask decoder (tinyvit_train_step.safetensors
       const target = ops.input('gt_masks', [B, 1, 256, 256]);
       const masks = ops.slice(all, 1, 0, 1); // single-mask output (token 0) for box prompts
       const iou = ops.slice(allIou, 1, 0, 1);
-      const parts = samLoss(ops, masks, target, iou);
+      const parts = fixtureLoss(ops, masks, target, iou);
       for (const [k, v] of Object.entries(parts)) ops.output(k, v, []);
       ops.output('low_res_masks', masks);
 

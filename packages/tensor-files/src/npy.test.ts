@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decodeNpy, encodeNpy, NpyFormatError } from './npy.js';
-import { floatTensor } from '@samtune/onnx';
+import { floatTensor } from '@samtune/tensor';
 
 describe('npy', () => {
   it('round-trips a float32 tensor with a 64-byte aligned header', () => {

@@ -3,7 +3,7 @@
  * little-endian bytes into the host dtypes of `tensor.ts` (float16/bfloat16/float64 widened to
  * float32, int64 exact as BigInt64Array).
  */
-import type { DType, DTypeArray, HostTensor } from '@samtune/onnx';
+import type { DType, DTypeArray, HostTensor } from '@samtune/tensor';
 
 /** Element types as stored on disk. */
 export type StorageDType =
