@@ -68,6 +68,7 @@ export {
   type BaseCheckpointRef,
 } from './checkpoint/fine-tuned.js';
 export * from './image-encoder/index.js';
+export * from './sam2/index.js';
 export {
   installOrtKernels,
   OrtKernelsInstallError,

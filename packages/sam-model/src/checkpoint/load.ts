@@ -52,7 +52,8 @@ export interface LoadedSamCheckpoint {
   base?: { path: string; sha256: string };
 }
 
-function sniff(path: string): 'torch' | 'safetensors' {
+/** The file format of a checkpoint from its first bytes. */
+export function sniff(path: string): 'torch' | 'safetensors' {
   const fd = openSync(path, 'r');
   const head = Buffer.alloc(9);
   try {
