@@ -97,9 +97,13 @@ export const SAM2_MASK_DECODER: Sam2MaskDecoderConfig = {
 /** The published prompt encoder of every SAM 2.1 model (SAM 1's sizes). */
 export const SAM2_PROMPT_ENCODER: PromptEncoderConfig = DEFAULT_PROMPT_ENCODER;
 
+/** Names of the published SAM 2.1 checkpoints (registry names and config names). */
+export type Sam2PresetName =
+  'sam2.1_hiera_tiny' | 'sam2.1_hiera_small' | 'sam2.1_hiera_base_plus' | 'sam2.1_hiera_large';
+
 /** An official Hiera layout: its shape signature and the facts the shapes lack. */
 export interface HieraLayout {
-  readonly name: string;
+  readonly name: Sam2PresetName;
   readonly embedDim: number;
   readonly stages: readonly number[];
   readonly facts: HieraFacts;

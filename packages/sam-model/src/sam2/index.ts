@@ -13,6 +13,7 @@ export {
   type HieraFacts,
   type HieraLayout,
   type Sam2Config,
+  type Sam2PresetName,
   type Sam2MaskDecoderConfig,
   type ShapeMap,
 } from './config.js';
