@@ -41,7 +41,7 @@ export {
   SAM2_DECODER_PREFIX,
   type Sam2ImageFeatures,
 } from './image-encoder.js';
-export { prepareSam2EncoderWeights } from './prepare.js';
+export { prepareSam2EncoderWeights, isSam2EncoderKey } from './prepare.js';
 export {
   recordSam2EncoderGraph,
   buildSam2EncoderOnnx,

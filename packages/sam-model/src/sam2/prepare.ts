@@ -12,9 +12,13 @@ import { NO_MEM_EMBED_KEY, SAM2_DECODER_PREFIX, SAM2_ENCODER_PREFIX, Sam2Encoder
 
 const TRUNK = `${SAM2_ENCODER_PREFIX}trunk.`;
 
-function isEncoderKey(k: string): boolean {
+/**
+ * Whether the SAM 2.1 image features depend on `key`: `image_encoder.*`, `sam_mask_decoder.conv_s0/
+ * conv_s1.*` (folded into `high_res_feats`) and `no_mem_embed` (added to the 64x64 embedding).
+ */
+export function isSam2EncoderKey(k: string): boolean {
   return (
-    (k.startsWith(SAM2_ENCODER_PREFIX) && k !== `${TRUNK}pos_embed` && k !== `${TRUNK}pos_embed_window`) ||
+    k.startsWith(SAM2_ENCODER_PREFIX) ||
     k.startsWith(`${SAM2_DECODER_PREFIX}conv_s0.`) ||
     k.startsWith(`${SAM2_DECODER_PREFIX}conv_s1.`) ||
     k === NO_MEM_EMBED_KEY
@@ -32,7 +36,8 @@ export function prepareSam2EncoderWeights(config: HieraConfig, weights: WeightMa
     return t;
   };
   const out: WeightMap = new Map();
-  for (const [k, v] of weights) if (isEncoderKey(k)) out.set(k, v);
+  for (const [k, v] of weights)
+    if (isSam2EncoderKey(k) && k !== `${TRUNK}pos_embed` && k !== `${TRUNK}pos_embed_window`) out.set(k, v);
   const grid = config.imgSize / HIERA_PATCH_STRIDE;
   out.set(
     `${TRUNK}${HIERA_POS_EMBED_KEY}`,
