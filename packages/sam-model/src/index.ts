@@ -20,7 +20,12 @@ export {
 } from './compare.js';
 export { encodeNpy, decodeNpy, NpyFormatError } from './npy.js';
 export { initWeightsFromShapes, mulberry32 } from './init.js';
-export { readTorchCheckpoint, TorchCheckpointError, MAX_VIEW_EXPANSION } from './checkpoint/torch.js';
+export {
+  readTorchCheckpoint,
+  readTorchCheckpointShapes,
+  TorchCheckpointError,
+  MAX_VIEW_EXPANSION,
+} from './checkpoint/torch.js';
 export {
   readSafetensors,
   encodeSafetensors,

@@ -10,8 +10,8 @@ import type { HostTensor, WeightMap } from '@samtune/onnx';
 import { SamtuneError, type ErrorKind } from '@samtune/errors';
 import { resolveCheckpointDetailed, sha256File, type ResolveCheckpointOptions } from '../checkpoint/download.js';
 import { checkFiniteWeights } from '../checkpoint/finite.js';
-import { sniff } from '../checkpoint/load.js';
-import { readSafetensors } from '../checkpoint/safetensors.js';
+import { sniff, SAMTUNE_CONFIG_KEY } from '../checkpoint/load.js';
+import { readSafetensors, writeSafetensors } from '../checkpoint/safetensors.js';
 import { readTorchCheckpoint } from '../checkpoint/torch.js';
 import { inferSam2Config, type HieraFacts, type Sam2Config, type ShapeMap } from './config.js';
 import { hieraBlocks } from './hiera-layout.js';
@@ -105,8 +105,34 @@ function validateEncoderWeights(weights: WeightMap, config: Sam2Config, path: st
     );
 }
 
+/** The Hiera facts of a stored `Sam2Config` (samtune safetensors metadata). */
+function storedFacts(json: string, path: string): HieraFacts {
+  let c: Partial<Sam2Config> | undefined;
+  try {
+    c = JSON.parse(json) as Partial<Sam2Config>;
+  } catch (e) {
+    throw new Sam2CheckpointKeysError(
+      `loadSam2Checkpoint(${path}): metadata '${SAMTUNE_CONFIG_KEY}' is not JSON (${(e as Error).message})`,
+    );
+  }
+  if (c?.family !== 'sam2' || !c.imageEncoder)
+    throw new Sam2CheckpointKeysError(
+      `loadSam2Checkpoint(${path}): metadata '${SAMTUNE_CONFIG_KEY}' is not a SAM 2.1 config (expected family 'sam2' and an imageEncoder, got family '${String(c?.family)}')`,
+    );
+  return c.imageEncoder;
+}
+
 /**
- * Loads a SAM 2.1 checkpoint (path or registry name) for image mode.
+ * Writes SAM 2.1 weights as safetensors (atomic) with the config in `samtune.config`, so that
+ * `loadSam2Checkpoint` reads a non-official trunk back without `facts`.
+ */
+export function writeSam2Safetensors(path: string, weights: WeightMap, config: Sam2Config): void {
+  writeSafetensors(path, weights, { [SAMTUNE_CONFIG_KEY]: JSON.stringify(config) });
+}
+
+/**
+ * Loads a SAM 2.1 checkpoint (path or registry name) for image mode. A samtune safetensors file
+ * carries its config (`writeSam2Safetensors`): its Hiera facts are used instead of `opts.facts`.
  * @throws Sam2ConfigError / UnknownHieraLayoutError when the shapes give no config,
  *   Sam2CheckpointKeysError for missing or mis-shaped encoder tensors, NonFiniteWeightsError.
  */
@@ -116,10 +142,13 @@ export async function loadSam2Checkpoint(
 ): Promise<LoadedSam2Checkpoint> {
   const resolved = await resolveCheckpointDetailed(nameOrPath, opts);
   const path = resolved.path;
-  const all = sniff(path) === 'torch' ? readTorchCheckpoint(path) : readSafetensors(path).tensors;
+  const st = sniff(path) === 'torch' ? undefined : readSafetensors(path);
+  const all = st ? st.tensors : readTorchCheckpoint(path);
   const weights: WeightMap = new Map();
   for (const [k, t] of all) if (isSam2ImageModeKey(k)) weights.set(k, t);
-  const config = inferSam2Config(shapesOf(weights), opts.facts);
+  const stored = st?.metadata[SAMTUNE_CONFIG_KEY];
+  const facts = stored !== undefined ? storedFacts(stored, path) : opts.facts;
+  const config = inferSam2Config(shapesOf(weights), facts);
   validateEncoderWeights(weights, config, path);
   if (opts.checkFinite !== false) checkFiniteWeights(weights, path);
   const sha256 = resolved.sha256 ?? (await sha256File(path));

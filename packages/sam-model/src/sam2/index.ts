@@ -19,6 +19,7 @@ export {
 } from './config.js';
 export {
   loadSam2Checkpoint,
+  writeSam2Safetensors,
   isSam2ImageModeKey,
   shapesOf,
   expectedSam2EncoderShapes,
@@ -51,3 +52,5 @@ export {
   SAM2_ENCODER_OUTPUTS,
   type Sam2Embedding,
 } from './onnx-encoder.js';
+export { checkpointFamily, isSam2Keys, type ModelFamily } from './family.js';
+export { Sam2EmbeddingModel } from './embedding-model.js';
