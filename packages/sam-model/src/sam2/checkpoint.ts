@@ -58,7 +58,10 @@ export function shapesOf(weights: ReadonlyMap<string, HostTensor>): ShapeMap {
   return new Map([...weights].map(([k, t]) => [k, t.shape]));
 }
 
-/** The encoder tensors `config` reads, with their shapes (trunk blocks, neck, conv_s0/s1, no_mem_embed). */
+/**
+ * The encoder tensors `config` reads, with their shapes: patch embedding, position embeddings, trunk
+ * blocks, neck, `conv_s0`/`conv_s1`, `no_mem_embed`.
+ */
 export function expectedSam2EncoderShapes(config: Sam2Config): Map<string, number[]> {
   const e = config.imageEncoder;
   const out = new Map<string, number[]>();
@@ -66,6 +69,10 @@ export function expectedSam2EncoderShapes(config: Sam2Config): Map<string, numbe
     out.set(`${key}.weight`, [o, i]);
     out.set(`${key}.bias`, [o]);
   };
+  const t = 'image_encoder.trunk.';
+  out.set(`${t}patch_embed.proj.weight`, [e.embedDim, e.inChans, 7, 7]).set(`${t}patch_embed.proj.bias`, [e.embedDim]);
+  out.set(`${t}pos_embed`, [1, e.embedDim, ...e.windowPosEmbedBkgSpatialSize]);
+  out.set(`${t}pos_embed_window`, [1, e.embedDim, e.windowSpec[0]!, e.windowSpec[0]!]);
   hieraBlocks(e).forEach((b, i) => {
     const p = `image_encoder.trunk.blocks.${i}.`;
     out.set(`${p}norm1.weight`, [b.dim]).set(`${p}norm1.bias`, [b.dim]);
