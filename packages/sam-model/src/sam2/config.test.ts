@@ -5,6 +5,7 @@ import {
   Sam2ConfigError,
   UnknownHieraLayoutError,
   inferSam2Config,
+  sam2Preset,
   type HieraLayout,
 } from './config.js';
 import { hieraBlocks, hieraStageEnds } from './hiera-layout.js';
@@ -39,24 +40,17 @@ function syntheticShapes(
   return m;
 }
 
-const LAYOUT_INPUTS: Record<string, { posEmbed: [number, number]; channels: number[] }> = {
-  'sam2.1_hiera_tiny': { posEmbed: [7, 7], channels: [768, 384, 192, 96] },
-  'sam2.1_hiera_small': { posEmbed: [7, 7], channels: [768, 384, 192, 96] },
-  'sam2.1_hiera_base_plus': { posEmbed: [14, 14], channels: [896, 448, 224, 112] },
-  'sam2.1_hiera_large': { posEmbed: [7, 7], channels: [1152, 576, 288, 144] },
-};
-
 describe('inferSam2Config on the official layouts (synthetic shape maps)', () => {
   it.each(SAM2_HIERA_LAYOUTS.map((l) => [l.name, l] as [string, HieraLayout]))('recognises %s', (name, layout) => {
-    const inputs = LAYOUT_INPUTS[name]!;
-    const c = inferSam2Config(syntheticShapes(layout.embedDim, layout.stages, 8, inputs.posEmbed));
+    const c = inferSam2Config(syntheticShapes(layout.embedDim, layout.stages, 8, layout.posEmbed));
+    expect(c).toEqual(sam2Preset(layout.name));
+    expect(JSON.stringify(c)).toBe(JSON.stringify(sam2Preset(layout.name))); // equal cache keys
     expect(c.name).toBe(name);
     expect(c.imageEncoder.stages).toEqual(layout.stages);
     expect(c.imageEncoder.numHeads).toBe(layout.facts.numHeads);
     expect(c.imageEncoder.globalAttBlocks).toEqual(layout.facts.globalAttBlocks);
     expect(c.imageEncoder.windowSpec).toEqual(layout.facts.windowSpec);
-    expect(c.imageEncoder.windowPosEmbedBkgSpatialSize).toEqual(inputs.posEmbed);
-    expect(c.imageEncoder.backboneChannelList).toEqual(inputs.channels);
+    expect(c.imageEncoder.backboneChannelList).toEqual([8, 4, 2, 1].map((m) => m * layout.embedDim));
     expect(c.imageEncoder.mlpRatio).toBe(4);
     expect(c.maskDecoder).toEqual(SAM2_MASK_DECODER);
     expect(c.promptEncoder.embedDim).toBe(256);

@@ -106,6 +106,8 @@ export interface HieraLayout {
   readonly name: Sam2PresetName;
   readonly embedDim: number;
   readonly stages: readonly number[];
+  /** `pos_embed` grid (from the shapes too; kept here to build the preset config). */
+  readonly posEmbed: readonly [number, number];
   readonly facts: HieraFacts;
 }
 
@@ -117,24 +119,28 @@ export const SAM2_HIERA_LAYOUTS: readonly HieraLayout[] = [
     name: 'sam2.1_hiera_tiny',
     embedDim: 96,
     stages: [1, 2, 7, 2],
+    posEmbed: [7, 7],
     facts: { numHeads: 1, globalAttBlocks: [5, 7, 9], windowSpec: WINDOW_SPEC, qPool: 3 },
   },
   {
     name: 'sam2.1_hiera_small',
     embedDim: 96,
     stages: [1, 2, 11, 2],
+    posEmbed: [7, 7],
     facts: { numHeads: 1, globalAttBlocks: [7, 10, 13], windowSpec: WINDOW_SPEC, qPool: 3 },
   },
   {
     name: 'sam2.1_hiera_base_plus',
     embedDim: 112,
     stages: [2, 3, 16, 3],
+    posEmbed: [14, 14],
     facts: { numHeads: 2, globalAttBlocks: [12, 16, 20], windowSpec: WINDOW_SPEC, qPool: 3 },
   },
   {
     name: 'sam2.1_hiera_large',
     embedDim: 144,
     stages: [2, 6, 36, 4],
+    posEmbed: [7, 7],
     facts: { numHeads: 2, globalAttBlocks: [23, 33, 43], windowSpec: [8, 4, 16, 8], qPool: 3 },
   },
 ];
@@ -235,23 +241,54 @@ export function inferSam2Config(shapes: ShapeMap, facts?: HieraFacts): Sam2Confi
     throw new Sam2ConfigError(
       `inferSam2Config(shapes): pos_embed_window is ${win}x${win}, expected window_spec[0] = ${chosen.windowSpec[0]}`,
     );
-  return sam2Config(layout?.name ?? 'custom', {
+  const shape = { inChans, embedDim, stages, mlpRatio: mlpHidden / embedDim, posEmbed: [ph, pw] as const };
+  return sam2Config(layout?.name ?? 'custom', hieraConfig({ ...shape, backboneChannelList, dModel }, chosen));
+}
+
+/** What the shapes give of a Hiera config. */
+interface HieraShapeFacts {
+  readonly inChans: number;
+  readonly embedDim: number;
+  readonly stages: readonly number[];
+  readonly mlpRatio: number;
+  readonly posEmbed: readonly [number, number];
+  readonly backboneChannelList: readonly number[];
+  readonly dModel: number;
+}
+
+/** The one place a `HieraConfig` is assembled (so equal models give equal JSON, e.g. for cache keys). */
+function hieraConfig(s: HieraShapeFacts, facts: HieraFacts): HieraConfig {
+  return {
     kind: 'hiera',
     imgSize: IMAGE_SIZE,
-    inChans,
-    embedDim,
-    stages,
-    mlpRatio: mlpHidden / embedDim,
-    windowPosEmbedBkgSpatialSize: [ph, pw],
-    backboneChannelList,
-    dModel,
+    inChans: s.inChans,
+    embedDim: s.embedDim,
+    stages: [...s.stages],
+    mlpRatio: s.mlpRatio,
+    windowPosEmbedBkgSpatialSize: [...s.posEmbed],
+    backboneChannelList: [...s.backboneChannelList],
+    dModel: s.dModel,
     fpnTopDownLevels: [2, 3],
     scalp: 1,
-    numHeads: chosen.numHeads,
-    globalAttBlocks: [...chosen.globalAttBlocks],
-    windowSpec: [...chosen.windowSpec],
-    qPool: chosen.qPool,
-  });
+    numHeads: facts.numHeads,
+    globalAttBlocks: [...facts.globalAttBlocks],
+    windowSpec: [...facts.windowSpec],
+    qPool: facts.qPool,
+  };
+}
+
+/** The config of a published SAM 2.1 model (what `inferSam2Config` gives for its checkpoint). */
+export function sam2Preset(name: Sam2PresetName): Sam2Config {
+  const l = SAM2_HIERA_LAYOUTS.find((x) => x.name === name);
+  if (!l)
+    throw new UnknownHieraLayoutError(
+      `sam2Preset(name): unknown '${String(name)}', expected one of ${SAM2_HIERA_LAYOUTS.map((x) => x.name).join(', ')}`,
+    );
+  const channels = [8, 4, 2, 1].map((m) => m * l.embedDim);
+  return sam2Config(
+    l.name,
+    hieraConfig({ inChans: 3, ...l, mlpRatio: 4, backboneChannelList: channels, dModel: 256 }, l.facts),
+  );
 }
 
 /** A full SAM 2.1 config around a Hiera encoder config (the published decoder sizes). */

@@ -3,6 +3,7 @@ export {
   inferSam2Config,
   officialHieraLayout,
   sam2Config,
+  sam2Preset,
   SAM2_HIERA_LAYOUTS,
   SAM2_MASK_DECODER,
   SAM2_PROMPT_ENCODER,

@@ -6,38 +6,17 @@
 import { describe, expect, it } from 'vitest';
 import { initWeightsFromShapes } from '../init.js';
 import { expectedSam2EncoderShapes, shapesOf } from './checkpoint.js';
-import { SAM2_HIERA_LAYOUTS, inferSam2Config, sam2Config, type HieraLayout } from './config.js';
+import { inferSam2Config, sam2Preset, type Sam2PresetName } from './config.js';
 import { SAM2_ENCODER_OUTPUTS, Sam2EncoderSession, recordSam2EncoderGraph } from './onnx-encoder.js';
 
-const LAYOUT_INPUTS: Record<string, { posEmbed: [number, number]; channels: number[] }> = {
-  'sam2.1_hiera_tiny': { posEmbed: [7, 7], channels: [768, 384, 192, 96] },
-  'sam2.1_hiera_small': { posEmbed: [7, 7], channels: [768, 384, 192, 96] },
-};
-
-function officialWeights(layout: HieraLayout) {
-  const inputs = LAYOUT_INPUTS[layout.name]!;
-  const config = sam2Config(layout.name, {
-    kind: 'hiera',
-    imgSize: 1024,
-    inChans: 3,
-    embedDim: layout.embedDim,
-    stages: layout.stages,
-    mlpRatio: 4,
-    windowPosEmbedBkgSpatialSize: inputs.posEmbed,
-    backboneChannelList: inputs.channels,
-    dModel: 256,
-    fpnTopDownLevels: [2, 3],
-    scalp: 1,
-    ...layout.facts,
-  });
+function officialWeights(name: Sam2PresetName) {
+  const config = sam2Preset(name);
   return { config, weights: initWeightsFromShapes(expectedSam2EncoderShapes(config), 7) };
 }
 
-const layout = (name: string): HieraLayout => SAM2_HIERA_LAYOUTS.find((l) => l.name === name)!;
-
 describe('official SAM 2.1 layouts', () => {
   it('Hiera-T: inferred back from its shapes and run on onnxruntime: [1,32,256,256], [1,64,128,128], [1,256,64,64]', async () => {
-    const { config, weights } = officialWeights(layout('sam2.1_hiera_tiny'));
+    const { config, weights } = officialWeights('sam2.1_hiera_tiny');
     expect(inferSam2Config(shapesOf(weights))).toEqual(config);
     const session = await Sam2EncoderSession.create(config.imageEncoder, weights);
     try {
@@ -55,7 +34,7 @@ describe('official SAM 2.1 layouts', () => {
   }, 120_000);
 
   it('Hiera-S: records the encoder graph with the published outputs', () => {
-    const { config, weights } = officialWeights(layout('sam2.1_hiera_small'));
+    const { config, weights } = officialWeights('sam2.1_hiera_small');
     const ops = recordSam2EncoderGraph(config.imageEncoder, weights);
     const outputs = SAM2_ENCODER_OUTPUTS.map((n) => [n, ops.builder.valueShape(n)]);
     expect(outputs).toEqual([
