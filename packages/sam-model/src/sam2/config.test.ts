@@ -84,6 +84,14 @@ describe('inferSam2Config on the official layouts (synthetic shape maps)', () =>
     expect(() => inferSam2Config(shapes)).toThrow(/'image_encoder.trunk.pos_embed' is missing/);
   });
 
+  it('refuses a trunk that is not 4 stages, and facts that do not fit', () => {
+    expect(() => inferSam2Config(syntheticShapes(96, [1, 2, 7], 8, [7, 7]))).toThrow(/has 3 stages .* expected 4/);
+    const shapes = syntheticShapes(32, [1, 1, 2, 1], 8, [14, 14]);
+    expect(() => inferSam2Config(shapes, { ...miniHieraFacts(), windowSpec: [8, 4] })).toThrow(
+      /expected 4 window sizes/,
+    );
+  });
+
   it('refuses a pos_embed_window that is not window_spec[0]', () => {
     expect(() => inferSam2Config(syntheticShapes(96, [1, 2, 7, 2], 7, [7, 7]))).toThrow(
       /expected window_spec\[0\] = 8/,

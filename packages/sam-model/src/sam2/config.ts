@@ -216,6 +216,10 @@ export function inferSam2Config(shapes: ShapeMap, facts?: HieraFacts): Sam2Confi
   if (depth === 0)
     throw new Sam2ConfigError(`inferSam2Config(shapes): no '${TRUNK}blocks.<i>.' keys; not a Hiera checkpoint`);
   const stages = stagesFromShapes(shapes, depth);
+  if (stages.length !== 4)
+    throw new Sam2ConfigError(
+      `inferSam2Config(shapes): the trunk has ${stages.length} stages (blocks per stage [${stages.join(',')}]), expected 4 (the FPN neck reads 4 levels)`,
+    );
   const mlpHidden = shapeOf(shapes, `${TRUNK}blocks.0.mlp.layers.0.weight`, 2)[0] as number;
   const nConvs = countIndexed(shapes, `${NECK}convs.`);
   const backboneChannelList = Array.from(
@@ -237,6 +241,10 @@ export function inferSam2Config(shapes: ShapeMap, facts?: HieraFacts): Sam2Confi
         `(expected one of ${known.join(', ')}); pass its heads, global-attention blocks, window spec and q_pool as facts`,
     );
   }
+  if (chosen.windowSpec.length !== 4 || chosen.qPool > 3 || chosen.numHeads < 1)
+    throw new Sam2ConfigError(
+      `inferSam2Config(shapes, facts): expected 4 window sizes, q_pool <= 3 and heads >= 1, got window_spec [${chosen.windowSpec.join(',')}], q_pool ${chosen.qPool}, heads ${chosen.numHeads}`,
+    );
   if (chosen.windowSpec[0] !== win)
     throw new Sam2ConfigError(
       `inferSam2Config(shapes): pos_embed_window is ${win}x${win}, expected window_spec[0] = ${chosen.windowSpec[0]}`,
