@@ -8,14 +8,9 @@ import { CHECKPOINT_REGISTRY, publishedCheckpoint, type PublishedCheckpoint } fr
 import { sniff } from '../checkpoint/load.js';
 import { readSafetensors } from '../checkpoint/safetensors.js';
 import { readTorchCheckpointShapes } from '../checkpoint/torch.js';
+import { isSam2Keys } from './config.js';
 
 export type ModelFamily = 'sam' | 'sam2';
-
-/** Whether these checkpoint keys are SAM 2.1's. */
-export function isSam2Keys(keys: Iterable<string>): boolean {
-  for (const k of keys) if (k.startsWith('image_encoder.trunk.') || k.startsWith('sam_mask_decoder.')) return true;
-  return false;
-}
 
 /**
  * The family of `nameOrPath`: an existing file by its keys, else the registry entry's `family`

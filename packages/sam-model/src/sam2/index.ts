@@ -10,6 +10,8 @@ export {
   SAM2_EMBED_SIZE,
   Sam2ConfigError,
   UnknownHieraLayoutError,
+  Sam2CheckpointForSam1Error,
+  isSam2Keys,
   type HieraConfig,
   type HieraFacts,
   type HieraLayout,
@@ -53,5 +55,5 @@ export {
   SAM2_ENCODER_OUTPUTS,
   type Sam2Embedding,
 } from './onnx-encoder.js';
-export { checkpointFamily, isSam2Keys, type ModelFamily } from './family.js';
+export { checkpointFamily, type ModelFamily } from './family.js';
 export { Sam2EmbeddingModel } from './embedding-model.js';
