@@ -23,27 +23,27 @@ export function downloadProgress(label: string): {
 }
 
 /** Loads `--checkpoint <name|path>` (downloading a registry name with a progress bar) and says what loaded. */
-export async function loadModel(checkpoint: string, io: CliIO): Promise<SamModel> {
-  const bar = downloadProgress(checkpoint);
-  const model = await SamModel.load(checkpoint, { onProgress: bar.update });
-  bar.done();
-  announceModel(io, model);
-  return model;
+export function loadModel(checkpoint: string, io: CliIO): Promise<SamModel> {
+  return loadAnnounced(checkpoint, io, (onProgress) => SamModel.load(checkpoint, { onProgress }));
 }
 
 /** Loads a SAM 2.1 `--checkpoint` for its image features (see `loadModel`). */
-export async function loadSam2EmbeddingModel(checkpoint: string, io: CliIO): Promise<Sam2EmbeddingModel> {
-  const bar = downloadProgress(checkpoint);
-  const model = await Sam2EmbeddingModel.load(checkpoint, { onProgress: bar.update });
-  bar.done();
-  announceModel(io, model);
-  return model;
+export function loadSam2EmbeddingModel(checkpoint: string, io: CliIO): Promise<Sam2EmbeddingModel> {
+  return loadAnnounced(checkpoint, io, (onProgress) => Sam2EmbeddingModel.load(checkpoint, { onProgress }));
 }
 
-function announceModel(io: CliIO, model: SamModel | Sam2EmbeddingModel): void {
+async function loadAnnounced<M extends SamModel | Sam2EmbeddingModel>(
+  checkpoint: string,
+  io: CliIO,
+  load: (onProgress: (done: number, total: number | undefined) => void) => Promise<M>,
+): Promise<M> {
+  const bar = downloadProgress(checkpoint);
+  const model = await load(bar.update);
+  bar.done();
   io.err(
     `model: ${model.config.name} (${model.config.imageEncoder.kind}) from ${model.source.path} sha256 ${model.source.sha256.slice(0, 12)}`,
   );
+  return model;
 }
 
 /** Selects the tfjs backend (SAMTUNE_BACKEND overrides) and prints which one runs (`backendLine`). */

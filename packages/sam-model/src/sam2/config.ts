@@ -267,15 +267,12 @@ export function inferSam2Config(shapes: ShapeMap, facts?: HieraFacts): Sam2Confi
 }
 
 /** What the shapes give of a Hiera config. */
-interface HieraShapeFacts {
-  readonly inChans: number;
-  readonly embedDim: number;
-  readonly stages: readonly number[];
-  readonly mlpRatio: number;
+type HieraShapeFacts = Pick<
+  HieraConfig,
+  'inChans' | 'embedDim' | 'stages' | 'mlpRatio' | 'backboneChannelList' | 'dModel'
+> & {
   readonly posEmbed: readonly [number, number];
-  readonly backboneChannelList: readonly number[];
-  readonly dModel: number;
-}
+};
 
 /** The one place a `HieraConfig` is assembled (so equal models give equal JSON, e.g. for cache keys). */
 function hieraConfig(s: HieraShapeFacts, facts: HieraFacts): HieraConfig {
