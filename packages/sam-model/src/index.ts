@@ -57,6 +57,7 @@ export {
   type BaseCheckpointRef,
 } from './checkpoint/fine-tuned.js';
 export * from './image-encoder/index.js';
+export * from './sam2/index.js';
 export {
   installOrtKernels,
   OrtKernelsInstallError,
@@ -102,6 +103,9 @@ export {
   SamModel,
   writeEmbedding,
   readEmbedding,
+  embeddingTensors,
+  highResFeatsOf,
+  EMBEDDING_TENSORS,
   EmbeddingFileError,
   type ImageEmbedding,
   type ModelSource,

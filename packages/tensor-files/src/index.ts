@@ -19,6 +19,7 @@ export {
 } from './safetensors.js';
 export {
   readTorchCheckpoint,
+  readTorchCheckpointShapes,
   TorchCheckpointError,
   MAX_PICKLE_BYTES,
   MAX_VIEW_EXPANSION,
