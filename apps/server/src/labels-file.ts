@@ -76,7 +76,6 @@ export interface CocoDocument {
 export class LabelsFileError extends SamtuneError {
   readonly code: string = 'labels-file';
   readonly kind: ErrorKind = 'input';
-  override readonly name = 'LabelsFileError';
 }
 
 /** Files up to this size are read with one `JSON.parse`; larger ones line by line. */

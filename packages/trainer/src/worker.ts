@@ -73,7 +73,6 @@ export interface TrainingJob {
 export class WorkerLoaderError extends SamtuneError {
   readonly code: string = 'worker-loader';
   readonly kind: ErrorKind = 'internal';
-  override readonly name = 'WorkerLoaderError';
 }
 
 /** A worker on `entry`; a `.ts` entry is bootstrapped through tsx's ESM API (see the module comment). */
