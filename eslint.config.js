@@ -31,10 +31,12 @@ function constraints(forTests) {
     { sourceTag: 'scope:tensor', onlyDependOnLibsWithTags: ['scope:errors', ...testingOnly(forTests)] },
     only('onnx'),
     only('tensor-files'), // torch checkpoints, safetensors, .npy, atomic writes: no model in mind
+    only('worker-thread'), // spawnWorker: the one worker-thread start (built .js or .ts through tsx)
     only('sam-model', 'transforms', 'onnx', 'tensor-files'),
     only('evaluation', 'transforms', 'datasets', 'training-data', 'onnx', 'tensor-files', 'sam-model', 'losses'),
     only(
       'trainer',
+      'worker-thread',
       'transforms',
       'datasets',
       'training-data',

@@ -27,6 +27,7 @@ const PACKAGES = {
   errors: { keywords: ['errors'], sideEffects: false },
   tensor: { keywords: ['tensor', 'ops'], sideEffects: false },
   onnx: { keywords: ['onnx', 'onnxruntime', 'protobuf'], sideEffects: false },
+  'worker-thread': { keywords: ['worker-threads'], sideEffects: false },
   'tensor-files': { keywords: ['safetensors', 'pytorch-checkpoint', 'npy', 'pickle'], sideEffects: false },
   transforms: { keywords: ['image', 'preprocessing', 'resize', 'sharp'], sideEffects: false },
   datasets: { keywords: ['coco', 'pascal-voc', 'datumaro', 'dataset'], sideEffects: false },

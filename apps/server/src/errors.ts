@@ -8,7 +8,6 @@ import { errorKind, HTTP_STATUS_BY_KIND, isSamtuneError, SamtuneError, type Erro
 export class HttpError extends SamtuneError {
   readonly code: string = 'http';
   readonly kind: ErrorKind = 'input';
-  override readonly name: string = 'HttpError';
   constructor(
     readonly status: number,
     message: string,
@@ -20,7 +19,6 @@ export class HttpError extends SamtuneError {
 /** 400: the body is not valid JSON, or not a JSON object. */
 export class InvalidJsonError extends HttpError {
   override readonly code: string = 'invalid-json';
-  override readonly name: string = 'InvalidJsonError';
   constructor(message: string) {
     super(400, message);
   }
@@ -29,7 +27,6 @@ export class InvalidJsonError extends HttpError {
 /** 400: a JSON body with a `__proto__` or `constructor.prototype` key (prototype poisoning). */
 export class ForbiddenKeyError extends HttpError {
   override readonly code: string = 'forbidden-key';
-  override readonly name: string = 'ForbiddenKeyError';
   constructor(message: string) {
     super(400, message);
   }
@@ -38,7 +35,6 @@ export class ForbiddenKeyError extends HttpError {
 /** 400: a field of the request is missing, has the wrong type or is out of range. */
 export class InvalidFieldError extends HttpError {
   override readonly code: string = 'invalid-field';
-  override readonly name: string = 'InvalidFieldError';
   constructor(
     readonly field: string,
     message: string,
@@ -50,7 +46,6 @@ export class InvalidFieldError extends HttpError {
 /** 400: a request target that is not origin-form (`GET http://host/path`, `*`, `//host/path`). */
 export class InvalidTargetError extends HttpError {
   override readonly code: string = 'invalid-target';
-  override readonly name: string = 'InvalidTargetError';
   constructor(message: string) {
     super(400, message);
   }
@@ -60,7 +55,6 @@ export class InvalidTargetError extends HttpError {
 export class UnknownEmbeddingError extends HttpError {
   override readonly code: string = 'unknown-embedding';
   override readonly kind: ErrorKind = 'not-found';
-  override readonly name: string = 'UnknownEmbeddingError';
   constructor(message: string) {
     super(404, message);
   }
@@ -70,7 +64,6 @@ export class UnknownEmbeddingError extends HttpError {
 export class NotFoundError extends HttpError {
   override readonly code: string = 'not-found';
   override readonly kind: ErrorKind = 'not-found';
-  override readonly name: string = 'NotFoundError';
   constructor(message: string) {
     super(404, message);
   }
@@ -79,7 +72,6 @@ export class NotFoundError extends HttpError {
 /** 405: the path exists but not with this method. */
 export class MethodNotAllowedError extends HttpError {
   override readonly code: string = 'method-not-allowed';
-  override readonly name: string = 'MethodNotAllowedError';
   constructor(
     readonly allowed: readonly string[],
     message: string,
@@ -91,7 +83,6 @@ export class MethodNotAllowedError extends HttpError {
 /** 413: the request body is larger than the server's limit. */
 export class PayloadTooLargeError extends HttpError {
   override readonly code: string = 'payload-too-large';
-  override readonly name: string = 'PayloadTooLargeError';
   constructor(message: string) {
     super(413, message);
   }
@@ -100,7 +91,6 @@ export class PayloadTooLargeError extends HttpError {
 /** 415: a body of a content type the route does not take. */
 export class UnsupportedMediaTypeError extends HttpError {
   override readonly code: string = 'unsupported-media-type';
-  override readonly name: string = 'UnsupportedMediaTypeError';
   constructor(message: string) {
     super(415, message);
   }
@@ -109,7 +99,6 @@ export class UnsupportedMediaTypeError extends HttpError {
 /** 503: too many request bodies in flight (their bytes would pass the server's memory budget); retry later. */
 export class ServerBusyError extends HttpError {
   override readonly code: string = 'busy';
-  override readonly name: string = 'ServerBusyError';
   constructor(
     message: string,
     readonly retryAfterSeconds: number,
@@ -122,7 +111,6 @@ export class ServerBusyError extends HttpError {
 export class InsufficientStorageError extends HttpError {
   override readonly code: string = 'no-space';
   override readonly kind: ErrorKind = 'internal';
-  override readonly name: string = 'InsufficientStorageError';
   constructor(message: string) {
     super(507, message);
   }
@@ -145,13 +133,11 @@ export function namedFsError(err: unknown): unknown {
 export class ServerConfigError extends SamtuneError {
   readonly code: string = 'server-config';
   readonly kind: ErrorKind = 'input';
-  override readonly name: string = 'ServerConfigError';
 }
 
 /** 401: `--token` is set and the request has no `Authorization: Bearer <token>` or a wrong one. */
 export class UnauthorizedError extends HttpError {
   override readonly code: string = 'unauthorized';
-  override readonly name: string = 'UnauthorizedError';
   constructor(message: string) {
     super(401, message);
   }
@@ -160,7 +146,6 @@ export class UnauthorizedError extends HttpError {
 /** 403: a cross-site request (an `Origin` that is not the server's own). */
 export class ForbiddenOriginError extends HttpError {
   override readonly code: string = 'forbidden-origin';
-  override readonly name: string = 'ForbiddenOriginError';
   constructor(message: string) {
     super(403, message);
   }
@@ -169,7 +154,6 @@ export class ForbiddenOriginError extends HttpError {
 /** 421: a `Host` header the server was not bound to (DNS rebinding). */
 export class MisdirectedRequestError extends HttpError {
   override readonly code: string = 'misdirected-request';
-  override readonly name: string = 'MisdirectedRequestError';
   constructor(message: string) {
     super(421, message);
   }

@@ -9,7 +9,6 @@ import { HttpError } from './errors.js';
 /** 503: the model queue is full; `retryAfterSeconds` is an estimate of when a slot frees up. */
 export class QueueFullError extends HttpError {
   override readonly code: string = 'queue-full';
-  override readonly name: string = 'QueueFullError';
   constructor(
     readonly capacity: number,
     readonly retryAfterSeconds: number,
@@ -24,7 +23,6 @@ export class QueueFullError extends HttpError {
 /** The request's client went away before its job started: the job is dropped, nothing is sent. */
 export class ClientGoneError extends HttpError {
   override readonly code: string = 'client-gone';
-  override readonly name: string = 'ClientGoneError';
   constructor(what: string) {
     super(499, `queue: ${what} dropped before it started, its client closed the connection`);
   }

@@ -27,56 +27,32 @@ import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { SamtuneError, type ErrorKind } from '@samtune/errors';
+import type {
+  CocoAnnotation as BaseCocoAnnotation,
+  CocoCategory,
+  CocoCompressedRle,
+  CocoDocument as BaseCocoDocument,
+  CocoImage,
+} from '@samtune/datasets';
 import type { CocoRle } from './rle.js';
 
 /** Compressed COCO RLE: `counts` as pycocotools' string code (what the file stores for new masks). */
-export interface CompressedRle {
-  readonly size: readonly [number, number];
-  readonly counts: string;
-}
+export type CompressedRle = CocoCompressedRle;
+export type { CocoCategory, CocoImage };
 
-export interface CocoImage {
-  id: number;
-  file_name: string;
-  width: number;
-  height: number;
-  [extra: string]: unknown;
-}
+/**
+ * An annotation of the labels file (`@samtune/datasets`' one COCO type): compressed RLE as the server
+ * writes it; uncompressed counts in files from elsewhere and in API replies; fields of other tools kept.
+ */
+export type CocoAnnotation = BaseCocoAnnotation<CompressedRle | CocoRle> & { [extra: string]: unknown };
 
-export interface CocoCategory {
-  id: number;
-  name: string;
-  supercategory?: string;
-  [extra: string]: unknown;
-}
-
-export interface CocoAnnotation {
-  id: number;
-  image_id: number;
-  category_id: number;
-  /** Compressed RLE as the server writes it; uncompressed counts in files from elsewhere and in API replies. */
-  segmentation: CompressedRle | CocoRle;
-  area: number;
-  /** `[x, y, width, height]` in pixels. */
-  bbox: [number, number, number, number];
-  iscrowd: 0 | 1;
-  score?: number;
-  [extra: string]: unknown;
-}
-
-/** A COCO instances document. */
-export interface CocoDocument {
-  images: CocoImage[];
-  annotations: CocoAnnotation[];
-  categories: CocoCategory[];
-  [extra: string]: unknown;
-}
+/** The labels file: a COCO instances document. */
+export type CocoDocument = BaseCocoDocument<CocoAnnotation>;
 
 /** The labels file exists but cannot be used (not JSON, not a COCO object); it is never overwritten then. */
 export class LabelsFileError extends SamtuneError {
   readonly code: string = 'labels-file';
   readonly kind: ErrorKind = 'input';
-  override readonly name = 'LabelsFileError';
 }
 
 /** Files up to this size are read with one `JSON.parse`; larger ones line by line. */

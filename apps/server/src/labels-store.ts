@@ -47,7 +47,6 @@ export const LABELS_FILE = '_annotations.coco.json';
 export class LabelsLockedError extends SamtuneError {
   readonly code: string = 'labels-locked';
   readonly kind: ErrorKind = 'conflict';
-  override readonly name = 'LabelsLockedError';
 }
 
 /** What `save` did. */

@@ -4,14 +4,11 @@
  * bounded `JobQueue`. The HTTP thread therefore answers health, static files and errors at once while
  * the model works, refuses work beyond the queue's capacity (503), and drops work whose client left.
  *
- * From sources (`.ts`, under tsx or vitest) the worker registers tsx's ESM loader before importing
- * `worker-entry.ts`, and runs with `--conditions=@samtune/source` so the workspace packages resolve to
- * their sources; a build runs `worker-entry.js` directly.
+ * The worker is started by `spawnWorker` (`@samtune/worker-thread`): a build runs `worker-entry.js`,
+ * sources run `worker-entry.ts` through tsx with `--conditions=@samtune/source`.
  */
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { spawnWorker } from '@samtune/worker-thread';
 import { RemoteError, ServerConfigError } from './errors.js';
 import { JobQueue, type QueueStats } from './job-queue.js';
 import type { EmbeddingPayload, EngineOptions, ModelInfo, ModelSpec } from './model-engine.js';
@@ -27,31 +24,9 @@ const toError = (e: WorkerErrorPayload): RemoteError => {
   return err;
 };
 
-function spawn(init: WorkerInit): Worker {
-  const here = fileURLToPath(import.meta.url);
-  const js = here.replace(/model-worker\.(ts|js)$/, 'worker-entry.js');
-  const ts = here.replace(/model-worker\.(ts|js)$/, 'worker-entry.ts');
-  if (!here.endsWith('.ts') || !existsSync(ts)) return new Worker(js, { workerData: init });
-  let api: string;
-  try {
-    api = pathToFileURL(
-      createRequire(import.meta.url)
-        .resolve('tsx/esm/api')
-        .replace(/\.cjs$/, '.mjs'),
-    ).href;
-  } catch {
-    throw new ServerConfigError(
-      `ModelWorker: the worker entry ${ts} is TypeScript and tsx is not installed; build the server (pnpm build) or install tsx`,
-    );
-  }
-  const code =
-    `(async () => { const { register } = await import(${JSON.stringify(api)}); register(); ` +
-    `await import(${JSON.stringify(pathToFileURL(ts).href)}); })().catch((e) => { throw e; });`;
-  const conditions = process.execArgv.some((a) => a.includes('@samtune/source'))
-    ? []
-    : ['--conditions=@samtune/source'];
-  return new Worker(code, { eval: true, workerData: init, execArgv: [...process.execArgv, ...conditions] });
-}
+/** The worker entry module next to this one (`worker-entry.js`; its `.ts` from sources). */
+const WORKER_ENTRY = new URL('./worker-entry.js', import.meta.url);
+const spawn = (init: WorkerInit): Worker => spawnWorker(WORKER_ENTRY, init);
 
 export class ModelWorker {
   private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();

@@ -18,7 +18,6 @@ export interface CocoRle {
 export class RleError extends SamtuneError {
   readonly code: string = 'rle';
   readonly kind: ErrorKind = 'input';
-  override readonly name = 'RleError';
 }
 
 /** Encodes a row-major binary mask `(H,W)` as COCO uncompressed RLE (column-major runs). */

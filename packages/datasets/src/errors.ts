@@ -29,7 +29,6 @@ function where(loc: DatasetErrorLocation): string {
 /** Base class of every bad-input error. `kind` is a stable machine-readable tag. */
 export class DatasetError extends SamtuneError {
   readonly kind: ErrorKind = 'input';
-  override readonly name: string = 'DatasetError';
   readonly code: string = 'dataset-error';
   readonly reader: string;
   readonly file: string;
@@ -55,7 +54,6 @@ export class DatasetError extends SamtuneError {
 /** The image file of an item does not exist. Skips the item. */
 export class MissingImageError extends DatasetError {
   override readonly kind: ErrorKind = 'not-found';
-  override readonly name: string = 'MissingImageError';
   override readonly code: string = 'missing-image';
   /** `detail` replaces "does not exist" when the path exists but is not a file (e.g. a directory). */
   constructor(loc: DatasetErrorLocation, imagePath: string, detail = 'does not exist') {
@@ -69,7 +67,6 @@ export class MissingImageError extends DatasetError {
  * elsewhere (see `resolveContained`). Skips the item.
  */
 export class ImageOutsideRootError extends DatasetError {
-  override readonly name: string = 'ImageOutsideRootError';
   override readonly code: string = 'image-outside-root';
   /**
    * @param field what the name is, e.g. `file_name`, `image.path`, `ImageSets id`
@@ -92,7 +89,6 @@ export class ImageOutsideRootError extends DatasetError {
 
 /** The image exists but its header or pixels cannot be decoded (corrupt, truncated). Skips the item. */
 export class UnreadableImageError extends DatasetError {
-  override readonly name: string = 'UnreadableImageError';
   override readonly code: string = 'unreadable-image';
   constructor(loc: DatasetErrorLocation, imagePath: string, reason: string) {
     super(loc, `image file '${imagePath}' is unreadable or truncated: ${reason}`, 'item');
@@ -101,7 +97,6 @@ export class UnreadableImageError extends DatasetError {
 
 /** The size declared in the annotations differs from the image file's header. Skips the item. */
 export class ImageSizeMismatchError extends DatasetError {
-  override readonly name: string = 'ImageSizeMismatchError';
   override readonly code: string = 'image-size-mismatch';
   constructor(
     loc: DatasetErrorLocation,
@@ -118,7 +113,6 @@ export class ImageSizeMismatchError extends DatasetError {
 
 /** A polygon with fewer than 3 points, an odd number of coordinates or non-finite values. Skips the annotation. */
 export class InvalidPolygonError extends DatasetError {
-  override readonly name: string = 'InvalidPolygonError';
   override readonly code: string = 'invalid-polygon';
   constructor(loc: DatasetErrorLocation, detail: string) {
     super(loc, `invalid polygon: ${detail}`, 'annotation');
@@ -127,7 +121,6 @@ export class InvalidPolygonError extends DatasetError {
 
 /** A box with zero/negative area, non-finite values or reaching outside the image. Skips the annotation. */
 export class InvalidBoxError extends DatasetError {
-  override readonly name: string = 'InvalidBoxError';
   override readonly code: string = 'invalid-box';
   constructor(loc: DatasetErrorLocation, detail: string) {
     super(loc, `invalid box: ${detail}`, 'annotation');
@@ -136,7 +129,6 @@ export class InvalidBoxError extends DatasetError {
 
 /** An RLE whose `size` is not the image size. Skips the annotation. */
 export class RleSizeMismatchError extends DatasetError {
-  override readonly name: string = 'RleSizeMismatchError';
   override readonly code: string = 'rle-size-mismatch';
   constructor(loc: DatasetErrorLocation, rleSize: readonly unknown[], image: { width: number; height: number }) {
     super(
@@ -149,7 +141,6 @@ export class RleSizeMismatchError extends DatasetError {
 
 /** An RLE whose counts are malformed (negative, non-integer, bad string) or do not sum to h*w. Skips the annotation. */
 export class InvalidRleError extends DatasetError {
-  override readonly name: string = 'InvalidRleError';
   override readonly code: string = 'invalid-rle';
   constructor(loc: DatasetErrorLocation, detail: string) {
     super(loc, `invalid RLE: ${detail}`, 'annotation');
@@ -158,7 +149,6 @@ export class InvalidRleError extends DatasetError {
 
 /** An annotation names a category/label id or name the dataset does not declare. Skips the annotation. */
 export class UnknownCategoryError extends DatasetError {
-  override readonly name: string = 'UnknownCategoryError';
   override readonly code: string = 'unknown-category';
   constructor(loc: DatasetErrorLocation, category: string | number, known: readonly (string | number)[]) {
     const list = known.length > 12 ? `${known.slice(0, 12).join(', ')}, … (${known.length})` : known.join(', ');
@@ -174,7 +164,6 @@ export class UnknownCategoryError extends DatasetError {
 
 /** A JSON/XML/text annotation file cannot be parsed or lacks required fields. Scope given by the caller. */
 export class MalformedAnnotationError extends DatasetError {
-  override readonly name: string = 'MalformedAnnotationError';
   override readonly code: string = 'malformed-annotation';
   constructor(loc: DatasetErrorLocation, detail: string, scope: SkipScope) {
     super(loc, `malformed annotation: ${detail}`, scope);
@@ -183,7 +172,6 @@ export class MalformedAnnotationError extends DatasetError {
 
 /** A mask image whose size differs from its image. Skips the item. */
 export class MaskSizeMismatchError extends DatasetError {
-  override readonly name: string = 'MaskSizeMismatchError';
   override readonly code: string = 'mask-size-mismatch';
   constructor(
     loc: DatasetErrorLocation,
@@ -201,7 +189,6 @@ export class MaskSizeMismatchError extends DatasetError {
 
 /** A mask PNG that cannot be decoded, or holds colours/values that map to no label. Skips the item. */
 export class UnreadableMaskError extends DatasetError {
-  override readonly name: string = 'UnreadableMaskError';
   override readonly code: string = 'unreadable-mask';
   constructor(loc: DatasetErrorLocation, maskPath: string, reason: string) {
     super(loc, `mask '${maskPath}' cannot be used: ${reason}`, 'item');
@@ -210,7 +197,6 @@ export class UnreadableMaskError extends DatasetError {
 
 /** An id (image, item, annotation, category) appears twice; the later one is skipped. */
 export class DuplicateIdError extends DatasetError {
-  override readonly name: string = 'DuplicateIdError';
   override readonly code: string = 'duplicate-id';
   constructor(loc: DatasetErrorLocation, what: string, id: string | number, scope: SkipScope) {
     super(loc, `duplicate ${what} id ${JSON.stringify(id)}: expected unique ids, the later one is skipped`, scope);
@@ -221,21 +207,18 @@ export class DuplicateIdError extends DatasetError {
 export class DatasetFormatError extends SamtuneError {
   readonly code: string = 'dataset-format';
   readonly kind: ErrorKind = 'input';
-  override readonly name = 'DatasetFormatError';
 }
 
 /** Thrown by `registerDatasetAdapter` for an invalid or duplicate adapter. */
 export class AdapterRegistrationError extends SamtuneError {
   readonly code: string = 'adapter-registration';
   readonly kind: ErrorKind = 'input';
-  override readonly name = 'AdapterRegistrationError';
 }
 
 /** Thrown when a lazy mask is requested but its source file changed or vanished since loading. */
 export class MaskDecodeError extends SamtuneError {
   readonly code: string = 'mask-decode';
   readonly kind: ErrorKind = 'input';
-  override readonly name = 'MaskDecodeError';
 }
 
 /**
@@ -243,6 +226,5 @@ export class MaskDecodeError extends SamtuneError {
  * names the adapter and the plugin file it came from.
  */
 export class PluginAdapterError extends DatasetError {
-  override readonly name: string = 'PluginAdapterError';
   override readonly code: string = 'plugin-adapter';
 }

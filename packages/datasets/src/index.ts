@@ -34,6 +34,7 @@ export {
   type DatasetErrorLocation,
 } from './errors.js';
 export { type DatasetAdapter, type AdapterResult } from './adapter.js';
+export type { CocoAnnotation, CocoCategory, CocoCompressedRle, CocoDocument, CocoImage } from './coco-document.js';
 export { type DatasetLoadContext, type ImageSizeHW } from './context.js';
 export { resolveContained, type Containment } from './containment.js';
 export {

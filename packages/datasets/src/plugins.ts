@@ -58,7 +58,6 @@ export type PluginApi = typeof PLUGIN_API;
 export class PluginLoadError extends SamtuneError {
   readonly code: string = 'plugin-load';
   readonly kind: ErrorKind = 'input';
-  override readonly name = 'PluginLoadError';
 }
 
 const loaded = new Set<string>();

@@ -15,7 +15,6 @@ const inflateAsync = promisify(inflate);
 export class PngDecodeError extends SamtuneError {
   readonly code: string = 'png-decode';
   readonly kind: ErrorKind = 'input';
-  override readonly name = 'PngDecodeError';
 }
 
 /** PNG colour types: 0 gray, 2 RGB, 3 palette, 4 gray+alpha, 6 RGBA. */

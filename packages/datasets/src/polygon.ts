@@ -19,7 +19,6 @@ import { SamtuneError, type ErrorKind } from '@samtune/errors';
 export class PolygonFormatError extends SamtuneError {
   readonly code: string = 'polygon-format';
   readonly kind: ErrorKind = 'input';
-  override readonly name = 'PolygonFormatError';
 }
 
 function checkPolygon(fn: string, xy: ArrayLike<number>): void {

@@ -12,7 +12,6 @@ import { SamtuneError, type ErrorKind } from '@samtune/errors';
 export class RleFormatError extends SamtuneError {
   readonly code: string = 'rle-format';
   readonly kind: ErrorKind = 'input';
-  override readonly name = 'RleFormatError';
 }
 
 /** Decodes a compressed COCO RLE string into run lengths. */

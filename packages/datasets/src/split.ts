@@ -20,7 +20,6 @@ export interface SplitOptions {
 export class SplitOptionsError extends SamtuneError {
   readonly code: string = 'split-options';
   readonly kind: ErrorKind = 'input';
-  override readonly name = 'SplitOptionsError';
 }
 
 /**

@@ -23,7 +23,6 @@ import { SamtuneError, type ErrorKind } from '@samtune/errors';
 export class ClicksInputError extends SamtuneError {
   readonly code: string = 'clicks-input';
   readonly kind: ErrorKind = 'input';
-  override readonly name = 'ClicksInputError';
 }
 
 /** A click in ORIGINAL pixels: `(x,y)` and its label (1 positive, 0 negative). */

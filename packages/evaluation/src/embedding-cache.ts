@@ -117,7 +117,6 @@ export interface FillOptions {
 export class EmbeddingCacheError extends SamtuneError {
   readonly code: string = 'embedding-cache';
   readonly kind: ErrorKind = 'input';
-  override readonly name = 'EmbeddingCacheError';
   constructor(
     message: string,
     /** True when the image file itself cannot be read or decoded (not the encoder). */

@@ -85,7 +85,6 @@ export interface EvaluateOptions {
 export class EvaluateError extends SamtuneError {
   readonly code: string = 'evaluate';
   readonly kind: ErrorKind = 'input';
-  override readonly name = 'EvaluateError';
 }
 
 /** Evaluates `predictor` (or `options.decoder`) on `items` (see the module comment). */

@@ -5,7 +5,7 @@
  * everything else token 0), and the binary mask (logits > 0 at the original size) comes back from the
  * decoder engine already as COCO run lengths, so no JS loop touches every pixel.
  */
-import { encodeRleString, rleBounds } from '@samtune/datasets';
+import { encodeRleString, rleBounds, type CocoAnnotation, type CocoDocument } from '@samtune/datasets';
 import type { ImageEmbedding, SamModel } from '@samtune/sam-model';
 import { selectPrompt, type PromptCandidates, type PromptMode } from '@samtune/transforms';
 
@@ -23,12 +23,9 @@ export interface PromptLabel {
 }
 
 /** A COCO instances document of predicted labels, as `autolabel` and `samtune queue collect` write it. */
-export interface CocoLabelDocument {
+export type CocoLabelDocument = CocoDocument<CocoAnnotation & PromptLabel> & {
   info: { description: string; date_created: string };
-  images: { id: number; file_name: string; width: number; height: number }[];
-  categories: { id: number; name: string; supercategory: string }[];
-  annotations: (PromptLabel & { id: number; image_id: number; category_id: number; iscrowd: 0 })[];
-}
+};
 
 /** A label, an empty mask (not an error: nothing to write), or a prompt that cannot be used (why). */
 export type PromptLabelResult =

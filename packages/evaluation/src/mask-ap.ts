@@ -71,7 +71,6 @@ export interface ApDetection {
 export class MaskApInputError extends SamtuneError {
   readonly code: string = 'mask-ap-input';
   readonly kind: ErrorKind = 'input';
-  override readonly name = 'MaskApInputError';
 }
 
 /**

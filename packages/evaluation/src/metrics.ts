@@ -55,7 +55,6 @@ export interface SegmentationMetrics {
 export class MetricInputError extends SamtuneError {
   readonly code: string = 'metric-input';
   readonly kind: ErrorKind = 'input';
-  override readonly name = 'MetricInputError';
 }
 
 /** Micro-averaged pixel metrics over instance masks; `add` one mask pair at a time. */

@@ -58,7 +58,6 @@ export interface PredictionScores {
 export class PredictionsFileError extends SamtuneError {
   readonly code: string = 'predictions-file';
   readonly kind: ErrorKind = 'input';
-  override readonly name = 'PredictionsFileError';
 }
 
 /** Reads a COCO results file: a JSON array of detections. */

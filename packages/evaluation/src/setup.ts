@@ -25,7 +25,6 @@ export const VAL_SUBSET_CANDIDATES = ['val', 'valid', 'validation', 'test'] as c
 export class SubsetError extends SamtuneError {
   readonly code: string = 'subset';
   readonly kind: ErrorKind = 'input';
-  override readonly name = 'SubsetError';
 }
 
 /** The backend in use and whether the ORT kernels were installed. */

@@ -9,7 +9,6 @@ import { SamtuneError, type ErrorKind } from '@samtune/errors';
 export class ExportVerificationError extends SamtuneError {
   readonly code: string = 'export-verification';
   readonly kind: ErrorKind = 'internal';
-  override readonly name = 'ExportVerificationError';
   constructor(
     readonly file: string,
     readonly output: string,
@@ -28,7 +27,6 @@ export class ExportVerificationError extends SamtuneError {
 export class OnnxPromptError extends SamtuneError {
   readonly code: string = 'onnx-prompt';
   readonly kind: ErrorKind = 'input';
-  override readonly name = 'OnnxPromptError';
 }
 
 /**
@@ -38,26 +36,22 @@ export class OnnxPromptError extends SamtuneError {
 export class ModelFileChangedError extends SamtuneError {
   readonly code: string = 'model-file-changed';
   readonly kind: ErrorKind = 'conflict';
-  override readonly name = 'ModelFileChangedError';
 }
 
 /** Thrown for an export directory without a valid `model.json`, or lacking a model file it names. */
 export class ModelDirError extends SamtuneError {
   readonly code: string = 'model-dir';
   readonly kind: ErrorKind = 'input';
-  override readonly name = 'ModelDirError';
 }
 
 /** Thrown when a request needs what the exported model does not have (e.g. 3 masks from a single-mask decoder). */
 export class ModelCapabilityError extends SamtuneError {
   readonly code: string = 'model-capability';
   readonly kind: ErrorKind = 'unsupported';
-  override readonly name = 'ModelCapabilityError';
 }
 
 /** Thrown for an image the encoder cannot take (wrong channel count, larger than the input frame). */
 export class EncoderInputError extends SamtuneError {
   readonly code: string = 'encoder-input';
   readonly kind: ErrorKind = 'input';
-  override readonly name = 'EncoderInputError';
 }

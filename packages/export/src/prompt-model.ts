@@ -25,7 +25,6 @@ import { OnnxSamModel } from './runner.js';
 export class MaskInputError extends SamtuneError {
   readonly code: string = 'mask-input';
   readonly kind: ErrorKind = 'input';
-  override readonly name = 'MaskInputError';
 }
 
 /**

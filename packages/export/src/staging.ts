@@ -14,7 +14,6 @@ import { SamtuneError, type ErrorKind } from '@samtune/errors';
 export class ExportTargetError extends SamtuneError {
   readonly code: string = 'export-target';
   readonly kind: ErrorKind = 'input';
-  override readonly name = 'ExportTargetError';
 }
 
 /** A fresh staging folder beside `target`, mode `0777 & ~umask` like `mkdir`. */

@@ -5,14 +5,12 @@ import { SamtuneError, type ErrorKind } from '@samtune/errors';
 export class QueueNotFoundError extends SamtuneError {
   readonly code: string = 'queue-not-found';
   readonly kind: ErrorKind = 'not-found';
-  override readonly name = 'QueueNotFoundError';
 }
 
 /** Bad producer / worker input: no images, an unusable data root, a bad Redis URL, a bad option. */
 export class QueueInputError extends SamtuneError {
   readonly code: string = 'queue-input';
   readonly kind: ErrorKind = 'input';
-  override readonly name = 'QueueInputError';
 }
 
 /**
@@ -23,5 +21,4 @@ export class QueueInputError extends SamtuneError {
 export class JobInputError extends SamtuneError {
   readonly code: string = 'job-input';
   readonly kind: ErrorKind = 'input';
-  override readonly name = 'JobInputError';
 }

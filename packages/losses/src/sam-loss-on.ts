@@ -23,7 +23,6 @@ import { SamtuneError, type ErrorKind } from '@samtune/errors';
 export class LossShapeError extends SamtuneError {
   readonly code: string = 'loss-shape';
   readonly kind: ErrorKind = 'input';
-  override readonly name = 'LossShapeError';
 }
 
 /** Focal `alpha`, `gamma` and Dice smoothing of the reference recipe. */

@@ -49,14 +49,12 @@ const ELEM: Record<OnnxElemType, number> = {
 export class OnnxGraphError extends SamtuneError {
   readonly code: string = 'onnx-graph';
   readonly kind: ErrorKind = 'input';
-  override readonly name = 'OnnxGraphError';
 }
 
 /** Thrown when a model is too large for a single protobuf (over 2 GiB) and external data is off. */
 export class ModelTooLargeError extends SamtuneError {
   readonly code: string = 'model-too-large';
   readonly kind: ErrorKind = 'unsupported';
-  override readonly name = 'ModelTooLargeError';
 }
 
 export interface GraphBuilderOptions {

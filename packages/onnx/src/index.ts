@@ -25,6 +25,7 @@ export {
   type TrainOps,
 } from '@samtune/tensor';
 export { OnnxGraphOps, type OnnxValue } from './onnx-ops.js';
+export { ONNX_OP_TYPES, type OnnxOpType } from './op-types.js';
 export {
   OnnxGraphBuilder,
   OnnxGraphError,

@@ -12,6 +12,7 @@ import { numel, toFloat32 } from '@samtune/tensor';
 import type { Conv2dOptions, TrainOps } from '@samtune/tensor';
 import { MissingWeightError } from '@samtune/tensor';
 import type { AttrValue, OnnxElemType } from './graph.js';
+import type { OnnxOpType } from './op-types.js';
 import { OnnxGraphBuilder } from './graph.js';
 import {
   OnnxShapeError,
@@ -111,7 +112,7 @@ export class OnnxGraphOps implements TrainOps<OnnxValue> {
 
   /** Records one single-output node with the given output shape (for ops outside `Ops`). */
   emit(
-    opType: string,
+    opType: OnnxOpType,
     inputs: readonly (OnnxValue | string)[],
     shape: readonly number[],
     attrs: Readonly<Record<string, AttrValue>> = {},

@@ -97,7 +97,6 @@ export interface ModelProto {
 export class OnnxProtoError extends SamtuneError {
   readonly code: string = 'onnx-proto';
   readonly kind: ErrorKind = 'input';
-  override readonly name = 'OnnxProtoError';
 }
 
 /** Largest protobuf message protobuf implementations accept (2 GiB - 1). */

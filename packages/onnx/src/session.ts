@@ -11,14 +11,12 @@ import { SamtuneError, type ErrorKind } from '@samtune/errors';
 export class SessionInputError extends SamtuneError {
   readonly code: string = 'session-input';
   readonly kind: ErrorKind = 'input';
-  override readonly name = 'SessionInputError';
 }
 
 /** Thrown when onnxruntime cannot load the model or a run fails (wraps its message). */
 export class SessionError extends SamtuneError {
   readonly code: string = 'session';
   readonly kind: ErrorKind = 'internal';
-  override readonly name = 'SessionError';
 }
 
 export interface SessionOptions {

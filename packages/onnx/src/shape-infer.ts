@@ -8,7 +8,6 @@ import { SamtuneError, type ErrorKind } from '@samtune/errors';
 export class OnnxShapeError extends SamtuneError {
   readonly code: string = 'onnx-shape';
   readonly kind: ErrorKind = 'input';
-  override readonly name = 'OnnxShapeError';
 }
 
 const fmt = (s: readonly number[]): string => `[${s.join(',')}]`;

@@ -18,7 +18,6 @@ const require = createRequire(import.meta.url);
 export class OrtBindingError extends SamtuneError {
   readonly code: string = 'ort-binding';
   readonly kind: ErrorKind = 'internal';
-  override readonly name = 'OrtBindingError';
 }
 
 /** The native binding's session (onnxruntime-node/dist/binding), as the sync sessions use it. */

@@ -27,7 +27,6 @@ export const DEFAULT_PERCENTILE = 99.99;
 export class CalibrationError extends SamtuneError {
   readonly code: string = 'calibration';
   readonly kind: ErrorKind = 'input';
-  override readonly name = 'CalibrationError';
 }
 
 export interface CalibrateOptions {

@@ -28,7 +28,6 @@ import { SamtuneError, type ErrorKind } from '@samtune/errors';
 export class CalibrationDataError extends SamtuneError {
   readonly code: string = 'calibration-data';
   readonly kind: ErrorKind = 'input';
-  override readonly name = 'CalibrationDataError';
 }
 
 /** Up to `n` items chosen by a seeded shuffle (same items, same order for the same seed). */

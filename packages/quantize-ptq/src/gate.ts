@@ -22,7 +22,6 @@ export const DEFAULT_MAX_F1_DROP = 1.0;
 export class AccuracyGateError extends SamtuneError {
   readonly code: string = 'accuracy-gate';
   readonly kind: ErrorKind = 'input';
-  override readonly name = 'AccuracyGateError';
   constructor(
     message: string,
     /** The refused models with their measured drops. */
@@ -36,7 +35,6 @@ export class AccuracyGateError extends SamtuneError {
 export class GateOptionsError extends SamtuneError {
   readonly code: string = 'gate-options';
   readonly kind: ErrorKind = 'input';
-  override readonly name = 'GateOptionsError';
 }
 
 /** The gate's verdict on one model. */

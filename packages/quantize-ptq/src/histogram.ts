@@ -10,7 +10,6 @@ import { SamtuneError, type ErrorKind } from '@samtune/errors';
 export class CalibrationStatsError extends SamtuneError {
   readonly code: string = 'calibration-stats';
   readonly kind: ErrorKind = 'input';
-  override readonly name = 'CalibrationStatsError';
 }
 
 /** A calibrated float range of an activation tensor. */

@@ -13,7 +13,6 @@ import { SamtuneError, type ErrorKind } from '@samtune/errors';
 export class LatencyOptionsError extends SamtuneError {
   readonly code: string = 'latency-options';
   readonly kind: ErrorKind = 'input';
-  override readonly name = 'LatencyOptionsError';
 }
 
 /** Fewest timed runs `measureLatency` accepts (the report's "median of >= 20"). */

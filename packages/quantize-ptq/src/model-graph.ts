@@ -11,7 +11,6 @@ import { SamtuneError, type ErrorKind } from '@samtune/errors';
 export class QuantizeModelError extends SamtuneError {
   readonly code: string = 'quantize-model';
   readonly kind: ErrorKind = 'input';
-  override readonly name = 'QuantizeModelError';
 }
 
 /** Indexes of one graph. */

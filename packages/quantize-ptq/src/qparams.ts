@@ -15,7 +15,6 @@ import { numel } from '@samtune/tensor';
 export class QuantParamsError extends SamtuneError {
   readonly code: string = 'quant-params';
   readonly kind: ErrorKind = 'input';
-  override readonly name = 'QuantParamsError';
 }
 
 /** Per-tensor affine parameters of an activation. */

@@ -96,7 +96,6 @@ function inlineExternalData(model: ModelProto, dir: string, source: string): Mod
 export class ExternalDataError extends SamtuneError {
   readonly code: string = 'external-data';
   readonly kind: ErrorKind = 'input';
-  override readonly name = 'ExternalDataError';
 }
 
 const tensorsOf = (n: NodePlan, inputs: readonly string[]): string[] => [

@@ -22,7 +22,6 @@ export const DEFAULT_RTOL = 1e-3;
 export class ShapeMismatchError extends SamtuneError {
   readonly code: string = 'shape-mismatch';
   readonly kind: ErrorKind = 'input';
-  override readonly name = 'ShapeMismatchError';
 }
 
 /** Measures agreement of `ours` with `ref`; NaN anywhere makes it fail. */

@@ -175,7 +175,6 @@ export type SamPresetName = keyof typeof SAM_PRESETS;
 export class UnknownPresetError extends SamtuneError {
   readonly code: string = 'unknown-preset';
   readonly kind: ErrorKind = 'not-found';
-  override readonly name = 'UnknownPresetError';
 }
 
 export function getPreset(name: string): SamConfig {

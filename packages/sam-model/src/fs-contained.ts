@@ -14,7 +14,6 @@ import { SamtuneError, type ErrorKind } from '@samtune/errors';
 export class PathOutsideFolderError extends SamtuneError {
   readonly code: string = 'path-outside-folder';
   readonly kind: ErrorKind = 'input';
-  override readonly name = 'PathOutsideFolderError';
 }
 
 /** What `containedPath` checks. */

@@ -25,7 +25,6 @@ export const MASK_DECODER_PREFIX = 'mask_decoder.';
 export class MaskDecoderShapeError extends SamtuneError {
   readonly code: string = 'mask-decoder-shape';
   readonly kind: ErrorKind = 'input';
-  override readonly name = 'MaskDecoderShapeError';
 }
 
 /** Inputs of `maskDecoder` / `predictMasks`. */

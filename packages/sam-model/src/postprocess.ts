@@ -12,7 +12,6 @@ import { SamtuneError, type ErrorKind } from '@samtune/errors';
 export class FrameGeometryError extends SamtuneError {
   readonly code: string = 'frame-geometry';
   readonly kind: ErrorKind = 'input';
-  override readonly name = 'FrameGeometryError';
 }
 
 function checkSize(fn: string, arg: string, size: readonly [number, number]): void {

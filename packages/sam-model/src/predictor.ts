@@ -22,7 +22,6 @@ import { SamtuneError, type ErrorKind } from '@samtune/errors';
 export class PredictorInputError extends SamtuneError {
   readonly code: string = 'predictor-input';
   readonly kind: ErrorKind = 'input';
-  override readonly name = 'PredictorInputError';
 }
 
 /** XY point and XYXY box in original image pixels (transforms' types). */

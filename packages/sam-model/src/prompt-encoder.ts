@@ -31,7 +31,6 @@ export const NUM_POINT_EMBEDDINGS = 4;
 export class PromptShapeError extends SamtuneError {
   readonly code: string = 'prompt-shape';
   readonly kind: ErrorKind = 'input';
-  override readonly name = 'PromptShapeError';
 }
 
 function gaussianMatrix(weights: WeightMap, embedDim: number): FloatTensor {

@@ -73,7 +73,6 @@ export interface SamModelOptions {
 export class EmbeddingFileError extends SamtuneError {
   readonly code: string = 'embedding-file';
   readonly kind: ErrorKind = 'input';
-  override readonly name = 'EmbeddingFileError';
 }
 
 export class SamModel {

@@ -17,7 +17,6 @@ import { SamtuneError, type ErrorKind } from '@samtune/errors';
 export class TransformerShapeError extends SamtuneError {
   readonly code: string = 'transformer-shape';
   readonly kind: ErrorKind = 'input';
-  override readonly name = 'TransformerShapeError';
 }
 
 function batchOf<T>(ops: Ops<T>, x: T, fn: string, arg: string): number {

@@ -12,7 +12,6 @@ const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
 export class NpyFormatError extends SamtuneError {
   readonly code: string = 'npy-format';
   readonly kind: ErrorKind = 'input';
-  override readonly name = 'NpyFormatError';
 }
 
 /** Encodes a float32 tensor as `.npy` bytes (version 1.0, header padded to 64 bytes). */

@@ -11,7 +11,6 @@ import { SamtuneError, type ErrorKind } from '@samtune/errors';
 export class UnsafePickleError extends SamtuneError {
   readonly code: string = 'unsafe-pickle';
   readonly kind: ErrorKind = 'input';
-  override readonly name = 'UnsafePickleError';
   constructor(
     message: string,
     /** The offending global as `module.name` (or a description of the refused operation). */
@@ -25,7 +24,6 @@ export class UnsafePickleError extends SamtuneError {
 export class PickleFormatError extends SamtuneError {
   readonly code: string = 'pickle-format';
   readonly kind: ErrorKind = 'input';
-  override readonly name = 'PickleFormatError';
 }
 
 /** A Python tuple (lists are plain arrays, dicts are `Map`s). */

@@ -15,7 +15,6 @@ import { SamtuneError, type ErrorKind } from '@samtune/errors';
 export class SafetensorsError extends SamtuneError {
   readonly code: string = 'safetensors';
   readonly kind: ErrorKind = 'input';
-  override readonly name = 'SafetensorsError';
 }
 
 const FROM_ST: Record<string, StorageDType> = {

@@ -14,7 +14,6 @@ import { SamtuneError, type ErrorKind } from '@samtune/errors';
 export class TorchCheckpointError extends SamtuneError {
   readonly code: string = 'torch-checkpoint';
   readonly kind: ErrorKind = 'input';
-  override readonly name = 'TorchCheckpointError';
 }
 
 /**

@@ -12,7 +12,6 @@ import { SamtuneError, type ErrorKind } from '@samtune/errors';
 export class ZipFormatError extends SamtuneError {
   readonly code: string = 'zip-format';
   readonly kind: ErrorKind = 'input';
-  override readonly name = 'ZipFormatError';
 }
 
 /** One central-directory entry. Offsets and sizes in bytes. */

@@ -115,7 +115,6 @@ export interface TrainOps<T> extends Ops<T> {
 export class MissingWeightError extends SamtuneError {
   readonly code: string = 'missing-weight';
   readonly kind: ErrorKind = 'input';
-  override readonly name = 'MissingWeightError';
   constructor(
     readonly executor: string,
     readonly key: string,

@@ -42,7 +42,6 @@ export function numel(shape: readonly number[]): number {
 export class TensorShapeError extends SamtuneError {
   readonly code: string = 'tensor-shape';
   readonly kind: ErrorKind = 'input';
-  override readonly name = 'TensorShapeError';
 }
 
 /** Builds a float32 host tensor, checking that `data` fills `shape`. */

@@ -78,7 +78,6 @@ export interface RunStateMeta {
 export class RunStateError extends SamtuneError {
   readonly code: string = 'run-state';
   readonly kind: ErrorKind = 'input';
-  override readonly name = 'RunStateError';
 }
 
 /**

@@ -98,7 +98,6 @@ export const DEMO_RECIPE =
 export class DemoDataError extends SamtuneError {
   readonly code: string = 'demo-data';
   readonly kind: ErrorKind = 'not-found';
-  override readonly name = 'DemoDataError';
 }
 
 /** The repo root: the nearest ancestor of `start` holding examples/plant-mini. */

@@ -61,7 +61,6 @@ export interface EarlyStoppingDecision {
 export class EarlyStoppingError extends SamtuneError {
   readonly code: string = 'early-stopping';
   readonly kind: ErrorKind = 'input';
-  override readonly name = 'EarlyStoppingError';
 }
 
 /** Early stopping with warm-up; feed one validation value per epoch to `update`. */

@@ -94,7 +94,8 @@ export {
   type PrepareDemoOptions,
   type PreparedDemo,
 } from './demo.js';
-export { WorkerLoaderError } from './worker.js';
+/** @deprecated moved to @samtune/worker-thread: import it from there. */
+export { WorkerLoaderError } from '@samtune/worker-thread';
 export { autolabel, type AutolabelOptions, type AutolabelResult, type CocoInstances } from './autolabel.js';
 export { OrtTrainEngine, type OrtTrainEngineOptions, type EngineTimings } from './ort-engine/engine.js';
 export { TrainState } from './engine/train-state.js';

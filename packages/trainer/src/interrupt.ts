@@ -23,7 +23,6 @@ export function exitCodeForSignal(signal: StopSignal): number {
 export class TrainingInterruptedError extends SamtuneError {
   readonly code: string = 'training-interrupted';
   readonly kind: ErrorKind = 'conflict';
-  override readonly name = 'TrainingInterruptedError';
   constructor(
     message: string,
     readonly signal: StopSignal,
@@ -36,7 +35,6 @@ export class TrainingInterruptedError extends SamtuneError {
 export class NonFiniteLossError extends SamtuneError {
   readonly code: string = 'non-finite-loss';
   readonly kind: ErrorKind = 'input';
-  override readonly name = 'NonFiniteLossError';
 }
 
 /** Thrown inside the run to unwind to the point that writes `last` (never escapes `runTraining`). */

@@ -18,7 +18,6 @@ export type { AdamOptions, AdamState } from './engine/types.js';
 export class OptimizerError extends SamtuneError {
   readonly code: string = 'optimizer';
   readonly kind: ErrorKind = 'input';
-  override readonly name = 'OptimizerError';
 }
 
 /** The executor of the update (`engine/adam-update.ts`): no weights, plain tfjs ops. */

@@ -16,7 +16,6 @@ import type { TrainConfig } from './config.js';
 export class RunDirectoryError extends SamtuneError {
   readonly code: string = 'run-directory';
   readonly kind: ErrorKind = 'conflict';
-  override readonly name = 'RunDirectoryError';
 }
 
 /** The marker file of a samtune run folder. */

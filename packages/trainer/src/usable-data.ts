@@ -13,7 +13,6 @@ import { type CrowdPolicy, type TargetStore, type TrainItem } from '@samtune/tra
 export class NoUsableInstancesError extends SamtuneError {
   readonly code: string = 'no-usable-instances';
   readonly kind: ErrorKind = 'input';
-  override readonly name = 'NoUsableInstancesError';
 }
 
 /** Crowd instances (`iscrowd`) of the items. */

@@ -3,14 +3,10 @@
  * computations, so running them off the main thread keeps the caller's event loop (CLI progress
  * bars, an HTTP server) responsive. Events arrive through `onEvent` exactly as with `runTraining`.
  *
- * The worker runs `train-worker.js` beside this file. From sources under tsx (`.ts`), Node does not
- * apply tsx's `--import` loader to worker threads, so the worker first registers tsx's ESM API
- * (found next to the loader in the parent's `execArgv`) and then imports `train-worker.ts`;
- * `--conditions` is inherited with `execArgv`.
+ * The worker runs `train-worker.js` beside this file, or from sources `train-worker.ts` through tsx
+ * (`spawnWorker` of `@samtune/worker-thread`, the one worker-spawn rule of samtune).
  */
-import { existsSync } from 'node:fs';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import { spawnWorker, workerEntryFile } from '@samtune/worker-thread';
 import type { TrainConfig } from './config.js';
 import type { TrainEvent, TrainEventHandler, TrainResult } from './events.js';
 import { SamtuneError, type ErrorKind } from '@samtune/errors';
@@ -44,12 +40,12 @@ export class TrainWorkerError extends SamtuneError {
   }
 }
 
+/** The worker entry module next to this one (`train-worker.js`; its `.ts` from sources). */
+const TRAIN_WORKER_ENTRY = new URL('./train-worker.js', import.meta.url);
+
 /** The worker entry file next to this module (`.js` when built, `.ts` from sources). */
 export function trainWorkerPath(): string {
-  const here = fileURLToPath(import.meta.url);
-  const ts = here.replace(/worker\.(ts|js)$/, 'train-worker.ts');
-  const js = here.replace(/worker\.(ts|js)$/, 'train-worker.js');
-  return here.endsWith('.ts') && existsSync(ts) ? ts : js;
+  return workerEntryFile(TRAIN_WORKER_ENTRY).file;
 }
 
 export interface WorkerTrainingOptions {
@@ -69,31 +65,10 @@ export interface TrainingJob {
   stop(signal: StopSignal): void;
 }
 
-/** Thrown when the worker entry is TypeScript but the process does not run under tsx. */
-export class WorkerLoaderError extends SamtuneError {
-  readonly code: string = 'worker-loader';
-  readonly kind: ErrorKind = 'internal';
-  override readonly name = 'WorkerLoaderError';
-}
-
-/** A worker on `entry`; a `.ts` entry is bootstrapped through tsx's ESM API (see the module comment). */
-function spawn(entry: string, workerData: unknown): Worker {
-  if (!entry.endsWith('.ts')) return new Worker(entry, { workerData });
-  const argv = process.execArgv;
-  const loader = argv.find((a, k) => argv[k - 1] === '--import' && /[\\/]tsx[\\/]/.test(a));
-  if (!loader)
-    throw new WorkerLoaderError(
-      `startTrainingWorker(): the worker entry ${entry} is TypeScript and this process was not started by tsx (execArgv ${JSON.stringify(argv)}); build the package or use runTraining`,
-    );
-  const api = new URL('./esm/api/index.mjs', loader.startsWith('file:') ? loader : pathToFileURL(loader)).href;
-  const code = `(async () => { const { register } = await import(${JSON.stringify(api)}); register(); await import(${JSON.stringify(pathToFileURL(entry).href)}); })().catch((e) => { throw e; });`;
-  return new Worker(code, { eval: true, workerData });
-}
-
 /** Starts `runTraining(config)` in a worker thread. */
 export function startTrainingWorker(config: TrainConfig, options: WorkerTrainingOptions = {}): TrainingJob {
   const flag = new StopFlag();
-  const worker = spawn(trainWorkerPath(), {
+  const worker = spawnWorker(TRAIN_WORKER_ENTRY, {
     config,
     resume: options.resume ?? false,
     existOk: options.existOk ?? false,

@@ -25,7 +25,6 @@ export interface DecoderPromptBatch {
 export class PromptBatchError extends SamtuneError {
   readonly code: string = 'prompt-batch-range';
   readonly kind: ErrorKind = 'input';
-  override readonly name = 'PromptBatchError';
 }
 
 /** Prompts `[from, to)` of a batch, as a batch of their own (views of its arrays, no copies). */

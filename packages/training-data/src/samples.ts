@@ -97,7 +97,6 @@ export const POINT_POOL_SIZE = 32;
 export class SampleError extends SamtuneError {
   readonly code: string = 'sample';
   readonly kind: ErrorKind = 'input';
-  override readonly name = 'SampleError';
 }
 
 /** Stable 32-bit hash of a string (FNV-1a), to seed per-instance generators. */

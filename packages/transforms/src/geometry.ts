@@ -36,7 +36,6 @@ export type Box = readonly [number, number, number, number];
 export class CoordsShapeError extends SamtuneError {
   readonly code: string = 'coords-shape';
   readonly kind: ErrorKind = 'input';
-  override readonly name = 'CoordsShapeError';
 }
 
 /**

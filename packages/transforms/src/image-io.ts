@@ -37,7 +37,6 @@ export interface ImageInfo {
 export class ImageReadError extends SamtuneError {
   readonly code: string = 'image-read';
   readonly kind: ErrorKind = 'input';
-  override readonly name: string = 'ImageReadError';
   constructor(
     readonly file: string,
     readonly reason: string,
@@ -51,19 +50,16 @@ export class ImageReadError extends SamtuneError {
 export class ImageNotFoundError extends ImageReadError {
   override readonly code: string = 'image-not-found';
   override readonly kind: ErrorKind = 'not-found';
-  override readonly name: string = 'ImageNotFoundError';
 }
 
 /** The file exists but is not a decodable image: unknown format, corrupt or truncated data. */
 export class ImageDecodeError extends ImageReadError {
   override readonly code: string = 'image-decode';
-  override readonly name: string = 'ImageDecodeError';
 }
 
 /** The header declares more pixels than `ReadImageOptions.maxPixels`: refused before any pixel is decoded. */
 export class ImageTooLargeError extends ImageReadError {
   override readonly code: string = 'image-too-large';
-  override readonly name: string = 'ImageTooLargeError';
   constructor(
     file: string,
     readonly width: number,

@@ -22,7 +22,6 @@ export interface ImageSize {
 export class MaskShapeError extends SamtuneError {
   readonly code: string = 'mask-shape';
   readonly kind: ErrorKind = 'input';
-  override readonly name = 'MaskShapeError';
 }
 
 /**

@@ -9,7 +9,6 @@ import { SamtuneError, type ErrorKind } from '@samtune/errors';
 export class PadSizeError extends SamtuneError {
   readonly code: string = 'pad-size';
   readonly kind: ErrorKind = 'input';
-  override readonly name = 'PadSizeError';
 }
 
 /**

@@ -16,7 +16,6 @@ import { SamtuneError, type ErrorKind } from '@samtune/errors';
 export class PromptError extends SamtuneError {
   readonly code: string = 'prompt';
   readonly kind: ErrorKind = 'input';
-  override readonly name = 'PromptError';
 }
 
 function nonEmpty(fn: string, mask: BinaryMask): void {
@@ -266,7 +265,6 @@ export interface PromptToValidate {
 export class PromptRangeError extends SamtuneError {
   readonly code: string = 'prompt-range';
   readonly kind: ErrorKind = 'input';
-  override readonly name = 'PromptRangeError';
   constructor(
     readonly field: string,
     readonly detail: string,

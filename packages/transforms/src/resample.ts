@@ -13,7 +13,6 @@ import { SamtuneError, type ErrorKind } from '@samtune/errors';
 export class ResampleInputError extends SamtuneError {
   readonly code: string = 'resample-input';
   readonly kind: ErrorKind = 'input';
-  override readonly name = 'ResampleInputError';
 }
 
 /** An interleaved 8-bit image `(H,W,C)`; an `RgbImage` is one with `C = 3`. */

@@ -12,7 +12,6 @@ export const SAM_IMAGE_SIZE = 1024;
 export class ImageSizeError extends SamtuneError {
   readonly code: string = 'image-size';
   readonly kind: ErrorKind = 'input';
-  override readonly name = 'ImageSizeError';
 }
 
 /**

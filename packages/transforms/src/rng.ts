@@ -20,7 +20,6 @@ export interface Rng {
 export class RngArgumentError extends SamtuneError {
   readonly code: string = 'rng-argument';
   readonly kind: ErrorKind = 'input';
-  override readonly name = 'RngArgumentError';
 }
 
 /** Mixes any finite number into a 32-bit seed (integers in `[0, 2^32)` map to themselves). */

@@ -41,7 +41,6 @@ export interface AxisWeights {
 export class ResampleSizeError extends SamtuneError {
   readonly code: string = 'resample-size';
   readonly kind: ErrorKind = 'input';
-  override readonly name = 'ResampleSizeError';
 }
 
 function checkSize(fn: string, arg: string, v: number): void {

@@ -28,6 +28,7 @@ export const READMES = [
   'packages/errors',
   'packages/tensor',
   'packages/tensor-files',
+  'packages/worker-thread',
   'packages/onnx',
   'packages/transforms',
   'packages/datasets',

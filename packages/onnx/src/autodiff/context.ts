@@ -3,6 +3,7 @@
  * nodes into the forward graph's builder (recording each new value's static shape), reads static
  * shapes and constant (initializer / `Constant`) values, and has the broadcasting helper `sumTo`.
  */
+import type { OnnxOpType } from '../op-types.js';
 import { numel } from '@samtune/tensor';
 import type { OnnxGraphBuilder } from '../graph.js';
 import type { AttrValue } from '../graph.js';
@@ -155,7 +156,7 @@ export class GradContext {
 
   /** Emits one node; records `shape` for its (first) output. Returns the output name. */
   op(
-    opType: string,
+    opType: OnnxOpType,
     inputs: readonly string[],
     shape: readonly number[],
     attrs: Record<string, AttrValue> = {},
@@ -165,7 +166,7 @@ export class GradContext {
 
   /** Emits a node with several outputs, recording their shapes. */
   opN(
-    opType: string,
+    opType: OnnxOpType,
     inputs: readonly string[],
     shapes: readonly (readonly number[])[],
     attrs: Record<string, AttrValue> = {},

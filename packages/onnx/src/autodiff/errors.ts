@@ -5,7 +5,6 @@ import { SamtuneError, type ErrorKind } from '@samtune/errors';
 export class NoGradientRuleError extends SamtuneError {
   readonly code: string = 'no-gradient-rule';
   readonly kind: ErrorKind = 'unsupported';
-  override readonly name = 'NoGradientRuleError';
   constructor(
     readonly opType: string,
     readonly nodeName: string,
@@ -21,12 +20,10 @@ export class NoGradientRuleError extends SamtuneError {
 export class UnsupportedGradientError extends SamtuneError {
   readonly code: string = 'unsupported-gradient';
   readonly kind: ErrorKind = 'unsupported';
-  override readonly name = 'UnsupportedGradientError';
 }
 
 /** Bad arguments to `buildGradientGraph` (unknown loss or value, non-scalar loss, unknown or dynamic shape). */
 export class GradientGraphError extends SamtuneError {
   readonly code: string = 'gradient-graph';
   readonly kind: ErrorKind = 'input';
-  override readonly name = 'GradientGraphError';
 }

@@ -2,12 +2,13 @@
  * Every gradient rule against central finite differences on onnxruntime-node (float32, step 1e-2,
  * loss `sum(w * y)` accumulated in float64), with shapes that exercise broadcasting and batching.
  */
+import type { OnnxOpType } from '../op-types.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { OnnxGraphOps, OnnxValue } from '../onnx-ops.js';
 import { gradCheck, type GradCase } from './test-utils/grad-check.js';
 
 const i64 = (ops: OnnxGraphOps, v: number[]): string => ops.int64Const(v);
-const unary = (op: string, kind?: 'positive' | 'awayFromZero'): GradCase => ({
+const unary = (op: OnnxOpType, kind?: 'positive' | 'awayFromZero'): GradCase => ({
   name: op,
   inputs: { x: { shape: [2, 3, 4], ...(kind ? { kind } : {}) } },
   build: (ops, v) => ops.emit(op, [v.x as OnnxValue], [2, 3, 4]),

@@ -1,4 +1,5 @@
 /** The shape of one gradient rule: the vector-Jacobian product of one ONNX op. */
+import type { OnnxOpType } from '../op-types.js';
 import type { NodeProto } from '../proto.js';
 import type { GradContext } from './context.js';
 
@@ -20,7 +21,7 @@ export interface GradArgs {
  */
 export interface GradientRule {
   /** The ONNX op types this rule differentiates: default domain by name, others as `domain.OpType` (`com.microsoft.Gelu`). */
-  readonly opTypes: readonly string[];
+  readonly opTypes: readonly OnnxOpType[];
   /**
    * True for ops whose outputs never carry a gradient (integer, boolean or piecewise-constant
    * results): values computed from them do not count as depending on the wanted values, so whole

@@ -29,19 +29,16 @@ import { SamtuneError, type ErrorKind } from '@samtune/errors';
 export class UnknownCheckpointError extends SamtuneError {
   readonly code: string = 'unknown-checkpoint';
   readonly kind: ErrorKind = 'not-found';
-  override readonly name = 'UnknownCheckpointError';
 }
 /** The download host could not be reached (offline, DNS, refused, HTTP error). */
 export class CheckpointUnavailableError extends SamtuneError {
   readonly code: string = 'checkpoint-unavailable';
   readonly kind: ErrorKind = 'not-found';
-  override readonly name = 'CheckpointUnavailableError';
 }
 /** Downloaded or cached bytes do not match the expected size or SHA-256. */
 export class ChecksumMismatchError extends SamtuneError {
   readonly code: string = 'checksum-mismatch';
   readonly kind: ErrorKind = 'input';
-  override readonly name = 'ChecksumMismatchError';
   constructor(
     message: string,
     readonly expected: string,

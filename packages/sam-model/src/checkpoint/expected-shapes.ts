@@ -13,7 +13,6 @@ type Shapes = Map<string, number[]>;
 export class CheckpointKeysError extends SamtuneError {
   readonly code: string = 'checkpoint-keys';
   readonly kind: ErrorKind = 'input';
-  override readonly name = 'CheckpointKeysError';
   constructor(
     message: string,
     readonly missing: readonly string[],

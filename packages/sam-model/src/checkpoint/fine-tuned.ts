@@ -29,21 +29,18 @@ export interface BaseCheckpointRef {
 export class BaseCheckpointMissingError extends SamtuneError {
   readonly code: string = 'base-checkpoint-missing';
   readonly kind: ErrorKind = 'not-found';
-  override readonly name = 'BaseCheckpointMissingError';
 }
 
 /** Thrown when the base checkpoint found is another file than the one the checkpoint was trained from. */
 export class BaseCheckpointMismatchError extends SamtuneError {
   readonly code: string = 'base-checkpoint-mismatch';
   readonly kind: ErrorKind = 'conflict';
-  override readonly name = 'BaseCheckpointMismatchError';
 }
 
 /** Thrown when a fine-tuned checkpoint's base is itself a fine-tuned checkpoint (a base must be complete). */
 export class BaseCheckpointNestedError extends SamtuneError {
   readonly code: string = 'base-checkpoint-nested';
   readonly kind: ErrorKind = 'input';
-  override readonly name = 'BaseCheckpointNestedError';
 }
 
 /** Reads the base reference from safetensors metadata; undefined for a complete checkpoint. */

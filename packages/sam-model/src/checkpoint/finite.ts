@@ -18,7 +18,6 @@ export interface NonFiniteTensor {
 export class NonFiniteWeightsError extends SamtuneError {
   readonly code: string = 'non-finite-weights';
   readonly kind: ErrorKind = 'input';
-  override readonly name = 'NonFiniteWeightsError';
   constructor(
     message: string,
     readonly tensors: readonly NonFiniteTensor[],

@@ -22,7 +22,6 @@ import { SamtuneError, type ErrorKind } from '@samtune/errors';
 export class ConfigInferenceError extends SamtuneError {
   readonly code: string = 'config-inference';
   readonly kind: ErrorKind = 'input';
-  override readonly name = 'ConfigInferenceError';
 }
 
 function shapeOf(w: WeightMap, key: string): readonly number[] {

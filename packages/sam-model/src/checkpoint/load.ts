@@ -29,7 +29,6 @@ export const SAMTUNE_CONFIG_KEY = 'samtune.config';
 export class CheckpointFormatError extends SamtuneError {
   readonly code: string = 'checkpoint-format';
   readonly kind: ErrorKind = 'input';
-  override readonly name = 'CheckpointFormatError';
 }
 
 export interface LoadSamCheckpointOptions extends ResolveCheckpointOptions {

@@ -15,14 +15,12 @@ import { SamtuneError, type ErrorKind } from '@samtune/errors';
 export class ImageEncoderInputError extends SamtuneError {
   readonly code: string = 'image-encoder-input';
   readonly kind: ErrorKind = 'input';
-  override readonly name = 'ImageEncoderInputError';
 }
 
 /** Thrown when the executor's weights lack the derived keys of `prepareImageEncoderWeights`. */
 export class UnpreparedWeightsError extends SamtuneError {
   readonly code: string = 'unprepared-weights';
   readonly kind: ErrorKind = 'input';
-  override readonly name = 'UnpreparedWeightsError';
 }
 
 /** A derived key that `prepareImageEncoderWeights` always writes for this config (or undefined). */

@@ -24,7 +24,6 @@ export const IMAGE_ENCODER_OUTPUT = 'image_embeddings';
 export class EmbedInputError extends SamtuneError {
   readonly code: string = 'embed-input';
   readonly kind: ErrorKind = 'input';
-  override readonly name = 'EmbedInputError';
 }
 
 /**

@@ -22,7 +22,6 @@ export const BATCH_NORM_EPS = 1e-5;
 export class ImageEncoderWeightError extends SamtuneError {
   readonly code: string = 'image-encoder-weight';
   readonly kind: ErrorKind = 'input';
-  override readonly name = 'ImageEncoderWeightError';
 }
 
 /**
@@ -32,7 +31,6 @@ export class ImageEncoderWeightError extends SamtuneError {
 export class RelPosInterpolationError extends SamtuneError {
   readonly code: string = 'rel-pos-interpolation';
   readonly kind: ErrorKind = 'input';
-  override readonly name = 'RelPosInterpolationError';
 }
 
 /** Derived keys of a folded `Conv2d_BN` module at `prefix` (ends with '.'). */

@@ -13,7 +13,6 @@ import { SamtuneError, type ErrorKind } from '@samtune/errors';
 export class EncoderGridError extends SamtuneError {
   readonly code: string = 'encoder-grid';
   readonly kind: ErrorKind = 'input';
-  override readonly name = 'EncoderGridError';
 }
 
 /** `images [B,3,S,S]` (normalised, padded) -> `[B,outChans,S/16,S/16]`; `p` is the `image_encoder.` scope. */

@@ -29,7 +29,6 @@ export interface BackendInfo {
 export class BackendUnavailableError extends SamtuneError {
   readonly code: string = 'backend-unavailable';
   readonly kind: ErrorKind = 'internal';
-  override readonly name = 'BackendUnavailableError';
 }
 
 const NATIVE_MODULE: Partial<Record<BackendName, string>> = {

@@ -19,7 +19,6 @@ export interface WasmBackendLike {
 export class WasmHeapError extends SamtuneError {
   readonly code: string = 'wasm-heap';
   readonly kind: ErrorKind = 'internal';
-  override readonly name = 'WasmHeapError';
 }
 
 /** True when `backend` looks like tfjs-backend-wasm's backend (has a heap and a data map). */

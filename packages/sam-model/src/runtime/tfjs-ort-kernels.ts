@@ -84,7 +84,6 @@ export interface OrtKernelsHandle {
 export class OrtKernelsInstallError extends SamtuneError {
   readonly code: string = 'ort-kernels-install';
   readonly kind: ErrorKind = 'internal';
-  override readonly name = 'OrtKernelsInstallError';
 }
 
 const BODIES: Record<OrtKernelName, OrtKernelBody> = {

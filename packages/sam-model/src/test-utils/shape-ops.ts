@@ -14,7 +14,6 @@ export interface Sym {
 export class ShapeOpsError extends SamtuneError {
   readonly code: string = 'shape-ops';
   readonly kind: ErrorKind = 'internal';
-  override readonly name = 'ShapeOpsError';
 }
 
 function bdim(a: number, b: number, op: string): number {

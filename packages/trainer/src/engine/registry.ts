@@ -11,7 +11,6 @@ import { createTfjsEngine } from './tfjs-engine.js';
 export class UnknownTrainEngineError extends SamtuneError {
   readonly code: string = 'unknown-train-engine';
   readonly kind: ErrorKind = 'input';
-  override readonly name = 'UnknownTrainEngineError';
 }
 
 const factories = new Map<string, TrainEngineFactory>([

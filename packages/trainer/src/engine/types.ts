@@ -10,7 +10,6 @@ export type { DecoderPromptBatch } from '@samtune/training-data';
 export class TrainStepError extends SamtuneError {
   readonly code: string = 'train-step';
   readonly kind: ErrorKind = 'input';
-  override readonly name = 'TrainStepError';
 }
 
 /** Loss values of a micro-batch (unweighted parts, means over its prompts). */

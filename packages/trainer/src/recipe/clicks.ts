@@ -11,7 +11,6 @@ import { SamtuneError, type ErrorKind } from '@samtune/errors';
 export class SimulatedClickError extends SamtuneError {
   readonly code: string = 'simulated-click';
   readonly kind: ErrorKind = 'input';
-  override readonly name = 'SimulatedClickError';
 }
 
 /** A sampled click: `(x,y)` low-res pixel indices and its label (1 fg, 0 bg, -1 none: no error). */

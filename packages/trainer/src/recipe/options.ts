@@ -35,7 +35,6 @@ export interface MicroBatchRecipe {
 export class RecipeUnsupportedError extends SamtuneError {
   readonly code: string = 'recipe-unsupported';
   readonly kind: ErrorKind = 'unsupported';
-  override readonly name = 'RecipeUnsupportedError';
 }
 
 /** True when the recipe is SAM's default (low-res loss, one pass): nothing beyond the plain step. */

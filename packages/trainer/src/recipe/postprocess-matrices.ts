@@ -11,7 +11,6 @@ import { SamtuneError, type ErrorKind } from '@samtune/errors';
 export class LossResolutionError extends SamtuneError {
   readonly code: string = 'loss-resolution';
   readonly kind: ErrorKind = 'input';
-  override readonly name = 'LossResolutionError';
 }
 
 /** Dense `[outSize, inSize]` torch-bilinear (`align_corners=False`) resampling matrix, float64. */

@@ -19,7 +19,6 @@ import { iterativeDecoderLoss } from './simulated-clicks.js';
 export class RecipeInputError extends SamtuneError {
   readonly code: string = 'recipe-input';
   readonly kind: ErrorKind = 'input';
-  override readonly name = 'RecipeInputError';
 }
 
 /**

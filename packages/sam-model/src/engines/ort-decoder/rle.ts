@@ -8,7 +8,6 @@ import { SamtuneError, type ErrorKind } from '@samtune/errors';
 export class RleChangesError extends SamtuneError {
   readonly code: string = 'rle-changes';
   readonly kind: ErrorKind = 'internal';
-  override readonly name = 'RleChangesError';
 }
 
 /**
