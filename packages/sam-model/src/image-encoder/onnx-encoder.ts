@@ -66,6 +66,11 @@ export interface ImageEncoderSessionOptions extends SessionOptions {
    * pair instead of bytes (protobuf's 2 GiB limit). Default `EXTERNAL_DATA_THRESHOLD_BYTES` (1.8 GB).
    */
   externalDataThresholdBytes?: number;
+  /**
+   * ORT's spinning intra-op workers (`SessionOptions.spinning`). Default false here: on a shared
+   * machine the spinning worker holds a core another process needs (bench/results/embed.md).
+   */
+  spinning?: boolean;
 }
 
 /** An onnxruntime session of the image encoder: build once, then `embed` any number of images. */
@@ -84,6 +89,7 @@ export class ImageEncoderSession {
     weights: WeightMap,
     opts: ImageEncoderSessionOptions = {},
   ): Promise<ImageEncoderSession> {
+    opts = { ...opts, spinning: opts.spinning ?? false };
     const ops = recordImageEncoderGraph(config, weights);
     if (ops.builder.initializerBytes() <= (opts.externalDataThresholdBytes ?? EXTERNAL_DATA_THRESHOLD_BYTES)) {
       return new ImageEncoderSession(await createSession(ops.builder.toModelBytes(), opts), config);
