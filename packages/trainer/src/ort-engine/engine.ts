@@ -60,9 +60,9 @@ export interface OrtTrainEngineOptions {
   readonly intraOpThreads?: number;
   /**
    * Let idle ORT threads spin-wait between ops (ORT's own default is true). Default false: on a shared
-   * 2-core machine a spinning worker holds a core that the busy thread or another process needs, and
-   * the step took ~1.6x the time at load 4-11 (bench/results/train-spin.md); the tfjs engine's ORT
-   * kernels run without spinning too.
+   * 2-core machine a spinning worker holds a core that the busy thread or another process needs: at
+   * load 6-21 the step with spinning took 1.2-2.2x the time (bench/results/train-ab.md); the tfjs
+   * engine's ORT kernels run without spinning too.
    */
   readonly spinning?: boolean;
   /**
