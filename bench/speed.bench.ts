@@ -85,7 +85,7 @@ function pytorchStatus(): string {
   if (r.status !== 0) return 'not available: python3 has no torch (Debian: apt-get install python3-torch)';
   if (!process.env.SAMTUNE_SAM_SRC)
     return `torch ${r.stdout.trim()} found, but SAMTUNE_SAM_SRC (segment-anything / MobileSAM sources) is not set`;
-  return `torch ${r.stdout.trim()} found; the PyTorch side is not scripted yet`;
+  return `torch ${r.stdout.trim()} found; PyTorch's embedding runs in the same run as samtune's in \`pnpm bench:embed --sam-src DIR\` (bench/pytorch/sam_speed.py), not here`;
 }
 
 const load = { start: +(loadavg()[0] ?? 0).toFixed(2), end: 0 };

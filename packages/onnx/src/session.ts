@@ -35,6 +35,11 @@ export interface SessionOptions {
    * SAM's `[1,4096,256]` residuals (profiled in the decoder's prompt graph). Default none.
    */
   disabledOptimizers?: readonly string[];
+  /**
+   * Let idle intra-op threads spin-wait between ops (ORT's own default true). False frees the core at
+   * once: on a shared machine a spinning worker holds a core that another process needs. Default true.
+   */
+  spinning?: boolean;
 }
 
 /** A model input or output: dims are numbers, or strings for symbolic (dynamic) dims. */
@@ -126,8 +131,11 @@ export async function createSession(model: Uint8Array | string, opts: SessionOpt
     graphOptimizationLevel: opts.graphOptimizationLevel ?? 'all',
     executionProviders: [...(opts.executionProviders ?? ['cpu'])],
   };
+  const extra: Record<string, unknown> = {};
   if (opts.disabledOptimizers?.length)
-    options.extra = { optimization: { disable_specified_optimizers: opts.disabledOptimizers.join(',') } };
+    extra.optimization = { disable_specified_optimizers: opts.disabledOptimizers.join(',') };
+  if (opts.spinning !== undefined) extra.session = { intra_op: { allow_spinning: opts.spinning ? '1' : '0' } };
+  if (Object.keys(extra).length > 0) options.extra = extra;
   let session: ort.InferenceSession;
   try {
     session =

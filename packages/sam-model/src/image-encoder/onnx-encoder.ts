@@ -66,6 +66,11 @@ export interface ImageEncoderSessionOptions extends SessionOptions {
    * pair instead of bytes (protobuf's 2 GiB limit). Default `EXTERNAL_DATA_THRESHOLD_BYTES` (1.8 GB).
    */
   externalDataThresholdBytes?: number;
+  /**
+   * ORT's spinning intra-op workers (`SessionOptions.spinning`). Default false here: on a shared
+   * machine the spinning worker holds a core another process needs (bench/results/embed.md).
+   */
+  spinning?: boolean;
 }
 
 /**
@@ -73,6 +78,7 @@ export interface ImageEncoderSessionOptions extends SessionOptions {
  * (ViT-H), through a temporary `.onnx` + `.data` pair removed after loading.
  */
 export async function openRecordedSession(ops: OnnxGraphOps, opts: ImageEncoderSessionOptions = {}): Promise<Session> {
+  opts = { ...opts, spinning: opts.spinning ?? false };
   if (ops.builder.initializerBytes() <= (opts.externalDataThresholdBytes ?? EXTERNAL_DATA_THRESHOLD_BYTES)) {
     return createSession(ops.builder.toModelBytes(), opts);
   }

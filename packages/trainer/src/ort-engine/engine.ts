@@ -53,7 +53,12 @@ export interface OrtTrainEngineOptions {
   readonly loss?: SamLossConfig;
   /** ORT intra-op threads. Default 2. */
   readonly intraOpThreads?: number;
-  /** Let idle ORT threads spin between ops (ORT's default true; false frees the core on busy machines). */
+  /**
+   * Let idle ORT threads spin-wait between ops (ORT's own default is true). Default false: on a shared
+   * 2-core machine a spinning worker holds a core that the busy thread or another process needs: at
+   * load 6-21 the step with spinning took 1.2-2.2x the time (bench/results/train-ab.md); the tfjs
+   * engine's ORT kernels run without spinning too.
+   */
   readonly spinning?: boolean;
   /**
    * The micro-batch sizes B whose training sessions keep onnxruntime's CPU memory arena: their
@@ -123,7 +128,7 @@ export class OrtTrainEngine implements TrainEngine {
     this.gT = [handles(this.g[0]), handles(this.g[1])];
     this.adam = new ChunkedAdam(n, this.hyper, {
       intraOpThreads: o.intraOpThreads ?? 2,
-      ...(o.spinning !== undefined ? { spinning: o.spinning } : {}),
+      spinning: o.spinning ?? false,
     });
   }
 
@@ -148,7 +153,7 @@ export class OrtTrainEngine implements TrainEngine {
       session = loadTrainSession(model, {
         intraOpThreads: this.o.intraOpThreads ?? 2,
         cpuMemArena: this.arenaBatch(batch),
-        ...(this.o.spinning !== undefined ? { spinning: this.o.spinning } : {}),
+        spinning: this.o.spinning ?? false,
         ...(this.o.profilePrefix ? { profilePrefix: `${this.o.profilePrefix}-train-${key}` } : {}),
       });
       this.sessions.set(key, session);
