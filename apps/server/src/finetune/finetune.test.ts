@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type SamServer } from '../server.js';
 import { makeBoxDomain } from '../test-utils/box-domain.js';
+import type { ApiReply } from '../test-utils/api-reply.js';
 import { referencePath } from '../test-utils/fixtures.js';
 import { gate } from './gate.js';
 import type { VersionInfo, VersionMetrics } from './versions.js';
@@ -24,14 +25,14 @@ let srv: SamServer;
 const api = async (
   path: string,
   init: { method?: string; body?: unknown } = {},
-): Promise<{ status: number; json: any }> => {
+): Promise<{ status: number; json: ApiReply }> => {
   const res = await fetch(`${srv.url}${path}`, {
     method: init.method ?? 'GET',
     ...(init.body === undefined
       ? {}
       : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(init.body) }),
   });
-  return { status: res.status, json: await res.json() };
+  return { status: res.status, json: (await res.json()) as ApiReply };
 };
 
 /** Starts a run and waits for its outcome. */
@@ -111,7 +112,7 @@ describe('fine-tune from the server (seeded TinyViT, ellipses inscribed in their
     expect((await api('/api/finetune', { method: 'POST', body: { epochs: 50 } })).status).toBe(202);
     const again = await api('/api/finetune', { method: 'POST', body: {} });
     expect(again.status).toBe(409);
-    expect(again.json.error.code).toBe('FINETUNE_RUNNING');
+    expect(again.json.error?.code).toBe('FINETUNE_RUNNING');
     expect((await api('/api/finetune/status')).json.running).toBe(true);
     expect((await api('/api/finetune/cancel', { method: 'POST' })).json).toEqual({ cancelled: true });
     const status = (await api('/api/finetune/status')).json;

@@ -12,6 +12,7 @@ import { createInterface } from 'node:readline';
 import { loadDataset } from '@samtune/datasets';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LABELS_FILE } from '../labels-store.js';
+import type { ApiReply } from '../test-utils/api-reply.js';
 import { makeBoxDomain } from '../test-utils/box-domain.js';
 
 let dir: string;
@@ -30,12 +31,12 @@ function serve(): Promise<{ child: ChildProcess; url: string }> {
   });
 }
 
-const call = async (url: string, path: string, body?: unknown): Promise<any> => {
+const call = async (url: string, path: string, body?: unknown): Promise<ApiReply> => {
   const res = await fetch(`${url}${path}`, {
     method: body === undefined ? 'GET' : 'POST',
     ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
   });
-  return res.json();
+  return (await res.json()) as ApiReply;
 };
 
 const until = async (what: string, ok: () => Promise<boolean>, ms = 400_000): Promise<void> => {
@@ -62,9 +63,10 @@ describe('a server killed during a fine-tune', () => {
     // v1: one finished run, activated by hand whatever the gate said (the last active version)
     expect((await call(first.url, '/api/finetune', { epochs: 1 })).version).toBe('v1');
     await until('v1 to finish', async () => !(await call(first.url, '/api/finetune/status')).running);
-    const v1 = (await call(first.url, '/api/versions')).versions.find((v: { id: string }) => v.id === 'v1');
-    expect(['active', 'rejected']).toContain(v1.state);
-    if (v1.state !== 'active') expect(await call(first.url, '/api/versions/v1/activate', {})).toEqual({ active: 'v1' });
+    const v1 = (await call(first.url, '/api/versions')).versions?.find((v: { id: string }) => v.id === 'v1');
+    expect(['active', 'rejected']).toContain(v1?.state);
+    if (v1?.state !== 'active')
+      expect(await call(first.url, '/api/versions/v1/activate', {})).toEqual({ active: 'v1' });
 
     // v2: killed while it trains
     const labels = await readFile(join(dir, LABELS_FILE));
@@ -77,9 +79,9 @@ describe('a server killed during a fine-tune', () => {
     expect((await call(second.url, '/api/health')).activeVersion).toBe('v1');
     const list = await call(second.url, '/api/versions');
     expect(list.active).toBe('v1');
-    const v2 = list.versions.find((v: { id: string }) => v.id === 'v2');
-    expect(v2.state).toBe('failed');
-    expect(v2.reason).toMatch(/server stopped/);
+    const v2 = list.versions?.find((v: { id: string }) => v.id === 'v2');
+    expect(v2?.state).toBe('failed');
+    expect(v2?.reason).toMatch(/server stopped/);
     const status = JSON.parse(await readFile(join(dir, '.samtune', 'runs', 'v2', 'status.json'), 'utf8'));
     expect(status.state).toBe('failed');
     const dec = await fetch(`${second.url}/api/decoder.onnx`);
