@@ -107,17 +107,44 @@ describe('fine-tune from the server (seeded TinyViT, ellipses inscribed in their
     expect((await api('/api/health')).json.activeVersion).toBe(active);
   }, 600_000);
 
-  it('refuses a second run while one is going on, and cancelling keeps the serving version', async () => {
+  it('streams progress and the outcome as server-sent events; refuses a second run; cancelling keeps the serving version', async () => {
     const active = (await api('/api/versions')).json.active as string;
-    expect((await api('/api/finetune', { method: 'POST', body: { epochs: 50 } })).status).toBe(202);
+    const ac = new AbortController();
+    const res = await fetch(`${srv.url}/api/finetune/events`, { signal: ac.signal });
+    expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    const reader = (res.body as ReadableStream<Uint8Array>).pipeThrough(new TextDecoderStream()).getReader();
+    let text = '';
+    const next = async (event: string): Promise<Record<string, unknown>> => {
+      for (;;) {
+        const m = new RegExp(`event: ${event}\ndata: (.*)\n\n`).exec(text);
+        if (m) {
+          text = text.slice((m.index ?? 0) + m[0].length);
+          return JSON.parse(m[1] as string) as Record<string, unknown>;
+        }
+        const { value, done } = await reader.read();
+        if (done) throw new Error(`stream ended before a ${event} event`);
+        text += value;
+      }
+    };
+    const started = await api('/api/finetune', { method: 'POST', body: { epochs: 50 } });
+    expect(started.status).toBe(202);
+    expect(await next('progress')).toMatchObject({
+      version: started.json.version,
+      phase: 'preparing',
+      epoch: 0,
+      epochs: 50,
+    });
     const again = await api('/api/finetune', { method: 'POST', body: {} });
     expect(again.status).toBe(409);
     expect(again.json.error?.code).toBe('FINETUNE_RUNNING');
-    expect((await api('/api/finetune/status')).json.running).toBe(true);
+    expect((await api('/api/finetune/status')).json).toMatchObject({ running: true, version: started.json.version });
     expect((await api('/api/finetune/cancel', { method: 'POST' })).json).toEqual({ cancelled: true });
+    expect(await next('done')).toMatchObject({ id: started.json.version, state: 'cancelled' });
+    ac.abort();
     const status = (await api('/api/finetune/status')).json;
     expect(status).toMatchObject({ running: false, last: { state: 'cancelled' } });
     expect((await api('/api/versions')).json.active).toBe(active);
+    expect((await api('/api/finetune/cancel', { method: 'POST' })).json).toEqual({ cancelled: false });
   }, 120_000);
 
   it('rollback returns to v0; unknown ids are 404; nothing left to roll back is 409', async () => {

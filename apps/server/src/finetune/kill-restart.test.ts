@@ -1,6 +1,6 @@
 /**
  * Nothing lost (issue 21, acceptance 5): a real server process killed with SIGKILL while a fine-tune
- * runs restarts serving the last active version; the interrupted version is marked failed, in the
+ * runs (the first run started by `--auto-train`) restarts serving the last active version; the interrupted version is marked failed, in the
  * versions file and in its run folder; the labels file is byte-identical and still reads as COCO.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -19,9 +19,10 @@ let dir: string;
 const children: ChildProcess[] = [];
 
 /** Starts one server process on `dir`; resolves with it and its URL. */
-function serve(): Promise<{ child: ChildProcess; url: string }> {
+function serve(autoTrain = 0): Promise<{ child: ChildProcess; url: string }> {
   const entry = join(import.meta.dirname, '..', 'test-utils', 'finetune-child.ts');
-  const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=@samtune/source', entry, dir], {
+  const args = ['--import', 'tsx', '--conditions=@samtune/source', entry, dir, String(autoTrain)];
+  const child = spawn(process.execPath, args, {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   children.push(child);
@@ -59,9 +60,16 @@ afterAll(async () => {
 
 describe('a server killed during a fine-tune', () => {
   it('restarts serving the last active version, marks the candidate failed, keeps the labels file', async () => {
-    const first = await serve();
-    // v1: one finished run, activated by hand whatever the gate said (the last active version)
-    expect((await call(first.url, '/api/finetune', { epochs: 1 })).version).toBe('v1');
+    const first = await serve(5);
+    // v1: started by --auto-train 5 when the fifth instance is accepted, activated by hand whatever
+    // the gate said (the last active version)
+    const more = { size: [72, 96], counts: [0, 96 * 72] };
+    const saved = await call(first.url, '/api/labels', {
+      image: 'img00.png',
+      annotations: [0, 1].map(() => ({ category: 'ellipse', segmentation: more })),
+    });
+    expect(saved).toMatchObject({ saved: 2, total: 5 });
+    await until('v1 to start', async () => (await call(first.url, '/api/finetune/status')).version === 'v1');
     await until('v1 to finish', async () => !(await call(first.url, '/api/finetune/status')).running);
     const v1 = (await call(first.url, '/api/versions')).versions?.find((v: { id: string }) => v.id === 'v1');
     expect(['active', 'rejected']).toContain(v1?.state);

@@ -12,6 +12,8 @@ export interface ApiReply {
   readonly cancelled?: boolean;
   readonly id?: string;
   readonly cached?: boolean;
+  readonly saved?: number;
+  readonly total?: number;
   readonly masks?: { readonly counts: number[] }[];
   readonly error?: { readonly code: string; readonly message: string };
 }
