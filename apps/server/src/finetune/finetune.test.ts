@@ -1,12 +1,12 @@
 /**
- * Fine-tuning from the server, gated on real numbers (issue 21, acceptance 2): runs from the seeded
- * TinyViT checkpoint on ellipses inscribed in their boxes (`makeBoxDomain`), each validated with F1
- * and clicks-to-quality on held-out images against the serving version. A run that is not worse is
- * activated (hot-swapped into the model worker); a harmful learning rate is rejected and the serving
- * version stays (lr 0.5: the held-out F1 rises, 0.054 -> 0.22, by masking everything, while the
- * IoU after one click falls, 0.10 -> 0). Measured caveat: with seeded (random) weights no setting
- * tried made the held-out numbers improve together within a short run, so the accepted case here is
- * the "not worse" one (a learning rate too small to flip a pixel).
+ * Fine-tuning from the server, gated on real numbers (issue 21, acceptance 2). The domain
+ * (`makeBoxDomain`, shape `box`): each target is exactly its prompt box, 60-95% of the image side, so
+ * a decoder can learn it from the prompt alone. From the seeded TinyViT checkpoint, one epoch at
+ * lr 0.02 raises the held-out F1 (0 -> ~0.73 when measured) and the IoU after 1, 3 and 5 clicks:
+ * the gate activates it and the model worker serves it. A learning rate that diverges (1: the loss
+ * reaches ~1e11) is rejected with its numbers while the serving version stays. Measured caveat: what
+ * the decoder learns here is mostly to fill the box's side of the frame (its spatial features from
+ * random encoder weights carry little); real photos need real weights.
  */
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -46,7 +46,8 @@ async function finetune(body: { epochs?: number; lr?: number }): Promise<Version
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'samtune-finetune-'));
-  await makeBoxDomain(join(dir, 'images'), { count: 8, perImage: 2 });
+  // targets are exactly the prompt box, boxes 60-95% of the image side: learnable from the prompt alone
+  await makeBoxDomain(join(dir, 'images'), { count: 8, perImage: 1, shape: 'box', size: [0.6, 0.95] });
   srv = await startServer({
     model: { checkpoint: referencePath('tinyvit.pth') },
     imagesDir: join(dir, 'images'),
@@ -60,22 +61,33 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-describe('fine-tune from the server (seeded TinyViT, ellipses inscribed in their boxes)', () => {
+describe('fine-tune from the server (seeded TinyViT, targets = the prompt box)', () => {
   it('starts at v0', async () => {
     expect((await api('/api/health')).json.activeVersion).toBe('v0');
     const list = await api('/api/versions');
     expect(list.json).toMatchObject({ active: 'v0', versions: [{ id: 'v0', state: 'active', parent: null }] });
   });
 
-  it('a run that is not worse on the held-out labels is activated and swapped in; its run folder has its files', async () => {
+  it('a learning rate that diverges is rejected with its numbers and reason, and the serving version stays', async () => {
+    const v = await finetune({ epochs: 1, lr: 1 });
+    console.log('diverging run', JSON.stringify({ metrics: v.metrics, baseline: v.baseline, reason: v.reason }));
+    expect(v.state).toBe('rejected');
+    expect(v.reason).toMatch(/^rejected: (the training diverged|worse than the serving version v0)/);
+    if (v.metrics) expect(v.reason).toBe(gate(v.metrics, v.baseline as VersionMetrics, 'v0').reason);
+    expect((await api('/api/versions')).json.active).toBe('v0');
+    expect((await api('/api/health')).json.activeVersion).toBe('v0');
+  }, 600_000);
+
+  it('a short run improves the held-out F1 and clicks-to-quality, is activated and swapped in; its run folder has its files', async () => {
     const before = (await fetch(`${srv.url}/api/decoder.onnx`)).headers.get('x-samtune-decoder-sha256');
-    // a learning rate too small to flip a pixel: the held-out numbers equal the serving version's
-    const v = await finetune({ epochs: 1, lr: 1e-9 });
-    console.log('small-lr run', JSON.stringify({ metrics: v.metrics, baseline: v.baseline, reason: v.reason }));
-    expect(v.metrics?.prompts).toBeGreaterThan(0);
-    expect(v.metrics?.noc90).toBeGreaterThanOrEqual(1);
-    expect(v.metrics?.noc90).toBeLessThanOrEqual(20);
-    expect(v.reason).toBe(gate(v.metrics as VersionMetrics, v.baseline as VersionMetrics, 'v0').reason);
+    const v = await finetune({ epochs: 1, lr: 0.02 });
+    console.log('accepted run', JSON.stringify({ metrics: v.metrics, baseline: v.baseline, reason: v.reason }));
+    const [m, b] = [v.metrics as VersionMetrics, v.baseline as VersionMetrics];
+    expect(m.prompts).toBe(2);
+    expect(m.f1).toBeGreaterThan((b.f1 ?? 1) + 0.3);
+    expect(m.iouAt1).toBeGreaterThan(b.iouAt1 ?? 1);
+    expect(m.noc90).toBeLessThanOrEqual(b.noc90 ?? 0);
+    expect(v.reason).toBe(gate(m, b, 'v0').reason);
     expect(v.reason).toMatch(/^accepted/);
     expect(v.state).toBe('active');
     expect((await api('/api/health')).json.activeVersion).toBe(v.id);
@@ -94,17 +106,6 @@ describe('fine-tune from the server (seeded TinyViT, ellipses inscribed in their
     ])
       expect((await stat(join(run, f))).size).toBeGreaterThan(0);
     expect(await readFile(join(run, 'report.md'), 'utf8')).toMatch(/NoC@85/);
-  }, 600_000);
-
-  it('a harmful learning rate is rejected with its numbers and reason, and the serving version stays', async () => {
-    const active = (await api('/api/versions')).json.active as string;
-    const v = await finetune({ epochs: 2, lr: 0.5 });
-    console.log('harmful-lr run', JSON.stringify({ metrics: v.metrics, baseline: v.baseline, reason: v.reason }));
-    expect(v.state).toBe('rejected');
-    expect(v.reason).toMatch(/^rejected: (the training diverged|worse than the serving version)/);
-    if (v.metrics) expect(v.reason).toBe(gate(v.metrics, v.baseline as VersionMetrics, active).reason);
-    expect((await api('/api/versions')).json.active).toBe(active);
-    expect((await api('/api/health')).json.activeVersion).toBe(active);
   }, 600_000);
 
   it('streams progress and the outcome as server-sent events; refuses a second run; cancelling keeps the serving version', async () => {
