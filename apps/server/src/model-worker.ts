@@ -110,10 +110,41 @@ export class ModelWorker {
     return this.submit('embedding', { op: 'embedding', id, dtype }, signal) as Promise<EmbeddingPayload>;
   }
 
-  /** The decoder ONNX model the page runs (exported by the worker once), in the queue. */
-  decoderOnnx(signal?: AbortSignal): Promise<Uint8Array> {
-    return this.submit('decoder', { op: 'decoder' }, signal) as Promise<Uint8Array>;
+  /**
+   * The decoder ONNX model the page runs (exported by the worker once per version), in the queue,
+   * with the version it was exported from.
+   */
+  decoderOnnx(signal?: AbortSignal): Promise<{ bytes: Uint8Array; version: string }> {
+    return this.queue.run(
+      'decoder',
+      async () => {
+        const version = this.version; // the queue runs one job at a time: no swap until this is done
+        return { bytes: (await this.send({ op: 'decoder' })) as Uint8Array, version };
+      },
+      signal,
+    );
   }
+
+  /**
+   * Serves the decoder of fine-tuned checkpoint `file` (undefined: the loaded one) as `version`: a job
+   * in the same queue as the clicks, so each request runs wholly on one version. Never refused as
+   * busy (queued beyond the capacity); `version` changes when the worker has swapped.
+   */
+  setDecoder(file: string | undefined, version: string): Promise<void> {
+    const body: JobBody = file === undefined ? { op: 'set-decoder' } : { op: 'set-decoder', file };
+    return this.queue.run(
+      'set-decoder',
+      async () => {
+        await this.send(body);
+        this.version = version;
+      },
+      undefined,
+      true,
+    );
+  }
+
+  /** The version whose decoder is served (`v0`: the loaded checkpoint's). */
+  version = 'v0';
 
   /** Stops the worker after releasing the model (waits at most 5 s, then terminates it). */
   async close(): Promise<void> {
@@ -126,19 +157,19 @@ export class ModelWorker {
   }
 
   private submit(what: string, body: JobBody, signal?: AbortSignal): Promise<unknown> {
-    return this.queue.run(
-      what,
-      () =>
-        new Promise<unknown>((resolve, reject) => {
-          if (this.exited) return reject(this.exited);
-          const jobId = this.nextId++;
-          this.pending.set(jobId, { resolve, reject });
-          if (body.op === 'embed-bytes') {
-            const copy = new Uint8Array(body.bytes); // never transfer (detach) a pooled Buffer's memory
-            this.worker.postMessage({ ...body, jobId, bytes: copy }, [copy.buffer]);
-          } else this.worker.postMessage({ ...body, jobId });
-        }),
-      signal,
-    );
+    return this.queue.run(what, () => this.send(body), signal);
+  }
+
+  /** Posts one job to the worker; resolves with its result. */
+  private send(body: JobBody): Promise<unknown> {
+    return new Promise<unknown>((resolve, reject) => {
+      if (this.exited) return reject(this.exited);
+      const jobId = this.nextId++;
+      this.pending.set(jobId, { resolve, reject });
+      if (body.op === 'embed-bytes') {
+        const copy = new Uint8Array(body.bytes); // never transfer (detach) a pooled Buffer's memory
+        this.worker.postMessage({ ...body, jobId, bytes: copy }, [copy.buffer]);
+      } else this.worker.postMessage({ ...body, jobId });
+    });
   }
 }

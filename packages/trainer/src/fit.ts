@@ -5,9 +5,9 @@
  * `TrainCallback` (`fit-callbacks.ts`).
  */
 import { writeFileSync } from 'node:fs';
-import { evaluate, type EvalResult, type ModelContext } from '@samtune/evaluation';
+import { evaluate, evaluateClicks, type ClicksResult, type EvalResult, type ModelContext } from '@samtune/evaluation';
 import { type TargetStore } from '@samtune/training-data';
-import { checkFiniteWeights } from '@samtune/sam-model';
+import { checkFiniteWeights, OrtDecoder } from '@samtune/sam-model';
 import {
   RUN_STATE_VERSION,
   saveRunState,
@@ -142,7 +142,7 @@ export async function validatePhase(
   const { config } = run;
   const t0 = performance.now();
   const decoder = (fit.engine as TrainEngine).evalDecoder(); // the engine that trains, loss included
-  const metrics = await evaluate({
+  const pixels = await evaluate({
     predictor: model.predictor,
     decoder,
     cache: model.cache,
@@ -156,9 +156,31 @@ export async function validatePhase(
       run.stopAt(`${phase} validation after epoch ${epoch} (${done}/${total} images)`);
     },
   }).finally(() => decoder.release());
+  const clicks = config.data.val.clicks > 0 ? await clicksPhase(fit, phase, epoch) : undefined;
+  const metrics: EvalResult = clicks ? { ...pixels, clicks } : pixels;
   const seconds = (performance.now() - t0) / 1000;
   run.emit({ type: 'eval-done', phase, epoch, metrics, seconds });
   return { metrics, seconds };
+}
+
+/** Clicks-to-quality (`data.val.clicks` clicks at most) of the state's decoder on the val subset. */
+async function clicksPhase(fit: Fit, phase: 'zero-shot' | 'val', epoch: number): Promise<ClicksResult> {
+  const { run, model, data } = fit;
+  const weights = new Map([...model.checkpoint.weights, ...fit.state.weights()]);
+  const decoder = new OrtDecoder(model.predictor.config, weights);
+  try {
+    return await evaluateClicks({
+      decoder,
+      cache: model.cache,
+      targets: fit.targets as TargetStore,
+      items: data.val.items,
+      maxInstances: run.config.data.val.maxInstances,
+      maxClicks: run.config.data.val.clicks,
+      onProgress: () => run.stopAt(`${phase} clicks-to-quality after epoch ${epoch}`),
+    });
+  } finally {
+    await decoder.release();
+  }
 }
 
 /** Phase "train epoch" then "validate": the epoch's record (`best` against the history). */
