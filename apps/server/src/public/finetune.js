@@ -103,7 +103,9 @@ export class TrainPanel {
     )
       .catch(() => undefined)
       .finally(() => {
-        if (this.stream === ctl && this.running) this.poll(); // the stream ended early: poll
+        if (this.stream !== ctl) return;
+        this.stream = null;
+        if (this.running) this.poll(); // the stream ended early: poll every second
       });
     this.poll(); // also polled, slowly, in case the stream stays silent
   }
