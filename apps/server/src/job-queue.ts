@@ -95,10 +95,11 @@ export class JobQueue {
    * Runs `task` after the jobs queued before it.
    * @param what job description for messages (`predict`, `embed`)
    * @param signal aborted when the client has gone: a waiting job is then dropped (ClientGoneError)
+   * @param always queued even beyond `capacity` (maintenance jobs such as a decoder swap)
    * @throws QueueFullError (503) at once when `capacity` jobs are waiting or running
    */
-  run<T>(what: string, task: () => Promise<T>, signal?: AbortSignal): Promise<T> {
-    if (this.size >= this.capacity) {
+  run<T>(what: string, task: () => Promise<T>, signal?: AbortSignal, always = false): Promise<T> {
+    if (!always && this.size >= this.capacity) {
       this.refused++;
       return Promise.reject(new QueueFullError(this.capacity, this.retryAfterSeconds()));
     }

@@ -5,11 +5,14 @@
  * directory) embed and predict, `@samtune/transforms` decodes and thresholds.
  */
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { OnnxSamModel, recordDecoderGraph } from '@samtune/export';
 import {
   initBackend,
+  MASK_DECODER_PREFIX,
+  readBaseCheckpointRef,
+  readSafetensors,
   SamModel,
   selectMaskIndex,
   useMultimask,
@@ -18,6 +21,7 @@ import {
   type PredictPrompts,
   type PredictResult,
   type SamConfig,
+  type WeightMap,
 } from '@samtune/sam-model';
 import { ImageReadError, ImageTooLargeError, logitsToMask, readImage, type RgbImage } from '@samtune/transforms';
 import { EmbeddingCache } from './embedding-cache.js';
@@ -58,6 +62,10 @@ interface Runner {
   predict(emb: ImageEmbedding, prompts: PredictPrompts, multimask: boolean): Promise<RunnerResult>;
   /** The decoder the page runs: an ONNX model with the official SAM decoder signature (bytes). */
   decoderOnnx(): Promise<Uint8Array>;
+  /** Replaces the mask-decoder weights (checkpoint engines only); undefined restores the loaded ones. */
+  setDecoder?(weights: WeightMap | undefined): Promise<void>;
+  /** Names of the mask-decoder tensors (checkpoint engines). */
+  decoderKeys(): Iterable<string>;
   release(): Promise<void>;
 }
 
@@ -74,6 +82,8 @@ function decoderBytes(model: SamModel): Uint8Array {
 
 async function samRunner(model: SamModel): Promise<Runner> {
   const backend = await initBackend();
+  // the loaded decoder (version v0): tensors are replaced, never written into, so these stay intact
+  const loaded = new Map([...model.weights].filter(([k]) => k.startsWith(MASK_DECODER_PREFIX)));
   return {
     info: {
       model: model.config.name,
@@ -88,6 +98,8 @@ async function samRunner(model: SamModel): Promise<Runner> {
     // The engine thresholds and run-length encodes (in the ORT graph on the `ort` engine).
     predict: async (emb, prompts, multimask) => await model.predict(emb, prompts, { multimask, maskOutput: 'rle' }),
     decoderOnnx: async () => decoderBytes(model),
+    setDecoder: (weights) => model.updateDecoderWeights(weights ?? loaded),
+    decoderKeys: () => loaded.keys(),
     release: () => model.release(),
   };
 }
@@ -120,6 +132,7 @@ async function onnxRunner(dir: string, int8: boolean): Promise<Runner> {
         );
       return new Uint8Array(await readFile(join(dir, entry.file)));
     },
+    decoderKeys: () => [],
     release: () => model.release(),
   };
 }
@@ -130,6 +143,9 @@ async function openRunner(spec: ModelSpec): Promise<Runner> {
   if ('seeded' in spec) return samRunner(SamModel.seeded(spec.seeded));
   return onnxRunner(spec.exportDir, spec.int8 === true);
 }
+
+/** Largest decoder-only checkpoint read by `setDecoder` (SAM's decoder is ~16 MB in float32). */
+const MAX_DECODER_FILE_BYTES = 64 * 2 ** 20;
 
 /** An embedding as the page receives it (`GET /api/embedding/:id`). */
 export interface EmbeddingPayload {
@@ -239,6 +255,45 @@ export class ModelEngine {
     const data = embedding.data as Float32Array;
     const bytes = dtype === 'float16' ? toFloat16(data) : Float32Array.from(data);
     return { dtype, shape: [...embedding.shape], originalSize: [...originalSize], inputSize: [...inputSize], bytes };
+  }
+
+  /**
+   * Serves the mask decoder of the fine-tuned checkpoint `file` (a run's `best.safetensors`: the
+   * `mask_decoder.*` tensors and a reference to the base), or the loaded one again (`undefined`). The
+   * worker runs one job at a time, so requests before this see the old weights and requests after it
+   * the new ones; the embedding cache is kept (the encoder is frozen). The file must name this
+   * model's checkpoint as its base (SHA-256) and hold every decoder tensor with its shape.
+   * @throws ServerConfigError for an export-directory model or a file that does not fit
+   */
+  async setDecoder(file: string | undefined): Promise<void> {
+    const set = this.runner.setDecoder;
+    if (!set)
+      throw new ServerConfigError(
+        `setDecoder(file): the served model is an export directory (${this.info.checkpoint.path}); only a checkpoint's decoder can be replaced`,
+      );
+    let weights: WeightMap | undefined;
+    if (file !== undefined) {
+      const size = (await stat(file)).size;
+      if (size > MAX_DECODER_FILE_BYTES)
+        throw new ServerConfigError(
+          `setDecoder(file): expected at most ${MAX_DECODER_FILE_BYTES} bytes (a decoder-only checkpoint), got ${size} bytes in ${file}`,
+        );
+      const { tensors, metadata } = readSafetensors(file);
+      const base = readBaseCheckpointRef(metadata, file);
+      if (base?.sha256 !== this.info.checkpoint.sha256)
+        throw new ServerConfigError(
+          `setDecoder(file): expected ${file} to be fine-tuned from the served checkpoint (sha256 ${this.info.checkpoint.sha256.slice(0, 12)}), got base ${base ? base.sha256.slice(0, 12) : 'none (a complete checkpoint)'}`,
+        );
+      weights = new Map([...tensors].filter(([k]) => k.startsWith(MASK_DECODER_PREFIX))) as WeightMap;
+      const expected = [...this.runner.decoderKeys()];
+      const missing = expected.filter((k) => !weights?.has(k));
+      if (missing.length > 0 || weights.size !== expected.length)
+        throw new ServerConfigError(
+          `setDecoder(file): expected the ${expected.length} mask-decoder tensors of the served model in ${file}, got ${weights.size}${missing.length ? ` (missing ${missing.slice(0, 3).join(', ')})` : ''}`,
+        );
+    }
+    await set.call(this.runner, weights);
+    this.decoder = undefined;
   }
 
   /** The decoder ONNX model the page runs, exported once per engine. */

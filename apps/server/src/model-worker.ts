@@ -4,14 +4,13 @@
  * bounded `JobQueue`. The HTTP thread therefore answers health, static files and errors at once while
  * the model works, refuses work beyond the queue's capacity (503), and drops work whose client left.
  *
- * From sources (`.ts`, under tsx or vitest) the worker registers tsx's ESM loader before importing
- * `worker-entry.ts`, and runs with `--conditions=@samtune/source` so the workspace packages resolve to
- * their sources; a build runs `worker-entry.js` directly.
+ * The worker starts through the trainer's `spawnWorker` (the same helper as the training worker):
+ * from sources it bootstraps tsx and `worker-entry.ts`, a build runs `worker-entry.js` directly.
  */
 import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import { fileURLToPath } from 'node:url';
+import type { Worker } from 'node:worker_threads';
+import { spawnWorker, WorkerLoaderError } from '@samtune/trainer/worker';
 import { RemoteError, ServerConfigError } from './errors.js';
 import { JobQueue, type QueueStats } from './job-queue.js';
 import type { EmbeddingPayload, EngineOptions, ModelInfo, ModelSpec } from './model-engine.js';
@@ -27,30 +26,17 @@ const toError = (e: WorkerErrorPayload): RemoteError => {
   return err;
 };
 
+/** The worker on `worker-entry` beside this file (`.ts` from sources, `.js` built). */
 function spawn(init: WorkerInit): Worker {
   const here = fileURLToPath(import.meta.url);
-  const js = here.replace(/model-worker\.(ts|js)$/, 'worker-entry.js');
   const ts = here.replace(/model-worker\.(ts|js)$/, 'worker-entry.ts');
-  if (!here.endsWith('.ts') || !existsSync(ts)) return new Worker(js, { workerData: init });
-  let api: string;
+  const js = here.replace(/model-worker\.(ts|js)$/, 'worker-entry.js');
   try {
-    api = pathToFileURL(
-      createRequire(import.meta.url)
-        .resolve('tsx/esm/api')
-        .replace(/\.cjs$/, '.mjs'),
-    ).href;
-  } catch {
-    throw new ServerConfigError(
-      `ModelWorker: the worker entry ${ts} is TypeScript and tsx is not installed; build the server (pnpm build) or install tsx`,
-    );
+    return spawnWorker(here.endsWith('.ts') && existsSync(ts) ? ts : js, init);
+  } catch (err) {
+    if (err instanceof WorkerLoaderError) throw new ServerConfigError(`ModelWorker: ${err.message}`);
+    throw err;
   }
-  const code =
-    `(async () => { const { register } = await import(${JSON.stringify(api)}); register(); ` +
-    `await import(${JSON.stringify(pathToFileURL(ts).href)}); })().catch((e) => { throw e; });`;
-  const conditions = process.execArgv.some((a) => a.includes('@samtune/source'))
-    ? []
-    : ['--conditions=@samtune/source'];
-  return new Worker(code, { eval: true, workerData: init, execArgv: [...process.execArgv, ...conditions] });
 }
 
 export class ModelWorker {
@@ -135,10 +121,41 @@ export class ModelWorker {
     return this.submit('embedding', { op: 'embedding', id, dtype }, signal) as Promise<EmbeddingPayload>;
   }
 
-  /** The decoder ONNX model the page runs (exported by the worker once), in the queue. */
-  decoderOnnx(signal?: AbortSignal): Promise<Uint8Array> {
-    return this.submit('decoder', { op: 'decoder' }, signal) as Promise<Uint8Array>;
+  /**
+   * The decoder ONNX model the page runs (exported by the worker once per version), in the queue,
+   * with the version it was exported from.
+   */
+  decoderOnnx(signal?: AbortSignal): Promise<{ bytes: Uint8Array; version: string }> {
+    return this.queue.run(
+      'decoder',
+      async () => {
+        const version = this.version; // the queue runs one job at a time: no swap until this is done
+        return { bytes: (await this.send({ op: 'decoder' })) as Uint8Array, version };
+      },
+      signal,
+    );
   }
+
+  /**
+   * Serves the decoder of fine-tuned checkpoint `file` (undefined: the loaded one) as `version`: a job
+   * in the same queue as the clicks, so each request runs wholly on one version. Never refused as
+   * busy (queued beyond the capacity); `version` changes when the worker has swapped.
+   */
+  setDecoder(file: string | undefined, version: string): Promise<void> {
+    const body: JobBody = file === undefined ? { op: 'set-decoder' } : { op: 'set-decoder', file };
+    return this.queue.run(
+      'set-decoder',
+      async () => {
+        await this.send(body);
+        this.version = version;
+      },
+      undefined,
+      true,
+    );
+  }
+
+  /** The version whose decoder is served (`v0`: the loaded checkpoint's). */
+  version = 'v0';
 
   /** Stops the worker after releasing the model (waits at most 5 s, then terminates it). */
   async close(): Promise<void> {
@@ -151,19 +168,19 @@ export class ModelWorker {
   }
 
   private submit(what: string, body: JobBody, signal?: AbortSignal): Promise<unknown> {
-    return this.queue.run(
-      what,
-      () =>
-        new Promise<unknown>((resolve, reject) => {
-          if (this.exited) return reject(this.exited);
-          const jobId = this.nextId++;
-          this.pending.set(jobId, { resolve, reject });
-          if (body.op === 'embed-bytes') {
-            const copy = new Uint8Array(body.bytes); // never transfer (detach) a pooled Buffer's memory
-            this.worker.postMessage({ ...body, jobId, bytes: copy }, [copy.buffer]);
-          } else this.worker.postMessage({ ...body, jobId });
-        }),
-      signal,
-    );
+    return this.queue.run(what, () => this.send(body), signal);
+  }
+
+  /** Posts one job to the worker; resolves with its result. */
+  private send(body: JobBody): Promise<unknown> {
+    return new Promise<unknown>((resolve, reject) => {
+      if (this.exited) return reject(this.exited);
+      const jobId = this.nextId++;
+      this.pending.set(jobId, { resolve, reject });
+      if (body.op === 'embed-bytes') {
+        const copy = new Uint8Array(body.bytes); // never transfer (detach) a pooled Buffer's memory
+        this.worker.postMessage({ ...body, jobId, bytes: copy }, [copy.buffer]);
+      } else this.worker.postMessage({ ...body, jobId });
+    });
   }
 }

@@ -25,9 +25,10 @@ export const ORT_PREFIX = '/ort/';
 const ortDist = (): string =>
   dirname(createRequire(import.meta.url).resolve('onnxruntime-web/ort-wasm-simd-threaded.wasm'));
 
-/** The decoder bytes and their SHA-256 (the page's "weights hash"), once per serving checkpoint. */
+/** The decoder bytes and their SHA-256 (the page's "weights hash"), once per served version. */
 interface DecoderFile {
-  readonly checkpoint: string;
+  /** The version exported (a swap between the request and the export gives the new one). */
+  readonly version: string;
   readonly bytes: Uint8Array;
   readonly sha256: string;
 }
@@ -51,17 +52,17 @@ export async function registerPageModel(app: FastifyInstance, worker: ModelWorke
     setHeaders: (reply) => void reply.header('cache-control', 'public, max-age=86400'),
   });
 
-  // one export per serving checkpoint; a failed export is retried by the next request
-  let decoder: { readonly checkpoint: string; readonly file: Promise<DecoderFile> } | undefined;
+  // one export per served version (a swap changes the key); a failed export is retried by the next request
+  let decoder: { readonly key: string; readonly file: Promise<DecoderFile> } | undefined;
   const currentDecoder = (): Promise<DecoderFile> => {
-    const checkpoint = worker.info.checkpoint.sha256;
-    if (decoder?.checkpoint !== checkpoint) {
-      const file = worker.decoderOnnx().then((bytes) => ({
-        checkpoint,
+    const key = `${worker.info.checkpoint.sha256}:${worker.version}`;
+    if (decoder?.key !== key) {
+      const file = worker.decoderOnnx().then(({ bytes, version }) => ({
+        version,
         bytes,
         sha256: createHash('sha256').update(bytes).digest('hex'),
       }));
-      const entry = { checkpoint, file };
+      const entry = { key, file };
       decoder = entry;
       file.catch(() => {
         if (decoder === entry) decoder = undefined;
@@ -75,7 +76,7 @@ export async function registerPageModel(app: FastifyInstance, worker: ModelWorke
     {
       schema: {
         description:
-          'The decoder the page runs (ONNX, official SAM decoder signature, multimask) for the serving weights; header x-samtune-decoder-sha256 is its hash, x-samtune-checkpoint-sha256 the weights it was exported from.',
+          'The decoder the page runs (ONNX, official SAM decoder signature, multimask) for the active version; header x-samtune-decoder-sha256 is its hash, x-samtune-checkpoint-sha256 the base checkpoint, x-samtune-version the version.',
         response: replies({}, 503),
       },
     },
@@ -85,7 +86,8 @@ export async function registerPageModel(app: FastifyInstance, worker: ModelWorke
         .type('application/octet-stream')
         .header('cache-control', 'no-store')
         .header('x-samtune-decoder-sha256', d.sha256)
-        .header('x-samtune-checkpoint-sha256', d.checkpoint)
+        .header('x-samtune-checkpoint-sha256', worker.info.checkpoint.sha256)
+        .header('x-samtune-version', d.version)
         .send(Buffer.from(d.bytes.buffer, d.bytes.byteOffset, d.bytes.byteLength));
     },
   );

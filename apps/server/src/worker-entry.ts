@@ -33,6 +33,7 @@ async function run(job: WorkerJob): Promise<unknown> {
   if (job.op === 'embed-file') return engine.embedFile(job.path, job.name);
   if (job.op === 'embedding') return engine.embedding(job.id, job.dtype);
   if (job.op === 'decoder') return (await engine.decoderOnnx()).slice(); // a copy: the engine keeps its own
+  if (job.op === 'set-decoder') return engine.setDecoder(job.file).then(() => null);
   return engine.embedBytes(job.bytes);
 }
 
@@ -44,7 +45,7 @@ port.on('message', (job: WorkerJob | { op: 'close' }) => {
   run(job).then(
     (result) => {
       // large binary results move to the main thread instead of being copied
-      const bytes = result instanceof Uint8Array ? result : (result as { bytes?: unknown }).bytes;
+      const bytes = result instanceof Uint8Array ? result : (result as { bytes?: unknown } | null)?.bytes;
       const transfer = ArrayBuffer.isView(bytes) ? [bytes.buffer as ArrayBuffer] : [];
       port.postMessage(
         {

@@ -15,7 +15,9 @@ export type WorkerJob =
   | { readonly jobId: number; readonly op: 'embed-bytes'; readonly bytes: Uint8Array }
   | { readonly jobId: number; readonly op: 'predict'; readonly request: PredictRequest }
   | { readonly jobId: number; readonly op: 'embedding'; readonly id: string; readonly dtype: 'float16' | 'float32' }
-  | { readonly jobId: number; readonly op: 'decoder' };
+  | { readonly jobId: number; readonly op: 'decoder' }
+  /** Serve the decoder of a fine-tuned checkpoint file; no file: the loaded one. */
+  | { readonly jobId: number; readonly op: 'set-decoder'; readonly file?: string };
 
 /** An error as it crosses the thread boundary (`errorReply` of the worker-side error). */
 export interface WorkerErrorPayload {
@@ -33,7 +35,7 @@ export type WorkerMessage =
   | {
       readonly type: 'done';
       readonly jobId: number;
-      readonly result: EmbedReply | PredictReply | EmbeddingPayload | Uint8Array;
+      readonly result: EmbedReply | PredictReply | EmbeddingPayload | Uint8Array | null;
       readonly cacheSize: number;
     }
   | { readonly type: 'failed'; readonly jobId: number; readonly error: WorkerErrorPayload; readonly cacheSize: number };

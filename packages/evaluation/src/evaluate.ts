@@ -8,6 +8,7 @@
  * The low-res loss (same as training) is reported too, and COCO mask AP (`mask-ap.ts`): each
  * instance's mask is a detection scored by its predicted IoU, matched against the image's instances.
  */
+import type { ClicksResult } from './clicks-to-quality.js';
 import * as tf from '@tensorflow/tfjs';
 import { samLossOn } from '@samtune/losses';
 import { TfjsOps } from '@samtune/sam-model/modeling';
@@ -48,6 +49,8 @@ export interface EvalResult {
   readonly ap50: number;
   /** COCO mask AP at IoU 0.75. */
   readonly ap75: number;
+  /** Clicks-to-quality of the same instances, where measured (the trainer's `data.val.clicks`). */
+  readonly clicks?: ClicksResult;
 }
 
 export interface EvaluateOptions {

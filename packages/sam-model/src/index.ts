@@ -65,6 +65,7 @@ export {
   BaseCheckpointMissingError,
   BaseCheckpointMismatchError,
   BaseCheckpointNestedError,
+  readBaseCheckpointRef,
   type BaseCheckpointRef,
 } from './checkpoint/fine-tuned.js';
 export * from './image-encoder/index.js';

@@ -117,6 +117,16 @@ export const TrainConfigSchema = Type.Object({
         { description: 'instances per image (the first ones), 0 = all', default: 0 },
         'an integer >= 0 (0 = all)',
       ),
+      clicks: int(
+        0,
+        {
+          description:
+            'also measure clicks-to-quality (NoC@85/90, IoU@1/3/5) in each validation, with at most this many clicks (20 is the standard; 0 = off)',
+          default: 0,
+          flag: 'val-clicks',
+        },
+        'an integer >= 0 (0 = off)',
+      ),
     }),
   }),
   prompt: Type.Object({

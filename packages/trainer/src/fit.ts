@@ -5,8 +5,15 @@
  * `TrainCallback` (`fit-callbacks.ts`).
  */
 import { writeFileSync } from 'node:fs';
-import { evaluate, type EvalResult, type ModelContext, type TargetStore } from '@samtune/evaluation';
-import { checkFiniteWeights } from '@samtune/sam-model';
+import {
+  evaluate,
+  evaluateClicks,
+  type ClicksResult,
+  type EvalResult,
+  type ModelContext,
+  type TargetStore,
+} from '@samtune/evaluation';
+import { checkFiniteWeights, OrtDecoder } from '@samtune/sam-model';
 import {
   RUN_STATE_VERSION,
   saveRunState,
@@ -140,7 +147,7 @@ export async function validatePhase(
   const { run, model, data } = fit;
   const { config } = run;
   const t0 = performance.now();
-  const metrics = await evaluate({
+  const pixels = await evaluate({
     predictor: model.predictor,
     weights: model.checkpoint.weights, // decoded on onnxruntime from the state's weights
     decoderWeights: fit.state.weights(),
@@ -155,9 +162,31 @@ export async function validatePhase(
       run.stopAt(`${phase} validation after epoch ${epoch} (${done}/${total} images)`);
     },
   });
+  const clicks = config.data.val.clicks > 0 ? await clicksPhase(fit, phase, epoch) : undefined;
+  const metrics: EvalResult = clicks ? { ...pixels, clicks } : pixels;
   const seconds = (performance.now() - t0) / 1000;
   run.emit({ type: 'eval-done', phase, epoch, metrics, seconds });
   return { metrics, seconds };
+}
+
+/** Clicks-to-quality (`data.val.clicks` clicks at most) of the state's decoder on the val subset. */
+async function clicksPhase(fit: Fit, phase: 'zero-shot' | 'val', epoch: number): Promise<ClicksResult> {
+  const { run, model, data } = fit;
+  const weights = new Map([...model.checkpoint.weights, ...fit.state.weights()]);
+  const decoder = new OrtDecoder(model.predictor.config, weights);
+  try {
+    return await evaluateClicks({
+      decoder,
+      cache: model.cache,
+      targets: fit.targets as TargetStore,
+      items: data.val.items,
+      maxInstances: run.config.data.val.maxInstances,
+      maxClicks: run.config.data.val.clicks,
+      onProgress: () => run.stopAt(`${phase} clicks-to-quality after epoch ${epoch}`),
+    });
+  } finally {
+    await decoder.release();
+  }
 }
 
 /** Phase "train epoch" then "validate": the epoch's record (`best` against the history). */

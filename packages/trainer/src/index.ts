@@ -94,7 +94,7 @@ export {
   type PrepareDemoOptions,
   type PreparedDemo,
 } from './demo.js';
-export { WorkerLoaderError } from './worker.js';
+export { WorkerLoaderError, spawnWorker } from './spawn-worker.js';
 export { autolabel, type AutolabelOptions, type AutolabelResult, type CocoInstances } from './autolabel.js';
 export { OrtTrainEngine, type OrtTrainEngineOptions, type EngineTimings } from './ort-engine/engine.js';
 export { TrainState } from './engine/train-state.js';

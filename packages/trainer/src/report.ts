@@ -146,6 +146,7 @@ export function curvesSvg(
 }
 
 const n4 = (v: number | undefined): string => (v === undefined || !Number.isFinite(v) ? '–' : v.toFixed(4));
+const n2 = (v: number | undefined): string => (v === undefined || !Number.isFinite(v) ? '–' : v.toFixed(2));
 const s1 = (v: number): string => v.toFixed(1);
 
 /** `17 (3 crowd)`: the validation instances and the crowd ones among them (or left out). */
@@ -177,6 +178,24 @@ export function reportMarkdown(meta: RunStateMeta, curvesFile = 'curves.svg'): s
     `| before (zero-shot) | ${n4(zs?.f1)} | ${n4(zs?.iou)} | ${n4(zs?.dice)} | ${n4(zs?.loss)} | ${zs?.images ?? '–'} | ${instancesCell(zs ?? undefined)} |`,
     `| after (best, epoch ${meta.bestEpoch ?? '–'}) | ${n4(best?.val.f1)} | ${n4(best?.val.iou)} | ${n4(best?.val.dice)} | ${n4(best?.val.loss)} | ${best?.val.images ?? '–'} | ${instancesCell(best?.val)} |`,
     '',
+    ...(zs?.clicks || best?.val.clicks
+      ? [
+          `Clicks-to-quality (at most ${c.data.val.clicks} clicks; NoC: mean clicks to reach the IoU, IoU@k after k clicks):`,
+          '',
+          '| weights | NoC@85 | NoC@90 | IoU@1 | IoU@3 | IoU@5 | instances |',
+          '| --- | --- | --- | --- | --- | --- | --- |',
+          ...(
+            [
+              ['before (zero-shot)', zs?.clicks],
+              [`after (best, epoch ${meta.bestEpoch ?? '–'})`, best?.val.clicks],
+            ] as const
+          ).map(
+            ([w, k]) =>
+              `| ${w} | ${n2(k?.noc85)} | ${n2(k?.noc90)} | ${n4(k?.iouAt1)} | ${n4(k?.iouAt3)} | ${n4(k?.iouAt5)} | ${k?.instances ?? '–'} |`,
+          ),
+          '',
+        ]
+      : []),
     `Crowd instances (iscrowd) are ${c.data.crowd === 'ignore' ? 'left out (data.crowd ignore)' : 'kept as objects (data.crowd keep)'}.`,
     '',
     ...(zs && best && best.val.f1 <= zs.f1

@@ -3,18 +3,16 @@
  * computations, so running them off the main thread keeps the caller's event loop (CLI progress
  * bars, an HTTP server) responsive. Events arrive through `onEvent` exactly as with `runTraining`.
  *
- * The worker runs `train-worker.js` beside this file. From sources under tsx (`.ts`), Node does not
- * apply tsx's `--import` loader to worker threads, so the worker first registers tsx's ESM API
- * (found next to the loader in the parent's `execArgv`) and then imports `train-worker.ts`;
- * `--conditions` is inherited with `execArgv`.
+ * The worker runs `train-worker.js` beside this file, or `train-worker.ts` from sources
+ * (`spawn-worker.ts` bootstraps tsx in the worker).
  */
 import { existsSync } from 'node:fs';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import { fileURLToPath } from 'node:url';
 import type { TrainConfig } from './config.js';
 import type { TrainEvent, TrainEventHandler, TrainResult } from './events.js';
 import { SamtuneError, type ErrorKind } from '@samtune/errors';
 import { StopFlag, TrainingInterruptedError, type StopSignal } from './interrupt.js';
+import { spawnWorker } from './spawn-worker.js';
 
 /** Messages from the worker. */
 export type WorkerMessage =
@@ -69,31 +67,10 @@ export interface TrainingJob {
   stop(signal: StopSignal): void;
 }
 
-/** Thrown when the worker entry is TypeScript but the process does not run under tsx. */
-export class WorkerLoaderError extends SamtuneError {
-  readonly code: string = 'worker-loader';
-  readonly kind: ErrorKind = 'internal';
-  override readonly name = 'WorkerLoaderError';
-}
-
-/** A worker on `entry`; a `.ts` entry is bootstrapped through tsx's ESM API (see the module comment). */
-function spawn(entry: string, workerData: unknown): Worker {
-  if (!entry.endsWith('.ts')) return new Worker(entry, { workerData });
-  const argv = process.execArgv;
-  const loader = argv.find((a, k) => argv[k - 1] === '--import' && /[\\/]tsx[\\/]/.test(a));
-  if (!loader)
-    throw new WorkerLoaderError(
-      `startTrainingWorker(): the worker entry ${entry} is TypeScript and this process was not started by tsx (execArgv ${JSON.stringify(argv)}); build the package or use runTraining`,
-    );
-  const api = new URL('./esm/api/index.mjs', loader.startsWith('file:') ? loader : pathToFileURL(loader)).href;
-  const code = `(async () => { const { register } = await import(${JSON.stringify(api)}); register(); await import(${JSON.stringify(pathToFileURL(entry).href)}); })().catch((e) => { throw e; });`;
-  return new Worker(code, { eval: true, workerData });
-}
-
 /** Starts `runTraining(config)` in a worker thread. */
 export function startTrainingWorker(config: TrainConfig, options: WorkerTrainingOptions = {}): TrainingJob {
   const flag = new StopFlag();
-  const worker = spawn(trainWorkerPath(), {
+  const worker = spawnWorker(trainWorkerPath(), {
     config,
     resume: options.resume ?? false,
     existOk: options.existOk ?? false,
@@ -145,3 +122,5 @@ export function startTrainingWorker(config: TrainConfig, options: WorkerTraining
 export function runTrainingInWorker(config: TrainConfig, options: WorkerTrainingOptions = {}): Promise<TrainResult> {
   return startTrainingWorker(config, options).result;
 }
+
+export { spawnWorker, WorkerLoaderError } from './spawn-worker.js';
