@@ -276,6 +276,7 @@ async function predict() {
     ms: r.ms ?? null,
     runMs: r.runMs ?? null,
     decoderSha256: r.decoderSha256 ?? null,
+    version: r.version ?? null,
   });
   window.samtunePage.last = r;
   state.pred = { ...r, seq, canvases: r.masks.map((m) => rleCanvas(m, PRED_RGB)) };
@@ -621,6 +622,8 @@ async function refreshModel() {
       try {
         await decoder.load(`${version}:${sha}`);
         if (state.mode !== 'server') state.mode = 'browser';
+        // a swap between /api/health and /api/decoder.onnx: the next poll loads the decoder again
+        if (decoder.version && version && decoder.version !== version) state.version = null;
       } catch (e) {
         fallBack(e);
       }

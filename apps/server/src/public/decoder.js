@@ -72,6 +72,7 @@ export class PageDecoder {
         runs: 0,
         sha256: headers.get('x-samtune-decoder-sha256'),
         checkpoint: headers.get('x-samtune-checkpoint-sha256'),
+        version: headers.get('x-samtune-version'), // the model version it is (null: a server without versions)
       };
       this.bytes = bytes.byteLength;
       this.swaps++;
@@ -90,6 +91,11 @@ export class PageDecoder {
   /** SHA-256 of the decoder file clicks are decoded with now (`x-samtune-decoder-sha256`). */
   get sha256() {
     return this.current?.sha256 ?? null;
+  }
+
+  /** The model version of the decoder clicks are decoded with now. */
+  get version() {
+    return this.current?.version ?? null;
   }
 
   /** SHA-256 of the checkpoint the loaded decoder was exported from. */
@@ -177,6 +183,7 @@ export class PageDecoder {
       ms: performance.now() - t0,
       runMs,
       decoderSha256: dec.sha256,
+      version: dec.version,
     };
   }
 }
