@@ -38,6 +38,8 @@ export interface RouteContext {
   readonly maxJson: number;
   readonly maxImage: number;
   readonly maxPixels: number;
+  /** Called after each labels save with the file's annotation count (`--auto-train`). */
+  readonly onLabelsSaved?: (totalInstances: number) => void;
 }
 
 const mediaType = (req: FastifyRequest): string =>
@@ -94,6 +96,7 @@ export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
   app.get('/api/health', { schema: { response: replies(HealthReply, 401, 403, 421) } }, async () => ({
     ok: true,
     ...worker.info,
+    activeVersion: worker.version,
     images: imagesDir ?? null,
     labelsFile: labels?.file ?? null,
     cache: worker.cache,
@@ -208,7 +211,9 @@ export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
       const body = parseLabelsRequest(req.body as Record<string, unknown>);
       const { path, name } = await resolveImageName(imagesDir, body.image, 'image');
       const { width, height } = await readImageInfo(path);
-      return store.save(name, width, height, body.annotations);
+      const saved = await store.save(name, width, height, body.annotations);
+      ctx.onLabelsSaved?.(saved.total);
+      return saved;
     },
   );
 }

@@ -78,6 +78,9 @@ export const HealthReply = Type.Object({
   engine: Type.Union([Type.Literal('checkpoint'), Type.Literal('onnx')]),
   precision: Type.Object({ encoder: Precision, decoder: Precision }),
   checkpoint: Type.Object({ path: Type.String(), sha256: Type.String() }),
+  activeVersion: Type.String({
+    description: 'the model version whose decoder is served (v0: the checkpoint as loaded)',
+  }),
   images: Type.Union([Type.String(), Type.Null()]),
   labelsFile: Type.Union([Type.String(), Type.Null()]),
   cache: Type.Object({ size: Type.Integer(), capacity: Type.Integer() }),

@@ -8,7 +8,7 @@
 import { readdirSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
@@ -32,6 +32,9 @@ import { ModelWorker } from './model-worker.js';
 import { registerLabelsExport } from './labels-export.js';
 import { ORT_FILES, ORT_PREFIX, registerPageModel } from './page-model.js';
 import { registerRoutes } from './routes.js';
+import { Finetuner, type FinetuneOptions } from './finetune/finetuner.js';
+import { registerVersionRoutes } from './finetune/routes.js';
+import { VersionStore } from './finetune/versions.js';
 import { QueueFullError } from './job-queue.js';
 import { allowedHostNames, isLoopback, RequestGuard } from './security.js';
 
@@ -69,6 +72,13 @@ export interface SamServerOptions {
   readonly timeouts?: { readonly headersMs?: number; readonly requestMs?: number; readonly idleMs?: number };
   /** One line per request (`GET /api/health 200 3ms`); default: none. */
   readonly log?: (line: string) => void;
+  /**
+   * The server's data folder: model versions (`versions.json`, `runs/<id>/`), the fine-tune embedding
+   * cache and exports. Default `<imagesDir>/.samtune`; without both, no fine-tuning or versions.
+   */
+  readonly dataDir?: string;
+  /** Fine-tuning defaults and `--auto-train` (`autoTrain`). */
+  readonly finetune?: FinetuneOptions;
 }
 
 /** A running server. */
@@ -81,7 +91,10 @@ export interface SamServer {
   readonly app: FastifyInstance;
   /** Every route (`method`, `url` pattern as registered): the page's files and the `/api/` routes. */
   readonly routes: readonly { readonly method: string; readonly url: string }[];
-  /** Stops accepting connections, closes the open ones and stops the model worker. */
+  /** The model versions and the fine-tuning runs (undefined without a data folder). */
+  readonly versions:
+    { readonly store: VersionStore; readonly finetuner: Finetuner; readonly dataDir: string } | undefined;
+  /** Stops accepting connections, closes the open ones, cancels a fine-tune and stops the model worker. */
   close(): Promise<void>;
 }
 
@@ -157,6 +170,25 @@ export async function startServer(opts: SamServerOptions): Promise<SamServer> {
   const worker = await ModelWorker.start(opts.model, { cacheSize, maxPixels }, opts.queueSize ?? 32);
   const imagesDir = opts.imagesDir === undefined ? undefined : resolve(opts.imagesDir);
   const labels = imagesDir === undefined ? undefined : new LabelStore(imagesDir);
+  const dataDir =
+    opts.dataDir !== undefined
+      ? resolve(opts.dataDir)
+      : imagesDir !== undefined
+        ? join(imagesDir, '.samtune')
+        : undefined;
+  let versions: SamServer['versions'];
+  if (dataDir !== undefined) {
+    try {
+      const store = await VersionStore.open(dataDir, worker.info.checkpoint.sha256, (line) => opts.log?.(line));
+      // the active version survives a restart: its decoder is swapped in before the first request
+      if (store.active !== 'v0') await worker.setDecoder(store.servable(store.active), store.active);
+      const ctx = { store, worker, labels, imagesDir, dataDir, ...(opts.log ? { log: opts.log } : {}) };
+      versions = { store, finetuner: new Finetuner(ctx, opts.finetune), dataDir };
+    } catch (err) {
+      await worker.close();
+      throw err;
+    }
+  }
   const t = opts.timeouts ?? {};
   /** Replies to a connection that never became a request (unparsable HTTP, timeouts) in the server's shape. */
   const clientErrorHandler = (err: Error & { code?: string }, socket: Socket): void => {
@@ -283,7 +315,22 @@ export async function startServer(opts: SamServerOptions): Promise<SamServer> {
     cacheControl: false,
     setHeaders: (reply) => void reply.header('cache-control', 'no-store'),
   });
-  registerRoutes(app, { worker, imagesDir, labels, maxJson, maxImage, maxPixels });
+  registerRoutes(app, {
+    worker,
+    imagesDir,
+    labels,
+    maxJson,
+    maxImage,
+    maxPixels,
+    ...(versions ? { onLabelsSaved: (total: number) => versions.finetuner.onLabelsSaved(total) } : {}),
+  });
+  if (versions)
+    registerVersionRoutes(app, {
+      finetuner: versions.finetuner,
+      store: versions.store,
+      worker,
+      exportDir: join(versions.dataDir, 'exports'),
+    });
   await registerPageModel(app, worker);
   registerLabelsExport(app, labels);
   await app.ready();
@@ -297,9 +344,11 @@ export async function startServer(opts: SamServerOptions): Promise<SamServer> {
     worker,
     app,
     routes,
+    versions,
     close: async () => {
       app.server.closeAllConnections();
       await app.close();
+      await versions?.finetuner.close();
       await worker.close();
     },
   };

@@ -38,6 +38,18 @@ const FLAGS = Type.Object({
     max: 1000,
     default: 40,
   }),
+  'data-dir': opt(
+    Flag.text(
+      'folder of model versions, fine-tune runs, their embedding cache and exports (default <images>/.samtune)',
+      {
+        placeholder: '<dir>',
+      },
+    ),
+  ),
+  'auto-train': Flag.int('fine-tune after this many new accepted instances (0: only on request)', 0, {
+    max: 1_000_000,
+    default: 0,
+  }),
 });
 
 function closeOnSignals(io: CliIO, close: () => Promise<void>): Promise<void> {
@@ -85,6 +97,8 @@ Open http://<host>:<port>/ for the labelling page; the API is under /api/ (GET /
       cacheSize: f.cache,
       queueSize: f.queue,
       maxPixels: f['max-megapixels'] * 1_000_000,
+      ...(f['data-dir'] === undefined ? {} : { dataDir: f['data-dir'] }),
+      finetune: { autoTrain: f['auto-train'] },
       log: (line) => io.err(`${new Date().toISOString()} ${line}`),
     });
     const i = srv.worker.info;
