@@ -12,12 +12,12 @@
  * the data folder). A version left `training` by a killed server is marked `failed` on the next start,
  * in the file and in its run folder (`status.json`).
  */
-import { mkdir, open } from 'node:fs/promises';
+import { lstat, mkdir, open } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import { join } from 'node:path';
 import { Type, type Static } from 'typebox';
 import { schemaProblems } from '@samtune/errors';
-import { containedPath, writeFileAtomicAsync } from '@samtune/sam-model';
+import { writeFileAtomicAsync } from '@samtune/sam-model';
 import { ServerConfigError } from '../errors.js';
 import { UnknownVersionError, VersionNotServableError } from './errors.js';
 
@@ -108,6 +108,7 @@ export class VersionStore {
     report: (line: string) => void = () => undefined,
   ): Promise<VersionStore> {
     await mkdir(join(dir, 'runs'), { recursive: true });
+    await checkFolder(join(dir, 'runs'));
     const file = join(dir, VERSIONS_FILE);
     const raw = await readStateFile(file);
     const fresh = {
@@ -182,12 +183,12 @@ export class VersionStore {
     return this.info(this.stored(id));
   }
 
-  /** Run folder of `id` (absolute, inside the data folder). */
+  /**
+   * Run folder of `id` (absolute): `<data>/runs/<id>`, the id checked against `^v[0-9]+$`; neither
+   * `runs` nor the run folder may be a symlink (`checkFolder`), so writes stay in the data folder.
+   */
   runDir(id: string): string {
-    return containedPath(this.dir, join('runs', this.stored(id).id), {
-      what: `VersionStore.runDir(${id})`,
-      mode: 'write',
-    });
+    return join(this.dir, 'runs', this.stored(id).id);
   }
 
   /** The decoder-only checkpoint of `id` (`best.safetensors` in its run folder); undefined for v0. */
@@ -207,6 +208,7 @@ export class VersionStore {
     this.state.versions.push(v);
     this.state.instancesAtLastRun = instances;
     await mkdir(this.runDir(v.id), { recursive: true });
+    await checkFolder(this.runDir(v.id));
     await this.save();
     return this.info(v);
   }
@@ -282,12 +284,22 @@ export class VersionStore {
     if (v.id === 'v0') return;
     const dir = this.runDir(v.id);
     await mkdir(dir, { recursive: true });
+    await checkFolder(dir);
     await writeFileAtomicAsync(join(dir, 'status.json'), `${JSON.stringify(this.info(v), null, 2)}\n`);
   }
 
   private save(): Promise<void> {
     return writeFileAtomicAsync(join(this.dir, VERSIONS_FILE), `${JSON.stringify(this.state, null, 2)}\n`);
   }
+}
+
+/** `dir` is a real folder, not a symlink to elsewhere. @throws ServerConfigError */
+async function checkFolder(dir: string): Promise<void> {
+  const st = await lstat(dir);
+  if (!st.isDirectory())
+    throw new ServerConfigError(
+      `VersionStore: expected ${dir} to be a folder inside the data folder, got ${st.isSymbolicLink() ? 'a symlink' : 'another kind of file'}`,
+    );
 }
 
 /** The parsed versions file, or undefined when there is none. @throws ServerConfigError */
