@@ -8,8 +8,8 @@
  * - server-side `POST /api/predict` for the same prompts (sequential, cached embedding): p50/p99;
  * - the embedding transfer: float16 vs float32 bytes, and the masks decoded in the page from each
  *   (IoU of every mask, pixels that differ) so float16 is shown to keep the masks within tolerance.
- * - then the loop under training: 20 accepted box masks (`boxDomain`, a domain where fine-tuning
- *   helps) saved into the images folder, Fine-tune pressed on the page, and while it runs the same
+ * - then the loop under training: 20 accepted box masks (`makeBoxDomain`, a domain where
+ *   fine-tuning helps) saved into the images folder, Fine-tune pressed on the page, and while it runs the same
  *   mixed load as an idle phase just before it: clicks decoded in the page, `POST /api/predict` and
  *   `GET /api/health` from here; p50/p99 of each, idle vs training;
  * - the time from pressing Fine-tune to the new version serving in the page (its decoder loaded),
@@ -23,7 +23,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startServer } from '../apps/server/src/server.js';
 import { clientPoint, idle, launchChromium } from '../apps/server/src/test-utils/browser.js';
-import { boxDomain } from '../apps/server/src/test-utils/box-domain.js';
+import { makeBoxDomain } from '../apps/server/src/test-utils/box-domain.js';
 import { machineInfo, median, writeResult } from './machine.js';
 
 const { values } = parseArgs({
@@ -198,7 +198,7 @@ try {
   };
 
   // the loop under training: 20 accepted masks, Fine-tune pressed on the page
-  await boxDomain(dir, { labelled: TRAIN_MASKS, unlabelled: 0 });
+  await makeBoxDomain(dir, { count: TRAIN_MASKS / 2, perImage: 2, shape: 'box' });
   const idleLoad = await mixedLoad(30, async () => true);
   const shaBefore = (await page.evaluate('window.samtunePage.decoderSha256')) as string;
   await page.fill('#finetune-epochs', String(epochs));

@@ -7,7 +7,7 @@
  * `/api/predict` call, the mask equal to the server's prediction of the same version (IoU >= 0.99).
  * Screenshots go to test-results/ (and to docs/screenshots/ with SAMTUNE_SCREENSHOTS=docs).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cocoRleToMask, type CocoRle } from './rle.js';
 import { startServer, type SamServer } from './server.js';
 import { clientPoint, idle, launchChromium, screenshot } from './test-utils/browser.js';
-import { boxDomain, type BoxDomain } from './test-utils/box-domain.js';
+import { makeBoxDomain } from './test-utils/box-domain.js';
 import { referencePath } from './test-utils/fixtures.js';
 import { planeIou } from './test-utils/masks.js';
 
@@ -23,7 +23,13 @@ const TOKEN = 'finetune-browser-token-0123456789';
 const TRAIN_TIMEOUT_MS = 480_000;
 const EPOCHS = 2;
 let dir: string;
-let domain: BoxDomain;
+/** Images of the box domain with their object's box (XYXY, original pixels). */
+interface BoxImage {
+  readonly name: string;
+  readonly box: readonly [number, number, number, number];
+}
+/** Labelled images (saved as accepted labels) and images to label on the page. */
+let domain: { category: string; labelled: BoxImage[]; unlabelled: BoxImage[]; count: number };
 let srv: SamServer;
 let browser: Browser;
 let page: Page;
@@ -87,7 +93,25 @@ async function openImage(name: string): Promise<void> {
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'samtune-finetune-browser-'));
-  domain = await boxDomain(dir);
+  // the box domain (targets = the box prompt; its category is named 'ellipse'): 12 labelled images,
+  // and 3 more copied in unlabelled
+  const labelled = await makeBoxDomain(dir, { count: 12, perImage: 1, shape: 'box', seed: 3 });
+  const more = join(dir, '.more');
+  await makeBoxDomain(more, { count: 3, perImage: 1, shape: 'box', seed: 4 });
+  const boxes = (folder: string, prefix = ''): BoxImage[] => {
+    const doc = JSON.parse(readFileSync(join(folder, '_annotations.coco.json'), 'utf8')) as {
+      images: { id: number; file_name: string }[];
+      annotations: { image_id: number; bbox: number[] }[];
+    };
+    return doc.images.map((im) => {
+      const [x, y, w, h] = doc.annotations.find((a) => a.image_id === im.id)!.bbox as [number, number, number, number];
+      return { name: `${prefix}${im.file_name}`, box: [x, y, x + w, y + h] as const };
+    });
+  };
+  const unlabelled = boxes(more, 'new-');
+  for (const b of unlabelled) copyFileSync(join(more, b.name.slice(4)), join(dir, b.name));
+  rmSync(more, { recursive: true });
+  domain = { category: 'ellipse', labelled: boxes(dir), unlabelled, count: labelled.images.length + unlabelled.length };
   srv = await startServer({
     model: { checkpoint: referencePath('tinyvit.pth') },
     imagesDir: dir, // versions and runs in <dir>/.samtune
@@ -139,7 +163,7 @@ describe('label, fine-tune and click in one page (Chromium)', () => {
       );
     }
     await page.waitForFunction(
-      `document.getElementById('progress').textContent === '${domain.images.length} / ${domain.images.length} labelled'`,
+      `document.getElementById('progress').textContent === '${domain.count} / ${domain.count} labelled'`,
     );
 
     // fine-tune from the page and watch it
@@ -188,7 +212,7 @@ describe('label, fine-tune and click in one page (Chromium)', () => {
     expect(after).not.toBe(before);
 
     const calls = predictCalls;
-    const probe = domain.images[0]!;
+    const probe = domain.labelled[0]!;
     await openImage(probe.name);
     const shown = await boxed(probe.box);
     expect(shown.decoderSha256).toBe(after); // decoded with the new version's decoder
