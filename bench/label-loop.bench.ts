@@ -13,9 +13,10 @@
  *   mixed load as an idle phase just before it: clicks decoded in the page, `POST /api/predict` and
  *   `GET /api/health` from here; p50/p99 of each, idle vs training;
  * - the time from pressing Fine-tune to the new version serving in the page (its decoder loaded),
- *   or to the gate's rejection, with the gate's numbers.
+ *   or to the gate's rejection, with the gate's numbers (a rejected version is then activated by hand
+ *   on the page, and the time from Activate to it serving is reported instead).
  * Writes bench/results/label-loop.{json,md}.
- * Usage: pnpm bench:label-loop [--clicks 40] [--epochs 3]
+ * Usage: pnpm bench:label-loop [--clicks 40] [--epochs 3] [--lr 1e-3]
  */
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,10 +28,15 @@ import { makeBoxDomain } from '../apps/server/src/test-utils/box-domain.js';
 import { machineInfo, median, writeResult } from './machine.js';
 
 const { values } = parseArgs({
-  options: { clicks: { type: 'string', default: '40' }, epochs: { type: 'string', default: '3' } },
+  options: {
+    clicks: { type: 'string', default: '40' },
+    epochs: { type: 'string', default: '3' },
+    lr: { type: 'string', default: '1e-3' },
+  },
 });
 const clicks = Math.min(500, Math.max(10, Number(values.clicks)));
 const epochs = Math.min(50, Math.max(1, Number(values.epochs)));
+const lr = Number(values.lr);
 const TRAIN_MASKS = 20;
 const repo = resolve(import.meta.dirname, '..');
 const ref = resolve(repo, '../shared/fixtures/sam-reference');
@@ -198,10 +204,11 @@ try {
   };
 
   // the loop under training: 20 accepted masks, Fine-tune pressed on the page
-  await makeBoxDomain(dir, { count: TRAIN_MASKS / 2, perImage: 2, shape: 'box' });
+  await makeBoxDomain(dir, { count: TRAIN_MASKS / 2, perImage: 2 });
   const idleLoad = await mixedLoad(30, async () => true);
   const shaBefore = (await page.evaluate('window.samtunePage.decoderSha256')) as string;
   await page.fill('#finetune-epochs', String(epochs));
+  await page.fill('#finetune-lr', String(lr));
   const tPress = performance.now();
   await page.click('#finetune');
   const trainLoad = await mixedLoad(
@@ -220,13 +227,21 @@ try {
   } | null;
   if (!done) throw new Error('bench:label-loop: the fine-tune did not end within 20 minutes');
   let servingMs: number | null = null;
-  if (done.state === 'active') {
-    await page.waitForFunction(
-      `window.samtunePage.version === ${JSON.stringify(done.id)} && window.samtunePage.decoderSha256 !== ${JSON.stringify(shaBefore)}`,
+  let activateToServingMs: number | null = null;
+  const serving = (v: string): Promise<unknown> =>
+    page.waitForFunction(
+      `window.samtunePage.version === ${JSON.stringify(v)} && window.samtunePage.decoderSha256 !== ${JSON.stringify(shaBefore)}`,
       undefined,
       { timeout: 120_000 },
     );
+  if (done.state === 'active') {
+    await serving(done.id);
     servingMs = performance.now() - tPress;
+  } else if (done.state === 'rejected') {
+    const t = performance.now();
+    await page.click(`#versions li[data-id="${done.id}"] button:text("Activate")`);
+    await serving(done.id);
+    activateToServingMs = performance.now() - t;
   }
   const p99 = (xs: number[]): number => pct(xs, 99);
   const loadRows = {
@@ -264,6 +279,7 @@ try {
     duringFinetune: {
       trainingMasks: TRAIN_MASKS,
       epochs,
+      lr,
       load: 'clicks decoded in the page back to back; /api/predict and /api/health in turn every 100 ms',
       ...loadRows,
       clickP99TrainingOverIdle: clickRatio,
@@ -277,6 +293,7 @@ try {
       baseline: done.baseline ?? null,
       pressToGateMs: Math.round(doneMs),
       pressToServingMs: servingMs === null ? null : Math.round(servingMs),
+      activateByHandToServingMs: activateToServingMs === null ? null : Math.round(activateToServingMs),
     },
     goals: {
       browserDecodeP50Ms: 50,
@@ -303,7 +320,7 @@ try {
     `- Page start to decoder ready (onnxruntime-web + ${(dtype.decoderBytes / 1e6).toFixed(1)} MB decoder): ${result.browser.decoderLoadMs} ms.`,
     `- Embedding on the wire: float16 ${(e.float16Bytes / 2 ** 20).toFixed(1)} MiB vs float32 ${(e.float32Bytes / 2 ** 20).toFixed(1)} MiB; over ${e.masksCompared} masks the worst IoU float16 vs float32 is ${e.worstIouFloat16VsFloat32} (${e.pixelsDiffering} pixels differ in all).`,
     '',
-    `## While a fine-tune runs (${TRAIN_MASKS} accepted masks, ${epochs} epochs)`,
+    `## While a fine-tune runs (${TRAIN_MASKS} accepted masks, ${epochs} epochs, lr ${lr})`,
     '',
     `Load: ${result.duringFinetune.load}; the idle phase runs the same load just before Fine-tune is pressed.`,
     '',
@@ -318,7 +335,7 @@ try {
     }),
     '',
     `- Goal click p99 while training <= 2x idle p99: ${clickRatio <= 2 ? 'met' : 'not met'} (page clicks ${clickRatio}x; \`/api/predict\` ${predictRatio}x).`,
-    `- Fine-tune pressed -> gate decided: ${(doneMs / 1000).toFixed(1)} s; ${done.id} ${done.state}${done.reason ? ` (${done.reason})` : ''}; -> new version serving in the page (decoder loaded): ${servingMs === null ? 'n/a (not activated)' : `${(servingMs / 1000).toFixed(1)} s`}.`,
+    `- Fine-tune pressed -> gate decided: ${(doneMs / 1000).toFixed(1)} s; ${done.id} ${done.state}${done.reason ? ` (${done.reason})` : ''}; -> new version serving in the page (decoder loaded): ${servingMs === null ? `n/a (rejected; Activate pressed by hand -> serving: ${activateToServingMs === null ? 'n/a' : `${(activateToServingMs / 1000).toFixed(1)} s`})` : `${(servingMs / 1000).toFixed(1)} s`}.`,
     `- Gate numbers (held out): candidate ${JSON.stringify(done.metrics ?? null)}; serving ${JSON.stringify(done.baseline ?? null)}.`,
   ].join('\n');
   writeResult(join(repo, 'bench/results/label-loop.json'), JSON.stringify(result, null, 2));

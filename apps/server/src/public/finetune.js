@@ -70,7 +70,11 @@ export class TrainPanel {
 
   async start() {
     const epochs = Number($('finetune-epochs').value);
-    const body = Number.isInteger(epochs) && epochs > 0 ? { epochs } : {};
+    const lr = Number($('finetune-lr').value);
+    const body = {
+      ...(Number.isInteger(epochs) && epochs > 0 ? { epochs } : {}),
+      ...($('finetune-lr').value && Number.isFinite(lr) && lr > 0 ? { lr } : {}),
+    };
     $('finetune').disabled = true;
     try {
       const r = await api('/api/finetune', body);
@@ -209,7 +213,8 @@ export class TrainPanel {
       if (v.metrics) li.append(el('div', { className: 'muted', textContent: metricsText(v.metrics) }));
       if (v.baseline)
         li.append(el('div', { className: 'muted', textContent: `serving then: ${metricsText(v.baseline)}` }));
-      if (v.reason) li.append(el('div', { className: 'reason', textContent: v.reason }));
+      const bad = v.state === 'rejected' || v.state === 'failed';
+      if (v.reason) li.append(el('div', { className: bad ? 'reason' : 'muted', textContent: v.reason }));
       return li;
     });
     $('versions').replaceChildren(...items);
