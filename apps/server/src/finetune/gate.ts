@@ -2,7 +2,8 @@
  * The gate of a fine-tuned version: its held-out numbers against the serving version's on the same
  * held-out data (the trainer's zero-shot validation is the serving decoder, its best epoch the
  * candidate). A candidate is activated only if it is not worse on pixel F1 and on clicks-to-quality
- * (NoC@85 and NoC@90, fewer is better), each within its tolerance; a metric that one side lacks
+ * (NoC@85 and NoC@90, fewer is better; IoU after 1, 3 and 5 clicks, since NoC saturates at the click
+ * limit), each within its tolerance; a metric that one side lacks
  * (clicks not measured, no instances) is left out of the decision and named in the reason.
  */
 import type { VersionMetrics } from './versions.js';
@@ -26,6 +27,8 @@ export interface GateTolerance {
   readonly f1?: number;
   /** Largest NoC increase allowed (clicks). */
   readonly noc?: number;
+  /** Largest drop of the IoU after 1, 3 or 5 clicks allowed. */
+  readonly iou?: number;
 }
 
 /** The gate's decision and its reason in one sentence. */
@@ -62,6 +65,10 @@ export function gate(
     { name: 'F1', higherBetter: true, tol: tolerance.f1 ?? 0, c: candidate.f1, b: baseline.f1 },
     { name: 'NoC@85', higherBetter: false, tol: tolerance.noc ?? 0, c: candidate.noc85, b: baseline.noc85 },
     { name: 'NoC@90', higherBetter: false, tol: tolerance.noc ?? 0, c: candidate.noc90, b: baseline.noc90 },
+    // NoC saturates at the click limit; the IoU after 1, 3 and 5 clicks still tells a worse decoder
+    { name: 'IoU@1', higherBetter: true, tol: tolerance.iou ?? 0, c: candidate.iouAt1, b: baseline.iouAt1 },
+    { name: 'IoU@3', higherBetter: true, tol: tolerance.iou ?? 0, c: candidate.iouAt3, b: baseline.iouAt3 },
+    { name: 'IoU@5', higherBetter: true, tol: tolerance.iou ?? 0, c: candidate.iouAt5, b: baseline.iouAt5 },
   ];
   const worse: string[] = [];
   const same: string[] = [];

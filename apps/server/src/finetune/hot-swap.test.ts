@@ -5,7 +5,7 @@
  * decoder follows the active version. v1 is a decoder-only checkpoint of the reference weights with
  * the decoder perturbed (written like a run's best.safetensors), registered in the version store.
  */
-import { copyFile, mkdtemp, rm } from 'node:fs/promises';
+import { copyFile, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,25 +18,26 @@ import {
 } from '@samtune/sam-model';
 import { startServer, type SamServer } from '../server.js';
 import { makeBoxDomain } from '../test-utils/box-domain.js';
+import type { ApiReply } from '../test-utils/api-reply.js';
 import { referencePath } from '../test-utils/fixtures.js';
 
 let dir: string;
 let srv: SamServer;
 let id: string;
 
-const post = async (path: string, body?: unknown): Promise<{ status: number; json: any }> => {
+const post = async (path: string, body?: unknown): Promise<{ status: number; json: ApiReply }> => {
   const res = await fetch(`${srv.url}${path}`, {
     method: 'POST',
     ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
   });
-  return { status: res.status, json: await res.json() };
+  return { status: res.status, json: (await res.json()) as ApiReply };
 };
 
 /** One click's masks as a comparable string. */
 const click = async (k: number): Promise<string> => {
   const r = await post('/api/predict', { id, points: [[10 + (k % 5) * 8, 20 + (k % 3) * 10, 1]], multimask: false });
   expect(r.status).toBe(200);
-  return JSON.stringify(r.json.masks.map((m: { counts: number[] }) => m.counts));
+  return JSON.stringify((r.json.masks ?? []).map((m: { counts: number[] }) => m.counts));
 };
 
 /** A decoder-only checkpoint of the reference weights with every decoder tensor scaled by 1.5 (v1). */
@@ -65,7 +66,7 @@ beforeAll(async () => {
   await perturbedCheckpoint(join(dir, 'v1.safetensors'));
   await copyFile(join(dir, 'v1.safetensors'), store.checkpoint(v1.id) as string);
   await store.finish(v1.id, { state: 'candidate', decoderSha256: 'a'.repeat(64), reason: 'test' });
-  id = (await post('/api/embed', { image: 'img00.png' })).json.id;
+  id = (await post('/api/embed', { image: 'img00.png' })).json.id ?? '';
 }, 120_000);
 
 afterAll(async () => {
@@ -94,7 +95,7 @@ describe('hot swap between requests', () => {
     expect(after).toEqual(v1);
 
     expect((await post('/api/embed', { image: 'img00.png' })).json.cached).toBe(true);
-    const health = await (await fetch(`${srv.url}/api/health`)).json();
+    const health = (await (await fetch(`${srv.url}/api/health`)).json()) as ApiReply;
     expect(health.activeVersion).toBe('v1');
     const dec = await fetch(`${srv.url}/api/decoder.onnx`);
     expect(dec.headers.get('x-samtune-version')).toBe('v1');
@@ -106,7 +107,20 @@ describe('hot swap between requests', () => {
     await store?.finish(v2?.id as string, { state: 'failed', reason: 'test' });
     const r = await post(`/api/versions/${v2?.id}/activate`);
     expect(r.status).toBe(409);
-    expect(r.json.error.code).toBe('version-not-servable');
+    expect(r.json.error?.code).toBe('version-not-servable');
     expect(store?.active).toBe('v1');
   });
+
+  it('exports a version as ONNX into the data folder; unknown versions and formats are refused', async () => {
+    const r = await post('/api/versions/v1/export', { format: 'onnx' });
+    expect(r).toMatchObject({ status: 200, json: { path: expect.any(String) } });
+    const path = (r.json as { path: string }).path;
+    expect(path).toBe(join(srv.versions?.dataDir ?? '', 'exports', 'v1-onnx'));
+    const modelJson = JSON.parse(await readFile(join(path, 'model.json'), 'utf8')) as {
+      checkpoint: { sha256: string };
+    };
+    expect(modelJson.checkpoint.sha256).toBeTruthy();
+    expect((await post('/api/versions/v9/export', { format: 'onnx' })).status).toBe(404);
+    expect((await post('/api/versions/v1/export', { format: 'tflite' })).status).toBe(400);
+  }, 600_000);
 });

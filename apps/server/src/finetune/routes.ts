@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { exportSamOnnx, exportTransformersJs } from '@samtune/export';
-import { SamModel } from '@samtune/sam-model';
+import { initBackend, SamModel } from '@samtune/sam-model';
 import { UnsupportedMediaTypeError } from '../errors.js';
 import { replies } from '../schemas.js';
 import { SerialQueue } from '../serial-queue.js';
@@ -179,6 +179,7 @@ export function registerVersionRoutes(app: FastifyInstance, ctx: VersionRouteCon
         );
       const dir = join(ctx.exportDir, `${id}-${format === 'onnx' ? 'onnx' : 'transformers-js'}`);
       await exports.run(async () => {
+        await initBackend(); // the export verifies against the tfjs reference
         const model = await SamModel.load(checkpoint);
         try {
           if (format === 'onnx') await exportSamOnnx(model, dir);

@@ -142,10 +142,10 @@ export class VersionStore {
       const bad = schemaProblems(StoredVersionSchema, v);
       const id = (v as { id?: unknown }).id;
       if (bad.length === 0 && versions.some((w) => w.id === id))
-        bad.push({ path: '/id', message: 'a unique id', value: id });
+        bad.push({ path: 'id', message: 'a unique id', value: id });
       if (bad.length > 0) {
         const p = bad[0] as (typeof bad)[0];
-        report(`${file}: versions[${i}] skipped: ${p.path || '/'}: expected ${p.expected ?? p.message}`);
+        report(`${file}: versions[${i}]${p.path ? `.${p.path}` : ''} skipped: expected ${p.expected ?? p.message}`);
       } else versions.push(v as StoredVersion);
     });
     if (!versions.some((v) => v.id === 'v0')) versions.unshift({ ...fresh.versions[0] });

@@ -7,20 +7,9 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
+import { mulberry32 } from '@samtune/sam-model';
 import { LabelStore } from '../labels-store.js';
 import { maskToCocoRle } from '../rle.js';
-
-/** A seeded generator in [0,1) (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** What `makeBoxDomain` wrote. */
 export interface BoxDomain {
@@ -49,7 +38,7 @@ export async function makeBoxDomain(
   },
 ): Promise<BoxDomain> {
   const { count, perImage = 2, width = 96, height = 72, shape = 'ellipse', size = [0.25, 0.45] } = opts;
-  const rand = rng(opts.seed ?? 1);
+  const rand = mulberry32(opts.seed ?? 1);
   await mkdir(dir, { recursive: true });
   const store = new LabelStore(dir);
   const images: string[] = [];
