@@ -16,7 +16,7 @@
  *   or to the gate's rejection, with the gate's numbers (a rejected version is then activated by hand
  *   on the page, and the time from Activate to it serving is reported instead).
  * Writes bench/results/label-loop.{json,md}.
- * Usage: pnpm bench:label-loop [--clicks 40] [--epochs 3] [--lr 1e-3]
+ * Usage: pnpm bench:label-loop [--clicks 40] [--epochs 2] [--lr 0.02]
  */
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -30,8 +30,8 @@ import { machineInfo, median, writeResult } from './machine.js';
 const { values } = parseArgs({
   options: {
     clicks: { type: 'string', default: '40' },
-    epochs: { type: 'string', default: '3' },
-    lr: { type: 'string', default: '1e-3' },
+    epochs: { type: 'string', default: '2' },
+    lr: { type: 'string', default: '0.02' },
   },
 });
 const clicks = Math.min(500, Math.max(10, Number(values.clicks)));
@@ -204,7 +204,7 @@ try {
   };
 
   // the loop under training: 20 accepted masks, Fine-tune pressed on the page
-  await makeBoxDomain(dir, { count: TRAIN_MASKS / 2, perImage: 2 });
+  await makeBoxDomain(dir, { count: TRAIN_MASKS, perImage: 1, shape: 'box', size: [0.6, 0.95] });
   const idleLoad = await mixedLoad(30, async () => true);
   const shaBefore = (await page.evaluate('window.samtunePage.decoderSha256')) as string;
   await page.fill('#finetune-epochs', String(epochs));

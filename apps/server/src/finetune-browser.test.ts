@@ -95,9 +95,10 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'samtune-finetune-browser-'));
   // the box domain (targets = the box prompt; its category is named 'ellipse'): 12 labelled images,
   // and 3 more copied in unlabelled
-  const labelled = await makeBoxDomain(dir, { count: 12, perImage: 1, shape: 'box', seed: 3 });
+  const domainOpts = { perImage: 1, shape: 'box', size: [0.6, 0.95] } as const; // as in finetune.test.ts
+  const labelled = await makeBoxDomain(dir, { count: 12, seed: 3, ...domainOpts });
   const more = join(dir, '.more');
-  await makeBoxDomain(more, { count: 3, perImage: 1, shape: 'box', seed: 4 });
+  await makeBoxDomain(more, { count: 3, seed: 4, ...domainOpts });
   const boxes = (folder: string, prefix = ''): BoxImage[] => {
     const doc = JSON.parse(readFileSync(join(folder, '_annotations.coco.json'), 'utf8')) as {
       images: { id: number; file_name: string }[];
@@ -170,6 +171,7 @@ describe('label, fine-tune and click in one page (Chromium)', () => {
     console.log(`finetune-browser: labelled ${domain.unlabelled.length} images on the page`);
     const before = await pageValue<string>('window.samtunePage.decoderSha256');
     await page.fill('#finetune-epochs', String(EPOCHS));
+    await page.fill('#finetune-lr', '0.02');
     await page.click('#finetune');
     await page.waitForFunction(
       `window.samtunePage.training.progress.some((p) => p.epoch > 0) || document.getElementById('status').className === 'err'`,
