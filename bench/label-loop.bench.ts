@@ -25,6 +25,7 @@ import { parseArgs } from 'node:util';
 import { startServer } from '../apps/server/src/server.js';
 import { clientPoint, idle, launchChromium } from '../apps/server/src/test-utils/browser.js';
 import { makeBoxDomain } from '../apps/server/src/test-utils/box-domain.js';
+import { apiFetch } from '../apps/server/src/test-utils/http.js';
 import { machineInfo, median, writeResult } from './machine.js';
 
 const { values } = parseArgs({
@@ -113,14 +114,7 @@ try {
   /** One request from here; its round-trip time. */
   const timed = async (path: string, body?: unknown): Promise<number> => {
     const t = performance.now();
-    const res = await fetch(`${srv.url}${path}`, {
-      method: body === undefined ? 'GET' : 'POST',
-      headers: {
-        authorization: `Bearer ${TOKEN}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
+    const res = await apiFetch(srv.url, TOKEN, path, body);
     await res.arrayBuffer();
     if (res.status !== 200) throw new Error(`bench:label-loop: ${path} answered ${res.status}`);
     return performance.now() - t;

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import type { Browser, Page, Route } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type SamServer } from './server.js';
-import { launchChromium } from './test-utils/browser.js';
+import { launchChromium, newPage } from './test-utils/browser.js';
 import { referencePath } from './test-utils/fixtures.js';
 
 const TOKEN = 'finetune-panel-token-0123456789';
@@ -136,10 +136,7 @@ beforeAll(async () => {
     token: TOKEN,
   });
   browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1280, height: 900 }, bypassCSP: true });
-  page.on('pageerror', (e) => {
-    throw e;
-  });
+  page = await newPage(browser);
   await routeApi(page);
   await page.goto(`${srv.url}/#token=${TOKEN}`);
   await page.waitForFunction("window.samtunePage.mode === 'browser'", undefined, { timeout: 120_000 });

@@ -52,3 +52,15 @@ export async function screenshot(page: Page, name: string): Promise<void> {
     writeFileSync(join(d, name), jpeg);
   }
 }
+
+/**
+ * A new page whose errors fail the test. `bypassCSP`: the tests' probes are evaluated strings (the
+ * page's CSP forbids eval).
+ */
+export async function newPage(browser: Browser, viewport = { width: 1280, height: 900 }): Promise<Page> {
+  const page = await browser.newPage({ viewport, bypassCSP: true });
+  page.on('pageerror', (e) => {
+    throw e;
+  });
+  return page;
+}
