@@ -163,7 +163,7 @@ export class TrainPanel {
       : v.state === 'active'
         ? `${v.id} passed the gate and serves now`
         : v.state === 'rejected'
-          ? `${v.id} rejected: ${v.reason ?? 'worse than the serving version'}`
+          ? `${v.id} ${/^rejected\b/.test(v.reason ?? '') ? v.reason : `rejected: ${v.reason ?? 'worse than the serving version'}`}`
           : `${v.id} ${v.state}${v.reason ? `: ${v.reason}` : ''}`;
     this.trainStatus(what, v?.state === 'failed');
     this.refresh().catch(this.report);
