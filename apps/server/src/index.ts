@@ -1,6 +1,16 @@
 /** @samtune/server: HTTP API and labelling page for samtune models: composes the samtune packages. */
 export { startServer, type SamServer, type SamServerOptions } from './server.js';
 export { ModelWorker } from './model-worker.js';
+export { Finetuner, type FinetuneOptions, type FinetuneProgress, type FinetuneEvent } from './finetune/finetuner.js';
+export { VersionStore, VERSIONS_FILE, type VersionInfo, type VersionMetrics } from './finetune/versions.js';
+export { gate, versionMetrics, type GateDecision, type GateTolerance } from './finetune/gate.js';
+export {
+  FinetuneRunningError,
+  TooFewLabelsError,
+  FinetuneUnsupportedError,
+  UnknownVersionError,
+  VersionNotServableError,
+} from './finetune/errors.js';
 export { ModelEngine, contentId, type ModelSpec, type ModelInfo, type EngineOptions } from './model-engine.js';
 export { JobQueue, QueueFullError, ClientGoneError, type QueueStats } from './job-queue.js';
 export { RequestGuard, allowedHostNames, isLoopback, originFormPath, type GuardOptions } from './security.js';

@@ -86,6 +86,7 @@ export interface FinetuneContext {
 
 export class Finetuner {
   private running: Running | undefined;
+  private starting = false;
   private last: VersionInfo | undefined;
   private readonly listeners = new Set<(e: FinetuneEvent) => void>();
   /** The run in flight (its promise), for tests and `close`. */
@@ -113,10 +114,19 @@ export class Finetuner {
    * @throws FinetuneRunningError (409), TooFewLabelsError (422), FinetuneUnsupportedError (422)
    */
   async start(req: { epochs?: number; lr?: number } = {}): Promise<{ version: string; state: 'training' }> {
-    if (this.running)
+    if (this.running || this.starting)
       throw new FinetuneRunningError(
-        `finetune: expected no run in progress, got ${this.running.version} (${this.running.progress.phase}); cancel it first`,
+        `finetune: expected no run in progress, got ${this.running ? `${this.running.version} (${this.running.progress.phase})` : 'one starting'}; cancel it first`,
       );
+    this.starting = true; // until `running` is set: two requests at once never start two runs
+    try {
+      return await this.launch(req);
+    } finally {
+      this.starting = false;
+    }
+  }
+
+  private async launch(req: { epochs?: number; lr?: number }): Promise<{ version: string; state: 'training' }> {
     const { labels, imagesDir, store, worker } = this.ctx;
     if (!labels || !imagesDir)
       throw new FinetuneUnsupportedError('finetune: the server was started without --images, so there are no labels');
@@ -189,7 +199,7 @@ export class Finetuner {
   /** After a labels save: starts a run when `autoTrain` new instances were accepted since the last one. */
   onLabelsSaved(totalInstances: number): void {
     const n = this.opts.autoTrain ?? 0;
-    if (n <= 0 || this.running || totalInstances - this.ctx.store.instancesAtLastRun < n) return;
+    if (n <= 0 || this.running || this.starting || totalInstances - this.ctx.store.instancesAtLastRun < n) return;
     this.start().catch((err: unknown) => this.ctx.log?.(`auto-train: not started: ${(err as Error).message}`));
   }
 

@@ -101,6 +101,16 @@ describe('hot swap between requests', () => {
     expect(dec.headers.get('x-samtune-version')).toBe('v1');
   }, 300_000);
 
+  it('refuses to fine-tune on too few labels (422, saying how many), also when two requests come at once', async () => {
+    const res = await Promise.all([0, 1].map(() => fetch(`${srv.url}/api/finetune`, { method: 'POST' })));
+    const replies = (await Promise.all(res.map((r) => r.json()))) as ApiReply[];
+    expect(res.map((r) => r.status).sort()).toEqual([409, 422]);
+    expect(replies.map((r) => r.error?.code).sort()).toEqual(['FINETUNE_RUNNING', 'too-few-labels']);
+    expect(replies.find((r) => r.error?.code === 'too-few-labels')?.error?.message).toBe(
+      'finetune: expected at least 4 accepted instances on at least 2 images (some are held out to gate the new version), got 1 on 1 image(s)',
+    );
+  });
+
   it('refuses a version that cannot be served, with 409, and keeps the active one', async () => {
     const store = srv.versions?.store;
     const v2 = await store?.create(0);

@@ -95,18 +95,22 @@ export function registerVersionRoutes(app: FastifyInstance, ctx: VersionRouteCon
   app.post(
     '/api/finetune',
     {
+      // the body is optional: none (no content-type) is `{}`; one that is sent must be JSON
+      onRequest: async (req) => {
+        if (req.headers['content-type'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0)
+          await requireJson(req);
+      },
+      preValidation: async (req) => {
+        req.body ??= {};
+      },
       schema: {
         description:
-          'Starts fine-tuning the decoder on the accepted labels (a new version, gated against the active one).',
-        body: Type.Optional(FinetuneBody),
+          'Starts fine-tuning the decoder on the accepted labels (a new version, gated against the active one); the body is optional.',
+        body: FinetuneBody,
         response: replies(Type.Object({ version: Type.String(), state: Type.Literal('training') }), 400, 409, 415, 422),
       },
     },
-    async (req, reply) => {
-      if (req.body !== undefined) await requireJson(req);
-      const body = (req.body ?? {}) as { epochs?: number; lr?: number };
-      return reply.code(202).send(await finetuner.start(body));
-    },
+    async (req, reply) => reply.code(202).send(await finetuner.start(req.body as { epochs?: number; lr?: number })),
   );
 
   app.post(
