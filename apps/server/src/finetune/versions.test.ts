@@ -121,9 +121,13 @@ describe('VersionStore', () => {
     expect(store.servable('v1')).toBe(join(dir, 'runs', 'v1', 'best.safetensors'));
     await store.activate('v1');
     expect(store.get('v1').state).toBe('active');
+    const status = async (): Promise<string> =>
+      (JSON.parse(await readFile(join(dir, 'runs', 'v1', 'status.json'), 'utf8')) as { state: string }).state;
+    expect(await status()).toBe('active');
     expect(store.previous()).toBe('v0');
     await store.rollback();
     expect(store.active).toBe('v0');
+    expect(await status()).toBe('rejected');
     expect(() => store.previous()).toThrow(/expected a previously active version, got none/);
     expect(() => store.get('v9')).toThrow(/expected one of v0, v1, got "v9"/);
     const reopened = await VersionStore.open(dir, BASE);

@@ -240,9 +240,11 @@ export class VersionStore {
   async activate(id: string): Promise<void> {
     const v = this.stored(id);
     if (v.id === this.state.active) return;
-    this.state.history.push(this.state.active);
+    const was = this.stored(this.state.active);
+    this.state.history.push(was.id);
     this.state.active = v.id;
     await this.save();
+    await Promise.all([this.writeStatus(was), this.writeStatus(v)]);
   }
 
   /** The version a rollback returns to. @throws VersionNotServableError when there is none */
@@ -257,9 +259,11 @@ export class VersionStore {
 
   /** Makes the previous version active again (the caller has swapped the decoder). */
   async rollback(): Promise<void> {
+    const was = this.stored(this.state.active);
     this.state.active = this.previous();
     this.state.history.pop();
     await this.save();
+    await Promise.all([this.writeStatus(was), this.writeStatus(this.stored(this.state.active))]);
   }
 
   private stored(id: string): StoredVersion {
