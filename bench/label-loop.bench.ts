@@ -8,9 +8,15 @@
  * - server-side `POST /api/predict` for the same prompts (sequential, cached embedding): p50/p99;
  * - the embedding transfer: float16 vs float32 bytes, and the masks decoded in the page from each
  *   (IoU of every mask, pixels that differ) so float16 is shown to keep the masks within tolerance.
- * The fine-tune parts of issue 21's bench (clicks during training, health during training, time to
- * a new version) are not measured here yet. Writes bench/results/label-loop.{json,md}.
- * Usage: pnpm bench:label-loop [--clicks 40]
+ * - then the loop under training: 20 accepted box masks (`makeBoxDomain`, a domain where
+ *   fine-tuning helps) saved into the images folder, Fine-tune pressed on the page, and while it runs the same
+ *   mixed load as an idle phase just before it: clicks decoded in the page, `POST /api/predict` and
+ *   `GET /api/health` from here; p50/p99 of each, idle vs training;
+ * - the time from pressing Fine-tune to the new version serving in the page (its decoder loaded),
+ *   or to the gate's rejection, with the gate's numbers (a rejected version is then activated by hand
+ *   on the page, and the time from Activate to it serving is reported instead).
+ * Writes bench/results/label-loop.{json,md}.
+ * Usage: pnpm bench:label-loop [--clicks 40] [--epochs 2] [--lr 0.02]
  */
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,10 +24,21 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startServer } from '../apps/server/src/server.js';
 import { clientPoint, idle, launchChromium } from '../apps/server/src/test-utils/browser.js';
+import { makeBoxDomain } from '../apps/server/src/test-utils/box-domain.js';
+import { apiFetch } from '../apps/server/src/test-utils/http.js';
 import { machineInfo, median, writeResult } from './machine.js';
 
-const { values } = parseArgs({ options: { clicks: { type: 'string', default: '40' } } });
+const { values } = parseArgs({
+  options: {
+    clicks: { type: 'string', default: '40' },
+    epochs: { type: 'string', default: '2' },
+    lr: { type: 'string', default: '0.02' },
+  },
+});
 const clicks = Math.min(500, Math.max(10, Number(values.clicks)));
+const epochs = Math.min(50, Math.max(1, Number(values.epochs)));
+const lr = Number(values.lr);
+const TRAIN_MASKS = 20;
 const repo = resolve(import.meta.dirname, '..');
 const ref = resolve(repo, '../shared/fixtures/sam-reference');
 const TOKEN = 'bench-label-loop-0123456789';
@@ -73,11 +90,8 @@ try {
   await idle(page);
   const id = (await page.evaluate('window.samtunePage.prompts().id')) as string;
 
-  // browser decode per click, through the page's own mouse handling
-  const set = prompts(clicks);
-  const browserMs: number[] = [];
-  const runMs: number[] = [];
-  for (const p of set) {
+  /** One prompt through the page's own mouse handling; the page's decode record of it. */
+  const clickOnce = async (p: { points: number[][]; box: number[] | null }): Promise<{ ms: number; runMs: number }> => {
     await page.keyboard.press('Escape');
     const n = (await page.evaluate('window.samtunePage.decodes.length')) as number;
     if (p.box) {
@@ -95,23 +109,30 @@ try {
     const d = (await page.evaluate(`window.samtunePage.decodes[${n}]`)) as { mode: string; ms: number; runMs: number };
     if (d.mode !== 'browser')
       throw new Error(`bench:label-loop: expected the click decoded in the browser, got ${d.mode}`);
+    return d;
+  };
+  /** One request from here; its round-trip time. */
+  const timed = async (path: string, body?: unknown): Promise<number> => {
+    const t = performance.now();
+    const res = await apiFetch(srv.url, TOKEN, path, body);
+    await res.arrayBuffer();
+    if (res.status !== 200) throw new Error(`bench:label-loop: ${path} answered ${res.status}`);
+    return performance.now() - t;
+  };
+
+  // browser decode per click
+  const set = prompts(clicks);
+  const browserMs: number[] = [];
+  const runMs: number[] = [];
+  for (const p of set) {
+    const d = await clickOnce(p);
     browserMs.push(d.ms);
     runMs.push(d.runMs);
   }
 
   // server-side /api/predict for the same prompts, sequential
   const serverMs: number[] = [];
-  for (const p of set) {
-    const t = performance.now();
-    const res = await fetch(`${srv.url}/api/predict`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ id, ...p }),
-    });
-    await res.arrayBuffer();
-    if (res.status !== 200) throw new Error(`bench:label-loop: /api/predict answered ${res.status}`);
-    serverMs.push(performance.now() - t);
-  }
+  for (const p of set) serverMs.push(await timed('/api/predict', { id, ...p }));
 
   // float16 vs float32 embedding: the same prompts decoded in the page from each
   const dtype = (await page.evaluate(`(async () => {
@@ -148,6 +169,82 @@ try {
     decoderBytes: number;
   };
 
+  /**
+   * The load of a labelling session: clicks decoded in the page one after another and, from here,
+   * `/api/predict` and `/api/health` in turn every 100 ms; at least `minClicks` clicks, then until
+   * `until()` (checked between clicks) says stop.
+   */
+  const mixedLoad = async (
+    minClicks: number,
+    until: () => Promise<boolean>,
+  ): Promise<{ click: number[]; predict: number[]; health: number[] }> => {
+    const out = { click: [] as number[], predict: [] as number[], health: [] as number[] };
+    let stop = false;
+    const side = (async () => {
+      for (let k = 0; !stop; k++) {
+        if (k % 2) out.health.push(await timed('/api/health'));
+        else out.predict.push(await timed('/api/predict', { id, ...set[(k >> 1) % set.length]! }));
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    })();
+    try {
+      for (let k = 0; k < minClicks || !(await until()); k++)
+        out.click.push((await clickOnce(set[k % set.length]!)).ms);
+    } finally {
+      stop = true;
+      await side;
+    }
+    return out;
+  };
+
+  // the loop under training: 20 accepted masks, Fine-tune pressed on the page
+  await makeBoxDomain(dir, { count: TRAIN_MASKS, perImage: 1, shape: 'box', size: [0.6, 0.95] });
+  const idleLoad = await mixedLoad(30, async () => true);
+  const shaBefore = (await page.evaluate('window.samtunePage.decoderSha256')) as string;
+  await page.fill('#finetune-epochs', String(epochs));
+  await page.fill('#finetune-lr', String(lr));
+  const tPress = performance.now();
+  await page.click('#finetune');
+  const trainLoad = await mixedLoad(
+    0,
+    async () =>
+      ((await page.evaluate('window.samtunePage.training.done.length')) as number) > 0 ||
+      performance.now() - tPress > 1_200_000,
+  );
+  const doneMs = performance.now() - tPress;
+  const done = (await page.evaluate('window.samtunePage.training.done[0] ?? null')) as {
+    id: string;
+    state: string;
+    reason?: string;
+    metrics?: Record<string, number | null>;
+    baseline?: Record<string, number | null>;
+  } | null;
+  if (!done) throw new Error('bench:label-loop: the fine-tune did not end within 20 minutes');
+  let servingMs: number | null = null;
+  let activateToServingMs: number | null = null;
+  const serving = (v: string): Promise<unknown> =>
+    page.waitForFunction(
+      `window.samtunePage.version === ${JSON.stringify(v)} && window.samtunePage.decoderSha256 !== ${JSON.stringify(shaBefore)}`,
+      undefined,
+      { timeout: 120_000 },
+    );
+  if (done.state === 'active') {
+    await serving(done.id);
+    servingMs = performance.now() - tPress;
+  } else if (done.state === 'rejected') {
+    const t = performance.now();
+    await page.click(`#versions li[data-id="${done.id}"] button:text("Activate")`);
+    await serving(done.id);
+    activateToServingMs = performance.now() - t;
+  }
+  const p99 = (xs: number[]): number => pct(xs, 99);
+  const loadRows = {
+    idle: { click: stats(idleLoad.click), predict: stats(idleLoad.predict), health: stats(idleLoad.health) },
+    training: { click: stats(trainLoad.click), predict: stats(trainLoad.predict), health: stats(trainLoad.health) },
+  };
+  const clickRatio = +(p99(trainLoad.click) / p99(idleLoad.click)).toFixed(2);
+  const predictRatio = +(p99(trainLoad.predict) / p99(idleLoad.predict)).toFixed(2);
+
   const result = {
     bench: 'label-loop',
     machine,
@@ -173,12 +270,30 @@ try {
       worstIouFloat16VsFloat32: +dtype.worstIou.toFixed(5),
       pixelsDiffering: dtype.flips,
     },
-    goals: { browserDecodeP50Ms: 50, met: median(browserMs) <= 50 },
-    notMeasuredYet: [
-      'clicks during a fine-tune',
-      '/api/health p99 during training',
-      'Fine-tune to new version serving',
-    ],
+    duringFinetune: {
+      trainingMasks: TRAIN_MASKS,
+      epochs,
+      lr,
+      load: 'clicks decoded in the page back to back; /api/predict and /api/health in turn every 100 ms',
+      ...loadRows,
+      clickP99TrainingOverIdle: clickRatio,
+      predictP99TrainingOverIdle: predictRatio,
+    },
+    finetune: {
+      version: done.id,
+      state: done.state,
+      reason: done.reason ?? null,
+      metrics: done.metrics ?? null,
+      baseline: done.baseline ?? null,
+      pressToGateMs: Math.round(doneMs),
+      pressToServingMs: servingMs === null ? null : Math.round(servingMs),
+      activateByHandToServingMs: activateToServingMs === null ? null : Math.round(activateToServingMs),
+    },
+    goals: {
+      browserDecodeP50Ms: 50,
+      met: median(browserMs) <= 50,
+      clickP99DuringTrainingAtMost2xIdle: clickRatio <= 2,
+    },
   };
   const b = result.browser.decodeMs;
   const s = result.server.predictMs;
@@ -198,7 +313,24 @@ try {
     `- Goal browser p50 <= 50 ms: ${result.goals.met ? 'met' : 'not met'} (${b.p50} ms). \`/api/predict\` calls made by the page during the clicks: ${predictCalls}.`,
     `- Page start to decoder ready (onnxruntime-web + ${(dtype.decoderBytes / 1e6).toFixed(1)} MB decoder): ${result.browser.decoderLoadMs} ms.`,
     `- Embedding on the wire: float16 ${(e.float16Bytes / 2 ** 20).toFixed(1)} MiB vs float32 ${(e.float32Bytes / 2 ** 20).toFixed(1)} MiB; over ${e.masksCompared} masks the worst IoU float16 vs float32 is ${e.worstIouFloat16VsFloat32} (${e.pixelsDiffering} pixels differ in all).`,
-    `- Not measured yet: ${result.notMeasuredYet.join('; ')}.`,
+    '',
+    `## While a fine-tune runs (${TRAIN_MASKS} accepted masks, ${epochs} epochs, lr ${lr})`,
+    '',
+    `Load: ${result.duringFinetune.load}; the idle phase runs the same load just before Fine-tune is pressed.`,
+    '',
+    '| what | idle n | idle p50 | idle p99 | training n | training p50 | training p99 |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...(['click', 'predict', 'health'] as const).map((k) => {
+      const [i, t] = [loadRows.idle[k], loadRows.training[k]];
+      const what = { click: 'click decoded in the page', predict: '`POST /api/predict`', health: '`GET /api/health`' }[
+        k
+      ];
+      return `| ${what} | ${i.n} | ${i.p50} | ${i.p99} | ${t.n} | ${t.p50} | ${t.p99} |`;
+    }),
+    '',
+    `- Goal click p99 while training <= 2x idle p99: ${clickRatio <= 2 ? 'met' : 'not met'} (page clicks ${clickRatio}x; \`/api/predict\` ${predictRatio}x).`,
+    `- Fine-tune pressed -> gate decided: ${(doneMs / 1000).toFixed(1)} s; ${done.id} ${done.state}${done.reason ? ` (${done.reason})` : ''}; -> new version serving in the page (decoder loaded): ${servingMs === null ? `n/a (rejected; Activate pressed by hand -> serving: ${activateToServingMs === null ? 'n/a' : `${(activateToServingMs / 1000).toFixed(1)} s`})` : `${(servingMs / 1000).toFixed(1)} s`}.`,
+    `- Gate numbers (held out): candidate ${JSON.stringify(done.metrics ?? null)}; serving ${JSON.stringify(done.baseline ?? null)}.`,
   ].join('\n');
   writeResult(join(repo, 'bench/results/label-loop.json'), JSON.stringify(result, null, 2));
   writeResult(join(repo, 'bench/results/label-loop.md'), md);

@@ -6,17 +6,17 @@
  * empty-mask refusal; class hotkeys and progress; stored XSS through a crafted labels file.
  * Screenshots go to test-results/ (and to docs/screenshots/ with SAMTUNE_SCREENSHOTS=docs).
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { loadDataset, rasterizePolygon } from '@samtune/datasets';
 import type { Browser, Page, Route } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { uncompressedRle, type CompressedRle } from './labels-store.js';
 import { cocoRleToMask, type CocoRle } from './rle.js';
 import { startServer, type SamServer } from './server.js';
-import { clientPoint, idle, launchChromium } from './test-utils/browser.js';
-import { referencePath, repoRoot } from './test-utils/fixtures.js';
+import { clientPoint, idle, launchChromium, screenshot } from './test-utils/browser.js';
+import { referencePath } from './test-utils/fixtures.js';
 import { solidPng } from './test-utils/images.js';
 import { planeIou, unionOf } from './test-utils/masks.js';
 
@@ -26,8 +26,6 @@ let dir: string;
 let srv: SamServer;
 let browser: Browser;
 let page: Page;
-const shotDirs = [resolve(import.meta.dirname, '../test-results')];
-if (process.env.SAMTUNE_SCREENSHOTS === 'docs') shotDirs.push(join(repoRoot(), 'docs/screenshots'));
 
 interface PredictJson {
   masks: (CocoRle & { area: number })[];
@@ -65,13 +63,7 @@ async function matchesServer(shown: PredictJson): Promise<number[]> {
   return ious;
 }
 
-async function shot(name: string): Promise<void> {
-  const jpeg = await page.screenshot({ type: 'jpeg', quality: 80 });
-  for (const d of shotDirs) {
-    mkdirSync(d, { recursive: true });
-    writeFileSync(join(d, name), jpeg);
-  }
-}
+const shot = (name: string): Promise<void> => screenshot(page, name);
 
 /** Waits for the next mask the page shows after `act()` (decoded in the page or by the server). */
 async function predicted(act: () => Promise<void>): Promise<PredictJson> {

@@ -70,12 +70,14 @@ interface Runner {
 }
 
 /**
- * A checkpoint's decoder as @samtune/export records it (`recordDecoderGraph`, multimask: the graph
- * `samtune export` writes as decoder.onnx), serialized in memory. Not re-verified here: the export's
- * tfjs verification takes ~30 s on 2 cores, and the graph is the one the export tests verify.
+ * A checkpoint's decoder as @samtune/export records it (`recordDecoderGraph`, multimask: the I/O of
+ * the decoder.onnx `samtune export` writes), serialized in memory, in its `fast` form (re-associated
+ * cross-attentions, channels-last mask head: the same values with fewer multiply-adds, for the page's
+ * wasm run). Not re-verified here: the export's tfjs verification takes ~30 s on 2 cores; the fast
+ * form's values are tested against the official form in sam-model's decoder-graph tests.
  */
 function decoderBytes(model: SamModel): Uint8Array {
-  return recordDecoderGraph(model.config, model.weights, { variant: 'multimask' }).builder.toModelBytes();
+  return recordDecoderGraph(model.config, model.weights, { variant: 'multimask', fast: true }).builder.toModelBytes();
 }
 
 async function samRunner(model: SamModel): Promise<Runner> {

@@ -13,6 +13,11 @@ import { EXPORT_OPSET, type DecoderVariant } from './contract.js';
 export interface DecoderGraphOptions {
   /** `multimask`: all 4 tokens (official `return_single_mask=False`); `single_mask`: the rule's one mask. */
   readonly variant: DecoderVariant;
+  /**
+   * Record the faster forms of the same values (re-associated cross-attentions, channels-last mask
+   * head; sam-model's `DecoderGraphOptions.fast`): what the labelling page runs. Default false.
+   */
+  readonly fast?: boolean;
 }
 
 /**
@@ -28,5 +33,6 @@ export function recordDecoderGraph(config: SamConfig, weights: WeightMap, opts: 
     maskInput: true,
     postprocess: true,
     opset: EXPORT_OPSET,
+    fast: opts.fast,
   });
 }

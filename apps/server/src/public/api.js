@@ -1,4 +1,4 @@
-/* global fetch, location, history, sessionStorage, Image, URL -- browser globals */
+/* global fetch, location, history, sessionStorage, Image, URL, TextDecoderStream -- browser globals */
 // The labelling page's calls to the server: JSON in and out, the bearer token (from the page URL's
 // `#token=…`, kept in sessionStorage) on every request, and errors as Error objects carrying the
 // server's { name, code, message }.
@@ -74,4 +74,45 @@ export async function loadImage(path) {
   img.src = URL.createObjectURL(await res.blob());
   await img.decode();
   return img;
+}
+
+/**
+ * Reads a server-sent event stream (GET with the token, which EventSource cannot send) and calls
+ * `onEvent(name, data)` per event with its JSON data; comments (heartbeats) are skipped. Resolves when
+ * the stream ends or `signal` aborts.
+ */
+export async function readEvents(path, onEvent, signal) {
+  const res = await fetch(path, { headers: { ...authHeaders(), accept: 'text/event-stream' }, signal });
+  if (!res.ok) throw await fail(res);
+  const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+  let buf = '';
+  for (;;) {
+    const { value, done } = await reader.read().catch((e) => (signal?.aborted ? { done: true } : Promise.reject(e)));
+    if (done) return;
+    buf += value.replace(/\r\n?/g, '\n');
+    let end;
+    while ((end = buf.indexOf('\n\n')) >= 0) {
+      const block = buf.slice(0, end);
+      buf = buf.slice(end + 2);
+      let name = 'message';
+      const data = [];
+      for (const line of block.split('\n')) {
+        if (line.startsWith(':')) continue;
+        const i = line.indexOf(':');
+        const field = i < 0 ? line : line.slice(0, i);
+        const val = i < 0 ? '' : line.slice(i + 1).replace(/^ /, '');
+        if (field === 'event') name = val;
+        else if (field === 'data') data.push(val);
+      }
+      if (data.length) {
+        let parsed;
+        try {
+          parsed = JSON.parse(data.join('\n'));
+        } catch {
+          continue; // not JSON: not an event of this API
+        }
+        onEvent(name, parsed);
+      }
+    }
+  }
 }

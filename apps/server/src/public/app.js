@@ -9,6 +9,7 @@
 import { api, getBytes, initToken, loadImage, postBytes } from './api.js';
 import { MaskEdit } from './brush.js';
 import { PageDecoder } from './decoder.js';
+import { TrainPanel } from './finetune.js';
 import { rleCanvas, View } from './view.js';
 
 const $ = (id) => document.getElementById(id);
@@ -29,6 +30,7 @@ const decoder = new PageDecoder();
 const state = {
   mode: FORCE_SERVER ? 'server' : 'loading', // where clicks are decoded: 'browser', 'server', or 'loading'
   checkpoint: null, // SHA-256 of the serving weights (GET /api/health)
+  version: null, // the serving model version (GET /api/health's activeVersion)
   threshold: 0,
   images: [],
   image: null,
@@ -60,6 +62,16 @@ window.samtunePage = {
   },
   get checkpoint() {
     return state.checkpoint;
+  },
+  get version() {
+    return state.version;
+  },
+  /** Decoders loaded so far (the first one counts). */
+  get decoderLoads() {
+    return decoder.swaps;
+  },
+  get training() {
+    return training.seen;
   },
   /** The prompts on screen as a POST /api/predict body. */
   prompts: () => ({ id: state.id, points: state.points.map((p) => [...p]), box: state.box && [...state.box] }),
@@ -263,6 +275,8 @@ async function predict() {
     mode: r.ms === undefined ? 'server' : 'browser',
     ms: r.ms ?? null,
     runMs: r.runMs ?? null,
+    decoderSha256: r.decoderSha256 ?? null,
+    version: r.version ?? null,
   });
   window.samtunePage.last = r;
   state.pred = { ...r, seq, canvases: r.masks.map((m) => rleCanvas(m, PRED_RGB)) };
@@ -584,22 +598,32 @@ function renderModel() {
         ? 'clicks decoded by the server'
         : 'loading the decoder…';
   $('model').textContent =
-    `${health.model} · ${health.engine} · ${health.backend} · ${health.checkpoint.sha256.slice(0, 12)} · ${where}`;
+    `${health.model} · ${health.engine} · ${health.backend} · ${state.version ? `${state.version} · ` : ''}${health.checkpoint.sha256.slice(0, 12)} · ${where}`;
 }
 
-/** Reads the serving model; when its weights changed, the page loads their decoder (`PageDecoder.load`). */
+/**
+ * Reads the serving model; when its version or weights changed, the page loads their decoder
+ * (`PageDecoder.load`: the next click after the load runs on it, a click in flight ends on the old
+ * one) and reads the versions again.
+ */
 async function refreshModel() {
   health = await api('/api/health');
   state.threshold = Number(health.config.maskThreshold ?? 0);
   const sha = health.checkpoint.sha256;
-  if (sha !== state.checkpoint) {
+  const version = health.activeVersion ?? null;
+  if (version !== state.version && training.active !== null && version !== training.active)
+    training.refresh().catch(() => undefined); // activated elsewhere (another tab, --auto-train)
+  if (sha !== state.checkpoint || version !== state.version) {
     state.checkpoint = sha;
+    state.version = version;
     if (state.mode !== 'server') {
       if (state.mode !== 'browser') state.mode = 'loading';
       renderModel();
       try {
-        await decoder.load(sha);
+        await decoder.load(`${version}:${sha}`);
         if (state.mode !== 'server') state.mode = 'browser';
+        // a swap between /api/health and /api/decoder.onnx: the next poll loads the decoder again
+        if (decoder.version && version && decoder.version !== version) state.version = null;
       } catch (e) {
         fallBack(e);
       }
@@ -608,6 +632,14 @@ async function refreshModel() {
   renderModel();
 }
 
+/** The model serving changed (a run passed the gate, activate, roll back): load it now, not at the next poll. */
+let modelRefresh = Promise.resolve();
+function activeChanged() {
+  modelRefresh = modelRefresh.then(() => refreshModel()).catch(report);
+  return modelRefresh;
+}
+const training = new TrainPanel({ onActive: activeChanged, report });
+
 initToken();
 view.resize();
 render();
@@ -615,3 +647,4 @@ modelReady = refreshModel();
 modelReady.catch(report);
 setInterval(() => refreshModel().catch(() => undefined), MODEL_POLL_MS);
 loadImages().catch(report);
+training.init().catch(() => ($('training').hidden = true)); // a server without fine-tuning

@@ -37,19 +37,21 @@ export class PageDecoder {
   constructor({ dtype = 'float16' } = {}) {
     this.dtype = dtype;
     this.ort = null;
-    this.session = null;
-    /** Checkpoint SHA-256 the loaded decoder was exported from, and the decoder file's own SHA-256. */
-    this.checkpoint = null;
-    this.sha256 = null;
+    /** The decoder clicks run on: { session, runs (clicks in flight), sha256, checkpoint }. */
+    this.current = null;
+    this.swaps = 0;
     this.embeddings = new Map(); // id -> Promise<{ data, originalSize, inputSize }>
     this.loading = null;
-    this.running = null; // the session run in flight
   }
 
-  /** Loads onnxruntime-web and the decoder of `checkpoint` (no-op when it is loaded or loading). */
-  load(checkpoint) {
-    if (this.loading && this.loadingFor === checkpoint) return this.loading;
-    this.loadingFor = checkpoint;
+  /**
+   * Loads onnxruntime-web and the decoder of `version` (no-op when it is loaded or loading). The new
+   * session replaces the old one between clicks: a click decodes wholly on the session it started
+   * on, and the old session is released once its last click is done.
+   */
+  load(version) {
+    if (this.loading && this.loadingFor === version) return this.loading;
+    this.loadingFor = version;
     this.loading = (async () => {
       if (!this.ort) {
         const ort = await import(ORT_URL);
@@ -63,18 +65,42 @@ export class PageDecoder {
         executionProviders: ['wasm'],
         graphOptimizationLevel: 'all',
       });
-      if (this.loadingFor !== checkpoint) return; // a newer version is loading
-      const old = this.session;
-      const inFlight = this.running; // a click still decoding on the old decoder finishes on it
-      this.session = session;
-      this.checkpoint = headers.get('x-samtune-checkpoint-sha256');
-      this.sha256 = headers.get('x-samtune-decoder-sha256');
+      if (this.loadingFor !== version) return void session.release(); // a newer version is loading
+      const old = this.current;
+      this.current = {
+        session,
+        runs: 0,
+        sha256: headers.get('x-samtune-decoder-sha256'),
+        checkpoint: headers.get('x-samtune-checkpoint-sha256'),
+        version: headers.get('x-samtune-version'), // the model version it is (null: a server without versions)
+      };
       this.bytes = bytes.byteLength;
-      await inFlight?.catch(() => undefined);
-      await old?.release();
+      this.swaps++;
+      if (old) this.retire(old);
     })();
     this.loading.catch(() => (this.loading = null));
     return this.loading;
+  }
+
+  /** Releases a replaced session when no click runs on it any more. */
+  retire(s) {
+    s.retired = true;
+    if (s.runs === 0) s.session.release().catch(() => undefined);
+  }
+
+  /** SHA-256 of the decoder file clicks are decoded with now (`x-samtune-decoder-sha256`). */
+  get sha256() {
+    return this.current?.sha256 ?? null;
+  }
+
+  /** The model version of the decoder clicks are decoded with now. */
+  get version() {
+    return this.current?.version ?? null;
+  }
+
+  /** SHA-256 of the checkpoint the loaded decoder was exported from. */
+  get checkpoint() {
+    return this.current?.checkpoint ?? null;
   }
 
   /** The embedding of `id` (fetched once, float16 on the wire), kept for the last few images. */
@@ -120,16 +146,21 @@ export class PageDecoder {
       labels.push(-1);
     }
     const n = labels.length;
-    const run = this.session.run({
-      image_embeddings: new Tensor('float32', emb.data, emb.shape),
-      point_coords: new Tensor('float32', Float32Array.from(coords), [1, n, 2]),
-      point_labels: new Tensor('float32', Float32Array.from(labels), [1, n]),
-      mask_input: new Tensor('float32', new Float32Array(256 * 256), [1, 1, 256, 256]),
-      has_mask_input: new Tensor('float32', Float32Array.from([0]), [1]),
-      orig_im_size: new Tensor('float32', Float32Array.from([H, W]), [2]),
-    });
-    this.running = run;
-    const out = await run;
+    const dec = this.current; // this click runs wholly on the decoder loaded now
+    dec.runs++;
+    let out;
+    try {
+      out = await dec.session.run({
+        image_embeddings: new Tensor('float32', emb.data, emb.shape),
+        point_coords: new Tensor('float32', Float32Array.from(coords), [1, n, 2]),
+        point_labels: new Tensor('float32', Float32Array.from(labels), [1, n]),
+        mask_input: new Tensor('float32', new Float32Array(256 * 256), [1, 1, 256, 256]),
+        has_mask_input: new Tensor('float32', Float32Array.from([0]), [1]),
+        orig_im_size: new Tensor('float32', Float32Array.from([H, W]), [2]),
+      });
+    } finally {
+      if (--dec.runs === 0 && dec.retired) dec.session.release().catch(() => undefined);
+    }
     const runMs = performance.now() - t0;
     const logits = out.masks.data;
     const allIou = Array.from(out.iou_predictions.data);
@@ -141,6 +172,18 @@ export class PageDecoder {
     let best = 0;
     for (let i = 1; i < iou.length; i++) if (iou[i] > iou[best]) best = i;
     for (const t of Object.values(out)) t.dispose?.();
-    return { id, width: W, height: H, multimask, iou, masks, best, ms: performance.now() - t0, runMs };
+    return {
+      id,
+      width: W,
+      height: H,
+      multimask,
+      iou,
+      masks,
+      best,
+      ms: performance.now() - t0,
+      runMs,
+      decoderSha256: dec.sha256,
+      version: dec.version,
+    };
   }
 }

@@ -2,7 +2,9 @@
  * Test-only: Debian's Chromium driven by playwright-core (never a downloaded browser), and helpers to
  * act on the labelling page in ORIGINAL image pixels.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { repoRoot } from '@samtune/test-fixtures';
 import { chromium, type Browser, type Page } from 'playwright-core';
 
 /** Where a system Chromium is looked for (`CHROMIUM_PATH` first). */
@@ -35,4 +37,30 @@ export async function clientPoint(page: Page, x: number, y: number): Promise<[nu
 /** Waits until no embedding or prediction is in flight (`<body data-busy="0">`). */
 export async function idle(page: Page): Promise<void> {
   await page.waitForSelector('body[data-busy="0"]', { state: 'attached' });
+}
+
+/**
+ * Saves a JPEG screenshot of `page` as `name` under the server's test-results/ and, with
+ * `SAMTUNE_SCREENSHOTS=docs`, under docs/screenshots/ (the README's pictures).
+ */
+export async function screenshot(page: Page, name: string): Promise<void> {
+  const dirs = [resolve(import.meta.dirname, '../../test-results')];
+  if (process.env.SAMTUNE_SCREENSHOTS === 'docs') dirs.push(join(repoRoot(), 'docs/screenshots'));
+  const jpeg = await page.screenshot({ type: 'jpeg', quality: 80 });
+  for (const d of dirs) {
+    mkdirSync(d, { recursive: true });
+    writeFileSync(join(d, name), jpeg);
+  }
+}
+
+/**
+ * A new page whose errors fail the test. `bypassCSP`: the tests' probes are evaluated strings (the
+ * page's CSP forbids eval).
+ */
+export async function newPage(browser: Browser, viewport = { width: 1280, height: 900 }): Promise<Page> {
+  const page = await browser.newPage({ viewport, bypassCSP: true });
+  page.on('pageerror', (e) => {
+    throw e;
+  });
+  return page;
 }

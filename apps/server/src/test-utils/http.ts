@@ -63,3 +63,15 @@ export async function until(what: string, ok: () => Promise<boolean>): Promise<v
   }
   throw new Error(`until(): ${what} did not happen`);
 }
+
+/** GET `path` (no `body`) or POST it as JSON, with the bearer `token`, to the server at `base`. */
+export function apiFetch(base: string, token: string, path: string, body?: unknown): Promise<Response> {
+  return fetch(`${base}${path}`, {
+    method: body === undefined ? 'GET' : 'POST',
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+}

@@ -7,7 +7,12 @@
  * post-processing (that is a second, weight-free graph: `recordPostprocessGraph`).
  */
 import type { SamConfig, PromptEncoderConfig } from '../../config.js';
-import { MASK_DECODER_PREFIX, predictMasks } from '../../mask-decoder.js';
+import {
+  MASK_DECODER_PREFIX,
+  maskDecoderImageSide,
+  predictMasks,
+  predictMasksOnImageSide,
+} from '../../mask-decoder.js';
 import {
   DENSE_PE_KEY,
   PROMPT_ENCODER_PREFIX,
@@ -19,6 +24,7 @@ import {
 import { OnnxGraphBuilder, OnnxGraphOps, type OnnxValue } from '@samtune/onnx';
 import { type WeightMap } from '@samtune/tensor';
 import { postprocessInGraph, selectMaskInGraph } from './graph-steps.js';
+import { upscaleMasksChannelsLast } from './upscale.js';
 
 /** Opset of the recorded decoder graphs (>= 17 for LayerNormalization). */
 export const DECODER_GRAPH_OPSET = 17;
@@ -54,6 +60,12 @@ export interface DecoderGraphOptions {
   readonly postprocess?: boolean;
   /** Opset (default `DECODER_GRAPH_OPSET`). */
   readonly opset?: number;
+  /**
+   * Record the faster forms the in-process ORT engine runs (the same values, float32 rounding
+   * aside): the cross-attentions re-associated (`image-attention.ts`) and the channels-last mask
+   * head (`upscaleMasksChannelsLast`). Default false: the official layer structure.
+   */
+  readonly fast?: boolean;
 }
 
 /**
@@ -92,13 +104,18 @@ export function recordDecoderGraph(config: SamConfig, weights: WeightMap, opts: 
   const dense = ops.scoped('prompt_encoder', () =>
     maskInput && hasMaskInput ? denseEmbedding(ops, pe, maskInput, hasMaskInput) : noMaskDense(ops, pe, 1),
   );
+  const inputs = { imageEmbeddings: embeddings, imagePe: ops.param(DENSE_PE_KEY), sparse, dense };
   const all = ops.scoped('mask_decoder', () =>
-    predictMasks(ops, config.maskDecoder, {
-      imageEmbeddings: embeddings,
-      imagePe: ops.param(DENSE_PE_KEY),
-      sparse,
-      dense,
-    }),
+    opts.fast
+      ? predictMasksOnImageSide(
+          ops,
+          config.maskDecoder,
+          maskDecoderImageSide(ops, config.maskDecoder, inputs),
+          sparse,
+          [eh, ew],
+          { upscale: upscaleMasksChannelsLast, reassociate: true },
+        )
+      : predictMasks(ops, config.maskDecoder, inputs),
   );
   const numMultimask = config.maskDecoder.numMultimaskOutputs;
   const picked =
