@@ -16,3 +16,11 @@ export {
   type SamLossOptions,
   type SamLossValues,
 } from './sam-loss-on.js';
+export { checkLossShapes, focalAndDice, type MaskTerms } from './sam-loss-on.js';
+export {
+  sam2LossOn,
+  DEFAULT_SAM2_LOSS_WEIGHTS,
+  type Sam2LossConfig,
+  type Sam2LossValues,
+  type Sam2LossWeights,
+} from './sam2-loss-on.js';
