@@ -145,3 +145,10 @@ export {
   type Sam2Selection,
 } from './sam2/predictor-postprocess.js';
 export { sam2PredictorWeights, sam2OfficialKey } from './sam2/predictor-weights.js';
+export {
+  Sam2Predictor,
+  type Sam2ImageFeatures,
+  type Sam2PredictResult,
+  type Sam2PredictorOptions,
+} from './sam2/predictor.js';
+export { TfDecoderWeights } from './tf-decoder-weights.js';

@@ -139,3 +139,12 @@ export {
   RecipeInputError,
   type MicroBatchRecipe,
 } from './recipe/recipe.js';
+// SAM 2.1 decoder training step (issue 25): one forward + loss, on tfjs and recorded for onnxruntime.
+export { sam2DecoderLoss, type Sam2TrainInputs, type Sam2TrainForward } from './sam2-decoder-loss.js';
+export { sam2MicroBatchGradients, type Sam2LossParts } from './sam2-train-step.js';
+export {
+  recordSam2TrainGraph,
+  SAM2_PARTS_OUTPUT,
+  type Sam2TrainGraph,
+  type Sam2TrainGraphShape,
+} from './ort-engine/sam2-training-graph.js';

@@ -2,7 +2,7 @@
  * SAM 2.1's decoder training step against the official one (`hiera_mini_train_step.safetensors`:
  * dog.jpg, three boxes, train mode, token 0, `20·focal + dice + IoU-MSE + class` on the 256x256
  * logits): the forward outputs, the loss parts and the gradient of every `sam_mask_decoder` tensor,
- * on tfjs (`Sam2TfjsDecoder`, `tf.variableGrads`) and on onnxruntime (`recordSam2TrainGraph`: the
+ * on tfjs (`sam2MicroBatchGradients` on a `Sam2Predictor`) and on onnxruntime (`recordSam2TrainGraph`: the
  * ONNX autodiff), from the same `sam2DecoderLoss`.
  *
  * The fixture applies `conv_s0`/`conv_s1` to the RAW neck levels inside the graph, and has only the
@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import {
   SAM2_DECODER_CONFIG,
+  Sam2Predictor,
   compareTensors,
   initBackend,
   readSafetensors,
@@ -26,7 +27,7 @@ import {
 } from '@samtune/sam-model';
 import { createSession, floatTensor, type HostTensor, type OnnxGraphOps } from '@samtune/onnx';
 import { sharedPath } from './test-utils/fixtures.js';
-import { Sam2TfjsDecoder } from './sam2-train-step.js';
+import { sam2MicroBatchGradients } from './sam2-train-step.js';
 import { sam2DecoderLoss } from './sam2-decoder-loss.js';
 import { recordSam2TrainGraph, SAM2_PARTS_OUTPUT } from './ort-engine/sam2-training-graph.js';
 
@@ -104,8 +105,8 @@ function checkStep(
 }
 
 describe('SAM 2.1 decoder train step vs the official step (hiera_mini, dog, 3 boxes)', () => {
-  it('tfjs: Sam2TfjsDecoder under tf.variableGrads', () => {
-    const dec = new Sam2TfjsDecoder(SAM2_DECODER_CONFIG, weights);
+  it('tfjs: sam2MicroBatchGradients (Sam2Predictor, tf.variableGrads)', () => {
+    const dec = new Sam2Predictor({ weights });
     try {
       const host: Record<string, FloatTensor> = {};
       const toHost = (t: tf.Tensor): FloatTensor => ({
@@ -113,7 +114,7 @@ describe('SAM 2.1 decoder train step vs the official step (hiera_mini, dog, 3 bo
         shape: [...t.shape],
         data: t.dataSync() as Float32Array,
       });
-      const { grads, parts } = dec.gradients((ops) => {
+      const { grads, parts } = sam2MicroBatchGradients(dec, (ops) => {
         const level = (l: 0 | 1, c: number): tf.Tensor => {
           const f = featMinusBias(l);
           return ops.add(
