@@ -96,3 +96,4 @@ export {
   type PromptModel,
   type OpenPromptModelOptions,
 } from './prompt-model.js';
+export { recordSam2DecoderGraph, SAM2_DECODER_INPUTS, SAM2_DECODER_OUTPUTS } from './sam2-decoder-graph.js';
