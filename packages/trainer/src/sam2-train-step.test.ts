@@ -2,7 +2,7 @@
  * SAM 2.1's decoder training step against the official one (`hiera_mini_train_step.safetensors`:
  * dog.jpg, three boxes, train mode, token 0, `20·focal + dice + IoU-MSE + class` on the 256x256
  * logits): the forward outputs, the loss parts and the gradient of every `sam_mask_decoder` tensor,
- * on tfjs (`sam2MicroBatchGradients` on a `Sam2Predictor`) and on onnxruntime (`recordSam2TrainGraph`: the
+ * on tfjs (`sam2MicroBatchGradients` on a `Sam2Predictor`, one box per micro-batch, accumulated) and on onnxruntime (`recordSam2TrainGraph`: the
  * ONNX autodiff), from the same `sam2DecoderLoss`.
  *
  * The fixture applies `conv_s0`/`conv_s1` to the RAW neck levels inside the graph, and has only the
@@ -28,7 +28,10 @@ import {
 import { createSession, floatTensor, type HostTensor, type OnnxGraphOps } from '@samtune/onnx';
 import { sharedPath } from './test-utils/fixtures.js';
 import { sam2MicroBatchGradients } from './sam2-train-step.js';
-import { sam2DecoderLoss } from './sam2-decoder-loss.js';
+import { GradientAccumulator } from './train-step.js';
+
+/** Lets vitest's worker answer its RPC between long synchronous computations. */
+const tick = (): Promise<void> => new Promise((r) => setTimeout(r, 0));
 import { recordSam2TrainGraph, SAM2_PARTS_OUTPUT } from './ort-engine/sam2-training-graph.js';
 
 const STEP_FILE = 'hiera_mini_train_step.safetensors';
@@ -105,57 +108,61 @@ function checkStep(
 }
 
 describe('SAM 2.1 decoder train step vs the official step (hiera_mini, dog, 3 boxes)', () => {
-  it('tfjs: sam2MicroBatchGradients (Sam2Predictor, tf.variableGrads)', () => {
+  it('tfjs: sam2MicroBatchGradients on a Sam2Predictor, the 3 boxes as 3 micro-batches of scale 1/3', async () => {
     const dec = new Sam2Predictor({ weights });
+    const acc = new GradientAccumulator();
     try {
-      const host: Record<string, FloatTensor> = {};
-      const toHost = (t: tf.Tensor): FloatTensor => ({
-        dtype: 'float32',
-        shape: [...t.shape],
-        data: t.dataSync() as Float32Array,
-      });
-      const { grads, parts } = sam2MicroBatchGradients(dec, (ops) => {
-        const level = (l: 0 | 1, c: number): tf.Tensor => {
-          const f = featMinusBias(l);
-          return ops.add(
-            tf.tensor(f.data, [...f.shape]),
-            ops.reshape(ops.param(`mask_decoder.conv_s${l}.bias`), [1, c, 1, 1]),
-          );
-        };
-        const e = ref(outs, OUT_FILE, 'dog.image_embeddings');
-        return {
-          embedding: tf.tensor(e.data, [...e.shape]),
-          highResFeatures: [level(0, 32), level(1, 64)],
-          boxes: tf.tensor(stepRef('boxes_1024').data, [3, 4]),
-          targets: tf.tensor(stepRef('gt_masks').data, [3, 1, 256, 256]),
-          multimask: false,
-        };
-      });
-      // the forward outputs, evaluated once more on the trained-from weights (unchanged: no step taken)
-      tf.tidy(() => {
-        const e = ref(outs, OUT_FILE, 'dog.image_embeddings');
-        const ops = dec.ops;
-        const f0 = ref(outs, OUT_FILE, 'dog.high_res_feats.0');
-        const f1 = ref(outs, OUT_FILE, 'dog.high_res_feats.1');
-        const r = sam2DecoderLoss(ops, SAM2_DECODER_CONFIG, {
-          embedding: tf.tensor(e.data, [...e.shape]),
-          highResFeatures: [tf.tensor(f0.data, [...f0.shape]), tf.tensor(f1.data, [...f1.shape])],
-          boxes: tf.tensor(stepRef('boxes_1024').data, [3, 4]),
-          targets: tf.tensor(stepRef('gt_masks').data, [3, 1, 256, 256]),
-          multimask: false,
-        });
-        for (const [k, t] of Object.entries({
-          masks: r.masks,
-          iou: r.iouPredictions,
-          objectScore: r.objectScore,
-          sparse: r.sparse,
-        }))
-          host[k] = toHost(t);
-      });
-      host.parts = floatTensor(Float32Array.from([parts.loss, parts.focal, parts.dice, parts.iou, parts.class]), [5]);
-      checkStep('tfjs', host, new Map([...grads].map(([k, g]) => [k, { data: g.dataSync() }])));
-      tf.dispose([...grads.values()]);
+      const rows: Record<string, Float32Array[]> = { masks: [], iou: [], objectScore: [], sparse: [] };
+      const sums = new Float32Array(5);
+      const per = 256 * 256;
+      for (let i = 0; i < 3; i++) {
+        const { grads, parts } = sam2MicroBatchGradients(
+          dec,
+          (ops) => {
+            const level = (l: 0 | 1, c: number): tf.Tensor => {
+              const f = featMinusBias(l);
+              const bias = ops.reshape(ops.param(`mask_decoder.conv_s${l}.bias`), [1, c, 1, 1]);
+              return ops.add(tf.tensor(f.data, [...f.shape]), bias);
+            };
+            const e = ref(outs, OUT_FILE, 'dog.image_embeddings');
+            return {
+              embedding: tf.tensor(e.data, [...e.shape]),
+              highResFeatures: [level(0, 32), level(1, 64)],
+              boxes: tf.tensor(stepRef('boxes_1024').data.slice(4 * i, 4 * i + 4), [1, 4]),
+              targets: tf.tensor(stepRef('gt_masks').data.slice(per * i, per * (i + 1)), [1, 1, 256, 256]),
+              multimask: false,
+            };
+          },
+          1 / 3,
+          {},
+          (r) => {
+            rows.masks?.push(r.masks.dataSync() as Float32Array);
+            rows.iou?.push(r.iouPredictions.dataSync() as Float32Array);
+            rows.objectScore?.push(r.objectScore.dataSync() as Float32Array);
+            rows.sparse?.push(r.sparse.dataSync() as Float32Array);
+          },
+        );
+        acc.add(grads);
+        [parts.loss, parts.focal, parts.dice, parts.iou, parts.class].forEach(
+          (v, k) => (sums[k] = (sums[k] ?? 0) + v / 3),
+        );
+        await tick(); // lets vitest's worker answer its RPC between long synchronous steps (busy machines)
+      }
+      const cat = (xs: Float32Array[] = []): { data: Float32Array } => {
+        const out = new Float32Array(xs.reduce((n, x) => n + x.length, 0));
+        xs.reduce((o, x) => (out.set(x, o), o + x.length), 0);
+        return { data: out };
+      };
+      const summed = acc.take();
+      const host = Object.fromEntries(Object.entries(rows).map(([k, v]) => [k, cat(v)]));
+      checkStep(
+        'tfjs',
+        { ...host, parts: { data: sums } },
+        new Map(Object.entries(summed).map(([k, g]) => [k, { data: g.dataSync() }])),
+      );
+      tf.dispose(Object.values(summed));
     } finally {
+      acc.dispose();
       dec.dispose();
     }
   });
