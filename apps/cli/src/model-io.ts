@@ -2,7 +2,7 @@
  * What several commands share: loading a model with a download progress bar, and naming the
  * tfjs backend in use. Formatting only; the work is in @samtune/sam-model.
  */
-import { initBackend, SamModel } from '@samtune/sam-model';
+import { initBackend, Sam2EmbeddingModel, SamModel } from '@samtune/sam-model';
 import type { CliIO } from './command.js';
 import { createProgressBar } from './progress.js';
 import { backendLine } from './render.js';
@@ -24,18 +24,26 @@ export function downloadProgress(label: string): {
 
 /** Loads `--checkpoint <name|path>` (downloading a registry name with a progress bar) and says what loaded. */
 export async function loadModel(checkpoint: string, io: CliIO): Promise<SamModel> {
-  let bar: ReturnType<typeof createProgressBar> | undefined;
-  const model = await SamModel.load(checkpoint, {
-    onProgress: (done, total) => {
-      bar ??= createProgressBar(`download ${checkpoint}`);
-      bar.update(Math.round(done / 1e6), Math.round((total ?? done) / 1e6), 'MB');
-    },
-  });
-  bar?.done();
+  const bar = downloadProgress(checkpoint);
+  const model = await SamModel.load(checkpoint, { onProgress: bar.update });
+  bar.done();
+  announceModel(io, model);
+  return model;
+}
+
+/** Loads a SAM 2.1 `--checkpoint` for its image features (see `loadModel`). */
+export async function loadSam2EmbeddingModel(checkpoint: string, io: CliIO): Promise<Sam2EmbeddingModel> {
+  const bar = downloadProgress(checkpoint);
+  const model = await Sam2EmbeddingModel.load(checkpoint, { onProgress: bar.update });
+  bar.done();
+  announceModel(io, model);
+  return model;
+}
+
+function announceModel(io: CliIO, model: SamModel | Sam2EmbeddingModel): void {
   io.err(
     `model: ${model.config.name} (${model.config.imageEncoder.kind}) from ${model.source.path} sha256 ${model.source.sha256.slice(0, 12)}`,
   );
-  return model;
 }
 
 /** Selects the tfjs backend (SAMTUNE_BACKEND overrides) and prints which one runs (`backendLine`). */

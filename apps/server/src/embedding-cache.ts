@@ -1,6 +1,7 @@
 /**
  * In-memory LRU of image embeddings by id, bounded by a number of entries (an embedding is
- * `[1,256,64,64]` float32, 4 MiB). Concurrent requests for the same id share one computation.
+ * `[1,256,64,64]` float32, 4 MiB; a SAM 2.1 entry also holds `highResFeats`, 12 MiB more).
+ * Concurrent requests for the same id share one computation.
  */
 import type { ImageEmbedding } from '@samtune/sam-model';
 

@@ -6,7 +6,9 @@
  * Key: `sha256(encoderKey | sha256(image file) | PREPROCESS_VERSION)`. `encoderKey` is normally
  * `imageEncoderKey(config, weights)`, a hash of the image-encoder weights, so an official checkpoint
  * and a fine-tuned one (same frozen encoder) share their embeddings.
- * File: `<dir>/<key>.safetensors` with `image_embeddings [1,256,64,64]` float32 and metadata
+ * File: `<dir>/<key>.safetensors` with `image_embeddings [1,256,64,64]` float32 (SAM 2.1, `family:
+ * 'sam2'`: also `high_res_feats.0 [1,32,256,256]` and `high_res_feats.1 [1,64,128,128]`, the key
+ * built with `PREPROCESS_VERSION_SAM2`, so SAM 1 and SAM 2.1 entries never collide) and metadata
  * (`samtune.embedding.*`: key, image sha256, original/input size `(H,W)`, pre-processing version).
  * Writes are atomic (temp file + rename, `writeSafetensors`); a file that does not parse or whose
  * metadata disagrees is treated as a miss and rewritten, so an interrupted fill resumes cleanly and a
@@ -16,16 +18,19 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import {
+  embeddingTensors,
+  highResFeatsOf,
   isIgnoredKey,
   isOptionalKey,
+  isSam2EncoderKey,
   readSafetensors,
   sha256File,
   toFloat32,
   writeSafetensors,
   defaultCacheDir,
 } from '@samtune/sam-model';
-import type { FloatTensor, SamConfig, WeightMap } from '@samtune/sam-model';
-import { ImageReadError, preprocessImage, readImage } from '@samtune/transforms';
+import type { FloatTensor, Sam2Config, Sam2Embedding, SamConfig, WeightMap } from '@samtune/sam-model';
+import { ImageReadError, preprocessImage, preprocessImageSam2, readImage } from '@samtune/transforms';
 import { SamtuneError, type ErrorKind } from '@samtune/errors';
 
 /** Version of the image pre-processing (resize longest side PIL-bilinear, normalise, pad). Bump on change. */
@@ -35,6 +40,11 @@ export function defaultEmbeddingCacheDir(): string {
 }
 
 export const PREPROCESS_VERSION = 'samtune-preprocess-v1:pil-bilinear-1024,sam-mean-std,pad-br';
+/** Version of SAM 2.1's pre-processing (stretch to 1024, float antialiased bilinear, ImageNet mean/std). */
+export const PREPROCESS_VERSION_SAM2 = 'samtune-preprocess-sam2-v1:torch-bilinear-aa-stretch-1024,imagenet-mean-std';
+
+/** Which model family's features a cache holds. */
+export type EmbeddingFamily = 'sam' | 'sam2';
 
 /** Tensor name inside a cache file (the fixtures' name). */
 export const EMBEDDING_TENSOR = 'image_embeddings';
@@ -45,10 +55,20 @@ export interface ImageEmbedder {
   embed(images: Float32Array): Promise<FloatTensor>;
 }
 
+/** A SAM 2.1 encoder (e.g. `Sam2EncoderSession`): the 64x64 embedding and the two high-res levels. */
+export interface Sam2ImageEmbedder {
+  /** `image [1,3,1024,1024]` from `preprocessImageSam2`. */
+  embed(image: Float32Array): Promise<Sam2Embedding>;
+}
+
+type AnyEmbedder = ImageEmbedder | Sam2ImageEmbedder;
+
 /** A cached (or freshly computed) embedding. */
 export interface CachedEmbedding {
   /** `[1,256,64,64]` float32. */
   readonly embedding: FloatTensor;
+  /** SAM 2.1: `high_res_feats` `[1,32,256,256]`, `[1,64,128,128]`; absent for SAM 1. */
+  readonly highResFeats?: readonly [FloatTensor, FloatTensor];
   /** `(H,W)` of the original image. */
   readonly originalSize: readonly [number, number];
   /** `(h,w)` of the resized image inside the 1024 frame. */
@@ -110,13 +130,18 @@ export class EmbeddingCacheError extends SamtuneError {
 
 /**
  * Hash of the image encoder: its config and every `image_encoder.*` tensor (name, shape, float32
- * bytes; keys the encoder ignores or does not need are skipped). Lower-case hex SHA-256.
+ * bytes; keys the encoder ignores or does not need are skipped). SAM 2.1 also hashes what its
+ * features depend on outside `image_encoder.*`: `sam_mask_decoder.conv_s0/conv_s1` and
+ * `no_mem_embed` (so a fine-tune that changes `conv_s*` gets its own entries). Lower-case hex SHA-256.
  */
-export function imageEncoderKey(config: SamConfig, weights: WeightMap): string {
+export function imageEncoderKey(config: SamConfig | Sam2Config, weights: WeightMap): string {
   const h = createHash('sha256');
   h.update(JSON.stringify(config.imageEncoder));
+  const sam2 = 'family' in config && config.family === 'sam2';
   const keys = [...weights.keys()]
-    .filter((k) => k.startsWith('image_encoder.') && !isIgnoredKey(k) && !isOptionalKey(k))
+    .filter((k) =>
+      sam2 ? isSam2EncoderKey(k) : k.startsWith('image_encoder.') && !isIgnoredKey(k) && !isOptionalKey(k),
+    )
     .sort();
   for (const k of keys) {
     const t = toFloat32(weights.get(k) as NonNullable<ReturnType<WeightMap['get']>>);
@@ -132,7 +157,9 @@ export interface EmbeddingCacheOptions {
   /** Encoder identity, normally `imageEncoderKey(config, weights)`. */
   readonly encoderKey: string;
   /** The encoder, or a factory called on the first miss (building a session is costly). */
-  readonly embedder: ImageEmbedder | (() => Promise<ImageEmbedder>);
+  readonly embedder: AnyEmbedder | (() => Promise<AnyEmbedder>);
+  /** `sam` (default) or `sam2`: the pre-processing, the key's version and the tensors stored. */
+  readonly family?: EmbeddingFamily;
 }
 
 const META = {
@@ -143,6 +170,7 @@ const META = {
   originalSize: 'samtune.embedding.original_size',
   inputSize: 'samtune.embedding.input_size',
   source: 'samtune.embedding.source',
+  family: 'samtune.embedding.family',
 } as const;
 
 function parseSize(s: string | undefined): [number, number] | undefined {
@@ -157,14 +185,21 @@ function parseSize(s: string | undefined): [number, number] | undefined {
 export class EmbeddingCache {
   readonly dir: string;
   readonly encoderKey: string;
-  private embedderSource: ImageEmbedder | (() => Promise<ImageEmbedder>);
-  private embedder: Promise<ImageEmbedder> | undefined;
+  readonly family: EmbeddingFamily;
+  private embedderSource: AnyEmbedder | (() => Promise<AnyEmbedder>);
+  private embedder: Promise<AnyEmbedder> | undefined;
   private readonly imageHashes = new Map<string, { size: number; mtimeMs: number; sha: string }>();
 
   constructor(options: EmbeddingCacheOptions) {
     this.dir = options.dir;
     this.encoderKey = options.encoderKey;
     this.embedderSource = options.embedder;
+    this.family = options.family ?? 'sam';
+  }
+
+  /** The pre-processing version in this cache's keys. */
+  get preprocessVersion(): string {
+    return this.family === 'sam2' ? PREPROCESS_VERSION_SAM2 : PREPROCESS_VERSION;
   }
 
   /** SHA-256 of the image file (memoised per path while size and mtime are unchanged). */
@@ -180,7 +215,7 @@ export class EmbeddingCache {
   /** The cache key of an image. */
   async keyFor(imagePath: string): Promise<string> {
     const imageSha = await this.imageSha256(imagePath);
-    return createHash('sha256').update(`${this.encoderKey}|${imageSha}|${PREPROCESS_VERSION}`).digest('hex');
+    return createHash('sha256').update(`${this.encoderKey}|${imageSha}|${this.preprocessVersion}`).digest('hex');
   }
 
   /** The cache file of a key. */
@@ -201,8 +236,11 @@ export class EmbeddingCache {
     const t = content.tensors.get(EMBEDDING_TENSOR);
     const originalSize = parseSize(content.metadata[META.originalSize]);
     const inputSize = parseSize(content.metadata[META.inputSize]);
+    const high = highResFeatsOf(content.tensors);
     if (
       !t ||
+      high.problem !== undefined ||
+      (this.family === 'sam2') !== (high.feats !== undefined) ||
       t.dtype !== 'float32' ||
       t.shape.length !== 4 ||
       t.shape[0] !== 1 ||
@@ -213,7 +251,8 @@ export class EmbeddingCache {
       rmSync(path, { force: true });
       return undefined;
     }
-    return { embedding: t as FloatTensor, originalSize, inputSize, path, hit: true };
+    const feats = high.feats ? { highResFeats: high.feats } : {};
+    return { embedding: t as FloatTensor, ...feats, originalSize, inputSize, path, hit: true };
   }
 
   /** The embedding of an image: from the cache, or computed and stored. */
@@ -296,9 +335,10 @@ export class EmbeddingCache {
       typeof this.embedderSource === 'function' ? this.embedderSource() : Promise.resolve(this.embedderSource);
     const embedder = await this.embedder;
     let pre;
-    let embedding: FloatTensor;
+    let out: FloatTensor | Sam2Embedding;
     try {
-      pre = preprocessImage(await readImage(imagePath));
+      const img = await readImage(imagePath);
+      pre = this.family === 'sam2' ? preprocessImageSam2(img) : preprocessImage(img);
     } catch (e) {
       throw new EmbeddingCacheError(
         `EmbeddingCache.get(${imagePath}): the image cannot be read: ${(e as Error).message}`,
@@ -306,23 +346,33 @@ export class EmbeddingCache {
       );
     }
     try {
-      embedding = await embedder.embed(pre.tensor);
+      out = await embedder.embed(pre.tensor);
     } catch (e) {
       throw new EmbeddingCacheError(
         `EmbeddingCache.get(${imagePath}): could not embed the image: ${(e as Error).message}`,
       );
     }
+    const isSam2 = 'imageEmbed' in out;
+    if (isSam2 !== (this.family === 'sam2')) {
+      throw new EmbeddingCacheError(
+        `EmbeddingCache.get(${imagePath}): the cache's family is '${this.family}' but the encoder returned ${isSam2 ? 'SAM 2.1 features' : 'a SAM 1 embedding'}`,
+      );
+    }
+    const embedding = 'imageEmbed' in out ? out.imageEmbed : out;
+    const highResFeats = 'imageEmbed' in out ? out.highResFeats : undefined;
+    const sizes = { originalSize: pre.originalSize, inputSize: pre.inputSize };
     mkdirSync(this.dir, { recursive: true });
     const path = this.pathFor(key);
-    writeSafetensors(path, new Map([[EMBEDDING_TENSOR, embedding]]), {
+    writeSafetensors(path, embeddingTensors({ embedding, ...sizes, ...(highResFeats ? { highResFeats } : {}) }), {
       [META.key]: key,
       [META.image]: await this.imageSha256(imagePath),
       [META.encoder]: this.encoderKey,
-      [META.version]: PREPROCESS_VERSION,
+      [META.version]: this.preprocessVersion,
+      ...(this.family === 'sam2' ? { [META.family]: this.family } : {}),
       [META.originalSize]: JSON.stringify(pre.originalSize),
       [META.inputSize]: JSON.stringify(pre.inputSize),
       [META.source]: imagePath,
     });
-    return { embedding, originalSize: pre.originalSize, inputSize: pre.inputSize, path, hit: false };
+    return { embedding, ...(highResFeats ? { highResFeats } : {}), ...sizes, path, hit: false };
   }
 }

@@ -20,7 +20,12 @@ export {
 } from './compare.js';
 export { encodeNpy, decodeNpy, NpyFormatError } from './npy.js';
 export { initWeightsFromShapes, mulberry32 } from './init.js';
-export { readTorchCheckpoint, TorchCheckpointError, MAX_VIEW_EXPANSION } from './checkpoint/torch.js';
+export {
+  readTorchCheckpoint,
+  readTorchCheckpointShapes,
+  TorchCheckpointError,
+  MAX_VIEW_EXPANSION,
+} from './checkpoint/torch.js';
 export {
   readSafetensors,
   encodeSafetensors,
@@ -68,6 +73,7 @@ export {
   type BaseCheckpointRef,
 } from './checkpoint/fine-tuned.js';
 export * from './image-encoder/index.js';
+export * from './sam2/index.js';
 export {
   installOrtKernels,
   OrtKernelsInstallError,
@@ -116,6 +122,9 @@ export {
   SamModel,
   writeEmbedding,
   readEmbedding,
+  embeddingTensors,
+  highResFeatsOf,
+  EMBEDDING_TENSORS,
   EmbeddingFileError,
   type ImageEmbedding,
   type ModelSource,

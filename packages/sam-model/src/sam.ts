@@ -24,7 +24,7 @@ import { initWeightsFromShapes } from './init.js';
 import { MASK_DECODER_PREFIX } from './mask-decoder.js';
 import { predictTfjs, predictBatchBoxesTfjs } from './engines/tfjs-decode.js';
 import { PredictorInputError, SamPredictor, type Box, type PredictPrompts } from './predictor.js';
-import type { SessionOptions, FloatTensor, WeightMap } from '@samtune/onnx';
+import type { SessionOptions, FloatTensor, HostTensor, WeightMap } from '@samtune/onnx';
 import { SamtuneError, type ErrorKind } from '@samtune/errors';
 
 /** An image's embedding with the sizes needed to map prompts and masks. */
@@ -33,8 +33,13 @@ export interface ImageEmbedding {
   readonly embedding: FloatTensor;
   /** `(H,W)` of the original image (the frame of prompts and output masks). */
   readonly originalSize: readonly [number, number];
-  /** `(h,w)` of the resized image inside the 1024 square. */
+  /** `(h,w)` of the resized image inside the 1024 square (SAM 2.1: the whole square). */
   readonly inputSize: readonly [number, number];
+  /**
+   * SAM 2.1 only: `high_res_feats` `[1,32,256,256]` and `[1,64,128,128]` (neck levels 0/1 through
+   * `conv_s0`/`conv_s1`), read by the SAM 2 mask decoder. Absent for SAM 1.
+   */
+  readonly highResFeats?: readonly [FloatTensor, FloatTensor];
 }
 
 /** Where a model's weights came from, for messages and cache keys. */
@@ -180,13 +185,45 @@ export class SamModel {
 }
 
 const SIZE_KEYS = { originalSize: 'original_size', inputSize: 'input_size' } as const;
+/** Tensor names of an embedding file (the fixtures' names). */
+export const EMBEDDING_TENSORS = {
+  embedding: 'image_embeddings',
+  highResFeats: ['high_res_feats.0', 'high_res_feats.1'],
+} as const;
+
+/** The tensors of an embedding by file name: `image_embeddings`, and the SAM 2.1 levels when present. */
+export function embeddingTensors(emb: ImageEmbedding): WeightMap {
+  const out: WeightMap = new Map([[EMBEDDING_TENSORS.embedding, emb.embedding]]);
+  if (emb.highResFeats) EMBEDDING_TENSORS.highResFeats.forEach((n, i) => out.set(n, emb.highResFeats![i]!));
+  return out;
+}
 
 /**
- * Writes an embedding as safetensors: tensor `image_embeddings` [1,256,64,64], metadata
- * `original_size` / `input_size` as `"H,W"`, plus `extra` entries. Atomic.
+ * The SAM 2.1 levels of an embedding file's tensors: both, or none (SAM 1).
+ * @returns undefined without them, or a message naming what is wrong.
+ */
+export function highResFeatsOf(tensors: ReadonlyMap<string, HostTensor>): {
+  feats?: readonly [FloatTensor, FloatTensor];
+  problem?: string;
+} {
+  const [a, b] = EMBEDDING_TENSORS.highResFeats.map((n) => tensors.get(n));
+  if (!a && !b) return {};
+  const ok = (t: HostTensor | undefined): t is FloatTensor =>
+    t !== undefined && t.dtype === 'float32' && t.shape.length === 4 && t.shape[0] === 1;
+  if (!ok(a) || !ok(b))
+    return {
+      problem: `expected both float32 '${EMBEDDING_TENSORS.highResFeats.join("' and '")}' [1,C,h,w] or neither (got ${[a, b].map((t) => (t ? `${t.dtype} [${t.shape.join(',')}]` : 'none')).join(', ')})`,
+    };
+  return { feats: [a, b] };
+}
+
+/**
+ * Writes an embedding as safetensors: tensor `image_embeddings` [1,256,64,64] (SAM 2.1: also
+ * `high_res_feats.0` / `.1`), metadata `original_size` / `input_size` as `"H,W"`, plus `extra`
+ * entries. Atomic.
  */
 export function writeEmbedding(path: string, emb: ImageEmbedding, extra: Record<string, string> = {}): void {
-  writeSafetensors(path, new Map([['image_embeddings', emb.embedding]]), {
+  writeSafetensors(path, embeddingTensors(emb), {
     ...extra,
     [SIZE_KEYS.originalSize]: emb.originalSize.join(','),
     [SIZE_KEYS.inputSize]: emb.inputSize.join(','),
@@ -213,10 +250,13 @@ export function readEmbedding(path: string): ImageEmbedding & { metadata: Record
       `readEmbedding(path): ${path} has no float32 'image_embeddings' [1,C,h,w] (got ${t ? `${t.dtype} [${t.shape.join(',')}]` : 'none'})`,
     );
   }
+  const high = highResFeatsOf(tensors);
+  if (high.problem) throw new EmbeddingFileError(`readEmbedding(path): ${path}: ${high.problem}`);
   return {
     embedding: t as FloatTensor,
     originalSize: parseSize(path, metadata, SIZE_KEYS.originalSize),
     inputSize: parseSize(path, metadata, SIZE_KEYS.inputSize),
+    ...(high.feats ? { highResFeats: high.feats } : {}),
     metadata,
   };
 }

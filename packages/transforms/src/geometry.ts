@@ -11,6 +11,9 @@
  * pixel-centre shift itself). The `uniform` option scales both axes by `1024 / max(H,W)` instead (what
  * the reference training-step fixture used for `boxes_1024`; it differs by < 0.5 model pixel).
  * Masks are resampled on pixel centres (pixel `i` covers `[i, i+1)`).
+ *
+ * SAM 2.1 (`resize: 'stretch'`): the image is stretched to the whole square (no aspect ratio, no
+ * padding), so `inputSize = (1024,1024)` and a coordinate scales by `1024/W`, `1024/H`.
  */
 import {
   assertMask,
@@ -42,10 +45,18 @@ export class CoordsShapeError extends SamtuneError {
  */
 export type CoordinateScale = 'per-axis' | 'uniform';
 
+/**
+ * How the image fills the model frame: `longest-side` (SAM 1: `ResizeLongestSide` + bottom/right
+ * padding) or `stretch` (SAM 2.1: resized to the full square, aspect ratio not kept).
+ */
+export type FrameResize = 'longest-side' | 'stretch';
+
 /** Options of `ResizeGeometry`. */
 export interface ResizeGeometryOptions {
   /** Default `per-axis` (the official predictor). */
   readonly coordinateScale?: CoordinateScale;
+  /** Default `longest-side` (SAM 1). */
+  readonly resize?: FrameResize;
 }
 
 /** Serializable form of a `ResizeGeometry`. */
@@ -54,6 +65,8 @@ export interface ResizeGeometryJSON {
   readonly inputSize: readonly [number, number];
   readonly targetLength: number;
   readonly coordinateScale: CoordinateScale;
+  /** Absent in JSON written before SAM 2.1 support: `longest-side`. */
+  readonly resize?: FrameResize;
 }
 
 /** Maps coordinates, boxes and masks between the ORIGINAL frame and the MODEL (1024) frame. */
@@ -66,6 +79,8 @@ export class ResizeGeometry {
   readonly targetLength: number;
   /** How coordinates are scaled (see `CoordinateScale`). */
   readonly coordinateScale: CoordinateScale;
+  /** How the image fills the model frame (see `FrameResize`). */
+  readonly resize: FrameResize;
   /** Original x → model x: `w / W` (`per-axis`) or `targetLength / max(H,W)` (`uniform`). */
   readonly scaleX: number;
   /** Original y → model y: `h / H` (`per-axis`) or `targetLength / max(H,W)` (`uniform`). */
@@ -78,7 +93,8 @@ export class ResizeGeometry {
     options: ResizeGeometryOptions = {},
   ) {
     const [H, W] = originalSize;
-    this.inputSize = getPreprocessShape(H, W, targetLength);
+    this.resize = options.resize ?? 'longest-side';
+    this.inputSize = this.resize === 'stretch' ? [targetLength, targetLength] : getPreprocessShape(H, W, targetLength);
     this.originalSize = [H, W];
     this.targetLength = targetLength;
     this.coordinateScale = options.coordinateScale ?? 'per-axis';
@@ -94,16 +110,20 @@ export class ResizeGeometry {
 
   /** Rebuilds a geometry from `toJSON()`. */
   static fromJSON(json: ResizeGeometryJSON): ResizeGeometry {
-    return new ResizeGeometry(json.originalSize, json.targetLength, { coordinateScale: json.coordinateScale });
+    return new ResizeGeometry(json.originalSize, json.targetLength, {
+      coordinateScale: json.coordinateScale,
+      resize: json.resize ?? 'longest-side',
+    });
   }
 
-  /** `{ originalSize, inputSize, targetLength, coordinateScale }`. */
+  /** `{ originalSize, inputSize, targetLength, coordinateScale, resize }`. */
   toJSON(): ResizeGeometryJSON {
     return {
       originalSize: this.originalSize,
       inputSize: this.inputSize,
       targetLength: this.targetLength,
       coordinateScale: this.coordinateScale,
+      resize: this.resize,
     };
   }
 

@@ -16,12 +16,14 @@ export { getPreprocessShape, resizeLongestSide, SAM_IMAGE_SIZE, ImageSizeError }
 export { resizePil, resizePlanes, ResampleInputError, type Image8 } from './resample.js';
 export { axisWeights, ResampleSizeError, type AxisKind, type AxisWeights } from './weights.js';
 export { preprocessImage, SAM_PIXEL_MEAN, SAM_PIXEL_STD, type PreprocessedImage } from './preprocess.js';
+export { preprocessImageSam2, SAM2_MEAN, SAM2_STD } from './sam2-preprocess.js';
 export {
   ResizeGeometry,
   CoordsShapeError,
   type Point,
   type Box,
   type CoordinateScale,
+  type FrameResize,
   type ResizeGeometryOptions,
   type ResizeGeometryJSON,
 } from './geometry.js';

@@ -51,6 +51,8 @@ function checkLowRes(fn: string, logits: ArrayLike<number>, lowResSize: number):
 /**
  * SAM's `postprocess_masks` for one mask: low-res logits `[256,256]` → bilinear (torch, `align_corners=False`,
  * no antialias) up to `1024 x 1024` → crop to the input size `(h,w)` → bilinear to the ORIGINAL size `(H,W)`.
+ * A `stretch` geometry (SAM 2.1, `SAM2Transforms.postprocess_masks`) resizes the low-res logits
+ * straight to `(H,W)` (one bilinear pass, no crop).
  * @param logits Float32 `[256,256]` (any `[S,S]` with `S = lowResSize`), row-major.
  * @returns Float32 logits `(H,W)` row-major (threshold at 0 for the binary mask).
  */
@@ -63,6 +65,7 @@ export function lowResToOriginal(
   const t = geometry.targetLength;
   const [h, w] = geometry.inputSize;
   const [H, W] = geometry.originalSize;
+  if (geometry.resize === 'stretch') return resizePlanes(logits, lowResSize, lowResSize, W, H, 'torch-bilinear');
   const up = resizePlanes(logits, lowResSize, lowResSize, t, t, 'torch-bilinear');
   const cropped = cropPadPlane(up, t, t, w, h);
   return resizePlanes(cropped, w, h, W, H, 'torch-bilinear');

@@ -14,6 +14,13 @@ export type AxisKind =
   | 'pil-bilinear'
   /** torch `F.interpolate(mode='bilinear', align_corners=False, antialias=False)`: 2 taps. */
   | 'torch-bilinear'
+  /**
+   * torch `F.interpolate(mode='bilinear', align_corners=False, antialias=True)` (torchvision
+   * `Resize` on a float tensor): the triangle filter widened by the downscale factor, the same
+   * weights as Pillow's BILINEAR in double precision (torch ported them); equal to `torch-bilinear`
+   * on an axis that is not shrunk.
+   */
+  | 'torch-bilinear-aa'
   /** Exact area average: the weight is the overlap of the input pixel with the output pixel. */
   | 'area'
   /** Nearest pixel centre: `floor((i + 0.5) * in / out)` (torch 'nearest-exact', PIL NEAREST). */
@@ -143,6 +150,7 @@ export function axisWeights(kind: AxisKind, inSize: number, outSize: number): Ax
   checkSize('axisWeights', 'outSize', outSize);
   switch (kind) {
     case 'pil-bilinear':
+    case 'torch-bilinear-aa':
       return pilWeights(inSize, outSize);
     case 'torch-bilinear':
       return torchBilinearWeights(inSize, outSize);

@@ -1,4 +1,7 @@
-/** `samtune embed`: image embeddings [1,256,64,64] on onnxruntime-node, one model load for many images. */
+/**
+ * `samtune embed`: image embeddings [1,256,64,64] on onnxruntime-node, one model load for many images.
+ * A SAM 2.1 checkpoint (told by `checkpointFamily`) also writes its two high-res levels.
+ */
 import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
 import { Type } from 'typebox';
@@ -20,13 +23,16 @@ export const embedCommand = defineCommand({
   synopsis:
     'usage: samtune embed --checkpoint <name|path> (--image <file>... | --images <dir>) --out <file.safetensors|file.npy|dir> [--strict]',
   flags: Type.Object({
-    checkpoint: Flag.text('tiny_vit | vit_b | vit_l | vit_h (downloaded and cached) or a .pth/.safetensors path', {
-      placeholder: '<name|path>',
-    }),
+    checkpoint: Flag.text(
+      'tiny_vit | vit_b | vit_l | vit_h | sam2.1_hiera_<size> (downloaded and cached) or a .pth/.pt/.safetensors path',
+      {
+        placeholder: '<name|path>',
+      },
+    ),
     image: Flag.texts('an image file; repeat for several', '<file>'),
     images: Type.Optional(Flag.text('a folder: every image in it', { placeholder: '<dir>' })),
     out: Flag.text(
-      'one image: a .safetensors (image_embeddings + sizes) or .npy file; several images: a folder receiving <image stem>.safetensors each',
+      'one image: a .safetensors (image_embeddings + sizes; SAM 2.1: + high_res_feats.0/.1) or .npy (image_embeddings only) file; several images: a folder receiving <image stem>.safetensors each',
       { placeholder: '<file|dir>' },
     ),
     strict: Flag.bool('stop at the first unreadable image (default: report it, skip it, go on; exit code 1)'),
@@ -41,11 +47,14 @@ export const embedCommand = defineCommand({
       throw new UsageError(`--out ${out} is a file but ${images.length} images were given: pass a folder`);
     if (!toFile && existsAsFile(out)) throw new UsageError(`--out ${out} exists and is not a folder`);
 
-    const { encodeNpy, writeEmbedding } = await import('@samtune/sam-model');
+    const { checkpointFamily, encodeNpy, writeEmbedding } = await import('@samtune/sam-model');
     const { ImageReadError, readImage } = await import('@samtune/transforms');
-    const { loadModel } = await import('../model-io.js');
+    const { loadModel, loadSam2EmbeddingModel } = await import('../model-io.js');
     const { createProgressBar } = await import('../progress.js');
-    const model = await loadModel(checkpoint, io);
+    const model =
+      checkpointFamily(checkpoint) === 'sam2'
+        ? await loadSam2EmbeddingModel(checkpoint, io)
+        : await loadModel(checkpoint, io);
     io.err(`image encoder: onnxruntime-node (cpu)`);
     const bar = createProgressBar('embed');
     const skipped: string[] = [];

@@ -18,6 +18,7 @@ import {
   type BaseCheckpointRef,
 } from './fine-tuned.js';
 import { inferSamConfig } from './infer-config.js';
+import { isSam2Keys, Sam2CheckpointForSam1Error } from '../sam2/config.js';
 import { readSafetensors, writeSafetensors } from './safetensors.js';
 import { readTorchCheckpoint } from './torch.js';
 import { SamtuneError, type ErrorKind } from '@samtune/errors';
@@ -52,7 +53,8 @@ export interface LoadedSamCheckpoint {
   base?: { path: string; sha256: string };
 }
 
-function sniff(path: string): 'torch' | 'safetensors' {
+/** The file format of a checkpoint from its first bytes. */
+export function sniff(path: string): 'torch' | 'safetensors' {
   const fd = openSync(path, 'r');
   const head = Buffer.alloc(9);
   try {
@@ -99,6 +101,13 @@ export async function loadSamCheckpoint(
   return loadCheckpoint(nameOrPath, opts, undefined);
 }
 
+function refuseSam2(weights: WeightMap, path: string): void {
+  if (isSam2Keys(weights.keys()))
+    throw new Sam2CheckpointForSam1Error(
+      `loadSamCheckpoint(${path}): expected a SAM 1 checkpoint (image_encoder.* + mask_decoder.*), got a SAM 2.1 one (image_encoder.trunk.*, sam_mask_decoder.*); load it with loadSam2Checkpoint (samtune: SAM 2.1 supports 'embed' so far)`,
+    );
+}
+
 /** `loadSamCheckpoint`; `baseOf`: the fine-tuned file this one is loaded as the base of (then it must be complete). */
 async function loadCheckpoint(
   nameOrPath: string,
@@ -112,6 +121,7 @@ async function loadCheckpoint(
   let base: LoadedSamCheckpoint['base'];
   if (sniff(path) === 'torch') {
     weights = readTorchCheckpoint(path);
+    refuseSam2(weights, path);
     config = inferSamConfig(weights);
   } else {
     const st = readSafetensors(path);
@@ -129,6 +139,7 @@ async function loadCheckpoint(
       base = merged.base;
     }
     const stored = st.metadata[SAMTUNE_CONFIG_KEY];
+    refuseSam2(weights, path);
     config = stored !== undefined ? parseStoredConfig(stored, path) : inferSamConfig(weights);
   }
   if (opts.validate !== false) validateWeights(weights, config, path);

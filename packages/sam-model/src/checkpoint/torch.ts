@@ -178,6 +178,37 @@ function checkView(path: string, name: string, t: TensorRef): number {
   return n;
 }
 
+/** The archive's state-dict tensor views (no storage read) and the folder prefix inside the zip. */
+function readTensorRefs(zip: ZipArchive, path: string): { prefix: string; refs: Array<[string, TensorRef]> } {
+  const pkl = [...zip.entries.keys()].find((n) => n === 'data.pkl' || n.endsWith('/data.pkl'));
+  if (!pkl)
+    throw new TorchCheckpointError(
+      `readTorchCheckpoint(${path}): no data.pkl in the archive (not a torch.save zip; legacy pre-1.6 tar/pickle checkpoints are not supported)`,
+    );
+  const prefix = pkl.slice(0, pkl.length - 'data.pkl'.length);
+  const root = unpickle(zip.read(pkl, { maxBytes: MAX_PICKLE_BYTES }), {
+    globals: STATE_DICT_GLOBALS,
+    persistentLoad: (pid) => persistentLoad(pid, path),
+    source: `${path}:${pkl}`,
+  });
+  const refs: Array<[string, TensorRef]> = [];
+  for (const [k, v] of stateDictOf(root, path)) if (typeof k === 'string' && v instanceof TensorRef) refs.push([k, v]);
+  return { prefix, refs };
+}
+
+/**
+ * The tensor shapes of a `torch.save` state dict by key, from its pickle alone (no tensor data is
+ * read): enough to infer a config or tell a model family before loading.
+ */
+export function readTorchCheckpointShapes(path: string): Map<string, readonly number[]> {
+  const zip = ZipArchive.open(path);
+  try {
+    return new Map(readTensorRefs(zip, path).refs.map(([k, t]) => [k, t.shape]));
+  } finally {
+    zip.close();
+  }
+}
+
 /**
  * Reads a `torch.save` state dict into host tensors (row-major, contiguous). float16/bfloat16/
  * float64 become float32, int64 stays BigInt64Array. Keys keep the checkpoint's order. Entries
@@ -187,22 +218,9 @@ function checkView(path: string, name: string, t: TensorRef): number {
 export function readTorchCheckpoint(path: string): WeightMap {
   const zip = ZipArchive.open(path);
   try {
-    const pkl = [...zip.entries.keys()].find((n) => n === 'data.pkl' || n.endsWith('/data.pkl'));
-    if (!pkl)
-      throw new TorchCheckpointError(
-        `readTorchCheckpoint(${path}): no data.pkl in the archive (not a torch.save zip; legacy pre-1.6 tar/pickle checkpoints are not supported)`,
-      );
-    const prefix = pkl.slice(0, pkl.length - 'data.pkl'.length);
+    const { prefix, refs } = readTensorRefs(zip, path);
     const bo = zip.entries.get(`${prefix}byteorder`);
     const bigEndian = bo ? new TextDecoder().decode(zip.read(bo, { maxBytes: 64 })).trim() === 'big' : false;
-    const root = unpickle(zip.read(pkl, { maxBytes: MAX_PICKLE_BYTES }), {
-      globals: STATE_DICT_GLOBALS,
-      persistentLoad: (pid) => persistentLoad(pid, path),
-      source: `${path}:${pkl}`,
-    });
-    const refs: Array<[string, TensorRef]> = [];
-    for (const [k, v] of stateDictOf(root, path))
-      if (typeof k === 'string' && v instanceof TensorRef) refs.push([k, v]);
 
     const byStorage = new Map<string, Array<[string, TensorRef]>>();
     for (const r of refs) {

@@ -68,6 +68,23 @@ export interface ImageEncoderSessionOptions extends SessionOptions {
   externalDataThresholdBytes?: number;
 }
 
+/**
+ * Opens a session on a recorded graph: from bytes, or, when its initializers exceed the threshold
+ * (ViT-H), through a temporary `.onnx` + `.data` pair removed after loading.
+ */
+export async function openRecordedSession(ops: OnnxGraphOps, opts: ImageEncoderSessionOptions = {}): Promise<Session> {
+  if (ops.builder.initializerBytes() <= (opts.externalDataThresholdBytes ?? EXTERNAL_DATA_THRESHOLD_BYTES)) {
+    return createSession(ops.builder.toModelBytes(), opts);
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'samtune-encoder-'));
+  try {
+    const saved = ops.builder.save(join(dir, 'image_encoder.onnx'), { externalData: 'always' });
+    return await createSession(saved.modelPath, opts);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 /** An onnxruntime session of the image encoder: build once, then `embed` any number of images. */
 export class ImageEncoderSession {
   private constructor(
@@ -84,17 +101,7 @@ export class ImageEncoderSession {
     weights: WeightMap,
     opts: ImageEncoderSessionOptions = {},
   ): Promise<ImageEncoderSession> {
-    const ops = recordImageEncoderGraph(config, weights);
-    if (ops.builder.initializerBytes() <= (opts.externalDataThresholdBytes ?? EXTERNAL_DATA_THRESHOLD_BYTES)) {
-      return new ImageEncoderSession(await createSession(ops.builder.toModelBytes(), opts), config);
-    }
-    const dir = mkdtempSync(join(tmpdir(), 'samtune-encoder-'));
-    try {
-      const saved = ops.builder.save(join(dir, 'image_encoder.onnx'), { externalData: 'always' });
-      return new ImageEncoderSession(await createSession(saved.modelPath, opts), config);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    return new ImageEncoderSession(await openRecordedSession(recordImageEncoderGraph(config, weights), opts), config);
   }
 
   /** Opens a session on an encoder model written before (bytes, or a `.onnx` path). */
