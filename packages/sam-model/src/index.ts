@@ -153,10 +153,15 @@ export {
   SAM2_LOW_RES_CLAMP,
   type Sam2Selection,
 } from './sam2/predictor-postprocess.js';
-export { sam2PredictorWeights, sam2OfficialKey } from './sam2/predictor-weights.js';
+export {
+  sam2PredictorWeights,
+  sam2OfficialKey,
+  isTrainableDecoderKey,
+  FROZEN_DECODER_PREFIXES,
+} from './sam2/predictor-weights.js';
 export {
   Sam2Predictor,
-  type Sam2ImageFeatures,
+  type Sam2PredictorFeatures,
   type Sam2PredictResult,
   type Sam2PredictorOptions,
 } from './sam2/predictor.js';

@@ -82,7 +82,7 @@ export async function trainEpoch(o: TrainEpochOptions): Promise<EpochTotals> {
               config.training.seed,
               epoch,
             );
-            const parts = engine.accumulate(cached.embedding, b, tgt, b.size / total, recipe);
+            const parts = engine.accumulate(cached.embedding, b, tgt, b.size / total, recipe, cached.highResFeats);
             sums.loss += parts.loss * b.size;
             sums.focal += parts.focal * b.size;
             sums.dice += parts.dice * b.size;

@@ -12,6 +12,7 @@ export {
   UnknownHieraLayoutError,
   Sam2CheckpointForSam1Error,
   isSam2Keys,
+  isSam2Config,
   type HieraConfig,
   type HieraFacts,
   type HieraLayout,

@@ -1,24 +1,16 @@
 /**
- * The SAM 2.1 decoder side's configuration: prompt encoder and mask decoder sizes (the published
- * ones: every SAM 2.1 checkpoint, tiny to large, shares them) and the single-mask stability rule
- * of `SAM2ImagePredictor` (`dynamic_multimask_via_stability`).
+ * The SAM 2.1 decoder side's configuration: the prompt encoder and mask decoder slice of
+ * {@link Sam2Config} (one config type; the sizes and the single-mask stability rule of
+ * `SAM2ImagePredictor` live in `SAM2_MASK_DECODER`). Every SAM 2.1 checkpoint, tiny to large,
+ * shares the published values, so code that only runs the decoder can default to them.
  */
-import { DEFAULT_MASK_DECODER, DEFAULT_PROMPT_ENCODER } from '../config.js';
-import type { MaskDecoderConfig, PromptEncoderConfig } from '../config.js';
+import { SAM2_MASK_DECODER, SAM2_PROMPT_ENCODER, type Sam2Config } from './config.js';
 
-export interface Sam2DecoderConfig {
-  readonly promptEncoder: PromptEncoderConfig;
-  readonly maskDecoder: MaskDecoderConfig;
-  /** Stability score delta: `#(logit > delta) / #(logit > -delta)` (0.05). */
-  readonly stabilityDelta: number;
-  /** Single-mask calls keep token 0 when its stability score is >= this (0.98), eval only. */
-  readonly stabilityThresh: number;
-}
+/** What the SAM 2.1 prompt encoder, mask decoder and predictor rules read from a {@link Sam2Config}. */
+export type Sam2DecoderConfig = Pick<Sam2Config, 'promptEncoder' | 'maskDecoder'>;
 
 /** The published SAM 2.1 sizes (`sam2.1_hiera_*.yaml`): the same prompt encoder and decoder as SAM 1. */
 export const SAM2_DECODER_CONFIG: Sam2DecoderConfig = {
-  promptEncoder: DEFAULT_PROMPT_ENCODER,
-  maskDecoder: DEFAULT_MASK_DECODER,
-  stabilityDelta: 0.05,
-  stabilityThresh: 0.98,
+  promptEncoder: SAM2_PROMPT_ENCODER,
+  maskDecoder: SAM2_MASK_DECODER,
 };

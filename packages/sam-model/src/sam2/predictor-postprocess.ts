@@ -77,7 +77,7 @@ export interface Sam2Selection {
  * @param dynamic apply the stability fallback to single-mask calls (the predictor: true; training: false)
  */
 export function selectSam2Masks(
-  cfg: Pick<Sam2DecoderConfig, 'stabilityDelta' | 'stabilityThresh'>,
+  cfg: Pick<Sam2DecoderConfig, 'maskDecoder'>,
   masks: FloatTensor,
   iou: FloatTensor,
   multimask: boolean,
@@ -101,11 +101,11 @@ export function selectSam2Masks(
       tokens.push([0]);
       continue;
     }
-    const score = sam2StabilityScore(masks.data.subarray(i * 4 * plane, (i * 4 + 1) * plane), cfg.stabilityDelta);
+    const score = sam2StabilityScore(masks.data.subarray(i * 4 * plane, (i * 4 + 1) * plane), cfg.maskDecoder.dynamicMultimaskStabilityDelta);
     stability.push(score);
     let best = 1;
     for (let k = 2; k < 4; k++) if ((iou.data[i * 4 + k] as number) > (iou.data[i * 4 + best] as number)) best = k;
-    tokens.push([score >= Math.fround(cfg.stabilityThresh) ? 0 : best]);
+    tokens.push([score >= Math.fround(cfg.maskDecoder.dynamicMultimaskStabilityThresh) ? 0 : best]);
   }
   const m = multimask ? 3 : 1;
   const outMasks = new Float32Array(b * m * plane);

@@ -36,3 +36,15 @@ export function sam2OfficialKey(key: string): string {
   }
   return key;
 }
+
+/**
+ * `mask_decoder.*` tensors that fine-tuning leaves frozen: SAM 2.1's `conv_s0` / `conv_s1` project
+ * the neck's high-res levels inside the image-feature pass (`SAM2Base.forward_image`), so their
+ * outputs are what the embedding cache stores (its key covers them).
+ */
+export const FROZEN_DECODER_PREFIXES: readonly string[] = [`${MASK_DECODER_PREFIX}conv_s0.`, `${MASK_DECODER_PREFIX}conv_s1.`];
+
+/** Whether training updates `key`: a `mask_decoder.*` tensor outside `FROZEN_DECODER_PREFIXES` (SAM 1: every one). */
+export function isTrainableDecoderKey(key: string): boolean {
+  return key.startsWith(MASK_DECODER_PREFIX) && !FROZEN_DECODER_PREFIXES.some((p) => key.startsWith(p));
+}

@@ -10,7 +10,7 @@ import { floatTensor } from '@samtune/onnx';
 import { compareTensors } from '../compare.js';
 import { initBackend } from '../ops/backend.js';
 import { PredictorInputError } from '../predictor.js';
-import { Sam2Predictor, type Sam2ImageFeatures } from './predictor.js';
+import { Sam2Predictor, type Sam2PredictorFeatures } from './predictor.js';
 import {
   readSam2Manifest,
   readSam2Tensors,
@@ -22,7 +22,7 @@ import {
 const FILE = 'hiera_mini_outputs.safetensors';
 let predictor: Sam2Predictor;
 let outputs: WeightMap;
-let features: Sam2ImageFeatures;
+let features: Sam2PredictorFeatures;
 
 beforeAll(async () => {
   await initBackend('wasm');

@@ -17,7 +17,7 @@ import { sam2PromptEncoder, type Sam2PromptInputs } from './prompt-encoder.js';
 import { clampLogits, sam2ApplyCoords, sam2OriginalSizeMasks, selectSam2Masks } from './predictor-postprocess.js';
 
 /** The image features a SAM 2.1 decoder call needs (`SAM2ImagePredictor._features`). */
-export interface Sam2ImageFeatures {
+export interface Sam2PredictorFeatures {
   /** `[1,256,64,64]` neck level 2 + `no_mem_embed`. */
   readonly imageEmbedding: FloatTensor;
   /** `[[1,32,256,256], [1,64,128,128]]`: neck levels 0/1 through `conv_s0` / `conv_s1`. */
@@ -88,7 +88,7 @@ export class Sam2Predictor extends TfDecoderWeights {
    * @param originalSize (H,W) of the original image, the frame of the prompts
    */
   predict(
-    features: Sam2ImageFeatures,
+    features: Sam2PredictorFeatures,
     prompts: PredictPrompts,
     originalSize: readonly [number, number],
     opts: PredictOptions = {},
@@ -110,7 +110,7 @@ export class Sam2Predictor extends TfDecoderWeights {
 
   /** Several boxes in one call (`predict(box=Bx4)`), in original pixels. Returns `[B,…]` outputs. */
   predictBatchBoxes(
-    features: Sam2ImageFeatures,
+    features: Sam2PredictorFeatures,
     boxes: readonly Box[],
     originalSize: readonly [number, number],
     opts: PredictOptions = {},
@@ -124,7 +124,7 @@ export class Sam2Predictor extends TfDecoderWeights {
   }
 
   private run(
-    features: Sam2ImageFeatures,
+    features: Sam2PredictorFeatures,
     originalSize: readonly [number, number],
     opts: PredictOptions,
     fn: string,

@@ -10,13 +10,16 @@
 import { OnnxGraphBuilder, OnnxGraphOps, buildGradientGraph, toFloat32 } from '@samtune/onnx';
 import type { HostTensor, OnnxValue } from '@samtune/onnx';
 import type { Sam2LossConfig } from '@samtune/losses';
+import type { WeightMap } from '@samtune/onnx';
 import {
   MASK_DECODER_PREFIX,
   PROMPT_ENCODER_PREFIX,
   preparePromptEncoderWeights,
+  useMultimask,
   type Sam2DecoderConfig,
 } from '@samtune/sam-model';
-import { sam2DecoderLoss } from '../sam2-decoder-loss.js';
+import { sam2DecoderLoss, type Sam2TrainForward } from '../sam2-decoder-loss.js';
+import { TRAIN_INPUTS, type TrainGraphShape, type TrainingForward } from './training-graph.js';
 
 /** The fixed shape of a SAM 2 training graph. */
 export interface Sam2TrainGraphShape {
@@ -39,18 +42,26 @@ export interface Sam2TrainGraph {
 /** Output name of `[loss, focal, dice, iou, class]`. */
 export const SAM2_PARTS_OUTPUT = 'parts';
 
+/** A recorded SAM 2 forward + loss (before differentiation), and the `mask_decoder.*` graph inputs. */
+interface Sam2Forward {
+  readonly ops: OnnxGraphOps;
+  readonly r: Sam2TrainForward<OnnxValue>;
+  /** `[5]` `[loss, focal, dice, iou, class]`. */
+  readonly parts: OnnxValue;
+  readonly paramKeys: readonly string[];
+}
+
 /**
- * Records the graph.
- * @param weights samtune-named decoder-side weights (`sam2PredictorWeights`)
- * @param highRes declares its own inputs on `ops` and returns `[feat_s0, feat_s1]`
+ * Records `sam2DecoderLoss` for one micro-batch shape (inputs `image_embeddings`, `boxes`,
+ * `point_coords` / `point_labels`, `targets`, `loss_scale`, and whatever `highRes` declares).
  */
-export function recordSam2TrainGraph(
+function recordSam2Forward(
   config: Sam2DecoderConfig,
   weights: ReadonlyMap<string, HostTensor>,
   shape: Sam2TrainGraphShape,
   highRes: (ops: OnnxGraphOps) => readonly [OnnxValue, OnnxValue],
-  lossConfig: Sam2LossConfig = {},
-): Sam2TrainGraph {
+  lossConfig: Sam2LossConfig,
+): Sam2Forward {
   const used = new Map<string, HostTensor>();
   for (const [k, v] of weights) {
     if (k.startsWith(PROMPT_ENCODER_PREFIX)) used.set(k, toFloat32(v));
@@ -63,39 +74,91 @@ export function recordSam2TrainGraph(
   const { batch: b, numPoints: n } = shape;
   const pe = config.promptEncoder;
   const [eh, ew] = pe.imageEmbeddingSize;
-  const embedding = ops.input('image_embeddings', [1, pe.embedDim, eh, ew]);
+  const embedding = ops.input(TRAIN_INPUTS.embedding, [1, pe.embedDim, eh, ew]);
   const highResFeatures = highRes(ops);
-  const boxes = shape.box ? ops.input('boxes', [b, 4]) : undefined;
-  const coords = n > 0 ? ops.input('point_coords', [b, n, 2]) : undefined;
-  const labels = n > 0 ? ops.input('point_labels', [b, n]) : undefined;
-  const targets = ops.input('targets', [b, 1, 4 * eh, 4 * ew]);
-  ops.input('loss_scale', [1]);
+  const boxes = shape.box ? ops.input(TRAIN_INPUTS.boxes, [b, 4]) : undefined;
+  const coords = n > 0 ? ops.input(TRAIN_INPUTS.coords, [b, n, 2]) : undefined;
+  const labels = n > 0 ? ops.input(TRAIN_INPUTS.labels, [b, n]) : undefined;
+  const targets = ops.input(TRAIN_INPUTS.targets, [b, 1, 4 * eh, 4 * ew]);
+  ops.input(TRAIN_INPUTS.scale, [1]);
   const r = sam2DecoderLoss(
     ops,
     config,
     { embedding, highResFeatures, boxes, coords, labels, targets, multimask: shape.multimask },
     lossConfig,
   );
-  ops.output(
-    SAM2_PARTS_OUTPUT,
-    ops.concat(
-      [r.loss, r.focal, r.dice, r.iou, r.class].map((v) => ops.reshape(v, [1])),
-      0,
-    ),
+  const parts = ops.concat(
+    [r.loss, r.focal, r.dice, r.iou, r.class].map((v) => ops.reshape(v, [1])),
+    0,
   );
-  ops.output('masks', r.masks);
-  ops.output('iou', r.iouPredictions);
-  ops.output('object_score', r.objectScore);
-  ops.output('sparse', r.sparse);
   const paramKeys = ops.builder
     .listInputs()
     .map((i) => i.name)
     .filter((k) => k.startsWith(MASK_DECODER_PREFIX));
+  return { ops, r, parts, paramKeys };
+}
+
+/**
+ * Records the graph.
+ * @param weights samtune-named decoder-side weights (`sam2PredictorWeights`)
+ * @param highRes declares its own inputs on `ops` and returns `[feat_s0, feat_s1]`
+ */
+export function recordSam2TrainGraph(
+  config: Sam2DecoderConfig,
+  weights: ReadonlyMap<string, HostTensor>,
+  shape: Sam2TrainGraphShape,
+  highRes: (ops: OnnxGraphOps) => readonly [OnnxValue, OnnxValue],
+  lossConfig: Sam2LossConfig = {},
+): Sam2TrainGraph {
+  const { ops, r, parts, paramKeys } = recordSam2Forward(config, weights, shape, highRes, lossConfig);
+  ops.output(SAM2_PARTS_OUTPUT, parts);
+  ops.output('masks', r.masks);
+  ops.output('iou', r.iouPredictions);
+  ops.output('object_score', r.objectScore);
+  ops.output('sparse', r.sparse);
   const grads = buildGradientGraph(ops.builder, {
     loss: r.loss.name,
     wrt: paramKeys,
-    seed: 'loss_scale',
+    seed: TRAIN_INPUTS.scale,
     addOutputs: true,
   });
   return { bytes: ops.builder.toModelBytes(), paramKeys, unreached: grads.unreached };
+}
+
+/** Graph inputs of the projected high-res features in the engine's graphs (`[1,32,256,256]`, `[1,64,128,128]`). */
+export const SAM2_HIGH_RES_INPUTS = ['high_res_feats_0', 'high_res_feats_1'] as const;
+
+/**
+ * The `ort` engine's SAM 2 training forward (`train-session.ts` adds the backward and the gradient
+ * accumulation): the cached, projected `high_res_feats` are graph inputs, so `conv_s0`/`conv_s1`
+ * stay frozen with the image encoder (their outputs are what the embedding cache holds).
+ * Simulated clicks and the original-size loss (`maskInput`, `lossSize`) are SAM 1 only.
+ */
+export function recordSam2TrainingForward(
+  config: Sam2DecoderConfig,
+  weights: WeightMap,
+  shape: TrainGraphShape,
+  lossConfig: Sam2LossConfig = {},
+): TrainingForward {
+  const box = shape.box ?? shape.numPoints === 0;
+  const multimask = useMultimask({ hasBox: box, numPoints: shape.numPoints });
+  const s0 = [1, config.maskDecoder.transformerDim / 8, 256, 256];
+  const s1 = [1, config.maskDecoder.transformerDim / 4, 128, 128];
+  const f = recordSam2Forward(
+    config,
+    weights,
+    { batch: shape.batch, numPoints: shape.numPoints, box, multimask },
+    (ops) => [ops.input(SAM2_HIGH_RES_INPUTS[0], s0), ops.input(SAM2_HIGH_RES_INPUTS[1], s1)],
+    lossConfig,
+  );
+  return {
+    ops: f.ops,
+    shape,
+    multimask,
+    paramKeys: f.paramKeys,
+    loss: f.r.loss,
+    parts: f.parts,
+    masks: f.r.masks,
+    iou: f.r.iouPredictions,
+  };
 }
