@@ -101,7 +101,10 @@ export function selectSam2Masks(
       tokens.push([0]);
       continue;
     }
-    const score = sam2StabilityScore(masks.data.subarray(i * 4 * plane, (i * 4 + 1) * plane), cfg.maskDecoder.dynamicMultimaskStabilityDelta);
+    const score = sam2StabilityScore(
+      masks.data.subarray(i * 4 * plane, (i * 4 + 1) * plane),
+      cfg.maskDecoder.dynamicMultimaskStabilityDelta,
+    );
     stability.push(score);
     let best = 1;
     for (let k = 2; k < 4; k++) if ((iou.data[i * 4 + k] as number) > (iou.data[i * 4 + best] as number)) best = k;

@@ -42,7 +42,10 @@ export function sam2OfficialKey(key: string): string {
  * the neck's high-res levels inside the image-feature pass (`SAM2Base.forward_image`), so their
  * outputs are what the embedding cache stores (its key covers them).
  */
-export const FROZEN_DECODER_PREFIXES: readonly string[] = [`${MASK_DECODER_PREFIX}conv_s0.`, `${MASK_DECODER_PREFIX}conv_s1.`];
+export const FROZEN_DECODER_PREFIXES: readonly string[] = [
+  `${MASK_DECODER_PREFIX}conv_s0.`,
+  `${MASK_DECODER_PREFIX}conv_s1.`,
+];
 
 /** Whether training updates `key`: a `mask_decoder.*` tensor outside `FROZEN_DECODER_PREFIXES` (SAM 1: every one). */
 export function isTrainableDecoderKey(key: string): boolean {
