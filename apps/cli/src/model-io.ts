@@ -2,7 +2,13 @@
  * What several commands share: loading a model with a download progress bar, and naming the
  * tfjs backend in use. Formatting only; the work is in @samtune/sam-model.
  */
-import { initBackend, Sam2EmbeddingModel, SamModel } from '@samtune/sam-model';
+import {
+  initBackend,
+  loadSam2Checkpoint,
+  Sam2EmbeddingModel,
+  SamModel,
+  type LoadedSam2Checkpoint,
+} from '@samtune/sam-model';
 import type { CliIO } from './command.js';
 import { createProgressBar } from './progress.js';
 import { backendLine } from './render.js';
@@ -40,7 +46,19 @@ export async function loadSam2EmbeddingModel(checkpoint: string, io: CliIO): Pro
   return model;
 }
 
-function announceModel(io: CliIO, model: SamModel | Sam2EmbeddingModel): void {
+/** Loads a SAM 2.1 `--checkpoint`'s image-mode weights and config (no session; see `loadModel`). */
+export async function loadSam2Model(checkpoint: string, io: CliIO): Promise<LoadedSam2Checkpoint> {
+  const bar = downloadProgress(checkpoint);
+  const ckpt = await loadSam2Checkpoint(checkpoint, { onProgress: bar.update });
+  bar.done();
+  announceModel(io, { config: ckpt.config, source: ckpt });
+  return ckpt;
+}
+
+function announceModel(
+  io: CliIO,
+  model: Pick<SamModel | Sam2EmbeddingModel, 'config'> & { source: { path: string; sha256: string } },
+): void {
   io.err(
     `model: ${model.config.name} (${model.config.imageEncoder.kind}) from ${model.source.path} sha256 ${model.source.sha256.slice(0, 12)}`,
   );

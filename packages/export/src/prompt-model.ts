@@ -12,6 +12,11 @@ import {
   floatTensor,
   LOW_RES_SIZE,
   readSafetensors,
+  checkpointFamily,
+  loadSam2Checkpoint,
+  sam2PredictorWeights,
+  Sam2EmbeddingModel,
+  Sam2Predictor,
   SamModel,
   type FloatTensor,
   type ImageEmbedding,
@@ -105,6 +110,7 @@ export async function openPromptModel(
       release: () => model.release(),
     };
   }
+  if (checkpointFamily(checkpointOrDir) === 'sam2') return openSam2PromptModel(checkpointOrDir, options);
   const model = await SamModel.load(checkpointOrDir, {
     ...(options.onDownloadProgress ? { onProgress: options.onDownloadProgress } : {}),
   });
@@ -115,6 +121,50 @@ export async function openPromptModel(
     sha256: model.source.sha256,
     description: `model: ${model.config.name} (${model.config.imageEncoder.kind}) from ${model.source.path} sha256 ${model.source.sha256.slice(0, 12)}`,
     release: () => model.release(),
+  };
+}
+
+/**
+ * A SAM 2.1 checkpoint: the Hiera encoder on onnxruntime, the tfjs `Sam2Predictor` (the official
+ * `SAM2ImagePredictor` rules: single-mask calls with the stability fallback, logits clamped to ±32).
+ */
+async function openSam2PromptModel(checkpoint: string, options: OpenPromptModelOptions): Promise<PromptModel> {
+  const ckpt = await loadSam2Checkpoint(checkpoint, {
+    ...(options.onDownloadProgress ? { onProgress: options.onDownloadProgress } : {}),
+  });
+  const encoder = await Sam2EmbeddingModel.fromCheckpoint(ckpt);
+  const predictor = new Sam2Predictor({
+    config: ckpt.config,
+    weights: sam2PredictorWeights(ckpt.weights),
+    trainable: false,
+  });
+  const first = (t: FloatTensor): FloatTensor => floatTensor(t.data, t.shape.slice(1));
+  return {
+    embed: (img) => encoder.embedImage(img),
+    predict: async (emb, prompts, multimask) => {
+      if (!emb.highResFeats)
+        throw new MaskInputError(
+          `predict(emb): a SAM 2.1 model needs the embedding's high_res_feats.0/.1 (an embedding file of 'samtune embed' with this checkpoint), got an embedding without them`,
+        );
+      const r = predictor.predict(
+        { imageEmbedding: emb.embedding, highResFeatures: emb.highResFeats },
+        prompts,
+        emb.originalSize,
+        { multimask, returnMasks: true },
+      );
+      return {
+        lowResMasks: first(r.lowResMasks),
+        iouPredictions: first(r.iouPredictions),
+        masks: first(r.masks as FloatTensor),
+      };
+    },
+    maskThreshold: ckpt.config.maskThreshold,
+    sha256: ckpt.sha256,
+    description: `model: ${ckpt.config.name} (SAM 2.1, hiera) from ${ckpt.path} sha256 ${ckpt.sha256.slice(0, 12)}`,
+    release: async () => {
+      predictor.dispose();
+      await encoder.release();
+    },
   };
 }
 
