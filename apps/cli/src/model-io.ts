@@ -8,6 +8,7 @@ import {
   Sam2EmbeddingModel,
   SamModel,
   type LoadedSam2Checkpoint,
+  type ModelSource,
 } from '@samtune/sam-model';
 import type { CliIO } from './command.js';
 import { createProgressBar } from './progress.js';
@@ -29,39 +30,41 @@ export function downloadProgress(label: string): {
 }
 
 /** Loads `--checkpoint <name|path>` (downloading a registry name with a progress bar) and says what loaded. */
-export async function loadModel(checkpoint: string, io: CliIO): Promise<SamModel> {
-  const bar = downloadProgress(checkpoint);
-  const model = await SamModel.load(checkpoint, { onProgress: bar.update });
-  bar.done();
-  announceModel(io, model);
-  return model;
+export function loadModel(checkpoint: string, io: CliIO): Promise<SamModel> {
+  return loadAnnounced(checkpoint, io, (onProgress) => SamModel.load(checkpoint, { onProgress }));
 }
 
 /** Loads a SAM 2.1 `--checkpoint` for its image features (see `loadModel`). */
-export async function loadSam2EmbeddingModel(checkpoint: string, io: CliIO): Promise<Sam2EmbeddingModel> {
-  const bar = downloadProgress(checkpoint);
-  const model = await Sam2EmbeddingModel.load(checkpoint, { onProgress: bar.update });
-  bar.done();
-  announceModel(io, model);
-  return model;
+export function loadSam2EmbeddingModel(checkpoint: string, io: CliIO): Promise<Sam2EmbeddingModel> {
+  return loadAnnounced(checkpoint, io, (onProgress) => Sam2EmbeddingModel.load(checkpoint, { onProgress }));
 }
 
-/** Loads a SAM 2.1 `--checkpoint`'s image-mode weights and config (no session; see `loadModel`). */
-export async function loadSam2Model(checkpoint: string, io: CliIO): Promise<LoadedSam2Checkpoint> {
-  const bar = downloadProgress(checkpoint);
-  const ckpt = await loadSam2Checkpoint(checkpoint, { onProgress: bar.update });
-  bar.done();
-  announceModel(io, { config: ckpt.config, source: ckpt });
-  return ckpt;
+/** Loads a SAM 2.1 `--checkpoint`'s image-mode weights and config, no session (see `loadModel`). */
+export function loadSam2Model(checkpoint: string, io: CliIO): Promise<LoadedSam2Checkpoint & { source: ModelSource }> {
+  return loadAnnounced(checkpoint, io, async (onProgress) => {
+    const ckpt = await loadSam2Checkpoint(checkpoint, { onProgress });
+    return { ...ckpt, source: { path: ckpt.path, sha256: ckpt.sha256 } };
+  });
 }
 
-function announceModel(
+/** What `loadAnnounced` names: the config's name and encoder kind, the file and its hash. */
+interface Announced {
+  readonly config: { readonly name: string; readonly imageEncoder: { readonly kind: string } };
+  readonly source: ModelSource;
+}
+
+async function loadAnnounced<M extends Announced>(
+  checkpoint: string,
   io: CliIO,
-  model: Pick<SamModel | Sam2EmbeddingModel, 'config'> & { source: { path: string; sha256: string } },
-): void {
+  load: (onProgress: (done: number, total: number | undefined) => void) => Promise<M>,
+): Promise<M> {
+  const bar = downloadProgress(checkpoint);
+  const model = await load(bar.update);
+  bar.done();
   io.err(
     `model: ${model.config.name} (${model.config.imageEncoder.kind}) from ${model.source.path} sha256 ${model.source.sha256.slice(0, 12)}`,
   );
+  return model;
 }
 
 /** Selects the tfjs backend (SAMTUNE_BACKEND overrides) and prints which one runs (`backendLine`). */

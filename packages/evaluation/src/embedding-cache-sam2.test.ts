@@ -3,7 +3,8 @@
  * `image_embeddings` + `high_res_feats.0/.1`, computed by the real reduced-Hiera encoder on
  * onnxruntime; SAM 1 entries of the same encoder key stay separate and unchanged.
  */
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,7 +18,7 @@ import {
   type LoadedSam2Checkpoint,
 } from '@samtune/sam-model';
 import type { FloatTensor } from '@samtune/sam-model';
-import { EmbeddingCache, imageEncoderKey, type ImageEmbedder } from './embedding-cache.js';
+import { EmbeddingCache, PREPROCESS_VERSION, imageEncoderKey, type ImageEmbedder } from './embedding-cache.js';
 import { repoPath, sharedPath } from './test-utils/fixtures.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'samtune-cache-sam2-'));
@@ -79,6 +80,9 @@ describe('embedding cache, family sam2', () => {
     // Same encoder key, SAM 1 family: another key (pre-processing version), a SAM 1 entry without levels.
     const sam1 = new EmbeddingCache({ dir, encoderKey, embedder: new Sam1Fake() });
     expect(await sam1.keyFor(image)).not.toBe(await cache.keyFor(image));
+    const imageSha = createHash('sha256').update(readFileSync(image)).digest('hex');
+    const sam1Key = createHash('sha256').update(`${encoderKey}|${imageSha}|${PREPROCESS_VERSION}`).digest('hex');
+    expect(await sam1.keyFor(image)).toBe(sam1Key); // the SAM 1 key rule, unchanged
     const e1 = await sam1.get(image);
     expect(e1.highResFeats).toBeUndefined();
     expect(readSafetensors(e1.path).tensors.size).toBe(1);

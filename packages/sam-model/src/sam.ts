@@ -200,7 +200,7 @@ export function embeddingTensors(emb: ImageEmbedding): WeightMap {
 
 /**
  * The SAM 2.1 levels of an embedding file's tensors: both, or none (SAM 1).
- * @returns undefined without them, or a message naming what is wrong.
+ * @returns `{ feats }` with both, `{}` with neither, `{ problem }` (a message naming what is wrong) otherwise.
  */
 export function highResFeatsOf(tensors: ReadonlyMap<string, HostTensor>): {
   feats?: readonly [FloatTensor, FloatTensor];

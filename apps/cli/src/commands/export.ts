@@ -120,7 +120,7 @@ async function exportSam2(
   const { exportSam2Onnx } = await import('@samtune/export');
   const { loadSam2Model } = await import('../model-io.js');
   const model = await loadSam2Model(checkpoint, io);
-  const r = await exportSam2Onnx({ ...model, source: model }, out, { log: (l) => io.err(l) });
+  const r = await exportSam2Onnx(model, out, { log: (l) => io.err(l) });
   const round = (x: Record<string, number>): Record<string, number> =>
     Object.fromEntries(Object.entries(x).map(([k, v]) => [k, +v.toFixed(5)]));
   io.out(

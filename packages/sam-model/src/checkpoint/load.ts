@@ -18,7 +18,7 @@ import {
   type BaseCheckpointRef,
 } from './fine-tuned.js';
 import { inferSamConfig } from './infer-config.js';
-import { isSam2Keys, Sam2CheckpointForSam1Error } from '../sam2/config.js';
+import { isSam2Keys, Sam2CheckpointForSam1Error } from '../sam2/family-keys.js';
 import { readSafetensors, writeSafetensors } from './safetensors.js';
 import { readTorchCheckpoint } from './torch.js';
 import { SamtuneError, type ErrorKind } from '@samtune/errors';

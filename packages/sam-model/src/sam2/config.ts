@@ -17,6 +17,10 @@ import {
 } from '../config.js';
 import type { MaskDecoderConfig, PromptEncoderConfig } from '../config.js';
 import { SamtuneError, type ErrorKind } from '@samtune/errors';
+import { SAM2_HIERA_LAYOUTS, officialHieraLayout, type Sam2PresetName } from './hiera-layouts.js';
+
+export { SAM2_HIERA_LAYOUTS, officialHieraLayout, type HieraLayout, type Sam2PresetName } from './hiera-layouts.js';
+export { isSam2Keys, Sam2CheckpointForSam1Error } from './family-keys.js';
 
 /** The Hiera facts that tensor shapes do not carry. */
 export interface HieraFacts {
@@ -97,54 +101,6 @@ export const SAM2_MASK_DECODER: Sam2MaskDecoderConfig = {
 /** The published prompt encoder of every SAM 2.1 model (SAM 1's sizes). */
 export const SAM2_PROMPT_ENCODER: PromptEncoderConfig = DEFAULT_PROMPT_ENCODER;
 
-/** Names of the published SAM 2.1 checkpoints (registry names and config names). */
-export type Sam2PresetName =
-  'sam2.1_hiera_tiny' | 'sam2.1_hiera_small' | 'sam2.1_hiera_base_plus' | 'sam2.1_hiera_large';
-
-/** An official Hiera layout: its shape signature and the facts the shapes lack. */
-export interface HieraLayout {
-  readonly name: Sam2PresetName;
-  readonly embedDim: number;
-  readonly stages: readonly number[];
-  /** `pos_embed` grid (from the shapes too; kept here to build the preset config). */
-  readonly posEmbed: readonly [number, number];
-  readonly facts: HieraFacts;
-}
-
-const WINDOW_SPEC = [8, 4, 14, 7] as const;
-
-/** `configs/sam2.1/sam2.1_hiera_{t,s,b+,l}.yaml` (sam2 commit 2b90b9f). */
-export const SAM2_HIERA_LAYOUTS: readonly HieraLayout[] = [
-  {
-    name: 'sam2.1_hiera_tiny',
-    embedDim: 96,
-    stages: [1, 2, 7, 2],
-    posEmbed: [7, 7],
-    facts: { numHeads: 1, globalAttBlocks: [5, 7, 9], windowSpec: WINDOW_SPEC, qPool: 3 },
-  },
-  {
-    name: 'sam2.1_hiera_small',
-    embedDim: 96,
-    stages: [1, 2, 11, 2],
-    posEmbed: [7, 7],
-    facts: { numHeads: 1, globalAttBlocks: [7, 10, 13], windowSpec: WINDOW_SPEC, qPool: 3 },
-  },
-  {
-    name: 'sam2.1_hiera_base_plus',
-    embedDim: 112,
-    stages: [2, 3, 16, 3],
-    posEmbed: [14, 14],
-    facts: { numHeads: 2, globalAttBlocks: [12, 16, 20], windowSpec: WINDOW_SPEC, qPool: 3 },
-  },
-  {
-    name: 'sam2.1_hiera_large',
-    embedDim: 144,
-    stages: [2, 6, 36, 4],
-    posEmbed: [7, 7],
-    facts: { numHeads: 2, globalAttBlocks: [23, 33, 43], windowSpec: [8, 4, 16, 8], qPool: 3 },
-  },
-];
-
 /** Thrown when the shapes do not determine a SAM 2.1 config (missing key, unknown layout). */
 export class Sam2ConfigError extends SamtuneError {
   readonly code: string = 'sam2-config';
@@ -156,19 +112,6 @@ export class Sam2ConfigError extends SamtuneError {
 export class UnknownHieraLayoutError extends Sam2ConfigError {
   override readonly code: string = 'unknown-hiera-layout';
   override readonly kind: ErrorKind = 'unsupported';
-}
-
-/** Whether these checkpoint keys are SAM 2.1's (`image_encoder.trunk.*` or `sam_mask_decoder.*`). */
-export function isSam2Keys(keys: Iterable<string>): boolean {
-  for (const k of keys) if (k.startsWith('image_encoder.trunk.') || k.startsWith('sam_mask_decoder.')) return true;
-  return false;
-}
-
-/** Thrown by the SAM 1 loader for a SAM 2.1 checkpoint (read it with `loadSam2Checkpoint`). */
-export class Sam2CheckpointForSam1Error extends SamtuneError {
-  readonly code: string = 'sam2-checkpoint-for-sam1';
-  readonly kind: ErrorKind = 'unsupported';
-  override readonly name = 'Sam2CheckpointForSam1Error';
 }
 
 /** Tensor shapes by checkpoint key. */
@@ -205,14 +148,6 @@ function stagesFromShapes(shapes: ShapeMap, depth: number): number[] {
   const starts = [0];
   for (let i = 1; i < depth; i++) if (shapes.has(`${TRUNK}blocks.${i}.proj.weight`)) starts.push(i);
   return starts.map((s, j) => (starts[j + 1] ?? depth) - s);
-}
-
-const sameList = (a: readonly number[], b: readonly number[]): boolean =>
-  a.length === b.length && a.every((v, i) => v === b[i]);
-
-/** The official layout with this shape signature, if any. */
-export function officialHieraLayout(embedDim: number, stages: readonly number[]): HieraLayout | undefined {
-  return SAM2_HIERA_LAYOUTS.find((l) => l.embedDim === embedDim && sameList(l.stages, stages));
 }
 
 /**
@@ -267,15 +202,12 @@ export function inferSam2Config(shapes: ShapeMap, facts?: HieraFacts): Sam2Confi
 }
 
 /** What the shapes give of a Hiera config. */
-interface HieraShapeFacts {
-  readonly inChans: number;
-  readonly embedDim: number;
-  readonly stages: readonly number[];
-  readonly mlpRatio: number;
+type HieraShapeFacts = Pick<
+  HieraConfig,
+  'inChans' | 'embedDim' | 'stages' | 'mlpRatio' | 'backboneChannelList' | 'dModel'
+> & {
   readonly posEmbed: readonly [number, number];
-  readonly backboneChannelList: readonly number[];
-  readonly dModel: number;
-}
+};
 
 /** The one place a `HieraConfig` is assembled (so equal models give equal JSON, e.g. for cache keys). */
 function hieraConfig(s: HieraShapeFacts, facts: HieraFacts): HieraConfig {

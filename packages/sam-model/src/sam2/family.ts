@@ -8,7 +8,7 @@ import { CHECKPOINT_REGISTRY, publishedCheckpoint, type PublishedCheckpoint } fr
 import { sniff } from '../checkpoint/load.js';
 import { readSafetensors } from '../checkpoint/safetensors.js';
 import { readTorchCheckpointShapes } from '../checkpoint/torch.js';
-import { isSam2Keys } from './config.js';
+import { isSam2Keys } from './family-keys.js';
 
 export type ModelFamily = 'sam' | 'sam2';
 

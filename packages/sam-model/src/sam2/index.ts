@@ -54,6 +54,8 @@ export {
   Sam2EncoderSession,
   SAM2_ENCODER_INPUT,
   SAM2_ENCODER_OUTPUTS,
+  SAM2_RAW_LEVEL_OUTPUTS,
+  type Sam2EncoderOptions,
   type Sam2Embedding,
 } from './onnx-encoder.js';
 export { checkpointFamily, type ModelFamily } from './family.js';

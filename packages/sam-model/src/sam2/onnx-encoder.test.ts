@@ -74,6 +74,37 @@ describe('SAM 2.1 image encoder on onnxruntime (hiera_mini, dog)', () => {
     expect(keys.length + ckpt.droppedKeys).toBe(265);
   });
 
+  it('rawHighRes: the neck levels 0/1 before conv_s0/conv_s1, from which conv_s* give the official high_res_feats', async () => {
+    const raw = await Sam2EncoderSession.create(ckpt.config.imageEncoder, ckpt.weights, { rawHighRes: true });
+    try {
+      const f = await raw.embed(image);
+      expect(f.backboneFpn?.map((t) => t.shape)).toEqual([
+        [1, 256, 256, 256],
+        [1, 256, 128, 128],
+      ]);
+      for (const level of [0, 1] as const) {
+        const w = ckpt.weights.get(`sam_mask_decoder.conv_s${level}.weight`)!.data as Float32Array; // [Co,256,1,1]
+        const b = ckpt.weights.get(`sam_mask_decoder.conv_s${level}.bias`)!.data as Float32Array;
+        const x = f.backboneFpn![level];
+        const ref = readSam2Tensor(OUTPUTS, `dog.high_res_feats.${level}`);
+        const [, co, h, wd] = ref.shape as [number, number, number, number];
+        const plane = h * wd;
+        let worst = 0;
+        let maxRef = 0;
+        for (let p = 0; p < plane; p += 97)
+          for (let o = 0; o < co; o++) {
+            let s = b[o]!;
+            for (let c = 0; c < 256; c++) s += w[o * 256 + c]! * x.data[c * plane + p]!;
+            worst = Math.max(worst, Math.abs(s - ref.data[o * plane + p]!));
+            maxRef = Math.max(maxRef, Math.abs(ref.data[o * plane + p]!));
+          }
+        expect(worst).toBeLessThanOrEqual(1e-4 + 1e-3 * maxRef);
+      }
+    } finally {
+      await raw.release();
+    }
+  });
+
   it('refuses an input of the wrong size', async () => {
     await expect(session!.embed(new Float32Array(3 * 512 * 512))).rejects.toThrow(EmbedInputError);
   });

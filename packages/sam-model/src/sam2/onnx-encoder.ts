@@ -17,6 +17,18 @@ import { prepareSam2EncoderWeights } from './prepare.js';
 
 export const SAM2_ENCODER_INPUT = 'image';
 export const SAM2_ENCODER_OUTPUTS = ['high_res_feats_0', 'high_res_feats_1', 'image_embed'] as const;
+/** The optional raw neck levels 0/1 (before `conv_s0`/`conv_s1`), see `Sam2EncoderOptions.rawHighRes`. */
+export const SAM2_RAW_LEVEL_OUTPUTS = ['backbone_fpn_0', 'backbone_fpn_1'] as const;
+
+/** Options of the SAM 2.1 encoder graph. */
+export interface Sam2EncoderOptions {
+  /**
+   * Also output neck levels 0/1 BEFORE `conv_s0`/`conv_s1` (`backbone_fpn_0 [1,256,256,256]`,
+   * `backbone_fpn_1 [1,256,128,128]`, 64 + 16 MiB per image): what a decoder training step needs
+   * when `conv_s0`/`conv_s1` are trained (the official step computes them from these in the graph).
+   */
+  readonly rawHighRes?: boolean;
+}
 
 /** The three SAM 2.1 image features on the host. */
 export interface Sam2Embedding {
@@ -24,10 +36,19 @@ export interface Sam2Embedding {
   readonly imageEmbed: FloatTensor;
   /** `[1,32,256,256]`, `[1,64,128,128]`. */
   readonly highResFeats: readonly [FloatTensor, FloatTensor];
+  /** With `rawHighRes`: neck levels 0/1 before `conv_s0`/`conv_s1`, `[1,256,256,256]`, `[1,256,128,128]`. */
+  readonly backboneFpn?: readonly [FloatTensor, FloatTensor];
 }
 
-/** Records the encoder graph (`image` -> `high_res_feats_0`, `high_res_feats_1`, `image_embed`). */
-export function recordSam2EncoderGraph(config: HieraConfig, weights: WeightMap): OnnxGraphOps {
+/**
+ * Records the encoder graph (`image` -> `high_res_feats_0`, `high_res_feats_1`, `image_embed`; with
+ * `rawHighRes` also `backbone_fpn_0`, `backbone_fpn_1`).
+ */
+export function recordSam2EncoderGraph(
+  config: HieraConfig,
+  weights: WeightMap,
+  opts: Sam2EncoderOptions = {},
+): OnnxGraphOps {
   const ops = new OnnxGraphOps(prepareSam2EncoderWeights(config, weights));
   ops.builder.setMetadata('samtune.component', 'sam2_image_encoder');
   ops.builder.setMetadata('samtune.image_encoder_config', JSON.stringify(config));
@@ -37,6 +58,7 @@ export function recordSam2EncoderGraph(config: HieraConfig, weights: WeightMap):
   ops.output(hr0, f.highResFeats[0]);
   ops.output(hr1, f.highResFeats[1]);
   ops.output(embed, f.imageEmbed);
+  if (opts.rawHighRes) SAM2_RAW_LEVEL_OUTPUTS.forEach((name, i) => ops.output(name, f.backboneFpn[i]!));
   return ops;
 }
 
@@ -60,15 +82,17 @@ export class Sam2EncoderSession {
   private constructor(
     private readonly session: Session,
     readonly config: HieraConfig,
+    private readonly rawHighRes: boolean,
   ) {}
 
   /** Builds the model from checkpoint weights (keys of the official state dict) and opens a session. */
   static async create(
     config: HieraConfig,
     weights: WeightMap,
-    opts: ImageEncoderSessionOptions = {},
+    opts: ImageEncoderSessionOptions & Sam2EncoderOptions = {},
   ): Promise<Sam2EncoderSession> {
-    return new Sam2EncoderSession(await openRecordedSession(recordSam2EncoderGraph(config, weights), opts), config);
+    const session = await openRecordedSession(recordSam2EncoderGraph(config, weights, opts), opts);
+    return new Sam2EncoderSession(session, config, opts.rawHighRes ?? false);
   }
 
   /**
@@ -83,15 +107,14 @@ export class Sam2EncoderSession {
         `Sam2EncoderSession.embed(image): expected ${inChans * imgSize * imgSize} floats ([${shape.join(',')}]), got ${image.length}`,
       );
     }
-    const out = await this.session.run({ [SAM2_ENCODER_INPUT]: { dtype: 'float32', shape, data: image } }, [
-      ...SAM2_ENCODER_OUTPUTS,
-    ]);
-    const [hr0, hr1, embed] = SAM2_ENCODER_OUTPUTS.map((n) => out[n] as FloatTensor) as [
-      FloatTensor,
-      FloatTensor,
-      FloatTensor,
-    ];
-    return { imageEmbed: embed, highResFeats: [hr0, hr1] };
+    const names = [...SAM2_ENCODER_OUTPUTS, ...(this.rawHighRes ? SAM2_RAW_LEVEL_OUTPUTS : [])];
+    const out = await this.session.run({ [SAM2_ENCODER_INPUT]: { dtype: 'float32', shape, data: image } }, names);
+    const [hr0, hr1, embed, raw0, raw1] = names.map((n) => out[n] as FloatTensor);
+    return {
+      imageEmbed: embed!,
+      highResFeats: [hr0!, hr1!],
+      ...(raw0 && raw1 ? { backboneFpn: [raw0, raw1] as const } : {}),
+    };
   }
 
   /** Frees the native session. */
