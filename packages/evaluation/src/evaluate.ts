@@ -11,9 +11,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { samLossOn } from '@samtune/losses';
 import { TfjsOps } from '@samtune/sam-model/modeling';
-import { OrtDecoder, type SamPredictor, type WeightMap } from '@samtune/sam-model';
+import { OrtDecoder, Sam2Predictor, type SamPredictor, type WeightMap } from '@samtune/sam-model';
 import { logitsToMask, lowResToOriginal, ResizeGeometry } from '@samtune/transforms';
-import type { EmbeddingCache } from './embedding-cache.js';
+import type { CachedEmbedding, EmbeddingCache } from './embedding-cache.js';
 import { MaskApAccumulator, type ApDetection, type ApGroundTruth } from './mask-ap.js';
 import { MetricAccumulator } from './metrics.js';
 import { selectMaskIndex, useMultimask } from '@samtune/sam-model';
@@ -51,7 +51,12 @@ export interface EvalResult {
 }
 
 export interface EvaluateOptions {
-  readonly predictor: SamPredictor;
+  /**
+   * SAM 1, or a SAM 2.1 `Sam2Predictor` (then decoded on tfjs with `SAM2ImagePredictor`'s rules, from
+   * a `sam2` cache whose entries carry the high-res levels; `weights` and the loss do not apply: the
+   * low-res targets are in SAM 1's padded frame, so `EvalResult.loss` is NaN).
+   */
+  readonly predictor: SamPredictor | Sam2Predictor;
   /**
    * The checkpoint's weights. Given, the prompts are decoded on onnxruntime-node (sam-model's
    * `OrtDecoder`, built for this call from these weights with the predictor's CURRENT mask-decoder
@@ -89,6 +94,7 @@ export class EvaluateError extends SamtuneError {
 /** Evaluates `predictor` on `items` (see the module comment). */
 export async function evaluate(options: EvaluateOptions): Promise<EvalResult> {
   const { predictor } = options;
+  if (predictor instanceof Sam2Predictor) return evaluateWith({ ...options, loss: false }, undefined);
   const ort = options.weights
     ? new OrtDecoder(
         predictor.config,
@@ -125,15 +131,18 @@ async function evaluateWith(options: EvaluateOptions, ort: OrtDecoder | undefine
         );
       }
       const byId = new Map(item.instances.map((inst) => [inst.id, inst]));
-      const emb = ort ? undefined : tf.tensor(cached.embedding.data, [...cached.embedding.shape]);
+      const sam2 = predictor instanceof Sam2Predictor ? predictor : undefined;
+      const emb = ort || sam2 ? undefined : tf.tensor(cached.embedding.data, [...cached.embedding.shape]);
       const gts: ApGroundTruth[] = [];
       const dets: ApDetection[] = [];
       try {
         for (const chunk of chunks(prompts, microBatch)) {
           const { batch, targets: tgt } = toDecoderBatch(chunk, geometry);
-          const decoded = ort
-            ? await decodeOnOrt(ort, chunk, cached.embedding, cached.originalSize, onPrediction !== undefined)
-            : decodeOnTfjs(predictor, emb as tf.Tensor, batch, geometry);
+          const decoded = sam2
+            ? decodeOnSam2(sam2, chunk, cached)
+            : ort
+              ? await decodeOnOrt(ort, chunk, cached.embedding, cached.originalSize, onPrediction !== undefined)
+              : decodeOnTfjs(predictor as SamPredictor, emb as tf.Tensor, batch, geometry);
           if (withLoss) lossSum += lowResLoss(decoded, tgt, batch.size) * batch.size;
           for (const [k, p] of chunk.entries()) {
             const inst = byId.get(p.target.instanceId);
@@ -246,6 +255,45 @@ function decodeOnTfjs(
     const [H, W] = geometry.originalSize;
     return { binary: logitsToMask(logits, W, H).data, logits };
   });
+  return { low, scores, masks };
+}
+
+/**
+ * The chunk's prompts on a SAM 2.1 predictor, one call each (`SAM2ImagePredictor.predict`: single-mask
+ * calls with the stability fallback); a multimask prompt (one point) keeps the highest predicted IoU.
+ */
+function decodeOnSam2(
+  predictor: Sam2Predictor,
+  chunk: readonly {
+    readonly box?: readonly [number, number, number, number];
+    readonly points?: readonly (readonly [number, number])[];
+  }[],
+  cached: CachedEmbedding,
+): DecodedChunk {
+  if (!cached.highResFeats)
+    throw new EvaluateError(
+      `evaluate(${cached.path}): a SAM 2.1 predictor needs the cache entry's high_res_feats.0/.1, the entry has none`,
+    );
+  const features = { imageEmbedding: cached.embedding, highResFeatures: cached.highResFeats };
+  const [H, W] = cached.originalSize;
+  const low = new Float32Array(chunk.length * 65536);
+  const scores = new Float32Array(chunk.length);
+  const masks: PredictedMask[] = [];
+  for (const [k, p] of chunk.entries()) {
+    const points = (p.points ?? []).map(([x, y]) => [x, y] as [number, number]);
+    const multimask = useMultimask({ hasBox: p.box !== undefined, numPoints: points.length });
+    const r = predictor.predict(
+      features,
+      p.box ? { box: [...p.box] } : { points, labels: points.map(() => 1) },
+      cached.originalSize,
+      { multimask, returnMasks: true },
+    );
+    const best = selectMaskIndex(r.iouPredictions.data);
+    low.set(r.lowResMasks.data.subarray(best * 65536, (best + 1) * 65536), k * 65536);
+    scores[k] = r.iouPredictions.data[best] as number;
+    const logits = (r.masks as { data: Float32Array }).data.slice(best * H * W, (best + 1) * H * W);
+    masks.push({ binary: logitsToMask(logits, W, H).data, logits });
+  }
   return { low, scores, masks };
 }
 

@@ -87,6 +87,7 @@ export {
   openSplitDataset,
   DEFAULT_VAL_FRACTION,
   openModel,
+  openSam2Model,
   pickSubset,
   canonicalSubsetName,
   usableItems,
@@ -95,6 +96,7 @@ export {
   type RuntimeInfo,
   type SplitSpec,
   type ModelContext,
+  type Sam2ModelContext,
 } from './setup.js';
 export { labelPrompt, type CocoLabelDocument, type PromptLabel, type PromptLabelResult } from './label-prompt.js';
 export {
