@@ -5,12 +5,26 @@
  * `TrainCallback` (`fit-callbacks.ts`).
  */
 import { writeFileSync } from 'node:fs';
-import { evaluate, type EvalResult, type ModelContext, type TargetStore } from '@samtune/evaluation';
-import { checkFiniteWeights } from '@samtune/sam-model';
+import {
+  evaluate,
+  type EvalResult,
+  type ModelContext,
+  type Sam2ModelContext,
+  type TargetStore,
+} from '@samtune/evaluation';
+import {
+  checkFiniteWeights,
+  isSam2Config,
+  Sam2Predictor,
+  sam2PredictorWeights,
+  type WeightMap,
+} from '@samtune/sam-model';
 import {
   RUN_STATE_VERSION,
   saveRunState,
   writeModelCheckpoint,
+  writeSam2ModelCheckpoint,
+  type CheckpointInfo,
   type EpochRecord,
   type RunStateMeta,
 } from './checkpoints.js';
@@ -47,10 +61,12 @@ export class Fit {
   targets: TargetStore | undefined;
   /** Set by a callback: the run ends after this epoch, for this reason (`early`: early stopping). */
   stop: { readonly reason: string; readonly early: boolean } | null = null;
+  /** The decoder side under samtune's names (SAM 2.1: `sam2PredictorWeights` of the checkpoint). */
+  readonly decoderSide: WeightMap;
 
   constructor(
     readonly run: Run,
-    readonly model: ModelContext,
+    readonly model: ModelContext | Sam2ModelContext,
     readonly data: RunData,
   ) {
     const { checkpoint } = model;
@@ -59,7 +75,8 @@ export class Fit {
       throw new RunDirectoryError(
         `runTraining(--resume): ${run.out} was started from checkpoint sha256 ${resumed.meta.baseCheckpoint.sha256}, '${run.config.checkpoint}' now has ${checkpoint.sha256}`,
       );
-    this.state = TrainState.fromCheckpoint(checkpoint.weights);
+    this.decoderSide = isSam2Config(checkpoint.config) ? sam2PredictorWeights(checkpoint.weights) : checkpoint.weights;
+    this.state = TrainState.fromCheckpoint(this.decoderSide);
     if (resumed) {
       this.state.setWeights(resumed.decoder);
       this.state.loadAdamState(resumed.adam);
@@ -84,7 +101,10 @@ export class Fit {
     return {
       // The complete checkpoint the trained decoder completes: a fine-tuned --checkpoint's own base (a
       // base is followed one level only, see @samtune/sam-model fine-tuned.ts).
-      ref: checkpoint.base ?? { ...baseCheckpoint, source: this.run.config.checkpoint },
+      ref: ('base' in checkpoint ? checkpoint.base : undefined) ?? {
+        ...baseCheckpoint,
+        source: this.run.config.checkpoint,
+      },
       trainingArgs: { ...storedConfig(this.run.config), baseCheckpoint },
     };
   }
@@ -116,11 +136,22 @@ export class Fit {
         };
     this.engine = createTrainEngine(config.runtime.engine, {
       config: checkpoint.config,
-      weights: checkpoint.weights,
+      weights: this.decoderSide,
       adam: config.optimizer,
       ...(config.runtime.ortArena ? { arenaBatches: ortArenaBatches(config.training.microBatch) } : {}),
     });
     this.engine.load(this.state);
+  }
+
+  /**
+   * Writes a best/last model checkpoint of `decoder`: SAM 1 the decoder and its base's reference,
+   * SAM 2.1 the complete checkpoint (`writeSam2ModelCheckpoint`).
+   */
+  writeCheckpoint(path: string, decoder: WeightMap, info: CheckpointInfo): void {
+    const { checkpoint } = this.model;
+    if (isSam2Config(checkpoint.config))
+      writeSam2ModelCheckpoint(path, checkpoint.weights, checkpoint.sha256, checkpoint.config, decoder, info);
+    else writeModelCheckpoint(path, this.base.ref, decoder, checkpoint.config, info);
   }
 
   /** Writes the run state (state.safetensors) and results.csv. */
@@ -140,10 +171,14 @@ export async function validatePhase(
   const { run, model, data } = fit;
   const { config } = run;
   const t0 = performance.now();
+  const { predictor } = model;
+  if (predictor instanceof Sam2Predictor) predictor.setMaskDecoderWeights(fit.state.weights()); // SAM 2.1: tfjs
   const metrics = await evaluate({
-    predictor: model.predictor,
-    weights: model.checkpoint.weights, // decoded on onnxruntime from the state's weights
-    decoderWeights: fit.state.weights(),
+    predictor,
+    // SAM 1: decoded on onnxruntime from the state's weights
+    ...(predictor instanceof Sam2Predictor
+      ? {}
+      : { weights: model.checkpoint.weights, decoderWeights: fit.state.weights() }),
     cache: model.cache,
     targets: fit.targets as TargetStore,
     items: data.val.items,
@@ -226,12 +261,12 @@ export function finishRun(fit: Fit): TrainResult {
 
 /** An interrupt: `last.safetensors` from the current weights; returns the error to throw. */
 export function interruptedRun(fit: Fit, err: StopRequested): TrainingInterruptedError {
-  const { run, model } = fit;
+  const { run } = fit;
   const epochsDone = fit.epochsDone;
   fit.engine?.read(fit.state);
   const decoder = fit.state.weights();
   checkFiniteWeights(decoder, `runTraining(${err.signal}): the mask decoder at ${err.where}, not saved`);
-  writeModelCheckpoint(run.files.last, fit.base.ref, decoder, model.checkpoint.config, {
+  fit.writeCheckpoint(run.files.last, decoder, {
     kind: 'last',
     epoch: epochsDone,
     trainingArgs: fit.base.trainingArgs,
