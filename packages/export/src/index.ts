@@ -90,6 +90,7 @@ export {
 } from './transformers-js-graphs.js';
 export {
   openPromptModel,
+  openSam2PromptModel,
   readMaskInputFile,
   encodePrediction,
   MaskInputError,

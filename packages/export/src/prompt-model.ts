@@ -22,6 +22,7 @@ import {
   type ImageEmbedding,
   type PredictPrompts,
   type PredictResult,
+  type Sam2Config,
 } from '@samtune/sam-model';
 import type { RgbImage } from '@samtune/transforms';
 import { SamtuneError, type ErrorKind } from '@samtune/errors';
@@ -128,7 +129,10 @@ export async function openPromptModel(
  * A SAM 2.1 checkpoint: the Hiera encoder on onnxruntime, the tfjs `Sam2Predictor` (the official
  * `SAM2ImagePredictor` rules: single-mask calls with the stability fallback, logits clamped to ±32).
  */
-async function openSam2PromptModel(checkpoint: string, options: OpenPromptModelOptions): Promise<PromptModel> {
+export async function openSam2PromptModel(
+  checkpoint: string,
+  options: OpenPromptModelOptions = {},
+): Promise<PromptModel & { readonly config: Sam2Config; readonly path: string }> {
   const ckpt = await loadSam2Checkpoint(checkpoint, {
     ...(options.onDownloadProgress ? { onProgress: options.onDownloadProgress } : {}),
   });
@@ -160,6 +164,8 @@ async function openSam2PromptModel(checkpoint: string, options: OpenPromptModelO
     },
     maskThreshold: ckpt.config.maskThreshold,
     sha256: ckpt.sha256,
+    config: ckpt.config,
+    path: ckpt.path,
     description: `model: ${ckpt.config.name} (SAM 2.1, hiera) from ${ckpt.path} sha256 ${ckpt.sha256.slice(0, 12)}`,
     release: async () => {
       predictor.dispose();

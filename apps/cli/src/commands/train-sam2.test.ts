@@ -1,14 +1,15 @@
 /**
  * Issue 25, acceptance 3 (so far): a 2-epoch fine-tune of the seeded reduced-Hiera SAM 2.1 checkpoint
  * on `examples/plant-mini` through the CLI (`train` on the default `ort` engine, validation on the SAM
- * 2.1 predictor), then `eval`, `export` and `predict` on the run's `best.safetensors` (a complete SAM
- * 2.1 checkpoint with the trained decoder). `optimize` and `serve` do not take SAM 2.1 yet.
+ * 2.1 predictor), then `eval`, `export`, `predict` and `serve` (the API) on the run's `best.safetensors`
+ * (a complete SAM 2.1 checkpoint with the trained decoder). `optimize` does not take SAM 2.1 yet.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadSam2Checkpoint, readSafetensors, type FloatTensor } from '@samtune/sam-model';
+import { compareArrays, loadSam2Checkpoint, readSafetensors, type FloatTensor } from '@samtune/sam-model';
+import { startServer } from '@samtune/server';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from '../cli.js';
 import { recordingIO } from '../test-utils/io.js';
@@ -18,8 +19,8 @@ const dir = mkdtempSync(join(tmpdir(), 'samtune-cli-sam2-train-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const plantMini = resolve(fileURLToPath(import.meta.url), '../../../../../examples/plant-mini');
 
-describe('samtune train → eval → export → predict (SAM 2.1, plant-mini, 2 epochs)', () => {
-  it('fine-tunes the decoder, and the run’s best.safetensors goes through eval, export and predict', async () => {
+describe('samtune train → eval → export → predict → serve (SAM 2.1, plant-mini, 2 epochs)', () => {
+  it('fine-tunes the decoder, and the run’s best.safetensors goes through eval, export, predict and the server API', async () => {
     const ckpt = await writeSam2MiniCheckpoint(dir);
     const out = join(dir, 'run');
     const cache = join(dir, 'cache');
@@ -68,5 +69,28 @@ describe('samtune train → eval → export → predict (SAM 2.1, plant-mini, 2 
       ),
     ).toBe(0);
     expect(readSafetensors(mask).tensors.get('masks')?.shape.length).toBe(3);
+    const predicted = JSON.parse(pr.stdout[0] as string) as { iou_predictions: number[] };
+
+    // serve: the API answers the same box with the same IoU as `predict`
+    const srv = await startServer({ model: { checkpoint: bestPath }, imagesDir: join(plantMini, 'valid'), port: 0 });
+    try {
+      const post = async (path: string, body: unknown): Promise<Record<string, unknown>> => {
+        const res = await fetch(`${srv.url}${path}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        });
+        expect(res.status, path).toBe(200);
+        return (await res.json()) as Record<string, unknown>;
+      };
+      const health = (await (await fetch(`${srv.url}/api/health`)).json()) as Record<string, unknown>;
+      expect(health).toMatchObject({ engine: 'checkpoint', checkpoint: { path: bestPath } });
+      const emb = await post('/api/embed', { image: image.split('/').at(-1) });
+      const served = await post('/api/predict', { id: emb.id, box: [10, 10, 200, 200] });
+      const a = compareArrays(served.iou as number[], Float32Array.from(predicted.iou_predictions));
+      expect(a.ok, JSON.stringify(a)).toBe(true);
+    } finally {
+      await srv.close();
+    }
   }, 900_000);
 });
