@@ -2,7 +2,16 @@
  * What several commands share: loading a model with a download progress bar, and naming the
  * tfjs backend in use. Formatting only; the work is in @samtune/sam-model.
  */
-import { initBackend, Sam2EmbeddingModel, SamModel } from '@samtune/sam-model';
+import {
+  checkpointFamily,
+  initBackend,
+  Sam2Model,
+  loadSam2Checkpoint,
+  Sam2EmbeddingModel,
+  SamModel,
+  type LoadedSam2Checkpoint,
+  type ModelSource,
+} from '@samtune/sam-model';
 import type { CliIO } from './command.js';
 import { createProgressBar } from './progress.js';
 import { backendLine } from './render.js';
@@ -32,7 +41,28 @@ export function loadSam2EmbeddingModel(checkpoint: string, io: CliIO): Promise<S
   return loadAnnounced(checkpoint, io, (onProgress) => Sam2EmbeddingModel.load(checkpoint, { onProgress }));
 }
 
-async function loadAnnounced<M extends SamModel | Sam2EmbeddingModel>(
+/** `loadModel` for either family (`checkpointFamily`): a `SamModel`, or a `Sam2Model` for SAM 2.1. */
+export function loadAnyModel(checkpoint: string, io: CliIO): Promise<SamModel | Sam2Model> {
+  return checkpointFamily(checkpoint) === 'sam2'
+    ? loadAnnounced(checkpoint, io, (onProgress) => Sam2Model.load(checkpoint, { onProgress }))
+    : loadModel(checkpoint, io);
+}
+
+/** Loads a SAM 2.1 `--checkpoint`'s image-mode weights and config, no session (see `loadModel`). */
+export function loadSam2Model(checkpoint: string, io: CliIO): Promise<LoadedSam2Checkpoint & { source: ModelSource }> {
+  return loadAnnounced(checkpoint, io, async (onProgress) => {
+    const ckpt = await loadSam2Checkpoint(checkpoint, { onProgress });
+    return { ...ckpt, source: { path: ckpt.path, sha256: ckpt.sha256 } };
+  });
+}
+
+/** What `loadAnnounced` names: the config's name and encoder kind, the file and its hash. */
+interface Announced {
+  readonly config: { readonly name: string; readonly imageEncoder: { readonly kind: string } };
+  readonly source: ModelSource;
+}
+
+async function loadAnnounced<M extends Announced>(
   checkpoint: string,
   io: CliIO,
   load: (onProgress: (done: number, total: number | undefined) => void) => Promise<M>,

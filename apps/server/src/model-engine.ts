@@ -7,8 +7,9 @@
 import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { OnnxSamModel, recordDecoderGraph } from '@samtune/export';
+import { OnnxSamModel, openSam2PromptModel, recordDecoderGraph } from '@samtune/export';
 import {
+  checkpointFamily,
   initBackend,
   MASK_DECODER_PREFIX,
   readBaseCheckpointRef,
@@ -20,6 +21,7 @@ import {
   type MaskRle,
   type PredictPrompts,
   type PredictResult,
+  type Sam2Config,
   type SamConfig,
   type WeightMap,
 } from '@samtune/sam-model';
@@ -41,7 +43,7 @@ export type ModelSpec =
 /** What `GET /api/health` reports about the model. */
 export interface ModelInfo {
   readonly model: string;
-  readonly config: SamConfig;
+  readonly config: SamConfig | Sam2Config;
   /** `tfjs-<backend>` for a checkpoint, `onnxruntime` for an export directory. */
   readonly backend: string;
   readonly checkpoint: { readonly path: string; readonly sha256: string };
@@ -104,6 +106,35 @@ async function samRunner(model: SamModel): Promise<Runner> {
   };
 }
 
+/**
+ * A SAM 2.1 checkpoint (`openSam2PromptModel`: Hiera encoder on onnxruntime, tfjs `Sam2Predictor`),
+ * through the API only: the labelling page's in-browser decoder has SAM 1's ONNX signature.
+ */
+async function sam2Runner(checkpoint: string): Promise<Runner> {
+  const backend = await initBackend();
+  const model = await openSam2PromptModel(checkpoint);
+  return {
+    info: {
+      model: model.config.name,
+      config: model.config,
+      backend: backend.name,
+      checkpoint: { path: model.path, sha256: model.sha256 },
+      engine: 'checkpoint',
+      precision: { encoder: 'fp32', decoder: 'fp32' },
+    },
+    maskThreshold: model.maskThreshold,
+    embed: (img) => model.embed(img),
+    predict: (emb, prompts, multimask) => model.predict(emb, prompts, multimask),
+    decoderOnnx: async () => {
+      throw new ServerConfigError(
+        `decoderOnnx(): the labelling page decodes with SAM 1's ONNX decoder signature, got the SAM 2.1 checkpoint ${model.path}; use the API (/api/embed, /api/predict)`,
+      );
+    },
+    decoderKeys: () => [], // no hot swap (`setDecoder`) for SAM 2.1 yet: fine-tuning from the page is SAM 1 only
+    release: () => model.release(),
+  };
+}
+
 async function onnxRunner(dir: string, int8: boolean): Promise<Runner> {
   const model = await OnnxSamModel.load(dir, int8 ? { precision: 'int8' } : {});
   const precision = { encoder: model.precisionOf('encoder'), decoder: model.precisionOf('decoder') };
@@ -139,7 +170,10 @@ async function onnxRunner(dir: string, int8: boolean): Promise<Runner> {
 
 /** Opens the model of `spec`. */
 async function openRunner(spec: ModelSpec): Promise<Runner> {
-  if ('checkpoint' in spec) return samRunner(await SamModel.load(spec.checkpoint));
+  if ('checkpoint' in spec)
+    return checkpointFamily(spec.checkpoint) === 'sam2'
+      ? sam2Runner(spec.checkpoint)
+      : samRunner(await SamModel.load(spec.checkpoint));
   if ('seeded' in spec) return samRunner(SamModel.seeded(spec.seeded));
   return onnxRunner(spec.exportDir, spec.int8 === true);
 }

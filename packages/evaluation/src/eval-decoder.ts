@@ -40,16 +40,24 @@ export interface DecodedChunk {
   readonly masks: readonly PredictedMask[];
 }
 
+/** An image's features as the embedding cache gives them. */
+export interface EvalFeatures {
+  /** `[1,256,64,64]`. */
+  readonly embedding: FloatTensor;
+  /** SAM 2.1 only: `high_res_feats` `[1,32,256,256]`, `[1,64,128,128]`. */
+  readonly highResFeats?: readonly [FloatTensor, FloatTensor];
+}
+
 /** Decodes validation prompts and scores them with the training loss, on one executor. */
 export interface EvalDecoder {
   /**
-   * The prompts of `chunk` (as `batch`, its decoder form) on the image of `embedding` `[1,256,64,64]`;
+   * The prompts of `chunk` (as `batch`, its decoder form) on the image of `features`;
    * `withLogits`: keep each mask's logits at the original size.
    */
   decode(
     chunk: readonly PromptSpec[],
     batch: DecoderPromptBatch,
-    embedding: FloatTensor,
+    features: EvalFeatures,
     geometry: ResizeGeometry,
     withLogits: boolean,
   ): Promise<DecodedChunk>;
@@ -63,8 +71,8 @@ export function ortEvalDecoder(config: SamConfig, weights: WeightMap): EvalDecod
   const ort = new OrtDecoder(config, weights);
   const loss = new OrtSamLoss();
   return {
-    decode: (chunk, _batch, embedding, geometry, withLogits) =>
-      decodeOnOrt(ort, chunk, embedding, geometry.originalSize, withLogits),
+    decode: (chunk, _batch, features, geometry, withLogits) =>
+      decodeOnOrt(ort, chunk, features.embedding, geometry.originalSize, withLogits),
     loss: (decoded, targets, size) => loss.loss(decoded.low, decoded.scores, targets, size),
     async release() {
       loss.dispose();
@@ -87,8 +95,8 @@ export function tfjsEvalDecoder(predictor: SamPredictor): EvalDecoder {
     return last.tensor;
   };
   return {
-    decode: async (_chunk, batch, embedding, geometry) =>
-      decodeOnTfjs(predictor, embeddingTensor(embedding), batch, geometry),
+    decode: async (_chunk, batch, features, geometry) =>
+      decodeOnTfjs(predictor, embeddingTensor(features.embedding), batch, geometry),
     // Only the low-res planes enter the tidy, and a number leaves it: nothing at the original size is
     // ever handed to tfjs (its tidy walks every element of what it returns).
     loss: (decoded, targets, size) =>

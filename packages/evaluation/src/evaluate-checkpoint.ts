@@ -8,14 +8,16 @@
 import { defaultEmbeddingCacheDir } from './embedding-cache.js';
 import { DEFAULT_MICRO_BATCH, TargetStore, type CrowdPolicy, type PromptModeOption } from '@samtune/training-data';
 import { evaluate, type EvalResult } from './evaluate.js';
+import { EvaluateError } from './evaluate-error.js';
 import type { EvalEventHandler } from './events.js';
 import type { Dataset } from '@samtune/datasets';
-import { OrtDecoder } from '@samtune/sam-model';
+import { checkpointFamily, OrtDecoder, SamPredictor } from '@samtune/sam-model';
 import type { ClicksResult } from './clicks-to-quality.js';
 import { evaluateClicks } from './evaluate-clicks.js';
 import {
   canonicalSubsetName,
   openModel,
+  openSam2Model,
   openSplitDataset,
   pickSubset,
   usableItems,
@@ -119,7 +121,15 @@ export async function evaluateCheckpoint(o: EvaluateCheckpointOptions): Promise<
       type: 'info',
       message: `dataset: one subset '${subset.name}', evaluated whole (${subset.items.length} images)`,
     });
-  const model = await openModel(o.checkpoint, o.cacheDir ?? defaultEmbeddingCacheDir(), emit);
+  const sam2 = checkpointFamily(o.checkpoint) === 'sam2';
+  if (sam2 && o.clicks)
+    throw new EvaluateError(
+      `evaluateCheckpoint(clicks): clicks-to-quality runs SAM 1 checkpoints only, got ${o.clicks} clicks for the SAM 2.1 checkpoint ${o.checkpoint}`,
+    );
+  const cacheDir = o.cacheDir ?? defaultEmbeddingCacheDir();
+  const model = sam2
+    ? await openSam2Model(o.checkpoint, cacheDir, emit)
+    : await openModel(o.checkpoint, cacheDir, emit);
   try {
     const skipped: SkippedInput[] = dataset.skipped
       // This subset's problems, and those of a subset that was split (its name is gone).
@@ -140,7 +150,7 @@ export async function evaluateCheckpoint(o: EvaluateCheckpointOptions): Promise<
     const t0 = performance.now();
     const metrics = await evaluate({
       predictor: model.predictor,
-      weights: model.checkpoint.weights, // decode on the ORT engine
+      ...(sam2 ? {} : { weights: model.checkpoint.weights }), // SAM 1: decode on the ORT engine
       cache: model.cache,
       targets: new TargetStore(o.seed ?? 0, o.prompt === 'point', o.crowd ?? 'keep'),
       items,
@@ -151,7 +161,7 @@ export async function evaluateCheckpoint(o: EvaluateCheckpointOptions): Promise<
     });
     emit({ type: 'eval-done', phase: 'val', epoch: 0, metrics, seconds: (performance.now() - t0) / 1000 });
     let clicks: ClicksResult | undefined;
-    if (o.clicks) {
+    if (o.clicks && model.predictor instanceof SamPredictor) {
       const decoder = new OrtDecoder(
         model.predictor.config,
         new Map([...model.checkpoint.weights, ...model.predictor.maskDecoderWeights()]),

@@ -7,7 +7,7 @@
  */
 import type { FloatTensor } from '@samtune/sam-model';
 import type { CachedEmbedding, EmbeddingCache } from './embedding-cache.js';
-import { EvaluateError } from './evaluate.js';
+import { EvaluateError } from './evaluate-error.js';
 import { MetricAccumulator } from './metrics.js';
 import { buildPrompts, type TargetStore, type TrainItem } from '@samtune/training-data';
 

@@ -9,10 +9,12 @@
  * instance's mask is a detection scored by its predicted IoU, matched against the image's instances.
  */
 import type { ClicksResult } from './clicks-to-quality.js';
-import type { SamPredictor, WeightMap } from '@samtune/sam-model';
+import { Sam2Predictor, type SamPredictor, type WeightMap } from '@samtune/sam-model';
 import { ResizeGeometry } from '@samtune/transforms';
 import type { EmbeddingCache } from './embedding-cache.js';
 import { ortEvalDecoder, tfjsEvalDecoder, type EvalDecoder, type PredictedMask } from './eval-decoder.js';
+import { sam2EvalDecoder } from './sam2-eval-decoder.js';
+import { EvaluateError } from './evaluate-error.js';
 import { MaskApAccumulator, type ApDetection, type ApGroundTruth } from './mask-ap.js';
 import { MetricAccumulator } from './metrics.js';
 import {
@@ -23,7 +25,6 @@ import {
   type TargetStore,
   type TrainItem,
 } from '@samtune/training-data';
-import { SamtuneError, type ErrorKind } from '@samtune/errors';
 
 /** Metrics of one evaluation (the CLI's `--json` shape, plus the loss). */
 export interface EvalResult {
@@ -51,7 +52,12 @@ export interface EvalResult {
 }
 
 export interface EvaluateOptions {
-  readonly predictor: SamPredictor;
+  /**
+   * SAM 1, or a SAM 2.1 `Sam2Predictor` (then decoded on tfjs with `SAM2ImagePredictor`'s rules, from
+   * a `sam2` cache whose entries carry the high-res levels; `weights` and the loss do not apply: the
+   * low-res targets are in SAM 1's padded frame, so `EvalResult.loss` is NaN).
+   */
+  readonly predictor: SamPredictor | Sam2Predictor;
   /**
    * What decodes the prompts and computes the loss (the trainer passes its engine's,
    * `TrainEngine.evalDecoder`; the caller releases it). Given, `weights` and `decoderWeights` are unused.
@@ -84,22 +90,20 @@ export interface EvaluateOptions {
   readonly onPrediction?: (item: TrainItem, instanceId: string, logits: Float32Array) => void;
 }
 
-/** Thrown when an instance's mask cannot be found again at evaluation time. */
-export class EvaluateError extends SamtuneError {
-  readonly code: string = 'evaluate';
-  readonly kind: ErrorKind = 'input';
-}
 
 /** Evaluates `predictor` (or `options.decoder`) on `items` (see the module comment). */
 export async function evaluate(options: EvaluateOptions): Promise<EvalResult> {
   if (options.decoder) return evaluateWith(options, options.decoder);
   const { predictor } = options;
-  const decoder = options.weights
-    ? ortEvalDecoder(
-        predictor.config,
-        new Map([...options.weights, ...(options.decoderWeights ?? predictor.maskDecoderWeights())]),
-      )
-    : tfjsEvalDecoder(predictor);
+  const decoder =
+    predictor instanceof Sam2Predictor
+      ? sam2EvalDecoder(predictor)
+      : options.weights
+        ? ortEvalDecoder(
+            predictor.config,
+            new Map([...options.weights, ...(options.decoderWeights ?? predictor.maskDecoderWeights())]),
+          )
+        : tfjsEvalDecoder(predictor);
   try {
     return await evaluateWith(options, decoder);
   } finally {
@@ -134,7 +138,7 @@ async function evaluateWith(options: EvaluateOptions, decoder: EvalDecoder): Pro
       const dets: ApDetection[] = [];
       for (const chunk of chunks(prompts, microBatch)) {
         const { batch, targets: tgt } = toDecoderBatch(chunk, geometry);
-        const decoded = await decoder.decode(chunk, batch, cached.embedding, geometry, onPrediction !== undefined);
+        const decoded = await decoder.decode(chunk, batch, cached, geometry, onPrediction !== undefined);
         if (withLoss) lossSum += decoder.loss(decoded, tgt, batch.size) * batch.size;
         for (const [k, p] of chunk.entries()) {
           const inst = byId.get(p.target.instanceId);

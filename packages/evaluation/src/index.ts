@@ -43,7 +43,9 @@ export {
   type EmbeddingCacheOptions,
 } from './embedding-cache.js';
 export { scorePredictions, readPredictions, PredictionsFileError, type PredictionScores } from './score-predictions.js';
-export { evaluate, EvaluateError, type EvalResult, type EvaluateOptions } from './evaluate.js';
+export { evaluate, type EvalResult, type EvaluateOptions } from './evaluate.js';
+export { EvaluateError } from './evaluate-error.js';
+export { sam2EvalDecoder } from './sam2-eval-decoder.js';
 export {
   ortEvalDecoder,
   tfjsEvalDecoder,
@@ -66,6 +68,7 @@ export {
   openSplitDataset,
   DEFAULT_VAL_FRACTION,
   openModel,
+  openSam2Model,
   pickSubset,
   canonicalSubsetName,
   usableItems,
@@ -74,8 +77,15 @@ export {
   type RuntimeInfo,
   type SplitSpec,
   type ModelContext,
+  type Sam2ModelContext,
 } from './setup.js';
-export { labelPrompt, type CocoLabelDocument, type PromptLabel, type PromptLabelResult } from './label-prompt.js';
+export {
+  labelPrompt,
+  type LabelModel,
+  type CocoLabelDocument,
+  type PromptLabel,
+  type PromptLabelResult,
+} from './label-prompt.js';
 export {
   ClicksAccumulator,
   ClicksInputError,

@@ -12,7 +12,15 @@ import {
   loadSamCheckpoint,
   SamPredictor,
 } from '@samtune/sam-model';
-import type { LoadedSamCheckpoint, OrtKernelsHandle } from '@samtune/sam-model';
+import {
+  loadSam2Checkpoint,
+  Sam2EncoderSession,
+  Sam2Predictor,
+  sam2PredictorWeights,
+  type LoadedSam2Checkpoint,
+  type LoadedSamCheckpoint,
+  type OrtKernelsHandle,
+} from '@samtune/sam-model';
 import { EmbeddingCache, imageEncoderKey } from './embedding-cache.js';
 import type { EvalEvent, EvalEventHandler } from './events.js';
 import type { TrainItem } from '@samtune/training-data';
@@ -196,6 +204,39 @@ export interface ModelContext {
   readonly predictor: SamPredictor;
   readonly cache: EmbeddingCache;
   dispose(): void;
+}
+
+/** A SAM 2.1 checkpoint with its embedding cache (family `sam2`: + high-res levels) and predictor. */
+export interface Sam2ModelContext {
+  readonly checkpoint: LoadedSam2Checkpoint;
+  readonly predictor: Sam2Predictor;
+  readonly cache: EmbeddingCache;
+  dispose(): void;
+}
+
+/** `openModel` for a SAM 2.1 checkpoint (`checkpointFamily`): the Hiera encoder session is built lazily. */
+export async function openSam2Model(
+  checkpointNameOrPath: string,
+  cacheDir: string,
+  onEvent?: EvalEventHandler,
+): Promise<Sam2ModelContext> {
+  const checkpoint = await loadSam2Checkpoint(checkpointNameOrPath);
+  const { config, weights } = checkpoint;
+  onEvent?.({
+    type: 'info',
+    message: `checkpoint ${checkpoint.path} (SAM 2.1 ${config.name}, sha256 ${checkpoint.sha256.slice(0, 12)}…)`,
+  });
+  const predictor = new Sam2Predictor({ config, weights: sam2PredictorWeights(weights), trainable: false });
+  const cache = new EmbeddingCache({
+    dir: cacheDir,
+    family: 'sam2',
+    encoderKey: imageEncoderKey(config, weights),
+    embedder: async () => {
+      onEvent?.({ type: 'info', message: 'building the SAM 2.1 image encoder session (onnxruntime-node)' });
+      return Sam2EncoderSession.create(config.imageEncoder, weights);
+    },
+  });
+  return { checkpoint, predictor, cache, dispose: () => predictor.dispose() };
 }
 
 /** Loads the checkpoint, builds the predictor and the cache (encoder session built lazily). */

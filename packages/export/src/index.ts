@@ -90,9 +90,18 @@ export {
 } from './transformers-js-graphs.js';
 export {
   openPromptModel,
+  openSam2PromptModel,
   readMaskInputFile,
   encodePrediction,
   MaskInputError,
   type PromptModel,
   type OpenPromptModelOptions,
 } from './prompt-model.js';
+export { recordSam2DecoderGraph, SAM2_DECODER_INPUTS, SAM2_DECODER_OUTPUTS } from './sam2-decoder-graph.js';
+export {
+  exportSam2Onnx,
+  SAM2_EXPORT_FILES,
+  type Sam2ExportSource,
+  type Sam2ExportOptions,
+  type Sam2ExportResult,
+} from './sam2-export.js';

@@ -9,11 +9,14 @@ import { extname } from 'node:path';
 import {
   floatTensor,
   LOW_RES_SIZE,
+  checkpointFamily,
+  Sam2Model,
   SamModel,
   type FloatTensor,
   type ImageEmbedding,
   type PredictPrompts,
   type PredictResult,
+  type Sam2Config,
 } from '@samtune/sam-model';
 import { decodeNpy, encodeSafetensors, readSafetensors } from '@samtune/tensor-files';
 import type { RgbImage } from '@samtune/transforms';
@@ -102,6 +105,7 @@ export async function openPromptModel(
       release: () => model.release(),
     };
   }
+  if (checkpointFamily(checkpointOrDir) === 'sam2') return openSam2PromptModel(checkpointOrDir, options);
   const model = await SamModel.load(checkpointOrDir, {
     ...(options.onDownloadProgress ? { onProgress: options.onDownloadProgress } : {}),
   });
@@ -111,6 +115,30 @@ export async function openPromptModel(
     maskThreshold: model.config.maskThreshold,
     sha256: model.source.sha256,
     description: `model: ${model.config.name} (${model.config.imageEncoder.kind}) from ${model.source.path} sha256 ${model.source.sha256.slice(0, 12)}`,
+    release: () => model.release(),
+  };
+}
+
+/**
+ * A SAM 2.1 checkpoint: the Hiera encoder on onnxruntime, the tfjs `Sam2Predictor` (the official
+ * `SAM2ImagePredictor` rules: single-mask calls with the stability fallback, logits clamped to ±32).
+ */
+export async function openSam2PromptModel(
+  checkpoint: string,
+  options: OpenPromptModelOptions = {},
+): Promise<PromptModel & { readonly config: Sam2Config; readonly path: string }> {
+  const model = await Sam2Model.load(checkpoint, {
+    ...(options.onDownloadProgress ? { onProgress: options.onDownloadProgress } : {}),
+  });
+  const { config, source } = model;
+  return {
+    embed: (img) => model.embedImage(img),
+    predict: (emb, prompts, multimask) => model.predict(emb, prompts, { multimask, returnMasks: true }),
+    maskThreshold: config.maskThreshold,
+    sha256: source.sha256,
+    config,
+    path: source.path,
+    description: `model: ${config.name} (SAM 2.1, hiera) from ${source.path} sha256 ${source.sha256.slice(0, 12)}`,
     release: () => model.release(),
   };
 }

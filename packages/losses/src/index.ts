@@ -17,3 +17,11 @@ export {
   type SamLossValues,
 } from './sam-loss-on.js';
 export { OrtSamLoss } from './ort-sam-loss.js';
+export { checkLossShapes, focalAndDice, type MaskTerms } from './sam-loss-on.js';
+export {
+  sam2LossOn,
+  DEFAULT_SAM2_LOSS_WEIGHTS,
+  type Sam2LossConfig,
+  type Sam2LossValues,
+  type Sam2LossWeights,
+} from './sam2-loss-on.js';

@@ -82,6 +82,68 @@ export interface SamLossOptions {
 const fmt = (s: readonly number[]): string => `[${s.join(',')}]`;
 
 /**
+ * Checks the shapes of a mask loss's inputs (`fn` names the loss in messages).
+ * @returns `[B, M, H, W, M_targets]` (M_targets 1 or M)
+ * @throws LossShapeError on mismatched shapes
+ */
+export function checkLossShapes<T>(
+  ops: TrainOps<T>,
+  fn: string,
+  logits: T,
+  iouPredictions: T,
+  targets: T,
+): [number, number, number, number, number] {
+  const ls = ops.shape(logits);
+  const ts = ops.shape(targets);
+  const is = ops.shape(iouPredictions);
+  if (ls.length !== 4) throw new LossShapeError(`${fn}(logits): expected [B,M,H,W] (rank 4), got ${fmt(ls)}`);
+  const [b, m, h, w] = ls as [number, number, number, number];
+  if (ts.length !== 4 || ts[0] !== b || (ts[1] !== 1 && ts[1] !== m) || ts[2] !== h || ts[3] !== w)
+    throw new LossShapeError(`${fn}(targets): expected [${b},1|${m},${h},${w}] for logits ${fmt(ls)}, got ${fmt(ts)}`);
+  if (is.length !== 2 || is[0] !== b || is[1] !== m)
+    throw new LossShapeError(`${fn}(iouPredictions): expected [${b},${m}] for logits ${fmt(ls)}, got ${fmt(is)}`);
+  return [b, m, h, w, ts[1] as number];
+}
+
+/** Per-mask focal and Dice terms of flattened logits `x [B,M,P]` against 0/1 targets `t [B,1|M,P]`. */
+export interface MaskTerms<T> {
+  /** `sigmoid(x)`. */
+  readonly p: T;
+  /** `[B,M]` sigmoid focal loss, mean over pixels. */
+  readonly focal: T;
+  /** `[B,M]` Dice loss. */
+  readonly dice: T;
+  /** `[B,1|M]` target pixel count. */
+  readonly sumT: T;
+}
+
+/**
+ * The focal and Dice terms shared by SAM 1's and SAM 2's losses (module comment): focal with the
+ * cross-entropy in softplus form (`alpha < 0`: no class weighting), Dice with smoothing `smooth`.
+ */
+export function focalAndDice<T>(
+  ops: TrainOps<T>,
+  x: T,
+  t: T,
+  alpha: number,
+  gamma: number,
+  smooth: number,
+): MaskTerms<T> {
+  const p = ops.sigmoid(x);
+  const ce = ops.sub(ops.softplus(x), ops.mul(x, t));
+  const pt = ops.mul(p, t);
+  const oneMinusPt = ops.sub(ops.add(p, t), ops.scale(pt, 2)); // 1 - p_t
+  const mod = ops.mul(ce, ops.powScalar(oneMinusPt, gamma));
+  const alphaT = ops.addScalar(ops.scale(t, 2 * alpha - 1), 1 - alpha); // alpha*t + (1-alpha)*(1-t)
+  const focal = ops.mean(alpha < 0 ? mod : ops.mul(alphaT, mod), [2]); // [B,M]
+  const sumT = ops.sum(t, 2);
+  const num = ops.addScalar(ops.scale(ops.sum(pt, 2), 2), smooth);
+  const den = ops.addScalar(ops.add(ops.sum(p, 2), sumT), smooth);
+  const dice = ops.addScalar(ops.scale(ops.div(num, den), -1), 1); // [B,M]
+  return { p, focal, dice, sumT };
+}
+
+/**
  * The loss (see the module comment).
  * @param logits `[B,M,H,W]` mask logits
  * @param iouPredictions `[B,M]` the decoder's IoU predictions
@@ -96,39 +158,15 @@ export function samLossOn<T>(
   config: SamLossConfig = {},
   options: SamLossOptions = {},
 ): SamLossValues<T> {
-  const ls = ops.shape(logits);
-  const ts = ops.shape(targets);
-  const is = ops.shape(iouPredictions);
-  if (ls.length !== 4) throw new LossShapeError(`samLossOn(logits): expected [B,M,H,W] (rank 4), got ${fmt(ls)}`);
-  const [b, m, h, w] = ls as [number, number, number, number];
-  if (ts.length !== 4 || ts[0] !== b || (ts[1] !== 1 && ts[1] !== m) || ts[2] !== h || ts[3] !== w)
-    throw new LossShapeError(
-      `samLossOn(targets): expected [${b},1|${m},${h},${w}] for logits ${fmt(ls)}, got ${fmt(ts)}`,
-    );
-  if (is.length !== 2 || is[0] !== b || is[1] !== m)
-    throw new LossShapeError(`samLossOn(iouPredictions): expected [${b},${m}] for logits ${fmt(ls)}, got ${fmt(is)}`);
+  const [b, m, h, w, tm] = checkLossShapes(ops, 'samLossOn', logits, iouPredictions, targets);
   const alpha = config.focalAlpha ?? DEFAULT_FOCAL_ALPHA;
   const gamma = config.focalGamma ?? DEFAULT_FOCAL_GAMMA;
   const smooth = config.diceSmooth ?? DEFAULT_DICE_SMOOTH;
   const wt = resolveLossWeights(config);
 
   const x = ops.reshape(logits, [b, m, h * w]);
-  const t = ops.reshape(targets, [b, ts[1] as number, h * w]);
-  const p = ops.sigmoid(x);
-
-  // focal
-  const ce = ops.sub(ops.softplus(x), ops.mul(x, t));
-  const pt = ops.mul(p, t);
-  const oneMinusPt = ops.sub(ops.add(p, t), ops.scale(pt, 2)); // 1 - p_t
-  const mod = ops.mul(ce, ops.powScalar(oneMinusPt, gamma));
-  const alphaT = ops.addScalar(ops.scale(t, 2 * alpha - 1), 1 - alpha); // alpha*t + (1-alpha)*(1-t)
-  const focal = ops.mean(alpha < 0 ? mod : ops.mul(alphaT, mod), [2]); // [B,M]
-
-  // dice
-  const sumT = ops.sum(t, 2);
-  const num = ops.addScalar(ops.scale(ops.sum(pt, 2), 2), smooth);
-  const den = ops.addScalar(ops.add(ops.sum(p, 2), sumT), smooth);
-  const dice = ops.addScalar(ops.scale(ops.div(num, den), -1), 1); // [B,M]
+  const t = ops.reshape(targets, [b, tm, h * w]);
+  const { p, focal, dice, sumT } = focalAndDice(ops, x, t, alpha, gamma, smooth);
 
   // IoU-MSE against the (constant) IoU of the thresholded prediction
   const bin = ops.greaterEqualScalar(p, 0.5);

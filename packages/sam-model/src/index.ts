@@ -85,7 +85,10 @@ export {
   predictMasksOnImageSide,
   MaskDecoderShapeError,
   MASK_DECODER_PREFIX,
+  upscaleMasks,
   type DecoderPlan,
+  type DecoderVariant,
+  type DecoderTokenOutputs,
 } from './mask-decoder.js';
 export { TransformerShapeError, flattenImageSide, type TwoWayOptions } from './two-way-transformer.js';
 export { preprocessShape, applyCoords, applyBoxes, FrameGeometryError } from './postprocess.js';
@@ -138,3 +141,34 @@ export {
   writeFileAtomicAsync,
   type SafetensorsContent,
 } from '@samtune/tensor-files';
+// SAM 2.1 decoder side: prompt encoder, mask decoder, predictor rules (issue 25).
+export { SAM2_DECODER_CONFIG, type Sam2DecoderConfig } from './sam2/mask-decoder-config.js';
+export { sam2PromptEncoder, type Sam2PromptInputs } from './sam2/prompt-encoder.js';
+export {
+  sam2PredictMasks,
+  sam2ProjectHighRes,
+  type Sam2MaskDecoderInputs,
+  type Sam2MaskDecoderOutputs,
+} from './sam2/mask-decoder.js';
+export {
+  sam2ApplyCoords,
+  sam2StabilityScore,
+  selectSam2Masks,
+  clampLogits,
+  sam2OriginalSizeMasks,
+  SAM2_LOW_RES_CLAMP,
+  type Sam2Selection,
+} from './sam2/predictor-postprocess.js';
+export {
+  sam2PredictorWeights,
+  sam2OfficialKey,
+  isTrainableDecoderKey,
+  FROZEN_DECODER_PREFIXES,
+} from './sam2/predictor-weights.js';
+export {
+  Sam2Predictor,
+  type Sam2PredictorFeatures,
+  type Sam2PredictResult,
+  type Sam2PredictorOptions,
+} from './sam2/predictor.js';
+export { TfDecoderWeights } from './tf-decoder-weights.js';

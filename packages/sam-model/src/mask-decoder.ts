@@ -75,7 +75,8 @@ export function predictMasks<T>(
   ops: Ops<T>,
   cfg: MaskDecoderConfig,
   inputs: MaskDecoderInputs<T>,
-): MaskDecoderOutputs<T> {
+  variant: DecoderVariant<T> = {},
+): DecoderTokenOutputs<T> {
   const { imageEmbeddings, imagePe, sparse, dense } = inputs;
   const ss = ops.shape(sparse);
   const es = ops.shape(imageEmbeddings);
@@ -97,8 +98,14 @@ export function predictMasks<T>(
   }
   const src = ops.add(imageEmbeddings, dense); // [B,C,h,w]: one image broadcast to every prompt
   const p = new ParamScope(ops, MASK_DECODER_PREFIX);
-  return decodeTokens(ops, cfg, sparse, [es[2] as number, es[3] as number], (tokens) =>
-    twoWayTransformer(p.child('transformer'), cfg, src, imagePe, tokens),
+  return decodeTokens(
+    ops,
+    cfg,
+    sparse,
+    [es[2] as number, es[3] as number],
+    (tokens) => twoWayTransformer(p.child('transformer'), cfg, src, imagePe, tokens),
+    {},
+    variant,
   );
 }
 
@@ -134,7 +141,8 @@ export function predictMasksOnImageSide<T>(
   sparse: T,
   size: readonly [number, number],
   plan: DecoderPlan<T> = {},
-): MaskDecoderOutputs<T> {
+  variant: DecoderVariant<T> = {},
+): DecoderTokenOutputs<T> {
   const ss = ops.shape(sparse);
   const c = cfg.transformerDim;
   if (ss.length !== 3 || ss[2] !== c || (ss[0] as number) < 0) {
@@ -150,6 +158,7 @@ export function predictMasksOnImageSide<T>(
     size,
     (tokens) => twoWayTransformerOnImageSide(p.child('transformer'), cfg, side, tokens, plan),
     plan,
+    variant,
   );
 }
 
@@ -160,23 +169,49 @@ export function predictMasksOnImageSide<T>(
  */
 export type MaskUpscaler<T> = (up: ParamScope<T>, keys: T, hyperIn: T, size: readonly [number, number, number]) => T;
 
-/** The official `MaskUpscaler`: NCHW `ConvTranspose2d`, `LayerNorm2d`, GELU, then the matmul. */
+/**
+ * The official `MaskUpscaler`: NCHW `ConvTranspose2d`, `LayerNorm2d`, GELU, then the matmul.
+ * With `highRes` (SAM 2's `use_high_res_features`: `[feat_s0 [1|B,C/8,4h,4w], feat_s1
+ * [1|B,C/4,2h,2w]]`), each deconvolution's output is summed with the level of its size before the
+ * norm / activation: `GELU(LN2d(dc1(src) + s1))`, then `GELU(dc2(·) + s0)`.
+ */
 export function upscaleMasks<T>(
   up: ParamScope<T>,
   keys: T,
   hyperIn: T,
   [b, h, w]: readonly [number, number, number],
+  highRes?: readonly [T, T],
 ): T {
   const { ops } = up;
   const c = ops.shape(keys)[2] as number;
   const m = ops.shape(hyperIn)[1] as number;
+  const skip = (x: T, level: 0 | 1): T => (highRes ? ops.add(x, highRes[level]) : x);
   // Upscale the image features: [B,C,h,w] -> [B,C/8,4h,4w].
   const srcMap = ops.reshape(ops.transpose(keys, [0, 2, 1]), [b, c, h, w]);
-  let x = ops.convTranspose2d(srcMap, up.child(0).get('weight'), up.child(0).get('bias'), 2);
+  let x = skip(ops.convTranspose2d(srcMap, up.child(0).get('weight'), up.child(0).get('bias'), 2), 1);
   x = ops.gelu(layerNorm2d(up.child(1), x));
-  x = ops.gelu(ops.convTranspose2d(x, up.child(3).get('weight'), up.child(3).get('bias'), 2));
+  x = ops.gelu(skip(ops.convTranspose2d(x, up.child(3).get('weight'), up.child(3).get('bias'), 2), 0));
   const flat = ops.reshape(x, [b, c / 8, 16 * h * w]);
   return ops.reshape(ops.matmul(hyperIn, flat), [b, m, 4 * h, 4 * w]);
+}
+
+/**
+ * Where a decoder differs from SAM 1's in its output tokens and heads (SAM 2 sets these); the
+ * default is SAM 1's decoder.
+ * - `leadingTokens`: learned tokens placed before `iou_token` (SAM 2: `['obj_score_token']`), so the
+ *   token order is `[leading…, iou_token, mask_tokens…, sparse…]`;
+ * - `iouSigmoid`: the IoU head ends in a sigmoid (SAM 2's `iou_prediction_use_sigmoid`);
+ * - `upscale`: the mask head (SAM 2: `upscaleMasks` with its high-resolution features).
+ */
+export interface DecoderVariant<T> {
+  readonly leadingTokens?: readonly string[];
+  readonly iouSigmoid?: boolean;
+  readonly upscale?: MaskUpscaler<T>;
+}
+
+/** `MaskDecoderOutputs` and the transformer's processed tokens `hs [B,T,C]` (for extra heads). */
+export interface DecoderTokenOutputs<T> extends MaskDecoderOutputs<T> {
+  readonly tokens: T;
 }
 
 /** Tokens -> transformer (`transform`) -> upscaled masks and IoU (the rest of `predictMasks`). */
@@ -187,33 +222,40 @@ function decodeTokens<T>(
   [h, w]: readonly [number, number],
   transform: (tokens: T) => TwoWayState<T>,
   plan: DecoderPlan<T> = {},
-): MaskDecoderOutputs<T> {
+  variant: DecoderVariant<T> = {},
+): DecoderTokenOutputs<T> {
   const c = cfg.transformerDim;
   const b = ops.shape(sparse)[0] as number;
   const p = new ParamScope(ops, MASK_DECODER_PREFIX);
   const numMaskTokens = cfg.numMultimaskOutputs + 1;
+  const leading = variant.leadingTokens ?? [];
+  const s = leading.length; // index of iou_token
 
-  const outputTokens = ops.reshape(ops.concat([p.get('iou_token.weight'), p.get('mask_tokens.weight')], 0), [
+  const learned = [...leading, 'iou_token'].map((name) => p.get(`${name}.weight`));
+  const outputTokens = ops.reshape(ops.concat([...learned, p.get('mask_tokens.weight')], 0), [
     1,
-    1 + numMaskTokens,
+    s + 1 + numMaskTokens,
     c,
   ]);
   const tokens = ops.concat([broadcastBatch(ops, outputTokens, b), sparse], 1);
 
   const { queries: hs, keys } = transform(tokens);
-  const iouTokenOut = ops.slice(hs, 1, 0, 1); // [B,1,C]
+  const iouTokenOut = ops.slice(hs, 1, s, s + 1); // [B,1,C]
 
   const hyper: T[] = [];
   const [first, end] = plan.maskTokens ?? [0, numMaskTokens];
   for (let i = first; i < end; i++) {
-    const token = ops.slice(hs, 1, 1 + i, 2 + i); // [B,1,C]
+    const token = ops.slice(hs, 1, s + 1 + i, s + 2 + i); // [B,1,C]
     hyper.push(mlp(p.child('output_hypernetworks_mlps').child(i), token, 3)); // [B,1,C/8]
   }
   const hyperIn = ops.concat(hyper, 1); // [B,M+1,C/8]
-  const masks = (plan.upscale ?? upscaleMasks)(p.child('output_upscaling'), keys, hyperIn, [b, h, w]);
+  // The variant's head defines the values (a plan's faster head knows no high-res features).
+  const upscale = variant.upscale ?? plan.upscale ?? upscaleMasks;
+  const masks = upscale(p.child('output_upscaling'), keys, hyperIn, [b, h, w]);
 
-  const iou = ops.reshape(mlp(p.child('iou_prediction_head'), iouTokenOut, cfg.iouHeadDepth), [b, numMaskTokens]);
-  return { masks, iou };
+  const iouHead = mlp(p.child('iou_prediction_head'), iouTokenOut, cfg.iouHeadDepth, variant.iouSigmoid === true);
+  const iou = ops.reshape(iouHead, [b, numMaskTokens]);
+  return { masks, iou, tokens: hs };
 }
 
 /**

@@ -10,19 +10,14 @@
 import * as tf from '@tensorflow/tfjs';
 import type { SamConfig } from './config.js';
 import { LOW_RES_SIZE, type Box, type Point } from '@samtune/transforms';
-import { MASK_DECODER_PREFIX, maskDecoder } from './mask-decoder.js';
-import { TfjsOps } from './ops/tfjs-ops.js';
+import { maskDecoder } from './mask-decoder.js';
+import { TfDecoderWeights, hostData, PredictorInputError } from './tf-decoder-weights.js';
 import { applyBoxes, applyCoords, postprocessMasks, preprocessShape } from './postprocess.js';
-import { PROMPT_ENCODER_PREFIX, densePe, preparePromptEncoderWeights, promptEncoder } from './prompt-encoder.js';
-import type { FloatTensor, HostTensor, WeightMap } from '@samtune/tensor';
-import { floatTensor, toFloat32 } from '@samtune/tensor';
-import { SamtuneError, type ErrorKind } from '@samtune/errors';
+import { densePe, promptEncoder } from './prompt-encoder.js';
+import type { FloatTensor, WeightMap } from '@samtune/tensor';
+import { floatTensor } from '@samtune/tensor';
 
-/** Thrown for prompts or embeddings the predictor cannot use; the message names the argument. */
-export class PredictorInputError extends SamtuneError {
-  readonly code: string = 'predictor-input';
-  readonly kind: ErrorKind = 'input';
-}
+export { PredictorInputError } from './tf-decoder-weights.js';
 
 /** XY point and XYXY box in original image pixels (transforms' types). */
 export type { Point, Box } from '@samtune/transforms';
@@ -109,68 +104,12 @@ export interface SamPredictorOptions {
   readonly trainable?: boolean;
 }
 
-function hostData(t: tf.Tensor): FloatTensor {
-  return floatTensor(new Float32Array(t.dataSync()), t.shape);
-}
-
-export class SamPredictor {
+export class SamPredictor extends TfDecoderWeights {
   readonly config: SamConfig;
-  /** The executor over this predictor's tensors (for composing the layers directly). */
-  readonly ops: TfjsOps;
-  private readonly frozen = new Map<string, tf.Tensor>();
-  private readonly variables = new Map<string, tf.Variable>();
-  private disposed = false;
 
   constructor({ config, weights, trainable = true }: SamPredictorOptions) {
+    super(config.promptEncoder, weights, trainable, 'SamPredictor');
     this.config = config;
-    const derived = preparePromptEncoderWeights(config.promptEncoder, weights);
-    const all = new Map<string, tf.Tensor>();
-    const upload = (t: HostTensor): tf.Tensor => tf.tensor(toFloat32(t).data, [...t.shape], 'float32');
-    for (const [key, t] of [...weights, ...derived]) {
-      if (key.startsWith(PROMPT_ENCODER_PREFIX)) {
-        const tt = upload(t);
-        this.frozen.set(key, tt);
-        all.set(key, tt);
-      } else if (key.startsWith(MASK_DECODER_PREFIX)) {
-        const init = upload(t);
-        const v = tf.variable(init, trainable);
-        init.dispose();
-        this.variables.set(key, v);
-        all.set(key, v);
-      }
-    }
-    if (this.variables.size === 0) {
-      throw new PredictorInputError(
-        `SamPredictor(weights): no '${MASK_DECODER_PREFIX}*' tensors in the weight map (${weights.size} keys)`,
-      );
-    }
-    this.ops = new TfjsOps(all);
-  }
-
-  /** The mask-decoder tensors by checkpoint key, as the `tf.Variable`s the forward uses. */
-  trainableVariables(): ReadonlyMap<string, tf.Variable> {
-    return this.variables;
-  }
-
-  /** The current mask-decoder weights copied to host memory (checkpoint keys, `mask_decoder.*`). */
-  maskDecoderWeights(): Map<string, FloatTensor> {
-    const out = new Map<string, FloatTensor>();
-    for (const [key, v] of this.variables) out.set(key, hostData(v));
-    return out;
-  }
-
-  /** Overwrites mask-decoder variables from `weights` (keys `mask_decoder.*`; same shapes). */
-  setMaskDecoderWeights(weights: WeightMap): void {
-    for (const [key, t] of weights) {
-      const v = this.variables.get(key);
-      if (!v) continue;
-      if (v.shape.length !== t.shape.length || v.shape.some((d, i) => d !== t.shape[i])) {
-        throw new PredictorInputError(
-          `setMaskDecoderWeights(weights): '${key}' has shape [${t.shape.join(',')}], expected [${v.shape.join(',')}]`,
-        );
-      }
-      tf.tidy(() => v.assign(tf.tensor(toFloat32(t).data, [...t.shape], 'float32')));
-    }
   }
 
   /**
@@ -249,16 +188,6 @@ export class SamPredictor {
     }));
   }
 
-  /** Releases every tfjs tensor and variable this predictor owns. */
-  dispose(): void {
-    if (this.disposed) return;
-    this.disposed = true;
-    for (const t of this.frozen.values()) t.dispose();
-    for (const v of this.variables.values()) v.dispose();
-    this.frozen.clear();
-    this.variables.clear();
-  }
-
   private run(
     embedding: FloatTensor,
     originalSize: readonly [number, number],
@@ -293,9 +222,5 @@ export class SamPredictor {
       };
     });
     return result;
-  }
-
-  private checkAlive(fn: string): void {
-    if (this.disposed) throw new PredictorInputError(`SamPredictor.${fn}(): the predictor was disposed`);
   }
 }

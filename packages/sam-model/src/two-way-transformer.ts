@@ -8,7 +8,7 @@
  */
 import type { MaskDecoderConfig } from './config.js';
 import type { ParamScope } from './layers.js';
-import { layerNorm, linear, mlpBlock } from './layers.js';
+import { layerNorm, linear, mlp, mlpBlock } from './layers.js';
 import { imageToTokenAttention, separateHeads, tokenToImageAttention } from './image-attention.js';
 import type { Ops } from '@samtune/tensor';
 import { SamtuneError, type ErrorKind } from '@samtune/errors';
@@ -154,7 +154,10 @@ export function twoWayAttentionBlock<T>(
   queries = ops.add(queries, t2iOut);
   queries = layerNorm(p.child('norm2'), queries);
 
-  queries = ops.add(queries, mlpBlock(p.child('mlp'), queries, 'relu'));
+  // SAM 1 names the block's MLP `mlp.lin1/lin2` (`MLPBlock`), SAM 2 `mlp.layers.0/1` (`MLP`, 2 layers).
+  const mlpScope = p.child('mlp');
+  const mlpOut = mlpScope.has('lin1.weight') ? mlpBlock(mlpScope, queries, 'relu') : mlp(mlpScope, queries, 2);
+  queries = ops.add(queries, mlpOut);
   queries = layerNorm(p.child('norm3'), queries);
 
   q = ops.add(queries, queryPe);

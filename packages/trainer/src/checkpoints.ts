@@ -13,9 +13,9 @@
  *   The per-epoch random generators derive from (seed, epoch), so no generator state is needed.
  * Atomic writes (temp file + rename) mean a kill leaves either the previous or the new file.
  */
-import { writeFineTunedSafetensors } from '@samtune/sam-model';
+import { sam2OfficialKey, writeFineTunedSafetensors, writeSam2Safetensors } from '@samtune/sam-model';
 import { readSafetensors, writeSafetensors } from '@samtune/tensor-files';
-import type { BaseCheckpointRef, FloatTensor, SamConfig, WeightMap } from '@samtune/sam-model';
+import type { BaseCheckpointRef, FloatTensor, Sam2Config, SamConfig, WeightMap } from '@samtune/sam-model';
 import type { AdamState } from './engine/types.js';
 import type { EarlyStoppingState } from './early-stopping.js';
 import type { TrainConfig } from './config.js';
@@ -89,15 +89,45 @@ export function writeModelCheckpoint(
   base: BaseCheckpointRef,
   decoder: WeightMap,
   config: SamConfig,
-  info: { kind: 'best' | 'last'; epoch: number; trainingArgs: unknown; metrics: unknown },
+  info: CheckpointInfo,
 ): void {
-  writeFineTunedSafetensors(path, decoder, config, base, {
+  writeFineTunedSafetensors(path, decoder, config, base, checkpointMeta(base.sha256, info));
+}
+
+/** What a best/last checkpoint records about its training. */
+export interface CheckpointInfo {
+  readonly kind: 'best' | 'last';
+  readonly epoch: number;
+  readonly trainingArgs: unknown;
+  readonly metrics: unknown;
+}
+
+function checkpointMeta(baseSha256: string, info: CheckpointInfo): Record<string, string> {
+  return {
     [CHECKPOINT_META.kind]: info.kind,
     [CHECKPOINT_META.epoch]: String(info.epoch),
-    [CHECKPOINT_META.baseSha256]: base.sha256,
+    [CHECKPOINT_META.baseSha256]: baseSha256,
     [CHECKPOINT_META.trainingArgs]: JSON.stringify(info.trainingArgs),
     [CHECKPOINT_META.metrics]: JSON.stringify(info.metrics),
-  });
+  };
+}
+
+/**
+ * SAM 2.1: the COMPLETE image-mode checkpoint (official key names, config in the metadata) with the
+ * trained decoder tensors (samtune names, mapped by `sam2OfficialKey`), so that `eval`, `predict` and
+ * `export` load it alone (SAM 1 checkpoints hold only the decoder and name their base).
+ */
+export function writeSam2ModelCheckpoint(
+  path: string,
+  baseWeights: WeightMap,
+  baseSha256: string,
+  config: Sam2Config,
+  decoder: WeightMap,
+  info: CheckpointInfo,
+): void {
+  const weights: WeightMap = new Map(baseWeights);
+  for (const [k, t] of decoder) weights.set(sam2OfficialKey(k), t);
+  writeSam2Safetensors(path, weights, config, checkpointMeta(baseSha256, info));
 }
 
 /** Writes the run state atomically. */

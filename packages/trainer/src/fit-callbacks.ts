@@ -5,7 +5,6 @@
  * phases is one more callback here.
  */
 import { checkFiniteWeights } from '@samtune/sam-model';
-import { writeModelCheckpoint } from './checkpoints.js';
 import type { TrainConfig } from './config.js';
 import { EarlyStopping } from './early-stopping.js';
 import type { Fit, TrainCallback } from './fit.js';
@@ -67,12 +66,11 @@ export const checkpoints: TrainCallback = {
   onEpochEnd(fit, record) {
     const decoder = fit.state.weights();
     checkFiniteWeights(decoder, `runTraining(epoch ${record.epoch}): the trained mask decoder, not saved`);
-    const { ref, trainingArgs } = fit.base;
+    const { trainingArgs } = fit.base;
     const metrics = { epoch: record.epoch, val: record.val, zeroShot: fit.m.zeroShot, trainLoss: record.trainLoss };
     const info = { epoch: record.epoch, trainingArgs, metrics };
-    const config = fit.model.checkpoint.config;
-    if (record.best) writeModelCheckpoint(fit.run.files.best, ref, decoder, config, { kind: 'best', ...info });
-    writeModelCheckpoint(fit.run.files.last, ref, decoder, config, { kind: 'last', ...info });
+    if (record.best) fit.writeCheckpoint(fit.run.files.best, decoder, { kind: 'best', ...info });
+    fit.writeCheckpoint(fit.run.files.last, decoder, { kind: 'last', ...info });
   },
 };
 

@@ -5,13 +5,23 @@
  * `TrainCallback` (`fit-callbacks.ts`).
  */
 import { writeFileSync } from 'node:fs';
-import { evaluate, evaluateClicks, type ClicksResult, type EvalResult, type ModelContext } from '@samtune/evaluation';
+import { evaluate, evaluateClicks, sam2EvalDecoder, type ClicksResult, type EvalResult, type ModelContext, type Sam2ModelContext } from '@samtune/evaluation';
 import { type TargetStore } from '@samtune/training-data';
-import { checkFiniteWeights, OrtDecoder } from '@samtune/sam-model';
+import {
+  checkFiniteWeights,
+  isSam2Config,
+  OrtDecoder,
+  Sam2Predictor,
+  sam2PredictorWeights,
+  type SamConfig,
+  type WeightMap,
+} from '@samtune/sam-model';
 import {
   RUN_STATE_VERSION,
   saveRunState,
   writeModelCheckpoint,
+  writeSam2ModelCheckpoint,
+  type CheckpointInfo,
   type EpochRecord,
   type RunStateMeta,
 } from './checkpoints.js';
@@ -48,10 +58,12 @@ export class Fit {
   targets: TargetStore | undefined;
   /** Set by a callback: the run ends after this epoch, for this reason (`early`: early stopping). */
   stop: { readonly reason: string; readonly early: boolean } | null = null;
+  /** The decoder side under samtune's names (SAM 2.1: `sam2PredictorWeights` of the checkpoint). */
+  readonly decoderSide: WeightMap;
 
   constructor(
     readonly run: Run,
-    readonly model: ModelContext,
+    readonly model: ModelContext | Sam2ModelContext,
     readonly data: RunData,
   ) {
     const { checkpoint } = model;
@@ -60,7 +72,8 @@ export class Fit {
       throw new RunDirectoryError(
         `runTraining(--resume): ${run.out} was started from checkpoint sha256 ${resumed.meta.baseCheckpoint.sha256}, '${run.config.checkpoint}' now has ${checkpoint.sha256}`,
       );
-    this.state = TrainState.fromCheckpoint(checkpoint.weights);
+    this.decoderSide = isSam2Config(checkpoint.config) ? sam2PredictorWeights(checkpoint.weights) : checkpoint.weights;
+    this.state = TrainState.fromCheckpoint(this.decoderSide);
     if (resumed) {
       this.state.setWeights(resumed.decoder);
       this.state.loadAdamState(resumed.adam);
@@ -85,7 +98,10 @@ export class Fit {
     return {
       // The complete checkpoint the trained decoder completes: a fine-tuned --checkpoint's own base (a
       // base is followed one level only, see @samtune/sam-model fine-tuned.ts).
-      ref: checkpoint.base ?? { ...baseCheckpoint, source: this.run.config.checkpoint },
+      ref: ('base' in checkpoint ? checkpoint.base : undefined) ?? {
+        ...baseCheckpoint,
+        source: this.run.config.checkpoint,
+      },
       trainingArgs: { ...storedConfig(this.run.config), baseCheckpoint },
     };
   }
@@ -117,11 +133,22 @@ export class Fit {
         };
     this.engine = createTrainEngine(config.runtime.engine, {
       config: checkpoint.config,
-      weights: checkpoint.weights,
+      weights: this.decoderSide,
       adam: config.optimizer,
       ...(config.runtime.ortArena ? { arenaBatches: ortArenaBatches(config.training.microBatch) } : {}),
     });
     this.engine.load(this.state);
+  }
+
+  /**
+   * Writes a best/last model checkpoint of `decoder`: SAM 1 the decoder and its base's reference,
+   * SAM 2.1 the complete checkpoint (`writeSam2ModelCheckpoint`).
+   */
+  writeCheckpoint(path: string, decoder: WeightMap, info: CheckpointInfo): void {
+    const { checkpoint } = this.model;
+    if (isSam2Config(checkpoint.config))
+      writeSam2ModelCheckpoint(path, checkpoint.weights, checkpoint.sha256, checkpoint.config, decoder, info);
+    else writeModelCheckpoint(path, this.base.ref, decoder, checkpoint.config, info);
   }
 
   /** Writes the run state (state.safetensors) and results.csv. */
@@ -141,9 +168,14 @@ export async function validatePhase(
   const { run, model, data } = fit;
   const { config } = run;
   const t0 = performance.now();
-  const decoder = (fit.engine as TrainEngine).evalDecoder(); // the engine that trains, loss included
+  const { predictor } = model;
+  // SAM 2.1 validates on its tfjs Sam2Predictor loaded with the state's weights; SAM 1 on the engine that trains, loss included.
+  const decoder =
+    predictor instanceof Sam2Predictor
+      ? sam2EvalDecoder(predictor, fit.state.weights())
+      : (fit.engine as TrainEngine).evalDecoder();
   const pixels = await evaluate({
-    predictor: model.predictor,
+    predictor,
     decoder,
     cache: model.cache,
     targets: fit.targets as TargetStore,
@@ -156,7 +188,11 @@ export async function validatePhase(
       run.stopAt(`${phase} validation after epoch ${epoch} (${done}/${total} images)`);
     },
   }).finally(() => decoder.release());
-  const clicks = config.data.val.clicks > 0 ? await clicksPhase(fit, phase, epoch) : undefined;
+  // Clicks-to-quality runs on the ORT decoder, SAM 1 only for now (SAM 2.1's report has no clicks table).
+  const clicks =
+    config.data.val.clicks > 0 && !(predictor instanceof Sam2Predictor)
+      ? await clicksPhase(fit, predictor.config, phase, epoch)
+      : undefined;
   const metrics: EvalResult = clicks ? { ...pixels, clicks } : pixels;
   const seconds = (performance.now() - t0) / 1000;
   run.emit({ type: 'eval-done', phase, epoch, metrics, seconds });
@@ -164,10 +200,15 @@ export async function validatePhase(
 }
 
 /** Clicks-to-quality (`data.val.clicks` clicks at most) of the state's decoder on the val subset. */
-async function clicksPhase(fit: Fit, phase: 'zero-shot' | 'val', epoch: number): Promise<ClicksResult> {
+async function clicksPhase(
+  fit: Fit,
+  samConfig: SamConfig,
+  phase: 'zero-shot' | 'val',
+  epoch: number,
+): Promise<ClicksResult> {
   const { run, model, data } = fit;
   const weights = new Map([...model.checkpoint.weights, ...fit.state.weights()]);
-  const decoder = new OrtDecoder(model.predictor.config, weights);
+  const decoder = new OrtDecoder(samConfig, weights);
   try {
     return await evaluateClicks({
       decoder,
@@ -249,12 +290,12 @@ export function finishRun(fit: Fit): TrainResult {
 
 /** An interrupt: `last.safetensors` from the current weights; returns the error to throw. */
 export function interruptedRun(fit: Fit, err: StopRequested): TrainingInterruptedError {
-  const { run, model } = fit;
+  const { run } = fit;
   const epochsDone = fit.epochsDone;
   fit.engine?.read(fit.state);
   const decoder = fit.state.weights();
   checkFiniteWeights(decoder, `runTraining(${err.signal}): the mask decoder at ${err.where}, not saved`);
-  writeModelCheckpoint(run.files.last, fit.base.ref, decoder, model.checkpoint.config, {
+  fit.writeCheckpoint(run.files.last, decoder, {
     kind: 'last',
     epoch: epochsDone,
     trainingArgs: fit.base.trainingArgs,

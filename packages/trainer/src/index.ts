@@ -96,7 +96,13 @@ export {
 } from './demo.js';
 /** @deprecated moved to @samtune/worker-thread: import it from there. */
 export { WorkerLoaderError } from '@samtune/worker-thread';
-export { autolabel, type AutolabelOptions, type AutolabelResult, type CocoInstances } from './autolabel.js';
+export {
+  autolabel,
+  type AutolabelModel,
+  type AutolabelOptions,
+  type AutolabelResult,
+  type CocoInstances,
+} from './autolabel.js';
 export { OrtTrainEngine, type OrtTrainEngineOptions, type EngineTimings } from './ort-engine/engine.js';
 export { TrainState } from './engine/train-state.js';
 export { FlatLayout, type FlatSlot } from './engine/flat-layout.js';
@@ -140,3 +146,12 @@ export {
   RecipeInputError,
   type MicroBatchRecipe,
 } from './recipe/recipe.js';
+// SAM 2.1 decoder training step (issue 25): one forward + loss, on tfjs and recorded for onnxruntime.
+export { sam2DecoderLoss, type Sam2TrainInputs, type Sam2TrainForward } from './sam2-decoder-loss.js';
+export { sam2MicroBatchGradients, type Sam2LossParts } from './sam2-train-step.js';
+export {
+  recordSam2TrainGraph,
+  SAM2_PARTS_OUTPUT,
+  type Sam2TrainGraph,
+  type Sam2TrainGraphShape,
+} from './ort-engine/sam2-training-graph.js';

@@ -148,7 +148,8 @@ export async function embedData(run: Run, cache: EmbeddingCache, data: RunData):
   data.val = { ...data.val, items: usableItems('runTraining', data.val, fill.skipped) };
   run.emit({ type: 'embed-done', seconds: fill.seconds, computed: fill.computed, hits: fill.hits, total: fill.total });
   const { config } = run;
-  const targets = new TargetStore(config.training.seed, config.prompt.mode === 'point', config.data.crowd);
+  const resize = cache.family === 'sam2' ? 'stretch' : 'longest-side'; // SAM 2.1's frame: the image stretched
+  const targets = new TargetStore(config.training.seed, config.prompt.mode === 'point', config.data.crowd, resize);
   const all = [...data.train.items, ...data.val.items];
   for (const [i, item] of all.entries()) {
     await targets.get(item);

@@ -71,7 +71,7 @@ export async function trainEpoch(o: TrainEpochOptions): Promise<EpochTotals> {
         for (const { item, prompts: ps } of perImage) {
           if (ps.length === 0) continue;
           const cached = await cache.get(item.imagePath);
-          const geometry = new ResizeGeometry(cached.originalSize);
+          const geometry = new ResizeGeometry(cached.originalSize, undefined, { resize: targets.resize });
           for (const chunk of chunks(ps, config.training.microBatch)) {
             const { batch: b, targets: tgt } = toDecoderBatch(chunk, geometry);
             const recipe = await microBatchRecipe(
@@ -82,7 +82,7 @@ export async function trainEpoch(o: TrainEpochOptions): Promise<EpochTotals> {
               config.training.seed,
               epoch,
             );
-            const parts = engine.accumulate(cached.embedding, b, tgt, b.size / total, recipe);
+            const parts = engine.accumulate(cached.embedding, b, tgt, b.size / total, recipe, cached.highResFeats);
             sums.loss += parts.loss * b.size;
             sums.focal += parts.focal * b.size;
             sums.dice += parts.dice * b.size;

@@ -137,17 +137,32 @@ export function microBatchGradients(
   lossFn: MicroBatchLoss = decoderLoss,
 ): MicroBatchGradients {
   const vars = predictor.trainableVariables();
+  return variableGradsByKey(
+    vars,
+    () => lossFn(predictor, embedding, batch, targets, lossConfig),
+    ['loss', 'focal', 'dice', 'iou'],
+    scale,
+    'microBatchGradients',
+  );
+}
+
+/**
+ * `tf.variableGrads` of `scale * f().loss` with respect to `vars`: the gradients by their map key
+ * (the caller owns them) and the named scalar parts of `f()` read on the host (unscaled).
+ * @param fn caller name for messages
+ */
+export function variableGradsByKey<K extends string>(
+  vars: ReadonlyMap<string, tf.Variable>,
+  f: () => Record<K | 'loss', tf.Tensor>,
+  partNames: readonly K[],
+  scale: number,
+  fn: string,
+): { grads: Map<string, tf.Tensor>; parts: Record<K, number> } {
   const keyOf = new Map([...vars].map(([k, v]) => [v.name, k]));
-  let parts: LossParts = { loss: Number.NaN, focal: Number.NaN, dice: Number.NaN, iou: Number.NaN };
+  const parts = Object.fromEntries(partNames.map((k) => [k, Number.NaN])) as Record<K, number>;
   const { value, grads } = tf.variableGrads(() => {
-    const r = lossFn(predictor, embedding, batch, targets, lossConfig);
-    const [loss, focal, dice, iou] = [r.loss, r.focal, r.dice, r.iou].map((s) => s.dataSync()[0] as number) as [
-      number,
-      number,
-      number,
-      number,
-    ];
-    parts = { loss, focal, dice, iou };
+    const r = f();
+    for (const k of partNames) parts[k] = r[k].dataSync()[0] as number;
     return (scale === 1 ? r.loss : tf.mul(r.loss, scale)) as tf.Scalar;
   }, [...vars.values()]);
   value.dispose();
@@ -155,9 +170,7 @@ export function microBatchGradients(
   for (const [name, g] of Object.entries(grads)) {
     const key = keyOf.get(name);
     if (key === undefined)
-      throw new TrainStepError(
-        `microBatchGradients(): gradient for variable '${name}' that is not a mask-decoder variable`,
-      );
+      throw new TrainStepError(`${fn}(): gradient for variable '${name}' that is not a mask-decoder variable`);
     out.set(key, g);
   }
   return { grads: out, parts };

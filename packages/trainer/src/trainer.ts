@@ -7,7 +7,8 @@
  * With `resume`, a run directory holding a state continues after its last finished epoch; the
  * per-epoch generators derive from (seed, epoch), so the continued run is the run that was killed.
  */
-import { backendEvent, openModel, setupRuntime } from '@samtune/evaluation';
+import { backendEvent, openModel, openSam2Model, setupRuntime } from '@samtune/evaluation';
+import { checkpointFamily } from '@samtune/sam-model';
 import type { TrainConfig } from './config.js';
 import type { TrainResult } from './events.js';
 import { defaultCallbacks } from './fit-callbacks.js';
@@ -30,7 +31,8 @@ export async function runTraining(input: TrainConfig, options: FitOptions = {}):
   const runtime = await setupRuntime(config.runtime.backend, config.runtime.ortKernels);
   run.emit(backendEvent(runtime));
   const data = await prepareData(run);
-  const model = await openModel(config.checkpoint, config.runtime.cacheDir, run.emit);
+  const open = checkpointFamily(config.checkpoint) === 'sam2' ? openSam2Model : openModel;
+  const model = await open(config.checkpoint, config.runtime.cacheDir, run.emit);
   let fit: Fit | undefined;
   try {
     fit = new Fit(run, model, data);

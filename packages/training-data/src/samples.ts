@@ -26,7 +26,7 @@ import {
   samplePositivePoints,
   selectPrompt,
 } from '@samtune/transforms';
-import type { BinaryMask, Point, Rng } from '@samtune/transforms';
+import type { BinaryMask, FrameResize, Point, Rng } from '@samtune/transforms';
 import type { PromptModeOption, DecoderPromptBatch } from './prompt-batch.js';
 import { SamtuneError, type ErrorKind } from '@samtune/errors';
 
@@ -121,8 +121,9 @@ export async function computeImageTargets(
   seed: number,
   withPoints = false,
   crowdPolicy: CrowdPolicy = 'keep',
+  resize: FrameResize = 'longest-side',
 ): Promise<ImageTargets> {
-  const geometry = ResizeGeometry.forSize(item);
+  const geometry = ResizeGeometry.forSize(item, undefined, { resize });
   const targets: InstanceTarget[] = [];
   let crowd = 0;
   let skippedCrowd = 0;
@@ -166,18 +167,21 @@ export class TargetStore {
    * @param seed seeds the point pools
    * @param withPoints compute interior points and point pools (point prompts)
    * @param crowd what crowd instances are (default `keep`)
+   * @param resize the model frame of the low-res targets and prompts: SAM 1's `longest-side` (default),
+   *   SAM 2.1's `stretch`
    */
   constructor(
     private readonly seed: number,
     readonly withPoints: boolean,
     readonly crowd: CrowdPolicy = 'keep',
+    readonly resize: FrameResize = 'longest-side',
   ) {}
 
   /** The targets of an image (decoding its masks the first time). */
   get(item: TrainItem): Promise<ImageTargets> {
     let p = this.map.get(item.imagePath);
     if (!p) {
-      p = computeImageTargets(item, this.seed, this.withPoints, this.crowd);
+      p = computeImageTargets(item, this.seed, this.withPoints, this.crowd, this.resize);
       this.map.set(item.imagePath, p);
     }
     return p;

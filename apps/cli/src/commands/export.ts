@@ -5,7 +5,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Type } from 'typebox';
-import { UsageError } from '../command.js';
+import { UsageError, type CliIO } from '../command.js';
 import { defineCommand, Flag } from '../flags.js';
 import { onnxExportSummary, transformersJsExportSummary } from './export-summary.js';
 
@@ -38,7 +38,11 @@ export const exportCommand = defineCommand({
                                  iou_predictions, low_res_masks); N points dynamic; opset 17
          <dir>/model.json        files, I/O, mean/std, checkpoint sha256, mask-selection rule, verification
   Every model is run by onnxruntime right after writing and compared with the in-process model
-  (tolerance 1e-4 + 1e-3*max|ref|); a model that fails is deleted and the command fails.`,
+  (tolerance 1e-4 + 1e-3*max|ref|); a model that fails is deleted and the command fails.
+  A SAM 2.1 checkpoint (sam2.1_hiera_*) writes samexporter's pair instead, as X-AnyLabeling loads it:
+  <dir>/encoder.onnx (image -> high_res_feats_0, high_res_feats_1, image_embed) and <dir>/decoder.onnx
+  (image_embed, high_res_feats_0/1, point_coords, point_labels, mask_input, has_mask_input -> masks,
+  iou_predictions), verified the same way.`,
   flags: FLAGS,
   async run(f, io) {
     const format = f.format;
@@ -56,6 +60,8 @@ export const exportCommand = defineCommand({
 
     const log = (l: string): void => io.err(l);
     await announceBackend(io);
+    const { checkpointFamily } = await import('@samtune/sam-model');
+    if (checkpointFamily(checkpoint) === 'sam2') return exportSam2(checkpoint, out, f, io);
     const model = await loadModel(checkpoint, io);
     try {
       if (format === 'transformers.js') {
@@ -71,3 +77,31 @@ export const exportCommand = defineCommand({
     }
   },
 });
+
+/** A SAM 2.1 checkpoint: the samexporter encoder + decoder pair (`exportSam2Onnx`). */
+async function exportSam2(
+  checkpoint: string,
+  out: string,
+  f: { format: string; 'single-mask'?: boolean | undefined },
+  io: CliIO,
+): Promise<number> {
+  if (f.format !== 'onnx' || f['single-mask'])
+    throw new UsageError(
+      `a SAM 2.1 checkpoint exports as --format onnx (samexporter's encoder + decoder pair, multimask), got --format ${f.format}${f['single-mask'] ? ' --single-mask' : ''}`,
+    );
+  const { exportSam2Onnx } = await import('@samtune/export');
+  const { loadSam2Model } = await import('../model-io.js');
+  const model = await loadSam2Model(checkpoint, io);
+  const r = await exportSam2Onnx(model, out, { log: (l) => io.err(l) });
+  const round = (x: Record<string, number>): Record<string, number> =>
+    Object.fromEntries(Object.entries(x).map(([k, v]) => [k, +v.toFixed(5)]));
+  io.out(
+    JSON.stringify({
+      out: r.dir,
+      format: 'samexporter-sam2',
+      files: [r.files.encoder, r.files.decoder],
+      worst_ratio: { encoder: round(r.worstRatio.encoder), decoder: round(r.worstRatio.decoder) },
+    }),
+  );
+  return 0;
+}

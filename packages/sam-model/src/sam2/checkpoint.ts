@@ -132,8 +132,13 @@ function storedFacts(json: string, path: string): HieraFacts {
  * Writes SAM 2.1 weights as safetensors (atomic) with the config in `samtune.config`, so that
  * `loadSam2Checkpoint` reads a non-official trunk back without `facts`.
  */
-export function writeSam2Safetensors(path: string, weights: WeightMap, config: Sam2Config): void {
-  writeSafetensors(path, weights, { [SAMTUNE_CONFIG_KEY]: JSON.stringify(config) });
+export function writeSam2Safetensors(
+  path: string,
+  weights: WeightMap,
+  config: Sam2Config,
+  extra: Record<string, string> = {},
+): void {
+  writeSafetensors(path, weights, { ...extra, [SAMTUNE_CONFIG_KEY]: JSON.stringify(config) });
 }
 
 /**

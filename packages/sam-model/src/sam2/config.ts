@@ -260,3 +260,8 @@ export function sam2Config(name: string, imageEncoder: HieraConfig): Sam2Config 
 
 /** Image embedding side (64) of every SAM 2.1 model. */
 export const SAM2_EMBED_SIZE = EMBED_SIZE;
+
+/** Whether `config` is a SAM 2.1 config (SAM 1's `SamConfig` has no `family`). */
+export function isSam2Config(config: object): config is Sam2Config {
+  return 'family' in config && (config as { family: unknown }).family === 'sam2';
+}

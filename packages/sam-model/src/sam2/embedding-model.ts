@@ -5,7 +5,7 @@
 import type { SessionOptions } from '@samtune/onnx';
 import { preprocessImageSam2, type RgbImage } from '@samtune/transforms';
 import type { ImageEmbedding, ModelSource } from '../sam.js';
-import { loadSam2Checkpoint, type LoadSam2CheckpointOptions } from './checkpoint.js';
+import { loadSam2Checkpoint, type LoadedSam2Checkpoint, type LoadSam2CheckpointOptions } from './checkpoint.js';
 import type { Sam2Config } from './config.js';
 import { Sam2EncoderSession } from './onnx-encoder.js';
 
@@ -21,9 +21,13 @@ export class Sam2EmbeddingModel {
     nameOrPath: string,
     opts: LoadSam2CheckpointOptions & { session?: SessionOptions } = {},
   ): Promise<Sam2EmbeddingModel> {
-    const ckpt = await loadSam2Checkpoint(nameOrPath, opts);
-    const session = await Sam2EncoderSession.create(ckpt.config.imageEncoder, ckpt.weights, opts.session);
-    return new Sam2EmbeddingModel(ckpt.config, { path: ckpt.path, sha256: ckpt.sha256 }, session);
+    return Sam2EmbeddingModel.fromCheckpoint(await loadSam2Checkpoint(nameOrPath, opts), opts.session);
+  }
+
+  /** Builds the encoder session of an already loaded checkpoint (whose weights the caller also uses). */
+  static async fromCheckpoint(ckpt: LoadedSam2Checkpoint, session?: SessionOptions): Promise<Sam2EmbeddingModel> {
+    const s = await Sam2EncoderSession.create(ckpt.config.imageEncoder, ckpt.weights, session);
+    return new Sam2EmbeddingModel(ckpt.config, { path: ckpt.path, sha256: ckpt.sha256 }, s);
   }
 
   /** `image_embeddings [1,256,64,64]` + `highResFeats` of an ORIGINAL RGB image (`inputSize` = 1024x1024). */

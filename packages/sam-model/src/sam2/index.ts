@@ -12,6 +12,7 @@ export {
   UnknownHieraLayoutError,
   Sam2CheckpointForSam1Error,
   isSam2Keys,
+  isSam2Config,
   type HieraConfig,
   type HieraFacts,
   type HieraLayout,
@@ -59,3 +60,4 @@ export {
 } from './onnx-encoder.js';
 export { checkpointFamily, type ModelFamily } from './family.js';
 export { Sam2EmbeddingModel } from './embedding-model.js';
+export { Sam2Model, Sam2EmbeddingError } from './model.js';

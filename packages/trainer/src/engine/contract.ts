@@ -15,7 +15,7 @@
  * `ort` (default) and `tfjs` (the reference).
  */
 import type { FloatTensor, WeightMap } from '@samtune/tensor';
-import type { SamConfig } from '@samtune/sam-model';
+import type { Sam2Config, SamConfig } from '@samtune/sam-model';
 import type { SamLossConfig } from '@samtune/losses';
 import type { EvalDecoder } from '@samtune/evaluation';
 import type { MicroBatchRecipe } from '../recipe/options.js';
@@ -24,8 +24,12 @@ import type { AdamOptions, DecoderPromptBatch, LossParts } from './types.js';
 
 /** What an engine is built from. */
 export interface TrainEngineContext {
-  readonly config: SamConfig;
-  /** The checkpoint's weights (`prompt_encoder.*` frozen, `mask_decoder.*` give shapes and initial values). */
+  /** SAM 1, or SAM 2.1 (`isSam2Config`): the engines then train `sam2DecoderLoss`. */
+  readonly config: SamConfig | Sam2Config;
+  /**
+   * The checkpoint's weights (`prompt_encoder.*` frozen, `mask_decoder.*` give shapes and initial
+   * values); SAM 2.1 under samtune's names (`sam2PredictorWeights`).
+   */
   readonly weights: WeightMap;
   /** Adam's hyper-parameters (the learning rate of each step is `step`'s argument). */
   readonly adam: AdamOptions;
@@ -46,7 +50,9 @@ export interface TrainEngine {
    * @param embedding `[1,256,64,64]` the image's embedding
    * @param targets `[B,1,256,256]` 0/1 low-res targets, row-major
    * @param scale `B_micro / B_batch`, so that the accumulated gradient is the batch mean's
-   * @param recipe the micro-batch's recipe inputs beyond SAM's defaults (`recipe/`)
+   * @param recipe the micro-batch's recipe inputs beyond SAM's defaults (`recipe/`; SAM 1 only)
+   * @param highResFeats SAM 2.1: the image's projected `high_res_feats.0/.1` (`[1,32,256,256]`,
+   *   `[1,64,128,128]`, from the embedding cache); required there, ignored by SAM 1 engines
    */
   accumulate(
     embedding: FloatTensor,
@@ -54,7 +60,10 @@ export interface TrainEngine {
     targets: Float32Array,
     scale: number,
     recipe?: MicroBatchRecipe,
+    highResFeats?: readonly [FloatTensor, FloatTensor],
   ): LossParts;
+  /** Copies of the gradients accumulated since the last step, by key (zeros when none; tests, diagnostics). */
+  gradients?(): Map<string, FloatTensor>;
   /** One Adam step from the accumulated gradients (then cleared). */
   step(lr: number): void;
   /** Writes the current weights, moments and step counts into `state`. */

@@ -6,7 +6,7 @@
  * interrupts. Checkpoints and the run state file are written from it, whichever engine trained.
  */
 import { toFloat32, type FloatTensor, type WeightMap } from '@samtune/tensor';
-import { MASK_DECODER_PREFIX } from '@samtune/sam-model';
+import { isTrainableDecoderKey } from '@samtune/sam-model';
 import { FlatLayout } from './flat-layout.js';
 import { TrainStepError, type AdamState } from './types.js';
 
@@ -37,9 +37,12 @@ export class TrainState {
     this.layout.fill(this.params, decoder);
   }
 
-  /** The state of a fresh run: the `mask_decoder.*` tensors of a checkpoint, Adam's moments zero. */
+  /**
+   * The state of a fresh run: the trainable `mask_decoder.*` tensors of a checkpoint
+   * (`isTrainableDecoderKey`: SAM 2.1's `conv_s0`/`conv_s1` stay frozen), Adam's moments zero.
+   */
   static fromCheckpoint(weights: WeightMap): TrainState {
-    const decoder = [...weights].filter(([k]) => k.startsWith(MASK_DECODER_PREFIX));
+    const decoder = [...weights].filter(([k]) => isTrainableDecoderKey(k));
     return new TrainState(new Map(decoder.map(([k, t]) => [k, toFloat32(t)])));
   }
 

@@ -18,6 +18,8 @@ export interface LossParts {
   readonly focal: number;
   readonly dice: number;
   readonly iou: number;
+  /** SAM 2.1: the object-score BCE (`loss_class`); absent for SAM 1. */
+  readonly class?: number;
 }
 
 /** Adam hyper-parameters; defaults are `torch.optim.Adam`'s. */

@@ -16,7 +16,13 @@ import { type BoundOrtSession, boundTensor, type BoundTensor } from '@samtune/on
 import { toFloat32, type FloatTensor, type HostTensor } from '@samtune/tensor';
 import { ortEvalDecoder, type EvalDecoder } from '@samtune/evaluation';
 import { derivedRng, slicePromptBatch } from '@samtune/training-data';
-import type { SamConfig, WeightMap } from '@samtune/sam-model';
+import {
+  isSam2Config,
+  isTrainableDecoderKey,
+  type Sam2Config,
+  type SamConfig,
+  type WeightMap,
+} from '@samtune/sam-model';
 import type { SamLossConfig } from '@samtune/losses';
 import {
   adamHyper,
@@ -33,6 +39,7 @@ import { postprocessMatrices, type PostprocessMatrices } from '../recipe/postpro
 import { ChunkedAdam } from './adam-graph.js';
 import { FlatLayout } from '../engine/flat-layout.js';
 import { TRAIN_INPUTS, trainShapeKey, type TrainGraphShape } from './training-graph.js';
+import { SAM2_HIGH_RES_INPUTS } from './sam2-training-graph.js';
 import {
   IOU_OUTPUT,
   MASKS_OUTPUT,
@@ -46,7 +53,8 @@ import {
 
 /** Settings of the engine. */
 export interface OrtTrainEngineOptions {
-  readonly config: SamConfig;
+  /** SAM 1, or SAM 2.1 (the graphs then take the projected high-res features; see `accumulate`). */
+  readonly config: SamConfig | Sam2Config;
   /** `prompt_encoder.*` (frozen, baked into the graphs) and `mask_decoder.*` (the initial values). */
   readonly weights: WeightMap;
   readonly adam?: AdamOptions;
@@ -108,13 +116,15 @@ export class OrtTrainEngine implements TrainEngine {
   /** Per-key tensor handles over each copy of p and of the accumulator. */
   private readonly pT: [Record<string, BoundTensor>, Record<string, BoundTensor>];
   private readonly gT: [Record<string, BoundTensor>, Record<string, BoundTensor>];
-  private readonly partsBuf = new Float32Array(4);
+  private readonly partsBuf = new Float32Array(5);
   private disposed = false;
 
   constructor(private readonly o: OrtTrainEngineOptions) {
-    const shapes = [...o.weights].filter(([k]) => k.startsWith('mask_decoder.')).map(([k, t]) => [k, t.shape] as const);
+    const shapes = [...o.weights].filter(([k]) => isTrainableDecoderKey(k)).map(([k, t]) => [k, t.shape] as const);
     if (shapes.length === 0)
-      throw new TrainStepError(`new OrtTrainEngine(weights): no 'mask_decoder.*' tensors among ${o.weights.size} keys`);
+      throw new TrainStepError(
+        `new OrtTrainEngine(weights): no trainable 'mask_decoder.*' tensors among ${o.weights.size} keys`,
+      );
     this.layout = new FlatLayout(shapes);
     const n = this.layout.size;
     [this.p, this.m, this.v, this.g] = [pair(n), pair(n), pair(n), pair(n)];
@@ -184,6 +194,7 @@ export class OrtTrainEngine implements TrainEngine {
    * @param embedding `[1,256,64,64]` image embedding of the image the prompts belong to
    * @param targets `[B,1,256,256]` 0/1 low-res targets, row-major
    * @param scale `B_micro / B_batch` (so accumulated gradients are those of the batch mean)
+   * @param highResFeats SAM 2.1 (required there): the projected `high_res_feats.0/.1` of the image
    * @returns the unscaled loss parts (means over the micro-batch)
    */
   accumulate(
@@ -192,6 +203,7 @@ export class OrtTrainEngine implements TrainEngine {
     targets: Float32Array,
     scale: number,
     recipe?: MicroBatchRecipe,
+    highResFeats?: readonly [FloatTensor, FloatTensor],
   ): LossParts {
     this.alive('accumulate');
     const b = batch.size;
@@ -199,21 +211,34 @@ export class OrtTrainEngine implements TrainEngine {
       throw new TrainStepError(
         `OrtTrainEngine.accumulate(targets): expected [${b},1,256,256] = ${b * 65536} values, got ${targets.length}`,
       );
-    if (recipe && !isDefaultRecipe(recipe.recipe))
+    const sam2 = isSam2Config(this.o.config);
+    if (sam2 && !highResFeats)
+      throw new TrainStepError(
+        "OrtTrainEngine.accumulate(highResFeats): a SAM 2.1 model needs the image's high_res_feats.0/.1, got none",
+      );
+    const highRes = sam2 ? highResFeats : undefined;
+    if (recipe && !isDefaultRecipe(recipe.recipe)) {
+      if (sam2)
+        throw new TrainStepError(
+          'OrtTrainEngine.accumulate(recipe): simulated clicks and loss.resolution original are SAM 1 only, got them for a SAM 2.1 model',
+        );
       return this.accumulateRecipe(embedding, batch, targets, scale, recipe);
+    }
     if (b === 1 || this.arenaBatch(b) || !this.arenaBatch(1))
-      return this.run(embedding.data, batch, targets, scale).parts;
+      return this.run(embedding.data, batch, targets, scale, { ...(highRes ? { highRes } : {}) }).parts;
     // a size without an arena while single prompts have one: prompt by prompt, on that arena (the
     // same gradient sum; no fresh activation memory for one more shape)
-    const sum = { loss: 0, focal: 0, dice: 0, iou: 0 };
+    const sum = { loss: 0, focal: 0, dice: 0, iou: 0, ...(highRes ? { class: 0 } : {}) };
     for (let i = 0; i < b; i++) {
       const { parts } = this.run(
         embedding.data,
         slicePromptBatch(batch, i, i + 1),
         targets.subarray(i * 65536, (i + 1) * 65536),
         scale / b,
+        { ...(highRes ? { highRes } : {}) },
       );
-      for (const k of ['loss', 'focal', 'dice', 'iou'] as const) sum[k] += parts[k] / b;
+      for (const k of ['loss', 'focal', 'dice', 'iou', 'class'] as const)
+        if (sum[k] !== undefined) sum[k] += (parts[k] ?? 0) / b;
     }
     return sum;
   }
@@ -267,7 +292,12 @@ export class OrtTrainEngine implements TrainEngine {
     batch: DecoderPromptBatch,
     targets: Float32Array,
     scale: number,
-    extra: { maskInput?: Float32Array; post?: PostprocessMatrices; outputs?: boolean } = {},
+    extra: {
+      maskInput?: Float32Array;
+      post?: PostprocessMatrices;
+      outputs?: boolean;
+      highRes?: readonly [FloatTensor, FloatTensor];
+    } = {},
   ): { parts: LossParts; masks?: Float32Array; iou?: Float32Array } {
     const b = batch.size;
     const n = batch.numPoints;
@@ -296,11 +326,14 @@ export class OrtTrainEngine implements TrainEngine {
       feeds[TRAIN_INPUTS.labels] = tensor(batch.labels as Float32Array, [b, n]);
     }
     if (extra.maskInput) feeds[TRAIN_INPUTS.maskInput] = tensor(extra.maskInput, [b, 1, 256, 256]);
+    if (model.highRes && extra.highRes)
+      extra.highRes.forEach((f, i) => (feeds[SAM2_HIGH_RES_INPUTS[i] as string] = tensor(f.data, f.shape)));
     if (extra.post) {
       feeds[TRAIN_INPUTS.lossRows] = tensor(extra.post.rows, [th, 256]);
       feeds[TRAIN_INPUTS.lossCols] = tensor(extra.post.cols, [tw, 256]);
     }
-    const fetches: Record<string, BoundTensor> = { [PARTS_OUTPUT]: tensor(this.partsBuf, [4]) };
+    const parts = this.partsBuf.subarray(0, model.partsCount);
+    const fetches: Record<string, BoundTensor> = { [PARTS_OUTPUT]: tensor(parts, [model.partsCount]) };
     const m = model.masksPerPrompt;
     const masks = extra.outputs ? new Float32Array(b * m * 65536) : undefined;
     const iouOut = extra.outputs ? new Float32Array(b * m) : undefined;
@@ -327,8 +360,12 @@ export class OrtTrainEngine implements TrainEngine {
     this.gcur = flip(this.gcur);
     this.accEmpty = false;
     this.timings.train += performance.now() - t0;
-    const [loss, focal, dice, iou] = this.partsBuf as unknown as [number, number, number, number];
-    return { parts: { loss, focal, dice, iou }, ...(masks ? { masks } : {}), ...(iouOut ? { iou: iouOut } : {}) };
+    const [loss, focal, dice, iou, cls] = parts as unknown as [number, number, number, number, number?];
+    return {
+      parts: { loss, focal, dice, iou, ...(model.partsCount > 4 ? { class: cls as number } : {}) },
+      ...(masks ? { masks } : {}),
+      ...(iouOut ? { iou: iouOut } : {}),
+    };
   }
 
   /** True when nothing was accumulated since the last `step()`. */
@@ -402,6 +439,10 @@ export class OrtTrainEngine implements TrainEngine {
   /** Validation on onnxruntime (`OrtDecoder` + the loss graph) from the current weights. */
   evalDecoder(): EvalDecoder {
     this.alive('evalDecoder');
+    if (isSam2Config(this.o.config))
+      throw new TrainStepError(
+        'OrtTrainEngine.evalDecoder(): expected a SAM 1 config, got SAM 2.1 (it validates on its Sam2Predictor: sam2EvalDecoder)',
+      );
     return ortEvalDecoder(this.o.config, new Map([...this.o.weights, ...this.layout.tensors(this.p[this.cur])]));
   }
 

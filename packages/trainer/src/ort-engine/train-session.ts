@@ -7,14 +7,15 @@
  * again after a session was released.
  */
 import { BoundOrtSession, buildGradientGraph, type BoundSessionOptions } from '@samtune/onnx';
-import type { SamConfig, WeightMap } from '@samtune/sam-model';
+import { isSam2Config, type Sam2Config, type SamConfig, type WeightMap } from '@samtune/sam-model';
 import type { SamLossConfig } from '@samtune/losses';
 import { recordTrainingForward, trainShapeKey, TRAIN_INPUTS, type TrainGraphShape } from './training-graph.js';
+import { recordSam2TrainingForward } from './sam2-training-graph.js';
 
 /** Names of the accumulator inputs and outputs of a key. */
 export const accIn = (key: string): string => `acc_in.${key}`;
 export const accOut = (key: string): string => `acc_out.${key}`;
-/** Output name of the loss parts `[loss, focal, dice, iou]`. */
+/** Output name of the loss parts `[loss, focal, dice, iou]` (SAM 2.1: `, class`). */
 export const PARTS_OUTPUT = 'parts';
 /** Output names of the logits and IoU predictions of graphs recorded with `outputs` (simulated clicks). */
 export const MASKS_OUTPUT = 'masks_out';
@@ -35,17 +36,24 @@ export interface TrainModel {
   readonly nodes: number;
   /** M, the decoder outputs per prompt the loss sees (3 for a single point, else 1). */
   readonly masksPerPrompt: number;
+  /** Length of the `parts` output: 4, or 5 for SAM 2.1 (the object-score term). */
+  readonly partsCount: number;
+  /** SAM 2.1: the graph takes the projected high-res features (`SAM2_HIGH_RES_INPUTS`). */
+  readonly highRes: boolean;
 }
 
-/** Records and differentiates the training graph of one shape. */
+/** Records and differentiates the training graph of one shape (SAM 1 or SAM 2.1, by the config). */
 export function recordTrainModel(
-  config: SamConfig,
+  config: SamConfig | Sam2Config,
   weights: WeightMap,
   shape: TrainGraphShape,
   lossConfig: SamLossConfig,
 ): TrainModel {
   const t0 = performance.now();
-  const fwd = recordTrainingForward(config, weights, shape, lossConfig);
+  const sam2 = isSam2Config(config);
+  const fwd = sam2
+    ? recordSam2TrainingForward(config, weights, shape, lossConfig)
+    : recordTrainingForward(config, weights, shape, lossConfig);
   const { ops } = fwd;
   const grads = buildGradientGraph(ops.builder, { loss: fwd.loss.name, wrt: fwd.paramKeys, seed: TRAIN_INPUTS.scale });
   ops.output(PARTS_OUTPUT, fwd.parts);
@@ -69,6 +77,8 @@ export function recordTrainModel(
     recordSeconds: (performance.now() - t0) / 1000,
     nodes: ops.builder.listNodes().length,
     masksPerPrompt: fwd.masks.shape[1] as number,
+    partsCount: fwd.parts.shape[0] as number,
+    highRes: sam2,
   };
 }
 

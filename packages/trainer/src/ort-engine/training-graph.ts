@@ -69,7 +69,7 @@ export interface TrainingForward {
   readonly paramKeys: readonly string[];
   /** `[]` the loss of the micro-batch (differentiate it with the seed `loss_scale`). */
   readonly loss: OnnxValue;
-  /** `[4]` `[loss, focal, dice, iou]` (means over the B prompts, unscaled). */
+  /** `[4]` `[loss, focal, dice, iou]` (SAM 2.1: `[5]`, `class` appended; means over the B prompts, unscaled). */
   readonly parts: OnnxValue;
   /** `[B,M,256,256]` logits of every output the loss sees. */
   readonly masks: OnnxValue;

@@ -30,12 +30,13 @@ import { upscaleMasksChannelsLast } from './upscale.js';
 export const DECODER_GRAPH_OPSET = 17;
 
 /**
- * Official `SamOnnxModel._embed_masks`: `has * mask_downscaling(mask) + (1 - has) * no_mask_embed`.
+ * Official `SamOnnxModel._embed_masks`: `has * mask_downscaling(mask) + (1 - has) * no_mask_embed`
+ * (SAM 2 exports use the same form).
  * @param maskInput `[1,1,4h,4w]`
  * @param hasMaskInput `[1]` 0 or 1
  * @returns dense embeddings `[1,C,h,w]`
  */
-function denseEmbedding(
+export function denseEmbedding(
   ops: OnnxGraphOps,
   cfg: PromptEncoderConfig,
   maskInput: OnnxValue,

@@ -8,7 +8,7 @@ export {
   type DecodeResult,
   type BatchDecodeResult,
 } from './ort-decoder.js';
-export { recordDecoderGraph, DECODER_GRAPH_OPSET, type DecoderGraphOptions } from './decoder-graph.js';
+export { recordDecoderGraph, denseEmbedding, DECODER_GRAPH_OPSET, type DecoderGraphOptions } from './decoder-graph.js';
 export { recordPostprocessGraph, type MaskOutputKind } from './postprocess-graph.js';
 export {
   selectMaskInGraph,

@@ -1,0 +1,52 @@
+/**
+ * `samtune eval` on a SAM 2.1 checkpoint (the seeded reduced-Hiera fixture): plant-mini's valid
+ * subset, box prompts decoded by the tfjs `Sam2Predictor` (the official single-mask rule) on the
+ * `sam2` embedding cache (its entries carry high_res_feats); a second run reads the cache and gives
+ * the same metrics; clicks-to-quality is refused for SAM 2.1.
+ */
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { readSafetensors } from '@samtune/sam-model';
+import { afterAll, describe, expect, it } from 'vitest';
+import { recordingIO } from '../test-utils/io.js';
+import { writeSam2MiniCheckpoint } from '../test-utils/sam2-mini.js';
+import { evalCommand } from './eval.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'samtune-cli-sam2-eval-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const plantMini = resolve(fileURLToPath(import.meta.url), '../../../../../examples/plant-mini');
+
+describe('samtune eval (SAM 2.1)', () => {
+  it('box prompts on plant-mini valid: metrics from the sam2 cache, the same on a cached second run', async () => {
+    const ckpt = await writeSam2MiniCheckpoint(dir);
+    const cache = join(dir, 'cache');
+    const args = ['--checkpoint', ckpt, '--data-root', plantMini, '--max-instances', '2', '--json'];
+    const run = async (): Promise<{ printed: Record<string, number>; stderr: string }> => {
+      const io = recordingIO();
+      expect(await evalCommand.run([...args, '--cache-dir', cache], io)).toBe(0);
+      return { printed: JSON.parse(io.stdout[0] as string), stderr: io.stderr.join('\n') };
+    };
+    const first = await run();
+    expect(first.stderr).toMatch(/SAM 2\.1/);
+    expect(first.stderr).toMatch(/embeddings: 4 images, 4 computed/);
+    expect([first.printed.images, first.printed.instances, first.printed.skipped]).toEqual([4, 8, 0]);
+    expect(first.printed.f1).toBeGreaterThan(0);
+    expect(first.printed.f1).toBeLessThanOrEqual(1);
+    expect(first.printed.f1).toBe(first.printed.dice);
+    const files = readdirSync(cache).filter((f) => f.endsWith('.safetensors'));
+    expect(files).toHaveLength(4);
+    expect([...readSafetensors(join(cache, files[0] as string)).tensors.keys()].sort()).toEqual([
+      'high_res_feats.0',
+      'high_res_feats.1',
+      'image_embeddings',
+    ]);
+    const second = await run();
+    expect(second.stderr).toMatch(/4 cached|0 computed/);
+    expect(second.printed).toEqual(first.printed);
+    await expect(evalCommand.run([...args, '--cache-dir', cache, '--clicks', '3'], recordingIO())).rejects.toThrow(
+      /clicks-to-quality runs SAM 1 checkpoints only/,
+    );
+  }, 600_000);
+});
