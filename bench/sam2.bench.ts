@@ -47,6 +47,7 @@ import { recordSam2DecoderGraph } from '@samtune/export';
 import { setupRuntime } from '@samtune/evaluation';
 import { createTrainEngine, defaultTrainConfig, ortArenaBatches, TrainState, type TrainEngine } from '@samtune/trainer';
 import { machineInfo, median, writeResult } from './machine.js';
+import { cycledMicroBatches } from './prompt-batches.js';
 
 const { values } = parseArgs({
   options: { reps: { type: 'string', default: '10' }, 'train-reps': { type: 'string', default: '3' } },
@@ -177,18 +178,10 @@ function stepSetup(name: string, family: 'sam1' | 'sam2', engineName: 'ort' | 't
 
 /** One optimizer step over `n` prompts (the fixture's 3 boxes cycled) in micro-batches; ms/prompt. */
 function stepOnce(s: StepSetup, n: number): number {
+  const mbs = cycledMicroBatches(s.boxes, s.masks, n, MICRO);
   const t0 = performance.now();
-  for (let from = 0; from < n; from += MICRO) {
-    const b = Math.min(MICRO, n - from);
-    const boxes = new Float32Array(b * 4);
-    const targets = new Float32Array(b * 65536);
-    for (let i = 0; i < b; i++) {
-      const k = (from + i) % 3;
-      boxes.set(s.boxes.subarray(k * 4, k * 4 + 4), i * 4);
-      targets.set(s.masks.subarray(k * 65536, (k + 1) * 65536), i * 65536);
-    }
-    s.engine.accumulate(s.embedding, { size: b, boxes, numPoints: 0 }, targets, b / n, undefined, s.highRes);
-  }
+  for (const { batch, targets } of mbs)
+    s.engine.accumulate(s.embedding, batch, targets, batch.size / n, undefined, s.highRes);
   s.engine.step(1e-5);
   return (performance.now() - t0) / n;
 }
