@@ -250,7 +250,7 @@ const md = [
   '# SAM 2.1 vs SAM 1 TinyViT: one box -> mask, and the decoder training step',
   '',
   `Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, Node ${machine.node}, onnxruntime-node ${result.onnxruntimeNode}, tfjs: ${result.tfjsBackend}, ${machine.date}.`,
-  `Load average (1 min): ${machine.loadAverage1mStart} at the start, ${machine.loadAverage1mEnd} at the end, on ${machine.cores} cores: the machine is SHARED and heavily loaded, absolute times are inflated and noisy; the ratios (variants interleaved rep by rep in this one run) are what to compare.`,
+  `Load average (1 min): ${machine.loadAverage1mStart} at the start, ${machine.loadAverage1mEnd} at the end, on ${machine.cores} cores: the machine is SHARED with other jobs, so absolute times are noisy; the ratios (variants interleaved rep by rep in this one run) are what to compare.`,
   "Weights: seeded fixtures (tinyvit.pth; sam2.1_hiera_mini_seeded.pt). The mini Hiera trunk only changes the encoder: the SAM 2.1 decoder here has the published sizes, the same in every sam2.1_hiera_* checkpoint. Embeddings: the fixtures' dog.jpg (800x534) outputs, not timed. Encoder s/image: [sam2-encoder.md](sam2-encoder.md).",
   '',
   `## One box -> mask on a cached embedding, ms (median of ${REPS}, 2 warm-ups)`,
