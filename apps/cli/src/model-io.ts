@@ -3,7 +3,9 @@
  * tfjs backend in use. Formatting only; the work is in @samtune/sam-model.
  */
 import {
+  checkpointFamily,
   initBackend,
+  Sam2Model,
   loadSam2Checkpoint,
   Sam2EmbeddingModel,
   SamModel,
@@ -37,6 +39,13 @@ export function loadModel(checkpoint: string, io: CliIO): Promise<SamModel> {
 /** Loads a SAM 2.1 `--checkpoint` for its image features (see `loadModel`). */
 export function loadSam2EmbeddingModel(checkpoint: string, io: CliIO): Promise<Sam2EmbeddingModel> {
   return loadAnnounced(checkpoint, io, (onProgress) => Sam2EmbeddingModel.load(checkpoint, { onProgress }));
+}
+
+/** `loadModel` for either family (`checkpointFamily`): a `SamModel`, or a `Sam2Model` for SAM 2.1. */
+export function loadAnyModel(checkpoint: string, io: CliIO): Promise<SamModel | Sam2Model> {
+  return checkpointFamily(checkpoint) === 'sam2'
+    ? loadAnnounced(checkpoint, io, (onProgress) => Sam2Model.load(checkpoint, { onProgress }))
+    : loadModel(checkpoint, io);
 }
 
 /** Loads a SAM 2.1 `--checkpoint`'s image-mode weights and config, no session (see `loadModel`). */

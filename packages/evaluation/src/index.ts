@@ -98,7 +98,13 @@ export {
   type ModelContext,
   type Sam2ModelContext,
 } from './setup.js';
-export { labelPrompt, type CocoLabelDocument, type PromptLabel, type PromptLabelResult } from './label-prompt.js';
+export {
+  labelPrompt,
+  type LabelModel,
+  type CocoLabelDocument,
+  type PromptLabel,
+  type PromptLabelResult,
+} from './label-prompt.js';
 export {
   ClicksAccumulator,
   ClicksInputError,

@@ -7,6 +7,9 @@
  */
 import { encodeRleString, rleBounds } from '@samtune/datasets';
 import type { ImageEmbedding, SamModel } from '@samtune/sam-model';
+
+/** What labels a prompt: `SamModel`, or `Sam2Model` for SAM 2.1 (`predict` with `multimask: 'auto'`, RLE output). */
+export type LabelModel = Pick<SamModel, 'predict'>;
 import { selectPrompt, type PromptCandidates, type PromptMode } from '@samtune/transforms';
 
 /** One predicted label, in COCO's terms at the ORIGINAL image size `(H,W)`. */
@@ -41,7 +44,7 @@ export type PromptLabelResult =
  * @param candidates the instance's box (XYXY) and/or points (XY, labels 1/0), ORIGINAL pixels
  */
 export async function labelPrompt(
-  model: SamModel,
+  model: LabelModel,
   emb: ImageEmbedding,
   candidates: PromptCandidates,
   mode: PromptMode,

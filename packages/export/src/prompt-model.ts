@@ -13,10 +13,7 @@ import {
   LOW_RES_SIZE,
   readSafetensors,
   checkpointFamily,
-  loadSam2Checkpoint,
-  sam2PredictorWeights,
-  Sam2EmbeddingModel,
-  Sam2Predictor,
+  Sam2Model,
   SamModel,
   type FloatTensor,
   type ImageEmbedding,
@@ -133,44 +130,19 @@ export async function openSam2PromptModel(
   checkpoint: string,
   options: OpenPromptModelOptions = {},
 ): Promise<PromptModel & { readonly config: Sam2Config; readonly path: string }> {
-  const ckpt = await loadSam2Checkpoint(checkpoint, {
+  const model = await Sam2Model.load(checkpoint, {
     ...(options.onDownloadProgress ? { onProgress: options.onDownloadProgress } : {}),
   });
-  const encoder = await Sam2EmbeddingModel.fromCheckpoint(ckpt);
-  const predictor = new Sam2Predictor({
-    config: ckpt.config,
-    weights: sam2PredictorWeights(ckpt.weights),
-    trainable: false,
-  });
-  const first = (t: FloatTensor): FloatTensor => floatTensor(t.data, t.shape.slice(1));
+  const { config, source } = model;
   return {
-    embed: (img) => encoder.embedImage(img),
-    predict: async (emb, prompts, multimask) => {
-      if (!emb.highResFeats)
-        throw new MaskInputError(
-          `predict(emb): a SAM 2.1 model needs the embedding's high_res_feats.0/.1 (an embedding file of 'samtune embed' with this checkpoint), got an embedding without them`,
-        );
-      const r = predictor.predict(
-        { imageEmbedding: emb.embedding, highResFeatures: emb.highResFeats },
-        prompts,
-        emb.originalSize,
-        { multimask, returnMasks: true },
-      );
-      return {
-        lowResMasks: first(r.lowResMasks),
-        iouPredictions: first(r.iouPredictions),
-        masks: first(r.masks as FloatTensor),
-      };
-    },
-    maskThreshold: ckpt.config.maskThreshold,
-    sha256: ckpt.sha256,
-    config: ckpt.config,
-    path: ckpt.path,
-    description: `model: ${ckpt.config.name} (SAM 2.1, hiera) from ${ckpt.path} sha256 ${ckpt.sha256.slice(0, 12)}`,
-    release: async () => {
-      predictor.dispose();
-      await encoder.release();
-    },
+    embed: (img) => model.embedImage(img),
+    predict: (emb, prompts, multimask) => model.predict(emb, prompts, { multimask, returnMasks: true }),
+    maskThreshold: config.maskThreshold,
+    sha256: source.sha256,
+    config,
+    path: source.path,
+    description: `model: ${config.name} (SAM 2.1, hiera) from ${source.path} sha256 ${source.sha256.slice(0, 12)}`,
+    release: () => model.release(),
   };
 }
 

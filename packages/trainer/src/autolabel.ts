@@ -10,6 +10,11 @@
 import type { Dataset, DatasetItem } from '@samtune/datasets';
 import { labelPrompt, type CocoLabelDocument } from '@samtune/evaluation';
 import type { SamModel } from '@samtune/sam-model';
+
+/** The model `autolabel` runs: a `SamModel`, or a `Sam2Model` (SAM 2.1), by these calls. */
+export type AutolabelModel = Pick<SamModel, 'predict' | 'embedImage' | 'source'> & {
+  readonly config: { readonly name: string };
+};
 import { ImageReadError, readImage, type PromptMode } from '@samtune/transforms';
 
 /** A COCO instances document of predicted labels (compressed RLE segmentations). */
@@ -38,7 +43,7 @@ export interface AutolabelResult {
 
 /** Labels every prompt of `dataset` with `model` (one image embedding per image). */
 export async function autolabel(
-  model: SamModel,
+  model: AutolabelModel,
   dataset: Dataset,
   opts: AutolabelOptions = {},
 ): Promise<AutolabelResult> {

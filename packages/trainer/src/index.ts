@@ -95,7 +95,13 @@ export {
   type PreparedDemo,
 } from './demo.js';
 export { WorkerLoaderError } from './worker.js';
-export { autolabel, type AutolabelOptions, type AutolabelResult, type CocoInstances } from './autolabel.js';
+export {
+  autolabel,
+  type AutolabelModel,
+  type AutolabelOptions,
+  type AutolabelResult,
+  type CocoInstances,
+} from './autolabel.js';
 export { OrtTrainEngine, type OrtTrainEngineOptions, type EngineTimings } from './ort-engine/engine.js';
 export { TrainState } from './engine/train-state.js';
 export { FlatLayout, type FlatSlot } from './engine/flat-layout.js';

@@ -33,7 +33,7 @@ counted ("empty" in the JSON line) and exit 0; exit 1 only when an image or prom
     const { loadDataset } = await import('@samtune/datasets');
     const { writeFileAtomic } = await import('@samtune/sam-model');
     const { autolabel } = await import('@samtune/trainer');
-    const { announceBackend, loadModel } = await import('../model-io.js');
+    const { announceBackend, loadAnyModel } = await import('../model-io.js');
     const { createProgressBar } = await import('../progress.js');
     const ds = await loadDataset(f['data-root'], {
       format: f.format,
@@ -41,7 +41,7 @@ counted ("empty" in the JSON line) and exit 0; exit 1 only when an image or prom
     });
     for (const s of ds.skipped) io.err(`skipped while reading: ${s.message}`);
     await announceBackend(io);
-    const model = await loadModel(f.checkpoint, io);
+    const model = await loadAnyModel(f.checkpoint, io);
     const bar = createProgressBar('autolabel');
     try {
       const res = await autolabel(model, ds, {

@@ -15,7 +15,7 @@ import {
 import type { MaskRle } from './ort-decoder/rle.js';
 
 /** `logits > threshold` per pixel and the COCO RLE (column-major) of each `(H,W)` plane. */
-function binaryOutputs(
+export function binaryOutputs(
   logits: FloatTensor,
   size: readonly [number, number],
   threshold: number,
