@@ -32,10 +32,10 @@ import {
   defaultTrainConfig,
   trainEpoch,
   TrainState,
-  type DecoderPromptBatch,
   type TrainEngineName,
 } from '@samtune/trainer';
 import { machineInfo, median, writeResult } from './machine.js';
+import { cycledMicroBatches } from './prompt-batches.js';
 
 const { values } = parseArgs({
   options: {
@@ -79,28 +79,11 @@ if (!embedding || embedding.dtype !== 'float32') throw new Error('bench:train: n
 const fBoxes = fixture.get('boxes_1024')?.data as Float32Array;
 const fMasks = fixture.get('gt_masks')?.data as Float32Array;
 
-/** `n` prompts cycling over the fixture's 3 boxes, split into micro-batches. */
-function microBatches(n: number): { batch: DecoderPromptBatch; targets: Float32Array }[] {
-  const out: { batch: DecoderPromptBatch; targets: Float32Array }[] = [];
-  for (let from = 0; from < n; from += MICRO) {
-    const b = Math.min(MICRO, n - from);
-    const boxes = new Float32Array(b * 4);
-    const targets = new Float32Array(b * 65536);
-    for (let i = 0; i < b; i++) {
-      const k = (from + i) % 3;
-      boxes.set(fBoxes.subarray(k * 4, k * 4 + 4), i * 4);
-      targets.set(fMasks.subarray(k * 65536, (k + 1) * 65536), i * 65536);
-    }
-    out.push({ batch: { size: b, boxes, numPoints: 0 }, targets });
-  }
-  return out;
-}
-
 async function stepBench(): Promise<StepResult[]> {
   const reps = Number(values.reps);
   const results: StepResult[] = [];
   for (const n of SIZES) {
-    const mbs = microBatches(n);
+    const mbs = cycledMicroBatches(fBoxes, fMasks, n, MICRO);
     const setups = VARIANTS.map((engine) => {
       const arena = engine === 'ort' ? { arenaBatches: ortArenaBatches(MICRO) } : {};
       const context = { config: SAM_PRESETS.tiny_vit, weights, adam: { lr: 1e-5 }, ...arena };
