@@ -17,7 +17,8 @@ import { parseArgs } from 'node:util';
 import { decoderFeeds, recordDecoderGraph } from '@samtune/export';
 import { BoundOrtSession, createSession, type BoundTensor } from '@samtune/onnx';
 import { DEFAULT_EXCLUDES, quantizeStatic, type Feeds } from '@samtune/quantize-ptq';
-import { loadSamCheckpoint, readSafetensors, type FloatTensor } from '@samtune/sam-model';
+import { loadSamCheckpoint, type FloatTensor } from '@samtune/sam-model';
+import { readSafetensors } from '@samtune/tensor-files';
 import { machineInfo, median, writeResult } from './machine.js';
 
 const { values } = parseArgs({

@@ -30,19 +30,19 @@
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadavg } from 'node:os';
-import { createSession, floatTensor, ortVersion } from '@samtune/onnx';
+import { createSession, ortVersion } from '@samtune/onnx';
+import { floatTensor } from '@samtune/tensor';
 import {
   SAM_PRESETS,
   SamModel,
   Sam2Predictor,
   loadSam2Checkpoint,
-  readSafetensors,
-  readTorchCheckpoint,
   sam2PredictorWeights,
   type Box,
   type FloatTensor,
   type WeightMap,
 } from '@samtune/sam-model';
+import { readSafetensors, readTorchCheckpoint } from '@samtune/tensor-files';
 import { recordSam2DecoderGraph } from '@samtune/export';
 import { setupRuntime } from '@samtune/evaluation';
 import { createTrainEngine, defaultTrainConfig, ortArenaBatches, TrainState, type TrainEngine } from '@samtune/trainer';

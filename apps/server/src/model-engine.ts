@@ -13,7 +13,6 @@ import {
   initBackend,
   MASK_DECODER_PREFIX,
   readBaseCheckpointRef,
-  readSafetensors,
   SamModel,
   selectMaskIndex,
   useMultimask,
@@ -25,6 +24,7 @@ import {
   type SamConfig,
   type WeightMap,
 } from '@samtune/sam-model';
+import { readSafetensors } from '@samtune/tensor-files';
 import { ImageReadError, ImageTooLargeError, logitsToMask, readImage, type RgbImage } from '@samtune/transforms';
 import { EmbeddingCache } from './embedding-cache.js';
 import { toFloat16 } from './float16.js';

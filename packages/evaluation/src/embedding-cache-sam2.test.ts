@@ -14,9 +14,9 @@ import {
   loadSam2Checkpoint,
   readEmbedding,
   writeEmbedding,
-  readSafetensors,
   type LoadedSam2Checkpoint,
 } from '@samtune/sam-model';
+import { readSafetensors } from '@samtune/tensor-files';
 import type { FloatTensor } from '@samtune/sam-model';
 import { EmbeddingCache, PREPROCESS_VERSION, imageEncoderKey, type ImageEmbedder } from './embedding-cache.js';
 import { repoPath, sharedPath } from './test-utils/fixtures.js';

@@ -90,7 +90,6 @@ export interface EvaluateOptions {
   readonly onPrediction?: (item: TrainItem, instanceId: string, logits: Float32Array) => void;
 }
 
-
 /** Evaluates `predictor` (or `options.decoder`) on `items` (see the module comment). */
 export async function evaluate(options: EvaluateOptions): Promise<EvalResult> {
   if (options.decoder) return evaluateWith(options, options.decoder);

@@ -99,33 +99,3 @@ export {
   type ClicksResult,
 } from './clicks-to-quality.js';
 export { evaluateClicks, type EvaluateClicksOptions } from './evaluate-clicks.js';
-/**
- * @deprecated moved to @samtune/training-data (targets, prompts, decoder prompt batches): import
- * them from there. Re-exported here until every importer has moved.
- */
-export {
-  DEFAULT_MICRO_BATCH,
-  PromptBatchError,
-  slicePromptBatch,
-  type DecoderPromptBatch,
-  type PromptModeOption,
-  computeImageTargets,
-  TargetStore,
-  buildPrompts,
-  toDecoderBatch,
-  derivedRng,
-  hashString,
-  shuffled,
-  chunks,
-  SampleError,
-  POINT_POOL_SIZE,
-  CROWD_POLICIES,
-  type CrowdPolicy,
-  type TrainItem,
-  type TrainInstance,
-  type InstanceTarget,
-  type ImageTargets,
-  type ImagePrompts,
-  type SampleOptions,
-  type PromptSpec,
-} from '@samtune/training-data';

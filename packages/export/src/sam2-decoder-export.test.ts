@@ -9,15 +9,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sharedPath } from '@samtune/test-fixtures';
-import {
-  compareTensors,
-  readSafetensors,
-  readTorchCheckpoint,
-  sam2PredictorWeights,
-  type FloatTensor,
-  type WeightMap,
-} from '@samtune/sam-model';
-import { createSession, floatTensor, type Session } from '@samtune/onnx';
+import { compareTensors, sam2PredictorWeights, type FloatTensor, type WeightMap } from '@samtune/sam-model';
+import { readSafetensors, readTorchCheckpoint } from '@samtune/tensor-files';
+import { createSession, type Session } from '@samtune/onnx';
+import { floatTensor } from '@samtune/tensor';
 import { recordSam2DecoderGraph, SAM2_DECODER_INPUTS, SAM2_DECODER_OUTPUTS } from './sam2-decoder-graph.js';
 
 const ref = (name: string): string => sharedPath(join('fixtures', 'sam2-reference', name));

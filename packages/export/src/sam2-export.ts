@@ -15,7 +15,8 @@
  * `ExportVerificationError` thrown. Written through a staging folder (`writeStaged`).
  */
 import { join } from 'node:path';
-import { createSession, floatTensor, type FloatTensor, type SessionOptions } from '@samtune/onnx';
+import { createSession, type SessionOptions } from '@samtune/onnx';
+import { floatTensor, type FloatTensor } from '@samtune/tensor';
 import {
   Sam2EncoderSession,
   Sam2Predictor,

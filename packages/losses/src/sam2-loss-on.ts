@@ -16,7 +16,7 @@
  * Every part is summed over objects and divided by N. Checked against the official numbers in
  * `../shared/fixtures/sam2-reference/loss.safetensors` and `hiera_mini_train_step.safetensors`.
  */
-import type { TrainOps } from '@samtune/onnx';
+import type { TrainOps } from '@samtune/tensor';
 import {
   DEFAULT_DICE_SMOOTH,
   DEFAULT_FOCAL_ALPHA,

@@ -5,25 +5,6 @@
  *   `OnnxGraphBuilder`, with static shape inference;
  * - onnxruntime-node sessions: async `createSession`, and `SyncOrtSession` for synchronous kernels.
  */
-/**
- * @deprecated moved to @samtune/tensor (host tensors, `Ops<T>`, `TrainOps<T>`): import them from there.
- * Re-exported here until every importer has moved.
- */
-export {
-  floatTensor,
-  numel,
-  TensorShapeError,
-  toFloat32,
-  MissingWeightError,
-  type DType,
-  type DTypeArray,
-  type FloatTensor,
-  type HostTensor,
-  type WeightMap,
-  type Conv2dOptions,
-  type Ops,
-  type TrainOps,
-} from '@samtune/tensor';
 export { OnnxGraphOps, type OnnxValue } from './onnx-ops.js';
 export { ONNX_OP_TYPES, type OnnxOpType } from './op-types.js';
 export {

@@ -119,28 +119,6 @@ export {
 export * from './engines/ort-decoder/index.js';
 export { useMultimask, selectMaskIndex, type PromptShape } from './mask-selection.js';
 export { containedPath, PathOutsideFolderError, type ContainedPathOptions } from './fs-contained.js';
-/**
- * @deprecated moved to @samtune/tensor-files (torch checkpoints, safetensors, .npy, atomic writes):
- * import them from there. Re-exported here until every importer has moved.
- */
-export {
-  encodeNpy,
-  decodeNpy,
-  NpyFormatError,
-  readTorchCheckpoint,
-  TorchCheckpointError,
-  MAX_VIEW_EXPANSION,
-  readSafetensors,
-  encodeSafetensors,
-  writeSafetensors,
-  SafetensorsError,
-  UnsafePickleError,
-  PickleFormatError,
-  ZipFormatError,
-  writeFileAtomic,
-  writeFileAtomicAsync,
-  type SafetensorsContent,
-} from '@samtune/tensor-files';
 // SAM 2.1 decoder side: prompt encoder, mask decoder, predictor rules (issue 25).
 export { SAM2_DECODER_CONFIG, type Sam2DecoderConfig } from './sam2/mask-decoder-config.js';
 export { sam2PromptEncoder, type Sam2PromptInputs } from './sam2/prompt-encoder.js';

@@ -20,8 +20,6 @@ export {
   type Activation,
 } from './layers.js';
 export { tinyVitAttentionBiasIdxs } from './init.js';
-/** @deprecated moved to @samtune/tensor-files: import them from there. */
-export { STATE_DICT_GLOBALS, ZipArchive } from '@samtune/tensor-files';
 export {
   DEFAULT_ORT_THRESHOLDS,
   ORT_KERNEL_NAMES,

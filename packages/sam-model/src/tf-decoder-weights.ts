@@ -8,15 +8,14 @@ import type { PromptEncoderConfig } from './config.js';
 import { MASK_DECODER_PREFIX } from './mask-decoder.js';
 import { TfjsOps } from './ops/tfjs-ops.js';
 import { PROMPT_ENCODER_PREFIX, preparePromptEncoderWeights } from './prompt-encoder.js';
-import type { FloatTensor, HostTensor, WeightMap } from '@samtune/onnx';
-import { floatTensor, toFloat32 } from '@samtune/onnx';
+import type { FloatTensor, HostTensor, WeightMap } from '@samtune/tensor';
+import { floatTensor, toFloat32 } from '@samtune/tensor';
 import { SamtuneError, type ErrorKind } from '@samtune/errors';
 
 /** Thrown for prompts, embeddings or weights a predictor cannot use; the message names the argument. */
 export class PredictorInputError extends SamtuneError {
   readonly code: string = 'predictor-input';
   readonly kind: ErrorKind = 'input';
-  override readonly name = 'PredictorInputError';
 }
 
 /** A tfjs tensor copied to host memory. */

@@ -5,7 +5,15 @@
  * `TrainCallback` (`fit-callbacks.ts`).
  */
 import { writeFileSync } from 'node:fs';
-import { evaluate, evaluateClicks, sam2EvalDecoder, type ClicksResult, type EvalResult, type ModelContext, type Sam2ModelContext } from '@samtune/evaluation';
+import {
+  evaluate,
+  evaluateClicks,
+  sam2EvalDecoder,
+  type ClicksResult,
+  type EvalResult,
+  type ModelContext,
+  type Sam2ModelContext,
+} from '@samtune/evaluation';
 import { type TargetStore } from '@samtune/training-data';
 import {
   checkFiniteWeights,

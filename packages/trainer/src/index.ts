@@ -94,8 +94,6 @@ export {
   type PrepareDemoOptions,
   type PreparedDemo,
 } from './demo.js';
-/** @deprecated moved to @samtune/worker-thread: import it from there. */
-export { WorkerLoaderError } from '@samtune/worker-thread';
 export {
   autolabel,
   type AutolabelModel,

@@ -9,7 +9,7 @@
  * `conv_s0`/`conv_s1`, as the official step does, pass `sam2ProjectHighRes(ops, level0, level1)` of the
  * RAW neck levels. Coordinates are in the 1024 frame (`sam2ApplyCoords`).
  */
-import type { TrainOps } from '@samtune/onnx';
+import type { TrainOps } from '@samtune/tensor';
 import { sam2LossOn, type Sam2LossConfig } from '@samtune/losses';
 import { densePe, sam2PredictMasks, sam2PromptEncoder, type Sam2DecoderConfig } from '@samtune/sam-model';
 

@@ -13,8 +13,6 @@ import {
   initBackend,
   inferSam2Config,
   isTrainableDecoderKey,
-  readSafetensors,
-  readTorchCheckpoint,
   sam2OfficialKey,
   sam2PredictorWeights,
   shapesOf,
@@ -22,6 +20,7 @@ import {
   type Sam2Config,
   type WeightMap,
 } from '@samtune/sam-model';
+import { readSafetensors, readTorchCheckpoint } from '@samtune/tensor-files';
 import { sharedPath } from './test-utils/fixtures.js';
 import { createTrainEngine } from './engine/registry.js';
 import { TrainState } from './engine/train-state.js';

@@ -18,14 +18,14 @@ import {
   Sam2Predictor,
   compareTensors,
   initBackend,
-  readSafetensors,
-  readTorchCheckpoint,
   sam2OfficialKey,
   sam2PredictorWeights,
   type FloatTensor,
   type WeightMap,
 } from '@samtune/sam-model';
-import { createSession, floatTensor, type HostTensor, type OnnxGraphOps } from '@samtune/onnx';
+import { readSafetensors, readTorchCheckpoint } from '@samtune/tensor-files';
+import { createSession, type OnnxGraphOps } from '@samtune/onnx';
+import { floatTensor, type HostTensor } from '@samtune/tensor';
 import { sharedPath } from './test-utils/fixtures.js';
 import { sam2MicroBatchGradients } from './sam2-train-step.js';
 import { GradientAccumulator } from './train-step.js';

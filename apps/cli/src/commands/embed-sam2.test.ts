@@ -11,10 +11,10 @@ import {
   compareTensors,
   loadSam2Checkpoint,
   readEmbedding,
-  readSafetensors,
   writeSam2Safetensors,
   type FloatTensor,
 } from '@samtune/sam-model';
+import { readSafetensors } from '@samtune/tensor-files';
 import { sharedPath } from '@samtune/test-fixtures';
 import { afterAll, describe, expect, it } from 'vitest';
 import { recordingIO, referencePath } from '../test-utils/io.js';

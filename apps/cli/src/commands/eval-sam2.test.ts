@@ -8,7 +8,7 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { readSafetensors } from '@samtune/sam-model';
+import { readSafetensors } from '@samtune/tensor-files';
 import { afterAll, describe, expect, it } from 'vitest';
 import { recordingIO } from '../test-utils/io.js';
 import { writeSam2MiniCheckpoint } from '../test-utils/sam2-mini.js';

@@ -8,8 +8,10 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createSession, floatTensor } from '@samtune/onnx';
-import { compareTensors, readSafetensors, type FloatTensor } from '@samtune/sam-model';
+import { createSession } from '@samtune/onnx';
+import { floatTensor } from '@samtune/tensor';
+import { compareTensors, type FloatTensor } from '@samtune/sam-model';
+import { readSafetensors } from '@samtune/tensor-files';
 import { readImage, preprocessImageSam2 } from '@samtune/transforms';
 import { afterAll, describe, expect, it } from 'vitest';
 import { recordingIO, referencePath } from '../test-utils/io.js';

@@ -4,11 +4,11 @@
  * `SAM2ImagePredictor` outputs of `../shared/fixtures/sam2-reference/`: low-res logits, IoU and the
  * original-size logits; and from an embedding file of `samtune embed` (it carries high_res_feats).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { compareTensors, readSafetensors, type FloatTensor } from '@samtune/sam-model';
+import { compareTensors, type FloatTensor } from '@samtune/sam-model';
+import { readSafetensors } from '@samtune/tensor-files';
 import { afterAll, describe, expect, it } from 'vitest';
 import { recordingIO, referencePath } from '../test-utils/io.js';
 import { sam2Fixture, writeSam2MiniCheckpoint } from '../test-utils/sam2-mini.js';

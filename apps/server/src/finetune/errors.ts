@@ -6,7 +6,6 @@ import type { ErrorKind } from '@samtune/errors';
 export class FinetuneRunningError extends HttpError {
   override readonly code: string = 'FINETUNE_RUNNING';
   override readonly kind: ErrorKind = 'conflict';
-  override readonly name: string = 'FinetuneRunningError';
   constructor(message: string) {
     super(409, message);
   }
@@ -16,7 +15,6 @@ export class FinetuneRunningError extends HttpError {
 export class TooFewLabelsError extends HttpError {
   override readonly code: string = 'too-few-labels';
   override readonly kind: ErrorKind = 'unsupported';
-  override readonly name: string = 'TooFewLabelsError';
   constructor(message: string) {
     super(422, message);
   }
@@ -26,7 +24,6 @@ export class TooFewLabelsError extends HttpError {
 export class FinetuneUnsupportedError extends HttpError {
   override readonly code: string = 'finetune-unsupported';
   override readonly kind: ErrorKind = 'unsupported';
-  override readonly name: string = 'FinetuneUnsupportedError';
   constructor(message: string) {
     super(422, message);
   }
@@ -36,7 +33,6 @@ export class FinetuneUnsupportedError extends HttpError {
 export class UnknownVersionError extends HttpError {
   override readonly code: string = 'unknown-version';
   override readonly kind: ErrorKind = 'not-found';
-  override readonly name: string = 'UnknownVersionError';
   constructor(message: string) {
     super(404, message);
   }
@@ -46,7 +42,6 @@ export class UnknownVersionError extends HttpError {
 export class VersionNotServableError extends HttpError {
   override readonly code: string = 'version-not-servable';
   override readonly kind: ErrorKind = 'conflict';
-  override readonly name: string = 'VersionNotServableError';
   constructor(message: string) {
     super(409, message);
   }

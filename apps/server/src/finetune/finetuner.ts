@@ -15,7 +15,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomicAsync } from '@samtune/sam-model';
+import { writeFileAtomicAsync } from '@samtune/tensor-files';
 import { defaultTrainConfig, validateTrainConfig } from '@samtune/trainer/config';
 import { startTrainingWorker, type TrainingJob } from '@samtune/trainer/worker';
 import type { TrainEvent, TrainResult } from '@samtune/trainer';

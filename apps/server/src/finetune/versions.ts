@@ -17,7 +17,7 @@ import { constants } from 'node:fs';
 import { join } from 'node:path';
 import { Type, type Static } from 'typebox';
 import { schemaProblems } from '@samtune/errors';
-import { writeFileAtomicAsync } from '@samtune/sam-model';
+import { writeFileAtomicAsync } from '@samtune/tensor-files';
 import { ServerConfigError } from '../errors.js';
 import { UnknownVersionError, VersionNotServableError } from './errors.js';
 

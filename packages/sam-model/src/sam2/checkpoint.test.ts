@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { floatTensor, type WeightMap } from '@samtune/onnx';
+import { floatTensor, type WeightMap } from '@samtune/tensor';
 import { readTorchCheckpoint, writeSafetensors } from '@samtune/tensor-files';
 import { Sam2CheckpointKeysError, isSam2ImageModeKey, loadSam2Checkpoint } from './checkpoint.js';
 import { UnknownHieraLayoutError } from './config.js';

@@ -6,7 +6,7 @@
  * `no_mem_embed`); the video-only modules (memory attention/encoder, object pointers, …) are dropped
  * whatever their shapes. The config comes from the tensor shapes (`inferSam2Config`).
  */
-import type { HostTensor, WeightMap } from '@samtune/onnx';
+import type { HostTensor, WeightMap } from '@samtune/tensor';
 import { SamtuneError, type ErrorKind } from '@samtune/errors';
 import { resolveCheckpointDetailed, sha256File, type ResolveCheckpointOptions } from '../checkpoint/download.js';
 import { checkFiniteWeights } from '../checkpoint/finite.js';
@@ -23,7 +23,6 @@ export const SAM2_IMAGE_MODE_KEYS = ['no_mem_embed'] as const;
 export class Sam2CheckpointKeysError extends SamtuneError {
   readonly code: string = 'sam2-checkpoint-keys';
   readonly kind: ErrorKind = 'input';
-  override readonly name = 'Sam2CheckpointKeysError';
 }
 
 export interface LoadSam2CheckpointOptions extends ResolveCheckpointOptions {

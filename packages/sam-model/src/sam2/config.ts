@@ -105,7 +105,6 @@ export const SAM2_PROMPT_ENCODER: PromptEncoderConfig = DEFAULT_PROMPT_ENCODER;
 export class Sam2ConfigError extends SamtuneError {
   readonly code: string = 'sam2-config';
   readonly kind: ErrorKind = 'input';
-  override readonly name = 'Sam2ConfigError';
 }
 
 /** Thrown for a Hiera trunk whose shapes match no official layout and no facts were given. */

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { floatTensor } from '@samtune/onnx';
+import { floatTensor } from '@samtune/tensor';
 import { writeSafetensors } from '@samtune/tensor-files';
 import { EmbeddingFileError, readEmbedding, writeEmbedding } from '../sam.js';
 

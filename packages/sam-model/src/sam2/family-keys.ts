@@ -14,5 +14,4 @@ export function isSam2Keys(keys: Iterable<string>): boolean {
 export class Sam2CheckpointForSam1Error extends SamtuneError {
   readonly code: string = 'sam2-checkpoint-for-sam1';
   readonly kind: ErrorKind = 'unsupported';
-  override readonly name = 'Sam2CheckpointForSam1Error';
 }

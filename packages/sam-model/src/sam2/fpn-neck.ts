@@ -4,7 +4,7 @@
  * coarser result only at `fpnTopDownLevels`, then `scalp` coarsest levels dropped. The position
  * encodings of the neck feed only the video memory and are not computed.
  */
-import type { Ops } from '@samtune/onnx';
+import type { Ops } from '@samtune/tensor';
 import type { ParamScope } from '../layers.js';
 import { conv2d } from '../layers.js';
 import type { HieraConfig } from './config.js';

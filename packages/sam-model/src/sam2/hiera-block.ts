@@ -7,7 +7,7 @@
  *   pooling block, so the window side halves on the way out;
  * - `x = shortcut + attn`, then `x + mlp(norm2(x))` (Linear, exact GELU, Linear); LayerNorm eps 1e-6.
  */
-import type { Ops } from '@samtune/onnx';
+import type { Ops } from '@samtune/tensor';
 import type { ParamScope } from '../layers.js';
 import { layerNorm, linear } from '../layers.js';
 import { windowPad, windowPartition, windowUnpartition, type WindowGrid } from '../image-encoder/window.js';

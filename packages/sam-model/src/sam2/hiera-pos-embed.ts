@@ -3,7 +3,7 @@
  * resized to the token grid with torch's bicubic `F.interpolate(mode='bicubic', align_corners=False)`
  * (A = -0.75, border taps clamped), plus `pos_embed_window [1,C,w0,w0]` tiled over the grid.
  */
-import { floatTensor, toFloat32, type FloatTensor, type HostTensor } from '@samtune/onnx';
+import { floatTensor, toFloat32, type FloatTensor, type HostTensor } from '@samtune/tensor';
 
 const CUBIC_A = -0.75;
 

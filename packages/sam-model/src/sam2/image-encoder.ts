@@ -5,7 +5,7 @@
  * The executor's weight map must hold the checkpoint weights and the derived keys of
  * `prepareSam2EncoderWeights`.
  */
-import type { Ops } from '@samtune/onnx';
+import type { Ops } from '@samtune/tensor';
 import { SamtuneError, type ErrorKind } from '@samtune/errors';
 import { ParamScope, conv2d } from '../layers.js';
 import type { HieraConfig } from './config.js';
@@ -21,7 +21,6 @@ export const SAM2_DECODER_PREFIX = 'sam_mask_decoder.';
 export class Sam2EncoderInputError extends SamtuneError {
   readonly code: string = 'sam2-encoder-input';
   readonly kind: ErrorKind = 'input';
-  override readonly name = 'Sam2EncoderInputError';
 }
 
 /** What the SAM 2.1 encoder produces for the decoder. */

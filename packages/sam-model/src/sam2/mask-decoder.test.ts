@@ -6,8 +6,8 @@
  * within `1e-4 + 1e-3·max|ref|`.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FloatTensor, HostTensor, WeightMap } from '@samtune/onnx';
-import { floatTensor } from '@samtune/onnx';
+import type { FloatTensor, HostTensor, WeightMap } from '@samtune/tensor';
+import { floatTensor } from '@samtune/tensor';
 import { AgreementTally } from '../compare.js';
 import { initBackend } from '../ops/backend.js';
 import { SAM2_DECODER_CONFIG } from './mask-decoder-config.js';

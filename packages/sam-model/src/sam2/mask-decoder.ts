@@ -12,7 +12,7 @@
  */
 import type { MaskDecoderConfig } from '../config.js';
 import { ParamScope, conv2d, mlp } from '../layers.js';
-import type { Ops } from '@samtune/onnx';
+import type { Ops } from '@samtune/tensor';
 import {
   MASK_DECODER_PREFIX,
   MaskDecoderShapeError,

@@ -5,7 +5,7 @@
  * (`SAM2ImagePredictor`'s rules: single-mask calls with the stability fallback, logits clamped to ±32).
  * `multimask: 'auto'` is SAM 1's rule (one point: the best of the 3 masks by predicted IoU).
  */
-import { floatTensor, type FloatTensor } from '@samtune/onnx';
+import { floatTensor, type FloatTensor } from '@samtune/tensor';
 import type { RgbImage } from '@samtune/transforms';
 import { SamtuneError, type ErrorKind } from '@samtune/errors';
 import { selectMaskIndex, useMultimask } from '../mask-selection.js';
@@ -23,7 +23,6 @@ import { sam2PredictorWeights } from './predictor-weights.js';
 export class Sam2EmbeddingError extends SamtuneError {
   readonly code: string = 'sam2-embedding';
   readonly kind: ErrorKind = 'input';
-  override readonly name = 'Sam2EmbeddingError';
 }
 
 export class Sam2Model {

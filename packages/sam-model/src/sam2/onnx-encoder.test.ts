@@ -5,7 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { preprocessImageSam2, readImage } from '@samtune/transforms';
-import { decodeModel, floatTensor } from '@samtune/onnx';
+import { decodeModel } from '@samtune/onnx';
+import { floatTensor } from '@samtune/tensor';
 import { compareTensors } from '../compare.js';
 import { EmbedInputError } from '../image-encoder/onnx-encoder.js';
 import { referencePath } from '../test-utils/fixtures.js';

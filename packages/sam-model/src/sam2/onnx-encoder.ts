@@ -5,7 +5,8 @@
  * `image_embed [1,256,S/16,S/16]` (already + `no_mem_embed`).
  */
 import { OnnxGraphOps } from '@samtune/onnx';
-import type { FloatTensor, SaveOptions, SavedModel, Session, WeightMap } from '@samtune/onnx';
+import type { SaveOptions, SavedModel, Session } from '@samtune/onnx';
+import type { FloatTensor, WeightMap } from '@samtune/tensor';
 import {
   EmbedInputError,
   openRecordedSession,

@@ -8,8 +8,8 @@
  * - original-size logits: bilinear (align_corners false) straight from the UNCLAMPED low-res logits
  *   to (H,W), no crop (`sam2OriginalSizeMasks`); the returned low-res logits are clamped to ±32.
  */
-import type { FloatTensor, Ops } from '@samtune/onnx';
-import { floatTensor } from '@samtune/onnx';
+import type { FloatTensor, Ops } from '@samtune/tensor';
+import { floatTensor } from '@samtune/tensor';
 import { FrameGeometryError } from '../postprocess.js';
 import { IMAGE_SIZE } from '../config.js';
 import type { Sam2DecoderConfig } from './mask-decoder-config.js';

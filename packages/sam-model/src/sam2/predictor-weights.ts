@@ -4,7 +4,7 @@
  * evaluation and export select the trainable tensors by `MASK_DECODER_PREFIX`. These two functions
  * map between the official names and samtune's, one rule in both directions.
  */
-import type { HostTensor, WeightMap } from '@samtune/onnx';
+import type { HostTensor, WeightMap } from '@samtune/tensor';
 import { MASK_DECODER_PREFIX } from '../mask-decoder.js';
 import { PROMPT_ENCODER_PREFIX } from '../prompt-encoder.js';
 

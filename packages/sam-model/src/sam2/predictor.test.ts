@@ -5,8 +5,8 @@
  * (Every case and the batch run through the same functions in mask-decoder.test.ts, on ORT and tfjs.)
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FloatTensor, WeightMap } from '@samtune/onnx';
-import { floatTensor } from '@samtune/onnx';
+import type { FloatTensor, WeightMap } from '@samtune/tensor';
+import { floatTensor } from '@samtune/tensor';
 import { compareTensors } from '../compare.js';
 import { initBackend } from '../ops/backend.js';
 import { PredictorInputError } from '../predictor.js';

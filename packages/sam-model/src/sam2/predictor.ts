@@ -7,7 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { LOW_RES_SIZE, type Box } from '@samtune/transforms';
-import type { FloatTensor, WeightMap } from '@samtune/onnx';
+import type { FloatTensor, WeightMap } from '@samtune/tensor';
 import { densePe } from '../prompt-encoder.js';
 import { checkPredictPrompts, type PredictOptions, type PredictPrompts } from '../predictor.js';
 import { PredictorInputError, TfDecoderWeights, hostData } from '../tf-decoder-weights.js';

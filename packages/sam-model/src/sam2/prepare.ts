@@ -3,7 +3,7 @@
  * (`image_encoder.*`, `sam_mask_decoder.conv_s0/conv_s1`, `no_mem_embed`) plus the build-time
  * position embedding of the token grid.
  */
-import type { WeightMap } from '@samtune/onnx';
+import type { WeightMap } from '@samtune/tensor';
 import type { HieraConfig } from './config.js';
 import { HIERA_POS_EMBED_KEY } from './hiera.js';
 import { HIERA_PATCH_STRIDE } from './hiera-layout.js';

@@ -10,7 +10,7 @@
  * official `sam_prompt_encoder.*` keys). Coordinates are in the 1024 frame, unshifted.
  */
 import type { PromptEncoderConfig } from '../config.js';
-import type { Ops } from '@samtune/onnx';
+import type { Ops } from '@samtune/tensor';
 import { PromptShapeError, promptEncoder, type PromptEmbeddings } from '../prompt-encoder.js';
 
 /** SAM 2 prompts in the 1024 frame; batch sizes must agree (static). */

@@ -7,10 +7,11 @@
  * graph inputs (`sam2ProjectHighRes` of raw levels, or other forms), so the graph differentiates
  * whatever of `conv_s0`/`conv_s1` it uses.
  */
-import { OnnxGraphBuilder, OnnxGraphOps, buildGradientGraph, toFloat32 } from '@samtune/onnx';
-import type { HostTensor, OnnxValue } from '@samtune/onnx';
+import { OnnxGraphBuilder, OnnxGraphOps, buildGradientGraph } from '@samtune/onnx';
+import { toFloat32 } from '@samtune/tensor';
+import type { OnnxValue } from '@samtune/onnx';
+import type { HostTensor, WeightMap } from '@samtune/tensor';
 import type { Sam2LossConfig } from '@samtune/losses';
-import type { WeightMap } from '@samtune/onnx';
 import {
   MASK_DECODER_PREFIX,
   PROMPT_ENCODER_PREFIX,

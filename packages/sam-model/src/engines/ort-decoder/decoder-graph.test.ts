@@ -5,7 +5,8 @@
  * input, on the reference checkpoint and the fixture's dog embedding.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { createSession, floatTensor, type HostTensor } from '@samtune/onnx';
+import { createSession } from '@samtune/onnx';
+import { floatTensor, type HostTensor } from '@samtune/tensor';
 import { loadSamCheckpoint } from '../../checkpoint/load.js';
 import { RatioTally, readOutputs, refTensor } from '../../test-utils/decoder-cases.js';
 import { referencePath } from '../../test-utils/fixtures.js';

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { toFloat32, type FloatTensor } from '@samtune/onnx';
+import { toFloat32, type FloatTensor } from '@samtune/tensor';
 import { sharedPath } from '@samtune/test-fixtures';
 import { readSafetensors } from '@samtune/tensor-files';
 import type { HieraFacts } from '../config.js';
