@@ -74,7 +74,8 @@ export interface SamServerOptions {
   readonly log?: (line: string) => void;
   /**
    * The server's data folder: model versions (`versions.json`, `runs/<id>/`), the fine-tune embedding
-   * cache and exports. Default `<imagesDir>/.samtune`; without both, no fine-tuning or versions.
+   * cache and exports. Default `<imagesDir>/.samtune/<checkpoint sha256[:12]>` (one per base checkpoint);
+   * without both, no fine-tuning or versions.
    */
   readonly dataDir?: string;
   /** Fine-tuning defaults and `--auto-train` (`autoTrain`). */
@@ -170,11 +171,13 @@ export async function startServer(opts: SamServerOptions): Promise<SamServer> {
   const worker = await ModelWorker.start(opts.model, { cacheSize, maxPixels }, opts.queueSize ?? 32);
   const imagesDir = opts.imagesDir === undefined ? undefined : resolve(opts.imagesDir);
   const labels = imagesDir === undefined ? undefined : new LabelStore(imagesDir);
+  // The default data folder is one per base checkpoint (`<images>/.samtune/<sha256[:12]>`): serving the
+  // same images with another model starts its own versions instead of refusing the folder.
   const dataDir =
     opts.dataDir !== undefined
       ? resolve(opts.dataDir)
       : imagesDir !== undefined
-        ? join(imagesDir, '.samtune')
+        ? join(imagesDir, '.samtune', worker.info.checkpoint.sha256.slice(0, 12))
         : undefined;
   let versions: SamServer['versions'];
   if (dataDir !== undefined) {

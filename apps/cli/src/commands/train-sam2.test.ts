@@ -73,7 +73,12 @@ describe('samtune train → eval → export → predict → serve (SAM 2.1, plan
     const predicted = JSON.parse(pr.stdout[0] as string) as { iou_predictions: number[] };
 
     // serve: the API answers the same box with the same IoU as `predict`
-    const srv = await startServer({ model: { checkpoint: bestPath }, imagesDir: join(plantMini, 'valid'), port: 0 });
+    const srv = await startServer({
+      model: { checkpoint: bestPath },
+      imagesDir: join(plantMini, 'valid'),
+      dataDir: join(dir, 'serve-data'), // never inside the repository's examples/
+      port: 0,
+    });
     try {
       const post = async (path: string, body: unknown): Promise<Record<string, unknown>> => {
         const res = await fetch(`${srv.url}${path}`, {
