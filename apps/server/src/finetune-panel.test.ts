@@ -64,6 +64,12 @@ async function routeApi(p: Page): Promise<void> {
     const res = await route.fetch();
     await route.fulfill({ response: res, json: { ...(await res.json()), activeVersion: server.active } });
   });
+  // The real server's decoder bytes, labelled as the double's active version: otherwise the page sees
+  // a version mismatch (a swap between health and decoder fetch) and the test would race that reload.
+  await p.route('**/api/decoder.onnx', async (route: Route) => {
+    const res = await route.fetch();
+    await route.fulfill({ response: res, headers: { ...res.headers(), 'x-samtune-version': server.active } });
+  });
   await p.route('**/api/versions', (route: Route) =>
     route.fulfill({ json: { active: server.active, versions: server.versions } }),
   );

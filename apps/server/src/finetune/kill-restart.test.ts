@@ -5,7 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -90,7 +90,10 @@ describe('a server killed during a fine-tune', () => {
     const v2 = list.versions?.find((v: { id: string }) => v.id === 'v2');
     expect(v2?.state).toBe('failed');
     expect(v2?.reason).toMatch(/server stopped/);
-    const status = JSON.parse(await readFile(join(dir, '.samtune', 'runs', 'v2', 'status.json'), 'utf8'));
+    const bases = await readdir(join(dir, '.samtune')); // the default data folder: one per base checkpoint
+    expect(bases).toHaveLength(1);
+    const data = join(dir, '.samtune', bases[0] as string);
+    const status = JSON.parse(await readFile(join(data, 'runs', 'v2', 'status.json'), 'utf8'));
     expect(status.state).toBe('failed');
     const dec = await fetch(`${second.url}/api/decoder.onnx`);
     expect(dec.headers.get('x-samtune-version')).toBe('v1');
