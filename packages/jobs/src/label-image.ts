@@ -5,8 +5,8 @@
  * from the decoder engine; empty masks are reported, not written).
  */
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
-import { labelPrompt } from '@samtune/evaluation';
-import type { ImageEmbedding, SamModel } from '@samtune/sam-model';
+import { labelPrompt, type LabelModel } from '@samtune/evaluation';
+import type { ImageEmbedding } from '@samtune/sam-model';
 import type { PromptMode } from '@samtune/transforms';
 import type { JobPrompt, LabelAnnotation } from './job-data.js';
 
@@ -22,7 +22,7 @@ export interface ImageLabels {
  * `(H,W)`). Yields to the event loop between prompts so that BullMQ's lock renewal keeps running.
  */
 export async function labelImage(
-  model: SamModel,
+  model: LabelModel,
   emb: ImageEmbedding,
   prompts: readonly JobPrompt[],
   mode: PromptMode,

@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { EmbeddingCache, imageEncoderKey } from '@samtune/evaluation';
-import { loadSamCheckpoint } from '@samtune/sam-model';
+import { checkpointFamily, loadSam2Checkpoint, loadSamCheckpoint } from '@samtune/sam-model';
 import type { PromptMode } from '@samtune/transforms';
 import { QueueInputError } from './errors.js';
 import { listSourceImages } from './images.js';
@@ -31,7 +31,7 @@ export interface EnqueueOptions {
   readonly dataRoot: string;
   /** Shared output folder: the embedding cache (embed) or the labels folder (autolabel). */
   readonly outDir: string;
-  /** Registry name or path (every worker must see the same path). */
+  /** Registry name or path, SAM 1 or SAM 2.1 (`checkpointFamily`); every worker must see the same path. */
   readonly checkpoint: string;
   readonly format?: string;
   readonly subsets?: readonly string[];
@@ -73,7 +73,8 @@ export async function enqueue(opts: EnqueueOptions): Promise<EnqueueResult> {
     ...(opts.subsets ? { subsets: opts.subsets } : {}),
   });
   if (listing.images.length === 0) throw new QueueInputError(`enqueue(dataRoot): no images in ${listing.root}`);
-  const ckpt = await loadSamCheckpoint(opts.checkpoint);
+  const family = checkpointFamily(opts.checkpoint);
+  const ckpt = family === 'sam2' ? await loadSam2Checkpoint(opts.checkpoint) : await loadSamCheckpoint(opts.checkpoint);
   const encoderKey = imageEncoderKey(ckpt.config, ckpt.weights);
   const outDir = resolve(opts.outDir);
   const prompt = opts.prompt ?? 'both';
@@ -107,6 +108,7 @@ export async function enqueue(opts: EnqueueOptions): Promise<EnqueueResult> {
   const cache = new EmbeddingCache({
     dir: cacheDir ?? join(outDir, 'embeddings'),
     encoderKey,
+    family, // SAM 2.1: the key's pre-processing version differs (its files also carry the high-res levels)
     embedder: () => Promise.reject(new Error('enqueue(): the producer does not embed')),
   });
   const queue = new Queue(queueId, { connection: opts.redis, prefix: BULL_PREFIX });

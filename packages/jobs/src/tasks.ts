@@ -3,11 +3,21 @@
  * `embed` writes the image's embedding-cache file; `autolabel` writes the image's label file. Both
  * write atomically (temp file + rename), so a worker killed mid-write leaves no partial output, and
  * an output left by an earlier attempt that died after writing is reused, not recomputed.
+ * A SAM 2.1 checkpoint (`checkpointFamily`) runs as a `Sam2Model`: its cache files (family `sam2`)
+ * also carry `high_res_feats.0/.1`, and its labels follow `SAM2ImagePredictor`'s rules.
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { EmbeddingCache, type CachedEmbedding } from '@samtune/evaluation';
 import { SamtuneError } from '@samtune/errors';
-import { floatTensor, SamModel, sha256File, type ImageEmbedding } from '@samtune/sam-model';
+import {
+  checkpointFamily,
+  floatTensor,
+  initBackend,
+  Sam2Model,
+  SamModel,
+  sha256File,
+  type ImageEmbedding,
+} from '@samtune/sam-model';
 import { writeFileAtomic } from '@samtune/tensor-files';
 import { readImage } from '@samtune/transforms';
 import { JobInputError } from './errors.js';
@@ -15,21 +25,31 @@ import type { AutolabelJobData, EmbedJobData, JobResult, LabelFile } from './job
 import { labelImage } from './label-image.js';
 import type { QueueMeta } from './queue-store.js';
 
+/** A queue's model: SAM 1 (`SamModel`) or SAM 2.1 (`Sam2Model`), told by the checkpoint's keys or registry name. */
+export type QueueModel = SamModel | Sam2Model;
+
 /** A queue's model and cache in this process. */
 export interface QueueRuntime {
   readonly meta: QueueMeta;
-  readonly model: SamModel;
+  readonly model: QueueModel;
   /** The embedding cache (embed: the output; autolabel: optional). */
   readonly cache: EmbeddingCache | undefined;
 }
 
-const models = new Map<string, Promise<SamModel>>();
+const models = new Map<string, Promise<QueueModel>>();
+
+/** SAM 2.1's decoder is a tfjs predictor: the backend is selected first (SAMTUNE_BACKEND overrides). */
+async function loadQueueModel(checkpoint: string): Promise<QueueModel> {
+  if (checkpointFamily(checkpoint) !== 'sam2') return SamModel.load(checkpoint);
+  await initBackend();
+  return Sam2Model.load(checkpoint);
+}
 
 /** Loads the queue's checkpoint once per process (shared by every queue that uses the same file). */
 export async function openQueueRuntime(meta: QueueMeta): Promise<QueueRuntime> {
   let p = models.get(meta.checkpointSha256);
   if (!p) {
-    p = SamModel.load(meta.checkpoint);
+    p = loadQueueModel(meta.checkpoint);
     models.set(meta.checkpointSha256, p);
     p.catch(() => models.delete(meta.checkpointSha256));
   }
@@ -39,26 +59,36 @@ export async function openQueueRuntime(meta: QueueMeta): Promise<QueueRuntime> {
     throw new JobInputError(
       `openQueueRuntime(meta.checkpoint): ${meta.checkpoint} on this worker has sha256 ${model.source.sha256}, queue ${meta.id} expects ${meta.checkpointSha256}`,
     );
+  const sam2 = model instanceof Sam2Model;
   const cache = meta.cacheDir
-    ? new EmbeddingCache({ dir: meta.cacheDir, encoderKey: meta.encoderKey, embedder: () => model.encoder() })
+    ? new EmbeddingCache({
+        dir: meta.cacheDir,
+        encoderKey: meta.encoderKey,
+        family: sam2 ? 'sam2' : 'sam',
+        embedder: async () => (sam2 ? model.encoderSession() : model.encoder()),
+      })
     : undefined;
-  // build the sessions now (synchronous graph building), not inside the first job
-  await model.encoder();
+  // build the sessions now (synchronous graph building), not inside the first job (Sam2Model.load built its own)
+  if (!sam2) await model.encoder();
   if (meta.kind === 'autolabel') await warmDecoder(model);
   return { meta, model, cache };
 }
 
-const warmed = new WeakSet<SamModel>();
+const warmed = new WeakSet<QueueModel>();
 
-/** One box on a zero embedding: builds the decoder and post-processing sessions. */
-async function warmDecoder(model: SamModel): Promise<void> {
+const zeros = (shape: number[]): ReturnType<typeof floatTensor> =>
+  floatTensor(new Float32Array(shape.reduce((a, b) => a * b, 1)), shape);
+
+/** One box on a zero embedding (SAM 2.1: and zero high-res levels): builds the decoder and post-processing. */
+async function warmDecoder(model: QueueModel): Promise<void> {
   if (warmed.has(model)) return;
-  const embedding = floatTensor(new Float32Array(256 * 64 * 64), [1, 256, 64, 64]);
-  await model.predict(
-    { embedding, originalSize: [64, 64], inputSize: [1024, 1024] },
-    { box: [8, 8, 32, 32] },
-    { multimask: 'auto', maskOutput: 'binary' },
-  );
+  const emb: ImageEmbedding = {
+    embedding: zeros([1, 256, 64, 64]),
+    ...(model instanceof Sam2Model ? { highResFeats: [zeros([1, 32, 256, 256]), zeros([1, 64, 128, 128])] } : {}),
+    originalSize: [64, 64],
+    inputSize: [1024, 1024],
+  };
+  await model.predict(emb, { box: [8, 8, 32, 32] }, { multimask: 'auto', maskOutput: 'binary' });
   warmed.add(model);
 }
 

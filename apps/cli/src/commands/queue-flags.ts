@@ -13,9 +13,10 @@ const COMMON = {
     'SHARED output folder that every worker sees at this same path (NFS/EFS mount, or a bucket mounted as a folder)',
     { placeholder: '<dir>' },
   ),
-  checkpoint: Flag.text('tiny_vit | vit_b | vit_l | vit_h or a .pth/.safetensors path every worker sees', {
-    placeholder: '<name|path>',
-  }),
+  checkpoint: Flag.text(
+    'tiny_vit | vit_b | vit_l | vit_h | sam2.1_hiera_<size> or a .pth/.pt/.safetensors path every worker sees',
+    { placeholder: '<name|path>' },
+  ),
   format: Type.Optional(Flag.text('dataset format (default: detected)', { placeholder: '<name>' })),
   subset: Flag.texts('only this subset (repeatable; default all)', '<name>'),
   attempts: Flag.int('attempts per job for transient errors (bad input fails at once)', 1, { default: 3 }),

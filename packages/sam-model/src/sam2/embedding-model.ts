@@ -42,6 +42,11 @@ export class Sam2EmbeddingModel {
     };
   }
 
+  /** The encoder session (preprocessed `image [1,3,S,S]` -> features), e.g. an `EmbeddingCache`'s embedder. */
+  encoder(): Sam2EncoderSession {
+    return this.session;
+  }
+
   /** Frees the onnxruntime session. */
   async release(): Promise<void> {
     await this.session.release();

@@ -16,6 +16,7 @@ import { binaryOutputs } from '../engines/tfjs-decode.js';
 import { loadSam2Checkpoint, type LoadSam2CheckpointOptions } from './checkpoint.js';
 import type { Sam2Config } from './config.js';
 import { Sam2EmbeddingModel } from './embedding-model.js';
+import type { Sam2EncoderSession } from './onnx-encoder.js';
 import { Sam2Predictor } from './predictor.js';
 import { sam2PredictorWeights } from './predictor-weights.js';
 
@@ -48,6 +49,11 @@ export class Sam2Model {
   /** `image_embeddings` + `highResFeats` of an ORIGINAL RGB image. */
   embedImage(img: RgbImage): Promise<ImageEmbedding> {
     return this.encoder.embedImage(img);
+  }
+
+  /** The Hiera encoder session (pre-processed image in, `Sam2Embedding` out): an `EmbeddingCache`'s embedder. */
+  encoderSession(): Sam2EncoderSession {
+    return this.encoder.encoder();
   }
 
   /** Masks for one prompt set in ORIGINAL pixels (`DecodeOptions` as `SamModel.predict`): `[M,…]` outputs. */
