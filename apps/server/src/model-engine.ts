@@ -50,7 +50,15 @@ export interface ModelInfo {
   readonly engine: 'checkpoint' | 'onnx';
   /** Precision of the encoder and decoder files run (`int8` only for `--int8` with INT8 files present). */
   readonly precision: { readonly encoder: 'fp32' | 'int8'; readonly decoder: 'fp32' | 'int8' };
+  /**
+   * Whether the labelling page can decode clicks itself (`GET /api/decoder.onnx`, SAM 1's decoder
+   * signature); when not (SAM 2.1), the page sends every click to `POST /api/predict`, and `reason` says why.
+   */
+  readonly pageDecoder: { readonly available: boolean; readonly reason: string | null };
 }
+
+/** The page decodes in the browser. */
+const PAGE_DECODES = { available: true, reason: null } as const;
 
 /** A prediction with its masks as COCO RLE (`rle`) or as logits at the original size (`masks`). */
 type RunnerResult = PredictResult & { readonly rle?: readonly MaskRle[] };
@@ -94,6 +102,7 @@ async function samRunner(model: SamModel): Promise<Runner> {
       checkpoint: { path: model.source.path, sha256: model.source.sha256 },
       engine: 'checkpoint',
       precision: { encoder: 'fp32', decoder: 'fp32' },
+      pageDecoder: PAGE_DECODES,
     },
     maskThreshold: model.config.maskThreshold,
     embed: (img) => model.embedImage(img),
@@ -107,12 +116,14 @@ async function samRunner(model: SamModel): Promise<Runner> {
 }
 
 /**
- * A SAM 2.1 checkpoint (`openSam2PromptModel`: Hiera encoder on onnxruntime, tfjs `Sam2Predictor`),
- * through the API only: the labelling page's in-browser decoder has SAM 1's ONNX signature.
+ * A SAM 2.1 checkpoint (`openSam2PromptModel`: Hiera encoder on onnxruntime, tfjs `Sam2Predictor`).
+ * The labelling page's in-browser decoder has SAM 1's ONNX signature and reads only the 64x64
+ * embedding, so `pageDecoder` tells the page to send its clicks and boxes to `POST /api/predict`.
  */
 async function sam2Runner(checkpoint: string): Promise<Runner> {
   const backend = await initBackend();
   const model = await openSam2PromptModel(checkpoint);
+  const noPageDecoder = `SAM 2.1 (${model.config.name}): the page's in-browser decoder has SAM 1's ONNX signature and no high-res features, so clicks are decoded by the server (POST /api/predict)`;
   return {
     info: {
       model: model.config.name,
@@ -121,14 +132,13 @@ async function sam2Runner(checkpoint: string): Promise<Runner> {
       checkpoint: { path: model.path, sha256: model.sha256 },
       engine: 'checkpoint',
       precision: { encoder: 'fp32', decoder: 'fp32' },
+      pageDecoder: { available: false, reason: noPageDecoder },
     },
     maskThreshold: model.maskThreshold,
     embed: (img) => model.embed(img),
     predict: (emb, prompts, multimask) => model.predict(emb, prompts, multimask),
     decoderOnnx: async () => {
-      throw new ServerConfigError(
-        `decoderOnnx(): the labelling page decodes with SAM 1's ONNX decoder signature, got the SAM 2.1 checkpoint ${model.path}; use the API (/api/embed, /api/predict)`,
-      );
+      throw new ServerConfigError(`decoderOnnx(): no page decoder for ${model.path}: ${noPageDecoder}`);
     },
     decoderKeys: () => [], // no hot swap (`setDecoder`) for SAM 2.1 yet: fine-tuning from the page is SAM 1 only
     release: () => model.release(),
@@ -150,6 +160,7 @@ async function onnxRunner(dir: string, int8: boolean): Promise<Runner> {
       checkpoint: model.info.checkpoint,
       engine: 'onnx',
       precision,
+      pageDecoder: PAGE_DECODES,
     },
     maskThreshold: model.info.mask_threshold,
     embed: (img) => model.embed(img),
@@ -303,7 +314,7 @@ export class ModelEngine {
     const set = this.runner.setDecoder;
     if (!set)
       throw new ServerConfigError(
-        `setDecoder(file): the served model is an export directory (${this.info.checkpoint.path}); only a checkpoint's decoder can be replaced`,
+        `setDecoder(file): expected a served SAM 1 checkpoint, whose decoder can be replaced, got ${this.info.engine === 'onnx' ? 'an export directory' : `the SAM 2.1 checkpoint ${this.info.model}`} (${this.info.checkpoint.path})`,
       );
     let weights: WeightMap | undefined;
     if (file !== undefined) {

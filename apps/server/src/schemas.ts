@@ -77,6 +77,13 @@ export const HealthReply = Type.Object({
   backend: Type.String(),
   engine: Type.Union([Type.Literal('checkpoint'), Type.Literal('onnx')]),
   precision: Type.Object({ encoder: Precision, decoder: Precision }),
+  pageDecoder: Type.Object(
+    { available: Type.Boolean(), reason: Type.Union([Type.String(), Type.Null()]) },
+    {
+      description:
+        'whether the labelling page decodes clicks itself (GET /api/decoder.onnx); if not (SAM 2.1), it posts them to /api/predict',
+    },
+  ),
   checkpoint: Type.Object({ path: Type.String(), sha256: Type.String() }),
   activeVersion: Type.String({
     description: 'the model version whose decoder is served (v0: the checkpoint as loaded)',

@@ -99,6 +99,7 @@ describe('samtune-server', () => {
       config: { imageEncoder: { kind: 'tiny_vit', imgSize: 1024 } },
       engine: 'checkpoint',
       precision: { encoder: 'fp32', decoder: 'fp32' },
+      pageDecoder: { available: true, reason: null },
       images: dir,
       cache: { size: 0, capacity: 2 },
       limits: { maxPixels: 40_000_000, maxImageBytes: MAX_IMAGE_BYTES },

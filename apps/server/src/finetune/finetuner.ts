@@ -15,6 +15,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { isSam2Config } from '@samtune/sam-model';
 import { writeFileAtomicAsync } from '@samtune/tensor-files';
 import { defaultTrainConfig, validateTrainConfig } from '@samtune/trainer/config';
 import { startTrainingWorker, type TrainingJob } from '@samtune/trainer/worker';
@@ -134,6 +135,10 @@ export class Finetuner {
     if (worker.info.engine !== 'checkpoint' || base.path.startsWith('seeded:'))
       throw new FinetuneUnsupportedError(
         `finetune: expected a server started with --checkpoint <file or name>, got ${worker.info.engine === 'onnx' ? `an export directory (${base.path})` : `a seeded model (${base.path})`}`,
+      );
+    if (isSam2Config(worker.info.config))
+      throw new FinetuneUnsupportedError(
+        `finetune: expected a SAM 1 checkpoint (fine-tuning from the page swaps SAM 1 decoders only), got the SAM 2.1 checkpoint ${base.path}; run 'samtune train --checkpoint ${base.path} --data-root ${labels.file} --images ${imagesDir}' and serve the run's best.safetensors`,
       );
     const doc = await labels.read();
     const minInstances = this.opts.minInstances ?? 4;

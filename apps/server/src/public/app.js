@@ -608,6 +608,8 @@ function renderModel() {
  */
 async function refreshModel() {
   health = await api('/api/health');
+  // a model the page cannot decode (SAM 2.1: pageDecoder.reason says why): clicks go to POST /api/predict
+  if (health.pageDecoder?.available === false) state.mode = 'server';
   state.threshold = Number(health.config.maskThreshold ?? 0);
   const sha = health.checkpoint.sha256;
   const version = health.activeVersion ?? null;
