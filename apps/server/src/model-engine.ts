@@ -215,7 +215,7 @@ export const contentId = (bytes: Uint8Array): string => createHash('sha256').upd
 
 /** Options of `ModelEngine.open`. */
 export interface EngineOptions {
-  /** Embeddings kept (4 MiB each). */
+  /** Embeddings kept (4 MiB each; SAM 2.1: 16 MiB with the high-res levels). */
   readonly cacheSize: number;
   /** Largest `width * height` decoded; larger images are refused from their header (413). */
   readonly maxPixels: number;

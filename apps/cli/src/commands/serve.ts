@@ -32,7 +32,7 @@ const FLAGS = Type.Object({
     "another name the Host header may carry (repeatable), e.g. the machine's DNS name",
     '<name>',
   ),
-  cache: Flag.int('image embeddings kept in memory (4 MiB each)', 1, { max: 4096, default: 16 }),
+  cache: Flag.int('image embeddings kept in memory (4 MiB each; SAM 2.1: 16 MiB)', 1, { max: 4096, default: 16 }),
   queue: Flag.int('model jobs waiting or running before new requests get 503', 1, { max: 10_000, default: 32 }),
   'max-megapixels': Flag.int('largest image decoded, checked from its header before decoding', 1, {
     max: 1000,
