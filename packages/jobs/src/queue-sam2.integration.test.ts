@@ -21,14 +21,13 @@ import {
   collectLabels,
   connectRedis,
   enqueue,
-  formatQueueStatus,
-  queueStatus,
   readImageRecords,
   startWorker,
   type QueueStatus,
   type RunningWorker,
   type WorkerEvent,
 } from './index.js';
+import { untilDrained as drained } from './test-utils/drained.js';
 import { startTestRedis, type TestRedis } from './test-utils/redis-server.js';
 
 const fixture = (name: string): string => sharedPath(join('fixtures', 'sam2-reference', name));
@@ -43,18 +42,8 @@ let tmp: string;
 let worker: RunningWorker | undefined;
 const events: WorkerEvent[] = [];
 
-async function untilDrained(id: string, timeoutMs: number): Promise<QueueStatus> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const s = await queueStatus(redis, id);
-    if (s.remaining === 0 && s.done + s.counts.failed === s.total) return s;
-    if (Date.now() > deadline)
-      throw new Error(
-        `queue ${id} not drained in ${timeoutMs} ms:\n${formatQueueStatus(s)}\n${JSON.stringify(events.slice(-5))}`,
-      );
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+const untilDrained = (id: string, timeoutMs: number): Promise<QueueStatus> =>
+  drained(redis, id, timeoutMs, { pollMs: 200, context: () => JSON.stringify(events.slice(-5)) });
 
 beforeAll(async () => {
   redisServer = await startTestRedis();

@@ -24,12 +24,12 @@ import {
   connectRedis,
   enqueue,
   formatQueueStatus,
-  queueStatus,
   readImageRecords,
   type JobResult,
   type QueueStatus,
   type WorkerEvent,
 } from './index.js';
+import { untilDrained as drained } from './test-utils/drained.js';
 import { startTestRedis, type TestRedis } from './test-utils/redis-server.js';
 import { spawnWorker, type WorkerProcess } from './test-utils/worker-process.js';
 
@@ -50,15 +50,7 @@ function start(): WorkerProcess {
   return w;
 }
 
-async function untilDrained(id: string, timeoutMs: number): Promise<QueueStatus> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const s = await queueStatus(redis, id);
-    if (s.remaining === 0 && s.done + s.counts.failed === s.total) return s;
-    if (Date.now() > deadline) throw new Error(`queue ${id} not drained in ${timeoutMs} ms:\n${formatQueueStatus(s)}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
+const untilDrained = (id: string, timeoutMs: number): Promise<QueueStatus> => drained(redis, id, timeoutMs);
 
 /** Job ids completed per worker event stream (a job completed twice would show up twice). */
 function completions(ws: readonly WorkerProcess[], queue: string): string[] {
