@@ -1,17 +1,19 @@
 /**
  * `samtune queue …` and `samtune worker` on a throw-away redis-server (127.0.0.1, random port): the
  * producer prints the queue id, status reports a bad image's failure with its reason (exit code 1),
- * collect refuses an embed queue, and flags are checked. The multi-process acceptance tests (kill -9,
+ * collect refuses an embed queue, a SAM 2.1 checkpoint's cache entry has the high-res levels, and flags are checked. The multi-process acceptance tests (kill -9,
  * autolabel + collect) are in packages/jobs.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startWorker } from '@samtune/jobs';
+import { readSafetensors } from '@samtune/tensor-files';
 import { recordingIO, referencePath } from '../test-utils/io.js';
+import { writeSam2MiniCheckpoint } from '../test-utils/sam2-mini.js';
 import { queueAutolabelCommand, queueEmbedCommand } from './queue.js';
 import { queueCollectCommand, queueStatusCommand } from './queue-status.js';
 import { workerCommand } from './worker.js';
@@ -98,6 +100,36 @@ describe('samtune queue / worker', () => {
       /no queue 'embed-000000000000' in this Redis; known queues: embed-/,
     );
   }, 180_000);
+
+  it('queue embed with a SAM 2.1 checkpoint: the cache entry carries the high-res levels', async () => {
+    const dir = join(tmp, 'sam2');
+    mkdirSync(dir);
+    copyFileSync(referencePath('dog.jpg'), join(dir, 'dog.jpg'));
+    const checkpoint = await writeSam2MiniCheckpoint(tmp);
+    const io = recordingIO();
+    const args = ['--redis', url, '--data-root', dir, '--out', join(tmp, 'cache2'), '--checkpoint', checkpoint];
+    expect(await queueEmbedCommand.run([...args, '--json'], io)).toBe(0);
+    const { queue } = JSON.parse(io.stdout[0]!) as { queue: string };
+    const w = await startWorker({ redisUrl: url, pollMs: 200, queues: [queue] });
+    let status;
+    try {
+      for (let i = 0; i < 600; i++) {
+        const s = recordingIO();
+        await queueStatusCommand.run([queue, '--redis', url, '--json'], s);
+        status = JSON.parse(s.stdout[0]!);
+        if (status.remaining === 0) break;
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    } finally {
+      await w.close();
+    }
+    expect(status.counts).toMatchObject({ completed: 1, failed: 0 });
+    const [file] = readdirSync(join(tmp, 'cache2'));
+    const { tensors, metadata } = readSafetensors(join(tmp, 'cache2', file!));
+    expect(tensors.get('high_res_feats.0')?.shape).toEqual([1, 32, 256, 256]);
+    expect(tensors.get('high_res_feats.1')?.shape).toEqual([1, 64, 128, 128]);
+    expect(metadata['samtune.embedding.family']).toBe('sam2');
+  }, 120_000);
 
   it('checks its flags', async () => {
     const io = recordingIO();
