@@ -15,7 +15,7 @@ import { SerialQueue } from '../serial-queue.js';
 import type { ModelWorker } from '../model-worker.js';
 import { FinetuneUnsupportedError } from './errors.js';
 import type { Finetuner } from './finetuner.js';
-import type { VersionStore } from './versions.js';
+import { HeldOutSchema, type VersionStore } from './versions.js';
 
 const Id = Type.String({ pattern: '^v(0|[1-9][0-9]{0,5})$', maxLength: 7, description: 'version id (v0, v1, …)' });
 const FinetuneBody = Type.Object(
@@ -48,6 +48,7 @@ export const VersionInfoReply = Type.Object({
   runDir: Type.Optional(Type.String({ description: 'run folder, relative to the data folder' })),
   metrics: Type.Optional(Metrics),
   baseline: Type.Optional(Metrics),
+  heldOut: Type.Optional(HeldOutSchema),
   reason: Type.Optional(Type.String()),
 });
 const Progress = {
