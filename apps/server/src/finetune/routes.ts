@@ -7,13 +7,12 @@
 import { join } from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import { exportSamOnnx, exportTransformersJs } from '@samtune/export';
-import { initBackend, SamModel } from '@samtune/sam-model';
 import { UnsupportedMediaTypeError } from '../errors.js';
 import { replies } from '../schemas.js';
 import { SerialQueue } from '../serial-queue.js';
 import type { ModelWorker } from '../model-worker.js';
 import { FinetuneUnsupportedError } from './errors.js';
+import { exportInWorker, type ExportFormat } from './export-worker.js';
 import type { Finetuner } from './finetuner.js';
 import { HeldOutSchema, type VersionStore } from './versions.js';
 
@@ -176,23 +175,15 @@ export function registerVersionRoutes(app: FastifyInstance, ctx: VersionRouteCon
     },
     async (req) => {
       const { id } = req.params as { id: string };
-      const { format } = req.body as { format: 'onnx' | 'transformers.js' };
+      const { format } = req.body as { format: ExportFormat };
       const checkpoint = store.servable(id) ?? worker.info.checkpoint.path;
       if (worker.info.engine !== 'checkpoint' || checkpoint.startsWith('seeded:'))
         throw new FinetuneUnsupportedError(
           `export: expected a server started with --checkpoint <file or name>, got ${worker.info.checkpoint.path}`,
         );
       const dir = join(ctx.exportDir, `${id}-${format === 'onnx' ? 'onnx' : 'transformers-js'}`);
-      await exports.run(async () => {
-        await initBackend(); // the export verifies against the tfjs reference
-        const model = await SamModel.load(checkpoint);
-        try {
-          if (format === 'onnx') await exportSamOnnx(model, dir);
-          else await exportTransformersJs(model, dir);
-        } finally {
-          await model.release();
-        }
-      });
+      // in its own worker thread: the HTTP thread keeps answering during the 10-45 s it takes
+      await exports.run(() => exportInWorker({ checkpoint, dir, format }));
       return { path: dir };
     },
   );
