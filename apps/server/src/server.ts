@@ -26,7 +26,7 @@ import {
 } from './errors.js';
 import { parseJsonBody } from './json-body.js';
 import { IMAGE_BODY_TYPES } from './upload-spool.js';
-import { LabelStore } from './labels-store.js';
+import { LABELS_FILE, LabelStore } from './labels-store.js';
 import type { ModelSpec } from './model-engine.js';
 import { ModelWorker } from './model-worker.js';
 import { registerLabelsExport } from './labels-export.js';
@@ -174,7 +174,10 @@ export async function startServer(opts: SamServerOptions): Promise<SamServer> {
       'startServer(finetune.val): --val is the validation set of fine-tuning, which needs --images (the labels to train on), got no --images',
     );
   // a bad --val file stops the start here, before the model loads
-  const valSet = opts.finetune?.val ? await checkValSet(opts.finetune.val) : undefined;
+  const valSet =
+    opts.finetune?.val && opts.imagesDir !== undefined
+      ? await checkValSet(opts.finetune.val, join(opts.imagesDir, LABELS_FILE))
+      : undefined;
   const worker = await ModelWorker.start(opts.model, { cacheSize, maxPixels }, opts.queueSize ?? 32);
   const imagesDir = opts.imagesDir === undefined ? undefined : resolve(opts.imagesDir);
   const labels = imagesDir === undefined ? undefined : new LabelStore(imagesDir);

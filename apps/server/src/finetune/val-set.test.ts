@@ -49,6 +49,9 @@ describe('the gate on a --val set', () => {
     });
     await expect(start(join(dir, 'missing.json'))).rejects.toThrow(/--val .*missing\.json: cannot be read/);
     await expect(start(join(dir, 'val', 'img00.png'))).rejects.toThrow(/expected a COCO labels \.json file/);
+    await expect(start(join(dir, 'images', LABELS_FILE))).rejects.toThrow(
+      /expected a labels file other than the one fine-tuning trains on/,
+    );
     // the file's images are elsewhere: every item is skipped, so there is nothing to validate on
     await mkdir(join(dir, 'empty'));
     await expect(start(join(dir, 'val', LABELS_FILE), join(dir, 'empty'))).rejects.toThrow(

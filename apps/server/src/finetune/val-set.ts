@@ -34,14 +34,20 @@ export class ValSetError extends ServerConfigError {
 }
 
 /**
- * Loads `opts.labels` and checks that it holds images with instances.
- * @throws ValSetError for a file that is not a COCO `.json`, cannot be read, or has no usable image
+ * Loads `opts.labels` and checks that it holds images with instances and is not `trainingLabels`
+ * (the labels file the runs train on: a gate on the training data would pass anything).
+ * @throws ValSetError for a file that is not a COCO `.json`, is the training labels file, cannot be
+ *   read, or has no usable image
  */
-export async function checkValSet(opts: ValSetOptions): Promise<ValSet> {
+export async function checkValSet(opts: ValSetOptions, trainingLabels: string): Promise<ValSet> {
   const labels = resolve(opts.labels);
   const images = opts.images === undefined ? undefined : resolve(opts.images);
   const where = `startServer(finetune.val): --val ${labels}`;
   if (!/\.json$/i.test(labels)) throw new ValSetError(`${where}: expected a COCO labels .json file, got another name`);
+  if (labels === resolve(trainingLabels))
+    throw new ValSetError(
+      `${where}: expected a labels file other than the one fine-tuning trains on (the --images folder's), got that file`,
+    );
   let dataset: Dataset;
   try {
     dataset = await loadDataset(labels, { format: 'coco', ...(images ? { images } : {}) });
