@@ -154,7 +154,7 @@ export class Finetuner {
     const minImages = valSet ? 1 : 2; // without --val some images are held out to gate the new version
     if (doc.annotations.length < minInstances || imagesWith < minImages)
       throw new TooFewLabelsError(
-        `finetune: expected at least ${minInstances} accepted instances on at least ${minImages} image(s)${valSet ? '' : ' (some are held out to gate the new version)'}, got ${doc.annotations.length} on ${imagesWith} image(s)`,
+        `finetune: expected at least ${minInstances} accepted instances on at least ${valSet ? '1 image' : '2 images (some are held out to gate the new version)'}, got ${doc.annotations.length} on ${imagesWith} image(s)`,
       );
     const parent = store.active;
     const version = await store.create(doc.annotations.length);
