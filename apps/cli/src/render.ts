@@ -69,6 +69,7 @@ export function trainEventRenderer(io: CliIO): (e: TrainEvent) => void {
           `dataset: ${e.format}, ${e.trainSubset} ${e.train} images → ${e.valSubset} ${e.val} images${e.skipped ? ` (${e.skipped} problems skipped)` : ''}`,
         );
         if (e.split) io.err(`dataset: ${e.split}`);
+        if (e.valRoot) io.err(`dataset: validation on ${e.valRoot} (--val-data-root)`);
         if (e.crowd && e.crowd.train + e.crowd.val > 0)
           io.err(
             `dataset: crowd instances (iscrowd) train ${e.crowd.train} / val ${e.crowd.val}, ${e.crowd.policy === 'keep' ? 'kept as objects (--crowd keep)' : 'left out (--crowd ignore)'}`,

@@ -26,7 +26,7 @@ import {
 } from './errors.js';
 import { parseJsonBody } from './json-body.js';
 import { IMAGE_BODY_TYPES } from './upload-spool.js';
-import { LabelStore } from './labels-store.js';
+import { LABELS_FILE, LabelStore } from './labels-store.js';
 import type { ModelSpec } from './model-engine.js';
 import { ModelWorker } from './model-worker.js';
 import { registerLabelsExport } from './labels-export.js';
@@ -34,6 +34,7 @@ import { ORT_FILES, ORT_PREFIX, registerPageModel } from './page-model.js';
 import { registerRoutes } from './routes.js';
 import { Finetuner, type FinetuneOptions } from './finetune/finetuner.js';
 import { registerVersionRoutes } from './finetune/routes.js';
+import { checkValSet } from './finetune/val-set.js';
 import { VersionStore } from './finetune/versions.js';
 import { QueueFullError } from './job-queue.js';
 import { allowedHostNames, isLoopback, RequestGuard } from './security.js';
@@ -168,6 +169,15 @@ export async function startServer(opts: SamServerOptions): Promise<SamServer> {
   const maxImage = opts.maxImageBytes ?? 64 * 2 ** 20;
   const maxPixels = opts.maxPixels ?? 40_000_000;
   const cacheSize = opts.cacheSize ?? 16;
+  if (opts.finetune?.val && opts.imagesDir === undefined)
+    throw new ServerConfigError(
+      'startServer(finetune.val): --val is the validation set of fine-tuning, which needs --images (the labels to train on), got no --images',
+    );
+  // a bad --val file stops the start here, before the model loads
+  const valSet =
+    opts.finetune?.val && opts.imagesDir !== undefined
+      ? await checkValSet(opts.finetune.val, join(opts.imagesDir, LABELS_FILE))
+      : undefined;
   const worker = await ModelWorker.start(opts.model, { cacheSize, maxPixels }, opts.queueSize ?? 32);
   const imagesDir = opts.imagesDir === undefined ? undefined : resolve(opts.imagesDir);
   const labels = imagesDir === undefined ? undefined : new LabelStore(imagesDir);
@@ -185,7 +195,15 @@ export async function startServer(opts: SamServerOptions): Promise<SamServer> {
       const store = await VersionStore.open(dataDir, worker.info.checkpoint.sha256, (line) => opts.log?.(line));
       // the active version survives a restart: its decoder is swapped in before the first request
       if (store.active !== 'v0') await worker.setDecoder(store.servable(store.active), store.active);
-      const ctx = { store, worker, labels, imagesDir, dataDir, ...(opts.log ? { log: opts.log } : {}) };
+      const ctx = {
+        store,
+        worker,
+        labels,
+        imagesDir,
+        dataDir,
+        ...(valSet ? { valSet } : {}),
+        ...(opts.log ? { log: opts.log } : {}),
+      };
       versions = { store, finetuner: new Finetuner(ctx, opts.finetune), dataDir };
     } catch (err) {
       await worker.close();

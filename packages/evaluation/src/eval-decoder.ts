@@ -24,6 +24,7 @@ import {
 } from '@samtune/sam-model';
 import { logitsToMask, lowResToOriginal, type ResizeGeometry } from '@samtune/transforms';
 import type { DecoderPromptBatch, PromptSpec } from '@samtune/training-data';
+import type { Click, ClickPrediction } from './clicks-to-quality.js';
 
 /** One prompt's prediction at the original size `(H,W)`. */
 export interface PredictedMask {
@@ -63,10 +64,25 @@ export interface EvalDecoder {
   ): Promise<DecodedChunk>;
   /** The training loss (mean over the chunk) of `decoded`'s low-res logits against `targets` `[B,1,256,256]`. */
   loss(decoded: DecodedChunk, targets: Float32Array, size: number): number;
+  /**
+   * One step of a clicks-to-quality sequence (`evaluateClicks`): `clicks` so far (ORIGINAL pixels)
+   * with the previous low-res logits as `mask_input`, `multimask: 'auto'` (one click: the best of
+   * three masks; more: the single mask); the chosen mask at the original size `(H,W)` and its
+   * `[1,256,256]` logits. Only on executors that decode with a mask input (ORT); absent elsewhere.
+   */
+  readonly decodeClicks?: (
+    features: EvalFeatures,
+    originalSize: readonly [number, number],
+    clicks: readonly Click[],
+    maskInput: FloatTensor | undefined,
+  ) => Promise<ClickPrediction>;
   release(): Promise<void>;
 }
 
-/** Decodes on onnxruntime from `weights` (the whole model's: `prompt_encoder.*` and `mask_decoder.*`). */
+/**
+ * Decodes on onnxruntime from `weights` (the whole model's: `prompt_encoder.*` and `mask_decoder.*`),
+ * clicks-to-quality included (`decodeClicks`), all on one `OrtDecoder`.
+ */
 export function ortEvalDecoder(config: SamConfig, weights: WeightMap): EvalDecoder {
   const ort = new OrtDecoder(config, weights);
   const loss = new OrtSamLoss();
@@ -74,6 +90,15 @@ export function ortEvalDecoder(config: SamConfig, weights: WeightMap): EvalDecod
     decode: (chunk, _batch, features, geometry, withLogits) =>
       decodeOnOrt(ort, chunk, features.embedding, geometry.originalSize, withLogits),
     loss: (decoded, targets, size) => loss.loss(decoded.low, decoded.scores, targets, size),
+    decodeClicks: async (features, originalSize, clicks, maskInput) => {
+      const r = await ort.predict(
+        features.embedding,
+        { points: clicks.map((c) => c.point), labels: clicks.map((c) => c.label), ...(maskInput ? { maskInput } : {}) },
+        originalSize,
+        { multimask: 'auto', maskOutput: 'binary' },
+      );
+      return { mask: (r.binaryMasks as { data: Uint8Array }).data, lowRes: r.lowResMasks };
+    },
     async release() {
       loss.dispose();
       await ort.release();

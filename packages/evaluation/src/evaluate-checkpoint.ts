@@ -11,7 +11,8 @@ import { evaluate, type EvalResult } from './evaluate.js';
 import { EvaluateError } from './evaluate-error.js';
 import type { EvalEventHandler } from './events.js';
 import type { Dataset } from '@samtune/datasets';
-import { checkpointFamily, OrtDecoder, SamPredictor } from '@samtune/sam-model';
+import { checkpointFamily, SamPredictor } from '@samtune/sam-model';
+import { ortEvalDecoder } from './eval-decoder.js';
 import type { ClicksResult } from './clicks-to-quality.js';
 import { evaluateClicks } from './evaluate-clicks.js';
 import {
@@ -148,25 +149,30 @@ export async function evaluateCheckpoint(o: EvaluateCheckpointOptions): Promise<
     }
     const items = usableItems('evaluateCheckpoint', subset, fill.skipped);
     const t0 = performance.now();
-    const metrics = await evaluate({
-      predictor: model.predictor,
-      ...(sam2 ? {} : { weights: model.checkpoint.weights }), // SAM 1: decode on the ORT engine
-      cache: model.cache,
-      targets: new TargetStore(o.seed ?? 0, o.prompt === 'point', o.crowd ?? 'keep'),
-      items,
-      prompt: { mode: o.prompt ?? 'box', points: o.points ?? 1, jitterFraction: 0, jitterPixels: 0 },
-      maxInstances: o.maxInstances ?? 0,
-      microBatch: o.microBatch ?? DEFAULT_MICRO_BATCH,
-      onProgress: (done, total) => emit({ type: 'eval-progress', phase: 'val', epoch: 0, done, total }),
-    });
-    emit({ type: 'eval-done', phase: 'val', epoch: 0, metrics, seconds: (performance.now() - t0) / 1000 });
+    // SAM 1: pixels and clicks on one ORT decoder; SAM 2.1: `evaluate`'s own decoder
+    const decoder =
+      model.predictor instanceof SamPredictor
+        ? ortEvalDecoder(
+            model.predictor.config,
+            new Map([...model.checkpoint.weights, ...model.predictor.maskDecoderWeights()]),
+          )
+        : undefined;
+    let metrics: EvalResult;
     let clicks: ClicksResult | undefined;
-    if (o.clicks && model.predictor instanceof SamPredictor) {
-      const decoder = new OrtDecoder(
-        model.predictor.config,
-        new Map([...model.checkpoint.weights, ...model.predictor.maskDecoderWeights()]),
-      );
-      try {
+    try {
+      metrics = await evaluate({
+        predictor: model.predictor,
+        ...(decoder ? { decoder } : {}),
+        cache: model.cache,
+        targets: new TargetStore(o.seed ?? 0, o.prompt === 'point', o.crowd ?? 'keep'),
+        items,
+        prompt: { mode: o.prompt ?? 'box', points: o.points ?? 1, jitterFraction: 0, jitterPixels: 0 },
+        maxInstances: o.maxInstances ?? 0,
+        microBatch: o.microBatch ?? DEFAULT_MICRO_BATCH,
+        onProgress: (done, total) => emit({ type: 'eval-progress', phase: 'val', epoch: 0, done, total }),
+      });
+      emit({ type: 'eval-done', phase: 'val', epoch: 0, metrics, seconds: (performance.now() - t0) / 1000 });
+      if (o.clicks && decoder)
         clicks = await evaluateClicks({
           decoder,
           cache: model.cache,
@@ -176,9 +182,8 @@ export async function evaluateCheckpoint(o: EvaluateCheckpointOptions): Promise<
           maxClicks: o.clicks,
           onProgress: (done, total) => emit({ type: 'eval-progress', phase: 'val', epoch: 0, done, total }),
         });
-      } finally {
-        await decoder.release();
-      }
+    } finally {
+      await decoder?.release();
     }
     return {
       ...(clicks ? { clicks } : {}),

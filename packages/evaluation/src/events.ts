@@ -26,6 +26,8 @@ export type EvalEvent =
       readonly problems: readonly string[];
       /** Set when a one-subset dataset was split (`splitDataset`): what was done, in one sentence. */
       readonly split?: string;
+      /** Set when validation reads a dataset of its own (`data.val.root`): its folder or file. */
+      readonly valRoot?: string;
       /** Crowd instances (`iscrowd`) of the training and validation images, and what they are (`data.crowd`). */
       readonly crowd?: { readonly train: number; readonly val: number; readonly policy: 'keep' | 'ignore' };
     }

@@ -107,8 +107,22 @@ export const TrainConfigSchema = Type.Object({
       ),
     }),
     val: Type.Object({
+      root: str({
+        description:
+          'a validation dataset of its own (a folder or COCO .json, read like data.root): validation runs on it instead of a subset or split of data.root, whose subsets all train (empty = none)',
+        default: '',
+        flag: 'val-data-root',
+        placeholder: '<dir|file>',
+      }),
+      images: str({
+        description: "image folder of a COCO .json data.val.root (default: the file's folder)",
+        default: '',
+        flag: 'val-images',
+        placeholder: '<dir>',
+      }),
       subset: text('a subset name or auto', {
-        description: 'validation subset; auto = the first of val, valid, validation, test',
+        description:
+          'validation subset (of data.val.root when set); auto = the first of val, valid, validation, test, or the only subset of data.val.root',
         default: 'auto',
         placeholder: '<name>',
       }),

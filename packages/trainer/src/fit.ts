@@ -8,8 +8,10 @@ import { writeFileSync } from 'node:fs';
 import {
   evaluate,
   evaluateClicks,
+  ortEvalDecoder,
   sam2EvalDecoder,
   type ClicksResult,
+  type EvalDecoder,
   type EvalResult,
   type ModelContext,
   type Sam2ModelContext,
@@ -18,7 +20,6 @@ import { type TargetStore } from '@samtune/training-data';
 import {
   checkFiniteWeights,
   isSam2Config,
-  OrtDecoder,
   Sam2Predictor,
   sam2PredictorWeights,
   type SamConfig,
@@ -167,7 +168,10 @@ export class Fit {
   }
 }
 
-/** Phase "validate": the val subset on the training engine (`evalDecoder`), loss included; emits `eval-done`. */
+/**
+ * Phase "validate": the val subset on the training engine (`evalDecoder`), loss included, then
+ * clicks-to-quality on the same decoder (`data.val.clicks`); emits `eval-done`.
+ */
 export async function validatePhase(
   fit: Fit,
   phase: 'zero-shot' | 'val',
@@ -182,44 +186,53 @@ export async function validatePhase(
     predictor instanceof Sam2Predictor
       ? sam2EvalDecoder(predictor, fit.state.weights())
       : (fit.engine as TrainEngine).evalDecoder();
-  const pixels = await evaluate({
-    predictor,
-    decoder,
-    cache: model.cache,
-    targets: fit.targets as TargetStore,
-    items: data.val.items,
-    prompt: config.prompt,
-    maxInstances: config.data.val.maxInstances,
-    microBatch: config.training.microBatch,
-    onProgress: (done, total) => {
-      run.emit({ type: 'eval-progress', phase, epoch, done, total });
-      run.stopAt(`${phase} validation after epoch ${epoch} (${done}/${total} images)`);
-    },
-  }).finally(() => decoder.release());
-  // Clicks-to-quality runs on the ORT decoder, SAM 1 only for now (SAM 2.1's report has no clicks table).
-  const clicks =
-    config.data.val.clicks > 0 && !(predictor instanceof Sam2Predictor)
-      ? await clicksPhase(fit, predictor.config, phase, epoch)
-      : undefined;
-  const metrics: EvalResult = clicks ? { ...pixels, clicks } : pixels;
-  const seconds = (performance.now() - t0) / 1000;
-  run.emit({ type: 'eval-done', phase, epoch, metrics, seconds });
-  return { metrics, seconds };
+  try {
+    const pixels = await evaluate({
+      predictor,
+      decoder,
+      cache: model.cache,
+      targets: fit.targets as TargetStore,
+      items: data.val.items,
+      prompt: config.prompt,
+      maxInstances: config.data.val.maxInstances,
+      microBatch: config.training.microBatch,
+      onProgress: (done, total) => {
+        run.emit({ type: 'eval-progress', phase, epoch, done, total });
+        run.stopAt(`${phase} validation after epoch ${epoch} (${done}/${total} images)`);
+      },
+    });
+    // Clicks-to-quality, SAM 1 only for now (SAM 2.1's report has no clicks table).
+    const clicks =
+      config.data.val.clicks > 0 && !(predictor instanceof Sam2Predictor)
+        ? await clicksPhase(fit, decoder, predictor.config, phase, epoch)
+        : undefined;
+    const metrics: EvalResult = clicks ? { ...pixels, clicks } : pixels;
+    const seconds = (performance.now() - t0) / 1000;
+    run.emit({ type: 'eval-done', phase, epoch, metrics, seconds });
+    return { metrics, seconds };
+  } finally {
+    await decoder.release();
+  }
 }
 
-/** Clicks-to-quality (`data.val.clicks` clicks at most) of the state's decoder on the val subset. */
+/**
+ * Clicks-to-quality (`data.val.clicks` clicks at most) of the state's decoder on the val subset, on
+ * `decoder` (the ort engine's) or, where it decodes no clicks (the tfjs engine), an ORT one.
+ */
 async function clicksPhase(
   fit: Fit,
+  decoder: EvalDecoder,
   samConfig: SamConfig,
   phase: 'zero-shot' | 'val',
   epoch: number,
 ): Promise<ClicksResult> {
   const { run, model, data } = fit;
-  const weights = new Map([...model.checkpoint.weights, ...fit.state.weights()]);
-  const decoder = new OrtDecoder(samConfig, weights);
+  const own = decoder.decodeClicks
+    ? undefined
+    : ortEvalDecoder(samConfig, new Map([...model.checkpoint.weights, ...fit.state.weights()]));
   try {
     return await evaluateClicks({
-      decoder,
+      decoder: own ?? decoder,
       cache: model.cache,
       targets: fit.targets as TargetStore,
       items: data.val.items,
@@ -228,7 +241,7 @@ async function clicksPhase(
       onProgress: () => run.stopAt(`${phase} clicks-to-quality after epoch ${epoch}`),
     });
   } finally {
-    await decoder.release();
+    await own?.release();
   }
 }
 

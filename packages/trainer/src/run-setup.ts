@@ -5,8 +5,8 @@
  */
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { loadDatasetPlugins } from '@samtune/datasets';
-import { openSplitDataset, pickSubset, usableItems, type EmbeddingCache } from '@samtune/evaluation';
+import { loadDatasetPlugins, type Dataset } from '@samtune/datasets';
+import { openDataset, openSplitDataset, pickSubset, usableItems, type EmbeddingCache } from '@samtune/evaluation';
 import { TargetStore, type TrainItem } from '@samtune/training-data';
 import { loadRunState } from './checkpoints.js';
 import { validateTrainConfig, type TrainConfig } from './config.js';
@@ -94,18 +94,28 @@ export interface RunData {
   val: { readonly name: string; readonly items: readonly TrainItem[] };
 }
 
-/** Phase "prepare data": plugins, the dataset (split when it has one subset), the train and val subsets. */
+/**
+ * Phase "prepare data": plugins, the dataset (split when it has one subset), the train and val
+ * subsets. With `data.val.root` the validation data is that dataset (read like `data.root`, same
+ * format rules, strictness and path containment; its `data.val.subset`, or its only subset), and
+ * `data.root` is not split: its `data.train.subset`, or its only subset, trains whole.
+ */
 export async function prepareData(run: Run): Promise<RunData> {
   const { config } = run;
   await loadDatasetPlugins(config.data.plugins);
+  const own = config.data.val.root !== '';
   const { dataset, split } = await openSplitDataset(
     config.data.root,
     config.data.format,
-    { valFraction: config.data.valFraction, seed: config.training.seed },
+    { valFraction: own ? 0 : config.data.valFraction, seed: config.training.seed },
     { strict: config.data.strict, ...(config.data.images ? { images: config.data.images } : {}) },
   );
-  const train = pickSubset(dataset, config.data.train.subset, [config.data.train.subset]);
-  const val = pickValSubset(dataset, config.data.val.subset, split);
+  const train = pickSubset(dataset, onlySubset(dataset, own) ?? config.data.train.subset, [config.data.train.subset]);
+  const valData = own ? await openValDataset(config) : undefined;
+  const val = valData
+    ? pickSubset(valData, onlySubset(valData, true) ?? config.data.val.subset)
+    : pickValSubset(dataset, config.data.val.subset, split);
+  const skipped = [...dataset.skipped, ...(valData?.skipped ?? [])];
   run.emit({
     type: 'dataset',
     format: dataset.format,
@@ -113,12 +123,25 @@ export async function prepareData(run: Run): Promise<RunData> {
     val: val.items.length,
     trainSubset: train.name,
     valSubset: val.name,
-    skipped: dataset.skipped.length,
-    problems: dataset.skipped.map((p) => p.message),
+    skipped: skipped.length,
+    problems: skipped.map((p) => p.message),
     ...(split ? { split } : {}),
+    ...(valData ? { valRoot: valData.root } : {}),
     crowd: { train: crowdCount(train.items), val: crowdCount(val.items), policy: config.data.crowd },
   });
   return { train, val };
+}
+
+/** The validation dataset of `data.val.root` (`data.val.images` for a COCO .json). */
+function openValDataset(config: TrainConfig): Promise<Dataset> {
+  const { val } = config.data;
+  return openDataset(val.root, config.data.format, config.data.strict, val.images || undefined);
+}
+
+/** The name of a dataset's only non-empty subset, when `whole` asks for it and there is exactly one. */
+function onlySubset(dataset: Dataset, whole: boolean): string | undefined {
+  const names = Object.keys(dataset.subsets).filter((k) => (dataset.subsets[k]?.length ?? 0) > 0);
+  return whole && names.length === 1 ? names[0] : undefined;
 }
 
 /** What the embedding pass leaves: the readable items, their targets, the pass's counts. */

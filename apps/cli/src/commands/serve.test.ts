@@ -15,6 +15,7 @@ describe('samtune serve (flags; the server itself is tested in apps/server)', ()
     expect(COMMANDS).toContain(serveCommand);
     expect(serveCommand.usage).toMatch(/^ {2}--port <n> +port to listen on \(0: any free port\) \(default 8080\)$/m);
     expect(serveCommand.usage).toMatch(/^ {2}--allow-host <name> +another name/m);
+    expect(serveCommand.usage).toMatch(/^ {2}--val <labels\.json> +the gate's own validation set/m);
   });
 
   it('refuses bad flags with one line, exit code 2, before loading the server', async () => {
@@ -37,6 +38,10 @@ describe('samtune serve (flags; the server itself is tested in apps/server)', ()
     expect(await serve('--checkpoint', 'a', '--int8')).toEqual([
       2,
       [`samtune serve: --int8: expected together with --model <export dir>${help}`],
+    ]);
+    expect(await serve('--checkpoint', 'a', '--val-images', '.')).toEqual([
+      2,
+      [`samtune serve: --val-images: expected together with --val <labels.json>${help}`],
     ]);
     expect(await serve('--checkpoint', 'a', '--token', 'short')).toEqual([
       2,

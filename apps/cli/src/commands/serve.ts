@@ -46,6 +46,13 @@ const FLAGS = Type.Object({
       },
     ),
   ),
+  val: opt(
+    Flag.text(
+      "the gate's own validation set: a COCO labels .json (checked at start); fine-tuning then trains on every accepted label and compares the candidate with the serving version on this set instead of a seeded split",
+      { placeholder: '<labels.json>' },
+    ),
+  ),
+  'val-images': opt(Flag.folder("with --val: its image folder (default: the file's folder)")),
   'auto-train': Flag.int('fine-tune after this many new accepted instances (0: only on request)', 0, {
     max: 1_000_000,
     default: 0,
@@ -76,6 +83,8 @@ Open http://<host>:<port>/ for the labelling page; the API is under /api/ (GET /
         `--checkpoint / --model: expected exactly one (a checkpoint name or path, or an export directory), got ${f.checkpoint === undefined ? 'neither' : 'both'}`,
       );
     if (f.int8 && f.model === undefined) throw new UsageError('--int8: expected together with --model <export dir>');
+    if (f['val-images'] !== undefined && f.val === undefined)
+      throw new UsageError('--val-images: expected together with --val <labels.json>');
     const token = f.token ?? process.env.SAMTUNE_SERVER_TOKEN;
     if (token !== undefined && !/^[\x21-\x7e]{16,512}$/.test(token))
       throw new UsageError(
@@ -98,7 +107,12 @@ Open http://<host>:<port>/ for the labelling page; the API is under /api/ (GET /
       queueSize: f.queue,
       maxPixels: f['max-megapixels'] * 1_000_000,
       ...(f['data-dir'] === undefined ? {} : { dataDir: f['data-dir'] }),
-      finetune: { autoTrain: f['auto-train'] },
+      finetune: {
+        autoTrain: f['auto-train'],
+        ...(f.val === undefined
+          ? {}
+          : { val: { labels: f.val, ...(f['val-images'] === undefined ? {} : { images: f['val-images'] }) } }),
+      },
       log: (line) => io.err(`${new Date().toISOString()} ${line}`),
     });
     const i = srv.worker.info;

@@ -126,6 +126,8 @@ describe('samtune train flags', () => {
     expect(parseTrainArgs([...base, '--training.seed', '-3']).config.training.seed).toBe(-3);
     expect(() => parseTrainArgs([...base, '--val-fraction', '1'])).toThrow(/data.valFraction/);
     expect(parseTrainArgs(base).json).toBe(false);
+    const v = parseTrainArgs([...base, '--val-data-root', 'val.json', '--val-images', 'val']).config.data.val;
+    expect([v.root, v.images]).toEqual(['val.json', 'val']);
   });
 
   it('takes --crowd keep|ignore (data.crowd, default keep) and names a bad value', () => {

@@ -4,7 +4,8 @@
  *
  * A run: the labels file is copied into the new version's run folder (`labels.json`, the training data
  * of record; the page may keep saving), the trainer reads it with the `--images` folder through
- * `@samtune/datasets`, split by `seed` into training and held-out images (`valFraction`), starting from
+ * `@samtune/datasets`, split by `seed` into training and held-out images (`valFraction`; with `--val`,
+ * all of it trains and the held-out data is the user's own labels file, `val-set.ts`), starting from
  * the ACTIVE version's weights. Its zero-shot validation is therefore the serving version on the
  * held-out data, its best epoch the candidate on the same data, both with clicks-to-quality; the gate
  * (`gate.ts`) decides. An accepted candidate is swapped into the model worker (between two requests)
@@ -25,7 +26,8 @@ import type { LabelStore } from '../labels-store.js';
 import type { ModelWorker } from '../model-worker.js';
 import { FinetuneRunningError, FinetuneUnsupportedError, TooFewLabelsError } from './errors.js';
 import { gate, versionMetrics, type GateTolerance } from './gate.js';
-import type { VersionInfo, VersionStore } from './versions.js';
+import type { ValSet, ValSetOptions } from './val-set.js';
+import type { HeldOut, VersionInfo, VersionStore } from './versions.js';
 
 /** Defaults of a run (each `POST /api/finetune` may set `epochs` and `lr`). */
 export interface FinetuneOptions {
@@ -47,6 +49,12 @@ export interface FinetuneOptions {
   readonly tolerance?: GateTolerance;
   /** Embedding cache folder of the training runs. Default `<data>/embeddings`. */
   readonly cacheDir?: string;
+  /**
+   * The gate's own validation set (`--val`, `--val-images`): a COCO labels file, checked at start
+   * (`checkValSet`); every accepted label then trains and the gate measures on this set instead of
+   * a seeded split.
+   */
+  readonly val?: ValSetOptions;
 }
 
 /** What `GET /api/finetune/status` and the `progress` events carry. */
@@ -72,6 +80,8 @@ interface Running {
   readonly t0: number;
   /** Steps done and per epoch, for the ETA. */
   steps: { done: number; perEpoch: number; firstStepAt: number | null };
+  /** Held-out images, from the trainer's dataset event. */
+  heldOutImages: number;
 }
 
 /** Where the base checkpoint of v0 is (a file the trainer can load). */
@@ -82,6 +92,8 @@ export interface FinetuneContext {
   readonly imagesDir: string | undefined;
   /** Absolute data folder. */
   readonly dataDir: string;
+  /** The checked `--val` set (`FinetuneOptions.val`), when there is one. */
+  readonly valSet?: ValSet;
   readonly log?: (line: string) => void;
 }
 
@@ -143,9 +155,11 @@ export class Finetuner {
     const doc = await labels.read();
     const minInstances = this.opts.minInstances ?? 4;
     const imagesWith = new Set(doc.annotations.map((a) => a.image_id)).size;
-    if (doc.annotations.length < minInstances || imagesWith < 2)
+    const valSet = this.ctx.valSet;
+    const minImages = valSet ? 1 : 2; // without --val some images are held out to gate the new version
+    if (doc.annotations.length < minInstances || imagesWith < minImages)
       throw new TooFewLabelsError(
-        `finetune: expected at least ${minInstances} accepted instances on at least 2 images (some are held out to gate the new version), got ${doc.annotations.length} on ${imagesWith} image(s)`,
+        `finetune: expected at least ${minInstances} accepted instances on at least ${valSet ? '1 image' : '2 images (some are held out to gate the new version)'}, got ${doc.annotations.length} on ${imagesWith} image(s)`,
       );
     const parent = store.active;
     const version = await store.create(doc.annotations.length);
@@ -158,6 +172,10 @@ export class Finetuner {
     config.data.images = imagesDir;
     config.data.valFraction = this.opts.valFraction ?? 0.25;
     config.data.val.clicks = this.opts.clicks ?? 20;
+    if (valSet) {
+      config.data.val.root = valSet.labels;
+      config.data.val.images = valSet.imagesDir ?? '';
+    }
     config.training.epochs = req.epochs ?? this.opts.epochs ?? 10;
     config.training.seed = this.opts.seed ?? 0;
     config.optimizer.lr = req.lr ?? this.opts.lr ?? 1e-4;
@@ -182,6 +200,7 @@ export class Finetuner {
       cancelled: false,
       t0,
       steps: { done: 0, perEpoch: 0, firstStepAt: null },
+      heldOutImages: 0,
     };
     this.emit({ type: 'progress', data: progress });
     this.ctx.log?.(
@@ -227,7 +246,9 @@ export class Finetuner {
   private onEvent(e: TrainEvent): void {
     const r = this.running;
     if (!r) return;
-    if (e.type === 'embed-progress') this.setProgress({ phase: 'embedding', etaSeconds: Math.round(e.etaSeconds) });
+    if (e.type === 'dataset') r.heldOutImages = e.val;
+    else if (e.type === 'embed-progress')
+      this.setProgress({ phase: 'embedding', etaSeconds: Math.round(e.etaSeconds) });
     else if (e.type === 'eval-progress' && e.phase === 'zero-shot') this.setProgress({ phase: 'baseline' });
     else if (e.type === 'eval-progress') this.setProgress({ phase: 'validating', epoch: e.epoch });
     else if (e.type === 'epoch-start') {
@@ -293,13 +314,27 @@ export class Finetuner {
       return store.finish(id, { state: 'rejected', reason: 'rejected: the run has no validated epoch to compare' });
     const metrics = versionMetrics(result.best);
     const baseline = versionMetrics(result.zeroShot);
-    const decision = gate(metrics, baseline, parent, this.opts.tolerance);
+    const valSet = this.ctx.valSet;
+    const heldOut: HeldOut = {
+      source: valSet ? 'val' : 'split',
+      ...(valSet ? { labels: valSet.labels } : {}),
+      images: this.running?.heldOutImages ?? 0,
+      instances: result.best.instances,
+    };
+    const decision = gate(metrics, baseline, parent, this.opts.tolerance, heldOut);
     const checkpoint = store.checkpoint(id) as string;
     const decoderSha256 = createHash('sha256')
       .update(await readFile(checkpoint))
       .digest('hex');
     const state = decision.accept ? 'candidate' : 'rejected';
-    const info = await store.finish(id, { state, metrics, baseline, decoderSha256, reason: decision.reason });
+    const info = await store.finish(id, {
+      state,
+      metrics,
+      baseline,
+      heldOut,
+      decoderSha256,
+      reason: decision.reason,
+    });
     await writeFileAtomicAsync(join(store.runDir(id), 'version.json'), `${JSON.stringify(info, null, 2)}\n`);
     return info;
   }

@@ -6,7 +6,7 @@
  * limit), each within its tolerance; a metric that one side lacks
  * (clicks not measured, no instances) is left out of the decision and named in the reason.
  */
-import type { VersionMetrics } from './versions.js';
+import type { HeldOut, VersionMetrics } from './versions.js';
 
 /** What the gate reads of a validation result (the trainer's `EvalResult`). */
 export interface HeldOutResult {
@@ -54,13 +54,25 @@ export function versionMetrics(r: HeldOutResult): VersionMetrics {
 
 const fmt = (v: number): string => (Math.abs(v) >= 10 ? v.toFixed(1) : v.toFixed(4));
 
-/** Compares `candidate` with `baseline` (the serving version `serving` on the same data). */
+/** How the gate's reason names the held-out set: the seeded split (`the held-out labels`) or the `--val` file with its size. */
+export function heldOutName(h: HeldOut | undefined): string {
+  return h?.source === 'val'
+    ? `the --val set ${h.labels ?? ''} (${h.images} images, ${h.instances} instances)`
+    : 'the held-out labels';
+}
+
+/**
+ * Compares `candidate` with `baseline` (the serving version `serving` on the same data, `heldOut`:
+ * which data, named in the reason).
+ */
 export function gate(
   candidate: VersionMetrics,
   baseline: VersionMetrics,
   serving: string,
   tolerance: GateTolerance = {},
+  heldOut?: HeldOut,
 ): GateDecision {
+  const on = heldOutName(heldOut);
   const checks: { name: string; higherBetter: boolean; tol: number; c: number | null; b: number | null }[] = [
     { name: 'F1', higherBetter: true, tol: tolerance.f1 ?? 0, c: candidate.f1, b: baseline.f1 },
     { name: 'NoC@85', higherBetter: false, tol: tolerance.noc ?? 0, c: candidate.noc85, b: baseline.noc85 },
@@ -87,10 +99,10 @@ export function gate(
   if (worse.length > 0)
     return {
       accept: false,
-      reason: `rejected: worse than the serving version ${serving} on the held-out labels (${worse.join(', ')})${same.length ? `; not worse: ${same.join(', ')}` : ''}${unmeasured}`,
+      reason: `rejected: worse than the serving version ${serving} on ${on} (${worse.join(', ')})${same.length ? `; not worse: ${same.join(', ')}` : ''}${unmeasured}`,
     };
   return {
     accept: true,
-    reason: `accepted: not worse than the serving version ${serving} on the held-out labels (${same.join(', ')})${unmeasured}`,
+    reason: `accepted: not worse than the serving version ${serving} on ${on} (${same.join(', ')})${unmeasured}`,
   };
 }

@@ -5,7 +5,7 @@
  * decoder follows the active version. v1 is a decoder-only checkpoint of the reference weights with
  * the decoder perturbed (written like a run's best.safetensors), registered in the version store.
  */
-import { copyFile, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { copyFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -120,17 +120,4 @@ describe('hot swap between requests', () => {
     expect(r.json.error?.code).toBe('version-not-servable');
     expect(store?.active).toBe('v1');
   });
-
-  it('exports a version as ONNX into the data folder; unknown versions and formats are refused', async () => {
-    const r = await post('/api/versions/v1/export', { format: 'onnx' });
-    expect(r).toMatchObject({ status: 200, json: { path: expect.any(String) } });
-    const path = (r.json as { path: string }).path;
-    expect(path).toBe(join(srv.versions?.dataDir ?? '', 'exports', 'v1-onnx'));
-    const modelJson = JSON.parse(await readFile(join(path, 'model.json'), 'utf8')) as {
-      checkpoint: { sha256: string };
-    };
-    expect(modelJson.checkpoint.sha256).toBeTruthy();
-    expect((await post('/api/versions/v9/export', { format: 'onnx' })).status).toBe(404);
-    expect((await post('/api/versions/v1/export', { format: 'tflite' })).status).toBe(400);
-  }, 600_000);
 });

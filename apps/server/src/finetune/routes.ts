@@ -7,15 +7,14 @@
 import { join } from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import { exportSamOnnx, exportTransformersJs } from '@samtune/export';
-import { initBackend, SamModel } from '@samtune/sam-model';
 import { UnsupportedMediaTypeError } from '../errors.js';
 import { replies } from '../schemas.js';
 import { SerialQueue } from '../serial-queue.js';
 import type { ModelWorker } from '../model-worker.js';
 import { FinetuneUnsupportedError } from './errors.js';
+import { exportInWorker, type ExportFormat } from './export-worker.js';
 import type { Finetuner } from './finetuner.js';
-import type { VersionStore } from './versions.js';
+import { HeldOutSchema, type VersionStore } from './versions.js';
 
 const Id = Type.String({ pattern: '^v(0|[1-9][0-9]{0,5})$', maxLength: 7, description: 'version id (v0, v1, …)' });
 const FinetuneBody = Type.Object(
@@ -48,6 +47,7 @@ export const VersionInfoReply = Type.Object({
   runDir: Type.Optional(Type.String({ description: 'run folder, relative to the data folder' })),
   metrics: Type.Optional(Metrics),
   baseline: Type.Optional(Metrics),
+  heldOut: Type.Optional(HeldOutSchema),
   reason: Type.Optional(Type.String()),
 });
 const Progress = {
@@ -175,23 +175,15 @@ export function registerVersionRoutes(app: FastifyInstance, ctx: VersionRouteCon
     },
     async (req) => {
       const { id } = req.params as { id: string };
-      const { format } = req.body as { format: 'onnx' | 'transformers.js' };
+      const { format } = req.body as { format: ExportFormat };
       const checkpoint = store.servable(id) ?? worker.info.checkpoint.path;
       if (worker.info.engine !== 'checkpoint' || checkpoint.startsWith('seeded:'))
         throw new FinetuneUnsupportedError(
           `export: expected a server started with --checkpoint <file or name>, got ${worker.info.checkpoint.path}`,
         );
       const dir = join(ctx.exportDir, `${id}-${format === 'onnx' ? 'onnx' : 'transformers-js'}`);
-      await exports.run(async () => {
-        await initBackend(); // the export verifies against the tfjs reference
-        const model = await SamModel.load(checkpoint);
-        try {
-          if (format === 'onnx') await exportSamOnnx(model, dir);
-          else await exportTransformersJs(model, dir);
-        } finally {
-          await model.release();
-        }
-      });
+      // in its own worker thread: the HTTP thread keeps answering during the 10-45 s it takes
+      await exports.run(() => exportInWorker({ checkpoint, dir, format }));
       return { path: dir };
     },
   );

@@ -41,6 +41,16 @@ export const VersionMetricsSchema = Type.Object({
 });
 export type VersionMetrics = Static<typeof VersionMetricsSchema>;
 
+/** The held-out set a version was gated on: the seeded split of the accepted labels, or the `--val` file. */
+export const HeldOutSchema = Type.Object({
+  source: Type.Union([Type.Literal('split'), Type.Literal('val')]),
+  /** The `--val` labels file (absolute), for `val`. */
+  labels: Type.Optional(Type.String({ maxLength: 4096 })),
+  images: Type.Integer({ minimum: 0 }),
+  instances: Type.Integer({ minimum: 0 }),
+});
+export type HeldOut = Static<typeof HeldOutSchema>;
+
 const VersionId = Type.String({ pattern: '^v(0|[1-9][0-9]{0,5})$', expected: 'v0, v1, …' });
 const StoredState = Type.Union(
   [
@@ -62,6 +72,7 @@ const StoredVersionSchema = Type.Object({
   decoderSha256: Type.Optional(Type.String({ pattern: '^[0-9a-f]{64}$' })),
   metrics: Type.Optional(VersionMetricsSchema),
   baseline: Type.Optional(VersionMetricsSchema),
+  heldOut: Type.Optional(HeldOutSchema),
   reason: Type.Optional(Type.String({ maxLength: 4000 })),
 });
 type StoredVersion = Static<typeof StoredVersionSchema>;
