@@ -42,6 +42,19 @@ export const SAM2_DECODER_INPUTS = [
 export const SAM2_DECODER_OUTPUTS = ['masks', 'iou_predictions'] as const;
 
 /**
+ * An empty graph over the decoder-side weights (`prompt_encoder.*`, `mask_decoder.*`) and the
+ * prepared prompt-encoder tensors (`DENSE_PE_KEY`): what every SAM 2.1 decoder graph starts from.
+ * @param weights samtune-named decoder-side weights (`sam2PredictorWeights` of a SAM 2.1 state dict)
+ */
+export function sam2DecoderGraphOps(weights: WeightMap, config: Sam2DecoderConfig, name: string): OnnxGraphOps {
+  const used: WeightMap = new Map(
+    [...weights].filter(([k]) => k.startsWith(PROMPT_ENCODER_PREFIX) || k.startsWith(MASK_DECODER_PREFIX)),
+  );
+  for (const [k, v] of preparePromptEncoderWeights(config.promptEncoder, weights)) used.set(k, v);
+  return new OnnxGraphOps(used, new OnnxGraphBuilder({ name, opset: EXPORT_OPSET }));
+}
+
+/**
  * Records the SAM 2.1 decoder (module comment).
  * @param weights samtune-named decoder-side weights (`sam2PredictorWeights` of a SAM 2.1 state dict)
  */
@@ -50,11 +63,7 @@ export function recordSam2DecoderGraph(
   config: Sam2DecoderConfig = SAM2_DECODER_CONFIG,
 ): OnnxGraphOps {
   const pe = config.promptEncoder;
-  const used: WeightMap = new Map(
-    [...weights].filter(([k]) => k.startsWith(PROMPT_ENCODER_PREFIX) || k.startsWith(MASK_DECODER_PREFIX)),
-  );
-  for (const [k, v] of preparePromptEncoderWeights(pe, weights)) used.set(k, v);
-  const ops = new OnnxGraphOps(used, new OnnxGraphBuilder({ name: 'samtune_sam2_decoder', opset: EXPORT_OPSET }));
+  const ops = sam2DecoderGraphOps(weights, config, 'samtune_sam2_decoder');
   const c = pe.embedDim;
   const [eh, ew] = pe.imageEmbeddingSize;
   const embed = ops.input('image_embed', [1, c, eh, ew]);
