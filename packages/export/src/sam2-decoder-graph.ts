@@ -23,9 +23,10 @@ import {
   preparePromptEncoderWeights,
   sam2PredictMasks,
   type Sam2DecoderConfig,
+  type Sam2MaskDecoderOutputs,
   type WeightMap,
 } from '@samtune/sam-model';
-import { OnnxGraphBuilder, OnnxGraphOps } from '@samtune/onnx';
+import { OnnxGraphBuilder, OnnxGraphOps, type OnnxValue } from '@samtune/onnx';
 import { EXPORT_OPSET } from './contract.js';
 
 /** Input names of the samexporter SAM 2 decoder, in its order. */
@@ -55,6 +56,29 @@ export function sam2DecoderGraphOps(weights: WeightMap, config: Sam2DecoderConfi
 }
 
 /**
+ * The mask decoder on recorded features and prompt embeddings: all four tokens' masks `[1,4,4h,4w]`,
+ * IoU `[1,4]` and the object score `[1,1]`.
+ * @param f `embed [1,C,h,w]` (+ `no_mem_embed`), `s0` / `s1` the projected high-res levels
+ */
+export function sam2DecodeInGraph(
+  ops: OnnxGraphOps,
+  config: Sam2DecoderConfig,
+  f: { readonly embed: OnnxValue; readonly s0: OnnxValue; readonly s1: OnnxValue },
+  sparse: OnnxValue,
+  dense: OnnxValue,
+): Sam2MaskDecoderOutputs<OnnxValue> {
+  return ops.scoped('mask_decoder', () =>
+    sam2PredictMasks(ops, config.maskDecoder, {
+      imageEmbeddings: f.embed,
+      imagePe: ops.param(DENSE_PE_KEY),
+      sparse,
+      dense,
+      highResFeatures: [f.s0, f.s1],
+    }),
+  );
+}
+
+/**
  * Records the SAM 2.1 decoder (module comment).
  * @param weights samtune-named decoder-side weights (`sam2PredictorWeights` of a SAM 2.1 state dict)
  */
@@ -76,15 +100,7 @@ export function recordSam2DecoderGraph(
 
   const sparse = ops.scoped('prompt_encoder', () => embedPoints(ops, pe, coords, labels, true));
   const dense = ops.scoped('prompt_encoder', () => denseEmbedding(ops, pe, maskInput, hasMaskInput));
-  const all = ops.scoped('mask_decoder', () =>
-    sam2PredictMasks(ops, config.maskDecoder, {
-      imageEmbeddings: embed,
-      imagePe: ops.param(DENSE_PE_KEY),
-      sparse,
-      dense,
-      highResFeatures: [s0, s1],
-    }),
-  );
+  const all = sam2DecodeInGraph(ops, config, { embed, s0, s1 }, sparse, dense);
   const m = config.maskDecoder.numMultimaskOutputs;
   const multi = ops.slice(all.masks, 1, 1, m + 1);
   const bound = (v: number) => ops.constant(Float32Array.of(v), [], v < 0 ? 'clamp_min' : 'clamp_max');

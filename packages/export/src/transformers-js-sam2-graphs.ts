@@ -24,19 +24,17 @@
  * (`multimask`: tokens 1..3, `SAM2ImagePredictor(multimask_output=True)`).
  */
 import {
-  DENSE_PE_KEY,
   embedPoints,
   noMaskDense,
   prepareSam2EncoderWeights,
   sam2ImageEncoder,
-  sam2PredictMasks,
   type HieraConfig,
   type Sam2DecoderConfig,
   type WeightMap,
 } from '@samtune/sam-model';
 import { OnnxGraphBuilder, OnnxGraphOps, type OnnxValue } from '@samtune/onnx';
 import { EXPORT_OPSET, type DecoderVariant } from './contract.js';
-import { sam2DecoderGraphOps } from './sam2-decoder-graph.js';
+import { sam2DecodeInGraph, sam2DecoderGraphOps } from './sam2-decoder-graph.js';
 
 /** transformers.js' session input/output names for `sam2`. */
 export const TJS_SAM2_NAMES = {
@@ -179,15 +177,7 @@ export function recordSam2PromptMaskDecoderGraph(
   const prompt = promptPoints(ops, points, labels64, boxes);
   const sparse = ops.scoped('prompt_encoder', () => embedPoints(ops, pe, prompt.coords, prompt.labels, true));
   const dense = ops.scoped('prompt_encoder', () => noMaskDense(ops, pe, 1));
-  const all = ops.scoped('mask_decoder', () =>
-    sam2PredictMasks(ops, config.maskDecoder, {
-      imageEmbeddings: embed,
-      imagePe: ops.param(DENSE_PE_KEY),
-      sparse,
-      dense,
-      highResFeatures: [s0, s1],
-    }),
-  );
+  const all = sam2DecodeInGraph(ops, config, { embed, s0, s1 }, sparse, dense);
   const picked =
     variant === 'single_mask'
       ? selectSam2MaskInGraph(ops, config.maskDecoder, prompt.labels, all.masks, all.iou)

@@ -29,35 +29,11 @@ import { TRANSFORMERS_JS_FILES } from './transformers-js-config.js';
 import { exportSam2TransformersJs } from './transformers-js-sam2.js';
 import type { TransformersJsResult } from './transformers-js.js';
 import { referencePath, tempDir } from './test-utils/fixtures.js';
+import { crop, maskIou, median } from './test-utils/masks.js';
 
 const CHECKPOINT = sharedPath(join('fixtures', 'sam2-reference', 'sam2.1_hiera_mini_seeded.pt'));
 /** The reduced trunk's facts the shapes lack (the fixture README, `manifest.models.hiera_mini`). */
 const FACTS = { numHeads: 1, globalAttBlocks: [3], windowSpec: [8, 4, 14, 7], qPool: 3 };
-
-/** The top-left `w x h` of `img`. */
-function crop(img: RgbImage, w: number, h: number): RgbImage {
-  const data = new Uint8Array(w * h * 3);
-  for (let y = 0; y < h; y++) data.set(img.data.subarray(y * img.width * 3, (y * img.width + w) * 3), y * w * 3);
-  return { width: w, height: h, data };
-}
-
-function median(data: Float32Array): number {
-  const sorted = Float32Array.from(data).sort();
-  return sorted[Math.floor(sorted.length / 2)] as number;
-}
-
-/** IoU of `a > thr` (logits) and the boolean mask `b`; both `H*W`, row-major. */
-function maskIou(a: Float32Array, thr: number, b: Uint8Array): number {
-  let inter = 0;
-  let union = 0;
-  for (let i = 0; i < a.length; i++) {
-    const x = (a[i] as number) > thr;
-    const y = b[i] === 1;
-    if (x && y) inter++;
-    if (x || y) union++;
-  }
-  return union === 0 ? 1 : inter / union;
-}
 
 /** A prompt in original pixels, and the same prompt in the processor's form. */
 interface Case {
