@@ -19,7 +19,7 @@ const FLAGS = Type.Object({
   ),
   format: Flag.oneOf(
     ['onnx', 'transformers.js'],
-    'onnx: the files above; transformers.js: a folder that @huggingface/transformers loads with SamModel.from_pretrained (config.json, preprocessor_config.json, onnx/vision_encoder.onnx, onnx/prompt_encoder_mask_decoder.onnx, samtune.json)',
+    'onnx: the files above; transformers.js: a folder that @huggingface/transformers loads with SamModel.from_pretrained (SAM 2.1: Sam2Model) (config.json, preprocessor_config.json, onnx/vision_encoder.onnx, onnx/prompt_encoder_mask_decoder.onnx, samtune.json)',
     { default: 'onnx' },
   ),
   multimask: Flag.bool(
