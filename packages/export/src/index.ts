@@ -109,11 +109,10 @@ export {
 } from './sam2-export.js';
 export {
   exportSam2TransformersJs,
-  sam2TransformersJsDecoderFeeds,
-  verifySam2TransformersJsDecoder,
   SAM2_MASK_SELECTION_RULE,
   type Sam2TransformersJsOptions,
 } from './transformers-js-sam2.js';
+export { sam2TransformersJsDecoderFeeds, verifySam2TransformersJsDecoder } from './transformers-js-sam2-verify.js';
 export {
   transformersJsSam2Config,
   transformersJsSam2PreprocessorConfig,

@@ -25,7 +25,7 @@ import {
   selectSam2MaskInGraph,
   TJS_SAM2_NAMES,
 } from './transformers-js-sam2-graphs.js';
-import { sam2TransformersJsDecoderFeeds } from './transformers-js-sam2.js';
+import { sam2TransformersJsDecoderFeeds } from './transformers-js-sam2-verify.js';
 import type { PromptCase } from './test-utils/fixtures.js';
 
 const ref = (name: string): string => sharedPath(join('fixtures', 'sam2-reference', name));
