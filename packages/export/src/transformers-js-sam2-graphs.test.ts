@@ -11,13 +11,15 @@ import { sharedPath } from '@samtune/test-fixtures';
 import {
   clampLogits,
   compareTensors,
+  initBackend,
+  loadSam2Checkpoint,
   sam2ApplyCoords,
   sam2PredictorWeights,
   SAM2_DECODER_CONFIG,
   type FloatTensor,
   type WeightMap,
 } from '@samtune/sam-model';
-import { readSafetensors, readTorchCheckpoint } from '@samtune/tensor-files';
+import { readSafetensors } from '@samtune/tensor-files';
 import { createSession, OnnxGraphOps, type Session } from '@samtune/onnx';
 import { floatTensor } from '@samtune/tensor';
 import {
@@ -25,23 +27,30 @@ import {
   selectSam2MaskInGraph,
   TJS_SAM2_NAMES,
 } from './transformers-js-sam2-graphs.js';
-import { sam2TransformersJsDecoderFeeds } from './transformers-js-sam2-verify.js';
-import type { PromptCase } from './test-utils/fixtures.js';
+import { sam2TransformersJsDecoderFeeds, verifySam2TransformersJsDecoder } from './transformers-js-sam2-verify.js';
+import type { Sam2ExportSource } from './sam2-export.js';
+import { tempDir, type PromptCase } from './test-utils/fixtures.js';
 
 const ref = (name: string): string => sharedPath(join('fixtures', 'sam2-reference', name));
 
 let single: Session;
+let source: Sam2ExportSource;
 let multi: Session;
 let outputs: WeightMap;
 let cases: PromptCase[];
 let size: [number, number];
 
 beforeAll(async () => {
+  await initBackend('wasm');
   const manifest = JSON.parse(readFileSync(ref('manifest.json'), 'utf8'));
   cases = (manifest.cases.dog as (PromptCase | { case: 'batch' })[]).filter((c): c is PromptCase => c.case !== 'batch');
   size = manifest.images.dog.original_size;
   outputs = readSafetensors(ref('hiera_mini_outputs.safetensors')).tensors;
-  const weights = sam2PredictorWeights(readTorchCheckpoint(ref('sam2.1_hiera_mini_seeded.pt')));
+  const ckpt = await loadSam2Checkpoint(ref('sam2.1_hiera_mini_seeded.pt'), {
+    facts: { numHeads: 1, globalAttBlocks: [3], windowSpec: [8, 4, 14, 7], qPool: 3 },
+  });
+  source = { config: ckpt.config, weights: ckpt.weights, source: { path: ckpt.path, sha256: ckpt.sha256 } };
+  const weights = sam2PredictorWeights(ckpt.weights);
   const open = (variant: 'single_mask' | 'multimask'): Promise<Session> =>
     createSession(recordSam2PromptMaskDecoderGraph(weights, SAM2_DECODER_CONFIG, { variant }).builder.toModelBytes(), {
       intraOpNumThreads: 2,
@@ -67,14 +76,17 @@ function within(ours: FloatTensor | undefined, want: FloatTensor, what: string):
   expect(a.ok, `${what} ${JSON.stringify(a)}`).toBe(true);
 }
 
+/** The official dog features. */
+const dogFeatures = () => ({
+  imageEmbedding: out('dog.image_embeddings'),
+  highResFeatures: [out('dog.high_res_feats.0'), out('dog.high_res_feats.1')] as const,
+});
+
 /** Runs `session` on dog case `i` fed as transformers.js feeds it. */
 async function runCase(session: Session, i: number): Promise<Record<string, FloatTensor>> {
   const c = cases.find((x) => x.case === i);
   if (!c) throw new Error(`manifest.json: no dog case ${i}`);
-  const features = {
-    imageEmbedding: out('dog.image_embeddings'),
-    highResFeatures: [out('dog.high_res_feats.0'), out('dog.high_res_feats.1')] as const,
-  };
+  const features = dogFeatures();
   const feeds = sam2TransformersJsDecoderFeeds(
     features,
     sam2ApplyCoords((c.point_coords ?? []).flat(), size),
@@ -112,6 +124,20 @@ describe('transformers.js sam2 decoder on onnxruntime vs SAM2ImagePredictor (dog
       'mask',
     );
     expect(r[TJS_SAM2_NAMES.iouScores]?.data[0]).toBeCloseTo(iou[k] as number, 4);
+  });
+});
+
+describe('verifySam2TransformersJsDecoder (the check the export runs after writing; single_mask: transformers-js-sam2.test.ts)', () => {
+  it('multimask passes on the official dog features', async () => {
+    const variant = 'multimask';
+    const path = join(tempDir('tjs-sam2-verify'), `${variant}.onnx`);
+    recordSam2PromptMaskDecoderGraph(sam2PredictorWeights(source.weights), source.config, { variant }).builder.save(
+      path,
+    );
+    const summary = await verifySam2TransformersJsDecoder(path, source, variant, dogFeatures(), size);
+    expect(summary.cases).toEqual(['one_point', 'box', 'box_and_point', 'two_points']);
+    expect(Object.keys(summary.worst_ratio).sort()).toEqual(['iou_scores', 'object_score_logits', 'pred_masks']);
+    for (const r of Object.values(summary.worst_ratio)) expect(r.ratio).toBeLessThanOrEqual(1);
   });
 });
 
