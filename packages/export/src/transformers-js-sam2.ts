@@ -85,7 +85,6 @@ async function writeSam2TransformersJs(
 
   await saveModel(recordSam2VisionEncoderGraph(config.imageEncoder, weights), files.visionEncoder, opts.log);
   opts.log?.('verifying the vision encoder against the in-process encoder');
-  const [, , embed] = TJS_SAM2_NAMES.embeddings;
   const enc = await verifySam2EncoderFile(
     files.visionEncoder,
     model,
@@ -105,9 +104,7 @@ async function writeSam2TransformersJs(
     opts,
   );
   const verification = {
-    vision_encoder: enc.worst.summary('in-process onnxruntime encoder session (same weights)', [
-      `verification image (${embed} and the high-res levels)`,
-    ]),
+    vision_encoder: enc.worst.summary('in-process onnxruntime encoder session (same weights)', ['verification image']),
     decoder: decoderCheck,
   };
   await writeTransformersJsJson(files, {
