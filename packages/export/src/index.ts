@@ -100,8 +100,28 @@ export {
 export { recordSam2DecoderGraph, SAM2_DECODER_INPUTS, SAM2_DECODER_OUTPUTS } from './sam2-decoder-graph.js';
 export {
   exportSam2Onnx,
+  verifySam2EncoderFile,
   SAM2_EXPORT_FILES,
+  type Sam2EncoderCheck,
   type Sam2ExportSource,
   type Sam2ExportOptions,
   type Sam2ExportResult,
 } from './sam2-export.js';
+export {
+  exportSam2TransformersJs,
+  SAM2_MASK_SELECTION_RULE,
+  type Sam2TransformersJsOptions,
+} from './transformers-js-sam2.js';
+export { sam2TransformersJsDecoderFeeds, verifySam2TransformersJsDecoder } from './transformers-js-sam2-verify.js';
+export {
+  transformersJsSam2Config,
+  transformersJsSam2PreprocessorConfig,
+  TRANSFORMERS_JS_SAM2_PROMPT_RECIPE,
+} from './transformers-js-sam2-config.js';
+export {
+  recordSam2VisionEncoderGraph,
+  recordSam2PromptMaskDecoderGraph,
+  selectSam2MaskInGraph,
+  TJS_SAM2_NAMES,
+  type Sam2PromptMaskDecoderGraphOptions,
+} from './transformers-js-sam2-graphs.js';

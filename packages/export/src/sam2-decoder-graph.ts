@@ -23,9 +23,10 @@ import {
   preparePromptEncoderWeights,
   sam2PredictMasks,
   type Sam2DecoderConfig,
+  type Sam2MaskDecoderOutputs,
   type WeightMap,
 } from '@samtune/sam-model';
-import { OnnxGraphBuilder, OnnxGraphOps } from '@samtune/onnx';
+import { OnnxGraphBuilder, OnnxGraphOps, type OnnxValue } from '@samtune/onnx';
 import { EXPORT_OPSET } from './contract.js';
 
 /** Input names of the samexporter SAM 2 decoder, in its order. */
@@ -42,6 +43,42 @@ export const SAM2_DECODER_INPUTS = [
 export const SAM2_DECODER_OUTPUTS = ['masks', 'iou_predictions'] as const;
 
 /**
+ * An empty graph over the decoder-side weights (`prompt_encoder.*`, `mask_decoder.*`) and the
+ * prepared prompt-encoder tensors (`DENSE_PE_KEY`): what every SAM 2.1 decoder graph starts from.
+ * @param weights samtune-named decoder-side weights (`sam2PredictorWeights` of a SAM 2.1 state dict)
+ */
+export function sam2DecoderGraphOps(weights: WeightMap, config: Sam2DecoderConfig, name: string): OnnxGraphOps {
+  const used: WeightMap = new Map(
+    [...weights].filter(([k]) => k.startsWith(PROMPT_ENCODER_PREFIX) || k.startsWith(MASK_DECODER_PREFIX)),
+  );
+  for (const [k, v] of preparePromptEncoderWeights(config.promptEncoder, weights)) used.set(k, v);
+  return new OnnxGraphOps(used, new OnnxGraphBuilder({ name, opset: EXPORT_OPSET }));
+}
+
+/**
+ * The mask decoder on recorded features and prompt embeddings: all four tokens' masks `[1,4,4h,4w]`,
+ * IoU `[1,4]` and the object score `[1,1]`.
+ * @param f `embed [1,C,h,w]` (+ `no_mem_embed`), `s0` / `s1` the projected high-res levels
+ */
+export function sam2DecodeInGraph(
+  ops: OnnxGraphOps,
+  config: Sam2DecoderConfig,
+  f: { readonly embed: OnnxValue; readonly s0: OnnxValue; readonly s1: OnnxValue },
+  sparse: OnnxValue,
+  dense: OnnxValue,
+): Sam2MaskDecoderOutputs<OnnxValue> {
+  return ops.scoped('mask_decoder', () =>
+    sam2PredictMasks(ops, config.maskDecoder, {
+      imageEmbeddings: f.embed,
+      imagePe: ops.param(DENSE_PE_KEY),
+      sparse,
+      dense,
+      highResFeatures: [f.s0, f.s1],
+    }),
+  );
+}
+
+/**
  * Records the SAM 2.1 decoder (module comment).
  * @param weights samtune-named decoder-side weights (`sam2PredictorWeights` of a SAM 2.1 state dict)
  */
@@ -50,11 +87,7 @@ export function recordSam2DecoderGraph(
   config: Sam2DecoderConfig = SAM2_DECODER_CONFIG,
 ): OnnxGraphOps {
   const pe = config.promptEncoder;
-  const used: WeightMap = new Map(
-    [...weights].filter(([k]) => k.startsWith(PROMPT_ENCODER_PREFIX) || k.startsWith(MASK_DECODER_PREFIX)),
-  );
-  for (const [k, v] of preparePromptEncoderWeights(pe, weights)) used.set(k, v);
-  const ops = new OnnxGraphOps(used, new OnnxGraphBuilder({ name: 'samtune_sam2_decoder', opset: EXPORT_OPSET }));
+  const ops = sam2DecoderGraphOps(weights, config, 'samtune_sam2_decoder');
   const c = pe.embedDim;
   const [eh, ew] = pe.imageEmbeddingSize;
   const embed = ops.input('image_embed', [1, c, eh, ew]);
@@ -67,15 +100,7 @@ export function recordSam2DecoderGraph(
 
   const sparse = ops.scoped('prompt_encoder', () => embedPoints(ops, pe, coords, labels, true));
   const dense = ops.scoped('prompt_encoder', () => denseEmbedding(ops, pe, maskInput, hasMaskInput));
-  const all = ops.scoped('mask_decoder', () =>
-    sam2PredictMasks(ops, config.maskDecoder, {
-      imageEmbeddings: embed,
-      imagePe: ops.param(DENSE_PE_KEY),
-      sparse,
-      dense,
-      highResFeatures: [s0, s1],
-    }),
-  );
+  const all = sam2DecodeInGraph(ops, config, { embed, s0, s1 }, sparse, dense);
   const m = config.maskDecoder.numMultimaskOutputs;
   const multi = ops.slice(all.masks, 1, 1, m + 1);
   const bound = (v: number) => ops.constant(Float32Array.of(v), [], v < 0 ? 'clamp_min' : 'clamp_max');

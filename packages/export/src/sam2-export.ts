@@ -31,6 +31,7 @@ import {
   type ModelSource,
   type Point,
   type Sam2Config,
+  type Sam2PredictorFeatures,
   type WeightMap,
 } from '@samtune/sam-model';
 import { preprocessImageSam2 } from '@samtune/transforms';
@@ -90,41 +91,12 @@ export async function exportSam2Onnx(
       const decPath = join(staging, SAM2_EXPORT_FILES.decoder);
       log(`writing ${SAM2_EXPORT_FILES.encoder} (Hiera + FPN, ${config.name})`);
       saveSam2EncoderOnnx(config.imageEncoder, weights, encPath);
-      const img = verificationImage();
-      const pre = preprocessImageSam2(img, config.imageEncoder.imgSize);
-      const encWorst = new WorstRatios();
-      const written = await createSession(encPath, opts.session);
-      const feats: Record<string, FloatTensor> = {};
-      try {
-        const s = config.imageEncoder.imgSize;
-        const image = floatTensor(pre.tensor, [1, 3, s, s]);
-        const out = await written.run({ [SAM2_ENCODER_INPUT]: image }, [...SAM2_ENCODER_OUTPUTS]);
-        const reference = await Sam2EncoderSession.create(config.imageEncoder, weights, opts.session);
-        try {
-          const ref = await reference.embed(pre.tensor);
-          const refs = {
-            high_res_feats_0: ref.highResFeats[0],
-            high_res_feats_1: ref.highResFeats[1],
-            image_embed: ref.imageEmbed,
-          };
-          for (const name of SAM2_ENCODER_OUTPUTS) {
-            const ours = out[name] as FloatTensor;
-            const a = compareTensors(ours, refs[name]);
-            encWorst.add(name, 'verification image', a);
-            if (!a.ok) await failVerification(encPath, name, 'verification image', a, written);
-            feats[name] = ours;
-          }
-        } finally {
-          await reference.release();
-        }
-      } finally {
-        await written.release();
-      }
+      const enc = await verifySam2EncoderFile(encPath, model, SAM2_ENCODER_INPUT, SAM2_ENCODER_OUTPUTS, opts.session);
       log(`writing ${SAM2_EXPORT_FILES.decoder} (samexporter SAM2ImageDecoder I/O)`);
       recordSam2DecoderGraph(sam2PredictorWeights(weights), config).builder.save(decPath);
-      const decWorst = await verifyDecoder(decPath, config, weights, feats, pre.originalSize, opts.session);
+      const decWorst = await verifyDecoder(decPath, config, weights, enc.features, enc.originalSize, opts.session);
       return {
-        encoder: ratios(encWorst),
+        encoder: ratios(enc.worst),
         decoder: ratios(decWorst),
       };
     },
@@ -136,6 +108,56 @@ export async function exportSam2Onnx(
   };
 }
 
+/** What `verifySam2EncoderFile` found: the worst ratios, and the written encoder's features of `verificationImage()`. */
+export interface Sam2EncoderCheck {
+  readonly worst: WorstRatios;
+  readonly features: Sam2PredictorFeatures;
+  /** (H,W) of `verificationImage()`. */
+  readonly originalSize: readonly [number, number];
+}
+
+/**
+ * Runs a written SAM 2.1 encoder file on `verificationImage()` (`preprocessImageSam2`) and compares
+ * its three outputs with an in-process encoder session built from the weights; a failing file is
+ * deleted (`ExportVerificationError`).
+ * @param input the file's input name; `outputs` its output names for high-res level 0, level 1 and
+ *   the 64x64 embedding, in that order
+ */
+export async function verifySam2EncoderFile(
+  path: string,
+  model: Sam2ExportSource,
+  input: string,
+  outputs: readonly [string, string, string],
+  session?: SessionOptions,
+): Promise<Sam2EncoderCheck> {
+  const { imgSize: s } = model.config.imageEncoder;
+  const pre = preprocessImageSam2(verificationImage(), s);
+  const worst = new WorstRatios();
+  const written = await createSession(path, session);
+  const got: FloatTensor[] = [];
+  try {
+    const out = await written.run({ [input]: floatTensor(pre.tensor, [1, 3, s, s]) }, [...outputs]);
+    const reference = await Sam2EncoderSession.create(model.config.imageEncoder, model.weights, session);
+    try {
+      const ref = await reference.embed(pre.tensor);
+      const refs = [ref.highResFeats[0], ref.highResFeats[1], ref.imageEmbed];
+      for (const [i, name] of outputs.entries()) {
+        const ours = out[name] as FloatTensor;
+        const a = compareTensors(ours, refs[i] as FloatTensor);
+        worst.add(name, 'verification image', a);
+        if (!a.ok) await failVerification(path, name, 'verification image', a, written);
+        got.push(ours);
+      }
+    } finally {
+      await reference.release();
+    }
+  } finally {
+    await written.release();
+  }
+  const [h0, h1, embed] = got as [FloatTensor, FloatTensor, FloatTensor];
+  return { worst, features: { imageEmbedding: embed, highResFeatures: [h0, h1] }, originalSize: pre.originalSize };
+}
+
 function ratios(w: WorstRatios): Record<string, number> {
   return Object.fromEntries(Object.entries(w.summary('', []).worst_ratio).map(([k, v]) => [k, v.ratio]));
 }
@@ -145,7 +167,7 @@ async function verifyDecoder(
   path: string,
   config: Sam2Config,
   weights: WeightMap,
-  feats: Record<string, FloatTensor>,
+  features: Sam2PredictorFeatures,
   originalSize: readonly [number, number],
   session?: SessionOptions,
 ): Promise<WorstRatios> {
@@ -153,10 +175,6 @@ async function verifyDecoder(
   const decoder = await createSession(path, session);
   const predictor = new Sam2Predictor({ config, weights: sam2PredictorWeights(weights), trainable: false });
   try {
-    const features = {
-      imageEmbedding: feats.image_embed as FloatTensor,
-      highResFeatures: [feats.high_res_feats_0 as FloatTensor, feats.high_res_feats_1 as FloatTensor] as const,
-    };
     const [h, w] = originalSize;
     for (const p of verificationPrompts(h, w)) {
       const ref = predictor.predict(

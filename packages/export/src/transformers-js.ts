@@ -15,7 +15,7 @@
  * deleted and `ExportVerificationError` is thrown.
  */
 import { mkdirSync, statSync, writeFileSync } from 'node:fs';
-import { basename, join, relative } from 'node:path';
+import { basename, dirname, join, relative } from 'node:path';
 import {
   compareTensors,
   DENSE_PE_KEY,
@@ -61,7 +61,8 @@ export interface TransformersJsResult {
   readonly verification: { readonly vision_encoder: VerificationSummary; readonly decoder: VerificationSummary };
 }
 
-async function saveModel(ops: OnnxGraphOps, path: string, log?: (l: string) => void): Promise<void> {
+/** Saves a recorded graph to `path` and logs its size (with external data). */
+export async function saveModel(ops: OnnxGraphOps, path: string, log?: (l: string) => void): Promise<void> {
   const saved = ops.builder.save(path);
   const bytes = statSync(path).size + (saved.externalDataPath ? statSync(saved.externalDataPath).size : 0);
   log?.(`wrote ${path} (${(bytes / 1e6).toFixed(1)} MB)`);
@@ -232,7 +233,7 @@ export async function exportTransformersJs(
 }
 
 /** The paths of the folder's files under `dir`. */
-function filesIn(dir: string): Record<keyof typeof TRANSFORMERS_JS_FILES, string> {
+export function filesIn(dir: string): Record<keyof typeof TRANSFORMERS_JS_FILES, string> {
   return Object.fromEntries(Object.entries(TRANSFORMERS_JS_FILES).map(([k, f]) => [k, join(dir, f)])) as Record<
     keyof typeof TRANSFORMERS_JS_FILES,
     string
@@ -260,19 +261,40 @@ async function writeTransformersJs(
     verifyTransformersJsDecoder(s, model, variant, files.decoder),
   );
 
-  const json = (path: string, value: unknown): void => writeFileSync(path, `${JSON.stringify(value, null, 2)}\n`);
-  json(files.config, transformersJsConfig(model, variant));
-  json(files.preprocessor, transformersJsPreprocessorConfig(model));
   const verification = { vision_encoder: visionCheck, decoder: decoderCheck };
-  json(files.samtune, {
+  await writeTransformersJsJson(files, {
+    config: transformersJsConfig(model, variant),
+    preprocessor: transformersJsPreprocessorConfig(model),
+    samtune: {
+      checkpoint: { file: basename(model.source.path), sha256: model.source.sha256 },
+      model: model.config.name,
+      decoder_variant: variant,
+      mask_selection: MASK_SELECTION_RULE,
+      prompt_recipe: TRANSFORMERS_JS_PROMPT_RECIPE,
+      verification,
+    },
+  });
+  return { dir, variant, files, verification };
+}
+
+/**
+ * Writes the folder's JSON files: `config.json`, `preprocessor_config.json` and `samtune.json` (the
+ * given fields plus format, samtune version, time and the SHA-256 of both ONNX files).
+ */
+export async function writeTransformersJsJson(
+  files: Record<keyof typeof TRANSFORMERS_JS_FILES, string>,
+  json: { config: object; preprocessor: object; samtune: Record<string, unknown> },
+): Promise<void> {
+  const write = (path: string, value: unknown): void => writeFileSync(path, `${JSON.stringify(value, null, 2)}\n`);
+  write(files.config, json.config);
+  write(files.preprocessor, json.preprocessor);
+  const dir = dirname(files.config);
+  const { verification, ...rest } = json.samtune;
+  write(files.samtune, {
     format: 'samtune-transformers-js',
     samtune_version: SAMTUNE_VERSION,
     created_at: new Date().toISOString(),
-    checkpoint: { file: basename(model.source.path), sha256: model.source.sha256 },
-    model: model.config.name,
-    decoder_variant: variant,
-    mask_selection: MASK_SELECTION_RULE,
-    prompt_recipe: TRANSFORMERS_JS_PROMPT_RECIPE,
+    ...rest,
     files: Object.fromEntries(
       await Promise.all(
         [files.visionEncoder, files.decoder].map(async (p) => [relative(dir, p), await sha256File(p)] as const),
@@ -280,5 +302,4 @@ async function writeTransformersJs(
     ),
     verification,
   });
-  return { dir, variant, files, verification };
 }

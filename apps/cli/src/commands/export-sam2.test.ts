@@ -20,6 +20,9 @@ import { exportCommand } from './export.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'samtune-cli-sam2-export-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+let checkpoint: Promise<string> | undefined;
+/** The mini checkpoint as a samtune safetensors, written once. */
+const miniCheckpoint = (): Promise<string> => (checkpoint ??= writeSam2MiniCheckpoint(dir));
 
 function within(ours: FloatTensor | undefined, want: FloatTensor | undefined, what: string): void {
   if (!ours || !want) throw new Error(`${what}: missing`);
@@ -29,7 +32,7 @@ function within(ours: FloatTensor | undefined, want: FloatTensor | undefined, wh
 
 describe('samtune export (SAM 2.1)', () => {
   it('writes the samexporter pair; onnxruntime reproduces the official features and case 0', async () => {
-    const weights = await writeSam2MiniCheckpoint(dir);
+    const weights = await miniCheckpoint();
     const out = join(dir, 'onnx');
     const io = recordingIO();
     expect(await exportCommand.run(['--checkpoint', weights, '--out', out], io)).toBe(0);
@@ -64,5 +67,38 @@ describe('samtune export (SAM 2.1)', () => {
     await dec.release();
     within(r.masks as FloatTensor, ref.get('dog.case0.low_res_masks'), 'case 0 masks');
     within(r.iou_predictions as FloatTensor, ref.get('dog.case0.iou_predictions'), 'case 0 iou_predictions');
+  }, 600_000);
+
+  it('--format transformers.js writes the transformers.js sam2 folder, verified; --single-mask is refused', async () => {
+    const weights = await miniCheckpoint();
+    await expect(
+      exportCommand.run(['--checkpoint', weights, '--out', join(dir, 'x'), '--single-mask'], recordingIO()),
+    ).rejects.toThrow(/a SAM 2.1 checkpoint exports as --format onnx .* got --single-mask/);
+    const out = join(dir, 'tjs');
+    const io = recordingIO();
+    expect(await exportCommand.run(['--checkpoint', weights, '--out', out, '--format', 'transformers.js'], io)).toBe(0);
+    const summary = JSON.parse(io.stdout.join('\n')) as {
+      format: string;
+      decoder: string;
+      files: string[];
+      worst_ratio: Record<string, Record<string, number>>;
+    };
+    expect(summary.format).toBe('transformers.js');
+    expect(summary.decoder).toBe('single_mask');
+    expect(summary.files.map((p) => p.slice(out.length + 1))).toEqual([
+      'config.json',
+      'preprocessor_config.json',
+      'onnx/vision_encoder.onnx',
+      'onnx/prompt_encoder_mask_decoder.onnx',
+      'samtune.json',
+    ]);
+    expect(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')).model_type).toBe('sam2');
+    expect(Object.keys(summary.worst_ratio.decoder ?? {}).sort()).toEqual([
+      'iou_scores',
+      'object_score_logits',
+      'pred_masks',
+    ]);
+    for (const part of Object.values(summary.worst_ratio))
+      for (const r of Object.values(part)) expect(r).toBeLessThanOrEqual(1);
   }, 600_000);
 });

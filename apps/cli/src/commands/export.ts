@@ -19,10 +19,12 @@ const FLAGS = Type.Object({
   ),
   format: Flag.oneOf(
     ['onnx', 'transformers.js'],
-    'onnx: the files above; transformers.js: a folder that @huggingface/transformers loads with SamModel.from_pretrained (config.json, preprocessor_config.json, onnx/vision_encoder.onnx, onnx/prompt_encoder_mask_decoder.onnx, samtune.json)',
+    'onnx: the files above; transformers.js: a folder that @huggingface/transformers loads with SamModel.from_pretrained (SAM 2.1: Sam2Model) (config.json, preprocessor_config.json, onnx/vision_encoder.onnx, onnx/prompt_encoder_mask_decoder.onnx, samtune.json)',
     { default: 'onnx' },
   ),
-  multimask: Flag.bool('transformers.js only: pred_masks hold all 4 tokens (token 0, then the multimask tokens)'),
+  multimask: Flag.bool(
+    'transformers.js only: pred_masks hold all 4 tokens (token 0, then the multimask tokens); SAM 2.1: the 3 multimask tokens',
+  ),
 });
 
 export const exportCommand = defineCommand({
@@ -42,7 +44,10 @@ export const exportCommand = defineCommand({
   A SAM 2.1 checkpoint (sam2.1_hiera_*) writes samexporter's pair instead, as X-AnyLabeling loads it:
   <dir>/encoder.onnx (image -> high_res_feats_0, high_res_feats_1, image_embed) and <dir>/decoder.onnx
   (image_embed, high_res_feats_0/1, point_coords, point_labels, mask_input, has_mask_input -> masks,
-  iou_predictions), verified the same way.`,
+  iou_predictions), verified the same way; with --format transformers.js the transformers.js sam2 folder
+  (Sam2Model.from_pretrained: onnx/vision_encoder.onnx -> image_embeddings.0/.1/.2,
+  onnx/prompt_encoder_mask_decoder.onnx with input_points/input_labels/input_boxes -> iou_scores,
+  pred_masks, object_score_logits).`,
   flags: FLAGS,
   async run(f, io) {
     const format = f.format;
@@ -78,21 +83,27 @@ export const exportCommand = defineCommand({
   },
 });
 
-/** A SAM 2.1 checkpoint: the samexporter encoder + decoder pair (`exportSam2Onnx`). */
+/** A SAM 2.1 checkpoint: the samexporter encoder + decoder pair (`exportSam2Onnx`) or the transformers.js sam2 folder. */
 async function exportSam2(
   checkpoint: string,
   out: string,
-  f: { format: string; 'single-mask'?: boolean | undefined },
+  f: { format: string; 'single-mask'?: boolean | undefined; multimask?: boolean | undefined },
   io: CliIO,
 ): Promise<number> {
-  if (f.format !== 'onnx' || f['single-mask'])
+  if (f['single-mask'])
     throw new UsageError(
-      `a SAM 2.1 checkpoint exports as --format onnx (samexporter's encoder + decoder pair, multimask), got --format ${f.format}${f['single-mask'] ? ' --single-mask' : ''}`,
+      `a SAM 2.1 checkpoint exports as --format onnx (samexporter's encoder + decoder pair, multimask) or --format transformers.js, got --single-mask`,
     );
-  const { exportSam2Onnx } = await import('@samtune/export');
+  const { exportSam2Onnx, exportSam2TransformersJs } = await import('@samtune/export');
   const { loadSam2Model } = await import('../model-io.js');
   const model = await loadSam2Model(checkpoint, io);
-  const r = await exportSam2Onnx(model, out, { log: (l) => io.err(l) });
+  const log = (l: string): void => io.err(l);
+  if (f.format === 'transformers.js') {
+    const variant = f.multimask ? 'multimask' : 'single_mask';
+    io.out(JSON.stringify(transformersJsExportSummary(await exportSam2TransformersJs(model, out, { variant, log }))));
+    return 0;
+  }
+  const r = await exportSam2Onnx(model, out, { log });
   const round = (x: Record<string, number>): Record<string, number> =>
     Object.fromEntries(Object.entries(x).map(([k, v]) => [k, +v.toFixed(5)]));
   io.out(
