@@ -5,9 +5,10 @@
  * - State: the trainable tensors, Adam's moments and the gradient accumulator are flat float32
  *   vectors (`engine/flat-layout.ts`), each twice (ping-pong): a graph reads one copy and writes the other,
  *   then the roles swap. ORT reads and writes these buffers in place (pre-allocated outputs), so
- *   nothing is copied or re-encoded between steps.
+ *   nothing is re-encoded between steps (onnxruntime-node's binding still copies each output once
+ *   into an ArrayBuffer it returns: see `BoundOrtSession`).
  * - `accumulate(...)`: forward + loss + backward of one micro-batch of one image's prompts, adding
- *   `scale * grad` to the accumulator (inside the graph). One session per (B, N), built on first use;
+ *   `scale * grad` to the accumulator (inside the graph; a step's first micro-batch reads zeros). One session per (B, N), built on first use;
  *   the sessions of `memArenaBatches` keep a memory arena until `releaseArenas()`.
  * - `step()`: one Adam update (torch semantics, bias correction with the step count t) from the
  *   accumulated gradients, which are then cleared (`adam-graph.ts`, in 4 MB chunks).
