@@ -107,6 +107,18 @@ describe('OnnxGraphBuilder', () => {
     for (let i = 0; i < ref.length; i++) expect(y.data[i]).toBeCloseTo(ref[i]!, 3);
   });
 
+  it('prunes the nodes that reach no graph output, chains included', () => {
+    const g = new OnnxGraphBuilder();
+    g.addInput('x', [2]);
+    const [t] = g.addNode('Transpose', ['x'], {}, { name: 'dead_1' });
+    g.addNode('Neg', [t as string], {}, { name: 'dead_2' });
+    const [y] = g.addNode('Relu', ['x'], {}, { name: 'live' });
+    g.addOutput(y as string, [2]);
+    expect(g.pruneUnusedNodes()).toBe(2);
+    expect(g.listNodes().map((n) => n.name)).toEqual(['live']);
+    expect(g.pruneUnusedNodes()).toBe(0);
+  });
+
   it('saves inline below the threshold', () => {
     const { ops } = linearModel();
     const saved = ops.builder.save(join(dir, 'inline.onnx'));

@@ -250,6 +250,25 @@ export class OnnxGraphBuilder {
     return this.nodes;
   }
 
+  /**
+   * Removes the nodes none of whose outputs reach a graph output (dead code, e.g. a gradient rule's
+   * transpose that the next rule composed away); onnxruntime runs every node of a graph, used or
+   * not. Call it once the outputs are declared. Returns how many nodes were removed.
+   */
+  pruneUnusedNodes(): number {
+    const live = new Set<string>(this.outputs.map((o) => o.name));
+    const keep: NodeProto[] = [];
+    for (let k = this.nodes.length - 1; k >= 0; k--) {
+      const n = this.nodes[k] as NodeProto;
+      if (!n.output.some((o) => o !== '' && live.has(o))) continue;
+      keep.push(n);
+      for (const i of n.input) if (i !== '') live.add(i);
+    }
+    const removed = this.nodes.length - keep.length;
+    this.nodes.splice(0, this.nodes.length, ...keep.reverse());
+    return removed;
+  }
+
   /** The declared graph inputs (read-only view). */
   listInputs(): readonly ValueInfoProto[] {
     return this.inputs;

@@ -28,11 +28,12 @@ const i64 = (shape: number[], values: number[]): HostTensor => ({
 });
 
 describe('createSession', () => {
-  it('runs with spinning workers off and disabled optimizers (both session config entries together)', async () => {
+  it('runs with spinning workers off, disabled optimizers and no memory pattern (session config entries together)', async () => {
     const s = await createSession(pointsModel(), {
       intraOpNumThreads: 2,
       spinning: false,
       disabledOptimizers: ['SkipLayerNormFusion'],
+      memPattern: false,
     });
     const out = await s.run({ points: f32([1, 2, 2], [1, 2, 3, 4]), labels: i64([1, 2], [1, 0]) });
     expect(Array.from(out.scaled?.data ?? [])).toEqual([2, 4, 6, 8]);

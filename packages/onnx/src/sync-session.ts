@@ -4,7 +4,8 @@
  * must return synchronously, so this module talks to the native binding
  * (`onnxruntime-node/dist/binding`) directly: `new binding.InferenceSession()`, `loadModel(bytes)`,
  * `run(feeds, fetches, runOptions)`. Fetches given as tensors are pre-allocated outputs: ORT writes
- * the result straight into their memory (a view on the tfjs wasm heap), so nothing is copied.
+ * the result straight into their memory (a view on the tfjs wasm heap); onnxruntime-node 1.30's
+ * binding also returns a copy of each output, which `run` drops (see `BoundOrtSession`).
  */
 import { createRequire } from 'node:module';
 import type { Tensor as OrtTensor } from 'onnxruntime-node';

@@ -71,6 +71,11 @@ export interface ImageEncoderSessionOptions extends SessionOptions {
    * machine the spinning worker holds a core another process needs (bench/results/embed.md).
    */
   spinning?: boolean;
+  /**
+   * ORT's memory pattern (`SessionOptions.memPattern`). Default false here: with it, the second
+   * image of a process re-faults ~220 MB (TinyViT) that the first image's arena already holds.
+   */
+  memPattern?: boolean;
 }
 
 /**
@@ -78,7 +83,7 @@ export interface ImageEncoderSessionOptions extends SessionOptions {
  * (ViT-H), through a temporary `.onnx` + `.data` pair removed after loading.
  */
 export async function openRecordedSession(ops: OnnxGraphOps, opts: ImageEncoderSessionOptions = {}): Promise<Session> {
-  opts = { ...opts, spinning: opts.spinning ?? false };
+  opts = { ...opts, spinning: opts.spinning ?? false, memPattern: opts.memPattern ?? false };
   if (ops.builder.initializerBytes() <= (opts.externalDataThresholdBytes ?? EXTERNAL_DATA_THRESHOLD_BYTES)) {
     return createSession(ops.builder.toModelBytes(), opts);
   }
@@ -116,7 +121,7 @@ export class ImageEncoderSession {
     config: ImageEncoderConfig,
     opts?: SessionOptions,
   ): Promise<ImageEncoderSession> {
-    return new ImageEncoderSession(await createSession(model, opts), config);
+    return new ImageEncoderSession(await createSession(model, { memPattern: false, ...opts }), config);
   }
 
   /**

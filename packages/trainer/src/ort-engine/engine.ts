@@ -5,9 +5,10 @@
  * - State: the trainable tensors, Adam's moments and the gradient accumulator are flat float32
  *   vectors (`engine/flat-layout.ts`), each twice (ping-pong): a graph reads one copy and writes the other,
  *   then the roles swap. ORT reads and writes these buffers in place (pre-allocated outputs), so
- *   nothing is copied or re-encoded between steps.
+ *   nothing is re-encoded between steps (onnxruntime-node's binding still copies each output once
+ *   into an ArrayBuffer it returns: see `BoundOrtSession`).
  * - `accumulate(...)`: forward + loss + backward of one micro-batch of one image's prompts, adding
- *   `scale * grad` to the accumulator (inside the graph). One session per (B, N), built on first use;
+ *   `scale * grad` to the accumulator (inside the graph; a step's first micro-batch reads zeros). One session per (B, N), built on first use;
  *   the sessions of `memArenaBatches` keep a memory arena until `releaseArenas()`.
  * - `step()`: one Adam update (torch semantics, bias correction with the step count t) from the
  *   accumulated gradients, which are then cleared (`adam-graph.ts`, in 4 MB chunks).
@@ -116,6 +117,9 @@ export class OrtTrainEngine implements TrainEngine {
   /** Per-key tensor handles over each copy of p and of the accumulator. */
   private readonly pT: [Record<string, BoundTensor>, Record<string, BoundTensor>];
   private readonly gT: [Record<string, BoundTensor>, Record<string, BoundTensor>];
+  /** Zeros, never written: the accumulator input of a step's first micro-batch (no clearing pass). */
+  private readonly zeros: Float32Array;
+  private readonly zeroT: Record<string, BoundTensor>;
   private readonly partsBuf = new Float32Array(5);
   private disposed = false;
 
@@ -136,6 +140,8 @@ export class OrtTrainEngine implements TrainEngine {
       Object.fromEntries(this.layout.slots.map((s) => [s.key, tensor(this.layout.view(buf, s.key), s.shape)]));
     this.pT = [handles(this.p[0]), handles(this.p[1])];
     this.gT = [handles(this.g[0]), handles(this.g[1])];
+    this.zeros = new Float32Array(n);
+    this.zeroT = handles(this.zeros);
     this.adam = new ChunkedAdam(n, this.hyper, {
       intraOpThreads: o.intraOpThreads ?? 2,
       spinning: o.spinning ?? false,
@@ -313,7 +319,6 @@ export class OrtTrainEngine implements TrainEngine {
     };
     const { model, session } = this.session(shape);
     const t0 = performance.now();
-    if (this.accEmpty) this.g[this.gcur].fill(0);
     const [th, tw] = lossSize ?? [256, 256];
     const feeds: Record<string, BoundTensor> = {
       [TRAIN_INPUTS.embedding]: tensor(embedding, [1, 256, 64, 64]),
@@ -342,7 +347,7 @@ export class OrtTrainEngine implements TrainEngine {
       fetches[IOU_OUTPUT] = tensor(iouOut, [b, m]);
     }
     const pIn = this.pT[this.cur];
-    const gIn = this.gT[this.gcur];
+    const gIn = this.accEmpty ? this.zeroT : this.gT[this.gcur];
     const gOut = this.gT[flip(this.gcur)];
     for (const k of model.paramKeys) {
       feeds[k] = pIn[k] as BoundTensor;
@@ -353,9 +358,10 @@ export class OrtTrainEngine implements TrainEngine {
     if (model.paramKeys.length < this.layout.slots.length) {
       // keys the graph does not take keep their accumulated value
       const used = new Set(model.paramKeys);
+      const from = this.accEmpty ? this.zeros : this.g[this.gcur];
       for (const slot of this.layout.slots)
         if (!used.has(slot.key))
-          this.layout.view(this.g[flip(this.gcur)], slot.key).set(this.layout.view(this.g[this.gcur], slot.key));
+          this.layout.view(this.g[flip(this.gcur)], slot.key).set(this.layout.view(from, slot.key));
     }
     this.gcur = flip(this.gcur);
     this.accEmpty = false;

@@ -69,6 +69,8 @@ export function recordTrainModel(
     const sum = ops.add(acc, { name: g, shape: dims });
     ops.output(accOut(key), sum);
   }
+  // rules leave transposes that the next rule composed away: onnxruntime would still run them
+  ops.builder.pruneUnusedNodes();
   return {
     shape,
     bytes: ops.builder.toModelBytes(),
