@@ -100,6 +100,41 @@ export function engineSessionOptions(opts: OrtDecoderOptions): SessionOptions {
   };
 }
 
+/**
+ * The host results of a post-processing session's outputs (`maskOutputsInGraph`) for `b x m` masks
+ * at `originalSize`: `masks [B,M,H,W]`, `binaryMasks [B,M,H,W]` or `rle` (box-major).
+ */
+export function postprocessOutputs(
+  out: Readonly<Record<string, HostTensor>>,
+  kind: MaskOutputKind,
+  [b, m]: readonly [number, number],
+  originalSize: readonly [number, number],
+): Omit<BatchDecodeResult, 'lowResMasks' | 'iouPredictions'> {
+  const [H, W] = originalSize;
+  if (kind === 'logits') return { masks: out.masks as FloatTensor };
+  if (kind === 'binary') {
+    const t = out.masks as HostTensor<'uint8'>;
+    return { binaryMasks: { dtype: 'uint8', shape: [b, m, H, W], data: t.data } };
+  }
+  const changes = (out.changes as HostTensor<'int64'>).data;
+  const first = (out.first as HostTensor<'uint8'>).data;
+  return { rle: rleFromChanges(changes, first, b * m, originalSize) };
+}
+
+/** `[1,M,…]` post-processing results of one prompt set as `[M,H,W]` (`DecodeResult`'s form). */
+export function singlePromptOutputs(
+  post: Omit<BatchDecodeResult, 'lowResMasks' | 'iouPredictions'>,
+  m: number,
+  originalSize: readonly [number, number],
+): Pick<DecodeResult, 'masks' | 'binaryMasks' | 'rle'> {
+  const [H, W] = originalSize;
+  return {
+    ...(post.masks ? { masks: floatTensor(post.masks.data, [m, H, W]) } : {}),
+    ...(post.binaryMasks ? { binaryMasks: { dtype: 'uint8', shape: [m, H, W], data: post.binaryMasks.data } } : {}),
+    ...(post.rle ? { rle: post.rle } : {}),
+  };
+}
+
 type ImageSide = Readonly<Record<ImageSideName, FloatTensor>>;
 /** `plain`: the whole decoder without a mask input (`splitDecoder: false`). */
 type DecoderKey = 'image' | 'prompt' | 'mask' | 'plain';
@@ -258,15 +293,7 @@ export class OrtDecoder {
       input_size: i64(inputSize),
       original_size: i64(originalSize),
     });
-    const [H, W] = originalSize;
-    if (kind === 'logits') return { masks: out.masks as FloatTensor };
-    if (kind === 'binary') {
-      const t = out.masks as HostTensor<'uint8'>;
-      return { binaryMasks: { dtype: 'uint8', shape: [b, m, H, W], data: t.data } };
-    }
-    const changes = (out.changes as HostTensor<'int64'>).data;
-    const first = (out.first as HostTensor<'uint8'>).data;
-    return { rle: rleFromChanges(changes, first, b * m, originalSize) };
+    return postprocessOutputs(out, kind, [b, m], originalSize);
   }
 
   /**
@@ -303,14 +330,7 @@ export class OrtDecoder {
       floatTensor(lowResMasks.data, [1, m, LOW_RES_SIZE, LOW_RES_SIZE]),
       originalSize,
     );
-    const [H, W] = originalSize;
-    return {
-      lowResMasks,
-      iouPredictions,
-      ...(post.masks ? { masks: floatTensor(post.masks.data, [m, H, W]) } : {}),
-      ...(post.binaryMasks ? { binaryMasks: { dtype: 'uint8', shape: [m, H, W], data: post.binaryMasks.data } } : {}),
-      ...(post.rle ? { rle: post.rle } : {}),
-    };
+    return { lowResMasks, iouPredictions, ...singlePromptOutputs(post, m, originalSize) };
   }
 
   /**
