@@ -17,7 +17,10 @@ import {
   OrtDecoder,
   selectMaskIndex,
   useMultimask,
+  type DecodeOptions,
+  type DecodeResult,
   type FloatTensor,
+  type PredictPrompts,
   type SamConfig,
   type SamPredictor,
   type WeightMap,
@@ -155,17 +158,19 @@ function decodeOnTfjs(
 }
 
 /**
- * The chunk's prompts on the ORT engine, one call each, with the mask-selection rule (`'auto'`). The
+ * The chunk's prompts on an ORT engine (`OrtDecoder`, or SAM 2.1's `Sam2OrtDecoder` with its features), one call each, with the mask-selection rule (`'auto'`). The
  * masks at the original size come from the post-processing graph already thresholded (`binary`), or
  * as logits when `withLogits` (then thresholded here).
  */
-async function decodeOnOrt(
-  ort: OrtDecoder,
+export async function decodeOnOrt<E>(
+  ort: {
+    predict(e: E, prompts: PredictPrompts, size: readonly [number, number], opts: DecodeOptions): Promise<DecodeResult>;
+  },
   chunk: readonly {
     readonly box?: readonly [number, number, number, number];
     readonly points?: readonly (readonly [number, number])[];
   }[],
-  embedding: Parameters<OrtDecoder['predict']>[0],
+  embedding: E,
   originalSize: readonly [number, number],
   withLogits: boolean,
 ): Promise<DecodedChunk> {

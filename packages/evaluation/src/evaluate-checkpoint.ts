@@ -11,7 +11,7 @@ import { evaluate, type EvalResult } from './evaluate.js';
 import { EvaluateError } from './evaluate-error.js';
 import type { EvalEventHandler } from './events.js';
 import type { Dataset } from '@samtune/datasets';
-import { checkpointFamily, OrtDecoder, SamPredictor } from '@samtune/sam-model';
+import { checkpointFamily, OrtDecoder, Sam2OrtDecoder, SamPredictor, sam2PredictorWeights } from '@samtune/sam-model';
 import type { ClicksResult } from './clicks-to-quality.js';
 import { evaluateClicks } from './evaluate-clicks.js';
 import {
@@ -122,10 +122,6 @@ export async function evaluateCheckpoint(o: EvaluateCheckpointOptions): Promise<
       message: `dataset: one subset '${subset.name}', evaluated whole (${subset.items.length} images)`,
     });
   const sam2 = checkpointFamily(o.checkpoint) === 'sam2';
-  if (sam2 && o.clicks)
-    throw new EvaluateError(
-      `evaluateCheckpoint(clicks): clicks-to-quality runs SAM 1 checkpoints only, got ${o.clicks} clicks for the SAM 2.1 checkpoint ${o.checkpoint}`,
-    );
   const cacheDir = o.cacheDir ?? defaultEmbeddingCacheDir();
   const model = sam2
     ? await openSam2Model(o.checkpoint, cacheDir, emit)
@@ -150,7 +146,8 @@ export async function evaluateCheckpoint(o: EvaluateCheckpointOptions): Promise<
     const t0 = performance.now();
     const metrics = await evaluate({
       predictor: model.predictor,
-      ...(sam2 ? {} : { weights: model.checkpoint.weights }), // SAM 1: decode on the ORT engine
+      // decode on the ORT engines (SAM 2.1: the decoder side under samtune's names)
+      weights: sam2 ? sam2PredictorWeights(model.checkpoint.weights) : model.checkpoint.weights,
       cache: model.cache,
       targets: new TargetStore(o.seed ?? 0, o.prompt === 'point', o.crowd ?? 'keep'),
       items,
@@ -161,11 +158,14 @@ export async function evaluateCheckpoint(o: EvaluateCheckpointOptions): Promise<
     });
     emit({ type: 'eval-done', phase: 'val', epoch: 0, metrics, seconds: (performance.now() - t0) / 1000 });
     let clicks: ClicksResult | undefined;
-    if (o.clicks && model.predictor instanceof SamPredictor) {
-      const decoder = new OrtDecoder(
-        model.predictor.config,
-        new Map([...model.checkpoint.weights, ...model.predictor.maskDecoderWeights()]),
-      );
+    if (o.clicks) {
+      const decoder =
+        model.predictor instanceof SamPredictor
+          ? new OrtDecoder(
+              model.predictor.config,
+              new Map([...model.checkpoint.weights, ...model.predictor.maskDecoderWeights()]),
+            )
+          : new Sam2OrtDecoder(sam2PredictorWeights(model.checkpoint.weights), model.predictor.config);
       try {
         clicks = await evaluateClicks({
           decoder,

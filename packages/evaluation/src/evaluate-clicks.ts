@@ -3,15 +3,17 @@
  * engine. The instances are those `evaluate` scores (the `TargetStore`'s: non-crowd, non-empty), the
  * first `maxInstances` per image; each click sequence decodes with `multimask: 'auto'` (one click:
  * the best of three masks; more: the single mask) and the masks come thresholded from the
- * post-processing graph at the original size.
+ * post-processing graph at the original size. SAM 2.1: a `Sam2OrtDecoder` on a `sam2` cache (entries
+ * with the high-res levels); its low-res logits (clamped to ±32) are fed back as the mask input.
  */
-import type { OrtDecoder } from '@samtune/sam-model';
+import { Sam2OrtDecoder, type DecodeResult, type OrtDecoder, type PredictPrompts } from '@samtune/sam-model';
 import type { EmbeddingCache } from './embedding-cache.js';
-import { ClicksAccumulator, clickSequence, type ClicksResult } from './clicks-to-quality.js';
+import { ClicksAccumulator, ClicksInputError, clickSequence, type ClicksResult } from './clicks-to-quality.js';
 import type { TargetStore, TrainItem } from '@samtune/training-data';
 
 export interface EvaluateClicksOptions {
-  readonly decoder: OrtDecoder;
+  /** SAM 1's ORT engine, or SAM 2.1's (then the cache's entries must carry the high-res levels). */
+  readonly decoder: OrtDecoder | Sam2OrtDecoder;
   readonly cache: EmbeddingCache;
   readonly targets: TargetStore;
   readonly items: readonly TrainItem[];
@@ -31,7 +33,19 @@ export async function evaluateClicks(o: EvaluateClicksOptions): Promise<ClicksRe
     const { targets } = await o.targets.get(item);
     const chosen = o.maxInstances > 0 ? targets.slice(0, o.maxInstances) : targets;
     if (chosen.length > 0) {
-      const { embedding, originalSize } = await o.cache.get(item.imagePath);
+      const entry = await o.cache.get(item.imagePath);
+      const { originalSize } = entry;
+      const predict = (prompts: PredictPrompts): Promise<DecodeResult> => {
+        const opts = { multimask: 'auto', maskOutput: 'binary' } as const;
+        if (!(o.decoder instanceof Sam2OrtDecoder))
+          return o.decoder.predict(entry.embedding, prompts, originalSize, opts);
+        if (!entry.highResFeats)
+          throw new ClicksInputError(
+            `evaluateClicks(decoder): a SAM 2.1 decoder needs the cache entry's high_res_feats.0/.1, ${item.imagePath} has none`,
+          );
+        const features = { imageEmbedding: entry.embedding, highResFeatures: entry.highResFeats };
+        return o.decoder.predict(features, prompts, originalSize, opts);
+      };
       const byId = new Map(item.instances.map((inst) => [inst.id, inst]));
       for (const t of chosen) {
         const inst = byId.get(t.instanceId);
@@ -40,16 +54,11 @@ export async function evaluateClicks(o: EvaluateClicksOptions): Promise<ClicksRe
         const ious = await clickSequence(
           gt,
           async (clicks, maskInput) => {
-            const r = await o.decoder.predict(
-              embedding,
-              {
-                points: clicks.map((c) => c.point),
-                labels: clicks.map((c) => c.label),
-                ...(maskInput ? { maskInput } : {}),
-              },
-              originalSize,
-              { multimask: 'auto', maskOutput: 'binary' },
-            );
+            const r = await predict({
+              points: clicks.map((c) => c.point),
+              labels: clicks.map((c) => c.label),
+              ...(maskInput ? { maskInput } : {}),
+            });
             return { mask: (r.binaryMasks as { data: Uint8Array }).data, lowRes: r.lowResMasks };
           },
           { maxClicks },

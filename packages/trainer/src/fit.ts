@@ -8,7 +8,6 @@ import { writeFileSync } from 'node:fs';
 import {
   evaluate,
   evaluateClicks,
-  sam2EvalDecoder,
   type ClicksResult,
   type EvalResult,
   type ModelContext,
@@ -19,9 +18,8 @@ import {
   checkFiniteWeights,
   isSam2Config,
   OrtDecoder,
-  Sam2Predictor,
+  Sam2OrtDecoder,
   sam2PredictorWeights,
-  type SamConfig,
   type WeightMap,
 } from '@samtune/sam-model';
 import {
@@ -177,11 +175,8 @@ export async function validatePhase(
   const { config } = run;
   const t0 = performance.now();
   const { predictor } = model;
-  // SAM 2.1 validates on its tfjs Sam2Predictor loaded with the state's weights; SAM 1 on the engine that trains, loss included.
-  const decoder =
-    predictor instanceof Sam2Predictor
-      ? sam2EvalDecoder(predictor, fit.state.weights())
-      : (fit.engine as TrainEngine).evalDecoder();
+  // On the engine that trains (its executor, its current weights), loss included (SAM 2.1: NaN).
+  const decoder = (fit.engine as TrainEngine).evalDecoder();
   const pixels = await evaluate({
     predictor,
     decoder,
@@ -196,11 +191,8 @@ export async function validatePhase(
       run.stopAt(`${phase} validation after epoch ${epoch} (${done}/${total} images)`);
     },
   }).finally(() => decoder.release());
-  // Clicks-to-quality runs on the ORT decoder, SAM 1 only for now (SAM 2.1's report has no clicks table).
-  const clicks =
-    config.data.val.clicks > 0 && !(predictor instanceof Sam2Predictor)
-      ? await clicksPhase(fit, predictor.config, phase, epoch)
-      : undefined;
+  // Clicks-to-quality runs on the ORT decoder of the model's family.
+  const clicks = config.data.val.clicks > 0 ? await clicksPhase(fit, phase, epoch) : undefined;
   const metrics: EvalResult = clicks ? { ...pixels, clicks } : pixels;
   const seconds = (performance.now() - t0) / 1000;
   run.emit({ type: 'eval-done', phase, epoch, metrics, seconds });
@@ -208,15 +200,11 @@ export async function validatePhase(
 }
 
 /** Clicks-to-quality (`data.val.clicks` clicks at most) of the state's decoder on the val subset. */
-async function clicksPhase(
-  fit: Fit,
-  samConfig: SamConfig,
-  phase: 'zero-shot' | 'val',
-  epoch: number,
-): Promise<ClicksResult> {
+async function clicksPhase(fit: Fit, phase: 'zero-shot' | 'val', epoch: number): Promise<ClicksResult> {
   const { run, model, data } = fit;
-  const weights = new Map([...model.checkpoint.weights, ...fit.state.weights()]);
-  const decoder = new OrtDecoder(samConfig, weights);
+  const weights = new Map([...fit.decoderSide, ...fit.state.weights()]);
+  const { config } = model.checkpoint;
+  const decoder = isSam2Config(config) ? new Sam2OrtDecoder(weights, config) : new OrtDecoder(config, weights);
   try {
     return await evaluateClicks({
       decoder,
