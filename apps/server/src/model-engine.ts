@@ -107,7 +107,7 @@ async function samRunner(model: SamModel): Promise<Runner> {
 }
 
 /**
- * A SAM 2.1 checkpoint (`openSam2PromptModel`: Hiera encoder on onnxruntime, tfjs `Sam2Predictor`),
+ * A SAM 2.1 checkpoint (`openSam2PromptModel`: Hiera encoder and `Sam2OrtDecoder` on onnxruntime),
  * through the API only: the labelling page's in-browser decoder has SAM 1's ONNX signature.
  */
 async function sam2Runner(checkpoint: string): Promise<Runner> {
