@@ -1,8 +1,8 @@
 /**
  * Issue 25, acceptance 3 (so far): a 2-epoch fine-tune of the seeded reduced-Hiera SAM 2.1 checkpoint
- * on `examples/plant-mini` through the CLI (`train` on the default `ort` engine, validation on the SAM
- * 2.1 predictor), then `eval`, `export`, `predict` and `serve` (the API) on the run's `best.safetensors`
- * (a complete SAM 2.1 checkpoint with the trained decoder). `optimize` does not take SAM 2.1 yet.
+ * on `examples/plant-mini` through the CLI (`train` on the default `ort` engine, validation and
+ * clicks-to-quality on the SAM 2.1 ORT decoder), then `eval`, `export`, `predict` and `serve` (the
+ * API) on the run's `best.safetensors` (a complete SAM 2.1 checkpoint with the trained decoder). `optimize` does not take SAM 2.1 yet.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,12 +27,21 @@ describe('samtune train → eval → export → predict → serve (SAM 2.1, plan
     const cache = join(dir, 'cache');
     const io = recordingIO();
     const train = ['train', '--checkpoint', ckpt, '--data-root', plantMini, '--out', out, '--epochs', '2'];
-    const code = await runCli([...train, '--lr', '1e-4', '--cache-dir', cache, '--no-worker', '--json'], io);
+    const code = await runCli(
+      [...train, '--lr', '1e-4', '--cache-dir', cache, '--no-worker', '--val-clicks', '3', '--json'],
+      io,
+    );
     expect(code, io.stderr.join('\n').slice(-3000)).toBe(0);
     const result = JSON.parse(io.stdout.at(-1) as string) as { epochs: number; best: { f1: number } | null };
     expect(result.epochs).toBe(2);
     const history = readFileSync(join(out, 'results.csv'), 'utf8').trim().split('\n');
     expect(history).toHaveLength(3); // header + 2 epochs
+    // clicks-to-quality in each validation (data.val.clicks) on the SAM 2.1 ORT decoder
+    const report = readFileSync(join(out, 'report.md'), 'utf8');
+    expect(report).toMatch(/Clicks-to-quality \(at most 3 clicks/);
+    expect(report).toMatch(
+      /\| before \(zero-shot\) \| [123]\.\d\d \| [123]\.\d\d \| 0\.\d{4} \| 0\.\d{4} \| 0\.\d{4} \| \d+ \|/,
+    );
 
     // best.safetensors: the whole SAM 2.1 checkpoint, decoder trained (except conv_s0/s1), encoder unchanged
     const base = await loadSam2Checkpoint(ckpt);
