@@ -151,6 +151,7 @@ export {
 } from './sam2/predictor.js';
 export {
   Sam2OrtDecoder,
+  sam2PointFeeds,
   type Sam2OrtDecoderConfig,
   type Sam2DecodeResult,
   type Sam2BatchDecodeResult,

@@ -65,6 +65,38 @@ interface AllTokens {
 
 const PLANE = LOW_RES_SIZE * LOW_RES_SIZE;
 
+/**
+ * The SAM 2.1 decoder graph's point inputs (`sam2DecoderGraph`) for prompts in ORIGINAL pixels: box
+ * corners (labels 2, 3) BEFORE the clicks, all in the 1024 frame (`sam2ApplyCoords`); the padding
+ * point is appended inside the graph. `point_coords [1,N,2]`, `point_labels [1,N]`.
+ * @param fn caller name for messages
+ * @throws PredictorInputError for bad prompts (`checkPredictPrompts`) or neither points nor a box
+ */
+export function sam2PointFeeds(
+  fn: string,
+  prompts: PredictPrompts,
+  originalSize: readonly [number, number],
+): { point_coords: FloatTensor; point_labels: FloatTensor } {
+  checkPredictPrompts(fn, prompts);
+  const { points, labels, box } = prompts;
+  const np = points?.length ?? 0;
+  if (np === 0 && !box) {
+    throw new PredictorInputError(`${fn}(prompts): expected points or a box, got neither`);
+  }
+  const nb = box ? 2 : 0;
+  const coords = new Float32Array(2 * (nb + np));
+  const labs = new Float32Array(nb + np);
+  if (box) {
+    coords.set(sam2ApplyCoords(box, originalSize));
+    labs.set([2, 3]);
+  }
+  if (points && labels && np > 0) {
+    coords.set(sam2ApplyCoords(points.flat(), originalSize), 2 * nb);
+    labs.set(labels, nb);
+  }
+  return { point_coords: floatTensor(coords, [1, nb + np, 2]), point_labels: floatTensor(labs, [1, nb + np]) };
+}
+
 export class Sam2OrtDecoder {
   private readonly decoders = new Map<'plain' | 'mask', Promise<Session>>();
   private readonly posts = new Map<MaskOutputKind, Promise<Session>>();
@@ -129,30 +161,12 @@ export class Sam2OrtDecoder {
     originalSize: readonly [number, number],
   ): Promise<AllTokens> {
     checkSam2Features(fn, this.config, features);
-    checkPredictPrompts(fn, prompts);
-    const { points, labels, box, maskInput } = prompts;
-    const np = points?.length ?? 0;
-    if (np === 0 && !box) {
-      throw new PredictorInputError(`${fn}(prompts): expected points or a box, got neither`);
-    }
-    // Box corners (labels 2, 3) BEFORE the clicks; the padding point is appended inside the graph.
-    const nb = box ? 2 : 0;
-    const coords = new Float32Array(2 * (nb + np));
-    const labs = new Float32Array(nb + np);
-    if (box) {
-      coords.set(sam2ApplyCoords(box, originalSize));
-      labs.set([2, 3]);
-    }
-    if (points && labels && np > 0) {
-      coords.set(sam2ApplyCoords(points.flat(), originalSize), 2 * nb);
-      labs.set(labels, nb);
-    }
+    const { maskInput } = prompts;
     const feeds: Record<string, FloatTensor> = {
       image_embed: features.imageEmbedding,
       high_res_feats_0: features.highResFeatures[0],
       high_res_feats_1: features.highResFeatures[1],
-      point_coords: floatTensor(coords, [1, nb + np, 2]),
-      point_labels: floatTensor(labs, [1, nb + np]),
+      ...sam2PointFeeds(fn, prompts, originalSize),
     };
     if (maskInput) {
       feeds.mask_input = floatTensor(maskInput.data, [1, 1, LOW_RES_SIZE, LOW_RES_SIZE]);
