@@ -8,7 +8,6 @@
 import { defaultEmbeddingCacheDir } from './embedding-cache.js';
 import { DEFAULT_MICRO_BATCH, TargetStore, type CrowdPolicy, type PromptModeOption } from '@samtune/training-data';
 import { evaluate, type EvalResult } from './evaluate.js';
-import { EvaluateError } from './evaluate-error.js';
 import type { EvalEventHandler } from './events.js';
 import type { Dataset } from '@samtune/datasets';
 import { checkpointFamily, OrtDecoder, Sam2OrtDecoder, SamPredictor, sam2PredictorWeights } from '@samtune/sam-model';

@@ -68,7 +68,7 @@ describe('samtune eval (SAM 2.1)', () => {
       await evalCommand.run([...args.filter((a) => a !== '--json'), '--cache-dir', cache, '--clicks', '5'], text),
     ).toBe(0);
     expect(text.stdout.join('\n')).toMatch(
-      /clicks \(max 5\): NoC@85 \d+\.\d\d  NoC@90 \d+\.\d\d  IoU@1 0\.\d{4}  IoU@3 0\.\d{4}  IoU@5 0\.\d{4}/,
+      /clicks \(max 5\): NoC@85 \d+\.\d\d {2}NoC@90 \d+\.\d\d {2}IoU@1 0\.\d{4} {2}IoU@3 0\.\d{4} {2}IoU@5 0\.\d{4}/,
     );
   }, 600_000);
 });

@@ -2,7 +2,8 @@
  * Issue 25, acceptance 3 (so far): a 2-epoch fine-tune of the seeded reduced-Hiera SAM 2.1 checkpoint
  * on `examples/plant-mini` through the CLI (`train` on the default `ort` engine, validation and
  * clicks-to-quality on the SAM 2.1 ORT decoder), then `eval`, `export`, `predict` and `serve` (the
- * API) on the run's `best.safetensors` (a complete SAM 2.1 checkpoint with the trained decoder). `optimize` does not take SAM 2.1 yet.
+ * API) on the run's `best.safetensors` (a complete SAM 2.1 checkpoint with the trained decoder).
+ * `optimize` of a SAM 2.1 export folder: `optimize-sam2.test.ts`.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

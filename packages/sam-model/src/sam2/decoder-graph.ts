@@ -16,15 +16,8 @@
 import { OnnxGraphBuilder, OnnxGraphOps } from '@samtune/onnx';
 import type { OnnxValue } from '@samtune/onnx';
 import type { WeightMap } from '@samtune/tensor';
-import { MASK_DECODER_PREFIX } from '../mask-decoder.js';
-import {
-  DENSE_PE_KEY,
-  PROMPT_ENCODER_PREFIX,
-  embedPoints,
-  noMaskDense,
-  preparePromptEncoderWeights,
-} from '../prompt-encoder.js';
-import { DECODER_GRAPH_OPSET, denseEmbedding } from '../engines/ort-decoder/decoder-graph.js';
+import { DENSE_PE_KEY, embedPoints, noMaskDense } from '../prompt-encoder.js';
+import { DECODER_GRAPH_OPSET, decoderSideWeights, denseEmbedding } from '../engines/ort-decoder/decoder-graph.js';
 import { SAM2_DECODER_CONFIG, type Sam2DecoderConfig } from './mask-decoder-config.js';
 import { sam2PredictMasks, type Sam2MaskDecoderOutputs } from './mask-decoder.js';
 
@@ -59,12 +52,8 @@ export function sam2DecoderGraph(
   opts: Sam2DecoderGraphOptions = {},
 ): Sam2DecoderGraph {
   const pe = config.promptEncoder;
-  const used: WeightMap = new Map(
-    [...weights].filter(([k]) => k.startsWith(PROMPT_ENCODER_PREFIX) || k.startsWith(MASK_DECODER_PREFIX)),
-  );
-  for (const [k, v] of preparePromptEncoderWeights(pe, weights)) used.set(k, v);
   const ops = new OnnxGraphOps(
-    used,
+    decoderSideWeights(pe, weights),
     new OnnxGraphBuilder({ name: opts.name ?? 'samtune_sam2_decoder', opset: opts.opset ?? DECODER_GRAPH_OPSET }),
     { gemmLinear: opts.gemmLinear ?? false },
   );
