@@ -11,7 +11,8 @@
  *   `recordSam2PostprocessGraph` (logits, uint8 masks or COCO RLE, as SAM 1's `OrtDecoder`).
  * Prompts are in ORIGINAL pixels (`sam2ApplyCoords`: two scales; box corners before the clicks).
  */
-import { createSession, type Session, type SessionOptions } from '@samtune/onnx';
+import type { Session } from '@samtune/onnx';
+import { LazySessions } from '../engines/ort-decoder/lazy-sessions.js';
 import { floatTensor, type FloatTensor, type HostTensor, type WeightMap } from '@samtune/tensor';
 import { LOW_RES_SIZE } from '../config.js';
 import { selectMaskIndex, useMultimask } from '../mask-selection.js';
@@ -98,10 +99,8 @@ export function sam2PointFeeds(
 }
 
 export class Sam2OrtDecoder {
-  private readonly decoders = new Map<'plain' | 'mask', Promise<Session>>();
-  private readonly posts = new Map<MaskOutputKind, Promise<Session>>();
-  private readonly sessionOptions: SessionOptions;
-  private released = false;
+  private readonly decoders: LazySessions<'plain' | 'mask'>;
+  private readonly posts: LazySessions<MaskOutputKind>;
 
   /**
    * @param weights samtune-named decoder-side weights (`sam2PredictorWeights` of a SAM 2.1 state
@@ -113,15 +112,15 @@ export class Sam2OrtDecoder {
     readonly config: Sam2OrtDecoderConfig = SAM2_DECODER_CONFIG,
     readonly options: OrtDecoderOptions = {},
   ) {
-    this.sessionOptions = engineSessionOptions(options);
+    const sessionOptions = engineSessionOptions(options);
+    this.decoders = new LazySessions(sessionOptions, 'Sam2OrtDecoder');
+    this.posts = new LazySessions(sessionOptions, 'Sam2OrtDecoder');
   }
 
   /** Uses `weights` from now on: the decoder sessions are released and rebuilt on the next call. */
   async updateWeights(weights: WeightMap): Promise<void> {
     this.weights = weights;
-    const old = [...this.decoders.values()];
-    this.decoders.clear();
-    for (const s of old) await (await s).release();
+    await this.decoders.clear();
   }
 
   /** Builds the sessions a call with these options needs now (else they are built on first use). */
@@ -132,25 +131,12 @@ export class Sam2OrtDecoder {
   }
 
   private decoder(key: 'plain' | 'mask'): Promise<Session> {
-    this.checkAlive('decoder');
-    let s = this.decoders.get(key);
-    if (!s) {
-      const ops = recordSam2EngineGraph(this.weights, this.config, { maskInput: key === 'mask' });
-      s = createSession(ops.builder.toModelBytes(), this.sessionOptions);
-      this.decoders.set(key, s);
-    }
-    return s;
+    const record = () => recordSam2EngineGraph(this.weights, this.config, { maskInput: key === 'mask' });
+    return this.decoders.get(key, record, 'decoder');
   }
 
   private post(kind: MaskOutputKind): Promise<Session> {
-    this.checkAlive('post');
-    let s = this.posts.get(kind);
-    if (!s) {
-      const ops = recordSam2PostprocessGraph(this.config.maskThreshold ?? 0, kind);
-      s = createSession(ops.builder.toModelBytes(), this.sessionOptions);
-      this.posts.set(kind, s);
-    }
-    return s;
+    return this.posts.get(kind, () => recordSam2PostprocessGraph(this.config.maskThreshold ?? 0, kind), 'post');
   }
 
   /** The decoder on one prompt set (ORIGINAL pixels): all four tokens. */
@@ -282,14 +268,6 @@ export class Sam2OrtDecoder {
 
   /** Frees every session; later calls throw. */
   async release(): Promise<void> {
-    this.released = true;
-    const all = [...this.decoders.values(), ...this.posts.values()];
-    this.decoders.clear();
-    this.posts.clear();
-    for (const s of all) await (await s).release();
-  }
-
-  private checkAlive(fn: string): void {
-    if (this.released) throw new PredictorInputError(`Sam2OrtDecoder.${fn}(): the engine was released`);
+    await Promise.all([this.decoders.release(), this.posts.release()]);
   }
 }

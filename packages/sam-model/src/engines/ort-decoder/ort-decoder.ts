@@ -15,7 +15,8 @@ import { LOW_RES_SIZE, type SamConfig } from '../../config.js';
 import { selectMaskIndex, useMultimask } from '../../mask-selection.js';
 import { preprocessShape } from '../../postprocess.js';
 import { PredictorInputError, type Box, type PredictPrompts, type PredictResult } from '../../predictor.js';
-import { createSession, type Session, type SessionOptions } from '@samtune/onnx';
+import type { Session, SessionOptions } from '@samtune/onnx';
+import { LazySessions } from './lazy-sessions.js';
 import { floatTensor, type FloatTensor, type HostTensor, type WeightMap } from '@samtune/tensor';
 import { recordDecoderGraph } from './decoder-graph.js';
 import { IMAGE_SIDE_NAMES, recordImageSideGraph, recordPromptGraph, type ImageSideName } from './split-graphs.js';
@@ -140,12 +141,10 @@ type ImageSide = Readonly<Record<ImageSideName, FloatTensor>>;
 type DecoderKey = 'image' | 'prompt' | 'mask' | 'plain';
 
 export class OrtDecoder {
-  private readonly decoders = new Map<DecoderKey, Promise<Session>>();
+  private readonly decoders: LazySessions<DecoderKey>;
   /** Image-side outputs by embedding tensor (insertion order = least recently used first). */
   private readonly sides = new Map<FloatTensor, Promise<ImageSide>>();
-  private readonly posts = new Map<MaskOutputKind, Promise<Session>>();
-  private readonly sessionOptions: SessionOptions;
-  private released = false;
+  private readonly posts: LazySessions<MaskOutputKind>;
 
   /**
    * @param weights the model's weights (`prompt_encoder.*`, `mask_decoder.*` are read when a
@@ -156,16 +155,16 @@ export class OrtDecoder {
     private weights: WeightMap,
     readonly options: OrtDecoderOptions = {},
   ) {
-    this.sessionOptions = engineSessionOptions(options);
+    const sessionOptions = engineSessionOptions(options);
+    this.decoders = new LazySessions(sessionOptions, 'OrtDecoder');
+    this.posts = new LazySessions(sessionOptions, 'OrtDecoder');
   }
 
   /** Uses `weights` from now on: the decoder sessions are released and rebuilt on the next call. */
   async updateWeights(weights: WeightMap): Promise<void> {
     this.weights = weights;
-    const old = [...this.decoders.values()];
-    this.decoders.clear();
     this.sides.clear();
-    for (const s of old) await (await s).release();
+    await this.decoders.clear();
   }
 
   /** How many embeddings have their image-side decoder outputs cached now (see `imageSideCacheSize`). */
@@ -183,10 +182,9 @@ export class OrtDecoder {
   }
 
   private decoder(key: DecoderKey): Promise<Session> {
-    this.checkAlive('decoder');
-    let s = this.decoders.get(key);
-    if (!s) {
-      const ops =
+    return this.decoders.get(
+      key,
+      () =>
         key === 'image'
           ? recordImageSideGraph(this.config, this.weights)
           : key === 'prompt'
@@ -195,21 +193,13 @@ export class OrtDecoder {
                 variant: 'multimask',
                 maskInput: key === 'mask',
                 postprocess: false,
-              });
-      s = createSession(ops.builder.toModelBytes(), this.sessionOptions);
-      this.decoders.set(key, s);
-    }
-    return s;
+              }),
+      'decoder',
+    );
   }
 
   private post(kind: MaskOutputKind): Promise<Session> {
-    this.checkAlive('post');
-    let s = this.posts.get(kind);
-    if (!s) {
-      s = createSession(recordPostprocessGraph(this.config, kind).builder.toModelBytes(), this.sessionOptions);
-      this.posts.set(kind, s);
-    }
-    return s;
+    return this.posts.get(kind, () => recordPostprocessGraph(this.config, kind), 'post');
   }
 
   private checkEmbedding(fn: string, embedding: FloatTensor): void {
@@ -367,15 +357,7 @@ export class OrtDecoder {
 
   /** Frees every session; later calls throw. */
   async release(): Promise<void> {
-    this.released = true;
-    const all = [...this.decoders.values(), ...this.posts.values()];
-    this.decoders.clear();
     this.sides.clear();
-    this.posts.clear();
-    for (const s of all) await (await s).release();
-  }
-
-  private checkAlive(fn: string): void {
-    if (this.released) throw new PredictorInputError(`OrtDecoder.${fn}(): the engine was released`);
+    await Promise.all([this.decoders.release(), this.posts.release()]);
   }
 }
