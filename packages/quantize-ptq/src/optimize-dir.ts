@@ -178,7 +178,7 @@ async function pairDir(
 export interface ExportLayout {
   /** The export folder (INT8 models are written into it). */
   readonly dir: string;
-  /** The components present, in order. */
+  /** The components the folder has, in order (`OptimizeLayoutOptions.components` picks among them). */
   readonly components: readonly Component[];
   /** The FP32 model file of `c`, its name in the folder and its size (with external data). */
   fp32(c: Component): { readonly path: string; readonly file: string; readonly bytes: number };
@@ -202,7 +202,7 @@ export type OptimizeLayoutOptions = Omit<OptimizeExportOptions, 'dir' | 'evaluat
 async function modelJsonLayout(o: OptimizeExportOptions): Promise<ExportLayout> {
   const dir = resolve(o.dir);
   const info = readModelJson(dir);
-  const components = (o.components ?? (['encoder', 'decoder'] as const)).filter((c) => info.models[c]);
+  const components = (['encoder', 'decoder'] as const).filter((c) => info.models[c]);
   const entryFor = (c: Component): ModelFileEntry => info.models[c] as ModelFileEntry; // filtered above
   const fp32File = (c: Component): string => modelFilePath(dir, entryFor(c), c);
   // The external-data files of the FP32 models that have one, by model file.
@@ -274,7 +274,9 @@ export async function optimizeExportDir(o: OptimizeExportOptions): Promise<Optim
 
 /** The component loop of `optimizeExportDir` on any `ExportLayout`. */
 export async function optimizeLayout(layout: ExportLayout, o: OptimizeLayoutOptions): Promise<OptimizeResult> {
-  const { dir, components } = layout;
+  const { dir } = layout;
+  const present = layout.components;
+  const components = (o.components ?? (['encoder', 'decoder'] as const)).filter((c) => present.includes(c));
   const log = o.log ?? ((): void => {});
   const maxF1Drop = o.maxF1Drop ?? DEFAULT_MAX_F1_DROP;
   const mode: 'dynamic' | 'static' = o.dynamic ? 'dynamic' : 'static';
@@ -326,8 +328,8 @@ export async function optimizeLayout(layout: ExportLayout, o: OptimizeLayoutOpti
       );
       return m;
     };
-    const encFp32 = components.includes('encoder') ? fp32File('encoder') : '';
-    const decFp32 = components.includes('decoder') ? fp32File('decoder') : '';
+    const encFp32 = present.includes('encoder') ? fp32File('encoder') : '';
+    const decFp32 = present.includes('decoder') ? fp32File('decoder') : '';
     const fp32 = await evaluatePair('fp32', encFp32, decFp32);
     const notes = [...(o.notes ?? [])];
     const vacuous = vacuousGateNote(fp32.f1, maxF1Drop);

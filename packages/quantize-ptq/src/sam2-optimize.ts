@@ -152,7 +152,7 @@ export async function optimizeSam2WithDataset(o: OptimizeWithDatasetOptions): Pr
     const fidelityImages = Math.min(8, valItems.length);
     const layout: ExportLayout = {
       dir,
-      components: o.only ? [o.only] : ['encoder', 'decoder'],
+      components: ['encoder', 'decoder'],
       fp32: (c: Component) => ({ path: files[c], file: SAM2_EXPORT_FILES[c], bytes: statSync(files[c]).size }),
       async evaluatePair(label, pairFiles) {
         const pair = await Sam2OnnxPair.load(pairFiles, session ?? {});
