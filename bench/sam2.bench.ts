@@ -6,8 +6,10 @@
  *    - `sam1-ort`: `SamModel.predict` on the ort engine (`OrtDecoder`: decoder + post-processing graphs,
  *      original-size logits, single mask) = what `samtune predict` runs for a SAM 1 checkpoint;
  *    - `sam1-tfjs`: the same on the tfjs engine (`SamPredictor`, the reference);
- *    - `sam2-tfjs`: `Sam2Predictor.predict` (original-size logits, single mask with the stability
- *      fallback) = what `samtune predict` runs for a SAM 2.1 checkpoint (`openSam2PromptModel`);
+ *    - `sam2-ort`: `Sam2OrtDecoder.predict` (decoder + post-processing graphs, original-size logits,
+ *      single mask with the stability fallback) = what `samtune predict` runs for a SAM 2.1
+ *      checkpoint (`Sam2Model`, engine `ort`);
+ *    - `sam2-tfjs`: `Sam2Predictor.predict` (the same outputs on tfjs, `Sam2Model`'s `tfjs` engine);
  *    - `sam2-ort-export`: the exported SAM 2.1 decoder (`recordSam2DecoderGraph`, samexporter I/O) on
  *      onnxruntime-node, 2 threads: low-res logits of tokens 1..3 only (that graph has no original-size
  *      post-processing);
@@ -35,6 +37,7 @@ import { floatTensor } from '@samtune/tensor';
 import {
   SAM_PRESETS,
   SamModel,
+  Sam2OrtDecoder,
   Sam2Predictor,
   loadSam2Checkpoint,
   sam2PredictorWeights,
@@ -94,6 +97,8 @@ async function decodeBench(): Promise<Record<string, { ms: number; cpuMs: number
   const sam1Ort = await SamModel.load(join(REF1, 'tinyvit.pth'));
   const sam1Tf = await SamModel.load(join(REF1, 'tinyvit.pth'), { engine: 'tfjs' });
   const sam2Tf = new Sam2Predictor({ config: sam2Ckpt.config, weights: sam2Weights, trainable: false });
+  const sam2Ort = new Sam2OrtDecoder(sam2Weights, sam2Ckpt.config);
+  const features2 = { imageEmbedding: emb2, highResFeatures: high2 };
   const session = await createSession(recordSam2DecoderGraph(sam2Weights).builder.toModelBytes(), {
     intraOpNumThreads: 2,
   });
@@ -111,8 +116,9 @@ async function decodeBench(): Promise<Record<string, { ms: number; cpuMs: number
   const variants: Record<string, () => Promise<unknown>> = {
     'sam1-ort': () => sam1Ort.predict(e1, { box }, { multimask: false, maskOutput: 'logits' }),
     'sam1-tfjs': () => sam1Tf.predict(e1, { box }, { multimask: false, maskOutput: 'logits' }),
+    'sam2-ort': () => sam2Ort.predict(features2, { box }, size, { multimask: false, maskOutput: 'logits' }),
     'sam2-tfjs': async () =>
-      sam2Tf.predict({ imageEmbedding: emb2, highResFeatures: high2 }, { box }, size, {
+      sam2Tf.predict(features2, { box }, size, {
         multimask: false,
         returnMasks: true,
       }),
@@ -135,6 +141,7 @@ async function decodeBench(): Promise<Record<string, { ms: number; cpuMs: number
   }
   process.stderr.write('\n');
   await session.release();
+  await sam2Ort.release();
   sam2Tf.dispose();
   await sam1Tf.release();
   await sam1Ort.release();
@@ -243,7 +250,11 @@ const DECODE_ROWS: [string, string][] = [
     'SAM 1 TinyViT, ort engine (`OrtDecoder`; `samtune predict` on a SAM 1 checkpoint), original-size logits',
   ],
   ['sam1-tfjs', 'SAM 1 TinyViT, tfjs engine (`SamPredictor`), original-size logits'],
-  ['sam2-tfjs', 'SAM 2.1, `Sam2Predictor` on tfjs (`samtune predict` on a SAM 2.1 checkpoint), original-size logits'],
+  [
+    'sam2-ort',
+    'SAM 2.1, ort engine (`Sam2OrtDecoder`; `samtune predict` on a SAM 2.1 checkpoint), original-size logits',
+  ],
+  ['sam2-tfjs', 'SAM 2.1, tfjs engine (`Sam2Predictor`), original-size logits'],
   ['sam2-ort-export', 'SAM 2.1, exported decoder (`recordSam2DecoderGraph`) on onnxruntime, low-res logits only'],
 ];
 const md = [

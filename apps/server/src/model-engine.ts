@@ -116,7 +116,7 @@ async function samRunner(model: SamModel): Promise<Runner> {
 }
 
 /**
- * A SAM 2.1 checkpoint (`openSam2PromptModel`: Hiera encoder on onnxruntime, tfjs `Sam2Predictor`).
+ * A SAM 2.1 checkpoint (`openSam2PromptModel`: Hiera encoder and `Sam2OrtDecoder` on onnxruntime).
  * The labelling page's in-browser decoder has SAM 1's ONNX signature and reads only the 64x64
  * embedding, so `pageDecoder` tells the page to send its clicks and boxes to `POST /api/predict`.
  */

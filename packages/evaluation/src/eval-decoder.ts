@@ -17,7 +17,10 @@ import {
   OrtDecoder,
   selectMaskIndex,
   useMultimask,
+  type DecodeOptions,
+  type DecodeResult,
   type FloatTensor,
+  type PredictPrompts,
   type SamConfig,
   type SamPredictor,
   type WeightMap,
@@ -90,15 +93,8 @@ export function ortEvalDecoder(config: SamConfig, weights: WeightMap): EvalDecod
     decode: (chunk, _batch, features, geometry, withLogits) =>
       decodeOnOrt(ort, chunk, features.embedding, geometry.originalSize, withLogits),
     loss: (decoded, targets, size) => loss.loss(decoded.low, decoded.scores, targets, size),
-    decodeClicks: async (features, originalSize, clicks, maskInput) => {
-      const r = await ort.predict(
-        features.embedding,
-        { points: clicks.map((c) => c.point), labels: clicks.map((c) => c.label), ...(maskInput ? { maskInput } : {}) },
-        originalSize,
-        { multimask: 'auto', maskOutput: 'binary' },
-      );
-      return { mask: (r.binaryMasks as { data: Uint8Array }).data, lowRes: r.lowResMasks };
-    },
+    decodeClicks: (features, originalSize, clicks, maskInput) =>
+      clicksOnOrt(ort, features.embedding, originalSize, clicks, maskInput),
     async release() {
       loss.dispose();
       await ort.release();
@@ -180,17 +176,19 @@ function decodeOnTfjs(
 }
 
 /**
- * The chunk's prompts on the ORT engine, one call each, with the mask-selection rule (`'auto'`). The
+ * The chunk's prompts on an ORT engine (`OrtDecoder`, or SAM 2.1's `Sam2OrtDecoder` with its features), one call each, with the mask-selection rule (`'auto'`). The
  * masks at the original size come from the post-processing graph already thresholded (`binary`), or
  * as logits when `withLogits` (then thresholded here).
  */
-async function decodeOnOrt(
-  ort: OrtDecoder,
+export async function decodeOnOrt<E>(
+  ort: {
+    predict(e: E, prompts: PredictPrompts, size: readonly [number, number], opts: DecodeOptions): Promise<DecodeResult>;
+  },
   chunk: readonly {
     readonly box?: readonly [number, number, number, number];
     readonly points?: readonly (readonly [number, number])[];
   }[],
-  embedding: Parameters<OrtDecoder['predict']>[0],
+  embedding: E,
   originalSize: readonly [number, number],
   withLogits: boolean,
 ): Promise<DecodedChunk> {
@@ -211,4 +209,26 @@ async function decodeOnOrt(
     } else masks.push({ binary: (r.binaryMasks as { data: Uint8Array }).data });
   }
   return { low, scores, masks };
+}
+
+/**
+ * `EvalDecoder.decodeClicks` on an ORT engine (`OrtDecoder`, or SAM 2.1's `Sam2OrtDecoder` with its
+ * features): the clicks (ORIGINAL pixels) with `maskInput` (the previous low-res logits), `'auto'`.
+ */
+export async function clicksOnOrt<E>(
+  ort: {
+    predict(e: E, prompts: PredictPrompts, size: readonly [number, number], opts: DecodeOptions): Promise<DecodeResult>;
+  },
+  embedding: E,
+  originalSize: readonly [number, number],
+  clicks: readonly Click[],
+  maskInput: FloatTensor | undefined,
+): Promise<ClickPrediction> {
+  const r = await ort.predict(
+    embedding,
+    { points: clicks.map((c) => c.point), labels: clicks.map((c) => c.label), ...(maskInput ? { maskInput } : {}) },
+    originalSize,
+    { multimask: 'auto', maskOutput: 'binary' },
+  );
+  return { mask: (r.binaryMasks as { data: Uint8Array }).data, lowRes: r.lowResMasks };
 }

@@ -8,11 +8,11 @@
 import { defaultEmbeddingCacheDir } from './embedding-cache.js';
 import { DEFAULT_MICRO_BATCH, TargetStore, type CrowdPolicy, type PromptModeOption } from '@samtune/training-data';
 import { evaluate, type EvalResult } from './evaluate.js';
-import { EvaluateError } from './evaluate-error.js';
 import type { EvalEventHandler } from './events.js';
 import type { Dataset } from '@samtune/datasets';
-import { checkpointFamily, SamPredictor } from '@samtune/sam-model';
-import { ortEvalDecoder } from './eval-decoder.js';
+import { checkpointFamily, SamPredictor, sam2PredictorWeights } from '@samtune/sam-model';
+import { ortEvalDecoder, type EvalDecoder } from './eval-decoder.js';
+import { sam2OrtEvalDecoder } from './sam2-eval-decoder.js';
 import type { ClicksResult } from './clicks-to-quality.js';
 import { evaluateClicks } from './evaluate-clicks.js';
 import {
@@ -123,10 +123,6 @@ export async function evaluateCheckpoint(o: EvaluateCheckpointOptions): Promise<
       message: `dataset: one subset '${subset.name}', evaluated whole (${subset.items.length} images)`,
     });
   const sam2 = checkpointFamily(o.checkpoint) === 'sam2';
-  if (sam2 && o.clicks)
-    throw new EvaluateError(
-      `evaluateCheckpoint(clicks): clicks-to-quality runs SAM 1 checkpoints only, got ${o.clicks} clicks for the SAM 2.1 checkpoint ${o.checkpoint}`,
-    );
   const cacheDir = o.cacheDir ?? defaultEmbeddingCacheDir();
   const model = sam2
     ? await openSam2Model(o.checkpoint, cacheDir, emit)
@@ -149,20 +145,20 @@ export async function evaluateCheckpoint(o: EvaluateCheckpointOptions): Promise<
     }
     const items = usableItems('evaluateCheckpoint', subset, fill.skipped);
     const t0 = performance.now();
-    // SAM 1: pixels and clicks on one ORT decoder; SAM 2.1: `evaluate`'s own decoder
-    const decoder =
+    // Pixels and clicks on one ORT decoder of the model's family (SAM 2.1: its decoder side, samtune-named)
+    const decoder: EvalDecoder =
       model.predictor instanceof SamPredictor
         ? ortEvalDecoder(
             model.predictor.config,
             new Map([...model.checkpoint.weights, ...model.predictor.maskDecoderWeights()]),
           )
-        : undefined;
+        : sam2OrtEvalDecoder(model.predictor.config, sam2PredictorWeights(model.checkpoint.weights));
     let metrics: EvalResult;
     let clicks: ClicksResult | undefined;
     try {
       metrics = await evaluate({
         predictor: model.predictor,
-        ...(decoder ? { decoder } : {}),
+        decoder,
         cache: model.cache,
         targets: new TargetStore(o.seed ?? 0, o.prompt === 'point', o.crowd ?? 'keep'),
         items,
@@ -172,7 +168,7 @@ export async function evaluateCheckpoint(o: EvaluateCheckpointOptions): Promise<
         onProgress: (done, total) => emit({ type: 'eval-progress', phase: 'val', epoch: 0, done, total }),
       });
       emit({ type: 'eval-done', phase: 'val', epoch: 0, metrics, seconds: (performance.now() - t0) / 1000 });
-      if (o.clicks && decoder)
+      if (o.clicks)
         clicks = await evaluateClicks({
           decoder,
           cache: model.cache,
@@ -183,7 +179,7 @@ export async function evaluateCheckpoint(o: EvaluateCheckpointOptions): Promise<
           onProgress: (done, total) => emit({ type: 'eval-progress', phase: 'val', epoch: 0, done, total }),
         });
     } finally {
-      await decoder?.release();
+      await decoder.release();
     }
     return {
       ...(clicks ? { clicks } : {}),

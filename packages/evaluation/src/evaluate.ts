@@ -13,7 +13,7 @@ import { Sam2Predictor, type SamPredictor, type WeightMap } from '@samtune/sam-m
 import { ResizeGeometry } from '@samtune/transforms';
 import type { EmbeddingCache } from './embedding-cache.js';
 import { ortEvalDecoder, tfjsEvalDecoder, type EvalDecoder, type PredictedMask } from './eval-decoder.js';
-import { sam2EvalDecoder } from './sam2-eval-decoder.js';
+import { sam2EvalDecoder, sam2OrtEvalDecoder } from './sam2-eval-decoder.js';
 import { EvaluateError } from './evaluate-error.js';
 import { MaskApAccumulator, type ApDetection, type ApGroundTruth } from './mask-ap.js';
 import { MetricAccumulator } from './metrics.js';
@@ -53,9 +53,10 @@ export interface EvalResult {
 
 export interface EvaluateOptions {
   /**
-   * SAM 1, or a SAM 2.1 `Sam2Predictor` (then decoded on tfjs with `SAM2ImagePredictor`'s rules, from
-   * a `sam2` cache whose entries carry the high-res levels; `weights` and the loss do not apply: the
-   * low-res targets are in SAM 1's padded frame, so `EvalResult.loss` is NaN).
+   * SAM 1, or a SAM 2.1 `Sam2Predictor` (then decoded with `SAM2ImagePredictor`'s rules, from a
+   * `sam2` cache whose entries carry the high-res levels; with `weights` (samtune-named decoder side,
+   * `sam2PredictorWeights`) on onnxruntime (`Sam2OrtDecoder`), else on tfjs. The loss does not apply:
+   * the low-res targets are in SAM 1's padded frame, so `EvalResult.loss` is NaN).
    */
   readonly predictor: SamPredictor | Sam2Predictor;
   /**
@@ -94,14 +95,16 @@ export interface EvaluateOptions {
 export async function evaluate(options: EvaluateOptions): Promise<EvalResult> {
   if (options.decoder) return evaluateWith(options, options.decoder);
   const { predictor } = options;
+  const weights = options.weights
+    ? new Map([...options.weights, ...(options.decoderWeights ?? predictor.maskDecoderWeights())])
+    : undefined;
   const decoder =
     predictor instanceof Sam2Predictor
-      ? sam2EvalDecoder(predictor)
-      : options.weights
-        ? ortEvalDecoder(
-            predictor.config,
-            new Map([...options.weights, ...(options.decoderWeights ?? predictor.maskDecoderWeights())]),
-          )
+      ? weights
+        ? sam2OrtEvalDecoder(predictor.config, weights)
+        : sam2EvalDecoder(predictor)
+      : weights
+        ? ortEvalDecoder(predictor.config, weights)
         : tfjsEvalDecoder(predictor);
   try {
     return await evaluateWith(options, decoder);

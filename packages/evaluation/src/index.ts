@@ -45,7 +45,7 @@ export {
 export { scorePredictions, readPredictions, PredictionsFileError, type PredictionScores } from './score-predictions.js';
 export { evaluate, type EvalResult, type EvaluateOptions } from './evaluate.js';
 export { EvaluateError } from './evaluate-error.js';
-export { sam2EvalDecoder } from './sam2-eval-decoder.js';
+export { sam2EvalDecoder, sam2OrtEvalDecoder } from './sam2-eval-decoder.js';
 export {
   ortEvalDecoder,
   tfjsEvalDecoder,

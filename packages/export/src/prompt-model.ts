@@ -120,8 +120,9 @@ export async function openPromptModel(
 }
 
 /**
- * A SAM 2.1 checkpoint: the Hiera encoder on onnxruntime, the tfjs `Sam2Predictor` (the official
- * `SAM2ImagePredictor` rules: single-mask calls with the stability fallback, logits clamped to ±32).
+ * A SAM 2.1 checkpoint (`Sam2Model`): the Hiera encoder and the decoder (`Sam2OrtDecoder`) on
+ * onnxruntime (the official `SAM2ImagePredictor` rules: single-mask calls with the stability
+ * fallback, logits clamped to ±32).
  */
 export async function openSam2PromptModel(
   checkpoint: string,

@@ -1,8 +1,8 @@
 /**
  * The SAM 2.1 decoder model in the I/O of samexporter's `export_sam2.py` (`SAM2ImageDecoder`), which
- * X-AnyLabeling loads for SAM 2.1: recorded from sam-model's SAM 2 layers (`sam2PredictMasks`, the
- * prompt encoder's `embedPoints` / `denseEmbedding`), the same code the tfjs predictor and the
- * training graphs run. Batch 1, the number of points N dynamic:
+ * X-AnyLabeling loads for SAM 2.1: sam-model's `sam2DecoderGraph` (recorded from the SAM 2 layers the
+ * tfjs predictor, the ORT engine `Sam2OrtDecoder` and the training graphs run) with samexporter's
+ * outputs. Batch 1, the number of points N dynamic:
  *
  * - inputs (float32): `image_embed [1,256,64,64]` (neck level 2 + `no_mem_embed`),
  *   `high_res_feats_0 [1,32,256,256]`, `high_res_feats_1 [1,64,128,128]` (after `conv_s0`/`conv_s1`),
@@ -18,9 +18,8 @@ import {
   PROMPT_ENCODER_PREFIX,
   SAM2_DECODER_CONFIG,
   SAM2_LOW_RES_CLAMP,
-  denseEmbedding,
-  embedPoints,
   preparePromptEncoderWeights,
+  sam2DecoderGraph,
   sam2PredictMasks,
   type Sam2DecoderConfig,
   type Sam2MaskDecoderOutputs,
@@ -86,21 +85,11 @@ export function recordSam2DecoderGraph(
   weights: WeightMap,
   config: Sam2DecoderConfig = SAM2_DECODER_CONFIG,
 ): OnnxGraphOps {
-  const pe = config.promptEncoder;
-  const ops = sam2DecoderGraphOps(weights, config, 'samtune_sam2_decoder');
-  const c = pe.embedDim;
-  const [eh, ew] = pe.imageEmbeddingSize;
-  const embed = ops.input('image_embed', [1, c, eh, ew]);
-  const s0 = ops.input('high_res_feats_0', [1, c / 8, 4 * eh, 4 * ew]);
-  const s1 = ops.input('high_res_feats_1', [1, c / 4, 2 * eh, 2 * ew]);
-  const coords = ops.input('point_coords', [1, 'num_points', 2]);
-  const labels = ops.input('point_labels', [1, 'num_points']);
-  const maskInput = ops.input('mask_input', [1, 1, 4 * eh, 4 * ew]);
-  const hasMaskInput = ops.input('has_mask_input', [1]);
-
-  const sparse = ops.scoped('prompt_encoder', () => embedPoints(ops, pe, coords, labels, true));
-  const dense = ops.scoped('prompt_encoder', () => denseEmbedding(ops, pe, maskInput, hasMaskInput));
-  const all = sam2DecodeInGraph(ops, config, { embed, s0, s1 }, sparse, dense);
+  const { ops, outputs: all } = sam2DecoderGraph(weights, config, {
+    name: 'samtune_sam2_decoder',
+    opset: EXPORT_OPSET,
+  });
+  const [eh, ew] = config.promptEncoder.imageEmbeddingSize;
   const m = config.maskDecoder.numMultimaskOutputs;
   const multi = ops.slice(all.masks, 1, 1, m + 1);
   const bound = (v: number) => ops.constant(Float32Array.of(v), [], v < 0 ? 'clamp_min' : 'clamp_max');

@@ -10,13 +10,14 @@
  */
 import { decoderFeeds, promptsToFrame } from '@samtune/export';
 import type { DatasetItem } from '@samtune/datasets';
-import type { FloatTensor } from '@samtune/sam-model';
+import { SAM2_ENCODER_INPUT, type FloatTensor, type PredictPrompts } from '@samtune/sam-model';
 import {
   createRng,
   hasForeground,
   interiorPoint,
   maskBox,
   preprocessImage,
+  preprocessImageSam2,
   readImage,
   SAM_PIXEL_MEAN,
   SAM_PIXEL_STD,
@@ -48,9 +49,14 @@ export interface EncoderPreprocess {
   readonly pixelMean?: readonly [number, number, number];
   readonly pixelStd?: readonly [number, number, number];
   readonly imageSize?: number;
+  /**
+   * SAM 2.1's encoder (samexporter I/O): `image [1,3,S,S]` from `preprocessImageSam2` (stretched,
+   * ImageNet mean/std); `pixelMean`/`pixelStd` do not apply.
+   */
+  readonly sam2?: boolean;
 }
 
-/** `images [1,3,S,S]` of each item's image, in order (one image in memory at a time). */
+/** `images [1,3,S,S]` (SAM 2.1: `image`) of each item's image, in order (one image in memory at a time). */
 export async function* encoderCalibrationFeeds(
   items: readonly Pick<DatasetItem, 'imagePath'>[],
   pre: EncoderPreprocess = {},
@@ -58,15 +64,28 @@ export async function* encoderCalibrationFeeds(
   const s = pre.imageSize ?? 1024;
   for (const item of items) {
     const img = await readImage(item.imagePath);
+    const shape = [1, 3, s, s];
+    if (pre.sam2) {
+      yield { [SAM2_ENCODER_INPUT]: { dtype: 'float32', shape, data: preprocessImageSam2(img, s).tensor } };
+      continue;
+    }
     const { tensor } = preprocessImage(img, pre.pixelMean ?? SAM_PIXEL_MEAN, pre.pixelStd ?? SAM_PIXEL_STD, s);
-    yield { images: { dtype: 'float32', shape: [1, 3, s, s], data: tensor } };
+    yield { images: { dtype: 'float32', shape, data: tensor } };
   }
 }
 
 /** The embedding of an image and its original `(H,W)`. */
-export type EmbeddingSource = (
-  imagePath: string,
-) => Promise<{ readonly embedding: FloatTensor; readonly originalSize: readonly [number, number] }>;
+export type EmbeddingSource = (imagePath: string) => Promise<SourceEmbedding>;
+
+/** An image's features (SAM 2.1: with the high-res levels) and its `(H,W)`. */
+export interface SourceEmbedding {
+  readonly embedding: FloatTensor;
+  readonly highResFeats?: readonly [FloatTensor, FloatTensor];
+  readonly originalSize: readonly [number, number];
+}
+
+/** One prompt (ORIGINAL pixels) on an image's features -> the decoder's feeds. */
+export type DecoderFeedMaker = (emb: SourceEmbedding, prompts: PredictPrompts) => Feeds;
 
 export interface DecoderCalibrationOptions {
   /** Instances per image (seeded choice). Default 4. */
@@ -77,6 +96,8 @@ export interface DecoderCalibrationOptions {
   readonly seed?: number;
   /** Crowd instances (`iscrowd`, e.g. CVAT's mask objects): `keep` (default, as training) or `ignore`. */
   readonly crowd?: 'keep' | 'ignore';
+  /** The decoder's feeds of one prompt; default SAM 1's export I/O (`decoderFeeds` in the `imageSize` frame). */
+  readonly feeds?: DecoderFeedMaker;
 }
 
 /** Decoder inputs (official signature) for each item's instances (see the module comment). */
@@ -110,18 +131,18 @@ export async function* decoderCalibrationFeeds(
     const usable = usableInstances(item, options);
     if (usable.length === 0) continue;
     const chosen = pickCalibrationItems(usable, Math.min(per, usable.length), options.seed ?? 0);
-    const { embedding, originalSize } = await embed(item.imagePath);
+    const emb = await embed(item.imagePath);
+    const feeds =
+      options.feeds ??
+      ((e: SourceEmbedding, p: PredictPrompts): Feeds =>
+        decoderFeeds(e.embedding, promptsToFrame(p, e.originalSize, s), e.originalSize));
     for (const inst of chosen) {
       const mask = await inst.mask();
       if (!hasForeground(mask)) continue;
-      yield decoderFeeds(embedding, promptsToFrame({ box: maskBox(mask) }, originalSize, s), originalSize);
+      yield feeds(emb, { box: maskBox(mask) });
       produced++;
       if ((options.prompts ?? 'both') === 'both') {
-        yield decoderFeeds(
-          embedding,
-          promptsToFrame({ points: [interiorPoint(mask)], labels: [1] }, originalSize, s),
-          originalSize,
-        );
+        yield feeds(emb, { points: [interiorPoint(mask)], labels: [1] });
         produced++;
       }
     }

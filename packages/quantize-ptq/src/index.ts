@@ -79,11 +79,16 @@ export {
   type EncoderPreprocess,
   type EmbeddingSource,
   type DecoderCalibrationOptions,
+  type SourceEmbedding,
+  type DecoderFeedMaker,
 } from './calibration-data.js';
 export { compareOutputs, type OutputFidelity, type FidelityResult } from './fidelity.js';
 export { reportMarkdown, writeReport, type PtqReport, type ComponentReport, type ModelMeasure } from './report.js';
 export {
   optimizeExportDir,
+  optimizeLayout,
+  type ExportLayout,
+  type OptimizeLayoutOptions,
   DEFAULT_EXCLUDES,
   DEFAULT_OP_TYPES,
   type Component,
@@ -94,3 +99,4 @@ export {
   type OptimizeResult,
 } from './optimize-dir.js';
 export { optimizeWithDataset, onnxPairEvaluator, type OptimizeWithDatasetOptions } from './optimize-recipe.js';
+export { optimizeSam2WithDataset, isSam2ExportDir, sam2DecoderFeeds, Sam2OnnxPair } from './sam2-optimize.js';

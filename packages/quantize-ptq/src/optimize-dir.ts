@@ -174,38 +174,124 @@ async function pairDir(
   return evalDir;
 }
 
-/** Quantizes, measures, evaluates and gates the components of an export directory (see the module comment). */
-export async function optimizeExportDir(o: OptimizeExportOptions): Promise<OptimizeResult> {
+/** What the component loop (`optimizeLayout`) needs from an export folder of either model family. */
+export interface ExportLayout {
+  /** The export folder (INT8 models are written into it). */
+  readonly dir: string;
+  /** The components the folder has, in order (`OptimizeLayoutOptions.components` picks among them). */
+  readonly components: readonly Component[];
+  /** The FP32 model file of `c`, its name in the folder and its size (with external data). */
+  fp32(c: Component): { readonly path: string; readonly file: string; readonly bytes: number };
+  /** Loads the pair (FP32 or INT8 files), evaluates it and releases it; `work` is a scratch folder. */
+  evaluatePair(
+    label: string,
+    files: { readonly encoder: string; readonly decoder: string },
+    work: string,
+  ): Promise<SegmentationScores>;
+  /** Records the INT8 models that passed (already at `dir/<component>.int8.onnx`), e.g. in model.json. */
+  record(kept: readonly ComponentReport[], decisions: readonly GateDecision[], report: PtqReport): Promise<void>;
+  /** For the report. */
+  readonly checkpoint: { readonly path: string; readonly sha256: string };
+  readonly model: string;
+}
+
+/** `OptimizeExportOptions` without what the layout provides. */
+export type OptimizeLayoutOptions = Omit<OptimizeExportOptions, 'dir' | 'evaluate'>;
+
+/** The SAM 1 layout: `model.json` lists the models; pairs load as `OnnxSamModel`s (`o.evaluate`). */
+async function modelJsonLayout(o: OptimizeExportOptions): Promise<ExportLayout> {
   const dir = resolve(o.dir);
-  const log = o.log ?? ((): void => {});
   const info = readModelJson(dir);
-  const maxF1Drop = o.maxF1Drop ?? DEFAULT_MAX_F1_DROP;
-  const mode: 'dynamic' | 'static' = o.dynamic ? 'dynamic' : 'static';
-  const components = (o.components ?? (['encoder', 'decoder'] as const)).filter((c) => info.models[c]);
-  const work = join(dir, '.ptq-work');
-  rmSync(work, { recursive: true, force: true });
-  mkdirSync(work, { recursive: true });
-  const fp32File = (c: Component): string => modelFilePath(dir, info.models[c] as ModelFileEntry, c);
+  const components = (['encoder', 'decoder'] as const).filter((c) => info.models[c]);
+  const entryFor = (c: Component): ModelFileEntry => info.models[c] as ModelFileEntry; // filtered above
+  const fp32File = (c: Component): string => modelFilePath(dir, entryFor(c), c);
   // The external-data files of the FP32 models that have one, by model file.
   const externalData = new Map<string, string>();
   for (const c of ['encoder', 'decoder'] as const) {
     const e = info.models[c];
     if (e?.external_data !== undefined)
       externalData.set(
-        fp32File(c),
+        modelFilePath(dir, e, c),
         containedPath(dir, e.external_data, { what: `optimizeExportDir(dir): models.${c}.external_data` }),
       );
   }
-  const candidate = (c: Component): string => join(work, `${c}.int8.onnx`);
-  const entryFor = (c: Component): ModelFileEntry => info.models[c] as ModelFileEntry; // filtered above
+  return {
+    dir,
+    components,
+    fp32: (c) => ({ path: fp32File(c), file: entryFor(c).file, bytes: entryFor(c).bytes }),
+    async evaluatePair(label, files, work) {
+      const model = await OnnxSamModel.load(
+        await pairDir(info, join(work, `eval-${label}`), files, externalData),
+        o.session ? { session: o.session } : {},
+      );
+      try {
+        return await o.evaluate({ label, model, encoderFile: files.encoder, decoderFile: files.decoder });
+      } finally {
+        await model.release();
+      }
+    },
+    async record(kept, decisions, report) {
+      const models: ModelJson['models'] = { ...info.models };
+      for (const rep of kept) {
+        const { verification: _v, external_data: _x, ...base } = entryFor(rep.component);
+        const entry = {
+          ...base,
+          file: rep.int8.file,
+          bytes: rep.int8.bytes,
+          sha256: await sha256File(join(dir, rep.int8.file)),
+          quantization: {
+            mode: report.settings.mode,
+            ...(report.settings.method ? { method: report.settings.method } : {}),
+            f1_drop_points: rep.gate.f1DropPoints,
+          },
+        };
+        if (rep.component === 'encoder')
+          models.encoder_int8 = { ...entry, variant: info.models.encoder?.variant ?? 'images' };
+        else models.decoder_int8 = { ...entry, variant: info.models.decoder?.variant ?? 'multimask' };
+      }
+      if (kept.length > 0)
+        writeModelJson(dir, {
+          ...info,
+          models,
+          quantization: {
+            created_at: report.created_at,
+            mode: report.settings.mode,
+            max_f1_drop: report.settings.maxF1Drop,
+            report: 'ptq-report.json',
+            decisions: [...decisions],
+          },
+        });
+    },
+    checkpoint: info.checkpoint,
+    model: info.model,
+  };
+}
 
+/** Quantizes, measures, evaluates and gates the components of an export directory (see the module comment). */
+export async function optimizeExportDir(o: OptimizeExportOptions): Promise<OptimizeResult> {
+  return optimizeLayout(await modelJsonLayout(o), o);
+}
+
+/** The component loop of `optimizeExportDir` on any `ExportLayout`. */
+export async function optimizeLayout(layout: ExportLayout, o: OptimizeLayoutOptions): Promise<OptimizeResult> {
+  const { dir } = layout;
+  const present = layout.components;
+  const components = (o.components ?? (['encoder', 'decoder'] as const)).filter((c) => present.includes(c));
+  const log = o.log ?? ((): void => {});
+  const maxF1Drop = o.maxF1Drop ?? DEFAULT_MAX_F1_DROP;
+  const mode: 'dynamic' | 'static' = o.dynamic ? 'dynamic' : 'static';
+  const work = join(dir, '.ptq-work');
+  rmSync(work, { recursive: true, force: true });
+  mkdirSync(work, { recursive: true });
+  const fp32File = (c: Component): string => layout.fp32(c).path;
+  const candidate = (c: Component): string => join(work, `${c}.int8.onnx`);
   try {
     const quantized = new Map<Component, QuantizeResult>();
     const latencyFeeds = new Map<Component, Feeds>();
     for (const c of components) {
       const exclude = o.exclude?.[c] ?? DEFAULT_EXCLUDES[c];
       log(
-        `${c}: ${mode} INT8 quantization of ${entryFor(c).file}${mode === 'static' ? ` (${o.method ?? 'minmax'} calibration)` : ''}`,
+        `${c}: ${mode} INT8 quantization of ${layout.fp32(c).file}${mode === 'static' ? ` (${o.method ?? 'minmax'} calibration)` : ''}`,
       );
       const samples = o.calibration[c];
       const r =
@@ -235,23 +321,15 @@ export async function optimizeExportDir(o: OptimizeExportOptions): Promise<Optim
       encoderFile: string,
       decoderFile: string,
     ): Promise<SegmentationScores> => {
-      const model = await OnnxSamModel.load(
-        await pairDir(info, join(work, `eval-${label}`), { encoder: encoderFile, decoder: decoderFile }, externalData),
-        o.session ? { session: o.session } : {},
+      log(`evaluating ${label}`);
+      const m = await layout.evaluatePair(label, { encoder: encoderFile, decoder: decoderFile }, work);
+      log(
+        `${label}: F1 ${m.f1.toFixed(4)} IoU ${m.iou.toFixed(4)} Dice ${m.dice.toFixed(4)} (${m.instances} instances)`,
       );
-      try {
-        log(`evaluating ${label}`);
-        const m = await o.evaluate({ label, model, encoderFile, decoderFile });
-        log(
-          `${label}: F1 ${m.f1.toFixed(4)} IoU ${m.iou.toFixed(4)} Dice ${m.dice.toFixed(4)} (${m.instances} instances)`,
-        );
-        return m;
-      } finally {
-        await model.release();
-      }
+      return m;
     };
-    const encFp32 = info.models.encoder ? fp32File('encoder') : '';
-    const decFp32 = info.models.decoder ? fp32File('decoder') : '';
+    const encFp32 = present.includes('encoder') ? fp32File('encoder') : '';
+    const decFp32 = present.includes('decoder') ? fp32File('decoder') : '';
     const fp32 = await evaluatePair('fp32', encFp32, decFp32);
     const notes = [...(o.notes ?? [])];
     const vacuous = vacuousGateNote(fp32.f1, maxF1Drop);
@@ -293,7 +371,7 @@ export async function optimizeExportDir(o: OptimizeExportOptions): Promise<Optim
       );
       reports.push({
         component: c,
-        fp32: { file: entryFor(c).file, bytes: entryFor(c).bytes, latency: latFp32 },
+        fp32: { file: layout.fp32(c).file, bytes: layout.fp32(c).bytes, latency: latFp32 },
         int8: { file: `${c}.int8.onnx`, bytes: r.bytes.length, latency: latInt8 },
         metrics: { fp32, int8 },
         ...(fidelity ? { fidelity } : {}),
@@ -318,32 +396,14 @@ export async function optimizeExportDir(o: OptimizeExportOptions): Promise<Optim
       combined = { metrics: both, f1DropPoints: drop, overGate: !withinGate(drop, maxF1Drop) };
     }
 
-    const models: ModelJson['models'] = { ...info.models };
-    for (const rep of reports.filter((x) => x.written)) {
-      const target = join(dir, rep.int8.file);
-      renameSync(candidate(rep.component), target);
-      const { verification: _v, external_data: _x, ...base } = entryFor(rep.component);
-      const entry = {
-        ...base,
-        file: rep.int8.file,
-        bytes: rep.int8.bytes,
-        sha256: await sha256File(target),
-        quantization: {
-          mode,
-          ...(o.dynamic ? {} : { method: o.method ?? 'minmax' }),
-          f1_drop_points: rep.gate.f1DropPoints,
-        },
-      };
-      if (rep.component === 'encoder')
-        models.encoder_int8 = { ...entry, variant: info.models.encoder?.variant ?? 'images' };
-      else models.decoder_int8 = { ...entry, variant: info.models.decoder?.variant ?? 'multimask' };
-    }
+    const kept = reports.filter((x) => x.written);
+    for (const rep of kept) renameSync(candidate(rep.component), join(dir, rep.int8.file));
     const report: PtqReport = {
       created_at: new Date().toISOString(),
       samtune_version: SAMTUNE_VERSION,
-      export_dir: o.dir,
-      checkpoint: info.checkpoint,
-      model: info.model,
+      export_dir: dir,
+      checkpoint: layout.checkpoint,
+      model: layout.model,
       settings: {
         mode,
         ...(mode === 'static' ? { method: o.method ?? 'minmax' } : {}),
@@ -361,19 +421,7 @@ export async function optimizeExportDir(o: OptimizeExportOptions): Promise<Optim
       ...(combined ? { combined } : {}),
       notes,
     };
-    if (reports.some((x) => x.written)) {
-      writeModelJson(dir, {
-        ...info,
-        models,
-        quantization: {
-          created_at: report.created_at,
-          mode,
-          max_f1_drop: maxF1Drop,
-          report: 'ptq-report.json',
-          decisions,
-        },
-      });
-    }
+    await layout.record(kept, decisions, report);
     const reportPaths = writeReport(o.reportDir ?? dir, report);
     const refused = decisions.filter((d) => !d.passed);
     if (refused.length > 0) {

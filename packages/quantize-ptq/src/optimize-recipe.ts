@@ -9,28 +9,14 @@
  *   ONNX pair, with embeddings from an embedding cache keyed by the SHA-256 of the pair's encoder
  *   file, so FP32 and INT8 encoders never share entries;
  * - the encoder input is `[1,3,S,S]` with S the model's `image_size` from model.json.
+ * A SAM 2.1 export folder (samexporter's pair, no model.json) goes to `optimizeSam2WithDataset`.
  */
 import { resolve } from 'node:path';
-import type { Dataset } from '@samtune/datasets';
-import {
-  EmbeddingCache,
-  defaultEmbeddingCacheDir,
-  evaluateModel,
-  openDataset,
-  pickSubset,
-  VAL_SUBSET_CANDIDATES,
-} from '@samtune/evaluation';
+import { EmbeddingCache, evaluateModel } from '@samtune/evaluation';
 import { TargetStore, type TrainItem } from '@samtune/training-data';
 import { ModelDirError, modelFilePath, OnnxSamModel, readModelJson } from '@samtune/export';
-import type { SessionOptions } from '@samtune/onnx';
 import { sha256File } from '@samtune/sam-model';
-import {
-  decoderCalibrationCount,
-  decoderCalibrationFeeds,
-  encoderCalibrationFeeds,
-  pickCalibrationItems,
-} from './calibration-data.js';
-import { EtaReporter } from './progress.js';
+import { decoderCalibrationCount, decoderCalibrationFeeds, encoderCalibrationFeeds } from './calibration-data.js';
 import type { CalibrationMethod } from './calibrate.js';
 import type { SegmentationScores } from './gate.js';
 import {
@@ -40,6 +26,8 @@ import {
   type OptimizeResult,
   type PairEvaluator,
 } from './optimize-dir.js';
+import { evaluationProgress, openRecipeData, passThroughOptions } from './recipe-data.js';
+import { isSam2ExportDir, optimizeSam2WithDataset } from './sam2-optimize.js';
 import type { QuantizableOp } from './qdq-plan.js';
 
 /** Options of `optimizeWithDataset` (the CLI's flags, parsed). */
@@ -115,27 +103,18 @@ export function onnxPairEvaluator(
     });
 }
 
-function subset(ds: Dataset, wanted: string | undefined, candidates: readonly string[]) {
-  return pickSubset(ds, wanted ?? 'auto', wanted ? [wanted] : candidates);
-}
-
 /** Runs the optimize recipe (see the module comment); the gate's refusal throws `AccuracyGateError`. */
 export async function optimizeWithDataset(o: OptimizeWithDatasetOptions): Promise<OptimizeResult> {
   const log = o.log ?? ((): void => {});
   const dir = resolve(o.model);
+  if (isSam2ExportDir(dir)) return optimizeSam2WithDataset(o);
   const info = readModelJson(dir);
   const imageSize = info.image_size;
-  const seed = o.seed ?? 0;
-  const ds = await openDataset(o.dataRoot, o.format ?? 'auto');
-  const cal = subset(ds, o.calibrationSubset, ['train', 'training']);
-  const val = subset(ds, o.evalSubset, VAL_SUBSET_CANDIDATES);
-  const calItems = pickCalibrationItems(ds.subsets[cal.name] ?? [], o.subsetSize ?? 100, seed);
-  const cacheDir = o.cacheDir ?? defaultEmbeddingCacheDir();
-  const session: SessionOptions | undefined = o.threads ? { intraOpNumThreads: o.threads } : undefined;
-  const promptsPerImage = o.promptsPerImage ?? 4;
+  const d = await openRecipeData(o);
+  const { calItems, valItems, cacheDir, session, promptsPerImage, seed } = d;
   const fp32 = await OnnxSamModel.load(dir, session ? { session } : {});
   log(
-    `calibration: ${calItems.length} images of '${cal.name}'; evaluation: ${val.items.length} images of '${val.name}'`,
+    `calibration: ${calItems.length} images of '${d.calName}'; evaluation: ${d.evalItems.length} images of '${d.valName}'`,
   );
   try {
     const embCache = info.models.encoder
@@ -151,11 +130,10 @@ export async function optimizeWithDataset(o: OptimizeWithDatasetOptions): Promis
       pixelStd: info.pixel_std as [number, number, number],
       imageSize,
     };
-    const valItems = ds.subsets[val.name] ?? [];
     const fidelityImages = Math.min(8, valItems.length);
     return await optimizeExportDir({
       dir,
-      ...(o.only ? { components: [o.only] } : {}),
+      ...passThroughOptions(o, d, fidelityImages, log),
       calibration: {
         encoder: () => encoderCalibrationFeeds(calItems, pre),
         decoder: () =>
@@ -178,41 +156,9 @@ export async function optimizeWithDataset(o: OptimizeWithDatasetOptions): Promis
         encoder: calItems.length,
         decoder: decoderCalibrationCount(calItems, { promptsPerImage, seed }),
       },
-      fidelitySamples: 200,
-      evaluate: onnxPairEvaluator(val.items, cacheDir, imageSize, evaluationProgress(log)),
-      ...(o.opTypes ? { opTypes: { encoder: o.opTypes, decoder: o.opTypes } } : {}),
-      ...(o.activationMatMul !== undefined ? { activationMatMul: o.activationMatMul } : {}),
-      ...(o.maxF1Drop !== undefined ? { maxF1Drop: o.maxF1Drop } : {}),
-      ...(o.method ? { method: o.method } : {}),
-      ...(o.percentile !== undefined ? { percentile: o.percentile } : {}),
-      ...(o.dynamic !== undefined ? { dynamic: o.dynamic } : {}),
-      ...(o.latencyRuns !== undefined ? { latencyRuns: o.latencyRuns } : {}),
-      ...(session ? { session } : {}),
-      ...(o.reportDir ? { reportDir: resolve(o.reportDir) } : {}),
-      data: {
-        'data root': o.dataRoot,
-        'calibration subset': cal.name,
-        'calibration images': calItems.length,
-        'decoder calibration prompts': `up to ${promptsPerImage} instances per image, box + interior point each`,
-        'evaluation subset': val.name,
-        'evaluation images': val.items.length,
-        'evaluation prompts': 'one tight box per instance (samtune eval recipe)',
-        'output agreement inputs': `encoder: the first ${fidelityImages} '${val.name}' images; decoder: every '${val.name}' instance's box on the FP32 embeddings`,
-      },
-      ...(o.notes ? { notes: o.notes } : {}),
-      log,
+      evaluate: onnxPairEvaluator(d.evalItems, cacheDir, imageSize, evaluationProgress(log)),
     });
   } finally {
     await fp32.release();
   }
-}
-
-/** Each evaluation's progress: total images, elapsed time and ETA, every 10%. */
-function evaluationProgress(log: (line: string) => void): (label: string, done: number, total: number) => void {
-  const byLabel = new Map<string, EtaReporter>();
-  return (label, done, total) => {
-    let eta = byLabel.get(label);
-    if (!eta) byLabel.set(label, (eta = new EtaReporter(`  evaluating ${label}:`, 'images', total, log)));
-    eta.update(done);
-  };
 }

@@ -149,4 +149,19 @@ export {
   type Sam2PredictResult,
   type Sam2PredictorOptions,
 } from './sam2/predictor.js';
+export {
+  Sam2OrtDecoder,
+  sam2PointFeeds,
+  type Sam2OrtDecoderConfig,
+  type Sam2DecodeResult,
+  type Sam2BatchDecodeResult,
+  type Sam2Extras,
+} from './sam2/ort-decoder.js';
+export {
+  sam2DecoderGraph,
+  recordSam2EngineGraph,
+  type Sam2DecoderGraph,
+  type Sam2DecoderGraphOptions,
+} from './sam2/decoder-graph.js';
+export { recordSam2PostprocessGraph } from './sam2/postprocess-graph.js';
 export { TfDecoderWeights } from './tf-decoder-weights.js';

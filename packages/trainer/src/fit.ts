@@ -9,7 +9,7 @@ import {
   evaluate,
   evaluateClicks,
   ortEvalDecoder,
-  sam2EvalDecoder,
+  sam2OrtEvalDecoder,
   type ClicksResult,
   type EvalDecoder,
   type EvalResult,
@@ -20,9 +20,7 @@ import { type TargetStore } from '@samtune/training-data';
 import {
   checkFiniteWeights,
   isSam2Config,
-  Sam2Predictor,
   sam2PredictorWeights,
-  type SamConfig,
   type WeightMap,
 } from '@samtune/sam-model';
 import {
@@ -181,11 +179,8 @@ export async function validatePhase(
   const { config } = run;
   const t0 = performance.now();
   const { predictor } = model;
-  // SAM 2.1 validates on its tfjs Sam2Predictor loaded with the state's weights; SAM 1 on the engine that trains, loss included.
-  const decoder =
-    predictor instanceof Sam2Predictor
-      ? sam2EvalDecoder(predictor, fit.state.weights())
-      : (fit.engine as TrainEngine).evalDecoder();
+  // On the engine that trains (its executor, its current weights), loss included (SAM 2.1: NaN).
+  const decoder = (fit.engine as TrainEngine).evalDecoder();
   try {
     const pixels = await evaluate({
       predictor,
@@ -201,11 +196,7 @@ export async function validatePhase(
         run.stopAt(`${phase} validation after epoch ${epoch} (${done}/${total} images)`);
       },
     });
-    // Clicks-to-quality, SAM 1 only for now (SAM 2.1's report has no clicks table).
-    const clicks =
-      config.data.val.clicks > 0 && !(predictor instanceof Sam2Predictor)
-        ? await clicksPhase(fit, decoder, predictor.config, phase, epoch)
-        : undefined;
+    const clicks = config.data.val.clicks > 0 ? await clicksPhase(fit, decoder, phase, epoch) : undefined;
     const metrics: EvalResult = clicks ? { ...pixels, clicks } : pixels;
     const seconds = (performance.now() - t0) / 1000;
     run.emit({ type: 'eval-done', phase, epoch, metrics, seconds });
@@ -217,19 +208,23 @@ export async function validatePhase(
 
 /**
  * Clicks-to-quality (`data.val.clicks` clicks at most) of the state's decoder on the val subset, on
- * `decoder` (the ort engine's) or, where it decodes no clicks (the tfjs engine), an ORT one.
+ * `decoder` (the ort engine's) or, where it decodes no clicks (the tfjs engine), an ORT one of the
+ * model's family.
  */
 async function clicksPhase(
   fit: Fit,
   decoder: EvalDecoder,
-  samConfig: SamConfig,
   phase: 'zero-shot' | 'val',
   epoch: number,
 ): Promise<ClicksResult> {
   const { run, model, data } = fit;
+  const { config } = model.checkpoint;
+  const weights = (): WeightMap => new Map([...fit.decoderSide, ...fit.state.weights()]);
   const own = decoder.decodeClicks
     ? undefined
-    : ortEvalDecoder(samConfig, new Map([...model.checkpoint.weights, ...fit.state.weights()]));
+    : isSam2Config(config)
+      ? sam2OrtEvalDecoder(config, weights())
+      : ortEvalDecoder(config, weights());
   try {
     return await evaluateClicks({
       decoder: own ?? decoder,

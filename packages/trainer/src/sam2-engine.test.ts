@@ -5,6 +5,9 @@
  * gradient of every trainable `mask_decoder.*` tensor. The engines take the image's projected
  * `high_res_feats` (what the embedding cache holds), so `conv_s0`/`conv_s1` are frozen there: 127
  * of the 131 decoder tensors train (the convs' bias gradients are checked by `sam2-train-step.test.ts`).
+ * Validation (`evalDecoder`: the ORT engine on `Sam2OrtDecoder`, the tfjs engine on its `Sam2Predictor`)
+ * decodes with the engine's current weights: the official outputs from the checkpoint's, and both
+ * engines the same masks from changed weights.
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -21,6 +24,8 @@ import {
   type WeightMap,
 } from '@samtune/sam-model';
 import { readSafetensors, readTorchCheckpoint } from '@samtune/tensor-files';
+import { ResizeGeometry } from '@samtune/transforms';
+import type { DecoderPromptBatch, PromptSpec } from '@samtune/training-data';
 import { sharedPath } from './test-utils/fixtures.js';
 import { createTrainEngine } from './engine/registry.js';
 import { TrainState } from './engine/train-state.js';
@@ -112,4 +117,54 @@ describe.each(['ort', 'tfjs'])('SAM 2.1 train step through createTrainEngine(%s)
       engine.dispose();
     }
   });
+});
+
+describe('SAM 2.1 evalDecoder of both engines (validation on the current weights)', () => {
+  const box: [number, number, number, number] = [80, 60, 520, 470];
+  const decodeWith = async (name: string, state: TrainState): Promise<{ low: Float32Array; binary: Uint8Array }> => {
+    const engine = createTrainEngine(name, { config, weights, adam: {} });
+    try {
+      engine.load(state);
+      const decoder = engine.evalDecoder();
+      try {
+        const features = {
+          embedding: t(outs, 'dog.image_embeddings'),
+          highResFeats: [t(outs, 'dog.high_res_feats.0'), t(outs, 'dog.high_res_feats.1')] as const,
+        };
+        const chunk = [{ box } as unknown as PromptSpec];
+        const batch: DecoderPromptBatch = { size: 1, numPoints: 0, boxes: Float32Array.from(box) };
+        const r = await decoder.decode(chunk, batch, features, new ResizeGeometry([534, 800]), false);
+        expect(decoder.loss(r, new Float32Array(256 * 256), 1)).toBeNaN();
+        return { low: r.low, binary: (r.masks[0] as { binary: Uint8Array }).binary };
+      } finally {
+        await decoder.release();
+      }
+    } finally {
+      engine.dispose();
+    }
+  };
+
+  it('ort and tfjs decode the same masks from the checkpoint weights and from changed ones', async () => {
+    const state = TrainState.fromCheckpoint(weights);
+    const changed = new Map(
+      [...state.weights()].map(([k, v]) => [k, { ...v, data: v.data.map((x, i) => x * (1 + 0.2 * Math.sin(i))) }]),
+    );
+    const results: Record<string, { low: Float32Array; binary: Uint8Array }> = {};
+    for (const name of ['ort', 'tfjs']) {
+      results[`${name} base`] = await decodeWith(name, state);
+      const moved = TrainState.fromCheckpoint(weights);
+      moved.setWeights(changed);
+      results[`${name} changed`] = await decodeWith(name, moved);
+    }
+    for (const w of ['base', 'changed']) {
+      const [o, f] = [results[`ort ${w}`], results[`tfjs ${w}`]];
+      if (!o || !f) throw new Error(`no ${w} result`);
+      check('evalDecoder ort vs tfjs', w, o.low, { dtype: 'float32', shape: [1, 256, 256], data: f.low });
+      const differ = o.binary.reduce((n, v, i) => n + (v !== f.binary[i] ? 1 : 0), 0);
+      expect(differ / o.binary.length, `${w} mask pixels that differ`).toBeLessThan(1e-3);
+    }
+    const base = results['ort base']?.low as Float32Array;
+    const moved = results['ort changed']?.low as Float32Array;
+    expect(Math.max(...base.map((v, i) => Math.abs(v - (moved[i] as number))))).toBeGreaterThan(0.1);
+  }, 300_000);
 });

@@ -1,8 +1,9 @@
 /**
  * `samtune eval` on a SAM 2.1 checkpoint (the seeded reduced-Hiera fixture): plant-mini's valid
- * subset, box prompts decoded by the tfjs `Sam2Predictor` (the official single-mask rule) on the
- * `sam2` embedding cache (its entries carry high_res_feats); a second run reads the cache and gives
- * the same metrics; clicks-to-quality is refused for SAM 2.1.
+ * subset, box prompts decoded on onnxruntime by `Sam2OrtDecoder` (the official single-mask rule) on
+ * the `sam2` embedding cache (its entries carry high_res_feats); a second run reads the cache and
+ * gives the same metrics; `--clicks` measures clicks-to-quality on the same decoder (the previous
+ * low-res logits fed back as mask input), printed and in `--json`.
  */
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -45,8 +46,29 @@ describe('samtune eval (SAM 2.1)', () => {
     const second = await run();
     expect(second.stderr).toMatch(/4 cached|0 computed/);
     expect(second.printed).toEqual(first.printed);
-    await expect(evalCommand.run([...args, '--cache-dir', cache, '--clicks', '3'], recordingIO())).rejects.toThrow(
-      /clicks-to-quality runs SAM 1 checkpoints only/,
+    const io = recordingIO();
+    expect(await evalCommand.run([...args, '--cache-dir', cache, '--clicks', '5'], io)).toBe(0);
+    const withClicks = JSON.parse(io.stdout[0] as string) as Record<string, unknown> & {
+      clicks: Record<string, number>;
+    };
+    expect(withClicks.f1).toBe(first.printed.f1);
+    const c = withClicks.clicks;
+    expect(c.maxClicks).toBe(5);
+    expect(c.instances).toBe(8);
+    for (const k of ['iouAt1', 'iouAt3', 'iouAt5']) {
+      expect(c[k], k).toBeGreaterThanOrEqual(0);
+      expect(c[k], k).toBeLessThanOrEqual(1);
+    }
+    for (const k of ['noc85', 'noc90']) {
+      expect(c[k], k).toBeGreaterThanOrEqual(1);
+      expect(c[k], k).toBeLessThanOrEqual(5);
+    }
+    const text = recordingIO();
+    expect(
+      await evalCommand.run([...args.filter((a) => a !== '--json'), '--cache-dir', cache, '--clicks', '5'], text),
+    ).toBe(0);
+    expect(text.stdout.join('\n')).toMatch(
+      /clicks \(max 5\): NoC@85 \d+\.\d\d {2}NoC@90 \d+\.\d\d {2}IoU@1 0\.\d{4} {2}IoU@3 0\.\d{4} {2}IoU@5 0\.\d{4}/,
     );
   }, 600_000);
 });

@@ -13,6 +13,8 @@ weights, uint8 per-tensor activations calibrated on your training images), measu
 latency (median of >= 20 runs) and F1/IoU/Dice on the validation subset, FP32 vs INT8, and writes
 <dir>/encoder.int8.onnx, <dir>/decoder.int8.onnx (listed in model.json) only for models that lose
 at most --max-f1-drop F1 points. The report goes to <dir>/ptq-report.{md,json} (or --report).
+A SAM 2.1 export folder (samexporter's encoder.onnx + decoder.onnx, no model.json) takes the same
+recipe; its INT8 files are listed in the report only.
 Exit code 1 when the gate refuses a model (the report is still written).`;
 
 export const FLAGS = Type.Object({

@@ -1,8 +1,10 @@
 /**
- * Issue 25, acceptance 3 (so far): a 2-epoch fine-tune of the seeded reduced-Hiera SAM 2.1 checkpoint
- * on `examples/plant-mini` through the CLI (`train` on the default `ort` engine, validation on the SAM
- * 2.1 predictor), then `eval`, `export`, `predict` and `serve` (the API) on the run's `best.safetensors`
- * (a complete SAM 2.1 checkpoint with the trained decoder). `optimize` does not take SAM 2.1 yet.
+ * Issue 25, acceptance 3: a 2-epoch fine-tune of the seeded reduced-Hiera SAM 2.1 checkpoint
+ * on `examples/plant-mini` through the CLI (`train` on the default `ort` engine, validation and
+ * clicks-to-quality on the SAM 2.1 ORT decoder), then `eval`, `export`, `predict` and `serve` (the
+ * API) on the run's `best.safetensors` (a complete SAM 2.1 checkpoint with the trained decoder), with
+ * `optimize` (decoder only) of the export folder between `export` and `predict` (both components:
+ * `optimize-sam2.test.ts`).
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,19 +22,28 @@ const dir = mkdtempSync(join(tmpdir(), 'samtune-cli-sam2-train-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const plantMini = resolve(fileURLToPath(import.meta.url), '../../../../../examples/plant-mini');
 
-describe('samtune train → eval → export → predict → serve (SAM 2.1, plant-mini, 2 epochs)', () => {
+describe('samtune train → eval → export → optimize → predict → serve (SAM 2.1, plant-mini, 2 epochs)', () => {
   it('fine-tunes the decoder, and the run’s best.safetensors goes through eval, export, predict and the server API', async () => {
     const ckpt = await writeSam2MiniCheckpoint(dir);
     const out = join(dir, 'run');
     const cache = join(dir, 'cache');
     const io = recordingIO();
     const train = ['train', '--checkpoint', ckpt, '--data-root', plantMini, '--out', out, '--epochs', '2'];
-    const code = await runCli([...train, '--lr', '1e-4', '--cache-dir', cache, '--no-worker', '--json'], io);
+    const code = await runCli(
+      [...train, '--lr', '1e-4', '--cache-dir', cache, '--no-worker', '--val-clicks', '3', '--json'],
+      io,
+    );
     expect(code, io.stderr.join('\n').slice(-3000)).toBe(0);
     const result = JSON.parse(io.stdout.at(-1) as string) as { epochs: number; best: { f1: number } | null };
     expect(result.epochs).toBe(2);
     const history = readFileSync(join(out, 'results.csv'), 'utf8').trim().split('\n');
     expect(history).toHaveLength(3); // header + 2 epochs
+    // clicks-to-quality in each validation (data.val.clicks) on the SAM 2.1 ORT decoder
+    const report = readFileSync(join(out, 'report.md'), 'utf8');
+    expect(report).toMatch(/Clicks-to-quality \(at most 3 clicks/);
+    expect(report).toMatch(
+      /\| before \(zero-shot\) \| [123]\.\d\d \| [123]\.\d\d \| 0\.\d{4} \| 0\.\d{4} \| 0\.\d{4} \| \d+ \|/,
+    );
 
     // best.safetensors: the whole SAM 2.1 checkpoint, decoder trained (except conv_s0/s1), encoder unchanged
     const base = await loadSam2Checkpoint(ckpt);
@@ -59,6 +70,13 @@ describe('samtune train → eval → export → predict → serve (SAM 2.1, plan
     const ex = recordingIO();
     expect(await runCli(['export', '--checkpoint', bestPath, '--out', join(dir, 'onnx')], ex)).toBe(0);
     expect(JSON.parse(ex.stdout[0] as string).files).toHaveLength(2);
+
+    // optimize: the exported decoder to INT8, calibrated on one training image, gated on valid F1
+    const op = recordingIO();
+    const optimize = ['optimize', '--model', join(dir, 'onnx'), '--data-root', plantMini, '--only', 'decoder'];
+    const gate = ['--subset-size', '1', '--prompts-per-image', '2', '--max-f1-drop', '100', '--cache-dir', cache];
+    expect(await runCli([...optimize, ...gate], op), op.stderr.join('\n').slice(-2000)).toBe(0);
+    expect(op.stdout.join('\n')).toMatch(/^decoder: .* F1 0\.\d{4} -> 0\.\d{4} \(wrote decoder\.int8\.onnx\)/m);
 
     const pr = recordingIO();
     const image = join(plantMini, 'valid', 'wheat_20260219141146680_jpg.rf.IG6iKZO58nC8qCb3jxlU.jpg');

@@ -60,4 +60,4 @@ export {
 } from './onnx-encoder.js';
 export { checkpointFamily, type ModelFamily } from './family.js';
 export { Sam2EmbeddingModel } from './embedding-model.js';
-export { Sam2Model, Sam2EmbeddingError } from './model.js';
+export { Sam2Model, Sam2EmbeddingError, type Sam2ModelOptions } from './model.js';

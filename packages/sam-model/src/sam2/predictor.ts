@@ -52,6 +52,27 @@ export interface Sam2PredictorOptions {
 const shapeOk = (t: FloatTensor, want: readonly number[]): boolean =>
   t.shape.length === want.length && t.shape.every((d, i) => d === want[i]);
 
+/**
+ * Checks the shapes of `features` for `config`.
+ * @param fn caller name for the message (`Sam2Predictor.predict`)
+ * @throws PredictorInputError naming the feature, the expected and the found shape
+ */
+export function checkSam2Features(fn: string, config: Sam2DecoderConfig, features: Sam2PredictorFeatures): void {
+  const [eh, ew] = config.promptEncoder.imageEmbeddingSize;
+  const c = config.promptEncoder.embedDim;
+  for (const [name, t, want] of [
+    ['imageEmbedding', features.imageEmbedding, [1, c, eh, ew]],
+    ['highResFeatures[0]', features.highResFeatures[0], [1, c / 8, 4 * eh, 4 * ew]],
+    ['highResFeatures[1]', features.highResFeatures[1], [1, c / 4, 2 * eh, 2 * ew]],
+  ] as const) {
+    if (!shapeOk(t, want)) {
+      throw new PredictorInputError(
+        `${fn}(features.${name}): expected [${want.join(',')}], got [${t.shape.join(',')}]`,
+      );
+    }
+  }
+}
+
 export class Sam2Predictor extends TfDecoderWeights {
   readonly config: Sam2DecoderConfig;
 
@@ -131,23 +152,11 @@ export class Sam2Predictor extends TfDecoderWeights {
     makePrompts: () => Sam2PromptInputs<tf.Tensor>,
   ): Sam2PredictResult {
     this.checkAlive(fn);
+    checkSam2Features(`Sam2Predictor.${fn}`, this.config, features);
     const {
       imageEmbedding: e,
       highResFeatures: [h0, h1],
     } = features;
-    const [eh, ew] = this.config.promptEncoder.imageEmbeddingSize;
-    const c = this.config.promptEncoder.embedDim;
-    for (const [name, t, want] of [
-      ['imageEmbedding', e, [1, c, eh, ew]],
-      ['highResFeatures[0]', h0, [1, c / 8, 4 * eh, 4 * ew]],
-      ['highResFeatures[1]', h1, [1, c / 4, 2 * eh, 2 * ew]],
-    ] as const) {
-      if (!shapeOk(t, want)) {
-        throw new PredictorInputError(
-          `Sam2Predictor.${fn}(features.${name}): expected [${want.join(',')}], got [${t.shape.join(',')}]`,
-        );
-      }
-    }
     let all: { masks: FloatTensor; iou: FloatTensor; objectScore: FloatTensor } | undefined;
     tf.tidy(() => {
       const up = (t: FloatTensor): tf.Tensor => tf.tensor(t.data, [...t.shape], 'float32');

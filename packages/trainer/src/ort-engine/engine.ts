@@ -15,7 +15,7 @@
  */
 import { type BoundOrtSession, boundTensor, type BoundTensor } from '@samtune/onnx';
 import { toFloat32, type FloatTensor, type HostTensor } from '@samtune/tensor';
-import { ortEvalDecoder, type EvalDecoder } from '@samtune/evaluation';
+import { ortEvalDecoder, sam2OrtEvalDecoder, type EvalDecoder } from '@samtune/evaluation';
 import { derivedRng, slicePromptBatch } from '@samtune/training-data';
 import {
   isSam2Config,
@@ -442,14 +442,16 @@ export class OrtTrainEngine implements TrainEngine {
     state.steps = this.stepCalls;
   }
 
-  /** Validation on onnxruntime (`OrtDecoder` + the loss graph) from the current weights. */
+  /**
+   * Validation on onnxruntime from the current weights: SAM 1 `OrtDecoder` + the loss graph, SAM 2.1
+   * `Sam2OrtDecoder` (`sam2OrtEvalDecoder`, loss NaN).
+   */
   evalDecoder(): EvalDecoder {
     this.alive('evalDecoder');
-    if (isSam2Config(this.o.config))
-      throw new TrainStepError(
-        'OrtTrainEngine.evalDecoder(): expected a SAM 1 config, got SAM 2.1 (it validates on its Sam2Predictor: sam2EvalDecoder)',
-      );
-    return ortEvalDecoder(this.o.config, new Map([...this.o.weights, ...this.layout.tensors(this.p[this.cur])]));
+    const weights = new Map([...this.o.weights, ...this.layout.tensors(this.p[this.cur])]);
+    return isSam2Config(this.o.config)
+      ? sam2OrtEvalDecoder(this.o.config, weights)
+      : ortEvalDecoder(this.o.config, weights);
   }
 
   /** Frees the memory arenas kept between steps (`releaseArenas`). */

@@ -48,6 +48,18 @@ export function denseEmbedding(
   return ops.add(masked, ops.mul(noMask, ops.addScalar(ops.scale(has, -1), 1)));
 }
 
+/**
+ * The weights a decoder graph reads: `prompt_encoder.*` and `mask_decoder.*` of `weights`, plus the
+ * prepared prompt-encoder tensors (`preparePromptEncoderWeights`: the dense PE).
+ */
+export function decoderSideWeights(pe: PromptEncoderConfig, weights: WeightMap): WeightMap {
+  const used = new Map(
+    [...weights].filter(([k]) => k.startsWith(PROMPT_ENCODER_PREFIX) || k.startsWith(MASK_DECODER_PREFIX)),
+  );
+  for (const [k, v] of preparePromptEncoderWeights(pe, weights)) used.set(k, v);
+  return used;
+}
+
 /** Options of `recordDecoderGraph`. */
 export interface DecoderGraphOptions {
   /** `multimask`: all 1+M tokens (official `return_single_mask=False`); `single_mask`: the rule's one mask. */
@@ -81,12 +93,8 @@ export function recordDecoderGraph(config: SamConfig, weights: WeightMap, opts: 
   const withMask = opts.maskInput ?? true;
   const withPost = opts.postprocess ?? true;
   const pe = config.promptEncoder;
-  const used: WeightMap = new Map(
-    [...weights].filter(([k]) => k.startsWith(PROMPT_ENCODER_PREFIX) || k.startsWith(MASK_DECODER_PREFIX)),
-  );
-  for (const [k, v] of preparePromptEncoderWeights(pe, weights)) used.set(k, v);
   const ops = new OnnxGraphOps(
-    used,
+    decoderSideWeights(pe, weights),
     new OnnxGraphBuilder({ name: `samtune_decoder_${opts.variant}`, opset: opts.opset ?? DECODER_GRAPH_OPSET }),
   );
   const c = pe.embedDim;

@@ -2,6 +2,8 @@ export {
   OrtDecoder,
   engineSessionOptions,
   maskOutputOf,
+  postprocessOutputs,
+  singlePromptOutputs,
   type ExecutionProvider,
   type OrtDecoderOptions,
   type DecodeOptions,
@@ -9,7 +11,7 @@ export {
   type BatchDecodeResult,
 } from './ort-decoder.js';
 export { recordDecoderGraph, denseEmbedding, DECODER_GRAPH_OPSET, type DecoderGraphOptions } from './decoder-graph.js';
-export { recordPostprocessGraph, type MaskOutputKind } from './postprocess-graph.js';
+export { recordPostprocessGraph, maskOutputsInGraph, type MaskOutputKind } from './postprocess-graph.js';
 export {
   selectMaskInGraph,
   postprocessInGraph,

@@ -15,7 +15,8 @@ import { LOW_RES_SIZE, type SamConfig } from '../../config.js';
 import { selectMaskIndex, useMultimask } from '../../mask-selection.js';
 import { preprocessShape } from '../../postprocess.js';
 import { PredictorInputError, type Box, type PredictPrompts, type PredictResult } from '../../predictor.js';
-import { createSession, type Session, type SessionOptions } from '@samtune/onnx';
+import type { Session, SessionOptions } from '@samtune/onnx';
+import { LazySessions } from './lazy-sessions.js';
 import { floatTensor, type FloatTensor, type HostTensor, type WeightMap } from '@samtune/tensor';
 import { recordDecoderGraph } from './decoder-graph.js';
 import { IMAGE_SIDE_NAMES, recordImageSideGraph, recordPromptGraph, type ImageSideName } from './split-graphs.js';
@@ -100,17 +101,50 @@ export function engineSessionOptions(opts: OrtDecoderOptions): SessionOptions {
   };
 }
 
+/**
+ * The host results of a post-processing session's outputs (`maskOutputsInGraph`) for `b x m` masks
+ * at `originalSize`: `masks [B,M,H,W]`, `binaryMasks [B,M,H,W]` or `rle` (box-major).
+ */
+export function postprocessOutputs(
+  out: Readonly<Record<string, HostTensor>>,
+  kind: MaskOutputKind,
+  [b, m]: readonly [number, number],
+  originalSize: readonly [number, number],
+): Omit<BatchDecodeResult, 'lowResMasks' | 'iouPredictions'> {
+  const [H, W] = originalSize;
+  if (kind === 'logits') return { masks: out.masks as FloatTensor };
+  if (kind === 'binary') {
+    const t = out.masks as HostTensor<'uint8'>;
+    return { binaryMasks: { dtype: 'uint8', shape: [b, m, H, W], data: t.data } };
+  }
+  const changes = (out.changes as HostTensor<'int64'>).data;
+  const first = (out.first as HostTensor<'uint8'>).data;
+  return { rle: rleFromChanges(changes, first, b * m, originalSize) };
+}
+
+/** `[1,M,…]` post-processing results of one prompt set as `[M,H,W]` (`DecodeResult`'s form). */
+export function singlePromptOutputs(
+  post: Omit<BatchDecodeResult, 'lowResMasks' | 'iouPredictions'>,
+  m: number,
+  originalSize: readonly [number, number],
+): Pick<DecodeResult, 'masks' | 'binaryMasks' | 'rle'> {
+  const [H, W] = originalSize;
+  return {
+    ...(post.masks ? { masks: floatTensor(post.masks.data, [m, H, W]) } : {}),
+    ...(post.binaryMasks ? { binaryMasks: { dtype: 'uint8', shape: [m, H, W], data: post.binaryMasks.data } } : {}),
+    ...(post.rle ? { rle: post.rle } : {}),
+  };
+}
+
 type ImageSide = Readonly<Record<ImageSideName, FloatTensor>>;
 /** `plain`: the whole decoder without a mask input (`splitDecoder: false`). */
 type DecoderKey = 'image' | 'prompt' | 'mask' | 'plain';
 
 export class OrtDecoder {
-  private readonly decoders = new Map<DecoderKey, Promise<Session>>();
+  private readonly decoders: LazySessions<DecoderKey>;
   /** Image-side outputs by embedding tensor (insertion order = least recently used first). */
   private readonly sides = new Map<FloatTensor, Promise<ImageSide>>();
-  private readonly posts = new Map<MaskOutputKind, Promise<Session>>();
-  private readonly sessionOptions: SessionOptions;
-  private released = false;
+  private readonly posts: LazySessions<MaskOutputKind>;
 
   /**
    * @param weights the model's weights (`prompt_encoder.*`, `mask_decoder.*` are read when a
@@ -121,16 +155,16 @@ export class OrtDecoder {
     private weights: WeightMap,
     readonly options: OrtDecoderOptions = {},
   ) {
-    this.sessionOptions = engineSessionOptions(options);
+    const sessionOptions = engineSessionOptions(options);
+    this.decoders = new LazySessions(sessionOptions, 'OrtDecoder');
+    this.posts = new LazySessions(sessionOptions, 'OrtDecoder');
   }
 
   /** Uses `weights` from now on: the decoder sessions are released and rebuilt on the next call. */
   async updateWeights(weights: WeightMap): Promise<void> {
     this.weights = weights;
-    const old = [...this.decoders.values()];
-    this.decoders.clear();
     this.sides.clear();
-    for (const s of old) await (await s).release();
+    await this.decoders.clear();
   }
 
   /** How many embeddings have their image-side decoder outputs cached now (see `imageSideCacheSize`). */
@@ -148,10 +182,9 @@ export class OrtDecoder {
   }
 
   private decoder(key: DecoderKey): Promise<Session> {
-    this.checkAlive('decoder');
-    let s = this.decoders.get(key);
-    if (!s) {
-      const ops =
+    return this.decoders.get(
+      key,
+      () =>
         key === 'image'
           ? recordImageSideGraph(this.config, this.weights)
           : key === 'prompt'
@@ -160,21 +193,13 @@ export class OrtDecoder {
                 variant: 'multimask',
                 maskInput: key === 'mask',
                 postprocess: false,
-              });
-      s = createSession(ops.builder.toModelBytes(), this.sessionOptions);
-      this.decoders.set(key, s);
-    }
-    return s;
+              }),
+      'decoder',
+    );
   }
 
   private post(kind: MaskOutputKind): Promise<Session> {
-    this.checkAlive('post');
-    let s = this.posts.get(kind);
-    if (!s) {
-      s = createSession(recordPostprocessGraph(this.config, kind).builder.toModelBytes(), this.sessionOptions);
-      this.posts.set(kind, s);
-    }
-    return s;
+    return this.posts.get(kind, () => recordPostprocessGraph(this.config, kind), 'post');
   }
 
   private checkEmbedding(fn: string, embedding: FloatTensor): void {
@@ -258,15 +283,7 @@ export class OrtDecoder {
       input_size: i64(inputSize),
       original_size: i64(originalSize),
     });
-    const [H, W] = originalSize;
-    if (kind === 'logits') return { masks: out.masks as FloatTensor };
-    if (kind === 'binary') {
-      const t = out.masks as HostTensor<'uint8'>;
-      return { binaryMasks: { dtype: 'uint8', shape: [b, m, H, W], data: t.data } };
-    }
-    const changes = (out.changes as HostTensor<'int64'>).data;
-    const first = (out.first as HostTensor<'uint8'>).data;
-    return { rle: rleFromChanges(changes, first, b * m, originalSize) };
+    return postprocessOutputs(out, kind, [b, m], originalSize);
   }
 
   /**
@@ -303,14 +320,7 @@ export class OrtDecoder {
       floatTensor(lowResMasks.data, [1, m, LOW_RES_SIZE, LOW_RES_SIZE]),
       originalSize,
     );
-    const [H, W] = originalSize;
-    return {
-      lowResMasks,
-      iouPredictions,
-      ...(post.masks ? { masks: floatTensor(post.masks.data, [m, H, W]) } : {}),
-      ...(post.binaryMasks ? { binaryMasks: { dtype: 'uint8', shape: [m, H, W], data: post.binaryMasks.data } } : {}),
-      ...(post.rle ? { rle: post.rle } : {}),
-    };
+    return { lowResMasks, iouPredictions, ...singlePromptOutputs(post, m, originalSize) };
   }
 
   /**
@@ -347,15 +357,7 @@ export class OrtDecoder {
 
   /** Frees every session; later calls throw. */
   async release(): Promise<void> {
-    this.released = true;
-    const all = [...this.decoders.values(), ...this.posts.values()];
-    this.decoders.clear();
     this.sides.clear();
-    this.posts.clear();
-    for (const s of all) await (await s).release();
-  }
-
-  private checkAlive(fn: string): void {
-    if (this.released) throw new PredictorInputError(`OrtDecoder.${fn}(): the engine was released`);
+    await Promise.all([this.decoders.release(), this.posts.release()]);
   }
 }

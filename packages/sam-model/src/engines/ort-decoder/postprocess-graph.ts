@@ -78,18 +78,31 @@ export function recordPostprocessGraph(config: SamConfig, kind: MaskOutputKind):
   const logits = ops.scoped('postprocess', () =>
     cropFirstResizeInGraph(ops, low, inputSize, originalSize, config.imageEncoder.imgSize),
   );
+  maskOutputsInGraph(ops, logits, kind, config.maskThreshold);
+  return ops;
+}
+
+/**
+ * Declares the outputs of a post-processing graph for `kind` from `logits [B,M,H,W]` at the
+ * original size (see `recordPostprocessGraph`; SAM 2.1's engine shares it).
+ */
+export function maskOutputsInGraph(
+  ops: OnnxGraphOps,
+  logits: OnnxValue,
+  kind: MaskOutputKind,
+  maskThreshold: number,
+): void {
   const full = ['batch', 'masks', 'orig_height', 'orig_width'];
   if (kind === 'logits') {
     ops.output('masks', logits, full);
-    return ops;
+    return;
   }
-  const binary = thresholdInGraph(ops, logits, config.maskThreshold);
+  const binary = thresholdInGraph(ops, logits, maskThreshold);
   if (kind === 'binary') {
     typedOutput(ops, 'masks', toUint8InGraph(ops, binary), full, 'uint8');
-    return ops;
+    return;
   }
   const { changes, first } = rleChangesInGraph(ops, binary);
   typedOutput(ops, 'changes', changes, [2, 'num_changes'], 'int64');
   typedOutput(ops, 'first', first, ['num_masks', 1], 'uint8');
-  return ops;
 }
