@@ -4,7 +4,10 @@
  * thread; the page runs in Debian's headless Chromium (playwright-core, no browser download).
  * - the page loading onnxruntime-web and the decoder (`GET /api/decoder.onnx`): time and bytes;
  * - browser decode per click (onnxruntime-web wasm, one thread: prompt -> masks as RLE, measured in
- *   the page): p50/p99 over `--clicks` clicks and boxes at varied places, no `/api/predict` call;
+ *   the page): p50/p99 over `--clicks` clicks and boxes at varied places, no `/api/predict` call,
+ *   with the page's split decoder (`GET /api/decoder-split`) and, for comparison, the same prompts
+ *   on the single-graph decoder (`GET /api/decoder.onnx`, the page's path before the split); the
+ *   masks of both against the server's (worst IoU);
  * - server-side `POST /api/predict` for the same prompts (sequential, cached embedding): p50/p99;
  * - the embedding transfer: float16 vs float32 bytes, and the masks decoded in the page from each
  *   (IoU of every mask, pixels that differ) so float16 is shown to keep the masks within tolerance.
@@ -15,8 +18,9 @@
  * - the time from pressing Fine-tune to the new version serving in the page (its decoder loaded),
  *   or to the gate's rejection, with the gate's numbers (a rejected version is then activated by hand
  *   on the page, and the time from Activate to it serving is reported instead).
- * Writes bench/results/label-loop.{json,md}.
- * Usage: pnpm bench:label-loop [--clicks 40] [--epochs 2] [--lr 0.02]
+ * Writes bench/results/label-loop.{json,md}; `--decode-only` stops after the decode rows (and writes
+ * label-loop-decode.{json,md}).
+ * Usage: pnpm bench:label-loop [--clicks 40] [--epochs 2] [--lr 0.02] [--decode-only]
  */
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,6 +29,8 @@ import { parseArgs } from 'node:util';
 import { startServer } from '../apps/server/src/server.js';
 import { clientPoint, idle, launchChromium } from '../apps/server/src/test-utils/browser.js';
 import { makeBoxDomain } from '../apps/server/src/test-utils/box-domain.js';
+import { planeIou } from '../apps/server/src/test-utils/masks.js';
+import { cocoRleToMask, type CocoRle } from '../apps/server/src/rle.js';
 import { apiFetch } from '../apps/server/src/test-utils/http.js';
 import { machineInfo, median, writeResult } from './machine.js';
 
@@ -33,6 +39,7 @@ const { values } = parseArgs({
     clicks: { type: 'string', default: '40' },
     epochs: { type: 'string', default: '2' },
     lr: { type: 'string', default: '0.02' },
+    'decode-only': { type: 'boolean', default: false },
   },
 });
 const clicks = Math.min(500, Math.max(10, Number(values.clicks)));
@@ -47,6 +54,8 @@ const pct = (xs: readonly number[], p: number): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)] ?? NaN;
 };
+/** A prompt as the page sends it (`window.samtunePage.prompts()`, the body of `POST /api/predict`). */
+type Prompt = { id: string; points: number[][]; box: number[] | null };
 const stats = (xs: readonly number[]): { n: number; p50: number; p99: number; max: number } => ({
   n: xs.length,
   p50: +median(xs).toFixed(1),
@@ -75,6 +84,11 @@ const srv = await startServer({
   token: TOKEN,
 });
 const browser = await launchChromium();
+const cleanUp = async (): Promise<void> => {
+  await browser.close();
+  await srv.close();
+  rmSync(dir, { recursive: true, force: true });
+};
 try {
   const page = await browser.newPage({ viewport: { width: 1280, height: 760 }, bypassCSP: true });
   let predictCalls = 0;
@@ -91,7 +105,10 @@ try {
   const id = (await page.evaluate('window.samtunePage.prompts().id')) as string;
 
   /** One prompt through the page's own mouse handling; the page's decode record of it. */
-  const clickOnce = async (p: { points: number[][]; box: number[] | null }): Promise<{ ms: number; runMs: number }> => {
+  const clickOnce = async (p: {
+    points: number[][];
+    box: number[] | null;
+  }): Promise<{ ms: number; runMs: number; masks: CocoRle[]; prompts: Prompt }> => {
     await page.keyboard.press('Escape');
     const n = (await page.evaluate('window.samtunePage.decodes.length')) as number;
     if (p.box) {
@@ -109,30 +126,123 @@ try {
     const d = (await page.evaluate(`window.samtunePage.decodes[${n}]`)) as { mode: string; ms: number; runMs: number };
     if (d.mode !== 'browser')
       throw new Error(`bench:label-loop: expected the click decoded in the browser, got ${d.mode}`);
-    return d;
+    return {
+      ...d,
+      masks: (await page.evaluate('window.samtunePage.last.masks')) as CocoRle[],
+      prompts: (await page.evaluate('window.samtunePage.prompts()')) as Prompt,
+    };
   };
-  /** One request from here; its round-trip time. */
-  const timed = async (path: string, body?: unknown): Promise<number> => {
+  /** One request from here; its round-trip time (and its reply, as text). */
+  const request = async (path: string, body?: unknown): Promise<{ ms: number; text: string }> => {
     const t = performance.now();
     const res = await apiFetch(srv.url, TOKEN, path, body);
-    await res.arrayBuffer();
+    const text = await res.text();
     if (res.status !== 200) throw new Error(`bench:label-loop: ${path} answered ${res.status}`);
-    return performance.now() - t;
+    return { ms: performance.now() - t, text };
   };
+  const timed = async (path: string, body?: unknown): Promise<number> => (await request(path, body)).ms;
+  /** The worst IoU of masks `a[i][k]` against `b[i][k]`. */
+  const worstIou = (a: CocoRle[][], b: CocoRle[][]): number =>
+    Math.min(...a.flatMap((ms, i) => ms.map((m, k) => planeIou(cocoRleToMask(m).data, cocoRleToMask(b[i]![k]!).data))));
 
   // browser decode per click
   const set = prompts(clicks);
   const browserMs: number[] = [];
   const runMs: number[] = [];
+  const pagePrompts: Prompt[] = [];
+  const pageMasks: CocoRle[][] = [];
   for (const p of set) {
     const d = await clickOnce(p);
     browserMs.push(d.ms);
     runMs.push(d.runMs);
+    pagePrompts.push(d.prompts);
+    pageMasks.push(d.masks);
   }
+
+  // The page's prompts again, alternating between the split decoder and the single-graph one (the
+  // page's path before the split) in fresh decoders: the ratio of the two under the same load.
+  const ab = (await page.evaluate(`(async () => {
+    const { PageDecoder } = await import('/decoder.js');
+    const forms = { split: new PageDecoder({ form: 'split' }), single: new PageDecoder({ form: 'single' }) };
+    const out = {};
+    for (const [form, d] of Object.entries(forms)) {
+      await d.load('bench-' + form);
+      await d.decode(${JSON.stringify(id)}, [], [0, 0, 10, 10], 0); // the embedding and its image side
+      out[form] = { ms: [], runMs: [], masks: [], bytes: d.bytes };
+    }
+    for (const p of ${JSON.stringify(pagePrompts)})
+      for (const [form, d] of Object.entries(forms)) {
+        const r = await d.decode(p.id, p.points, p.box, 0);
+        out[form].ms.push(r.ms);
+        out[form].runMs.push(r.runMs);
+        out[form].masks.push(r.masks);
+      }
+    return out;
+  })()`)) as Record<'split' | 'single', { ms: number[]; runMs: number[]; masks: CocoRle[][]; bytes: number }>;
 
   // server-side /api/predict for the same prompts, sequential
   const serverMs: number[] = [];
-  for (const p of set) serverMs.push(await timed('/api/predict', { id, ...p }));
+  const serverMasks: CocoRle[][] = [];
+  for (const p of pagePrompts) {
+    const r = await request('/api/predict', p);
+    serverMs.push(r.ms);
+    serverMasks.push((JSON.parse(r.text) as { masks: CocoRle[] }).masks);
+  }
+  const agreement = {
+    pageVsServerWorstIou: +worstIou(pageMasks, serverMasks).toFixed(5),
+    singleVsServerWorstIou: +worstIou(ab.single.masks, serverMasks).toFixed(5),
+    masksCompared: serverMasks.flat().length,
+  };
+  const decodeRows = {
+    page: { decodeMs: stats(browserMs), runMs: stats(runMs) },
+    alternating: {
+      split: { decodeMs: stats(ab.split.ms), runMs: stats(ab.split.runMs), decoderBytes: ab.split.bytes },
+      single: { decodeMs: stats(ab.single.ms), runMs: stats(ab.single.runMs), decoderBytes: ab.single.bytes },
+      singleOverSplitP50: +(median(ab.single.ms) / median(ab.split.ms)).toFixed(2),
+    },
+  };
+  const row = (what: string, x: { n: number; p50: number; p99: number; max: number }): string =>
+    `| ${what} | ${x.n} | ${x.p50} | ${x.p99} | ${x.max} |`;
+  const alt = decodeRows.alternating;
+  const decodeTable = [
+    '| what | n | p50 ms | p99 ms | max ms |',
+    '| --- | ---: | ---: | ---: | ---: |',
+    row('browser decode per click on the page (split decoder: ORT wasm runs + masks to RLE)', decodeRows.page.decodeMs),
+    row('of which the ORT session runs (prompt + postprocess)', decodeRows.page.runMs),
+    row('same prompts, alternating: split decoder', alt.split.decodeMs),
+    row('same prompts, alternating: single-graph decoder (the page before the split)', alt.single.decodeMs),
+    row('server `POST /api/predict` (same prompts, round trip)', stats(serverMs)),
+    '',
+    `- Split vs single-graph decoder in the page, alternating click by click: the single graph takes ${alt.singleOverSplitP50}x the split one's time at p50. Decoder download: split ${(alt.split.decoderBytes / 1e6).toFixed(1)} MB (3 models), single ${(alt.single.decoderBytes / 1e6).toFixed(1)} MB.`,
+    `- Masks against the server's \`/api/predict\` (${agreement.masksCompared} masks): worst IoU ${agreement.pageVsServerWorstIou} (the page's clicks), ${agreement.singleVsServerWorstIou} (single-graph decoder).`,
+  ];
+  if (values['decode-only']) {
+    const result = {
+      bench: 'label-loop --decode-only',
+      machine,
+      loadAverageEnd1m: machineInfo().loadAverage1m,
+      model: srv.worker.info.model,
+      image: 'dog.jpg 800x534',
+      clicks,
+      engine: 'onnxruntime-web 1.30.0, wasm, 1 thread, headless Chromium',
+      browser: decodeRows,
+      server: { predictMs: stats(serverMs) },
+      agreement,
+      predictCallsDuringClicks: predictCalls,
+    };
+    const md = [
+      '# bench:label-loop --decode-only',
+      '',
+      `${machine.cpu}, ${machine.cores} cores, Node ${machine.node}; load average ${machine.loadAverage1m} at the start, ${result.loadAverageEnd1m} at the end (other work shares the machine: compare the rows of this run, not absolute times). ${result.model}, ${result.image}, ${clicks} prompts (3 points per box). \`/api/predict\` calls made by the page during the clicks: ${predictCalls}.`,
+      '',
+      ...decodeTable,
+    ].join('\n');
+    writeResult(join(repo, 'bench/results/label-loop-decode.json'), JSON.stringify(result, null, 2));
+    writeResult(join(repo, 'bench/results/label-loop-decode.md'), md);
+    console.log(md);
+    await cleanUp();
+    process.exit(0);
+  }
 
   // float16 vs float32 embedding: the same prompts decoded in the page from each
   const dtype = (await page.evaluate(`(async () => {
@@ -336,7 +446,5 @@ try {
   writeResult(join(repo, 'bench/results/label-loop.md'), md);
   console.log(md);
 } finally {
-  await browser.close();
-  await srv.close();
-  rmSync(dir, { recursive: true, force: true });
+  await cleanUp();
 }

@@ -70,6 +70,13 @@ window.samtunePage = {
   get decoderLoads() {
     return decoder.swaps;
   },
+  get decoderBytes() {
+    return decoder.bytes;
+  },
+  /** `split` or `single` (decoder.js). */
+  get decoderForm() {
+    return decoder.current?.form ?? null;
+  },
   get training() {
     return training.seen;
   },

@@ -9,6 +9,7 @@ export {
   type BatchDecodeResult,
 } from './ort-decoder.js';
 export { recordDecoderGraph, denseEmbedding, DECODER_GRAPH_OPSET, type DecoderGraphOptions } from './decoder-graph.js';
+export { recordImageSideGraph, recordPromptGraph, IMAGE_SIDE_NAMES, type ImageSideName } from './split-graphs.js';
 export { recordPostprocessGraph, type MaskOutputKind } from './postprocess-graph.js';
 export {
   selectMaskInGraph,
