@@ -33,6 +33,7 @@ import { planeIou } from '../apps/server/src/test-utils/masks.js';
 import { cocoRleToMask, type CocoRle } from '../apps/server/src/rle.js';
 import { apiFetch } from '../apps/server/src/test-utils/http.js';
 import { machineInfo, median, writeResult } from './machine.js';
+import { profileArrays, summarizeProfile } from './ort-profile.js';
 
 const { values } = parseArgs({
   options: {
@@ -159,26 +160,60 @@ try {
     pageMasks.push(d.masks);
   }
 
-  // The page's prompts again, alternating between the split decoder and the single-graph one (the
-  // page's path before the split) in fresh decoders: the ratio of the two under the same load.
-  const ab = (await page.evaluate(`(async () => {
-    const { PageDecoder } = await import('/decoder.js');
-    const forms = { split: new PageDecoder({ form: 'split' }), single: new PageDecoder({ form: 'single' }) };
-    const out = {};
-    for (const [form, d] of Object.entries(forms)) {
-      await d.load('bench-' + form);
+  // The page's prompts again, alternating between decoders under the same load: in this page (its
+  // onnxruntime-web threads) the split decoder; in a second page that runs onnxruntime-web on one
+  // thread (`#decode=server`: its app loads no decoder) the split and the single-graph decoder (the
+  // page's path before this split and before threads).
+  const onePage = await browser.newPage({ bypassCSP: true });
+  await onePage.goto(`${srv.url}/#decode=server&token=${TOKEN}`);
+  const variants = [
+    { name: 'split', page, options: { form: 'split' } },
+    { name: 'split1', page: onePage, options: { form: 'split', threads: 1 } },
+    { name: 'single1', page: onePage, options: { form: 'single', threads: 1 } },
+  ] as const;
+  type Variant = (typeof variants)[number]['name'];
+  const ab = {} as Record<
+    Variant,
+    { ms: number[]; runMs: number[]; masks: CocoRle[][]; bytes: number; threads: number }
+  >;
+  for (const v of variants)
+    ab[v.name] = (await v.page.evaluate(`(async () => {
+      const { PageDecoder } = await import('/decoder.js');
+      const d = new PageDecoder(${JSON.stringify(v.options)});
+      await d.load('bench-${v.name}');
       await d.decode(${JSON.stringify(id)}, [], [0, 0, 10, 10], 0); // the embedding and its image side
-      out[form] = { ms: [], runMs: [], masks: [], bytes: d.bytes };
+      (window.benchDecoders ??= {})['${v.name}'] = d;
+      return { ms: [], runMs: [], masks: [], bytes: d.bytes, threads: d.ort.env.wasm.numThreads };
+    })()`)) as (typeof ab)[Variant];
+  for (const p of pagePrompts)
+    for (const v of variants) {
+      const r = (await v.page.evaluate(
+        `window.benchDecoders['${v.name}'].decode(${JSON.stringify(p.id)}, ${JSON.stringify(p.points)}, ${JSON.stringify(p.box)}, 0)`,
+      )) as { ms: number; runMs: number; masks: CocoRle[] };
+      ab[v.name].ms.push(r.ms);
+      ab[v.name].runMs.push(r.runMs);
+      ab[v.name].masks.push(r.masks);
     }
-    for (const p of ${JSON.stringify(pagePrompts)})
-      for (const [form, d] of Object.entries(forms)) {
-        const r = await d.decode(p.id, p.points, p.box, 0);
-        out[form].ms.push(r.ms);
-        out[form].runMs.push(r.runMs);
-        out[form].masks.push(r.masks);
-      }
-    return out;
-  })()`)) as Record<'split' | 'single', { ms: number[]; runMs: number[]; masks: CocoRle[][]; bytes: number }>;
+
+  // onnxruntime's per-node profile of the split decoder on one thread, over the same prompts
+  const consoleLines: string[] = [];
+  onePage.on('console', (m) => consoleLines.push(m.text()));
+  await onePage.evaluate(`(async () => {
+    const { PageDecoder } = await import('/decoder.js');
+    const d = new PageDecoder({ form: 'split', threads: 1, profile: true });
+    await d.load('bench-profile');
+    for (const p of ${JSON.stringify(pagePrompts)}) await d.decode(p.id, p.points, p.box, 0);
+    d.endProfiling();
+  })()`);
+  await onePage.close();
+  const [imageSideProfile, promptProfile, postProfile] = profileArrays(consoleLines).map((events) =>
+    summarizeProfile(events),
+  );
+  if (!imageSideProfile || !promptProfile || !postProfile)
+    throw new Error(
+      `bench:label-loop: expected 3 onnxruntime profiles in the page's console, got ${profileArrays(consoleLines).length}`,
+    );
+  const profile = { imageSide: imageSideProfile, prompt: promptProfile, postprocess: postProfile };
 
   // server-side /api/predict for the same prompts, sequential
   const serverMs: number[] = [];
@@ -190,16 +225,30 @@ try {
   }
   const agreement = {
     pageVsServerWorstIou: +worstIou(pageMasks, serverMasks).toFixed(5),
-    singleVsServerWorstIou: +worstIou(ab.single.masks, serverMasks).toFixed(5),
+    singleVsServerWorstIou: +worstIou(ab.single1.masks, serverMasks).toFixed(5),
     masksCompared: serverMasks.flat().length,
   };
   const decodeRows = {
     page: { decodeMs: stats(browserMs), runMs: stats(runMs) },
-    alternating: {
-      split: { decodeMs: stats(ab.split.ms), runMs: stats(ab.split.runMs), decoderBytes: ab.split.bytes },
-      single: { decodeMs: stats(ab.single.ms), runMs: stats(ab.single.runMs), decoderBytes: ab.single.bytes },
-      singleOverSplitP50: +(median(ab.single.ms) / median(ab.split.ms)).toFixed(2),
-    },
+    threads: ab.split.threads,
+    alternating: Object.fromEntries(
+      variants.map((v) => [
+        v.name,
+        {
+          threads: ab[v.name].threads,
+          decodeMs: stats(ab[v.name].ms),
+          runMs: stats(ab[v.name].runMs),
+          decoderBytes: ab[v.name].bytes,
+        },
+      ]),
+    ) as Record<
+      Variant,
+      { threads: number; decodeMs: ReturnType<typeof stats>; runMs: ReturnType<typeof stats>; decoderBytes: number }
+    >,
+    /** p50 of the single-graph one-thread decoder (the page before) over the page's split decoder. */
+    speedupP50: +(median(ab.single1.ms) / median(ab.split.ms)).toFixed(2),
+    /** p50 of the split decoder on one thread over the page's split decoder (its threads). */
+    threadsSpeedupP50: +(median(ab.split1.ms) / median(ab.split.ms)).toFixed(2),
   };
   const row = (what: string, x: { n: number; p50: number; p99: number; max: number }): string =>
     `| ${what} | ${x.n} | ${x.p50} | ${x.p99} | ${x.max} |`;
@@ -207,14 +256,33 @@ try {
   const decodeTable = [
     '| what | n | p50 ms | p99 ms | max ms |',
     '| --- | ---: | ---: | ---: | ---: |',
-    row('browser decode per click on the page (split decoder: ORT wasm runs + masks to RLE)', decodeRows.page.decodeMs),
+    row(
+      `browser decode per click on the page (split decoder, wasm threads: ${decodeRows.threads}; ORT runs + masks to RLE)`,
+      decodeRows.page.decodeMs,
+    ),
     row('of which the ORT session runs (prompt + postprocess)', decodeRows.page.runMs),
-    row('same prompts, alternating: split decoder', alt.split.decodeMs),
-    row('same prompts, alternating: single-graph decoder (the page before the split)', alt.single.decodeMs),
+    row(`same prompts, alternating: split decoder, threads: ${alt.split.threads} (the page)`, alt.split.decodeMs),
+    row(`same prompts, alternating: split decoder, threads: ${alt.split1.threads}`, alt.split1.decodeMs),
+    row(
+      `same prompts, alternating: single-graph decoder, threads: ${alt.single1.threads} (the page before)`,
+      alt.single1.decodeMs,
+    ),
     row('server `POST /api/predict` (same prompts, round trip)', stats(serverMs)),
     '',
-    `- Split vs single-graph decoder in the page, alternating click by click: the single graph takes ${alt.singleOverSplitP50}x the split one's time at p50. Decoder download: split ${(alt.split.decoderBytes / 1e6).toFixed(1)} MB (3 models), single ${(alt.single.decoderBytes / 1e6).toFixed(1)} MB.`,
+    `- Alternating click by click: the page before (single graph, 1 thread) takes ${decodeRows.speedupP50}x the page's time at p50; the split decoder on 1 thread ${decodeRows.threadsSpeedupP50}x. Decoder download: split ${(alt.split.decoderBytes / 1e6).toFixed(1)} MB (3 models), single ${(alt.single1.decoderBytes / 1e6).toFixed(1)} MB.`,
     `- Masks against the server's \`/api/predict\` (${agreement.masksCompared} masks): worst IoU ${agreement.pageVsServerWorstIou} (the page's clicks), ${agreement.singleVsServerWorstIou} (single-graph decoder).`,
+    '',
+    `### Where a click's time goes (onnxruntime-web profile, split decoder, 1 thread, ${promptProfile.runs} clicks)`,
+    '',
+    `Per run: image side ${imageSideProfile.runMs} ms (${imageSideProfile.runs} run: once per image, when its embedding arrives), prompt graph ${promptProfile.runMs} ms per click, post-processing ${postProfile.runMs} ms per click (the kept 1 or 3 masks to 534x800). Profiling adds some time per node.`,
+    '',
+    '| prompt graph: op | ms per click | share |',
+    '| --- | ---: | ---: |',
+    ...promptProfile.ops.slice(0, 10).map((o) => `| ${o.op} | ${o.ms} | ${(o.share * 100).toFixed(1)}% |`),
+    '',
+    '| slowest nodes of the prompt graph | op | inputs | ms per click |',
+    '| --- | --- | --- | ---: |',
+    ...promptProfile.nodes.map((x) => `| ${x.node} | ${x.op} | ${x.inputs} | ${x.ms} |`),
   ];
   if (values['decode-only']) {
     const result = {
@@ -224,10 +292,11 @@ try {
       model: srv.worker.info.model,
       image: 'dog.jpg 800x534',
       clicks,
-      engine: 'onnxruntime-web 1.30.0, wasm, 1 thread, headless Chromium',
+      engine: `onnxruntime-web 1.30.0, wasm, threads: ${decodeRows.threads}, headless Chromium`,
       browser: decodeRows,
       server: { predictMs: stats(serverMs) },
       agreement,
+      profile,
       predictCallsDuringClicks: predictCalls,
     };
     const md = [
@@ -364,15 +433,15 @@ try {
     image: 'dog.jpg 800x534',
     clicks,
     browser: {
-      engine: 'onnxruntime-web 1.30.0, wasm, 1 thread, headless Chromium',
+      engine: `onnxruntime-web 1.30.0, wasm, threads: ${decodeRows.threads}, headless Chromium`,
       decoderLoadMs: Math.round(decoderLoadMs),
       decoderBytes: dtype.decoderBytes,
-      decodeMs: stats(browserMs),
-      /** of which the ORT session run (the rest: masks to RLE) */
-      runMs: stats(runMs),
+      ...decodeRows,
       predictCallsDuringClicks: predictCalls,
     },
     server: { predictMs: stats(serverMs) },
+    agreement,
+    profile,
     embeddingTransfer: {
       float16Bytes: dtype.float16Bytes,
       float32Bytes: dtype.float32Bytes,
@@ -405,24 +474,18 @@ try {
       clickP99DuringTrainingAtMost2xIdle: clickRatio <= 2,
     },
   };
-  const b = result.browser.decodeMs;
-  const s = result.server.predictMs;
-  const r = result.browser.runMs;
+  const b = result.browser.page.decodeMs;
   const e = result.embeddingTransfer;
   const md = [
     '# bench:label-loop',
     '',
     `${machine.cpu}, ${machine.cores} cores, Node ${machine.node}; load average ${machine.loadAverage1m} at the start, ${result.loadAverageEnd1m} at the end (other work shares the machine: compare the rows of this run, not absolute times). ${result.model}, ${result.image}, ${clicks} prompts (3 points per box).`,
     '',
-    '| what | n | p50 ms | p99 ms | max ms |',
-    '| --- | ---: | ---: | ---: | ---: |',
-    `| browser decode per click (in the page: ORT wasm run + masks to RLE) | ${b.n} | ${b.p50} | ${b.p99} | ${b.max} |`,
-    `| of which the ORT session run | ${r.n} | ${r.p50} | ${r.p99} | ${r.max} |`,
-    `| server \`POST /api/predict\` (same prompts, round trip) | ${s.n} | ${s.p50} | ${s.p99} | ${s.max} |`,
-    '',
+    ...decodeTable.slice(0, decodeTable.indexOf('') + 1),
     `- Goal browser p50 <= 50 ms: ${result.goals.met ? 'met' : 'not met'} (${b.p50} ms). \`/api/predict\` calls made by the page during the clicks: ${predictCalls}.`,
     `- Page start to decoder ready (onnxruntime-web + ${(dtype.decoderBytes / 1e6).toFixed(1)} MB decoder): ${result.browser.decoderLoadMs} ms.`,
     `- Embedding on the wire: float16 ${(e.float16Bytes / 2 ** 20).toFixed(1)} MiB vs float32 ${(e.float32Bytes / 2 ** 20).toFixed(1)} MiB; over ${e.masksCompared} masks the worst IoU float16 vs float32 is ${e.worstIouFloat16VsFloat32} (${e.pixelsDiffering} pixels differ in all).`,
+    ...decodeTable.slice(decodeTable.indexOf('') + 1),
     '',
     `## While a fine-tune runs (${TRAIN_MASKS} accepted masks, ${epochs} epochs, lr ${lr})`,
     '',

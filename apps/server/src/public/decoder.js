@@ -1,6 +1,7 @@
-/* global performance -- browser globals */
-// Clicks decoded in the page, like the official SAM demo: onnxruntime-web (wasm, one thread, its
-// files served by this server under /ort/) runs the serving decoder on the image embedding sent once
+/* global performance, crossOriginIsolated -- browser globals */
+// Clicks decoded in the page, like the official SAM demo: onnxruntime-web (wasm, its files served by
+// this server under /ort/; threads where the page is cross-origin isolated, which the server's
+// COOP/COEP headers make it) runs the serving decoder on the image embedding sent once
 // per image (GET /api/embedding/:id, float16). The decoder comes in one of two forms:
 // - split (GET /api/decoder-split, SAM checkpoints; the server's own engine runs the same split):
 //   `image_side` once per embedding (image keys and the first block's image-side projections, made
@@ -44,10 +45,16 @@ export class PageDecoder {
   /**
    * @param dtype of the embedding on the wire: `float16` (half the bytes; the page's default) or `float32`.
    * @param form `split` (default; `single` where the server has no split form) or `single`.
+   * @param threads onnxruntime-web's wasm threads (default 1: more were slower on the 2-core machine
+   *   of bench:label-loop; >1 needs cross-origin isolation, which the server's COOP/COEP headers
+   *   give); the first decoder that loads onnxruntime-web in a page sets them for all.
+   * @param profile record onnxruntime's per-node profile (`endProfiling()` prints it to the console).
    */
-  constructor({ dtype = 'float16', form = 'split' } = {}) {
+  constructor({ dtype = 'float16', form = 'split', threads = 1, profile = false } = {}) {
     this.dtype = dtype;
     this.form = form;
+    this.threads = typeof crossOriginIsolated !== 'undefined' && crossOriginIsolated ? threads : 1;
+    this.profile = profile;
     this.ort = null;
     /** The decoder clicks run on: { form, sessions, sides, runs (clicks in flight), sha256, checkpoint, version }. */
     this.current = null;
@@ -68,7 +75,7 @@ export class PageDecoder {
       if (!this.ort) {
         const ort = await import(ORT_URL);
         ort.env.wasm.wasmPaths = '/ort/';
-        ort.env.wasm.numThreads = 1;
+        ort.env.wasm.numThreads = this.threads;
         ort.env.wasm.proxy = false;
         this.ort = ort;
       }
@@ -76,8 +83,12 @@ export class PageDecoder {
       const options = {
         executionProviders: ['wasm'],
         graphOptimizationLevel: 'all',
+        enableProfiling: this.profile,
         // as the server's engine: Add + LayerNormalization beat the fused SkipLayerNormalization here
-        extra: { optimization: { disable_specified_optimizers: 'SkipLayerNormFusion' } },
+        extra: {
+          optimization: { disable_specified_optimizers: 'SkipLayerNormFusion' },
+          session: { intra_op: { allow_spinning: '0' } }, // idle threads sleep: the machine is shared
+        },
       };
       const sessions = {};
       let at = 0;
@@ -117,6 +128,11 @@ export class PageDecoder {
       }
     }
     return getBytes('/api/decoder.onnx');
+  }
+
+  /** Ends the profiles of the current decoder's sessions (onnxruntime-web prints each as JSON lines to the console). */
+  endProfiling() {
+    for (const s of Object.values(this.current?.sessions ?? {})) s.endProfiling();
   }
 
   /** Releases a replaced decoder when no click runs on it any more. */
