@@ -108,7 +108,12 @@ describe('in-page decoding: what the server sends', () => {
     // Anything else under /ort/ is not served: 401 (not on the token-free allow-list) or 404.
     for (const p of ['/ort/ort.all.min.mjs', '/ort/../package.json', '/ort/%2e%2e/package.json', '/ort/'])
       expect([p, [401, 404].includes((await get(p, false)).status)]).toEqual([p, true]);
-    const csp = (await get('/', false)).headers.get('content-security-policy') ?? '';
-    expect(csp).toContain("script-src 'self' 'wasm-unsafe-eval'");
+    const page = await get('/', false);
+    expect(page.headers.get('content-security-policy') ?? '').toContain("script-src 'self' 'wasm-unsafe-eval'");
+    // cross-origin isolated (SharedArrayBuffer: onnxruntime-web's threads, `#threads=N`)
+    expect([page.headers.get('cross-origin-opener-policy'), page.headers.get('cross-origin-embedder-policy')]).toEqual([
+      'same-origin',
+      'require-corp',
+    ]);
   });
 });
