@@ -2,12 +2,13 @@
  * `pnpm bench:label-loop`: the labelling loop's click latency, all in one run, on loopback only.
  * The server (reference MobileSAM checkpoint) runs in this process with its model in its worker
  * thread; the page runs in Debian's headless Chromium (playwright-core, no browser download).
- * - the page loading onnxruntime-web and the decoder (`GET /api/decoder.onnx`): time and bytes;
+ * - the page loading onnxruntime-web and the decoder (`GET /api/decoder-split`): time and bytes;
  * - browser decode per click (onnxruntime-web wasm, one thread: prompt -> masks as RLE, measured in
- *   the page): p50/p99 over `--clicks` clicks and boxes at varied places, no `/api/predict` call,
- *   with the page's split decoder (`GET /api/decoder-split`) and, for comparison, the same prompts
- *   on the single-graph decoder (`GET /api/decoder.onnx`, the page's path before the split); the
- *   masks of both against the server's (worst IoU);
+ *   the page): p50/p99 over `--clicks` clicks and boxes at varied places, no `/api/predict` call;
+ *   then the page's prompts again, alternating click by click between the split decoder (1 thread),
+ *   the split decoder on 2 threads and the single-graph decoder (`GET /api/decoder.onnx`, the page
+ *   before the split), each in its own page; the masks against the server's (worst IoU); and
+ *   onnxruntime-web's per-node profile of the split decoder (time per op type and slowest nodes);
  * - server-side `POST /api/predict` for the same prompts (sequential, cached embedding): p50/p99;
  * - the embedding transfer: float16 vs float32 bytes, and the masks decoded in the page from each
  *   (IoU of every mask, pixels that differ) so float16 is shown to keep the masks within tolerance.
