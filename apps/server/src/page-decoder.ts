@@ -4,8 +4,9 @@
  *   every click runs the whole decoder and resizes all four masks to the original size);
  * - `split`: three ONNX models recorded by `@samtune/sam-model` from the serving weights, the same
  *   split the server's own ORT engine runs: `image_side` (`recordImageSideGraph`, once per image
- *   embedding: the image keys and block 0's image-side projections), `prompt` (`recordPromptGraph`,
- *   once per click: points -> low-res logits of all tokens and their IoU) and `postprocess`
+ *   embedding: the image keys and block 0's image-side projections), `prompt` (`recordPromptGraph`
+ *   with `cropHead`, once per click: points -> low-res logits of all tokens, upscaled only where the
+ *   image is (not its padding), and their IoU) and `postprocess`
  *   (`recordPostprocessGraph('logits')`, weight-free: the kept low-res masks -> logits at the
  *   original size). Same values as the single form, float32 rounding aside.
  * Both travel as one body (the models concatenated, `parts` giving each name and byte length), so
@@ -40,7 +41,7 @@ export function singleDecoderFile(bytes: Uint8Array): DecoderFile {
 export function splitDecoderFile(config: SamConfig, weights: WeightMap): DecoderFile {
   const models = [
     recordImageSideGraph(config, weights),
-    recordPromptGraph(config, weights),
+    recordPromptGraph(config, weights, { cropHead: true }),
     recordPostprocessGraph(config, 'logits'),
   ].map((ops) => ops.builder.toModelBytes());
   const bytes = new Uint8Array(models.reduce((n, m) => n + m.byteLength, 0));

@@ -6,7 +6,8 @@
 // - split (GET /api/decoder-split, SAM checkpoints; the server's own engine runs the same split):
 //   `image_side` once per embedding (image keys and the first block's image-side projections, made
 //   when the embedding arrives), `prompt` once per click (low-res masks of all tokens and their
-//   IoU), and `postprocess` only for the kept masks (to logits at the original size);
+//   IoU; the mask head upscales only the grid rows/columns the image covers, `head_size`), and
+//   `postprocess` only for the kept masks (to logits at the original size);
 // - single (GET /api/decoder.onnx, the official SAM decoder signature: export directories, or
 //   `form: 'single'`): the whole decoder and all four masks at the original size on every click.
 // Prompts and masks follow the server's /api/predict exactly: points then a box as two corner
@@ -225,17 +226,20 @@ export class PageDecoder {
         point_coords: new Tensor('float32', Float32Array.from(coords), [1, n, 2]),
         point_labels: new Tensor('float32', Float32Array.from(labels), [1, n]),
       };
+      const i64 = (v) => new Tensor('int64', BigInt64Array.from(v, BigInt), [2]);
       let multimask = !box && points.length === 1;
       let picks = multimask ? [1, 2, 3] : [0]; // tokens
       let logits, allIou;
       if (side) {
-        const out = await dec.sessions.prompt.run({ ...side, ...prompt });
+        // the grid rows/columns whose low-res masks the post-processing reads (sam-model headSizeFor)
+        const head = [h, w].map((s, i) => Math.min(emb.shape[2 + i], Math.ceil((Math.floor(s / 4) + 2) / 4)));
+        const out = await dec.sessions.prompt.run({ ...side, ...prompt, head_size: i64(head) });
         allIou = out.iou_predictions.data;
         const [from, to] = [picks[0], picks.at(-1) + 1];
-        const i64 = (v) => new Tensor('int64', BigInt64Array.from(v, BigInt), [2]);
-        const low = out.low_res_masks.data.subarray(from * PLANE, to * PLANE);
+        const [rows, cols] = out.low_res_masks.dims.slice(2);
+        const low = out.low_res_masks.data.subarray(from * rows * cols, to * rows * cols);
         const post = await dec.sessions.postprocess.run({
-          low_res_masks: new Tensor('float32', low, [1, to - from, LOW_RES, LOW_RES]),
+          low_res_masks: new Tensor('float32', low, [1, to - from, rows, cols]),
           input_size: i64([h, w]),
           original_size: i64([H, W]),
         });
