@@ -169,10 +169,22 @@ describe('labelling page in Chromium', () => {
     expect(await page.inputValue('#category')).toBe('dog');
 
     expect(await page.evaluate('window.samtunePage.mode')).toBe('browser');
+    expect(await page.evaluate('window.samtunePage.decoderForm')).toBe('split');
     const calls = predictCalls;
     const one = await predicted(() => clickAt(400, 293.7));
     expect(one.masks).toHaveLength(3);
     await matchesServer(one);
+    // the single-graph decoder (official signature: what an export directory serves) decodes the same masks
+    const single = (await page.evaluate(`(async () => {
+      const { PageDecoder } = await import('/decoder.js');
+      const d = new PageDecoder({ form: 'single' });
+      await d.load('single');
+      const p = window.samtunePage.prompts();
+      return { form: d.current.form, ...(await d.decode(p.id, p.points, p.box, 0)) };
+    })()`)) as PredictJson & { form: string };
+    expect(single.form).toBe('single');
+    for (const [i, m] of single.masks.entries()) expect(iou(m, one.masks[i]!)).toBeGreaterThanOrEqual(0.99);
+    for (const [i, v] of single.iou.entries()) expect(v).toBeCloseTo(one.iou[i]!, 3);
     expect(await page.textContent('#mask')).toMatch(/^mask \d\/3: IoU /);
     await page.keyboard.press('n');
     expect(await page.textContent('#mask')).toMatch(new RegExp(`^mask ${((one.best + 1) % 3) + 1}/3`));
@@ -387,7 +399,7 @@ describe('labelling page in Chromium', () => {
     const p2 = await browser.newPage({ viewport: { width: 1280, height: 760 }, bypassCSP: true });
     let decoderFetches = 0;
     p2.on('request', (r) => {
-      if (r.url().endsWith('/api/decoder.onnx')) decoderFetches++;
+      if (/\/api\/decoder(-split|\.onnx)$/.test(r.url())) decoderFetches++;
     });
     let healthCalls = 0;
     await p2.route('**/api/health', async (route: Route) => {

@@ -98,6 +98,7 @@ describe('--model <export dir>', () => {
     // the page runs the same file as the server: the INT8 decoder
     const page = await fetch(`${srv.url}/api/decoder.onnx`);
     expect(Buffer.from(await page.arrayBuffer()).equals(readFileSync(join(int8Dir, 'decoder.int8.onnx')))).toBe(true);
+    expect((await fetch(`${srv.url}/api/decoder-split`)).status).toBe(400); // no split form: the page takes this one
 
     const err = await startServer({ model: { exportDir: fp32Dir, int8: true }, port: 0 }).catch((e: unknown) => e);
     expect((err as Error).name).toBe('ServerConfigError');

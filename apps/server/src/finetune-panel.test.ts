@@ -66,7 +66,7 @@ async function routeApi(p: Page): Promise<void> {
   });
   // The real server's decoder bytes, labelled as the double's active version: otherwise the page sees
   // a version mismatch (a swap between health and decoder fetch) and the test would race that reload.
-  await p.route('**/api/decoder.onnx', async (route: Route) => {
+  await p.route(/\/api\/decoder(-split|\.onnx)$/, async (route: Route) => {
     const res = await route.fetch();
     await route.fulfill({ response: res, headers: { ...res.headers(), 'x-samtune-version': server.active } });
   });

@@ -27,6 +27,7 @@ import {
 import { readSafetensors } from '@samtune/tensor-files';
 import { ImageReadError, ImageTooLargeError, logitsToMask, readImage, type RgbImage } from '@samtune/transforms';
 import { EmbeddingCache } from './embedding-cache.js';
+import { singleDecoderFile, splitDecoderFile, type DecoderFile, type DecoderForm } from './page-decoder.js';
 import { toFloat16 } from './float16.js';
 import { InvalidFieldError, PayloadTooLargeError, ServerConfigError, UnknownEmbeddingError } from './errors.js';
 import { maskToCocoRle, rleArea } from './rle.js';
@@ -72,6 +73,8 @@ interface Runner {
   predict(emb: ImageEmbedding, prompts: PredictPrompts, multimask: boolean): Promise<RunnerResult>;
   /** The decoder the page runs: an ONNX model with the official SAM decoder signature (bytes). */
   decoderOnnx(): Promise<Uint8Array>;
+  /** The page's split decoder (`page-decoder.ts`; checkpoint engines only). */
+  splitDecoder?(): DecoderFile;
   /** Replaces the mask-decoder weights (checkpoint engines only); undefined restores the loaded ones. */
   setDecoder?(weights: WeightMap | undefined): Promise<void>;
   /** Names of the mask-decoder tensors (checkpoint engines). */
@@ -109,6 +112,7 @@ async function samRunner(model: SamModel): Promise<Runner> {
     // The engine thresholds and run-length encodes (in the ORT graph on the `ort` engine).
     predict: async (emb, prompts, multimask) => await model.predict(emb, prompts, { multimask, maskOutput: 'rle' }),
     decoderOnnx: async () => decoderBytes(model),
+    splitDecoder: () => splitDecoderFile(model.config, model.weights),
     setDecoder: (weights) => model.updateDecoderWeights(weights ?? loaded),
     decoderKeys: () => loaded.keys(),
     release: () => model.release(),
@@ -223,7 +227,8 @@ export interface EngineOptions {
 
 export class ModelEngine {
   readonly cache: EmbeddingCache;
-  private decoder: Promise<Uint8Array> | undefined;
+  /** The page's decoder per form, made once per served weights. */
+  private readonly decoders = new Map<DecoderForm, Promise<DecoderFile>>();
 
   private constructor(
     private readonly runner: Runner,
@@ -338,16 +343,29 @@ export class ModelEngine {
         );
     }
     await set.call(this.runner, weights);
-    this.decoder = undefined;
+    this.decoders.clear();
   }
 
-  /** The decoder ONNX model the page runs, exported once per engine. */
-  decoderOnnx(): Promise<Uint8Array> {
-    this.decoder ??= this.runner.decoderOnnx().catch((err: unknown) => {
-      this.decoder = undefined;
-      throw err;
-    });
-    return this.decoder;
+  /**
+   * The decoder the page runs in `form` (`page-decoder.ts`), made once per served weights.
+   * @throws ServerConfigError for `split` on an engine without it (an export directory, SAM 2.1)
+   */
+  decoderOnnx(form: DecoderForm = 'single'): Promise<DecoderFile> {
+    let d = this.decoders.get(form);
+    if (!d) {
+      const { runner } = this;
+      d = (async () => {
+        if (form === 'single') return singleDecoderFile(await runner.decoderOnnx());
+        if (!runner.splitDecoder)
+          throw new ServerConfigError(
+            `decoderOnnx(form): expected 'single' for this model (${runner.info.engine} ${runner.info.model}), got 'split' (only a SAM checkpoint's decoder is split)`,
+          );
+        return runner.splitDecoder();
+      })();
+      this.decoders.set(form, d);
+      d.catch(() => this.decoders.delete(form));
+    }
+    return d;
   }
 
   release(): Promise<void> {

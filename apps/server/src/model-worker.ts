@@ -12,6 +12,7 @@ import { spawnWorker } from '@samtune/worker-thread';
 import { RemoteError, ServerConfigError } from './errors.js';
 import { JobQueue, type QueueStats } from './job-queue.js';
 import type { EmbeddingPayload, EngineOptions, ModelInfo, ModelSpec } from './model-engine.js';
+import type { DecoderFile, DecoderForm } from './page-decoder.js';
 import type { EmbedReply, PredictReply } from './schemas.js';
 import type { PredictRequest } from './validate.js';
 import type { WorkerErrorPayload, WorkerInit, WorkerJob, WorkerMessage } from './worker-protocol.js';
@@ -111,15 +112,15 @@ export class ModelWorker {
   }
 
   /**
-   * The decoder ONNX model the page runs (exported by the worker once per version), in the queue,
-   * with the version it was exported from.
+   * The decoder the page runs in `form` (`page-decoder.ts`; made by the worker once per version), in
+   * the queue, with the version it was made from.
    */
-  decoderOnnx(signal?: AbortSignal): Promise<{ bytes: Uint8Array; version: string }> {
+  decoderOnnx(form: DecoderForm, signal?: AbortSignal): Promise<DecoderFile & { version: string }> {
     return this.queue.run(
       'decoder',
       async () => {
         const version = this.version; // the queue runs one job at a time: no swap until this is done
-        return { bytes: (await this.send({ op: 'decoder' })) as Uint8Array, version };
+        return { ...((await this.send({ op: 'decoder', form })) as DecoderFile), version };
       },
       signal,
     );

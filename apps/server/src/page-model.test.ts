@@ -1,6 +1,6 @@
 /**
  * What the page needs to decode in the browser, over HTTP on 127.0.0.1: the embedding in float16 and
- * float32, the decoder ONNX of the serving weights (with the token, like every /api/ route), and
+ * float32, the decoder ONNX of the serving weights in both forms (with the token, like every /api/ route), and
  * onnxruntime-web's files from the npm package, allow-listed.
  */
 import { createHash } from 'node:crypto';
@@ -83,6 +83,18 @@ describe('in-page decoding: what the server sends', () => {
     expect(b.headers.get('x-samtune-decoder-sha256')).toBe(a.headers.get('x-samtune-decoder-sha256'));
     expect(bytes.length).toBeGreaterThan(1_000_000);
     expect(Buffer.from(await b.arrayBuffer()).equals(Buffer.from(bytes))).toBe(true);
+    expect(a.headers.get('x-samtune-parts')).toBe(`decoder:${bytes.length}`);
+  });
+
+  it('sends the split decoder as three ONNX models in one body, named with their byte lengths', async () => {
+    const res = await get('/api/decoder-split');
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-samtune-decoder-sha256')).toBe(createHash('sha256').update(bytes).digest('hex'));
+    const parts = (res.headers.get('x-samtune-parts') ?? '').split(',').map((p) => p.split(':'));
+    expect(parts.map(([name]) => name)).toEqual(['image_side', 'prompt', 'postprocess']);
+    expect(parts.reduce((n, [, len]) => n + Number(len), 0)).toBe(bytes.length);
+    expect((await get('/api/decoder-split', false)).status).toBe(401);
   });
 
   it("serves onnxruntime-web's files from the npm package without the token, and nothing else under /ort/", async () => {
@@ -96,7 +108,12 @@ describe('in-page decoding: what the server sends', () => {
     // Anything else under /ort/ is not served: 401 (not on the token-free allow-list) or 404.
     for (const p of ['/ort/ort.all.min.mjs', '/ort/../package.json', '/ort/%2e%2e/package.json', '/ort/'])
       expect([p, [401, 404].includes((await get(p, false)).status)]).toEqual([p, true]);
-    const csp = (await get('/', false)).headers.get('content-security-policy') ?? '';
-    expect(csp).toContain("script-src 'self' 'wasm-unsafe-eval'");
+    const page = await get('/', false);
+    expect(page.headers.get('content-security-policy') ?? '').toContain("script-src 'self' 'wasm-unsafe-eval'");
+    // cross-origin isolated (SharedArrayBuffer: onnxruntime-web's threads, `#threads=N`)
+    expect([page.headers.get('cross-origin-opener-policy'), page.headers.get('cross-origin-embedder-policy')]).toEqual([
+      'same-origin',
+      'require-corp',
+    ]);
   });
 });

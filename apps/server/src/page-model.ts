@@ -12,8 +12,9 @@ import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import fastifyStatic from '@fastify/static';
 import { Type } from 'typebox';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ModelWorker } from './model-worker.js';
+import type { DecoderFile, DecoderForm } from './page-decoder.js';
 import { EmbeddingId, replies } from './schemas.js';
 
 /** onnxruntime-web files the page loads (wasm backend, one thread): the ESM entry, its loader, the binary. */
@@ -25,11 +26,10 @@ export const ORT_PREFIX = '/ort/';
 const ortDist = (): string =>
   dirname(createRequire(import.meta.url).resolve('onnxruntime-web/ort-wasm-simd-threaded.wasm'));
 
-/** The decoder bytes and their SHA-256 (the page's "weights hash"), once per served version. */
-interface DecoderFile {
+/** The decoder bytes and their SHA-256 (the page's "weights hash"), once per served version and form. */
+interface ServedDecoder extends DecoderFile {
   /** The version exported (a swap between the request and the export gives the new one). */
   readonly version: string;
-  readonly bytes: Uint8Array;
   readonly sha256: string;
 }
 
@@ -52,44 +52,59 @@ export async function registerPageModel(app: FastifyInstance, worker: ModelWorke
     setHeaders: (reply) => void reply.header('cache-control', 'public, max-age=86400'),
   });
 
-  // one export per served version (a swap changes the key); a failed export is retried by the next request
-  let decoder: { readonly key: string; readonly file: Promise<DecoderFile> } | undefined;
-  const currentDecoder = (): Promise<DecoderFile> => {
+  // one export per served version and form (a swap changes the key); a failed export is retried by the next request
+  const decoders = new Map<DecoderForm, { readonly key: string; readonly file: Promise<ServedDecoder> }>();
+  const currentDecoder = (form: DecoderForm): Promise<ServedDecoder> => {
     const key = `${worker.info.checkpoint.sha256}:${worker.version}`;
-    if (decoder?.key !== key) {
-      const file = worker.decoderOnnx().then(({ bytes, version }) => ({
-        version,
-        bytes,
-        sha256: createHash('sha256').update(bytes).digest('hex'),
+    let entry = decoders.get(form);
+    if (entry?.key !== key) {
+      const file = worker.decoderOnnx(form).then((d) => ({
+        ...d,
+        sha256: createHash('sha256').update(d.bytes).digest('hex'),
       }));
-      const entry = { key, file };
-      decoder = entry;
+      const made = { key, file };
+      entry = made;
+      decoders.set(form, made);
       file.catch(() => {
-        if (decoder === entry) decoder = undefined;
+        if (decoders.get(form) === made) decoders.delete(form);
       });
     }
-    return decoder.file;
+    return entry.file;
   };
+  const sendDecoder = async (form: DecoderForm, reply: FastifyReply): Promise<FastifyReply> => {
+    const d = await currentDecoder(form);
+    return reply
+      .type('application/octet-stream')
+      .header('cache-control', 'no-store')
+      .header('x-samtune-decoder-sha256', d.sha256)
+      .header('x-samtune-checkpoint-sha256', worker.info.checkpoint.sha256)
+      .header('x-samtune-version', d.version)
+      .header('x-samtune-parts', d.parts.map(([name, n]) => `${name}:${n}`).join(','))
+      .send(Buffer.from(d.bytes.buffer, d.bytes.byteOffset, d.bytes.byteLength));
+  };
+  const decoderHeaders =
+    'header x-samtune-decoder-sha256 is its hash, x-samtune-checkpoint-sha256 the base checkpoint, x-samtune-version the version, x-samtune-parts the models in the body (name:bytes, comma-separated)';
 
   app.get(
     '/api/decoder.onnx',
     {
       schema: {
-        description:
-          'The decoder the page runs (ONNX, official SAM decoder signature, multimask) for the active version; header x-samtune-decoder-sha256 is its hash, x-samtune-checkpoint-sha256 the base checkpoint, x-samtune-version the version.',
+        description: `The decoder the page runs (ONNX, official SAM decoder signature, multimask) for the active version; ${decoderHeaders}.`,
         response: replies({}, 503),
       },
     },
-    async (_req, reply) => {
-      const d = await currentDecoder();
-      return reply
-        .type('application/octet-stream')
-        .header('cache-control', 'no-store')
-        .header('x-samtune-decoder-sha256', d.sha256)
-        .header('x-samtune-checkpoint-sha256', worker.info.checkpoint.sha256)
-        .header('x-samtune-version', d.version)
-        .send(Buffer.from(d.bytes.buffer, d.bytes.byteOffset, d.bytes.byteLength));
+    (_req, reply) => sendDecoder('single', reply),
+  );
+
+  app.get(
+    '/api/decoder-split',
+    {
+      schema: {
+        description: `The decoder the page runs, split for speed (SAM checkpoints only; 400 otherwise): three ONNX models concatenated, image_side (once per embedding), prompt (once per click: low-res masks of all tokens, IoU) and postprocess (low-res masks to logits at the original size), for the active version; ${decoderHeaders}.`,
+        response: replies({}, 400, 503),
+      },
     },
+    (_req, reply) => sendDecoder('split', reply),
   );
 
   app.get(

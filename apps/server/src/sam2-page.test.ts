@@ -119,7 +119,7 @@ describe('labelling server with a SAM 2.1 checkpoint', () => {
       let decoderCalls = 0;
       page.on('request', (r) => {
         if (r.url().endsWith('/api/predict')) predictCalls++;
-        if (r.url().endsWith('/api/decoder.onnx')) decoderCalls++;
+        if (/\/api\/decoder(\.onnx|-split)$/.test(r.url())) decoderCalls++;
       });
       await page.goto(srv.url);
       await page.waitForFunction(

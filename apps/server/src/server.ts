@@ -115,6 +115,9 @@ const SECURITY_HEADERS = {
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'no-referrer',
   'cross-origin-resource-policy': 'same-origin',
+  // cross-origin isolation: SharedArrayBuffer, so onnxruntime-web runs the page's decoder on threads
+  'cross-origin-opener-policy': 'same-origin',
+  'cross-origin-embedder-policy': 'require-corp',
 };
 
 /** Byte limits of the bodies, for the 413 message. */

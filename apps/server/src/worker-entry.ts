@@ -32,7 +32,10 @@ async function run(job: WorkerJob): Promise<unknown> {
   if (job.op === 'predict') return engine.predict(job.request);
   if (job.op === 'embed-file') return engine.embedFile(job.path, job.name);
   if (job.op === 'embedding') return engine.embedding(job.id, job.dtype);
-  if (job.op === 'decoder') return (await engine.decoderOnnx()).slice(); // a copy: the engine keeps its own
+  if (job.op === 'decoder') {
+    const d = await engine.decoderOnnx(job.form);
+    return { bytes: d.bytes.slice(), parts: d.parts }; // a copy: the engine keeps its own
+  }
   if (job.op === 'set-decoder') return engine.setDecoder(job.file).then(() => null);
   return engine.embedBytes(job.bytes);
 }

@@ -1,5 +1,6 @@
 /** Messages between the server's main thread and its model worker (`model-worker.ts`, `worker-entry.ts`). */
 import type { EmbeddingPayload, EngineOptions, ModelInfo, ModelSpec } from './model-engine.js';
+import type { DecoderFile, DecoderForm } from './page-decoder.js';
 import type { EmbedReply, PredictReply } from './schemas.js';
 import type { PredictRequest } from './validate.js';
 
@@ -15,7 +16,7 @@ export type WorkerJob =
   | { readonly jobId: number; readonly op: 'embed-bytes'; readonly bytes: Uint8Array }
   | { readonly jobId: number; readonly op: 'predict'; readonly request: PredictRequest }
   | { readonly jobId: number; readonly op: 'embedding'; readonly id: string; readonly dtype: 'float16' | 'float32' }
-  | { readonly jobId: number; readonly op: 'decoder' }
+  | { readonly jobId: number; readonly op: 'decoder'; readonly form: DecoderForm }
   /** Serve the decoder of a fine-tuned checkpoint file; no file: the loaded one. */
   | { readonly jobId: number; readonly op: 'set-decoder'; readonly file?: string };
 
@@ -35,7 +36,7 @@ export type WorkerMessage =
   | {
       readonly type: 'done';
       readonly jobId: number;
-      readonly result: EmbedReply | PredictReply | EmbeddingPayload | Uint8Array | null;
+      readonly result: EmbedReply | PredictReply | EmbeddingPayload | DecoderFile | null;
       readonly cacheSize: number;
     }
   | { readonly type: 'failed'; readonly jobId: number; readonly error: WorkerErrorPayload; readonly cacheSize: number };

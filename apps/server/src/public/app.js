@@ -26,7 +26,9 @@ const COLORS = [
 const PRED_RGB = [0, 120, 255];
 const FORCE_SERVER = /(?:^#|&)decode=server(?:&|$)/.test(location.hash);
 const SAVE_DELAY_MS = 400;
-const decoder = new PageDecoder();
+// `#threads=N`: onnxruntime-web wasm threads (default 1, see decoder.js)
+const THREADS = Number(/(?:^#|&)threads=(\d+)(?:&|$)/.exec(location.hash)?.[1] ?? 1);
+const decoder = new PageDecoder({ threads: THREADS, profile: /(?:^#|&)profile(?:&|$)/.test(location.hash) });
 const state = {
   mode: FORCE_SERVER ? 'server' : 'loading', // where clicks are decoded: 'browser', 'server', or 'loading'
   checkpoint: null, // SHA-256 of the serving weights (GET /api/health)
@@ -69,6 +71,13 @@ window.samtunePage = {
   /** Decoders loaded so far (the first one counts). */
   get decoderLoads() {
     return decoder.swaps;
+  },
+  get decoderBytes() {
+    return decoder.bytes;
+  },
+  /** `split` or `single` (decoder.js). */
+  get decoderForm() {
+    return decoder.current?.form ?? null;
   },
   get training() {
     return training.seen;

@@ -11,6 +11,14 @@ export {
   type BatchDecodeResult,
 } from './ort-decoder.js';
 export { recordDecoderGraph, denseEmbedding, DECODER_GRAPH_OPSET, type DecoderGraphOptions } from './decoder-graph.js';
+export {
+  recordImageSideGraph,
+  recordPromptGraph,
+  IMAGE_SIDE_NAMES,
+  type ImageSideName,
+  type PromptGraphOptions,
+} from './split-graphs.js';
+export { headSizeFor, croppedMaskUpscaler } from './cropped-head.js';
 export { recordPostprocessGraph, maskOutputsInGraph, type MaskOutputKind } from './postprocess-graph.js';
 export {
   selectMaskInGraph,

@@ -60,7 +60,8 @@ function typedOutput(
 }
 
 /**
- * Records the post-processing graph. Inputs: `low_res_masks [B,M,256,256]` float32 logits,
+ * Records the post-processing graph. Inputs: `low_res_masks [B,M,256,256]` float32 logits (or
+ * their top-left `[B,M,r,c]` with `r >= floor(h/4) + 2` or 256, likewise `c`),
  * `input_size [2]` int64 (h,w) of the resized image (`preprocessShape`), `original_size [2]` int64
  * (H,W). Outputs by `kind`:
  * - `logits`: `masks [B,M,H,W]` float32;
@@ -72,7 +73,8 @@ export function recordPostprocessGraph(config: SamConfig, kind: MaskOutputKind):
     new Map(),
     new OnnxGraphBuilder({ name: `samtune_postprocess_${kind}`, opset: DECODER_GRAPH_OPSET }),
   );
-  const low = ops.input('low_res_masks', ['batch', 'masks', LOW_RES_SIZE, LOW_RES_SIZE]);
+  // rows/columns may be fewer than 256 (the page's prompt graph upscales only what this reads)
+  const low = ops.input('low_res_masks', ['batch', 'masks', 'low_res_rows', 'low_res_cols']);
   const inputSize = ops.input('input_size', [2], 'int64');
   const originalSize = ops.input('original_size', [2], 'int64');
   const logits = ops.scoped('postprocess', () =>

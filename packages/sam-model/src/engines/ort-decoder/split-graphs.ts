@@ -21,6 +21,7 @@ import { OnnxGraphBuilder, OnnxGraphOps, type OnnxValue } from '@samtune/onnx';
 import { type WeightMap } from '@samtune/tensor';
 import { DECODER_GRAPH_OPSET } from './decoder-graph.js';
 import { upscaleMasksChannelsLast } from './upscale.js';
+import { croppedMaskUpscaler } from './cropped-head.js';
 
 /** Names of the image-side graph's outputs = the prompt graph's image inputs, in this order. */
 export const IMAGE_SIDE_NAMES = ['image_keys', 't2i_k', 't2i_v', 'i2t_q'] as const;
@@ -69,12 +70,23 @@ export function recordImageSideGraph(config: SamConfig, weights: WeightMap): Onn
   return ops;
 }
 
+/** Options of `recordPromptGraph`. */
+export interface PromptGraphOptions {
+  /**
+   * Take `head_size [2]` int64 (grid rows, cols: `headSizeFor`) and upscale only that top-left part
+   * of the grid (`croppedMaskUpscaler`): `low_res_masks [1,1+M,4*rows,4*cols]`, the same values as
+   * that region of the whole masks, and all the post-processing reads. Default false.
+   */
+  readonly cropHead?: boolean;
+}
+
 /**
  * Records the prompt graph. Inputs (float32): the `IMAGE_SIDE_NAMES` values, `point_coords [1,N,2]`
  * (1024 frame, XY, box corners labelled 2/3, padding point included by the caller), `point_labels
- * [1,N]`. Outputs: `iou_predictions [1,1+M]`, `low_res_masks [1,1+M,4h,4w]` (all tokens).
+ * [1,N]`, then with `cropHead` `head_size [2]` int64. Outputs: `iou_predictions [1,1+M]`,
+ * `low_res_masks [1,1+M,4h,4w]` (all tokens; `[1,1+M,4*rows,4*cols]` with `cropHead`).
  */
-export function recordPromptGraph(config: SamConfig, weights: WeightMap): OnnxGraphOps {
+export function recordPromptGraph(config: SamConfig, weights: WeightMap, opts: PromptGraphOptions = {}): OnnxGraphOps {
   const ops = decoderOps(config, weights, 'samtune_decoder_prompt');
   const pe = config.promptEncoder;
   const [eh, ew] = pe.imageEmbeddingSize;
@@ -87,6 +99,7 @@ export function recordPromptGraph(config: SamConfig, weights: WeightMap): OnnxGr
   ];
   const coords = ops.input('point_coords', [1, 'num_points', 2]);
   const labels = ops.input('point_labels', [1, 'num_points']);
+  const headSize = opts.cropHead ? ops.input('head_size', [2], 'int64') : undefined;
   const sparse = ops.scoped('prompt_encoder', () => embedPoints(ops, pe, coords, labels, false));
   const c = pe.embedDim;
   // [1,C,h,w] -> [1,h*w,C]: a Reshape + Transpose of an initializer, folded to a constant by ORT.
@@ -98,11 +111,11 @@ export function recordPromptGraph(config: SamConfig, weights: WeightMap): OnnxGr
       { keys, keyPe, block0: { tokenToImageK: k, tokenToImageV: v, imageToTokenQ: q } },
       sparse,
       [eh, ew],
-      { upscale: upscaleMasksChannelsLast, reassociate: true },
+      { upscale: headSize ? croppedMaskUpscaler(ops, headSize) : upscaleMasksChannelsLast, reassociate: true },
     ),
   );
   const m = config.maskDecoder.numMultimaskOutputs + 1;
   ops.output('iou_predictions', all.iou, [1, m]);
-  ops.output('low_res_masks', all.masks, [1, m, 4 * eh, 4 * ew]);
+  ops.output('low_res_masks', all.masks, headSize ? [1, m, 'low_res_rows', 'low_res_cols'] : [1, m, 4 * eh, 4 * ew]);
   return ops;
 }

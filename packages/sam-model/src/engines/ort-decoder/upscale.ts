@@ -28,7 +28,7 @@ function subPixelConv<T>(p: ParamScope<T>, x: T): T {
   const bias = p.get('bias');
   const cout = ops.shape(bias)[0] as number;
   const y = ops.linear(x, subPixelWeight(p), ops.concat([bias, bias, bias, bias], 0)); // [B, P, (a,b,co)]
-  return ops.reshape(y, [b, 4 * n, cout]);
+  return ops.reshape(y, [b, n < 0 ? -1 : 4 * n, cout]);
 }
 
 /**
@@ -45,11 +45,20 @@ export function upscaleMasksChannelsLast<T>(
 ): T {
   const { ops } = up;
   const m = ops.shape(hyperIn)[1] as number;
-  let x = subPixelConv(up.child(0), keys); // [B, 4hw, C/4]
-  x = ops.gelu(ops.layerNorm(x, up.child(1).get('weight'), up.child(1).get('bias'), 1e-6));
-  x = ops.gelu(subPixelConv(up.child(3), x)); // [B, 16hw, C/8]
-  const dots = ops.matmul(x, ops.transpose(hyperIn, [0, 2, 1])); // [B, 16hw, M]
+  const dots = headDots(up, keys, hyperIn); // [B, 16hw, M]
   const blocks = ops.reshape(dots, [b, h, w, 2, 2, 2, 2, m]); // (i, j, a1, b1, a2, b2, m)
   const planes = ops.transpose(blocks, [0, 7, 1, 3, 5, 2, 4, 6]); // (m, i, a1, a2, j, b1, b2)
   return ops.reshape(planes, [b, m, 4 * h, 4 * w]);
+}
+
+/**
+ * The channels-last mask head up to the hypernetwork dot product: `keys [B,P,C]` (any P pixels) ->
+ * `[B, 16P, M]`, sub-pixels in `(pixel, a1, b1, a2, b2)` order (see the file comment).
+ */
+export function headDots<T>(up: ParamScope<T>, keys: T, hyperIn: T): T {
+  const { ops } = up;
+  let x = subPixelConv(up.child(0), keys); // [B, 4P, C/4]
+  x = ops.gelu(ops.layerNorm(x, up.child(1).get('weight'), up.child(1).get('bias'), 1e-6));
+  x = ops.gelu(subPixelConv(up.child(3), x)); // [B, 16P, C/8]
+  return ops.matmul(x, ops.transpose(hyperIn, [0, 2, 1]));
 }
