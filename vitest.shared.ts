@@ -28,7 +28,17 @@ export function samtuneVitestConfig(opts: SamtuneVitestOptions = {}): ViteUserCo
   const isolated = opts.isolated ?? [];
   // `include` is set per project: a project that `extends` the root config would add to the root's
   const projects: TestProjectInlineConfiguration[] = [
-    { extends: true, test: { name: 'shared', include, isolate: false, exclude: [...isolated] } },
+    // inside a project only `singleFork` stops per-file isolation (`isolate: false` alone is ignored
+    // there, checked with two files counting on a global); one fork is vitest's default here anyway
+    {
+      extends: true,
+      test: {
+        name: 'shared',
+        include,
+        exclude: [...isolated],
+        poolOptions: { forks: { singleFork: true, isolate: false } },
+      },
+    },
     { extends: true, test: { name: 'isolated', include: [...isolated] } },
   ];
   return defineConfig({
