@@ -17,12 +17,7 @@ import {
   type Sam2ModelContext,
 } from '@samtune/evaluation';
 import { type TargetStore } from '@samtune/training-data';
-import {
-  checkFiniteWeights,
-  isSam2Config,
-  sam2PredictorWeights,
-  type WeightMap,
-} from '@samtune/sam-model';
+import { checkFiniteWeights, isSam2Config, sam2PredictorWeights, type WeightMap } from '@samtune/sam-model';
 import {
   RUN_STATE_VERSION,
   saveRunState,
