@@ -10,8 +10,8 @@
  * file. A package whose files leave no process-wide state behind (env, cwd, timers, mocks, servers
  * all restored or closed) passes `shared`: its files then run one after the other in one fork that
  * keeps its modules loaded. Files that do change process-wide state (e.g. `tf.setBackend('cpu')`,
- * which `initBackend()`'s cached choice would not notice) are listed in `isolated` and keep a fresh
- * module graph each, as a second vitest project.
+ * which `initBackend()`'s cached choice would not notice, or `vi.mock` of a module other files have
+ * loaded already) are listed in `isolated` and keep a fresh module graph each, as a second vitest project.
  */
 import { defineConfig, type TestProjectInlineConfiguration, type ViteUserConfig } from 'vitest/config';
 
