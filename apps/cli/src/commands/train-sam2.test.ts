@@ -3,10 +3,10 @@
  * on `examples/plant-mini` (2 instances per image) through the CLI (`train` on the default `ort`
  * engine, validation and clicks-to-quality on the SAM 2.1 ORT decoder), then `eval`, `export`,
  * `predict` and `serve` (the API) on the run's `best.safetensors` (a complete SAM 2.1 checkpoint with
- * the trained decoder), with `optimize` (decoder only) of the export folder between `export` and
- * `predict` (both components: `optimize-sam2.test.ts`).
+ * the trained decoder), with `optimize` (INT8 encoder and decoder, calibrated and gated) of the export
+ * folder between `export` and `predict`. (This file took in `optimize-sam2.test.ts` in session 7.)
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,6 +21,16 @@ import { writeSam2MiniCheckpoint } from '../test-utils/sam2-mini.js';
 const dir = mkdtempSync(join(tmpdir(), 'samtune-cli-sam2-train-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const plantMini = resolve(fileURLToPath(import.meta.url), '../../../../../examples/plant-mini');
+
+/** The parts of `ptq-report.json` asserted here. */
+interface PtqReport {
+  components: {
+    component: string;
+    written: boolean;
+    metrics: { fp32: { f1: number; instances: number }; int8: { f1: number; instances: number } };
+    gate: { passed: boolean };
+  }[];
+}
 
 describe('samtune train → eval → export → optimize → predict → serve (SAM 2.1, plant-mini, 2 epochs)', () => {
   it('fine-tunes the decoder, and the run’s best.safetensors goes through eval, export, predict and the server API', async () => {
@@ -71,12 +81,28 @@ describe('samtune train → eval → export → optimize → predict → serve (
     expect(await runCli(['export', '--checkpoint', bestPath, '--out', join(dir, 'onnx')], ex)).toBe(0);
     expect(JSON.parse(ex.stdout[0] as string).files).toHaveLength(2);
 
-    // optimize: the exported decoder to INT8, calibrated on one training image, gated on valid F1
+    // optimize: the exported encoder and decoder to INT8, calibrated on one training image, each gated
+    // on valid F1 (a generous gate: random weights); the report's metrics come from the INT8 models
     const op = recordingIO();
-    const optimize = ['optimize', '--model', join(dir, 'onnx'), '--data-root', plantMini, '--only', 'decoder'];
+    const onnxDir = join(dir, 'onnx');
+    const optimize = ['optimize', '--model', onnxDir, '--data-root', plantMini, '--threads', '1'];
     const gate = ['--subset-size', '1', '--prompts-per-image', '2', '--max-f1-drop', '100', '--cache-dir', cache];
     expect(await runCli([...optimize, ...gate], op), op.stderr.join('\n').slice(-2000)).toBe(0);
-    expect(op.stdout.join('\n')).toMatch(/^decoder: .* F1 0\.\d{4} -> 0\.\d{4} \(wrote decoder\.int8\.onnx\)/m);
+    expect(op.stderr.join('\n')).toMatch(/SAM 2\.1 export folder; calibration: 1 images? of 'train'/);
+    const summary = op.stdout.join('\n');
+    expect(summary).toMatch(/^encoder: .* MB -> .* MB, .* ms, F1 0\.\d{4} -> 0\.\d{4} \(wrote encoder\.int8\.onnx\)/m);
+    expect(summary).toMatch(/^decoder: .* F1 0\.\d{4} -> 0\.\d{4} \(wrote decoder\.int8\.onnx\)/m);
+    expect(existsSync(join(onnxDir, 'model.json'))).toBe(false);
+    const ptq = JSON.parse(readFileSync(join(onnxDir, 'ptq-report.json'), 'utf8')) as PtqReport;
+    expect(ptq.components.map((c) => [c.component, c.written, c.gate.passed])).toEqual([
+      ['encoder', true, true],
+      ['decoder', true, true],
+    ]);
+    for (const c of ptq.components) {
+      expect(c.metrics.fp32.instances).toBe(17); // plant-mini valid: 4 images, 17 instances
+      expect(c.metrics.int8.f1).toBeGreaterThanOrEqual(0);
+      expect(c.metrics.int8.f1).toBeLessThanOrEqual(1);
+    }
 
     const pr = recordingIO();
     const image = join(plantMini, 'valid', 'wheat_20260219141146680_jpg.rf.IG6iKZO58nC8qCb3jxlU.jpg');
