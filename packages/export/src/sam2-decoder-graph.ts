@@ -13,19 +13,13 @@
  *   `iou_predictions [1,3]` (samexporter exports `multimask_output=True`).
  */
 import {
-  DENSE_PE_KEY,
-  MASK_DECODER_PREFIX,
-  PROMPT_ENCODER_PREFIX,
   SAM2_DECODER_CONFIG,
   SAM2_LOW_RES_CLAMP,
-  preparePromptEncoderWeights,
   sam2DecoderGraph,
-  sam2PredictMasks,
   type Sam2DecoderConfig,
-  type Sam2MaskDecoderOutputs,
   type WeightMap,
 } from '@samtune/sam-model';
-import { OnnxGraphBuilder, OnnxGraphOps, type OnnxValue } from '@samtune/onnx';
+import type { OnnxGraphOps } from '@samtune/onnx';
 import { EXPORT_OPSET } from './contract.js';
 
 /** Input names of the samexporter SAM 2 decoder, in its order. */
@@ -40,42 +34,6 @@ export const SAM2_DECODER_INPUTS = [
 ] as const;
 /** Output names of the samexporter SAM 2 decoder. */
 export const SAM2_DECODER_OUTPUTS = ['masks', 'iou_predictions'] as const;
-
-/**
- * An empty graph over the decoder-side weights (`prompt_encoder.*`, `mask_decoder.*`) and the
- * prepared prompt-encoder tensors (`DENSE_PE_KEY`): what every SAM 2.1 decoder graph starts from.
- * @param weights samtune-named decoder-side weights (`sam2PredictorWeights` of a SAM 2.1 state dict)
- */
-export function sam2DecoderGraphOps(weights: WeightMap, config: Sam2DecoderConfig, name: string): OnnxGraphOps {
-  const used: WeightMap = new Map(
-    [...weights].filter(([k]) => k.startsWith(PROMPT_ENCODER_PREFIX) || k.startsWith(MASK_DECODER_PREFIX)),
-  );
-  for (const [k, v] of preparePromptEncoderWeights(config.promptEncoder, weights)) used.set(k, v);
-  return new OnnxGraphOps(used, new OnnxGraphBuilder({ name, opset: EXPORT_OPSET }));
-}
-
-/**
- * The mask decoder on recorded features and prompt embeddings: all four tokens' masks `[1,4,4h,4w]`,
- * IoU `[1,4]` and the object score `[1,1]`.
- * @param f `embed [1,C,h,w]` (+ `no_mem_embed`), `s0` / `s1` the projected high-res levels
- */
-export function sam2DecodeInGraph(
-  ops: OnnxGraphOps,
-  config: Sam2DecoderConfig,
-  f: { readonly embed: OnnxValue; readonly s0: OnnxValue; readonly s1: OnnxValue },
-  sparse: OnnxValue,
-  dense: OnnxValue,
-): Sam2MaskDecoderOutputs<OnnxValue> {
-  return ops.scoped('mask_decoder', () =>
-    sam2PredictMasks(ops, config.maskDecoder, {
-      imageEmbeddings: f.embed,
-      imagePe: ops.param(DENSE_PE_KEY),
-      sparse,
-      dense,
-      highResFeatures: [f.s0, f.s1],
-    }),
-  );
-}
 
 /**
  * Records the SAM 2.1 decoder (module comment).

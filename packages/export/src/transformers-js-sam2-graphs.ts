@@ -27,6 +27,8 @@ import {
   embedPoints,
   noMaskDense,
   prepareSam2EncoderWeights,
+  sam2DecodeInGraph,
+  sam2DecoderOps,
   sam2ImageEncoder,
   type HieraConfig,
   type Sam2DecoderConfig,
@@ -34,7 +36,6 @@ import {
 } from '@samtune/sam-model';
 import { OnnxGraphBuilder, OnnxGraphOps, type OnnxValue } from '@samtune/onnx';
 import { EXPORT_OPSET, type DecoderVariant } from './contract.js';
-import { sam2DecodeInGraph, sam2DecoderGraphOps } from './sam2-decoder-graph.js';
 
 /** transformers.js' session input/output names for `sam2`. */
 export const TJS_SAM2_NAMES = {
@@ -162,7 +163,10 @@ export function recordSam2PromptMaskDecoderGraph(
   opts: Sam2PromptMaskDecoderGraphOptions = {},
 ): OnnxGraphOps {
   const variant = opts.variant ?? 'single_mask';
-  const ops = sam2DecoderGraphOps(weights, config, `samtune_transformers_js_sam2_decoder_${variant}`);
+  const ops = sam2DecoderOps(weights, config, {
+    name: `samtune_transformers_js_sam2_decoder_${variant}`,
+    opset: EXPORT_OPSET,
+  });
   const pe = config.promptEncoder;
   const c = pe.embedDim;
   const [eh, ew] = pe.imageEmbeddingSize;

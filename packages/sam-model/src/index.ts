@@ -159,6 +159,8 @@ export {
 } from './sam2/ort-decoder.js';
 export {
   sam2DecoderGraph,
+  sam2DecoderOps,
+  sam2DecodeInGraph,
   recordSam2EngineGraph,
   type Sam2DecoderGraph,
   type Sam2DecoderGraphOptions,

@@ -52,11 +52,7 @@ export function sam2DecoderGraph(
   opts: Sam2DecoderGraphOptions = {},
 ): Sam2DecoderGraph {
   const pe = config.promptEncoder;
-  const ops = new OnnxGraphOps(
-    decoderSideWeights(pe, weights),
-    new OnnxGraphBuilder({ name: opts.name ?? 'samtune_sam2_decoder', opset: opts.opset ?? DECODER_GRAPH_OPSET }),
-    { gemmLinear: opts.gemmLinear ?? false },
-  );
+  const ops = sam2DecoderOps(weights, config, opts);
   const c = pe.embedDim;
   const [eh, ew] = pe.imageEmbeddingSize;
   const embed = ops.input('image_embed', [1, c, eh, ew]);
@@ -72,16 +68,48 @@ export function sam2DecoderGraph(
   const dense = ops.scoped('prompt_encoder', () =>
     maskInput && hasMaskInput ? denseEmbedding(ops, pe, maskInput, hasMaskInput) : noMaskDense(ops, pe, 1),
   );
-  const outputs = ops.scoped('mask_decoder', () =>
+  return { ops, outputs: sam2DecodeInGraph(ops, config, { embed, s0, s1 }, sparse, dense) };
+}
+
+/**
+ * An empty recorder over the decoder-side weights (`prompt_encoder.*`, `mask_decoder.*`) and the
+ * prepared prompt-encoder tensors (`DENSE_PE_KEY`): what every SAM 2.1 decoder graph starts from
+ * (this file's, and `@samtune/export`'s transformers.js one, whose inputs differ).
+ * @param weights samtune-named decoder-side weights (`sam2PredictorWeights` of a SAM 2.1 state dict)
+ */
+export function sam2DecoderOps(
+  weights: WeightMap,
+  config: Sam2DecoderConfig,
+  opts: Pick<Sam2DecoderGraphOptions, 'name' | 'opset' | 'gemmLinear'> = {},
+): OnnxGraphOps {
+  return new OnnxGraphOps(
+    decoderSideWeights(config.promptEncoder, weights),
+    new OnnxGraphBuilder({ name: opts.name ?? 'samtune_sam2_decoder', opset: opts.opset ?? DECODER_GRAPH_OPSET }),
+    { gemmLinear: opts.gemmLinear ?? false },
+  );
+}
+
+/**
+ * The mask decoder on recorded features and prompt embeddings: all tokens' masks `[1,4,4h,4w]`,
+ * IoU `[1,4]` and the object score `[1,1]`.
+ * @param f `embed [1,C,h,w]` (+ `no_mem_embed`), `s0` / `s1` the projected high-res levels
+ */
+export function sam2DecodeInGraph(
+  ops: OnnxGraphOps,
+  config: Sam2DecoderConfig,
+  f: { readonly embed: OnnxValue; readonly s0: OnnxValue; readonly s1: OnnxValue },
+  sparse: OnnxValue,
+  dense: OnnxValue,
+): Sam2MaskDecoderOutputs<OnnxValue> {
+  return ops.scoped('mask_decoder', () =>
     sam2PredictMasks(ops, config.maskDecoder, {
-      imageEmbeddings: embed,
+      imageEmbeddings: f.embed,
       imagePe: ops.param(DENSE_PE_KEY),
       sparse,
       dense,
-      highResFeatures: [s0, s1],
+      highResFeatures: [f.s0, f.s1],
     }),
   );
-  return { ops, outputs };
 }
 
 /**
