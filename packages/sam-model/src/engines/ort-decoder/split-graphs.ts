@@ -9,17 +9,11 @@
  * Together they compute the same values as `recordDecoderGraph({ maskInput: false })`.
  */
 import type { SamConfig } from '../../config.js';
-import { MASK_DECODER_PREFIX, maskDecoderImageSide, predictMasksOnImageSide } from '../../mask-decoder.js';
-import {
-  DENSE_PE_KEY,
-  PROMPT_ENCODER_PREFIX,
-  embedPoints,
-  noMaskDense,
-  preparePromptEncoderWeights,
-} from '../../prompt-encoder.js';
+import { maskDecoderImageSide, predictMasksOnImageSide } from '../../mask-decoder.js';
+import { DENSE_PE_KEY, embedPoints, noMaskDense } from '../../prompt-encoder.js';
 import { OnnxGraphBuilder, OnnxGraphOps, type OnnxValue } from '@samtune/onnx';
 import { type WeightMap } from '@samtune/tensor';
-import { DECODER_GRAPH_OPSET } from './decoder-graph.js';
+import { DECODER_GRAPH_OPSET, decoderSideWeights } from './decoder-graph.js';
 import { upscaleMasksChannelsLast } from './upscale.js';
 import { croppedMaskUpscaler } from './cropped-head.js';
 
@@ -29,11 +23,11 @@ export const IMAGE_SIDE_NAMES = ['image_keys', 't2i_k', 't2i_v', 'i2t_q'] as con
 export type ImageSideName = (typeof IMAGE_SIDE_NAMES)[number];
 
 function decoderOps(config: SamConfig, weights: WeightMap, name: string): OnnxGraphOps {
-  const used: WeightMap = new Map(
-    [...weights].filter(([k]) => k.startsWith(PROMPT_ENCODER_PREFIX) || k.startsWith(MASK_DECODER_PREFIX)),
+  return new OnnxGraphOps(
+    decoderSideWeights(config.promptEncoder, weights),
+    new OnnxGraphBuilder({ name, opset: DECODER_GRAPH_OPSET }),
+    { gemmLinear: true },
   );
-  for (const [k, v] of preparePromptEncoderWeights(config.promptEncoder, weights)) used.set(k, v);
-  return new OnnxGraphOps(used, new OnnxGraphBuilder({ name, opset: DECODER_GRAPH_OPSET }), { gemmLinear: true });
 }
 
 /** `[1, h*w, inner]` shapes of the image-side values. */
