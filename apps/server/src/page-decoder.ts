@@ -40,8 +40,8 @@ export function singleDecoderFile(bytes: Uint8Array): DecoderFile {
 /** Records the split form from a checkpoint's weights (only `prompt_encoder.*` and `mask_decoder.*` are read). */
 export function splitDecoderFile(config: SamConfig, weights: WeightMap): DecoderFile {
   const models = [
-    recordImageSideGraph(config, weights),
-    recordPromptGraph(config, weights, { cropHead: true }),
+    recordImageSideGraph(config, weights, { wasm: true }),
+    recordPromptGraph(config, weights, { cropHead: true, wasm: true }),
     recordPostprocessGraph(config, 'logits'),
   ].map((ops) => ops.builder.toModelBytes());
   const bytes = new Uint8Array(models.reduce((n, m) => n + m.byteLength, 0));

@@ -1,7 +1,8 @@
 /**
  * The page's prompt graph with the cropped mask head (`cropHead`) gives the whole head's low-res
  * masks on the kept region and the same masks at the original size, on the reference checkpoint and
- * the fixture's dog embedding (800x534: 44 of 64 grid rows kept).
+ * the fixture's dog embedding (800x534: 44 of 64 grid rows kept); so do the page's graphs
+ * (`wasm: true`: the dense PE computed in the image-side graph, LayerNorms decomposed).
  */
 import { describe, expect, it } from 'vitest';
 import { createSession } from '@samtune/onnx';
@@ -41,15 +42,18 @@ describe('recordPromptGraph({ cropHead: true })', () => {
     const inputSize = preprocessShape(size, config.imageEncoder.imgSize);
     const head = headSizeFor(inputSize, config.promptEncoder.imageEmbeddingSize);
     expect(head).toEqual([44, 64]);
-    const [side, whole, cropped, post] = await Promise.all(
+    const [side, whole, cropped, post, pageSide, pagePrompt] = await Promise.all(
       [
         recordImageSideGraph(config, weights),
         recordPromptGraph(config, weights),
         recordPromptGraph(config, weights, { cropHead: true }),
         recordPostprocessGraph(config, 'logits'),
+        recordImageSideGraph(config, weights, { wasm: true }),
+        recordPromptGraph(config, weights, { cropHead: true, wasm: true }),
       ].map((ops) => createSession(ops.builder.toModelBytes())),
     );
     const image = await side!.run({ image_embeddings: emb });
+    const pageImage = await pageSide!.run({ image_embeddings: emb });
     const sizes = { input_size: i64(inputSize), original_size: i64(size) };
     for (const p of [{ points: [[400, 293.7] as const], labels: [1] }, { box: [160, 133.5, 560, 480.6] as const }]) {
       const feeds = { ...image, ...pointFeeds('test', p, size, config.imageEncoder.imgSize) };
@@ -62,6 +66,9 @@ describe('recordPromptGraph({ cropHead: true })', () => {
         for (let y = 0; y < rows; y++)
           region.set(want.data.subarray((m * 256 + y) * 256, (m * 256 + y) * 256 + cols), (m * rows + y) * cols);
       expectClose(got.data, region, 'low_res_masks');
+      const pageFeeds = { ...feeds, ...pageImage, head_size: i64(head) };
+      const page = (await pagePrompt!.runTyped(pageFeeds)).low_res_masks as FloatTensor;
+      expectClose(page.data, got.data, 'low_res_masks of the page graphs');
       const [a, b] = await Promise.all(
         [got, want].map(
           async (low) => ((await post!.runTyped({ low_res_masks: low, ...sizes })).masks as FloatTensor).data,
@@ -69,6 +76,6 @@ describe('recordPromptGraph({ cropHead: true })', () => {
       );
       expectClose(a!, b!, 'masks at the original size');
     }
-    await Promise.all([side, whole, cropped, post].map((s) => s!.release()));
+    await Promise.all([side, whole, cropped, post, pageSide, pagePrompt].map((s) => s!.release()));
   });
 });

@@ -14,7 +14,9 @@ export { recordDecoderGraph, denseEmbedding, DECODER_GRAPH_OPSET, type DecoderGr
 export {
   recordImageSideGraph,
   recordPromptGraph,
+  densePeInGraph,
   IMAGE_SIDE_NAMES,
+  type SplitGraphOptions,
   type ImageSideName,
   type PromptGraphOptions,
 } from './split-graphs.js';
@@ -31,3 +33,4 @@ export {
 export { rleFromChanges, RleChangesError, type MaskRle } from './rle.js';
 export { pointFeeds, type PointFeeds } from './prompts.js';
 export { upscaleMasksChannelsLast } from './upscale.js';
+export { WasmGraphOps } from './wasm-ops.js';

@@ -10,20 +10,21 @@
  */
 import type { SamConfig } from '../../config.js';
 import { maskDecoderImageSide, predictMasksOnImageSide } from '../../mask-decoder.js';
-import { DENSE_PE_KEY, embedPoints, noMaskDense } from '../../prompt-encoder.js';
+import { DENSE_PE_KEY, PE_GAUSSIAN_KEY, embedPoints, noMaskDense } from '../../prompt-encoder.js';
 import { OnnxGraphBuilder, OnnxGraphOps, type OnnxValue } from '@samtune/onnx';
 import { type WeightMap } from '@samtune/tensor';
 import { DECODER_GRAPH_OPSET, decoderSideWeights } from './decoder-graph.js';
 import { upscaleMasksChannelsLast } from './upscale.js';
 import { croppedMaskUpscaler } from './cropped-head.js';
+import { WasmGraphOps } from './wasm-ops.js';
 
 /** Names of the image-side graph's outputs = the prompt graph's image inputs, in this order. */
 export const IMAGE_SIDE_NAMES = ['image_keys', 't2i_k', 't2i_v', 'i2t_q'] as const;
 /** One of `IMAGE_SIDE_NAMES`. */
 export type ImageSideName = (typeof IMAGE_SIDE_NAMES)[number];
 
-function decoderOps(config: SamConfig, weights: WeightMap, name: string): OnnxGraphOps {
-  return new OnnxGraphOps(
+function decoderOps(config: SamConfig, weights: WeightMap, name: string, wasm = false): OnnxGraphOps {
+  return new (wasm ? WasmGraphOps : OnnxGraphOps)(
     decoderSideWeights(config.promptEncoder, weights),
     new OnnxGraphBuilder({ name, opset: DECODER_GRAPH_OPSET }),
     { gemmLinear: true },
@@ -39,12 +40,43 @@ function imageSideShapes(config: SamConfig): Record<ImageSideName, number[]> {
   return { image_keys: [1, hw, c], t2i_k: [1, hw, inner], t2i_v: [1, hw, inner], i2t_q: [1, hw, inner] };
 }
 
+/** Options of the split graphs (`recordImageSideGraph`, `recordPromptGraph`). */
+export interface SplitGraphOptions {
+  /**
+   * Record them for onnxruntime-web's wasm kernels, the page's decoder (same values, float32
+   * rounding aside): the image side computes the dense positional encoding in the graph from the
+   * `[2, C/2]` Gaussian matrix instead of storing it (`densePeInGraph`: 4 MiB less to download; the
+   * prompt graph keeps its copy), and the prompt graph records its LayerNorms as `WasmGraphOps` does
+   * (faster there; onnxruntime-node's native `LayerNormalization` is the fast one on the server).
+   * Default false.
+   */
+  readonly wasm?: boolean;
+}
+
+/**
+ * `densePositionalEncoding` recorded in the graph: the grid's cell centres in `[-1,1]` (a constant
+ * `[h*w, 2]`, XY) times the Gaussian matrix, times 2π, `[sin, cos]` -> `[1, C, h, w]`.
+ */
+export function densePeInGraph(ops: OnnxGraphOps, [h, w]: readonly [number, number]): OnnxValue {
+  const centres = new Float32Array(2 * h * w);
+  for (let i = 0; i < h; i++)
+    for (let j = 0; j < w; j++) centres.set([2 * ((j + 0.5) / w) - 1, 2 * ((i + 0.5) / h) - 1], 2 * (i * w + j));
+  const gaussian = ops.param(PE_GAUSSIAN_KEY); // [2, C/2]
+  const proj = ops.scale(ops.matmul(ops.constant(centres, [h * w, 2], 'pe_grid'), gaussian), 2 * Math.PI);
+  const pe = ops.concat([ops.sin(proj), ops.cos(proj)], 1); // [h*w, C]
+  return ops.reshape(ops.transpose(pe, [1, 0]), [1, -1, h, w]);
+}
+
 /**
  * Records the image-side graph. Input `image_embeddings [1,C,h,w]` float32; outputs (float32)
  * `image_keys [1,h*w,C]` (`image + no_mask_embed`, flattened), `t2i_k`, `t2i_v` (block 0's
  * token->image k/v projections), `i2t_q` (block 0's image->token q projection), each `[1,h*w,C/2]`.
  */
-export function recordImageSideGraph(config: SamConfig, weights: WeightMap): OnnxGraphOps {
+export function recordImageSideGraph(
+  config: SamConfig,
+  weights: WeightMap,
+  opts: SplitGraphOptions = {},
+): OnnxGraphOps {
   const ops = decoderOps(config, weights, 'samtune_decoder_image_side');
   const pe = config.promptEncoder;
   const [eh, ew] = pe.imageEmbeddingSize;
@@ -52,7 +84,7 @@ export function recordImageSideGraph(config: SamConfig, weights: WeightMap): Onn
   const side = ops.scoped('mask_decoder', () =>
     maskDecoderImageSide(ops, config.maskDecoder, {
       imageEmbeddings: embeddings,
-      imagePe: ops.param(DENSE_PE_KEY),
+      imagePe: opts.wasm ? ops.scoped('prompt_encoder', () => densePeInGraph(ops, [eh, ew])) : ops.param(DENSE_PE_KEY),
       dense: ops.scoped('prompt_encoder', () => noMaskDense(ops, pe, 1)),
     }),
   );
@@ -65,7 +97,7 @@ export function recordImageSideGraph(config: SamConfig, weights: WeightMap): Onn
 }
 
 /** Options of `recordPromptGraph`. */
-export interface PromptGraphOptions {
+export interface PromptGraphOptions extends SplitGraphOptions {
   /**
    * Take `head_size [2]` int64 (grid rows, cols: `headSizeFor`) and upscale only that top-left part
    * of the grid (`croppedMaskUpscaler`): `low_res_masks [1,1+M,4*rows,4*cols]`, the same values as
@@ -81,7 +113,7 @@ export interface PromptGraphOptions {
  * `low_res_masks [1,1+M,4h,4w]` (all tokens; `[1,1+M,4*rows,4*cols]` with `cropHead`).
  */
 export function recordPromptGraph(config: SamConfig, weights: WeightMap, opts: PromptGraphOptions = {}): OnnxGraphOps {
-  const ops = decoderOps(config, weights, 'samtune_decoder_prompt');
+  const ops = decoderOps(config, weights, 'samtune_decoder_prompt', opts.wasm);
   const pe = config.promptEncoder;
   const [eh, ew] = pe.imageEmbeddingSize;
   const shapes = imageSideShapes(config);
