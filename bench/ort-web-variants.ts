@@ -150,6 +150,13 @@ export const OP_VARIANTS: readonly Variant[] = [
     },
   ),
   micro('gelu', 'Gelu (com.microsoft) [45056,32]', { x: [1, 45056, 32] }, (o, [x]) => ms(o, x!), { chain: true }),
+  micro(
+    'fastgelu',
+    'FastGelu (com.microsoft, tanh form) [45056,32]',
+    { x: [1, 45056, 32] },
+    (o, [x]) => o.emit('FastGelu', [x!], x!.shape, {}, 'com.microsoft'),
+    { chain: true },
+  ),
   micro('erf', 'Erf [45056,32]', { x: [1, 45056, 32] }, unary('Erf'), { chain: true }),
   micro('tanh', 'Tanh [45056,32]', { x: [1, 45056, 32] }, unary('Tanh'), { chain: true }),
   micro('add', 'Add (scalar) [45056,32]', { x: [1, 45056, 32] }, (o, [x]) => o.addScalar(x!, 1e-3), { chain: true }),
