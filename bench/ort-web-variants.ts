@@ -57,6 +57,8 @@ function micro(
 const serverForm = (c: SamConfig, w: WeightMap): Uint8Array =>
   recordPromptGraph(c, w, { cropHead: true }).builder.toModelBytes();
 const pageForm = (c: SamConfig, w: WeightMap): Uint8Array =>
+  recordPromptGraph(c, w, { cropHead: true, wasm: true, tanhGelu: true }).builder.toModelBytes();
+const exactForm = (c: SamConfig, w: WeightMap): Uint8Array =>
   recordPromptGraph(c, w, { cropHead: true, wasm: true }).builder.toModelBytes();
 const ln = (o: OnnxGraphOps, x: OnnxValue, c: number): OnnxValue =>
   o.layerNorm(x, weight(o, [c]), weight(o, [c]), 1e-6);

@@ -8,7 +8,9 @@
  *   with `cropHead`, once per click: points -> low-res logits of all tokens, upscaled only where the
  *   image is (not its padding), and their IoU) and `postprocess`
  *   (`recordPostprocessGraph('logits')`, weight-free: the kept low-res masks -> logits at the
- *   original size). Same values as the single form, float32 rounding aside.
+ *   original size). Recorded for onnxruntime-web (`wasm: true`: LayerNorms as ReduceMean +
+ *   elementwise ops, the dense PE computed in the image side; `tanhGelu`: the mask head's GELUs in
+ *   the tanh form, within 4.7e-4 of erf's): the single form's masks (IoU >= 0.99, bench:label-loop).
  * Both travel as one body (the models concatenated, `parts` giving each name and byte length), so
  * the three parts of a split decoder always come from one version.
  */
@@ -41,7 +43,7 @@ export function singleDecoderFile(bytes: Uint8Array): DecoderFile {
 export function splitDecoderFile(config: SamConfig, weights: WeightMap): DecoderFile {
   const models = [
     recordImageSideGraph(config, weights, { wasm: true }),
-    recordPromptGraph(config, weights, { cropHead: true, wasm: true }),
+    recordPromptGraph(config, weights, { cropHead: true, wasm: true, tanhGelu: true }),
     recordPostprocessGraph(config, 'logits'),
   ].map((ops) => ops.builder.toModelBytes());
   const bytes = new Uint8Array(models.reduce((n, m) => n + m.byteLength, 0));

@@ -26,6 +26,7 @@ export const ONNX_OP_TYPES = [
   'Exp',
   'Expand',
   'EyeLike',
+  'FastGelu',
   'Flatten',
   'Floor',
   'Gather',

@@ -33,4 +33,4 @@ export {
 export { rleFromChanges, RleChangesError, type MaskRle } from './rle.js';
 export { pointFeeds, type PointFeeds } from './prompts.js';
 export { upscaleMasksChannelsLast } from './upscale.js';
-export { WasmGraphOps } from './wasm-ops.js';
+export { WasmGraphOps, type WasmGraphOpsOptions } from './wasm-ops.js';
