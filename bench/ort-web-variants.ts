@@ -72,14 +72,21 @@ const unary =
 export const GRAPH_VARIANTS: readonly Variant[] = [
   {
     name: 'page',
-    what: 'prompt graph, page form (`wasm: true`), 1 thread',
+    what: 'prompt graph, page form (`wasm: true, tanhGelu: true`), 1 thread',
     threads: 1,
     model: 'page',
     build: pageForm,
   },
   {
+    name: 'exact',
+    what: 'page form with the erf GELUs (`wasm: true`), 1 thread',
+    threads: 1,
+    model: 'exact',
+    build: exactForm,
+  },
+  {
     name: 'before',
-    what: 'prompt graph before (LayerNormalization kernels), 1 thread',
+    what: 'prompt graph before (LayerNormalization kernels, erf GELUs), 1 thread',
     threads: 1,
     model: 'before',
     build: serverForm,
