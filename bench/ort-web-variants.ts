@@ -97,6 +97,16 @@ export const GRAPH_VARIANTS: readonly Variant[] = [
 /** One-op models of a click's shapes (`[56,…]`: 8 heads x 7 tokens; `[2816,…]`: the cropped head's pixels). */
 export const OP_VARIANTS: readonly Variant[] = [
   micro(
+    'copy-in',
+    "the image side's 4 inputs (10.5 MB) copied in, a sum out (a click's input copy)",
+    { image_keys: [1, 4096, 256], t2i_k: [1, 4096, 128], t2i_v: [1, 4096, 128], i2t_q: [1, 4096, 128] },
+    (o, xs) =>
+      o.add(
+        o.add(o.slice(xs[0]!, 1, 0, 1), o.slice(xs[1]!, 1, 0, 1)),
+        o.add(o.slice(xs[2]!, 1, 0, 1), o.slice(xs[3]!, 1, 0, 1)),
+      ),
+  ),
+  micro(
     'gemm-head',
     'MatMul [2816,256] x [256,256] (weight)',
     { x: [2816, 256] },

@@ -7,7 +7,8 @@
 //   `image_side` once per embedding (image keys and the first block's image-side projections, made
 //   when the embedding arrives), `prompt` once per click (low-res masks of all tokens and their
 //   IoU; the mask head upscales only the grid rows/columns the image covers, `head_size`), and
-//   `postprocess` only for the kept masks (to logits at the original size);
+//   `postprocess` only for the kept masks (to logits at the original size); recorded for
+//   onnxruntime-web's kernels (sam-model `wasm`/`tanhGelu`: decomposed LayerNorms, tanh-form GELUs);
 // - single (GET /api/decoder.onnx, the official SAM decoder signature: export directories, or
 //   `form: 'single'`): the whole decoder and all four masks at the original size on every click.
 // Prompts and masks follow the server's /api/predict exactly: points then a box as two corner
