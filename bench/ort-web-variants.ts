@@ -98,13 +98,12 @@ export const GRAPH_VARIANTS: readonly Variant[] = [
 export const OP_VARIANTS: readonly Variant[] = [
   micro(
     'copy-in',
-    "the image side's 4 inputs (10.5 MB) copied in, a sum out (a click's input copy)",
+    "the image side's 4 inputs (10.5 MB) copied in, one value out (a click's input copy)",
     { image_keys: [1, 4096, 256], t2i_k: [1, 4096, 128], t2i_v: [1, 4096, 128], i2t_q: [1, 4096, 128] },
-    (o, xs) =>
-      o.add(
-        o.add(o.slice(xs[0]!, 1, 0, 1), o.slice(xs[1]!, 1, 0, 1)),
-        o.add(o.slice(xs[2]!, 1, 0, 1), o.slice(xs[3]!, 1, 0, 1)),
-      ),
+    (o, xs) => {
+      const first = (x: OnnxValue): OnnxValue => o.slice(o.slice(x, 1, 0, 1), 2, 0, 1);
+      return xs.slice(1).reduce((a, x) => o.add(a, first(x)), first(xs[0]!));
+    },
   ),
   micro(
     'gemm-head',

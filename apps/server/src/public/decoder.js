@@ -7,8 +7,9 @@
 //   `image_side` once per embedding (image keys and the first block's image-side projections, made
 //   when the embedding arrives), `prompt` once per click (low-res masks of all tokens and their
 //   IoU; the mask head upscales only the grid rows/columns the image covers, `head_size`), and
-//   `postprocess` only for the kept masks (to logits at the original size); recorded for
-//   onnxruntime-web's kernels (sam-model `wasm`/`tanhGelu`: decomposed LayerNorms, tanh-form GELUs);
+//   the kept masks post-processed to RLE in JS (`postprocess.js`: the values of the `postprocess`
+//   model, which the page no longer runs); recorded for onnxruntime-web's kernels (sam-model
+//   `wasm`/`tanhGelu`: decomposed LayerNorms, tanh-form GELUs);
 // - single (GET /api/decoder.onnx, the official SAM decoder signature: export directories, or
 //   `form: 'single'`): the whole decoder and all four masks at the original size on every click.
 // Prompts and masks follow the server's /api/predict exactly: points then a box as two corner
@@ -17,6 +18,7 @@
 // 0; masks are logits > threshold, as COCO RLE (column-major runs).
 import { getBytes } from './api.js';
 import { planeToRle } from './rle.js';
+import { lowResToRle } from './postprocess.js';
 
 const ORT_URL = '/ort/ort.wasm.min.mjs';
 const EMBEDDINGS_KEPT = 4;
@@ -96,7 +98,9 @@ export class PageDecoder {
       let at = 0;
       for (const part of (headers.get('x-samtune-parts') ?? `decoder:${bytes.byteLength}`).split(',')) {
         const [name, n] = part.split(':');
-        sessions[name] = await this.ort.InferenceSession.create(new Uint8Array(bytes, at, Number(n)), options);
+        // the split form's `postprocess` model is done in JS (postprocess.js): no session for it
+        if (name !== 'postprocess')
+          sessions[name] = await this.ort.InferenceSession.create(new Uint8Array(bytes, at, Number(n)), options);
         at += Number(n);
       }
       if (this.loadingFor !== version) return void release(sessions); // a newer version is loading
@@ -199,7 +203,7 @@ export class PageDecoder {
   /**
    * Masks for `points` ([x, y, label] in ORIGINAL pixels) and `box` (XYXY or null) on embedding `id`:
    * the same reply shape as POST /api/predict, plus `ms` (decode + post-processing time) and `runMs`
-   * (the ORT runs).
+   * (the ORT runs: the prompt model's, with the split form).
    */
   async decode(id, points, box, threshold) {
     const emb = await this.embedding(id);
@@ -230,7 +234,7 @@ export class PageDecoder {
       const i64 = (v) => new Tensor('int64', BigInt64Array.from(v, BigInt), [2]);
       let multimask = !box && points.length === 1;
       let picks = multimask ? [1, 2, 3] : [0]; // tokens
-      let logits, allIou;
+      let logits, allIou, masks, runMs;
       if (side) {
         // the grid rows/columns whose low-res masks the post-processing reads (sam-model headSizeFor)
         const head = [h, w].map((s, i) => Math.min(emb.shape[2 + i], Math.ceil((Math.floor(s / 4) + 2) / 4)));
@@ -239,12 +243,9 @@ export class PageDecoder {
         const [from, to] = [picks[0], picks.at(-1) + 1];
         const [rows, cols] = out.low_res_masks.dims.slice(2);
         const low = out.low_res_masks.data.subarray(from * rows * cols, to * rows * cols);
-        const post = await dec.sessions.postprocess.run({
-          low_res_masks: new Tensor('float32', low, [1, to - from, rows, cols]),
-          input_size: i64([h, w]),
-          original_size: i64([H, W]),
-        });
-        logits = post.masks.data;
+        runMs = performance.now() - t0;
+        // the post-processing graph's values, straight to RLE (postprocess.js; faster than its Resize kernels)
+        masks = lowResToRle(low, to - from, [rows, cols], [h, w], [H, W], threshold);
       } else {
         const out = await dec.sessions.decoder.run({
           image_embeddings: new Tensor('float32', emb.data, emb.shape),
@@ -257,9 +258,9 @@ export class PageDecoder {
         if (allIou.length === 1) [multimask, picks] = [false, [0]]; // a single-mask export
         logits = out.masks.data.subarray(picks[0] * H * W);
       }
-      const runMs = performance.now() - t0;
+      runMs ??= performance.now() - t0;
       const iou = picks.map((k) => allIou[k]);
-      const masks = picks.map((_, i) => planeToRle(logits, H, W, threshold, i * H * W));
+      masks ??= picks.map((_, i) => planeToRle(logits, H, W, threshold, i * H * W));
       let best = 0;
       for (let i = 1; i < iou.length; i++) if (iou[i] > iou[best]) best = i;
       return {
