@@ -7,10 +7,12 @@
 // values as the graph up to float32 rounding (the taps are computed in float64), ~2M multiply-adds a
 // 534x800 mask instead of onnxruntime-web's two Resize kernels over the 1024-frame image.
 
+import { RleBuilder } from './rle.js';
+
 const LOW_RES = 256; // low-res mask side
 const TAPS = 4;
 
-/** Source index pairs and weights of a `half_pixel` bilinear resize from `n` to `size * n / scale` samples. */
+/** Output `o` of a `half_pixel` bilinear resize by `scale` of `n` samples: its two source indices and the second's weight. */
 function bilinear(o, scale, n) {
   const x = Math.min(Math.max((o + 0.5) / scale - 0.5, 0), n - 1);
   const i0 = Math.floor(x);
@@ -66,27 +68,15 @@ export function lowResToRle(data, count, [rows, cols], [h, w], [H, W], threshold
           w2 * data[base + r2 * cols + c] +
           w3 * data[base + r3 * cols + c];
     }
-    const counts = [];
-    let run = 0;
-    let on = false;
-    let area = 0;
+    const rle = new RleBuilder(H, W);
     for (let x = 0; x < W; x++) {
       const k = x * TAPS;
       const [c0, c1, c2, c3] = [xs.index[k] * H, xs.index[k + 1] * H, xs.index[k + 2] * H, xs.index[k + 3] * H];
       const [w0, w1, w2, w3] = [xs.weight[k], xs.weight[k + 1], xs.weight[k + 2], xs.weight[k + 3]];
-      for (let y = 0; y < H; y++) {
-        const v = w0 * t[c0 + y] + w1 * t[c1 + y] + w2 * t[c2 + y] + w3 * t[c3 + y] > threshold;
-        if (v !== on) {
-          counts.push(run);
-          run = 0;
-          on = v;
-        }
-        run++;
-        if (v) area++;
-      }
+      for (let y = 0; y < H; y++)
+        rle.push(w0 * t[c0 + y] + w1 * t[c1 + y] + w2 * t[c2 + y] + w3 * t[c3 + y] > threshold);
     }
-    counts.push(run);
-    out.push({ size: [H, W], counts, area });
+    out.push(rle.done());
   }
   return out;
 }

@@ -13,23 +13,37 @@ export function rleToPlane(rle) {
   return plane;
 }
 
+/** COCO RLE of an H x W mask whose pixels are given one by one in column-major order (`push`). */
+export class RleBuilder {
+  constructor(h, w) {
+    this.size = [h, w];
+    this.counts = [];
+    this.run = 0;
+    this.on = false;
+    this.area = 0;
+  }
+
+  /** The next pixel (column-major): on or off. */
+  push(v) {
+    if (v !== this.on) {
+      this.counts.push(this.run);
+      this.run = 0;
+      this.on = v;
+    }
+    this.run++;
+    if (v) this.area++;
+  }
+
+  /** `{ size: [H, W], counts, area }` once every pixel is pushed. */
+  done() {
+    this.counts.push(this.run);
+    return { size: this.size, counts: this.counts, area: this.area };
+  }
+}
+
 /** The pixels of a row-major H x W plane (at `offset` in `values`) above `threshold`, as COCO RLE. */
 export function planeToRle(values, h, w, threshold = 0, offset = 0) {
-  const counts = [];
-  let run = 0;
-  let on = false;
-  let area = 0;
-  for (let x = 0; x < w; x++)
-    for (let y = 0; y < h; y++) {
-      const v = values[offset + y * w + x] > threshold;
-      if (v !== on) {
-        counts.push(run);
-        run = 0;
-        on = v;
-      }
-      run++;
-      if (v) area++;
-    }
-  counts.push(run);
-  return { size: [h, w], counts, area };
+  const rle = new RleBuilder(h, w);
+  for (let x = 0; x < w; x++) for (let y = 0; y < h; y++) rle.push(values[offset + y * w + x] > threshold);
+  return rle.done();
 }
