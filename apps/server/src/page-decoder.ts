@@ -8,7 +8,7 @@
  *   with `cropHead`, once per click: points -> low-res logits of all tokens, upscaled only where the
  *   image is (not its padding), and their IoU) and `postprocess`
  *   (`recordPostprocessGraph('logits')`, weight-free: the kept low-res masks -> logits at the
- *   original size). Recorded for onnxruntime-web (`wasm: true`: LayerNorms as ReduceMean +
+ *   original size; the page computes its values in JS, `public/postprocess.js`). Recorded for onnxruntime-web (`wasm: true`: LayerNorms as ReduceMean +
  *   elementwise ops, the dense PE computed in the image side; `tanhGelu`: the mask head's GELUs in
  *   the tanh form, within 4.7e-4 of erf's): the single form's masks (IoU >= 0.99, bench:label-loop).
  * Both travel as one body (the models concatenated, `parts` giving each name and byte length), so
