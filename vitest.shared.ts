@@ -54,7 +54,7 @@ export function samtuneVitestConfig(opts: SamtuneVitestOptions = {}): ViteUserCo
   const isolated = shared ? [...(opts.isolated ?? [])] : [];
   const slow = [...(opts.slow ?? [])];
   const candidates = [
-    project(shared ? 'shared' : 'files', include, [...isolated, ...slow], shared),
+    project(shared ? 'shared' : 'files', include, [...new Set([...isolated, ...slow])], shared),
     project(
       'isolated',
       isolated.filter((f) => !slow.includes(f)),
