@@ -1,3 +1,3 @@
 import { samtuneVitestConfig } from '../../vitest.shared.js';
 
-export default samtuneVitestConfig();
+export default samtuneVitestConfig({ shared: true });

@@ -1,6 +1,7 @@
 /**
  * End to end on a real Redis (Debian's redis-server on a loopback port) with real worker processes:
- * 1. embed the images of plant-seg-coco/valid with 2 workers, one killed with SIGKILL mid-job: every
+ * 1. embed 8 of plant-seg-coco/valid's 17 photos (59 of its 104 boxes: enough for two
+ *    workers, a kill mid-job and its retry) with 2 workers, one killed with SIGKILL mid-job: every
  *    image is embedded by exactly one completed job, into a valid cache file that the trainer's
  *    `EmbeddingCache` finds (nothing left to compute); a re-run enqueues nothing;
  * 2. the same for autolabel with the valid split's boxes: the collected COCO file reads back with one
@@ -8,7 +9,7 @@
  * 3. a bad image ends in `failed` with its reason after one attempt, and the rest completes;
  * and a worker closes gracefully on SIGTERM.
  */
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -33,7 +34,10 @@ import { untilDrained as drained } from './test-utils/drained.js';
 import { startTestRedis, type TestRedis } from './test-utils/redis-server.js';
 import { spawnWorker, type WorkerProcess } from './test-utils/worker-process.js';
 
-const VALID = sharedPath('datasets/plant-seg-coco/valid');
+const SOURCE = sharedPath('datasets/plant-seg-coco/valid');
+/** Photos of SOURCE copied (with their COCO annotations) into the data root the queues run on. */
+const PHOTOS = 8;
+let VALID: string;
 const TRAIN = sharedPath('datasets/plant-seg-coco/train');
 const CHECKPOINT = referencePath('tinyvit.pth');
 // Short locks so that a killed worker's job comes back within ~15-20 s (production default: 30 s).
@@ -78,6 +82,19 @@ beforeAll(async () => {
   redisServer = await startTestRedis();
   redis = connectRedis(redisServer.url);
   tmp = mkdtempSync(join(tmpdir(), 'samtune-jobs-'));
+  // the first PHOTOS photos of SOURCE, copied (workers read only inside the data root)
+  VALID = join(tmp, 'valid');
+  mkdirSync(VALID);
+  const file = '_annotations.coco.json';
+  const coco = JSON.parse(readFileSync(join(SOURCE, file), 'utf8')) as {
+    images: { id: number; file_name: string }[];
+    annotations: { image_id: number }[];
+  };
+  const images = coco.images.slice(0, PHOTOS);
+  const ids = new Set(images.map((im) => im.id));
+  for (const im of images) copyFileSync(join(SOURCE, im.file_name), join(VALID, im.file_name));
+  const annotations = coco.annotations.filter((a) => ids.has(a.image_id));
+  writeFileSync(join(VALID, file), JSON.stringify({ ...coco, images, annotations }));
 });
 
 afterAll(async () => {
@@ -93,17 +110,17 @@ describe('queue embed / autolabel on BullMQ + Redis, 2 worker processes', () => 
 
   it('embeds every valid image exactly once although a worker is killed with SIGKILL mid-job', async () => {
     const res = await enqueue({ redis, kind: 'embed', dataRoot: VALID, outDir: cacheDir(), checkpoint: CHECKPOINT });
-    expect(res).toMatchObject({ total: 17, added: 17, alreadyDone: 0, alreadyQueued: 0 });
+    expect(res).toMatchObject({ total: 8, added: 8, alreadyDone: 0, alreadyQueued: 0 });
     const victim = start();
     survivor = start();
     const killedJob = await killMidJob(victim, res.queueId);
 
     const s = await untilDrained(res.queueId, 150_000);
-    expect(s.counts).toMatchObject({ completed: 17, failed: 0, active: 0, waiting: 0 });
+    expect(s.counts).toMatchObject({ completed: 8, failed: 0, active: 0, waiting: 0 });
     // every job completed once, by one of the two workers; the killed worker's job by the survivor
     const done = completions([victim, survivor], res.queueId);
-    expect(done.length).toBe(17);
-    expect(new Set(done).size).toBe(17);
+    expect(done.length).toBe(8);
+    expect(new Set(done).size).toBe(8);
     expect(victim.events.some((e) => e.type === 'completed' && e.jobId === killedJob)).toBe(false);
     const queue = new Queue(res.queueId, { connection: redis, prefix: BULL_PREFIX });
     const job = await queue.getJob(killedJob);
@@ -121,14 +138,14 @@ describe('queue embed / autolabel on BullMQ + Redis, 2 worker processes', () => 
       embedder: () => Promise.reject(new Error('the cache should be full')),
     });
     const fill = await cache.fill(records.map((r) => r.imagePath));
-    expect(fill).toMatchObject({ total: 17, hits: 17, computed: 0 });
+    expect(fill).toMatchObject({ total: 8, hits: 8, computed: 0 });
     const one = await cache.get(records[0]!.imagePath);
     expect(one.embedding.shape).toEqual([1, 256, 64, 64]);
     expect(one.originalSize).toEqual([1536, 2048]);
 
     // a re-run enqueues nothing
     const again = await enqueue({ redis, kind: 'embed', dataRoot: VALID, outDir: cacheDir(), checkpoint: CHECKPOINT });
-    expect(again).toMatchObject({ queueId: res.queueId, total: 17, added: 0, alreadyDone: 17 });
+    expect(again).toMatchObject({ queueId: res.queueId, total: 8, added: 0, alreadyDone: 8 });
   }, 240_000);
 
   it('autolabels the valid boxes with a worker killed mid-job; collect gives one label per prompt', async () => {
@@ -163,19 +180,19 @@ describe('queue embed / autolabel on BullMQ + Redis, 2 worker processes', () => 
       checkpoint: labeler,
       prompt: 'box',
     });
-    expect(res).toMatchObject({ total: 17, added: 17 });
+    expect(res).toMatchObject({ total: 8, added: 8 });
     const killedJob = await killMidJob(victim, res.queueId);
     const s = await untilDrained(res.queueId, 150_000);
-    expect(s.counts).toMatchObject({ completed: 17, failed: 0 });
+    expect(s.counts).toMatchObject({ completed: 8, failed: 0 });
     const done = completions([victim, survivor], res.queueId);
-    expect(new Set(done).size).toBe(17);
-    expect(done.length).toBe(17);
+    expect(new Set(done).size).toBe(8);
+    expect(done.length).toBe(8);
     expect(victim.events.some((e) => e.type === 'completed' && e.jobId === killedJob)).toBe(false);
 
     const outDir = join(tmp, 'collected');
     mkdirSync(outDir);
     const collected = await collectLabels(redis, res.queueId, join(outDir, '_annotations.coco.json'));
-    expect(collected).toMatchObject({ images: 17, annotations: 104, missing: [], skipped: [] });
+    expect(collected).toMatchObject({ images: 8, annotations: 59, missing: [], skipped: [] });
     const source = await loadDataset(VALID);
     const back = await loadDataset(outDir, { allowImagesOutsideRoot: true }); // the images live elsewhere
     expect(back.skipped).toEqual([]);
