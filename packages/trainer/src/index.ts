@@ -78,6 +78,7 @@ export {
   runTrainingInWorker,
   trainWorkerPath,
   TrainWorkerError,
+  TrainWorkerOptionError,
   type TrainingJob,
   type WorkerTrainingOptions,
   type WorkerMessage,

@@ -52,6 +52,19 @@ export interface WorkerTrainingOptions {
   readonly resume?: boolean;
   readonly existOk?: boolean;
   readonly onEvent?: TrainEventHandler;
+  /**
+   * Nice value (0..19) of the training thread and of the threads it starts (onnxruntime's intra-op
+   * pool inherits it), so that work of the rest of the machine (a labelling server's clicks, the
+   * browser that decodes them) gets the CPU first. Linux only, where the nice value is per thread;
+   * elsewhere it would lower the whole process, so it is ignored. Default 0 (unchanged).
+   */
+  readonly niceness?: number;
+}
+
+/** Thrown when `niceness` is not an integer in 0..19. */
+export class TrainWorkerOptionError extends SamtuneError {
+  readonly code: string = 'train-worker-option';
+  readonly kind: ErrorKind = 'input';
 }
 
 /** A training run in a worker thread; `cancel()` terminates it (the run directory stays resumable). */
@@ -67,12 +80,19 @@ export interface TrainingJob {
 
 /** Starts `runTraining(config)` in a worker thread. */
 export function startTrainingWorker(config: TrainConfig, options: WorkerTrainingOptions = {}): TrainingJob {
+  const niceness = options.niceness ?? 0;
+  if (!Number.isInteger(niceness) || niceness < 0 || niceness > 19) {
+    throw new TrainWorkerOptionError(
+      `startTrainingWorker(options.niceness): expected an integer in 0..19, got ${String(niceness)}`,
+    );
+  }
   const flag = new StopFlag();
   const worker = spawnWorker(TRAIN_WORKER_ENTRY, {
     config,
     resume: options.resume ?? false,
     existOk: options.existOk ?? false,
     stop: flag.buffer,
+    niceness: process.platform === 'linux' ? niceness : 0,
   });
   let settled = false;
   const result = new Promise<TrainResult>((resolvePromise, reject) => {

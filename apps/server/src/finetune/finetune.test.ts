@@ -9,6 +9,7 @@
  * the decoder learns here is mostly to fill the box's side of the frame (its spatial features from
  * random encoder weights carry little); real photos need real weights.
  */
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +19,7 @@ import { makeBoxDomain } from '../test-utils/box-domain.js';
 import type { ApiReply } from '../test-utils/api-reply.js';
 import { referencePath } from '../test-utils/fixtures.js';
 import { gate } from './gate.js';
+import { FINETUNE_NICENESS } from './finetuner.js';
 import type { VersionInfo, VersionMetrics } from './versions.js';
 
 let dir: string;
@@ -36,13 +38,30 @@ const api = async (
   return { status: res.status, json: (await res.json()) as ApiReply };
 };
 
-/** Starts a run and waits for its outcome. */
-async function finetune(body: { epochs?: number; lr?: number }): Promise<VersionInfo> {
+/** How many of this process's threads run at `nice` now (Linux `/proc/self/task/<tid>/stat`, field 19). */
+function threadsAtNice(nice: number): number {
+  let n = 0;
+  for (const tid of readdirSync('/proc/self/task')) {
+    try {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      if (stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16] === String(nice)) n++;
+    } catch {
+      // the thread ended between the listing and the read
+    }
+  }
+  return n;
+}
+
+/** Starts a run and waits for its outcome; `niced`: the most threads seen at the fine-tune's nice value. */
+async function finetune(body: { epochs?: number; lr?: number }): Promise<VersionInfo & { niced: number }> {
   const started = await api('/api/finetune', { method: 'POST', body });
   expect(started).toMatchObject({ status: 202, json: { state: 'training' } });
+  let niced = 0;
+  const sampler = setInterval(() => (niced = Math.max(niced, threadsAtNice(FINETUNE_NICENESS))), 100);
   const info = await srv.versions?.finetuner.current;
+  clearInterval(sampler);
   expect(info?.id).toBe(started.json.version);
-  return info as VersionInfo;
+  return { ...(info as VersionInfo), niced };
 }
 
 beforeAll(async () => {
@@ -73,6 +92,9 @@ describe('fine-tune from the server (seeded TinyViT, targets = the prompt box)',
     const v = await finetune({ epochs: 1, lr: 1 });
     console.log('diverging run', JSON.stringify({ metrics: v.metrics, baseline: v.baseline, reason: v.reason }));
     expect(v.state).toBe('rejected');
+    // training yields the CPU to clicks: its thread and onnxruntime's pool it started run niced, the server's do not
+    expect(v.niced).toBeGreaterThanOrEqual(2);
+    expect(threadsAtNice(0)).toBeGreaterThan(0);
     expect(v.reason).toMatch(/^rejected: (the training diverged|worse than the serving version v0)/);
     if (v.metrics) expect(v.reason).toBe(gate(v.metrics, v.baseline as VersionMetrics, 'v0').reason);
     expect((await api('/api/versions')).json.active).toBe('v0');

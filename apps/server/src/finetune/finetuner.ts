@@ -29,6 +29,13 @@ import { gate, versionMetrics, type GateTolerance } from './gate.js';
 import type { ValSet, ValSetOptions } from './val-set.js';
 import type { HeldOut, VersionInfo, VersionStore } from './versions.js';
 
+/**
+ * Nice value of the fine-tune's training thread and its onnxruntime threads (Linux): training yields
+ * the CPU to clicks (the model worker's `/api/predict`, and the page's own decoder in the browser on
+ * the same machine). Measured by `pnpm bench:label-loop --training-only`.
+ */
+export const FINETUNE_NICENESS = 10;
+
 /** Defaults of a run (each `POST /api/finetune` may set `epochs` and `lr`). */
 export interface FinetuneOptions {
   /** Most epochs of a run. Default 10. */
@@ -191,7 +198,11 @@ export class Finetuner {
       loss: null,
       etaSeconds: null,
     };
-    const job = startTrainingWorker(config, { existOk: true, onEvent: (e) => this.onEvent(e) });
+    const job = startTrainingWorker(config, {
+      existOk: true,
+      onEvent: (e) => this.onEvent(e),
+      niceness: FINETUNE_NICENESS,
+    });
     const t0 = performance.now();
     this.running = {
       version: version.id,
