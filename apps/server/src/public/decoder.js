@@ -80,7 +80,9 @@ export class PageDecoder {
         ort.env.wasm.proxy = false;
         this.ort = ort;
       }
+      const t0 = performance.now();
       const { bytes, headers } = await this.fetchDecoder();
+      const timing = { fetchMs: performance.now() - t0, createMs: {} }; // what loading this decoder took
       const options = {
         executionProviders: ['wasm'],
         graphOptimizationLevel: 'all',
@@ -95,7 +97,9 @@ export class PageDecoder {
       let at = 0;
       for (const part of (headers.get('x-samtune-parts') ?? `decoder:${bytes.byteLength}`).split(',')) {
         const [name, n] = part.split(':');
+        const t = performance.now();
         sessions[name] = await this.ort.InferenceSession.create(new Uint8Array(bytes, at, Number(n)), options);
+        timing.createMs[name] = performance.now() - t;
         at += Number(n);
       }
       if (this.loadingFor !== version) return void release(sessions); // a newer version is loading
@@ -110,6 +114,7 @@ export class PageDecoder {
         version: headers.get('x-samtune-version'), // the model version it is (null: a server without versions)
       };
       this.bytes = bytes.byteLength;
+      this.timing = timing;
       this.swaps++;
       if (old) this.retire(old);
       const last = [...this.embeddings.keys()].at(-1); // the open image: its image side for the next click
