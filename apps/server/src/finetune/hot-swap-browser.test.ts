@@ -167,4 +167,19 @@ describe('hot swap in the page (Chromium)', () => {
     );
     expect(overlapping.length).toBeGreaterThan(0);
   }, 600_000);
+
+  it("runs the decoder worker under the page's own CSP (no bypass)", async () => {
+    const strict = await browser.newPage(); // the tests' other pages bypass the CSP for their probes
+    const violations: string[] = [];
+    strict.on('console', (m) => {
+      if (/Content Security Policy|Refused to/.test(m.text())) violations.push(m.text());
+    });
+    try {
+      await strict.goto(`${srv.url}/#token=${TOKEN}`);
+      await strict.waitForSelector('#model:has-text("clicks decoded in the browser")', { timeout: 120_000 });
+      expect(violations).toEqual([]);
+    } finally {
+      await strict.close();
+    }
+  }, 180_000);
 });
