@@ -1,7 +1,9 @@
 /**
  * bench:label-loop's "while a fine-tune runs" section: click latency in the page while the server
  * fine-tunes, against the same load just before, over `runs` fine-tunes in one server (each press
- * makes a new version; the gate may activate it, and the page's decoder then swaps to it).
+ * makes a new version; the gate may activate it, and the page's decoder then swaps to it; before
+ * each run after the first, v0 is activated again on the page so that each candidate is gated
+ * against the same serving version).
  * A click's latency is the page's `clickMs`: from the mouse event to its mask drawn, so a stalled
  * main thread counts, not only the decode. The training phase lasts from the press until the new
  * version serves in the page and `AFTER_SWAP` more clicks are done; clicks that overlap the page's
@@ -63,6 +65,7 @@ interface Page {
   evaluate(expr: string): Promise<unknown>;
   fill(selector: string, value: string): Promise<void>;
   click(selector: string): Promise<void>;
+  waitForFunction(expr: string, arg: undefined, options: { timeout: number }): Promise<unknown>;
   waitForSelector(selector: string): Promise<unknown>;
 }
 
@@ -131,6 +134,11 @@ export async function trainingSection(ctx: TrainingContext) {
   await page.fill('#finetune-lr', String(ctx.lr));
   const rounds = [];
   for (let r = 0; r < ctx.runs; r++) {
+    if (r > 0 && (await evaluate<string | null>('window.samtunePage.decoderVersion')) !== 'v0') {
+      // back to v0 from the page's versions list, so that this run's candidate can pass the gate too
+      await page.click('#versions li[data-id="v0"] button:text("Activate")');
+      await page.waitForFunction("window.samtunePage.decoderVersion === 'v0'", undefined, { timeout: 120_000 });
+    }
     const loadStart = machineInfo().loadAverage1m;
     const idle = await mixedLoad(ctx.idleClicks, async () => true);
     const swapsBefore = (await evaluate<Swap[]>('window.samtunePage.swapLog')).length;

@@ -142,6 +142,14 @@ try {
   const worstIou = (a: CocoRle[][], b: CocoRle[][]): number =>
     Math.min(...a.flatMap((ms, i) => ms.map((m, k) => planeIou(cocoRleToMask(m).data, cocoRleToMask(b[i]![k]!).data))));
 
+  /** Writes bench/results/<name>.{json,md}, prints the markdown, and ends the bench. */
+  const writeAndExit = async (name: string, result: unknown, md: string): Promise<never> => {
+    writeResult(join(repo, `bench/results/${name}.json`), JSON.stringify(result, null, 2));
+    writeResult(join(repo, `bench/results/${name}.md`), md);
+    console.log(md);
+    await cleanUp();
+    process.exit(0);
+  };
   const set = prompts(clicks);
   const training = (): ReturnType<typeof trainingSection> =>
     trainingSection({ page, dir, id, set, clickOnce, timed, runs, epochs, lr, idleClicks });
@@ -162,11 +170,7 @@ try {
       '',
       ...lines,
     ].join('\n');
-    writeResult(join(repo, 'bench/results/label-loop-training.json'), JSON.stringify(result, null, 2));
-    writeResult(join(repo, 'bench/results/label-loop-training.md'), md);
-    console.log(md);
-    await cleanUp();
-    process.exit(0);
+    await writeAndExit('label-loop-training', result, md);
   }
 
   // browser decode per click
@@ -334,11 +338,7 @@ try {
       '',
       ...decodeTable,
     ].join('\n');
-    writeResult(join(repo, 'bench/results/label-loop-decode.json'), JSON.stringify(result, null, 2));
-    writeResult(join(repo, 'bench/results/label-loop-decode.md'), md);
-    console.log(md);
-    await cleanUp();
-    process.exit(0);
+    await writeAndExit('label-loop-decode', result, md);
   }
 
   // float16 vs float32 embedding: the same prompts decoded in the page from each

@@ -6,20 +6,14 @@
  * v1's, each decoded alone first), the one its reply names; the clicks after the change are v1's.
  * v1 is the reference decoder perturbed (as in hot-swap.test.ts), registered in the version store.
  */
-import { copyFile, mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  loadSamCheckpoint,
-  MASK_DECODER_PREFIX,
-  writeFineTunedSafetensors,
-  type FloatTensor,
-  type WeightMap,
-} from '@samtune/sam-model';
 import { startServer, type SamServer } from '../server.js';
 import { makeBoxDomain } from '../test-utils/box-domain.js';
+import { addPerturbedVersion } from '../test-utils/perturbed-version.js';
 import { clientPoint, idle, launchChromium, newPage } from '../test-utils/browser.js';
 import { referencePath } from '../test-utils/fixtures.js';
 import { apiFetch } from '../test-utils/http.js';
@@ -46,16 +40,6 @@ interface Decode {
   /** When the click happened and how long until its mask was drawn (the page's performance.now() ms). */
   startedAt: number;
   clickMs: number;
-}
-
-/** A decoder-only checkpoint of the reference weights with every decoder tensor scaled by 1.5. */
-async function perturbedCheckpoint(path: string): Promise<void> {
-  const base = await loadSamCheckpoint(referencePath('tinyvit.pth'));
-  const decoder: WeightMap = new Map();
-  for (const [k, t] of base.weights)
-    if (k.startsWith(MASK_DECODER_PREFIX))
-      decoder.set(k, { ...t, data: Float32Array.from(t.data as Float32Array, (v) => v * 1.5) } as FloatTensor);
-  writeFineTunedSafetensors(path, decoder, base.config, { path: base.path, sha256: base.sha256 });
 }
 
 /** Clicks POINTS[k % 5] on the page (a fresh prompt); the page's record of its decode and its masks. */
@@ -89,12 +73,7 @@ beforeAll(async () => {
     port: 0,
     token: TOKEN,
   });
-  const store = srv.versions?.store;
-  if (!store) throw new Error('expected a version store');
-  const v1 = await store.create(0);
-  await perturbedCheckpoint(join(dir, 'v1.safetensors'));
-  await copyFile(join(dir, 'v1.safetensors'), store.checkpoint(v1.id) as string);
-  await store.finish(v1.id, { state: 'candidate', decoderSha256: 'a'.repeat(64), reason: 'test' });
+  await addPerturbedVersion(srv, dir);
   browser = await launchChromium();
   page = await newPage(browser);
   page.on('request', (r) => {
