@@ -63,7 +63,7 @@ class WorkerSlot {
       ev.preventDefault?.();
       this.fail(new Error(`decoder worker: ${ev.message || 'could not start (no module workers?)'}`));
     };
-    this.call('init', options, token());
+    this.call('init', options, token()).catch(() => undefined); // a failed start fails the next call
   }
   call(op, ...args) {
     if (this.failed) return Promise.reject(this.failed);
@@ -151,10 +151,12 @@ export class SwappingDecoder {
     return p;
   }
 
+  /** A new, empty decoder for one version: in a worker, or on this thread. */
   slot() {
     return this.worker ? new WorkerSlot(this.options) : new PageSlot(this.options);
   }
 
+  /** Loads `version` in a new slot, prepares the open images on it, then makes it the current decoder. */
   async swapIn(version) {
     const requestedAt = performance.now();
     let slot = this.slot();
@@ -187,11 +189,13 @@ export class SwappingDecoder {
     if (old) this.retire(old);
   }
 
+  /** Ends a replaced decoder once no click runs on it. */
   retire(d) {
     d.retired = true;
     if (d.runs === 0) d.slot.close();
   }
 
+  /** Notes `id` as the most recent embedding (the ones a new version prepares first). */
   remember(id) {
     this.recent = [...this.recent.filter((x) => x !== id), id].slice(-RECENT_KEPT);
   }
