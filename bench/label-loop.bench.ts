@@ -12,16 +12,17 @@
  * - server-side `POST /api/predict` for the same prompts (sequential, cached embedding): p50/p99;
  * - the embedding transfer: float16 vs float32 bytes, and the masks decoded in the page from each
  *   (IoU of every mask, pixels that differ) so float16 is shown to keep the masks within tolerance.
- * - then the loop under training: 20 accepted box masks (`makeBoxDomain`, a domain where
- *   fine-tuning helps) saved into the images folder, Fine-tune pressed on the page, and while it runs the same
- *   mixed load as an idle phase just before it: clicks decoded in the page, `POST /api/predict` and
- *   `GET /api/health` from here; p50/p99 of each, idle vs training;
- * - the time from pressing Fine-tune to the new version serving in the page (its decoder loaded),
- *   or to the gate's rejection, with the gate's numbers (a rejected version is then activated by hand
- *   on the page, and the time from Activate to it serving is reported instead).
+ * - then the loop under training (label-loop-training.ts): 20 accepted box masks (`makeBoxDomain`, a
+ *   domain where fine-tuning helps) saved into the images folder, Fine-tune pressed on the page
+ *   `--runs` times, and while each runs the same mixed load as an idle phase just before it: clicks
+ *   in the page (mouse event to mask drawn), `POST /api/predict` and `GET /api/health` from here;
+ *   p50/p99 of each, idle vs training, the clicks during the page's decoder swap apart; the time
+ *   from pressing Fine-tune to the gate and to the new version serving in the page.
  * Writes bench/results/label-loop.{json,md}; `--decode-only` stops after the decode rows (and writes
- * label-loop-decode.{json,md}).
- * Usage: pnpm bench:label-loop [--clicks 40] [--epochs 2] [--lr 0.02] [--decode-only]
+ * label-loop-decode.{json,md}); `--training-only` runs only the training section (and writes
+ * label-loop-training.{json,md}).
+ * Usage: pnpm bench:label-loop [--clicks 40] [--epochs 2] [--lr 0.02] [--runs 1] [--idle-clicks 100]
+ *   [--decode-only | --training-only]
  */
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -29,12 +30,15 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startServer } from '../apps/server/src/server.js';
 import { clientPoint, idle, launchChromium } from '../apps/server/src/test-utils/browser.js';
-import { makeBoxDomain } from '../apps/server/src/test-utils/box-domain.js';
 import { planeIou } from '../apps/server/src/test-utils/masks.js';
 import { cocoRleToMask, type CocoRle } from '../apps/server/src/rle.js';
 import { apiFetch } from '../apps/server/src/test-utils/http.js';
 import { machineInfo, median, writeResult } from './machine.js';
 import { profileArrays, summarizeProfile } from './ort-profile.js';
+import { stats, trainingSection } from './label-loop-training.js';
+
+/** A prompt as the page sends it (`window.samtunePage.prompts()`, the body of `POST /api/predict`). */
+type Prompt = { id: string; points: number[][]; box: number[] | null };
 
 const { values } = parseArgs({
   options: {
@@ -42,28 +46,19 @@ const { values } = parseArgs({
     epochs: { type: 'string', default: '2' },
     lr: { type: 'string', default: '0.02' },
     'decode-only': { type: 'boolean', default: false },
+    'training-only': { type: 'boolean', default: false },
+    runs: { type: 'string', default: '1' },
+    'idle-clicks': { type: 'string', default: '100' },
   },
 });
 const clicks = Math.min(500, Math.max(10, Number(values.clicks)));
 const epochs = Math.min(50, Math.max(1, Number(values.epochs)));
 const lr = Number(values.lr);
-const TRAIN_MASKS = 20;
+const runs = Math.min(10, Math.max(1, Number(values.runs)));
+const idleClicks = Math.min(1000, Math.max(10, Number(values['idle-clicks'])));
 const repo = resolve(import.meta.dirname, '..');
 const ref = resolve(repo, '../shared/fixtures/sam-reference');
 const TOKEN = 'bench-label-loop-0123456789';
-
-const pct = (xs: readonly number[], p: number): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)] ?? NaN;
-};
-/** A prompt as the page sends it (`window.samtunePage.prompts()`, the body of `POST /api/predict`). */
-type Prompt = { id: string; points: number[][]; box: number[] | null };
-const stats = (xs: readonly number[]): { n: number; p50: number; p99: number; max: number } => ({
-  n: xs.length,
-  p50: +median(xs).toFixed(1),
-  p99: +pct(xs, 99).toFixed(1),
-  max: +Math.max(...xs).toFixed(1),
-});
 
 /** Prompts at varied places of the 800x534 dog photo: single points (3 masks) and boxes (1 mask). */
 function prompts(n: number): { points: number[][]; box: number[] | null }[] {
@@ -147,8 +142,38 @@ try {
   const worstIou = (a: CocoRle[][], b: CocoRle[][]): number =>
     Math.min(...a.flatMap((ms, i) => ms.map((m, k) => planeIou(cocoRleToMask(m).data, cocoRleToMask(b[i]![k]!).data))));
 
-  // browser decode per click
+  /** Writes bench/results/<name>.{json,md}, prints the markdown, and ends the bench. */
+  const writeAndExit = async (name: string, result: unknown, md: string): Promise<never> => {
+    writeResult(join(repo, `bench/results/${name}.json`), JSON.stringify(result, null, 2));
+    writeResult(join(repo, `bench/results/${name}.md`), md);
+    console.log(md);
+    await cleanUp();
+    process.exit(0);
+  };
   const set = prompts(clicks);
+  const training = (): ReturnType<typeof trainingSection> =>
+    trainingSection({ page, dir, id, set, clickOnce, timed, runs, epochs, lr, idleClicks });
+  if (values['training-only']) {
+    const { json, md: lines } = await training();
+    const result = {
+      bench: 'label-loop --training-only',
+      machine,
+      loadAverageEnd1m: machineInfo().loadAverage1m,
+      model: srv.worker.info.model,
+      image: 'dog.jpg 800x534',
+      duringFinetune: json,
+    };
+    const md = [
+      '# bench:label-loop --training-only',
+      '',
+      `${machine.cpu}, ${machine.cores} cores, Node ${machine.node}; load average ${machine.loadAverage1m} at the start, ${result.loadAverageEnd1m} at the end (other work shares the machine: compare the rows of one run, not absolute times). ${result.model}, ${result.image}; the page's decoder in a worker: ${String(await page.evaluate('window.samtunePage.decoderInWorker'))}.`,
+      '',
+      ...lines,
+    ].join('\n');
+    await writeAndExit('label-loop-training', result, md);
+  }
+
+  // browser decode per click
   const browserMs: number[] = [];
   const runMs: number[] = [];
   const pagePrompts: Prompt[] = [];
@@ -315,11 +340,7 @@ try {
       '',
       ...decodeTable,
     ].join('\n');
-    writeResult(join(repo, 'bench/results/label-loop-decode.json'), JSON.stringify(result, null, 2));
-    writeResult(join(repo, 'bench/results/label-loop-decode.md'), md);
-    console.log(md);
-    await cleanUp();
-    process.exit(0);
+    await writeAndExit('label-loop-decode', result, md);
   }
 
   // float16 vs float32 embedding: the same prompts decoded in the page from each
@@ -357,81 +378,8 @@ try {
     decoderBytes: number;
   };
 
-  /**
-   * The load of a labelling session: clicks decoded in the page one after another and, from here,
-   * `/api/predict` and `/api/health` in turn every 100 ms; at least `minClicks` clicks, then until
-   * `until()` (checked between clicks) says stop.
-   */
-  const mixedLoad = async (
-    minClicks: number,
-    until: () => Promise<boolean>,
-  ): Promise<{ click: number[]; predict: number[]; health: number[] }> => {
-    const out = { click: [] as number[], predict: [] as number[], health: [] as number[] };
-    let stop = false;
-    const side = (async () => {
-      for (let k = 0; !stop; k++) {
-        if (k % 2) out.health.push(await timed('/api/health'));
-        else out.predict.push(await timed('/api/predict', { id, ...set[(k >> 1) % set.length]! }));
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    })();
-    try {
-      for (let k = 0; k < minClicks || !(await until()); k++)
-        out.click.push((await clickOnce(set[k % set.length]!)).ms);
-    } finally {
-      stop = true;
-      await side;
-    }
-    return out;
-  };
-
-  // the loop under training: 20 accepted masks, Fine-tune pressed on the page
-  await makeBoxDomain(dir, { count: TRAIN_MASKS, perImage: 1, shape: 'box', size: [0.6, 0.95] });
-  const idleLoad = await mixedLoad(30, async () => true);
-  const shaBefore = (await page.evaluate('window.samtunePage.decoderSha256')) as string;
-  await page.fill('#finetune-epochs', String(epochs));
-  await page.fill('#finetune-lr', String(lr));
-  const tPress = performance.now();
-  await page.click('#finetune');
-  const trainLoad = await mixedLoad(
-    0,
-    async () =>
-      ((await page.evaluate('window.samtunePage.training.done.length')) as number) > 0 ||
-      performance.now() - tPress > 1_200_000,
-  );
-  const doneMs = performance.now() - tPress;
-  const done = (await page.evaluate('window.samtunePage.training.done[0] ?? null')) as {
-    id: string;
-    state: string;
-    reason?: string;
-    metrics?: Record<string, number | null>;
-    baseline?: Record<string, number | null>;
-  } | null;
-  if (!done) throw new Error('bench:label-loop: the fine-tune did not end within 20 minutes');
-  let servingMs: number | null = null;
-  let activateToServingMs: number | null = null;
-  const serving = (v: string): Promise<unknown> =>
-    page.waitForFunction(
-      `window.samtunePage.version === ${JSON.stringify(v)} && window.samtunePage.decoderSha256 !== ${JSON.stringify(shaBefore)}`,
-      undefined,
-      { timeout: 120_000 },
-    );
-  if (done.state === 'active') {
-    await serving(done.id);
-    servingMs = performance.now() - tPress;
-  } else if (done.state === 'rejected') {
-    const t = performance.now();
-    await page.click(`#versions li[data-id="${done.id}"] button:text("Activate")`);
-    await serving(done.id);
-    activateToServingMs = performance.now() - t;
-  }
-  const p99 = (xs: number[]): number => pct(xs, 99);
-  const loadRows = {
-    idle: { click: stats(idleLoad.click), predict: stats(idleLoad.predict), health: stats(idleLoad.health) },
-    training: { click: stats(trainLoad.click), predict: stats(trainLoad.predict), health: stats(trainLoad.health) },
-  };
-  const clickRatio = +(p99(trainLoad.click) / p99(idleLoad.click)).toFixed(2);
-  const predictRatio = +(p99(trainLoad.predict) / p99(idleLoad.predict)).toFixed(2);
+  // the loop under training: 20 accepted masks, Fine-tune pressed on the page `runs` times
+  const { json: duringFinetune, md: trainingLines } = await training();
 
   const result = {
     bench: 'label-loop',
@@ -458,29 +406,11 @@ try {
       worstIouFloat16VsFloat32: +dtype.worstIou.toFixed(5),
       pixelsDiffering: dtype.flips,
     },
-    duringFinetune: {
-      trainingMasks: TRAIN_MASKS,
-      epochs,
-      lr,
-      load: 'clicks decoded in the page back to back; /api/predict and /api/health in turn every 100 ms',
-      ...loadRows,
-      clickP99TrainingOverIdle: clickRatio,
-      predictP99TrainingOverIdle: predictRatio,
-    },
-    finetune: {
-      version: done.id,
-      state: done.state,
-      reason: done.reason ?? null,
-      metrics: done.metrics ?? null,
-      baseline: done.baseline ?? null,
-      pressToGateMs: Math.round(doneMs),
-      pressToServingMs: servingMs === null ? null : Math.round(servingMs),
-      activateByHandToServingMs: activateToServingMs === null ? null : Math.round(activateToServingMs),
-    },
+    duringFinetune,
     goals: {
       browserDecodeP50Ms: 50,
       met: median(browserMs) <= 50,
-      clickP99DuringTrainingAtMost2xIdle: clickRatio <= 2,
+      clickP99DuringTrainingAtMost2xIdle: duringFinetune.goal.clickP99DuringTrainingAtMost2xIdle,
     },
   };
   const b = result.browser.page.decodeMs;
@@ -496,23 +426,7 @@ try {
     `- Embedding on the wire: float16 ${(e.float16Bytes / 2 ** 20).toFixed(1)} MiB vs float32 ${(e.float32Bytes / 2 ** 20).toFixed(1)} MiB; over ${e.masksCompared} masks the worst IoU float16 vs float32 is ${e.worstIouFloat16VsFloat32} (${e.pixelsDiffering} pixels differ in all).`,
     ...decodeTable.slice(decodeTable.indexOf('') + 1),
     '',
-    `## While a fine-tune runs (${TRAIN_MASKS} accepted masks, ${epochs} epochs, lr ${lr})`,
-    '',
-    `Load: ${result.duringFinetune.load}; the idle phase runs the same load just before Fine-tune is pressed.`,
-    '',
-    '| what | idle n | idle p50 | idle p99 | training n | training p50 | training p99 |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
-    ...(['click', 'predict', 'health'] as const).map((k) => {
-      const [i, t] = [loadRows.idle[k], loadRows.training[k]];
-      const what = { click: 'click decoded in the page', predict: '`POST /api/predict`', health: '`GET /api/health`' }[
-        k
-      ];
-      return `| ${what} | ${i.n} | ${i.p50} | ${i.p99} | ${t.n} | ${t.p50} | ${t.p99} |`;
-    }),
-    '',
-    `- Goal click p99 while training <= 2x idle p99: ${clickRatio <= 2 ? 'met' : 'not met'} (page clicks ${clickRatio}x; \`/api/predict\` ${predictRatio}x).`,
-    `- Fine-tune pressed -> gate decided: ${(doneMs / 1000).toFixed(1)} s; ${done.id} ${done.state}${done.reason ? ` (${done.reason})` : ''}; -> new version serving in the page (decoder loaded): ${servingMs === null ? `n/a (rejected; Activate pressed by hand -> serving: ${activateToServingMs === null ? 'n/a' : `${(activateToServingMs / 1000).toFixed(1)} s`})` : `${(servingMs / 1000).toFixed(1)} s`}.`,
-    `- Gate numbers (held out): candidate ${JSON.stringify(done.metrics ?? null)}; serving ${JSON.stringify(done.baseline ?? null)}.`,
+    ...trainingLines,
   ].join('\n');
   writeResult(join(repo, 'bench/results/label-loop.json'), JSON.stringify(result, null, 2));
   writeResult(join(repo, 'bench/results/label-loop.md'), md);

@@ -5,19 +5,13 @@
  * decoder follows the active version. v1 is a decoder-only checkpoint of the reference weights with
  * the decoder perturbed (written like a run's best.safetensors), registered in the version store.
  */
-import { copyFile, mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  loadSamCheckpoint,
-  MASK_DECODER_PREFIX,
-  writeFineTunedSafetensors,
-  type FloatTensor,
-  type WeightMap,
-} from '@samtune/sam-model';
 import { startServer, type SamServer } from '../server.js';
 import { makeBoxDomain } from '../test-utils/box-domain.js';
+import { addPerturbedVersion } from '../test-utils/perturbed-version.js';
 import type { ApiReply } from '../test-utils/api-reply.js';
 import { referencePath } from '../test-utils/fixtures.js';
 
@@ -40,16 +34,6 @@ const click = async (k: number): Promise<string> => {
   return JSON.stringify((r.json.masks ?? []).map((m: { counts: number[] }) => m.counts));
 };
 
-/** A decoder-only checkpoint of the reference weights with every decoder tensor scaled by 1.5 (v1). */
-async function perturbedCheckpoint(path: string): Promise<void> {
-  const base = await loadSamCheckpoint(referencePath('tinyvit.pth'));
-  const decoder: WeightMap = new Map();
-  for (const [k, t] of base.weights)
-    if (k.startsWith(MASK_DECODER_PREFIX))
-      decoder.set(k, { ...t, data: Float32Array.from(t.data as Float32Array, (v) => v * 1.5) } as FloatTensor);
-  writeFineTunedSafetensors(path, decoder, base.config, { path: base.path, sha256: base.sha256 });
-}
-
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'samtune-hotswap-'));
   const images = join(dir, 'images');
@@ -60,12 +44,7 @@ beforeAll(async () => {
     port: 0,
     queueSize: 256,
   });
-  const store = srv.versions?.store;
-  if (!store) throw new Error('expected a version store');
-  const v1 = await store.create(0);
-  await perturbedCheckpoint(join(dir, 'v1.safetensors'));
-  await copyFile(join(dir, 'v1.safetensors'), store.checkpoint(v1.id) as string);
-  await store.finish(v1.id, { state: 'candidate', decoderSha256: 'a'.repeat(64), reason: 'test' });
+  await addPerturbedVersion(srv, dir);
   id = (await post('/api/embed', { image: 'img00.png' })).json.id ?? '';
 }, 120_000);
 

@@ -1,6 +1,6 @@
 /* global fetch, location, history, sessionStorage, Image, URL, TextDecoderStream -- browser globals */
 // The labelling page's calls to the server: JSON in and out, the bearer token (from the page URL's
-// `#token=…`, kept in sessionStorage) on every request, and errors as Error objects carrying the
+// `#token=…`, kept in sessionStorage; a worker is handed it with `setToken`) on every request, and errors as Error objects carrying the
 // server's { name, code, message }.
 const TOKEN_KEY = 'samtune-token';
 
@@ -13,8 +13,18 @@ export function initToken() {
   }
 }
 
+let workerToken = null; // in a worker (no sessionStorage): the token its page handed over (`setToken`)
+
+/** The bearer token of this tab (null when none). */
+export const token = () => (typeof sessionStorage === 'undefined' ? workerToken : sessionStorage.getItem(TOKEN_KEY));
+
+/** Sets the token in a worker, which cannot read the tab's sessionStorage. */
+export function setToken(t) {
+  workerToken = t;
+}
+
 const authHeaders = () => {
-  const t = sessionStorage.getItem(TOKEN_KEY);
+  const t = token();
   return t ? { authorization: `Bearer ${t}` } : {};
 };
 

@@ -1,14 +1,16 @@
-/* global document, window, location, Blob, setTimeout, clearTimeout, setInterval, URL, HTMLInputElement, HTMLSelectElement -- browser globals */
+/* global document, window, location, performance, Blob, setTimeout, clearTimeout, setInterval, URL, HTMLInputElement, HTMLSelectElement -- browser globals */
 // The labelling page: pick or upload an image, prompt with clicks and boxes, accept masks under a
 // category; labels are saved automatically as COCO. Every text from files or the server goes
 // through textContent: the page never parses markup. Each prediction carries the sequence number
 // of the prompts it answers: a reply for older prompts is dropped, and Accept during a prediction
 // waits for the reply of the prompts on screen, so the accepted mask is always the one of the
 // visible prompts. Clicks are decoded in the page (decoder.js, onnxruntime-web) when the browser
-// can run it, else by POST /api/predict (also with `#decode=server` in the page URL).
+// can run it, else by POST /api/predict (also with `#decode=server` in the page URL); each model
+// version's decoder runs in its own worker and a new version takes over between clicks
+// (decoder-swap.js).
 import { api, getBytes, initToken, loadImage, postBytes } from './api.js';
 import { MaskEdit } from './brush.js';
-import { PageDecoder } from './decoder.js';
+import { SwappingDecoder } from './decoder-swap.js';
 import { TrainPanel } from './finetune.js';
 import { rleCanvas, View } from './view.js';
 
@@ -28,7 +30,7 @@ const FORCE_SERVER = /(?:^#|&)decode=server(?:&|$)/.test(location.hash);
 const SAVE_DELAY_MS = 400;
 // `#threads=N`: onnxruntime-web wasm threads (default 1, see decoder.js)
 const THREADS = Number(/(?:^#|&)threads=(\d+)(?:&|$)/.exec(location.hash)?.[1] ?? 1);
-const decoder = new PageDecoder({ threads: THREADS, profile: /(?:^#|&)profile(?:&|$)/.test(location.hash) });
+const decoder = new SwappingDecoder({ threads: THREADS, profile: /(?:^#|&)profile(?:&|$)/.test(location.hash) });
 const state = {
   mode: FORCE_SERVER ? 'server' : 'loading', // where clicks are decoded: 'browser', 'server', or 'loading'
   checkpoint: null, // SHA-256 of the serving weights (GET /api/health)
@@ -77,14 +79,31 @@ window.samtunePage = {
   },
   /** `split` or `single` (decoder.js). */
   get decoderForm() {
-    return decoder.current?.form ?? null;
+    return decoder.form;
+  },
+  /** The model version the page's decoder decodes clicks with now (`version` is the server's). */
+  get decoderVersion() {
+    return decoder.version;
+  },
+  /** Whether the decoder runs in a worker (decoder-swap.js; false: on the main thread). */
+  get decoderInWorker() {
+    return decoder.inWorker;
+  },
+  /** One entry per decoder that took over: { version, requestedAt, readyAt, warmMs, fetchMs, createMs }. */
+  get swapLog() {
+    return decoder.log;
   },
   get training() {
     return training.seen;
   },
   /** The prompts on screen as a POST /api/predict body. */
   prompts: () => ({ id: state.id, points: state.points.map((p) => [...p]), box: state.box && [...state.box] }),
-  decodes: [], // { mode, ms } per prediction shown
+  /**
+   * Per prediction shown: { mode, ms (decode), runMs, decoderSha256, version, startedAt, clickMs };
+   * for a mouse prompt `startedAt` is the input event's time and `clickMs` the time from it to the
+   * mask drawn (performance.now() ms, so main-thread stalls count).
+   */
+  decodes: [],
   saves: 0,
 };
 let drag = null; // the mouse drag in progress: { pan, start, client, last, box }
@@ -245,7 +264,8 @@ function fallBack(e) {
   renderModel();
 }
 
-async function predict() {
+/** Decodes the prompts on screen; `since`: when the input that changed them happened (performance.now()). */
+async function predict(since = performance.now()) {
   const seq = ++state.seq;
   state.edit = null; // new prompts: a new proposal replaces the corrections
   if (!state.points.length && !state.box) {
@@ -291,6 +311,7 @@ async function predict() {
   state.pred = { ...r, seq, canvases: r.masks.map((m) => rleCanvas(m, PRED_RGB)) };
   state.shown = r.best;
   render();
+  Object.assign(window.samtunePage.decodes.at(-1), { startedAt: since, clickMs: performance.now() - since });
   if (state.acceptQueued) {
     state.acceptQueued = false;
     accept();
@@ -511,7 +532,7 @@ window.addEventListener('mouseup', (ev) => {
   if (d.box) {
     if (d.box[2] > d.box[0] && d.box[3] > d.box[1]) state.box = d.box;
   } else state.points.push([...d.start, ev.shiftKey || ev.button === 2 ? 0 : 1]);
-  predict();
+  predict(ev.timeStamp);
 });
 canvas.addEventListener(
   'wheel',

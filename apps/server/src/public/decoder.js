@@ -83,7 +83,9 @@ export class PageDecoder {
         ort.env.wasm.proxy = false;
         this.ort = ort;
       }
+      const t0 = performance.now();
       const { bytes, headers } = await this.fetchDecoder();
+      const timing = { fetchMs: performance.now() - t0, createMs: {} }; // what loading this decoder took
       const options = {
         executionProviders: ['wasm'],
         graphOptimizationLevel: 'all',
@@ -99,8 +101,11 @@ export class PageDecoder {
       for (const part of (headers.get('x-samtune-parts') ?? `decoder:${bytes.byteLength}`).split(',')) {
         const [name, n] = part.split(':');
         // the split form's `postprocess` model is done in JS (postprocess.js): no session for it
-        if (name !== 'postprocess')
+        if (name !== 'postprocess') {
+          const t = performance.now();
           sessions[name] = await this.ort.InferenceSession.create(new Uint8Array(bytes, at, Number(n)), options);
+          timing.createMs[name] = performance.now() - t;
+        }
         at += Number(n);
       }
       if (this.loadingFor !== version) return void release(sessions); // a newer version is loading
@@ -115,6 +120,7 @@ export class PageDecoder {
         version: headers.get('x-samtune-version'), // the model version it is (null: a server without versions)
       };
       this.bytes = bytes.byteLength;
+      this.timing = timing;
       this.swaps++;
       if (old) this.retire(old);
       const last = [...this.embeddings.keys()].at(-1); // the open image: its image side for the next click
