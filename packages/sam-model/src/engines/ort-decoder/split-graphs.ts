@@ -8,9 +8,9 @@
  *   (`predictMasksOnImageSide`); the flattened dense positional encoding is an initializer.
  * Together they compute the same values as `recordDecoderGraph({ maskInput: false })`.
  */
-import type { SamConfig } from '../../config.js';
+import type { PromptEncoderConfig, SamConfig } from '../../config.js';
 import { maskDecoderImageSide, predictMasksOnImageSide } from '../../mask-decoder.js';
-import { DENSE_PE_KEY, PE_GAUSSIAN_KEY, embedPoints, noMaskDense } from '../../prompt-encoder.js';
+import { DENSE_PE_KEY, embedPoints, encodeCoords, noMaskDense } from '../../prompt-encoder.js';
 import { OnnxGraphBuilder, OnnxGraphOps, type OnnxValue } from '@samtune/onnx';
 import { type WeightMap } from '@samtune/tensor';
 import { DECODER_GRAPH_OPSET, decoderSideWeights } from './decoder-graph.js';
@@ -60,17 +60,18 @@ export interface SplitGraphOptions {
 }
 
 /**
- * `densePositionalEncoding` recorded in the graph: the grid's cell centres in `[-1,1]` (a constant
- * `[h*w, 2]`, XY) times the Gaussian matrix, times 2π, `[sin, cos]` -> `[1, C, h, w]`.
+ * `densePositionalEncoding` recorded in the graph: `encodeCoords` (the prompt encoder's
+ * projection, written once) of the grid's cell centres in the input frame, `[1,h*w,C]` ->
+ * `[1, C, h, w]`. Same values as the stored `dense_pe`, float32 rounding aside.
  */
-export function densePeInGraph(ops: OnnxGraphOps, [h, w]: readonly [number, number]): OnnxValue {
+export function densePeInGraph(ops: OnnxGraphOps, cfg: PromptEncoderConfig): OnnxValue {
+  const [h, w] = cfg.imageEmbeddingSize;
+  const [inH, inW] = cfg.inputImageSize;
   const centres = new Float32Array(2 * h * w);
   for (let i = 0; i < h; i++)
-    for (let j = 0; j < w; j++) centres.set([2 * ((j + 0.5) / w) - 1, 2 * ((i + 0.5) / h) - 1], 2 * (i * w + j));
-  const gaussian = ops.param(PE_GAUSSIAN_KEY); // [2, C/2]
-  const proj = ops.scale(ops.matmul(ops.constant(centres, [h * w, 2], 'pe_grid'), gaussian), 2 * Math.PI);
-  const pe = ops.concat([ops.sin(proj), ops.cos(proj)], 1); // [h*w, C]
-  return ops.reshape(ops.transpose(pe, [1, 0]), [1, -1, h, w]);
+    for (let j = 0; j < w; j++) centres.set([((j + 0.5) / w) * inW, ((i + 0.5) / h) * inH], 2 * (i * w + j));
+  const pe = encodeCoords(ops, cfg, ops.constant(centres, [1, h * w, 2], 'pe_grid'));
+  return ops.reshape(ops.transpose(pe, [0, 2, 1]), [1, -1, h, w]);
 }
 
 /**
@@ -90,7 +91,7 @@ export function recordImageSideGraph(
   const side = ops.scoped('mask_decoder', () =>
     maskDecoderImageSide(ops, config.maskDecoder, {
       imageEmbeddings: embeddings,
-      imagePe: opts.wasm ? ops.scoped('prompt_encoder', () => densePeInGraph(ops, [eh, ew])) : ops.param(DENSE_PE_KEY),
+      imagePe: opts.wasm ? ops.scoped('prompt_encoder', () => densePeInGraph(ops, pe)) : ops.param(DENSE_PE_KEY),
       dense: ops.scoped('prompt_encoder', () => noMaskDense(ops, pe, 1)),
     }),
   );
